@@ -1,0 +1,71 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/pforte/pforte/internal/store"
+)
+
+// PutOneTime implements store.OneTimes.
+func (s *Store) PutOneTime(ctx context.Context, v store.OneTime) error {
+	_, err := s.w.ExecContext(ctx, `INSERT INTO one_times (kind, digest, subject, data, created_at, expires_at, consumed_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		v.Kind, nonNil(v.Digest), v.Subject, v.Data, micros(v.CreatedAt), micros(v.ExpiresAt), micros(v.ConsumedAt))
+	if isUniqueViolation(err) {
+		return store.ErrConflict
+	}
+	if err != nil {
+		return fmt.Errorf("sqlstore: put one-time: %w", err)
+	}
+	return nil
+}
+
+// ConsumeOneTime implements store.OneTimes. The check and the consumption are one
+// UPDATE statement, so the database decides the single winner.
+func (s *Store) ConsumeOneTime(ctx context.Context, kind string, digest []byte, now time.Time) (store.OneTime, error) {
+	v := store.OneTime{Kind: kind, Digest: digest, ConsumedAt: now.UTC().Truncate(time.Microsecond)}
+	var created, expires int64
+	err := s.w.QueryRowContext(ctx, `UPDATE one_times SET consumed_at = $1
+		WHERE kind = $2 AND digest = $3 AND consumed_at = 0 AND expires_at > $1
+		RETURNING subject, data, created_at, expires_at`,
+		micros(now), kind, nonNil(digest)).Scan(&v.Subject, &v.Data, &created, &expires)
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.OneTime{}, store.ErrNotFound
+	}
+	if err != nil {
+		return store.OneTime{}, fmt.Errorf("sqlstore: consume one-time: %w", err)
+	}
+	v.CreatedAt, v.ExpiresAt = fromMicros(created), fromMicros(expires)
+	return v, nil
+}
+
+// VoidOneTimes implements store.OneTimes.
+func (s *Store) VoidOneTimes(ctx context.Context, kind, subject string, now time.Time) (int64, error) {
+	res, err := s.w.ExecContext(ctx, `UPDATE one_times SET consumed_at = $1
+		WHERE kind = $2 AND subject = $3 AND consumed_at = 0`, micros(now), kind, subject)
+	if err != nil {
+		return 0, fmt.Errorf("sqlstore: void one-times: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("sqlstore: void one-times: %w", err)
+	}
+	return n, nil
+}
+
+// DeleteOneTimesBefore implements store.OneTimes.
+func (s *Store) DeleteOneTimesBefore(ctx context.Context, t time.Time) (int64, error) {
+	res, err := s.w.ExecContext(ctx, `DELETE FROM one_times WHERE expires_at < $1`, micros(t))
+	if err != nil {
+		return 0, fmt.Errorf("sqlstore: delete one-times: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("sqlstore: delete one-times: %w", err)
+	}
+	return n, nil
+}

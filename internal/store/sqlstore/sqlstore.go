@@ -1,0 +1,360 @@
+// Package sqlstore is Pforte's one implementation of the store contract, on
+// database/sql for two dialects: SQLite (modernc.org/sqlite, the embedded default)
+// and PostgreSQL (pgx). Both run the same SQL text; what differs lives in the
+// dialect value (row locks, error codes) and in the per-dialect migration folders,
+// which carry the same numbers.
+//
+// Concurrency model:
+//
+//   - SQLite: one writer connection (database/sql queues writers in-process, so
+//     nobody spins on SQLITE_BUSY) with every transaction begun IMMEDIATE, plus a
+//     pool of reader connections that WAL lets run beside the writer.
+//   - PostgreSQL: one pool; read-modify-write transactions lock their row with
+//     SELECT … FOR UPDATE, so updates from any number of nodes serialise on the
+//     row and none is lost.
+//
+// Only package main imports sqlstore; everything else sees the store interfaces.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/pforte/pforte/internal/store"
+)
+
+//go:embed migrations
+var migrations embed.FS
+
+// Dialect names a supported database engine.
+type Dialect string
+
+// The supported dialects.
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+// Options tunes a store. The zero value gives the documented defaults.
+type Options struct {
+	// MaxOpenConns bounds PostgreSQL connections and SQLite reader
+	// connections. Default 16 for PostgreSQL, 4 for SQLite readers.
+	MaxOpenConns int
+	// BusyTimeout is how long SQLite waits for a lock held by another
+	// process. Default 10 s.
+	BusyTimeout time.Duration
+}
+
+// Store implements store.Store on a SQL database.
+type Store struct {
+	dialect Dialect
+	w       *sql.DB // writes and read-modify-write transactions
+	r       *sql.DB // plain reads (the same pool as w on PostgreSQL)
+}
+
+var _ store.Store = (*Store)(nil)
+
+// ParseDSN splits a --database value into its dialect and the driver's data
+// source: "sqlite:PATH" or a "postgres://" / "postgresql://" URL.
+func ParseDSN(dsn string) (Dialect, string, error) {
+	switch {
+	case strings.HasPrefix(dsn, "sqlite:"):
+		path := strings.TrimPrefix(dsn, "sqlite:")
+		if path == "" {
+			return "", "", errors.New("sqlstore: sqlite: needs a file path, e.g. sqlite:./pforte-data/pforte.db")
+		}
+		if strings.ContainsAny(path, "?#") {
+			return "", "", errors.New("sqlstore: sqlite path must not contain '?' or '#'")
+		}
+		return SQLite, path, nil
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		if _, err := url.Parse(dsn); err != nil {
+			return "", "", errors.New("sqlstore: postgres URL does not parse")
+		}
+		return Postgres, dsn, nil
+	default:
+		return "", "", errors.New("sqlstore: database must be sqlite:PATH or a postgres:// URL")
+	}
+}
+
+// Open connects to the database named by dsn (see ParseDSN). It does not
+// migrate; call Migrate.
+func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
+	dialect, source, err := ParseDSN(dsn)
+	if err != nil {
+		return nil, err
+	}
+	if opts.BusyTimeout <= 0 {
+		opts.BusyTimeout = 10 * time.Second
+	}
+	s := &Store{dialect: dialect}
+	switch dialect {
+	case SQLite:
+		if opts.MaxOpenConns <= 0 {
+			opts.MaxOpenConns = 4
+		}
+		pragmas := fmt.Sprintf("_pragma=busy_timeout(%d)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)",
+			opts.BusyTimeout.Milliseconds())
+		w, err := sql.Open("sqlite", "file:"+source+"?"+pragmas+"&_txlock=immediate")
+		if err != nil {
+			return nil, fmt.Errorf("sqlstore: open sqlite: %w", err)
+		}
+		w.SetMaxOpenConns(1)
+		w.SetMaxIdleConns(1)
+		w.SetConnMaxLifetime(0)
+		r, err := sql.Open("sqlite", "file:"+source+"?"+pragmas+"&_pragma=query_only(1)")
+		if err != nil {
+			w.Close()
+			return nil, fmt.Errorf("sqlstore: open sqlite: %w", err)
+		}
+		r.SetMaxOpenConns(opts.MaxOpenConns)
+		r.SetMaxIdleConns(opts.MaxOpenConns)
+		s.w, s.r = w, r
+		// The writer creates the file and switches it to WAL before any reader.
+		if err := s.w.PingContext(ctx); err != nil {
+			s.Close()
+			return nil, fmt.Errorf("sqlstore: open sqlite: %w", err)
+		}
+	case Postgres:
+		if opts.MaxOpenConns <= 0 {
+			opts.MaxOpenConns = 16
+		}
+		db, err := sql.Open("pgx", source)
+		if err != nil {
+			return nil, fmt.Errorf("sqlstore: open postgres: %w", err)
+		}
+		db.SetMaxOpenConns(opts.MaxOpenConns)
+		db.SetMaxIdleConns(opts.MaxOpenConns)
+		db.SetConnMaxIdleTime(5 * time.Minute)
+		s.w, s.r = db, db
+	}
+	if err := s.Ping(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Dialect reports the engine behind the store.
+func (s *Store) Dialect() Dialect { return s.dialect }
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.w.PingContext(ctx); err != nil {
+		return fmt.Errorf("sqlstore: ping: %w", err)
+	}
+	if s.r != s.w {
+		if err := s.r.PingContext(ctx); err != nil {
+			return fmt.Errorf("sqlstore: ping: %w", err)
+		}
+	}
+	return nil
+}
+
+// Close closes all connections.
+func (s *Store) Close() error {
+	var errs []error
+	if s.r != nil && s.r != s.w {
+		errs = append(errs, s.r.Close())
+	}
+	if s.w != nil {
+		errs = append(errs, s.w.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// DB returns the writer pool, for tests and tools that must reach below the
+// contract (the audit tamper tests do).
+func (s *Store) DB() *sql.DB { return s.w }
+
+func (s *Store) migrationFS() (fs.FS, goose.Dialect, error) {
+	switch s.dialect {
+	case SQLite:
+		sub, err := fs.Sub(migrations, "migrations/sqlite")
+		return sub, goose.DialectSQLite3, err
+	default:
+		sub, err := fs.Sub(migrations, "migrations/postgres")
+		return sub, goose.DialectPostgres, err
+	}
+}
+
+func (s *Store) provider() (*goose.Provider, error) {
+	fsys, dialect, err := s.migrationFS()
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: migrations: %w", err)
+	}
+	var opts []goose.ProviderOption
+	opts = append(opts, goose.WithDisableGlobalRegistry(true))
+	if s.dialect == Postgres {
+		// Several nodes may start at once; one migrates, the others wait.
+		locker, err := lock.NewPostgresSessionLocker()
+		if err != nil {
+			return nil, fmt.Errorf("sqlstore: migrations: %w", err)
+		}
+		opts = append(opts, goose.WithSessionLocker(locker))
+	}
+	p, err := goose.NewProvider(dialect, s.w, fsys, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: migrations: %w", err)
+	}
+	return p, nil
+}
+
+// Migrate brings the schema to the latest version and returns the versions it
+// applied.
+func (s *Store) Migrate(ctx context.Context) ([]int64, error) {
+	p, err := s.provider()
+	if err != nil {
+		return nil, err
+	}
+	results, err := p.Up(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: migrate: %w", err)
+	}
+	applied := make([]int64, 0, len(results))
+	for _, r := range results {
+		applied = append(applied, r.Source.Version)
+	}
+	return applied, nil
+}
+
+// SchemaVersion returns the applied schema version and the latest one this
+// binary knows.
+func (s *Store) SchemaVersion(ctx context.Context) (current, latest int64, err error) {
+	p, err := s.provider()
+	if err != nil {
+		return 0, 0, err
+	}
+	current, err = p.GetDBVersion(ctx)
+	if err != nil {
+		return 0, 0, fmt.Errorf("sqlstore: schema version: %w", err)
+	}
+	sources := p.ListSources()
+	if len(sources) > 0 {
+		latest = sources[len(sources)-1].Version
+	}
+	return current, latest, nil
+}
+
+// forUpdate is appended to a SELECT inside a read-modify-write transaction. SQLite
+// has no row locks; its IMMEDIATE transactions already hold the write lock.
+func (s *Store) forUpdate() string {
+	if s.dialect == Postgres {
+		return " FOR UPDATE"
+	}
+	return ""
+}
+
+// placeholder returns the n-th positional parameter of a generated statement.
+// Queries with few parameters use $n on both engines; statements generated with
+// thousands of parameters use plain ? on SQLite, because SQLite keeps $n and ?n in
+// a list the driver searches once per bound parameter (quadratic in the count).
+// Plain ? parameters are numbered in order, so n must count up from 1.
+func (s *Store) placeholder(n int) string {
+	if s.dialect == SQLite {
+		return "?"
+	}
+	return "$" + strconv.Itoa(n)
+}
+
+// inTx runs fn in a write transaction and commits it, retrying (with fn run
+// again) on transient serialisation failures.
+func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	const attempts = 5
+	var err error
+	for i := range attempts {
+		err = s.tryTx(ctx, fn)
+		if err == nil || !s.retryable(err) || ctx.Err() != nil {
+			return err
+		}
+		time.Sleep(time.Duration(i+1) * 5 * time.Millisecond)
+	}
+	return err
+}
+
+func (s *Store) tryTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlstore: begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlstore: commit: %w", err)
+	}
+	return nil
+}
+
+func (s *Store) retryable(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		// serialization_failure, deadlock_detected
+		return pgErr.Code == "40001" || pgErr.Code == "40P01"
+	}
+	var sqErr *sqlite.Error
+	if errors.As(err, &sqErr) {
+		code := sqErr.Code() & 0xff
+		return code == sqlite3.SQLITE_BUSY || code == sqlite3.SQLITE_LOCKED
+	}
+	return false
+}
+
+// isUniqueViolation reports whether err is a duplicate-key error.
+func isUniqueViolation(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code == "23505"
+	}
+	var sqErr *sqlite.Error
+	if errors.As(err, &sqErr) {
+		c := sqErr.Code()
+		return c == sqlite3.SQLITE_CONSTRAINT_UNIQUE || c == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+	}
+	return false
+}
+
+// micros converts a time to the stored representation: microseconds since the
+// epoch, 0 for the zero time.
+func micros(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMicro()
+}
+
+// fromMicros converts the stored representation back to a UTC time.
+func fromMicros(v int64) time.Time {
+	if v == 0 {
+		return time.Time{}
+	}
+	return time.UnixMicro(v).UTC()
+}
+
+// nonNil keeps empty byte slices from being stored as NULL in NOT NULL columns.
+func nonNil(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
+}
+
+// MigrationsFS returns the embedded migrations, one folder per dialect under
+// "migrations/".
+func MigrationsFS() fs.FS { return migrations }

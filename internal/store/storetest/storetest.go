@@ -1,0 +1,51 @@
+// Package storetest is the conformance suite of the store contract. Every backend
+// runs it (package sqlstore runs it on SQLite always and on PostgreSQL when
+// PFORTE_TEST_POSTGRES is set); a method without a test here is not part of the
+// contract. The concurrency tests pin down the guarantees later packages build
+// on: parallel updaters keep every increment, a one-time value is consumed
+// exactly once, and parallel audit appends keep one chain.
+package storetest
+
+import (
+	"testing"
+	"time"
+
+	"github.com/pforte/pforte/internal/store"
+)
+
+// NewStore returns a fresh, empty, migrated store that is closed when t ends.
+type NewStore func(t *testing.T) store.Store
+
+// Run runs the whole suite. Tests run sequentially, each on a fresh store.
+func Run(t *testing.T, newStore NewStore) {
+	tests := []struct {
+		name string
+		fn   func(t *testing.T, s store.Store)
+	}{
+		{"PersonsUpsertInsertsAndCounts", testPersonsUpsert},
+		{"PersonsUpsertIsIdempotent", testPersonsUpsertIdempotent},
+		{"PersonsUpsertLargeBatch", testPersonsUpsertLargeBatch},
+		{"PersonsRoundTrip", testPersonsRoundTrip},
+		{"PersonsNotFound", testPersonsNotFound},
+		{"UpdatePerson", testUpdatePerson},
+		{"UpdatePersonParallelKeepsEveryUpdate", testUpdatePersonParallel},
+		{"CounterCreateAndUpdate", testCounterCreateAndUpdate},
+		{"CounterParallelIncrementsNewKey", testCounterParallelNewKey},
+		{"CounterParallelIncrementsExistingKey", testCounterParallelExisting},
+		{"OneTimeLifecycle", testOneTimeLifecycle},
+		{"OneTimeExpiry", testOneTimeExpiry},
+		{"OneTimeConsumedExactlyOnce", testOneTimeExactlyOnce},
+		{"OneTimeVoidAndDelete", testOneTimeVoidAndDelete},
+		{"AuditAppendAndRead", testAuditAppendAndRead},
+		{"AuditRejectsBrokenContinuation", testAuditRejectsBroken},
+		{"AuditParallelAppendsKeepOneChain", testAuditParallel},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { tt.fn(t, newStore(t)) })
+	}
+}
+
+// at returns a fixed UTC time with microsecond precision, as stored.
+func at(minutes int) time.Time {
+	return time.Date(2026, 11, 29, 8, 0, 0, 123456000, time.UTC).Add(time.Duration(minutes) * time.Minute)
+}
