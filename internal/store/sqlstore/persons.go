@@ -31,11 +31,21 @@ func (s *Store) UpsertPersons(ctx context.Context, batch []store.Person) (store.
 	if len(batch) == 0 {
 		return res, nil
 	}
+	var full *sql.Stmt
+	if len(batch) >= upsertChunk {
+		// Prepared before the transaction: on SQLite the transaction holds
+		// the only writer connection.
+		stmt, err := s.fullChunkStmt(ctx)
+		if err != nil {
+			return res, fmt.Errorf("sqlstore: upsert persons: %w", err)
+		}
+		full = stmt
+	}
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		res = store.UpsertResult{}
 		for start := 0; start < len(batch); start += upsertChunk {
 			end := min(start+upsertChunk, len(batch))
-			ins, upd, err := s.upsertChunk(ctx, tx, batch[start:end])
+			ins, upd, err := s.upsertChunk(ctx, tx, full, batch[start:end])
 			if err != nil {
 				return err
 			}
@@ -51,14 +61,14 @@ func (s *Store) UpsertPersons(ctx context.Context, batch []store.Person) (store.
 	return res, nil
 }
 
-func (s *Store) upsertChunk(ctx context.Context, tx *sql.Tx, rows []store.Person) (inserted, updated int, err error) {
+// upsertSQL returns the upsert statement for n rows.
+func (s *Store) upsertSQL(n int) string {
 	var b strings.Builder
 	b.WriteString("INSERT INTO persons (")
 	b.WriteString(strings.Join(personInsertColumns, ", "))
 	b.WriteString(") VALUES ")
-	args := make([]any, 0, len(rows)*len(personInsertColumns))
-	n := 1
-	for i, p := range rows {
+	p := 1
+	for i := range n {
 		if i > 0 {
 			b.WriteString(", ")
 		}
@@ -67,18 +77,10 @@ func (s *Store) upsertChunk(ctx context.Context, tx *sql.Tx, rows []store.Person
 			if j > 0 {
 				b.WriteString(", ")
 			}
-			b.WriteString(s.placeholder(n))
-			n++
+			b.WriteString(s.placeholder(p))
+			p++
 		}
 		b.WriteByte(')')
-		var sealed []byte
-		if !p.IBAN.IsZero() {
-			sealed = p.IBAN.Ciphertext
-		}
-		at := micros(p.UpdatedAt)
-		args = append(args, p.KVNR, p.FamilyName, p.GivenNames, p.Title, p.BirthName, p.BirthDate,
-			p.Street, p.HouseNumber, p.PostalCode, p.City, micros(p.AddressVerifiedAt), p.AddressVerifiedBy,
-			p.IBAN.KeyID, sealed, string(p.Relation), p.MemberKVNR, nonNil(p.Digest), int64(1), at, at)
 	}
 	b.WriteString(` ON CONFLICT (kvnr) DO UPDATE SET
 		family_name = excluded.family_name, given_names = excluded.given_names,
@@ -91,7 +93,43 @@ func (s *Store) upsertChunk(ctx context.Context, tx *sql.Tx, rows []store.Person
 		version = persons.version + 1, updated_at = excluded.updated_at
 		WHERE persons.digest <> excluded.digest
 		RETURNING version`)
-	res, err := tx.QueryContext(ctx, b.String(), args...)
+	return b.String()
+}
+
+// fullChunkStmt returns the prepared upsert for a full chunk, prepared once per
+// store: parsing a statement with thousands of parameters is not free.
+func (s *Store) fullChunkStmt(ctx context.Context) (*sql.Stmt, error) {
+	s.upsertMu.Lock()
+	defer s.upsertMu.Unlock()
+	if s.upsertStmt != nil {
+		return s.upsertStmt, nil
+	}
+	stmt, err := s.w.PrepareContext(ctx, s.upsertSQL(upsertChunk))
+	if err != nil {
+		return nil, err
+	}
+	s.upsertStmt = stmt
+	return stmt, nil
+}
+
+func (s *Store) upsertChunk(ctx context.Context, tx *sql.Tx, full *sql.Stmt, rows []store.Person) (inserted, updated int, err error) {
+	args := make([]any, 0, len(rows)*len(personInsertColumns))
+	for _, p := range rows {
+		var sealed []byte
+		if !p.IBAN.IsZero() {
+			sealed = p.IBAN.Ciphertext
+		}
+		at := micros(p.UpdatedAt)
+		args = append(args, p.KVNR, p.FamilyName, p.GivenNames, p.Title, p.BirthName, p.BirthDate,
+			p.Street, p.HouseNumber, p.PostalCode, p.City, micros(p.AddressVerifiedAt), p.AddressVerifiedBy,
+			p.IBAN.KeyID, sealed, string(p.Relation), p.MemberKVNR, nonNil(p.Digest), int64(1), at, at)
+	}
+	var res *sql.Rows
+	if len(rows) == upsertChunk && full != nil {
+		res, err = tx.StmtContext(ctx, full).QueryContext(ctx, args...)
+	} else {
+		res, err = tx.QueryContext(ctx, s.upsertSQL(len(rows)), args...)
+	}
 	if err != nil {
 		return 0, 0, fmt.Errorf("sqlstore: upsert persons: %w", err)
 	}

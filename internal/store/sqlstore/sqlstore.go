@@ -26,6 +26,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -65,6 +66,9 @@ type Store struct {
 	dialect Dialect
 	w       *sql.DB // writes and read-modify-write transactions
 	r       *sql.DB // plain reads (the same pool as w on PostgreSQL)
+
+	upsertMu   sync.Mutex
+	upsertStmt *sql.Stmt // see fullChunkStmt
 }
 
 var _ store.Store = (*Store)(nil)
@@ -110,7 +114,10 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		}
 		pragmas := fmt.Sprintf("_pragma=busy_timeout(%d)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)",
 			opts.BusyTimeout.Milliseconds())
-		w, err := sql.Open("sqlite", "file:"+source+"?"+pragmas+"&_txlock=immediate")
+		// The writer gets a larger page cache and keeps statement journals
+		// in memory: large upserts then touch the disk only at commit.
+		w, err := sql.Open("sqlite", "file:"+source+"?"+pragmas+
+			"&_pragma=cache_size(-65536)&_pragma=temp_store(MEMORY)&_pragma=wal_autocheckpoint(8192)&_txlock=immediate")
 		if err != nil {
 			return nil, fmt.Errorf("sqlstore: open sqlite: %w", err)
 		}
@@ -169,6 +176,9 @@ func (s *Store) Ping(ctx context.Context) error {
 // Close closes all connections.
 func (s *Store) Close() error {
 	var errs []error
+	if s.upsertStmt != nil {
+		errs = append(errs, s.upsertStmt.Close())
+	}
 	if s.r != nil && s.r != s.w {
 		errs = append(errs, s.r.Close())
 	}
