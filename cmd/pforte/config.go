@@ -1,0 +1,333 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/pforte/pforte/internal/seal"
+	"github.com/pforte/pforte/internal/server"
+	"github.com/pforte/pforte/internal/store/sqlstore"
+)
+
+// Config is Pforte's whole configuration. It is read once, here, from (in rising
+// precedence) the defaults, a YAML file (--config), PFORTE_* environment
+// variables and command-line flags, and validated at once: every problem is
+// reported together. docs/configuration.md lists every key.
+type Config struct {
+	// Database is sqlite:PATH or a postgres:// URL.
+	Database string `yaml:"database"`
+	Log      struct {
+		Level  string `yaml:"level"`  // debug, info, warn, error
+		Format string `yaml:"format"` // json or text
+	} `yaml:"log"`
+	HTTP struct {
+		Listen            string        `yaml:"listen"`
+		MaxBodyBytes      int64         `yaml:"max_body_bytes"`
+		ReadHeaderTimeout time.Duration `yaml:"read_header_timeout"`
+		ReadTimeout       time.Duration `yaml:"read_timeout"`
+		WriteTimeout      time.Duration `yaml:"write_timeout"`
+		IdleTimeout       time.Duration `yaml:"idle_timeout"`
+		ShutdownTimeout   time.Duration `yaml:"shutdown_timeout"`
+	} `yaml:"http"`
+	// DataKeys seal sensitive fields at rest: "id:base64key[,id:base64key…]",
+	// the first is current. Prefer DataKeysFile or PFORTE_DATA_KEYS over
+	// writing keys into the YAML file.
+	DataKeys     string `yaml:"data_keys" secret:"true"`
+	DataKeysFile string `yaml:"data_keys_file"`
+	Registry     struct {
+		AllowInvalidKVNR bool `yaml:"allow_invalid_kvnr"`
+		BatchSize        int  `yaml:"batch_size"`
+	} `yaml:"registry"`
+}
+
+// defaultConfig returns the documented defaults.
+func defaultConfig() Config {
+	var c Config
+	c.Database = "sqlite:./pforte-data/pforte.db"
+	c.Log.Level = "info"
+	c.Log.Format = "json"
+	c.HTTP.Listen = "127.0.0.1:8080"
+	c.HTTP.MaxBodyBytes = 1 << 20
+	c.HTTP.ReadHeaderTimeout = 5 * time.Second
+	c.HTTP.ReadTimeout = 15 * time.Second
+	c.HTTP.WriteTimeout = 30 * time.Second
+	c.HTTP.IdleTimeout = 120 * time.Second
+	c.HTTP.ShutdownTimeout = 15 * time.Second
+	c.Registry.BatchSize = 10000
+	return c
+}
+
+// needs names the parts of the configuration a command uses; only those are
+// required to be complete.
+type needs struct {
+	keys bool // data keys to seal and open sensitive fields
+	http bool
+}
+
+// configError is an invalid configuration; the command exits with code 2.
+type configError struct{ problems []string }
+
+func (e *configError) Error() string {
+	var b strings.Builder
+	b.WriteString("invalid configuration:")
+	for _, p := range e.problems {
+		b.WriteString("\n  - ")
+		b.WriteString(p)
+	}
+	return b.String()
+}
+
+// setting is one configuration key reachable from YAML, environment and flags.
+type setting struct {
+	key    string // dotted YAML path, e.g. "http.listen"
+	env    string // PFORTE_HTTP_LISTEN
+	field  reflect.Value
+	secret bool
+}
+
+// settings enumerates the leaves of c in declaration order.
+func settings(c *Config) []setting {
+	var out []setting
+	var walk func(v reflect.Value, prefix string)
+	walk = func(v reflect.Value, prefix string) {
+		t := v.Type()
+		for i := range t.NumField() {
+			f := t.Field(i)
+			name := strings.Split(f.Tag.Get("yaml"), ",")[0]
+			key := name
+			if prefix != "" {
+				key = prefix + "." + name
+			}
+			if f.Type.Kind() == reflect.Struct {
+				walk(v.Field(i), key)
+				continue
+			}
+			out = append(out, setting{
+				key:    key,
+				env:    "PFORTE_" + strings.ToUpper(strings.ReplaceAll(key, ".", "_")),
+				field:  v.Field(i),
+				secret: f.Tag.Get("secret") == "true",
+			})
+		}
+	}
+	walk(reflect.ValueOf(c).Elem(), "")
+	return out
+}
+
+// set parses raw into the setting's field.
+func (s setting) set(raw string) error {
+	switch s.field.Interface().(type) {
+	case string:
+		s.field.SetString(raw)
+	case bool:
+		v, err := strconv.ParseBool(raw)
+		if err != nil {
+			return fmt.Errorf("%s: want true or false", s.key)
+		}
+		s.field.SetBool(v)
+	case int, int64:
+		v, err := strconv.ParseInt(raw, 10, 64)
+		if err != nil {
+			return fmt.Errorf("%s: want a whole number", s.key)
+		}
+		s.field.SetInt(v)
+	case time.Duration:
+		v, err := time.ParseDuration(raw)
+		if err != nil {
+			return fmt.Errorf("%s: want a duration such as 15s or 2m", s.key)
+		}
+		s.field.SetInt(int64(v))
+	default:
+		return fmt.Errorf("%s: unsupported type", s.key)
+	}
+	return nil
+}
+
+// configFlags registers the flags every command shares on fs and returns a
+// function that applies those the user set.
+type configFlags struct {
+	fs       *flag.FlagSet
+	file     *string
+	database *string
+	extra    map[string]*string // setting key -> flag value
+	switches map[string]*bool   // setting key -> boolean flag
+}
+
+func newConfigFlags(fs *flag.FlagSet) *configFlags {
+	return &configFlags{
+		fs:       fs,
+		file:     fs.String("config", "", "YAML configuration `file`"),
+		database: fs.String("database", "", "database: sqlite:PATH or postgres://… (default sqlite:./pforte-data/pforte.db)"),
+		extra:    map[string]*string{},
+		switches: map[string]*bool{},
+	}
+}
+
+// flag adds a flag bound to the setting with the given key.
+func (cf *configFlags) flag(name, key, usage string) {
+	cf.extra[key] = cf.fs.String(name, "", usage)
+}
+
+// boolFlag adds a boolean flag that, when given, sets the setting to true.
+func (cf *configFlags) boolFlag(name, key, usage string) {
+	cf.switches[key] = cf.fs.Bool(name, false, usage)
+}
+
+// loadConfig builds the configuration: defaults, then the YAML file, then the
+// environment, then flags; then validates what the command needs.
+func (cf *configFlags) load(environ []string, need needs) (Config, error) {
+	c := defaultConfig()
+	var problems []string
+	if *cf.file != "" {
+		raw, err := os.ReadFile(*cf.file)
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("config file: %v", err))
+		} else {
+			dec := yaml.NewDecoder(bytes.NewReader(raw))
+			dec.KnownFields(true)
+			if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
+				problems = append(problems, fmt.Sprintf("config file %s: %v", *cf.file, err))
+			}
+		}
+	}
+	byEnv := map[string]setting{}
+	byKey := map[string]setting{}
+	for _, s := range settings(&c) {
+		byEnv[s.env] = s
+		byKey[s.key] = s
+	}
+	for _, kv := range environ {
+		name, value, _ := strings.Cut(kv, "=")
+		if !strings.HasPrefix(name, "PFORTE_") || strings.HasPrefix(name, "PFORTE_TEST_") {
+			continue
+		}
+		s, ok := byEnv[name]
+		if !ok {
+			problems = append(problems, fmt.Sprintf("environment: unknown variable %s", name))
+			continue
+		}
+		if err := s.set(value); err != nil {
+			problems = append(problems, "environment "+name+": "+err.Error())
+		}
+	}
+	if *cf.database != "" {
+		c.Database = *cf.database
+	}
+	keys := make([]string, 0, len(cf.extra))
+	for k := range cf.extra {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		if v := *cf.extra[k]; v != "" {
+			if err := byKey[k].set(v); err != nil {
+				problems = append(problems, "flag: "+err.Error())
+			}
+		}
+	}
+	for key, on := range cf.switches {
+		if *on {
+			_ = byKey[key].set("true")
+		}
+	}
+	problems = append(problems, c.validate(need)...)
+	if len(problems) > 0 {
+		return c, &configError{problems: problems}
+	}
+	return c, nil
+}
+
+// validate returns every problem of the configuration.
+func (c *Config) validate(need needs) []string {
+	var p []string
+	if _, _, err := sqlstore.ParseDSN(c.Database); err != nil {
+		p = append(p, "database: "+strings.TrimPrefix(err.Error(), "sqlstore: "))
+	}
+	if !slices.Contains([]string{"debug", "info", "warn", "error"}, c.Log.Level) {
+		p = append(p, fmt.Sprintf("log.level: %q is not one of debug, info, warn, error", c.Log.Level))
+	}
+	if c.Log.Format != "json" && c.Log.Format != "text" {
+		p = append(p, fmt.Sprintf("log.format: %q is not json or text", c.Log.Format))
+	}
+	if need.http {
+		if _, port, err := net.SplitHostPort(c.HTTP.Listen); err != nil || port == "" {
+			p = append(p, fmt.Sprintf("http.listen: %q is not host:port", c.HTTP.Listen))
+		}
+		for _, err := range c.serverConfig().Validate() {
+			p = append(p, "http: "+err.Error())
+		}
+	}
+	if c.Registry.BatchSize < 1 || c.Registry.BatchSize > 50000 {
+		p = append(p, fmt.Sprintf("registry.batch_size: %d is not between 1 and 50000", c.Registry.BatchSize))
+	}
+	if c.DataKeys != "" && c.DataKeysFile != "" {
+		p = append(p, "data_keys and data_keys_file: set only one")
+	}
+	if need.keys {
+		if _, err := c.keyring(); err != nil {
+			p = append(p, err.Error())
+		}
+	}
+	return p
+}
+
+// keyring builds the data keyring from data_keys or data_keys_file.
+func (c *Config) keyring() (*seal.Keyring, error) {
+	spec := c.DataKeys
+	if c.DataKeysFile != "" {
+		raw, err := os.ReadFile(c.DataKeysFile)
+		if err != nil {
+			return nil, fmt.Errorf("data_keys_file: %v", err)
+		}
+		spec = strings.TrimSpace(string(raw))
+	}
+	if spec == "" {
+		return nil, errors.New("data_keys: required (set PFORTE_DATA_KEYS or data_keys_file; `pforte keygen` makes one)")
+	}
+	keys, err := seal.ParseKeys(spec)
+	if err != nil {
+		return nil, fmt.Errorf("data_keys: %v", err)
+	}
+	ring, err := seal.NewKeyring(keys[0], keys[1:]...)
+	if err != nil {
+		return nil, fmt.Errorf("data_keys: %v", err)
+	}
+	return ring, nil
+}
+
+// serverConfig maps the http section onto the server package's config.
+func (c *Config) serverConfig() server.Config {
+	return server.Config{
+		Listen:            c.HTTP.Listen,
+		MaxBodyBytes:      c.HTTP.MaxBodyBytes,
+		ReadHeaderTimeout: c.HTTP.ReadHeaderTimeout,
+		ReadTimeout:       c.HTTP.ReadTimeout,
+		WriteTimeout:      c.HTTP.WriteTimeout,
+		IdleTimeout:       c.HTTP.IdleTimeout,
+		ShutdownTimeout:   c.HTTP.ShutdownTimeout,
+	}
+}
+
+// logger builds the process logger on w.
+func (c *Config) logger(w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(c.Log.Level))
+	opts := &slog.HandlerOptions{Level: level}
+	if c.Log.Format == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}

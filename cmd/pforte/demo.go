@@ -1,0 +1,163 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/pforte/pforte/internal/audit"
+	"github.com/pforte/pforte/internal/registry"
+	"github.com/pforte/pforte/internal/seal"
+)
+
+// runDemo starts a self-contained local Pforte: SQLite in a folder, a data key
+// made on first start, synthetic insured persons, the server on loopback, and a
+// printed walkthrough.
+func runDemo(ctx context.Context, env *environment, args []string) error {
+	fs := newFlagSet(env, "demo", "demo [--dir DIR] [--listen HOST:PORT] [--persons N] [--reset]")
+	dir := fs.String("dir", "pforte-data", "data `folder` for the database, key and generated files")
+	listen := fs.String("listen", "127.0.0.1:8080", "listen `address`; the demo only serves on loopback")
+	persons := fs.Int("persons", 1000, "synthetic insured persons to generate")
+	seed := fs.Int64("seed", 1, "seed of the synthetic data")
+	reset := fs.Bool("reset", false, "delete the demo folder's database first")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *persons < 1 || *persons > 1_000_000 {
+		return &usageError{msg: "demo: --persons must be between 1 and 1000000"}
+	}
+	host, _, err := net.SplitHostPort(*listen)
+	if err != nil {
+		return &usageError{msg: "demo: --listen must be host:port"}
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return &usageError{msg: "demo: --listen must be a loopback address such as 127.0.0.1:8080"}
+	}
+	if err := os.MkdirAll(*dir, 0o700); err != nil {
+		return err
+	}
+	dbPath := filepath.Join(*dir, "pforte.db")
+	if *reset {
+		for _, suffix := range []string{"", "-wal", "-shm"} {
+			if err := os.Remove(dbPath + suffix); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return err
+			}
+		}
+	}
+	keyFile := filepath.Join(*dir, "data.key")
+	if err := ensureKeyFile(keyFile); err != nil {
+		return err
+	}
+
+	cfg := defaultConfig()
+	cfg.Database = "sqlite:" + dbPath
+	cfg.DataKeysFile = keyFile
+	cfg.HTTP.Listen = *listen
+	cfg.Log.Format = "text"
+	if problems := cfg.validate(needs{keys: true, http: true}); len(problems) > 0 {
+		return &configError{problems: problems}
+	}
+	logger := cfg.logger(env.stderr)
+	ring, err := cfg.keyring()
+	if err != nil {
+		return err
+	}
+	st, err := openStore(ctx, cfg, true)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	csvPath := filepath.Join(*dir, "registry.csv")
+	var csv bytes.Buffer
+	if err := registry.Generate(&csv, *persons, *seed, time.Now().UTC()); err != nil {
+		return err
+	}
+	if err := os.WriteFile(csvPath, csv.Bytes(), 0o600); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.stdout, "Generated %d synthetic insured persons into %s\n", *persons, csvPath)
+	im := registry.NewImporter(st, ring, importAuditor{audit.New(st, time.Now, logger)}, time.Now)
+	quiet := *env
+	quiet.isTerminal = false
+	if _, err := importRegistry(ctx, &quiet, im, bytes.NewReader(csv.Bytes()), cfg); err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return fmt.Errorf("demo: cannot listen on %s (is another pforte running? try --listen 127.0.0.1:8081): %w", *listen, err)
+	}
+	printWalkthrough(env.stdout, "http://"+ln.Addr().String(), cfg.Database, keyFile, csvPath, csv.Bytes())
+	return serve(ctx, cfg, logger, st, ln)
+}
+
+// ensureKeyFile writes a new data key to path unless one is there.
+func ensureKeyFile(path string) error {
+	if _, err := os.Stat(path); err == nil {
+		return nil
+	}
+	k, err := seal.GenerateKey("demo1")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, []byte(k.Encode()+"\n"), 0o600)
+}
+
+// printWalkthrough tells a newcomer what to try next.
+func printWalkthrough(w io.Writer, base, database, keyFile, csvPath string, csv []byte) {
+	fmt.Fprintf(w, `
+Pforte demo is running at %[1]s  (stop with Ctrl-C)
+
+Try:
+  curl %[1]s/healthz          # the process is alive
+  curl %[1]s/readyz           # the database answers
+  curl -s %[1]s/metrics | grep pforte_http
+
+In another terminal:
+  go run ./cmd/pforte audit verify --database %[2]s
+      # checks the hash chain of the audit trail
+  PFORTE_DATA_KEYS_FILE=%[3]s go run ./cmd/pforte registry import --database %[2]s %[4]s
+      # importing the same file again changes nothing
+  go run ./cmd/pforte registry generate --count 5 --seed 7
+      # more synthetic persons as CSV (docs/registry-csv.md)
+
+Some synthetic insured persons (KVNR, name, postal code, birth date):
+`, base, database, keyFile, csvPath)
+	for _, line := range samplePersons(csv, 5) {
+		fmt.Fprintln(w, "  "+line)
+	}
+	fmt.Fprintln(w)
+}
+
+// samplePersons picks the first n members with a full birth date from the
+// generated CSV.
+func samplePersons(csv []byte, n int) []string {
+	r, err := registry.NewReader(bytes.NewReader(csv), registry.ReaderOptions{})
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for len(out) < n {
+		row, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			continue
+		}
+		if row.Relation != "member" || len(row.BirthDate.String()) != len("2006-01-02") {
+			continue
+		}
+		out = append(out, fmt.Sprintf("%s  %-28s %s  %s", row.KVNR,
+			strings.TrimSpace(row.GivenNames+" "+row.FamilyName), row.PostalCode, row.BirthDate))
+	}
+	return out
+}

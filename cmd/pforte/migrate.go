@@ -1,0 +1,107 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+
+	"github.com/pforte/pforte/internal/seal"
+	"github.com/pforte/pforte/internal/store/sqlstore"
+)
+
+// openStore opens the configured database and brings its schema up to date when
+// migrate is set; otherwise it refuses a schema older than this binary.
+func openStore(ctx context.Context, cfg Config, migrate bool) (*sqlstore.Store, error) {
+	dialect, source, err := sqlstore.ParseDSN(cfg.Database)
+	if err != nil {
+		return nil, err
+	}
+	if dialect == sqlstore.SQLite {
+		if err := os.MkdirAll(filepath.Dir(source), 0o700); err != nil {
+			return nil, fmt.Errorf("database folder: %w", err)
+		}
+	}
+	st, err := sqlstore.Open(ctx, cfg.Database, sqlstore.Options{})
+	if err != nil {
+		return nil, err
+	}
+	if dialect == sqlstore.SQLite {
+		// The database holds personal data: only its owner may read it.
+		for _, suffix := range []string{"", "-wal", "-shm"} {
+			if err := os.Chmod(source+suffix, 0o600); err != nil && !errors.Is(err, os.ErrNotExist) {
+				st.Close()
+				return nil, fmt.Errorf("database file: %w", err)
+			}
+		}
+	}
+	if migrate {
+		if _, err := st.Migrate(ctx); err != nil {
+			st.Close()
+			return nil, err
+		}
+		return st, nil
+	}
+	current, latest, err := st.SchemaVersion(ctx)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	if current != latest {
+		st.Close()
+		return nil, fmt.Errorf("database schema is at version %d, this binary needs %d: run 'pforte migrate' first", current, latest)
+	}
+	return st, nil
+}
+
+func runMigrate(ctx context.Context, env *environment, args []string) error {
+	fs := newFlagSet(env, "migrate", "migrate [--database DSN] [--config FILE]")
+	cf := newConfigFlags(fs)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	cfg, err := cf.load(env.environ, needs{})
+	if err != nil {
+		return err
+	}
+	st, err := openStore(ctx, cfg, true)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	current, _, err := st.SchemaVersion(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.stdout, "schema version %d\n", current)
+	return nil
+}
+
+func runVersion(_ context.Context, env *environment, args []string) error {
+	fs := newFlagSet(env, "version", "version")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	goVersion := "unknown"
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		goVersion = bi.GoVersion
+	}
+	fmt.Fprintf(env.stdout, "pforte %s (%s)\n", version, goVersion)
+	return nil
+}
+
+func runKeygen(_ context.Context, env *environment, args []string) error {
+	fs := newFlagSet(env, "keygen", "keygen [--id ID]")
+	id := fs.String("id", "k1", "key `id` (a-z, 0-9, -)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	k, err := seal.GenerateKey(*id)
+	if err != nil {
+		return &usageError{msg: err.Error()}
+	}
+	fmt.Fprintln(env.stdout, k.Encode())
+	return nil
+}

@@ -1,0 +1,62 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/pforte/pforte/internal/audit"
+	"github.com/pforte/pforte/internal/server"
+	"github.com/pforte/pforte/internal/store/sqlstore"
+)
+
+func runServe(ctx context.Context, env *environment, args []string) error {
+	fs := newFlagSet(env, "serve", "serve [--config FILE] [--database DSN] [--listen HOST:PORT]")
+	cf := newConfigFlags(fs)
+	cf.flag("listen", "http.listen", "listen `address` (default 127.0.0.1:8080)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return &usageError{msg: fmt.Sprintf("serve: unexpected argument %q", fs.Arg(0))}
+	}
+	cfg, err := cf.load(env.environ, needs{keys: true, http: true})
+	if err != nil {
+		return err
+	}
+	logger := cfg.logger(env.stderr)
+	st, err := openStore(ctx, cfg, false)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	ln, err := net.Listen("tcp", cfg.HTTP.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.HTTP.Listen, err)
+	}
+	return serve(ctx, cfg, logger, st, ln)
+}
+
+// serve wires the node's HTTP graph on st and serves on ln until ctx ends.
+func serve(ctx context.Context, cfg Config, logger *slog.Logger, st *sqlstore.Store, ln net.Listener) error {
+	auditLog := audit.New(st, time.Now, logger)
+	reg := prometheus.NewRegistry()
+	srv := server.New(cfg.serverConfig(), logger, st, reg)
+	logger.Info("pforte serving", slog.String("addr", ln.Addr().String()),
+		slog.String("database", string(st.Dialect())), slog.String("version", version))
+	if err := auditLog.Record(ctx, audit.Event{Actor: "system", Event: "node.start", Subject: "node"}); err != nil {
+		ln.Close()
+		return fmt.Errorf("audit: %w", err)
+	}
+	err := srv.Serve(ctx, ln)
+	if err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	logger.Info("pforte stopped")
+	return nil
+}
