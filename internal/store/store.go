@@ -34,6 +34,10 @@ var ErrConflict = errors.New("store: conflict")
 // declares the few methods it needs as its own small interface.
 type Store interface {
 	Persons
+	Accounts
+	Sessions
+	Letters
+	Identifications
 	Counters
 	OneTimes
 	AuditChain

@@ -1,0 +1,71 @@
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// LetterStatus is where a letter is on its way to the person.
+//
+//	review ──(staff approves)──▶ queued ──▶ handed_over ──▶ returned
+//	   │                           │
+//	   └──────────▶ superseded ◀───┘   (a newer letter of the same kind)
+type LetterStatus string
+
+// The letter states.
+const (
+	LetterReview     LetterStatus = "review"      // address unverified: waits for staff
+	LetterQueued     LetterStatus = "queued"      // waiting for the next print batch
+	LetterHandedOver LetterStatus = "handed_over" // in a batch given to the print service
+	LetterReturned   LetterStatus = "returned"    // came back undeliverable; codes void
+	LetterSuperseded LetterStatus = "superseded"  // a newer letter replaced it; codes void
+)
+
+// Letter is one letter Pforte sends. The secrets it prints (an initial password,
+// an activation code) are kept sealed only until the letter is handed over to the
+// print service, then wiped.
+type Letter struct {
+	ID        string
+	PersonID  PersonID
+	Kind      string // the letter kind, see package letter
+	Status    LetterStatus
+	Address   string // the address lines printed, separated by "\n"
+	Secrets   Sealed // sealed letter values; zero after hand-over
+	BatchID   string
+	CreatedAt time.Time
+	ExpiresAt time.Time // when its codes expire; zero for notices
+	UpdatedAt time.Time
+}
+
+// LetterCounts are what QueueLetter tells its check function.
+type LetterCounts struct {
+	PersonSince int64 // letters of this person (any kind counted) since the window start
+	Day         int64 // letters created on the day (global cap), before this one
+}
+
+// Letters is the contract for letters.
+type Letters interface {
+	// QueueLetter stores l atomically with its limits: holding a lock on the
+	// person (and the day's counter), it counts the person's letters of the
+	// given kinds created since since and the letters of day, calls check
+	// with the counts, and if check returns nil stores l, counts it for the
+	// day, and marks the person's earlier letters of kinds that are still
+	// queued, in review or handed over as superseded (their secrets wiped).
+	// It returns the ids of the superseded letters. If check returns an
+	// error nothing is written.
+	QueueLetter(ctx context.Context, l Letter, kinds []string, since time.Time, day string,
+		check func(LetterCounts) error) (superseded []string, err error)
+	// LetterByID returns the letter, or ErrNotFound.
+	LetterByID(ctx context.Context, id string) (Letter, error)
+	// LettersByStatus returns up to limit letters in status, oldest first.
+	LettersByStatus(ctx context.Context, status LetterStatus, limit int) ([]Letter, error)
+	// PersonLetters returns the person's letters, newest first.
+	PersonLetters(ctx context.Context, id PersonID) ([]Letter, error)
+	// MarkHandedOver moves the letters (which must all be queued) to
+	// handed_over with the batch id and wipes their secrets, in one
+	// transaction. ErrConflict if any of them is not queued.
+	MarkHandedOver(ctx context.Context, ids []string, batchID string, now time.Time) error
+	// SetLetterStatus moves a letter from one status to another (e.g.
+	// handed_over to returned); ErrConflict if it is not in from.
+	SetLetterStatus(ctx context.Context, id string, from, to LetterStatus, now time.Time) error
+}

@@ -1,0 +1,89 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/pforte/pforte/internal/store"
+)
+
+const accountColumns = `person_id, password_hash, password_initial, password_expires_at, password_changed_at,
+	version, created_at, updated_at`
+
+func scanAccount(row rowScanner) (store.Account, error) {
+	var (
+		a                              store.Account
+		expires, changed, created, upd int64
+	)
+	err := row.Scan(&a.PersonID, &a.PasswordHash, &a.PasswordInitial, &expires, &changed, &a.Version, &created, &upd)
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Account{}, store.ErrNotFound
+	}
+	if err != nil {
+		return store.Account{}, fmt.Errorf("sqlstore: scan account: %w", err)
+	}
+	a.PasswordExpiresAt, a.PasswordChangedAt = fromMicros(expires), fromMicros(changed)
+	a.CreatedAt, a.UpdatedAt = fromMicros(created), fromMicros(upd)
+	return a, nil
+}
+
+// AccountByPerson implements store.Accounts.
+func (s *Store) AccountByPerson(ctx context.Context, id store.PersonID) (store.Account, error) {
+	return scanAccount(s.r.QueryRowContext(ctx, "SELECT "+accountColumns+" FROM accounts WHERE person_id = $1", int64(id)))
+}
+
+// UpdateAccount implements store.Accounts. The person's row is the lock, so an
+// account that does not exist yet is created by exactly one updater.
+func (s *Store) UpdateAccount(ctx context.Context, id store.PersonID, now time.Time,
+	fn func(a *store.Account, exists bool) error) (store.Account, error) {
+	var out store.Account
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var pid int64
+		err := tx.QueryRowContext(ctx, "SELECT id FROM persons WHERE id = $1"+s.forUpdate(), int64(id)).Scan(&pid)
+		if errors.Is(err, sql.ErrNoRows) {
+			return store.ErrNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("sqlstore: lock person: %w", err)
+		}
+		cur, err := scanAccount(tx.QueryRowContext(ctx, "SELECT "+accountColumns+" FROM accounts WHERE person_id = $1", int64(id)))
+		exists := err == nil
+		if errors.Is(err, store.ErrNotFound) {
+			cur = store.Account{PersonID: id}
+		} else if err != nil {
+			return err
+		}
+		next := cur
+		if err := fn(&next, exists); err != nil {
+			return err
+		}
+		next.PersonID = id
+		next.UpdatedAt = now.UTC().Truncate(time.Microsecond)
+		if exists {
+			next.Version = cur.Version + 1
+			next.CreatedAt = cur.CreatedAt
+			_, err = tx.ExecContext(ctx, `UPDATE accounts SET password_hash = $1, password_initial = $2,
+				password_expires_at = $3, password_changed_at = $4, version = $5, updated_at = $6 WHERE person_id = $7`,
+				next.PasswordHash, next.PasswordInitial, micros(next.PasswordExpiresAt), micros(next.PasswordChangedAt),
+				next.Version, micros(next.UpdatedAt), int64(id))
+		} else {
+			next.Version = 1
+			next.CreatedAt = next.UpdatedAt
+			_, err = tx.ExecContext(ctx, `INSERT INTO accounts (`+accountColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+				int64(id), next.PasswordHash, next.PasswordInitial, micros(next.PasswordExpiresAt), micros(next.PasswordChangedAt),
+				next.Version, micros(next.CreatedAt), micros(next.UpdatedAt))
+		}
+		if err != nil {
+			return fmt.Errorf("sqlstore: write account: %w", err)
+		}
+		out = next
+		return nil
+	})
+	if err != nil {
+		return store.Account{}, err
+	}
+	return out, nil
+}
