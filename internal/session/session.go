@@ -1,0 +1,284 @@
+// Package session owns browser and app sessions: opaque tokens, their assurance
+// level, idle and absolute expiry, and a new token on every level change.
+//
+// A token is 32 bytes from crypto/rand, given to the client base64url-encoded;
+// the store keeps only its SHA-256, so a copy of the database does not let anyone
+// resume a session. A session lives until its idle expiry (moved forward on use)
+// or its absolute expiry, whichever comes first:
+//
+//	Create ──▶ live ──(Authenticate: idle expiry moves on)──▶ live
+//	             │──(Raise: level up)──▶ replaced by a new token
+//	             └──(End / idle / absolute expiry)──▶ gone
+//
+// It does not own logins (package account decides who gets a session) nor
+// cookies (the HTTP packages set them).
+package session
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/pforte/pforte/internal/store"
+)
+
+// Level is an assurance level (eIDAS).
+type Level string
+
+// The assurance levels, weakest first.
+const (
+	LevelLow         Level = "low"
+	LevelSubstantial Level = "substantial"
+	LevelHigh        Level = "high"
+)
+
+// Rank orders levels: 1 low, 2 substantial, 3 high, 0 for anything else.
+func (l Level) Rank() int {
+	switch l {
+	case LevelLow:
+		return 1
+	case LevelSubstantial:
+		return 2
+	case LevelHigh:
+		return 3
+	}
+	return 0
+}
+
+// ACR is the level's OpenID Connect acr value.
+func (l Level) ACR() string { return "http://eidas.europa.eu/LoA/" + string(l) }
+
+// Kinds of sessions.
+const (
+	KindBrowser = "browser"
+	KindApp     = "app"
+)
+
+// ErrNoSession reports a missing, expired or ended session.
+var ErrNoSession = errors.New("session: no such session")
+
+// Lifetime is how long a session of one level lives.
+type Lifetime struct {
+	Idle     time.Duration
+	Absolute time.Duration
+}
+
+// Config sets the lifetimes per level. Zero fields take the defaults of
+// DESIGN.md: low and substantial 30 min idle, high 15 min idle; 12 h absolute.
+type Config struct {
+	Low, Substantial, High Lifetime
+}
+
+func (c Config) withDefaults() Config {
+	def := func(l *Lifetime, idle time.Duration) {
+		if l.Idle <= 0 {
+			l.Idle = idle
+		}
+		if l.Absolute <= 0 {
+			l.Absolute = 12 * time.Hour
+		}
+	}
+	def(&c.Low, 30*time.Minute)
+	def(&c.Substantial, 30*time.Minute)
+	def(&c.High, 15*time.Minute)
+	return c
+}
+
+// Validate reports every problem.
+func (c Config) Validate() []error {
+	c = c.withDefaults()
+	var errs []error
+	for name, l := range map[string]Lifetime{"low": c.Low, "substantial": c.Substantial, "high": c.High} {
+		if l.Idle > l.Absolute {
+			errs = append(errs, fmt.Errorf("session.%s: idle timeout %v exceeds the absolute lifetime %v", name, l.Idle, l.Absolute))
+		}
+		if l.Absolute > 30*24*time.Hour {
+			errs = append(errs, fmt.Errorf("session.%s: absolute lifetime %v exceeds 30 days", name, l.Absolute))
+		}
+	}
+	return errs
+}
+
+func (c Config) lifetime(l Level) Lifetime {
+	switch l {
+	case LevelHigh:
+		return c.High
+	case LevelSubstantial:
+		return c.Substantial
+	default:
+		return c.Low
+	}
+}
+
+// Token is a session token as the client holds it. It never prints itself.
+type Token string
+
+// String redacts the token.
+func (Token) String() string { return "[session token]" }
+
+// LogValue redacts the token.
+func (Token) LogValue() slog.Value { return slog.StringValue("[session token]") }
+
+// Hash returns the SHA-256 the store keeps.
+func (t Token) Hash() []byte {
+	h := sha256.Sum256([]byte(t))
+	return h[:]
+}
+
+// Store is what the manager needs of the store.
+type Store interface {
+	CreateSession(ctx context.Context, s store.Session) error
+	SessionByHash(ctx context.Context, hash []byte, now time.Time) (store.Session, error)
+	TouchSession(ctx context.Context, hash []byte, now, idleUntil time.Time) error
+	ReplaceSession(ctx context.Context, old []byte, next store.Session) error
+	DeleteSession(ctx context.Context, hash []byte) error
+	DeletePersonSessions(ctx context.Context, id store.PersonID, keep []byte) (int64, error)
+	PersonSessions(ctx context.Context, id store.PersonID, now time.Time) ([]store.Session, error)
+}
+
+// Manager creates and checks sessions.
+type Manager struct {
+	store Store
+	cfg   Config
+	now   func() time.Time
+}
+
+// NewManager returns a manager; cfg zero fields take their defaults.
+func NewManager(st Store, cfg Config, now func() time.Time) *Manager {
+	return &Manager{store: st, cfg: cfg.withDefaults(), now: now}
+}
+
+// New describes a session to create.
+type New struct {
+	PersonID           store.PersonID
+	Kind               string
+	Level              Level
+	AMR                []string
+	MustChangePassword bool
+	ClientIP           string
+	UserAgent          string
+}
+
+func newToken() (Token, error) {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("session: random: %w", err)
+	}
+	return Token(base64.RawURLEncoding.EncodeToString(b[:])), nil
+}
+
+func (m *Manager) build(n New, now time.Time) (Token, store.Session, error) {
+	tok, err := newToken()
+	if err != nil {
+		return "", store.Session{}, err
+	}
+	lt := m.cfg.lifetime(n.Level)
+	now = now.UTC().Truncate(time.Microsecond)
+	s := store.Session{
+		TokenHash: tok.Hash(), PersonID: n.PersonID, Kind: n.Kind, Level: string(n.Level), AMR: n.AMR,
+		MustChangePassword: n.MustChangePassword, ClientIP: n.ClientIP, UserAgent: truncate(n.UserAgent, 256),
+		CreatedAt: now, LastSeenAt: now, IdleExpiresAt: now.Add(lt.Idle), ExpiresAt: now.Add(lt.Absolute),
+	}
+	return tok, s, nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}
+
+// Create starts a session and returns its token.
+func (m *Manager) Create(ctx context.Context, n New) (Token, store.Session, error) {
+	tok, s, err := m.build(n, m.now())
+	if err != nil {
+		return "", store.Session{}, err
+	}
+	if err := m.store.CreateSession(ctx, s); err != nil {
+		return "", store.Session{}, fmt.Errorf("session: create: %w", err)
+	}
+	return tok, s, nil
+}
+
+// touchEvery bounds writes: a session's idle expiry moves at most once a minute.
+const touchEvery = time.Minute
+
+// Authenticate returns the live session of the token and moves its idle
+// expiry forward. ErrNoSession when there is none.
+func (m *Manager) Authenticate(ctx context.Context, tok Token) (store.Session, error) {
+	if len(tok) != 43 {
+		return store.Session{}, ErrNoSession
+	}
+	now := m.now()
+	s, err := m.store.SessionByHash(ctx, tok.Hash(), now)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Session{}, ErrNoSession
+	}
+	if err != nil {
+		return store.Session{}, fmt.Errorf("session: authenticate: %w", err)
+	}
+	if now.Sub(s.LastSeenAt) >= touchEvery {
+		idle := now.Add(m.cfg.lifetime(Level(s.Level)).Idle)
+		if err := m.store.TouchSession(ctx, s.TokenHash, now, idle); errors.Is(err, store.ErrNotFound) {
+			return store.Session{}, ErrNoSession
+		} else if err != nil {
+			return store.Session{}, fmt.Errorf("session: authenticate: %w", err)
+		}
+		if idle.After(s.ExpiresAt) {
+			idle = s.ExpiresAt
+		}
+		s.LastSeenAt, s.IdleExpiresAt = now.UTC().Truncate(time.Microsecond), idle.UTC().Truncate(time.Microsecond)
+	}
+	return s, nil
+}
+
+// Replace ends the session of tok and starts one described by n in one step: a
+// new token on every change of level or of what the session may do.
+func (m *Manager) Replace(ctx context.Context, tok Token, n New) (Token, store.Session, error) {
+	next, s, err := m.build(n, m.now())
+	if err != nil {
+		return "", store.Session{}, err
+	}
+	if err := m.store.ReplaceSession(ctx, tok.Hash(), s); errors.Is(err, store.ErrNotFound) {
+		return "", store.Session{}, ErrNoSession
+	} else if err != nil {
+		return "", store.Session{}, fmt.Errorf("session: replace: %w", err)
+	}
+	return next, s, nil
+}
+
+// End ends the session of tok.
+func (m *Manager) End(ctx context.Context, tok Token) error {
+	if err := m.store.DeleteSession(ctx, tok.Hash()); err != nil {
+		return fmt.Errorf("session: end: %w", err)
+	}
+	return nil
+}
+
+// EndOthers ends every session of the person except keep (empty: all).
+func (m *Manager) EndOthers(ctx context.Context, id store.PersonID, keep Token) (int64, error) {
+	var keepHash []byte
+	if keep != "" {
+		keepHash = keep.Hash()
+	}
+	n, err := m.store.DeletePersonSessions(ctx, id, keepHash)
+	if err != nil {
+		return 0, fmt.Errorf("session: end others: %w", err)
+	}
+	return n, nil
+}
+
+// List returns the person's live sessions, newest first.
+func (m *Manager) List(ctx context.Context, id store.PersonID) ([]store.Session, error) {
+	list, err := m.store.PersonSessions(ctx, id, m.now())
+	if err != nil {
+		return nil, fmt.Errorf("session: list: %w", err)
+	}
+	return list, nil
+}
