@@ -1,0 +1,65 @@
+package password
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"time"
+)
+
+// ErrBusy is returned when too many hashes are running or waiting; the
+// caller should answer 503 with Retry-After and change nothing.
+var ErrBusy = errors.New("password: too many password hashes at once")
+
+// Defaults of the pool's waiting room.
+const (
+	DefaultQueueTimeout = 2 * time.Second
+	DefaultMaxWaiting   = 64
+)
+
+// pool bounds how many hashes run at once and how many callers wait for a
+// slot. Its zero value is not usable; see newPool.
+type pool struct {
+	slots      chan struct{} // a send takes a slot, a receive gives it back
+	waiting    atomic.Int64  // callers currently waiting for a slot
+	maxWaiting int64
+	timeout    time.Duration
+}
+
+func newPool(size, maxWaiting int, timeout time.Duration) *pool {
+	return &pool{slots: make(chan struct{}, size), maxWaiting: int64(maxWaiting), timeout: timeout}
+}
+
+// acquire takes a slot, waiting if all are taken. It returns ErrBusy at once
+// when maxWaiting callers already wait and after the timeout otherwise, and
+// the context's error (wrapped) when ctx ends first. On success the caller
+// must call release.
+func (p *pool) acquire(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("password: wait for hash slot: %w", err)
+	}
+	select {
+	case p.slots <- struct{}{}:
+		return nil
+	default:
+	}
+	if p.waiting.Add(1) > p.maxWaiting {
+		p.waiting.Add(-1)
+		return ErrBusy
+	}
+	defer p.waiting.Add(-1)
+	t := time.NewTimer(p.timeout)
+	defer t.Stop()
+	select {
+	case p.slots <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("password: wait for hash slot: %w", ctx.Err())
+	case <-t.C:
+		return ErrBusy
+	}
+}
+
+// release gives back a slot taken by acquire.
+func (p *pool) release() { <-p.slots }
