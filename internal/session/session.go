@@ -136,6 +136,7 @@ type Store interface {
 	SessionByHash(ctx context.Context, hash []byte, now time.Time) (store.Session, error)
 	TouchSession(ctx context.Context, hash []byte, now, idleUntil time.Time) error
 	ReplaceSession(ctx context.Context, old []byte, next store.Session) error
+	ClearMustChangePassword(ctx context.Context, hash []byte) error
 	DeleteSession(ctx context.Context, hash []byte) error
 	DeletePersonSessions(ctx context.Context, id store.PersonID, keep []byte) (int64, error)
 	PersonSessions(ctx context.Context, id store.PersonID, now time.Time) ([]store.Session, error)
@@ -251,6 +252,17 @@ func (m *Manager) Replace(ctx context.Context, tok Token, n New) (Token, store.S
 		return "", store.Session{}, fmt.Errorf("session: replace: %w", err)
 	}
 	return next, s, nil
+}
+
+// PasswordChosen records that the session's person replaced their initial
+// password, so the session no longer forces a change.
+func (m *Manager) PasswordChosen(ctx context.Context, tok Token) error {
+	if err := m.store.ClearMustChangePassword(ctx, tok.Hash()); errors.Is(err, store.ErrNotFound) {
+		return ErrNoSession
+	} else if err != nil {
+		return fmt.Errorf("session: password chosen: %w", err)
+	}
+	return nil
 }
 
 // End ends the session of tok.

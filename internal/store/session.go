@@ -36,6 +36,9 @@ type Sessions interface {
 	// transaction (a new id on every level change). ErrNotFound if old is
 	// gone: the replacement is then not stored.
 	ReplaceSession(ctx context.Context, old []byte, next Session) error
+	// ClearMustChangePassword records that the session's person chose a
+	// password; ErrNotFound if the session is gone.
+	ClearMustChangePassword(ctx context.Context, hash []byte) error
 	// DeleteSession removes the session; removing a missing one is no error.
 	DeleteSession(ctx context.Context, hash []byte) error
 	// DeletePersonSessions removes all sessions of the person except the one

@@ -93,6 +93,20 @@ func (s *Store) ReplaceSession(ctx context.Context, old []byte, next store.Sessi
 	})
 }
 
+// ClearMustChangePassword implements store.Sessions.
+func (s *Store) ClearMustChangePassword(ctx context.Context, hash []byte) error {
+	res, err := s.w.ExecContext(ctx, "UPDATE sessions SET must_change_password = $1 WHERE token_hash = $2", false, nonNil(hash))
+	if err != nil {
+		return fmt.Errorf("sqlstore: clear must-change: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("sqlstore: clear must-change: %w", err)
+	} else if n == 0 {
+		return store.ErrNotFound
+	}
+	return nil
+}
+
 // DeleteSession implements store.Sessions.
 func (s *Store) DeleteSession(ctx context.Context, hash []byte) error {
 	if _, err := s.w.ExecContext(ctx, "DELETE FROM sessions WHERE token_hash = $1", nonNil(hash)); err != nil {

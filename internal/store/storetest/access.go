@@ -184,6 +184,15 @@ func testSessions(t *testing.T, s store.Store) {
 	if _, err := s.SessionByHash(ctx, []byte("hash-b3"), at(102)); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("a refused replacement was stored: %v", err)
 	}
+	if err := s.ClearMustChangePassword(ctx, []byte("hash-b2")); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.SessionByHash(ctx, []byte("hash-b2"), at(101)); got.MustChangePassword {
+		t.Error("must-change flag still set")
+	}
+	if err := s.ClearMustChangePassword(ctx, []byte("gone")); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("clear on a missing session = %v, want ErrNotFound", err)
+	}
 
 	for i, h := range []string{"c1", "c2", "c3"} {
 		if err := s.CreateSession(ctx, session(id, h, 103+i)); err != nil {

@@ -1,0 +1,152 @@
+package account_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pforte/pforte/internal/account"
+	"github.com/pforte/pforte/internal/audit"
+	"github.com/pforte/pforte/internal/dispatch"
+	"github.com/pforte/pforte/internal/letter"
+	"github.com/pforte/pforte/internal/seal"
+	"github.com/pforte/pforte/internal/store"
+)
+
+// pdfSink collects delivered letters.
+type pdfSink struct {
+	mu   sync.Mutex
+	pdfs map[string][]byte
+}
+
+func (s *pdfSink) Deliver(_ context.Context, id string, pdf []byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pdfs[id] = pdf
+	return nil
+}
+
+func newAccess(t *testing.T, f *fixture) (*account.Access, *pdfSink) {
+	t.Helper()
+	k, _ := seal.GenerateKey("t1")
+	ring, _ := seal.NewKeyring(k)
+	r, err := letter.NewRenderer(letter.Sender{Name: "Beispiel-Kasse", Street: "Hauptstraße 1", PostalCity: "10115 Berlin",
+		Phone: "0800 123 456", Web: "portal.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	sink := &pdfSink{pdfs: map[string][]byte{}}
+	d := dispatch.New(f.st, ring, r, audit.New(f.st, f.clk.now, logger), sink, f.clk.now, dispatch.Config{}, logger)
+	return account.NewAccess(f.svc, f.st, f.st, d, "https://portal.example", time.Millisecond), sink
+}
+
+func verifyAddress(t *testing.T, f *fixture, at time.Time) {
+	t.Helper()
+	if _, err := f.st.UpdatePerson(t.Context(), f.person.ID, func(p *store.Person) error {
+		p.AddressVerifiedAt, p.AddressVerifiedBy = at, "melderegister"
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestRequestLetter(t *testing.T) {
+	f := newFixture(t)
+	verifyAddress(t, f, f.clk.now().AddDate(0, -1, 0))
+	a, sink := newAccess(t, f)
+	ctx := t.Context()
+	req := account.AccessRequest{KVNR: "x110411675", PostalCode: "10115", BirthDate: "1970-03-14"}
+	if err := a.RequestLetter(ctx, req); err != nil {
+		t.Fatal(err)
+	}
+	letters, _ := f.st.PersonLetters(ctx, f.person.ID)
+	if len(letters) != 1 || letters[0].Status != store.LetterQueued || len(sink.pdfs) != 1 {
+		t.Fatalf("letters %+v, delivered %d", letters, len(sink.pdfs))
+	}
+	acct, err := f.st.AccountByPerson(ctx, f.person.ID)
+	if err != nil || !acct.PasswordInitial {
+		t.Fatalf("account after the letter: %+v, %v", acct, err)
+	}
+
+	// Wrong postal code, wrong birth date, unknown KVNR: the same answer, and
+	// nothing happens.
+	for _, bad := range []account.AccessRequest{
+		{KVNR: "X110411675", PostalCode: "10117", BirthDate: "1970-03-14"},
+		{KVNR: "X110411675", PostalCode: "10115", BirthDate: "1970-03-15"},
+		{KVNR: "T555558879", PostalCode: "10115", BirthDate: "1970-03-14"},
+	} {
+		if err := a.RequestLetter(ctx, bad); err != nil {
+			t.Errorf("%+v: %v", bad, err)
+		}
+	}
+	if letters, _ := f.st.PersonLetters(ctx, f.person.ID); len(letters) != 1 {
+		t.Errorf("a non-matching request queued a letter: %d letters", len(letters))
+	}
+
+	// Malformed input is refused with the field named.
+	for field, bad := range map[string]account.AccessRequest{
+		"kvnr":        {KVNR: "A123456789", PostalCode: "10115", BirthDate: "1970-03-14"},
+		"postal_code": {KVNR: "X110411675", PostalCode: "1011", BirthDate: "1970-03-14"},
+		"birth_date":  {KVNR: "X110411675", PostalCode: "10115", BirthDate: "1970-03"},
+	} {
+		var inv *account.InvalidError
+		if err := a.RequestLetter(ctx, bad); !errors.As(err, &inv) || inv.Field != field {
+			t.Errorf("%s: %v", field, err)
+		}
+	}
+
+	// A second letter supersedes the first; the fourth in 30 days is refused
+	// silently.
+	for range 3 {
+		if err := a.RequestLetter(ctx, req); err != nil {
+			t.Fatal(err)
+		}
+	}
+	letters, _ = f.st.PersonLetters(ctx, f.person.ID)
+	var queued, superseded int
+	for _, l := range letters {
+		switch l.Status {
+		case store.LetterQueued:
+			queued++
+		case store.LetterSuperseded:
+			superseded++
+		}
+	}
+	if len(letters) != 3 || queued != 1 || superseded != 2 {
+		t.Errorf("after four requests: %d letters, %d queued, %d superseded", len(letters), queued, superseded)
+	}
+}
+
+func TestRequestLetterUnverifiedAddressWaitsForReview(t *testing.T) {
+	f := newFixture(t) // the fixture's address is not verified
+	a, sink := newAccess(t, f)
+	if err := a.RequestLetter(t.Context(), account.AccessRequest{KVNR: kvnr, PostalCode: "10115", BirthDate: "1970-03-14"}); err != nil {
+		t.Fatal(err)
+	}
+	letters, _ := f.st.PersonLetters(t.Context(), f.person.ID)
+	if len(letters) != 1 || letters[0].Status != store.LetterReview || len(sink.pdfs) != 0 {
+		t.Errorf("letters %+v, delivered %d", letters, len(sink.pdfs))
+	}
+}
+
+func TestChosenPasswordIsNotReplacedByALetter(t *testing.T) {
+	f := newFixture(t)
+	verifyAddress(t, f, f.clk.now())
+	a, _ := newAccess(t, f)
+	f.svc.SetInitialPassword(t.Context(), f.person.ID, initial)
+	res, _ := f.login(t, initial)
+	if err := f.svc.ChangePassword(t.Context(), res.Token, res.Session, initial, "Kastanienbaum im Herbstwind", ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.RequestLetter(t.Context(), account.AccessRequest{KVNR: kvnr, PostalCode: "10115", BirthDate: "1970-03-14"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.login(t, "Kastanienbaum im Herbstwind"); err != nil {
+		t.Errorf("chosen password broken by an access request: %v", err)
+	}
+}

@@ -1,0 +1,456 @@
+// Package account owns insured persons' login accounts: password login with
+// attempt limits, the initial password from a letter and its forced change, and
+// changing a password.
+//
+// Login failures look the same whatever failed (unknown KVNR, wrong password,
+// locked account, expired initial password): one error, ErrLoginFailed, after the
+// same amount of hashing work (a dummy verification when there is no hash to
+// check). Each account has a failure counter in the store. An attempt is
+// reserved on the counter (one atomic update) before the password is checked and
+// the counter is reset on success, so parallel attempts on any number of nodes
+// can never check more passwords than the limit allows:
+//
+//	attempt ──reserve──▶ locked? ──yes──▶ dummy hash ──▶ ErrLoginFailed
+//	                        │no
+//	                        ▼
+//	                 verify password ──wrong──▶ ErrLoginFailed (counter stays up;
+//	                        │ok                 every MaxFailures-th failure locks
+//	                        ▼                   for LockBase, doubling, up to LockMax)
+//	               reset counter, session
+//
+// The lock is temporary and never permanent on the password alone. It does not
+// own sessions (package session), the password policy and hashing (package
+// password), letters or identity proofing.
+package account
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pforte/pforte/internal/audit"
+	"github.com/pforte/pforte/internal/password"
+	"github.com/pforte/pforte/internal/registry"
+	"github.com/pforte/pforte/internal/session"
+	"github.com/pforte/pforte/internal/store"
+)
+
+// ErrLoginFailed is the one answer to every failed login.
+var ErrLoginFailed = errors.New("account: login failed")
+
+// ErrWrongPassword reports a wrong current password when changing it.
+var ErrWrongPassword = errors.New("account: wrong current password")
+
+// RefusedError lists why a new password is not acceptable.
+type RefusedError struct{ Reasons []password.Reason }
+
+func (e *RefusedError) Error() string {
+	codes := make([]string, len(e.Reasons))
+	for i, r := range e.Reasons {
+		codes[i] = r.String()
+	}
+	return "account: new password refused: " + strings.Join(codes, ", ")
+}
+
+// Config holds the account rules. Zero fields take the defaults.
+type Config struct {
+	// MaxFailures is how many failed logins in a row lock the account
+	// (default 5).
+	MaxFailures int
+	// LockBase is the first lock's length (default 1 min); each further
+	// MaxFailures failures double it, up to LockMax (default 1 h).
+	LockBase, LockMax time.Duration
+	// InitialValidity is how long an initial password from a letter is valid
+	// (default 30 days, at most 60).
+	InitialValidity time.Duration
+	// Policy is the password policy.
+	Policy password.Policy
+}
+
+func (c Config) withDefaults() Config {
+	if c.MaxFailures <= 0 {
+		c.MaxFailures = 5
+	}
+	if c.LockBase <= 0 {
+		c.LockBase = time.Minute
+	}
+	if c.LockMax <= 0 {
+		c.LockMax = time.Hour
+	}
+	if c.InitialValidity <= 0 {
+		c.InitialValidity = 30 * 24 * time.Hour
+	}
+	return c
+}
+
+// Validate reports every problem.
+func (c Config) Validate() []error {
+	c = c.withDefaults()
+	var errs []error
+	if c.MaxFailures > 20 {
+		errs = append(errs, fmt.Errorf("account.max_failures: %d is more than 20", c.MaxFailures))
+	}
+	if c.LockBase > c.LockMax {
+		errs = append(errs, errors.New("account.lock_base: longer than lock_max"))
+	}
+	if c.LockMax > 24*time.Hour {
+		errs = append(errs, errors.New("account.lock_max: more than 24 h would make the lock effectively permanent"))
+	}
+	if c.InitialValidity > 60*24*time.Hour {
+		errs = append(errs, errors.New("account.initial_validity: at most 60 days"))
+	}
+	for _, err := range c.Policy.Validate() {
+		errs = append(errs, fmt.Errorf("password: %w", err))
+	}
+	return errs
+}
+
+// Store is what the service needs of the store.
+type Store interface {
+	PersonByKVNR(ctx context.Context, kvnr string) (store.Person, error)
+	PersonByID(ctx context.Context, id store.PersonID) (store.Person, error)
+	AccountByPerson(ctx context.Context, id store.PersonID) (store.Account, error)
+	UpdateAccount(ctx context.Context, id store.PersonID, now time.Time, fn func(a *store.Account, exists bool) error) (store.Account, error)
+	UpdateCounter(ctx context.Context, key string, fn func(c *store.Counter) error) (store.Counter, error)
+}
+
+// Hasher hashes and verifies passwords (package password). Verify and
+// DummyVerify cost the same.
+type Hasher interface {
+	Hash(ctx context.Context, pw string) (string, error)
+	Verify(ctx context.Context, pw, stored string) (ok, needsRehash bool, err error)
+	DummyVerify(ctx context.Context, pw string) error
+}
+
+// Auditor records security events.
+type Auditor interface {
+	Record(ctx context.Context, e audit.Event) error
+}
+
+// Notifier tells a person about a change through another channel (a letter).
+type Notifier interface {
+	PasswordChanged(ctx context.Context, p store.Person) error
+}
+
+// Service runs logins and password changes.
+type Service struct {
+	store    Store
+	hasher   Hasher
+	sessions *session.Manager
+	audit    Auditor
+	notify   Notifier
+	now      func() time.Time
+	cfg      Config
+	logger   *slog.Logger
+}
+
+// New returns a service.
+func New(st Store, h Hasher, sessions *session.Manager, aud Auditor, notify Notifier, now func() time.Time, cfg Config, logger *slog.Logger) *Service {
+	return &Service{store: st, hasher: h, sessions: sessions, audit: aud, notify: notify, now: now, cfg: cfg.withDefaults(), logger: logger}
+}
+
+// Login is one login attempt.
+type Login struct {
+	KVNR      string
+	Password  string
+	ClientIP  string
+	UserAgent string
+}
+
+// LoginResult is a successful login.
+type LoginResult struct {
+	Token   session.Token
+	Session store.Session
+}
+
+func counterKey(id store.PersonID) string { return "login:" + strconv.FormatInt(int64(id), 10) }
+
+// errLocked is internal: the account is locked; the caller sees ErrLoginFailed.
+var errLocked = errors.New("account: locked")
+
+// Login checks the password and starts a browser or app session at level low.
+// Every failure is ErrLoginFailed; password.ErrBusy means too many hashes are
+// running and the client should retry later.
+func (s *Service) Login(ctx context.Context, in Login, kind string) (LoginResult, error) {
+	kvnr := strings.ToUpper(strings.TrimSpace(in.KVNR))
+	var p store.Person
+	var acct store.Account
+	err := errLoginUnknown
+	if registry.ValidKVNR(kvnr) {
+		p, acct, err = s.lookup(ctx, kvnr)
+	}
+	if err != nil {
+		if errors.Is(err, errLoginUnknown) {
+			if derr := s.hasher.DummyVerify(ctx, in.Password); errors.Is(derr, password.ErrBusy) {
+				return LoginResult{}, derr
+			}
+			s.record(ctx, audit.Event{Actor: "anonymous", Event: "account.login_failed", ClientIP: in.ClientIP,
+				Details: map[string]any{"reason": "unknown"}})
+			return LoginResult{}, ErrLoginFailed
+		}
+		return LoginResult{}, err
+	}
+	now := s.now()
+	if _, err := s.store.UpdateCounter(ctx, counterKey(p.ID), func(c *store.Counter) error {
+		if c.LockedUntil.After(now) {
+			return errLocked
+		}
+		c.Value++
+		if c.Value%int64(s.cfg.MaxFailures) == 0 {
+			c.LockedUntil = now.Add(s.lockFor(c.Value / int64(s.cfg.MaxFailures)))
+		}
+		c.UpdatedAt = now
+		return nil
+	}); errors.Is(err, errLocked) {
+		if derr := s.hasher.DummyVerify(ctx, in.Password); errors.Is(derr, password.ErrBusy) {
+			return LoginResult{}, derr
+		}
+		s.record(ctx, audit.Event{Actor: "anonymous", Event: "account.login_failed", Subject: subject(p.ID), ClientIP: in.ClientIP,
+			Details: map[string]any{"reason": "locked"}})
+		return LoginResult{}, ErrLoginFailed
+	} else if err != nil {
+		return LoginResult{}, fmt.Errorf("account: login: %w", err)
+	}
+	ok, rehash, err := s.hasher.Verify(ctx, in.Password, acct.PasswordHash)
+	if errors.Is(err, password.ErrBusy) {
+		s.release(ctx, p.ID)
+		return LoginResult{}, err
+	}
+	if err != nil {
+		return LoginResult{}, fmt.Errorf("account: login: %w", err)
+	}
+	expired := acct.PasswordInitial && !acct.PasswordExpiresAt.After(now)
+	if !ok || expired {
+		reason := "wrong_password"
+		if ok {
+			reason = "initial_password_expired"
+		}
+		s.record(ctx, audit.Event{Actor: "anonymous", Event: "account.login_failed", Subject: subject(p.ID), ClientIP: in.ClientIP,
+			Details: map[string]any{"reason": reason}})
+		return LoginResult{}, ErrLoginFailed
+	}
+	if err := s.reset(ctx, p.ID); err != nil {
+		return LoginResult{}, err
+	}
+	if rehash && !acct.PasswordInitial {
+		s.rehash(ctx, p.ID, in.Password, acct.PasswordHash)
+	}
+	amr := []string{"pwd"}
+	tok, sess, err := s.sessions.Create(ctx, session.New{PersonID: p.ID, Kind: kind, Level: session.LevelLow, AMR: amr,
+		MustChangePassword: acct.PasswordInitial, ClientIP: in.ClientIP, UserAgent: in.UserAgent})
+	if err != nil {
+		return LoginResult{}, err
+	}
+	s.record(ctx, audit.Event{Actor: subject(p.ID), Event: "account.login", Subject: subject(p.ID), ClientIP: in.ClientIP,
+		Details: map[string]any{"kind": kind, "level": string(session.LevelLow), "must_change_password": acct.PasswordInitial}})
+	return LoginResult{Token: tok, Session: sess}, nil
+}
+
+var errLoginUnknown = errors.New("account: unknown")
+
+// lookup returns the person and their account with a password, or
+// errLoginUnknown.
+func (s *Service) lookup(ctx context.Context, kvnr string) (store.Person, store.Account, error) {
+	p, err := s.store.PersonByKVNR(ctx, kvnr)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Person{}, store.Account{}, errLoginUnknown
+	}
+	if err != nil {
+		return store.Person{}, store.Account{}, fmt.Errorf("account: login: %w", err)
+	}
+	acct, err := s.store.AccountByPerson(ctx, p.ID)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && acct.PasswordHash == "") {
+		return store.Person{}, store.Account{}, errLoginUnknown
+	}
+	if err != nil {
+		return store.Person{}, store.Account{}, fmt.Errorf("account: login: %w", err)
+	}
+	return p, acct, nil
+}
+
+// lockFor is the length of the n-th lock: LockBase doubled n-1 times, at most
+// LockMax.
+func (s *Service) lockFor(n int64) time.Duration {
+	d := s.cfg.LockBase
+	for i := int64(1); i < n && d < s.cfg.LockMax; i++ {
+		d *= 2
+	}
+	return min(d, s.cfg.LockMax)
+}
+
+// reset clears the failure counter after a successful login.
+func (s *Service) reset(ctx context.Context, id store.PersonID) error {
+	now := s.now()
+	_, err := s.store.UpdateCounter(ctx, counterKey(id), func(c *store.Counter) error {
+		c.Value, c.LockedUntil, c.UpdatedAt = 0, time.Time{}, now
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("account: reset failures: %w", err)
+	}
+	return nil
+}
+
+// release gives back a reserved attempt that was never checked.
+func (s *Service) release(ctx context.Context, id store.PersonID) {
+	now := s.now()
+	_, err := s.store.UpdateCounter(ctx, counterKey(id), func(c *store.Counter) error {
+		if c.Value > 0 {
+			c.Value--
+		}
+		c.UpdatedAt = now
+		return nil
+	})
+	if err != nil {
+		s.logger.Error("release login attempt", slog.String("subject", subject(id)), slog.Any("error", err))
+	}
+}
+
+// rehash stores a new hash made with the current parameters; a failure only
+// costs the upgrade.
+func (s *Service) rehash(ctx context.Context, id store.PersonID, pw, old string) {
+	h, err := s.hasher.Hash(ctx, pw)
+	if err != nil {
+		return
+	}
+	_, err = s.store.UpdateAccount(ctx, id, s.now(), func(a *store.Account, exists bool) error {
+		if !exists || a.PasswordHash != old {
+			return errors.New("account: changed meanwhile")
+		}
+		a.PasswordHash = h
+		return nil
+	})
+	if err != nil {
+		s.logger.Info("password rehash skipped", slog.String("subject", subject(id)), slog.Any("error", err))
+	}
+}
+
+func subject(id store.PersonID) string { return "person:" + strconv.FormatInt(int64(id), 10) }
+
+func (s *Service) record(ctx context.Context, e audit.Event) {
+	if err := s.audit.Record(ctx, e); err != nil {
+		s.logger.Error("audit record", slog.String("event", e.Event), slog.Any("error", err))
+	}
+}
+
+// PolicyContext returns the personal data a password of p must not contain.
+func PolicyContext(p store.Person) password.Context {
+	return password.Context{KVNR: p.KVNR, BirthDate: p.BirthDate, FamilyName: p.FamilyName, GivenNames: p.GivenNames,
+		BirthName: p.BirthName, City: p.City, Street: strings.TrimSpace(p.Street + " " + p.HouseNumber)}
+}
+
+// CheckNew returns why pw is not acceptable for p (nil when it is).
+func (s *Service) CheckNew(p store.Person, pw string) []password.Reason {
+	return s.cfg.Policy.Check(pw, PolicyContext(p))
+}
+
+// ChangePassword replaces the password of the session's person, after checking
+// the current one (which is the initial password at the first login). It ends
+// every other session, lifts this one's forced change and sends a notice. A refused new password is a *RefusedError; a wrong
+// current password is ErrWrongPassword and counts as a failed login.
+func (s *Service) ChangePassword(ctx context.Context, tok session.Token, sess store.Session, current, next, clientIP string) error {
+	p, err := s.store.PersonByID(ctx, sess.PersonID)
+	if err != nil {
+		return fmt.Errorf("account: change password: %w", err)
+	}
+	if reasons := s.CheckNew(p, next); len(reasons) > 0 {
+		return &RefusedError{Reasons: reasons}
+	}
+	acct, err := s.store.AccountByPerson(ctx, p.ID)
+	if err != nil {
+		return fmt.Errorf("account: change password: %w", err)
+	}
+	now := s.now()
+	if _, err := s.store.UpdateCounter(ctx, counterKey(p.ID), func(c *store.Counter) error {
+		if c.LockedUntil.After(now) {
+			return errLocked
+		}
+		c.Value++
+		if c.Value%int64(s.cfg.MaxFailures) == 0 {
+			c.LockedUntil = now.Add(s.lockFor(c.Value / int64(s.cfg.MaxFailures)))
+		}
+		c.UpdatedAt = now
+		return nil
+	}); errors.Is(err, errLocked) {
+		return ErrWrongPassword
+	} else if err != nil {
+		return fmt.Errorf("account: change password: %w", err)
+	}
+	ok, _, err := s.hasher.Verify(ctx, current, acct.PasswordHash)
+	if err != nil {
+		if errors.Is(err, password.ErrBusy) {
+			s.release(ctx, p.ID)
+		}
+		return err
+	}
+	if !ok || (acct.PasswordInitial && !acct.PasswordExpiresAt.After(now)) {
+		s.record(ctx, audit.Event{Actor: subject(p.ID), Event: "account.password_change_failed", Subject: subject(p.ID), ClientIP: clientIP})
+		return ErrWrongPassword
+	}
+	if err := s.reset(ctx, p.ID); err != nil {
+		return err
+	}
+	h, err := s.hasher.Hash(ctx, next)
+	if err != nil {
+		return err
+	}
+	wasInitial := acct.PasswordInitial
+	if _, err := s.store.UpdateAccount(ctx, p.ID, now, func(a *store.Account, exists bool) error {
+		if !exists || a.PasswordHash != acct.PasswordHash {
+			return ErrWrongPassword // changed by a parallel request
+		}
+		a.PasswordHash, a.PasswordInitial, a.PasswordExpiresAt, a.PasswordChangedAt = h, false, time.Time{}, now
+		return nil
+	}); err != nil {
+		return err
+	}
+	if sess.MustChangePassword {
+		if err := s.sessions.PasswordChosen(ctx, tok); err != nil {
+			return err
+		}
+	}
+	if _, err := s.sessions.EndOthers(ctx, p.ID, tok); err != nil {
+		return err
+	}
+	s.record(ctx, audit.Event{Actor: subject(p.ID), Event: "account.password_changed", Subject: subject(p.ID), ClientIP: clientIP,
+		Details: map[string]any{"replaced_initial": wasInitial}})
+	if !wasInitial {
+		// Choosing the first password replaces the letter's initial one:
+		// the person just received that letter, so no notice is due.
+		if err := s.notify.PasswordChanged(ctx, p); err != nil {
+			s.logger.Error("password change notice", slog.String("subject", subject(p.ID)), slog.Any("error", err))
+		}
+	}
+	return nil
+}
+
+// SetInitialPassword gives the person an initial password (from a letter): a
+// one-time password that must be replaced at the first login and expires after
+// InitialValidity. A person who already chose a password keeps it:
+// ErrHasPassword.
+func (s *Service) SetInitialPassword(ctx context.Context, id store.PersonID, initial string) (time.Time, error) {
+	h, err := s.hasher.Hash(ctx, initial)
+	if err != nil {
+		return time.Time{}, err
+	}
+	now := s.now()
+	expires := now.Add(s.cfg.InitialValidity).UTC().Truncate(time.Microsecond)
+	_, err = s.store.UpdateAccount(ctx, id, now, func(a *store.Account, exists bool) error {
+		if exists && a.PasswordHash != "" && !a.PasswordInitial {
+			return ErrHasPassword
+		}
+		a.PasswordHash, a.PasswordInitial, a.PasswordExpiresAt = h, true, expires
+		return nil
+	})
+	if err != nil {
+		return time.Time{}, err
+	}
+	return expires, nil
+}
+
+// ErrHasPassword reports that the person already chose a password.
+var ErrHasPassword = errors.New("account: a password is already set")

@@ -1,0 +1,378 @@
+// Package dispatch owns the life of Pforte's letters: queueing them within the
+// limits (at most a few per person in a window, a global daily cap: postage is
+// money), holding letters to unverified addresses for staff review, handing
+// queued letters to the print service as one batch PDF with a CSV manifest, and
+// recording returns.
+//
+//	Queue ──▶ review (address unverified: staff decide) ──▶ queued
+//	Queue ──▶ queued ──Export──▶ handed_over ──Returned──▶ returned (codes void)
+//	a newer letter of the same kind ──▶ older ones superseded (codes void)
+//
+// A letter's secrets (initial password, activation URL) are sealed in the store
+// until the batch is handed over, then wiped: after that no copy exists except on
+// paper. It does not own the layout (package letter) or the codes themselves
+// (package proofing, package account).
+package dispatch
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pforte/pforte/internal/audit"
+	"github.com/pforte/pforte/internal/letter"
+	"github.com/pforte/pforte/internal/store"
+)
+
+// ErrLimit reports that a letter was refused by a limit. Callers that answer
+// anonymous requests must not reveal it.
+var ErrLimit = errors.New("dispatch: letter limit reached")
+
+// Config holds the limits. Zero fields take the defaults.
+type Config struct {
+	// PersonLimit letters with codes per person within PersonWindow
+	// (default 3 in 30 days).
+	PersonLimit  int
+	PersonWindow time.Duration
+	// DailyCap bounds all letters of one day (default 2000).
+	DailyCap int
+	// RequireVerifiedWithin: an address verified longer ago (or never) sends
+	// the letter to staff review (default 365 days).
+	RequireVerifiedWithin time.Duration
+}
+
+func (c Config) withDefaults() Config {
+	if c.PersonLimit <= 0 {
+		c.PersonLimit = 3
+	}
+	if c.PersonWindow <= 0 {
+		c.PersonWindow = 30 * 24 * time.Hour
+	}
+	if c.DailyCap <= 0 {
+		c.DailyCap = 2000
+	}
+	if c.RequireVerifiedWithin <= 0 {
+		c.RequireVerifiedWithin = 365 * 24 * time.Hour
+	}
+	return c
+}
+
+// Store is what dispatch needs of the store.
+type Store interface {
+	QueueLetter(ctx context.Context, l store.Letter, kinds []string, since time.Time, day string,
+		check func(store.LetterCounts) error) ([]string, error)
+	LetterByID(ctx context.Context, id string) (store.Letter, error)
+	LettersByStatus(ctx context.Context, status store.LetterStatus, limit int) ([]store.Letter, error)
+	MarkHandedOver(ctx context.Context, ids []string, batchID string, now time.Time) error
+	SetLetterStatus(ctx context.Context, id string, from, to store.LetterStatus, now time.Time) error
+	PersonByID(ctx context.Context, id store.PersonID) (store.Person, error)
+	VoidOneTimes(ctx context.Context, kind, subject string, now time.Time) (int64, error)
+}
+
+// Sealer seals letter secrets at rest (package seal).
+type Sealer interface {
+	SealFor(plaintext, aad []byte) (store.Sealed, error)
+	OpenFor(s store.Sealed, aad []byte) ([]byte, error)
+}
+
+// Auditor records security events.
+type Auditor interface {
+	Record(ctx context.Context, e audit.Event) error
+}
+
+// Sink receives each letter as its own PDF as soon as it is queued. The demo
+// writes them into a folder; production has none (letters go out in batches).
+type Sink interface {
+	Deliver(ctx context.Context, id string, pdf []byte) error
+}
+
+// Service queues, exports and tracks letters.
+type Service struct {
+	store    Store
+	sealer   Sealer
+	renderer *letter.Renderer
+	audit    Auditor
+	sink     Sink // may be nil
+	now      func() time.Time
+	cfg      Config
+	logger   *slog.Logger
+}
+
+// New returns a service; sink may be nil.
+func New(st Store, sealer Sealer, renderer *letter.Renderer, aud Auditor, sink Sink, now func() time.Time, cfg Config, logger *slog.Logger) *Service {
+	return &Service{store: st, sealer: sealer, renderer: renderer, audit: aud, sink: sink, now: now, cfg: cfg.withDefaults(), logger: logger}
+}
+
+// Secrets are what a letter prints and the store must not keep in clear.
+type Secrets struct {
+	InitialPassword string `json:"initial_password,omitempty"`
+	ActivationURL   string `json:"activation_url,omitempty"`
+}
+
+// kinds with codes share the per-person limit.
+var codeKinds = []string{kindName(letter.KindPassword), kindName(letter.KindActivation)}
+
+func kindName(k letter.Kind) string {
+	switch k {
+	case letter.KindPassword:
+		return "password"
+	case letter.KindActivation:
+		return "activation"
+	case letter.KindDeviceBound:
+		return "device_bound"
+	case letter.KindPasswordChanged:
+		return "password_changed"
+	case letter.KindAddressChanged:
+		return "address_changed"
+	case letter.KindPINLocked:
+		return "pin_locked"
+	}
+	return "unknown"
+}
+
+func kindFromName(s string) (letter.Kind, bool) {
+	for _, k := range []letter.Kind{letter.KindPassword, letter.KindActivation, letter.KindDeviceBound,
+		letter.KindPasswordChanged, letter.KindAddressChanged, letter.KindPINLocked} {
+		if kindName(k) == s {
+			return k, true
+		}
+	}
+	return 0, false
+}
+
+// newID returns a letter id: date and 64 random bits, e.g. "L20261129-1f2e…".
+func newID(now time.Time) (string, error) {
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("dispatch: random: %w", err)
+	}
+	return "L" + now.UTC().Format("20060102") + "-" + hex.EncodeToString(b[:]), nil
+}
+
+// AddressLines are the window lines for p.
+func AddressLines(p store.Person) []string {
+	name := strings.Join(strings.Fields(p.Title+" "+p.GivenNames+" "+p.FamilyName), " ")
+	return []string{name, strings.TrimSpace(p.Street + " " + p.HouseNumber), p.PostalCode + " " + p.City}
+}
+
+// Salutation greets p; the register does not record a gender, so the neutral
+// form is used.
+func Salutation(p store.Person) string {
+	return "Guten Tag " + strings.Join(strings.Fields(p.Title+" "+p.GivenNames+" "+p.FamilyName), " ") + ","
+}
+
+func subject(id store.PersonID) string { return "person:" + strconv.FormatInt(int64(id), 10) }
+
+// Queued is the outcome of Queue.
+type Queued struct {
+	Letter   store.Letter
+	InReview bool // held for staff because the address is not verified
+}
+
+// Queue stores a letter to the person's registered address, within the limits.
+// Letters with codes (password, activation) count against the person's window
+// and supersede the person's earlier ones; every letter counts against the
+// daily cap. A code letter to an address not verified within
+// RequireVerifiedWithin waits in review. ErrLimit when a limit refuses it.
+func (s *Service) Queue(ctx context.Context, p store.Person, kind letter.Kind, sec Secrets, expires, changedAt time.Time, device string) (Queued, error) {
+	now := s.now()
+	id, err := newID(now)
+	if err != nil {
+		return Queued{}, err
+	}
+	lines := AddressLines(p)
+	// Render once now, so a letter that cannot be printed is refused here
+	// and not at export.
+	doc := s.document(id, kind, now, p, lines, sec, expires, changedAt, device)
+	pdf, err := s.renderer.Render(doc)
+	if err != nil {
+		return Queued{}, fmt.Errorf("dispatch: render: %w", err)
+	}
+	plain, err := json.Marshal(struct {
+		Secrets
+		ChangedAt time.Time `json:"changed_at,omitzero"`
+		Device    string    `json:"device,omitempty"`
+	}{sec, changedAt, device})
+	if err != nil {
+		return Queued{}, fmt.Errorf("dispatch: %w", err)
+	}
+	sealed, err := s.sealer.SealFor(plain, []byte("letter:"+id))
+	if err != nil {
+		return Queued{}, fmt.Errorf("dispatch: seal: %w", err)
+	}
+	codes := kind == letter.KindPassword || kind == letter.KindActivation
+	status := store.LetterQueued
+	if codes && (p.AddressVerifiedAt.IsZero() || now.Sub(p.AddressVerifiedAt) > s.cfg.RequireVerifiedWithin) {
+		status = store.LetterReview
+	}
+	l := store.Letter{ID: id, PersonID: p.ID, Kind: kindName(kind), Status: status, Address: strings.Join(lines, "\n"),
+		Secrets: sealed, CreatedAt: now.UTC().Truncate(time.Microsecond), ExpiresAt: expires.UTC().Truncate(time.Microsecond)}
+	kinds := []string{l.Kind}
+	if codes {
+		kinds = codeKinds
+	}
+	superseded, err := s.store.QueueLetter(ctx, l, kinds, now.Add(-s.cfg.PersonWindow), now.UTC().Format(time.DateOnly),
+		func(c store.LetterCounts) error {
+			if c.Day >= int64(s.cfg.DailyCap) || (codes && c.PersonSince >= int64(s.cfg.PersonLimit)) {
+				return ErrLimit
+			}
+			return nil
+		})
+	if errors.Is(err, ErrLimit) {
+		s.record(ctx, audit.Event{Actor: "system", Event: "letter.refused", Subject: subject(p.ID),
+			Details: map[string]any{"kind": l.Kind}})
+		return Queued{}, ErrLimit
+	}
+	if err != nil {
+		return Queued{}, fmt.Errorf("dispatch: queue: %w", err)
+	}
+	s.record(ctx, audit.Event{Actor: "system", Event: "letter.queued", Subject: subject(p.ID),
+		Details: map[string]any{"letter": id, "kind": l.Kind, "status": string(status), "superseded": len(superseded)}})
+	if s.sink != nil && status == store.LetterQueued {
+		if err := s.sink.Deliver(ctx, id, pdf); err != nil {
+			s.logger.Error("letter sink", slog.String("letter", id), slog.Any("error", err))
+		}
+	}
+	return Queued{Letter: l, InReview: status == store.LetterReview}, nil
+}
+
+func (s *Service) document(id string, kind letter.Kind, date time.Time, p store.Person, lines []string, sec Secrets,
+	expires, changedAt time.Time, device string) letter.Letter {
+	doc := letter.Letter{ID: id, Kind: kind, Date: date, Recipient: letter.Recipient{Lines: lines},
+		Salutation: Salutation(p), KVNR: p.KVNR}
+	switch kind {
+	case letter.KindPassword:
+		doc.InitialPassword, doc.ActivationURL, doc.ValidUntil = sec.InitialPassword, sec.ActivationURL, expires
+	case letter.KindActivation:
+		doc.ActivationURL, doc.ValidUntil = sec.ActivationURL, expires
+	case letter.KindDeviceBound:
+		doc.DeviceName, doc.ChangedAt = device, changedAt
+	case letter.KindPINLocked:
+		doc.DeviceName, doc.ChangedAt = device, changedAt
+	default:
+		doc.ChangedAt = changedAt
+	}
+	return doc
+}
+
+// PasswordChanged sends the notice "your password was changed" (account.Notifier).
+func (s *Service) PasswordChanged(ctx context.Context, p store.Person) error {
+	_, err := s.Queue(ctx, p, letter.KindPasswordChanged, Secrets{}, time.Time{}, s.now(), "")
+	return err
+}
+
+func (s *Service) record(ctx context.Context, e audit.Event) {
+	if err := s.audit.Record(ctx, e); err != nil {
+		s.logger.Error("audit record", slog.String("event", e.Event), slog.Any("error", err))
+	}
+}
+
+// Batch is what Export handed over.
+type Batch struct {
+	ID      string
+	Letters int
+	Pages   int
+}
+
+// Export renders up to max queued letters (at most letter.MaxBatchLetters) into
+// one PDF written to pdf and a CSV manifest written to manifest, then marks them
+// handed over and wipes their secrets. Nothing is marked when writing fails.
+func (s *Service) Export(ctx context.Context, pdf, manifest io.Writer, max int) (Batch, error) {
+	max = min(max, letter.MaxBatchLetters)
+	queued, err := s.store.LettersByStatus(ctx, store.LetterQueued, max)
+	if err != nil {
+		return Batch{}, fmt.Errorf("dispatch: export: %w", err)
+	}
+	if len(queued) == 0 {
+		return Batch{}, nil
+	}
+	now := s.now()
+	batchID, err := newID(now)
+	if err != nil {
+		return Batch{}, err
+	}
+	batchID = "B" + batchID[1:]
+	docs := make([]letter.Letter, 0, len(queued))
+	ids := make([]string, 0, len(queued))
+	for _, l := range queued {
+		doc, err := s.reconstruct(ctx, l)
+		if err != nil {
+			return Batch{}, err
+		}
+		docs = append(docs, doc)
+		ids = append(ids, l.ID)
+	}
+	res, err := s.renderer.RenderBatch(pdf, docs)
+	if err != nil {
+		return Batch{}, fmt.Errorf("dispatch: export: %w", err)
+	}
+	if err := letter.WriteManifest(manifest, res.Entries); err != nil {
+		return Batch{}, fmt.Errorf("dispatch: export: %w", err)
+	}
+	if err := s.store.MarkHandedOver(ctx, ids, batchID, now); err != nil {
+		return Batch{}, fmt.Errorf("dispatch: export: %w", err)
+	}
+	s.record(ctx, audit.Event{Actor: "system", Event: "letter.batch_handed_over", Subject: "batch:" + batchID,
+		Details: map[string]any{"letters": len(ids), "pages": res.Pages}})
+	return Batch{ID: batchID, Letters: len(ids), Pages: res.Pages}, nil
+}
+
+// reconstruct rebuilds the printable letter from the stored record.
+func (s *Service) reconstruct(ctx context.Context, l store.Letter) (letter.Letter, error) {
+	kind, ok := kindFromName(l.Kind)
+	if !ok {
+		return letter.Letter{}, fmt.Errorf("dispatch: letter %s: unknown kind %q", l.ID, l.Kind)
+	}
+	p, err := s.store.PersonByID(ctx, l.PersonID)
+	if err != nil {
+		return letter.Letter{}, fmt.Errorf("dispatch: letter %s: %w", l.ID, err)
+	}
+	plain, err := s.sealer.OpenFor(l.Secrets, []byte("letter:"+l.ID))
+	if err != nil {
+		return letter.Letter{}, fmt.Errorf("dispatch: letter %s: %w", l.ID, err)
+	}
+	var v struct {
+		Secrets
+		ChangedAt time.Time `json:"changed_at"`
+		Device    string    `json:"device"`
+	}
+	if err := json.Unmarshal(plain, &v); err != nil {
+		return letter.Letter{}, fmt.Errorf("dispatch: letter %s: %w", l.ID, err)
+	}
+	return s.document(l.ID, kind, l.CreatedAt, p, strings.Split(l.Address, "\n"), v.Secrets, l.ExpiresAt, v.ChangedAt, v.Device), nil
+}
+
+// Returned records that a handed-over letter came back undeliverable and voids
+// its codes. ErrNotFound-style errors come from the store.
+func (s *Service) Returned(ctx context.Context, id string, voider Voider) error {
+	l, err := s.store.LetterByID(ctx, id)
+	if err != nil {
+		return fmt.Errorf("dispatch: returned: %w", err)
+	}
+	now := s.now()
+	if err := s.store.SetLetterStatus(ctx, id, store.LetterHandedOver, store.LetterReturned, now); err != nil {
+		return fmt.Errorf("dispatch: returned: %w", err)
+	}
+	if l.Kind == kindName(letter.KindPassword) || l.Kind == kindName(letter.KindActivation) {
+		if err := voider.VoidLetterCodes(ctx, l.PersonID); err != nil {
+			return fmt.Errorf("dispatch: returned: %w", err)
+		}
+	}
+	s.record(ctx, audit.Event{Actor: "system", Event: "letter.returned", Subject: subject(l.PersonID),
+		Details: map[string]any{"letter": id, "kind": l.Kind}})
+	return nil
+}
+
+// Voider voids the codes a letter carried (package account knows where they
+// live).
+type Voider interface {
+	VoidLetterCodes(ctx context.Context, id store.PersonID) error
+}
