@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"reflect"
 	"slices"
@@ -17,6 +18,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/pforte/pforte/internal/password"
 	"github.com/pforte/pforte/internal/seal"
 	"github.com/pforte/pforte/internal/server"
 	"github.com/pforte/pforte/internal/store/sqlstore"
@@ -51,6 +53,28 @@ type Config struct {
 		AllowInvalidKVNR bool `yaml:"allow_invalid_kvnr"`
 		BatchSize        int  `yaml:"batch_size"`
 	} `yaml:"registry"`
+	// PublicURL is the portal's address as insured persons reach it; it is
+	// printed into letters (the QR code's activation URL).
+	PublicURL string `yaml:"public_url"`
+	Insurer   struct {
+		Name       string `yaml:"name"`
+		Street     string `yaml:"street"`
+		PostalCity string `yaml:"postal_city"`
+		Phone      string `yaml:"phone"`
+		Web        string `yaml:"web"`
+	} `yaml:"insurer"`
+	Password struct {
+		MemoryKiB     int    `yaml:"memory_kib"`
+		Time          int    `yaml:"time"`
+		Threads       int    `yaml:"threads"`
+		MaxConcurrent int    `yaml:"max_concurrent"`
+		MinLength     int    `yaml:"min_length"`
+		PepperFile    string `yaml:"pepper_file"`
+	} `yaml:"password"`
+	Letters struct {
+		PersonLimit int `yaml:"person_limit"`
+		DailyCap    int `yaml:"daily_cap"`
+	} `yaml:"letters"`
 }
 
 // defaultConfig returns the documented defaults.
@@ -67,6 +91,17 @@ func defaultConfig() Config {
 	c.HTTP.IdleTimeout = 120 * time.Second
 	c.HTTP.ShutdownTimeout = 15 * time.Second
 	c.Registry.BatchSize = 10000
+	c.PublicURL = "http://127.0.0.1:8080"
+	c.Insurer.Name = "Beispiel-Krankenkasse"
+	c.Insurer.Street = "Musterstraße 1"
+	c.Insurer.PostalCity = "12345 Musterstadt"
+	c.Insurer.Phone = "0800 000 000"
+	c.Insurer.Web = "www.beispiel-kasse.de"
+	p := password.DefaultParams()
+	c.Password.MemoryKiB, c.Password.Time, c.Password.Threads = int(p.Memory), int(p.Time), int(p.Threads)
+	c.Password.MinLength = password.DefaultMinLength
+	c.Letters.PersonLimit = 3
+	c.Letters.DailyCap = 2000
 	return c
 }
 
@@ -273,6 +308,24 @@ func (c *Config) validate(need needs) []string {
 	if c.Registry.BatchSize < 1 || c.Registry.BatchSize > 50000 {
 		p = append(p, fmt.Sprintf("registry.batch_size: %d is not between 1 and 50000", c.Registry.BatchSize))
 	}
+	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		p = append(p, fmt.Sprintf("public_url: %q is not an http(s) URL", c.PublicURL))
+	}
+	if c.Insurer.Name == "" || c.Insurer.Phone == "" {
+		p = append(p, "insurer.name and insurer.phone: required (they are printed on every letter)")
+	}
+	if _, err := c.hasherParams(); err != nil {
+		p = append(p, err.Error())
+	}
+	for _, err := range (password.Policy{MinLength: c.Password.MinLength, InsurerName: c.Insurer.Name}).Validate() {
+		p = append(p, "password: "+err.Error())
+	}
+	if c.Letters.PersonLimit < 1 || c.Letters.PersonLimit > 10 {
+		p = append(p, "letters.person_limit: between 1 and 10")
+	}
+	if c.Letters.DailyCap < 1 {
+		p = append(p, "letters.daily_cap: at least 1")
+	}
 	if c.DataKeys != "" && c.DataKeysFile != "" {
 		p = append(p, "data_keys and data_keys_file: set only one")
 	}
@@ -306,6 +359,28 @@ func (c *Config) keyring() (*seal.Keyring, error) {
 		return nil, fmt.Errorf("data_keys: %v", err)
 	}
 	return ring, nil
+}
+
+// hasherParams maps the password section onto argon2id parameters.
+func (c *Config) hasherParams() (password.Params, error) {
+	p := password.DefaultParams()
+	p.Memory, p.Time, p.Threads = uint32(max(c.Password.MemoryKiB, 0)), uint32(max(c.Password.Time, 0)), uint8(min(max(c.Password.Threads, 0), 255))
+	if errs := p.Validate(); len(errs) > 0 {
+		return p, fmt.Errorf("password: %v", errors.Join(errs...))
+	}
+	return p, nil
+}
+
+// pepper reads the optional pepper file.
+func (c *Config) pepper() ([]byte, error) {
+	if c.Password.PepperFile == "" {
+		return nil, nil
+	}
+	raw, err := os.ReadFile(c.Password.PepperFile)
+	if err != nil {
+		return nil, fmt.Errorf("password.pepper_file: %v", err)
+	}
+	return bytes.TrimSpace(raw), nil
 }
 
 // serverConfig maps the http section onto the server package's config.

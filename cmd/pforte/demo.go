@@ -95,8 +95,11 @@ func runDemo(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return fmt.Errorf("demo: cannot listen on %s (is another pforte running? try --listen 127.0.0.1:8081): %w", *listen, err)
 	}
-	printWalkthrough(env.stdout, "http://"+ln.Addr().String(), cfg.Database, keyFile, csvPath, csv.Bytes())
-	return serve(ctx, cfg, logger, st, ln)
+	base := "http://" + ln.Addr().String()
+	cfg.PublicURL = base
+	lettersDir := filepath.Join(*dir, "letters")
+	printWalkthrough(env.stdout, base, cfg.Database, keyFile, csvPath, lettersDir, csv.Bytes())
+	return serve(ctx, cfg, logger, st, ln, folderSink{dir: lettersDir})
 }
 
 // ensureKeyFile writes a new data key to path unless one is there.
@@ -112,7 +115,12 @@ func ensureKeyFile(path string) error {
 }
 
 // printWalkthrough tells a newcomer what to try next.
-func printWalkthrough(w io.Writer, base, database, keyFile, csvPath string, csv []byte) {
+func printWalkthrough(w io.Writer, base, database, keyFile, csvPath, lettersDir string, csv []byte) {
+	samples := samplePersons(csv, 5)
+	kvnr, plz, birth := "X110411675", "10115", "1970-01-01"
+	if len(samples) > 0 {
+		kvnr, plz, birth = samples[0].kvnr, samples[0].postalCode, samples[0].birthDate
+	}
 	fmt.Fprintf(w, `
 Pforte demo is running at %[1]s  (stop with Ctrl-C)
 
@@ -120,6 +128,17 @@ Try:
   curl %[1]s/healthz          # the process is alive
   curl %[1]s/readyz           # the database answers
   curl -s %[1]s/metrics | grep pforte_http
+
+Request access as an insured person (a password letter to the address on file):
+  curl -s -X POST %[1]s/api/v1/access-requests -H 'Content-Type: application/json' \
+    -d '{"kvnr":"%[6]s","postal_code":"%[7]s","birth_date":"%[8]s","method":"letter"}'
+  The letter appears as a PDF in %[5]s/ ; its initial password follows "Initialpasswort:"
+  (pdftotext %[5]s/L*.pdf - | grep -A1 Initialpasswort). Then log in and choose a password:
+  curl -s -X POST %[1]s/api/v1/sessions -H 'Content-Type: application/json' \
+    -d '{"kvnr":"%[6]s","password":"INITIAL PASSWORD FROM THE LETTER"}'
+  curl -s -X POST %[1]s/api/v1/password -H 'Authorization: Bearer SESSION_TOKEN' \
+    -H 'Content-Type: application/json' -d '{"current_password":"…","new_password":"…"}'
+  API reference: %[1]s/api/openapi.json and docs/api.md
 
 In another terminal:
   go run ./cmd/pforte audit verify --database %[2]s
@@ -129,22 +148,25 @@ In another terminal:
   go run ./cmd/pforte registry generate --count 5 --seed 7
       # more synthetic persons as CSV (docs/registry-csv.md)
 
-Some synthetic insured persons (KVNR, name, postal code, birth date):
-`, base, database, keyFile, csvPath)
-	for _, line := range samplePersons(csv, 5) {
-		fmt.Fprintln(w, "  "+line)
+Synthetic insured persons with verified addresses (KVNR, name, postal code, birth date):
+`, base, database, keyFile, csvPath, lettersDir, kvnr, plz, birth)
+	for _, p := range samples {
+		fmt.Fprintf(w, "  %s  %-30s %s  %s\n", p.kvnr, p.name, p.postalCode, p.birthDate)
 	}
 	fmt.Fprintln(w)
 }
 
-// samplePersons picks the first n members with a full birth date from the
+type sample struct{ kvnr, name, postalCode, birthDate string }
+
+// samplePersons picks the first n members with a full birth date and an address
+// verified recently (so a letter to them is not held for review) from the
 // generated CSV.
-func samplePersons(csv []byte, n int) []string {
+func samplePersons(csv []byte, n int) []sample {
 	r, err := registry.NewReader(bytes.NewReader(csv), registry.ReaderOptions{})
 	if err != nil {
 		return nil
 	}
-	var out []string
+	var out []sample
 	for len(out) < n {
 		row, err := r.Next()
 		if errors.Is(err, io.EOF) {
@@ -153,11 +175,11 @@ func samplePersons(csv []byte, n int) []string {
 		if err != nil {
 			continue
 		}
-		if row.Relation != "member" || len(row.BirthDate.String()) != len("2006-01-02") {
+		if row.Relation != "member" || len(row.BirthDate.String()) != len("2006-01-02") ||
+			time.Since(row.AddressVerifiedAt) > 300*24*time.Hour {
 			continue
 		}
-		out = append(out, fmt.Sprintf("%s  %-28s %s  %s", row.KVNR,
-			strings.TrimSpace(row.GivenNames+" "+row.FamilyName), row.PostalCode, row.BirthDate))
+		out = append(out, sample{row.KVNR, strings.TrimSpace(row.GivenNames + " " + row.FamilyName), row.PostalCode, row.BirthDate.String()})
 	}
 	return out
 }

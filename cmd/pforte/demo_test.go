@@ -2,11 +2,15 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -64,6 +68,7 @@ func TestDemoServes(t *testing.T) {
 			t.Errorf("%s is readable by others: %v", name, fi.Mode())
 		}
 	}
+	letterPath(t, base, dir)
 	cancel()
 	select {
 	case code := <-done:
@@ -80,5 +85,78 @@ func TestDemoRefusesNonLoopback(t *testing.T) {
 	code, _, errOut := c.run("", "demo", "--dir", t.TempDir(), "--listen", "0.0.0.0:8080")
 	if code != 2 || !strings.Contains(errOut, "loopback") {
 		t.Errorf("code %d, stderr %q", code, errOut)
+	}
+}
+
+// letterPath walks the letter path through the demo's API: request access for a
+// synthetic person, read the initial password from the letter PDF's text, log
+// in, choose a password, log in with it.
+func letterPath(t *testing.T, base, dir string) {
+	t.Helper()
+	pdftotext, err := exec.LookPath("pdftotext")
+	if err != nil {
+		if os.Getenv("PFORTE_TEST_REQUIRE_TOOLS") != "" {
+			t.Fatal("pdftotext (poppler-utils) is required")
+		}
+		t.Log("pdftotext not installed; skipping the letter path")
+		return
+	}
+	raw, err := os.ReadFile(filepath.Join(dir, "registry.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	samples := samplePersons(raw, 1)
+	if len(samples) == 0 {
+		t.Fatal("no sample person with a verified address")
+	}
+	p := samples[0]
+	post := func(path, token string, body any) (int, map[string]any) {
+		t.Helper()
+		b, _ := json.Marshal(body)
+		req, _ := http.NewRequest("POST", base+path, bytes.NewReader(b))
+		req.Header.Set("Content-Type", "application/json")
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out map[string]any
+		json.NewDecoder(resp.Body).Decode(&out)
+		return resp.StatusCode, out
+	}
+	if code, body := post("/api/v1/access-requests", "", map[string]string{"kvnr": p.kvnr, "postal_code": p.postalCode,
+		"birth_date": p.birthDate, "method": "letter"}); code != http.StatusAccepted {
+		t.Fatalf("access request: %d %v", code, body)
+	}
+	pdfs, _ := filepath.Glob(filepath.Join(dir, "letters", "*.pdf"))
+	if len(pdfs) != 1 {
+		t.Fatalf("letters folder holds %d PDFs, want 1", len(pdfs))
+	}
+	text, err := exec.Command(pdftotext, "-layout", pdfs[0], "-").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`Initialpasswort:\s+((?:[A-Z2-9]{4} ?){4})`).FindSubmatch(text)
+	if m == nil {
+		t.Fatalf("no initial password in the letter text:\n%s", text)
+	}
+	initial := string(m[1])
+	code, body := post("/api/v1/sessions", "", map[string]string{"kvnr": p.kvnr, "password": initial})
+	if code != http.StatusCreated || body["must_change_password"] != true {
+		t.Fatalf("first login: %d %v", code, body)
+	}
+	tok := body["session_token"].(string)
+	if code, body := post("/api/v1/password", tok, map[string]string{"current_password": initial,
+		"new_password": "Kastanienbaum im Herbstwind"}); code != http.StatusNoContent {
+		t.Fatalf("choose password: %d %v", code, body)
+	}
+	if code, body := post("/api/v1/sessions", "", map[string]string{"kvnr": p.kvnr, "password": initial}); code != http.StatusUnauthorized {
+		t.Errorf("initial password after the change: %d %v", code, body)
+	}
+	if code, body := post("/api/v1/sessions", "", map[string]string{"kvnr": p.kvnr, "password": "Kastanienbaum im Herbstwind"}); code != http.StatusCreated || body["must_change_password"] != false {
+		t.Errorf("login with the chosen password: %d %v", code, body)
 	}
 }

@@ -46,6 +46,7 @@ func commands() []command {
 		{"demo", "run a local demo on SQLite with synthetic insured persons", runDemo},
 		{"migrate", "bring the database schema to the latest version", runMigrate},
 		{"registry", "insured master data: generate | import", runRegistry},
+		{"letters", "letters: export a print batch | record a returned letter", runLetters},
 		{"audit", "audit trail: verify", runAudit},
 		{"keygen", "print a new data key for data_keys", runKeygen},
 		{"version", "print the version", runVersion},

@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/pforte/pforte/internal/audit"
+	"github.com/pforte/pforte/internal/dispatch"
 	"github.com/pforte/pforte/internal/server"
 	"github.com/pforte/pforte/internal/store/sqlstore"
 )
@@ -39,21 +39,29 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.HTTP.Listen, err)
 	}
-	return serve(ctx, cfg, logger, st, ln)
+	return serve(ctx, cfg, logger, st, ln, nil)
 }
 
 // serve wires the node's HTTP graph on st and serves on ln until ctx ends.
-func serve(ctx context.Context, cfg Config, logger *slog.Logger, st *sqlstore.Store, ln net.Listener) error {
-	auditLog := audit.New(st, time.Now, logger)
+func serve(ctx context.Context, cfg Config, logger *slog.Logger, st *sqlstore.Store, ln net.Listener, sink dispatch.Sink) error {
+	a, err := buildApp(cfg, logger, st, sink)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	auditLog := a.audit
 	reg := prometheus.NewRegistry()
 	srv := server.New(cfg.serverConfig(), logger, st, reg)
+	for pattern, h := range a.api.Routes() {
+		srv.Handle(pattern, h)
+	}
 	logger.Info("pforte serving", slog.String("addr", ln.Addr().String()),
 		slog.String("database", string(st.Dialect())), slog.String("version", version))
 	if err := auditLog.Record(ctx, audit.Event{Actor: "system", Event: "node.start", Subject: "node"}); err != nil {
 		ln.Close()
 		return fmt.Errorf("audit: %w", err)
 	}
-	err := srv.Serve(ctx, ln)
+	err = srv.Serve(ctx, ln)
 	if err != nil && !errors.Is(err, context.Canceled) {
 		return err
 	}

@@ -34,6 +34,7 @@ import (
 
 	"github.com/pforte/pforte/internal/audit"
 	"github.com/pforte/pforte/internal/password"
+	"github.com/pforte/pforte/internal/proofing"
 	"github.com/pforte/pforte/internal/registry"
 	"github.com/pforte/pforte/internal/session"
 	"github.com/pforte/pforte/internal/store"
@@ -215,7 +216,12 @@ func (s *Service) Login(ctx context.Context, in Login, kind string) (LoginResult
 	} else if err != nil {
 		return LoginResult{}, fmt.Errorf("account: login: %w", err)
 	}
-	ok, rehash, err := s.hasher.Verify(ctx, in.Password, acct.PasswordHash)
+	typed := in.Password
+	if acct.PasswordInitial {
+		// Printed in groups: spaces, hyphens and lower case do not matter.
+		typed = proofing.NormalizeInitialPassword(typed)
+	}
+	ok, rehash, err := s.hasher.Verify(ctx, typed, acct.PasswordHash)
 	if errors.Is(err, password.ErrBusy) {
 		s.release(ctx, p.ID)
 		return LoginResult{}, err
@@ -380,6 +386,9 @@ func (s *Service) ChangePassword(ctx context.Context, tok session.Token, sess st
 	} else if err != nil {
 		return fmt.Errorf("account: change password: %w", err)
 	}
+	if acct.PasswordInitial {
+		current = proofing.NormalizeInitialPassword(current)
+	}
 	ok, _, err := s.hasher.Verify(ctx, current, acct.PasswordHash)
 	if err != nil {
 		if errors.Is(err, password.ErrBusy) {
@@ -433,7 +442,7 @@ func (s *Service) ChangePassword(ctx context.Context, tok session.Token, sess st
 // InitialValidity. A person who already chose a password keeps it:
 // ErrHasPassword.
 func (s *Service) SetInitialPassword(ctx context.Context, id store.PersonID, initial string) (time.Time, error) {
-	h, err := s.hasher.Hash(ctx, initial)
+	h, err := s.hasher.Hash(ctx, proofing.NormalizeInitialPassword(initial))
 	if err != nil {
 		return time.Time{}, err
 	}

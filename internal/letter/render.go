@@ -16,9 +16,10 @@ import (
 )
 
 // MaxBatchLetters bounds RenderBatch. fpdf builds the whole document in
-// memory, about 4 KB of page content per letter before compression plus the
-// output, so a batch of 10,000 letters needs some 100 MB. Split larger runs
-// into several batches.
+// memory and writes it only at the end: a batch of 10,000 Passwortbriefe
+// (about 38 MB of PDF) peaks at some 300 MB of live heap and 640 MB of
+// resident memory with the default GOGC. Split larger runs into several
+// batches.
 const MaxBatchLetters = 10000
 
 // Font families as registered with fpdf.

@@ -1,0 +1,79 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	"github.com/pforte/pforte/internal/account"
+	"github.com/pforte/pforte/internal/appapi"
+	"github.com/pforte/pforte/internal/audit"
+	"github.com/pforte/pforte/internal/dispatch"
+	"github.com/pforte/pforte/internal/letter"
+	"github.com/pforte/pforte/internal/password"
+	"github.com/pforte/pforte/internal/session"
+	"github.com/pforte/pforte/internal/store/sqlstore"
+)
+
+// app is the object graph of one node, built by hand.
+type app struct {
+	audit    *audit.Log
+	letters  *dispatch.Service
+	accounts *account.Service
+	access   *account.Access
+	sessions *session.Manager
+	api      *appapi.API
+}
+
+// buildApp wires the services on st. sink receives each queued letter as a PDF
+// (the demo's folder); nil in production.
+func buildApp(cfg Config, logger *slog.Logger, st *sqlstore.Store, sink dispatch.Sink) (*app, error) {
+	ring, err := cfg.keyring()
+	if err != nil {
+		return nil, err
+	}
+	params, err := cfg.hasherParams()
+	if err != nil {
+		return nil, err
+	}
+	pepper, err := cfg.pepper()
+	if err != nil {
+		return nil, err
+	}
+	maxHashes := cfg.Password.MaxConcurrent
+	if maxHashes <= 0 {
+		maxHashes = runtime.GOMAXPROCS(0)
+	}
+	hasher, err := password.NewHasher(params, pepper, maxHashes)
+	if err != nil {
+		return nil, fmt.Errorf("password: %w", err)
+	}
+	renderer, err := letter.NewRenderer(letter.Sender{Name: cfg.Insurer.Name, Street: cfg.Insurer.Street,
+		PostalCity: cfg.Insurer.PostalCity, Phone: cfg.Insurer.Phone, Web: cfg.Insurer.Web})
+	if err != nil {
+		return nil, fmt.Errorf("letters: %w", err)
+	}
+	a := &app{audit: audit.New(st, time.Now, logger)}
+	a.sessions = session.NewManager(st, session.Config{}, time.Now)
+	a.letters = dispatch.New(st, ring, renderer, a.audit, sink, time.Now,
+		dispatch.Config{PersonLimit: cfg.Letters.PersonLimit, DailyCap: cfg.Letters.DailyCap}, logger)
+	a.accounts = account.New(st, hasher, a.sessions, a.audit, a.letters, time.Now,
+		account.Config{Policy: password.Policy{MinLength: cfg.Password.MinLength, InsurerName: cfg.Insurer.Name}}, logger)
+	a.access = account.NewAccess(a.accounts, st, st, a.letters, cfg.PublicURL, 0)
+	a.api = appapi.New(a.accounts, a.access, a.sessions, st, appapi.Config{}, time.Now, logger)
+	return a, nil
+}
+
+// folderSink writes each letter as DIR/<id>.pdf (the demo).
+type folderSink struct{ dir string }
+
+func (f folderSink) Deliver(_ context.Context, id string, pdf []byte) error {
+	if err := os.MkdirAll(f.dir, 0o700); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(f.dir, id+".pdf"), pdf, 0o600)
+}
