@@ -37,9 +37,11 @@ type Letters interface {
 	Queue(ctx context.Context, p store.Person, kind letter.Kind, sec dispatch.Secrets, expires, changedAt time.Time, device string) (dispatch.Queued, error)
 }
 
-// OneTimes keeps the activation codes.
+// OneTimes keeps the letter codes.
 type OneTimes interface {
 	PutOneTime(ctx context.Context, v store.OneTime) error
+	OneTimeByDigest(ctx context.Context, kind string, digest []byte, now time.Time) (store.OneTime, error)
+	ConsumeOneTime(ctx context.Context, kind string, digest []byte, now time.Time) (store.OneTime, error)
 	VoidOneTimes(ctx context.Context, kind, subject string, now time.Time) (int64, error)
 }
 
@@ -57,6 +59,7 @@ type Access struct {
 	portal   string // the portal's base URL, for the activation URL
 	minTime  time.Duration
 	sleep    func(context.Context, time.Duration)
+	eid      *EIDConfig // nil: no identification partner
 }
 
 // NewAccess returns the access flow. minTime is the least time every request
@@ -120,24 +123,29 @@ func (a *Access) RequestLetter(ctx context.Context, in AccessRequest) error {
 type accessOutcome struct{ name, subject string }
 
 func (a *Access) requestLetter(ctx context.Context, kvnr string, in AccessRequest) (accessOutcome, error) {
-	p, err := a.store.PersonByKVNR(ctx, kvnr)
-	if errors.Is(err, store.ErrNotFound) {
-		return a.dummy(ctx, accessOutcome{name: "no_match"})
+	who, ok, err := a.matchPerson(ctx, kvnr, in)
+	if err != nil {
+		return accessOutcome{}, err
 	}
+	if !ok {
+		return a.dummy(ctx, accessOutcome{name: "no_match", subject: who})
+	}
+	p, err := a.store.PersonByKVNR(ctx, kvnr)
 	if err != nil {
 		return accessOutcome{}, fmt.Errorf("account: access: %w", err)
 	}
-	who := subject(p.ID)
-	reg, err := registry.ParseBirthDate(p.BirthDate, a.accounts.now())
-	given, gerr := registry.ParseBirthDate(strings.TrimSpace(in.BirthDate), a.accounts.now())
-	if err != nil || gerr != nil || !reg.Matches(given) || p.PostalCode != strings.TrimSpace(in.PostalCode) {
-		return a.dummy(ctx, accessOutcome{name: "no_match", subject: who})
-	}
 	if acct, err := a.store.AccountByPerson(ctx, p.ID); err == nil && acct.PasswordHash != "" && !acct.PasswordInitial {
 		// The person already chose a password; a forgotten password goes
-		// through recovery, which never replaces it by a letter alone.
+		// through RequestReset, which never replaces it by a letter alone.
 		return a.dummy(ctx, accessOutcome{name: "has_password", subject: who})
 	}
+	return a.sendPasswordLetter(ctx, p)
+}
+
+// sendPasswordLetter queues a Passwortbrief to p's registered address and, if a
+// limit allows it, replaces the person's earlier letter codes by the new ones.
+func (a *Access) sendPasswordLetter(ctx context.Context, p store.Person) (accessOutcome, error) {
+	who := subject(p.ID)
 	initial, err := proofing.NewInitialPassword()
 	if err != nil {
 		return accessOutcome{}, err
@@ -180,13 +188,15 @@ func (a *Access) dummy(ctx context.Context, o accessOutcome) (accessOutcome, err
 	return o, nil
 }
 
-// VoidLetterCodes voids the person's unused activation codes (a newer letter
-// replaced them, or the letter came back undeliverable) and an unused initial
-// password (dispatch.Voider).
+// VoidLetterCodes voids the person's unused activation and reset codes (a newer
+// letter replaced them, or the letter came back undeliverable) and an unused
+// initial password (dispatch.Voider).
 func (a *Access) VoidLetterCodes(ctx context.Context, id store.PersonID) error {
 	now := a.accounts.now()
-	if _, err := a.onetimes.VoidOneTimes(ctx, ActivationKind, subject(id), now); err != nil {
-		return fmt.Errorf("account: void codes: %w", err)
+	for _, kind := range []string{ActivationKind, ResetKind} {
+		if _, err := a.onetimes.VoidOneTimes(ctx, kind, subject(id), now); err != nil {
+			return fmt.Errorf("account: void codes: %w", err)
+		}
 	}
 	_, err := a.store.UpdateAccount(ctx, id, now, func(acct *store.Account, exists bool) error {
 		if !exists || !acct.PasswordInitial {

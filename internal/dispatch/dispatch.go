@@ -112,13 +112,20 @@ func New(st Store, sealer Sealer, renderer *letter.Renderer, aud Auditor, sink S
 }
 
 // Secrets are what a letter prints and the store must not keep in clear.
+// InitialPassword is the initial password of a password letter or the reset
+// code of a reset letter.
 type Secrets struct {
 	InitialPassword string `json:"initial_password,omitempty"`
 	ActivationURL   string `json:"activation_url,omitempty"`
 }
 
 // kinds with codes share the per-person limit.
-var codeKinds = []string{kindName(letter.KindPassword), kindName(letter.KindActivation)}
+var codeKinds = []string{kindName(letter.KindPassword), kindName(letter.KindActivation), kindName(letter.KindPasswordReset)}
+
+// hasCodes reports whether letters of kind carry codes.
+func hasCodes(k letter.Kind) bool {
+	return k == letter.KindPassword || k == letter.KindActivation || k == letter.KindPasswordReset
+}
 
 func kindName(k letter.Kind) string {
 	switch k {
@@ -134,13 +141,15 @@ func kindName(k letter.Kind) string {
 		return "address_changed"
 	case letter.KindPINLocked:
 		return "pin_locked"
+	case letter.KindPasswordReset:
+		return "password_reset"
 	}
 	return "unknown"
 }
 
 func kindFromName(s string) (letter.Kind, bool) {
 	for _, k := range []letter.Kind{letter.KindPassword, letter.KindActivation, letter.KindDeviceBound,
-		letter.KindPasswordChanged, letter.KindAddressChanged, letter.KindPINLocked} {
+		letter.KindPasswordChanged, letter.KindAddressChanged, letter.KindPINLocked, letter.KindPasswordReset} {
 		if kindName(k) == s {
 			return k, true
 		}
@@ -208,7 +217,7 @@ func (s *Service) Queue(ctx context.Context, p store.Person, kind letter.Kind, s
 	if err != nil {
 		return Queued{}, fmt.Errorf("dispatch: seal: %w", err)
 	}
-	codes := kind == letter.KindPassword || kind == letter.KindActivation
+	codes := hasCodes(kind)
 	status := store.LetterQueued
 	if codes && (p.AddressVerifiedAt.IsZero() || now.Sub(p.AddressVerifiedAt) > s.cfg.RequireVerifiedWithin) {
 		status = store.LetterReview
@@ -249,7 +258,7 @@ func (s *Service) document(id string, kind letter.Kind, date time.Time, p store.
 	doc := letter.Letter{ID: id, Kind: kind, Date: date, Recipient: letter.Recipient{Lines: lines},
 		Salutation: Salutation(p), KVNR: p.KVNR}
 	switch kind {
-	case letter.KindPassword:
+	case letter.KindPassword, letter.KindPasswordReset:
 		doc.InitialPassword, doc.ActivationURL, doc.ValidUntil = sec.InitialPassword, sec.ActivationURL, expires
 	case letter.KindActivation:
 		doc.ActivationURL, doc.ValidUntil = sec.ActivationURL, expires
@@ -361,7 +370,7 @@ func (s *Service) Returned(ctx context.Context, id string, voider Voider) error 
 	if err := s.store.SetLetterStatus(ctx, id, store.LetterHandedOver, store.LetterReturned, now); err != nil {
 		return fmt.Errorf("dispatch: returned: %w", err)
 	}
-	if l.Kind == kindName(letter.KindPassword) || l.Kind == kindName(letter.KindActivation) {
+	if k, _ := kindFromName(l.Kind); hasCodes(k) {
 		if err := voider.VoidLetterCodes(ctx, l.PersonID); err != nil {
 			return fmt.Errorf("dispatch: returned: %w", err)
 		}

@@ -356,8 +356,11 @@ func (d *doc) secretBlock(code barcode.Barcode) error {
 	y := pl.Y
 	colW := lay.qrSlot.X - pl.X - 3
 	d.grey(0)
-	if l.Kind == KindPassword {
-		const label = "Initialpasswort:"
+	if l.Kind == KindPassword || l.Kind == KindPasswordReset {
+		label := "Initialpasswort:"
+		if l.Kind == KindPasswordReset {
+			label = "Rücksetzcode:"
+		}
 		baseline := y + 0.8*pl.H
 		d.font(famSans, "B", 11)
 		d.f.Text(pl.X, baseline, label)
@@ -382,12 +385,18 @@ func (d *doc) secretBlock(code barcode.Barcode) error {
 	y += lay.bodyPitch + 2
 
 	var notes []string
-	if l.Kind == KindPassword {
+	switch l.Kind {
+	case KindPassword:
 		notes = []string{
 			"Nur für Ihre erste Anmeldung im Portal. Danach wählen Sie Ihr eigenes Passwort.",
 			"Rechts: Ihr QR-Code, um Ihr Smartphone mit der Service-App zu verbinden.",
 		}
-	} else {
+	case KindPasswordReset:
+		notes = []string{
+			"Nur zum Festlegen eines neuen Passworts im Portal.",
+			"Rechts: Ihr QR-Code, um ein Smartphone mit der Service-App zu verbinden.",
+		}
+	default:
 		notes = []string{"Scannen Sie den QR-Code mit der Service-App, um Ihr Smartphone zu verbinden."}
 	}
 	d.font(famSans, "", 9)

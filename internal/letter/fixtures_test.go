@@ -48,7 +48,7 @@ func testLetter(k Kind) Letter {
 		KVNR:       "X110411675",
 	}
 	switch k {
-	case KindPassword:
+	case KindPassword, KindPasswordReset:
 		l.InitialPassword = testPassword
 		l.ActivationURL = testURL
 		l.ValidUntil = testUntil
@@ -67,7 +67,7 @@ func testLetter(k Kind) Letter {
 	return l
 }
 
-var allKinds = []Kind{KindPassword, KindActivation, KindDeviceBound, KindPasswordChanged, KindAddressChanged, KindPINLocked}
+var allKinds = []Kind{KindPassword, KindActivation, KindDeviceBound, KindPasswordChanged, KindAddressChanged, KindPINLocked, KindPasswordReset}
 
 func testRenderer(t testing.TB, opts ...Option) *Renderer {
 	t.Helper()

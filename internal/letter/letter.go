@@ -50,6 +50,7 @@ const (
 	KindPasswordChanged                 // the password was changed
 	KindAddressChanged                  // the address was changed; sent to the old address
 	KindPINLocked                       // the Freigabe-PIN was locked
+	KindPasswordReset                   // forgotten password: reset code and QR code
 )
 
 var kindNames = map[Kind]string{
@@ -59,6 +60,7 @@ var kindNames = map[Kind]string{
 	KindPasswordChanged: "password_changed",
 	KindAddressChanged:  "address_changed",
 	KindPINLocked:       "pin_locked",
+	KindPasswordReset:   "password_reset",
 }
 
 // String returns the kind's stable snake_case name, as used in the manifest.
@@ -70,7 +72,9 @@ func (k Kind) String() string {
 }
 
 // hasSecrets reports whether letters of the kind carry a password or a code.
-func (k Kind) hasSecrets() bool { return k == KindPassword || k == KindActivation }
+func (k Kind) hasSecrets() bool {
+	return k == KindPassword || k == KindActivation || k == KindPasswordReset
+}
 
 // Sender is the insurer as it appears on every letter.
 type Sender struct {
@@ -230,7 +234,7 @@ func (l Letter) validate(fc fontCheck) error {
 
 	uses := map[string]bool{}
 	switch l.Kind {
-	case KindPassword:
+	case KindPassword, KindPasswordReset:
 		uses = map[string]bool{"password": true, "url": true, "valid": true}
 	case KindActivation:
 		uses = map[string]bool{"url": true, "valid": true}

@@ -50,6 +50,30 @@ func letterText(s Sender, l Letter) content {
 			alertBold: notAsked + s.Phone,
 			alertRest: "Wir sperren die Zugangsdaten dann sofort.",
 		}
+	case KindPasswordReset:
+		until := germanDate(l.ValidUntil)
+		return content{
+			title:   "Neues Passwort festlegen",
+			subject: "Ihr Code für ein neues Passwort",
+			intro: []string{
+				"Sie haben mitgeteilt, dass Sie Ihr Passwort für unser Online-Portal vergessen haben. " +
+					"Mit dem Rücksetzcode in diesem Brief legen Sie ein neues Passwort fest. " +
+					"Ihr bisheriges Passwort gilt weiter, bis Sie das tun.",
+			},
+			stepsTitle: "So geht es weiter:",
+			steps: []string{
+				"Öffnen Sie das Portal unter " + s.Web + " und wählen Sie „Passwort vergessen“ und dann „Code aus dem Brief eingeben“.",
+				"Geben Sie Ihre Krankenversichertennummer (KVNR) und den Rücksetzcode ein.",
+				"Wählen Sie Ihr neues Passwort.",
+			},
+			after: []string{
+				"Der Rücksetzcode und der QR-Code gelten nur einmal und bis " + until + ".",
+				"Verbundene Smartphones bleiben verbunden. Die nächste wichtige Änderung geben Sie wie gewohnt in der Service-App frei.",
+				keepSafe,
+			},
+			alertBold: notAsked + s.Phone,
+			alertRest: "Wir sperren den Code dann sofort.",
+		}
 	case KindActivation:
 		until := germanDate(l.ValidUntil)
 		return content{

@@ -75,6 +75,8 @@ func TestPDFText(t *testing.T) {
 			switch k {
 			case KindPassword:
 				want = append(want, "Initialpasswort: K7PX 9MRT 4QWZ", "gültig bis 29. Dezember 2026", "portal.beispiel-kasse.de")
+			case KindPasswordReset:
+				want = append(want, "Rücksetzcode: K7PX 9MRT 4QWZ", "portal.beispiel-kasse.de")
 			case KindActivation:
 				want = append(want, "gültig bis 29. Dezember 2026", "portal.beispiel-kasse.de")
 			case KindDeviceBound, KindPINLocked:

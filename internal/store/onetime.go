@@ -26,6 +26,10 @@ type OneTimes interface {
 	// number of processes exactly one succeeds. ErrNotFound when the value is
 	// unknown, already used, or expired at now.
 	ConsumeOneTime(ctx context.Context, kind string, digest []byte, now time.Time) (OneTime, error)
+	// OneTimeByDigest returns the value if it is unused and not expired at
+	// now, without consuming it (to look at what a code is for before the
+	// atomic ConsumeOneTime); ErrNotFound otherwise.
+	OneTimeByDigest(ctx context.Context, kind string, digest []byte, now time.Time) (OneTime, error)
 	// VoidOneTimes marks every unused value of kind and subject as used at now
 	// (a new letter voids the old one's codes) and returns how many it voided.
 	VoidOneTimes(ctx context.Context, kind, subject string, now time.Time) (int64, error)

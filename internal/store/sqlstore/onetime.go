@@ -69,3 +69,20 @@ func (s *Store) DeleteOneTimesBefore(ctx context.Context, t time.Time) (int64, e
 	}
 	return n, nil
 }
+
+// OneTimeByDigest implements store.OneTimes.
+func (s *Store) OneTimeByDigest(ctx context.Context, kind string, digest []byte, now time.Time) (store.OneTime, error) {
+	v := store.OneTime{Kind: kind, Digest: digest}
+	var created, expires int64
+	err := s.r.QueryRowContext(ctx, `SELECT subject, data, created_at, expires_at FROM one_times
+		WHERE kind = $1 AND digest = $2 AND consumed_at = 0 AND expires_at > $3`,
+		kind, nonNil(digest), micros(now)).Scan(&v.Subject, &v.Data, &created, &expires)
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.OneTime{}, store.ErrNotFound
+	}
+	if err != nil {
+		return store.OneTime{}, fmt.Errorf("sqlstore: one-time: %w", err)
+	}
+	v.CreatedAt, v.ExpiresAt = fromMicros(created), fromMicros(expires)
+	return v, nil
+}

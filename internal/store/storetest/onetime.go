@@ -39,9 +39,22 @@ func testOneTimeLifecycle(t *testing.T, s store.Store) {
 	if _, err := s.ConsumeOneTime(ctx, "activation", []byte("unknown"), at(1)); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("consume unknown = %v, want ErrNotFound", err)
 	}
+	peek, err := s.OneTimeByDigest(ctx, "activation", []byte("d1"), at(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(v, peek); diff != "" {
+		t.Errorf("OneTimeByDigest (-want +got):\n%s", diff)
+	}
+	if _, err := s.OneTimeByDigest(ctx, "activation", []byte("d1"), at(30)); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("peek after expiry = %v, want ErrNotFound", err)
+	}
 	got, err := s.ConsumeOneTime(ctx, "activation", []byte("d1"), at(1))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if _, err := s.OneTimeByDigest(ctx, "activation", []byte("d1"), at(2)); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("peek after consumption = %v, want ErrNotFound", err)
 	}
 	want := v
 	want.ConsumedAt = at(1)
