@@ -75,6 +75,14 @@ type Config struct {
 		PersonLimit int `yaml:"person_limit"`
 		DailyCap    int `yaml:"daily_cap"`
 	} `yaml:"letters"`
+	// EID configures the identification partner (OpenID Connect). Without an
+	// issuer, identification with the eID card is not offered.
+	EID struct {
+		Issuer           string `yaml:"issuer"`
+		ClientID         string `yaml:"client_id"`
+		ClientSecret     string `yaml:"client_secret" secret:"true"`
+		ClientSecretFile string `yaml:"client_secret_file"`
+	} `yaml:"eid"`
 }
 
 // defaultConfig returns the documented defaults.
@@ -326,6 +334,17 @@ func (c *Config) validate(need needs) []string {
 	if c.Letters.DailyCap < 1 {
 		p = append(p, "letters.daily_cap: at least 1")
 	}
+	if c.EID.Issuer != "" {
+		if u, err := url.Parse(c.EID.Issuer); err != nil || u.Host == "" || (u.Scheme != "https" && !(u.Scheme == "http" && isLoopback(u.Hostname()))) {
+			p = append(p, "eid.issuer: must be an https URL (http only on loopback)")
+		}
+		if c.EID.ClientID == "" {
+			p = append(p, "eid.client_id: required with eid.issuer")
+		}
+		if (c.EID.ClientSecret == "") == (c.EID.ClientSecretFile == "") {
+			p = append(p, "eid.client_secret or eid.client_secret_file: set exactly one with eid.issuer")
+		}
+	}
 	if c.DataKeys != "" && c.DataKeysFile != "" {
 		p = append(p, "data_keys and data_keys_file: set only one")
 	}
@@ -369,6 +388,26 @@ func (c *Config) hasherParams() (password.Params, error) {
 		return p, fmt.Errorf("password: %v", errors.Join(errs...))
 	}
 	return p, nil
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// eidSecret reads the client secret for the identification partner.
+func (c *Config) eidSecret() (string, error) {
+	if c.EID.ClientSecretFile == "" {
+		return c.EID.ClientSecret, nil
+	}
+	raw, err := os.ReadFile(c.EID.ClientSecretFile)
+	if err != nil {
+		return "", fmt.Errorf("eid.client_secret_file: %v", err)
+	}
+	return strings.TrimSpace(string(raw)), nil
 }
 
 // pepper reads the optional pepper file.

@@ -27,6 +27,7 @@ func runDemo(ctx context.Context, env *environment, args []string) error {
 	persons := fs.Int("persons", 1000, "synthetic insured persons to generate")
 	seed := fs.Int64("seed", 1, "seed of the synthetic data")
 	reset := fs.Bool("reset", false, "delete the demo folder's database first")
+	simListen := fs.String("eid-listen", "127.0.0.1:8081", "listen `address` of the eID simulator (loopback)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -97,8 +98,30 @@ func runDemo(ctx context.Context, env *environment, args []string) error {
 	}
 	base := "http://" + ln.Addr().String()
 	cfg.PublicURL = base
+	simHost, _, err := net.SplitHostPort(*simListen)
+	if err != nil || !isLoopback(simHost) {
+		ln.Close()
+		return &usageError{msg: "demo: --eid-listen must be a loopback host:port"}
+	}
+	simLn, err := net.Listen("tcp", *simListen)
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("demo: eID simulator cannot listen on %s (try --eid-listen 127.0.0.1:8082): %w", *simListen, err)
+	}
+	simCfg, idents, err := startSimulator(ctx, st, simLn, base, logger)
+	if err != nil {
+		ln.Close()
+		simLn.Close()
+		return err
+	}
+	cfg.EID = simCfg.EID
 	lettersDir := filepath.Join(*dir, "letters")
 	printWalkthrough(env.stdout, base, cfg.Database, keyFile, csvPath, lettersDir, csv.Bytes())
+	fmt.Fprintf(env.stdout, "The eID simulator (a development tool, no real ID card) runs at %s with these identities:\n", simCfg.EID.Issuer)
+	for _, id := range idents {
+		fmt.Fprintf(env.stdout, "  - %s\n", id.Label)
+	}
+	fmt.Fprintf(env.stdout, "Try it in a browser: %s/zugang, choose \"Online-Ausweis\" with the data of a matching identity.\n\n", base)
 	return serve(ctx, cfg, logger, st, ln, folderSink{dir: lettersDir})
 }
 

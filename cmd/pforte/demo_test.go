@@ -26,7 +26,7 @@ func TestDemoServes(t *testing.T) {
 	env := &environment{stdin: strings.NewReader(""), stdout: pw, stderr: io.Discard}
 	done := make(chan int, 1)
 	go func() {
-		done <- run(ctx, env, []string{"demo", "--dir", dir, "--listen", "127.0.0.1:0", "--persons", "50"})
+		done <- run(ctx, env, []string{"demo", "--dir", dir, "--listen", "127.0.0.1:0", "--eid-listen", "127.0.0.1:0", "--persons", "50"})
 		pw.Close()
 	}()
 

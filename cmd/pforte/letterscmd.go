@@ -41,7 +41,7 @@ func runLettersExport(ctx context.Context, env *environment, args []string) erro
 		return err
 	}
 	defer st.Close()
-	a, err := buildApp(cfg, cfg.logger(env.stderr), st, nil)
+	a, err := buildApp(ctx, cfg, cfg.logger(env.stderr), st, nil)
 	if err != nil {
 		return err
 	}
@@ -103,7 +103,7 @@ func runLettersReturned(ctx context.Context, env *environment, args []string) er
 		return err
 	}
 	defer st.Close()
-	a, err := buildApp(cfg, cfg.logger(env.stderr), st, nil)
+	a, err := buildApp(ctx, cfg, cfg.logger(env.stderr), st, nil)
 	if err != nil {
 		return err
 	}

@@ -19,6 +19,9 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	fs := newFlagSet(env, "serve", "serve [--config FILE] [--database DSN] [--listen HOST:PORT]")
 	cf := newConfigFlags(fs)
 	cf.flag("listen", "http.listen", "listen `address` (default 127.0.0.1:8080)")
+	simInsecure := fs.Bool("eid-simulator-insecure", false,
+		"INSECURE, development only: start the eID simulator and use it as the identification partner")
+	simListen := fs.String("eid-simulator-listen", "127.0.0.1:8081", "listen `address` of the eID simulator (loopback only)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -35,6 +38,27 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	defer st.Close()
+	if *simInsecure {
+		if cfg.EID.Issuer != "" {
+			return &usageError{msg: "serve: --eid-simulator-insecure and eid.issuer exclude each other"}
+		}
+		host, _, err := net.SplitHostPort(*simListen)
+		if err != nil || !isLoopback(host) {
+			return &usageError{msg: "serve: --eid-simulator-listen must be a loopback host:port"}
+		}
+		simLn, err := net.Listen("tcp", *simListen)
+		if err != nil {
+			return fmt.Errorf("eid simulator: %w", err)
+		}
+		simCfg, _, err := startSimulator(ctx, st, simLn, cfg.PublicURL, logger)
+		if err != nil {
+			simLn.Close()
+			return err
+		}
+		cfg.EID = simCfg.EID
+		logger.Warn("INSECURE: the eID simulator is the identification partner; never use this in production",
+			slog.String("simulator", simCfg.EID.Issuer))
+	}
 	ln, err := net.Listen("tcp", cfg.HTTP.Listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.HTTP.Listen, err)
@@ -44,7 +68,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 
 // serve wires the node's HTTP graph on st and serves on ln until ctx ends.
 func serve(ctx context.Context, cfg Config, logger *slog.Logger, st *sqlstore.Store, ln net.Listener, sink dispatch.Sink) error {
-	a, err := buildApp(cfg, logger, st, sink)
+	a, err := buildApp(ctx, cfg, logger, st, sink)
 	if err != nil {
 		ln.Close()
 		return err

@@ -4,15 +4,18 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/pforte/pforte/internal/account"
 	"github.com/pforte/pforte/internal/appapi"
 	"github.com/pforte/pforte/internal/audit"
 	"github.com/pforte/pforte/internal/dispatch"
+	"github.com/pforte/pforte/internal/eid"
 	"github.com/pforte/pforte/internal/letter"
 	"github.com/pforte/pforte/internal/password"
 	"github.com/pforte/pforte/internal/session"
@@ -31,7 +34,7 @@ type app struct {
 
 // buildApp wires the services on st. sink receives each queued letter as a PDF
 // (the demo's folder); nil in production.
-func buildApp(cfg Config, logger *slog.Logger, st *sqlstore.Store, sink dispatch.Sink) (*app, error) {
+func buildApp(ctx context.Context, cfg Config, logger *slog.Logger, st *sqlstore.Store, sink dispatch.Sink) (*app, error) {
 	ring, err := cfg.keyring()
 	if err != nil {
 		return nil, err
@@ -64,7 +67,20 @@ func buildApp(cfg Config, logger *slog.Logger, st *sqlstore.Store, sink dispatch
 	a.accounts = account.New(st, hasher, a.sessions, a.audit, a.letters, time.Now,
 		account.Config{Policy: password.Policy{MinLength: cfg.Password.MinLength, InsurerName: cfg.Insurer.Name}}, logger)
 	a.access = account.NewAccess(a.accounts, st, st, a.letters, cfg.PublicURL, 0)
-	a.api = appapi.New(a.accounts, a.access, a.sessions, st, appapi.Config{}, time.Now, logger)
+	if cfg.EID.Issuer != "" {
+		secret, err := cfg.eidSecret()
+		if err != nil {
+			return nil, err
+		}
+		client, err := eid.New(ctx, eid.Config{Issuer: cfg.EID.Issuer, ClientID: cfg.EID.ClientID,
+			ClientSecret: eid.NewSecret(secret), RedirectURL: strings.TrimRight(cfg.PublicURL, "/") + "/eid/rueckkehr"},
+			&http.Client{Timeout: 10 * time.Second})
+		if err != nil {
+			return nil, fmt.Errorf("eid: %w", err)
+		}
+		a.access.EnableEID(account.EIDConfig{Client: client, Partner: cfg.EID.Issuer, Store: st, Sealer: ring})
+	}
+	a.api = appapi.New(a.accounts, a.access, a.sessions, st, appapi.Config{PortalURL: cfg.PublicURL}, time.Now, logger)
 	return a, nil
 }
 

@@ -20,9 +20,11 @@ type Accounts interface {
 	ChangePassword(ctx context.Context, tok session.Token, sess store.Session, current, next, clientIP string) error
 }
 
-// Access runs access requests.
+// Access runs access requests and password resets.
 type Access interface {
 	RequestLetter(ctx context.Context, in account.AccessRequest) error
+	RequestReset(ctx context.Context, in account.AccessRequest) error
+	StartEID(ctx context.Context, in account.AccessRequest, purpose string) (account.EIDStart, error)
 }
 
 // Sessions checks and ends sessions.
@@ -42,6 +44,8 @@ type Config struct {
 	// (default 1 per second, burst 10).
 	LoginRate  float64
 	LoginBurst int
+	// PortalURL is the portal's base URL, for eID redirect URLs.
+	PortalURL string
 }
 
 // API serves /api/v1.
@@ -52,6 +56,7 @@ type API struct {
 	persons  Persons
 	logger   *slog.Logger
 	limiter  *ipLimiter
+	portal   string
 }
 
 // New returns the API.
@@ -63,7 +68,7 @@ func New(accounts Accounts, access Access, sessions Sessions, persons Persons, c
 		cfg.LoginBurst = 10
 	}
 	return &API{accounts: accounts, access: access, sessions: sessions, persons: persons, logger: logger,
-		limiter: newIPLimiter(cfg.LoginRate, cfg.LoginBurst, now)}
+		limiter: newIPLimiter(cfg.LoginRate, cfg.LoginBurst, now), portal: strings.TrimRight(cfg.PortalURL, "/")}
 }
 
 type handlerFunc func(w http.ResponseWriter, r *http.Request) error
@@ -218,10 +223,26 @@ type accessRequest struct {
 type accessResponse struct {
 	Status  string `json:"status"`
 	Message string `json:"message"`
+	// RedirectURL is where the app sends the person for the eID: a portal
+	// address that hands the browser on to the identification partner.
+	RedirectURL string `json:"redirect_url,omitempty"`
 }
+
+// EIDStartPath is the portal route that takes a browser from an API eID start
+// to the partner (package web serves it).
+const EIDStartPath = "/eid/start/"
 
 // createAccessRequest answers every well-formed request identically.
 func (a *API) createAccessRequest(w http.ResponseWriter, r *http.Request) error {
+	return a.accessOrReset(w, r, account.PurposeAccess)
+}
+
+// createPasswordReset is the forgotten-password twin of createAccessRequest.
+func (a *API) createPasswordReset(w http.ResponseWriter, r *http.Request) error {
+	return a.accessOrReset(w, r, account.PurposeReset)
+}
+
+func (a *API) accessOrReset(w http.ResponseWriter, r *http.Request, purpose string) error {
 	if ok, wait := a.limiter.allow(r); !ok {
 		return &rateLimited{wait: wait}
 	}
@@ -232,17 +253,31 @@ func (a *API) createAccessRequest(w http.ResponseWriter, r *http.Request) error 
 	if req.KVNR == nil || req.PostalCode == nil || req.BirthDate == nil || req.Method == nil {
 		return &errBadRequest{"Bitte geben Sie Versichertennummer, Postleitzahl, Geburtsdatum und Verfahren an."}
 	}
-	if *req.Method != "letter" {
-		return &errBadRequest{"Als Verfahren ist derzeit nur \"letter\" (Brief an die hinterlegte Adresse) möglich."}
+	if *req.Method != "letter" && *req.Method != "eid" {
+		return &errBadRequest{"Als Verfahren sind \"eid\" (Online-Ausweis) und \"letter\" (Brief an die hinterlegte Adresse) möglich."}
 	}
 	if len(*req.KVNR) > 32 || len(*req.PostalCode) > 16 || len(*req.BirthDate) > 32 {
 		return &errBadRequest{"Ein Feld ist zu lang."}
 	}
-	err := a.access.RequestLetter(r.Context(), account.AccessRequest{KVNR: *req.KVNR, PostalCode: *req.PostalCode,
-		BirthDate: *req.BirthDate, ClientIP: remoteIP(r)})
+	in := account.AccessRequest{KVNR: *req.KVNR, PostalCode: *req.PostalCode, BirthDate: *req.BirthDate, ClientIP: remoteIP(r)}
+	if *req.Method == "eid" {
+		start, err := a.access.StartEID(r.Context(), in, purpose)
+		if err != nil {
+			return err
+		}
+		return writeJSON(w, http.StatusAccepted, accessResponse{Status: "accepted",
+			Message:     "Bitte weisen Sie sich mit Ihrem Personalausweis aus.",
+			RedirectURL: a.portal + EIDStartPath + start.Flow})
+	}
+	var err error
+	if purpose == account.PurposeReset {
+		err = a.access.RequestReset(r.Context(), in)
+	} else {
+		err = a.access.RequestLetter(r.Context(), in)
+	}
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, http.StatusAccepted, accessResponse{Status: "accepted",
-		Message: "Wenn Ihre Angaben zu unseren Daten passen, schicken wir Ihnen einen Brief mit Ihren Zugangsdaten an Ihre bei uns hinterlegte Adresse."})
+		Message: "Wenn Ihre Angaben zu unseren Daten passen, schicken wir Ihnen einen Brief an Ihre bei uns hinterlegte Adresse."})
 }

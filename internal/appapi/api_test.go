@@ -265,3 +265,17 @@ func TestAccessRequestAnswersAlike(t *testing.T) {
 		t.Errorf("unknown method: %d", r.status)
 	}
 }
+
+func TestPasswordResetAndEIDWithoutPartner(t *testing.T) {
+	base := newServer(t, appapi.Config{LoginRate: 100, LoginBurst: 100})
+	body := `{"kvnr":"X110411675","postal_code":"10115","birth_date":"1970-03-14","method":"letter"}`
+	reset := call(t, "POST", base+"/api/v1/password-resets", "", body)
+	unknown := call(t, "POST", base+"/api/v1/password-resets", "", strings.Replace(body, "X110411675", "T555558879", 1))
+	if reset.status != http.StatusAccepted || reset.raw != unknown.raw {
+		t.Errorf("reset answers differ: %d %s / %d %s", reset.status, reset.raw, unknown.status, unknown.raw)
+	}
+	eidBody := strings.Replace(body, `"letter"`, `"eid"`, 1)
+	if r := call(t, "POST", base+"/api/v1/access-requests", "", eidBody); r.status != http.StatusBadRequest || r.body["error"] != "eid_unavailable" {
+		t.Errorf("eID without a partner = %d %s", r.status, r.raw)
+	}
+}

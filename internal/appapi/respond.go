@@ -78,6 +78,8 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.As(err, &limited):
 		retryAfter(w, limited.wait)
 		server.WriteError(w, http.StatusTooManyRequests, "rate_limited", "Zu viele Versuche. Bitte warten Sie kurz.")
+	case errors.Is(err, account.ErrEIDUnavailable):
+		server.WriteError(w, http.StatusBadRequest, "eid_unavailable", "Die Identifizierung mit dem Online-Ausweis ist hier nicht eingerichtet.")
 	case errors.Is(err, password.ErrBusy):
 		retryAfter(w, time.Second)
 		server.WriteError(w, http.StatusServiceUnavailable, "busy", "Der Dienst ist gerade ausgelastet. Bitte versuchen Sie es gleich noch einmal.")

@@ -83,6 +83,8 @@ type Persons interface {
 	// returns an error nothing is written and the error is returned. fn may run
 	// more than once. ErrNotFound if there is no such person.
 	UpdatePerson(ctx context.Context, id PersonID, fn func(p *Person) error) (Person, error)
+	// ListPersons returns up to limit persons with ID > after, ordered by ID.
+	ListPersons(ctx context.Context, after PersonID, limit int) ([]Person, error)
 	// CountPersons returns how many persons are stored.
 	CountPersons(ctx context.Context) (int64, error)
 }

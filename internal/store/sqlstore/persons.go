@@ -239,6 +239,27 @@ func (s *Store) UpdatePerson(ctx context.Context, id store.PersonID, fn func(p *
 	return out, nil
 }
 
+// ListPersons implements store.Persons.
+func (s *Store) ListPersons(ctx context.Context, after store.PersonID, limit int) ([]store.Person, error) {
+	rows, err := s.r.QueryContext(ctx, "SELECT "+personColumns+" FROM persons WHERE id > $1 ORDER BY id LIMIT $2", int64(after), limit)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: list persons: %w", err)
+	}
+	defer rows.Close()
+	var out []store.Person
+	for rows.Next() {
+		p, err := scanPerson(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlstore: list persons: %w", err)
+	}
+	return out, nil
+}
+
 // CountPersons implements store.Persons.
 func (s *Store) CountPersons(ctx context.Context) (int64, error) {
 	var n int64

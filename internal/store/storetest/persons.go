@@ -66,6 +66,14 @@ func testPersonsUpsert(t *testing.T, s store.Store) {
 	if err != nil || n != 3 {
 		t.Errorf("CountPersons = %d, %v; want 3", n, err)
 	}
+	page, err := s.ListPersons(ctx, 0, 2)
+	if err != nil || len(page) != 2 || page[0].ID >= page[1].ID {
+		t.Fatalf("ListPersons(0, 2) = %d persons, %v", len(page), err)
+	}
+	rest, err := s.ListPersons(ctx, page[1].ID, 10)
+	if err != nil || len(rest) != 1 || rest[0].ID <= page[1].ID {
+		t.Errorf("ListPersons(after, 10) = %d persons, %v", len(rest), err)
+	}
 	if res, err := s.UpsertPersons(ctx, nil); err != nil || res != (store.UpsertResult{}) {
 		t.Errorf("empty upsert = %+v, %v", res, err)
 	}
