@@ -27,6 +27,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -186,6 +187,8 @@ func (s *Service) Login(ctx context.Context, in Login, kind string) (LoginResult
 	}
 	if err != nil {
 		if errors.Is(err, errLoginUnknown) {
+			// The same work as a wrong password: one counter write, one hash.
+			s.dummyWrite(ctx, kvnr)
 			if derr := s.hasher.DummyVerify(ctx, in.Password); errors.Is(derr, password.ErrBusy) {
 				return LoginResult{}, derr
 			}
@@ -207,6 +210,7 @@ func (s *Service) Login(ctx context.Context, in Login, kind string) (LoginResult
 		c.UpdatedAt = now
 		return nil
 	}); errors.Is(err, errLocked) {
+		s.dummyWrite(ctx, kvnr)
 		if derr := s.hasher.DummyVerify(ctx, in.Password); errors.Is(derr, password.ErrBusy) {
 			return LoginResult{}, derr
 		}
@@ -276,6 +280,24 @@ func (s *Service) lookup(ctx context.Context, kvnr string) (store.Person, store.
 		return store.Person{}, store.Account{}, fmt.Errorf("account: login: %w", err)
 	}
 	return p, acct, nil
+}
+
+// dummyWrite spends one counter write where a real attempt would reserve one,
+// so unknown and locked accounts cost the same database work as a wrong
+// password. The counters are a fixed set of 64 rows: attacker-chosen KVNRs
+// cannot grow the table.
+func (s *Service) dummyWrite(ctx context.Context, kvnr string) {
+	h := fnv.New32a()
+	h.Write([]byte(kvnr))
+	key := "login:dummy:" + strconv.Itoa(int(h.Sum32()%64))
+	now := s.now()
+	if _, err := s.store.UpdateCounter(ctx, key, func(c *store.Counter) error {
+		c.Value++
+		c.UpdatedAt = now
+		return nil
+	}); err != nil {
+		s.logger.Error("login dummy write", slog.Any("error", err))
+	}
 }
 
 // lockFor is the length of the n-th lock: LockBase doubled n-1 times, at most
