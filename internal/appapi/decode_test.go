@@ -1,0 +1,31 @@
+package appapi
+
+import (
+	"errors"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+// FuzzDecode: no input panics the decoder, and every refusal is a bad request
+// with a German message.
+func FuzzDecode(f *testing.F) {
+	for _, seed := range []string{
+		`{"kvnr":"X110411675","password":"geheim"}`,
+		`{"kvnr":"X110411675","postal_code":"10115","birth_date":"1970-03-14","method":"letter"}`,
+		`{}`, `[]`, `null`, `{"kvnr":1}`, "{\"kvnr\":\"\xff\"}", `{"a":` + strings.Repeat("[", 100), `{"kvnr":"x"} trailing`,
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, body string) {
+		for _, target := range []any{&sessionRequest{}, &accessRequest{}, &passwordRequest{}} {
+			r := httptest.NewRequest("POST", "/", strings.NewReader(body))
+			r.Header.Set("Content-Type", "application/json")
+			err := decode(r, target)
+			var bad *errBadRequest
+			if err != nil && (!errors.As(err, &bad) || bad.msg == "") {
+				t.Fatalf("decode(%q) = %v, want a bad request", body, err)
+			}
+		}
+	})
+}
