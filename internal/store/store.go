@@ -38,6 +38,7 @@ type Store interface {
 	Sessions
 	Letters
 	Identifications
+	Devices
 	Counters
 	OneTimes
 	AuditChain

@@ -1,0 +1,164 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/pforte/pforte/internal/store"
+)
+
+const deviceColumns = `id, person_id, device_key, pin_key, kdf, level, name, model, bound_at, bound_ip,
+	pin_failures, pin_locked_at, removed_at, updated_at`
+
+func scanDevice(row rowScanner) (store.Device, error) {
+	var (
+		d                               store.Device
+		id                              string
+		bound, locked, removed, updated int64
+	)
+	err := row.Scan(&id, &d.PersonID, &d.DeviceKey, &d.PINKey, &d.KDF, &d.Level, &d.Name, &d.Model, &bound, &d.BoundIP,
+		&d.PINFailures, &locked, &removed, &updated)
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Device{}, store.ErrNotFound
+	}
+	if err != nil {
+		return store.Device{}, fmt.Errorf("sqlstore: scan device: %w", err)
+	}
+	d.ID = store.DeviceID(id)
+	d.BoundAt, d.PINLockedAt, d.RemovedAt, d.UpdatedAt = fromMicros(bound), fromMicros(locked), fromMicros(removed), fromMicros(updated)
+	return d, nil
+}
+
+// AddDevice implements store.Devices.
+func (s *Store) AddDevice(ctx context.Context, d store.Device, check func(bound int) error) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		var pid int64
+		err := tx.QueryRowContext(ctx, "SELECT id FROM persons WHERE id = $1"+s.forUpdate(), int64(d.PersonID)).Scan(&pid)
+		if errors.Is(err, sql.ErrNoRows) {
+			return store.ErrNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("sqlstore: lock person: %w", err)
+		}
+		var bound int
+		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM devices WHERE person_id = $1 AND removed_at = 0",
+			int64(d.PersonID)).Scan(&bound); err != nil {
+			return fmt.Errorf("sqlstore: count devices: %w", err)
+		}
+		if err := check(bound); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO devices (`+deviceColumns+`)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+			string(d.ID), int64(d.PersonID), nonNil(d.DeviceKey), nonNil(d.PINKey), d.KDF, d.Level, d.Name, d.Model,
+			micros(d.BoundAt), d.BoundIP, d.PINFailures, micros(d.PINLockedAt), micros(d.RemovedAt), micros(d.BoundAt))
+		if isUniqueViolation(err) {
+			return store.ErrConflict
+		}
+		if err != nil {
+			return fmt.Errorf("sqlstore: add device: %w", err)
+		}
+		return nil
+	})
+}
+
+// DeviceByID implements store.Devices.
+func (s *Store) DeviceByID(ctx context.Context, id store.DeviceID) (store.Device, error) {
+	return scanDevice(s.r.QueryRowContext(ctx, "SELECT "+deviceColumns+" FROM devices WHERE id = $1", string(id)))
+}
+
+// PersonDevices implements store.Devices.
+func (s *Store) PersonDevices(ctx context.Context, id store.PersonID) ([]store.Device, error) {
+	rows, err := s.r.QueryContext(ctx, "SELECT "+deviceColumns+
+		" FROM devices WHERE person_id = $1 AND removed_at = 0 ORDER BY bound_at, id", int64(id))
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: person devices: %w", err)
+	}
+	defer rows.Close()
+	var out []store.Device
+	for rows.Next() {
+		d, err := scanDevice(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlstore: person devices: %w", err)
+	}
+	return out, nil
+}
+
+// ReservePINAttempt implements store.Devices: one UPDATE decides, so parallel
+// reservations on any number of nodes cannot pass the limit.
+func (s *Store) ReservePINAttempt(ctx context.Context, id store.DeviceID, limit int, now time.Time) (int, error) {
+	var n int
+	err := s.w.QueryRowContext(ctx, `UPDATE devices SET pin_failures = pin_failures + 1, updated_at = $1
+		WHERE id = $2 AND removed_at = 0 AND pin_locked_at = 0 AND pin_failures < $3
+		RETURNING pin_failures`, micros(now), string(id), limit).Scan(&n)
+	if errors.Is(err, sql.ErrNoRows) {
+		if _, err := s.DeviceByID(ctx, id); err != nil {
+			return 0, err
+		}
+		return 0, store.ErrConflict
+	}
+	if err != nil {
+		return 0, fmt.Errorf("sqlstore: reserve pin attempt: %w", err)
+	}
+	return n, nil
+}
+
+// ReleasePINAttempts implements store.Devices.
+func (s *Store) ReleasePINAttempts(ctx context.Context, id store.DeviceID, now time.Time) error {
+	if _, err := s.w.ExecContext(ctx, `UPDATE devices SET pin_failures = 0, updated_at = $1 WHERE id = $2 AND pin_locked_at = 0`,
+		micros(now), string(id)); err != nil {
+		return fmt.Errorf("sqlstore: release pin attempts: %w", err)
+	}
+	return nil
+}
+
+// LockPINIfExhausted implements store.Devices.
+func (s *Store) LockPINIfExhausted(ctx context.Context, id store.DeviceID, limit int, now time.Time) (bool, error) {
+	res, err := s.w.ExecContext(ctx, `UPDATE devices SET pin_locked_at = $1, updated_at = $1
+		WHERE id = $2 AND pin_locked_at = 0 AND pin_failures >= $3`, micros(now), string(id), limit)
+	if err != nil {
+		return false, fmt.Errorf("sqlstore: lock pin: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("sqlstore: lock pin: %w", err)
+	}
+	return n == 1, nil
+}
+
+// UpdateDevice implements store.Devices.
+func (s *Store) UpdateDevice(ctx context.Context, id store.DeviceID, fn func(d *store.Device) error) (store.Device, error) {
+	var out store.Device
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		cur, err := scanDevice(tx.QueryRowContext(ctx, "SELECT "+deviceColumns+" FROM devices WHERE id = $1"+s.forUpdate(), string(id)))
+		if err != nil {
+			return err
+		}
+		next := cur
+		if err := fn(&next); err != nil {
+			return err
+		}
+		next.ID, next.PersonID = cur.ID, cur.PersonID
+		_, err = tx.ExecContext(ctx, `UPDATE devices SET device_key = $1, pin_key = $2, kdf = $3, level = $4, name = $5,
+			model = $6, pin_failures = $7, pin_locked_at = $8, removed_at = $9, updated_at = $10 WHERE id = $11`,
+			nonNil(next.DeviceKey), nonNil(next.PINKey), next.KDF, next.Level, next.Name, next.Model, next.PINFailures,
+			micros(next.PINLockedAt), micros(next.RemovedAt), micros(next.UpdatedAt), string(id))
+		if err != nil {
+			return fmt.Errorf("sqlstore: update device: %w", err)
+		}
+		out = next
+		return nil
+	})
+	if err != nil {
+		return store.Device{}, err
+	}
+	return out, nil
+}
