@@ -485,3 +485,54 @@ func (s *Service) SetInitialPassword(ctx context.Context, id store.PersonID, ini
 
 // ErrHasPassword reports that the person already chose a password.
 var ErrHasPassword = errors.New("account: a password is already set")
+
+// CheckPassword checks the person's password outside a login (binding a device
+// with a letter, removing the last device). It counts against the same attempt
+// limit as logins; every failure is ErrLoginFailed. An unexpired initial
+// password counts (the letter that carries it also carries the activation code).
+func (s *Service) CheckPassword(ctx context.Context, id store.PersonID, pw, clientIP string) error {
+	acct, err := s.store.AccountByPerson(ctx, id)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && (acct.PasswordHash == "" ||
+		(acct.PasswordInitial && !acct.PasswordExpiresAt.After(s.now())))) {
+		if derr := s.hasher.DummyVerify(ctx, pw); errors.Is(derr, password.ErrBusy) {
+			return derr
+		}
+		return ErrLoginFailed
+	}
+	if err != nil {
+		return fmt.Errorf("account: check password: %w", err)
+	}
+	now := s.now()
+	if _, err := s.store.UpdateCounter(ctx, counterKey(id), func(c *store.Counter) error {
+		if c.LockedUntil.After(now) {
+			return errLocked
+		}
+		c.Value++
+		if c.Value%int64(s.cfg.MaxFailures) == 0 {
+			c.LockedUntil = now.Add(s.lockFor(c.Value / int64(s.cfg.MaxFailures)))
+		}
+		c.UpdatedAt = now
+		return nil
+	}); errors.Is(err, errLocked) {
+		_ = s.hasher.DummyVerify(ctx, pw)
+		return ErrLoginFailed
+	} else if err != nil {
+		return fmt.Errorf("account: check password: %w", err)
+	}
+	if acct.PasswordInitial {
+		pw = proofing.NormalizeInitialPassword(pw)
+	}
+	ok, _, err := s.hasher.Verify(ctx, pw, acct.PasswordHash)
+	if errors.Is(err, password.ErrBusy) {
+		s.release(ctx, id)
+		return err
+	}
+	if err != nil {
+		return fmt.Errorf("account: check password: %w", err)
+	}
+	if !ok {
+		s.record(ctx, audit.Event{Actor: subject(id), Event: "account.password_check_failed", Subject: subject(id), ClientIP: clientIP})
+		return ErrLoginFailed
+	}
+	return s.reset(ctx, id)
+}

@@ -82,6 +82,7 @@ type EIDStart struct {
 }
 
 type flowState struct {
+	URL      string `json:"url"`
 	KVNR     string `json:"kvnr"`
 	Purpose  string `json:"purpose"`
 	State    string `json:"state"`
@@ -124,7 +125,7 @@ func (a *Access) StartEID(ctx context.Context, in AccessRequest, purpose string)
 	if err != nil {
 		return EIDStart{}, err
 	}
-	plain, err := json.Marshal(flowState{KVNR: kvnr, Purpose: purpose, State: req.State.Reveal(),
+	plain, err := json.Marshal(flowState{URL: req.URL, KVNR: kvnr, Purpose: purpose, State: req.State.Reveal(),
 		Nonce: req.Nonce.Reveal(), Verifier: req.Verifier.Reveal()})
 	if err != nil {
 		return EIDStart{}, err
@@ -143,6 +144,48 @@ func (a *Access) StartEID(ctx context.Context, in AccessRequest, purpose string)
 	a.accounts.record(ctx, audit.Event{Actor: "anonymous", Event: "proofing.eid_started", ClientIP: in.ClientIP,
 		Details: map[string]any{"purpose": purpose}})
 	return EIDStart{RedirectURL: req.URL, Flow: flow}, nil
+}
+
+// EIDRedirect returns the partner URL of a pending flow without using it up:
+// an identification started through the API continues in a browser, which
+// first fetches the flow's portal address (that sets the flow cookie) and is
+// then sent on to the partner. ErrEIDFailed for an unknown or expired flow.
+func (a *Access) EIDRedirect(ctx context.Context, flow string) (string, error) {
+	if a.eid == nil {
+		return "", ErrEIDUnavailable
+	}
+	if flow == "" || len(flow) > 64 {
+		return "", ErrEIDFailed
+	}
+	digest := proofing.CodeDigest(flow)
+	ot, err := a.eid.Store.OneTimeByDigest(ctx, flowKind, digest, a.accounts.now())
+	if errors.Is(err, store.ErrNotFound) {
+		return "", ErrEIDFailed
+	}
+	if err != nil {
+		return "", fmt.Errorf("account: eid redirect: %w", err)
+	}
+	st, err := a.openFlow(ot.Data, digest)
+	if err != nil {
+		return "", err
+	}
+	return st.URL, nil
+}
+
+func (a *Access) openFlow(data, digest []byte) (flowState, error) {
+	var blob sealedBlob
+	if err := json.Unmarshal(data, &blob); err != nil {
+		return flowState{}, fmt.Errorf("account: eid flow: %w", err)
+	}
+	plain, err := a.eid.Sealer.OpenFor(store.Sealed{KeyID: blob.KeyID, Ciphertext: blob.Data}, digest)
+	if err != nil {
+		return flowState{}, fmt.Errorf("account: eid flow: %w", err)
+	}
+	var st flowState
+	if err := json.Unmarshal(plain, &st); err != nil {
+		return flowState{}, fmt.Errorf("account: eid flow: %w", err)
+	}
+	return st, nil
 }
 
 // Proven is a proven identity waiting for a password.
@@ -167,17 +210,9 @@ func (a *Access) FinishEID(ctx context.Context, flow string, query url.Values, c
 	if err != nil {
 		return Proven{}, fmt.Errorf("account: eid finish: %w", err)
 	}
-	var blob sealedBlob
-	if err := json.Unmarshal(ot.Data, &blob); err != nil {
-		return Proven{}, fmt.Errorf("account: eid finish: %w", err)
-	}
-	plain, err := a.eid.Sealer.OpenFor(store.Sealed{KeyID: blob.KeyID, Ciphertext: blob.Data}, digest)
+	st, err := a.openFlow(ot.Data, digest)
 	if err != nil {
-		return Proven{}, fmt.Errorf("account: eid finish: %w", err)
-	}
-	var st flowState
-	if err := json.Unmarshal(plain, &st); err != nil {
-		return Proven{}, fmt.Errorf("account: eid finish: %w", err)
+		return Proven{}, err
 	}
 	state, code, err := eid.ParseCallback(query)
 	if errors.Is(err, eid.ErrDenied) {

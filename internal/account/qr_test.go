@@ -78,4 +78,3 @@ func TestLetterQRCodeCarriesAWorkingActivationCode(t *testing.T) {
 		t.Error("the activation code worked twice")
 	}
 }
-

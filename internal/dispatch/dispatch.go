@@ -272,6 +272,16 @@ func (s *Service) document(id string, kind letter.Kind, date time.Time, p store.
 	return doc
 }
 
+// Notify sends a notice letter of kind about a change at at (device bound, PIN
+// locked); device names the phone where it applies.
+func (s *Service) Notify(ctx context.Context, p store.Person, kind letter.Kind, device string, at time.Time) error {
+	if hasCodes(kind) {
+		return fmt.Errorf("dispatch: %s is not a notice", kindName(kind))
+	}
+	_, err := s.Queue(ctx, p, kind, Secrets{}, time.Time{}, at, device)
+	return err
+}
+
 // PasswordChanged sends the notice "your password was changed" (account.Notifier).
 func (s *Service) PasswordChanged(ctx context.Context, p store.Person) error {
 	_, err := s.Queue(ctx, p, letter.KindPasswordChanged, Secrets{}, time.Time{}, s.now(), "")

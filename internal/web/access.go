@@ -1,0 +1,199 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/pforte/pforte/internal/account"
+	"github.com/pforte/pforte/internal/session"
+)
+
+// accessPage is the data of the access and forgotten-password forms.
+type accessPage struct {
+	Action  string
+	Heading string
+	Intro   string
+	Reset   bool
+}
+
+func accessView(purpose string) view {
+	if purpose == account.PurposeReset {
+		p := accessPage{Action: "/passwort-vergessen", Heading: "Passwort vergessen", Reset: true,
+			Intro: "Geben Sie Ihre Versichertennummer, Ihre Postleitzahl und Ihr Geburtsdatum an. Danach legen Sie mit dem Online-Ausweis sofort ein neues Passwort fest, oder Sie erhalten einen Code per Brief."}
+		return view{Title: p.Heading, Data: p}
+	}
+	p := accessPage{Action: "/zugang", Heading: "Zugangsdaten anfordern",
+		Intro: "Geben Sie Ihre Versichertennummer, Ihre Postleitzahl und Ihr Geburtsdatum an und wählen Sie, wie Sie sich ausweisen möchten."}
+	return view{Title: p.Heading, Data: p}
+}
+
+// start shows what the portal is.
+func (w *Web) start(rw http.ResponseWriter, r *http.Request) error {
+	return w.render(rw, r, http.StatusOK, "start", view{Title: "Willkommen"})
+}
+
+// accessForm shows the form to request access.
+func (w *Web) accessForm(rw http.ResponseWriter, r *http.Request) error {
+	return w.render(rw, r, http.StatusOK, "access", accessView(account.PurposeAccess))
+}
+
+// forgotForm shows the form for a forgotten password.
+func (w *Web) forgotForm(rw http.ResponseWriter, r *http.Request) error {
+	return w.render(rw, r, http.StatusOK, "access", accessView(account.PurposeReset))
+}
+
+// requestAccess starts an eID identification or requests a password letter.
+func (w *Web) requestAccess(rw http.ResponseWriter, r *http.Request) error {
+	return w.submitAccess(rw, r, account.PurposeAccess)
+}
+
+// requestReset starts an eID identification or requests a reset letter.
+func (w *Web) requestReset(rw http.ResponseWriter, r *http.Request) error {
+	return w.submitAccess(rw, r, account.PurposeReset)
+}
+
+func (w *Web) submitAccess(rw http.ResponseWriter, r *http.Request, purpose string) error {
+	values, err := decodeForm(rw, r, "kvnr", "postal_code", "birth_date", "method")
+	if err != nil {
+		return err
+	}
+	v := accessView(purpose)
+	v.Form = keep(values)
+	in := account.AccessRequest{KVNR: values["kvnr"], PostalCode: values["postal_code"],
+		BirthDate: isoDate(values["birth_date"]), ClientIP: clientIP(r)}
+	switch values["method"] {
+	case "eid":
+		started, err := w.access.StartEID(r.Context(), in, purpose)
+		if err != nil {
+			return &formFailed{"access", v, err}
+		}
+		w.setCookie(rw, eidCookie, started.Flow, flowLifetime, http.SameSiteLaxMode)
+		return redirect(rw, r, started.RedirectURL)
+	case "letter":
+		request, sent := w.access.RequestLetter, letterSent
+		if purpose == account.PurposeReset {
+			request, sent = w.access.RequestReset, resetLetterSent
+		}
+		if err := request(r.Context(), in); err != nil {
+			return &formFailed{"access", v, err}
+		}
+		return w.renderMessage(rw, r, http.StatusOK, sent)
+	default:
+		return &formFailed{"access", v, fieldProblems{{"method", "Bitte wählen Sie, wie Sie sich ausweisen möchten."}}}
+	}
+}
+
+// The confirmations of letter requests: the same for every well-formed
+// request, whether or not the data matched anyone.
+var (
+	letterSent = message{Heading: "Vielen Dank für Ihre Anfrage",
+		Lines: []string{
+			"Wenn Ihre Angaben zu unseren Daten passen, senden wir Ihnen einen Brief mit Ihrem Initialpasswort an die Anschrift, die bei uns hinterlegt ist. Der Brief ist in der Regel in drei bis fünf Werktagen bei Ihnen.",
+			"Mit dem Initialpasswort und Ihrer Versichertennummer melden Sie sich dann an und legen ein eigenes Passwort fest.",
+			"Sie erhalten keinen Brief? Dann prüfen Sie bitte Ihre Angaben oder rufen Sie uns an.",
+		},
+		Links: []link{{"/anmelden", "Zur Anmeldung"}, {"/", "Zur Startseite"}}}
+	resetLetterSent = message{Heading: "Vielen Dank für Ihre Anfrage",
+		Lines: []string{
+			"Wenn Ihre Angaben zu unseren Daten passen, senden wir Ihnen einen Brief mit einem Code an die Anschrift, die bei uns hinterlegt ist. Der Brief ist in der Regel in drei bis fünf Werktagen bei Ihnen.",
+			"Mit dem Code legen Sie auf der Seite „Passwort zurücksetzen“ ein neues Passwort fest. Bis dahin gilt Ihr bisheriges Passwort weiter.",
+		},
+		Links: []link{{"/passwort-zuruecksetzen", "Passwort zurücksetzen"}, {"/", "Zur Startseite"}}}
+)
+
+// eidStart continues in the browser an identification the service app started
+// through the API: it keeps the flow in the eID cookie and sends the browser on
+// to the partner.
+func (w *Web) eidStart(rw http.ResponseWriter, r *http.Request) error {
+	flow := r.PathValue("flow")
+	target, err := w.access.EIDRedirect(r.Context(), flow)
+	if err != nil {
+		return err
+	}
+	w.setCookie(rw, eidCookie, flow, flowLifetime, http.SameSiteLaxMode)
+	return redirect(rw, r, target)
+}
+
+// eidReturn is where the identification partner sends the browser back.
+func (w *Web) eidReturn(rw http.ResponseWriter, r *http.Request) error {
+	flow := w.cookieValue(r, eidCookie)
+	w.clearCookie(rw, eidCookie)
+	if flow == "" {
+		return account.ErrEIDFailed
+	}
+	proven, err := w.access.FinishEID(r.Context(), flow, r.URL.Query(), clientIP(r))
+	if err != nil {
+		return err
+	}
+	w.setCookie(rw, ticketCookie, proven.Ticket, flowLifetime, http.SameSiteStrictMode)
+	if proven.HasPassword {
+		return redirect(rw, r, "/passwort-festlegen?ersetzen=1")
+	}
+	return redirect(rw, r, "/passwort-festlegen")
+}
+
+// choosePage is the data of the page to choose a password after an eID
+// identification.
+type choosePage struct{ Replace bool }
+
+func chooseView(replace bool) view {
+	return view{Title: "Passwort festlegen", Data: choosePage{Replace: replace}}
+}
+
+// choosePasswordForm shows the form. It cannot check the ticket: the
+// SameSite=Strict cookie is not sent on the redirect chain that started at the
+// partner; the POST checks it.
+func (w *Web) choosePasswordForm(rw http.ResponseWriter, r *http.Request) error {
+	return w.render(rw, r, http.StatusOK, "choose-password", chooseView(r.URL.Query().Get("ersetzen") == "1"))
+}
+
+// choosePassword sets the password of the person the eID identification
+// proved and starts a session.
+func (w *Web) choosePassword(rw http.ResponseWriter, r *http.Request) error {
+	values, err := decodeForm(rw, r, "new_password", "new_password_repeat")
+	if err != nil {
+		return err
+	}
+	v := chooseView(false)
+	v.Form = keep(values)
+	if err := requireRepeat(values); err != nil {
+		return &formFailed{"choose-password", v, err}
+	}
+	ticket := w.cookieValue(r, ticketCookie)
+	if ticket == "" {
+		return account.ErrTicket
+	}
+	res, err := w.access.ChoosePassword(r.Context(), ticket, values["new_password"], clientIP(r), r.UserAgent(), session.KindBrowser)
+	if err != nil {
+		return &formFailed{"choose-password", v, err}
+	}
+	w.clearCookie(rw, ticketCookie)
+	w.setCookie(rw, sessionCookie, string(res.Token), 0, http.SameSiteLaxMode)
+	return redirect(rw, r, "/konto")
+}
+
+func resetView() view { return view{Title: "Passwort zurücksetzen"} }
+
+// resetForm shows the form for the code from a reset letter.
+func (w *Web) resetForm(rw http.ResponseWriter, r *http.Request) error {
+	return w.render(rw, r, http.StatusOK, "reset", resetView())
+}
+
+// reset sets a new password with the code from a reset letter.
+func (w *Web) reset(rw http.ResponseWriter, r *http.Request) error {
+	values, err := decodeForm(rw, r, "kvnr", "code", "new_password", "new_password_repeat")
+	if err != nil {
+		return err
+	}
+	v := resetView()
+	v.Form = keep(values)
+	v.Form.values["code"] = "" // a code is a secret too
+	if err := requireRepeat(values); err != nil {
+		return &formFailed{"reset", v, err}
+	}
+	res, err := w.access.ResetWithCode(r.Context(), values["kvnr"], values["code"], values["new_password"], clientIP(r), r.UserAgent())
+	if err != nil {
+		return &formFailed{"reset", v, err}
+	}
+	w.setCookie(rw, sessionCookie, string(res.Token), 0, http.SameSiteLaxMode)
+	return redirect(rw, r, "/konto")
+}

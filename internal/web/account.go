@@ -1,0 +1,149 @@
+package web
+
+import (
+	"crypto/subtle"
+	"net/http"
+	"strings"
+
+	"github.com/pforte/pforte/internal/account"
+	"github.com/pforte/pforte/internal/session"
+	"github.com/pforte/pforte/internal/store"
+)
+
+func loginView() view { return view{Title: "Anmelden"} }
+
+// loginForm shows the login form.
+func (w *Web) loginForm(rw http.ResponseWriter, r *http.Request) error {
+	return w.render(rw, r, http.StatusOK, "login", loginView())
+}
+
+// login checks KVNR and password and starts a browser session.
+func (w *Web) login(rw http.ResponseWriter, r *http.Request) error {
+	values, err := decodeForm(rw, r, "kvnr", "password")
+	if err != nil {
+		return err
+	}
+	if wait, ok := w.limiter.take(r); !ok {
+		return &rateLimited{wait}
+	}
+	v := loginView()
+	v.Form = keep(values)
+	res, err := w.accounts.Login(r.Context(), account.Login{KVNR: values["kvnr"], Password: values["password"],
+		ClientIP: clientIP(r), UserAgent: r.UserAgent()}, session.KindBrowser)
+	if err != nil {
+		return &formFailed{"login", v, err}
+	}
+	w.setCookie(rw, sessionCookie, string(res.Token), 0, http.SameSiteLaxMode)
+	if res.Session.MustChangePassword {
+		return redirect(rw, r, "/passwort-aendern")
+	}
+	return redirect(rw, r, "/konto")
+}
+
+// logout ends the session (if any) and forgets the cookie.
+func (w *Web) logout(rw http.ResponseWriter, r *http.Request) error {
+	if _, err := decodeForm(rw, r); err != nil {
+		return err
+	}
+	if tok := w.cookieValue(r, sessionCookie); tok != "" && len(tok) <= 128 {
+		if err := w.sessions.End(r.Context(), session.Token(tok)); err != nil {
+			return err
+		}
+	}
+	w.clearCookie(rw, sessionCookie)
+	return redirect(rw, r, "/")
+}
+
+// levelWords names the assurance levels for people.
+var levelWords = map[string]string{
+	string(session.LevelLow):         "normal",
+	string(session.LevelSubstantial): "substantiell",
+	string(session.LevelHigh):        "hoch",
+}
+
+// sessionRow is one line of the session list.
+type sessionRow struct {
+	Kind     string
+	Since    string
+	LastSeen string
+	Current  bool
+}
+
+// overviewPage is the data of the account page.
+type overviewPage struct {
+	Name     string
+	Level    string
+	Notice   string
+	Sessions []sessionRow
+}
+
+// overview shows the account page.
+func (w *Web) overview(rw http.ResponseWriter, r *http.Request, tok session.Token, s store.Session) error {
+	p, err := w.persons.PersonByID(r.Context(), s.PersonID)
+	if err != nil {
+		return err
+	}
+	list, err := w.sessions.List(r.Context(), s.PersonID)
+	if err != nil {
+		return err
+	}
+	page := overviewPage{Name: displayName(p), Level: levelWords[s.Level]}
+	if page.Level == "" {
+		page.Level = s.Level
+	}
+	if r.URL.Query().Get("hinweis") == "passwort" {
+		page.Notice = "Ihr Passwort wurde geändert. Alle anderen Sitzungen wurden beendet."
+	}
+	mine := tok.Hash()
+	for _, ls := range list {
+		kind := "Browser"
+		if ls.Kind == session.KindApp {
+			kind = "App"
+		}
+		page.Sessions = append(page.Sessions, sessionRow{Kind: kind, Since: dateTime(ls.CreatedAt), LastSeen: dateTime(ls.LastSeenAt),
+			Current: subtle.ConstantTimeCompare(ls.TokenHash, mine) == 1})
+	}
+	return w.render(rw, r, http.StatusOK, "account", view{Title: "Mein Konto", LoggedIn: true, Data: page})
+}
+
+// displayName is the person's name for a greeting: title, given names,
+// family name.
+func displayName(p store.Person) string {
+	return strings.Join(strings.Fields(p.Title+" "+p.GivenNames+" "+p.FamilyName), " ")
+}
+
+// changePage is the data of the change-password page.
+type changePage struct{ Initial bool }
+
+func changeView(s store.Session) view {
+	return view{Title: "Passwort ändern", LoggedIn: true, Data: changePage{Initial: s.MustChangePassword}}
+}
+
+// changePasswordForm shows the form.
+func (w *Web) changePasswordForm(rw http.ResponseWriter, r *http.Request, _ session.Token, s store.Session) error {
+	return w.render(rw, r, http.StatusOK, "change-password", changeView(s))
+}
+
+// changePassword replaces the password after checking the current one.
+func (w *Web) changePassword(rw http.ResponseWriter, r *http.Request, tok session.Token, s store.Session) error {
+	values, err := decodeForm(rw, r, "current_password", "new_password", "new_password_repeat")
+	if err != nil {
+		return err
+	}
+	v := changeView(s)
+	v.Form = keep(values)
+	var problems fieldProblems
+	if values["current_password"] == "" {
+		problems = append(problems, fieldError{"current_password", "Bitte geben Sie Ihr bisheriges Passwort ein."})
+	}
+	if err, ok := requireRepeat(values).(fieldProblems); ok {
+		problems = append(problems, err...)
+	}
+	if len(problems) > 0 {
+		return &formFailed{"change-password", v, problems}
+	}
+	if err := w.accounts.ChangePassword(r.Context(), tok, s, values["current_password"], values["new_password"], clientIP(r)); err != nil {
+		return &formFailed{"change-password", v, err}
+	}
+	return redirect(rw, r, "/konto?hinweis=passwort")
+}

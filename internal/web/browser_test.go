@@ -1,0 +1,173 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// browser starts a headless Chromium named by PFORTE_TEST_BROWSER, or skips.
+func browser(t *testing.T) context.Context {
+	t.Helper()
+	path := os.Getenv("PFORTE_TEST_BROWSER")
+	if path == "" {
+		t.Skip("PFORTE_TEST_BROWSER does not name a Chromium binary")
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	t.Cleanup(cancel)
+	ctx, cancelAlloc := chromedp.NewExecAllocator(ctx,
+		chromedp.ExecPath(path),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.UserDataDir(t.TempDir()),
+	)
+	t.Cleanup(cancelAlloc)
+	ctx, cancelCtx := chromedp.NewContext(ctx)
+	t.Cleanup(cancelCtx)
+	return ctx
+}
+
+// run runs the steps or fails the test.
+func run(t *testing.T, ctx context.Context, what string, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// atPath waits until the page's path is path and its document is loaded. A
+// navigation in flight makes single reads fail, so it retries.
+func atPath(path string) chromedp.Action[chromedp.Void] {
+	return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+		for {
+			loc, err := chromedp.Location()(ctx, tg)
+			if err == nil {
+				if u, perr := url.Parse(loc); perr == nil && u.Path == path {
+					if _, err := chromedp.WaitReady("body")(ctx, tg); err == nil {
+						return chromedp.Void{}, nil
+					}
+				}
+			}
+			select {
+			case <-ctx.Done():
+				return chromedp.Void{}, fmt.Errorf("waiting for %s (at %s): %w", path, loc, ctx.Err())
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	}
+}
+
+// text returns the text of the page's main element.
+func text(t *testing.T, ctx context.Context) string {
+	t.Helper()
+	s, err := chromedp.Run(ctx, chromedp.Text("main"))
+	if err != nil {
+		t.Fatalf("read main: %v", err)
+	}
+	return s
+}
+
+// screenshot saves a full-page PNG screenshot outside the repository.
+func screenshot(t *testing.T, ctx context.Context, file string) {
+	t.Helper()
+	b, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)) // quality 100 gives PNG
+	if err != nil {
+		t.Fatalf("screenshot: %v", err)
+	}
+	if err := os.WriteFile(file, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestBrowserLetterPath(t *testing.T) {
+	ctx := browser(t)
+	p := newPortal(t, options{})
+
+	run(t, ctx, "request access by letter",
+		chromedp.Navigate(p.url+"/zugang"),
+		chromedp.WaitVisible("#kvnr"),
+		chromedp.SendKeys("#kvnr", kvnr),
+		chromedp.SendKeys("#postal_code", postalCode),
+		chromedp.SendKeys("#birth_date", birthDate),
+		chromedp.Click("#method-letter"),
+	)
+	screenshot(t, ctx, "/tmp/web-zugang.png")
+	run(t, ctx, "submit", chromedp.Click("main button[type=submit]"), chromedp.WaitVisible(`//h1[contains(., 'Vielen Dank')]`))
+	pw := p.initialPassword(t)
+
+	run(t, ctx, "log in with the initial password",
+		chromedp.Navigate(p.url+"/anmelden"),
+		chromedp.WaitVisible("#kvnr"),
+		chromedp.SendKeys("#kvnr", kvnr),
+		chromedp.SendKeys("#password", pw),
+		chromedp.Click("main button[type=submit]"),
+		atPath("/passwort-aendern"),
+		chromedp.WaitVisible(`//label[contains(., 'Initialpasswort aus dem Brief')]`),
+	)
+	run(t, ctx, "choose a password",
+		chromedp.SendKeys("#current_password", pw),
+		chromedp.SendKeys("#new_password", strong),
+		chromedp.SendKeys("#new_password_repeat", strong),
+		chromedp.Click("main button[type=submit]"),
+		atPath("/konto"),
+		chromedp.WaitVisible("table"),
+	)
+	if got := text(t, ctx); !strings.Contains(got, "Guten Tag, Jürgen Müller") || !strings.Contains(got, "normal") {
+		t.Errorf("account page:\n%s", got)
+	}
+	screenshot(t, ctx, "/tmp/web-konto.png")
+}
+
+func TestBrowserEIDPath(t *testing.T) {
+	ctx := browser(t)
+	p := newPortal(t, options{})
+	startEID := func() {
+		run(t, ctx, "request access with the eID",
+			chromedp.Navigate(p.url+"/zugang"),
+			chromedp.WaitVisible("#kvnr"),
+			chromedp.SendKeys("#kvnr", kvnr),
+			chromedp.SendKeys("#postal_code", postalCode),
+			chromedp.SendKeys("#birth_date", "1970-03-14"),
+			chromedp.Click("#method-eid"),
+			chromedp.Click("main button[type=submit]"),
+			chromedp.WaitVisible(`//h1[contains(., 'Simulierter Personalausweis')]`),
+		)
+	}
+
+	startEID()
+	run(t, ctx, "pick the matching identity",
+		chromedp.Click(`//button[contains(., 'Passt zum Register')]`),
+		atPath("/passwort-festlegen"),
+		chromedp.WaitVisible("#new_password"),
+		chromedp.SendKeys("#new_password", strong),
+		chromedp.SendKeys("#new_password_repeat", strong),
+		chromedp.Click("main button[type=submit]"),
+		atPath("/konto"),
+		chromedp.WaitVisible("table"),
+	)
+	if got := text(t, ctx); !strings.Contains(got, "Guten Tag, Jürgen Müller") || !strings.Contains(got, "hoch") {
+		t.Errorf("account page after eID:\n%s", got)
+	}
+
+	startEID()
+	run(t, ctx, "pick the identity with another birth date",
+		chromedp.Click(`//button[contains(., 'Anderes Geburtsdatum')]`),
+		atPath("/eid/rueckkehr"),
+		chromedp.WaitVisible("h1"),
+	)
+	if got := text(t, ctx); !strings.Contains(got, "Die Daten aus Ihrem Ausweis passen nicht zu den Angaben, die wir zu dieser Versichertennummer haben.") {
+		t.Errorf("no-match page:\n%s", got)
+	}
+}

@@ -1,0 +1,132 @@
+package web
+
+import (
+	"context"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/pforte/pforte/internal/account"
+	"github.com/pforte/pforte/internal/session"
+	"github.com/pforte/pforte/internal/store"
+)
+
+// Accounts logs persons in and changes passwords (package account).
+type Accounts interface {
+	// Login checks KVNR and password and starts a session of kind at level
+	// low. Every failure is account.ErrLoginFailed; password.ErrBusy asks the
+	// client to retry later.
+	Login(ctx context.Context, in account.Login, kind string) (account.LoginResult, error)
+	// ChangePassword replaces the session person's password after checking
+	// the current one: *account.RefusedError, account.ErrWrongPassword.
+	ChangePassword(ctx context.Context, tok session.Token, sess store.Session, current, next, clientIP string) error
+}
+
+// Access runs access requests, eID identifications and password resets
+// (package account). Each request method answers every well-formed request
+// the same way whether or not the data match anyone; a malformed one is an
+// *account.InvalidError.
+type Access interface {
+	RequestLetter(ctx context.Context, in account.AccessRequest) error
+	RequestReset(ctx context.Context, in account.AccessRequest) error
+	// StartEID begins an identification for purpose (account.PurposeAccess or
+	// account.PurposeReset).
+	StartEID(ctx context.Context, in account.AccessRequest, purpose string) (account.EIDStart, error)
+	// EIDRedirect returns the partner URL of a flow started through the API.
+	EIDRedirect(ctx context.Context, flow string) (string, error)
+	// FinishEID completes it: account.ErrEIDNoMatch, ErrEIDCancelled,
+	// ErrEIDFailed.
+	FinishEID(ctx context.Context, flow string, query url.Values, clientIP string) (account.Proven, error)
+	// ChoosePassword sets the password of the person proven by ticket and
+	// starts a session at level high: *account.RefusedError, account.ErrTicket.
+	ChoosePassword(ctx context.Context, ticket, newPassword, clientIP, userAgent, kind string) (account.LoginResult, error)
+	// ResetWithCode sets a new password with a reset letter's code:
+	// account.ErrResetFailed, *account.RefusedError.
+	ResetWithCode(ctx context.Context, kvnr, code, newPassword, clientIP, userAgent string) (account.LoginResult, error)
+}
+
+// Sessions checks, lists and ends sessions (package session).
+type Sessions interface {
+	// Authenticate returns the live session of tok, or session.ErrNoSession.
+	Authenticate(ctx context.Context, tok session.Token) (store.Session, error)
+	// End ends the session; ending a missing one is no error.
+	End(ctx context.Context, tok session.Token) error
+	// List returns the person's live sessions, newest first.
+	List(ctx context.Context, id store.PersonID) ([]store.Session, error)
+}
+
+// Persons reads master data.
+type Persons interface {
+	// PersonByID returns the person, or store.ErrNotFound.
+	PersonByID(ctx context.Context, id store.PersonID) (store.Person, error)
+}
+
+// Config configures the portal pages. Zero fields take the defaults.
+type Config struct {
+	// InsecureCookies drops the Secure attribute and the __Host- prefix of
+	// the cookies. Leave it false (the default): browsers treat
+	// http://127.0.0.1 as a secure context, so even the local demo works with
+	// secure cookies. Only for plain-HTTP hosts other than loopback.
+	InsecureCookies bool
+	// InsurerName is shown in the header and titles (default "Ihre Krankenkasse").
+	InsurerName string
+	// Phone is the service number shown on error pages and in the footer.
+	Phone string
+	// EIDOrigin is the identification partner's origin
+	// ("https://eid.example"). Browsers apply the form-action policy to the
+	// redirect that follows a form, so the pages whose forms may lead to the
+	// partner allow it; empty allows only the portal itself.
+	EIDOrigin string
+	// LoginRate and LoginBurst bound login attempts per client address
+	// (default 1 per second, burst 10). The exact per-account limits are
+	// package account's.
+	LoginRate  float64
+	LoginBurst int
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+}
+
+func (c Config) withDefaults() Config {
+	if c.InsurerName == "" {
+		c.InsurerName = "Ihre Krankenkasse"
+	}
+	if c.LoginRate <= 0 {
+		c.LoginRate = 1
+	}
+	if c.LoginBurst <= 0 {
+		c.LoginBurst = 10
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	return c
+}
+
+// Web serves the portal pages.
+type Web struct {
+	cfg      Config
+	accounts Accounts
+	access   Access
+	sessions Sessions
+	persons  Persons
+	logger   *slog.Logger
+	pages    map[string]*template.Template
+	limiter  *ipLimiter
+	cop      *http.CrossOriginProtection
+}
+
+// New returns the portal. It panics if the embedded templates do not parse,
+// which is a programming error found at start.
+func New(cfg Config, accounts Accounts, access Access, sessions Sessions, persons Persons, logger *slog.Logger) *Web {
+	cfg = cfg.withDefaults()
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	w := &Web{cfg: cfg, accounts: accounts, access: access, sessions: sessions, persons: persons, logger: logger,
+		pages: mustParsePages(), limiter: newIPLimiter(cfg.LoginRate, cfg.LoginBurst, cfg.Now),
+		cop: http.NewCrossOriginProtection()}
+	w.cop.SetDenyHandler(http.HandlerFunc(w.denyCrossOrigin))
+	return w
+}
