@@ -103,16 +103,24 @@ func (in AccessRequest) Validate(today time.Time) (kvnr string, err error) {
 // never to one typed in), held for review, refused by a limit, or no person
 // matched.
 func (a *Access) RequestLetter(ctx context.Context, in AccessRequest) error {
+	return a.answerAlike(ctx, in, "access.letter_requested", a.requestLetter)
+}
+
+// answerAlike runs an anonymous request: it checks the fields' shape, runs
+// handle, records the outcome in the audit trail (never in the answer), and
+// pads the request to the minimum duration.
+func (a *Access) answerAlike(ctx context.Context, in AccessRequest, event string,
+	handle func(ctx context.Context, kvnr string, in AccessRequest) (accessOutcome, error)) error {
 	start := time.Now()
 	kvnr, err := in.Validate(a.accounts.now())
 	if err != nil {
 		return err
 	}
-	outcome, err := a.requestLetter(ctx, kvnr, in)
+	outcome, err := handle(ctx, kvnr, in)
 	if err != nil {
 		return err
 	}
-	a.accounts.record(ctx, audit.Event{Actor: "anonymous", Event: "access.letter_requested", ClientIP: in.ClientIP,
+	a.accounts.record(ctx, audit.Event{Actor: "anonymous", Event: event, ClientIP: in.ClientIP,
 		Subject: outcome.subject, Details: map[string]any{"outcome": outcome.name}})
 	if wait := a.minTime - time.Since(start); wait > 0 {
 		a.sleep(ctx, wait)

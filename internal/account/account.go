@@ -199,17 +199,7 @@ func (s *Service) Login(ctx context.Context, in Login, kind string) (LoginResult
 		return LoginResult{}, err
 	}
 	now := s.now()
-	if _, err := s.store.UpdateCounter(ctx, counterKey(p.ID), func(c *store.Counter) error {
-		if c.LockedUntil.After(now) {
-			return errLocked
-		}
-		c.Value++
-		if c.Value%int64(s.cfg.MaxFailures) == 0 {
-			c.LockedUntil = now.Add(s.lockFor(c.Value / int64(s.cfg.MaxFailures)))
-		}
-		c.UpdatedAt = now
-		return nil
-	}); errors.Is(err, errLocked) {
+	if err := s.reserve(ctx, p.ID, now); errors.Is(err, errLocked) {
 		s.dummyWrite(ctx, kvnr)
 		if derr := s.hasher.DummyVerify(ctx, in.Password); errors.Is(derr, password.ErrBusy) {
 			return LoginResult{}, derr
@@ -310,6 +300,24 @@ func (s *Service) lockFor(n int64) time.Duration {
 	return min(d, s.cfg.LockMax)
 }
 
+// reserve counts one password attempt against the account before the password
+// is checked, in one atomic update; errLocked while the account is locked.
+// Every MaxFailures-th failure in a row locks it (see lockFor).
+func (s *Service) reserve(ctx context.Context, id store.PersonID, now time.Time) error {
+	_, err := s.store.UpdateCounter(ctx, counterKey(id), func(c *store.Counter) error {
+		if c.LockedUntil.After(now) {
+			return errLocked
+		}
+		c.Value++
+		if c.Value%int64(s.cfg.MaxFailures) == 0 {
+			c.LockedUntil = now.Add(s.lockFor(c.Value / int64(s.cfg.MaxFailures)))
+		}
+		c.UpdatedAt = now
+		return nil
+	})
+	return err
+}
+
 // reset clears the failure counter after a successful login.
 func (s *Service) reset(ctx context.Context, id store.PersonID) error {
 	now := s.now()
@@ -393,17 +401,7 @@ func (s *Service) ChangePassword(ctx context.Context, tok session.Token, sess st
 		return fmt.Errorf("account: change password: %w", err)
 	}
 	now := s.now()
-	if _, err := s.store.UpdateCounter(ctx, counterKey(p.ID), func(c *store.Counter) error {
-		if c.LockedUntil.After(now) {
-			return errLocked
-		}
-		c.Value++
-		if c.Value%int64(s.cfg.MaxFailures) == 0 {
-			c.LockedUntil = now.Add(s.lockFor(c.Value / int64(s.cfg.MaxFailures)))
-		}
-		c.UpdatedAt = now
-		return nil
-	}); errors.Is(err, errLocked) {
+	if err := s.reserve(ctx, p.ID, now); errors.Is(err, errLocked) {
 		return ErrWrongPassword
 	} else if err != nil {
 		return fmt.Errorf("account: change password: %w", err)
@@ -503,17 +501,7 @@ func (s *Service) CheckPassword(ctx context.Context, id store.PersonID, pw, clie
 		return fmt.Errorf("account: check password: %w", err)
 	}
 	now := s.now()
-	if _, err := s.store.UpdateCounter(ctx, counterKey(id), func(c *store.Counter) error {
-		if c.LockedUntil.After(now) {
-			return errLocked
-		}
-		c.Value++
-		if c.Value%int64(s.cfg.MaxFailures) == 0 {
-			c.LockedUntil = now.Add(s.lockFor(c.Value / int64(s.cfg.MaxFailures)))
-		}
-		c.UpdatedAt = now
-		return nil
-	}); errors.Is(err, errLocked) {
+	if err := s.reserve(ctx, id, now); errors.Is(err, errLocked) {
 		_ = s.hasher.DummyVerify(ctx, pw)
 		return ErrLoginFailed
 	} else if err != nil {

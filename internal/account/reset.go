@@ -29,21 +29,7 @@ const ResetKind = "reset"
 // an access request. Every well-formed request is answered alike (nil), after
 // at least the minimum time.
 func (a *Access) RequestReset(ctx context.Context, in AccessRequest) error {
-	start := time.Now()
-	kvnr, err := in.Validate(a.accounts.now())
-	if err != nil {
-		return err
-	}
-	outcome, err := a.requestReset(ctx, kvnr, in)
-	if err != nil {
-		return err
-	}
-	a.accounts.record(ctx, audit.Event{Actor: "anonymous", Event: "access.reset_requested", ClientIP: in.ClientIP,
-		Subject: outcome.subject, Details: map[string]any{"outcome": outcome.name}})
-	if wait := a.minTime - time.Since(start); wait > 0 {
-		a.sleep(ctx, wait)
-	}
-	return nil
+	return a.answerAlike(ctx, in, "access.reset_requested", a.requestReset)
 }
 
 func (a *Access) requestReset(ctx context.Context, kvnr string, in AccessRequest) (accessOutcome, error) {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/pforte/pforte/internal/account"
 	"github.com/pforte/pforte/internal/password"
+	"github.com/pforte/pforte/internal/server"
 	"github.com/pforte/pforte/internal/session"
 	"github.com/pforte/pforte/internal/store"
 )
@@ -55,8 +56,9 @@ type API struct {
 	sessions Sessions
 	persons  Persons
 	logger   *slog.Logger
-	limiter  *ipLimiter
+	limiter  *server.IPLimiter
 	portal   string
+	devices  Devices // nil: no device endpoints
 }
 
 // New returns the API.
@@ -68,7 +70,7 @@ func New(accounts Accounts, access Access, sessions Sessions, persons Persons, c
 		cfg.LoginBurst = 10
 	}
 	return &API{accounts: accounts, access: access, sessions: sessions, persons: persons, logger: logger,
-		limiter: newIPLimiter(cfg.LoginRate, cfg.LoginBurst, now), portal: strings.TrimRight(cfg.PortalURL, "/")}
+		limiter: server.NewIPLimiter(cfg.LoginRate, cfg.LoginBurst, now), portal: strings.TrimRight(cfg.PortalURL, "/")}
 }
 
 type handlerFunc func(w http.ResponseWriter, r *http.Request) error
@@ -112,13 +114,7 @@ func (a *API) authenticated(h func(w http.ResponseWriter, r *http.Request, tok s
 	})
 }
 
-func remoteIP(r *http.Request) string {
-	ip := clientIP(r)
-	if !ip.IsValid() {
-		return ""
-	}
-	return ip.String()
-}
+func remoteIP(r *http.Request) string { return server.ClientIP(r) }
 
 type sessionRequest struct {
 	KVNR     *string `json:"kvnr"`
@@ -132,7 +128,7 @@ type sessionResponse struct {
 }
 
 func (a *API) createSession(w http.ResponseWriter, r *http.Request) error {
-	if ok, wait := a.limiter.allow(r); !ok {
+	if ok, wait := a.limiter.Allow(r); !ok {
 		return &rateLimited{wait: wait}
 	}
 	var req sessionRequest
@@ -243,7 +239,7 @@ func (a *API) createPasswordReset(w http.ResponseWriter, r *http.Request) error 
 }
 
 func (a *API) accessOrReset(w http.ResponseWriter, r *http.Request, purpose string) error {
-	if ok, wait := a.limiter.allow(r); !ok {
+	if ok, wait := a.limiter.Allow(r); !ok {
 		return &rateLimited{wait: wait}
 	}
 	var req accessRequest

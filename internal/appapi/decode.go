@@ -39,8 +39,13 @@ func decode(r *http.Request, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		var typeErr *json.UnmarshalTypeError
+		var (
+			typeErr *json.UnmarshalTypeError
+			bad     *errBadRequest
+		)
 		switch {
+		case errors.As(err, &bad):
+			return bad
 		case errors.As(err, &typeErr):
 			return &errBadRequest{fmt.Sprintf("Das Feld %q hat den falschen Typ.", typeErr.Field)}
 		case strings.HasPrefix(err.Error(), "json: unknown field"):

@@ -55,6 +55,9 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 		limited *rateLimited
 		refused *account.RefusedError
 	)
+	if deviceError(w, err) {
+		return
+	}
 	switch {
 	case errors.As(err, &invalid):
 		_ = writeJSON(w, http.StatusBadRequest, fieldErrorJSON{Error: "invalid_field", Field: invalid.Field, Message: invalid.Message})

@@ -4,7 +4,7 @@ import "net/http"
 
 // Routes lists the API's routes, for mounting on the server.
 func (a *API) Routes() map[string]http.Handler {
-	return map[string]http.Handler{
+	routes := map[string]http.Handler{
 		"POST /api/v1/access-requests":    a.handle(a.createAccessRequest),
 		"POST /api/v1/password-resets":    a.handle(a.createPasswordReset),
 		"POST /api/v1/sessions":           a.handle(a.createSession),
@@ -13,4 +13,15 @@ func (a *API) Routes() map[string]http.Handler {
 		"GET /api/v1/me":                  a.authenticated(a.me),
 		"GET /api/openapi.json":           http.HandlerFunc(serveOpenAPI),
 	}
+	if a.devices != nil {
+		routes["POST /api/v1/app/challenges"] = a.handle(a.createChallenge)
+		routes["POST /api/v1/devices"] = a.handle(a.bindDevice)
+		routes["POST /api/v1/app/sessions"] = a.handle(a.createAppSession)
+		routes["GET /api/v1/devices"] = a.authenticated(a.listDevices)
+		routes["PATCH /api/v1/devices/{id}"] = a.authenticated(a.renameDevice)
+		routes["POST /api/v1/devices/{id}/pin"] = a.handle(a.changePIN)
+		routes["DELETE /api/v1/devices/{id}"] = a.handle(a.unbindDevice)
+		routes["POST /api/v1/devices/{id}/unlock"] = a.handle(a.unlockDevice)
+	}
+	return routes
 }

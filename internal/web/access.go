@@ -1,6 +1,7 @@
 package web
 
 import (
+	"github.com/pforte/pforte/internal/server"
 	"net/http"
 
 	"github.com/pforte/pforte/internal/account"
@@ -59,7 +60,7 @@ func (w *Web) submitAccess(rw http.ResponseWriter, r *http.Request, purpose stri
 	v := accessView(purpose)
 	v.Form = keep(values)
 	in := account.AccessRequest{KVNR: values["kvnr"], PostalCode: values["postal_code"],
-		BirthDate: isoDate(values["birth_date"]), ClientIP: clientIP(r)}
+		BirthDate: isoDate(values["birth_date"]), ClientIP: server.ClientIP(r)}
 	switch values["method"] {
 	case "eid":
 		started, err := w.access.StartEID(r.Context(), in, purpose)
@@ -120,7 +121,7 @@ func (w *Web) eidReturn(rw http.ResponseWriter, r *http.Request) error {
 	if flow == "" {
 		return account.ErrEIDFailed
 	}
-	proven, err := w.access.FinishEID(r.Context(), flow, r.URL.Query(), clientIP(r))
+	proven, err := w.access.FinishEID(r.Context(), flow, r.URL.Query(), server.ClientIP(r))
 	if err != nil {
 		return err
 	}
@@ -162,7 +163,7 @@ func (w *Web) choosePassword(rw http.ResponseWriter, r *http.Request) error {
 	if ticket == "" {
 		return account.ErrTicket
 	}
-	res, err := w.access.ChoosePassword(r.Context(), ticket, values["new_password"], clientIP(r), r.UserAgent(), session.KindBrowser)
+	res, err := w.access.ChoosePassword(r.Context(), ticket, values["new_password"], server.ClientIP(r), r.UserAgent(), session.KindBrowser)
 	if err != nil {
 		return &formFailed{"choose-password", v, err}
 	}
@@ -190,7 +191,7 @@ func (w *Web) reset(rw http.ResponseWriter, r *http.Request) error {
 	if err := requireRepeat(values); err != nil {
 		return &formFailed{"reset", v, err}
 	}
-	res, err := w.access.ResetWithCode(r.Context(), values["kvnr"], values["code"], values["new_password"], clientIP(r), r.UserAgent())
+	res, err := w.access.ResetWithCode(r.Context(), values["kvnr"], values["code"], values["new_password"], server.ClientIP(r), r.UserAgent())
 	if err != nil {
 		return &formFailed{"reset", v, err}
 	}

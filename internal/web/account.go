@@ -2,6 +2,7 @@ package web
 
 import (
 	"crypto/subtle"
+	"github.com/pforte/pforte/internal/server"
 	"net/http"
 	"strings"
 
@@ -23,13 +24,13 @@ func (w *Web) login(rw http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if wait, ok := w.limiter.take(r); !ok {
+	if ok, wait := w.limiter.Allow(r); !ok {
 		return &rateLimited{wait}
 	}
 	v := loginView()
 	v.Form = keep(values)
 	res, err := w.accounts.Login(r.Context(), account.Login{KVNR: values["kvnr"], Password: values["password"],
-		ClientIP: clientIP(r), UserAgent: r.UserAgent()}, session.KindBrowser)
+		ClientIP: server.ClientIP(r), UserAgent: r.UserAgent()}, session.KindBrowser)
 	if err != nil {
 		return &formFailed{"login", v, err}
 	}
@@ -142,7 +143,7 @@ func (w *Web) changePassword(rw http.ResponseWriter, r *http.Request, tok sessio
 	if len(problems) > 0 {
 		return &formFailed{"change-password", v, problems}
 	}
-	if err := w.accounts.ChangePassword(r.Context(), tok, s, values["current_password"], values["new_password"], clientIP(r)); err != nil {
+	if err := w.accounts.ChangePassword(r.Context(), tok, s, values["current_password"], values["new_password"], server.ClientIP(r)); err != nil {
 		return &formFailed{"change-password", v, err}
 	}
 	return redirect(rw, r, "/konto?hinweis=passwort")

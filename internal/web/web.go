@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"github.com/pforte/pforte/internal/server"
 	"html/template"
 	"log/slog"
 	"net/http"
@@ -113,7 +114,7 @@ type Web struct {
 	persons  Persons
 	logger   *slog.Logger
 	pages    map[string]*template.Template
-	limiter  *ipLimiter
+	limiter  *server.IPLimiter
 	cop      *http.CrossOriginProtection
 }
 
@@ -125,7 +126,7 @@ func New(cfg Config, accounts Accounts, access Access, sessions Sessions, person
 		logger = slog.New(slog.DiscardHandler)
 	}
 	w := &Web{cfg: cfg, accounts: accounts, access: access, sessions: sessions, persons: persons, logger: logger,
-		pages: mustParsePages(), limiter: newIPLimiter(cfg.LoginRate, cfg.LoginBurst, cfg.Now),
+		pages: mustParsePages(), limiter: server.NewIPLimiter(cfg.LoginRate, cfg.LoginBurst, cfg.Now),
 		cop: http.NewCrossOriginProtection()}
 	w.cop.SetDenyHandler(http.HandlerFunc(w.denyCrossOrigin))
 	return w

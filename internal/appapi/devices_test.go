@@ -1,0 +1,161 @@
+package appapi_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/pforte/pforte/appclient"
+	"github.com/pforte/pforte/internal/account"
+	"github.com/pforte/pforte/internal/appapi"
+	"github.com/pforte/pforte/internal/audit"
+	"github.com/pforte/pforte/internal/device"
+	"github.com/pforte/pforte/internal/letter"
+	"github.com/pforte/pforte/internal/password"
+	"github.com/pforte/pforte/internal/proofing"
+	"github.com/pforte/pforte/internal/server"
+	"github.com/pforte/pforte/internal/session"
+	"github.com/pforte/pforte/internal/store"
+	"github.com/pforte/pforte/internal/store/sqlstore/sqltest"
+)
+
+type nopNotices struct{}
+
+func (nopNotices) Notify(context.Context, store.Person, letter.Kind, string, time.Time) error {
+	return nil
+}
+
+// deviceServer serves the API with device endpoints for a person whose
+// account has the initial password and an activation code.
+func deviceServer(t *testing.T) (base, code string) {
+	t.Helper()
+	st := sqltest.SQLite(t)
+	p := store.Person{KVNR: kvnr, FamilyName: "Müller", GivenNames: "Jürgen", BirthDate: "1970-03-14", Street: "Hauptstraße",
+		HouseNumber: "1", PostalCode: "10115", City: "Berlin", Relation: store.RelationMember, Digest: []byte("d"), UpdatedAt: time.Now()}
+	if _, err := st.UpsertPersons(t.Context(), []store.Person{p}); err != nil {
+		t.Fatal(err)
+	}
+	p, _ = st.PersonByKVNR(t.Context(), kvnr)
+	h, _ := password.NewHasher(password.Params{Memory: 8 * 1024, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}, nil, 2)
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	sessions := session.NewManager(st, session.Config{}, time.Now)
+	aud := audit.New(st, time.Now, logger)
+	accounts := account.New(st, h, sessions, aud, noNotice{}, time.Now, account.Config{}, logger)
+	if _, err := accounts.SetInitialPassword(t.Context(), p.ID, initial); err != nil {
+		t.Fatal(err)
+	}
+	code, _ = proofing.NewActivationCode()
+	if err := st.PutOneTime(t.Context(), store.OneTime{Kind: device.ActivationKind, Digest: proofing.CodeDigest(code),
+		Subject: "person:" + jsonNumber(int64(p.ID)), CreatedAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	devs := device.New(st, accounts, nopNotices{}, sessions, aud, time.Now, device.Config{}, logger)
+	api := appapi.New(accounts, nil, sessions, st, appapi.Config{LoginRate: 1000, LoginBurst: 1000}, time.Now, logger)
+	api.EnableDevices(devs)
+	srv := server.New(server.Config{}, logger, st, nil)
+	for pattern, h := range api.Routes() {
+		srv.Handle(pattern, h)
+	}
+	ts := httptest.NewServer(srv.Handler())
+	t.Cleanup(ts.Close)
+	return ts.URL, code
+}
+
+func jsonNumber(v int64) string { b, _ := json.Marshal(v); return string(b) }
+
+func challenge(t *testing.T, base, purpose, dev string) appclient.Challenge {
+	t.Helper()
+	body, _ := json.Marshal(map[string]string{"purpose": purpose, "device_id": dev})
+	r := call(t, "POST", base+"/api/v1/app/challenges", "", string(body))
+	if r.status != http.StatusCreated {
+		t.Fatalf("challenge: %d %s", r.status, r.raw)
+	}
+	var ch appclient.Challenge
+	if err := json.Unmarshal([]byte(r.raw), &ch); err != nil {
+		t.Fatalf("challenge JSON %s: %v", r.raw, err)
+	}
+	return ch
+}
+
+func TestDeviceEndpoints(t *testing.T) {
+	base, code := deviceServer(t)
+	phone, err := appclient.NewDevice(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	phone.KDF = appclient.KDFParams{Alg: appclient.KDFArgon2id, Time: 1, Memory: 8 * 1024, Threads: 1}
+	ch := challenge(t, base, "bind", "")
+	b, err := phone.SignBind("482915", "Testtelefon", "Go", ch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := json.Marshal(map[string]string{"kvnr": kvnr, "password": initial, "activation_code": "https://portal.example/app/activate#" + code,
+		"device_key": appclient.B64(b.DevicePublicKey), "pin_key": appclient.B64(b.PINPublicKey), "kdf": string(b.KDF),
+		"name": b.Name, "model": b.Model, "challenge_id": ch.ID,
+		"device_signature": appclient.B64(b.Proof.DeviceSignature), "pin_signature": appclient.B64(b.Proof.PINSignature)})
+	r := call(t, "POST", base+"/api/v1/devices", "", string(body))
+	if r.status != http.StatusCreated || r.body["level"] != "substantial" {
+		t.Fatalf("bind: %d %s", r.status, r.raw)
+	}
+	dev := r.body["device_id"].(string)
+	if again := call(t, "POST", base+"/api/v1/devices", "", string(body)); again.status != http.StatusUnauthorized {
+		t.Errorf("replayed bind: %d %s", again.status, again.raw)
+	}
+
+	login := func(pin string) reply {
+		ch := challenge(t, base, "login", dev)
+		p, err := phone.Sign(pin, ch, appclient.ContentHash("login", "", nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := json.Marshal(map[string]string{"device_id": dev, "challenge_id": ch.ID, "method": "face",
+			"device_signature": appclient.B64(p.DeviceSignature), "pin_signature": appclient.B64(p.PINSignature)})
+		return call(t, "POST", base+"/api/v1/app/sessions", "", string(body))
+	}
+	ok := login("482915")
+	if ok.status != http.StatusCreated || ok.body["level"] != "substantial" {
+		t.Fatalf("app login: %d %s", ok.status, ok.raw)
+	}
+	req, _ := http.NewRequest("GET", base+"/api/v1/devices", nil)
+	req.Header.Set("Authorization", "Bearer "+ok.body["session_token"].(string))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var devices []map[string]any
+	json.NewDecoder(resp.Body).Decode(&devices)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || len(devices) != 1 || devices[0]["device_id"] != dev || devices[0]["pin_locked"] != false {
+		t.Errorf("devices: %d %v", resp.StatusCode, devices)
+	}
+	for _, remaining := range []float64{2, 1} {
+		r := login("000111")
+		if r.status != http.StatusUnauthorized || r.body["remaining_attempts"] != remaining || r.body["error"] != "authentication_failed" {
+			t.Errorf("wrong PIN: %d %s", r.status, r.raw)
+		}
+	}
+	if r := login("000111"); r.status != http.StatusLocked || r.body["error"] != "pin_locked" {
+		t.Errorf("third wrong PIN: %d %s", r.status, r.raw)
+	}
+	if r := login("482915"); r.status != http.StatusLocked {
+		t.Errorf("right PIN after the lock: %d %s", r.status, r.raw)
+	}
+	for name, body := range map[string]string{
+		"bad base64":      `{"device_id":"` + dev + `","challenge_id":"x","device_signature":"***","pin_signature":""}`,
+		"unknown purpose": `{"purpose":"steal"}`,
+		"wrong type":      `{"device_id":7}`,
+	} {
+		path := "/api/v1/app/sessions"
+		if name == "unknown purpose" {
+			path = "/api/v1/app/challenges"
+		}
+		if r := call(t, "POST", base+path, "", body); r.status != http.StatusBadRequest {
+			t.Errorf("%s: %d %s", name, r.status, r.raw)
+		}
+	}
+}

@@ -1,0 +1,296 @@
+// Package device owns device bindings (Gerätebindung) and the Freigabe-PIN: binding
+// a phone's two keys to a person, challenges, the PIN's exact attempt limit, app
+// logins, PIN changes and unbinding. The wire format of what the app signs is
+// package appclient's (docs/app-protocol.md); this package checks it.
+//
+// Every app authentication answers a challenge (single use, 2 minutes, bound to
+// its purpose and device). The device signature is checked first: a request
+// without a valid device signature is refused and never counts as a PIN attempt,
+// so nobody without the phone can lock the person out. Then one PIN attempt is
+// reserved on the binding in one atomic update, the PIN signature is checked,
+// and the reservation is released on success:
+//
+//	challenge ──▶ device signature ok? ──no──▶ ErrProof (nothing counted)
+//	                  │yes
+//	                  ▼
+//	          reserve attempt ──refused──▶ ErrPINLocked
+//	                  │
+//	                  ▼
+//	          PIN signature ok? ──yes──▶ release, go on
+//	                  │no
+//	                  ▼
+//	          limit reached? ──yes──▶ lock PIN, notice letter, ErrPINLocked
+//	                  │no
+//	                  ▼
+//	          *WrongPINError{Remaining}
+//
+// A locked PIN is unlocked only by a new identity proof and a new PIN.
+package device
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/pforte/pforte/appclient"
+	"github.com/pforte/pforte/internal/audit"
+	"github.com/pforte/pforte/internal/letter"
+	"github.com/pforte/pforte/internal/proofing"
+	"github.com/pforte/pforte/internal/session"
+	"github.com/pforte/pforte/internal/store"
+)
+
+// Errors of the device flows. None of them says which factor failed.
+var (
+	// ErrProof: the challenge or a signature did not check out.
+	ErrProof = errors.New("device: proof refused")
+	// ErrPINLocked: the binding's PIN is locked.
+	ErrPINLocked = errors.New("device: pin locked")
+	// ErrBindRefused: KVNR, password or activation code did not fit.
+	ErrBindRefused = errors.New("device: binding refused")
+	// ErrTooManyDevices: the person has the most devices allowed.
+	ErrTooManyDevices = errors.New("device: too many devices")
+	// ErrNotFound: no such binding (for this person).
+	ErrNotFound = errors.New("device: no such device")
+)
+
+// WrongPINError reports a wrong PIN proof and how many attempts remain.
+type WrongPINError struct{ Remaining int }
+
+func (e *WrongPINError) Error() string {
+	return "device: wrong pin proof, " + strconv.Itoa(e.Remaining) + " attempts left"
+}
+
+// InvalidError reports malformed input (a key, a name, the KDF parameters).
+type InvalidError struct{ Field, Message string }
+
+func (e *InvalidError) Error() string { return "device: invalid " + e.Field }
+
+// Config holds the device rules. Zero fields take the defaults.
+type Config struct {
+	MaxDevices   int           // per person, default 3
+	PINLimit     int           // wrong PIN proofs before the lock, default 3 (1–5)
+	ChallengeTTL time.Duration // default 2 minutes
+}
+
+func (c Config) withDefaults() Config {
+	if c.MaxDevices <= 0 {
+		c.MaxDevices = 3
+	}
+	if c.PINLimit <= 0 {
+		c.PINLimit = 3
+	}
+	if c.ChallengeTTL <= 0 {
+		c.ChallengeTTL = 2 * time.Minute
+	}
+	return c
+}
+
+// Validate reports every problem.
+func (c Config) Validate() []error {
+	var errs []error
+	if c.PINLimit < 0 || c.PINLimit > 5 {
+		errs = append(errs, fmt.Errorf("device.pin_limit: %d is not between 1 and 5", c.PINLimit))
+	}
+	if c.MaxDevices < 0 || c.MaxDevices > 10 {
+		errs = append(errs, fmt.Errorf("device.max_devices: %d is not between 1 and 10", c.MaxDevices))
+	}
+	return errs
+}
+
+// Store is what the service needs of the store.
+type Store interface {
+	PersonByKVNR(ctx context.Context, kvnr string) (store.Person, error)
+	PersonByID(ctx context.Context, id store.PersonID) (store.Person, error)
+	AddDevice(ctx context.Context, d store.Device, check func(bound int) error) error
+	DeviceByID(ctx context.Context, id store.DeviceID) (store.Device, error)
+	PersonDevices(ctx context.Context, id store.PersonID) ([]store.Device, error)
+	ReservePINAttempt(ctx context.Context, id store.DeviceID, limit int, now time.Time) (int, error)
+	ReleasePINAttempts(ctx context.Context, id store.DeviceID, now time.Time) error
+	LockPINIfExhausted(ctx context.Context, id store.DeviceID, limit int, now time.Time) (bool, error)
+	UpdateDevice(ctx context.Context, id store.DeviceID, fn func(d *store.Device) error) (store.Device, error)
+	PutOneTime(ctx context.Context, v store.OneTime) error
+	ConsumeOneTime(ctx context.Context, kind string, digest []byte, now time.Time) (store.OneTime, error)
+}
+
+// Passwords checks a person's password (package account).
+type Passwords interface {
+	CheckPassword(ctx context.Context, id store.PersonID, pw, clientIP string) error
+}
+
+// Notices sends letters about the binding (package dispatch).
+type Notices interface {
+	Notify(ctx context.Context, p store.Person, kind letter.Kind, device string, at time.Time) error
+}
+
+// Sessions starts app sessions (package session).
+type Sessions interface {
+	Create(ctx context.Context, n session.New) (session.Token, store.Session, error)
+}
+
+// Auditor records security events.
+type Auditor interface {
+	Record(ctx context.Context, e audit.Event) error
+}
+
+// Service runs the device flows.
+type Service struct {
+	store     Store
+	passwords Passwords
+	notices   Notices
+	sessions  Sessions
+	audit     Auditor
+	now       func() time.Time
+	cfg       Config
+	logger    *slog.Logger
+}
+
+// New returns a service.
+func New(st Store, passwords Passwords, notices Notices, sessions Sessions, aud Auditor, now func() time.Time, cfg Config, logger *slog.Logger) *Service {
+	return &Service{store: st, passwords: passwords, notices: notices, sessions: sessions, audit: aud, now: now,
+		cfg: cfg.withDefaults(), logger: logger}
+}
+
+// PINLimit is the configured attempt limit.
+func (s *Service) PINLimit() int { return s.cfg.PINLimit }
+
+func subject(id store.PersonID) string { return "person:" + strconv.FormatInt(int64(id), 10) }
+
+func (s *Service) record(ctx context.Context, e audit.Event) {
+	if err := s.audit.Record(ctx, e); err != nil {
+		s.logger.Error("audit record", slog.String("event", e.Event), slog.Any("error", err))
+	}
+}
+
+func randomID(prefix string, n int) (string, error) {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("device: random: %w", err)
+	}
+	return prefix + base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+// Purposes a challenge can be bound to (docs/app-protocol.md).
+const (
+	PurposeBind      = "bind"
+	PurposeLogin     = "login"
+	PurposeApprove   = "approve"
+	PurposeDecline   = "decline"
+	PurposePINChange = "pin-change"
+	PurposeUnbind    = "unbind"
+)
+
+var purposes = map[string]bool{PurposeBind: true, PurposeLogin: true, PurposeApprove: true, PurposeDecline: true,
+	PurposePINChange: true, PurposeUnbind: true}
+
+// Challenge is what the app must sign.
+type Challenge struct {
+	ID        string
+	Nonce     []byte
+	Purpose   string
+	ExpiresAt time.Time
+}
+
+const challengeKind = "challenge"
+
+// NewChallenge issues a challenge for purpose. Every purpose except bind is
+// bound to a device.
+func (s *Service) NewChallenge(ctx context.Context, purpose string, dev store.DeviceID) (Challenge, error) {
+	if !purposes[purpose] {
+		return Challenge{}, &InvalidError{"purpose", "Unbekannter Zweck der Anfrage."}
+	}
+	if (purpose == PurposeBind) != (dev == "") {
+		return Challenge{}, &InvalidError{"device_id", "Die Geräte-ID fehlt oder ist hier nicht erlaubt."}
+	}
+	if dev != "" {
+		if _, err := s.store.DeviceByID(ctx, dev); errors.Is(err, store.ErrNotFound) {
+			return Challenge{}, ErrNotFound
+		} else if err != nil {
+			return Challenge{}, fmt.Errorf("device: challenge: %w", err)
+		}
+	}
+	id, err := randomID("ch_", 16)
+	if err != nil {
+		return Challenge{}, err
+	}
+	nonce := make([]byte, 32)
+	if _, err := rand.Read(nonce); err != nil {
+		return Challenge{}, fmt.Errorf("device: random: %w", err)
+	}
+	now := s.now().UTC().Truncate(time.Microsecond)
+	ch := Challenge{ID: id, Nonce: nonce, Purpose: purpose, ExpiresAt: now.Add(s.cfg.ChallengeTTL)}
+	if err := s.store.PutOneTime(ctx, store.OneTime{Kind: challengeKind, Digest: proofing.CodeDigest(id),
+		Subject: purpose + ":" + string(dev), Data: nonce, CreatedAt: now, ExpiresAt: ch.ExpiresAt}); err != nil {
+		return Challenge{}, fmt.Errorf("device: challenge: %w", err)
+	}
+	return ch, nil
+}
+
+// consume uses up the challenge and returns its nonce if it was issued for
+// purpose and dev; otherwise ErrProof. A challenge is spent even when the
+// request then fails.
+func (s *Service) consume(ctx context.Context, id, purpose string, dev store.DeviceID) ([]byte, error) {
+	if id == "" || len(id) > 64 {
+		return nil, ErrProof
+	}
+	ot, err := s.store.ConsumeOneTime(ctx, challengeKind, proofing.CodeDigest(id), s.now())
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, ErrProof
+	}
+	if err != nil {
+		return nil, fmt.Errorf("device: challenge: %w", err)
+	}
+	if ot.Subject != purpose+":"+string(dev) {
+		return nil, ErrProof
+	}
+	return ot.Data, nil
+}
+
+// Proof is the app's answer to a challenge.
+type Proof struct {
+	ChallengeID     string
+	DeviceSignature []byte
+	PINSignature    []byte
+}
+
+// checkName bounds a device name or model.
+func checkName(field, v string, required bool) error {
+	if required && strings.TrimSpace(v) == "" {
+		return &InvalidError{field, "Bitte geben Sie dem Gerät einen Namen."}
+	}
+	if !utf8.ValidString(v) || utf8.RuneCountInString(v) > 40 || strings.ContainsFunc(v, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		return &InvalidError{field, "Der Name darf höchstens 40 Zeichen lang sein und keine Steuerzeichen enthalten."}
+	}
+	return nil
+}
+
+// parseKeys checks both public keys and the KDF parameters.
+func parseKeys(deviceKey, pinKey []byte, kdfJSON string) error {
+	if _, err := appclient.ParseDevicePublicKey(deviceKey); err != nil {
+		return &InvalidError{"device_key", "Der Geräteschlüssel ist ungültig."}
+	}
+	if len(pinKey) != 32 {
+		return &InvalidError{"pin_key", "Der PIN-Schlüssel ist ungültig."}
+	}
+	if !validKDF(kdfJSON) {
+		return &InvalidError{"kdf", "Die Parameter der PIN-Ableitung sind ungültig."}
+	}
+	return nil
+}
+
+// validKDF accepts exactly the canonical JSON form of valid KDF parameters
+// (appclient.ParseKDF is strict about it).
+func validKDF(kdfJSON string) bool {
+	if len(kdfJSON) > 256 {
+		return false
+	}
+	k, err := appclient.ParseKDF([]byte(kdfJSON))
+	return err == nil && k.Validate() == nil
+}

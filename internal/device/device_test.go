@@ -1,0 +1,459 @@
+package device_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/pforte/pforte/appclient"
+	"github.com/pforte/pforte/internal/account"
+	"github.com/pforte/pforte/internal/audit"
+	"github.com/pforte/pforte/internal/device"
+	"github.com/pforte/pforte/internal/letter"
+	"github.com/pforte/pforte/internal/password"
+	"github.com/pforte/pforte/internal/proofing"
+	"github.com/pforte/pforte/internal/session"
+	"github.com/pforte/pforte/internal/store"
+	"github.com/pforte/pforte/internal/store/sqlstore"
+	"github.com/pforte/pforte/internal/store/sqlstore/sqltest"
+)
+
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+type notices struct {
+	mu    sync.Mutex
+	kinds []letter.Kind
+}
+
+func (n *notices) Notify(_ context.Context, _ store.Person, k letter.Kind, _ string, _ time.Time) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.kinds = append(n.kinds, k)
+	return nil
+}
+
+func (n *notices) count(k letter.Kind) int {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	c := 0
+	for _, x := range n.kinds {
+		if x == k {
+			c++
+		}
+	}
+	return c
+}
+
+type noNotice struct{}
+
+func (noNotice) PasswordChanged(context.Context, store.Person) error { return nil }
+
+const (
+	kvnr     = "X110411675"
+	pw       = "Kastanienbaum im Herbstwind"
+	pin      = "482915"
+	wrongPIN = "771903"
+)
+
+// fast KDF parameters keep the many PIN derivations of these tests quick.
+var fastKDF = appclient.KDFParams{Alg: appclient.KDFArgon2id, Time: 1, Memory: 8 * 1024, Threads: 1}
+
+type fixture struct {
+	st      *sqlstore.Store
+	svc     *device.Service
+	clk     *clock
+	notices *notices
+	person  store.Person
+	code    string
+}
+
+func newFixture(t *testing.T, st *sqlstore.Store) *fixture {
+	t.Helper()
+	clk := &clock{t: time.Date(2026, 11, 29, 9, 0, 0, 0, time.UTC)}
+	p := store.Person{KVNR: kvnr, FamilyName: "Müller", GivenNames: "Jürgen", BirthDate: "1970-03-14", Street: "Hauptstraße",
+		HouseNumber: "1", PostalCode: "10115", City: "Berlin", Relation: store.RelationMember, Digest: []byte("d"), UpdatedAt: clk.now()}
+	if _, err := st.UpsertPersons(t.Context(), []store.Person{p}); err != nil {
+		t.Fatal(err)
+	}
+	p, _ = st.PersonByKVNR(t.Context(), kvnr)
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	h, err := password.NewHasher(password.Params{Memory: 8 * 1024, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}, nil, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sessions := session.NewManager(st, session.Config{}, clk.now)
+	aud := audit.New(st, clk.now, logger)
+	accounts := account.New(st, h, sessions, aud, noNotice{}, clk.now, account.Config{}, logger)
+	if _, err := accounts.SetInitialPassword(t.Context(), p.ID, "ABCDEFGHJKLMNPQR"); err != nil {
+		t.Fatal(err)
+	}
+	res, err := accounts.Login(t.Context(), account.Login{KVNR: kvnr, Password: "ABCDEFGHJKLMNPQR"}, session.KindBrowser)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := accounts.ChangePassword(t.Context(), res.Token, res.Session, "ABCDEFGHJKLMNPQR", pw, ""); err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{st: st, clk: clk, notices: &notices{}, person: p}
+	f.svc = device.New(st, accounts, f.notices, sessions, aud, clk.now, device.Config{}, logger)
+	f.code = f.newCode(t)
+	return f
+}
+
+// newCode stores a fresh activation code for the person, as a letter does.
+func (f *fixture) newCode(t *testing.T) string {
+	t.Helper()
+	code, err := proofing.NewActivationCode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.st.PutOneTime(t.Context(), store.OneTime{Kind: device.ActivationKind, Digest: proofing.CodeDigest(code),
+		Subject: "person:" + itoa(f.person.ID), CreatedAt: f.clk.now(), ExpiresAt: f.clk.now().Add(24 * time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	return code
+}
+
+func itoa(id store.PersonID) string {
+	b := []byte{}
+	for v := int64(id); v > 0; v /= 10 {
+		b = append([]byte{byte('0' + v%10)}, b...)
+	}
+	return string(b)
+}
+
+func (f *fixture) challenge(t *testing.T, purpose string, dev store.DeviceID) appclient.Challenge {
+	t.Helper()
+	ch, err := f.svc.NewChallenge(t.Context(), purpose, dev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return appclient.Challenge{ID: ch.ID, Nonce: ch.Nonce, Purpose: ch.Purpose, ExpiresAt: ch.ExpiresAt}
+}
+
+func newPhone(t *testing.T) *appclient.Device {
+	t.Helper()
+	d, err := appclient.NewDevice(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.KDF = fastKDF
+	return d
+}
+
+// bindRequest signs a bind challenge with phone.
+func (f *fixture) bindRequest(t *testing.T, phone *appclient.Device, code string) device.BindRequest {
+	t.Helper()
+	ch := f.challenge(t, device.PurposeBind, "")
+	b, err := phone.SignBind(pin, "Pixel von Jürgen", "Pixel 8", ch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return device.BindRequest{KVNR: kvnr, Password: pw, ActivationCode: code, DeviceKey: b.DevicePublicKey, PINKey: b.PINPublicKey,
+		KDF: string(b.KDF), Name: b.Name, Model: b.Model, Proof: proofOf(ch.ID, b.Proof)}
+}
+
+// bind binds a new phone and returns it with its device id set.
+func (f *fixture) bind(t *testing.T) *appclient.Device {
+	t.Helper()
+	phone := newPhone(t)
+	b, err := f.svc.BindWithLetter(t.Context(), f.bindRequest(t, phone, f.newCode(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	phone.ID = string(b.ID)
+	return phone
+}
+
+// loginProof signs a login challenge with the given PIN.
+func (f *fixture) loginProof(t *testing.T, phone *appclient.Device, withPIN string) device.Proof {
+	t.Helper()
+	ch := f.challenge(t, device.PurposeLogin, store.DeviceID(phone.ID))
+	p, err := phone.Sign(withPIN, ch, appclient.ContentHash(device.PurposeLogin, "", nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return proofOf(ch.ID, p)
+}
+
+func proofOf(id string, p appclient.Proof) device.Proof {
+	return device.Proof{ChallengeID: id, DeviceSignature: p.DeviceSignature, PINSignature: p.PINSignature}
+}
+
+func TestBindWithLetter(t *testing.T) {
+	f := newFixture(t, sqltest.SQLite(t))
+	phone := newPhone(t)
+	req := f.bindRequest(t, phone, "https://portal.example/app/activate#"+f.code)
+	b, err := f.svc.BindWithLetter(t.Context(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Level != "substantial" || f.notices.count(letter.KindDeviceBound) != 1 {
+		t.Errorf("binding %+v, notices %v", b, f.notices.kinds)
+	}
+	// The code is used up; the challenge too.
+	again := f.bindRequest(t, newPhone(t), f.code)
+	if _, err := f.svc.BindWithLetter(t.Context(), again); !errors.Is(err, device.ErrBindRefused) {
+		t.Errorf("second use of the activation code = %v", err)
+	}
+	if _, err := f.svc.BindWithLetter(t.Context(), req); !errors.Is(err, device.ErrProof) {
+		t.Errorf("replayed bind challenge = %v", err)
+	}
+	wrongPW := f.bindRequest(t, newPhone(t), f.newCode(t))
+	wrongPW.Password = "falsch"
+	if _, err := f.svc.BindWithLetter(t.Context(), wrongPW); !errors.Is(err, device.ErrBindRefused) {
+		t.Errorf("wrong password = %v", err)
+	}
+	forged := f.bindRequest(t, newPhone(t), f.newCode(t))
+	forged.PINKey = append([]byte(nil), forged.PINKey...)
+	forged.PINKey[0] ^= 1 // the signatures covered the real key
+	if _, err := f.svc.BindWithLetter(t.Context(), forged); !errors.Is(err, device.ErrProof) {
+		t.Errorf("key swapped after signing = %v", err)
+	}
+	var inv *device.InvalidError
+	bad := f.bindRequest(t, newPhone(t), f.newCode(t))
+	bad.KDF = `{"alg":"argon2id","t":3,"m":65536,"p":1,"x":1}`
+	if _, err := f.svc.BindWithLetter(t.Context(), bad); !errors.As(err, &inv) {
+		t.Errorf("odd KDF = %v", err)
+	}
+	f.bind(t)
+	f.bind(t)
+	if _, err := f.svc.BindWithLetter(t.Context(), f.bindRequest(t, newPhone(t), f.newCode(t))); !errors.Is(err, device.ErrTooManyDevices) {
+		t.Errorf("fourth device = %v", err)
+	}
+}
+
+func TestChallengesAreSingleUsePurposeBoundAndExpire(t *testing.T) {
+	f := newFixture(t, sqltest.SQLite(t))
+	phone := f.bind(t)
+	dev := store.DeviceID(phone.ID)
+	p := f.loginProof(t, phone, pin)
+	if _, _, err := f.svc.Login(t.Context(), dev, p, "pin", "", ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := f.svc.Login(t.Context(), dev, p, "pin", "", ""); !errors.Is(err, device.ErrProof) {
+		t.Errorf("replayed challenge = %v", err)
+	}
+	// A challenge for another purpose.
+	ch := f.challenge(t, device.PurposeUnbind, dev)
+	sig, _ := phone.Sign(pin, ch, appclient.ContentHash(device.PurposeLogin, "", nil))
+	if _, _, err := f.svc.Login(t.Context(), dev, proofOf(ch.ID, sig), "pin", "", ""); !errors.Is(err, device.ErrProof) {
+		t.Errorf("challenge for another purpose = %v", err)
+	}
+	// An expired challenge.
+	late := f.loginProof(t, phone, pin)
+	f.clk.advance(2*time.Minute + time.Second)
+	if _, _, err := f.svc.Login(t.Context(), dev, late, "pin", "", ""); !errors.Is(err, device.ErrProof) {
+		t.Errorf("expired challenge = %v", err)
+	}
+	if d, _ := f.st.DeviceByID(t.Context(), dev); d.PINFailures != 0 {
+		t.Errorf("refused challenges counted %d PIN attempts", d.PINFailures)
+	}
+}
+
+func TestAppLoginAndPINLimit(t *testing.T) {
+	f := newFixture(t, sqltest.SQLite(t))
+	phone := f.bind(t)
+	dev := store.DeviceID(phone.ID)
+	_, sess, err := f.svc.Login(t.Context(), dev, f.loginProof(t, phone, pin), "fpt", "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sess.Level != "substantial" || len(sess.AMR) != 2 || sess.AMR[0] != "hwk" || sess.AMR[1] != "fpt" {
+		t.Errorf("app session %+v", sess)
+	}
+	// A forged or missing device signature never counts.
+	forged := f.loginProof(t, phone, wrongPIN)
+	forged.DeviceSignature = append([]byte(nil), forged.DeviceSignature...)
+	forged.DeviceSignature[10] ^= 0xff
+	missing := f.loginProof(t, phone, wrongPIN)
+	missing.DeviceSignature = nil
+	for _, p := range []device.Proof{forged, missing} {
+		if _, _, err := f.svc.Login(t.Context(), dev, p, "pin", "", ""); !errors.Is(err, device.ErrProof) {
+			t.Errorf("bad device signature = %v", err)
+		}
+	}
+	if d, _ := f.st.DeviceByID(t.Context(), dev); d.PINFailures != 0 {
+		t.Fatalf("device-signature failures counted: %d", d.PINFailures)
+	}
+	for _, remaining := range []int{2, 1} {
+		var wrong *device.WrongPINError
+		if _, _, err := f.svc.Login(t.Context(), dev, f.loginProof(t, phone, wrongPIN), "pin", "", ""); !errors.As(err, &wrong) || wrong.Remaining != remaining {
+			t.Errorf("wrong PIN = %v, want %d remaining", err, remaining)
+		}
+	}
+	if _, _, err := f.svc.Login(t.Context(), dev, f.loginProof(t, phone, wrongPIN), "pin", "", ""); !errors.Is(err, device.ErrPINLocked) {
+		t.Errorf("third wrong PIN = %v, want locked", err)
+	}
+	if _, _, err := f.svc.Login(t.Context(), dev, f.loginProof(t, phone, pin), "pin", "", ""); !errors.Is(err, device.ErrPINLocked) {
+		t.Errorf("right PIN after the lock = %v, want locked", err)
+	}
+	if n := f.notices.count(letter.KindPINLocked); n != 1 {
+		t.Errorf("%d PIN-locked notices, want 1", n)
+	}
+}
+
+func TestPINChangeAndUnbind(t *testing.T) {
+	f := newFixture(t, sqltest.SQLite(t))
+	phone := f.bind(t)
+	dev := store.DeviceID(phone.ID)
+	ch := f.challenge(t, device.PurposePINChange, dev)
+	change, err := phone.SignPINChange(pin, "905172", fastKDF, ch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.ChangePIN(t.Context(), dev, change.PINPublicKey, string(change.KDF), proofOf(ch.ID, change.Proof), ""); err != nil {
+		t.Fatal(err)
+	}
+	var wrong *device.WrongPINError
+	if _, _, err := f.svc.Login(t.Context(), dev, f.loginProof(t, phone, pin), "pin", "", ""); !errors.As(err, &wrong) {
+		t.Errorf("old PIN after the change = %v", err)
+	}
+	if _, _, err := f.svc.Login(t.Context(), dev, f.loginProof(t, phone, "905172"), "pin", "", ""); err != nil {
+		t.Errorf("new PIN: %v", err)
+	}
+	uch := f.challenge(t, device.PurposeUnbind, dev)
+	up, _ := phone.Sign("905172", uch, appclient.ContentHash(device.PurposeUnbind, "", nil))
+	if err := f.svc.Unbind(t.Context(), dev, proofOf(uch.ID, up), ""); err != nil {
+		t.Fatal(err)
+	}
+	if list, _ := f.svc.List(t.Context(), f.person.ID); len(list) != 0 {
+		t.Errorf("%d devices after unbind", len(list))
+	}
+	if _, err := f.svc.NewChallenge(t.Context(), device.PurposeLogin, dev); err != nil {
+		// A challenge may be issued, but no proof will be accepted.
+		t.Log(err)
+	}
+	if _, _, err := f.svc.Login(t.Context(), dev, f.loginProof(t, phone, "905172"), "pin", "", ""); !errors.Is(err, device.ErrProof) {
+		t.Errorf("login of an unbound device = %v", err)
+	}
+}
+
+// testParallelWrongPINs sends n parallel wrong-PIN logins from one bound device:
+// exactly the limit are checked, then the PIN is locked, and the right PIN is
+// refused afterwards.
+func testParallelWrongPINs(t *testing.T, svcs []*device.Service, f *fixture, phone *appclient.Device, n int) {
+	dev := store.DeviceID(phone.ID)
+	proofs := make([]device.Proof, n)
+	for i := range proofs {
+		proofs[i] = f.loginProof(t, phone, wrongPIN)
+	}
+	var wrong, locked atomic.Int64
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			_, _, err := svcs[i%len(svcs)].Login(t.Context(), dev, proofs[i], "pin", "", "")
+			var w *device.WrongPINError
+			switch {
+			case errors.As(err, &w):
+				wrong.Add(1)
+			case errors.Is(err, device.ErrPINLocked):
+				locked.Add(1)
+			default:
+				t.Errorf("login %d = %v", i, err)
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	d, err := f.st.DeviceByID(t.Context(), dev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	limit := f.svc.PINLimit()
+	// Exactly limit PIN proofs were checked: limit-1 answered "wrong", the
+	// limit-th locked, every other request was refused before a check.
+	if d.PINFailures != limit || d.PINLockedAt.IsZero() || wrong.Load() != int64(limit-1) || locked.Load() != int64(n-limit+1) {
+		t.Errorf("%d parallel wrong PINs: failures %d, locked %v, wrong answers %d, locked answers %d",
+			n, d.PINFailures, !d.PINLockedAt.IsZero(), wrong.Load(), locked.Load())
+	}
+	if _, _, err := f.svc.Login(t.Context(), dev, f.loginProof(t, phone, pin), "pin", "", ""); !errors.Is(err, device.ErrPINLocked) {
+		t.Errorf("right PIN after the lock = %v", err)
+	}
+	if n := f.notices.count(letter.KindPINLocked); n != 1 {
+		t.Errorf("%d PIN-locked notices, want exactly 1", n)
+	}
+}
+
+func TestParallelWrongPINsSQLite(t *testing.T) {
+	f := newFixture(t, sqltest.SQLite(t))
+	phone := f.bind(t)
+	testParallelWrongPINs(t, []*device.Service{f.svc}, f, phone, 200)
+}
+
+// TestParallelWrongPINsPostgresThreeNodes spreads the attempts over three
+// services with their own connection pools on one PostgreSQL database.
+func TestParallelWrongPINsPostgresThreeNodes(t *testing.T) {
+	url := sqltest.PostgresURL(t)
+	f := newFixture(t, sqltest.Open(t, url))
+	phone := f.bind(t)
+	svcs := []*device.Service{f.svc}
+	for range 2 {
+		st := sqltest.Open(t, url)
+		logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+		svcs = append(svcs, device.New(st, nil, f.notices, session.NewManager(st, session.Config{}, f.clk.now),
+			audit.New(st, f.clk.now, logger), f.clk.now, device.Config{}, logger))
+	}
+	testParallelWrongPINs(t, svcs, f, phone, 200)
+}
+
+func TestUnlockWithANewLetterAndANewPIN(t *testing.T) {
+	f := newFixture(t, sqltest.SQLite(t))
+	phone := f.bind(t)
+	dev := store.DeviceID(phone.ID)
+	for range 3 {
+		f.svc.Login(t.Context(), dev, f.loginProof(t, phone, wrongPIN), "pin", "", "")
+	}
+	if _, _, err := f.svc.Login(t.Context(), dev, f.loginProof(t, phone, pin), "pin", "", ""); !errors.Is(err, device.ErrPINLocked) {
+		t.Fatalf("not locked: %v", err)
+	}
+	const newPIN = "604817"
+	unlock := func(code, withPIN string) device.BindRequest {
+		ch := f.challenge(t, device.PurposeBind, "")
+		b, err := phone.SignBind(withPIN, "Pixel von Jürgen", "Pixel 8", ch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return device.BindRequest{KVNR: kvnr, Password: pw, ActivationCode: code, DeviceKey: b.DevicePublicKey, PINKey: b.PINPublicKey,
+			KDF: string(b.KDF), Name: b.Name, Model: b.Model, Proof: proofOf(ch.ID, b.Proof)}
+	}
+	// Another phone's key cannot unlock this binding.
+	other := newPhone(t)
+	ch := f.challenge(t, device.PurposeBind, "")
+	ob, _ := other.SignBind(newPIN, "x", "y", ch)
+	if err := f.svc.UnlockWithLetter(t.Context(), dev, device.BindRequest{KVNR: kvnr, Password: pw, ActivationCode: f.newCode(t),
+		DeviceKey: ob.DevicePublicKey, PINKey: ob.PINPublicKey, KDF: string(ob.KDF), Name: ob.Name, Model: ob.Model,
+		Proof: proofOf(ch.ID, ob.Proof)}); !errors.Is(err, device.ErrProof) {
+		t.Errorf("unlock with another device key = %v", err)
+	}
+	if err := f.svc.UnlockWithLetter(t.Context(), dev, unlock("not-a-code", newPIN)); !errors.Is(err, device.ErrBindRefused) {
+		t.Errorf("unlock without a valid code = %v", err)
+	}
+	if err := f.svc.UnlockWithLetter(t.Context(), dev, unlock(f.newCode(t), newPIN)); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := f.svc.Login(t.Context(), dev, f.loginProof(t, phone, newPIN), "pin", "", ""); err != nil {
+		t.Errorf("login with the new PIN: %v", err)
+	}
+	var wrong *device.WrongPINError
+	if _, _, err := f.svc.Login(t.Context(), dev, f.loginProof(t, phone, pin), "pin", "", ""); !errors.As(err, &wrong) {
+		t.Errorf("old PIN after the unlock = %v", err)
+	}
+}

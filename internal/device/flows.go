@@ -1,0 +1,315 @@
+package device
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/pforte/pforte/appclient"
+	"github.com/pforte/pforte/internal/audit"
+	"github.com/pforte/pforte/internal/letter"
+	"github.com/pforte/pforte/internal/password"
+	"github.com/pforte/pforte/internal/proofing"
+	"github.com/pforte/pforte/internal/registry"
+	"github.com/pforte/pforte/internal/session"
+	"github.com/pforte/pforte/internal/store"
+)
+
+// ActivationKind is the one-time kind of letter activation codes (package
+// account puts them).
+const ActivationKind = "activation"
+
+// BindRequest binds a phone with a letter: its activation code and the
+// account's password prove the person; the proof signs both keys.
+type BindRequest struct {
+	KVNR           string
+	Password       string
+	ActivationCode string
+	DeviceKey      []byte
+	PINKey         []byte
+	KDF            string
+	Name, Model    string
+	Proof          Proof
+	ClientIP       string
+}
+
+// Binding is a new binding.
+type Binding struct {
+	ID    store.DeviceID
+	Level string
+}
+
+// verifyBindProof checks the challenge and both signatures over the bind
+// content.
+func (s *Service) verifyBindProof(ctx context.Context, deviceKey, pinKey []byte, kdf, name, model string, p Proof) error {
+	nonce, err := s.consume(ctx, p.ChallengeID, PurposeBind, "")
+	if err != nil {
+		return err
+	}
+	content := appclient.BindContent(deviceKey, pinKey, []byte(kdf), name, model)
+	hash := appclient.ContentHash(PurposeBind, "", content)
+	msg := appclient.SignedMessage(PurposeBind, p.ChallengeID, nonce, hash)
+	devOK, pinOK := appclient.VerifyProof(deviceKey, pinKey, msg, appclient.Proof{DeviceSignature: p.DeviceSignature, PINSignature: p.PINSignature})
+	if !devOK || !pinOK {
+		return ErrProof
+	}
+	return nil
+}
+
+// BindWithLetter binds a phone at level substantial. KVNR, password and
+// activation code failures are all ErrBindRefused; the password counts against
+// the account's attempt limit; the activation code is used up in the same
+// update that checks it.
+func (s *Service) BindWithLetter(ctx context.Context, r BindRequest) (Binding, error) {
+	if err := parseKeys(r.DeviceKey, r.PINKey, r.KDF); err != nil {
+		return Binding{}, err
+	}
+	if err := checkName("name", r.Name, true); err != nil {
+		return Binding{}, err
+	}
+	if err := checkName("model", r.Model, false); err != nil {
+		return Binding{}, err
+	}
+	if err := s.verifyBindProof(ctx, r.DeviceKey, r.PINKey, r.KDF, r.Name, r.Model, r.Proof); err != nil {
+		return Binding{}, err
+	}
+	kvnr := strings.ToUpper(strings.TrimSpace(r.KVNR))
+	if !registry.ValidKVNR(kvnr) {
+		return Binding{}, ErrBindRefused
+	}
+	p, err := s.store.PersonByKVNR(ctx, kvnr)
+	if errors.Is(err, store.ErrNotFound) {
+		return Binding{}, ErrBindRefused
+	}
+	if err != nil {
+		return Binding{}, fmt.Errorf("device: bind: %w", err)
+	}
+	if err := s.passwords.CheckPassword(ctx, p.ID, r.Password, r.ClientIP); err != nil {
+		if errors.Is(err, password.ErrBusy) {
+			return Binding{}, err
+		}
+		return Binding{}, ErrBindRefused
+	}
+	if devs, err := s.store.PersonDevices(ctx, p.ID); err != nil {
+		return Binding{}, fmt.Errorf("device: bind: %w", err)
+	} else if len(devs) >= s.cfg.MaxDevices {
+		return Binding{}, ErrTooManyDevices
+	}
+	code := strings.TrimSpace(r.ActivationCode)
+	if i := strings.LastIndexByte(code, '#'); i >= 0 {
+		code = code[i+1:] // the whole activation URL from the QR code
+	}
+	ot, err := s.store.ConsumeOneTime(ctx, ActivationKind, proofing.CodeDigest(code), s.now())
+	if errors.Is(err, store.ErrNotFound) || (err == nil && ot.Subject != subject(p.ID)) {
+		s.record(ctx, audit.Event{Actor: subject(p.ID), Event: "device.bind_refused", Subject: subject(p.ID), ClientIP: r.ClientIP,
+			Details: map[string]any{"reason": "activation_code"}})
+		return Binding{}, ErrBindRefused
+	}
+	if err != nil {
+		return Binding{}, fmt.Errorf("device: bind: %w", err)
+	}
+	return s.add(ctx, p, r.DeviceKey, r.PINKey, r.KDF, r.Name, r.Model, string(session.LevelSubstantial), "letter", r.ClientIP)
+}
+
+// BindWithSession binds a phone for the person of a fresh eID session (level
+// high, identified within the last 15 minutes) at level high.
+func (s *Service) BindWithSession(ctx context.Context, sess store.Session, deviceKey, pinKey []byte, kdf, name, model string, proof Proof, clientIP string) (Binding, error) {
+	if sess.Level != string(session.LevelHigh) || s.now().Sub(sess.CreatedAt) > 15*time.Minute {
+		return Binding{}, ErrBindRefused
+	}
+	if err := parseKeys(deviceKey, pinKey, kdf); err != nil {
+		return Binding{}, err
+	}
+	if err := checkName("name", name, true); err != nil {
+		return Binding{}, err
+	}
+	if err := checkName("model", model, false); err != nil {
+		return Binding{}, err
+	}
+	if err := s.verifyBindProof(ctx, deviceKey, pinKey, kdf, name, model, proof); err != nil {
+		return Binding{}, err
+	}
+	p, err := s.store.PersonByID(ctx, sess.PersonID)
+	if err != nil {
+		return Binding{}, fmt.Errorf("device: bind: %w", err)
+	}
+	return s.add(ctx, p, deviceKey, pinKey, kdf, name, model, string(session.LevelHigh), "eid", clientIP)
+}
+
+func (s *Service) add(ctx context.Context, p store.Person, deviceKey, pinKey []byte, kdf, name, model, level, via, clientIP string) (Binding, error) {
+	id, err := randomID("dev_", 16)
+	if err != nil {
+		return Binding{}, err
+	}
+	now := s.now().UTC().Truncate(time.Microsecond)
+	err = s.store.AddDevice(ctx, store.Device{ID: store.DeviceID(id), PersonID: p.ID, DeviceKey: deviceKey, PINKey: pinKey,
+		KDF: kdf, Level: level, Name: strings.TrimSpace(name), Model: strings.TrimSpace(model), BoundAt: now, BoundIP: clientIP,
+		UpdatedAt: now}, func(bound int) error {
+		if bound >= s.cfg.MaxDevices {
+			return ErrTooManyDevices
+		}
+		return nil
+	})
+	if err != nil {
+		return Binding{}, err
+	}
+	s.record(ctx, audit.Event{Actor: subject(p.ID), Event: "device.bound", Subject: subject(p.ID), ClientIP: clientIP,
+		Details: map[string]any{"device": id, "level": level, "via": via}})
+	if err := s.notices.Notify(ctx, p, letter.KindDeviceBound, strings.TrimSpace(name), now); err != nil {
+		s.logger.Error("device bound notice", slog.String("subject", subject(p.ID)), slog.Any("error", err))
+	}
+	return Binding{ID: store.DeviceID(id), Level: level}, nil
+}
+
+// authenticate runs the proof of the package comment for purpose and content.
+func (s *Service) authenticate(ctx context.Context, dev store.DeviceID, purpose string, contentHash [32]byte, p Proof, clientIP string) (store.Device, error) {
+	nonce, err := s.consume(ctx, p.ChallengeID, purpose, dev)
+	if err != nil {
+		return store.Device{}, err
+	}
+	d, err := s.store.DeviceByID(ctx, dev)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !d.RemovedAt.IsZero()) {
+		return store.Device{}, ErrProof
+	}
+	if err != nil {
+		return store.Device{}, fmt.Errorf("device: authenticate: %w", err)
+	}
+	msg := appclient.SignedMessage(purpose, p.ChallengeID, nonce, contentHash)
+	if !appclient.VerifyDeviceSignature(d.DeviceKey, msg, p.DeviceSignature) {
+		// Without the phone: refused, never a PIN attempt.
+		return store.Device{}, ErrProof
+	}
+	now := s.now()
+	n, err := s.store.ReservePINAttempt(ctx, dev, s.cfg.PINLimit, now)
+	if errors.Is(err, store.ErrConflict) {
+		return store.Device{}, ErrPINLocked
+	}
+	if err != nil {
+		return store.Device{}, fmt.Errorf("device: authenticate: %w", err)
+	}
+	if appclient.VerifyPINSignature(d.PINKey, msg, p.PINSignature) {
+		if err := s.store.ReleasePINAttempts(ctx, dev, now); err != nil {
+			return store.Device{}, fmt.Errorf("device: authenticate: %w", err)
+		}
+		return d, nil
+	}
+	s.record(ctx, audit.Event{Actor: subject(d.PersonID), Event: "device.pin_wrong", Subject: subject(d.PersonID), ClientIP: clientIP,
+		Details: map[string]any{"device": string(dev), "purpose": purpose, "failures": n}})
+	if n < s.cfg.PINLimit {
+		return store.Device{}, &WrongPINError{Remaining: s.cfg.PINLimit - n}
+	}
+	locked, err := s.store.LockPINIfExhausted(ctx, dev, s.cfg.PINLimit, now)
+	if err != nil {
+		return store.Device{}, fmt.Errorf("device: authenticate: %w", err)
+	}
+	if locked {
+		s.record(ctx, audit.Event{Actor: "system", Event: "device.pin_locked", Subject: subject(d.PersonID),
+			Details: map[string]any{"device": string(dev)}})
+		if p, err := s.store.PersonByID(ctx, d.PersonID); err == nil {
+			if err := s.notices.Notify(ctx, p, letter.KindPINLocked, d.Name, now); err != nil {
+				s.logger.Error("pin locked notice", slog.String("subject", subject(d.PersonID)), slog.Any("error", err))
+			}
+		}
+	}
+	return store.Device{}, ErrPINLocked
+}
+
+// amrMethods maps what the app reports to RFC 8176 values.
+var amrMethods = map[string]bool{"pin": true, "fpt": true, "face": true}
+
+// Login answers a login challenge with both keys and starts an app session at
+// the binding's level, amr ["hwk", method].
+func (s *Service) Login(ctx context.Context, dev store.DeviceID, p Proof, method, clientIP, userAgent string) (session.Token, store.Session, error) {
+	if !amrMethods[method] {
+		method = "pin"
+	}
+	d, err := s.authenticate(ctx, dev, PurposeLogin, appclient.ContentHash(PurposeLogin, "", nil), p, clientIP)
+	if err != nil {
+		return "", store.Session{}, err
+	}
+	tok, sess, err := s.sessions.Create(ctx, session.New{PersonID: d.PersonID, Kind: session.KindApp, Level: session.Level(d.Level),
+		AMR: []string{"hwk", method}, ClientIP: clientIP, UserAgent: userAgent})
+	if err != nil {
+		return "", store.Session{}, err
+	}
+	s.record(ctx, audit.Event{Actor: subject(d.PersonID), Event: "device.login", Subject: subject(d.PersonID), ClientIP: clientIP,
+		Details: map[string]any{"device": string(dev), "level": d.Level, "method": method}})
+	return tok, sess, nil
+}
+
+// ChangePIN replaces the PIN key after a proof with the old PIN. The proof
+// signs the new key and KDF parameters.
+func (s *Service) ChangePIN(ctx context.Context, dev store.DeviceID, newPINKey []byte, kdf string, p Proof, clientIP string) error {
+	if len(newPINKey) != 32 {
+		return &InvalidError{"pin_key", "Der PIN-Schlüssel ist ungültig."}
+	}
+	if !validKDF(kdf) {
+		return &InvalidError{"kdf", "Die Parameter der PIN-Ableitung sind ungültig."}
+	}
+	hash := appclient.ContentHash(PurposePINChange, "", appclient.PINChangeContent(newPINKey, []byte(kdf)))
+	d, err := s.authenticate(ctx, dev, PurposePINChange, hash, p, clientIP)
+	if err != nil {
+		return err
+	}
+	now := s.now().UTC().Truncate(time.Microsecond)
+	if _, err := s.store.UpdateDevice(ctx, dev, func(x *store.Device) error {
+		x.PINKey, x.KDF, x.PINFailures, x.UpdatedAt = newPINKey, kdf, 0, now
+		return nil
+	}); err != nil {
+		return fmt.Errorf("device: change pin: %w", err)
+	}
+	s.record(ctx, audit.Event{Actor: subject(d.PersonID), Event: "device.pin_changed", Subject: subject(d.PersonID), ClientIP: clientIP,
+		Details: map[string]any{"device": string(dev)}})
+	return nil
+}
+
+// Unbind removes the binding after a proof with the device and its PIN.
+func (s *Service) Unbind(ctx context.Context, dev store.DeviceID, p Proof, clientIP string) error {
+	d, err := s.authenticate(ctx, dev, PurposeUnbind, appclient.ContentHash(PurposeUnbind, "", nil), p, clientIP)
+	if err != nil {
+		return err
+	}
+	return s.remove(ctx, d, "device", clientIP)
+}
+
+func (s *Service) remove(ctx context.Context, d store.Device, by, clientIP string) error {
+	now := s.now().UTC().Truncate(time.Microsecond)
+	if _, err := s.store.UpdateDevice(ctx, d.ID, func(x *store.Device) error {
+		if !x.RemovedAt.IsZero() {
+			return ErrNotFound
+		}
+		x.RemovedAt, x.UpdatedAt = now, now
+		return nil
+	}); err != nil {
+		return err
+	}
+	s.record(ctx, audit.Event{Actor: subject(d.PersonID), Event: "device.removed", Subject: subject(d.PersonID), ClientIP: clientIP,
+		Details: map[string]any{"device": string(d.ID), "by": by}})
+	return nil
+}
+
+// List returns the person's bound devices.
+func (s *Service) List(ctx context.Context, id store.PersonID) ([]store.Device, error) {
+	return s.store.PersonDevices(ctx, id)
+}
+
+// Rename renames one of the person's devices.
+func (s *Service) Rename(ctx context.Context, id store.PersonID, dev store.DeviceID, name string) error {
+	if err := checkName("name", name, true); err != nil {
+		return err
+	}
+	_, err := s.store.UpdateDevice(ctx, dev, func(x *store.Device) error {
+		if x.PersonID != id || !x.RemovedAt.IsZero() {
+			return ErrNotFound
+		}
+		x.Name, x.UpdatedAt = strings.TrimSpace(name), s.now().UTC().Truncate(time.Microsecond)
+		return nil
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return ErrNotFound
+	}
+	return err
+}
