@@ -295,6 +295,10 @@ func deviceError(w http.ResponseWriter, err error) bool {
 	case errors.Is(err, device.ErrPINLocked):
 		_ = writeJSON(w, http.StatusLocked, authFailedJSON{Error: "pin_locked",
 			Message: "Ihre Freigabe-PIN ist gesperrt. Sie können sie mit einem neuen Brief oder dem Online-Ausweis entsperren."})
+	case errors.Is(err, device.ErrPINBusy):
+		retryAfter(w, time.Second)
+		_ = writeJSON(w, http.StatusTooManyRequests, authFailedJSON{Error: "pin_busy",
+			Message: "Gerade laufen schon Anmeldungen mit diesem Gerät. Bitte versuchen Sie es gleich noch einmal."})
 	case errors.Is(err, device.ErrBindRefused):
 		_ = writeJSON(w, http.StatusUnauthorized, authFailedJSON{Error: "bind_refused",
 			Message: "Das Gerät konnte nicht verbunden werden. Bitte prüfen Sie Versichertennummer, Passwort und QR-Code."})

@@ -70,6 +70,9 @@ const (
 	wrongPIN = "771903"
 )
 
+// fixtureMaxDevices is the device limit of new fixtures (0: the default).
+var fixtureMaxDevices int
+
 // fast KDF parameters keep the many PIN derivations of these tests quick.
 var fastKDF = appclient.KDFParams{Alg: appclient.KDFArgon2id, Time: 1, Memory: 8 * 1024, Threads: 1}
 
@@ -82,7 +85,7 @@ type fixture struct {
 	code    string
 }
 
-func newFixture(t *testing.T, st *sqlstore.Store) *fixture {
+func newFixture(t testing.TB, st *sqlstore.Store) *fixture {
 	t.Helper()
 	clk := &clock{t: time.Date(2026, 11, 29, 9, 0, 0, 0, time.UTC)}
 	p := store.Person{KVNR: kvnr, FamilyName: "Müller", GivenNames: "Jürgen", BirthDate: "1970-03-14", Street: "Hauptstraße",
@@ -110,13 +113,13 @@ func newFixture(t *testing.T, st *sqlstore.Store) *fixture {
 		t.Fatal(err)
 	}
 	f := &fixture{st: st, clk: clk, notices: &notices{}, person: p}
-	f.svc = device.New(st, accounts, f.notices, sessions, aud, clk.now, device.Config{}, logger)
+	f.svc = device.New(st, accounts, f.notices, sessions, aud, clk.now, device.Config{MaxDevices: fixtureMaxDevices}, logger)
 	f.code = f.newCode(t)
 	return f
 }
 
 // newCode stores a fresh activation code for the person, as a letter does.
-func (f *fixture) newCode(t *testing.T) string {
+func (f *fixture) newCode(t testing.TB) string {
 	t.Helper()
 	code, err := proofing.NewActivationCode()
 	if err != nil {
@@ -137,7 +140,7 @@ func itoa(id store.PersonID) string {
 	return string(b)
 }
 
-func (f *fixture) challenge(t *testing.T, purpose string, dev store.DeviceID) appclient.Challenge {
+func (f *fixture) challenge(t testing.TB, purpose string, dev store.DeviceID) appclient.Challenge {
 	t.Helper()
 	ch, err := f.svc.NewChallenge(t.Context(), purpose, dev)
 	if err != nil {
@@ -146,7 +149,7 @@ func (f *fixture) challenge(t *testing.T, purpose string, dev store.DeviceID) ap
 	return appclient.Challenge{ID: ch.ID, Nonce: ch.Nonce, Purpose: ch.Purpose, ExpiresAt: ch.ExpiresAt}
 }
 
-func newPhone(t *testing.T) *appclient.Device {
+func newPhone(t testing.TB) *appclient.Device {
 	t.Helper()
 	d, err := appclient.NewDevice(nil)
 	if err != nil {
@@ -157,7 +160,7 @@ func newPhone(t *testing.T) *appclient.Device {
 }
 
 // bindRequest signs a bind challenge with phone.
-func (f *fixture) bindRequest(t *testing.T, phone *appclient.Device, code string) device.BindRequest {
+func (f *fixture) bindRequest(t testing.TB, phone *appclient.Device, code string) device.BindRequest {
 	t.Helper()
 	ch := f.challenge(t, device.PurposeBind, "")
 	b, err := phone.SignBind(pin, "Pixel von Jürgen", "Pixel 8", ch)
@@ -169,7 +172,7 @@ func (f *fixture) bindRequest(t *testing.T, phone *appclient.Device, code string
 }
 
 // bind binds a new phone and returns it with its device id set.
-func (f *fixture) bind(t *testing.T) *appclient.Device {
+func (f *fixture) bind(t testing.TB) *appclient.Device {
 	t.Helper()
 	phone := newPhone(t)
 	b, err := f.svc.BindWithLetter(t.Context(), f.bindRequest(t, phone, f.newCode(t)))
@@ -181,7 +184,7 @@ func (f *fixture) bind(t *testing.T) *appclient.Device {
 }
 
 // loginProof signs a login challenge with the given PIN.
-func (f *fixture) loginProof(t *testing.T, phone *appclient.Device, withPIN string) device.Proof {
+func (f *fixture) loginProof(t testing.TB, phone *appclient.Device, withPIN string) device.Proof {
 	t.Helper()
 	ch := f.challenge(t, device.PurposeLogin, store.DeviceID(phone.ID))
 	p, err := phone.Sign(withPIN, ch, appclient.ContentHash(device.PurposeLogin, "", nil))
@@ -353,7 +356,7 @@ func testParallelWrongPINs(t *testing.T, svcs []*device.Service, f *fixture, pho
 	for i := range proofs {
 		proofs[i] = f.loginProof(t, phone, wrongPIN)
 	}
-	var wrong, locked atomic.Int64
+	var wrong, locked, busy atomic.Int64
 	var wg sync.WaitGroup
 	start := make(chan struct{})
 	for i := range n {
@@ -366,6 +369,8 @@ func testParallelWrongPINs(t *testing.T, svcs []*device.Service, f *fixture, pho
 				wrong.Add(1)
 			case errors.Is(err, device.ErrPINLocked):
 				locked.Add(1)
+			case errors.Is(err, device.ErrPINBusy):
+				busy.Add(1)
 			default:
 				t.Errorf("login %d = %v", i, err)
 			}
@@ -379,10 +384,12 @@ func testParallelWrongPINs(t *testing.T, svcs []*device.Service, f *fixture, pho
 	}
 	limit := f.svc.PINLimit()
 	// Exactly limit PIN proofs were checked: limit-1 answered "wrong", the
-	// limit-th locked, every other request was refused before a check.
-	if d.PINFailures != limit || d.PINLockedAt.IsZero() || wrong.Load() != int64(limit-1) || locked.Load() != int64(n-limit+1) {
-		t.Errorf("%d parallel wrong PINs: failures %d, locked %v, wrong answers %d, locked answers %d",
-			n, d.PINFailures, !d.PINLockedAt.IsZero(), wrong.Load(), locked.Load())
+	// limit-th locked, every other request was refused before a check (as
+	// locked, or as busy while the checked ones were in flight).
+	if d.PINFailures != limit || d.PINLockedAt.IsZero() || wrong.Load() != int64(limit-1) || locked.Load() < 1 ||
+		locked.Load()+busy.Load() != int64(n-limit+1) {
+		t.Errorf("%d parallel wrong PINs: failures %d, locked %v, answers: %d wrong, %d locked, %d busy",
+			n, d.PINFailures, !d.PINLockedAt.IsZero(), wrong.Load(), locked.Load(), busy.Load())
 	}
 	if _, _, err := f.svc.Login(t.Context(), dev, f.loginProof(t, phone, pin), "pin", "", ""); !errors.Is(err, device.ErrPINLocked) {
 		t.Errorf("right PIN after the lock = %v", err)

@@ -185,6 +185,11 @@ func (s *Service) authenticate(ctx context.Context, dev store.DeviceID, purpose 
 	now := s.now()
 	n, err := s.store.ReservePINAttempt(ctx, dev, s.cfg.PINLimit, now)
 	if errors.Is(err, store.ErrConflict) {
+		// Locked, or the limit's worth of attempts are being checked right
+		// now (counted until they are released).
+		if cur, err := s.store.DeviceByID(ctx, dev); err == nil && cur.PINLockedAt.IsZero() && cur.RemovedAt.IsZero() {
+			return store.Device{}, ErrPINBusy
+		}
 		return store.Device{}, ErrPINLocked
 	}
 	if err != nil {

@@ -59,6 +59,12 @@ type Options struct {
 	// BusyTimeout is how long SQLite waits for a lock held by another
 	// process. Default 10 s.
 	BusyTimeout time.Duration
+	// SQLiteSynchronous is SQLite's synchronous setting: "full" (the
+	// default: every commit is on disk before it returns) or "normal" (in WAL
+	// mode commits are not synced one by one; a power loss or OS crash may
+	// roll back the last commits, an application crash loses nothing, and the
+	// database is never corrupted). See docs/operations.md for the trade-off.
+	SQLiteSynchronous string
 }
 
 // Store implements store.Store on a SQL database.
@@ -112,8 +118,16 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		if opts.MaxOpenConns <= 0 {
 			opts.MaxOpenConns = 4
 		}
-		pragmas := fmt.Sprintf("_pragma=busy_timeout(%d)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)",
-			opts.BusyTimeout.Milliseconds())
+		syncMode := "FULL"
+		switch opts.SQLiteSynchronous {
+		case "", "full":
+		case "normal":
+			syncMode = "NORMAL"
+		default:
+			return nil, fmt.Errorf("sqlstore: sqlite synchronous %q is not full or normal", opts.SQLiteSynchronous)
+		}
+		pragmas := fmt.Sprintf("_pragma=busy_timeout(%d)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(%s)",
+			opts.BusyTimeout.Milliseconds(), syncMode)
 		// The writer gets a larger page cache and keeps statement journals
 		// in memory: large upserts then touch the disk only at commit.
 		w, err := sql.Open("sqlite", "file:"+source+"?"+pragmas+

@@ -84,3 +84,25 @@ func TestParseDSN(t *testing.T) {
 		}
 	}
 }
+
+func TestSQLiteSynchronousOption(t *testing.T) {
+	dir := t.TempDir()
+	for _, mode := range []string{"", "full", "normal"} {
+		st, err := sqlstore.Open(t.Context(), "sqlite:"+dir+"/"+mode+"x.db", sqlstore.Options{SQLiteSynchronous: mode})
+		if err != nil {
+			t.Fatalf("%q: %v", mode, err)
+		}
+		var got int
+		if err := st.DB().QueryRowContext(t.Context(), "PRAGMA synchronous").Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]int{"": 2, "full": 2, "normal": 1}[mode]
+		if got != want {
+			t.Errorf("%q: synchronous = %d, want %d", mode, got, want)
+		}
+		st.Close()
+	}
+	if _, err := sqlstore.Open(t.Context(), "sqlite:"+dir+"/y.db", sqlstore.Options{SQLiteSynchronous: "off"}); err == nil {
+		t.Error("synchronous off accepted")
+	}
+}

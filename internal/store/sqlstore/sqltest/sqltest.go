@@ -75,9 +75,20 @@ func Open(t testing.TB, dsn string) *sqlstore.Store {
 	return open(t, dsn)
 }
 
+// OpenWith is Open with options (benchmarks compare SQLite settings).
+func OpenWith(t testing.TB, dsn string, opts sqlstore.Options) *sqlstore.Store {
+	t.Helper()
+	return openWith(t, dsn, opts)
+}
+
 func open(t testing.TB, dsn string) *sqlstore.Store {
 	t.Helper()
-	s, err := sqlstore.Open(t.Context(), dsn, sqlstore.Options{})
+	return openWith(t, dsn, sqlstore.Options{})
+}
+
+func openWith(t testing.TB, dsn string, opts sqlstore.Options) *sqlstore.Store {
+	t.Helper()
+	s, err := sqlstore.Open(t.Context(), dsn, opts)
 	if err != nil {
 		t.Fatalf("sqltest: open: %v", err)
 	}
