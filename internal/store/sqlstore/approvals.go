@@ -1,0 +1,295 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pforte/pforte/internal/store"
+)
+
+const approvalColumns = `id, person_id, action, text, data, content_hash, level, status, not_me, device_id, method,
+	number, choices, client, created_at, expires_at, answered_at, used_at`
+
+func scanApproval(row rowScanner) (store.Approval, error) {
+	var (
+		a                                store.Approval
+		status, dev, choices             string
+		created, expires, answered, used int64
+	)
+	err := row.Scan(&a.ID, &a.PersonID, &a.Action, &a.Text, &a.Data, &a.ContentHash, &a.Level, &status, &a.NotMe, &dev,
+		&a.Method, &a.Number, &choices, &a.Client, &created, &expires, &answered, &used)
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Approval{}, store.ErrNotFound
+	}
+	if err != nil {
+		return store.Approval{}, fmt.Errorf("sqlstore: scan approval: %w", err)
+	}
+	a.Status, a.DeviceID = store.ApprovalStatus(status), store.DeviceID(dev)
+	if a.Choices, err = decodeInts(choices); err != nil {
+		return store.Approval{}, fmt.Errorf("sqlstore: scan approval: choices: %w", err)
+	}
+	a.CreatedAt, a.ExpiresAt, a.AnsweredAt, a.UsedAt = fromMicros(created), fromMicros(expires), fromMicros(answered), fromMicros(used)
+	return a, nil
+}
+
+// encodeInts stores a short list of numbers as space-separated decimals.
+func encodeInts(v []int) string {
+	parts := make([]string, len(v))
+	for i, n := range v {
+		parts[i] = strconv.Itoa(n)
+	}
+	return strings.Join(parts, " ")
+}
+
+func decodeInts(s string) ([]int, error) {
+	if s == "" {
+		return nil, nil
+	}
+	fields := strings.Fields(s)
+	out := make([]int, len(fields))
+	for i, f := range fields {
+		n, err := strconv.Atoi(f)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = n
+	}
+	return out, nil
+}
+
+// CreateApproval implements store.Approvals.
+func (s *Store) CreateApproval(ctx context.Context, a store.Approval, since time.Time, check func(unapproved int) error) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		var pid int64
+		err := tx.QueryRowContext(ctx, "SELECT id FROM persons WHERE id = $1"+s.forUpdate(), int64(a.PersonID)).Scan(&pid)
+		if errors.Is(err, sql.ErrNoRows) {
+			return store.ErrNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("sqlstore: lock person: %w", err)
+		}
+		if check != nil {
+			var n int
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM approvals
+				WHERE person_id = $1 AND action = $2 AND created_at >= $3 AND status <> 'approved'`,
+				int64(a.PersonID), a.Action, micros(since)).Scan(&n); err != nil {
+				return fmt.Errorf("sqlstore: count approvals: %w", err)
+			}
+			if err := check(n); err != nil {
+				return err
+			}
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO approvals (`+approvalColumns+`)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
+			a.ID, int64(a.PersonID), a.Action, a.Text, nonNil(a.Data), nonNil(a.ContentHash), a.Level, string(a.Status), a.NotMe,
+			string(a.DeviceID), a.Method, a.Number, encodeInts(a.Choices), a.Client,
+			micros(a.CreatedAt), micros(a.ExpiresAt), micros(a.AnsweredAt), micros(a.UsedAt))
+		if isUniqueViolation(err) {
+			return store.ErrConflict
+		}
+		if err != nil {
+			return fmt.Errorf("sqlstore: create approval: %w", err)
+		}
+		return nil
+	})
+}
+
+// ApprovalByID implements store.Approvals.
+func (s *Store) ApprovalByID(ctx context.Context, id string) (store.Approval, error) {
+	return scanApproval(s.r.QueryRowContext(ctx, "SELECT "+approvalColumns+" FROM approvals WHERE id = $1", id))
+}
+
+// PendingApprovals implements store.Approvals.
+func (s *Store) PendingApprovals(ctx context.Context, id store.PersonID, now time.Time) ([]store.Approval, error) {
+	rows, err := s.r.QueryContext(ctx, "SELECT "+approvalColumns+` FROM approvals
+		WHERE person_id = $1 AND status = 'pending' AND expires_at > $2 ORDER BY created_at, id`, int64(id), micros(now))
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: pending approvals: %w", err)
+	}
+	defer rows.Close()
+	var out []store.Approval
+	for rows.Next() {
+		a, err := scanApproval(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlstore: pending approvals: %w", err)
+	}
+	return out, nil
+}
+
+// AnswerApproval implements store.Approvals: one UPDATE checks and moves the
+// request, so the database decides the single winner.
+func (s *Store) AnswerApproval(ctx context.Context, id string, status store.ApprovalStatus, dev store.DeviceID, method string, notMe bool, now time.Time) (store.Approval, error) {
+	if status != store.ApprovalApproved && status != store.ApprovalDeclined {
+		return store.Approval{}, fmt.Errorf("sqlstore: answer approval: status %q is not an answer", status)
+	}
+	a, err := scanApproval(s.w.QueryRowContext(ctx, `UPDATE approvals
+		SET status = $1, device_id = $2, method = $3, not_me = $4, answered_at = $5
+		WHERE id = $6 AND status = 'pending' AND expires_at > $5
+		RETURNING `+approvalColumns, string(status), string(dev), method, notMe, micros(now), id))
+	if errors.Is(err, store.ErrNotFound) {
+		if _, err := s.ApprovalByID(ctx, id); err != nil {
+			return store.Approval{}, err
+		}
+		return store.Approval{}, store.ErrConflict
+	}
+	if err != nil {
+		return store.Approval{}, fmt.Errorf("sqlstore: answer approval: %w", err)
+	}
+	return a, nil
+}
+
+// ExpireApprovals implements store.Approvals.
+func (s *Store) ExpireApprovals(ctx context.Context, now time.Time) (int64, error) {
+	res, err := s.w.ExecContext(ctx, `UPDATE approvals SET status = 'expired'
+		WHERE status = 'pending' AND expires_at <= $1`, micros(now))
+	if err != nil {
+		return 0, fmt.Errorf("sqlstore: expire approvals: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("sqlstore: expire approvals: %w", err)
+	}
+	return n, nil
+}
+
+// ExecuteApproval implements store.Approvals. Marking the request used is one
+// conditional UPDATE inside the transaction that applies the change: the first
+// execution wins, every other one finds used_at set and changes nothing.
+func (s *Store) ExecuteApproval(ctx context.Context, id string, contentHash []byte, now time.Time, change store.Change) error {
+	at := micros(now)
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE approvals SET used_at = $1
+			WHERE id = $2 AND person_id = $3 AND status = 'approved' AND used_at = 0 AND content_hash = $4`,
+			at, id, int64(change.PersonID), nonNil(contentHash))
+		if err != nil {
+			return fmt.Errorf("sqlstore: execute approval: %w", err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return fmt.Errorf("sqlstore: execute approval: %w", err)
+		} else if n != 1 {
+			var one int
+			err := tx.QueryRowContext(ctx, "SELECT 1 FROM approvals WHERE id = $1", id).Scan(&one)
+			if errors.Is(err, sql.ErrNoRows) {
+				return store.ErrNotFound
+			}
+			if err != nil {
+				return fmt.Errorf("sqlstore: execute approval: %w", err)
+			}
+			return store.ErrConflict
+		}
+		if err := s.applyPersonChange(ctx, tx, change, at); err != nil {
+			return err
+		}
+		if change.Outbox.ID != "" {
+			return s.appendOutbox(ctx, tx, change.Outbox, change.PersonID, at)
+		}
+		return nil
+	})
+}
+
+// applyPersonChange writes the address and IBAN of change in one UPDATE, so the
+// person's version goes up by exactly one.
+func (s *Store) applyPersonChange(ctx context.Context, tx *sql.Tx, change store.Change, at int64) error {
+	var (
+		sets []string
+		args []any
+	)
+	set := func(col string, v any) {
+		args = append(args, v)
+		sets = append(sets, col+" = $"+strconv.Itoa(len(args)))
+	}
+	if a := change.Address; a != nil {
+		set("street", a.Street)
+		set("house_number", a.HouseNumber)
+		set("postal_code", a.PostalCode)
+		set("city", a.City)
+		set("address_verified_at", micros(a.VerifiedAt))
+		set("address_verified_by", a.VerifiedBy)
+	}
+	if iban := change.IBAN; iban != nil {
+		var sealed []byte
+		if !iban.IsZero() {
+			sealed = iban.Ciphertext
+		}
+		set("iban_key_id", iban.KeyID)
+		set("iban_sealed", sealed)
+	}
+	if len(sets) == 0 {
+		return nil
+	}
+	set("updated_at", at)
+	args = append(args, int64(change.PersonID))
+	res, err := tx.ExecContext(ctx, "UPDATE persons SET "+strings.Join(sets, ", ")+", version = version + 1 WHERE id = $"+
+		strconv.Itoa(len(args)), args...)
+	if err != nil {
+		return fmt.Errorf("sqlstore: execute approval: update person: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("sqlstore: execute approval: update person: %w", err)
+	} else if n != 1 {
+		return store.ErrNotFound
+	}
+	return nil
+}
+
+// appendOutbox stores e unless its id exists. The sequence number is taken from
+// outbox_head under its row lock, so numbers are handed out in commit order.
+func (s *Store) appendOutbox(ctx context.Context, tx *sql.Tx, e store.OutboxEvent, person store.PersonID, at int64) error {
+	var seq int64
+	if err := tx.QueryRowContext(ctx, "SELECT seq FROM outbox_head WHERE id = 1"+s.forUpdate()).Scan(&seq); err != nil {
+		return fmt.Errorf("sqlstore: outbox head: %w", err)
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO outbox (seq, id, type, person_id, payload, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING`,
+		seq+1, e.ID, e.Type, int64(person), nonNil(e.Payload), at)
+	if err != nil {
+		return fmt.Errorf("sqlstore: append outbox: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("sqlstore: append outbox: %w", err)
+	}
+	if n == 0 {
+		return nil // the event exists: idempotent
+	}
+	if _, err := tx.ExecContext(ctx, "UPDATE outbox_head SET seq = $1 WHERE id = 1", seq+1); err != nil {
+		return fmt.Errorf("sqlstore: outbox head: %w", err)
+	}
+	return nil
+}
+
+// OutboxAfter implements store.Approvals.
+func (s *Store) OutboxAfter(ctx context.Context, after int64, limit int) ([]store.OutboxEvent, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT seq, id, type, person_id, payload, created_at FROM outbox
+		WHERE seq > $1 ORDER BY seq LIMIT $2`, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: outbox: %w", err)
+	}
+	defer rows.Close()
+	var out []store.OutboxEvent
+	for rows.Next() {
+		var (
+			e       store.OutboxEvent
+			created int64
+		)
+		if err := rows.Scan(&e.Seq, &e.ID, &e.Type, &e.PersonID, &e.Payload, &created); err != nil {
+			return nil, fmt.Errorf("sqlstore: outbox: %w", err)
+		}
+		e.CreatedAt = fromMicros(created)
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlstore: outbox: %w", err)
+	}
+	return out, nil
+}
