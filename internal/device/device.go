@@ -206,6 +206,17 @@ const challengeKind = "challenge"
 // NewChallenge issues a challenge for purpose. Every purpose except bind is
 // bound to a device.
 func (s *Service) NewChallenge(ctx context.Context, purpose string, dev store.DeviceID) (Challenge, error) {
+	return s.NewChallengeFor(ctx, purpose, dev, "")
+}
+
+// NewChallengeFor issues a challenge for purpose that is also bound to one
+// thing, for (an approval request's id): approve and decline challenges must
+// name their request, other purposes must not.
+func (s *Service) NewChallengeFor(ctx context.Context, purpose string, dev store.DeviceID, forID string) (Challenge, error) {
+	needsFor := purpose == PurposeApprove || purpose == PurposeDecline
+	if needsFor != (forID != "") || len(forID) > 64 || strings.Contains(forID, ":") {
+		return Challenge{}, &InvalidError{"approval_id", "Die Freigabe-ID fehlt oder ist hier nicht erlaubt."}
+	}
 	if !purposes[purpose] {
 		return Challenge{}, &InvalidError{"purpose", "Unbekannter Zweck der Anfrage."}
 	}
@@ -230,16 +241,23 @@ func (s *Service) NewChallenge(ctx context.Context, purpose string, dev store.De
 	now := s.now().UTC().Truncate(time.Microsecond)
 	ch := Challenge{ID: id, Nonce: nonce, Purpose: purpose, ExpiresAt: now.Add(s.cfg.ChallengeTTL)}
 	if err := s.store.PutOneTime(ctx, store.OneTime{Kind: challengeKind, Digest: proofing.CodeDigest(id),
-		Subject: purpose + ":" + string(dev), Data: nonce, CreatedAt: now, ExpiresAt: ch.ExpiresAt}); err != nil {
+		Subject: challengeSubject(purpose, dev, forID), Data: nonce, CreatedAt: now, ExpiresAt: ch.ExpiresAt}); err != nil {
 		return Challenge{}, fmt.Errorf("device: challenge: %w", err)
 	}
 	return ch, nil
 }
 
+func challengeSubject(purpose string, dev store.DeviceID, forID string) string {
+	if forID == "" {
+		return purpose + ":" + string(dev)
+	}
+	return purpose + ":" + string(dev) + ":" + forID
+}
+
 // consume uses up the challenge and returns its nonce if it was issued for
-// purpose and dev; otherwise ErrProof. A challenge is spent even when the
-// request then fails.
-func (s *Service) consume(ctx context.Context, id, purpose string, dev store.DeviceID) ([]byte, error) {
+// purpose, dev and forID; otherwise ErrProof. A challenge is spent even when
+// the request then fails.
+func (s *Service) consume(ctx context.Context, id, purpose string, dev store.DeviceID, forID string) ([]byte, error) {
 	if id == "" || len(id) > 64 {
 		return nil, ErrProof
 	}
@@ -250,7 +268,7 @@ func (s *Service) consume(ctx context.Context, id, purpose string, dev store.Dev
 	if err != nil {
 		return nil, fmt.Errorf("device: challenge: %w", err)
 	}
-	if ot.Subject != purpose+":"+string(dev) {
+	if ot.Subject != challengeSubject(purpose, dev, forID) {
 		return nil, ErrProof
 	}
 	return ot.Data, nil
@@ -258,6 +276,9 @@ func (s *Service) consume(ctx context.Context, id, purpose string, dev store.Dev
 
 // Proof is the app's answer to a challenge.
 type Proof struct {
+	// For is what the challenge was issued for (an approval id), set by the
+	// server side that checks it; empty for other purposes.
+	For             string
 	ChallengeID     string
 	DeviceSignature []byte
 	PINSignature    []byte

@@ -45,7 +45,7 @@ type Binding struct {
 // verifyBindProof checks the challenge and both signatures over the bind
 // content.
 func (s *Service) verifyBindProof(ctx context.Context, deviceKey, pinKey []byte, kdf, name, model string, p Proof) error {
-	nonce, err := s.consume(ctx, p.ChallengeID, PurposeBind, "")
+	nonce, err := s.consume(ctx, p.ChallengeID, PurposeBind, "", "")
 	if err != nil {
 		return err
 	}
@@ -166,7 +166,7 @@ func (s *Service) add(ctx context.Context, p store.Person, deviceKey, pinKey []b
 
 // authenticate runs the proof of the package comment for purpose and content.
 func (s *Service) authenticate(ctx context.Context, dev store.DeviceID, purpose string, contentHash [32]byte, p Proof, clientIP string) (store.Device, error) {
-	nonce, err := s.consume(ctx, p.ChallengeID, purpose, dev)
+	nonce, err := s.consume(ctx, p.ChallengeID, purpose, dev, p.For)
 	if err != nil {
 		return store.Device{}, err
 	}

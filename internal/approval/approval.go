@@ -1,0 +1,570 @@
+// Package approval owns approval requests (Freigaben): a person is asked to
+// approve an action on a bound device, the device shows the German text, and the
+// approving signature covers the content hash of exactly what will be executed
+// (dynamic linking). It owns the requests, their one transition, the policy
+// table that says which actions need which level, number matching for portal
+// logins, and telling listeners about new and answered requests. It does not own
+// HTTP (package appapi exposes it), the proof of device and PIN (package device
+// checks it), or what an executed change means for letters (the caller sends
+// them).
+//
+// A request leaves pending exactly once, in one atomic store update:
+//
+//	            Approve (device + PIN proof over the content hash,
+//	            device level ≥ required level, right number tapped)
+//	pending ───────────────────────────────────────────────▶ approved ──Execute──▶ used
+//	   │  │                                                            (hash of the executed data
+//	   │  │ Decline (device key alone), or a wrong number tapped        must equal, once only)
+//	   │  └───────────────────────────────────────────────▶ declined (NotMe: audit "approval.not_me")
+//	   │
+//	   └── expiry (5 minutes) ─────────────────────────────▶ expired
+//
+// Executing a change needs an approved, unused request whose content hash equals
+// the hash of the data executed, marked used in the same transaction that
+// applies the change (store.ExecuteApproval): any change to the data invalidates
+// the approval, and of parallel executions exactly one succeeds.
+//
+// Listeners: Subscribe sees what this process creates and answers at once; Watch
+// and Await add a database poll, so a device's push channel on node B learns of a
+// request created on node A within the poll interval.
+package approval
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/big"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/pforte/pforte/appclient"
+	"github.com/pforte/pforte/internal/audit"
+	"github.com/pforte/pforte/internal/device"
+	"github.com/pforte/pforte/internal/session"
+	"github.com/pforte/pforte/internal/store"
+)
+
+// Errors of the approval flows.
+var (
+	// ErrNotFound: no such request (for this person or device).
+	ErrNotFound = errors.New("approval: no such request")
+	// ErrNotPending: the request was already answered.
+	ErrNotPending = errors.New("approval: request already answered")
+	// ErrExpired: the request expired before it was answered.
+	ErrExpired = errors.New("approval: request expired")
+	// ErrLevelTooLow: the device's binding is below the level the request
+	// requires (a letter-bound device cannot approve what requires high).
+	ErrLevelTooLow = errors.New("approval: device level too low")
+	// ErrWrongNumber: the number tapped was not the one the portal showed; the
+	// request is now declined with the not-me flag.
+	ErrWrongNumber = errors.New("approval: wrong number tapped")
+	// ErrNoDevice: the person has no bound device to ask.
+	ErrNoDevice = errors.New("approval: no bound device")
+	// ErrTooManyPending: too many unapproved login requests recently (push
+	// fatigue protection).
+	ErrTooManyPending = errors.New("approval: too many pending requests")
+	// ErrNotApproved: executing a request that is not approved.
+	ErrNotApproved = errors.New("approval: request not approved")
+	// ErrUsed: the request was already executed.
+	ErrUsed = errors.New("approval: request already executed")
+	// ErrDataChanged: the data executed is not the data approved.
+	ErrDataChanged = errors.New("approval: data differs from the approved data")
+)
+
+// InvalidError reports a request that cannot be made; Message is German and
+// safe to show.
+type InvalidError struct{ Field, Message string }
+
+func (e *InvalidError) Error() string { return "approval: invalid " + e.Field }
+
+// Limits on what a request shows and carries.
+const (
+	MaxTextRunes = 500
+	MaxDataBytes = 8 << 10
+)
+
+// Config holds the approval rules. Zero fields take the defaults.
+type Config struct {
+	TTL              time.Duration // how long a request can be answered, default 5 minutes
+	MaxPendingLogins int           // unapproved portal.login requests per person within LoginWindow, default 3
+	LoginWindow      time.Duration // default 10 minutes
+	Policy           Policy        // nil: DefaultPolicy()
+}
+
+func (c Config) withDefaults() Config {
+	if c.TTL <= 0 {
+		c.TTL = 5 * time.Minute
+	}
+	if c.MaxPendingLogins <= 0 {
+		c.MaxPendingLogins = 3
+	}
+	if c.LoginWindow <= 0 {
+		c.LoginWindow = 10 * time.Minute
+	}
+	if c.Policy == nil {
+		c.Policy = DefaultPolicy()
+	}
+	return c
+}
+
+// Validate reports every problem at once.
+func (c Config) Validate() []error {
+	var errs []error
+	if c.TTL < 0 || c.TTL > 0 && (c.TTL < 30*time.Second || c.TTL > 30*time.Minute) {
+		errs = append(errs, fmt.Errorf("approval.ttl: %v is not between 30s and 30m", c.TTL))
+	}
+	if c.MaxPendingLogins < 0 || c.MaxPendingLogins > 20 {
+		errs = append(errs, fmt.Errorf("approval.max_pending_logins: %d is not between 1 and 20", c.MaxPendingLogins))
+	}
+	if c.LoginWindow < 0 || c.LoginWindow > 24*time.Hour {
+		errs = append(errs, fmt.Errorf("approval.login_window: %v is not between 1s and 24h", c.LoginWindow))
+	}
+	if c.Policy != nil {
+		errs = append(errs, c.Policy.Validate()...)
+	}
+	return errs
+}
+
+// Store is what the service needs of the store.
+type Store interface {
+	DeviceByID(ctx context.Context, id store.DeviceID) (store.Device, error)
+	PersonDevices(ctx context.Context, id store.PersonID) ([]store.Device, error)
+	CreateApproval(ctx context.Context, a store.Approval, since time.Time, check func(unapproved int) error) error
+	ApprovalByID(ctx context.Context, id string) (store.Approval, error)
+	PendingApprovals(ctx context.Context, id store.PersonID, now time.Time) ([]store.Approval, error)
+	AnswerApproval(ctx context.Context, id string, status store.ApprovalStatus, dev store.DeviceID, method string, notMe bool, now time.Time) (store.Approval, error)
+	ExpireApprovals(ctx context.Context, now time.Time) (int64, error)
+	ExecuteApproval(ctx context.Context, id string, contentHash []byte, now time.Time, change store.Change) error
+}
+
+// Devices checks the app's proofs (package device). Prove checks the device and
+// PIN signatures over contentHash and counts a PIN attempt; ProveDevice checks
+// the device signature alone and never touches the PIN counter. Both consume the
+// challenge and return the binding; their errors (device.ErrProof,
+// *device.WrongPINError, device.ErrPINLocked) are passed through.
+type Devices interface {
+	Prove(ctx context.Context, dev store.DeviceID, purpose string, contentHash [32]byte, p device.Proof, clientIP string) (store.Device, error)
+	ProveDevice(ctx context.Context, dev store.DeviceID, purpose string, contentHash [32]byte, p device.Proof, clientIP string) (store.Device, error)
+}
+
+// Auditor records security events.
+type Auditor interface {
+	Record(ctx context.Context, e audit.Event) error
+}
+
+// Service runs the approval flows.
+type Service struct {
+	store   Store
+	devices Devices
+	audit   Auditor
+	now     func() time.Time
+	cfg     Config
+	logger  *slog.Logger
+	hub     hub
+}
+
+// New returns a service.
+func New(st Store, devices Devices, aud Auditor, now func() time.Time, cfg Config, logger *slog.Logger) *Service {
+	return &Service{store: st, devices: devices, audit: aud, now: now, cfg: cfg.withDefaults(), logger: logger}
+}
+
+// Policy returns the policy table in force.
+func (s *Service) Policy() Policy { return s.cfg.Policy }
+
+func subject(id store.PersonID) string { return "person:" + strconv.FormatInt(int64(id), 10) }
+
+func (s *Service) record(ctx context.Context, e audit.Event) {
+	if err := s.audit.Record(ctx, e); err != nil {
+		s.logger.Error("audit record", slog.String("event", e.Event), slog.Any("error", err))
+	}
+}
+
+// view shows a pending request past its expiry as expired, before the sweep
+// has moved it.
+func (s *Service) view(a store.Approval) store.Approval {
+	if a.Status == store.ApprovalPending && !s.now().Before(a.ExpiresAt) {
+		a.Status = store.ApprovalExpired
+	}
+	return a
+}
+
+// checkText bounds the display text: valid UTF-8, 1–500 characters, no control
+// characters but line breaks.
+func checkText(text string) error {
+	if strings.TrimSpace(text) == "" || !utf8.ValidString(text) || utf8.RuneCountInString(text) > MaxTextRunes ||
+		strings.ContainsFunc(text, func(r rune) bool { return (r < 0x20 && r != '\n') || r == 0x7f }) {
+		return &InvalidError{"text", "Der Text der Freigabe muss 1 bis 500 Zeichen lang sein und darf keine Steuerzeichen enthalten."}
+	}
+	return nil
+}
+
+// checkData requires a JSON object of at most 8 KiB in valid UTF-8.
+func checkData(data []byte) error {
+	trimmed := strings.TrimLeft(string(data), " \t\r\n")
+	if len(data) > MaxDataBytes || !utf8.Valid(data) || !json.Valid(data) || !strings.HasPrefix(trimmed, "{") {
+		return &InvalidError{"data", "Die Daten der Freigabe müssen ein JSON-Objekt von höchstens 8 KiB sein."}
+	}
+	return nil
+}
+
+func randomID() (string, error) {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("approval: random: %w", err)
+	}
+	return "apr_" + base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+// randomBelow returns a uniform number in [0, n) from crypto/rand.
+func randomBelow(n int) (int, error) {
+	v, err := rand.Int(rand.Reader, big.NewInt(int64(n)))
+	if err != nil {
+		return 0, fmt.Errorf("approval: random: %w", err)
+	}
+	return int(v.Int64()), nil
+}
+
+// numberMatching picks the two-digit number the portal shows and three
+// distinct choices for the device, one of them the number, in random order.
+func numberMatching() (int, []int, error) {
+	choices := make([]int, 0, 3)
+	for len(choices) < 3 {
+		n, err := randomBelow(90)
+		if err != nil {
+			return 0, nil, err
+		}
+		n += 10
+		dup := false
+		for _, c := range choices {
+			dup = dup || c == n
+		}
+		if !dup {
+			choices = append(choices, n)
+		}
+	}
+	// The three were drawn uniformly and independently of their order, so
+	// the shown number can be any position: pick which one it is.
+	i, err := randomBelow(3)
+	if err != nil {
+		return 0, nil, err
+	}
+	return choices[i], choices, nil
+}
+
+// Create asks the person to approve action on a bound device. text is the German
+// text the device shows, data the exact bytes executed later (a JSON object),
+// level the least level the caller needs (empty: the policy's), client who asks
+// (e.g. "session:<hash prefix>" or a client id). The request requires the higher
+// of level and the policy's level, and at least substantial. For portal.login it
+// carries number matching (Number for the portal, Choices for the device) and at
+// most MaxPendingLogins unapproved login requests per LoginWindow are allowed.
+func (s *Service) Create(ctx context.Context, person store.PersonID, action, text string, data []byte, level, client string) (store.Approval, error) {
+	rule, ok := s.cfg.Policy[action]
+	if !ok || !rule.Device {
+		return store.Approval{}, &InvalidError{"action", "Diese Aktion kann nicht freigegeben werden."}
+	}
+	if level != "" && session.Level(level).Rank() == 0 {
+		return store.Approval{}, &InvalidError{"level", "Unbekanntes Vertrauensniveau."}
+	}
+	if err := checkText(text); err != nil {
+		return store.Approval{}, err
+	}
+	if err := checkData(data); err != nil {
+		return store.Approval{}, err
+	}
+	if len(client) > 128 {
+		client = client[:128]
+	}
+	devs, err := s.store.PersonDevices(ctx, person)
+	if err != nil {
+		return store.Approval{}, fmt.Errorf("approval: create: %w", err)
+	}
+	if len(devs) == 0 {
+		return store.Approval{}, ErrNoDevice
+	}
+	id, err := randomID()
+	if err != nil {
+		return store.Approval{}, err
+	}
+	now := s.now().UTC().Truncate(time.Microsecond)
+	hash := appclient.ContentHash(action, text, data)
+	a := store.Approval{ID: id, PersonID: person, Action: action, Text: text, Data: append([]byte(nil), data...),
+		ContentHash: hash[:], Level: rule.required(level), Status: store.ApprovalPending, Client: client,
+		CreatedAt: now, ExpiresAt: now.Add(s.cfg.TTL)}
+	var check func(int) error
+	if action == ActionPortalLogin {
+		if a.Number, a.Choices, err = numberMatching(); err != nil {
+			return store.Approval{}, err
+		}
+		check = func(unapproved int) error {
+			if unapproved >= s.cfg.MaxPendingLogins {
+				return ErrTooManyPending
+			}
+			return nil
+		}
+	}
+	if err := s.store.CreateApproval(ctx, a, now.Add(-s.cfg.LoginWindow), check); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return store.Approval{}, ErrNotFound
+		}
+		if errors.Is(err, ErrTooManyPending) {
+			s.record(ctx, audit.Event{Actor: subject(person), Event: "approval.refused", Subject: subject(person),
+				Details: map[string]any{"action": action, "reason": "too_many_pending"}})
+			return store.Approval{}, err
+		}
+		return store.Approval{}, fmt.Errorf("approval: create: %w", err)
+	}
+	s.record(ctx, audit.Event{Actor: subject(person), Event: "approval.requested", Subject: subject(person),
+		Details: map[string]any{"approval": id, "action": action, "level": a.Level, "client": client}})
+	s.hub.publish(a)
+	return a, nil
+}
+
+// answerable loads the request for an answer from dev: the device must be bound
+// to the request's person, the request pending and unexpired.
+func (s *Service) answerable(ctx context.Context, id string, dev store.DeviceID) (store.Approval, store.Device, error) {
+	a, err := s.store.ApprovalByID(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Approval{}, store.Device{}, ErrNotFound
+	}
+	if err != nil {
+		return store.Approval{}, store.Device{}, fmt.Errorf("approval: load: %w", err)
+	}
+	d, err := s.store.DeviceByID(ctx, dev)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && (d.PersonID != a.PersonID || !d.RemovedAt.IsZero())) {
+		return store.Approval{}, store.Device{}, ErrNotFound
+	}
+	if err != nil {
+		return store.Approval{}, store.Device{}, fmt.Errorf("approval: load device: %w", err)
+	}
+	if err := s.pendingErr(a); err != nil {
+		return store.Approval{}, store.Device{}, err
+	}
+	return a, d, nil
+}
+
+// pendingErr says why a cannot be answered, or nil.
+func (s *Service) pendingErr(a store.Approval) error {
+	switch s.view(a).Status {
+	case store.ApprovalPending:
+		return nil
+	case store.ApprovalExpired:
+		return ErrExpired
+	default:
+		return ErrNotPending
+	}
+}
+
+// answer runs the one transition and maps a lost race to the reason.
+func (s *Service) answer(ctx context.Context, id string, status store.ApprovalStatus, dev store.DeviceID, method string, notMe bool) (store.Approval, error) {
+	a, err := s.store.AnswerApproval(ctx, id, status, dev, method, notMe, s.now().UTC().Truncate(time.Microsecond))
+	if errors.Is(err, store.ErrConflict) {
+		cur, err := s.store.ApprovalByID(ctx, id)
+		if err != nil {
+			return store.Approval{}, fmt.Errorf("approval: answer: %w", err)
+		}
+		if err := s.pendingErr(cur); err != nil {
+			return store.Approval{}, err
+		}
+		return store.Approval{}, ErrExpired // pending in the store, but past its expiry now
+	}
+	if err != nil {
+		return store.Approval{}, fmt.Errorf("approval: answer: %w", err)
+	}
+	s.hub.publish(a)
+	return a, nil
+}
+
+// contentHash recomputes the request's hash from what is stored and checks it
+// against the stored hash.
+func contentHash(a store.Approval) ([32]byte, error) {
+	h := appclient.ContentHash(a.Action, a.Text, a.Data)
+	if subtle.ConstantTimeCompare(h[:], a.ContentHash) != 1 {
+		return h, fmt.Errorf("approval: %s: stored content hash does not match its content", a.ID)
+	}
+	return h, nil
+}
+
+// amrMethods are the confirmation methods an app may report.
+var amrMethods = map[string]bool{"pin": true, "fpt": true, "face": true}
+
+// Approve answers the request with the device's proof (purpose approve, both
+// keys over the request's content hash, as package device checks it); method is
+// what the app reports ("pin", "fpt", "face"). The device must be bound to the
+// request's person (ErrNotFound otherwise) and at least at the required level
+// (ErrLevelTooLow). For portal.login, tapped must be the number the portal
+// shows: a wrong tap, with a valid proof, declines the request with the not-me
+// flag and returns it with ErrWrongNumber. Device errors pass through:
+// device.ErrProof, *device.WrongPINError, device.ErrPINLocked.
+func (s *Service) Approve(ctx context.Context, id string, dev store.DeviceID, proof device.Proof, method string, tapped int, clientIP string) (store.Approval, error) {
+	a, d, err := s.answerable(ctx, id, dev)
+	if err != nil {
+		return store.Approval{}, err
+	}
+	if session.Level(d.Level).Rank() < session.Level(a.Level).Rank() {
+		s.record(ctx, audit.Event{Actor: subject(a.PersonID), Event: "approval.refused", Subject: subject(a.PersonID), ClientIP: clientIP,
+			Details: map[string]any{"approval": a.ID, "action": a.Action, "device": string(dev), "reason": "level"}})
+		return store.Approval{}, ErrLevelTooLow
+	}
+	if !amrMethods[method] {
+		method = "pin"
+	}
+	hash, err := contentHash(a)
+	if err != nil {
+		return store.Approval{}, err
+	}
+	proof.For = a.ID // the challenge must have been issued for this request
+	if _, err := s.devices.Prove(ctx, dev, device.PurposeApprove, hash, proof, clientIP); err != nil {
+		return store.Approval{}, err
+	}
+	if a.Action == ActionPortalLogin && tapped != a.Number {
+		got, err := s.answer(ctx, id, store.ApprovalDeclined, dev, "", true)
+		if err != nil {
+			return store.Approval{}, err
+		}
+		s.record(ctx, audit.Event{Actor: subject(a.PersonID), Event: "approval.not_me", Subject: subject(a.PersonID), ClientIP: clientIP,
+			Details: map[string]any{"approval": a.ID, "action": a.Action, "device": string(dev), "reason": "wrong_number"}})
+		return got, ErrWrongNumber
+	}
+	got, err := s.answer(ctx, id, store.ApprovalApproved, dev, method, false)
+	if err != nil {
+		return store.Approval{}, err
+	}
+	s.record(ctx, audit.Event{Actor: subject(a.PersonID), Event: "approval.approved", Subject: subject(a.PersonID), ClientIP: clientIP,
+		Details: map[string]any{"approval": a.ID, "action": a.Action, "device": string(dev), "method": method, "level": d.Level}})
+	return got, nil
+}
+
+// Decline answers the request with "no", proven by the device key alone
+// (purpose decline over ContentHash("decline", "", nil); no PIN, no attempt
+// counted). notMe ("this was not me") is recorded on the request and as the
+// audit event "approval.not_me", the flag staff look for.
+func (s *Service) Decline(ctx context.Context, id string, dev store.DeviceID, proof device.Proof, notMe bool, clientIP string) (store.Approval, error) {
+	a, _, err := s.answerable(ctx, id, dev)
+	if err != nil {
+		return store.Approval{}, err
+	}
+	hash, err := contentHash(a)
+	if err != nil {
+		return store.Approval{}, err
+	}
+	proof.For = a.ID // the challenge must have been issued for this request
+	if _, err := s.devices.ProveDevice(ctx, dev, device.PurposeDecline, hash, proof, clientIP); err != nil {
+		return store.Approval{}, err
+	}
+	got, err := s.answer(ctx, id, store.ApprovalDeclined, dev, "", notMe)
+	if err != nil {
+		return store.Approval{}, err
+	}
+	event := "approval.declined"
+	if notMe {
+		event = "approval.not_me"
+	}
+	s.record(ctx, audit.Event{Actor: subject(a.PersonID), Event: event, Subject: subject(a.PersonID), ClientIP: clientIP,
+		Details: map[string]any{"approval": a.ID, "action": a.Action, "device": string(dev), "reason": "declined"}})
+	return got, nil
+}
+
+// Status returns the person's request, shown as expired once past its expiry.
+// ErrNotFound also for a request of someone else.
+func (s *Service) Status(ctx context.Context, id string, person store.PersonID) (store.Approval, error) {
+	a, err := s.store.ApprovalByID(ctx, id)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && a.PersonID != person) {
+		return store.Approval{}, ErrNotFound
+	}
+	if err != nil {
+		return store.Approval{}, fmt.Errorf("approval: status: %w", err)
+	}
+	return s.view(a), nil
+}
+
+// Pending returns the person's pending, unexpired requests, oldest first (what
+// a polling device shows). Approval.Number is for the portal only: never send
+// it to a device.
+func (s *Service) Pending(ctx context.Context, person store.PersonID) ([]store.Approval, error) {
+	list, err := s.store.PendingApprovals(ctx, person, s.now())
+	if err != nil {
+		return nil, fmt.Errorf("approval: pending: %w", err)
+	}
+	return list, nil
+}
+
+// Execute applies change with the person's approved request id, once. The
+// content hash is recomputed from the request's action and text and the data
+// the caller executes, so data that differs from what was approved fails with
+// ErrDataChanged. The store marks the request used and applies change (the
+// person's address or IBAN, the outbox event) in one transaction: of parallel
+// executions exactly one succeeds, the others get ErrUsed. change.PersonID is
+// set to person. Other errors: ErrNotFound, ErrNotApproved, ErrExpired.
+func (s *Service) Execute(ctx context.Context, id string, person store.PersonID, data []byte, change store.Change) error {
+	a, err := s.Status(ctx, id, person)
+	if err != nil {
+		return err
+	}
+	hash := appclient.ContentHash(a.Action, a.Text, data)
+	if subtle.ConstantTimeCompare(hash[:], a.ContentHash) != 1 {
+		return ErrDataChanged
+	}
+	change.PersonID = person
+	err = s.store.ExecuteApproval(ctx, id, hash[:], s.now().UTC().Truncate(time.Microsecond), change)
+	if errors.Is(err, store.ErrConflict) {
+		cur, err := s.store.ApprovalByID(ctx, id)
+		if err != nil {
+			return fmt.Errorf("approval: execute: %w", err)
+		}
+		switch {
+		case !cur.UsedAt.IsZero():
+			return ErrUsed
+		case s.view(cur).Status == store.ApprovalExpired:
+			return ErrExpired
+		case cur.Status != store.ApprovalApproved:
+			return ErrNotApproved
+		default:
+			return ErrDataChanged
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("approval: execute: %w", err)
+	}
+	s.record(ctx, audit.Event{Actor: subject(person), Event: "approval.executed", Subject: subject(person),
+		Details: map[string]any{"approval": a.ID, "action": a.Action, "event": change.Outbox.ID}})
+	return nil
+}
+
+// CompleteLogin uses the person's approved portal.login request id, once, and
+// returns the level of the binding that approved it: the level the portal
+// session is raised to.
+func (s *Service) CompleteLogin(ctx context.Context, id string, person store.PersonID) (session.Level, error) {
+	a, err := s.Status(ctx, id, person)
+	if err != nil {
+		return "", err
+	}
+	if a.Action != ActionPortalLogin {
+		return "", ErrNotFound
+	}
+	if err := s.Execute(ctx, id, person, a.Data, store.Change{}); err != nil {
+		return "", err
+	}
+	d, err := s.store.DeviceByID(ctx, a.DeviceID)
+	if err != nil {
+		return "", fmt.Errorf("approval: complete login: %w", err)
+	}
+	return session.Level(d.Level), nil
+}
+
+// Expire moves every pending request past its expiry to expired (a periodic
+// sweep; Status already shows them as expired) and returns how many it moved.
+func (s *Service) Expire(ctx context.Context) (int64, error) {
+	n, err := s.store.ExpireApprovals(ctx, s.now())
+	if err != nil {
+		return 0, fmt.Errorf("approval: expire: %w", err)
+	}
+	return n, nil
+}

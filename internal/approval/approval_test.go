@@ -1,0 +1,461 @@
+package approval_test
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/pforte/pforte/internal/approval"
+	"github.com/pforte/pforte/internal/device"
+	"github.com/pforte/pforte/internal/session"
+	"github.com/pforte/pforte/internal/store"
+	"github.com/pforte/pforte/internal/store/sqlstore/sqltest"
+)
+
+const addressText = "Neue Anschrift: Lindenweg 3, 04109 Leipzig"
+
+var addressData = []byte(`{"street":"Lindenweg","house_number":"3","postal_code":"04109","city":"Leipzig"}`)
+
+func addressChange(eventID string) store.Change {
+	return store.Change{Address: &store.AddressChange{Street: "Lindenweg", HouseNumber: "3", PostalCode: "04109", City: "Leipzig"},
+		Outbox: store.OutboxEvent{ID: eventID, Type: "address.changed", Payload: addressData}}
+}
+
+func (f *fixture) createAddressChange(t *testing.T) store.Approval {
+	t.Helper()
+	a, err := f.svc.Create(t.Context(), f.person.ID, approval.ActionAddressChange, addressText, addressData, "", "session:ab12")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+func TestApproveAndExecute(t *testing.T) {
+	backends(t, approval.Config{}, func(t *testing.T, f *fixture) {
+		ctx := t.Context()
+		phone := f.bind(t)
+		dev := store.DeviceID(phone.ID)
+		a := f.createAddressChange(t)
+		if a.Status != store.ApprovalPending || a.Level != "substantial" || !a.ExpiresAt.Equal(f.clk.now().Add(5*time.Minute)) ||
+			a.Number != 0 || len(a.Choices) != 0 {
+			t.Errorf("created %+v", a)
+		}
+		if err := f.svc.Execute(ctx, a.ID, f.person.ID, addressData, addressChange("ev-1")); !errors.Is(err, approval.ErrNotApproved) {
+			t.Errorf("execute while pending = %v, want ErrNotApproved", err)
+		}
+		got, err := f.svc.Approve(ctx, a.ID, dev, f.approveProof(t, phone, a.ID, a.Action, a.Text, a.Data, pin), "fpt", 0, "192.0.2.1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Status != store.ApprovalApproved || got.DeviceID != dev || got.Method != "fpt" || got.NotMe {
+			t.Errorf("approved %+v", got)
+		}
+		if _, err := f.svc.Approve(ctx, a.ID, dev, f.approveProof(t, phone, a.ID, a.Action, a.Text, a.Data, pin), "pin", 0, ""); !errors.Is(err, approval.ErrNotPending) {
+			t.Errorf("second approve = %v, want ErrNotPending", err)
+		}
+		if st, err := f.svc.Status(ctx, a.ID, f.person.ID); err != nil || st.Status != store.ApprovalApproved {
+			t.Errorf("Status = %+v, %v", st, err)
+		}
+		if _, err := f.svc.Status(ctx, a.ID, f.person.ID+1); !errors.Is(err, approval.ErrNotFound) {
+			t.Errorf("Status for someone else = %v, want ErrNotFound", err)
+		}
+		if err := f.svc.Execute(ctx, a.ID, f.person.ID, addressData, addressChange("ev-1")); err != nil {
+			t.Fatal(err)
+		}
+		p, _ := f.st.PersonByID(ctx, f.person.ID)
+		if p.Street != "Lindenweg" || p.City != "Leipzig" || p.Version != f.person.Version+1 {
+			t.Errorf("person after execution: %s, %s, version %d", p.Street, p.City, p.Version)
+		}
+		events, _ := f.st.OutboxAfter(ctx, 0, 10)
+		if len(events) != 1 || events[0].ID != "ev-1" || events[0].PersonID != f.person.ID {
+			t.Errorf("outbox %+v", events)
+		}
+		// A second execution is refused, with the same data or with other data.
+		if err := f.svc.Execute(ctx, a.ID, f.person.ID, addressData, addressChange("ev-2")); !errors.Is(err, approval.ErrUsed) {
+			t.Errorf("second execution = %v, want ErrUsed", err)
+		}
+		if err := f.svc.Execute(ctx, a.ID, f.person.ID, []byte(`{"city":"Halle"}`), addressChange("ev-2")); !errors.Is(err, approval.ErrDataChanged) {
+			t.Errorf("second execution with other data = %v, want ErrDataChanged", err)
+		}
+		if events, _ := f.st.OutboxAfter(ctx, 0, 10); len(events) != 1 {
+			t.Errorf("%d outbox events after refused executions", len(events))
+		}
+		events2 := f.auditEvents(t)
+		for _, want := range []string{"approval.requested", "approval.approved", "approval.executed"} {
+			if !slices.Contains(events2, want) {
+				t.Errorf("audit trail %v lacks %s", events2, want)
+			}
+		}
+	})
+}
+
+func TestCreateValidates(t *testing.T) {
+	f := newFixture(t, sqltest.SQLite(t), approval.Config{})
+	ctx := t.Context()
+	if _, err := f.svc.Create(ctx, f.person.ID, approval.ActionAddressChange, addressText, addressData, "", ""); !errors.Is(err, approval.ErrNoDevice) {
+		t.Errorf("without a device = %v, want ErrNoDevice", err)
+	}
+	f.bind(t)
+	var inv *approval.InvalidError
+	tests := []struct {
+		name, action, text, level string
+		data                      []byte
+	}{
+		{"unknown action", "account.delete", addressText, "", addressData},
+		{"action without device approval", approval.ActionPersonalView, addressText, "", addressData},
+		{"empty text", approval.ActionAddressChange, " ", "", addressData},
+		{"text too long", approval.ActionAddressChange, strings.Repeat("ä", 501), "", addressData},
+		{"control character", approval.ActionAddressChange, "a\x00b", "", addressData},
+		{"data not JSON", approval.ActionAddressChange, addressText, "", []byte(`{"a":`)},
+		{"data not an object", approval.ActionAddressChange, addressText, "", []byte(`["a"]`)},
+		{"data too large", approval.ActionAddressChange, addressText, "", []byte(`{"a":"` + strings.Repeat("x", 8<<10) + `"}`)},
+		{"unknown level", approval.ActionAddressChange, addressText, "extreme", addressData},
+	}
+	for _, tt := range tests {
+		if _, err := f.svc.Create(ctx, f.person.ID, tt.action, tt.text, tt.data, tt.level, ""); !errors.As(err, &inv) {
+			t.Errorf("%s: %v, want *InvalidError", tt.name, err)
+		}
+	}
+	a, err := f.svc.Create(ctx, f.person.ID, approval.ActionAddressChange, strings.Repeat("ä", 500), addressData, "high", "")
+	if err != nil || a.Level != "high" {
+		t.Errorf("500 characters, level high: %+v, %v", a, err)
+	}
+}
+
+func TestWrongPIN(t *testing.T) {
+	backends(t, approval.Config{}, func(t *testing.T, f *fixture) {
+		phone := f.bind(t)
+		dev := store.DeviceID(phone.ID)
+		a := f.createAddressChange(t)
+		var wrong *device.WrongPINError
+		if _, err := f.svc.Approve(t.Context(), a.ID, dev, f.approveProof(t, phone, a.ID, a.Action, a.Text, a.Data, wrongPIN), "pin", 0, ""); !errors.As(err, &wrong) || wrong.Remaining != 2 {
+			t.Fatalf("wrong PIN = %v, want 2 attempts left", err)
+		}
+		if st, _ := f.svc.Status(t.Context(), a.ID, f.person.ID); st.Status != store.ApprovalPending {
+			t.Errorf("after a wrong PIN: %s", st.Status)
+		}
+		if _, err := f.svc.Approve(t.Context(), a.ID, dev, f.approveProof(t, phone, a.ID, a.Action, a.Text, a.Data, pin), "pin", 0, ""); err != nil {
+			t.Errorf("right PIN after a wrong one: %v", err)
+		}
+	})
+}
+
+func TestDataChangedAfterSigning(t *testing.T) {
+	backends(t, approval.Config{}, func(t *testing.T, f *fixture) {
+		ctx := t.Context()
+		phone := f.bind(t)
+		dev := store.DeviceID(phone.ID)
+		a := f.createAddressChange(t)
+		// The phone signed other data (or other text) than the server stored.
+		changed := []byte(`{"street":"Lindenweg","house_number":"5","postal_code":"04109","city":"Leipzig"}`)
+		for _, p := range []device.Proof{
+			f.approveProof(t, phone, a.ID, a.Action, a.Text, changed, pin),
+			f.approveProof(t, phone, a.ID, a.Action, "Neue Anschrift: Lindenweg 5, 04109 Leipzig", a.Data, pin),
+			f.approveProof(t, phone, a.ID, approval.ActionBankChange, a.Text, a.Data, pin),
+		} {
+			if _, err := f.svc.Approve(ctx, a.ID, dev, p, "pin", 0, ""); !errors.Is(err, device.ErrProof) {
+				t.Errorf("proof over other content = %v, want ErrProof", err)
+			}
+		}
+		if d, _ := f.st.DeviceByID(ctx, dev); d.PINFailures != 0 {
+			t.Errorf("proofs over other content counted %d PIN attempts", d.PINFailures)
+		}
+		if _, err := f.svc.Approve(ctx, a.ID, dev, f.approveProof(t, phone, a.ID, a.Action, a.Text, a.Data, pin), "pin", 0, ""); err != nil {
+			t.Fatal(err)
+		}
+		// Executing other data than was approved is refused and changes nothing.
+		if err := f.svc.Execute(ctx, a.ID, f.person.ID, changed, addressChange("ev-1")); !errors.Is(err, approval.ErrDataChanged) {
+			t.Errorf("execute other data = %v, want ErrDataChanged", err)
+		}
+		if p, _ := f.st.PersonByID(ctx, f.person.ID); p.Street != f.person.Street || p.Version != f.person.Version {
+			t.Errorf("a refused execution changed the person: %s, version %d", p.Street, p.Version)
+		}
+		if err := f.svc.Execute(ctx, a.ID, f.person.ID, a.Data, addressChange("ev-1")); err != nil {
+			t.Errorf("execute the approved data: %v", err)
+		}
+	})
+}
+
+func TestParallelExecuteExactlyOnce(t *testing.T) {
+	backends(t, approval.Config{}, func(t *testing.T, f *fixture) {
+		ctx := t.Context()
+		phone := f.bind(t)
+		a := f.createAddressChange(t)
+		if _, err := f.svc.Approve(ctx, a.ID, store.DeviceID(phone.ID), f.approveProof(t, phone, a.ID, a.Action, a.Text, a.Data, pin), "pin", 0, ""); err != nil {
+			t.Fatal(err)
+		}
+		nodes := []*approval.Service{f.svc, f.otherNode()}
+		var ok, used atomic.Int64
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for i := range 50 {
+			wg.Go(func() {
+				<-start
+				err := nodes[i%2].Execute(ctx, a.ID, f.person.ID, addressData, addressChange("approval:"+a.ID))
+				switch {
+				case err == nil:
+					ok.Add(1)
+				case errors.Is(err, approval.ErrUsed):
+					used.Add(1)
+				default:
+					t.Error(err)
+				}
+			})
+		}
+		close(start)
+		wg.Wait()
+		events, _ := f.st.OutboxAfter(ctx, 0, 100)
+		p, _ := f.st.PersonByID(ctx, f.person.ID)
+		if ok.Load() != 1 || used.Load() != 49 || len(events) != 1 || p.Version != f.person.Version+1 {
+			t.Errorf("50 parallel executions: %d applied, %d refused as used, %d outbox events, version %d → %d",
+				ok.Load(), used.Load(), len(events), f.person.Version, p.Version)
+		}
+	})
+}
+
+func TestExpired(t *testing.T) {
+	backends(t, approval.Config{}, func(t *testing.T, f *fixture) {
+		ctx := t.Context()
+		phone := f.bind(t)
+		dev := store.DeviceID(phone.ID)
+		a := f.createAddressChange(t)
+		f.clk.advance(5 * time.Minute)
+		if _, err := f.svc.Approve(ctx, a.ID, dev, f.approveProof(t, phone, a.ID, a.Action, a.Text, a.Data, pin), "pin", 0, ""); !errors.Is(err, approval.ErrExpired) {
+			t.Errorf("approve at expiry = %v, want ErrExpired", err)
+		}
+		if _, err := f.svc.Decline(ctx, a.ID, dev, f.declineProof(t, phone, a), false, ""); !errors.Is(err, approval.ErrExpired) {
+			t.Errorf("decline at expiry = %v, want ErrExpired", err)
+		}
+		if st, _ := f.svc.Status(ctx, a.ID, f.person.ID); st.Status != store.ApprovalExpired {
+			t.Errorf("Status after expiry: %s", st.Status)
+		}
+		if err := f.svc.Execute(ctx, a.ID, f.person.ID, addressData, addressChange("ev")); !errors.Is(err, approval.ErrExpired) {
+			t.Errorf("execute after expiry = %v, want ErrExpired", err)
+		}
+		if n, err := f.svc.Expire(ctx); err != nil || n != 1 {
+			t.Errorf("Expire = %d, %v", n, err)
+		}
+		if stored, _ := f.st.ApprovalByID(ctx, a.ID); stored.Status != store.ApprovalExpired {
+			t.Errorf("stored after the sweep: %s", stored.Status)
+		}
+		if pending, _ := f.svc.Pending(ctx, f.person.ID); len(pending) != 0 {
+			t.Errorf("%d pending after expiry", len(pending))
+		}
+	})
+}
+
+func TestDeclineNotMe(t *testing.T) {
+	backends(t, approval.Config{}, func(t *testing.T, f *fixture) {
+		ctx := t.Context()
+		phone, other := f.bind(t), f.bind(t)
+		dev := store.DeviceID(phone.ID)
+		a := f.createAddressChange(t)
+		// A decline signed by another phone's key is refused.
+		forged := f.declineProof(t, other, a)
+		forged.ChallengeID = f.declineProof(t, phone, a).ChallengeID
+		if _, err := f.svc.Decline(ctx, a.ID, dev, forged, true, ""); !errors.Is(err, device.ErrProof) {
+			t.Errorf("decline with another device's signature = %v, want ErrProof", err)
+		}
+		// Declining needs no PIN and works with a locked PIN.
+		if _, err := f.st.UpdateDevice(ctx, dev, func(d *store.Device) error { d.PINFailures, d.PINLockedAt = 3, f.clk.now(); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		got, err := f.svc.Decline(ctx, a.ID, dev, f.declineProof(t, phone, a), true, "192.0.2.7")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Status != store.ApprovalDeclined || !got.NotMe || got.DeviceID != dev {
+			t.Errorf("declined %+v", got)
+		}
+		if d, _ := f.st.DeviceByID(ctx, dev); d.PINFailures != 3 {
+			t.Errorf("a decline touched the PIN counter: %d", d.PINFailures)
+		}
+		if !slices.Contains(f.auditEvents(t), "approval.not_me") {
+			t.Errorf("no approval.not_me in the audit trail %v", f.auditEvents(t))
+		}
+		if _, err := f.svc.Approve(ctx, a.ID, store.DeviceID(other.ID), f.approveProof(t, other, a.ID, a.Action, a.Text, a.Data, pin), "pin", 0, ""); !errors.Is(err, approval.ErrNotPending) {
+			t.Errorf("approve after decline = %v, want ErrNotPending", err)
+		}
+		if err := f.svc.Execute(ctx, a.ID, f.person.ID, addressData, addressChange("ev")); !errors.Is(err, approval.ErrNotApproved) {
+			t.Errorf("execute a declined request = %v, want ErrNotApproved", err)
+		}
+	})
+}
+
+func TestPortalLoginNumberMatching(t *testing.T) {
+	backends(t, approval.Config{}, func(t *testing.T, f *fixture) {
+		ctx := t.Context()
+		phone := f.bind(t)
+		dev := store.DeviceID(phone.ID)
+		login := func() store.Approval {
+			a, err := f.svc.Create(ctx, f.person.ID, approval.ActionPortalLogin, "Anmeldung im Versichertenportal", []byte(`{"ip":"192.0.2.1"}`), "", "session:cd34")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a.Number < 10 || a.Number > 99 || len(a.Choices) != 3 || !slices.Contains(a.Choices, a.Number) ||
+				a.Choices[0] == a.Choices[1] || a.Choices[1] == a.Choices[2] || a.Choices[0] == a.Choices[2] {
+				t.Errorf("number %d, choices %v", a.Number, a.Choices)
+			}
+			return a
+		}
+		a := login()
+		got, err := f.svc.Approve(ctx, a.ID, dev, f.approveProof(t, phone, a.ID, a.Action, a.Text, a.Data, pin), "face", a.Number, "")
+		if err != nil || got.Status != store.ApprovalApproved {
+			t.Fatalf("right tap = %+v, %v", got, err)
+		}
+		level, err := f.svc.CompleteLogin(ctx, a.ID, f.person.ID)
+		if err != nil || level != session.LevelSubstantial {
+			t.Errorf("CompleteLogin = %q, %v", level, err)
+		}
+		if _, err := f.svc.CompleteLogin(ctx, a.ID, f.person.ID); !errors.Is(err, approval.ErrUsed) {
+			t.Errorf("second CompleteLogin = %v, want ErrUsed", err)
+		}
+
+		b := login()
+		wrongTap := b.Choices[0]
+		if wrongTap == b.Number {
+			wrongTap = b.Choices[1]
+		}
+		got, err = f.svc.Approve(ctx, b.ID, dev, f.approveProof(t, phone, b.ID, b.Action, b.Text, b.Data, pin), "pin", wrongTap, "")
+		if !errors.Is(err, approval.ErrWrongNumber) || got.Status != store.ApprovalDeclined || !got.NotMe {
+			t.Errorf("wrong tap = %+v, %v; want declined, not me", got, err)
+		}
+		if _, err := f.svc.CompleteLogin(ctx, b.ID, f.person.ID); !errors.Is(err, approval.ErrNotApproved) {
+			t.Errorf("CompleteLogin after a wrong tap = %v, want ErrNotApproved", err)
+		}
+		if !slices.Contains(f.auditEvents(t), "approval.not_me") {
+			t.Error("a wrong tap left no approval.not_me")
+		}
+	})
+}
+
+func TestMaxPendingLogins(t *testing.T) {
+	backends(t, approval.Config{}, func(t *testing.T, f *fixture) {
+		ctx := t.Context()
+		f.bind(t)
+		create := func() (store.Approval, error) {
+			return f.svc.Create(ctx, f.person.ID, approval.ActionPortalLogin, "Anmeldung im Versichertenportal", []byte(`{}`), "", "")
+		}
+		for i := range 3 {
+			if _, err := create(); err != nil {
+				t.Fatalf("login request %d: %v", i+1, err)
+			}
+			f.clk.advance(time.Minute)
+		}
+		if _, err := create(); !errors.Is(err, approval.ErrTooManyPending) {
+			t.Errorf("fourth login request = %v, want ErrTooManyPending", err)
+		}
+		// Other actions are not limited by the login requests.
+		f.createAddressChange(t)
+		// Expired and declined requests still count until the window has
+		// passed: just after minute 10 the first one has left the window.
+		f.clk.advance(7*time.Minute + time.Second)
+		if _, err := create(); err != nil {
+			t.Errorf("login request after the first left the window: %v", err)
+		}
+		if _, err := create(); !errors.Is(err, approval.ErrTooManyPending) {
+			t.Errorf("login request with three in the window = %v, want ErrTooManyPending", err)
+		}
+	})
+}
+
+func TestApprovedLoginsDoNotCount(t *testing.T) {
+	f := newFixture(t, sqltest.SQLite(t), approval.Config{MaxPendingLogins: 1})
+	ctx := t.Context()
+	phone := f.bind(t)
+	for i := range 3 {
+		a, err := f.svc.Create(ctx, f.person.ID, approval.ActionPortalLogin, "Anmeldung im Versichertenportal", []byte(`{}`), "", "")
+		if err != nil {
+			t.Fatalf("login %d: %v", i+1, err)
+		}
+		if _, err := f.svc.Approve(ctx, a.ID, store.DeviceID(phone.ID), f.approveProof(t, phone, a.ID, a.Action, a.Text, a.Data, pin), "pin", a.Number, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestLevelTooLow(t *testing.T) {
+	policy := approval.DefaultPolicy()
+	policy[approval.ActionAddressChange] = approval.Rule{Level: "high", Device: true}
+	backends(t, approval.Config{Policy: policy}, func(t *testing.T, f *fixture) {
+		ctx := t.Context()
+		letterPhone, eidPhone := f.bind(t), f.bindHigh(t)
+		a := f.createAddressChange(t)
+		if a.Level != "high" {
+			t.Fatalf("required level %q, want high", a.Level)
+		}
+		if _, err := f.svc.Approve(ctx, a.ID, store.DeviceID(letterPhone.ID), f.approveProof(t, letterPhone, a.ID, a.Action, a.Text, a.Data, pin), "pin", 0, ""); !errors.Is(err, approval.ErrLevelTooLow) {
+			t.Errorf("substantial device = %v, want ErrLevelTooLow", err)
+		}
+		got, err := f.svc.Approve(ctx, a.ID, store.DeviceID(eidPhone.ID), f.approveProof(t, eidPhone, a.ID, a.Action, a.Text, a.Data, pin), "pin", 0, "")
+		if err != nil || got.Status != store.ApprovalApproved {
+			t.Errorf("high device = %+v, %v", got, err)
+		}
+	})
+}
+
+func TestForeignDeviceCannotAnswer(t *testing.T) {
+	f := newFixture(t, sqltest.SQLite(t), approval.Config{})
+	phone := f.bind(t)
+	a := f.createAddressChange(t)
+	// The device of another person: re-home the binding in the database.
+	other := store.Person{KVNR: "A123456780", FamilyName: "Schmidt", GivenNames: "Anna", BirthDate: "1980", Street: "Weg",
+		PostalCode: "10115", City: "Berlin", Relation: store.RelationMember, Digest: []byte("e"), UpdatedAt: f.clk.now()}
+	if _, err := f.st.UpsertPersons(t.Context(), []store.Person{other}); err != nil {
+		t.Fatal(err)
+	}
+	other, _ = f.st.PersonByKVNR(t.Context(), other.KVNR)
+	if _, err := f.st.DB().ExecContext(t.Context(), "UPDATE devices SET person_id = $1 WHERE id = $2", int64(other.ID), phone.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Approve(t.Context(), a.ID, store.DeviceID(phone.ID), f.approveProof(t, phone, a.ID, a.Action, a.Text, a.Data, pin), "pin", 0, ""); !errors.Is(err, approval.ErrNotFound) {
+		t.Errorf("another person's device = %v, want ErrNotFound", err)
+	}
+}
+
+func TestPolicyValidate(t *testing.T) {
+	if errs := approval.DefaultPolicy().Validate(); len(errs) != 0 {
+		t.Errorf("default policy: %v", errs)
+	}
+	bad := approval.Policy{
+		"Address Change":            {Level: "substantial", Device: true},
+		approval.ActionBankChange:   {Level: "extreme", Device: true},
+		approval.ActionPortalLogin:  {},
+		"application.submit":        {Level: "low", Device: true},
+		approval.ActionPersonalView: {Level: "substantial"},
+	}
+	if errs := bad.Validate(); len(errs) != 4 {
+		t.Errorf("bad policy: %d problems, want 4: %v", len(errs), errs)
+	}
+	if errs := (approval.Config{TTL: time.Second, MaxPendingLogins: 99, Policy: bad}).Validate(); len(errs) != 6 {
+		t.Errorf("bad config: %d problems, want 6: %v", len(errs), errs)
+	}
+}
+
+// TestTextAndDataSealedAtRest: the store holds neither the text nor the data in
+// clear (a new bank account is personal data), and the service still works.
+func TestTextAndDataSealedAtRest(t *testing.T) {
+	f := newFixture(t, sqltest.SQLite(t), approval.Config{})
+	f.bind(t)
+	a, err := f.svc.Create(t.Context(), f.person.ID, approval.ActionBankChange, "Neue IBAN: DE89 3704 0044 0532 0130 00",
+		[]byte(`{"iban":"DE89370400440532013000"}`), "", "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var text string
+	var data []byte
+	if err := f.st.DB().QueryRowContext(t.Context(), "SELECT text, data FROM approvals WHERE id = $1", a.ID).Scan(&text, &data); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(text, "DE89") || strings.Contains(string(data), "DE89") {
+		t.Errorf("stored in clear: %q %q", text, data)
+	}
+	got, err := f.svc.Status(t.Context(), a.ID, f.person.ID)
+	if err != nil || got.Text != a.Text || string(got.Data) != string(a.Data) {
+		t.Errorf("opened = %q %q, %v", got.Text, got.Data, err)
+	}
+}
