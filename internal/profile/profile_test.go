@@ -1,0 +1,243 @@
+package profile_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pforte/pforte/appclient"
+	"github.com/pforte/pforte/internal/account"
+	"github.com/pforte/pforte/internal/approval"
+	"github.com/pforte/pforte/internal/audit"
+	"github.com/pforte/pforte/internal/device"
+	"github.com/pforte/pforte/internal/letter"
+	"github.com/pforte/pforte/internal/password"
+	"github.com/pforte/pforte/internal/profile"
+	"github.com/pforte/pforte/internal/proofing"
+	"github.com/pforte/pforte/internal/seal"
+	"github.com/pforte/pforte/internal/session"
+	"github.com/pforte/pforte/internal/store"
+	"github.com/pforte/pforte/internal/store/sqlstore"
+	"github.com/pforte/pforte/internal/store/sqlstore/sqltest"
+)
+
+const (
+	kvnr = "X110411675"
+	pw   = "Kastanienbaum im Herbstwind"
+	pin  = "482915"
+)
+
+type notices struct {
+	mu   sync.Mutex
+	sent []struct {
+		kind letter.Kind
+		city string
+	}
+}
+
+func (n *notices) Notify(_ context.Context, p store.Person, k letter.Kind, _ string, _ time.Time) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.sent = append(n.sent, struct {
+		kind letter.Kind
+		city string
+	}{k, p.City})
+	return nil
+}
+
+func (n *notices) PasswordChanged(context.Context, store.Person) error { return nil }
+
+type fixture struct {
+	st        *sqlstore.Store
+	svc       *profile.Service
+	approvals *approval.Service
+	devices   *device.Service
+	notices   *notices
+	ring      *seal.Keyring
+	person    store.Person
+	phone     *appclient.Device
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	st := sqltest.SQLite(t)
+	k, _ := seal.GenerateKey("t1")
+	ring, _ := seal.NewKeyring(k)
+	oldIBAN, _ := ring.Seal([]byte("DE89370400440532013000"))
+	p := store.Person{KVNR: kvnr, FamilyName: "Müller", GivenNames: "Jürgen", BirthDate: "1970-03-14", Street: "Hauptstraße",
+		HouseNumber: "1", PostalCode: "10115", City: "Berlin", AddressVerifiedAt: time.Now(), AddressVerifiedBy: "melderegister",
+		IBAN: oldIBAN, Relation: store.RelationMember, Digest: []byte("d"), UpdatedAt: time.Now()}
+	if _, err := st.UpsertPersons(t.Context(), []store.Person{p}); err != nil {
+		t.Fatal(err)
+	}
+	p, _ = st.PersonByKVNR(t.Context(), kvnr)
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	h, _ := password.NewHasher(password.Params{Memory: 8 * 1024, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}, nil, 2)
+	sessions := session.NewManager(st, session.Config{}, time.Now)
+	aud := audit.New(st, time.Now, logger)
+	n := &notices{}
+	accounts := account.New(st, h, sessions, aud, n, time.Now, account.Config{}, logger)
+	accounts.SetInitialPassword(t.Context(), p.ID, "ABCDEFGHJKLMNPQR")
+	devices := device.New(st, accounts, n, sessions, aud, time.Now, device.Config{}, logger)
+	approvals := approval.New(st, devices, aud, time.Now, approval.Config{}, logger)
+	approvals.SealAtRest(ring)
+	f := &fixture{st: st, approvals: approvals, devices: devices, notices: n, ring: ring, person: p,
+		svc: profile.New(st, approvals, ring, n, time.Now, logger)}
+	// Bind a phone with the letter's activation code and initial password.
+	code, _ := proofing.NewActivationCode()
+	st.PutOneTime(t.Context(), store.OneTime{Kind: device.ActivationKind, Digest: proofing.CodeDigest(code),
+		Subject: "person:" + strconv.FormatInt(int64(p.ID), 10), CreatedAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour)})
+	phone, _ := appclient.NewDevice(nil)
+	phone.KDF = appclient.KDFParams{Alg: appclient.KDFArgon2id, Time: 1, Memory: 8 * 1024, Threads: 1}
+	c, _ := devices.NewChallenge(t.Context(), device.PurposeBind, "")
+	b, err := phone.SignBind(pin, "Testtelefon", "", appclient.Challenge{ID: c.ID, Nonce: c.Nonce, Purpose: c.Purpose, ExpiresAt: c.ExpiresAt})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bound, err := devices.BindWithLetter(t.Context(), device.BindRequest{KVNR: kvnr, Password: "ABCDEFGHJKLMNPQR", ActivationCode: code,
+		DeviceKey: b.DevicePublicKey, PINKey: b.PINPublicKey, KDF: string(b.KDF), Name: b.Name, Model: b.Model,
+		Proof: device.Proof{ChallengeID: c.ID, DeviceSignature: b.Proof.DeviceSignature, PINSignature: b.Proof.PINSignature}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	phone.ID = string(bound.ID)
+	f.phone = phone
+	return f
+}
+
+func (f *fixture) approve(t *testing.T, a store.Approval) {
+	t.Helper()
+	c, err := f.devices.NewChallengeFor(t.Context(), device.PurposeApprove, store.DeviceID(f.phone.ID), a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := f.phone.Sign(pin, appclient.Challenge{ID: c.ID, Nonce: c.Nonce, Purpose: c.Purpose, ExpiresAt: c.ExpiresAt},
+		appclient.ContentHash(a.Action, a.Text, a.Data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.approvals.Approve(t.Context(), a.ID, store.DeviceID(f.phone.ID),
+		device.Proof{ChallengeID: c.ID, DeviceSignature: p.DeviceSignature, PINSignature: p.PINSignature}, "pin", 0, ""); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestAddressChange(t *testing.T) {
+	f := newFixture(t)
+	ctx := t.Context()
+	a, err := f.svc.RequestAddressChange(ctx, f.person.ID, profile.Address{Street: " Lindenallee ", HouseNumber: "3", PostalCode: "04109", City: "Leipzig"}, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Text != "Neue Anschrift: Lindenallee 3, 04109 Leipzig" || a.Status != store.ApprovalPending {
+		t.Errorf("request %q %s", a.Text, a.Status)
+	}
+	if got, _ := f.svc.Status(ctx, a.ID, f.person.ID); got.Status != store.ApprovalPending {
+		t.Errorf("status before approval %s", got.Status)
+	}
+	if p, _ := f.st.PersonByID(ctx, f.person.ID); p.City != "Berlin" {
+		t.Fatal("changed before the approval")
+	}
+	f.approve(t, a)
+	for range 3 { // executes once, however often asked
+		got, err := f.svc.Status(ctx, a.ID, f.person.ID)
+		if err != nil || got.Status != store.ApprovalApproved || got.UsedAt.IsZero() {
+			t.Fatalf("status after approval: %+v, %v", got, err)
+		}
+	}
+	p, _ := f.st.PersonByID(ctx, f.person.ID)
+	if p.Street != "Lindenallee" || p.City != "Leipzig" || p.Version != f.person.Version+1 || !p.AddressVerifiedAt.IsZero() {
+		t.Errorf("person after the change: %+v", p)
+	}
+	if len(f.notices.sent) != 2 || f.notices.sent[1].kind != letter.KindAddressChanged || f.notices.sent[1].city != "Berlin" {
+		t.Errorf("notices %+v; want the address notice to the old address (Berlin)", f.notices.sent)
+	}
+	events, err := f.svc.Outbox(ctx, 0, 10)
+	if err != nil || len(events) != 1 || events[0].ID != "approval:"+a.ID || events[0].Type != "address.changed" {
+		t.Fatalf("outbox %+v, %v", events, err)
+	}
+	var payload struct {
+		Change map[string]string `json:"change"`
+	}
+	json.Unmarshal(events[0].Payload, &payload)
+	if payload.Change["city"] != "Leipzig" || payload.Change["kvnr"] != kvnr {
+		t.Errorf("payload %s", events[0].Payload)
+	}
+	var raw []byte
+	f.st.DB().QueryRowContext(ctx, "SELECT payload FROM outbox").Scan(&raw)
+	if json.Valid(raw) && (contains(raw, "Leipzig") || contains(raw, kvnr)) {
+		t.Errorf("outbox payload stored in clear: %s", raw)
+	}
+}
+
+func contains(b []byte, s string) bool { return strings.Contains(string(b), s) }
+func TestBankChangeAndView(t *testing.T) {
+	f := newFixture(t)
+	ctx := t.Context()
+	v, err := f.svc.View(ctx, f.person.ID)
+	if err != nil || v.IBANMasked != "DE89 **** **** **** **30 00" || v.Address.City != "Berlin" {
+		t.Fatalf("view %+v, %v", v, err)
+	}
+	var inv *profile.InvalidError
+	if _, err := f.svc.RequestBankChange(ctx, f.person.ID, "DE00 3704 0044 0532 0130 00", "test"); !errors.As(err, &inv) {
+		t.Errorf("bad IBAN = %v", err)
+	}
+	a, err := f.svc.RequestBankChange(ctx, f.person.ID, "de44 5001 0517 5407 3249 31", "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Text != "Neue Bankverbindung (IBAN): DE44 5001 0517 5407 3249 31" {
+		t.Errorf("text %q", a.Text)
+	}
+	f.approve(t, a)
+	if _, err := f.svc.Status(ctx, a.ID, f.person.ID); err != nil {
+		t.Fatal(err)
+	}
+	p, _ := f.st.PersonByID(ctx, f.person.ID)
+	plain, err := f.ring.Open(p.IBAN)
+	if err != nil || string(plain) != "DE44500105175407324931" {
+		t.Errorf("stored IBAN %q, %v", plain, err)
+	}
+	if v, _ := f.svc.View(ctx, f.person.ID); v.IBANMasked != "DE44 **** **** **** **49 31" {
+		t.Errorf("masked %q", v.IBANMasked)
+	}
+}
+
+func TestDeclinedChangeChangesNothing(t *testing.T) {
+	f := newFixture(t)
+	ctx := t.Context()
+	a, err := f.svc.RequestAddressChange(ctx, f.person.ID, profile.Address{Street: "Lindenallee", HouseNumber: "3", PostalCode: "04109", City: "Leipzig"}, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _ := f.devices.NewChallengeFor(ctx, device.PurposeDecline, store.DeviceID(f.phone.ID), a.ID)
+	p, err := f.phone.SignDevice(appclient.Challenge{ID: c.ID, Nonce: c.Nonce, Purpose: c.Purpose, ExpiresAt: c.ExpiresAt},
+		appclient.ContentHash(a.Action, a.Text, a.Data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.approvals.Decline(ctx, a.ID, store.DeviceID(f.phone.ID), device.Proof{ChallengeID: c.ID, DeviceSignature: p.DeviceSignature}, true, ""); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := f.svc.Status(ctx, a.ID, f.person.ID)
+	if got.Status != store.ApprovalDeclined || !got.NotMe {
+		t.Errorf("status %s not-me %v", got.Status, got.NotMe)
+	}
+	if q, _ := f.st.PersonByID(ctx, f.person.ID); q.City != "Berlin" {
+		t.Error("a declined change was applied")
+	}
+	if events, _ := f.svc.Outbox(ctx, 0, 10); len(events) != 0 {
+		t.Errorf("outbox after a decline: %d events", len(events))
+	}
+	var inv *profile.InvalidError
+	if _, err := f.svc.RequestAddressChange(ctx, f.person.ID, profile.Address{Street: "", PostalCode: "1", City: "x"}, "test"); !errors.As(err, &inv) {
+		t.Errorf("bad address = %v", err)
+	}
+}
