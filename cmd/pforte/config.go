@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/url"
 	"os"
@@ -18,6 +19,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/pforte/pforte/internal/approval"
 	"github.com/pforte/pforte/internal/password"
 	"github.com/pforte/pforte/internal/seal"
 	"github.com/pforte/pforte/internal/server"
@@ -31,7 +33,12 @@ import (
 type Config struct {
 	// Database is sqlite:PATH or a postgres:// URL.
 	Database string `yaml:"database"`
-	Log      struct {
+	SQLite   struct {
+		// Synchronous is "full" (every commit synced) or "normal" (WAL
+		// commits synced at checkpoints; see docs/operations.md).
+		Synchronous string `yaml:"synchronous"`
+	} `yaml:"sqlite"`
+	Log struct {
 		Level  string `yaml:"level"`  // debug, info, warn, error
 		Format string `yaml:"format"` // json or text
 	} `yaml:"log"`
@@ -43,6 +50,10 @@ type Config struct {
 		WriteTimeout      time.Duration `yaml:"write_timeout"`
 		IdleTimeout       time.Duration `yaml:"idle_timeout"`
 		ShutdownTimeout   time.Duration `yaml:"shutdown_timeout"`
+		// LoginRatePerIP and LoginBurstPerIP bound login attempts and
+		// access requests per client IP (token bucket, in memory per node).
+		LoginRatePerIP  float64 `yaml:"login_rate_per_ip"`
+		LoginBurstPerIP int     `yaml:"login_burst_per_ip"`
 	} `yaml:"http"`
 	// DataKeys seal sensitive fields at rest: "id:base64key[,id:base64key…]",
 	// the first is current. Prefer DataKeysFile or PFORTE_DATA_KEYS over
@@ -75,6 +86,22 @@ type Config struct {
 		PersonLimit int `yaml:"person_limit"`
 		DailyCap    int `yaml:"daily_cap"`
 	} `yaml:"letters"`
+	Device struct {
+		MaxDevices int `yaml:"max_devices"`
+		PINLimit   int `yaml:"pin_limit"`
+	} `yaml:"device"`
+	Approvals struct {
+		TTL              time.Duration `yaml:"ttl"`
+		MaxPendingLogins int           `yaml:"max_pending_logins"`
+		// Policy maps actions to the level they need and whether a device
+		// approval is needed (YAML only); missing actions keep the defaults.
+		Policy approval.Policy `yaml:"policy"`
+	} `yaml:"approvals"`
+	Outbox struct {
+		// ClientTokenFile holds the bearer token the core system uses to
+		// read GET /api/v1/outbox; without it the outbox is closed.
+		ClientTokenFile string `yaml:"client_token_file"`
+	} `yaml:"outbox"`
 	// EID configures the identification partner (OpenID Connect). Without an
 	// issuer, identification with the eID card is not offered.
 	EID struct {
@@ -89,6 +116,7 @@ type Config struct {
 func defaultConfig() Config {
 	var c Config
 	c.Database = "sqlite:./pforte-data/pforte.db"
+	c.SQLite.Synchronous = "full"
 	c.Log.Level = "info"
 	c.Log.Format = "json"
 	c.HTTP.Listen = "127.0.0.1:8080"
@@ -98,6 +126,8 @@ func defaultConfig() Config {
 	c.HTTP.WriteTimeout = 30 * time.Second
 	c.HTTP.IdleTimeout = 120 * time.Second
 	c.HTTP.ShutdownTimeout = 15 * time.Second
+	c.HTTP.LoginRatePerIP = 1
+	c.HTTP.LoginBurstPerIP = 10
 	c.Registry.BatchSize = 10000
 	c.PublicURL = "http://127.0.0.1:8080"
 	c.Insurer.Name = "Beispiel-Krankenkasse"
@@ -108,6 +138,10 @@ func defaultConfig() Config {
 	p := password.DefaultParams()
 	c.Password.MemoryKiB, c.Password.Time, c.Password.Threads = int(p.Memory), int(p.Time), int(p.Threads)
 	c.Password.MinLength = password.DefaultMinLength
+	c.Approvals.TTL = 5 * time.Minute
+	c.Approvals.MaxPendingLogins = 3
+	c.Device.MaxDevices = 3
+	c.Device.PINLimit = 3
 	c.Letters.PersonLimit = 3
 	c.Letters.DailyCap = 2000
 	return c
@@ -187,6 +221,12 @@ func (s setting) set(raw string) error {
 			return fmt.Errorf("%s: want a whole number", s.key)
 		}
 		s.field.SetInt(v)
+	case float64:
+		v, err := strconv.ParseFloat(raw, 64)
+		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+			return fmt.Errorf("%s: want a number such as 1 or 0.5", s.key)
+		}
+		s.field.SetFloat(v)
 	case time.Duration:
 		v, err := time.ParseDuration(raw)
 		if err != nil {
@@ -299,6 +339,9 @@ func (c *Config) validate(need needs) []string {
 	if _, _, err := sqlstore.ParseDSN(c.Database); err != nil {
 		p = append(p, "database: "+strings.TrimPrefix(err.Error(), "sqlstore: "))
 	}
+	if c.SQLite.Synchronous != "full" && c.SQLite.Synchronous != "normal" {
+		p = append(p, fmt.Sprintf("sqlite.synchronous: %q is not full or normal", c.SQLite.Synchronous))
+	}
 	if !slices.Contains([]string{"debug", "info", "warn", "error"}, c.Log.Level) {
 		p = append(p, fmt.Sprintf("log.level: %q is not one of debug, info, warn, error", c.Log.Level))
 	}
@@ -311,6 +354,12 @@ func (c *Config) validate(need needs) []string {
 		}
 		for _, err := range c.serverConfig().Validate() {
 			p = append(p, "http: "+err.Error())
+		}
+		if !(c.HTTP.LoginRatePerIP > 0) || math.IsInf(c.HTTP.LoginRatePerIP, 0) {
+			p = append(p, fmt.Sprintf("http.login_rate_per_ip: %v is not a positive number", c.HTTP.LoginRatePerIP))
+		}
+		if c.HTTP.LoginBurstPerIP < 1 {
+			p = append(p, fmt.Sprintf("http.login_burst_per_ip: %d is not at least 1", c.HTTP.LoginBurstPerIP))
 		}
 	}
 	if c.Registry.BatchSize < 1 || c.Registry.BatchSize > 50000 {
@@ -327,6 +376,15 @@ func (c *Config) validate(need needs) []string {
 	}
 	for _, err := range (password.Policy{MinLength: c.Password.MinLength, InsurerName: c.Insurer.Name}).Validate() {
 		p = append(p, "password: "+err.Error())
+	}
+	if c.Device.PINLimit < 1 || c.Device.PINLimit > 5 {
+		p = append(p, fmt.Sprintf("device.pin_limit: %d is not between 1 and 5", c.Device.PINLimit))
+	}
+	if c.Device.MaxDevices < 1 || c.Device.MaxDevices > 10 {
+		p = append(p, fmt.Sprintf("device.max_devices: %d is not between 1 and 10", c.Device.MaxDevices))
+	}
+	for _, err := range c.approvalConfig().Validate() {
+		p = append(p, "approvals: "+err.Error())
 	}
 	if c.Letters.PersonLimit < 1 || c.Letters.PersonLimit > 10 {
 		p = append(p, "letters.person_limit: between 1 and 10")
@@ -408,6 +466,31 @@ func (c *Config) eidSecret() (string, error) {
 		return "", fmt.Errorf("eid.client_secret_file: %v", err)
 	}
 	return strings.TrimSpace(string(raw)), nil
+}
+
+// approvalConfig is the approvals section with the default policy completed.
+func (c *Config) approvalConfig() approval.Config {
+	policy := approval.DefaultPolicy()
+	for action, rule := range c.Approvals.Policy {
+		policy[action] = rule
+	}
+	return approval.Config{TTL: c.Approvals.TTL, MaxPendingLogins: c.Approvals.MaxPendingLogins, Policy: policy}
+}
+
+// outboxToken reads the core system's outbox token ("" when not configured).
+func (c *Config) outboxToken() (string, error) {
+	if c.Outbox.ClientTokenFile == "" {
+		return "", nil
+	}
+	raw, err := os.ReadFile(c.Outbox.ClientTokenFile)
+	if err != nil {
+		return "", fmt.Errorf("outbox.client_token_file: %v", err)
+	}
+	tok := strings.TrimSpace(string(raw))
+	if len(tok) < 32 {
+		return "", errors.New("outbox.client_token_file: the token must have at least 32 characters")
+	}
+	return tok, nil
 }
 
 // pepper reads the optional pepper file.

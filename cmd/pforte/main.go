@@ -48,6 +48,8 @@ func commands() []command {
 		{"registry", "insured master data: generate | import", runRegistry},
 		{"letters", "letters: export a print batch | record a returned letter", runLetters},
 		{"audit", "audit trail: verify", runAudit},
+		{"app", "the reference phone app: activate | login | approvals | approve | decline | change-pin | unbind", runApp},
+		{"load", "load measurement: setup | hash | login (loopback only)", runLoad},
 		{"keygen", "print a new data key for data_keys", runKeygen},
 		{"version", "print the version", runVersion},
 	}
@@ -91,6 +93,9 @@ func run(ctx context.Context, env *environment, args []string) int {
 func exitCode(env *environment, err error) int {
 	if err == nil {
 		return 0
+	}
+	if code, ok := appExitCode(env, err); ok {
+		return code
 	}
 	var ce *configError
 	var ue *usageError

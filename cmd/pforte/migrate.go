@@ -24,7 +24,7 @@ func openStore(ctx context.Context, cfg Config, migrate bool) (*sqlstore.Store, 
 			return nil, fmt.Errorf("database folder: %w", err)
 		}
 	}
-	st, err := sqlstore.Open(ctx, cfg.Database, sqlstore.Options{})
+	st, err := sqlstore.Open(ctx, cfg.Database, sqlstore.Options{SQLiteSynchronous: cfg.SQLite.Synchronous})
 	if err != nil {
 		return nil, err
 	}

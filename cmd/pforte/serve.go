@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -79,16 +80,38 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger, st *sqlstore.St
 	for pattern, h := range a.api.Routes() {
 		srv.Handle(pattern, h)
 	}
+	for pattern, h := range a.web.Routes() {
+		srv.Handle(pattern, h)
+	}
 	logger.Info("pforte serving", slog.String("addr", ln.Addr().String()),
 		slog.String("database", string(st.Dialect())), slog.String("version", version))
 	if err := auditLog.Record(ctx, audit.Event{Actor: "system", Event: "node.start", Subject: "node"}); err != nil {
 		ln.Close()
 		return fmt.Errorf("audit: %w", err)
 	}
+	go sweep(ctx, logger, a)
 	err = srv.Serve(ctx, ln)
 	if err != nil && !errors.Is(err, context.Canceled) {
 		return err
 	}
 	logger.Info("pforte stopped")
 	return nil
+}
+
+// sweep expires unanswered approval requests every 30 seconds until ctx ends.
+// Every node may run it: the transition to expired happens once, in the
+// database.
+func sweep(ctx context.Context, logger *slog.Logger, a *app) {
+	t := time.NewTicker(30 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := a.approval.Expire(ctx); err != nil && ctx.Err() == nil {
+				logger.Error("expire approvals", slog.Any("error", err))
+			}
+		}
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -13,13 +14,17 @@ import (
 
 	"github.com/pforte/pforte/internal/account"
 	"github.com/pforte/pforte/internal/appapi"
+	"github.com/pforte/pforte/internal/approval"
 	"github.com/pforte/pforte/internal/audit"
+	"github.com/pforte/pforte/internal/device"
 	"github.com/pforte/pforte/internal/dispatch"
 	"github.com/pforte/pforte/internal/eid"
 	"github.com/pforte/pforte/internal/letter"
 	"github.com/pforte/pforte/internal/password"
+	"github.com/pforte/pforte/internal/profile"
 	"github.com/pforte/pforte/internal/session"
 	"github.com/pforte/pforte/internal/store/sqlstore"
+	"github.com/pforte/pforte/internal/web"
 )
 
 // app is the object graph of one node, built by hand.
@@ -30,6 +35,10 @@ type app struct {
 	access   *account.Access
 	sessions *session.Manager
 	api      *appapi.API
+	web      *web.Web
+	devices  *device.Service
+	approval *approval.Service
+	profile  *profile.Service
 }
 
 // buildApp wires the services on st. sink receives each queued letter as a PDF
@@ -80,7 +89,25 @@ func buildApp(ctx context.Context, cfg Config, logger *slog.Logger, st *sqlstore
 		}
 		a.access.EnableEID(account.EIDConfig{Client: client, Partner: cfg.EID.Issuer, Store: st, Sealer: ring})
 	}
-	a.api = appapi.New(a.accounts, a.access, a.sessions, st, appapi.Config{PortalURL: cfg.PublicURL}, time.Now, logger)
+	a.api = appapi.New(a.accounts, a.access, a.sessions, st, appapi.Config{PortalURL: cfg.PublicURL,
+		LoginRate: cfg.HTTP.LoginRatePerIP, LoginBurst: cfg.HTTP.LoginBurstPerIP}, time.Now, logger)
+	a.devices = device.New(st, a.accounts, a.letters, a.sessions, a.audit, time.Now,
+		device.Config{MaxDevices: cfg.Device.MaxDevices, PINLimit: cfg.Device.PINLimit}, logger)
+	a.api.EnableDevices(a.devices)
+	a.approval = approval.New(st, a.devices, a.audit, time.Now, cfg.approvalConfig(), logger)
+	a.approval.SealAtRest(ring)
+	a.profile = profile.New(st, a.approval, ring, a.letters, time.Now, logger)
+	outboxToken, err := cfg.outboxToken()
+	if err != nil {
+		return nil, err
+	}
+	a.api.EnableApprovals(a.approval, a.profile, outboxToken)
+	eidOrigin := ""
+	if u, err := url.Parse(cfg.EID.Issuer); err == nil && cfg.EID.Issuer != "" {
+		eidOrigin = u.Scheme + "://" + u.Host
+	}
+	a.web = web.New(web.Config{InsurerName: cfg.Insurer.Name, Phone: cfg.Insurer.Phone, EIDOrigin: eidOrigin,
+		LoginRate: cfg.HTTP.LoginRatePerIP, LoginBurst: cfg.HTTP.LoginBurstPerIP}, a.accounts, a.access, a.sessions, st, logger)
 	return a, nil
 }
 

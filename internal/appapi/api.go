@@ -59,6 +59,10 @@ type API struct {
 	limiter  *server.IPLimiter
 	portal   string
 	devices  Devices // nil: no device endpoints
+
+	approvals   Approvals // nil: no approval endpoints
+	profile     Profile
+	outboxToken string
 }
 
 // New returns the API.

@@ -14,7 +14,7 @@ import (
 
 // Devices runs device bindings and app logins (package device).
 type Devices interface {
-	NewChallenge(ctx context.Context, purpose string, dev store.DeviceID) (device.Challenge, error)
+	NewChallengeFor(ctx context.Context, purpose string, dev store.DeviceID, forID string) (device.Challenge, error)
 	BindWithLetter(ctx context.Context, r device.BindRequest) (device.Binding, error)
 	BindWithSession(ctx context.Context, sess store.Session, deviceKey, pinKey []byte, kdf, name, model string, proof device.Proof, clientIP string) (device.Binding, error)
 	Login(ctx context.Context, dev store.DeviceID, p device.Proof, method, clientIP, userAgent string) (session.Token, store.Session, error)
@@ -49,8 +49,9 @@ func (b b64) MarshalJSON() ([]byte, error) {
 }
 
 type challengeRequest struct {
-	Purpose  *string `json:"purpose"`
-	DeviceID string  `json:"device_id"`
+	Purpose    *string `json:"purpose"`
+	DeviceID   string  `json:"device_id"`
+	ApprovalID string  `json:"approval_id"`
 }
 
 type challengeResponse struct {
@@ -68,10 +69,10 @@ func (a *API) createChallenge(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &req); err != nil {
 		return err
 	}
-	if req.Purpose == nil || len(req.DeviceID) > 64 {
+	if req.Purpose == nil || len(req.DeviceID) > 64 || len(req.ApprovalID) > 64 {
 		return &errBadRequest{"Bitte geben Sie den Zweck (purpose) an."}
 	}
-	ch, err := a.devices.NewChallenge(r.Context(), *req.Purpose, store.DeviceID(req.DeviceID))
+	ch, err := a.devices.NewChallengeFor(r.Context(), *req.Purpose, store.DeviceID(req.DeviceID), req.ApprovalID)
 	if err != nil {
 		return err
 	}

@@ -55,7 +55,7 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 		limited *rateLimited
 		refused *account.RefusedError
 	)
-	if deviceError(w, err) {
+	if deviceError(w, err) || approvalError(w, err) {
 		return
 	}
 	switch {

@@ -23,5 +23,14 @@ func (a *API) Routes() map[string]http.Handler {
 		routes["DELETE /api/v1/devices/{id}"] = a.handle(a.unbindDevice)
 		routes["POST /api/v1/devices/{id}/unlock"] = a.handle(a.unlockDevice)
 	}
+	if a.approvals != nil {
+		routes["GET /api/v1/app/approvals"] = a.authenticated(a.pendingApprovals)
+		routes["POST /api/v1/approvals/{id}/approve"] = a.handle(a.approve)
+		routes["POST /api/v1/approvals/{id}/decline"] = a.handle(a.decline)
+		routes["GET /api/v1/approvals/{id}"] = a.authenticated(a.approvalStatus)
+		routes["PUT /api/v1/me/address"] = a.authenticated(a.changeAddress)
+		routes["PUT /api/v1/me/bank-account"] = a.authenticated(a.changeBank)
+		routes["GET /api/v1/outbox"] = a.handle(a.outbox)
+	}
 	return routes
 }

@@ -1,0 +1,211 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pforte/pforte/internal/account"
+	"github.com/pforte/pforte/internal/audit"
+	"github.com/pforte/pforte/internal/proofing"
+	"github.com/pforte/pforte/internal/registry"
+	"github.com/pforte/pforte/internal/session"
+	"github.com/pforte/pforte/internal/store"
+	"github.com/pforte/pforte/internal/store/sqlstore"
+)
+
+// maxSetupAccounts bounds `load setup --accounts`.
+const maxSetupAccounts = maxLoginWorkers
+
+// runLoadSetup fills a new SQLite database for a load run: synthetic insured
+// persons, and for the first of them an account whose password was chosen
+// through the account flows (initial password, first login, change).
+func runLoadSetup(ctx context.Context, env *environment, args []string) error {
+	fs := newFlagSet(env, "load setup",
+		"load setup --database sqlite:PATH [--count N] [--accounts M] [--out FILE] [--password-out FILE]")
+	cf := newConfigFlags(fs)
+	count := fs.Int("count", 1000, "synthetic insured persons to generate and import")
+	accounts := fs.Int("accounts", 1, fmt.Sprintf("persons given the password (1-%d, at most --count); one per load worker keeps their failure counters apart", maxSetupAccounts))
+	seed := fs.Int64("seed", 1, "seed of the synthetic data")
+	out := fs.String("out", "", "write the accounts' KVNRs to this `file`, one a line (default: standard output)")
+	pwOut := fs.String("password-out", "", "write the password to this `file` (mode 0600) instead of standard output")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return &usageError{msg: fmt.Sprintf("load setup: unexpected argument %q", fs.Arg(0))}
+	}
+	if *count < 1 || *count > 1_000_000 {
+		return &usageError{msg: "load setup: --count must be between 1 and 1000000"}
+	}
+	if *accounts < 1 || *accounts > min(*count, maxSetupAccounts) {
+		return &usageError{msg: fmt.Sprintf("load setup: --accounts must be between 1 and %d and at most --count", maxSetupAccounts)}
+	}
+	cfg, err := cf.load(env.environ, needs{keys: true})
+	if err != nil {
+		return err
+	}
+	dialect, path, _ := sqlstore.ParseDSN(cfg.Database)
+	if dialect != sqlstore.SQLite {
+		return &usageError{msg: "load setup: --database must be sqlite:PATH (setup fills a new, throwaway database only)"}
+	}
+	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+		return &usageError{msg: fmt.Sprintf("load setup: %s exists; setup fills a new, throwaway database only", path)}
+	}
+	ring, err := cfg.keyring()
+	if err != nil {
+		return err
+	}
+	logger := cfg.logger(env.stderr)
+	st, err := openStore(ctx, cfg, true)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	var csv bytes.Buffer
+	if err := registry.Generate(&csv, *count, *seed, time.Now().UTC()); err != nil {
+		return err
+	}
+	im := registry.NewImporter(st, ring, importAuditor{audit.New(st, time.Now, logger)}, time.Now)
+	quiet := *env
+	quiet.isTerminal = false
+	quiet.stdout = env.stderr
+	if _, err := importRegistry(ctx, &quiet, im, bytes.NewReader(csv.Bytes()), cfg); err != nil {
+		return err
+	}
+	persons, err := firstPersons(ctx, st, csv.Bytes(), *accounts)
+	if err != nil {
+		return err
+	}
+	a, err := buildApp(ctx, cfg, logger, st, nil)
+	if err != nil {
+		return err
+	}
+	pw, err := loadAccountPassword(a.accounts, persons)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	if err := prepareAccounts(ctx, a, persons, pw); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.stderr, "load setup: %d accounts with a chosen password in %.1fs\n", len(persons), time.Since(start).Seconds())
+
+	var kvnrs strings.Builder
+	for _, p := range persons {
+		kvnrs.WriteString(p.KVNR + "\n")
+	}
+	if *out != "" {
+		if err := os.WriteFile(*out, []byte(kvnrs.String()), 0o600); err != nil {
+			return err
+		}
+	} else {
+		io.WriteString(env.stdout, kvnrs.String())
+	}
+	if *pwOut != "" {
+		return os.WriteFile(*pwOut, []byte(pw+"\n"), 0o600)
+	}
+	fmt.Fprintf(env.stdout, "password: %s\n", pw)
+	return nil
+}
+
+// firstPersons returns the first n persons of the generated CSV as stored.
+func firstPersons(ctx context.Context, st *sqlstore.Store, csv []byte, n int) ([]store.Person, error) {
+	r, err := registry.NewReader(bytes.NewReader(csv), registry.ReaderOptions{})
+	if err != nil {
+		return nil, err
+	}
+	var out []store.Person
+	for len(out) < n {
+		row, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("load setup: only %d persons for %d accounts", len(out), n)
+		}
+		if err != nil {
+			continue
+		}
+		p, err := st.PersonByKVNR(ctx, row.KVNR)
+		if err != nil {
+			return nil, fmt.Errorf("load setup: person %d: %w", len(out)+1, err)
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// loadAccountPassword returns a random password the policy accepts for every
+// one of persons.
+func loadAccountPassword(accounts *account.Service, persons []store.Person) (string, error) {
+	for range 10 {
+		pw := "Last " + strings.ToLower(rand.Text())
+		ok := true
+		for _, p := range persons {
+			if len(accounts.CheckNew(p, pw)) > 0 {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return pw, nil
+		}
+	}
+	return "", errors.New("load setup: no random password passed the policy for every account")
+}
+
+// prepareAccounts gives each person pw the way a person gets one: an initial
+// password (as from a letter), the first login with it, and the change to
+// pw. It runs as many persons at once as there are CPUs.
+func prepareAccounts(ctx context.Context, a *app, persons []store.Person, pw string) error {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, runtime.GOMAXPROCS(0))
+	for range runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(persons) || ctx.Err() != nil {
+					return
+				}
+				if err := prepareAccount(ctx, a, persons[i], pw); err != nil {
+					errs <- fmt.Errorf("load setup: account %d: %w", i+1, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		return err
+	}
+	return ctx.Err()
+}
+
+func prepareAccount(ctx context.Context, a *app, p store.Person, pw string) error {
+	initial, err := proofing.NewInitialPassword()
+	if err != nil {
+		return err
+	}
+	if _, err := a.accounts.SetInitialPassword(ctx, p.ID, initial); err != nil {
+		return err
+	}
+	res, err := a.accounts.Login(ctx, account.Login{KVNR: p.KVNR, Password: initial, ClientIP: "127.0.0.1",
+		UserAgent: "pforte-load-setup"}, session.KindApp)
+	if err != nil {
+		return fmt.Errorf("first login: %w", err)
+	}
+	if err := a.accounts.ChangePassword(ctx, res.Token, res.Session, initial, pw, "127.0.0.1"); err != nil {
+		return fmt.Errorf("change password: %w", err)
+	}
+	return a.sessions.End(ctx, res.Token)
+}
