@@ -631,12 +631,50 @@ func TestAppEndToEnd(t *testing.T) {
 		json.NewDecoder(resp.Body).Decode(&out)
 		return resp.StatusCode, out
 	}
+	// The phone's push channel (server-sent events) announces the request.
+	appState, err := readAppState(state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	streamCtx, stopStream := context.WithTimeout(ctx, 20*time.Second)
+	defer stopStream()
+	sreq, _ := http.NewRequestWithContext(streamCtx, "GET", base+"/api/v1/app/approvals/events", nil)
+	sreq.Header.Set("Authorization", "Bearer "+appState.SessionToken)
+	stream, err := http.DefaultClient.Do(sreq)
+	if err != nil || stream.StatusCode != 200 || !strings.HasPrefix(stream.Header.Get("Content-Type"), "text/event-stream") {
+		t.Fatalf("event stream: %v %v", err, stream)
+	}
+	defer stream.Body.Close()
+	pushed := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stream.Body)
+		event := ""
+		for sc.Scan() {
+			line := sc.Text()
+			if v, ok := strings.CutPrefix(line, "event: "); ok {
+				event = v
+			}
+			if v, ok := strings.CutPrefix(line, "data: "); ok && event == "approval" {
+				pushed <- v
+				return
+			}
+		}
+	}()
 	newAddr := map[string]string{"street": "Lindenallee", "house_number": "3", "postal_code": "04109", "city": "Leipzig"}
 	code, change := request("PUT", "/api/v1/me/address", newAddr)
 	if code != http.StatusAccepted || change["status"] != "pending" {
 		t.Fatalf("address change: %d %v", code, change)
 	}
 	id := change["approval_id"].(string)
+	select {
+	case data := <-pushed:
+		if !strings.Contains(data, id) || !strings.Contains(data, "Neue Anschrift: Lindenallee 3, 04109 Leipzig") {
+			t.Errorf("pushed event %s", data)
+		}
+	case <-streamCtx.Done():
+		t.Error("the event stream announced nothing")
+	}
+	stopStream()
 	if out := step(0, "approvals"); !strings.Contains(out, "Neue Anschrift: Lindenallee 3, 04109 Leipzig") || !strings.Contains(out, id) {
 		t.Errorf("approvals printed %q", out)
 	}

@@ -77,6 +77,7 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger, st *sqlstore.St
 	auditLog := a.audit
 	reg := prometheus.NewRegistry()
 	srv := server.New(cfg.serverConfig(), logger, st, reg)
+	a.api.SetDraining(srv.Draining())
 	for pattern, h := range a.api.Routes() {
 		srv.Handle(pattern, h)
 	}

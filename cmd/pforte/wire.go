@@ -101,7 +101,7 @@ func buildApp(ctx context.Context, cfg Config, logger *slog.Logger, st *sqlstore
 	if err != nil {
 		return nil, err
 	}
-	a.api.EnableApprovals(a.approval, a.profile, outboxToken)
+	a.api.EnableApprovals(a.approval, a.approval, a.profile, outboxToken)
 	eidOrigin := ""
 	if u, err := url.Parse(cfg.EID.Issuer); err == nil && cfg.EID.Issuer != "" {
 		eidOrigin = u.Scheme + "://" + u.Host

@@ -123,6 +123,9 @@ type Store interface {
 // Hasher hashes and verifies passwords (package password). Verify and
 // DummyVerify cost the same.
 type Hasher interface {
+	// Admit bounds the callers doing work for a password check; it answers
+	// password.ErrBusy at once when the hasher could not serve them.
+	Admit() (func(), error)
 	Hash(ctx context.Context, pw string) (string, error)
 	Verify(ctx context.Context, pw, stored string) (ok, needsRehash bool, err error)
 	DummyVerify(ctx context.Context, pw string) error
@@ -178,10 +181,16 @@ var errLocked = errors.New("account: locked")
 // Every failure is ErrLoginFailed; password.ErrBusy means too many hashes are
 // running and the client should retry later.
 func (s *Service) Login(ctx context.Context, in Login, kind string) (LoginResult, error) {
+	// Turned away before any database work when the hasher is saturated.
+	done, err := s.hasher.Admit()
+	if err != nil {
+		return LoginResult{}, err
+	}
+	defer done()
 	kvnr := strings.ToUpper(strings.TrimSpace(in.KVNR))
 	var p store.Person
 	var acct store.Account
-	err := errLoginUnknown
+	err = errLoginUnknown
 	if registry.ValidKVNR(kvnr) {
 		p, acct, err = s.lookup(ctx, kvnr)
 	}
@@ -331,8 +340,11 @@ func (s *Service) reset(ctx context.Context, id store.PersonID) error {
 	return nil
 }
 
-// release gives back a reserved attempt that was never checked.
+// release gives back a reserved attempt that was never checked. It runs even
+// when the client has gone away: a give-back that failed would count as a
+// failure.
 func (s *Service) release(ctx context.Context, id store.PersonID) {
+	ctx = context.WithoutCancel(ctx)
 	now := s.now()
 	_, err := s.store.UpdateCounter(ctx, counterKey(id), func(c *store.Counter) error {
 		if c.Value > 0 {
@@ -367,8 +379,9 @@ func (s *Service) rehash(ctx context.Context, id store.PersonID, pw, old string)
 
 func subject(id store.PersonID) string { return "person:" + strconv.FormatInt(int64(id), 10) }
 
+// record writes e to the audit trail, also when the client has gone away.
 func (s *Service) record(ctx context.Context, e audit.Event) {
-	if err := s.audit.Record(ctx, e); err != nil {
+	if err := s.audit.Record(context.WithoutCancel(ctx), e); err != nil {
 		s.logger.Error("audit record", slog.String("event", e.Event), slog.Any("error", err))
 	}
 }
@@ -389,6 +402,11 @@ func (s *Service) CheckNew(p store.Person, pw string) []password.Reason {
 // every other session, lifts this one's forced change and sends a notice. A refused new password is a *RefusedError; a wrong
 // current password is ErrWrongPassword and counts as a failed login.
 func (s *Service) ChangePassword(ctx context.Context, tok session.Token, sess store.Session, current, next, clientIP string) error {
+	done, err := s.hasher.Admit()
+	if err != nil {
+		return err
+	}
+	defer done()
 	p, err := s.store.PersonByID(ctx, sess.PersonID)
 	if err != nil {
 		return fmt.Errorf("account: change password: %w", err)
@@ -489,6 +507,11 @@ var ErrHasPassword = errors.New("account: a password is already set")
 // limit as logins; every failure is ErrLoginFailed. An unexpired initial
 // password counts (the letter that carries it also carries the activation code).
 func (s *Service) CheckPassword(ctx context.Context, id store.PersonID, pw, clientIP string) error {
+	done, err := s.hasher.Admit()
+	if err != nil {
+		return err
+	}
+	defer done()
 	acct, err := s.store.AccountByPerson(ctx, id)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && (acct.PasswordHash == "" ||
 		(acct.PasswordInitial && !acct.PasswordExpiresAt.After(s.now())))) {

@@ -63,6 +63,8 @@ type API struct {
 	approvals   Approvals // nil: no approval endpoints
 	profile     Profile
 	outboxToken string
+	watcher     Watcher
+	draining    <-chan struct{}
 }
 
 // New returns the API.

@@ -33,8 +33,8 @@ type Profile interface {
 // EnableApprovals adds the approval, personal-data and outbox endpoints.
 // outboxToken is the core system's bearer token for the outbox ("" leaves the
 // outbox closed).
-func (a *API) EnableApprovals(approvals Approvals, prof Profile, outboxToken string) {
-	a.approvals, a.profile, a.outboxToken = approvals, prof, outboxToken
+func (a *API) EnableApprovals(approvals Approvals, watcher Watcher, prof Profile, outboxToken string) {
+	a.approvals, a.watcher, a.profile, a.outboxToken = approvals, watcher, prof, outboxToken
 }
 
 type approvalJSON struct {

@@ -25,6 +25,7 @@ func (a *API) Routes() map[string]http.Handler {
 	}
 	if a.approvals != nil {
 		routes["GET /api/v1/app/approvals"] = a.authenticated(a.pendingApprovals)
+		routes["GET /api/v1/app/approvals/events"] = a.authenticated(a.approvalEvents)
 		routes["POST /api/v1/approvals/{id}/approve"] = a.handle(a.approve)
 		routes["POST /api/v1/approvals/{id}/decline"] = a.handle(a.decline)
 		routes["GET /api/v1/approvals/{id}"] = a.authenticated(a.approvalStatus)

@@ -258,3 +258,9 @@ func (h *Hasher) LogValue() slog.Value {
 		slog.Bool("pepper", h.pepper != nil),
 	)
 }
+
+// Admit lets a caller in before it does other work for a password check (a
+// login reserves an attempt in the database before it hashes). At most as many
+// callers are admitted as the pool can run and queue; the others get ErrBusy at
+// once, before they cost anything else. Call the returned function when done.
+func (h *Hasher) Admit() (func(), error) { return h.pool.admit() }

@@ -23,6 +23,7 @@ const (
 type pool struct {
 	slots      chan struct{} // a send takes a slot, a receive gives it back
 	waiting    atomic.Int64  // callers currently waiting for a slot
+	admitted   atomic.Int64  // callers admitted by admit and not yet done
 	maxWaiting int64
 	timeout    time.Duration
 }
@@ -59,6 +60,23 @@ func (p *pool) acquire(ctx context.Context) error {
 	case <-t.C:
 		return ErrBusy
 	}
+}
+
+// admit lets a caller in before it does any other work for a hash (a login
+// writes to the database before it hashes): at most as many callers as the
+// pool can run and queue are admitted; the rest get ErrBusy at once and change
+// nothing. The returned function ends the admission.
+func (p *pool) admit() (func(), error) {
+	if p.admitted.Add(1) > int64(cap(p.slots))+p.maxWaiting {
+		p.admitted.Add(-1)
+		return nil, ErrBusy
+	}
+	var done atomic.Bool
+	return func() {
+		if done.CompareAndSwap(false, true) {
+			p.admitted.Add(-1)
+		}
+	}, nil
 }
 
 // release gives back a slot taken by acquire.

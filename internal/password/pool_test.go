@@ -203,3 +203,26 @@ func TestPoolBound(t *testing.T) {
 		t.Errorf("max slots seen %d (want ≤ 2), slots taken %d, waiting %d (want 0, 0)", maxSeen, len(h.pool.slots), h.pool.waiting.Load())
 	}
 }
+
+func TestAdmitBoundsCallers(t *testing.T) {
+	p := newPool(2, 3, time.Second)
+	var done []func()
+	for range 5 {
+		d, err := p.admit()
+		if err != nil {
+			t.Fatalf("admission %d: %v", len(done)+1, err)
+		}
+		done = append(done, d)
+	}
+	if _, err := p.admit(); !errors.Is(err, ErrBusy) {
+		t.Errorf("sixth admission = %v, want ErrBusy", err)
+	}
+	done[0]()
+	done[0]() // ending twice counts once
+	if _, err := p.admit(); err != nil {
+		t.Errorf("admission after one ended: %v", err)
+	}
+	if _, err := p.admit(); !errors.Is(err, ErrBusy) {
+		t.Errorf("admission over the bound = %v", err)
+	}
+}
