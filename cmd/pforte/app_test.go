@@ -714,4 +714,20 @@ func TestAppEndToEnd(t *testing.T) {
 	step(0, "login", "--pin", "905173")
 	step(0, "unbind", "--pin", "905173")
 	step(1, "login", "--pin", "905173")
+
+	// Without a phone, a password login asks the app to bind one; the person
+	// can order an activation letter (QR code only).
+	code, body = post("/api/v1/sessions", "", map[string]string{"kvnr": p.kvnr, "password": password})
+	if code != http.StatusCreated || body["device_binding_required"] != true {
+		t.Fatalf("login without a phone: %d %v", code, body)
+	}
+	// The address was changed by the person (approved on the phone, but not
+	// checked against the register), so the letter waits for staff review.
+	before, _ := filepath.Glob(filepath.Join(dir, "letters", "*.pdf"))
+	if code, body := post("/api/v1/activation-letters", body["session_token"].(string), map[string]string{}); code != http.StatusAccepted || body["in_review"] != true {
+		t.Errorf("activation letter: %d %v", code, body)
+	}
+	if after, _ := filepath.Glob(filepath.Join(dir, "letters", "*.pdf")); len(after) != len(before) {
+		t.Errorf("a letter to an unverified address was printed: before %d, after %d", len(before), len(after))
+	}
 }

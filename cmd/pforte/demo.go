@@ -147,6 +147,9 @@ func printWalkthrough(w io.Writer, base, database, keyFile, csvPath, lettersDir 
 	fmt.Fprintf(w, `
 Pforte demo is running at %[1]s  (stop with Ctrl-C)
 
+Open the portal in a browser: %[1]s/  (request access by letter or with the
+simulated ID card, log in, choose a password, see your data and devices)
+
 Try:
   curl %[1]s/healthz          # the process is alive
   curl %[1]s/readyz           # the database answers
@@ -162,6 +165,17 @@ Request access as an insured person (a password letter to the address on file):
   curl -s -X POST %[1]s/api/v1/password -H 'Authorization: Bearer SESSION_TOKEN' \
     -H 'Content-Type: application/json' -d '{"current_password":"…","new_password":"…"}'
   API reference: %[1]s/api/openapi.json and docs/api.md
+
+Bind a phone with the reference app client, which reads the QR code from the letter
+(needs pdftoppm from poppler-utils; or pass --code-url with the URL in the QR code):
+  go run ./cmd/pforte app activate --server %[1]s --state phone.json \
+    --letter %[5]s/L….pdf --kvnr %[6]s --password 'YOUR PASSWORD' --pin 482915 --name "Mein Telefon"
+  go run ./cmd/pforte app login --state phone.json --pin 482915
+Change the address (portal page %[1]s/daten/anschrift, or PUT /api/v1/me/address),
+then approve it on the "phone" — the change is applied and a notice letter to the
+old address appears in %[5]s/:
+  go run ./cmd/pforte app approvals --state phone.json
+  go run ./cmd/pforte app approve --state phone.json --id APPROVAL_ID --pin 482915
 
 In another terminal:
   go run ./cmd/pforte audit verify --database %[2]s

@@ -150,3 +150,25 @@ func TestChosenPasswordIsNotReplacedByALetter(t *testing.T) {
 		t.Errorf("chosen password broken by an access request: %v", err)
 	}
 }
+
+func TestOrderActivationLetter(t *testing.T) {
+	f := newFixture(t)
+	verifyAddress(t, f, f.clk.now())
+	a, sink := newAccess(t, f)
+	for i := range 3 {
+		review, err := a.OrderActivationLetter(t.Context(), f.person.ID, "")
+		if err != nil || review {
+			t.Fatalf("letter %d: review %v, %v", i+1, review, err)
+		}
+	}
+	if _, err := a.OrderActivationLetter(t.Context(), f.person.ID, ""); !errors.Is(err, account.ErrLetterRefused) {
+		t.Errorf("fourth letter in 30 days = %v", err)
+	}
+	letters, _ := f.st.PersonLetters(t.Context(), f.person.ID)
+	if len(letters) != 3 || letters[0].Kind != "activation" || len(sink.pdfs) != 3 {
+		t.Errorf("letters %d (%s), delivered %d", len(letters), letters[0].Kind, len(sink.pdfs))
+	}
+	if _, err := f.st.AccountByPerson(t.Context(), f.person.ID); err == nil {
+		t.Error("an activation letter created an account password")
+	}
+}

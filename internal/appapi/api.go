@@ -25,6 +25,7 @@ type Accounts interface {
 type Access interface {
 	RequestLetter(ctx context.Context, in account.AccessRequest) error
 	RequestReset(ctx context.Context, in account.AccessRequest) error
+	OrderActivationLetter(ctx context.Context, id store.PersonID, clientIP string) (inReview bool, err error)
 	StartEID(ctx context.Context, in account.AccessRequest, purpose string) (account.EIDStart, error)
 }
 
@@ -131,6 +132,9 @@ type sessionResponse struct {
 	SessionToken       string `json:"session_token"`
 	Level              string `json:"level"`
 	MustChangePassword bool   `json:"must_change_password"`
+	// DeviceBindingRequired asks the app to bind itself first: by eID, or
+	// by ordering an activation letter (POST /api/v1/activation-letters).
+	DeviceBindingRequired bool `json:"device_binding_required"`
 }
 
 func (a *API) createSession(w http.ResponseWriter, r *http.Request) error {
@@ -152,8 +156,15 @@ func (a *API) createSession(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusCreated, sessionResponse{SessionToken: string(res.Token), Level: res.Session.Level,
-		MustChangePassword: res.Session.MustChangePassword})
+	resp := sessionResponse{SessionToken: string(res.Token), Level: res.Session.Level, MustChangePassword: res.Session.MustChangePassword}
+	if a.devices != nil {
+		devs, err := a.devices.List(r.Context(), res.Session.PersonID)
+		if err != nil {
+			return err
+		}
+		resp.DeviceBindingRequired = len(devs) == 0
+	}
+	return writeJSON(w, http.StatusCreated, resp)
 }
 
 func (a *API) deleteSession(w http.ResponseWriter, r *http.Request, tok session.Token, _ store.Session) error {

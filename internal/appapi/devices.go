@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/pforte/pforte/internal/account"
 	"github.com/pforte/pforte/internal/device"
 	"github.com/pforte/pforte/internal/session"
 	"github.com/pforte/pforte/internal/store"
@@ -320,4 +321,29 @@ type authFailedJSON struct {
 	Error             string `json:"error"`
 	Message           string `json:"message"`
 	RemainingAttempts *int   `json:"remaining_attempts,omitempty"`
+}
+
+type activationLetterResponse struct {
+	Status   string `json:"status"`
+	InReview bool   `json:"in_review"`
+	Message  string `json:"message"`
+}
+
+// orderActivationLetter sends the logged-in person an activation letter (QR
+// code only) to bind a phone.
+func (a *API) orderActivationLetter(w http.ResponseWriter, r *http.Request, _ session.Token, s store.Session) error {
+	inReview, err := a.access.OrderActivationLetter(r.Context(), s.PersonID, remoteIP(r))
+	if errors.Is(err, account.ErrLetterRefused) {
+		_ = writeJSON(w, http.StatusTooManyRequests, authFailedJSON{Error: "letter_limit",
+			Message: "Sie haben in den letzten 30 Tagen schon mehrere Briefe erhalten. Bitte nutzen Sie den letzten Brief oder den Online-Ausweis."})
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	msg := "Wir schicken Ihnen einen Brief mit dem QR-Code für die Service-App an Ihre hinterlegte Anschrift."
+	if inReview {
+		msg = "Ihre Anschrift muss noch bestätigt werden; danach schicken wir Ihnen den Brief mit dem QR-Code."
+	}
+	return writeJSON(w, http.StatusAccepted, activationLetterResponse{Status: "accepted", InReview: inReview, Message: msg})
 }

@@ -22,6 +22,9 @@ func (a *API) Routes() map[string]http.Handler {
 		routes["POST /api/v1/devices/{id}/pin"] = a.handle(a.changePIN)
 		routes["DELETE /api/v1/devices/{id}"] = a.handle(a.unbindDevice)
 		routes["POST /api/v1/devices/{id}/unlock"] = a.handle(a.unlockDevice)
+		if a.access != nil {
+			routes["POST /api/v1/activation-letters"] = a.authenticated(a.orderActivationLetter)
+		}
 	}
 	if a.approvals != nil {
 		routes["GET /api/v1/app/approvals"] = a.authenticated(a.pendingApprovals)

@@ -33,6 +33,7 @@ import (
 // Store is what the service needs of the store.
 type Store interface {
 	PersonByID(ctx context.Context, id store.PersonID) (store.Person, error)
+	DeviceByID(ctx context.Context, id store.DeviceID) (store.Device, error)
 	OutboxAfter(ctx context.Context, after int64, limit int) ([]store.OutboxEvent, error)
 }
 
@@ -227,9 +228,14 @@ func (s *Service) execute(ctx context.Context, a store.Approval) error {
 		if err := json.Unmarshal(a.Data, &addr); err != nil {
 			return fmt.Errorf("profile: execute: %w", err)
 		}
-		// Reported by the person and approved on the phone: not checked
-		// against the registration register, so not verified.
+		// Reported by the person and approved on the phone. It counts as
+		// verified only when the phone was bound at level high (with the
+		// eID): DESIGN's "reported through a high procedure". Otherwise
+		// letters to it wait for staff review until the register confirms it.
 		change.Address = &store.AddressChange{Street: addr.Street, HouseNumber: addr.HouseNumber, PostalCode: addr.PostalCode, City: addr.City}
+		if d, err := s.store.DeviceByID(ctx, a.DeviceID); err == nil && d.Level == "high" {
+			change.Address.VerifiedAt, change.Address.VerifiedBy = s.now().UTC().Truncate(time.Microsecond), "eid-device"
+		}
 		change.Outbox.Type = "address.changed"
 		payload = map[string]any{"kvnr": before.KVNR, "street": addr.Street, "house_number": addr.HouseNumber,
 			"postal_code": addr.PostalCode, "city": addr.City}
