@@ -108,6 +108,7 @@ func buildApp(ctx context.Context, cfg Config, logger *slog.Logger, st *sqlstore
 	}
 	a.web = web.New(web.Config{InsurerName: cfg.Insurer.Name, Phone: cfg.Insurer.Phone, EIDOrigin: eidOrigin,
 		LoginRate: cfg.HTTP.LoginRatePerIP, LoginBurst: cfg.HTTP.LoginBurstPerIP}, a.accounts, a.access, a.sessions, st, logger)
+	a.web.EnableApprovals(a.approval, a.profile, a.devices)
 	return a, nil
 }
 

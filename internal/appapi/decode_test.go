@@ -13,12 +13,16 @@ func FuzzDecode(f *testing.F) {
 	for _, seed := range []string{
 		`{"kvnr":"X110411675","password":"geheim"}`,
 		`{"kvnr":"X110411675","postal_code":"10115","birth_date":"1970-03-14","method":"letter"}`,
+		`{"device_id":"dev_x","challenge_id":"ch_y","device_signature":"AAAA","pin_signature":"_-8"}`,
+		`{"device_key":"BAAA","pin_key":"==","kdf":"{\"alg\":\"argon2id\"}"}`,
 		`{}`, `[]`, `null`, `{"kvnr":1}`, "{\"kvnr\":\"\xff\"}", `{"a":` + strings.Repeat("[", 100), `{"kvnr":"x"} trailing`,
 	} {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, body string) {
-		for _, target := range []any{&sessionRequest{}, &accessRequest{}, &passwordRequest{}} {
+		targets := []any{&sessionRequest{}, &accessRequest{}, &passwordRequest{}, &challengeRequest{}, &bindRequest{},
+			&appSessionRequest{}, &pinChangeRequest{}, &proofJSON{}, &approveRequest{}, &declineRequest{}, &renameRequest{}, &bankRequest{}}
+		for _, target := range targets {
 			r := httptest.NewRequest("POST", "/", strings.NewReader(body))
 			r.Header.Set("Content-Type", "application/json")
 			err := decode(r, target)

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/pforte/pforte/internal/account"
+	"github.com/pforte/pforte/internal/approval"
 	"github.com/pforte/pforte/internal/session"
 	"github.com/pforte/pforte/internal/store"
 )
@@ -38,6 +39,11 @@ func (w *Web) login(rw http.ResponseWriter, r *http.Request) error {
 	if res.Session.MustChangePassword {
 		return redirect(rw, r, "/passwort-aendern")
 	}
+	if w.approvals != nil {
+		// With a bound phone, the session stays low until the phone
+		// confirms the login.
+		return w.startStepUp(rw, r, res.Token, res.Session, "", true)
+	}
 	return redirect(rw, r, "/konto")
 }
 
@@ -62,6 +68,14 @@ var levelWords = map[string]string{
 	string(session.LevelHigh):        "hoch",
 }
 
+// levelWord names a level for people ("normal", "substantiell", "hoch").
+func levelWord(level string) string {
+	if w, ok := levelWords[level]; ok {
+		return w
+	}
+	return level
+}
+
 // sessionRow is one line of the session list.
 type sessionRow struct {
 	Kind     string
@@ -76,6 +90,10 @@ type overviewPage struct {
 	Level    string
 	Notice   string
 	Sessions []sessionRow
+	// CanStepUp: the session is below the personal data's level and a
+	// phone can confirm it.
+	CanStepUp bool
+	Need      string // the personal data's level, in words
 }
 
 // overview shows the account page.
@@ -88,9 +106,13 @@ func (w *Web) overview(rw http.ResponseWriter, r *http.Request, tok session.Toke
 	if err != nil {
 		return err
 	}
-	page := overviewPage{Name: displayName(p), Level: levelWords[s.Level]}
-	if page.Level == "" {
-		page.Level = s.Level
+	page := overviewPage{Name: displayName(p), Level: levelWord(s.Level)}
+	if w.approvals != nil && !w.levelOK(s, approval.ActionPersonalView) {
+		need := w.approvals.Policy()[approval.ActionPersonalView].Level
+		page.Need = levelWord(need)
+		if page.CanStepUp, err = w.usableDevice(r.Context(), s.PersonID, need); err != nil {
+			return err
+		}
 	}
 	if r.URL.Query().Get("hinweis") == "passwort" {
 		page.Notice = "Ihr Passwort wurde geändert. Alle anderen Sitzungen wurden beendet."

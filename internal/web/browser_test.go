@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/pforte/pforte/internal/approval"
 )
 
 // browser starts a headless Chromium named by PFORTE_TEST_BROWSER, or skips.
@@ -170,4 +172,43 @@ func TestBrowserEIDPath(t *testing.T) {
 	if got := text(t, ctx); !strings.Contains(got, "Die Daten aus Ihrem Ausweis passen nicht zu den Angaben, die wir zu dieser Versichertennummer haben.") {
 		t.Errorf("no-match page:\n%s", got)
 	}
+}
+
+func TestBrowserStepUp(t *testing.T) {
+	ctx := browser(t)
+	p := newPortal(t, options{})
+	p.withPassword(t)
+	phone := p.bindPhone(t)
+
+	run(t, ctx, "log in with the password",
+		chromedp.Navigate(p.url+"/anmelden"),
+		chromedp.WaitVisible("#kvnr"),
+		chromedp.SendKeys("#kvnr", kvnr),
+		chromedp.SendKeys("#password", strong),
+		chromedp.Click("main button[type=submit]"),
+		atPath("/anmelden/freigabe"),
+		chromedp.WaitVisible(".number"),
+	)
+	page := text(t, ctx)
+	n := shownNumber(t, page)
+	screenshot(t, ctx, "/tmp/web-stepup.png")
+
+	// The phone taps the number the browser shows; the waiting page
+	// refreshes itself and lands on the account page.
+	if err := p.approve(t, phone, p.pending(t, approval.ActionPortalLogin), n); err != nil {
+		t.Fatal(err)
+	}
+	run(t, ctx, "wait for the refresh", atPath("/konto"), chromedp.WaitVisible("table"))
+	if got := text(t, ctx); !strings.Contains(got, "substantiell") {
+		t.Errorf("account page after the confirmation:\n%s", got)
+	}
+	run(t, ctx, "open the personal data",
+		chromedp.Click(`//main//a[@href="/daten"]`),
+		atPath("/daten"),
+		chromedp.WaitVisible(`//h1[contains(., 'Meine Daten')]`),
+	)
+	if got := text(t, ctx); !strings.Contains(got, "Hauptstraße 1") || !strings.Contains(got, "Anschrift ändern") {
+		t.Errorf("personal data page:\n%s", got)
+	}
+	screenshot(t, ctx, "/tmp/web-daten.png")
 }

@@ -1,8 +1,9 @@
 // Package web serves the insured persons' portal pages ("Meine Kasse"): the
 // start page, requesting access by letter or with the Online-Ausweis (eID),
-// choosing a password after an eID identification, login, the account page with
-// the person's sessions, changing a password, logout and the forgotten-password
-// flows. Pages are German, rendered with html/template into one shared layout,
+// choosing a password after an eID identification, login with its confirmation
+// on the phone, the account page with the person's sessions, the personal data
+// and their changes, the bound phones, changing a password, logout and the
+// forgotten-password flows. Pages are German, rendered with html/template into one shared layout,
 // and need no JavaScript; the stylesheet is embedded.
 //
 // It owns only the HTTP side: decoding forms, cookies, security headers and
@@ -36,4 +37,26 @@
 // The session cookie __Host-pforte_session is a browser-session cookie
 // (HttpOnly, Secure, SameSite=Lax). A session that must still replace its
 // initial password reaches only /passwort-aendern and /abmelden.
+//
+// With EnableApprovals the phone becomes the second factor. A password login
+// of a person with a bound phone whose PIN is not locked starts at level low
+// and asks the phone to confirm it (a portal.login approval with number
+// matching); the request id waits in a cookie, any node can serve any step:
+//
+//	POST /anmelden ─▶ Login (level low) ─▶ Create portal.login ─▶ cookie __Host-pforte_stepup
+//	     │ no usable phone: /konto at level low     too many open requests: session ended, 429
+//	     ▼
+//	GET /anmelden/freigabe (reloads every 2 s) ─▶ Status
+//	     │ pending: the number to tap       expired: stays low, may ask again (POST /anmelden/freigabe)
+//	     │ declined: session ended ("not me": change the password)
+//	     ▼ approved
+//	CompleteLogin (once) ─▶ Replace: a new session token at the binding's level ─▶ /konto
+//
+// The personal data (/daten) need the level the policy table gives
+// personal.view; a lower session is offered the phone confirmation. An
+// address or bank change is a profile request the phone approves: its waiting
+// page /freigabe/{id} reloads until profile.Status has executed it (once) or
+// it was declined or expired. /geraete lists the bound phones and their PIN
+// state at every level; renaming one needs the personal data's level.
+// Removing a phone is done in the app, not here.
 package web

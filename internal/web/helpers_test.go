@@ -19,16 +19,20 @@ import (
 	"time"
 
 	"github.com/pforte/pforte/internal/account"
+	"github.com/pforte/pforte/internal/approval"
 	"github.com/pforte/pforte/internal/audit"
+	"github.com/pforte/pforte/internal/device"
 	"github.com/pforte/pforte/internal/dispatch"
 	"github.com/pforte/pforte/internal/eid"
 	"github.com/pforte/pforte/internal/eid/sim"
 	"github.com/pforte/pforte/internal/letter"
 	"github.com/pforte/pforte/internal/password"
+	"github.com/pforte/pforte/internal/profile"
 	"github.com/pforte/pforte/internal/seal"
 	"github.com/pforte/pforte/internal/server"
 	"github.com/pforte/pforte/internal/session"
 	"github.com/pforte/pforte/internal/store"
+	"github.com/pforte/pforte/internal/store/sqlstore"
 	"github.com/pforte/pforte/internal/store/sqlstore/sqltest"
 	"github.com/pforte/pforte/internal/web"
 )
@@ -81,6 +85,11 @@ type portal struct {
 	access   *account.Access
 	person   store.Person
 	logs     *syncBuffer
+
+	st        *sqlstore.Store
+	ring      *seal.Keyring
+	devices   *device.Service
+	approvals *approval.Service
 }
 
 type syncBuffer struct {
@@ -101,8 +110,10 @@ func (s *syncBuffer) String() string {
 }
 
 type options struct {
-	tls bool       // serve over TLS (Go's cookie jar sends Secure cookies only over https)
-	cfg web.Config // the portal's configuration
+	tls      bool             // serve over TLS (Go's cookie jar sends Secure cookies only over https)
+	cfg      web.Config       // the portal's configuration
+	approval approval.Config  // the approval rules
+	now      func() time.Time // the approvals' clock; time.Now when nil
 }
 
 // newPortal builds the graph the way cmd/pforte wires it: SQLite, keyring,
@@ -187,6 +198,14 @@ func newPortal(t *testing.T, o options) *portal {
 	}
 	cfg.EIDOrigin = simTS.URL
 	w := web.New(cfg, accounts, access, sessions, st, logger)
+	devices := device.New(st, accounts, letters, sessions, aud, time.Now, device.Config{}, logger)
+	approvalNow := o.now
+	if approvalNow == nil {
+		approvalNow = time.Now
+	}
+	approvals := approval.New(st, devices, aud, approvalNow, o.approval, logger)
+	approvals.SealAtRest(ring)
+	w.EnableApprovals(approvals, profile.New(st, approvals, ring, letters, time.Now, logger), devices)
 	srv := server.New(server.Config{}, logger, st, nil)
 	for pattern, h := range w.Routes() {
 		srv.Handle(pattern, h)
@@ -199,7 +218,8 @@ func newPortal(t *testing.T, o options) *portal {
 	}
 	hc := ts.Client()
 	hc.Jar = jar
-	return &portal{url: ts.URL, client: hc, sink: sink, accounts: accounts, access: access, person: person, logs: logs}
+	return &portal{url: ts.URL, client: hc, sink: sink, accounts: accounts, access: access, person: person, logs: logs,
+		st: st, ring: ring, devices: devices, approvals: approvals}
 }
 
 // answer is a response with its body read.

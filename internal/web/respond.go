@@ -13,7 +13,10 @@ import (
 	"time"
 
 	"github.com/pforte/pforte/internal/account"
+	"github.com/pforte/pforte/internal/approval"
+	"github.com/pforte/pforte/internal/device"
 	"github.com/pforte/pforte/internal/password"
+	"github.com/pforte/pforte/internal/profile"
 	"github.com/pforte/pforte/internal/server"
 	"github.com/pforte/pforte/internal/session"
 	"github.com/pforte/pforte/internal/store"
@@ -26,7 +29,8 @@ var templateFS embed.FS
 var staticFS embed.FS
 
 // pageNames are the templates in templates/, each rendered into layout.html.
-var pageNames = []string{"start", "access", "choose-password", "login", "account", "change-password", "reset", "message"}
+var pageNames = []string{"start", "access", "choose-password", "login", "account", "change-password", "reset", "message",
+	"stepup", "need-phone", "personal", "change-data", "change-wait", "devices"}
 
 func mustParsePages() map[string]*template.Template {
 	pages := make(map[string]*template.Template, len(pageNames))
@@ -158,19 +162,22 @@ type message struct {
 
 // view is what every page template gets.
 type view struct {
-	Title    string
-	Insurer  string
-	Phone    string
-	LoggedIn bool
-	Form     *form
-	Message  *message
-	Data     any
+	Title      string
+	Insurer    string
+	Phone      string
+	LoggedIn   bool
+	Refresh    bool // a waiting page: the browser reloads it every 2 seconds
+	PhonePages bool // the phone pages exist (EnableApprovals)
+	Form       *form
+	Message    *message
+	Data       any
 }
 
 // render executes the page into a buffer and writes it with status, so a
 // template failure never sends half a page.
 func (w *Web) render(rw http.ResponseWriter, r *http.Request, status int, name string, v view) error {
 	v.Insurer, v.Phone = w.cfg.InsurerName, w.cfg.Phone
+	v.PhonePages = w.approvals != nil
 	if v.Form == nil {
 		v.Form = &form{}
 	}
@@ -280,6 +287,21 @@ func (w *Web) fail(rw http.ResponseWriter, r *http.Request, err error) {
 			Lines: []string{"Die Identifizierung mit dem Online-Ausweis konnte nicht abgeschlossen werden. Bitte beginnen Sie noch einmal.",
 				"Wenn es wieder nicht gelingt, können Sie Ihre Zugangsdaten auch per Brief anfordern."},
 			Links: []link{{"/zugang", "Erneut versuchen"}, {"/", "Zur Startseite"}}})
+	case errors.Is(err, approval.ErrTooManyPending):
+		retryAfter(rw, 5*time.Minute)
+		rerr = w.renderMessage(rw, r, http.StatusTooManyRequests, message{Heading: "Zu viele Anmeldeversuche", Alert: true,
+			Lines: []string{"Zu viele Anmeldeversuche — bitte warten Sie einige Minuten und melden Sie sich dann erneut an.",
+				"Wenn Sie selbst keine Anmeldung begonnen haben, lehnen Sie Anfragen in der Service-App mit „Das war ich nicht“ ab und ändern Sie Ihr Passwort."},
+			Links: []link{{"/anmelden", "Zur Anmeldung"}, {"/", "Zur Startseite"}}})
+	case errors.Is(err, approval.ErrNoDevice):
+		rerr = w.renderMessage(rw, r, http.StatusConflict, message{Heading: "Kein Smartphone verbunden", Alert: true,
+			Lines: []string{"Für diese Aktion brauchen Sie ein Smartphone, das mit Ihrem Konto verbunden ist: Sie bestätigen sie dort in der Service-App mit Ihrer Freigabe-PIN.",
+				"Installieren Sie die Service-App und verbinden Sie sie mit dem Aktivierungsbrief oder mit Ihrem Online-Ausweis. Danach können Sie hier weitermachen."},
+			Links: []link{{"/geraete", "Meine Geräte"}, {"/konto", "Zu Mein Konto"}}})
+	case errors.Is(err, approval.ErrNotFound), errors.Is(err, device.ErrNotFound):
+		rerr = w.renderMessage(rw, r, http.StatusNotFound, message{Heading: "Nicht gefunden", Alert: true,
+			Lines: []string{"Diese Anfrage oder dieses Gerät gibt es nicht (mehr)."},
+			Links: []link{{"/konto", "Zu Mein Konto"}}})
 	case r.Context().Err() != nil && errors.Is(err, r.Context().Err()):
 		// The client went away; nobody reads an answer.
 		return
@@ -309,10 +331,11 @@ func (w *Web) internal(rw http.ResponseWriter, r *http.Request, err error) {
 func formProblem(err error) bool {
 	var (
 		invalid  *account.InvalidError
+		pinvalid *profile.InvalidError
 		refused  *account.RefusedError
 		problems fieldProblems
 	)
-	return errors.As(err, &problems) || errors.As(err, &invalid) || errors.As(err, &refused) ||
+	return errors.As(err, &problems) || errors.As(err, &invalid) || errors.As(err, &pinvalid) || errors.As(err, &refused) ||
 		errors.Is(err, account.ErrWrongPassword) || errors.Is(err, account.ErrLoginFailed) || errors.Is(err, account.ErrResetFailed) ||
 		errors.Is(err, account.ErrEIDUnavailable)
 }
@@ -322,6 +345,7 @@ func (w *Web) renderForm(rw http.ResponseWriter, r *http.Request, ff *formFailed
 	f := ff.view.Form
 	var (
 		invalid  *account.InvalidError
+		pinvalid *profile.InvalidError
 		refused  *account.RefusedError
 		problems fieldProblems
 	)
@@ -330,6 +354,8 @@ func (w *Web) renderForm(rw http.ResponseWriter, r *http.Request, ff *formFailed
 		f.Errors = append(f.Errors, problems...)
 	case errors.As(ff.cause, &invalid):
 		f.Errors = append(f.Errors, fieldError{Field: invalid.Field, Message: invalid.Message})
+	case errors.As(ff.cause, &pinvalid):
+		f.Errors = append(f.Errors, fieldError{Field: pinvalid.Field, Message: pinvalid.Message})
 	case errors.As(ff.cause, &refused):
 		f.Errors = append(f.Errors, fieldError{Field: "new_password", Message: msgRefused})
 		for _, rs := range refused.Reasons {

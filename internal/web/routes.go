@@ -1,11 +1,17 @@
 package web
 
-import "net/http"
+import (
+	"net/http"
+
+	"github.com/pforte/pforte/internal/approval"
+)
 
 // Routes lists the portal's routes, for mounting on the server. Every one of
-// them is behind http.CrossOriginProtection and sets the page headers.
+// them is behind http.CrossOriginProtection and sets the page headers. The
+// phone pages (login confirmation, personal data, devices) are there only
+// after EnableApprovals.
 func (w *Web) Routes() map[string]http.Handler {
-	return map[string]http.Handler{
+	routes := map[string]http.Handler{
 		"GET /{$}":                     w.page(w.start),
 		"GET /zugang":                  w.partnerPage(w.accessForm),
 		"POST /zugang":                 w.partnerPage(w.requestAccess),
@@ -25,4 +31,18 @@ func (w *Web) Routes() map[string]http.Handler {
 		"POST /passwort-zuruecksetzen": w.page(w.reset),
 		"GET /static/style.css":        w.asset("static/style.css", "text/css; charset=utf-8"),
 	}
+	if w.approvals != nil {
+		view := approval.ActionPersonalView
+		routes["GET /anmelden/freigabe"] = w.authenticated(w.awaitStepUp, false)
+		routes["POST /anmelden/freigabe"] = w.authenticated(w.requestStepUp, false)
+		routes["GET /daten"] = w.protected(view, "daten", w.personal)
+		routes["GET /daten/anschrift"] = w.protected(view, "daten", w.addressForm)
+		routes["POST /daten/anschrift"] = w.protected(view, "daten", w.changeAddress)
+		routes["GET /daten/bankverbindung"] = w.protected(view, "daten", w.bankForm)
+		routes["POST /daten/bankverbindung"] = w.protected(view, "daten", w.changeBank)
+		routes["GET /freigabe/{id}"] = w.protected(view, "daten", w.awaitChange)
+		routes["GET /geraete"] = w.authenticated(w.devicesList, false)
+		routes["POST /geraete/{id}/name"] = w.authenticated(w.renameDevice, false)
+	}
+	return routes
 }

@@ -56,6 +56,9 @@ type Sessions interface {
 	End(ctx context.Context, tok session.Token) error
 	// List returns the person's live sessions, newest first.
 	List(ctx context.Context, id store.PersonID) ([]store.Session, error)
+	// Replace ends the session of tok and starts the one n describes, with a
+	// new token (a level change); session.ErrNoSession if tok has ended.
+	Replace(ctx context.Context, tok session.Token, n session.New) (session.Token, store.Session, error)
 }
 
 // Persons reads master data.
@@ -116,6 +119,11 @@ type Web struct {
 	pages    map[string]*template.Template
 	limiter  *server.IPLimiter
 	cop      *http.CrossOriginProtection
+
+	// Set by EnableApprovals; nil without it.
+	approvals Approvals
+	profile   Profile
+	devices   Devices
 }
 
 // New returns the portal. It panics if the embedded templates do not parse,

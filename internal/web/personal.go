@@ -1,0 +1,139 @@
+package web
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/pforte/pforte/internal/approval"
+	"github.com/pforte/pforte/internal/profile"
+	"github.com/pforte/pforte/internal/session"
+	"github.com/pforte/pforte/internal/store"
+)
+
+// personalPage is the data of the personal data page.
+type personalPage struct {
+	Name            string
+	AddressLines    []string
+	AddressVerified bool
+	IBAN            string // masked; empty when none is on file
+}
+
+// personal shows name, address and bank account.
+func (w *Web) personal(rw http.ResponseWriter, r *http.Request, _ session.Token, s store.Session) error {
+	v, err := w.profile.View(r.Context(), s.PersonID)
+	if err != nil {
+		return err
+	}
+	a := v.Address
+	p := personalPage{Name: strings.Join(strings.Fields(v.Title+" "+v.GivenNames+" "+v.FamilyName), " "),
+		AddressLines:    []string{strings.TrimSpace(a.Street + " " + a.HouseNumber), strings.TrimSpace(a.PostalCode + " " + a.City)},
+		AddressVerified: v.AddressVerified, IBAN: v.IBANMasked}
+	return w.render(rw, r, http.StatusOK, "personal", view{Title: "Meine Daten", LoggedIn: true, Data: p})
+}
+
+// changeForm is the data of the address and bank account forms.
+type changeForm struct{ Bank bool }
+
+func addressView() view {
+	return view{Title: "Anschrift ändern", LoggedIn: true, Data: changeForm{}}
+}
+
+func bankView() view {
+	return view{Title: "Bankverbindung ändern", LoggedIn: true, Data: changeForm{Bank: true}}
+}
+
+// addressForm shows the form, filled in with the address on file.
+func (w *Web) addressForm(rw http.ResponseWriter, r *http.Request, _ session.Token, s store.Session) error {
+	p, err := w.profile.View(r.Context(), s.PersonID)
+	if err != nil {
+		return err
+	}
+	v := addressView()
+	v.Form = keep(map[string]string{"street": p.Address.Street, "house_number": p.Address.HouseNumber,
+		"postal_code": p.Address.PostalCode, "city": p.Address.City})
+	return w.render(rw, r, http.StatusOK, "change-data", v)
+}
+
+// changeAddress asks the phone to approve the new address.
+func (w *Web) changeAddress(rw http.ResponseWriter, r *http.Request, _ session.Token, s store.Session) error {
+	values, err := decodeForm(rw, r, "street", "house_number", "postal_code", "city")
+	if err != nil {
+		return err
+	}
+	v := addressView()
+	v.Form = keep(values)
+	a, err := w.profile.RequestAddressChange(r.Context(), s.PersonID, profile.Address{Street: values["street"],
+		HouseNumber: values["house_number"], PostalCode: values["postal_code"], City: values["city"]}, "portal")
+	if err != nil {
+		return &formFailed{"change-data", v, err}
+	}
+	return redirect(rw, r, "/freigabe/"+a.ID)
+}
+
+// bankForm shows the form for a new bank account.
+func (w *Web) bankForm(rw http.ResponseWriter, r *http.Request, _ session.Token, _ store.Session) error {
+	return w.render(rw, r, http.StatusOK, "change-data", bankView())
+}
+
+// changeBank asks the phone to approve the new bank account.
+func (w *Web) changeBank(rw http.ResponseWriter, r *http.Request, _ session.Token, s store.Session) error {
+	values, err := decodeForm(rw, r, "iban")
+	if err != nil {
+		return err
+	}
+	v := bankView()
+	v.Form = keep(values)
+	a, err := w.profile.RequestBankChange(r.Context(), s.PersonID, values["iban"], "portal")
+	if err != nil {
+		return &formFailed{"change-data", v, err}
+	}
+	return redirect(rw, r, "/freigabe/"+a.ID)
+}
+
+// changeWaitPage is the data of the waiting page of a change.
+type changeWaitPage struct {
+	ID    string
+	Text  string
+	Bank  bool
+	Until string
+}
+
+// awaitChange is the waiting page of an address or bank change: it shows
+// what the phone is asked to approve, and once approved the change is
+// executed (by profile.Status, exactly once) and confirmed.
+func (w *Web) awaitChange(rw http.ResponseWriter, r *http.Request, _ session.Token, s store.Session) error {
+	id := r.PathValue("id")
+	if !validID(id) {
+		return approval.ErrNotFound
+	}
+	a, err := w.profile.Status(r.Context(), id, s.PersonID)
+	if err != nil {
+		return err
+	}
+	bank := a.Action == approval.ActionBankChange
+	if !bank && a.Action != approval.ActionAddressChange {
+		return approval.ErrNotFound
+	}
+	back := []link{{"/daten", "Zurück zu Meine Daten"}}
+	switch a.Status {
+	case store.ApprovalPending:
+		return w.render(rw, r, http.StatusOK, "change-wait", view{Title: "Änderung bestätigen", LoggedIn: true, Refresh: true,
+			Data: changeWaitPage{ID: a.ID, Text: a.Text, Bank: bank, Until: dateTime(a.ExpiresAt)}})
+	case store.ApprovalApproved:
+		m := message{Heading: "Ihre neue Anschrift ist gespeichert",
+			Lines: []string{"Ihre neue Anschrift ist gespeichert. Wir schicken eine Bestätigung an Ihre bisherige Anschrift."}, Links: back}
+		if bank {
+			m = message{Heading: "Ihre neue Bankverbindung ist gespeichert",
+				Lines: []string{"Ihre neue Bankverbindung ist gespeichert. Künftige Zahlungen gehen auf dieses Konto."}, Links: back}
+		}
+		return w.renderMessage(rw, r, http.StatusOK, m)
+	case store.ApprovalDeclined:
+		return w.renderMessage(rw, r, http.StatusOK, message{Heading: "Änderung abgelehnt", Alert: true,
+			Lines: []string{"Die Änderung wurde in der Service-App abgelehnt. Es wurde nichts geändert.", "Angefragt war: " + a.Text},
+			Links: back})
+	default:
+		return w.renderMessage(rw, r, http.StatusOK, message{Heading: "Änderung abgelaufen", Alert: true,
+			Lines: []string{"Die Änderung wurde nicht rechtzeitig in der Service-App bestätigt und ist abgelaufen. Es wurde nichts geändert. Sie können die Änderung erneut beantragen."},
+			Links: back})
+	}
+}

@@ -1,0 +1,307 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/pforte/pforte/internal/approval"
+	"github.com/pforte/pforte/internal/profile"
+	"github.com/pforte/pforte/internal/server"
+	"github.com/pforte/pforte/internal/session"
+	"github.com/pforte/pforte/internal/store"
+)
+
+// Approvals asks the person's phone to confirm a portal login (package
+// approval).
+type Approvals interface {
+	// Create asks the person's bound devices to approve action:
+	// approval.ErrNoDevice without one, approval.ErrTooManyPending when too
+	// many login requests are open (push fatigue).
+	Create(ctx context.Context, person store.PersonID, action, text string, data []byte, level, client string) (store.Approval, error)
+	// Status returns the person's request, expired once past its expiry;
+	// approval.ErrNotFound also for someone else's.
+	Status(ctx context.Context, id string, person store.PersonID) (store.Approval, error)
+	// CompleteLogin uses an approved portal.login request once and returns
+	// the level of the binding that approved it: approval.ErrUsed,
+	// ErrNotApproved, ErrExpired, ErrNotFound.
+	CompleteLogin(ctx context.Context, id string, person store.PersonID) (session.Level, error)
+	// Policy returns the table of what each action needs.
+	Policy() approval.Policy
+}
+
+// Profile shows and changes the person's data through phone approvals
+// (package profile). A malformed change is a *profile.InvalidError.
+type Profile interface {
+	View(ctx context.Context, id store.PersonID) (profile.View, error)
+	RequestAddressChange(ctx context.Context, id store.PersonID, a profile.Address, client string) (store.Approval, error)
+	RequestBankChange(ctx context.Context, id store.PersonID, iban, client string) (store.Approval, error)
+	// Status returns the person's request and, once it is approved,
+	// executes the change first (exactly once).
+	Status(ctx context.Context, approvalID string, id store.PersonID) (store.Approval, error)
+}
+
+// Devices lists and renames the person's bound phones (package device).
+type Devices interface {
+	// List returns the person's bound devices, oldest first.
+	List(ctx context.Context, id store.PersonID) ([]store.Device, error)
+	// Rename renames one of them: device.ErrNotFound for another person's or
+	// a removed device, *device.InvalidError for a bad name.
+	Rename(ctx context.Context, id store.PersonID, dev store.DeviceID, name string) error
+}
+
+// EnableApprovals adds the phone as second factor to the portal: the login
+// step-up, the personal data pages with their changes, and the device list.
+// Call it before Routes.
+func (w *Web) EnableApprovals(approvals Approvals, prof Profile, devices Devices) {
+	w.approvals, w.profile, w.devices = approvals, prof, devices
+}
+
+// stepUpCookie holds the id of the portal.login request the browser waits
+// for.
+const stepUpCookie = "pforte_stepup"
+
+// stepUpLifetime bounds the step-up cookie; the request itself expires sooner.
+const stepUpLifetime = 10 * time.Minute
+
+// nextPages are where a confirmed step-up may continue (the "weiter"
+// parameter); anything else continues at /konto.
+var nextPages = map[string]string{"daten": "/daten", "geraete": "/geraete"}
+
+func nextPage(key string) string {
+	if p, ok := nextPages[key]; ok {
+		return p
+	}
+	return "/konto"
+}
+
+// stepUpURL is the waiting page, carrying where to continue.
+func stepUpURL(next string) string {
+	if _, ok := nextPages[next]; ok {
+		return "/anmelden/freigabe?weiter=" + next
+	}
+	return "/anmelden/freigabe"
+}
+
+// validID reports whether s can be an approval or device id: base64url with a
+// prefix, at most 64 characters.
+func validID(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for _, r := range s {
+		if (r < 'a' || r > 'z') && (r < 'A' || r > 'Z') && (r < '0' || r > '9') && r != '_' && r != '-' {
+			return false
+		}
+	}
+	return true
+}
+
+// germanMonths are the month names, January first.
+var germanMonths = [...]string{"Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September",
+	"Oktober", "November", "Dezember"}
+
+// longDateTime is "29. November 2026 um 10:41 Uhr" in German time.
+func longDateTime(t time.Time) string {
+	t = t.In(berlin)
+	return strconv.Itoa(t.Day()) + ". " + germanMonths[t.Month()-1] + " " + strconv.Itoa(t.Year()) + " um " + t.Format("15:04") + " Uhr"
+}
+
+// usableDevice reports whether the person has a bound device of at least
+// level (empty: any) whose PIN is not locked, so a phone confirmation can
+// reach that level.
+func (w *Web) usableDevice(ctx context.Context, id store.PersonID, level string) (bool, error) {
+	devs, err := w.devices.List(ctx, id)
+	if err != nil {
+		return false, err
+	}
+	for _, d := range devs {
+		if d.PINLockedAt.IsZero() && session.Level(d.Level).Rank() >= session.Level(level).Rank() {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// loginData is the data a portal.login request carries (and the phone signs).
+type loginData struct {
+	Client string `json:"client"`
+	IP     string `json:"ip"`
+}
+
+// startStepUp asks the person's phone to confirm the session and sends the
+// browser to the waiting page. afterLogin: the password login just created
+// the session, so a refusal for push fatigue ends it, and a person without a
+// usable phone simply continues at level low.
+func (w *Web) startStepUp(rw http.ResponseWriter, r *http.Request, tok session.Token, s store.Session, next string, afterLogin bool) error {
+	usable, err := w.usableDevice(r.Context(), s.PersonID, "")
+	if err != nil {
+		return err
+	}
+	if !usable {
+		if afterLogin {
+			return redirect(rw, r, "/konto")
+		}
+		return approval.ErrNoDevice
+	}
+	data, err := json.Marshal(loginData{Client: "portal", IP: server.ClientIP(r)})
+	if err != nil {
+		return err
+	}
+	text := "Anmeldung im Online-Portal am " + longDateTime(w.cfg.Now())
+	a, err := w.approvals.Create(r.Context(), s.PersonID, approval.ActionPortalLogin, text, data, "", "portal")
+	switch {
+	case errors.Is(err, approval.ErrTooManyPending) && afterLogin:
+		if err := w.sessions.End(r.Context(), tok); err != nil {
+			return err
+		}
+		w.clearCookie(rw, sessionCookie)
+		return err
+	case errors.Is(err, approval.ErrNoDevice) && afterLogin:
+		return redirect(rw, r, "/konto") // the last phone went away meanwhile
+	case err != nil:
+		return err
+	}
+	w.setCookie(rw, stepUpCookie, a.ID, stepUpLifetime, http.SameSiteLaxMode)
+	return redirect(rw, r, stepUpURL(next))
+}
+
+// requestStepUp starts a phone confirmation for a session that is already
+// there (from the account page or a page that needs a higher level).
+func (w *Web) requestStepUp(rw http.ResponseWriter, r *http.Request, tok session.Token, s store.Session) error {
+	values, err := decodeForm(rw, r, "weiter")
+	if err != nil {
+		return err
+	}
+	return w.startStepUp(rw, r, tok, s, values["weiter"], false)
+}
+
+// stepUpPage is the data of the waiting page of a login confirmation.
+type stepUpPage struct {
+	Number  int
+	Next    string // the "weiter" key, kept across reloads
+	Until   string
+	Expired bool
+	Level   string // the session's level, in words
+}
+
+// awaitStepUp is the waiting page: it shows the number to tap while the
+// request is pending and raises the session once the phone approved it.
+func (w *Web) awaitStepUp(rw http.ResponseWriter, r *http.Request, tok session.Token, s store.Session) error {
+	next := r.URL.Query().Get("weiter")
+	if _, ok := nextPages[next]; !ok {
+		next = ""
+	}
+	id := w.cookieValue(r, stepUpCookie)
+	if !validID(id) {
+		w.clearCookie(rw, stepUpCookie)
+		return redirect(rw, r, nextPage(next))
+	}
+	a, err := w.approvals.Status(r.Context(), id, s.PersonID)
+	if errors.Is(err, approval.ErrNotFound) || (err == nil && a.Action != approval.ActionPortalLogin) {
+		w.clearCookie(rw, stepUpCookie)
+		return redirect(rw, r, nextPage(next))
+	}
+	if err != nil {
+		return err
+	}
+	switch a.Status {
+	case store.ApprovalPending:
+		return w.render(rw, r, http.StatusOK, "stepup", view{Title: "Anmeldung bestätigen", LoggedIn: true, Refresh: true,
+			Data: stepUpPage{Number: a.Number, Next: next, Until: dateTime(a.ExpiresAt)}})
+	case store.ApprovalApproved:
+		return w.raise(rw, r, tok, s, a, next)
+	case store.ApprovalDeclined:
+		if err := w.sessions.End(r.Context(), tok); err != nil {
+			return err
+		}
+		w.clearCookie(rw, stepUpCookie)
+		w.clearCookie(rw, sessionCookie)
+		m := message{Heading: "Anmeldung abgelehnt", Alert: true,
+			Lines: []string{"Die Anmeldung wurde in der Service-App abgelehnt. Sie sind nicht angemeldet."},
+			Links: []link{{"/anmelden", "Erneut anmelden"}, {"/", "Zur Startseite"}}}
+		if a.NotMe {
+			m.Lines = append(m.Lines, "Sie haben angegeben, dass Sie das nicht waren. Bitte ändern Sie Ihr Passwort.")
+			m.Links = []link{{"/passwort-vergessen", "Passwort ändern"}, {"/", "Zur Startseite"}}
+		}
+		return w.renderMessage(rw, r, http.StatusForbidden, m)
+	default: // expired
+		w.clearCookie(rw, stepUpCookie)
+		return w.render(rw, r, http.StatusOK, "stepup", view{Title: "Bestätigung abgelaufen", LoggedIn: true,
+			Data: stepUpPage{Next: next, Expired: true, Level: levelWord(s.Level)}})
+	}
+}
+
+// raise uses the approved login request once and replaces the session with
+// one at the binding's level: a new token on the level change.
+func (w *Web) raise(rw http.ResponseWriter, r *http.Request, tok session.Token, s store.Session, a store.Approval, next string) error {
+	level, err := w.approvals.CompleteLogin(r.Context(), a.ID, s.PersonID)
+	if errors.Is(err, approval.ErrUsed) {
+		// A parallel request of this browser raised the session.
+		w.clearCookie(rw, stepUpCookie)
+		return redirect(rw, r, nextPage(next))
+	}
+	if err != nil {
+		return err
+	}
+	if session.Level(s.Level).Rank() > level.Rank() {
+		level = session.Level(s.Level) // never lower a session (an eID login is high)
+	}
+	method := a.Method
+	if method != "fpt" && method != "face" {
+		method = "pin"
+	}
+	next2, _, err := w.sessions.Replace(r.Context(), tok, session.New{PersonID: s.PersonID, Kind: s.Kind, Level: level,
+		AMR: []string{"pwd", "hwk", method}, MustChangePassword: s.MustChangePassword, ClientIP: server.ClientIP(r), UserAgent: r.UserAgent()})
+	if errors.Is(err, session.ErrNoSession) {
+		return errUnauthenticated
+	}
+	if err != nil {
+		return err
+	}
+	w.clearCookie(rw, stepUpCookie)
+	w.setCookie(rw, sessionCookie, string(next2), 0, http.SameSiteLaxMode)
+	return redirect(rw, r, nextPage(next))
+}
+
+// levelOK reports whether the session may do action per the policy table.
+func (w *Web) levelOK(s store.Session, action string) bool {
+	need := session.Level(w.approvals.Policy()[action].Level)
+	return session.Level(s.Level).Rank() >= need.Rank()
+}
+
+// needPhonePage is the data of the page that asks for a phone confirmation.
+type needPhonePage struct {
+	HasDevice  bool
+	Next       string
+	Need, Have string // the levels needed and held, in words
+}
+
+// needPhone answers a request whose session is below the level the page
+// needs: with a usable phone it offers the confirmation, without one it
+// explains how to connect one.
+func (w *Web) needPhone(rw http.ResponseWriter, r *http.Request, s store.Session, next string) error {
+	need := w.approvals.Policy()[approval.ActionPersonalView].Level
+	usable, err := w.usableDevice(r.Context(), s.PersonID, need)
+	if err != nil {
+		return err
+	}
+	return w.render(rw, r, http.StatusForbidden, "need-phone", view{Title: "Bestätigung mit dem Smartphone nötig", LoggedIn: true,
+		Data: needPhonePage{HasDevice: usable, Next: next, Need: levelWord(need), Have: levelWord(s.Level)}})
+}
+
+// protected is authenticated for pages that need the level of action
+// (approval.ActionPersonalView for the personal data): a lower session gets
+// the page that asks for the phone confirmation. next is where a
+// confirmation continues.
+func (w *Web) protected(action, next string, h func(rw http.ResponseWriter, r *http.Request, tok session.Token, s store.Session) error) http.Handler {
+	return w.authenticated(func(rw http.ResponseWriter, r *http.Request, tok session.Token, s store.Session) error {
+		if !w.levelOK(s, action) {
+			return w.needPhone(rw, r, s, next)
+		}
+		return h(rw, r, tok, s)
+	}, false)
+}
