@@ -96,6 +96,7 @@ func buildApp(ctx context.Context, cfg Config, logger *slog.Logger, st *sqlstore
 	a.api.EnableDevices(a.devices)
 	a.approval = approval.New(st, a.devices, a.audit, time.Now, cfg.approvalConfig(), logger)
 	a.approval.SealAtRest(ring)
+	a.devices.EnableRemoval(a.approval)
 	a.profile = profile.New(st, a.approval, ring, a.letters, time.Now, logger)
 	outboxToken, err := cfg.outboxToken()
 	if err != nil {

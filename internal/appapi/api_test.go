@@ -227,7 +227,9 @@ func TestOpenAPIDocument(t *testing.T) {
 		t.Fatalf("openapi = %d", r.status)
 	}
 	paths, _ := r.body["paths"].(map[string]any)
-	for _, p := range []string{"/api/v1/sessions", "/api/v1/sessions/current", "/api/v1/password", "/api/v1/me"} {
+	for _, p := range []string{"/api/v1/sessions", "/api/v1/sessions/current", "/api/v1/password", "/api/v1/me",
+		"/api/v1/access-requests", "/api/v1/password-resets", "/api/v1/app/challenges", "/api/v1/devices", "/api/v1/app/sessions",
+		"/api/v1/app/approvals", "/api/v1/app/approvals/events", "/api/v1/approvals/{id}/approve", "/api/v1/me/address", "/api/v1/outbox"} {
 		if paths[p] == nil {
 			t.Errorf("OpenAPI lacks %s", p)
 		}

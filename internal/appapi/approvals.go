@@ -159,6 +159,11 @@ func (a *API) approvalStatus(w http.ResponseWriter, r *http.Request, _ session.T
 	if err != nil {
 		return err
 	}
+	if x.Action == device.ActionRemove && a.devices != nil {
+		if x, err = a.devices.RemovalStatus(r.Context(), x.ID, s.PersonID); err != nil {
+			return err
+		}
+	}
 	return writeJSON(w, http.StatusOK, pending(x))
 }
 

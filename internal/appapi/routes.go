@@ -35,6 +35,9 @@ func (a *API) Routes() map[string]http.Handler {
 		routes["PUT /api/v1/me/address"] = a.authenticated(a.changeAddress)
 		routes["PUT /api/v1/me/bank-account"] = a.authenticated(a.changeBank)
 		routes["GET /api/v1/outbox"] = a.handle(a.outbox)
+		if a.devices != nil {
+			routes["POST /api/v1/me/devices/{id}/remove"] = a.authenticated(a.removeDevice)
+		}
 	}
 	return routes
 }

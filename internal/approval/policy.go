@@ -15,6 +15,7 @@ const (
 	ActionBankChange        = "bank.change"
 	ActionPortalLogin       = "portal.login"
 	ActionApplicationSubmit = "application.submit"
+	ActionDeviceRemove      = "device.remove"
 )
 
 // Rule says what an action needs: at least Level, and whether the person must
@@ -38,6 +39,7 @@ func DefaultPolicy() Policy {
 		ActionBankChange:        {Level: string(session.LevelSubstantial), Device: true},
 		ActionPortalLogin:       {Device: true},
 		ActionApplicationSubmit: {Level: string(session.LevelSubstantial), Device: true},
+		ActionDeviceRemove:      {Level: string(session.LevelSubstantial), Device: true},
 	}
 }
 

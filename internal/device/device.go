@@ -153,6 +153,7 @@ type Service struct {
 	now       func() time.Time
 	cfg       Config
 	logger    *slog.Logger
+	approvals Approvals // nil: no removal through approvals
 }
 
 // New returns a service.
