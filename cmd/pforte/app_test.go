@@ -23,6 +23,7 @@ import (
 
 	"github.com/pforte/pforte/appclient"
 	"github.com/pforte/pforte/internal/letter"
+	"github.com/pforte/pforte/internal/store/sqlstore/sqltest"
 )
 
 // fakeAppServer answers the app API for one device. It checks what it can
@@ -706,6 +707,13 @@ func TestAppEndToEnd(t *testing.T) {
 	}
 	if !strings.Contains(notice, p.postalCode) {
 		t.Errorf("no address-change notice to the old address (%s) among %d letters", p.postalCode, len(letters))
+	}
+	// The outbox holds the change for the core system (the demo configures no
+	// outbox client, so read the demo's database).
+	demoDB := sqltest.Open(t, "sqlite:"+filepath.Join(dir, "pforte.db"))
+	events, err := demoDB.OutboxAfter(ctx, 0, 10)
+	if err != nil || len(events) != 1 || events[0].ID != "approval:"+id || events[0].Type != "address.changed" {
+		t.Errorf("outbox = %+v, %v", events, err)
 	}
 	// Declined ("this was not me"): nothing changes.
 	_, change = request("PUT", "/api/v1/me/address", map[string]string{"street": "Fremdweg", "house_number": "1", "postal_code": "20095", "city": "Hamburg"})
