@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -82,13 +83,19 @@ func text(t *testing.T, ctx context.Context) string {
 }
 
 // screenshot saves a full-page PNG screenshot outside the repository.
-func screenshot(t *testing.T, ctx context.Context, file string) {
+// screenshot saves the page as name in the folder PFORTE_TEST_SCREENSHOTS
+// names, for a person to look at; without it nothing is written.
+func screenshot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
+	dir := os.Getenv("PFORTE_TEST_SCREENSHOTS")
+	if dir == "" {
+		return
+	}
 	b, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)) // quality 100 gives PNG
 	if err != nil {
 		t.Fatalf("screenshot: %v", err)
 	}
-	if err := os.WriteFile(file, b, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -105,7 +112,7 @@ func TestBrowserLetterPath(t *testing.T) {
 		chromedp.SendKeys("#birth_date", birthDate),
 		chromedp.Click("#method-letter"),
 	)
-	screenshot(t, ctx, "/tmp/web-zugang.png")
+	screenshot(t, ctx, "web-zugang.png")
 	run(t, ctx, "submit", chromedp.Click("main button[type=submit]"), chromedp.WaitVisible(`//h1[contains(., 'Vielen Dank')]`))
 	pw := p.initialPassword(t)
 
@@ -129,7 +136,7 @@ func TestBrowserLetterPath(t *testing.T) {
 	if got := text(t, ctx); !strings.Contains(got, "Guten Tag, Jürgen Müller") || !strings.Contains(got, "normal") {
 		t.Errorf("account page:\n%s", got)
 	}
-	screenshot(t, ctx, "/tmp/web-konto.png")
+	screenshot(t, ctx, "web-konto.png")
 }
 
 func TestBrowserEIDPath(t *testing.T) {
@@ -191,7 +198,7 @@ func TestBrowserStepUp(t *testing.T) {
 	)
 	page := text(t, ctx)
 	n := shownNumber(t, page)
-	screenshot(t, ctx, "/tmp/web-stepup.png")
+	screenshot(t, ctx, "web-stepup.png")
 
 	// The phone taps the number the browser shows; the waiting page
 	// refreshes itself and lands on the account page.
@@ -210,5 +217,5 @@ func TestBrowserStepUp(t *testing.T) {
 	if got := text(t, ctx); !strings.Contains(got, "Hauptstraße 1") || !strings.Contains(got, "Anschrift ändern") {
 		t.Errorf("personal data page:\n%s", got)
 	}
-	screenshot(t, ctx, "/tmp/web-daten.png")
+	screenshot(t, ctx, "web-daten.png")
 }
