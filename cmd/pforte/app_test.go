@@ -677,6 +677,10 @@ func TestAppEndToEnd(t *testing.T) {
 		t.Fatalf("address change: %d %v", code, change)
 	}
 	id := change["approval_id"].(string)
+	// A password alone does not show what waits for approval.
+	if code, body := request("GET", "/api/v1/app/approvals", nil); code != http.StatusForbidden {
+		t.Errorf("pending approvals with a password session: %d %v", code, body)
+	}
 	select {
 	case data := <-pushed:
 		if !strings.Contains(data, id) || !strings.Contains(data, "Neue Anschrift: Lindenallee 3, 04109 Leipzig") {

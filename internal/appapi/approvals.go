@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -48,9 +49,25 @@ type approvalJSON struct {
 	NumberChoices []int     `json:"number_choices,omitempty"`
 }
 
+// errDeviceSession: the call needs a session from an app login with the
+// device key (amr "hwk"), not one from a password alone.
+var errDeviceSession = errors.New("appapi: device session required")
+
+func deviceSession(s store.Session) error {
+	if !slices.Contains(s.AMR, "hwk") {
+		return errDeviceSession
+	}
+	return nil
+}
+
 // pendingApprovals lists what the person's phone may answer. The number a
-// portal shows for number matching is never sent; only the choices are.
+// portal shows for number matching is never sent; only the choices are. Only
+// a session from the phone's own login may read them: a password alone does
+// not show what is waiting for approval.
 func (a *API) pendingApprovals(w http.ResponseWriter, r *http.Request, _ session.Token, s store.Session) error {
+	if err := deviceSession(s); err != nil {
+		return err
+	}
 	list, err := a.approvals.Pending(r.Context(), s.PersonID)
 	if err != nil {
 		return err
@@ -224,6 +241,8 @@ func approvalError(w http.ResponseWriter, err error) bool {
 		_ = writeJSON(w, http.StatusBadRequest, fieldErrorJSON{Error: "invalid_field", Field: inv.Field, Message: inv.Message})
 	case errors.As(err, &pinv):
 		_ = writeJSON(w, http.StatusBadRequest, fieldErrorJSON{Error: "invalid_field", Field: pinv.Field, Message: pinv.Message})
+	case errors.Is(err, errDeviceSession):
+		write(http.StatusForbidden, "device_session_required", "Bitte melden Sie sich in der Service-App mit Ihrer Freigabe-PIN an.")
 	case errors.Is(err, approval.ErrNotFound):
 		write(http.StatusNotFound, "not_found", "Diese Freigabe gibt es nicht.")
 	case errors.Is(err, approval.ErrNotPending):

@@ -36,6 +36,9 @@ type eventJSON struct {
 // once as event "approval.done". Polling GET /api/v1/app/approvals gives the
 // same requests to an app that cannot keep a stream open.
 func (a *API) approvalEvents(w http.ResponseWriter, r *http.Request, _ session.Token, s store.Session) error {
+	if err := deviceSession(s); err != nil {
+		return err
+	}
 	rc := http.NewResponseController(w)
 	// The server's write timeout is for ordinary answers; a stream lives
 	// until streamMaxAge.
