@@ -90,7 +90,7 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger, st *sqlstore.St
 		ln.Close()
 		return fmt.Errorf("audit: %w", err)
 	}
-	go sweep(ctx, logger, a)
+	go sweep(ctx, logger, a, st)
 	err = srv.Serve(ctx, ln)
 	if err != nil && !errors.Is(err, context.Canceled) {
 		return err
@@ -99,20 +99,32 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger, st *sqlstore.St
 	return nil
 }
 
-// sweep expires unanswered approval requests every 30 seconds until ctx ends.
-// Every node may run it: the transition to expired happens once, in the
-// database.
-func sweep(ctx context.Context, logger *slog.Logger, a *app) {
+// sweep expires unanswered approval requests every 30 seconds and removes
+// expired one-time values (challenges, codes) and sessions every 10 minutes,
+// until ctx ends. Every node may run it: each step is one database statement
+// that has the same outcome whoever runs it first.
+func sweep(ctx context.Context, logger *slog.Logger, a *app, st *sqlstore.Store) {
 	t := time.NewTicker(30 * time.Second)
 	defer t.Stop()
-	for {
+	for i := 0; ; i++ {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if _, err := a.approval.Expire(ctx); err != nil && ctx.Err() == nil {
-				logger.Error("expire approvals", slog.Any("error", err))
-			}
+		}
+		if _, err := a.approval.Expire(ctx); err != nil && ctx.Err() == nil {
+			logger.Error("expire approvals", slog.Any("error", err))
+		}
+		if i%20 != 0 {
+			continue
+		}
+		// Expired rows stay a day, for looking into a recent problem.
+		cutoff := time.Now().Add(-24 * time.Hour)
+		if _, err := st.DeleteOneTimesBefore(ctx, cutoff); err != nil && ctx.Err() == nil {
+			logger.Error("delete expired one-time values", slog.Any("error", err))
+		}
+		if _, err := st.DeleteExpiredSessions(ctx, cutoff); err != nil && ctx.Err() == nil {
+			logger.Error("delete expired sessions", slog.Any("error", err))
 		}
 	}
 }
