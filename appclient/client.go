@@ -482,7 +482,7 @@ func (c *Client) Approve(ctx context.Context, d *Device, a Approval, pin, method
 }
 
 // Decline declines a with the device key alone, signing a "decline"
-// challenge over ContentHash(PurposeDecline, "", nil) as docs/app-protocol.md
+// challenge issued for a over a's own content hash, as docs/app-protocol.md
 // has it. notMe marks the request as not started by the person, for staff.
 func (c *Client) Decline(ctx context.Context, d *Device, a Approval, notMe bool) error {
 	if d.ID == "" {

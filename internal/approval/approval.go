@@ -443,8 +443,8 @@ func (s *Service) Approve(ctx context.Context, id string, dev store.DeviceID, pr
 }
 
 // Decline answers the request with "no", proven by the device key alone
-// (purpose decline over ContentHash("decline", "", nil); no PIN, no attempt
-// counted). notMe ("this was not me") is recorded on the request and as the
+// (a decline challenge issued for this request, signed over its content hash;
+// no PIN, no attempt counted). notMe ("this was not me") is recorded on the request and as the
 // audit event "approval.not_me", the flag staff look for.
 func (s *Service) Decline(ctx context.Context, id string, dev store.DeviceID, proof device.Proof, notMe bool, clientIP string) (store.Approval, error) {
 	a, _, err := s.answerable(ctx, id, dev)
