@@ -585,6 +585,20 @@ func TestAppEndToEnd(t *testing.T) {
 		t.Fatalf("first login: %d %v", code, body)
 	}
 	portal := body["session_token"].(string)
+	// With the letter's initial password the session may only replace it.
+	{
+		req, _ := http.NewRequestWithContext(ctx, "PUT", base+"/api/v1/me/address", strings.NewReader(`{"street":"X","postal_code":"12345","city":"Y"}`))
+		req.Header.Set("Authorization", "Bearer "+portal)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusForbidden {
+			t.Errorf("address change before choosing a password: %d", resp.StatusCode)
+		}
+	}
 	if code, body := post("/api/v1/password", portal, map[string]string{"current_password": string(m[1]),
 		"new_password": password}); code != http.StatusNoContent {
 		t.Fatalf("choose password: %d %v", code, body)

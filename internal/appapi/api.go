@@ -121,6 +121,21 @@ func (a *API) authenticated(h func(w http.ResponseWriter, r *http.Request, tok s
 	})
 }
 
+// errPasswordChangeDue: the session still has to replace its initial password.
+var errPasswordChangeDue = errors.New("appapi: password change due")
+
+// chosenPassword is authenticated for everything but choosing the first
+// password: a session from the letter's initial password may only replace it,
+// read /me and log out.
+func (a *API) chosenPassword(h func(w http.ResponseWriter, r *http.Request, tok session.Token, s store.Session) error) http.Handler {
+	return a.authenticated(func(w http.ResponseWriter, r *http.Request, tok session.Token, s store.Session) error {
+		if s.MustChangePassword {
+			return errPasswordChangeDue
+		}
+		return h(w, r, tok, s)
+	})
+}
+
 func remoteIP(r *http.Request) string { return server.ClientIP(r) }
 
 type sessionRequest struct {

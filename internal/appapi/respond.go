@@ -66,6 +66,8 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.Is(err, account.ErrLoginFailed):
 		server.WriteError(w, http.StatusUnauthorized, "login_failed",
 			"Die Anmeldung ist fehlgeschlagen. Bitte prüfen Sie Versichertennummer und Passwort.")
+	case errors.Is(err, errPasswordChangeDue):
+		server.WriteError(w, http.StatusForbidden, "password_change_required", "Bitte wählen Sie zuerst Ihr eigenes Passwort.")
 	case errors.Is(err, errUnauthenticated):
 		w.Header().Set("WWW-Authenticate", `Bearer realm="pforte"`)
 		server.WriteError(w, http.StatusUnauthorized, "unauthenticated", "Bitte melden Sie sich an.")
