@@ -43,6 +43,7 @@ type Store interface {
 	Counters
 	OneTimes
 	AuditChain
+	SigningKeys
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
 	// Close releases the database connections.

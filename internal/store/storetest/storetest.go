@@ -55,6 +55,9 @@ func Run(t *testing.T, newStore NewStore) {
 		{"AuditAppendAndRead", testAuditAppendAndRead},
 		{"AuditRejectsBrokenContinuation", testAuditRejectsBroken},
 		{"AuditParallelAppendsKeepOneChain", testAuditParallel},
+		{"SigningKeys", testSigningKeys},
+		{"RotateSigningKeys", testRotateSigningKeys},
+		{"RotateSigningKeysParallelAddsOnce", testRotateSigningKeysParallel},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, newStore(t)) })
