@@ -547,3 +547,15 @@ func (s *Service) CheckPassword(ctx context.Context, id store.PersonID, pw, clie
 	}
 	return s.reset(ctx, id)
 }
+
+// Strength rates pw for the strength meter, 0 (refused) to 4, against the
+// person's data when p is not nil. A password the policy refuses rates at most
+// its score's threshold minus one, so the meter never shows "strong" for a
+// password that will be refused.
+func (s *Service) Strength(p *store.Person, pw string) int {
+	var c password.Context
+	if p != nil {
+		c = PolicyContext(*p)
+	}
+	return s.cfg.Policy.Strength(pw, c)
+}

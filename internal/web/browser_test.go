@@ -128,6 +128,9 @@ func TestBrowserLetterPath(t *testing.T) {
 	run(t, ctx, "choose a password",
 		chromedp.SendKeys("#current_password", pw),
 		chromedp.SendKeys("#new_password", strong),
+		// The strength meter rates it while typing.
+		chromedp.WaitVisible(`//p[@id='strength-text'][contains(., 'Stärke: gut') or contains(., 'Stärke: stark')]`),
+		chromedp.WaitVisible("#strength"),
 		chromedp.SendKeys("#new_password_repeat", strong),
 		chromedp.Click("main button[type=submit]"),
 		atPath("/konto"),

@@ -316,3 +316,12 @@ func oneH1(body string) bool { return strings.Count(body, "<h1") == 1 }
 func has(body string, want ...string) bool {
 	return !slices.ContainsFunc(want, func(s string) bool { return !strings.Contains(body, s) })
 }
+
+// strengthScript is the one script a page may load: the portal's own strength
+// meter on new-password forms.
+const strengthScript = `<script src="/static/strength.js" defer></script>`
+
+// foreignScript reports whether body has any script but the strength meter.
+func foreignScript(body string) bool {
+	return strings.Contains(strings.ReplaceAll(body, strengthScript, ""), "<script")
+}

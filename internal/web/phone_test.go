@@ -636,7 +636,7 @@ func TestPhonePagesAccessible(t *testing.T) {
 	phone := p.bindPhone(t)
 	check := func(name string, a answer) {
 		t.Helper()
-		if !has(a.body, `<html lang="de">`, `<main id="inhalt"`, `href="#inhalt"`) || !oneH1(a.body) || strings.Contains(a.body, "<script") {
+		if !has(a.body, `<html lang="de">`, `<main id="inhalt"`, `href="#inhalt"`) || !oneH1(a.body) || foreignScript(a.body) {
 			t.Errorf("%s lacks lang, main, skip link or its one h1, or has a script:\n%s", name, a.body)
 		}
 		if csp := a.header.Get("Content-Security-Policy"); csp != pageCSP {

@@ -71,8 +71,17 @@ func (w *Web) partnerPage(h handlerFunc) http.Handler {
 	return w.wrap(h, extra)
 }
 
+// passwordPage is page for pages with a new-password form: they may load the
+// portal's own strength-meter script and let it ask the portal.
+func (w *Web) passwordPage(h handlerFunc) http.Handler {
+	return w.wrapCSP(h, fmtCSP("", "; script-src 'self'; connect-src 'self'"))
+}
+
 func (w *Web) wrap(h handlerFunc, formTargets string) http.Handler {
-	csp := fmtCSP(formTargets)
+	return w.wrapCSP(h, fmtCSP(formTargets, ""))
+}
+
+func (w *Web) wrapCSP(h handlerFunc, csp string) http.Handler {
 	return w.cop.Handler(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		hd := rw.Header()
 		hd.Set("Content-Security-Policy", csp)
@@ -85,11 +94,12 @@ func (w *Web) wrap(h handlerFunc, formTargets string) http.Handler {
 	}))
 }
 
-// fmtCSP is the page Content-Security-Policy: no scripts, styles only from
-// the portal, forms only to the portal and formTargets (browsers apply
-// form-action to the redirect that follows a form).
-func fmtCSP(formTargets string) string {
-	return "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'" + formTargets +
+// fmtCSP is the page Content-Security-Policy: no scripts (but what extra
+// allows), styles only from the portal, forms only to the portal and
+// formTargets (browsers apply form-action to the redirect that follows a
+// form).
+func fmtCSP(formTargets, extra string) string {
+	return "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'" + formTargets + extra +
 		"; frame-ancestors 'none'; base-uri 'none'"
 }
 
@@ -98,7 +108,12 @@ func fmtCSP(formTargets string) string {
 // reaches only handlers that allow it (mustChangeOK) and is sent there
 // from everywhere else.
 func (w *Web) authenticated(h func(rw http.ResponseWriter, r *http.Request, tok session.Token, s store.Session) error, mustChangeOK bool) http.Handler {
-	return w.page(func(rw http.ResponseWriter, r *http.Request) error {
+	return w.page(w.withSession(h, mustChangeOK))
+}
+
+// withSession runs h with the request's session (see authenticated).
+func (w *Web) withSession(h func(rw http.ResponseWriter, r *http.Request, tok session.Token, s store.Session) error, mustChangeOK bool) handlerFunc {
+	return handlerFunc(func(rw http.ResponseWriter, r *http.Request) error {
 		tok, s, err := w.currentSession(r)
 		if err != nil {
 			return err
@@ -381,7 +396,7 @@ func (w *Web) renderForm(rw http.ResponseWriter, r *http.Request, ff *formFailed
 
 // denyCrossOrigin answers a refused cross-origin request.
 func (w *Web) denyCrossOrigin(rw http.ResponseWriter, r *http.Request) {
-	rw.Header().Set("Content-Security-Policy", fmtCSP(""))
+	rw.Header().Set("Content-Security-Policy", fmtCSP("", ""))
 	_ = w.renderMessage(rw, r, http.StatusForbidden, message{Heading: "Anfrage abgelehnt", Alert: true,
 		Lines: []string{"Diese Anfrage kam nicht von einer Seite dieses Portals und wurde deshalb abgelehnt. Bitte öffnen Sie das Portal direkt und versuchen Sie es dort noch einmal."},
 		Links: []link{{"/", "Zur Startseite"}}})

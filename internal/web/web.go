@@ -23,6 +23,9 @@ type Accounts interface {
 	// ChangePassword replaces the session person's password after checking
 	// the current one: *account.RefusedError, account.ErrWrongPassword.
 	ChangePassword(ctx context.Context, tok session.Token, sess store.Session, current, next, clientIP string) error
+	// Strength rates a new password for the strength meter, 0 to 4, against
+	// the person's data when p is not nil.
+	Strength(p *store.Person, pw string) int
 }
 
 // Access runs access requests, eID identifications and password resets
@@ -118,6 +121,7 @@ type Web struct {
 	logger   *slog.Logger
 	pages    map[string]*template.Template
 	limiter  *server.IPLimiter
+	meter    *server.IPLimiter // strength checks: a keystroke's worth
 	cop      *http.CrossOriginProtection
 
 	// Set by EnableApprovals; nil without it.
@@ -135,7 +139,8 @@ func New(cfg Config, accounts Accounts, access Access, sessions Sessions, person
 	}
 	w := &Web{cfg: cfg, accounts: accounts, access: access, sessions: sessions, persons: persons, logger: logger,
 		pages: mustParsePages(), limiter: server.NewIPLimiter(cfg.LoginRate, cfg.LoginBurst, cfg.Now),
-		cop: http.NewCrossOriginProtection()}
+		meter: server.NewIPLimiter(5, 30, cfg.Now),
+		cop:   http.NewCrossOriginProtection()}
 	w.cop.SetDenyHandler(http.HandlerFunc(w.denyCrossOrigin))
 	return w
 }

@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -45,7 +46,7 @@ func TestPagesRender(t *testing.T) {
 			if !has(a.body, `<html lang="de">`, `<main id="inhalt"`, `href="#inhalt"`, "<h1>"+pg.h1+"</h1>") || !oneH1(a.body) {
 				t.Errorf("page lacks lang, main, skip link or its one h1 %q:\n%s", pg.h1, a.body)
 			}
-			if strings.Contains(a.body, "<script") {
+			if foreignScript(a.body) {
 				t.Error("page has a script")
 			}
 			// Every input has a label.
@@ -404,5 +405,42 @@ func TestEIDStartedThroughTheAPI(t *testing.T) {
 		if a := p.get(t, "/eid/start/"+flow); a.status < 400 || a.status >= 500 {
 			t.Errorf("flow %q: %d", flow, a.status)
 		}
+	}
+}
+
+// TestStrengthMeter: the meter's endpoint rates like the policy, weaker with
+// the person's own data in the password, and the script and its CSP are
+// served only where a new password is chosen.
+func TestStrengthMeter(t *testing.T) {
+	p := newPortal(t, options{})
+	rate := func(pw string) map[string]any {
+		t.Helper()
+		a := p.post(t, "/passwort-staerke", url.Values{"password": {pw}})
+		if a.status != http.StatusOK || !strings.HasPrefix(a.header.Get("Content-Type"), "application/json") {
+			t.Fatalf("strength: %d %s", a.status, a.body)
+		}
+		var out map[string]any
+		if err := json.Unmarshal([]byte(a.body), &out); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	if got := rate("passwort123"); got["score"] != float64(0) || got["label"] != "nicht geeignet" {
+		t.Errorf("common password rated %v", got)
+	}
+	if got := rate("Kastanienbaum im Herbstwind"); got["score"].(float64) < 3 {
+		t.Errorf("strong passphrase rated %v", got)
+	}
+	a := p.get(t, "/passwort-zuruecksetzen")
+	if csp := a.header.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self'; connect-src 'self'") ||
+		!strings.Contains(a.body, strengthScript) || !strings.Contains(a.body, `<meter id="strength"`) {
+		t.Errorf("reset page: CSP %q, meter and script present: %v", csp, strings.Contains(a.body, strengthScript))
+	}
+	if a := p.get(t, "/anmelden"); strings.Contains(a.header.Get("Content-Security-Policy"), "script-src") || strings.Contains(a.body, "<script") {
+		t.Error("the login page allows scripts")
+	}
+	js := p.get(t, "/static/strength.js")
+	if js.status != http.StatusOK || !strings.HasPrefix(js.header.Get("Content-Type"), "text/javascript") {
+		t.Errorf("script: %d %q", js.status, js.header.Get("Content-Type"))
 	}
 }
