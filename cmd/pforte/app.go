@@ -550,18 +550,9 @@ func runAppApprove(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return err
 	}
-	list, err := pendingApprovals(ctx, af, st, c)
+	a, err := pendingApproval(ctx, af, st, c, *id)
 	if err != nil {
 		return err
-	}
-	var a *appclient.Approval
-	for i := range list {
-		if list[i].ID == *id {
-			a = &list[i]
-		}
-	}
-	if a == nil {
-		return &appExit{exitEnded, fmt.Errorf("approval %s is not pending (answered, expired or unknown)", *id)}
 	}
 	if a.Action == appclient.ActionPortalLogin && *number == 0 {
 		return &usageError{msg: fmt.Sprintf("app approve: this portal login needs --number, the one the portal shows: one of %v", a.Choices)}
@@ -571,6 +562,21 @@ func runAppApprove(ctx context.Context, env *environment, args []string) error {
 	}
 	return af.print(env, map[string]string{"approval_id": a.ID, "status": "approved"},
 		fmt.Sprintf("approved %s: %s", a.ID, a.Text))
+}
+
+// pendingApproval finds the pending request id in the app session's list: the
+// phone signs what it was shown, never what a caller typed. Not pending exits 5.
+func pendingApproval(ctx context.Context, af *appFlags, st *appState, c *appclient.Client, id string) (*appclient.Approval, error) {
+	list, err := pendingApprovals(ctx, af, st, c)
+	if err != nil {
+		return nil, err
+	}
+	for i := range list {
+		if list[i].ID == id {
+			return &list[i], nil
+		}
+	}
+	return nil, &appExit{exitEnded, fmt.Errorf("approval %s is not pending (answered, expired or unknown)", id)}
 }
 
 func runAppDecline(ctx context.Context, env *environment, args []string) error {
@@ -589,18 +595,9 @@ func runAppDecline(ctx context.Context, env *environment, args []string) error {
 	}
 	// A decline is signed by the device key alone, over what is declined:
 	// the request comes from the pending list like an approval.
-	list, err := pendingApprovals(ctx, af, st, c)
+	a, err := pendingApproval(ctx, af, st, c, *id)
 	if err != nil {
 		return err
-	}
-	var a *appclient.Approval
-	for i := range list {
-		if list[i].ID == *id {
-			a = &list[i]
-		}
-	}
-	if a == nil {
-		return &appExit{exitEnded, fmt.Errorf("approval %s is not pending (answered, expired or unknown)", *id)}
 	}
 	if err := c.Decline(ctx, st.device, *a, *notMe); err != nil {
 		return err

@@ -104,6 +104,21 @@ type bindRequest struct {
 	proofJSON
 }
 
+// bounded refuses overlong fields before anything looks at them.
+func (req bindRequest) bounded() error {
+	if len(req.KVNR) > 32 || len(req.Password) > 1024 || len(req.ActivationCode) > 256 || len(req.KDF) > 256 ||
+		len(req.Name) > 256 || len(req.Model) > 256 || len(req.ChallengeID) > 64 {
+		return &errBadRequest{"Ein Feld ist zu lang."}
+	}
+	return nil
+}
+
+// letterRequest is the letter-based identity proof of a binding request.
+func (req bindRequest) letterRequest(r *http.Request) device.BindRequest {
+	return device.BindRequest{KVNR: req.KVNR, Password: req.Password, ActivationCode: req.ActivationCode, DeviceKey: req.DeviceKey,
+		PINKey: req.PINKey, KDF: req.KDF, Name: req.Name, Model: req.Model, Proof: req.proof(), ClientIP: remoteIP(r)}
+}
+
 type bindResponse struct {
 	DeviceID string `json:"device_id"`
 	Level    string `json:"level"`
@@ -119,9 +134,8 @@ func (a *API) bindDevice(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &req); err != nil {
 		return err
 	}
-	if len(req.KVNR) > 32 || len(req.Password) > 1024 || len(req.ActivationCode) > 256 || len(req.KDF) > 256 ||
-		len(req.Name) > 256 || len(req.Model) > 256 || len(req.ChallengeID) > 64 {
-		return &errBadRequest{"Ein Feld ist zu lang."}
+	if err := req.bounded(); err != nil {
+		return err
 	}
 	var (
 		b   device.Binding
@@ -134,9 +148,7 @@ func (a *API) bindDevice(w http.ResponseWriter, r *http.Request) error {
 		}
 		b, err = a.devices.BindWithSession(r.Context(), s, req.DeviceKey, req.PINKey, req.KDF, req.Name, req.Model, req.proof(), remoteIP(r))
 	} else {
-		b, err = a.devices.BindWithLetter(r.Context(), device.BindRequest{KVNR: req.KVNR, Password: req.Password,
-			ActivationCode: req.ActivationCode, DeviceKey: req.DeviceKey, PINKey: req.PINKey, KDF: req.KDF, Name: req.Name,
-			Model: req.Model, Proof: req.proof(), ClientIP: remoteIP(r)})
+		b, err = a.devices.BindWithLetter(r.Context(), req.letterRequest(r))
 	}
 	if err != nil {
 		return err
@@ -154,9 +166,8 @@ func (a *API) unlockDevice(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &req); err != nil {
 		return err
 	}
-	if len(req.KVNR) > 32 || len(req.Password) > 1024 || len(req.ActivationCode) > 256 || len(req.KDF) > 256 ||
-		len(req.Name) > 256 || len(req.Model) > 256 || len(req.ChallengeID) > 64 {
-		return &errBadRequest{"Ein Feld ist zu lang."}
+	if err := req.bounded(); err != nil {
+		return err
 	}
 	dev := store.DeviceID(r.PathValue("id"))
 	var err error
@@ -167,9 +178,7 @@ func (a *API) unlockDevice(w http.ResponseWriter, r *http.Request) error {
 		}
 		err = a.devices.UnlockWithSession(r.Context(), dev, s, req.DeviceKey, req.PINKey, req.KDF, req.Name, req.Model, req.proof(), remoteIP(r))
 	} else {
-		err = a.devices.UnlockWithLetter(r.Context(), dev, device.BindRequest{KVNR: req.KVNR, Password: req.Password,
-			ActivationCode: req.ActivationCode, DeviceKey: req.DeviceKey, PINKey: req.PINKey, KDF: req.KDF, Name: req.Name,
-			Model: req.Model, Proof: req.proof(), ClientIP: remoteIP(r)})
+		err = a.devices.UnlockWithLetter(r.Context(), dev, req.letterRequest(r))
 	}
 	if err != nil {
 		return err
