@@ -155,7 +155,7 @@ func TestLoadLogin(t *testing.T) {
 				}
 			}()
 			args := []string{"load", "login", "--server", "http://" + ln.Addr().String(), "--kvnr-file", kvnrs,
-				"--password-file", pw, "--concurrency", "2", "--duration", "300ms"}
+				"--password-file", pw, "--concurrency", "2", "--duration", "60s", "--max-requests", "6"}
 			if tt.pidPrinted {
 				args = append(args, "--pid", strconv.Itoa(os.Getpid()))
 			}
@@ -199,7 +199,7 @@ func hasProc() bool {
 
 func TestLoadHash(t *testing.T) {
 	c := newCLI(t)
-	code, out, errOut := c.run("", "load", "hash", "--concurrency", "2", "--duration", "200ms", "--memory-kib", "8192", "--time", "1")
+	code, out, errOut := c.run("", "load", "hash", "--concurrency", "2", "--duration", "1s", "--memory-kib", "8192", "--time", "1")
 	if code != 0 || !strings.Contains(out, "hashes/s: ") || strings.Contains(out, "hashes: 0\n") {
 		t.Errorf("load hash: code %d\n%s%s", code, out, errOut)
 	}
