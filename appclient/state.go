@@ -78,14 +78,19 @@ func LoadState(b []byte) (*Device, error) {
 	return d, nil
 }
 
-// WriteStateFile writes the state to path with mode 0600, through a temporary
-// file in the same directory and a rename, so a crash leaves either the old or
-// the new state.
-func (d *Device) WriteStateFile(path string) (err error) {
+// WriteStateFile writes the state to path with WritePrivateFile.
+func (d *Device) WriteStateFile(path string) error {
 	b, err := d.MarshalState()
 	if err != nil {
 		return err
 	}
+	return WritePrivateFile(path, b)
+}
+
+// WritePrivateFile writes b to path with mode 0600, through a temporary file
+// in the same directory and a rename, so a crash leaves either the old or the
+// new content.
+func WritePrivateFile(path string, b []byte) (err error) {
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
 	if err != nil {
 		return fmt.Errorf("write state: %w", err)

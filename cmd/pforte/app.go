@@ -178,9 +178,9 @@ func readAppState(path string) (*appState, error) {
 	return &st, nil
 }
 
-// writeAppState writes the state with mode 0600 through a temporary file in
-// the same directory and a rename, so a crash leaves the old or the new state.
-func writeAppState(path string, st *appState) (err error) {
+// writeAppState writes the state with appclient.WritePrivateFile (mode 0600,
+// temporary file and rename).
+func writeAppState(path string, st *appState) error {
 	dev, err := st.device.MarshalState()
 	if err != nil {
 		return err
@@ -190,32 +190,7 @@ func writeAppState(path string, st *appState) (err error) {
 	if err != nil {
 		return fmt.Errorf("write state: %w", err)
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("write state: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if err := f.Chmod(0o600); err != nil {
-		return fmt.Errorf("write state: %w", err)
-	}
-	if _, err := f.Write(append(b, '\n')); err != nil {
-		return fmt.Errorf("write state: %w", err)
-	}
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("write state: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("write state: %w", err)
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		return fmt.Errorf("write state: %w", err)
-	}
-	return nil
+	return appclient.WritePrivateFile(path, append(b, '\n'))
 }
 
 // appFlags are the flags every subcommand shares.
