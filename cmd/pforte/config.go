@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/base64"
 	"errors"
 	"flag"
 	"fmt"
@@ -20,9 +21,11 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/pforte/pforte/internal/approval"
+	"github.com/pforte/pforte/internal/oidc"
 	"github.com/pforte/pforte/internal/password"
 	"github.com/pforte/pforte/internal/seal"
 	"github.com/pforte/pforte/internal/server"
+	"github.com/pforte/pforte/internal/signkey"
 	"github.com/pforte/pforte/internal/store/sqlstore"
 )
 
@@ -102,6 +105,25 @@ type Config struct {
 		// read GET /api/v1/outbox; without it the outbox is closed.
 		ClientTokenFile string `yaml:"client_token_file"`
 	} `yaml:"outbox"`
+	// OIDC configures Pforte as the insurer's OpenID provider; without
+	// clients it is off. Clients are YAML only.
+	OIDC struct {
+		// SubjectKey keys the subject identifiers (base64 of at least 32
+		// bytes; `pforte keygen --subject` makes one). Never change it:
+		// every sub would change. Prefer SubjectKeyFile or PFORTE_OIDC_SUBJECT_KEY.
+		SubjectKey     string              `yaml:"subject_key" secret:"true"`
+		SubjectKeyFile string              `yaml:"subject_key_file"`
+		CodeTTL        time.Duration       `yaml:"code_ttl"`
+		AccessTTL      time.Duration       `yaml:"access_ttl"`
+		LoginTTL       time.Duration       `yaml:"login_ttl"`
+		PollInterval   time.Duration       `yaml:"poll_interval"`
+		Clients        []oidc.ClientConfig `yaml:"clients"`
+	} `yaml:"oidc"`
+	// SigningKeys sets the rotation of the token signing keys.
+	SigningKeys struct {
+		Lifetime time.Duration `yaml:"lifetime"`
+		Overlap  time.Duration `yaml:"overlap"`
+	} `yaml:"signing_keys"`
 	// EID configures the identification partner (OpenID Connect). Without an
 	// issuer, identification with the eID card is not offered.
 	EID struct {
@@ -403,6 +425,18 @@ func (c *Config) validate(need needs) []string {
 			p = append(p, "eid.client_secret or eid.client_secret_file: set exactly one with eid.issuer")
 		}
 	}
+	if len(c.OIDC.Clients) > 0 {
+		if cfg, err := c.oidcConfig(); err != nil {
+			p = append(p, err.Error())
+		} else {
+			for _, err := range cfg.Validate() {
+				p = append(p, err.Error())
+			}
+		}
+		for _, err := range c.signkeyConfig().Validate() {
+			p = append(p, err.Error())
+		}
+	}
 	if c.DataKeys != "" && c.DataKeysFile != "" {
 		p = append(p, "data_keys and data_keys_file: set only one")
 	}
@@ -454,6 +488,51 @@ func isLoopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// oidcConfig builds the provider's configuration: the issuer below the
+// public URL, the subject key and client secrets read from their files.
+func (c *Config) oidcConfig() (oidc.Config, error) {
+	cfg := oidc.Config{Issuer: strings.TrimRight(c.PublicURL, "/") + "/oidc", CodeTTL: c.OIDC.CodeTTL,
+		AccessTTL: c.OIDC.AccessTTL, LoginTTL: c.OIDC.LoginTTL, PollInterval: c.OIDC.PollInterval, CIBATTL: c.Approvals.TTL,
+		Clients: slices.Clone(c.OIDC.Clients)}
+	raw := c.OIDC.SubjectKey
+	if c.OIDC.SubjectKeyFile != "" {
+		if raw != "" {
+			return cfg, errors.New("oidc.subject_key and oidc.subject_key_file: set only one")
+		}
+		b, err := os.ReadFile(c.OIDC.SubjectKeyFile)
+		if err != nil {
+			return cfg, fmt.Errorf("oidc.subject_key_file: %v", err)
+		}
+		raw = strings.TrimSpace(string(b))
+	}
+	key, err := base64.StdEncoding.DecodeString(raw)
+	if err != nil || len(key) < 32 {
+		return cfg, errors.New("oidc.subject_key: required with oidc.clients: base64 of at least 32 bytes (`pforte keygen --subject`)")
+	}
+	cfg.SubjectKey = key
+	for i, cl := range cfg.Clients {
+		if cl.SecretFile == "" {
+			continue
+		}
+		if cl.Secret != "" {
+			return cfg, fmt.Errorf("oidc.clients[%d]: set secret or secret_file, not both", i)
+		}
+		b, err := os.ReadFile(cl.SecretFile)
+		if err != nil {
+			return cfg, fmt.Errorf("oidc.clients[%d].secret_file: %v", i, err)
+		}
+		cfg.Clients[i].Secret = strings.TrimSpace(string(b))
+	}
+	return cfg, nil
+}
+
+// signkeyConfig is the signing key timeline. A retired key stays published
+// for the default 24 hours, well past the longest token lifetime (1 hour), so
+// that an expired ID token still works as the id_token_hint of a logout.
+func (c *Config) signkeyConfig() signkey.Config {
+	return signkey.Config{Lifetime: c.SigningKeys.Lifetime, Overlap: c.SigningKeys.Overlap}
 }
 
 // eidSecret reads the client secret for the identification partner.

@@ -50,7 +50,7 @@ func commands() []command {
 		{"audit", "audit trail: verify", runAudit},
 		{"app", "the reference phone app: activate | login | approvals | approve | decline | change-pin | unbind", runApp},
 		{"load", "load measurement: setup | hash | login (loopback only)", runLoad},
-		{"keygen", "print a new data key for data_keys", runKeygen},
+		{"keygen", "print a new data key for data_keys (--subject: a key for oidc.subject_key)", runKeygen},
 		{"version", "print the version", runVersion},
 	}
 }

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"os"
@@ -93,10 +95,15 @@ func runVersion(_ context.Context, env *environment, args []string) error {
 }
 
 func runKeygen(_ context.Context, env *environment, args []string) error {
-	fs := newFlagSet(env, "keygen", "keygen [--id ID]")
+	fs := newFlagSet(env, "keygen", "keygen [--id ID] [--subject]")
 	id := fs.String("id", "k1", "key `id` (a-z, 0-9, -)")
+	subject := fs.Bool("subject", false, "print a subject key for oidc.subject_key instead (base64, 32 bytes)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if *subject {
+		fmt.Fprintln(env.stdout, newSubjectKey())
+		return nil
 	}
 	k, err := seal.GenerateKey(*id)
 	if err != nil {
@@ -104,4 +111,16 @@ func runKeygen(_ context.Context, env *environment, args []string) error {
 	}
 	fmt.Fprintln(env.stdout, k.Encode())
 	return nil
+}
+
+// newSubjectKey returns 32 random bytes in base64: a key for
+// oidc.subject_key.
+func newSubjectKey() string {
+	return base64.StdEncoding.EncodeToString(randomBytes(32))
+}
+
+func randomBytes(n int) []byte {
+	b := make([]byte, n)
+	rand.Read(b)
+	return b
 }

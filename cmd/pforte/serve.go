@@ -78,12 +78,7 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger, st *sqlstore.St
 	reg := prometheus.NewRegistry()
 	srv := server.New(cfg.serverConfig(), logger, st, reg)
 	a.api.SetDraining(srv.Draining())
-	for pattern, h := range a.api.Routes() {
-		srv.Handle(pattern, h)
-	}
-	for pattern, h := range a.web.Routes() {
-		srv.Handle(pattern, h)
-	}
+	a.mount(srv)
 	logger.Info("pforte serving", slog.String("addr", ln.Addr().String()),
 		slog.String("database", string(st.Dialect())), slog.String("version", version))
 	if err := auditLog.Record(ctx, audit.Event{Actor: "system", Event: "node.start", Subject: "node"}); err != nil {
@@ -99,9 +94,24 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger, st *sqlstore.St
 	return nil
 }
 
-// sweep expires unanswered approval requests every 30 seconds and removes
-// expired one-time values (challenges, codes) and sessions every 10 minutes,
-// until ctx ends. Every node may run it: each step is one database statement
+// mount puts every route of the node on srv: the app API, the portal and,
+// with clients configured, the OpenID provider below /oidc/.
+func (a *app) mount(srv *server.Server) {
+	for pattern, h := range a.api.Routes() {
+		srv.Handle(pattern, h)
+	}
+	for pattern, h := range a.web.Routes() {
+		srv.Handle(pattern, h)
+	}
+	if a.oidc != nil {
+		srv.Handle("/oidc/", a.oidc.Handler())
+	}
+}
+
+// sweep expires unanswered approval requests every 30 seconds and, every 10
+// minutes, removes expired one-time values (challenges, codes), sessions,
+// OpenID requests and tokens and adds or retires signing keys, until ctx
+// ends. Every node may run it: each step is one database statement
 // that has the same outcome whoever runs it first.
 func sweep(ctx context.Context, logger *slog.Logger, a *app, st *sqlstore.Store) {
 	t := time.NewTicker(30 * time.Second)
@@ -125,6 +135,14 @@ func sweep(ctx context.Context, logger *slog.Logger, a *app, st *sqlstore.Store)
 		}
 		if _, err := st.DeleteExpiredSessions(ctx, cutoff); err != nil && ctx.Err() == nil {
 			logger.Error("delete expired sessions", slog.Any("error", err))
+		}
+		if a.oidc != nil {
+			if err := a.keys.Ensure(ctx); err != nil && ctx.Err() == nil {
+				logger.Error("rotate signing keys", slog.Any("error", err))
+			}
+			if err := a.oidc.Sweep(ctx, cutoff); err != nil && ctx.Err() == nil {
+				logger.Error("delete expired OpenID requests and tokens", slog.Any("error", err))
+			}
 		}
 	}
 }

@@ -20,9 +20,11 @@ import (
 	"github.com/pforte/pforte/internal/dispatch"
 	"github.com/pforte/pforte/internal/eid"
 	"github.com/pforte/pforte/internal/letter"
+	"github.com/pforte/pforte/internal/oidc"
 	"github.com/pforte/pforte/internal/password"
 	"github.com/pforte/pforte/internal/profile"
 	"github.com/pforte/pforte/internal/session"
+	"github.com/pforte/pforte/internal/signkey"
 	"github.com/pforte/pforte/internal/store/sqlstore"
 	"github.com/pforte/pforte/internal/web"
 )
@@ -39,6 +41,8 @@ type app struct {
 	devices  *device.Service
 	approval *approval.Service
 	profile  *profile.Service
+	keys     *signkey.Manager // nil without OpenID clients
+	oidc     *oidc.Provider   // nil without OpenID clients
 }
 
 // buildApp wires the services on st. sink receives each queued letter as a PDF
@@ -110,6 +114,21 @@ func buildApp(ctx context.Context, cfg Config, logger *slog.Logger, st *sqlstore
 	a.web = web.New(web.Config{InsurerName: cfg.Insurer.Name, Phone: cfg.Insurer.Phone, EIDOrigin: eidOrigin,
 		LoginRate: cfg.HTTP.LoginRatePerIP, LoginBurst: cfg.HTTP.LoginBurstPerIP}, a.accounts, a.access, a.sessions, st, logger)
 	a.web.EnableApprovals(a.approval, a.profile, a.devices)
+	if len(cfg.OIDC.Clients) > 0 {
+		ocfg, err := cfg.oidcConfig()
+		if err != nil {
+			return nil, err
+		}
+		a.keys = signkey.New(st, ring, time.Now, cfg.signkeyConfig())
+		if err := a.keys.Ensure(ctx); err != nil {
+			return nil, fmt.Errorf("signing keys: %w", err)
+		}
+		a.oidc, err = oidc.New(ocfg, st, a.keys, st, a.approval, a.audit, a.web, time.Now, logger)
+		if err != nil {
+			return nil, err
+		}
+		a.web.EnableApplications(a.oidc)
+	}
 	return a, nil
 }
 

@@ -16,6 +16,9 @@ const (
 	ActionPortalLogin       = "portal.login"
 	ActionApplicationSubmit = "application.submit"
 	ActionDeviceRemove      = "device.remove"
+	// ActionClientRequest is a request of another insurer application,
+	// asked through OpenID Connect CIBA (package oidc).
+	ActionClientRequest = "client.request"
 )
 
 // Rule says what an action needs: at least Level, and whether the person must
@@ -40,6 +43,7 @@ func DefaultPolicy() Policy {
 		ActionPortalLogin:       {Device: true},
 		ActionApplicationSubmit: {Level: string(session.LevelSubstantial), Device: true},
 		ActionDeviceRemove:      {Level: string(session.LevelSubstantial), Device: true},
+		ActionClientRequest:     {Level: string(session.LevelSubstantial), Device: true},
 	}
 }
 

@@ -44,6 +44,7 @@ type Store interface {
 	OneTimes
 	AuditChain
 	SigningKeys
+	OIDC
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
 	// Close releases the database connections.

@@ -14,17 +14,22 @@ import (
 
 func loginView() view { return view{Title: "Anmelden"} }
 
-// loginForm shows the login form.
+// loginForm shows the login form; "weiter" names where a login continues
+// (an application's sign-in).
 func (w *Web) loginForm(rw http.ResponseWriter, r *http.Request) error {
-	return w.render(rw, r, http.StatusOK, "login", loginView())
+	v := loginView()
+	v.Form = &form{values: map[string]string{"weiter": w.validNext(r.URL.Query().Get("weiter"))}}
+	return w.render(rw, r, http.StatusOK, "login", v)
 }
 
 // login checks KVNR and password and starts a browser session.
 func (w *Web) login(rw http.ResponseWriter, r *http.Request) error {
-	values, err := decodeForm(rw, r, "kvnr", "password")
+	values, err := decodeForm(rw, r, "kvnr", "password", "weiter")
 	if err != nil {
 		return err
 	}
+	next := w.validNext(values["weiter"])
+	values["weiter"] = next
 	if ok, wait := w.limiter.Allow(r); !ok {
 		return &rateLimited{wait}
 	}
@@ -42,9 +47,9 @@ func (w *Web) login(rw http.ResponseWriter, r *http.Request) error {
 	if w.approvals != nil {
 		// With a bound phone, the session stays low until the phone
 		// confirms the login.
-		return w.startStepUp(rw, r, res.Token, res.Session, "", true)
+		return w.startStepUp(rw, r, res.Token, res.Session, next, true)
 	}
-	return redirect(rw, r, "/konto")
+	return redirect(rw, r, w.nextPage(next))
 }
 
 // logout ends the session (if any) and forgets the cookie.

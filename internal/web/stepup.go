@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -68,20 +69,40 @@ const stepUpCookie = "pforte_stepup"
 const stepUpLifetime = 10 * time.Minute
 
 // nextPages are where a confirmed step-up may continue (the "weiter"
-// parameter); anything else continues at /konto.
+// parameter); with EnableApplications also the sign-in of another
+// application ("app-<request id>"); anything else continues at /konto.
 var nextPages = map[string]string{"daten": "/daten", "geraete": "/geraete"}
 
-func nextPage(key string) string {
-	if p, ok := nextPages[key]; ok {
+// nextPath returns where the key next leads, and false for an unknown key.
+func (w *Web) nextPath(next string) (string, bool) {
+	if p, ok := nextPages[next]; ok {
+		return p, true
+	}
+	if w.apps != nil {
+		return w.apps.Continue(next)
+	}
+	return "", false
+}
+
+func (w *Web) nextPage(key string) string {
+	if p, ok := w.nextPath(key); ok {
 		return p
 	}
 	return "/konto"
 }
 
+// validNext returns next if it is a known key, else "".
+func (w *Web) validNext(next string) string {
+	if _, ok := w.nextPath(next); ok {
+		return next
+	}
+	return ""
+}
+
 // stepUpURL is the waiting page, carrying where to continue.
-func stepUpURL(next string) string {
-	if _, ok := nextPages[next]; ok {
-		return "/anmelden/freigabe?weiter=" + next
+func (w *Web) stepUpURL(next string) string {
+	if w.validNext(next) != "" {
+		return "/anmelden/freigabe?weiter=" + url.QueryEscape(next)
 	}
 	return "/anmelden/freigabe"
 }
@@ -143,7 +164,7 @@ func (w *Web) startStepUp(rw http.ResponseWriter, r *http.Request, tok session.T
 	}
 	if !usable {
 		if afterLogin {
-			return redirect(rw, r, "/konto")
+			return redirect(rw, r, w.nextPage(next))
 		}
 		return approval.ErrNoDevice
 	}
@@ -161,12 +182,12 @@ func (w *Web) startStepUp(rw http.ResponseWriter, r *http.Request, tok session.T
 		w.clearCookie(rw, sessionCookie)
 		return err
 	case errors.Is(err, approval.ErrNoDevice) && afterLogin:
-		return redirect(rw, r, "/konto") // the last phone went away meanwhile
+		return redirect(rw, r, w.nextPage(next)) // the last phone went away meanwhile
 	case err != nil:
 		return err
 	}
 	w.setCookie(rw, stepUpCookie, a.ID, stepUpLifetime, http.SameSiteLaxMode)
-	return redirect(rw, r, stepUpURL(next))
+	return redirect(rw, r, w.stepUpURL(next))
 }
 
 // requestStepUp starts a phone confirmation for a session that is already
@@ -191,19 +212,16 @@ type stepUpPage struct {
 // awaitStepUp is the waiting page: it shows the number to tap while the
 // request is pending and raises the session once the phone approved it.
 func (w *Web) awaitStepUp(rw http.ResponseWriter, r *http.Request, tok session.Token, s store.Session) error {
-	next := r.URL.Query().Get("weiter")
-	if _, ok := nextPages[next]; !ok {
-		next = ""
-	}
+	next := w.validNext(r.URL.Query().Get("weiter"))
 	id := w.cookieValue(r, stepUpCookie)
 	if !validID(id) {
 		w.clearCookie(rw, stepUpCookie)
-		return redirect(rw, r, nextPage(next))
+		return redirect(rw, r, w.nextPage(next))
 	}
 	a, err := w.approvals.Status(r.Context(), id, s.PersonID)
 	if errors.Is(err, approval.ErrNotFound) || (err == nil && a.Action != approval.ActionPortalLogin) {
 		w.clearCookie(rw, stepUpCookie)
-		return redirect(rw, r, nextPage(next))
+		return redirect(rw, r, w.nextPage(next))
 	}
 	if err != nil {
 		return err
@@ -242,7 +260,7 @@ func (w *Web) raise(rw http.ResponseWriter, r *http.Request, tok session.Token, 
 	if errors.Is(err, approval.ErrUsed) {
 		// A parallel request of this browser raised the session.
 		w.clearCookie(rw, stepUpCookie)
-		return redirect(rw, r, nextPage(next))
+		return redirect(rw, r, w.nextPage(next))
 	}
 	if err != nil {
 		return err
@@ -264,7 +282,7 @@ func (w *Web) raise(rw http.ResponseWriter, r *http.Request, tok session.Token, 
 	}
 	w.clearCookie(rw, stepUpCookie)
 	w.setCookie(rw, sessionCookie, string(next2), 0, http.SameSiteLaxMode)
-	return redirect(rw, r, nextPage(next))
+	return redirect(rw, r, w.nextPage(next))
 }
 
 // levelOK reports whether the session may do action per the policy table.
@@ -278,19 +296,27 @@ type needPhonePage struct {
 	HasDevice  bool
 	Next       string
 	Need, Have string // the levels needed and held, in words
+	App        bool   // an application's sign-in asks, not the personal data pages
+	Cancel     string // where an application's sign-in is abandoned
 }
 
 // needPhone answers a request whose session is below the level the page
 // needs: with a usable phone it offers the confirmation, without one it
 // explains how to connect one.
 func (w *Web) needPhone(rw http.ResponseWriter, r *http.Request, s store.Session, next string) error {
-	need := w.approvals.Policy()[approval.ActionPersonalView].Level
+	return w.renderNeedPhone(rw, r, s, next, w.approvals.Policy()[approval.ActionPersonalView].Level, "")
+}
+
+// renderNeedPhone renders the page that asks for a phone confirmation to
+// reach level need; cancel is set for an application's sign-in.
+func (w *Web) renderNeedPhone(rw http.ResponseWriter, r *http.Request, s store.Session, next, need, cancel string) error {
 	usable, err := w.usableDevice(r.Context(), s.PersonID, need)
 	if err != nil {
 		return err
 	}
 	return w.render(rw, r, http.StatusForbidden, "need-phone", view{Title: "Bestätigung mit dem Smartphone nötig", LoggedIn: true,
-		Data: needPhonePage{HasDevice: usable, Next: next, Need: levelWord(need), Have: levelWord(s.Level)}})
+		Data: needPhonePage{HasDevice: usable, Next: next, Need: levelWord(need), Have: levelWord(s.Level),
+			App: cancel != "", Cancel: cancel}})
 }
 
 // protected is authenticated for pages that need the level of action

@@ -128,6 +128,9 @@ type Web struct {
 	approvals Approvals
 	profile   Profile
 	devices   Devices
+
+	// Set by EnableApplications; nil without it.
+	apps Applications
 }
 
 // New returns the portal. It panics if the embedded templates do not parse,

@@ -58,6 +58,17 @@ func Run(t *testing.T, newStore NewStore) {
 		{"SigningKeys", testSigningKeys},
 		{"RotateSigningKeys", testRotateSigningKeys},
 		{"RotateSigningKeysParallelAddsOnce", testRotateSigningKeysParallel},
+		{"AuthRequests", testAuthRequests},
+		{"UpdateAuthRequest", testUpdateAuthRequest},
+		{"UpdateAuthRequestCodeUsedOnce", testUpdateAuthRequestParallel},
+		{"DeleteAuthRequestsBefore", testDeleteAuthRequests},
+		{"Tokens", testTokens},
+		{"RotateRefreshToken", testRotateRefreshToken},
+		{"RotateRefreshTokenExactlyOnce", testRotateRefreshTokenParallel},
+		{"RevokeTokens", testRevokeTokens},
+		{"DeleteTokensBefore", testDeleteTokens},
+		{"CIBARequests", testCIBARequests},
+		{"UpdateCIBARequestIssuesOnce", testUpdateCIBARequestParallel},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, newStore(t)) })

@@ -1,0 +1,133 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/pforte/pforte/internal/store/sqlstore"
+	"github.com/pforte/pforte/internal/store/sqlstore/sqltest"
+)
+
+// rpServer is the relying party's redirect target; the browserless client
+// stops before it, Chromium lands on it.
+func rpServer(t testing.TB) *httptest.Server {
+	ts := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		rw.Header().Set("Content-Type", "text/html; charset=utf-8")
+		rw.Write([]byte("<!DOCTYPE html><title>RP</title><main>Relying party</main>"))
+	}))
+	t.Cleanup(ts.Close)
+	return ts
+}
+
+// TestOIDCCodeFlow runs the code flow at substantial with the phone's
+// approval, then refresh with rotation, reuse detection and logout, on
+// both databases.
+func TestOIDCCodeFlow(t *testing.T) {
+	sqltest.Backends(t, func(t *testing.T, st *sqlstore.Store) {
+		rp := rpServer(t)
+		redirect := rp.URL + "/callback"
+		n := newOIDCNode(t, st, redirect)
+		n.bindPhone(t)
+		party := newRelyingParty(t, n.issuer, redirect)
+		b := newBrowserless(rp.URL)
+
+		s := party.start(oauth2.SetAuthURLParam("acr_values", "http://eidas.europa.eu/LoA/substantial"))
+		back := n.loginWithPhone(t, b, s.url)
+		tok, idt, claims := party.finish(t, s, back)
+		if claims.ACR != "http://eidas.europa.eu/LoA/substantial" {
+			t.Errorf("acr = %q, want substantial", claims.ACR)
+		}
+		for _, m := range []string{"pwd", "hwk", "pin", "mfa"} {
+			if !slices.Contains(claims.AMR, m) {
+				t.Errorf("amr %v lacks %s", claims.AMR, m)
+			}
+		}
+		if d := time.Since(time.Unix(claims.AuthTime, 0)); d < 0 || d > time.Minute {
+			t.Errorf("auth_time is %v ago", d)
+		}
+		if claims.KVNR != n.person.KVNR {
+			t.Errorf("kvnr claim = %q, want the person's (the client is allowed the scope)", claims.KVNR)
+		}
+		if strings.Contains(idt.Subject, n.person.KVNR) || idt.Subject == "" {
+			t.Errorf("sub %q is empty or shows the KVNR", idt.Subject)
+		}
+		info, err := party.provider.UserInfo(party.ctx, oauth2.StaticTokenSource(tok))
+		if err != nil {
+			t.Fatalf("userinfo: %v", err)
+		}
+		if info.Subject != idt.Subject {
+			t.Errorf("userinfo sub %q, ID token sub %q", info.Subject, idt.Subject)
+		}
+
+		// Refresh rotates: a new refresh token, the old one is used up.
+		first := tok.RefreshToken
+		if first == "" {
+			t.Fatal("no refresh token for offline_access")
+		}
+		expired := &oauth2.Token{RefreshToken: first, Expiry: time.Now().Add(-time.Hour)}
+		next, err := party.conf.TokenSource(party.ctx, expired).Token()
+		if err != nil {
+			t.Fatalf("refresh: %v", err)
+		}
+		if next.RefreshToken == "" || next.RefreshToken == first {
+			t.Fatalf("refresh did not rotate the refresh token")
+		}
+		if raw, _ := next.Extra("id_token").(string); raw != "" {
+			rid, err := party.verifier.Verify(party.ctx, raw)
+			if err != nil {
+				t.Fatalf("refreshed ID token: %v", err)
+			}
+			var rc idClaims
+			rid.Claims(&rc)
+			if rc.Sub != idt.Subject || rc.ACR != claims.ACR {
+				t.Errorf("refreshed ID token sub/acr = %q/%q, want %q/%q", rc.Sub, rc.ACR, idt.Subject, claims.ACR)
+			}
+		}
+		// Reusing the first refresh token revokes the family: the rotated
+		// one stops working too.
+		tokenURL := party.provider.Endpoint().TokenURL
+		status, body := tokenPost(t, tokenURL, rpID, rpSecret, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {first}})
+		if status != http.StatusBadRequest || body["error"] != "invalid_grant" {
+			t.Fatalf("reuse: %d %v, want 400 invalid_grant", status, body)
+		}
+		status, body = tokenPost(t, tokenURL, rpID, rpSecret, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {next.RefreshToken}})
+		if status != http.StatusBadRequest || body["error"] != "invalid_grant" {
+			t.Fatalf("rotated token after reuse: %d %v, want 400 invalid_grant", status, body)
+		}
+		if _, err := party.provider.UserInfo(party.ctx, oauth2.StaticTokenSource(next)); err == nil {
+			t.Error("the access token of a revoked family still reads userinfo")
+		}
+
+		// A second sign-in reuses the portal session (no new login), then
+		// RP-initiated logout ends it and revokes the client's tokens.
+		s = party.start(oauth2.SetAuthURLParam("acr_values", "http://eidas.europa.eu/LoA/substantial"))
+		back, _, body2 := b.get(t, s.url)
+		if !strings.HasPrefix(back.String(), rp.URL) {
+			t.Fatalf("second sign-in did not return to the relying party: %s %s", back, body2)
+		}
+		tok2, _, _ := party.finish(t, s, back)
+		raw, _ := tok2.Extra("id_token").(string)
+		logout := n.issuer + "/end_session?" + url.Values{"id_token_hint": {raw},
+			"post_logout_redirect_uri": {redirect + "/abgemeldet"}, "state": {"bye"}}.Encode()
+		back, _, _ = b.get(t, logout)
+		if back.Path != "/callback/abgemeldet" || back.Query().Get("state") != "bye" {
+			t.Fatalf("logout returned to %s", back)
+		}
+		if u, _, _ := b.get(t, n.base+"/konto"); u.Path != "/anmelden" {
+			t.Errorf("after logout /konto is at %s, want the login page", u)
+		}
+		status, body = tokenPost(t, tokenURL, rpID, rpSecret, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok2.RefreshToken}})
+		if status != http.StatusBadRequest || body["error"] != "invalid_grant" {
+			t.Errorf("refresh after logout: %d %v, want 400 invalid_grant", status, body)
+		}
+		_ = context.Background
+	})
+}

@@ -1,0 +1,205 @@
+package oidc
+
+import (
+	"context"
+	"crypto/hkdf"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/pforte/pforte/internal/audit"
+	"github.com/pforte/pforte/internal/signkey"
+	"github.com/pforte/pforte/internal/store"
+)
+
+// Store is what the provider needs of the store.
+type Store interface {
+	store.OIDC
+	// Ping checks that the database answers.
+	Ping(ctx context.Context) error
+}
+
+// Keys hands out the key that signs now and the published keys (package
+// signkey).
+type Keys interface {
+	SigningKey(ctx context.Context) (signkey.Key, error)
+	KeySet(ctx context.Context) ([]signkey.PublicKey, error)
+}
+
+// Persons reads master data.
+type Persons interface {
+	PersonByID(ctx context.Context, id store.PersonID) (store.Person, error)
+	PersonByKVNR(ctx context.Context, kvnr string) (store.Person, error)
+}
+
+// Approvals asks the person's phone (package approval).
+type Approvals interface {
+	// Create asks the person's bound devices to approve action:
+	// approval.ErrNoDevice without one.
+	Create(ctx context.Context, person store.PersonID, action, text string, data []byte, level, client string) (store.Approval, error)
+	// Status returns the person's request, expired once past its expiry.
+	Status(ctx context.Context, id string, person store.PersonID) (store.Approval, error)
+	// Execute uses the approved request once, checking data against what
+	// was approved: approval.ErrUsed, ErrNotApproved, ErrDataChanged.
+	Execute(ctx context.Context, id string, person store.PersonID, data []byte, change store.Change) error
+}
+
+// Auditor records security events (package audit).
+type Auditor interface {
+	Record(ctx context.Context, ev audit.Event) error
+}
+
+// Browser finds and ends the portal session of a browser request (package
+// web): the login glue completes authorization requests with it, and logout
+// ends it.
+type Browser interface {
+	// Session returns the live portal session of r's cookie.
+	Session(r *http.Request) (store.Session, bool)
+	// EndSession ends r's portal session, if any, and clears its cookie on
+	// rw.
+	EndSession(rw http.ResponseWriter, r *http.Request) error
+}
+
+// Provider is Pforte's OpenID provider: package op serves the standard
+// endpoints on the storage and clients below, and Provider adds what op lacks
+// (the login glue, CIBA, the stricter checks in front of op's handlers).
+type Provider struct {
+	cfg       Config
+	st        Store
+	keys      Keys
+	persons   Persons
+	approvals Approvals
+	audit     Auditor
+	browser   Browser
+	now       func() time.Time
+	logger    *slog.Logger
+	clients   map[string]*client
+	subjects  []byte // HMAC key of the subject identifiers
+	op        *op.Provider
+	handler   http.Handler
+}
+
+// New builds the provider. cfg must have passed Validate.
+func New(cfg Config, st Store, keys Keys, persons Persons, approvals Approvals, aud Auditor, browser Browser,
+	now func() time.Time, logger *slog.Logger) (*Provider, error) {
+	cfg = cfg.withDefaults()
+	if errs := cfg.Validate(); len(errs) > 0 {
+		return nil, fmt.Errorf("oidc: %w", errors.Join(errs...))
+	}
+	p := &Provider{cfg: cfg, st: st, keys: keys, persons: persons, approvals: approvals, audit: aud, browser: browser,
+		now: now, logger: logger, clients: make(map[string]*client, len(cfg.Clients))}
+	for _, c := range cfg.Clients {
+		p.clients[c.ID] = newClient(c, cfg.AccessTTL)
+	}
+	var err error
+	if p.subjects, err = hkdf.Key(sha256.New, cfg.SubjectKey, nil, "pforte oidc subject v1", 32); err != nil {
+		return nil, fmt.Errorf("oidc: derive subject key: %w", err)
+	}
+	cryptoKey, err := hkdf.Key(sha256.New, cfg.SubjectKey, nil, "pforte oidc crypto v1", 32)
+	if err != nil {
+		return nil, fmt.Errorf("oidc: derive crypto key: %w", err)
+	}
+	opCfg := &op.Config{
+		CryptoKey:             [32]byte(cryptoKey),
+		CryptoKeyId:           "pforte-1",
+		CodeMethodS256:        true,
+		GrantTypeRefreshToken: true,
+		SupportedScopes:       knownScopes,
+		SupportedClaims: []string{"sub", "aud", "exp", "iat", "iss", "auth_time", "nonce", "acr", "amr", "azp",
+			"at_hash", "c_hash", "name", "given_name", "family_name", ClaimKVNR, "authorization_details"},
+		SupportedUILocales: nil,
+	}
+	opts := []op.Option{op.WithLogger(logger)}
+	if isHTTPLoopback(cfg.Issuer) {
+		opts = append(opts, op.WithAllowInsecure())
+	}
+	p.op, err = op.NewProvider(opCfg, &storage{p}, op.StaticIssuer(cfg.Issuer), opts...)
+	if err != nil {
+		return nil, fmt.Errorf("oidc: provider: %w", err)
+	}
+	p.handler = p.routes()
+	return p, nil
+}
+
+// Handler serves everything under /oidc/ (mount it at that prefix) plus the
+// login glue at /oidc/login.
+func (p *Provider) Handler() http.Handler { return p.handler }
+
+// clock is now in UTC, truncated to what the store keeps.
+func (p *Provider) clock() time.Time { return p.now().UTC().Truncate(time.Microsecond) }
+
+// subject is the "sub" client c sees for person: an HMAC of the person id,
+// under the client id for pairwise clients. It never reveals the KVNR or
+// the internal id, and is stable for the life of the subject key.
+func (p *Provider) subject(c *client, person store.PersonID) string {
+	m := hmac.New(sha256.New, p.subjects)
+	if c.cfg.SubjectType == SubjectPairwise {
+		m.Write([]byte("pairwise\x00" + c.cfg.ID + "\x00"))
+	} else {
+		m.Write([]byte("public\x00"))
+	}
+	m.Write([]byte(strconv.FormatInt(int64(person), 10)))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// record writes an audit event; a failure is logged, never shown.
+func (p *Provider) record(ctx context.Context, ev audit.Event) {
+	if err := p.audit.Record(ctx, ev); err != nil {
+		p.logger.ErrorContext(ctx, "audit", slog.String("event", ev.Event), slog.Any("error", err))
+	}
+}
+
+func personRef(id store.PersonID) string { return "person:" + strconv.FormatInt(int64(id), 10) }
+
+// randomID returns 16 random bytes, base64url.
+func randomID() string {
+	b := make([]byte, 16)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// randomSecret returns 32 random bytes, base64url: refresh tokens and CIBA
+// request ids.
+func randomSecret() string {
+	b := make([]byte, 32)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func digest(s string) []byte {
+	h := sha256.Sum256([]byte(s))
+	return h[:]
+}
+
+func isHTTPLoopback(issuer string) bool {
+	for _, h := range []string{"http://127.0.0.1", "http://localhost", "http://[::1]"} {
+		if len(issuer) >= len(h) && issuer[:len(h)] == h && (len(issuer) == len(h) || issuer[len(h)] == ':' || issuer[len(h)] == '/') {
+			return true
+		}
+	}
+	return false
+}
+
+// Sweep removes authorization requests, tokens and CIBA requests that expired
+// before cutoff. Every node may run it.
+func (p *Provider) Sweep(ctx context.Context, cutoff time.Time) error {
+	if _, err := p.st.DeleteAuthRequestsBefore(ctx, cutoff); err != nil {
+		return fmt.Errorf("oidc: sweep auth requests: %w", err)
+	}
+	if _, err := p.st.DeleteTokensBefore(ctx, cutoff); err != nil {
+		return fmt.Errorf("oidc: sweep tokens: %w", err)
+	}
+	if _, err := p.st.DeleteCIBARequestsBefore(ctx, cutoff); err != nil {
+		return fmt.Errorf("oidc: sweep CIBA requests: %w", err)
+	}
+	return nil
+}

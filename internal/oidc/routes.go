@@ -1,0 +1,191 @@
+package oidc
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"slices"
+
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/pforte/pforte/internal/session"
+)
+
+// Paths under the portal's host. Package op's own endpoints keep its
+// defaults below the issuer path /oidc: /oidc/authorize, /oidc/oauth/token,
+// /oidc/oauth/introspect, /oidc/userinfo, /oidc/revoke, /oidc/end_session,
+// /oidc/keys.
+const (
+	prefix        = "/oidc"
+	loginPath     = prefix + "/login"
+	cancelPath    = prefix + "/login/abbrechen"
+	callbackPath  = prefix + "/authorize/callback"
+	backchannel   = prefix + "/bc-authorize"
+	tokenPath     = prefix + "/oauth/token"
+	endPath       = prefix + "/end_session"
+	discoveryPath = prefix + oidc.DiscoveryEndpoint
+)
+
+// cibaGrantType is the grant type of the CIBA token request.
+const cibaGrantType = "urn:openid:params:grant-type:ciba"
+
+// routes puts Pforte's handlers in front of op's: op's router is mounted
+// behind an outer mux (passing op.WithSetRouter would panic, see
+// DEPENDENCIES.md), and every request's form is parsed first so that a
+// malformed one is a 400 here rather than a 500 inside op.
+func (p *Provider) routes() http.Handler {
+	inner := http.StripPrefix(prefix, p.op)
+	mux := http.NewServeMux()
+	mux.Handle(prefix+"/", inner)
+	mux.HandleFunc("GET "+discoveryPath, p.discovery)
+	mux.HandleFunc("GET "+loginPath, p.login)
+	mux.HandleFunc("GET "+cancelPath, p.cancel)
+	mux.Handle(callbackPath, p.callback(inner))
+	mux.Handle(endPath, p.endSession(inner))
+	mux.Handle("POST "+tokenPath, p.token(inner))
+	mux.HandleFunc("POST "+backchannel, p.backchannel)
+	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if err := r.ParseForm(); err != nil {
+			writeError(rw, http.StatusBadRequest, string(oidc.InvalidRequest), "malformed request")
+			return
+		}
+		mux.ServeHTTP(rw, r)
+	})
+}
+
+// writeError answers with an OAuth error object.
+func writeError(rw http.ResponseWriter, status int, kind, desc string) {
+	rw.Header().Set("Content-Type", "application/json")
+	rw.Header().Set("Cache-Control", "no-store")
+	rw.WriteHeader(status)
+	json.NewEncoder(rw).Encode(struct {
+		Error       string `json:"error"`
+		Description string `json:"error_description,omitempty"`
+	}{kind, desc})
+}
+
+// writeJSON answers 200 with v.
+func writeJSON(rw http.ResponseWriter, v any) {
+	rw.Header().Set("Content-Type", "application/json")
+	rw.Header().Set("Cache-Control", "no-store")
+	json.NewEncoder(rw).Encode(v)
+}
+
+// discovery extends op's discovery document with what Pforte adds: CIBA in
+// poll mode, the eIDAS acr values, authorization_details types, and S256 as
+// the only PKCE method.
+func (p *Provider) discovery(rw http.ResponseWriter, r *http.Request) {
+	ctx := op.ContextWithIssuer(r.Context(), p.cfg.Issuer)
+	base := op.CreateDiscoveryConfig(ctx, p.op, p.op.Storage())
+	b, err := json.Marshal(base)
+	if err != nil {
+		writeError(rw, http.StatusInternalServerError, string(oidc.ServerError), "")
+		return
+	}
+	doc := map[string]any{}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		writeError(rw, http.StatusInternalServerError, string(oidc.ServerError), "")
+		return
+	}
+	var types []string
+	for _, c := range p.cfg.Clients {
+		types = append(types, c.AuthorizationDetailsTypes...)
+	}
+	slices.Sort(types)
+	grants := append(slices.Clone(base.GrantTypesSupported), cibaGrantType)
+	doc["grant_types_supported"] = grants
+	doc["code_challenge_methods_supported"] = []string{"S256"}
+	doc["subject_types_supported"] = []string{SubjectPublic, SubjectPairwise}
+	doc["acr_values_supported"] = []string{session.LevelLow.ACR(), session.LevelSubstantial.ACR(), session.LevelHigh.ACR()}
+	doc["backchannel_authentication_endpoint"] = p.cfg.Issuer + backchannel[len(prefix):]
+	doc["backchannel_token_delivery_modes_supported"] = []string{"poll"}
+	doc["backchannel_user_code_parameter_supported"] = false
+	doc["authorization_details_types_supported"] = slices.Compact(types)
+	doc["token_endpoint_auth_methods_supported"] = []string{string(oidc.AuthMethodBasic), string(oidc.AuthMethodNone)}
+	doc["response_modes_supported"] = []string{"query"}
+	doc["request_parameter_supported"] = false
+	doc["claims_parameter_supported"] = false
+	rw.Header().Set("Content-Type", "application/json")
+	rw.Header().Set("Cache-Control", "public, max-age=300")
+	json.NewEncoder(rw).Encode(doc)
+}
+
+// callback releases the code only to the browser whose portal session
+// completed the request: an authorization request id that leaked (or was
+// planted in someone else's browser) yields no code.
+func (p *Provider) callback(inner http.Handler) http.Handler {
+	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		id := r.Form.Get("id")
+		if !validRequestID(id) {
+			p.loginFailed(rw, r)
+			return
+		}
+		req, err := p.st.AuthRequestByID(r.Context(), id, p.clock())
+		if err != nil {
+			p.loginFailed(rw, r)
+			return
+		}
+		sess, ok := p.browser.Session(r)
+		if !ok || req.DoneAt.IsZero() || req.CodeHash != nil || subtle.ConstantTimeCompare(sess.TokenHash, req.SessionHash) != 1 {
+			p.loginFailed(rw, r)
+			return
+		}
+		inner.ServeHTTP(rw, r)
+	})
+}
+
+// browserKey carries the browser request of a logout into
+// TerminateSessionFromRequest.
+type browserKey struct{}
+
+type browserCall struct {
+	rw http.ResponseWriter
+	r  *http.Request
+}
+
+// endSession requires an id_token_hint (op verifies it) and lets
+// TerminateSessionFromRequest end the browser's portal session.
+func (p *Provider) endSession(inner http.Handler) http.Handler {
+	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if r.Form.Get("id_token_hint") == "" {
+			writeError(rw, http.StatusBadRequest, string(oidc.InvalidRequest), "id_token_hint is required")
+			return
+		}
+		if u := r.Form.Get("post_logout_redirect_uri"); u != "" {
+			if _, err := url.Parse(u); err != nil {
+				writeError(rw, http.StatusBadRequest, string(oidc.InvalidRequest), "post_logout_redirect_uri is malformed")
+				return
+			}
+		}
+		ctx := context.WithValue(r.Context(), browserKey{}, browserCall{rw, r})
+		inner.ServeHTTP(rw, r.WithContext(ctx))
+	})
+}
+
+// token sends the CIBA grant to Pforte's handler and everything else to op.
+func (p *Provider) token(inner http.Handler) http.Handler {
+	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if r.PostForm.Get("grant_type") == cibaGrantType {
+			p.cibaToken(rw, r)
+			return
+		}
+		inner.ServeHTTP(rw, r)
+	})
+}
+
+// validRequestID reports whether s can be an authorization request id.
+func validRequestID(s string) bool {
+	return len(s) == 22 && validChallengeChars(s)
+}
+
+func validChallengeChars(s string) bool {
+	for _, r := range s {
+		if (r < 'a' || r > 'z') && (r < 'A' || r > 'Z') && (r < '0' || r > '9') && r != '-' && r != '_' {
+			return false
+		}
+	}
+	return true
+}
