@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/pforte/pforte/internal/audit"
+	"github.com/pforte/pforte/internal/oidc"
 	"github.com/pforte/pforte/internal/registry"
 	"github.com/pforte/pforte/internal/seal"
 )
@@ -56,10 +58,24 @@ func runDemo(ctx context.Context, env *environment, args []string) error {
 	if err := ensureKeyFile(keyFile); err != nil {
 		return err
 	}
+	subjectKeyFile := filepath.Join(*dir, "subject.key")
+	if err := ensureSecretFile(subjectKeyFile, newSubjectKey); err != nil {
+		return err
+	}
+	clientSecretFile := filepath.Join(*dir, "demo-app.secret")
+	if err := ensureSecretFile(clientSecretFile, func() string { return "demo-" + rand.Text() + rand.Text() }); err != nil {
+		return err
+	}
+	rawSecret, err := os.ReadFile(clientSecretFile)
+	if err != nil {
+		return err
+	}
+	clientSecret := strings.TrimSpace(string(rawSecret))
 
 	cfg := defaultConfig()
 	cfg.Database = "sqlite:" + dbPath
 	cfg.DataKeysFile = keyFile
+	cfg.OIDC.SubjectKeyFile = subjectKeyFile
 	cfg.HTTP.Listen = *listen
 	cfg.Log.Format = "text"
 	if problems := cfg.validate(needs{keys: true, http: true}); len(problems) > 0 {
@@ -98,6 +114,11 @@ func runDemo(ctx context.Context, env *environment, args []string) error {
 	}
 	base := "http://" + ln.Addr().String()
 	cfg.PublicURL = base
+	cfg.OIDC.Clients = []oidc.ClientConfig{demoClient(base, clientSecret)}
+	if problems := cfg.validate(needs{keys: true, http: true}); len(problems) > 0 {
+		ln.Close()
+		return &configError{problems: problems}
+	}
 	simHost, _, err := net.SplitHostPort(*simListen)
 	if err != nil || !isLoopback(simHost) {
 		ln.Close()
@@ -117,12 +138,14 @@ func runDemo(ctx context.Context, env *environment, args []string) error {
 	cfg.EID = simCfg.EID
 	lettersDir := filepath.Join(*dir, "letters")
 	printWalkthrough(env.stdout, base, cfg.Database, keyFile, csvPath, lettersDir, csv.Bytes())
+	printOIDCWalkthrough(env.stdout, base, clientSecretFile, csv.Bytes())
 	fmt.Fprintf(env.stdout, "The eID simulator (a development tool, no real ID card) runs at %s with these identities:\n", simCfg.EID.Issuer)
 	for _, id := range idents {
 		fmt.Fprintf(env.stdout, "  - %s\n", id.Label)
 	}
 	fmt.Fprintf(env.stdout, "Try it in a browser: %s/zugang, choose \"Online-Ausweis\" with the data of a matching identity.\n\n", base)
-	return serve(ctx, cfg, logger, st, ln, folderSink{dir: lettersDir})
+	env.useLogger(logger)
+	return serve(ctx, cfg, logger, st, ln, folderSink{dir: lettersDir}, newDemoApp(base, clientSecret, logger).routes())
 }
 
 // ensureKeyFile writes a new data key to path unless one is there.
@@ -135,6 +158,43 @@ func ensureKeyFile(path string) error {
 		return err
 	}
 	return os.WriteFile(path, []byte(k.Encode()+"\n"), 0o600)
+}
+
+// ensureSecretFile writes make() to path unless the file is there.
+func ensureSecretFile(path string, generate func() string) error {
+	if _, err := os.Stat(path); err == nil {
+		return nil
+	}
+	return os.WriteFile(path, []byte(generate()+"\n"), 0o600)
+}
+
+// demoClient is the demo's one OpenID client: the relying party at
+// /demo-app/ and, with the same credentials, CIBA.
+func demoClient(base, secret string) oidc.ClientConfig {
+	return oidc.ClientConfig{ID: demoAppID, Name: "Demo-Anwendung", Secret: secret,
+		RedirectURIs:           []string{base + demoAppPath + "/callback"},
+		PostLogoutRedirectURIs: []string{base + demoAppPath + "/abgemeldet"},
+		Scopes:                 []string{oidc.ScopeProfile, oidc.ScopeKVNR, oidc.ScopeOfflineAccess},
+		Levels:                 []string{"low", "substantial", "high"},
+		CIBA:                   true, AuthorizationDetailsTypes: []string{"payment_initiation", "application_submission"}}
+}
+
+// printOIDCWalkthrough tells how to try the OpenID provider.
+func printOIDCWalkthrough(w io.Writer, base, secretFile string, csv []byte) {
+	kvnr := "X110411675"
+	if s := samplePersons(csv, 1); len(s) > 0 {
+		kvnr = s[0].kvnr
+	}
+	fmt.Fprintf(w, `OpenID provider (docs/oidc.md): %[1]s/oidc/.well-known/openid-configuration
+  Sign in to the demo application (a relying party of Pforte): %[1]s/demo-app/
+  With a phone bound (see above), "substantiell" asks the phone to confirm the login.
+  Ask the phone to approve a payment through CIBA (client %[3]s, secret in %[2]s):
+    curl -s -u %[3]s:"$(cat %[2]s)" %[1]s/oidc/bc-authorize -d scope=openid -d login_hint=%[4]s       -d binding_message=ZAHLUNG-4711 --data-urlencode 'authorization_details=[{"type":"payment_initiation","amount":"42.00","currency":"EUR","creditor":"Apotheke am Markt"}]'
+    go run ./cmd/pforte app approvals --state phone.json      # shows the payment as the phone does
+    go run ./cmd/pforte app approve --state phone.json --id APPROVAL_ID --pin 482915
+    curl -s -u %[3]s:"$(cat %[2]s)" %[1]s/oidc/oauth/token       -d grant_type=urn:openid:params:grant-type:ciba -d auth_req_id=AUTH_REQ_ID
+
+`, base, secretFile, demoAppID, kvnr)
 }
 
 // printWalkthrough tells a newcomer what to try next.

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -68,7 +69,9 @@ func TestDemoServes(t *testing.T) {
 			t.Errorf("%s is readable by others: %v", name, fi.Mode())
 		}
 	}
-	letterPath(t, base, dir)
+	if kvnr, pw := letterPath(t, base, dir); kvnr != "" {
+		demoAppSignIn(t, base, kvnr, pw)
+	}
 	cancel()
 	select {
 	case code := <-done:
@@ -90,8 +93,9 @@ func TestDemoRefusesNonLoopback(t *testing.T) {
 
 // letterPath walks the letter path through the demo's API: request access for a
 // synthetic person, read the initial password from the letter PDF's text, log
-// in, choose a password, log in with it.
-func letterPath(t *testing.T, base, dir string) {
+// in, choose a password, log in with it. It returns the KVNR and the chosen
+// password, or "" when pdftotext is missing.
+func letterPath(t *testing.T, base, dir string) (string, string) {
 	t.Helper()
 	pdftotext, err := exec.LookPath("pdftotext")
 	if err != nil {
@@ -99,7 +103,7 @@ func letterPath(t *testing.T, base, dir string) {
 			t.Fatal("pdftotext (poppler-utils) is required")
 		}
 		t.Log("pdftotext not installed; skipping the letter path")
-		return
+		return "", ""
 	}
 	raw, err := os.ReadFile(filepath.Join(dir, "registry.csv"))
 	if err != nil {
@@ -158,5 +162,26 @@ func letterPath(t *testing.T, base, dir string) {
 	}
 	if code, body := post("/api/v1/sessions", "", map[string]string{"kvnr": p.kvnr, "password": "Kastanienbaum im Herbstwind"}); code != http.StatusCreated || body["must_change_password"] != false {
 		t.Errorf("login with the chosen password: %d %v", code, body)
+	}
+	return p.kvnr, "Kastanienbaum im Herbstwind"
+}
+
+// demoAppSignIn signs in to the demo's relying party with the password: the
+// demo application's page then shows the ID token's claims.
+func demoAppSignIn(t *testing.T, base, kvnr, pw string) {
+	t.Helper()
+	b := newBrowserless("no-stop:")
+	u, status, body := b.get(t, base+"/demo-app/start?niveau=low")
+	if u.Path != "/anmelden" || status != http.StatusOK {
+		t.Fatalf("demo app sign-in led to %s (%d): %s", u, status, body)
+	}
+	u, status, body = b.post(t, base, "/anmelden", url.Values{"kvnr": {kvnr}, "password": {pw}, "weiter": {u.Query().Get("weiter")}})
+	if u.Path != "/demo-app/callback" || status != http.StatusOK {
+		t.Fatalf("after the login the browser is at %s (%d): %s", u, status, body)
+	}
+	for _, want := range []string{"http://eidas.europa.eu/LoA/low", kvnr, "pwd", "Abmelden"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the demo application's page lacks %q: %s", want, body)
+		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
@@ -33,6 +34,18 @@ type environment struct {
 	environ []string
 	// isTerminal reports whether stderr is a terminal (for progress lines).
 	isTerminal bool
+	// process is set when the environment is the whole process (not a
+	// test): a server then also makes its logger the default one, through
+	// which libraries (the OpenID provider) log.
+	process bool
+}
+
+// useLogger makes logger the process's default logger, when env is the
+// process.
+func (env *environment) useLogger(logger *slog.Logger) {
+	if env.process {
+		slog.SetDefault(logger)
+	}
 }
 
 // usageError is a wrong invocation; the command exits with code 2.
@@ -63,6 +76,7 @@ func main() {
 		stderr:     os.Stderr,
 		environ:    os.Environ(),
 		isTerminal: isTerminal(os.Stderr),
+		process:    true,
 	}
 	code := run(ctx, env, os.Args[1:])
 	stop()

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -64,11 +65,14 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.HTTP.Listen, err)
 	}
-	return serve(ctx, cfg, logger, st, ln, nil)
+	env.useLogger(logger)
+	return serve(ctx, cfg, logger, st, ln, nil, nil)
 }
 
 // serve wires the node's HTTP graph on st and serves on ln until ctx ends.
-func serve(ctx context.Context, cfg Config, logger *slog.Logger, st *sqlstore.Store, ln net.Listener, sink dispatch.Sink) error {
+// extra are further routes (the demo's relying party).
+func serve(ctx context.Context, cfg Config, logger *slog.Logger, st *sqlstore.Store, ln net.Listener, sink dispatch.Sink,
+	extra map[string]http.Handler) error {
 	a, err := buildApp(ctx, cfg, logger, st, sink)
 	if err != nil {
 		ln.Close()
@@ -79,6 +83,9 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger, st *sqlstore.St
 	srv := server.New(cfg.serverConfig(), logger, st, reg)
 	a.api.SetDraining(srv.Draining())
 	a.mount(srv)
+	for pattern, h := range extra {
+		srv.Handle(pattern, h)
+	}
 	logger.Info("pforte serving", slog.String("addr", ln.Addr().String()),
 		slog.String("database", string(st.Dialect())), slog.String("version", version))
 	if err := auditLog.Record(ctx, audit.Event{Actor: "system", Event: "node.start", Subject: "node"}); err != nil {
