@@ -256,3 +256,53 @@ func TestAppendOnlyGuard(t *testing.T) {
 func appendEvent(ctx context.Context, st *sqlstore.Store, i int) error {
 	return auditLogFor(st).Record(ctx, auditEvent(i))
 }
+
+// TestOIDCConfiguration: clients come from YAML, a subject key is required
+// with them, and every client problem is reported by its index at once.
+func TestOIDCConfiguration(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "pforte.yaml")
+	os.WriteFile(file, []byte(`oidc:
+  clients:
+    - id: bonus
+      secret: short
+      redirect_uris: [http://bonus.example/cb]
+      scopes: [email]
+    - id: bonus
+      public: true
+      ciba: true
+      redirect_uris: [https://spa.example/cb]
+`), 0o600)
+	c := cli{t: t, environ: []string{"PFORTE_DATA_KEYS=" + testDataKey(t)}}
+	code, _, errOut := c.run("", "serve", "--config", file)
+	if code != 2 {
+		t.Errorf("exit code %d, want 2", code)
+	}
+	for _, want := range []string{"oidc.subject_key: required"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("stderr does not mention %q:\n%s", want, errOut)
+		}
+	}
+	c.environ = append(c.environ, "PFORTE_OIDC_SUBJECT_KEY="+newSubjectKey())
+	code, _, errOut = c.run("", "serve", "--config", file)
+	for _, want := range []string{"clients[0].secret", "clients[0]: redirect URI", "unknown scope \"email\"",
+		"clients[1].id: \"bonus\" is configured twice", "clients[1].ciba"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("stderr does not mention %q:\n%s", want, errOut)
+		}
+	}
+	if code != 2 || strings.Contains(errOut, "short") {
+		t.Errorf("exit code %d (want 2), or the secret is shown:\n%s", code, errOut)
+	}
+	if code, out, _ := c.run("", "keygen", "--subject"); code != 0 || len(strings.TrimSpace(out)) != 44 {
+		t.Errorf("keygen --subject: code %d, out %q", code, out)
+	}
+}
+
+func testDataKey(t *testing.T) string {
+	k, err := seal.GenerateKey("k1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k.Encode()
+}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -147,6 +148,12 @@ func TestCIBA(t *testing.T) {
 		status, body = tokenPost(t, n.issuer+"/oauth/token", cibaID, "wrong",
 			url.Values{"grant_type": {"urn:openid:params:grant-type:ciba"}, "auth_req_id": {id}})
 		wantError(t, "wrong secret", status, body, http.StatusUnauthorized, "invalid_client")
+		events := auditEvents(t, st)
+		for _, e := range []string{"oidc.ciba_requested", "oidc.token_issued", "approval.approved", "approval.declined"} {
+			if !slices.Contains(events, e) {
+				t.Errorf("the audit trail lacks %s: %v", e, events)
+			}
+		}
 	})
 }
 

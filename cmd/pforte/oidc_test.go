@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -128,6 +127,30 @@ func TestOIDCCodeFlow(t *testing.T) {
 		if status != http.StatusBadRequest || body["error"] != "invalid_grant" {
 			t.Errorf("refresh after logout: %d %v, want 400 invalid_grant", status, body)
 		}
-		_ = context.Background
+		events := auditEvents(t, st)
+		for _, e := range []string{"oidc.login", "oidc.token_issued", "oidc.refresh_reused", "oidc.logout"} {
+			if !slices.Contains(events, e) {
+				t.Errorf("the audit trail lacks %s: %v", e, events)
+			}
+		}
 	})
+}
+
+// auditEvents lists the events of the audit trail in order.
+func auditEvents(t testing.TB, st *sqlstore.Store) []string {
+	t.Helper()
+	var out []string
+	for after := int64(0); ; {
+		list, err := st.AuditEntries(t.Context(), after, 500)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(list) == 0 {
+			return out
+		}
+		for _, e := range list {
+			out = append(out, e.Event)
+			after = e.Seq
+		}
+	}
 }
