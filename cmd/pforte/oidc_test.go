@@ -112,7 +112,15 @@ func TestOIDCCodeFlow(t *testing.T) {
 		if !strings.HasPrefix(back.String(), rp.URL) {
 			t.Fatalf("second sign-in did not return to the relying party: %s %s", back, body2)
 		}
-		tok2, _, _ := party.finish(t, s, back)
+		tok2, _, c2 := party.finish(t, s, back)
+		// max_age=0 asks for a new login although the session is live; a
+		// login during the request satisfies it.
+		time.Sleep(1100 * time.Millisecond) // auth_time has whole seconds
+		s = party.start(oauth2.SetAuthURLParam("max_age", "0"))
+		back = n.loginWithPhone(t, b, s.url)
+		if _, _, c3 := party.finish(t, s, back); c3.AuthTime <= c2.AuthTime {
+			t.Errorf("max_age=0: auth_time %d not after the earlier %d", c3.AuthTime, c2.AuthTime)
+		}
 		raw, _ := tok2.Extra("id_token").(string)
 		logout := n.issuer + "/end_session?" + url.Values{"id_token_hint": {raw},
 			"post_logout_redirect_uri": {redirect + "/abgemeldet"}, "state": {"bye"}}.Encode()

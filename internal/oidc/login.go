@@ -65,9 +65,12 @@ func (p *Provider) login(rw http.ResponseWriter, r *http.Request) {
 	level, _ := c.levelFor(req.ACRValues)
 	promptNone := slices.Contains(req.Prompt, oidc.PromptNone)
 	sess, live := p.browser.Session(r)
+	// A login during this request satisfies prompt=login and any max_age
+	// (op turns prompt=login into max_age 0).
+	loggedInSince := live && !sess.CreatedAt.Before(req.CreatedAt)
 	fresh := live && !sess.MustChangePassword &&
-		(!slices.Contains(req.Prompt, oidc.PromptLogin) || !sess.CreatedAt.Before(req.CreatedAt)) &&
-		(req.MaxAge < 0 || now.Sub(sess.CreatedAt) <= time.Duration(req.MaxAge)*time.Second)
+		(!slices.Contains(req.Prompt, oidc.PromptLogin) || loggedInSince) &&
+		(req.MaxAge < 0 || loggedInSince || now.Sub(sess.CreatedAt) <= time.Duration(req.MaxAge)*time.Second)
 	switch {
 	case !fresh && promptNone:
 		p.refuse(rw, r, req, oidc.ErrLoginRequired())

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/rs/cors"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
 	"github.com/pforte/pforte/internal/audit"
@@ -118,7 +119,15 @@ func New(cfg Config, st Store, keys Keys, persons Persons, approvals Approvals, 
 			"at_hash", "c_hash", "name", "given_name", "family_name", ClaimKVNR, "authorization_details"},
 		SupportedUILocales: nil,
 	}
-	opts := []op.Option{op.WithLogger(logger)}
+	// Browser apps may call the token, userinfo and key endpoints from any
+	// origin, but never with the person's cookies: op's default would let any
+	// web site read cookie-authenticated answers.
+	opts := []op.Option{op.WithCORSOptions(&cors.Options{
+		AllowOriginFunc:  func(string) bool { return true },
+		AllowedMethods:   []string{http.MethodGet, http.MethodPost},
+		AllowedHeaders:   []string{"Authorization", "Content-Type", "Accept"},
+		AllowCredentials: false,
+	})}
 	if isHTTPLoopback(cfg.Issuer) {
 		opts = append(opts, op.WithAllowInsecure())
 	}

@@ -40,6 +40,13 @@ func (w *Web) login(rw http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return &formFailed{"login", v, err}
 	}
+	// A login over a live session (an application asked for a new login)
+	// replaces it: the old session ends.
+	if old, _, err := w.currentSession(r); err == nil {
+		if err := w.sessions.End(r.Context(), old); err != nil {
+			return err
+		}
+	}
 	w.setCookie(rw, sessionCookie, string(res.Token), 0, http.SameSiteLaxMode)
 	if res.Session.MustChangePassword {
 		return redirect(rw, r, "/passwort-aendern")
