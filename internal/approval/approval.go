@@ -93,7 +93,7 @@ const (
 // Config holds the approval rules. Zero fields take the defaults.
 type Config struct {
 	TTL              time.Duration // how long a request can be answered, default 5 minutes
-	MaxPendingLogins int           // unapproved portal.login requests per person within LoginWindow, default 3
+	MaxPendingLogins int           // unapproved portal.login (and, counted apart, client.request) requests per person within LoginWindow, default 3
 	LoginWindow      time.Duration // default 10 minutes
 	Policy           Policy        // nil: DefaultPolicy()
 }
@@ -263,8 +263,10 @@ func numberMatching() (int, []int, error) {
 // level the least level the caller needs (empty: the policy's), client who asks
 // (e.g. "session:<hash prefix>" or a client id). The request requires the higher
 // of level and the policy's level, and at least substantial. For portal.login it
-// carries number matching (Number for the portal, Choices for the device) and at
-// most MaxPendingLogins unapproved login requests per LoginWindow are allowed.
+// carries number matching (Number for the portal, Choices for the device). At
+// most MaxPendingLogins unapproved requests per LoginWindow are allowed for
+// portal.login, and as many for client.request (other applications asking
+// through CIBA): pushes nobody approves stop there (push fatigue).
 func (s *Service) Create(ctx context.Context, person store.PersonID, action, text string, data []byte, level, client string) (store.Approval, error) {
 	rule, ok := s.cfg.Policy[action]
 	if !ok || !rule.Device {
@@ -303,6 +305,8 @@ func (s *Service) Create(ctx context.Context, person store.PersonID, action, tex
 		if a.Number, a.Choices, err = numberMatching(); err != nil {
 			return store.Approval{}, err
 		}
+	}
+	if action == ActionPortalLogin || action == ActionClientRequest {
 		check = func(unapproved int) error {
 			if unapproved >= s.cfg.MaxPendingLogins {
 				return ErrTooManyPending

@@ -363,6 +363,27 @@ func TestMaxPendingLogins(t *testing.T) {
 	})
 }
 
+func TestMaxPendingClientRequests(t *testing.T) {
+	f := newFixture(t, sqltest.SQLite(t), approval.Config{})
+	ctx := t.Context()
+	f.bind(t)
+	create := func(action string) error {
+		_, err := f.svc.Create(ctx, f.person.ID, action, "Kasse-App bittet um Ihre Freigabe.", []byte(`{}`), "", "client:kasse-app")
+		return err
+	}
+	for i := range 3 {
+		if err := create(approval.ActionClientRequest); err != nil {
+			t.Fatalf("client request %d: %v", i+1, err)
+		}
+	}
+	if err := create(approval.ActionClientRequest); !errors.Is(err, approval.ErrTooManyPending) {
+		t.Errorf("fourth client request = %v, want ErrTooManyPending", err)
+	}
+	if err := create(approval.ActionPortalLogin); err != nil {
+		t.Errorf("a login request is counted apart from client requests: %v", err)
+	}
+}
+
 func TestApprovedLoginsDoNotCount(t *testing.T) {
 	f := newFixture(t, sqltest.SQLite(t), approval.Config{MaxPendingLogins: 1})
 	ctx := t.Context()

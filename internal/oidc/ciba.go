@@ -183,8 +183,9 @@ func (p *Provider) startCIBA(r *http.Request) (cibaResponse, error) {
 	default:
 		a, err := p.approvals.Create(r.Context(), person.ID, ActionClientRequest, text, data, string(level), "client:"+c.cfg.ID)
 		switch {
-		case errors.Is(err, approval.ErrNoDevice), errors.Is(err, approval.ErrNotFound):
-			// Like an unknown person: pending until it expires.
+		case errors.Is(err, approval.ErrNoDevice), errors.Is(err, approval.ErrNotFound), errors.Is(err, approval.ErrTooManyPending):
+			// Like an unknown person: pending until it expires. Too many
+			// unanswered requests (push fatigue) look the same.
 		case err != nil:
 			var inv *approval.InvalidError
 			if errors.As(err, &inv) {
