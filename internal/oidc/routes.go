@@ -2,7 +2,9 @@ package oidc
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -47,6 +49,7 @@ func (p *Provider) routes() http.Handler {
 	mux.Handle(endPath, p.endSession(inner))
 	mux.Handle("POST "+tokenPath, p.token(inner))
 	mux.HandleFunc("POST "+backchannel, p.backchannel)
+	mux.HandleFunc(prefix+"/device_authorization", notOffered)
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		if err := r.ParseForm(); err != nil {
 			writeError(rw, http.StatusBadRequest, string(oidc.InvalidRequest), "malformed request")
@@ -95,8 +98,15 @@ func (p *Provider) discovery(rw http.ResponseWriter, r *http.Request) {
 		types = append(types, c.AuthorizationDetailsTypes...)
 	}
 	slices.Sort(types)
-	grants := append(slices.Clone(base.GrantTypesSupported), cibaGrantType)
-	doc["grant_types_supported"] = grants
+	doc["grant_types_supported"] = []string{string(oidc.GrantTypeCode), string(oidc.GrantTypeRefreshToken), cibaGrantType}
+	doc["response_types_supported"] = []string{string(oidc.ResponseTypeCode)}
+	doc["revocation_endpoint_auth_methods_supported"] = []string{string(oidc.AuthMethodBasic), string(oidc.AuthMethodNone)}
+	doc["introspection_endpoint_auth_methods_supported"] = []string{string(oidc.AuthMethodBasic)}
+	for _, k := range []string{"device_authorization_endpoint", "request_object_signing_alg_values_supported",
+		"token_endpoint_auth_signing_alg_values_supported", "revocation_endpoint_auth_signing_alg_values_supported",
+		"introspection_endpoint_auth_signing_alg_values_supported", "check_session_iframe"} {
+		delete(doc, k)
+	}
 	doc["code_challenge_methods_supported"] = []string{"S256"}
 	doc["subject_types_supported"] = []string{SubjectPublic, SubjectPairwise}
 	doc["acr_values_supported"] = []string{session.LevelLow.ACR(), session.LevelSubstantial.ACR(), session.LevelHigh.ACR()}
@@ -165,15 +175,98 @@ func (p *Provider) endSession(inner http.Handler) http.Handler {
 	})
 }
 
-// token sends the CIBA grant to Pforte's handler and everything else to op.
+// token sends the CIBA grant to Pforte's handler and the code and refresh
+// grants to op, after checks op makes too late: op uses up a code (and, for a
+// replay, revokes its tokens) before it authenticates the client and checks
+// PKCE, and handles a refresh token's reuse before it compares the client.
+// So here the client authenticates first (confidential clients with HTTP
+// Basic only), and a code or refresh token that is not the client's, or a
+// code whose verifier does not match, is refused without touching it.
 func (p *Provider) token(inner http.Handler) http.Handler {
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		if r.PostForm.Get("grant_type") == cibaGrantType {
+		grant := r.PostForm.Get("grant_type")
+		if grant == cibaGrantType {
 			p.cibaToken(rw, r)
+			return
+		}
+		if grant != string(oidc.GrantTypeCode) && grant != string(oidc.GrantTypeRefreshToken) {
+			writeError(rw, http.StatusBadRequest, string(oidc.UnsupportedGrantType), "supported: authorization_code, refresh_token, "+cibaGrantType)
+			return
+		}
+		c, oe := p.tokenClient(r)
+		if oe != nil {
+			writeError(rw, oe.status, oe.kind, oe.desc)
+			return
+		}
+		if oe := p.checkGrant(r, c, grant); oe != nil {
+			writeError(rw, oe.status, oe.kind, oe.desc)
 			return
 		}
 		inner.ServeHTTP(rw, r)
 	})
+}
+
+// tokenClient authenticates the client of a token request: a confidential
+// client with HTTP Basic, a public one by its client_id alone.
+func (p *Provider) tokenClient(r *http.Request) (*client, *oauthError) {
+	if r.PostForm.Get("client_secret") != "" || r.PostForm.Get("client_assertion") != "" {
+		if _, _, basic := r.BasicAuth(); basic {
+			return nil, badRequest(oidc.InvalidRequest, "use one way of client authentication") // RFC 6749 2.3
+		}
+		return nil, &oauthError{http.StatusUnauthorized, string(oidc.InvalidClient), "authenticate with HTTP Basic (client_secret_basic)"}
+	}
+	if id, secret, basic := r.BasicAuth(); basic {
+		if secret == "" { // a public client named in the header
+			id, err := url.QueryUnescape(id)
+			if c, ok := p.clients[id]; ok && err == nil && c.cfg.Public {
+				return c, nil
+			}
+			return nil, errInvalidClient
+		}
+		return p.authenticateClient(r)
+	}
+	c, ok := p.clients[r.PostForm.Get("client_id")]
+	if !ok || !c.cfg.Public {
+		return nil, errInvalidClient
+	}
+	return c, nil
+}
+
+// checkGrant refuses a code or refresh token that belongs to another client,
+// and a code whose PKCE verifier does not match, before op uses either.
+func (p *Provider) checkGrant(r *http.Request, c *client, grant string) *oauthError {
+	invalid := badRequest(oidc.InvalidGrant, "the grant is invalid, expired, used, or another client's")
+	if grant == string(oidc.GrantTypeRefreshToken) {
+		value := r.PostForm.Get("refresh_token")
+		if value == "" || len(value) > maxTokenLen {
+			return invalid
+		}
+		t, err := p.st.RefreshTokenByHash(r.Context(), digest(value))
+		if err == nil && t.ClientID != c.cfg.ID {
+			return invalid
+		}
+		return nil
+	}
+	code, verifier := r.PostForm.Get("code"), r.PostForm.Get("code_verifier")
+	if code == "" || len(code) > maxTokenLen {
+		return invalid
+	}
+	req, err := p.st.AuthRequestByCode(r.Context(), digest(code))
+	if err != nil {
+		return nil // op refuses an unknown code the same way
+	}
+	sum := sha256.Sum256([]byte(verifier))
+	challenge := base64.RawURLEncoding.EncodeToString(sum[:])
+	if req.ClientID != c.cfg.ID || len(verifier) < 43 || len(verifier) > 128 ||
+		subtle.ConstantTimeCompare([]byte(challenge), []byte(req.CodeChallenge)) != 1 {
+		return invalid
+	}
+	return nil
+}
+
+// notOffered answers the endpoints op serves that Pforte does not offer.
+func notOffered(rw http.ResponseWriter, _ *http.Request) {
+	writeError(rw, http.StatusNotFound, string(oidc.InvalidRequest), "not offered")
 }
 
 // validRequestID reports whether s can be an authorization request id.

@@ -57,10 +57,12 @@ func (s *storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, 
 		return nil, invalidRequest("code_challenge_method must be S256")
 	case !validChallenge(req.CodeChallenge):
 		return nil, invalidRequest("code_challenge must be 43 base64url characters")
-	case len(req.State) > maxStateLen:
-		return nil, invalidRequest("state is too long")
-	case len(req.Nonce) > maxNonceLen:
-		return nil, invalidRequest("nonce is too long")
+	case len(req.State) > maxStateLen || !visible(req.State):
+		return nil, invalidRequest("state must be at most 512 visible ASCII characters")
+	case len(req.Nonce) > maxNonceLen || !visible(req.Nonce):
+		return nil, invalidRequest("nonce must be at most 512 visible ASCII characters")
+	case !allVisible(req.ACRValues, 256) || !allVisible(req.Prompt, 32):
+		return nil, invalidRequest("acr_values and prompt must be visible ASCII")
 	case req.ResponseMode != "" && req.ResponseMode != oidc.ResponseModeQuery:
 		return nil, invalidRequest("response_mode must be query")
 	case len(req.ACRValues) > 8 || len(req.Prompt) > 4:
@@ -85,6 +87,17 @@ func (s *storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, 
 		return nil, fmt.Errorf("oidc: create auth request: %w", err)
 	}
 	return &authRequest{r: r}, nil
+}
+
+// visible reports whether s has only the characters RFC 6749 A.5 allows in
+// state (VSCHAR: printable ASCII and space).
+func visible(s string) bool {
+	return !strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r > 0x7e })
+}
+
+// allVisible reports whether every value is visible and at most max bytes.
+func allVisible(values []string, max int) bool {
+	return !slices.ContainsFunc(values, func(v string) bool { return len(v) > max || !visible(v) })
 }
 
 // validChallenge reports whether ch is an S256 challenge: the base64url
@@ -421,21 +434,24 @@ func (s *storage) KeySet(ctx context.Context) ([]op.Key, error) {
 	return out, nil
 }
 
+// GetClientByClientID answers an unknown client with invalid_client: some
+// of op's callers pass the error on as it is, and a plain error would be a
+// 500 there.
 func (s *storage) GetClientByClientID(_ context.Context, id string) (op.Client, error) {
 	if c, ok := s.p.clients[id]; ok {
 		return c, nil
 	}
-	return nil, errUnknownClient
+	return nil, oidc.ErrInvalidClient().WithDescription("unknown client").WithParent(errUnknownClient)
 }
 
 func (s *storage) AuthorizeClientIDSecret(_ context.Context, id, secret string) error {
 	c, ok := s.p.clients[id]
 	if !ok {
 		secretDigest(secret) // the same work for unknown clients
-		return errUnknownClient
+		return oidc.ErrInvalidClient().WithParent(errUnknownClient)
 	}
 	if !c.authenticate(secret) {
-		return errUnknownClient
+		return oidc.ErrInvalidClient().WithParent(errUnknownClient)
 	}
 	return nil
 }
