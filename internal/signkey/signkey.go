@@ -134,8 +134,10 @@ type Manager struct {
 	now    func() time.Time
 	cfg    Config
 
-	mu    sync.Mutex
-	cache map[string]cached // by key id
+	mu       sync.Mutex
+	cache    map[string]cached // by key id
+	listed   []store.SigningKey
+	listedAt time.Time // when listed was read; zero: read again
 }
 
 // cached is a key parsed from its stored form; priv is nil until it was needed.
@@ -155,6 +157,7 @@ func New(st Store, sealer Sealer, now func() time.Time, cfg Config) *Manager {
 // deletes the keys past DeleteAfter. Run it at start and periodically.
 func (m *Manager) Ensure(ctx context.Context) error {
 	now := m.clock()
+	defer m.forget()
 	err := m.store.RotateSigningKeys(ctx, now, func(current []store.SigningKey) (*store.SigningKey, error) {
 		start, due := m.next(now, current)
 		if !due {
@@ -244,14 +247,20 @@ func sealContext(id string) []byte { return []byte("signkey:" + id) }
 // if none signs now.
 func (m *Manager) SigningKey(ctx context.Context) (Key, error) {
 	now := m.clock()
-	keys, err := m.store.SigningKeys(ctx)
-	if err != nil {
-		return Key{}, fmt.Errorf("signkey: %w", err)
-	}
 	var best *store.SigningKey
-	for i, k := range keys {
-		if signsAt(k, now) && (best == nil || newer(k, *best)) {
-			best = &keys[i]
+	var keys []store.SigningKey
+	for _, fresh := range []bool{false, true} {
+		var err error
+		if keys, err = m.list(ctx, now, fresh); err != nil {
+			return Key{}, err
+		}
+		for i, k := range keys {
+			if signsAt(k, now) && (best == nil || newer(k, *best)) {
+				best = &keys[i]
+			}
+		}
+		if best != nil {
+			break
 		}
 	}
 	if best == nil {
@@ -275,6 +284,38 @@ func (m *Manager) SigningKey(ctx context.Context) (Key, error) {
 	return Key{id: best.ID, priv: c.priv}, nil
 }
 
+// list returns the stored keys, reusing a listing younger than listTTL unless
+// fresh is set. Every token signs twice (ID and access token), and reading
+// the keys each time was a sixth of a refresh grant's work. A stale listing
+// is safe: keys sign one after the other without overlap, so it either holds
+// the key that signs now or none (then SigningKey reads again), and a new key
+// is published Overlap before it signs, longer than listTTL.
+func (m *Manager) list(ctx context.Context, now time.Time, fresh bool) ([]store.SigningKey, error) {
+	ttl := min(time.Minute, m.cfg.Overlap/4)
+	m.mu.Lock()
+	if !fresh && !m.listedAt.IsZero() && now.Sub(m.listedAt) < ttl && !now.Before(m.listedAt) {
+		keys := m.listed
+		m.mu.Unlock()
+		return keys, nil
+	}
+	m.mu.Unlock()
+	keys, err := m.store.SigningKeys(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("signkey: %w", err)
+	}
+	m.mu.Lock()
+	m.listed, m.listedAt = keys, now
+	m.mu.Unlock()
+	return keys, nil
+}
+
+// forget drops the listing, after this manager changed the keys.
+func (m *Manager) forget() {
+	m.mu.Lock()
+	m.listedAt = time.Time{}
+	m.mu.Unlock()
+}
+
 // newer orders keys that sign at the same instant: later ActivateAt, then
 // later CreatedAt, then the greater id, so every node picks the same one.
 func newer(a, b store.SigningKey) bool {
@@ -292,9 +333,9 @@ func newer(a, b store.SigningKey) bool {
 // may still be valid, ordered by ActivateAt.
 func (m *Manager) KeySet(ctx context.Context) ([]PublicKey, error) {
 	now := m.clock()
-	keys, err := m.store.SigningKeys(ctx)
+	keys, err := m.list(ctx, now, false)
 	if err != nil {
-		return nil, fmt.Errorf("signkey: %w", err)
+		return nil, err
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()

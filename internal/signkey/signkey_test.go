@@ -2,6 +2,7 @@ package signkey_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/ecdsa"
 	"encoding/base64"
 	"encoding/json"
@@ -730,5 +731,56 @@ func TestConfigValidate(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// countingStore counts the listings a manager reads from the real store.
+type countingStore struct {
+	signkey.Store
+	mu    sync.Mutex
+	lists int
+}
+
+func (c *countingStore) SigningKeys(ctx context.Context) ([]store.SigningKey, error) {
+	c.mu.Lock()
+	c.lists++
+	c.mu.Unlock()
+	return c.Store.SigningKeys(ctx)
+}
+
+// TestListingReused: signing reads the stored keys at most once a minute,
+// and at once when the listing it has holds no key that signs now (another
+// node's key took over).
+func TestListingReused(t *testing.T) {
+	st := sqltest.SQLite(t)
+	clk := newClock()
+	cs := &countingStore{Store: st}
+	ring := keyring(t, "k1")
+	m := signkey.New(cs, ring, clk.Now, signkey.Config{})
+	mustEnsure(t, m)
+	first := mustSigningKey(t, m)
+	for range 10 {
+		mustSigningKey(t, m)
+		if _, err := m.KeySet(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if cs.lists != 1 {
+		t.Errorf("11 signatures and 10 key sets read the keys %d times, want once", cs.lists)
+	}
+	clk.Set(clk.Now().Add(time.Minute))
+	mustSigningKey(t, m)
+	if cs.lists != 2 {
+		t.Errorf("after a minute the keys were read %d times in all, want 2", cs.lists)
+	}
+	// Another node (its own manager) rotates: once the first key retires,
+	// this manager's listing has no signing key and it reads again at once.
+	other := signkey.New(st, ring, clk.Now, signkey.Config{})
+	clk.Set(clk.Now().Add(30*24*time.Hour - 24*time.Hour))
+	mustEnsure(t, other)
+	mustSigningKey(t, m) // lists again (a minute passed), sees the next key
+	clk.Set(clk.Now().Add(24 * time.Hour))
+	if k := mustSigningKey(t, m); k.ID() == first.ID() {
+		t.Errorf("after the first key retired, the manager still signs with it")
 	}
 }
