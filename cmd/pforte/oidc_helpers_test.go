@@ -39,6 +39,8 @@ import (
 const (
 	rpID       = "bonus"
 	rpSecret   = "bonus-secret-0123456789abcdefghijklmnop"
+	epaID      = "epa" // a client not allowed the KVNR, with public subjects
+	epaSecret  = "epa-secret-0123456789abcdefghijklmnopqr"
 	cibaID     = "kasse-app"
 	cibaSecret = "ciba-secret-0123456789abcdefghijklmnop"
 	phonePIN   = "482915"
@@ -80,6 +82,8 @@ func newOIDCNode(t testing.TB, st *sqlstore.Store, redirect string) *oidcNode {
 			PostLogoutRedirectURIs: []string{redirect + "/abgemeldet"},
 			Scopes:                 []string{oidc.ScopeProfile, oidc.ScopeKVNR, oidc.ScopeOfflineAccess},
 			Levels:                 []string{"low", "substantial", "high"}},
+		{ID: epaID, Name: "ePA", Secret: epaSecret, RedirectURIs: []string{redirect}, SubjectType: oidc.SubjectPublic,
+			Scopes: []string{oidc.ScopeProfile}},
 		{ID: cibaID, Name: "Kasse-App", Secret: cibaSecret, CIBA: true, Scopes: []string{oidc.ScopeProfile},
 			AuthorizationDetailsTypes: []string{"payment_initiation", "claim_submission"}},
 	}

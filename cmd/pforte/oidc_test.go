@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	gooidc "github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 
 	"github.com/pforte/pforte/internal/store/sqlstore"
@@ -113,6 +114,24 @@ func TestOIDCCodeFlow(t *testing.T) {
 			t.Fatalf("second sign-in did not return to the relying party: %s %s", back, body2)
 		}
 		tok2, _, c2 := party.finish(t, s, back)
+
+		// A client not allowed the scope kvnr gets no KVNR however it asks,
+		// and its public sub differs from bonus's pairwise one.
+		epa := newRelyingParty(t, n.issuer, redirect)
+		epa.conf.ClientID, epa.conf.ClientSecret = epaID, epaSecret
+		epa.verifier = epa.provider.VerifierContext(epa.ctx, &gooidc.Config{ClientID: epaID, SupportedSigningAlgs: []string{"ES256"}})
+		s = epa.start(oauth2.SetAuthURLParam("acr_values", "http://eidas.europa.eu/LoA/substantial"))
+		back, _, _ = b.get(t, s.url)
+		etok, eidt, ec := epa.finish(t, s, back)
+		if ec.KVNR != "" || ec.Sub == c2.Sub || ec.Sub == "" {
+			t.Errorf("epa: kvnr %q (want none), sub %q (bonus has %q)", ec.KVNR, ec.Sub, c2.Sub)
+		}
+		var einfo map[string]any
+		if info, err := epa.provider.UserInfo(epa.ctx, oauth2.StaticTokenSource(etok)); err != nil {
+			t.Fatal(err)
+		} else if info.Claims(&einfo); einfo["kvnr"] != nil || einfo["family_name"] != n.person.FamilyName || info.Subject != eidt.Subject {
+			t.Errorf("epa userinfo %v", einfo)
+		}
 		// max_age=0 asks for a new login although the session is live; a
 		// login during the request satisfies it.
 		time.Sleep(1100 * time.Millisecond) // auth_time has whole seconds
