@@ -1,12 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -18,12 +15,7 @@ import (
 
 	"golang.org/x/oauth2"
 
-	"github.com/pforte/pforte/internal/audit"
-	"github.com/pforte/pforte/internal/oidc"
 	"github.com/pforte/pforte/internal/password"
-	"github.com/pforte/pforte/internal/registry"
-	"github.com/pforte/pforte/internal/seal"
-	"github.com/pforte/pforte/internal/server"
 	"github.com/pforte/pforte/internal/session"
 	"github.com/pforte/pforte/internal/store"
 	"github.com/pforte/pforte/internal/store/sqlstore"
@@ -39,76 +31,6 @@ import (
 // half after the flows) to measure the raw argon2id rate it reports its
 // ratio against.
 const hashReference = 3 * time.Second
-
-// benchNode is one node with the OpenID provider on and accounts persons with
-// the same password, hashed with the production parameters. None of them has
-// a phone, so a login reaches level low without an approval.
-type benchNode struct {
-	base     string
-	issuer   string
-	persons  []store.Person
-	password string
-}
-
-// newBenchNode starts a node on st like newOIDCNode, but keeps the default
-// argon2id parameters, gives accounts persons a password (as `load setup`
-// does: initial password, first login, change) and registers only the
-// client "bonus", redirecting to redirect.
-func newBenchNode(b *testing.B, st *sqlstore.Store, redirect string, accounts int) *benchNode {
-	b.Helper()
-	ctx := b.Context()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	base := "http://" + ln.Addr().String()
-	k, _ := seal.GenerateKey("b1")
-	cfg := defaultConfig() // argon2id m=19456 KiB, t=2, p=1; GOMAXPROCS hash slots
-	cfg.DataKeys = k.Encode()
-	cfg.PublicURL = base
-	cfg.HTTP.LoginRatePerIP, cfg.HTTP.LoginBurstPerIP = 1_000_000, 1_000_000
-	cfg.OIDC.SubjectKey = newSubjectKey()
-	cfg.OIDC.Clients = []oidc.ClientConfig{
-		{ID: rpID, Name: "Bonusprogramm", Secret: rpSecret, RedirectURIs: []string{redirect},
-			Scopes: []string{oidc.ScopeProfile, oidc.ScopeKVNR, oidc.ScopeOfflineAccess},
-			Levels: []string{"low", "substantial", "high"}},
-	}
-	if problems := cfg.validate(needs{keys: true, http: true}); len(problems) > 0 {
-		b.Fatal(problems)
-	}
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	a, err := buildApp(ctx, cfg, logger, st, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	srv := server.New(cfg.serverConfig(), logger, st, nil)
-	a.mount(srv)
-	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 5 * time.Second}
-	go hs.Serve(ln)
-	b.Cleanup(func() { hs.Close() })
-
-	var csv bytes.Buffer
-	if err := registry.Generate(&csv, max(accounts, 3), 7, time.Now().UTC()); err != nil {
-		b.Fatal(err)
-	}
-	ring, _ := cfg.keyring()
-	im := registry.NewImporter(st, ring, importAuditor{audit.New(st, time.Now, logger)}, time.Now)
-	if _, err := im.Import(ctx, bytes.NewReader(csv.Bytes()), registry.ImportOptions{BatchSize: 100}); err != nil {
-		b.Fatal(err)
-	}
-	persons, err := firstPersons(ctx, st, csv.Bytes(), accounts)
-	if err != nil {
-		b.Fatal(err)
-	}
-	pw, err := loadAccountPassword(a.accounts, persons)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := prepareAccounts(ctx, a, persons, pw); err != nil {
-		b.Fatal(err)
-	}
-	return &benchNode{base: base, issuer: base + "/oidc", persons: persons, password: pw}
-}
 
 // benchStore returns a fresh store of backend ("sqlite" or "postgres"; the
 // latter skips without PFORTE_TEST_POSTGRES).
@@ -136,7 +58,7 @@ var lowACR = oauth2.SetAuthURLParam("acr_values", session.LevelLow.ACR())
 // and the relying party run it. Its methods return errors instead of failing
 // the benchmark, as they run on RunParallel's goroutines.
 type codeFlow struct {
-	node     *benchNode
+	node     *oidcNode
 	rp       *relyingParty
 	redirect string
 	tr       *http.Transport
@@ -248,7 +170,7 @@ func BenchmarkRefreshGrant(b *testing.B) {
 			rp := rpServer(b)
 			redirect := rp.URL + "/callback"
 			workers := runtime.GOMAXPROCS(0) // RunParallel's goroutines at parallelism 1
-			n := newBenchNode(b, st, redirect, 1)
+			n := startOIDCNode(b, st, redirect, nodeOptions{accounts: 1, production: true})
 			f := &codeFlow{node: n, rp: newRelyingParty(b, n.issuer, redirect), redirect: redirect, tr: benchTransport(b)}
 			families := make([]string, workers)
 			for i := range families {
@@ -301,7 +223,7 @@ func BenchmarkCodeFlowPasswordLogin(b *testing.B) {
 			rp := rpServer(b)
 			redirect := rp.URL + "/callback"
 			workers := runtime.GOMAXPROCS(0)
-			n := newBenchNode(b, st, redirect, workers)
+			n := startOIDCNode(b, st, redirect, nodeOptions{accounts: workers, production: true})
 			f := &codeFlow{node: n, rp: newRelyingParty(b, n.issuer, redirect), redirect: redirect, tr: benchTransport(b)}
 			h, err := password.NewHasher(password.DefaultParams(), nil, workers)
 			if err != nil {

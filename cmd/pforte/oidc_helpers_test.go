@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -46,23 +47,36 @@ const (
 	phonePIN   = "482915"
 )
 
-// oidcNode is one node with the OpenID provider on, one insured person with a
+// oidcNode is one node with the OpenID provider on, insured persons with a
 // password, and the relying party's redirect URI registered.
 type oidcNode struct {
 	a        *app
 	st       *sqlstore.Store
 	base     string // the portal, e.g. http://127.0.0.1:PORT
 	issuer   string
-	person   store.Person
+	person   store.Person   // persons[0]
+	persons  []store.Person // all with the same password
 	password string
 	phone    *appclient.Device
 	app      *appclient.Client
 }
 
+// nodeOptions change what startOIDCNode sets up.
+type nodeOptions struct {
+	accounts int // persons given the password; at least 1
+	// production keeps the default argon2id parameters (m=19 MiB, t=2,
+	// p=1) instead of cheap ones for tests.
+	production bool
+}
+
 // newOIDCNode starts a node on st whose client "bonus" redirects to
-// redirect (and after logout to redirect+"/abgemeldet"), and "kasse-app"
-// uses CIBA.
+// redirect (and after logout to redirect+"/abgemeldet"), "epa" to redirect
+// too, and "kasse-app" uses CIBA; one person has a password.
 func newOIDCNode(t testing.TB, st *sqlstore.Store, redirect string) *oidcNode {
+	return startOIDCNode(t, st, redirect, nodeOptions{accounts: 1})
+}
+
+func startOIDCNode(t testing.TB, st *sqlstore.Store, redirect string, o nodeOptions) *oidcNode {
 	t.Helper()
 	ctx := t.Context()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -74,8 +88,10 @@ func newOIDCNode(t testing.TB, st *sqlstore.Store, redirect string) *oidcNode {
 	cfg := defaultConfig()
 	cfg.DataKeys = k.Encode()
 	cfg.PublicURL = base
-	cfg.Password.MemoryKiB, cfg.Password.Time = 8*1024, 1
-	cfg.HTTP.LoginRatePerIP, cfg.HTTP.LoginBurstPerIP = 1000, 1000
+	if !o.production {
+		cfg.Password.MemoryKiB, cfg.Password.Time = 8*1024, 1
+	}
+	cfg.HTTP.LoginRatePerIP, cfg.HTTP.LoginBurstPerIP = 1_000_000, 1_000_000
 	cfg.OIDC.SubjectKey = newSubjectKey()
 	cfg.OIDC.Clients = []oidc.ClientConfig{
 		{ID: rpID, Name: "Bonusprogramm", Secret: rpSecret, RedirectURIs: []string{redirect},
@@ -101,8 +117,9 @@ func newOIDCNode(t testing.TB, st *sqlstore.Store, redirect string) *oidcNode {
 	go hs.Serve(ln)
 	t.Cleanup(func() { hs.Close() })
 
+	accounts := max(o.accounts, 1)
 	var csv bytes.Buffer
-	if err := registry.Generate(&csv, 3, 7, time.Now().UTC()); err != nil {
+	if err := registry.Generate(&csv, max(accounts, 3), 7, time.Now().UTC()); err != nil {
 		t.Fatal(err)
 	}
 	ring, _ := cfg.keyring()
@@ -110,7 +127,7 @@ func newOIDCNode(t testing.TB, st *sqlstore.Store, redirect string) *oidcNode {
 	if _, err := im.Import(ctx, bytes.NewReader(csv.Bytes()), registry.ImportOptions{BatchSize: 100}); err != nil {
 		t.Fatal(err)
 	}
-	persons, err := firstPersons(ctx, st, csv.Bytes(), 1)
+	persons, err := firstPersons(ctx, st, csv.Bytes(), accounts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,10 +135,10 @@ func newOIDCNode(t testing.TB, st *sqlstore.Store, redirect string) *oidcNode {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := prepareAccount(ctx, a, persons[0], pw); err != nil {
+	if err := prepareAccounts(ctx, a, persons, pw); err != nil {
 		t.Fatal(err)
 	}
-	return &oidcNode{a: a, st: st, base: base, issuer: base + "/oidc", person: persons[0], password: pw,
+	return &oidcNode{a: a, st: st, base: base, issuer: base + "/oidc", person: persons[0], persons: persons, password: pw,
 		app: &appclient.Client{BaseURL: base}}
 }
 
@@ -246,6 +263,27 @@ type idClaims struct {
 	AMR      []string `json:"amr"`
 	AuthTime int64    `json:"auth_time"`
 	KVNR     string   `json:"kvnr"`
+}
+
+// checkPhoneLogin checks the claims of a sign-in confirmed on the phone
+// just now: acr substantial, amr password, phone, PIN and mfa, a recent
+// auth_time, and the KVNR in its claim (the client is allowed the scope).
+func checkPhoneLogin(t testing.TB, claims idClaims, kvnr string) {
+	t.Helper()
+	if claims.ACR != "http://eidas.europa.eu/LoA/substantial" {
+		t.Errorf("acr = %q, want substantial", claims.ACR)
+	}
+	for _, m := range []string{"pwd", "hwk", "pin", "mfa"} {
+		if !slices.Contains(claims.AMR, m) {
+			t.Errorf("amr %v lacks %s", claims.AMR, m)
+		}
+	}
+	if d := time.Since(time.Unix(claims.AuthTime, 0)); d < 0 || d > time.Minute {
+		t.Errorf("auth_time is %v ago", d)
+	}
+	if claims.KVNR != kvnr {
+		t.Errorf("kvnr claim = %q, want the person's %q", claims.KVNR, kvnr)
+	}
 }
 
 // browserless is a cookie-keeping HTTP client that stops at redirects to
