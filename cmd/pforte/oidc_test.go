@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -52,6 +53,22 @@ func TestOIDCCodeFlow(t *testing.T) {
 		}
 		if info.Subject != idt.Subject {
 			t.Errorf("userinfo sub %q, ID token sub %q", info.Subject, idt.Subject)
+		}
+
+		// High cannot be reached with a letter-bound phone: the portal says
+		// so and offers the way back, which tells the client access_denied.
+		s = party.start(oauth2.SetAuthURLParam("acr_values", "http://eidas.europa.eu/LoA/high"))
+		page, code, html := b.get(t, s.url)
+		if page.Path != "/anmelden/hoeher" || code != http.StatusForbidden || !strings.Contains(html, "hoch") {
+			t.Fatalf("a sign-in at high led to %s (%d): %s", page, code, html)
+		}
+		cancel := regexp.MustCompile(`href="(/oidc/login/abbrechen\?id=[A-Za-z0-9_-]+)"`).FindStringSubmatch(html)
+		if cancel == nil {
+			t.Fatalf("no way back to the application on the page: %s", html)
+		}
+		back, _, _ = b.get(t, n.base+cancel[1])
+		if q := back.Query(); !strings.HasPrefix(back.String(), redirect) || q.Get("error") != "access_denied" || q.Get("state") != s.state {
+			t.Errorf("cancelling returned to %s, want the client with access_denied and its state", back)
 		}
 
 		// Refresh rotates: a new refresh token, the old one is used up.
