@@ -117,7 +117,6 @@ func New(cfg Config, st Store, keys Keys, persons Persons, approvals Approvals, 
 		SupportedScopes:       knownScopes,
 		SupportedClaims: []string{"sub", "aud", "exp", "iat", "iss", "auth_time", "nonce", "acr", "amr", "azp",
 			"at_hash", "c_hash", "name", "given_name", "family_name", ClaimKVNR, "authorization_details"},
-		SupportedUILocales: nil,
 	}
 	// Browser apps may call the token, userinfo and key endpoints from any
 	// origin, but never with the person's cookies: op's default would let any
