@@ -345,9 +345,10 @@ func (b *browserless) post(t testing.TB, base, path string, form url.Values) (*u
 	return b.read(t, resp)
 }
 
-// loginWithPhone runs a whole sign-in through the portal without a browser:
-// the authorization request, the password login, the phone's approval of the
-// portal login with the right number, and back to the relying party.
+// loginWithPhone runs a whole sign-in of the client "bonus" through the
+// portal without a browser: the authorization request, the password login,
+// the phone's approval of the portal login (which names the application) with
+// the right number, and back to the relying party.
 func (n *oidcNode) loginWithPhone(t testing.TB, b *browserless, authURL string) *url.URL {
 	t.Helper()
 	u, _, _ := b.get(t, authURL)
@@ -361,6 +362,9 @@ func (n *oidcNode) loginWithPhone(t testing.TB, b *browserless, authURL string) 
 	}
 	number := numberOnPage(t, body)
 	a, _ := n.pending(t, approval.ActionPortalLogin)
+	if !strings.HasPrefix(a.Text, "Anmeldung bei „Bonusprogramm“ über das Online-Portal am ") || !strings.Contains(string(a.Data), `"client":"bonus"`) {
+		t.Errorf("the phone is asked %q with %s, want the application named", a.Text, a.Data)
+	}
 	if err := n.app.Approve(t.Context(), n.phone, a, phonePIN, "pin", number); err != nil {
 		t.Fatal(err)
 	}

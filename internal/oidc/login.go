@@ -1,6 +1,7 @@
 package oidc
 
 import (
+	"context"
 	"errors"
 	"html/template"
 	"net/http"
@@ -36,6 +37,24 @@ func (p *Provider) Cancel(next string) (string, bool) {
 		return "", false
 	}
 	return cancelPath + "?id=" + next[len(NextPrefix):], true
+}
+
+// Client returns the id and name of the client whose pending request the
+// "weiter" key next names: the phone's login confirmation shows the name.
+func (p *Provider) Client(ctx context.Context, next string) (string, string, bool) {
+	path, ok := p.Continue(next)
+	if !ok {
+		return "", "", false
+	}
+	req, err := p.st.AuthRequestByID(ctx, path[len(loginPath+"?id="):], p.clock())
+	if err != nil {
+		return "", "", false
+	}
+	c, ok := p.clients[req.ClientID]
+	if !ok {
+		return "", "", false
+	}
+	return c.cfg.ID, c.cfg.Name, true
 }
 
 // errAlreadyDone ends a completion race: the request was completed already.

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"net/http"
 
@@ -17,6 +18,9 @@ type Applications interface {
 	Continue(next string) (string, bool)
 	// Cancel returns where the person abandons that sign-in.
 	Cancel(next string) (string, bool)
+	// Client returns the id and the name (shown to persons) of the
+	// application whose sign-in the key next continues.
+	Client(ctx context.Context, next string) (id, name string, ok bool)
 }
 
 // EnableApplications adds the sign-in of other applications to the login

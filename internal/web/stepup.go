@@ -168,12 +168,20 @@ func (w *Web) startStepUp(rw http.ResponseWriter, r *http.Request, tok session.T
 		}
 		return approval.ErrNoDevice
 	}
-	data, err := json.Marshal(loginData{Client: "portal", IP: server.ClientIP(r)})
+	// The phone shows, and signs, which application the login is for.
+	client, asker := "portal", "portal"
+	text := "Anmeldung im Online-Portal am " + longDateTime(w.cfg.Now())
+	if w.apps != nil {
+		if id, name, ok := w.apps.Client(r.Context(), next); ok {
+			client, asker = id, "client:"+id
+			text = "Anmeldung bei „" + name + "“ über das Online-Portal am " + longDateTime(w.cfg.Now())
+		}
+	}
+	data, err := json.Marshal(loginData{Client: client, IP: server.ClientIP(r)})
 	if err != nil {
 		return err
 	}
-	text := "Anmeldung im Online-Portal am " + longDateTime(w.cfg.Now())
-	a, err := w.approvals.Create(r.Context(), s.PersonID, approval.ActionPortalLogin, text, data, "", "portal")
+	a, err := w.approvals.Create(r.Context(), s.PersonID, approval.ActionPortalLogin, text, data, "", asker)
 	switch {
 	case errors.Is(err, approval.ErrTooManyPending) && afterLogin:
 		if err := w.sessions.End(r.Context(), tok); err != nil {
