@@ -111,7 +111,9 @@ func (a *app) mount(srv *server.Server) {
 		srv.Handle(pattern, h)
 	}
 	if a.oidc != nil {
-		srv.Handle("/oidc/", a.oidc.Handler())
+		for pattern, h := range a.oidc.Routes() {
+			srv.Handle(pattern, h)
+		}
 	}
 }
 

@@ -138,9 +138,17 @@ func New(cfg Config, st Store, keys Keys, persons Persons, approvals Approvals, 
 	return p, nil
 }
 
-// Handler serves everything under /oidc/ (mount it at that prefix) plus the
-// login glue at /oidc/login.
-func (p *Provider) Handler() http.Handler { return p.handler }
+// Routes lists the provider's routes, for mounting on the server: each
+// endpoint by its own pattern (so metrics tell them apart), and /oidc/ for
+// the rest (answered 404 or 405).
+func (p *Provider) Routes() map[string]http.Handler {
+	routes := map[string]http.Handler{prefix + "/": p.handler}
+	for _, path := range []string{discoveryPath, prefix + "/keys", prefix + "/authorize", callbackPath, loginPath, cancelPath,
+		tokenPath, prefix + "/oauth/introspect", prefix + "/userinfo", prefix + "/revoke", endPath, backchannel} {
+		routes[path] = p.handler
+	}
+	return routes
+}
 
 // clock is now in UTC, truncated to what the store keeps.
 func (p *Provider) clock() time.Time { return p.now().UTC().Truncate(time.Microsecond) }
