@@ -56,6 +56,7 @@ type oidcNode struct {
 	issuer   string
 	person   store.Person   // persons[0]
 	persons  []store.Person // all with the same password
+	others   []store.Person // persons without an account
 	password string
 	phone    *appclient.Device
 	app      *appclient.Client
@@ -127,10 +128,11 @@ func startOIDCNode(t testing.TB, st *sqlstore.Store, redirect string, o nodeOpti
 	if _, err := im.Import(ctx, bytes.NewReader(csv.Bytes()), registry.ImportOptions{BatchSize: 100}); err != nil {
 		t.Fatal(err)
 	}
-	persons, err := firstPersons(ctx, st, csv.Bytes(), accounts)
+	all, err := firstPersons(ctx, st, csv.Bytes(), max(accounts, 3))
 	if err != nil {
 		t.Fatal(err)
 	}
+	persons := all[:accounts]
 	pw, err := loadAccountPassword(a.accounts, persons)
 	if err != nil {
 		t.Fatal(err)
@@ -139,7 +141,7 @@ func startOIDCNode(t testing.TB, st *sqlstore.Store, redirect string, o nodeOpti
 		t.Fatal(err)
 	}
 	return &oidcNode{a: a, st: st, base: base, issuer: base + "/oidc", person: persons[0], persons: persons, password: pw,
-		app: &appclient.Client{BaseURL: base}}
+		others: all[accounts:], app: &appclient.Client{BaseURL: base}}
 }
 
 // bindPhone binds the reference app client as the person's phone, with an

@@ -185,3 +185,35 @@ func auditEvents(t testing.TB, st *sqlstore.Store) []string {
 		}
 	}
 }
+
+// TestOIDCFirstLoginWithLetterPassword: a person whose first login (with the
+// letter's initial password) happens in an application's sign-in chooses a
+// password and is then back at the application.
+func TestOIDCFirstLoginWithLetterPassword(t *testing.T) {
+	rp := rpServer(t)
+	redirect := rp.URL + "/callback"
+	n := newOIDCNode(t, sqltest.SQLite(t), redirect)
+	p := n.others[0]
+	const initial = "ABCDEFGHJKLMNPQR"
+	if _, err := n.a.accounts.SetInitialPassword(t.Context(), p.ID, initial); err != nil {
+		t.Fatal(err)
+	}
+	party := newRelyingParty(t, n.issuer, redirect)
+	b := newBrowserless(rp.URL)
+	s := party.start(oauth2.SetAuthURLParam("acr_values", "http://eidas.europa.eu/LoA/low"))
+	u, _, _ := b.get(t, s.url)
+	next := u.Query().Get("weiter")
+	u, _, body := b.post(t, n.base, "/anmelden", url.Values{"kvnr": {p.KVNR}, "password": {initial}, "weiter": {next}})
+	if u.Path != "/passwort-aendern" || !strings.Contains(body, `name="weiter" value="`+next+`"`) {
+		t.Fatalf("the first login led to %s: %s", u, body)
+	}
+	chosen := "Kastanienbaum im Herbstwind"
+	back, _, body := b.post(t, n.base, "/passwort-aendern", url.Values{"current_password": {initial},
+		"new_password": {chosen}, "new_password_repeat": {chosen}, "weiter": {next}})
+	if !strings.HasPrefix(back.String(), redirect) {
+		t.Fatalf("after choosing a password the browser is at %s, want the application: %s", back, body)
+	}
+	if _, _, c := party.finish(t, s, back); c.ACR != "http://eidas.europa.eu/LoA/low" || !slices.Contains(c.AMR, "pwd") {
+		t.Errorf("acr %q amr %v", c.ACR, c.AMR)
+	}
+}

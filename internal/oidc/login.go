@@ -95,7 +95,7 @@ func (p *Provider) login(rw http.ResponseWriter, r *http.Request) {
 		p.refuse(rw, r, req, oidc.ErrLoginRequired())
 		return
 	case !fresh && live && sess.MustChangePassword:
-		http.Redirect(rw, r, "/passwort-aendern", http.StatusSeeOther)
+		http.Redirect(rw, r, "/passwort-aendern?weiter="+url.QueryEscape(NextPrefix+id), http.StatusSeeOther)
 		return
 	case !fresh:
 		http.Redirect(rw, r, "/anmelden?weiter="+url.QueryEscape(NextPrefix+id), http.StatusSeeOther)

@@ -4,6 +4,7 @@ import (
 	"crypto/subtle"
 	"github.com/pforte/pforte/internal/server"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/pforte/pforte/internal/account"
@@ -49,7 +50,7 @@ func (w *Web) login(rw http.ResponseWriter, r *http.Request) error {
 	}
 	w.setCookie(rw, sessionCookie, string(res.Token), 0, http.SameSiteLaxMode)
 	if res.Session.MustChangePassword {
-		return redirect(rw, r, "/passwort-aendern")
+		return redirect(rw, r, changeURL(next))
 	}
 	if w.approvals != nil {
 		// With a bound phone, the session stays low until the phone
@@ -154,17 +155,30 @@ func changeView(s store.Session) view {
 	return view{Title: "Passwort ändern", LoggedIn: true, Data: changePage{Initial: s.MustChangePassword}}
 }
 
+// changeURL is the change-password page, carrying where to continue (an
+// application's sign-in that the first login interrupted).
+func changeURL(next string) string {
+	if next == "" {
+		return "/passwort-aendern"
+	}
+	return "/passwort-aendern?weiter=" + url.QueryEscape(next)
+}
+
 // changePasswordForm shows the form.
 func (w *Web) changePasswordForm(rw http.ResponseWriter, r *http.Request, _ session.Token, s store.Session) error {
-	return w.render(rw, r, http.StatusOK, "change-password", changeView(s))
+	v := changeView(s)
+	v.Form = &form{values: map[string]string{"weiter": w.validNext(r.URL.Query().Get("weiter"))}}
+	return w.render(rw, r, http.StatusOK, "change-password", v)
 }
 
 // changePassword replaces the password after checking the current one.
 func (w *Web) changePassword(rw http.ResponseWriter, r *http.Request, tok session.Token, s store.Session) error {
-	values, err := decodeForm(rw, r, "current_password", "new_password", "new_password_repeat")
+	values, err := decodeForm(rw, r, "current_password", "new_password", "new_password_repeat", "weiter")
 	if err != nil {
 		return err
 	}
+	next := w.validNext(values["weiter"])
+	values["weiter"] = next
 	v := changeView(s)
 	v.Form = keep(values)
 	var problems fieldProblems
@@ -179,6 +193,9 @@ func (w *Web) changePassword(rw http.ResponseWriter, r *http.Request, tok sessio
 	}
 	if err := w.accounts.ChangePassword(r.Context(), tok, s, values["current_password"], values["new_password"], server.ClientIP(r)); err != nil {
 		return &formFailed{"change-password", v, err}
+	}
+	if next != "" {
+		return redirect(rw, r, w.nextPage(next))
 	}
 	return redirect(rw, r, "/konto?hinweis=passwort")
 }
