@@ -60,6 +60,8 @@ type oidcNode struct {
 	password string
 	phone    *appclient.Device
 	app      *appclient.Client
+	cfg      Config
+	addr     string // where this node listens (base names the first node of several)
 }
 
 // nodeOptions change what startOIDCNode sets up.
@@ -68,6 +70,10 @@ type nodeOptions struct {
 	// production keeps the default argon2id parameters (m=19 MiB, t=2,
 	// p=1) instead of cheap ones for tests.
 	production bool
+	// peer makes this node another node of peer's installation: the same
+	// configuration (public URL, keys, clients) on a store sharing peer's
+	// database, its persons and accounts already there.
+	peer *oidcNode
 }
 
 // newOIDCNode starts a node on st whose client "bonus" redirects to
@@ -83,6 +89,9 @@ func startOIDCNode(t testing.TB, st *sqlstore.Store, redirect string, o nodeOpti
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
+	}
+	if o.peer != nil {
+		return o.peer.another(t, st, ln)
 	}
 	base := "http://" + ln.Addr().String()
 	k, _ := seal.GenerateKey("t1")
@@ -107,16 +116,7 @@ func startOIDCNode(t testing.TB, st *sqlstore.Store, redirect string, o nodeOpti
 	if problems := cfg.validate(needs{keys: true, http: true}); len(problems) > 0 {
 		t.Fatal(problems)
 	}
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	a, err := buildApp(ctx, cfg, logger, st, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := server.New(cfg.serverConfig(), logger, st, nil)
-	a.mount(srv)
-	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 5 * time.Second}
-	go hs.Serve(ln)
-	t.Cleanup(func() { hs.Close() })
+	a, logger := serveNode(t, cfg, st, ln)
 
 	accounts := max(o.accounts, 1)
 	var csv bytes.Buffer
@@ -141,7 +141,34 @@ func startOIDCNode(t testing.TB, st *sqlstore.Store, redirect string, o nodeOpti
 		t.Fatal(err)
 	}
 	return &oidcNode{a: a, st: st, base: base, issuer: base + "/oidc", person: persons[0], persons: persons, password: pw,
-		others: all[accounts:], app: &appclient.Client{BaseURL: base}}
+		others: all[accounts:], app: &appclient.Client{BaseURL: base}, cfg: cfg, addr: ln.Addr().String()}
+}
+
+// serveNode builds a node of cfg on st and serves it on ln until the test
+// ends.
+func serveNode(t testing.TB, cfg Config, st *sqlstore.Store, ln net.Listener) (*app, *slog.Logger) {
+	t.Helper()
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	a, err := buildApp(t.Context(), cfg, logger, st, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := server.New(cfg.serverConfig(), logger, st, nil)
+	a.mount(srv)
+	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 5 * time.Second}
+	go hs.Serve(ln)
+	t.Cleanup(func() { hs.Close() })
+	return a, logger
+}
+
+// another starts a second node of n's installation on st (which shares n's
+// database), listening on ln.
+func (n *oidcNode) another(t testing.TB, st *sqlstore.Store, ln net.Listener) *oidcNode {
+	t.Helper()
+	a, _ := serveNode(t, n.cfg, st, ln)
+	m := *n
+	m.a, m.st, m.addr, m.phone = a, st, ln.Addr().String(), nil
+	return &m
 }
 
 // bindPhone binds the reference app client as the person's phone, with an
@@ -269,7 +296,8 @@ type idClaims struct {
 
 // checkPhoneLogin checks the claims of a sign-in confirmed on the phone
 // just now: acr substantial, amr password, phone, PIN and mfa, a recent
-// auth_time, and the KVNR in its claim (the client is allowed the scope).
+// auth_time, and the KVNR in its claim (when kvnr is set: the client is
+// allowed the scope and asked for it).
 func checkPhoneLogin(t testing.TB, claims idClaims, kvnr string) {
 	t.Helper()
 	if claims.ACR != "http://eidas.europa.eu/LoA/substantial" {
@@ -283,7 +311,7 @@ func checkPhoneLogin(t testing.TB, claims idClaims, kvnr string) {
 	if d := time.Since(time.Unix(claims.AuthTime, 0)); d < 0 || d > time.Minute {
 		t.Errorf("auth_time is %v ago", d)
 	}
-	if claims.KVNR != kvnr {
+	if kvnr != "" && claims.KVNR != kvnr {
 		t.Errorf("kvnr claim = %q, want the person's %q", claims.KVNR, kvnr)
 	}
 }
@@ -397,12 +425,18 @@ func numberOnPage(t testing.TB, body string) int {
 // credentials and returns the status and decoded JSON body.
 func tokenPost(t testing.TB, endpoint, id, secret string, form url.Values) (int, map[string]any) {
 	t.Helper()
+	return tokenPostWith(t, http.DefaultClient, endpoint, id, secret, form)
+}
+
+// tokenPostWith is tokenPost through c.
+func tokenPostWith(t testing.TB, c *http.Client, endpoint, id, secret string, form url.Values) (int, map[string]any) {
+	t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, endpoint, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	if id != "" {
 		req.SetBasicAuth(url.QueryEscape(id), url.QueryEscape(secret))
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := c.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

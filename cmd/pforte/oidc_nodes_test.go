@@ -1,0 +1,109 @@
+package main
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"net/url"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	gooidc "github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
+
+	"github.com/pforte/pforte/internal/approval"
+	"github.com/pforte/pforte/internal/store/sqlstore/sqltest"
+)
+
+// balancer is a transport that sends each request, whatever its host, to the
+// next of several nodes in turn, like a load balancer without stickiness.
+type balancer struct {
+	addrs []string
+	next  atomic.Int64
+	hits  []atomic.Int64
+}
+
+func newBalancer(addrs ...string) (*balancer, *http.Transport) {
+	lb := &balancer{addrs: addrs, hits: make([]atomic.Int64, len(addrs))}
+	var d net.Dialer
+	return lb, &http.Transport{DisableKeepAlives: true, DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+		i := int(lb.next.Add(1)-1) % len(lb.addrs)
+		lb.hits[i].Add(1)
+		return d.DialContext(ctx, network, lb.addrs[i])
+	}}
+}
+
+// TestOIDCAcrossNodes runs a sign-in, the code exchange, refresh with
+// rotation and reuse detection, and CIBA across two nodes sharing one
+// PostgreSQL database, every request going to the other node than the one
+// before: no step depends on the node that did the step before.
+func TestOIDCAcrossNodes(t *testing.T) {
+	dsn := sqltest.PostgresURL(t)
+	rp := rpServer(t)
+	redirect := rp.URL + "/callback"
+	a := newOIDCNode(t, sqltest.Open(t, dsn), redirect)
+	b := startOIDCNode(t, sqltest.Open(t, dsn), redirect, nodeOptions{peer: a})
+	a.bindPhone(t)
+	lb, tr := newBalancer(a.addr, b.addr)
+
+	ctx := gooidc.ClientContext(t.Context(), &http.Client{Transport: tr, Timeout: 10 * time.Second})
+	p, err := gooidc.NewProvider(ctx, a.issuer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	party := &relyingParty{ctx: ctx, provider: p,
+		conf: oauth2.Config{ClientID: rpID, ClientSecret: rpSecret, Endpoint: p.Endpoint(), RedirectURL: redirect,
+			Scopes: []string{gooidc.ScopeOpenID, "profile", gooidc.ScopeOfflineAccess}},
+		verifier: p.VerifierContext(ctx, &gooidc.Config{ClientID: rpID, SupportedSigningAlgs: []string{"ES256"}})}
+	browser := newBrowserless(rp.URL)
+	browser.c.Transport = tr
+	a.app.HTTP = &http.Client{Transport: tr, Timeout: 10 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
+	s := party.start(oauth2.SetAuthURLParam("acr_values", "http://eidas.europa.eu/LoA/substantial"))
+	back := a.loginWithPhone(t, browser, s.url)
+	tok, _, claims := party.finish(t, s, back)
+	checkPhoneLogin(t, claims, "")
+	next, err := party.conf.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken, Expiry: time.Now().Add(-time.Hour)}).Token()
+	if err != nil {
+		t.Fatalf("refresh on the other node: %v", err)
+	}
+	if _, err := party.conf.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken, Expiry: time.Now().Add(-time.Hour)}).Token(); err == nil {
+		t.Error("the rotated refresh token was accepted again on the other node")
+	}
+	if _, err := party.conf.TokenSource(ctx, &oauth2.Token{RefreshToken: next.RefreshToken, Expiry: time.Now().Add(-time.Hour)}).Token(); err == nil {
+		t.Error("after the reuse the family still refreshes")
+	}
+	// CIBA: asked on one node, approved through the other, polled on both.
+	hc := &http.Client{Transport: tr, Timeout: 10 * time.Second}
+	status, res := tokenPostWith(t, hc, a.issuer+"/bc-authorize", cibaID, cibaSecret, url.Values{"scope": {"openid"},
+		"login_hint": {a.person.KVNR}, "binding_message": {"ZAHLUNG-1"}, "authorization_details": {cibaDetails}})
+	if status != http.StatusOK {
+		t.Fatalf("backchannel request: %d %v", status, res)
+	}
+	id, _ := res["auth_req_id"].(string)
+	poll := url.Values{"grant_type": {"urn:openid:params:grant-type:ciba"}, "auth_req_id": {id}}
+	status, body := tokenPostWith(t, hc, a.issuer+"/oauth/token", cibaID, cibaSecret, poll)
+	wantError(t, "pending", status, body, http.StatusBadRequest, "authorization_pending")
+	status, body = tokenPostWith(t, hc, a.issuer+"/oauth/token", cibaID, cibaSecret, poll)
+	wantError(t, "polled at once on the other node", status, body, http.StatusBadRequest, "slow_down")
+	ap, _ := a.pending(t, approval.ActionClientRequest)
+	if err := a.app.Approve(t.Context(), a.phone, ap, phonePIN, "pin", 0); err != nil {
+		t.Fatal(err)
+	}
+	ageLastPoll(t, a.st, id, 11*time.Second)
+	status, body = tokenPostWith(t, hc, a.issuer+"/oauth/token", cibaID, cibaSecret, poll)
+	if status != http.StatusOK || body["authorization_details"] == nil {
+		t.Fatalf("poll after approval: %d %v", status, body)
+	}
+	ageLastPoll(t, a.st, id, 11*time.Second)
+	status, body = tokenPostWith(t, hc, a.issuer+"/oauth/token", cibaID, cibaSecret, poll)
+	wantError(t, "second redemption on the other node", status, body, http.StatusBadRequest, "invalid_grant")
+
+	for i := range lb.hits {
+		if lb.hits[i].Load() < 5 {
+			t.Errorf("node %d answered %d requests; the balancer did not spread them", i, lb.hits[i].Load())
+		}
+	}
+}
