@@ -2,9 +2,12 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -13,6 +16,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/pforte/pforte/internal/approval"
+	"github.com/pforte/pforte/internal/signkey"
 	"github.com/pforte/pforte/internal/store/sqlstore/sqltest"
 )
 
@@ -105,5 +109,73 @@ func TestOIDCAcrossNodes(t *testing.T) {
 		if lb.hits[i].Load() < 5 {
 			t.Errorf("node %d answered %d requests; the balancer did not spread them", i, lb.hits[i].Load())
 		}
+	}
+}
+
+// TestOIDCSigningKeyRotation: the next signing key is published (in the
+// JWKS every node serves) a day before it signs, while tokens keep being
+// signed, and verified, with the current one.
+func TestOIDCSigningKeyRotation(t *testing.T) {
+	rp := rpServer(t)
+	redirect := rp.URL + "/callback"
+	n := newOIDCNode(t, sqltest.SQLite(t), redirect)
+	party := newRelyingParty(t, n.issuer, redirect)
+	b := newBrowserless(rp.URL)
+	signIn := func() (string, *gooidc.IDToken) {
+		t.Helper()
+		s := party.start(oauth2.SetAuthURLParam("acr_values", "http://eidas.europa.eu/LoA/low"))
+		u, _, _ := b.get(t, s.url)
+		if u.Path == "/anmelden" {
+			u, _, _ = b.post(t, n.base, "/anmelden", url.Values{"kvnr": {n.person.KVNR}, "password": {n.password},
+				"weiter": {u.Query().Get("weiter")}})
+		}
+		tok, idt, _ := party.finish(t, s, u)
+		raw, _ := tok.Extra("id_token").(string)
+		return raw, idt
+	}
+	kid := func(raw string) string {
+		parts := strings.Split(raw, ".")
+		h, _ := base64.RawURLEncoding.DecodeString(parts[0])
+		var head struct {
+			Kid string `json:"kid"`
+		}
+		json.Unmarshal(h, &head)
+		return head.Kid
+	}
+	first, _ := signIn()
+	ring, err := n.cfg.keyring()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A node whose clock is a day before the current key retires adds the
+	// next one; this node sees it at its next rotation check.
+	later := signkey.New(n.st, ring, func() time.Time { return time.Now().Add(29 * 24 * time.Hour) }, n.cfg.signkeyConfig())
+	if err := later.Ensure(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.a.keys.Ensure(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Get(n.issuer + "/keys")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var set struct {
+		Keys []struct {
+			Kid string `json:"kid"`
+			Alg string `json:"alg"`
+		} `json:"keys"`
+	}
+	json.NewDecoder(resp.Body).Decode(&set)
+	resp.Body.Close()
+	if len(set.Keys) != 2 || set.Keys[0].Alg != "ES256" || set.Keys[1].Alg != "ES256" {
+		t.Fatalf("JWKS after the next key was added: %+v, want two ES256 keys", set.Keys)
+	}
+	second, _ := signIn()
+	if kid(second) != kid(first) {
+		t.Errorf("the new key signs before its time: %s, then %s", kid(first), kid(second))
+	}
+	if _, err := party.verifier.Verify(party.ctx, first); err != nil {
+		t.Errorf("a token of the current key no longer verifies: %v", err)
 	}
 }
