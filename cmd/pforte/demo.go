@@ -189,10 +189,12 @@ func printOIDCWalkthrough(w io.Writer, base, secretFile string, csv []byte) {
   Sign in to the demo application (a relying party of Pforte): %[1]s/demo-app/
   With a phone bound (see above), "substantiell" asks the phone to confirm the login.
   Ask the phone to approve a payment through CIBA (client %[3]s, secret in %[2]s):
-    curl -s -u %[3]s:"$(cat %[2]s)" %[1]s/oidc/bc-authorize -d scope=openid -d login_hint=%[4]s       -d binding_message=ZAHLUNG-4711 --data-urlencode 'authorization_details=[{"type":"payment_initiation","amount":"42.00","currency":"EUR","creditor":"Apotheke am Markt"}]'
+    curl -s -u %[3]s:"$(cat %[2]s)" %[1]s/oidc/bc-authorize -d scope=openid -d login_hint=%[4]s \
+      -d binding_message=ZAHLUNG-4711 --data-urlencode 'authorization_details=[{"type":"payment_initiation","amount":"42.00","currency":"EUR","creditor":"Apotheke am Markt"}]'
     go run ./cmd/pforte app approvals --state phone.json      # shows the payment as the phone does
     go run ./cmd/pforte app approve --state phone.json --id APPROVAL_ID --pin 482915
-    curl -s -u %[3]s:"$(cat %[2]s)" %[1]s/oidc/oauth/token       -d grant_type=urn:openid:params:grant-type:ciba -d auth_req_id=AUTH_REQ_ID
+    curl -s -u %[3]s:"$(cat %[2]s)" %[1]s/oidc/oauth/token \
+      -d grant_type=urn:openid:params:grant-type:ciba -d auth_req_id=AUTH_REQ_ID
 
 `, base, secretFile, demoAppID, kvnr)
 }
