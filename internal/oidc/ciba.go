@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
@@ -208,8 +209,11 @@ func (p *Provider) startCIBA(r *http.Request) (cibaResponse, error) {
 	return cibaResponse{AuthReqID: authReqID, ExpiresIn: int64(req.ExpiresAt.Sub(now).Seconds()), Interval: int64(req.Interval.Seconds())}, nil
 }
 
+// isControl reports characters that could change how the phone shows a text
+// rather than be shown: control characters, line and paragraph separators,
+// and format characters (bidirectional overrides, zero-width characters).
 func isControl(r rune) bool {
-	return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == 0x2028 || r == 0x2029
+	return unicode.IsControl(r) || r == 0x2028 || r == 0x2029 || unicode.Is(unicode.Cf, r)
 }
 
 // parseDetails checks RFC 9396 authorization_details: a JSON array of 1 to

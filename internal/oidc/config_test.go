@@ -117,6 +117,7 @@ func TestParseDetails(t *testing.T) {
 	bad := []string{
 		``, `{}`, `[]`, `[1]`, `[{"type":"other"}]`, `[{"a":1}]`, `[{"type":"payment_initiation"}] x`,
 		`[{"type":"payment_initiation","a":"line\nbreak"}]`, `[{"type":"payment_initiation","":"x"}]`,
+		`[{"type":"payment_initiation","creditor":"Apotheke \u202eDE02"}]`, `[{"type":"payment_initiation","a\u200bb":"x"}]`,
 		"[{\"type\":\"payment_initiation\",\"a\":\"\u202e\"}]" + strings.Repeat(" ", 3000),
 		`[` + strings.Repeat(`{"type":"payment_initiation"},`, 8) + `{"type":"payment_initiation"}]`,
 	}
