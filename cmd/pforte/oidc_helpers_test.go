@@ -381,9 +381,9 @@ func (b *browserless) post(t testing.TB, base, path string, form url.Values) (*u
 // the right number, and back to the relying party.
 func (n *oidcNode) loginWithPhone(t testing.TB, b *browserless, authURL string) *url.URL {
 	t.Helper()
-	u, _, _ := b.get(t, authURL)
-	if u.Path != "/anmelden" {
-		t.Fatalf("authorization request led to %s, want the login page", u)
+	u, _, page := b.get(t, authURL)
+	if u.Path != "/anmelden" || !strings.Contains(page, "Die Anwendung „Bonusprogramm“") {
+		t.Fatalf("authorization request led to %s, want the login page naming the application: %s", u, page)
 	}
 	u, _, body := b.post(t, n.base, "/anmelden", url.Values{"kvnr": {n.person.KVNR}, "password": {n.password},
 		"weiter": {u.Query().Get("weiter")}})

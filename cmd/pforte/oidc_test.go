@@ -203,7 +203,12 @@ func TestOIDCFirstLoginWithLetterPassword(t *testing.T) {
 	s := party.start(oauth2.SetAuthURLParam("acr_values", "http://eidas.europa.eu/LoA/low"))
 	u, _, _ := b.get(t, s.url)
 	next := u.Query().Get("weiter")
-	u, _, body := b.post(t, n.base, "/anmelden", url.Values{"kvnr": {p.KVNR}, "password": {initial}, "weiter": {next}})
+	// A wrong password keeps the application's name and the way back.
+	_, status, body := b.post(t, n.base, "/anmelden", url.Values{"kvnr": {p.KVNR}, "password": {"falsch"}, "weiter": {next}})
+	if status/100 != 4 || !strings.Contains(body, "Die Anwendung „Bonusprogramm“") || !strings.Contains(body, `name="weiter" value="`+next+`"`) {
+		t.Fatalf("a failed login (%d) lost the application: %s", status, body)
+	}
+	u, _, body = b.post(t, n.base, "/anmelden", url.Values{"kvnr": {p.KVNR}, "password": {initial}, "weiter": {next}})
 	if u.Path != "/passwort-aendern" || !strings.Contains(body, `name="weiter" value="`+next+`"`) {
 		t.Fatalf("the first login led to %s: %s", u, body)
 	}

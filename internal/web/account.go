@@ -13,15 +13,30 @@ import (
 	"github.com/pforte/pforte/internal/store"
 )
 
-func loginView() view { return view{Title: "Anmelden"} }
+// loginView is the login page; next, when an application's sign-in led
+// there, names the application.
+func (w *Web) loginView(r *http.Request, next string) view {
+	v := view{Title: "Anmelden"}
+	if next != "" && w.apps != nil {
+		if _, name, ok := w.apps.Client(r.Context(), next); ok {
+			v.Data = loginPage{App: name}
+		}
+	}
+	return v
+}
 
 // loginForm shows the login form; "weiter" names where a login continues
 // (an application's sign-in).
 func (w *Web) loginForm(rw http.ResponseWriter, r *http.Request) error {
-	v := loginView()
-	v.Form = &form{values: map[string]string{"weiter": w.validNext(r.URL.Query().Get("weiter"))}}
+	next := w.validNext(r.URL.Query().Get("weiter"))
+	v := w.loginView(r, next)
+	v.Form = &form{values: map[string]string{"weiter": next}}
 	return w.render(rw, r, http.StatusOK, "login", v)
 }
+
+// loginPage is the data of the login page: the application that asks, if
+// one does.
+type loginPage struct{ App string }
 
 // login checks KVNR and password and starts a browser session.
 func (w *Web) login(rw http.ResponseWriter, r *http.Request) error {
@@ -34,7 +49,7 @@ func (w *Web) login(rw http.ResponseWriter, r *http.Request) error {
 	if ok, wait := w.limiter.Allow(r); !ok {
 		return &rateLimited{wait}
 	}
-	v := loginView()
+	v := w.loginView(r, next)
 	v.Form = keep(values)
 	res, err := w.accounts.Login(r.Context(), account.Login{KVNR: values["kvnr"], Password: values["password"],
 		ClientIP: server.ClientIP(r), UserAgent: r.UserAgent()}, session.KindBrowser)
