@@ -136,6 +136,43 @@ func TestOIDCCodeFlow(t *testing.T) {
 		} else if info.Claims(&einfo); einfo["kvnr"] != nil || einfo["family_name"] != n.person.FamilyName || info.Subject != eidt.Subject {
 			t.Errorf("epa userinfo %v", einfo)
 		}
+		// Introspection answers for the client's own live tokens only;
+		// revoking the access token ends it at once, revoking the refresh
+		// token ends the family.
+		s = party.start()
+		back, _, _ = b.get(t, s.url)
+		rtok, _, _ := party.finish(t, s, back)
+		introspect := func(id, secret, token string) map[string]any {
+			t.Helper()
+			_, body := tokenPost(t, n.issuer+"/oauth/introspect", id, secret, url.Values{"token": {token}})
+			return body
+		}
+		if got := introspect(rpID, rpSecret, rtok.AccessToken); got["active"] != true || got["sub"] != c2.Sub ||
+			got["client_id"] != rpID || got["acr"] != c2.ACR {
+			t.Errorf("introspection of a live token: %v", got)
+		}
+		if got := introspect(epaID, epaSecret, rtok.AccessToken); got["active"] != false {
+			t.Errorf("another client's introspection: %v, want inactive", got)
+		}
+		revoke := func(token string) {
+			t.Helper()
+			if status, body := tokenPost(t, n.issuer+"/revoke", rpID, rpSecret, url.Values{"token": {token}}); status != http.StatusOK {
+				t.Fatalf("revoke: %d %v", status, body)
+			}
+		}
+		revoke(rtok.AccessToken)
+		if got := introspect(rpID, rpSecret, rtok.AccessToken); got["active"] != false {
+			t.Errorf("introspection after revocation: %v", got)
+		}
+		if _, err := party.provider.UserInfo(party.ctx, oauth2.StaticTokenSource(rtok)); err == nil {
+			t.Error("a revoked access token still reads userinfo")
+		}
+		revoke(rtok.RefreshToken)
+		status, body = tokenPost(t, tokenURL, rpID, rpSecret, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rtok.RefreshToken}})
+		if status != http.StatusBadRequest || body["error"] != "invalid_grant" {
+			t.Errorf("refresh after revocation: %d %v", status, body)
+		}
+
 		// max_age=0 asks for a new login although the session is live; a
 		// login during the request satisfies it.
 		time.Sleep(1100 * time.Millisecond) // auth_time has whole seconds
@@ -159,7 +196,7 @@ func TestOIDCCodeFlow(t *testing.T) {
 			t.Errorf("refresh after logout: %d %v, want 400 invalid_grant", status, body)
 		}
 		events := auditEvents(t, st)
-		for _, e := range []string{"oidc.login", "oidc.token_issued", "oidc.refresh_reused", "oidc.logout"} {
+		for _, e := range []string{"oidc.login", "oidc.token_issued", "oidc.refresh_reused", "oidc.token_revoked", "oidc.logout"} {
 			if !slices.Contains(events, e) {
 				t.Errorf("the audit trail lacks %s: %v", e, events)
 			}
