@@ -32,9 +32,6 @@ const (
 	slowDownStep    = 5 * time.Second
 )
 
-// ActionClientRequest is the approval action of a CIBA request.
-const ActionClientRequest = approval.ActionClientRequest
-
 // cibaData is what a CIBA approval carries and the phone signs (with the
 // display text): re-built from the stored request when tokens are issued, so
 // that tokens are issued only for exactly what was approved.
@@ -102,17 +99,22 @@ type cibaResponse struct {
 // request then stays pending until it expires.
 func (p *Provider) backchannel(rw http.ResponseWriter, r *http.Request) {
 	res, err := p.startCIBA(r)
-	if err != nil {
-		var oe *oauthError
-		if errors.As(err, &oe) {
-			writeError(rw, oe.status, oe.kind, oe.desc)
-			return
-		}
-		p.logger.ErrorContext(r.Context(), "oidc: backchannel authentication", "error", err.Error())
+	p.answer(rw, r, "backchannel authentication", res, err)
+}
+
+// answer writes res, or err as an OAuth error: an *oauthError with its
+// status, anything else as a logged server_error.
+func (p *Provider) answer(rw http.ResponseWriter, r *http.Request, what string, res any, err error) {
+	var oe *oauthError
+	switch {
+	case errors.As(err, &oe):
+		writeError(rw, oe.status, oe.kind, oe.desc)
+	case err != nil:
+		p.logger.ErrorContext(r.Context(), "oidc: "+what, "error", err.Error())
 		writeError(rw, http.StatusInternalServerError, string(oidc.ServerError), "")
-		return
+	default:
+		writeJSON(rw, res)
 	}
-	writeJSON(rw, res)
 }
 
 func (p *Provider) startCIBA(r *http.Request) (cibaResponse, error) {
@@ -182,7 +184,7 @@ func (p *Provider) startCIBA(r *http.Request) (cibaResponse, error) {
 	case err != nil:
 		return cibaResponse{}, err
 	default:
-		a, err := p.approvals.Create(r.Context(), person.ID, ActionClientRequest, text, data, string(level), "client:"+c.cfg.ID)
+		a, err := p.approvals.Create(r.Context(), person.ID, approval.ActionClientRequest, text, data, string(level), "client:"+c.cfg.ID)
 		switch {
 		case errors.Is(err, approval.ErrNoDevice), errors.Is(err, approval.ErrNotFound), errors.Is(err, approval.ErrTooManyPending):
 			// Like an unknown person: pending until it expires. Too many
@@ -316,17 +318,7 @@ type cibaTokenResponse struct {
 // core 11 and 13).
 func (p *Provider) cibaToken(rw http.ResponseWriter, r *http.Request) {
 	res, err := p.redeemCIBA(r)
-	if err != nil {
-		var oe *oauthError
-		if errors.As(err, &oe) {
-			writeError(rw, oe.status, oe.kind, oe.desc)
-			return
-		}
-		p.logger.ErrorContext(r.Context(), "oidc: CIBA token", "error", err.Error())
-		writeError(rw, http.StatusInternalServerError, string(oidc.ServerError), "")
-		return
-	}
-	writeJSON(rw, res)
+	p.answer(rw, r, "CIBA token", res, err)
 }
 
 func (p *Provider) redeemCIBA(r *http.Request) (*cibaTokenResponse, error) {

@@ -1,6 +1,7 @@
 package oidc
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -9,11 +10,13 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
 	"github.com/pforte/pforte/internal/session"
+	"github.com/pforte/pforte/internal/store"
 )
 
 // Paths under the portal's host. Package op's own endpoints keep its
@@ -198,11 +201,12 @@ func (p *Provider) token(inner http.Handler) http.Handler {
 			writeError(rw, oe.status, oe.kind, oe.desc)
 			return
 		}
-		if oe := p.checkGrant(r, c, grant); oe != nil {
+		read, oe := p.checkGrant(r, c, grant)
+		if oe != nil {
 			writeError(rw, oe.status, oe.kind, oe.desc)
 			return
 		}
-		inner.ServeHTTP(rw, r)
+		inner.ServeHTTP(rw, r.WithContext(context.WithValue(r.Context(), grantReadKey{}, read)))
 	})
 }
 
@@ -232,36 +236,61 @@ func (p *Provider) tokenClient(r *http.Request) (*client, *oauthError) {
 	return c, nil
 }
 
+// grantRead is what checkGrant read of the presented code or refresh token
+// (nil pointers when it found nothing); the storage methods op calls next in
+// the same request take it from the context instead of reading it again.
+type grantRead struct {
+	hash    []byte
+	code    *store.AuthRequest
+	refresh *store.Token
+}
+
+type grantReadKey struct{}
+
+// grantReadFrom returns what the request's checks read for hash.
+func grantReadFrom(ctx context.Context, hash []byte) (grantRead, bool) {
+	g, ok := ctx.Value(grantReadKey{}).(grantRead)
+	return g, ok && bytes.Equal(g.hash, hash)
+}
+
 // checkGrant refuses a code or refresh token that belongs to another client,
-// and a code whose PKCE verifier does not match, before op uses either.
-func (p *Provider) checkGrant(r *http.Request, c *client, grant string) *oauthError {
+// and a code whose PKCE verifier does not match, before op uses either. It
+// returns what it read.
+func (p *Provider) checkGrant(r *http.Request, c *client, grant string) (grantRead, *oauthError) {
 	invalid := badRequest(oidc.InvalidGrant, "the grant is invalid, expired, used, or another client's")
 	if grant == string(oidc.GrantTypeRefreshToken) {
 		value := r.PostForm.Get("refresh_token")
 		if value == "" || len(value) > maxTokenLen {
-			return invalid
+			return grantRead{}, invalid
 		}
-		t, err := p.st.RefreshTokenByHash(r.Context(), digest(value))
-		if err == nil && t.ClientID != c.cfg.ID {
-			return invalid
+		read := grantRead{hash: digest(value)}
+		t, err := p.st.RefreshTokenByHash(r.Context(), read.hash)
+		if err != nil {
+			return grantRead{}, nil // op refuses an unknown token the same way
 		}
-		return nil
+		if t.ClientID != c.cfg.ID {
+			return grantRead{}, invalid
+		}
+		read.refresh = &t
+		return read, nil
 	}
 	code, verifier := r.PostForm.Get("code"), r.PostForm.Get("code_verifier")
 	if code == "" || len(code) > maxTokenLen {
-		return invalid
+		return grantRead{}, invalid
 	}
-	req, err := p.st.AuthRequestByCode(r.Context(), digest(code))
+	read := grantRead{hash: digest(code)}
+	req, err := p.st.AuthRequestByCode(r.Context(), read.hash)
 	if err != nil {
-		return nil // op refuses an unknown code the same way
+		return grantRead{}, nil // op refuses an unknown code the same way
 	}
 	sum := sha256.Sum256([]byte(verifier))
 	challenge := base64.RawURLEncoding.EncodeToString(sum[:])
 	if req.ClientID != c.cfg.ID || len(verifier) < 43 || len(verifier) > 128 ||
 		subtle.ConstantTimeCompare([]byte(challenge), []byte(req.CodeChallenge)) != 1 {
-		return invalid
+		return grantRead{}, invalid
 	}
-	return nil
+	read.code = &req
+	return read, nil
 }
 
 // notOffered answers the endpoints op serves that Pforte does not offer.
@@ -271,14 +300,12 @@ func notOffered(rw http.ResponseWriter, _ *http.Request) {
 
 // validRequestID reports whether s can be an authorization request id.
 func validRequestID(s string) bool {
-	return len(s) == 22 && validChallengeChars(s)
+	return len(s) == 22 && base64URL(s)
 }
 
-func validChallengeChars(s string) bool {
-	for _, r := range s {
-		if (r < 'a' || r > 'z') && (r < 'A' || r > 'Z') && (r < '0' || r > '9') && r != '-' && r != '_' {
-			return false
-		}
-	}
-	return true
+// base64URL reports whether s has only characters of unpadded base64url.
+func base64URL(s string) bool {
+	return !strings.ContainsFunc(s, func(r rune) bool {
+		return (r < 'a' || r > 'z') && (r < 'A' || r > 'Z') && (r < '0' || r > '9') && r != '-' && r != '_'
+	})
 }

@@ -102,11 +102,7 @@ func allVisible(values []string, max int) bool {
 
 // validChallenge reports whether ch is an S256 challenge: the base64url
 // (unpadded) encoding of 32 bytes.
-func validChallenge(ch string) bool {
-	return len(ch) == 43 && !strings.ContainsFunc(ch, func(r rune) bool {
-		return (r < 'a' || r > 'z') && (r < 'A' || r > 'Z') && (r < '0' || r > '9') && r != '-' && r != '_'
-	})
-}
+func validChallenge(ch string) bool { return len(ch) == 43 && base64URL(ch) }
 
 // wrap gives a stored request its subject.
 func (s *storage) wrap(r store.AuthRequest) *authRequest {
@@ -142,8 +138,12 @@ func (s *storage) AuthRequestByCode(ctx context.Context, code string) (op.AuthRe
 	if len(code) > maxTokenLen {
 		return nil, errors.New("oidc: unknown code")
 	}
-	found, err := s.p.st.AuthRequestByCode(ctx, digest(code))
-	if err != nil {
+	hash := digest(code)
+	var found store.AuthRequest
+	var err error
+	if read, ok := grantReadFrom(ctx, hash); ok && read.code != nil {
+		found = *read.code
+	} else if found, err = s.p.st.AuthRequestByCode(ctx, hash); err != nil {
 		return nil, fmt.Errorf("oidc: code: %w", err)
 	}
 	now := s.p.clock()
@@ -318,12 +318,19 @@ func (s *storage) TokenRequestByRefreshToken(ctx context.Context, value string) 
 	if value == "" || len(value) > maxTokenLen {
 		return nil, op.ErrInvalidRefreshToken
 	}
-	t, err := s.p.st.RefreshTokenByHash(ctx, digest(value))
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, op.ErrInvalidRefreshToken
-	}
-	if err != nil {
-		return nil, fmt.Errorf("oidc: refresh token: %w", err)
+	hash := digest(value)
+	var t store.Token
+	if read, ok := grantReadFrom(ctx, hash); ok && read.refresh != nil {
+		t = *read.refresh
+	} else {
+		var err error
+		t, err = s.p.st.RefreshTokenByHash(ctx, hash)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, op.ErrInvalidRefreshToken
+		}
+		if err != nil {
+			return nil, fmt.Errorf("oidc: refresh token: %w", err)
+		}
 	}
 	now := s.p.clock()
 	switch {
