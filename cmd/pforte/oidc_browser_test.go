@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -15,6 +14,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/pforte/pforte/internal/approval"
+	"github.com/pforte/pforte/internal/browsertest"
 	"github.com/pforte/pforte/internal/store/sqlstore"
 	"github.com/pforte/pforte/internal/store/sqlstore/sqltest"
 )
@@ -22,38 +22,6 @@ import (
 // chromeStepTimeout bounds one step in Chromium (a page, a redirect chain,
 // a wait for the waiting page's next reload).
 const chromeStepTimeout = 15 * time.Second
-
-// chromeBrowser starts a headless Chromium named by PFORTE_TEST_BROWSER, as
-// internal/web's browser tests do, or skips. The browser is running when it
-// returns, so steps may run with contexts derived with a timeout.
-func chromeBrowser(t *testing.T) context.Context {
-	t.Helper()
-	path := os.Getenv("PFORTE_TEST_BROWSER")
-	if path == "" {
-		t.Skip("PFORTE_TEST_BROWSER does not name a Chromium binary")
-	}
-	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
-	t.Cleanup(cancel)
-	ctx, cancelAlloc := chromedp.NewExecAllocator(ctx,
-		chromedp.ExecPath(path),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(t.TempDir()),
-	)
-	t.Cleanup(cancelAlloc)
-	ctx, cancelCtx := chromedp.NewContext(ctx)
-	t.Cleanup(cancelCtx)
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
-	return ctx
-}
 
 // chromeDo runs the steps within chromeStepTimeout or fails the test,
 // saying where the browser is.
@@ -223,7 +191,7 @@ func (n *oidcNode) chromeLogin(t *testing.T, ctx context.Context, isCallback fun
 // live portal session, RP-initiated logout, and prompt=login.
 func TestOIDCCodeFlowInChromium(t *testing.T) {
 	sqltest.Backends(t, func(t *testing.T, st *sqlstore.Store) {
-		ctx := chromeBrowser(t)
+		ctx := browsertest.Start(t)
 		rp := rpServer(t)
 		redirect := rp.URL + "/callback"
 		n := newOIDCNode(t, st, redirect)
@@ -250,8 +218,7 @@ func TestOIDCCodeFlowInChromium(t *testing.T) {
 		if first == "" {
 			t.Fatal("no refresh token for offline_access")
 		}
-		expired := &oauth2.Token{RefreshToken: first, Expiry: time.Now().Add(-time.Hour)}
-		next, err := party.conf.TokenSource(party.ctx, expired).Token()
+		next, err := party.refresh(first)
 		if err != nil {
 			t.Fatalf("refresh: %v", err)
 		}

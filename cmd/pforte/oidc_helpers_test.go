@@ -285,6 +285,11 @@ func (rp *relyingParty) finish(t testing.TB, s authStart, redirected *url.URL) (
 	return tok, idt, c
 }
 
+// refresh uses the refresh token rt once, through x/oauth2.
+func (rp *relyingParty) refresh(rt string) (*oauth2.Token, error) {
+	return rp.conf.TokenSource(rp.ctx, &oauth2.Token{RefreshToken: rt, Expiry: time.Now().Add(-time.Hour)}).Token()
+}
+
 // idClaims are the ID token claims the tests look at.
 type idClaims struct {
 	Sub      string   `json:"sub"`

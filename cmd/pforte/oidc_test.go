@@ -76,8 +76,7 @@ func TestOIDCCodeFlow(t *testing.T) {
 		if first == "" {
 			t.Fatal("no refresh token for offline_access")
 		}
-		expired := &oauth2.Token{RefreshToken: first, Expiry: time.Now().Add(-time.Hour)}
-		next, err := party.conf.TokenSource(party.ctx, expired).Token()
+		next, err := party.refresh(first)
 		if err != nil {
 			t.Fatalf("refresh: %v", err)
 		}

@@ -13,34 +13,8 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/pforte/pforte/internal/approval"
+	"github.com/pforte/pforte/internal/browsertest"
 )
-
-// browser starts a headless Chromium named by PFORTE_TEST_BROWSER, or skips.
-func browser(t *testing.T) context.Context {
-	t.Helper()
-	path := os.Getenv("PFORTE_TEST_BROWSER")
-	if path == "" {
-		t.Skip("PFORTE_TEST_BROWSER does not name a Chromium binary")
-	}
-	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
-	t.Cleanup(cancel)
-	ctx, cancelAlloc := chromedp.NewExecAllocator(ctx,
-		chromedp.ExecPath(path),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(t.TempDir()),
-	)
-	t.Cleanup(cancelAlloc)
-	ctx, cancelCtx := chromedp.NewContext(ctx)
-	t.Cleanup(cancelCtx)
-	return ctx
-}
 
 // run runs the steps or fails the test.
 func run(t *testing.T, ctx context.Context, what string, steps ...chromedp.Action[chromedp.Void]) {
@@ -101,7 +75,7 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 }
 
 func TestBrowserLetterPath(t *testing.T) {
-	ctx := browser(t)
+	ctx := browsertest.Start(t)
 	p := newPortal(t, options{})
 
 	run(t, ctx, "request access by letter",
@@ -143,7 +117,7 @@ func TestBrowserLetterPath(t *testing.T) {
 }
 
 func TestBrowserEIDPath(t *testing.T) {
-	ctx := browser(t)
+	ctx := browsertest.Start(t)
 	p := newPortal(t, options{})
 	startEID := func() {
 		run(t, ctx, "request access with the eID",
@@ -185,7 +159,7 @@ func TestBrowserEIDPath(t *testing.T) {
 }
 
 func TestBrowserStepUp(t *testing.T) {
-	ctx := browser(t)
+	ctx := browsertest.Start(t)
 	p := newPortal(t, options{})
 	p.withPassword(t)
 	phone := p.bindPhone(t)

@@ -1,0 +1,51 @@
+// Package browsertest starts the headless Chromium that page tests drive
+// (with chromedp). It owns nothing else: each test writes its own steps.
+//
+// The browser is Debian's chromium, named by PFORTE_TEST_BROWSER; without it
+// the test skips, so `go test ./...` needs no browser. Nothing downloads one.
+package browsertest
+
+import (
+	"context"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// Env names the environment variable holding the Chromium binary.
+const Env = "PFORTE_TEST_BROWSER"
+
+// Start starts a headless Chromium for t, or skips t when Env is unset. The
+// browser is running when Start returns (so steps may use contexts derived
+// with a timeout) and stops when t ends; everything it does must finish
+// within 60 seconds.
+func Start(t *testing.T) context.Context {
+	t.Helper()
+	path := os.Getenv(Env)
+	if path == "" {
+		t.Skip(Env + " does not name a Chromium binary")
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	t.Cleanup(cancel)
+	ctx, cancelAlloc := chromedp.NewExecAllocator(ctx,
+		chromedp.ExecPath(path),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.UserDataDir(t.TempDir()),
+	)
+	t.Cleanup(cancelAlloc)
+	ctx, cancelCtx := chromedp.NewContext(ctx)
+	t.Cleanup(cancelCtx)
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	return ctx
+}
