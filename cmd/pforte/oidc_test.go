@@ -83,16 +83,16 @@ func TestOIDCCodeFlow(t *testing.T) {
 		if next.RefreshToken == "" || next.RefreshToken == first {
 			t.Fatalf("refresh did not rotate the refresh token")
 		}
-		if raw, _ := next.Extra("id_token").(string); raw != "" {
-			rid, err := party.verifier.Verify(party.ctx, raw)
-			if err != nil {
-				t.Fatalf("refreshed ID token: %v", err)
-			}
-			var rc idClaims
-			rid.Claims(&rc)
-			if rc.Sub != idt.Subject || rc.ACR != claims.ACR {
-				t.Errorf("refreshed ID token sub/acr = %q/%q, want %q/%q", rc.Sub, rc.ACR, idt.Subject, claims.ACR)
-			}
+		raw, _ := next.Extra("id_token").(string)
+		rid, err := party.verifier.Verify(party.ctx, raw)
+		if err != nil {
+			t.Fatalf("refreshed ID token: %v", err)
+		}
+		var rc idClaims
+		rid.Claims(&rc)
+		if rc.Sub != idt.Subject || rc.ACR != claims.ACR || rc.AuthTime != claims.AuthTime {
+			t.Errorf("refreshed ID token sub/acr/auth_time = %q/%q/%d, want %q/%q/%d", rc.Sub, rc.ACR, rc.AuthTime,
+				idt.Subject, claims.ACR, claims.AuthTime)
 		}
 		// Reusing the first refresh token revokes the family: the rotated
 		// one stops working too.
@@ -180,7 +180,7 @@ func TestOIDCCodeFlow(t *testing.T) {
 		if _, _, c3 := party.finish(t, s, back); c3.AuthTime <= c2.AuthTime {
 			t.Errorf("max_age=0: auth_time %d not after the earlier %d", c3.AuthTime, c2.AuthTime)
 		}
-		raw, _ := tok2.Extra("id_token").(string)
+		raw, _ = tok2.Extra("id_token").(string)
 		logout := n.issuer + "/end_session?" + url.Values{"id_token_hint": {raw},
 			"post_logout_redirect_uri": {redirect + "/abgemeldet"}, "state": {"bye"}}.Encode()
 		back, _, _ = b.get(t, logout)
