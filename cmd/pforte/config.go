@@ -84,10 +84,14 @@ type Config struct {
 		MaxConcurrent int    `yaml:"max_concurrent"`
 		MinLength     int    `yaml:"min_length"`
 		PepperFile    string `yaml:"pepper_file"`
+		// MaxChangesPerDay bounds password changes per account and day.
+		MaxChangesPerDay int `yaml:"max_changes_per_day"`
 	} `yaml:"password"`
 	Letters struct {
 		PersonLimit int `yaml:"person_limit"`
 		DailyCap    int `yaml:"daily_cap"`
+		// NoticeDailyCap is the notices' own daily budget of letters.
+		NoticeDailyCap int `yaml:"notice_daily_cap"`
 	} `yaml:"letters"`
 	Device struct {
 		MaxDevices int `yaml:"max_devices"`
@@ -166,6 +170,8 @@ func defaultConfig() Config {
 	c.Device.PINLimit = 3
 	c.Letters.PersonLimit = 3
 	c.Letters.DailyCap = 2000
+	c.Letters.NoticeDailyCap = 20000
+	c.Password.MaxChangesPerDay = 5
 	return c
 }
 
@@ -413,6 +419,12 @@ func (c *Config) validate(need needs) []string {
 	}
 	if c.Letters.DailyCap < 1 {
 		p = append(p, "letters.daily_cap: at least 1")
+	}
+	if c.Letters.NoticeDailyCap < 1 {
+		p = append(p, "letters.notice_daily_cap: at least 1")
+	}
+	if c.Password.MaxChangesPerDay < 1 || c.Password.MaxChangesPerDay > 100 {
+		p = append(p, "password.max_changes_per_day: between 1 and 100")
 	}
 	if c.EID.Issuer != "" {
 		if u, err := url.Parse(c.EID.Issuer); err != nil || u.Host == "" || (u.Scheme != "https" && !(u.Scheme == "http" && isLoopback(u.Hostname()))) {

@@ -45,6 +45,10 @@ func runLettersExport(ctx context.Context, env *environment, args []string) erro
 	if err != nil {
 		return err
 	}
+	// Notices waiting for delivery become letters of this batch.
+	if _, err := a.notices.Deliver(ctx); err != nil {
+		return err
+	}
 	if err := os.MkdirAll(*out, 0o700); err != nil {
 		return err
 	}

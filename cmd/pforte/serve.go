@@ -93,6 +93,7 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger, st *sqlstore.St
 		return fmt.Errorf("audit: %w", err)
 	}
 	go sweep(ctx, logger, a, st)
+	go a.notices.Run(ctx, 30*time.Second)
 	err = srv.Serve(ctx, ln)
 	if err != nil && !errors.Is(err, context.Canceled) {
 		return err

@@ -20,6 +20,7 @@ import (
 	"github.com/pforte/pforte/internal/dispatch"
 	"github.com/pforte/pforte/internal/eid"
 	"github.com/pforte/pforte/internal/letter"
+	"github.com/pforte/pforte/internal/notice"
 	"github.com/pforte/pforte/internal/oidc"
 	"github.com/pforte/pforte/internal/password"
 	"github.com/pforte/pforte/internal/profile"
@@ -39,6 +40,8 @@ type app struct {
 	api      *appapi.API
 	web      *web.Web
 	devices  *device.Service
+	remover  *device.Remover
+	notices  *notice.Service
 	approval *approval.Service
 	profile  *profile.Service
 	keys     *signkey.Manager // nil without OpenID clients
@@ -76,9 +79,13 @@ func buildApp(ctx context.Context, cfg Config, logger *slog.Logger, st *sqlstore
 	a := &app{audit: audit.New(st, time.Now, logger)}
 	a.sessions = session.NewManager(st, session.Config{}, time.Now)
 	a.letters = dispatch.New(st, ring, renderer, a.audit, sink, time.Now,
-		dispatch.Config{PersonLimit: cfg.Letters.PersonLimit, DailyCap: cfg.Letters.DailyCap}, logger)
-	a.accounts = account.New(st, hasher, a.sessions, a.audit, a.letters, time.Now,
-		account.Config{Policy: password.Policy{MinLength: cfg.Password.MinLength, InsurerName: cfg.Insurer.Name}}, logger)
+		dispatch.Config{PersonLimit: cfg.Letters.PersonLimit, DailyCap: cfg.Letters.DailyCap,
+			NoticeDailyCap: cfg.Letters.NoticeDailyCap}, logger)
+	a.notices = notice.New(st, ring, []notice.Channel{notice.ChannelFunc(a.letters.DeliverNotice)}, time.Now, notice.Config{}, logger)
+	notices := notice.NewMaker(ring, time.Now, a.notices.Kick)
+	a.accounts = account.New(st, hasher, a.sessions, a.audit, notices, time.Now,
+		account.Config{Policy: password.Policy{MinLength: cfg.Password.MinLength, InsurerName: cfg.Insurer.Name},
+			MaxChangesPerDay: cfg.Password.MaxChangesPerDay}, logger)
 	a.access = account.NewAccess(a.accounts, st, st, a.letters, cfg.PublicURL, 0)
 	if cfg.EID.Issuer != "" {
 		secret, err := cfg.eidSecret()
@@ -93,20 +100,29 @@ func buildApp(ctx context.Context, cfg Config, logger *slog.Logger, st *sqlstore
 		}
 		a.access.EnableEID(account.EIDConfig{Client: client, Partner: cfg.EID.Issuer, Store: st, Sealer: ring})
 	}
+	acfg := cfg.approvalConfig()
+	policy := acfg.Policy
+	if policy == nil {
+		policy = approval.DefaultPolicy()
+	}
 	a.api = appapi.New(a.accounts, a.access, a.sessions, st, appapi.Config{PortalURL: cfg.PublicURL,
-		LoginRate: cfg.HTTP.LoginRatePerIP, LoginBurst: cfg.HTTP.LoginBurstPerIP}, time.Now, logger)
-	a.devices = device.New(st, a.accounts, a.letters, a.sessions, a.audit, time.Now,
+		LoginRate: cfg.HTTP.LoginRatePerIP, LoginBurst: cfg.HTTP.LoginBurstPerIP, Policy: policy}, time.Now, logger)
+	a.devices = device.New(st, a.accounts, notices, a.sessions, a.audit, time.Now,
 		device.Config{MaxDevices: cfg.Device.MaxDevices, PINLimit: cfg.Device.PINLimit}, logger)
 	a.api.EnableDevices(a.devices)
-	a.approval = approval.New(st, a.devices, a.audit, time.Now, cfg.approvalConfig(), logger)
+	// Each approval action that changes data is carried out by its
+	// executor in the approving transaction.
+	executors := profile.Executors(st, ring, notices)
+	executors[device.ActionRemove] = device.NewRemoveExecutor(notices, time.Now)
+	a.approval = approval.New(st, a.devices, a.audit, time.Now, acfg, executors, notices.Kick, logger)
 	a.approval.SealAtRest(ring)
-	a.devices.EnableRemoval(a.approval)
-	a.profile = profile.New(st, a.approval, ring, a.letters, time.Now, logger)
+	a.remover = device.NewRemover(st, a.approval, notices, a.audit, time.Now, logger)
+	a.profile = profile.New(st, a.approval, ring)
 	outboxToken, err := cfg.outboxToken()
 	if err != nil {
 		return nil, err
 	}
-	a.api.EnableApprovals(a.approval, a.approval, a.profile, outboxToken)
+	a.api.EnableApprovals(a.approval, a.approval, a.profile, a.remover, outboxToken)
 	eidOrigin := ""
 	if u, err := url.Parse(cfg.EID.Issuer); err == nil && cfg.EID.Issuer != "" {
 		eidOrigin = u.Scheme + "://" + u.Host

@@ -34,6 +34,7 @@ import (
 	"time"
 
 	"github.com/pforte/pforte/internal/audit"
+	"github.com/pforte/pforte/internal/notice"
 	"github.com/pforte/pforte/internal/password"
 	"github.com/pforte/pforte/internal/proofing"
 	"github.com/pforte/pforte/internal/registry"
@@ -71,6 +72,10 @@ type Config struct {
 	InitialValidity time.Duration
 	// Policy is the password policy.
 	Policy password.Policy
+	// MaxChangesPerDay bounds password changes per account and day
+	// (default 5): a hostile client alternating two passwords gets no
+	// further than that.
+	MaxChangesPerDay int
 }
 
 func (c Config) withDefaults() Config {
@@ -85,6 +90,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.InitialValidity <= 0 {
 		c.InitialValidity = 30 * 24 * time.Hour
+	}
+	if c.MaxChangesPerDay <= 0 {
+		c.MaxChangesPerDay = 5
 	}
 	return c
 }
@@ -116,7 +124,8 @@ type Store interface {
 	PersonByKVNR(ctx context.Context, kvnr string) (store.Person, error)
 	PersonByID(ctx context.Context, id store.PersonID) (store.Person, error)
 	AccountByPerson(ctx context.Context, id store.PersonID) (store.Account, error)
-	UpdateAccount(ctx context.Context, id store.PersonID, now time.Time, fn func(a *store.Account, exists bool) error) (store.Account, error)
+	UpdateAccount(ctx context.Context, id store.PersonID, now time.Time, fn func(a *store.Account, exists bool) error,
+		notices ...store.Notice) (store.Account, error)
 	UpdateCounter(ctx context.Context, key string, fn func(c *store.Counter) error) (store.Counter, error)
 }
 
@@ -136,9 +145,12 @@ type Auditor interface {
 	Record(ctx context.Context, e audit.Event) error
 }
 
-// Notifier tells a person about a change through another channel (a letter).
-type Notifier interface {
-	PasswordChanged(ctx context.Context, p store.Person) error
+// Notices makes the notices a change owes (package notice); they are queued
+// in the change's own transaction. Kick asks for their delivery after the
+// change committed.
+type Notices interface {
+	Make(person store.PersonID, kind notice.Kind, d notice.Details) (store.Notice, error)
+	Kick()
 }
 
 // Service runs logins and password changes.
@@ -147,14 +159,14 @@ type Service struct {
 	hasher   Hasher
 	sessions *session.Manager
 	audit    Auditor
-	notify   Notifier
+	notify   Notices
 	now      func() time.Time
 	cfg      Config
 	logger   *slog.Logger
 }
 
 // New returns a service.
-func New(st Store, h Hasher, sessions *session.Manager, aud Auditor, notify Notifier, now func() time.Time, cfg Config, logger *slog.Logger) *Service {
+func New(st Store, h Hasher, sessions *session.Manager, aud Auditor, notify Notices, now func() time.Time, cfg Config, logger *slog.Logger) *Service {
 	return &Service{store: st, hasher: h, sessions: sessions, audit: aud, notify: notify, now: now, cfg: cfg.withDefaults(), logger: logger}
 }
 
@@ -441,20 +453,36 @@ func (s *Service) ChangePassword(ctx context.Context, tok session.Token, sess st
 	if err := s.reset(ctx, p.ID); err != nil {
 		return err
 	}
+	wasInitial := acct.PasswordInitial
+	if !wasInitial {
+		if err := s.countChange(ctx, p.ID, now); err != nil {
+			return err
+		}
+	}
 	h, err := s.hasher.Hash(ctx, next)
 	if err != nil {
 		return err
 	}
-	wasInitial := acct.PasswordInitial
+	// Choosing the first password replaces the letter's initial one: the
+	// person just received that letter, so no notice is due.
+	var notices []store.Notice
+	if !wasInitial {
+		n, err := s.notify.Make(p.ID, notice.PasswordChanged, notice.Details{At: now})
+		if err != nil {
+			return fmt.Errorf("account: change password: %w", err)
+		}
+		notices = append(notices, n)
+	}
 	if _, err := s.store.UpdateAccount(ctx, p.ID, now, func(a *store.Account, exists bool) error {
 		if !exists || a.PasswordHash != acct.PasswordHash {
 			return ErrWrongPassword // changed by a parallel request
 		}
 		a.PasswordHash, a.PasswordInitial, a.PasswordExpiresAt, a.PasswordChangedAt = h, false, time.Time{}, now
 		return nil
-	}); err != nil {
+	}, notices...); err != nil {
 		return err
 	}
+	s.notify.Kick()
 	if sess.MustChangePassword {
 		if err := s.sessions.PasswordChosen(ctx, tok); err != nil {
 			return err
@@ -465,12 +493,32 @@ func (s *Service) ChangePassword(ctx context.Context, tok session.Token, sess st
 	}
 	s.record(ctx, audit.Event{Actor: subject(p.ID), Event: "account.password_changed", Subject: subject(p.ID), ClientIP: clientIP,
 		Details: map[string]any{"replaced_initial": wasInitial}})
-	if !wasInitial {
-		// Choosing the first password replaces the letter's initial one:
-		// the person just received that letter, so no notice is due.
-		if err := s.notify.PasswordChanged(ctx, p); err != nil {
-			s.logger.Error("password change notice", slog.String("subject", subject(p.ID)), slog.Any("error", err))
+	return nil
+}
+
+// ErrTooManyChanges: the account's password was changed MaxChangesPerDay
+// times today.
+var ErrTooManyChanges = errors.New("account: too many password changes today")
+
+// countChange counts one password change of the person today, or refuses it
+// with ErrTooManyChanges.
+func (s *Service) countChange(ctx context.Context, id store.PersonID, now time.Time) error {
+	key := "password_change:" + strconv.FormatInt(int64(id), 10) + ":" + now.UTC().Format(time.DateOnly)
+	_, err := s.store.UpdateCounter(ctx, key, func(c *store.Counter) error {
+		if c.Value >= int64(s.cfg.MaxChangesPerDay) {
+			return ErrTooManyChanges
 		}
+		c.Value++
+		c.UpdatedAt = now
+		return nil
+	})
+	if errors.Is(err, ErrTooManyChanges) {
+		s.record(ctx, audit.Event{Actor: subject(id), Event: "account.password_change_refused", Subject: subject(id),
+			Details: map[string]any{"reason": "too_many_changes"}})
+		return err
+	}
+	if err != nil {
+		return fmt.Errorf("account: change password: %w", err)
 	}
 	return nil
 }

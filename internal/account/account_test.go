@@ -12,7 +12,9 @@ import (
 
 	"github.com/pforte/pforte/internal/account"
 	"github.com/pforte/pforte/internal/audit"
+	"github.com/pforte/pforte/internal/notice"
 	"github.com/pforte/pforte/internal/password"
+	"github.com/pforte/pforte/internal/seal"
 	"github.com/pforte/pforte/internal/session"
 	"github.com/pforte/pforte/internal/store"
 	"github.com/pforte/pforte/internal/store/sqlstore"
@@ -42,9 +44,29 @@ func (h *countingHasher) Verify(ctx context.Context, pw, stored string) (bool, b
 	return h.Hasher.Verify(ctx, pw, stored)
 }
 
-type notices struct{ n atomic.Int64 }
+// testNotices makes notices sealed with a fresh test key.
+func testNotices(t testing.TB, now func() time.Time) *notice.Maker {
+	t.Helper()
+	k, err := seal.GenerateKey("t1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ring, err := seal.NewKeyring(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return notice.NewMaker(ring, now, nil)
+}
 
-func (n *notices) PasswordChanged(context.Context, store.Person) error { n.n.Add(1); return nil }
+// noticeCount is how many notices are queued for the fixture's person.
+func (f *fixture) noticeCount(t *testing.T) int {
+	t.Helper()
+	list, err := f.st.PersonNotices(t.Context(), f.person.ID, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(list)
+}
 
 type fixture struct {
 	st       *sqlstore.Store
@@ -52,7 +74,6 @@ type fixture struct {
 	sessions *session.Manager
 	hasher   *countingHasher
 	clk      *clock
-	notices  *notices
 	person   store.Person
 }
 
@@ -75,8 +96,8 @@ func newFixture(t *testing.T) *fixture {
 	clk := &clock{t: time.Date(2026, 11, 29, 9, 0, 0, 0, time.UTC)}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	sessions := session.NewManager(st, session.Config{}, clk.now)
-	f := &fixture{st: st, sessions: sessions, hasher: &countingHasher{Hasher: h}, clk: clk, notices: &notices{}, person: p}
-	f.svc = account.New(st, f.hasher, sessions, audit.New(st, clk.now, logger), f.notices, clk.now, account.Config{}, logger)
+	f := &fixture{st: st, sessions: sessions, hasher: &countingHasher{Hasher: h}, clk: clk, person: p}
+	f.svc = account.New(st, f.hasher, sessions, audit.New(st, clk.now, logger), testNotices(t, clk.now), clk.now, account.Config{}, logger)
 	return f
 }
 
@@ -118,8 +139,8 @@ func TestInitialPasswordForcesChange(t *testing.T) {
 	if err != nil || s.MustChangePassword {
 		t.Errorf("new session = %+v, %v", s, err)
 	}
-	if f.notices.n.Load() != 0 {
-		t.Errorf("replacing the initial password sent %d notices", f.notices.n.Load())
+	if n := f.noticeCount(t); n != 0 {
+		t.Errorf("replacing the initial password sent %d notices", n)
 	}
 	if _, err := f.login(t, initial); !errors.Is(err, account.ErrLoginFailed) {
 		t.Errorf("initial password still works: %v", err)
@@ -162,8 +183,8 @@ func TestChangePasswordEndsOtherSessionsAndNotifies(t *testing.T) {
 	if _, err := f.sessions.Authenticate(t.Context(), other.Token); !errors.Is(err, session.ErrNoSession) {
 		t.Errorf("other session survived a password change: %v", err)
 	}
-	if f.notices.n.Load() != 1 {
-		t.Errorf("notices = %d, want 1", f.notices.n.Load())
+	if n := f.noticeCount(t); n != 1 {
+		t.Errorf("notices = %d, want 1", n)
 	}
 }
 

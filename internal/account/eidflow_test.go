@@ -197,8 +197,8 @@ func TestResetByLetter(t *testing.T) {
 	if _, err := a.ResetWithCode(t.Context(), kvnr, code, "Noch ein ganz anderes Passwort", "", ""); !errors.Is(err, account.ErrResetFailed) {
 		t.Errorf("second use of the code = %v", err)
 	}
-	if f.notices.n.Load() != 1 { // replacing the initial password sends none
-		t.Errorf("notices = %d, want 1 (the reset)", f.notices.n.Load())
+	if n := f.noticeCount(t); n != 1 { // replacing the initial password sends none
+		t.Errorf("notices = %d, want 1 (the reset)", n)
 	}
 }
 

@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"strings"
 	"time"
 
 	"github.com/pforte/pforte/internal/audit"
 	"github.com/pforte/pforte/internal/dispatch"
 	"github.com/pforte/pforte/internal/letter"
+	"github.com/pforte/pforte/internal/notice"
 	"github.com/pforte/pforte/internal/proofing"
 	"github.com/pforte/pforte/internal/registry"
 	"github.com/pforte/pforte/internal/session"
@@ -19,6 +19,10 @@ import (
 
 // ErrResetFailed is the one answer to every failed reset with a code.
 var ErrResetFailed = errors.New("account: reset failed")
+
+// errAccountMoved: the account changed between reading it and writing the new
+// password (a parallel request); the caller tries again.
+var errAccountMoved = errors.New("account: account changed meanwhile")
 
 // ResetKind is the one-time kind of reset codes from letters.
 const ResetKind = "reset"
@@ -147,13 +151,31 @@ func (s *Service) setChosenPassword(ctx context.Context, p store.Person, pw stri
 	}
 	now := s.now()
 	replaced := false
-	if _, err := s.store.UpdateAccount(ctx, p.ID, now, func(a *store.Account, exists bool) error {
-		replaced = exists && a.PasswordHash != "" && !a.PasswordInitial
-		a.PasswordHash, a.PasswordInitial, a.PasswordExpiresAt, a.PasswordChangedAt = h, false, time.Time{}, now
-		return nil
-	}); err != nil {
+	// The notice is made now and queued only if a chosen password is
+	// replaced (a first password after a letter owes none).
+	pwNotice, err := s.notify.Make(p.ID, notice.PasswordChanged, notice.Details{At: now})
+	if err != nil {
 		return LoginResult{}, fmt.Errorf("account: set password: %w", err)
 	}
+	cur, err := s.store.AccountByPerson(ctx, p.ID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return LoginResult{}, fmt.Errorf("account: set password: %w", err)
+	}
+	var notices []store.Notice
+	if err == nil && cur.PasswordHash != "" && !cur.PasswordInitial {
+		notices = append(notices, pwNotice)
+	}
+	if _, err := s.store.UpdateAccount(ctx, p.ID, now, func(a *store.Account, exists bool) error {
+		replaced = exists && a.PasswordHash != "" && !a.PasswordInitial
+		if replaced != (len(notices) == 1) {
+			return errAccountMoved
+		}
+		a.PasswordHash, a.PasswordInitial, a.PasswordExpiresAt, a.PasswordChangedAt = h, false, time.Time{}, now
+		return nil
+	}, notices...); err != nil {
+		return LoginResult{}, fmt.Errorf("account: set password: %w", err)
+	}
+	s.notify.Kick()
 	if _, err := s.sessions.EndOthers(ctx, p.ID, ""); err != nil {
 		return LoginResult{}, err
 	}
@@ -166,10 +188,5 @@ func (s *Service) setChosenPassword(ctx context.Context, p store.Person, pw stri
 	}
 	s.record(ctx, audit.Event{Actor: subject(p.ID), Event: "account.password_set", Subject: subject(p.ID), ClientIP: n.ClientIP,
 		Details: map[string]any{"via": via, "replaced": replaced, "level": string(n.Level)}})
-	if replaced {
-		if err := s.notify.PasswordChanged(ctx, p); err != nil {
-			s.logger.Error("password change notice", slog.String("subject", subject(p.ID)), slog.Any("error", err))
-		}
-	}
 	return LoginResult{Token: tok, Session: sess}, nil
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/pforte/pforte/internal/account"
+	"github.com/pforte/pforte/internal/approval"
 	"github.com/pforte/pforte/internal/password"
 	"github.com/pforte/pforte/internal/server"
 	"github.com/pforte/pforte/internal/session"
@@ -48,6 +49,10 @@ type Config struct {
 	LoginBurst int
 	// PortalURL is the portal's base URL, for eID redirect URLs.
 	PortalURL string
+	// Policy is the approval policy table: GET /api/v1/me shows name and
+	// address only to a session its personal.view rule allows (nil: the
+	// defaults).
+	Policy approval.Policy
 }
 
 // API serves /api/v1.
@@ -59,10 +64,12 @@ type API struct {
 	logger   *slog.Logger
 	limiter  *server.IPLimiter
 	portal   string
+	policy   approval.Policy
 	devices  Devices // nil: no device endpoints
 
 	approvals   Approvals // nil: no approval endpoints
 	profile     Profile
+	remover     Remover
 	outboxToken string
 	watcher     Watcher
 	draining    <-chan struct{}
@@ -77,7 +84,8 @@ func New(accounts Accounts, access Access, sessions Sessions, persons Persons, c
 		cfg.LoginBurst = 10
 	}
 	return &API{accounts: accounts, access: access, sessions: sessions, persons: persons, logger: logger,
-		limiter: server.NewIPLimiter(cfg.LoginRate, cfg.LoginBurst, now), portal: strings.TrimRight(cfg.PortalURL, "/")}
+		limiter: server.NewIPLimiter(cfg.LoginRate, cfg.LoginBurst, now), portal: strings.TrimRight(cfg.PortalURL, "/"),
+		policy: cfg.Policy}
 }
 
 type handlerFunc func(w http.ResponseWriter, r *http.Request) error
@@ -214,12 +222,15 @@ func (a *API) changePassword(w http.ResponseWriter, r *http.Request, tok session
 }
 
 type meResponse struct {
-	FamilyName         string    `json:"family_name"`
-	GivenNames         string    `json:"given_names"`
-	Title              string    `json:"title,omitempty"`
-	Address            meAddress `json:"address"`
-	Level              string    `json:"level"`
-	MustChangePassword bool      `json:"must_change_password"`
+	FamilyName         string     `json:"family_name,omitempty"`
+	GivenNames         string     `json:"given_names,omitempty"`
+	Title              string     `json:"title,omitempty"`
+	Address            *meAddress `json:"address,omitempty"`
+	Level              string     `json:"level"`
+	MustChangePassword bool       `json:"must_change_password"`
+	// Restricted: the session's level does not allow personal data; name
+	// and address are left out until the login is confirmed on the phone.
+	Restricted bool `json:"restricted,omitempty"`
 }
 
 type meAddress struct {
@@ -230,13 +241,20 @@ type meAddress struct {
 }
 
 func (a *API) me(w http.ResponseWriter, r *http.Request, _ session.Token, s store.Session) error {
+	policy := a.policy
+	if policy == nil {
+		policy = approval.DefaultPolicy()
+	}
+	if !policy.Allows(approval.ActionPersonalView, session.Level(s.Level)) {
+		return writeJSON(w, http.StatusOK, meResponse{Level: s.Level, MustChangePassword: s.MustChangePassword, Restricted: true})
+	}
 	p, err := a.persons.PersonByID(r.Context(), s.PersonID)
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, meResponse{
 		FamilyName: p.FamilyName, GivenNames: p.GivenNames, Title: p.Title,
-		Address: meAddress{Street: p.Street, HouseNumber: p.HouseNumber, PostalCode: p.PostalCode, City: p.City},
+		Address: &meAddress{Street: p.Street, HouseNumber: p.HouseNumber, PostalCode: p.PostalCode, City: p.City},
 		Level:   s.Level, MustChangePassword: s.MustChangePassword,
 	})
 }

@@ -2,7 +2,6 @@ package appapi_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -17,6 +16,7 @@ import (
 	"github.com/pforte/pforte/internal/audit"
 	"github.com/pforte/pforte/internal/dispatch"
 	"github.com/pforte/pforte/internal/letter"
+	"github.com/pforte/pforte/internal/notice"
 	"github.com/pforte/pforte/internal/password"
 	"github.com/pforte/pforte/internal/seal"
 	"github.com/pforte/pforte/internal/server"
@@ -30,10 +30,6 @@ const (
 	initial = "ABCD-EFGH-JKLM"
 	strong  = "Kastanienbaum im Herbstwind"
 )
-
-type noNotice struct{}
-
-func (noNotice) PasswordChanged(context.Context, store.Person) error { return nil }
 
 func newServer(t *testing.T, cfg appapi.Config) string {
 	t.Helper()
@@ -51,12 +47,12 @@ func newServer(t *testing.T, cfg appapi.Config) string {
 	}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	sessions := session.NewManager(st, session.Config{}, time.Now)
-	accounts := account.New(st, h, sessions, audit.New(st, time.Now, logger), noNotice{}, time.Now, account.Config{}, logger)
+	k, _ := seal.GenerateKey("t1")
+	ring, _ := seal.NewKeyring(k)
+	accounts := account.New(st, h, sessions, audit.New(st, time.Now, logger), notice.NewMaker(ring, time.Now, nil), time.Now, account.Config{}, logger)
 	if _, err := accounts.SetInitialPassword(t.Context(), p.ID, initial); err != nil {
 		t.Fatal(err)
 	}
-	k, _ := seal.GenerateKey("t1")
-	ring, _ := seal.NewKeyring(k)
 	renderer, err := letter.NewRenderer(letter.Sender{Name: "Beispiel-Kasse", Street: "Hauptstraße 1", PostalCity: "10115 Berlin",
 		Phone: "0800 123 456", Web: "portal.example"})
 	if err != nil {
@@ -122,9 +118,12 @@ func TestLoginChangePasswordMeLogout(t *testing.T) {
 	}
 	tok := r.body["session_token"].(string)
 
+	// A password-only session (low) sees its level, not the person's data:
+	// personal.view needs substantial, as on the portal's /daten.
 	me := call(t, "GET", base+"/api/v1/me", tok, "")
-	if me.status != 200 || me.body["family_name"] != "Müller" || me.body["must_change_password"] != true {
-		t.Errorf("me = %d %s", me.status, me.raw)
+	if me.status != 200 || me.body["restricted"] != true || me.body["must_change_password"] != true ||
+		strings.Contains(me.raw, "Müller") || strings.Contains(me.raw, "Hauptstraße") {
+		t.Errorf("me at level low = %d %s; want restricted, no name or address", me.status, me.raw)
 	}
 	weak := call(t, "POST", base+"/api/v1/password", tok, `{"current_password":"`+initial+`","new_password":"passwort123"}`)
 	if weak.status != http.StatusUnprocessableEntity || weak.body["error"] != "password_refused" {

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/pforte/pforte/internal/account"
 	"github.com/pforte/pforte/internal/approval"
 	"github.com/pforte/pforte/internal/device"
 	"github.com/pforte/pforte/internal/profile"
@@ -25,17 +26,17 @@ type Approvals interface {
 
 // Profile changes the person's data through approvals (package profile).
 type Profile interface {
-	RequestAddressChange(ctx context.Context, id store.PersonID, a profile.Address, client string) (store.Approval, error)
-	RequestBankChange(ctx context.Context, id store.PersonID, iban, client string) (store.Approval, error)
+	RequestAddressChange(ctx context.Context, id store.PersonID, a profile.Address, client string, sessionLevel session.Level) (store.Approval, error)
+	RequestBankChange(ctx context.Context, id store.PersonID, iban, client string, sessionLevel session.Level) (store.Approval, error)
 	Status(ctx context.Context, approvalID string, id store.PersonID) (store.Approval, error)
 	Outbox(ctx context.Context, after int64, limit int) ([]profile.OutboxEvent, error)
 }
 
-// EnableApprovals adds the approval, personal-data and outbox endpoints.
-// outboxToken is the core system's bearer token for the outbox ("" leaves the
-// outbox closed).
-func (a *API) EnableApprovals(approvals Approvals, watcher Watcher, prof Profile, outboxToken string) {
-	a.approvals, a.watcher, a.profile, a.outboxToken = approvals, watcher, prof, outboxToken
+// EnableApprovals adds the approval, personal-data, device removal and outbox
+// endpoints. outboxToken is the core system's bearer token for the outbox (""
+// leaves the outbox closed).
+func (a *API) EnableApprovals(approvals Approvals, watcher Watcher, prof Profile, remover Remover, outboxToken string) {
+	a.approvals, a.watcher, a.profile, a.remover, a.outboxToken = approvals, watcher, prof, remover, outboxToken
 }
 
 type approvalJSON struct {
@@ -148,7 +149,7 @@ func (a *API) changeAddress(w http.ResponseWriter, r *http.Request, _ session.To
 	if err := decode(r, &req); err != nil {
 		return err
 	}
-	x, err := a.profile.RequestAddressChange(r.Context(), s.PersonID, req, "api")
+	x, err := a.profile.RequestAddressChange(r.Context(), s.PersonID, req, "api", session.Level(s.Level))
 	if err != nil {
 		return err
 	}
@@ -164,7 +165,7 @@ func (a *API) changeBank(w http.ResponseWriter, r *http.Request, _ session.Token
 	if err := decode(r, &req); err != nil {
 		return err
 	}
-	x, err := a.profile.RequestBankChange(r.Context(), s.PersonID, req.IBAN, "api")
+	x, err := a.profile.RequestBankChange(r.Context(), s.PersonID, req.IBAN, "api", session.Level(s.Level))
 	if err != nil {
 		return err
 	}
@@ -172,14 +173,10 @@ func (a *API) changeBank(w http.ResponseWriter, r *http.Request, _ session.Token
 }
 
 func (a *API) approvalStatus(w http.ResponseWriter, r *http.Request, _ session.Token, s store.Session) error {
+	// Only reads: an approved change was carried out when it was approved.
 	x, err := a.profile.Status(r.Context(), r.PathValue("id"), s.PersonID)
 	if err != nil {
 		return err
-	}
-	if x.Action == device.ActionRemove && a.devices != nil {
-		if x, err = a.devices.RemovalStatus(r.Context(), x.ID, s.PersonID); err != nil {
-			return err
-		}
 	}
 	return writeJSON(w, http.StatusOK, pending(x))
 }
@@ -256,7 +253,15 @@ func approvalError(w http.ResponseWriter, err error) bool {
 	case errors.Is(err, approval.ErrNoDevice):
 		write(http.StatusConflict, "no_device", "Für diese Änderung brauchen Sie ein verbundenes Smartphone. Bitte verbinden Sie zuerst die Service-App.")
 	case errors.Is(err, approval.ErrTooManyPending):
+		retryAfter(w, 5*time.Minute)
 		write(http.StatusTooManyRequests, "too_many_pending", "Es warten schon zu viele Freigaben. Bitte versuchen Sie es später noch einmal.")
+	case errors.Is(err, approval.ErrSessionLevel):
+		write(http.StatusForbidden, "session_level_too_low",
+			"Für diese Änderung muss Ihre Anmeldung auf Ihrem Smartphone bestätigt sein. Bitte melden Sie sich in der Service-App an.")
+	case errors.Is(err, account.ErrTooManyChanges):
+		retryAfter(w, 24*time.Hour)
+		write(http.StatusTooManyRequests, "too_many_password_changes",
+			"Ihr Passwort wurde heute schon mehrmals geändert. Eine weitere Änderung ist erst morgen möglich.")
 	default:
 		return false
 	}

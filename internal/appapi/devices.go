@@ -25,8 +25,14 @@ type Devices interface {
 	UnlockWithSession(ctx context.Context, dev store.DeviceID, sess store.Session, deviceKey, pinKey []byte, kdf, name, model string, proof device.Proof, clientIP string) error
 	List(ctx context.Context, id store.PersonID) ([]store.Device, error)
 	Rename(ctx context.Context, id store.PersonID, dev store.DeviceID, name string) error
-	RequestRemoval(ctx context.Context, person store.PersonID, dev store.DeviceID, pw, clientIP string) (device.Removal, error)
-	RemovalStatus(ctx context.Context, approvalID string, person store.PersonID) (store.Approval, error)
+}
+
+// Remover removes the person's devices from a session (package device): at
+// once after a fresh eID identification, otherwise through an approval on a
+// bound phone, which carries the removal out.
+type Remover interface {
+	Request(ctx context.Context, person store.PersonID, dev store.DeviceID, sessionLevel session.Level, freshEID bool,
+		client, clientIP string) (device.Removal, error)
 }
 
 // EnableDevices adds the device endpoints.
@@ -359,28 +365,18 @@ func (a *API) orderActivationLetter(w http.ResponseWriter, r *http.Request, _ se
 	return writeJSON(w, http.StatusAccepted, activationLetterResponse{Status: "accepted", InReview: inReview, Message: msg})
 }
 
-type removeRequest struct {
-	Password string `json:"password"`
-}
-
 type removeResponse struct {
 	Removed    bool   `json:"removed"`
 	ApprovalID string `json:"approval_id,omitempty"`
 	Status     string `json:"status,omitempty"`
 }
 
-// removeDevice removes one of the person's devices from a session: the last one
-// with the password, otherwise after an approval on a bound device (202; GET
-// /api/v1/approvals/{id} carries it out once approved).
+// removeDevice removes one of the person's devices from a session: after an
+// approval on a bound phone (202; the approval carries the removal out, GET
+// /api/v1/approvals/{id} shows it). The password alone never removes a phone.
 func (a *API) removeDevice(w http.ResponseWriter, r *http.Request, _ session.Token, s store.Session) error {
-	var req removeRequest
-	if err := decode(r, &req); err != nil {
-		return err
-	}
-	if len(req.Password) > 1024 {
-		return &errBadRequest{"Das Passwort ist zu lang."}
-	}
-	res, err := a.devices.RequestRemoval(r.Context(), s.PersonID, store.DeviceID(r.PathValue("id")), req.Password, remoteIP(r))
+	res, err := a.remover.Request(r.Context(), s.PersonID, store.DeviceID(r.PathValue("id")), session.Level(s.Level), false,
+		"api", remoteIP(r))
 	if err != nil {
 		return err
 	}

@@ -1,7 +1,6 @@
 package appapi_test
 
 import (
-	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -15,20 +14,15 @@ import (
 	"github.com/pforte/pforte/internal/appapi"
 	"github.com/pforte/pforte/internal/audit"
 	"github.com/pforte/pforte/internal/device"
-	"github.com/pforte/pforte/internal/letter"
+	"github.com/pforte/pforte/internal/notice"
 	"github.com/pforte/pforte/internal/password"
 	"github.com/pforte/pforte/internal/proofing"
+	"github.com/pforte/pforte/internal/seal"
 	"github.com/pforte/pforte/internal/server"
 	"github.com/pforte/pforte/internal/session"
 	"github.com/pforte/pforte/internal/store"
 	"github.com/pforte/pforte/internal/store/sqlstore/sqltest"
 )
-
-type nopNotices struct{}
-
-func (nopNotices) Notify(context.Context, store.Person, letter.Kind, string, time.Time) error {
-	return nil
-}
 
 // deviceServer serves the API with device endpoints for a person whose
 // account has the initial password and an activation code.
@@ -45,7 +39,10 @@ func deviceServer(t *testing.T) (base, code string) {
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	sessions := session.NewManager(st, session.Config{}, time.Now)
 	aud := audit.New(st, time.Now, logger)
-	accounts := account.New(st, h, sessions, aud, noNotice{}, time.Now, account.Config{}, logger)
+	k, _ := seal.GenerateKey("t1")
+	ring, _ := seal.NewKeyring(k)
+	notices := notice.NewMaker(ring, time.Now, nil)
+	accounts := account.New(st, h, sessions, aud, notices, time.Now, account.Config{}, logger)
 	if _, err := accounts.SetInitialPassword(t.Context(), p.ID, initial); err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +51,7 @@ func deviceServer(t *testing.T) (base, code string) {
 		Subject: "person:" + jsonNumber(int64(p.ID)), CreatedAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
-	devs := device.New(st, accounts, nopNotices{}, sessions, aud, time.Now, device.Config{}, logger)
+	devs := device.New(st, accounts, notices, sessions, aud, time.Now, device.Config{}, logger)
 	api := appapi.New(accounts, nil, sessions, st, appapi.Config{LoginRate: 1000, LoginBurst: 1000}, time.Now, logger)
 	api.EnableDevices(devs)
 	srv := server.New(server.Config{}, logger, st, nil)

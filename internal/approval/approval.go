@@ -5,24 +5,34 @@
 // table that says which actions need which level, number matching for portal
 // logins, and telling listeners about new and answered requests. It does not own
 // HTTP (package appapi exposes it), the proof of device and PIN (package device
-// checks it), or what an executed change means for letters (the caller sends
-// them).
+// checks it), or what a change does (each action's Executor, registered by the
+// package that owns the data).
 //
 // A request leaves pending exactly once, in one atomic store update:
 //
 //	            Approve (device + PIN proof over the content hash,
 //	            device level ≥ required level, right number tapped)
-//	pending ───────────────────────────────────────────────▶ approved ──Execute──▶ used
-//	   │  │                                                            (hash of the executed data
-//	   │  │ Decline (device key alone), or a wrong number tapped        must equal, once only)
+//	pending ───────────────────────────────────────────────▶ approved
+//	   │  │                                  the action's Executor runs in the same
+//	   │  │                                  transaction: the change, its outbox event
+//	   │  │                                  and its notice commit with the approval,
+//	   │  │                                  or the request stays pending
+//	   │  │ Decline (device key alone), or a wrong number tapped
 //	   │  └───────────────────────────────────────────────▶ declined (NotMe: audit "approval.not_me")
-//	   │
+//	   ├── a newer request of the same person and action ─▶ withdrawn
 //	   └── expiry (5 minutes) ─────────────────────────────▶ expired
 //
-// Executing a change needs an approved, unused request whose content hash equals
-// the hash of the data executed, marked used in the same transaction that
-// applies the change (store.ExecuteApproval): any change to the data invalidates
-// the approval, and of parallel executions exactly one succeeds.
+// An action with an Executor (address, bank, device removal, …) is carried out
+// when it is approved, never later and never by a read: only the data whose hash
+// the phone signed is executed, and never after expiry. Actions without one
+// (portal.login, client.request) grant something to their requester, who
+// redeems the approved request once (Redeem). Adding an action is an Executor
+// plus a policy row.
+//
+// Who may ask: the session that starts a request must itself meet the
+// action's policy level (Create checks it, for portal and API alike), and each
+// person has at most MaxPendingLogins unapproved requests of one action within
+// LoginWindow (push fatigue).
 //
 // Listeners: Subscribe sees what this process creates and answers at once; Watch
 // and Await add a database poll, so a device's push channel on node B learns of a
@@ -67,14 +77,16 @@ var (
 	ErrWrongNumber = errors.New("approval: wrong number tapped")
 	// ErrNoDevice: the person has no bound device to ask.
 	ErrNoDevice = errors.New("approval: no bound device")
-	// ErrTooManyPending: too many unapproved login requests recently (push
-	// fatigue protection).
+	// ErrTooManyPending: too many unapproved requests of the action recently
+	// (push fatigue protection).
 	ErrTooManyPending = errors.New("approval: too many pending requests")
-	// ErrNotApproved: executing a request that is not approved.
+	// ErrSessionLevel: the session asking is below the action's policy level.
+	ErrSessionLevel = errors.New("approval: session level below the action's policy")
+	// ErrNotApproved: redeeming a request that is not approved.
 	ErrNotApproved = errors.New("approval: request not approved")
-	// ErrUsed: the request was already executed.
-	ErrUsed = errors.New("approval: request already executed")
-	// ErrDataChanged: the data executed is not the data approved.
+	// ErrUsed: the request was already redeemed.
+	ErrUsed = errors.New("approval: request already redeemed")
+	// ErrDataChanged: the data redeemed is not the data approved.
 	ErrDataChanged = errors.New("approval: data differs from the approved data")
 )
 
@@ -93,7 +105,7 @@ const (
 // Config holds the approval rules. Zero fields take the defaults.
 type Config struct {
 	TTL              time.Duration // how long a request can be answered, default 5 minutes
-	MaxPendingLogins int           // unapproved portal.login (and, counted apart, client.request) requests per person within LoginWindow, default 3
+	MaxPendingLogins int           // unapproved requests per person and action within LoginWindow, default 3
 	LoginWindow      time.Duration // default 10 minutes
 	Policy           Policy        // nil: DefaultPolicy()
 }
@@ -136,13 +148,37 @@ func (c Config) Validate() []error {
 type Store interface {
 	DeviceByID(ctx context.Context, id store.DeviceID) (store.Device, error)
 	PersonDevices(ctx context.Context, id store.PersonID) ([]store.Device, error)
-	CreateApproval(ctx context.Context, a store.Approval, since time.Time, check func(unapproved int) error) error
+	CreateApproval(ctx context.Context, a store.Approval, since time.Time, check func(unapproved int) error, withdraw func(old store.Approval) bool) error
 	ApprovalByID(ctx context.Context, id string) (store.Approval, error)
 	PendingApprovals(ctx context.Context, id store.PersonID, now time.Time) ([]store.Approval, error)
-	AnswerApproval(ctx context.Context, id string, status store.ApprovalStatus, dev store.DeviceID, method string, notMe bool, now time.Time) (store.Approval, error)
+	AnswerApproval(ctx context.Context, id string, dev store.DeviceID, notMe bool, now time.Time) (store.Approval, error)
+	ApproveApproval(ctx context.Context, id string, contentHash []byte, dev store.DeviceID, method string, now time.Time,
+		exec func(ctx context.Context, tx store.ApprovalTx, a store.Approval) error) (store.Approval, error)
+	RedeemApproval(ctx context.Context, id string, person store.PersonID, now time.Time) error
 	ExpireApprovals(ctx context.Context, now time.Time) (int64, error)
-	ExecuteApproval(ctx context.Context, id string, contentHash []byte, now time.Time, change store.Change) error
 }
+
+// Executor carries out one action when a request of it is approved. Execute
+// runs inside the transaction that moves a from pending to approved: it writes
+// the change through tx (with the outbox event and the notice the change
+// owes), and an error rolls back the change and the approval alike (the
+// request stays pending and the error reaches the phone). a.Data is exactly
+// the data whose hash the phone signed. Execute may run more than once (a
+// retried transaction): it must not act outside tx.
+type Executor interface {
+	Execute(ctx context.Context, tx store.ApprovalTx, a store.Approval) error
+}
+
+// ExecutorFunc adapts a function to Executor.
+type ExecutorFunc func(ctx context.Context, tx store.ApprovalTx, a store.Approval) error
+
+// Execute calls f.
+func (f ExecutorFunc) Execute(ctx context.Context, tx store.ApprovalTx, a store.Approval) error {
+	return f(ctx, tx, a)
+}
+
+// Executors maps actions to what carries them out.
+type Executors map[string]Executor
 
 // Devices checks the app's proofs (package device). Prove checks the device and
 // PIN signatures over contentHash and counts a PIN attempt; ProveDevice checks
@@ -161,18 +197,26 @@ type Auditor interface {
 
 // Service runs the approval flows.
 type Service struct {
-	store   Store
-	devices Devices
-	audit   Auditor
-	now     func() time.Time
-	cfg     Config
-	logger  *slog.Logger
-	hub     hub
+	store     Store
+	devices   Devices
+	audit     Auditor
+	executors Executors
+	now       func() time.Time
+	cfg       Config
+	logger    *slog.Logger
+	hub       hub
+	kick      func() // after a carried-out change: notices are waiting
 }
 
-// New returns a service.
-func New(st Store, devices Devices, aud Auditor, now func() time.Time, cfg Config, logger *slog.Logger) *Service {
-	return &Service{store: st, devices: devices, audit: aud, now: now, cfg: cfg.withDefaults(), logger: logger}
+// New returns a service carrying out approved actions with executors. kick
+// (may be nil) is called after an executor committed, so the notices it
+// queued go out at once (notice.Service.Kick).
+func New(st Store, devices Devices, aud Auditor, now func() time.Time, cfg Config, executors Executors, kick func(), logger *slog.Logger) *Service {
+	if kick == nil {
+		kick = func() {}
+	}
+	return &Service{store: st, devices: devices, audit: aud, executors: executors, now: now, cfg: cfg.withDefaults(),
+		kick: kick, logger: logger}
 }
 
 // Policy returns the policy table in force.
@@ -259,15 +303,38 @@ func numberMatching() (int, []int, error) {
 }
 
 // Create asks the person to approve action on a bound device. text is the German
-// text the device shows, data the exact bytes executed later (a JSON object),
-// level the least level the caller needs (empty: the policy's), client who asks
-// (e.g. "session:<hash prefix>" or a client id). The request requires the higher
-// of level and the policy's level, and at least substantial. For portal.login it
-// carries number matching (Number for the portal, Choices for the device). At
-// most MaxPendingLogins unapproved requests per LoginWindow are allowed for
-// portal.login, and as many for client.request (other applications asking
-// through CIBA): pushes nobody approves stop there (push fatigue).
-func (s *Service) Create(ctx context.Context, person store.PersonID, action, text string, data []byte, level, client string) (store.Approval, error) {
+// text the device shows, data the exact bytes an executor carries out (a JSON
+// object), level the least level the caller needs (empty: the policy's),
+// client who asks (e.g. "session:<hash prefix>"), and sessionLevel the level of
+// the session that asks: below the action's policy level it is refused with
+// ErrSessionLevel, for portal and API alike. The request requires the higher of
+// level and the policy's level, and at least substantial. For portal.login it
+// carries number matching (Number for the portal, Choices for the device). A
+// new request withdraws the person's pending one of the same action. At most
+// MaxPendingLogins unapproved requests per action and LoginWindow are allowed:
+// pushes nobody approves stop there (push fatigue).
+func (s *Service) Create(ctx context.Context, person store.PersonID, action, text string, data []byte, level, client string,
+	sessionLevel session.Level) (store.Approval, error) {
+	if action == ActionClientRequest {
+		return store.Approval{}, &InvalidError{"action", "Diese Aktion kann nicht freigegeben werden."}
+	}
+	if _, ok := s.cfg.Policy[action]; ok && !s.cfg.Policy.Allows(action, sessionLevel) {
+		s.record(ctx, audit.Event{Actor: subject(person), Event: "approval.refused", Subject: subject(person),
+			Details: map[string]any{"action": action, "reason": "session_level", "level": string(sessionLevel)}})
+		return store.Approval{}, ErrSessionLevel
+	}
+	return s.create(ctx, person, action, text, data, level, client)
+}
+
+// CreateForClient asks the person's phone to approve what another insurer
+// application (client, an OpenID client id) shows: action client.request,
+// asked through CIBA, where no session of the person asks. Requests of one
+// client withdraw that client's pending one, not another client's.
+func (s *Service) CreateForClient(ctx context.Context, person store.PersonID, text string, data []byte, level, client string) (store.Approval, error) {
+	return s.create(ctx, person, ActionClientRequest, text, data, level, client)
+}
+
+func (s *Service) create(ctx context.Context, person store.PersonID, action, text string, data []byte, level, client string) (store.Approval, error) {
 	rule, ok := s.cfg.Policy[action]
 	if !ok || !rule.Device {
 		return store.Approval{}, &InvalidError{"action", "Diese Aktion kann nicht freigegeben werden."}
@@ -300,21 +367,19 @@ func (s *Service) Create(ctx context.Context, person store.PersonID, action, tex
 	a := store.Approval{ID: id, PersonID: person, Action: action, Text: text, Data: append([]byte(nil), data...),
 		ContentHash: hash[:], Level: rule.required(level), Status: store.ApprovalPending, Client: client,
 		CreatedAt: now, ExpiresAt: now.Add(s.cfg.TTL)}
-	var check func(int) error
 	if action == ActionPortalLogin {
 		if a.Number, a.Choices, err = numberMatching(); err != nil {
 			return store.Approval{}, err
 		}
 	}
-	if action == ActionPortalLogin || action == ActionClientRequest {
-		check = func(unapproved int) error {
-			if unapproved >= s.cfg.MaxPendingLogins {
-				return ErrTooManyPending
-			}
-			return nil
+	check := func(unapproved int) error {
+		if unapproved >= s.cfg.MaxPendingLogins {
+			return ErrTooManyPending
 		}
+		return nil
 	}
-	if err := s.store.CreateApproval(ctx, a, now.Add(-s.cfg.LoginWindow), check); err != nil {
+	withdraw := func(old store.Approval) bool { return action != ActionClientRequest || old.Client == client }
+	if err := s.store.CreateApproval(ctx, a, now.Add(-s.cfg.LoginWindow), check, withdraw); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return store.Approval{}, ErrNotFound
 		}
@@ -366,24 +431,51 @@ func (s *Service) pendingErr(a store.Approval) error {
 	}
 }
 
-// answer runs the one transition and maps a lost race to the reason.
-func (s *Service) answer(ctx context.Context, id string, status store.ApprovalStatus, dev store.DeviceID, method string, notMe bool) (store.Approval, error) {
-	a, err := s.store.AnswerApproval(ctx, id, status, dev, method, notMe, s.now().UTC().Truncate(time.Microsecond))
+// lost maps a lost race of an answer to its reason.
+func (s *Service) lost(ctx context.Context, id string) error {
+	cur, err := s.store.ApprovalByID(ctx, id)
+	if err != nil {
+		return fmt.Errorf("approval: answer: %w", err)
+	}
+	if err := s.pendingErr(cur); err != nil {
+		return err
+	}
+	return ErrExpired // pending in the store, but past its expiry now
+}
+
+// decline runs the transition to declined.
+func (s *Service) decline(ctx context.Context, id string, dev store.DeviceID, notMe bool) (store.Approval, error) {
+	a, err := s.store.AnswerApproval(ctx, id, dev, notMe, s.now().UTC().Truncate(time.Microsecond))
 	if errors.Is(err, store.ErrConflict) {
-		cur, err := s.store.ApprovalByID(ctx, id)
-		if err != nil {
-			return store.Approval{}, fmt.Errorf("approval: answer: %w", err)
-		}
-		if err := s.pendingErr(cur); err != nil {
-			return store.Approval{}, err
-		}
-		return store.Approval{}, ErrExpired // pending in the store, but past its expiry now
+		return store.Approval{}, s.lost(ctx, id)
 	}
 	if err != nil {
 		return store.Approval{}, fmt.Errorf("approval: answer: %w", err)
 	}
 	s.hub.publish(a)
 	return a, nil
+}
+
+// approve runs the transition to approved with the action's executor, in one
+// transaction.
+func (s *Service) approve(ctx context.Context, a store.Approval, hash [32]byte, dev store.DeviceID, method string) (store.Approval, error) {
+	var exec func(ctx context.Context, tx store.ApprovalTx, a store.Approval) error
+	ex, carried := s.executors[a.Action]
+	if carried {
+		exec = ex.Execute
+	}
+	got, err := s.store.ApproveApproval(ctx, a.ID, hash[:], dev, method, s.now().UTC().Truncate(time.Microsecond), exec)
+	if errors.Is(err, store.ErrConflict) {
+		return store.Approval{}, s.lost(ctx, a.ID)
+	}
+	if err != nil {
+		return store.Approval{}, fmt.Errorf("approval: approve %s: %w", a.Action, err)
+	}
+	if carried {
+		s.kick()
+	}
+	s.hub.publish(got)
+	return got, nil
 }
 
 // contentHash recomputes the request's hash from what is stored and checks it
@@ -429,7 +521,7 @@ func (s *Service) Approve(ctx context.Context, id string, dev store.DeviceID, pr
 		return store.Approval{}, err
 	}
 	if a.Action == ActionPortalLogin && tapped != a.Number {
-		got, err := s.answer(ctx, id, store.ApprovalDeclined, dev, "", true)
+		got, err := s.decline(ctx, id, dev, true)
 		if err != nil {
 			return store.Approval{}, err
 		}
@@ -437,12 +529,16 @@ func (s *Service) Approve(ctx context.Context, id string, dev store.DeviceID, pr
 			Details: map[string]any{"approval": a.ID, "action": a.Action, "device": string(dev), "reason": "wrong_number"}})
 		return got, ErrWrongNumber
 	}
-	got, err := s.answer(ctx, id, store.ApprovalApproved, dev, method, false)
+	got, err := s.approve(ctx, a, hash, dev, method)
 	if err != nil {
 		return store.Approval{}, err
 	}
+	details := map[string]any{"approval": a.ID, "action": a.Action, "device": string(dev), "method": method, "level": d.Level}
+	if !got.UsedAt.IsZero() {
+		details["executed"] = true
+	}
 	s.record(ctx, audit.Event{Actor: subject(a.PersonID), Event: "approval.approved", Subject: subject(a.PersonID), ClientIP: clientIP,
-		Details: map[string]any{"approval": a.ID, "action": a.Action, "device": string(dev), "method": method, "level": d.Level}})
+		Details: details})
 	return got, nil
 }
 
@@ -463,7 +559,7 @@ func (s *Service) Decline(ctx context.Context, id string, dev store.DeviceID, pr
 	if _, err := s.devices.ProveDevice(ctx, dev, device.PurposeDecline, hash, proof, clientIP); err != nil {
 		return store.Approval{}, err
 	}
-	got, err := s.answer(ctx, id, store.ApprovalDeclined, dev, "", notMe)
+	got, err := s.decline(ctx, id, dev, notMe)
 	if err != nil {
 		return store.Approval{}, err
 	}
@@ -500,50 +596,47 @@ func (s *Service) Pending(ctx context.Context, person store.PersonID) ([]store.A
 	return list, nil
 }
 
-// Execute applies change with the person's approved request id, once. The
-// content hash is recomputed from the request's action and text and the data
-// the caller executes, so data that differs from what was approved fails with
-// ErrDataChanged. The store marks the request used and applies change (the
-// person's address or IBAN, the outbox event) in one transaction: of parallel
-// executions exactly one succeeds, the others get ErrUsed. change.PersonID is
-// set to person. Other errors: ErrNotFound, ErrNotApproved, ErrExpired.
-func (s *Service) Execute(ctx context.Context, id string, person store.PersonID, data []byte, change store.Change) error {
+// Redeem takes what the person's approved request id grants its requester,
+// once: a portal session's step-up (CompleteLogin) or an application's tokens
+// (CIBA). Only requests of actions without an executor are redeemed (the
+// others were carried out when approved). data must be the data approved
+// (ErrDataChanged otherwise). Of parallel redemptions exactly one succeeds,
+// the others get ErrUsed. Other errors: ErrNotFound, ErrNotApproved,
+// ErrExpired.
+func (s *Service) Redeem(ctx context.Context, id string, person store.PersonID, data []byte) error {
 	a, err := s.Status(ctx, id, person)
 	if err != nil {
 		return err
+	}
+	if _, carried := s.executors[a.Action]; carried {
+		return ErrNotFound
 	}
 	hash := appclient.ContentHash(a.Action, a.Text, data)
 	if subtle.ConstantTimeCompare(hash[:], a.ContentHash) != 1 {
 		return ErrDataChanged
 	}
-	change.PersonID = person
-	err = s.store.ExecuteApproval(ctx, id, hash[:], s.now().UTC().Truncate(time.Microsecond), change)
+	switch {
+	case a.Status == store.ApprovalExpired:
+		return ErrExpired
+	case a.Status != store.ApprovalApproved:
+		return ErrNotApproved
+	case !a.UsedAt.IsZero():
+		return ErrUsed
+	}
+	err = s.store.RedeemApproval(ctx, id, person, s.now().UTC().Truncate(time.Microsecond))
 	if errors.Is(err, store.ErrConflict) {
-		cur, err := s.store.ApprovalByID(ctx, id)
-		if err != nil {
-			return fmt.Errorf("approval: execute: %w", err)
-		}
-		switch {
-		case !cur.UsedAt.IsZero():
-			return ErrUsed
-		case s.view(cur).Status == store.ApprovalExpired:
-			return ErrExpired
-		case cur.Status != store.ApprovalApproved:
-			return ErrNotApproved
-		default:
-			return ErrDataChanged
-		}
+		return ErrUsed
 	}
 	if err != nil {
-		return fmt.Errorf("approval: execute: %w", err)
+		return fmt.Errorf("approval: redeem: %w", err)
 	}
-	s.record(ctx, audit.Event{Actor: subject(person), Event: "approval.executed", Subject: subject(person),
-		Details: map[string]any{"approval": a.ID, "action": a.Action, "event": change.Outbox.ID}})
+	s.record(ctx, audit.Event{Actor: subject(person), Event: "approval.redeemed", Subject: subject(person),
+		Details: map[string]any{"approval": a.ID, "action": a.Action}})
 	return nil
 }
 
-// CompleteLogin uses the person's approved portal.login request id, once, and
-// returns the level of the binding that approved it: the level the portal
+// CompleteLogin redeems the person's approved portal.login request id, once,
+// and returns the level of the binding that approved it: the level the portal
 // session is raised to.
 func (s *Service) CompleteLogin(ctx context.Context, id string, person store.PersonID) (session.Level, error) {
 	a, err := s.Status(ctx, id, person)
@@ -553,7 +646,7 @@ func (s *Service) CompleteLogin(ctx context.Context, id string, person store.Per
 	if a.Action != ActionPortalLogin {
 		return "", ErrNotFound
 	}
-	if err := s.Execute(ctx, id, person, a.Data, store.Change{}); err != nil {
+	if err := s.Redeem(ctx, id, person, a.Data); err != nil {
 		return "", err
 	}
 	d, err := s.store.DeviceByID(ctx, a.DeviceID)

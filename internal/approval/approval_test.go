@@ -20,14 +20,9 @@ const addressText = "Neue Anschrift: Lindenweg 3, 04109 Leipzig"
 
 var addressData = []byte(`{"street":"Lindenweg","house_number":"3","postal_code":"04109","city":"Leipzig"}`)
 
-func addressChange(eventID string) store.Change {
-	return store.Change{Address: &store.AddressChange{Street: "Lindenweg", HouseNumber: "3", PostalCode: "04109", City: "Leipzig"},
-		Outbox: store.OutboxEvent{ID: eventID, Type: "address.changed", Payload: addressData}}
-}
-
 func (f *fixture) createAddressChange(t *testing.T) store.Approval {
 	t.Helper()
-	a, err := f.svc.Create(t.Context(), f.person.ID, approval.ActionAddressChange, addressText, addressData, "", "session:ab12")
+	a, err := f.svc.Create(t.Context(), f.person.ID, approval.ActionAddressChange, addressText, addressData, "", "session:ab12", session.LevelHigh)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,15 +39,24 @@ func TestApproveAndExecute(t *testing.T) {
 			a.Number != 0 || len(a.Choices) != 0 {
 			t.Errorf("created %+v", a)
 		}
-		if err := f.svc.Execute(ctx, a.ID, f.person.ID, addressData, addressChange("ev-1")); !errors.Is(err, approval.ErrNotApproved) {
-			t.Errorf("execute while pending = %v, want ErrNotApproved", err)
+		if p, err := f.st.PersonByID(ctx, f.person.ID); err != nil || p.Version != f.person.Version {
+			t.Errorf("a pending request changed the person: v%d (%v)", p.Version, err)
 		}
 		got, err := f.svc.Approve(ctx, a.ID, dev, f.approveProof(t, phone, a.ID, a.Action, a.Text, a.Data, pin), "fpt", 0, "192.0.2.1")
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got.Status != store.ApprovalApproved || got.DeviceID != dev || got.Method != "fpt" || got.NotMe {
+		if got.Status != store.ApprovalApproved || got.DeviceID != dev || got.Method != "fpt" || got.NotMe || got.UsedAt.IsZero() {
 			t.Errorf("approved %+v", got)
+		}
+		// Carried out by the approval itself, before anyone reads a status.
+		p, err := f.st.PersonByID(ctx, f.person.ID)
+		if err != nil || p.Street != "Lindenweg" || p.City != "Leipzig" || p.Version != f.person.Version+1 {
+			t.Errorf("person after the approval: %s, %s, version %d (%v)", p.Street, p.City, p.Version, err)
+		}
+		events, err := f.st.OutboxAfter(ctx, 0, 10)
+		if err != nil || len(events) != 1 || events[0].ID != "approval:"+a.ID || events[0].PersonID != f.person.ID {
+			t.Errorf("outbox %+v (%v)", events, err)
 		}
 		if _, err := f.svc.Approve(ctx, a.ID, dev, f.approveProof(t, phone, a.ID, a.Action, a.Text, a.Data, pin), "pin", 0, ""); !errors.Is(err, approval.ErrNotPending) {
 			t.Errorf("second approve = %v, want ErrNotPending", err)
@@ -63,29 +67,15 @@ func TestApproveAndExecute(t *testing.T) {
 		if _, err := f.svc.Status(ctx, a.ID, f.person.ID+1); !errors.Is(err, approval.ErrNotFound) {
 			t.Errorf("Status for someone else = %v, want ErrNotFound", err)
 		}
-		if err := f.svc.Execute(ctx, a.ID, f.person.ID, addressData, addressChange("ev-1")); err != nil {
-			t.Fatal(err)
+		// Reading changes nothing, and a change carried out is not redeemable.
+		if p2, err := f.st.PersonByID(ctx, f.person.ID); err != nil || p2.Version != p.Version {
+			t.Errorf("reading the status changed the person: v%d → v%d (%v)", p.Version, p2.Version, err)
 		}
-		p, _ := f.st.PersonByID(ctx, f.person.ID)
-		if p.Street != "Lindenweg" || p.City != "Leipzig" || p.Version != f.person.Version+1 {
-			t.Errorf("person after execution: %s, %s, version %d", p.Street, p.City, p.Version)
-		}
-		events, _ := f.st.OutboxAfter(ctx, 0, 10)
-		if len(events) != 1 || events[0].ID != "ev-1" || events[0].PersonID != f.person.ID {
-			t.Errorf("outbox %+v", events)
-		}
-		// A second execution is refused, with the same data or with other data.
-		if err := f.svc.Execute(ctx, a.ID, f.person.ID, addressData, addressChange("ev-2")); !errors.Is(err, approval.ErrUsed) {
-			t.Errorf("second execution = %v, want ErrUsed", err)
-		}
-		if err := f.svc.Execute(ctx, a.ID, f.person.ID, []byte(`{"city":"Halle"}`), addressChange("ev-2")); !errors.Is(err, approval.ErrDataChanged) {
-			t.Errorf("second execution with other data = %v, want ErrDataChanged", err)
-		}
-		if events, _ := f.st.OutboxAfter(ctx, 0, 10); len(events) != 1 {
-			t.Errorf("%d outbox events after refused executions", len(events))
+		if err := f.svc.Redeem(ctx, a.ID, f.person.ID, addressData); !errors.Is(err, approval.ErrNotFound) {
+			t.Errorf("redeeming a carried-out change = %v, want ErrNotFound", err)
 		}
 		events2 := f.auditEvents(t)
-		for _, want := range []string{"approval.requested", "approval.approved", "approval.executed"} {
+		for _, want := range []string{"approval.requested", "approval.approved"} {
 			if !slices.Contains(events2, want) {
 				t.Errorf("audit trail %v lacks %s", events2, want)
 			}
@@ -96,7 +86,7 @@ func TestApproveAndExecute(t *testing.T) {
 func TestCreateValidates(t *testing.T) {
 	f := newFixture(t, sqltest.SQLite(t), approval.Config{})
 	ctx := t.Context()
-	if _, err := f.svc.Create(ctx, f.person.ID, approval.ActionAddressChange, addressText, addressData, "", ""); !errors.Is(err, approval.ErrNoDevice) {
+	if _, err := f.svc.Create(ctx, f.person.ID, approval.ActionAddressChange, addressText, addressData, "", "", session.LevelSubstantial); !errors.Is(err, approval.ErrNoDevice) {
 		t.Errorf("without a device = %v, want ErrNoDevice", err)
 	}
 	f.bind(t)
@@ -116,11 +106,11 @@ func TestCreateValidates(t *testing.T) {
 		{"unknown level", approval.ActionAddressChange, addressText, "extreme", addressData},
 	}
 	for _, tt := range tests {
-		if _, err := f.svc.Create(ctx, f.person.ID, tt.action, tt.text, tt.data, tt.level, ""); !errors.As(err, &inv) {
+		if _, err := f.svc.Create(ctx, f.person.ID, tt.action, tt.text, tt.data, tt.level, "", session.LevelSubstantial); !errors.As(err, &inv) {
 			t.Errorf("%s: %v, want *InvalidError", tt.name, err)
 		}
 	}
-	a, err := f.svc.Create(ctx, f.person.ID, approval.ActionAddressChange, strings.Repeat("ä", 500), addressData, "high", "")
+	a, err := f.svc.Create(ctx, f.person.ID, approval.ActionAddressChange, strings.Repeat("ä", 500), addressData, "high", "", session.LevelSubstantial)
 	if err != nil || a.Level != "high" {
 		t.Errorf("500 characters, level high: %+v, %v", a, err)
 	}
@@ -167,40 +157,37 @@ func TestDataChangedAfterSigning(t *testing.T) {
 		if _, err := f.svc.Approve(ctx, a.ID, dev, f.approveProof(t, phone, a.ID, a.Action, a.Text, a.Data, pin), "pin", 0, ""); err != nil {
 			t.Fatal(err)
 		}
-		// Executing other data than was approved is refused and changes nothing.
-		if err := f.svc.Execute(ctx, a.ID, f.person.ID, changed, addressChange("ev-1")); !errors.Is(err, approval.ErrDataChanged) {
-			t.Errorf("execute other data = %v, want ErrDataChanged", err)
-		}
-		if p, _ := f.st.PersonByID(ctx, f.person.ID); p.Street != f.person.Street || p.Version != f.person.Version {
-			t.Errorf("a refused execution changed the person: %s, version %d", p.Street, p.Version)
-		}
-		if err := f.svc.Execute(ctx, a.ID, f.person.ID, a.Data, addressChange("ev-1")); err != nil {
-			t.Errorf("execute the approved data: %v", err)
+		// What was carried out is exactly the data the phone signed.
+		if p, err := f.st.PersonByID(ctx, f.person.ID); err != nil || p.HouseNumber != "3" || p.Version != f.person.Version+1 {
+			t.Errorf("after approval the person has house number %q, version %d (%v); want 3, one change", p.HouseNumber, p.Version, err)
 		}
 	})
 }
 
-func TestParallelExecuteExactlyOnce(t *testing.T) {
+// TestParallelApprovalsCarryOutOnce: parallel approvals of one request on two
+// nodes carry the change out once.
+func TestParallelApprovalsCarryOutOnce(t *testing.T) {
 	backends(t, approval.Config{}, func(t *testing.T, f *fixture) {
 		ctx := t.Context()
 		phone := f.bind(t)
 		a := f.createAddressChange(t)
-		if _, err := f.svc.Approve(ctx, a.ID, store.DeviceID(phone.ID), f.approveProof(t, phone, a.ID, a.Action, a.Text, a.Data, pin), "pin", 0, ""); err != nil {
-			t.Fatal(err)
-		}
 		nodes := []*approval.Service{f.svc, f.otherNode()}
-		var ok, used atomic.Int64
+		proofs := make([]device.Proof, 10)
+		for i := range proofs {
+			proofs[i] = f.approveProof(t, phone, a.ID, a.Action, a.Text, a.Data, pin)
+		}
+		var ok, lost atomic.Int64
 		var wg sync.WaitGroup
 		start := make(chan struct{})
-		for i := range 50 {
+		for i := range proofs {
 			wg.Go(func() {
 				<-start
-				err := nodes[i%2].Execute(ctx, a.ID, f.person.ID, addressData, addressChange("approval:"+a.ID))
+				_, err := nodes[i%2].Approve(ctx, a.ID, store.DeviceID(phone.ID), proofs[i], "pin", 0, "")
 				switch {
 				case err == nil:
 					ok.Add(1)
-				case errors.Is(err, approval.ErrUsed):
-					used.Add(1)
+				case errors.Is(err, approval.ErrNotPending), errors.Is(err, device.ErrPINBusy):
+					lost.Add(1)
 				default:
 					t.Error(err)
 				}
@@ -208,13 +195,72 @@ func TestParallelExecuteExactlyOnce(t *testing.T) {
 		}
 		close(start)
 		wg.Wait()
-		events, _ := f.st.OutboxAfter(ctx, 0, 100)
-		p, _ := f.st.PersonByID(ctx, f.person.ID)
-		if ok.Load() != 1 || used.Load() != 49 || len(events) != 1 || p.Version != f.person.Version+1 {
-			t.Errorf("50 parallel executions: %d applied, %d refused as used, %d outbox events, version %d → %d",
-				ok.Load(), used.Load(), len(events), f.person.Version, p.Version)
+		events, err := f.st.OutboxAfter(ctx, 0, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := f.st.PersonByID(ctx, f.person.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok.Load() != 1 || lost.Load() != 9 || len(events) != 1 || p.Version != f.person.Version+1 {
+			t.Errorf("10 parallel approvals: %d carried out, %d lost, %d outbox events, version %d → %d",
+				ok.Load(), lost.Load(), len(events), f.person.Version, p.Version)
 		}
 	})
+}
+
+// TestNewerRequestWithdrawsTheOlder: two tabs ask for two address changes; the
+// first is withdrawn (gone from the phone's list, not approvable) and only the
+// second can be carried out.
+func TestNewerRequestWithdrawsTheOlder(t *testing.T) {
+	backends(t, approval.Config{}, func(t *testing.T, f *fixture) {
+		ctx := t.Context()
+		phone := f.bind(t)
+		first := f.createAddressChange(t)
+		second, err := f.svc.Create(ctx, f.person.ID, approval.ActionAddressChange, "Neue Anschrift: Ringstraße 9, 06108 Halle",
+			[]byte(`{"street":"Ringstraße","house_number":"9","postal_code":"06108","city":"Halle"}`), "", "session:cd34", session.LevelSubstantial)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pending, err := f.svc.Pending(ctx, f.person.ID)
+		if err != nil || len(pending) != 1 || pending[0].ID != second.ID {
+			t.Errorf("pending after a newer request: %v (%v), want only the newer", pending, err)
+		}
+		if st, err := f.svc.Status(ctx, first.ID, f.person.ID); err != nil || st.Status != store.ApprovalWithdrawn {
+			t.Errorf("older request: %s (%v), want withdrawn", st.Status, err)
+		}
+		if _, err := f.svc.Approve(ctx, first.ID, store.DeviceID(phone.ID), f.approveProof(t, phone, first.ID, first.Action, first.Text, first.Data, pin), "pin", 0, ""); !errors.Is(err, approval.ErrNotPending) {
+			t.Errorf("approving the withdrawn request = %v, want ErrNotPending", err)
+		}
+		if _, err := f.svc.Approve(ctx, second.ID, store.DeviceID(phone.ID), f.approveProof(t, phone, second.ID, second.Action, second.Text, second.Data, pin), "pin", 0, ""); err != nil {
+			t.Fatal(err)
+		}
+		if p, err := f.st.PersonByID(ctx, f.person.ID); err != nil || p.City != "Halle" || p.Version != f.person.Version+1 {
+			t.Errorf("person: %s v%d (%v), want Halle after one change", p.City, p.Version, err)
+		}
+	})
+}
+
+// TestSessionMustMeetThePolicy: a session below the action's policy level
+// cannot even ask (a password-only session cannot push bank changes).
+func TestSessionMustMeetThePolicy(t *testing.T) {
+	f := newFixture(t, sqltest.SQLite(t), approval.Config{})
+	f.bind(t)
+	for _, action := range []string{approval.ActionAddressChange, approval.ActionBankChange, approval.ActionDeviceRemove} {
+		if _, err := f.svc.Create(t.Context(), f.person.ID, action, addressText, addressData, "", "api", session.LevelLow); !errors.Is(err, approval.ErrSessionLevel) {
+			t.Errorf("%s from a low session = %v, want ErrSessionLevel", action, err)
+		}
+	}
+	if pending, err := f.svc.Pending(t.Context(), f.person.ID); err != nil || len(pending) != 0 {
+		t.Errorf("refused requests left %d pending (%v)", len(pending), err)
+	}
+	if _, err := f.svc.Create(t.Context(), f.person.ID, approval.ActionPortalLogin, "Anmeldung", []byte(`{}`), "", "portal", session.LevelLow); err != nil {
+		t.Errorf("a portal login step-up from a low session: %v", err)
+	}
+	if _, err := f.svc.Create(t.Context(), f.person.ID, approval.ActionClientRequest, "x", []byte(`{}`), "", "client:x", session.LevelHigh); err == nil {
+		t.Error("client.request created through Create, not CreateForClient")
+	}
 }
 
 func TestExpired(t *testing.T) {
@@ -233,8 +279,8 @@ func TestExpired(t *testing.T) {
 		if st, _ := f.svc.Status(ctx, a.ID, f.person.ID); st.Status != store.ApprovalExpired {
 			t.Errorf("Status after expiry: %s", st.Status)
 		}
-		if err := f.svc.Execute(ctx, a.ID, f.person.ID, addressData, addressChange("ev")); !errors.Is(err, approval.ErrExpired) {
-			t.Errorf("execute after expiry = %v, want ErrExpired", err)
+		if p, err := f.st.PersonByID(ctx, f.person.ID); err != nil || p.Version != f.person.Version {
+			t.Errorf("an expired request changed the person: v%d (%v)", p.Version, err)
 		}
 		if n, err := f.svc.Expire(ctx); err != nil || n != 1 {
 			t.Errorf("Expire = %d, %v", n, err)
@@ -280,8 +326,8 @@ func TestDeclineNotMe(t *testing.T) {
 		if _, err := f.svc.Approve(ctx, a.ID, store.DeviceID(other.ID), f.approveProof(t, other, a.ID, a.Action, a.Text, a.Data, pin), "pin", 0, ""); !errors.Is(err, approval.ErrNotPending) {
 			t.Errorf("approve after decline = %v, want ErrNotPending", err)
 		}
-		if err := f.svc.Execute(ctx, a.ID, f.person.ID, addressData, addressChange("ev")); !errors.Is(err, approval.ErrNotApproved) {
-			t.Errorf("execute a declined request = %v, want ErrNotApproved", err)
+		if p, err := f.st.PersonByID(ctx, f.person.ID); err != nil || p.Version != f.person.Version {
+			t.Errorf("a declined request changed the person: v%d (%v)", p.Version, err)
 		}
 	})
 }
@@ -292,7 +338,7 @@ func TestPortalLoginNumberMatching(t *testing.T) {
 		phone := f.bind(t)
 		dev := store.DeviceID(phone.ID)
 		login := func() store.Approval {
-			a, err := f.svc.Create(ctx, f.person.ID, approval.ActionPortalLogin, "Anmeldung im Versichertenportal", []byte(`{"ip":"192.0.2.1"}`), "", "session:cd34")
+			a, err := f.svc.Create(ctx, f.person.ID, approval.ActionPortalLogin, "Anmeldung im Versichertenportal", []byte(`{"ip":"192.0.2.1"}`), "", "session:cd34", session.LevelSubstantial)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -338,7 +384,7 @@ func TestMaxPendingLogins(t *testing.T) {
 		ctx := t.Context()
 		f.bind(t)
 		create := func() (store.Approval, error) {
-			return f.svc.Create(ctx, f.person.ID, approval.ActionPortalLogin, "Anmeldung im Versichertenportal", []byte(`{}`), "", "")
+			return f.svc.Create(ctx, f.person.ID, approval.ActionPortalLogin, "Anmeldung im Versichertenportal", []byte(`{}`), "", "", session.LevelSubstantial)
 		}
 		for i := range 3 {
 			if _, err := create(); err != nil {
@@ -368,7 +414,11 @@ func TestMaxPendingClientRequests(t *testing.T) {
 	ctx := t.Context()
 	f.bind(t)
 	create := func(action string) error {
-		_, err := f.svc.Create(ctx, f.person.ID, action, "Kasse-App bittet um Ihre Freigabe.", []byte(`{}`), "", "client:kasse-app")
+		if action == approval.ActionClientRequest {
+			_, err := f.svc.CreateForClient(ctx, f.person.ID, "Kasse-App bittet um Ihre Freigabe.", []byte(`{}`), "", "client:kasse-app")
+			return err
+		}
+		_, err := f.svc.Create(ctx, f.person.ID, action, "Kasse-App bittet um Ihre Freigabe.", []byte(`{}`), "", "client:kasse-app", session.LevelLow)
 		return err
 	}
 	for i := range 3 {
@@ -389,7 +439,7 @@ func TestApprovedLoginsDoNotCount(t *testing.T) {
 	ctx := t.Context()
 	phone := f.bind(t)
 	for i := range 3 {
-		a, err := f.svc.Create(ctx, f.person.ID, approval.ActionPortalLogin, "Anmeldung im Versichertenportal", []byte(`{}`), "", "")
+		a, err := f.svc.Create(ctx, f.person.ID, approval.ActionPortalLogin, "Anmeldung im Versichertenportal", []byte(`{}`), "", "", session.LevelSubstantial)
 		if err != nil {
 			t.Fatalf("login %d: %v", i+1, err)
 		}
@@ -463,7 +513,7 @@ func TestTextAndDataSealedAtRest(t *testing.T) {
 	f := newFixture(t, sqltest.SQLite(t), approval.Config{})
 	f.bind(t)
 	a, err := f.svc.Create(t.Context(), f.person.ID, approval.ActionBankChange, "Neue IBAN: DE89 3704 0044 0532 0130 00",
-		[]byte(`{"iban":"DE89370400440532013000"}`), "", "test")
+		[]byte(`{"iban":"DE89370400440532013000"}`), "", "test", session.LevelSubstantial)
 	if err != nil {
 		t.Fatal(err)
 	}

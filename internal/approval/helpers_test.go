@@ -2,6 +2,7 @@ package approval_test
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"strconv"
@@ -14,7 +15,7 @@ import (
 	"github.com/pforte/pforte/internal/approval"
 	"github.com/pforte/pforte/internal/audit"
 	"github.com/pforte/pforte/internal/device"
-	"github.com/pforte/pforte/internal/letter"
+	"github.com/pforte/pforte/internal/notice"
 	"github.com/pforte/pforte/internal/password"
 	"github.com/pforte/pforte/internal/proofing"
 	"github.com/pforte/pforte/internal/seal"
@@ -36,15 +37,33 @@ func (c *clock) advance(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
-type noLetters struct{}
+// notices makes real notices, queued in the store with their changes.
+var notices = notice.NewMaker(testRing, time.Now, nil)
 
-func (noLetters) Notify(context.Context, store.Person, letter.Kind, string, time.Time) error {
-	return nil
+// moveExecutor carries out address.change in these tests: the address from the
+// approved data, and an outbox event named after the approval.
+var moveExecutor = approval.ExecutorFunc(func(ctx context.Context, tx store.ApprovalTx, a store.Approval) error {
+	var addr struct {
+		Street      string `json:"street"`
+		HouseNumber string `json:"house_number"`
+		PostalCode  string `json:"postal_code"`
+		City        string `json:"city"`
+	}
+	if err := json.Unmarshal(a.Data, &addr); err != nil {
+		return err
+	}
+	if _, err := tx.UpdatePerson(ctx, a.PersonID, func(p *store.Person) error {
+		p.Street, p.HouseNumber, p.PostalCode, p.City = addr.Street, addr.HouseNumber, addr.PostalCode, addr.City
+		return nil
+	}); err != nil {
+		return err
+	}
+	return tx.AppendOutbox(ctx, store.OutboxEvent{ID: "approval:" + a.ID, Type: "address.changed", Payload: a.Data})
+})
+
+func testExecutors() approval.Executors {
+	return approval.Executors{approval.ActionAddressChange: moveExecutor}
 }
-
-type noNotice struct{}
-
-func (noNotice) PasswordChanged(context.Context, store.Person) error { return nil }
 
 const (
 	kvnr     = "X110411675"
@@ -92,7 +111,7 @@ func newFixture(t *testing.T, st *sqlstore.Store, cfg approval.Config) *fixture 
 	}
 	sessions := session.NewManager(st, session.Config{}, clk.now)
 	aud := audit.New(st, clk.now, logger)
-	accounts := account.New(st, h, sessions, aud, noNotice{}, clk.now, account.Config{}, logger)
+	accounts := account.New(st, h, sessions, aud, notices, clk.now, account.Config{}, logger)
 	if _, err := accounts.SetInitialPassword(t.Context(), p.ID, "ABCDEFGHJKLMNPQR"); err != nil {
 		t.Fatal(err)
 	}
@@ -103,8 +122,8 @@ func newFixture(t *testing.T, st *sqlstore.Store, cfg approval.Config) *fixture 
 	if err := accounts.ChangePassword(t.Context(), res.Token, res.Session, "ABCDEFGHJKLMNPQR", pw, ""); err != nil {
 		t.Fatal(err)
 	}
-	devices := device.New(st, accounts, noLetters{}, sessions, aud, clk.now, device.Config{}, logger)
-	svc := approval.New(st, devices, aud, clk.now, cfg, logger)
+	devices := device.New(st, accounts, notices, sessions, aud, clk.now, device.Config{}, logger)
+	svc := approval.New(st, devices, aud, clk.now, cfg, testExecutors(), nil, logger)
 	svc.SealAtRest(testRing)
 	return &fixture{st: st, clk: clk, logger: logger, aud: aud, devices: devices, person: p, svc: svc}
 }
@@ -125,7 +144,7 @@ var testRing = func() *seal.Keyring {
 // otherNode returns a second approval service on the same database: it shares
 // nothing in memory with f.svc, as a service on another node would.
 func (f *fixture) otherNode() *approval.Service {
-	svc := approval.New(f.st, f.devices, f.aud, f.clk.now, approval.Config{}, f.logger)
+	svc := approval.New(f.st, f.devices, f.aud, f.clk.now, approval.Config{}, testExecutors(), nil, f.logger)
 	svc.SealAtRest(testRing)
 	return svc
 }

@@ -47,6 +47,15 @@ func DefaultPolicy() Policy {
 	}
 }
 
+// Allows reports whether a session at level may start action (or, for
+// personal.view, see the person's data): its level must reach the action's
+// policy level. This is the one check of the requesting side; portal and API
+// both ask it. An action missing from the table is not allowed.
+func (p Policy) Allows(action string, level session.Level) bool {
+	r, ok := p[action]
+	return ok && level.Rank() >= session.Level(r.Level).Rank()
+}
+
 // validAction reports whether a is a lower-case dotted action name.
 func validAction(a string) bool {
 	if a == "" || len(a) > 64 || a[0] < 'a' || a[0] > 'z' {

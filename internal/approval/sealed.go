@@ -78,14 +78,6 @@ func (ss sealingStore) open(a store.Approval) (store.Approval, error) {
 	return a, nil
 }
 
-func (ss sealingStore) CreateApproval(ctx context.Context, a store.Approval, since time.Time, check func(int) error) error {
-	sealed, err := ss.seal(a)
-	if err != nil {
-		return err
-	}
-	return ss.Store.CreateApproval(ctx, sealed, since, check)
-}
-
 func (ss sealingStore) ApprovalByID(ctx context.Context, id string) (store.Approval, error) {
 	a, err := ss.Store.ApprovalByID(ctx, id)
 	if err != nil {
@@ -107,8 +99,38 @@ func (ss sealingStore) PendingApprovals(ctx context.Context, id store.PersonID, 
 	return list, nil
 }
 
-func (ss sealingStore) AnswerApproval(ctx context.Context, id string, status store.ApprovalStatus, dev store.DeviceID, method string, notMe bool, now time.Time) (store.Approval, error) {
-	a, err := ss.Store.AnswerApproval(ctx, id, status, dev, method, notMe, now)
+func (ss sealingStore) CreateApproval(ctx context.Context, a store.Approval, since time.Time, check func(int) error,
+	withdraw func(store.Approval) bool) error {
+	sealed, err := ss.seal(a)
+	if err != nil {
+		return err
+	}
+	return ss.Store.CreateApproval(ctx, sealed, since, check, withdraw)
+}
+
+func (ss sealingStore) AnswerApproval(ctx context.Context, id string, dev store.DeviceID, notMe bool, now time.Time) (store.Approval, error) {
+	a, err := ss.Store.AnswerApproval(ctx, id, dev, notMe, now)
+	if err != nil {
+		return a, err
+	}
+	return ss.open(a)
+}
+
+// ApproveApproval hands the executor the request opened: it carries out the
+// plaintext data.
+func (ss sealingStore) ApproveApproval(ctx context.Context, id string, contentHash []byte, dev store.DeviceID, method string, now time.Time,
+	exec func(ctx context.Context, tx store.ApprovalTx, a store.Approval) error) (store.Approval, error) {
+	var opened func(ctx context.Context, tx store.ApprovalTx, a store.Approval) error
+	if exec != nil {
+		opened = func(ctx context.Context, tx store.ApprovalTx, a store.Approval) error {
+			plain, err := ss.open(a)
+			if err != nil {
+				return err
+			}
+			return exec(ctx, tx, plain)
+		}
+	}
+	a, err := ss.Store.ApproveApproval(ctx, id, contentHash, dev, method, now, opened)
 	if err != nil {
 		return a, err
 	}

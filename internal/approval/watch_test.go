@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/pforte/pforte/internal/approval"
+	"github.com/pforte/pforte/internal/session"
 	"github.com/pforte/pforte/internal/store"
 )
 
@@ -35,7 +36,12 @@ func TestWatch(t *testing.T) {
 		if a := next(t, slow); a.ID != early.ID || a.Status != store.ApprovalPending {
 			t.Errorf("first delivery %s %s, want the request pending before Watch", a.ID, a.Status)
 		}
-		local := f.createAddressChange(t)
+		// Another action: a second address change would withdraw the first.
+		local, err := f.svc.Create(t.Context(), f.person.ID, approval.ActionBankChange, "Neue Bankverbindung: DE89 …",
+			[]byte(`{"iban":"DE89370400440532013000"}`), "", "", session.LevelSubstantial)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if a := next(t, slow); a.ID != local.ID {
 			t.Errorf("broadcast delivered %s, want %s", a.ID, local.ID)
 		}
@@ -46,7 +52,7 @@ func TestWatch(t *testing.T) {
 			t.Errorf("a new watch delivered %v, want both pending requests", seen)
 		}
 		node2 := f.otherNode()
-		remote, err := node2.Create(t.Context(), f.person.ID, approval.ActionBankChange, "Neue Bankverbindung: DE02 …", []byte(`{"iban":"DE02120300000000202051"}`), "", "")
+		remote, err := node2.Create(t.Context(), f.person.ID, approval.ActionApplicationSubmit, "Neue Bankverbindung: DE02 …", []byte(`{"iban":"DE02120300000000202051"}`), "", "", session.LevelSubstantial)
 		if err != nil {
 			t.Fatal(err)
 		}

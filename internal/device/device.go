@@ -41,7 +41,7 @@ import (
 
 	"github.com/pforte/pforte/appclient"
 	"github.com/pforte/pforte/internal/audit"
-	"github.com/pforte/pforte/internal/letter"
+	"github.com/pforte/pforte/internal/notice"
 	"github.com/pforte/pforte/internal/proofing"
 	"github.com/pforte/pforte/internal/session"
 	"github.com/pforte/pforte/internal/store"
@@ -112,13 +112,13 @@ func (c Config) Validate() []error {
 type Store interface {
 	PersonByKVNR(ctx context.Context, kvnr string) (store.Person, error)
 	PersonByID(ctx context.Context, id store.PersonID) (store.Person, error)
-	AddDevice(ctx context.Context, d store.Device, check func(bound int) error) error
+	AddDevice(ctx context.Context, d store.Device, check func(bound int) error, notices ...store.Notice) error
 	DeviceByID(ctx context.Context, id store.DeviceID) (store.Device, error)
 	PersonDevices(ctx context.Context, id store.PersonID) ([]store.Device, error)
 	ReservePINAttempt(ctx context.Context, id store.DeviceID, limit int, now time.Time) (int, error)
 	ReleasePINAttempts(ctx context.Context, id store.DeviceID, now time.Time) error
-	LockPINIfExhausted(ctx context.Context, id store.DeviceID, limit int, now time.Time) (bool, error)
-	UpdateDevice(ctx context.Context, id store.DeviceID, fn func(d *store.Device) error) (store.Device, error)
+	LockPINIfExhausted(ctx context.Context, id store.DeviceID, limit int, now time.Time, notices ...store.Notice) (bool, error)
+	UpdateDevice(ctx context.Context, id store.DeviceID, fn func(d *store.Device) error, notices ...store.Notice) (store.Device, error)
 	PutOneTime(ctx context.Context, v store.OneTime) error
 	ConsumeOneTime(ctx context.Context, kind string, digest []byte, now time.Time) (store.OneTime, error)
 }
@@ -128,9 +128,12 @@ type Passwords interface {
 	CheckPassword(ctx context.Context, id store.PersonID, pw, clientIP string) error
 }
 
-// Notices sends letters about the binding (package dispatch).
+// Notices makes the notices a binding's changes owe (package notice); they
+// are queued in the change's own transaction. Kick asks for their delivery
+// after the change committed.
 type Notices interface {
-	Notify(ctx context.Context, p store.Person, kind letter.Kind, device string, at time.Time) error
+	Make(person store.PersonID, kind notice.Kind, d notice.Details) (store.Notice, error)
+	Kick()
 }
 
 // Sessions starts app sessions (package session).
@@ -153,7 +156,6 @@ type Service struct {
 	now       func() time.Time
 	cfg       Config
 	logger    *slog.Logger
-	approvals Approvals // nil: no removal through approvals
 }
 
 // New returns a service.

@@ -14,9 +14,10 @@ import (
 	"github.com/pforte/pforte/internal/account"
 	"github.com/pforte/pforte/internal/audit"
 	"github.com/pforte/pforte/internal/device"
-	"github.com/pforte/pforte/internal/letter"
+	"github.com/pforte/pforte/internal/notice"
 	"github.com/pforte/pforte/internal/password"
 	"github.com/pforte/pforte/internal/proofing"
+	"github.com/pforte/pforte/internal/seal"
 	"github.com/pforte/pforte/internal/session"
 	"github.com/pforte/pforte/internal/store"
 	"github.com/pforte/pforte/internal/store/sqlstore"
@@ -35,33 +36,40 @@ func (c *clock) advance(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
+// notices makes real notices (queued in the store with their changes) and
+// counts them by kind from the store.
 type notices struct {
-	mu    sync.Mutex
-	kinds []letter.Kind
+	*notice.Maker
+	st *sqlstore.Store
+	id store.PersonID
 }
 
-func (n *notices) Notify(_ context.Context, _ store.Person, k letter.Kind, _ string, _ time.Time) error {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	n.kinds = append(n.kinds, k)
-	return nil
+func newNotices(t testing.TB, st *sqlstore.Store, now func() time.Time) *notices {
+	t.Helper()
+	k, err := seal.GenerateKey("t1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ring, err := seal.NewKeyring(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &notices{Maker: notice.NewMaker(ring, now, nil), st: st}
 }
 
-func (n *notices) count(k letter.Kind) int {
-	n.mu.Lock()
-	defer n.mu.Unlock()
+func (n *notices) count(k notice.Kind) int {
+	list, err := n.st.PersonNotices(context.Background(), n.id, 1000)
+	if err != nil {
+		panic(err)
+	}
 	c := 0
-	for _, x := range n.kinds {
-		if x == k {
-			c++
+	for _, x := range list {
+		if x.Kind == string(k) {
+			c += x.Count
 		}
 	}
 	return c
 }
-
-type noNotice struct{}
-
-func (noNotice) PasswordChanged(context.Context, store.Person) error { return nil }
 
 const (
 	kvnr     = "X110411675"
@@ -101,7 +109,9 @@ func newFixture(t testing.TB, st *sqlstore.Store) *fixture {
 	}
 	sessions := session.NewManager(st, session.Config{}, clk.now)
 	aud := audit.New(st, clk.now, logger)
-	accounts := account.New(st, h, sessions, aud, noNotice{}, clk.now, account.Config{}, logger)
+	ntc := newNotices(t, st, clk.now)
+	ntc.id = p.ID
+	accounts := account.New(st, h, sessions, aud, ntc, clk.now, account.Config{}, logger)
 	if _, err := accounts.SetInitialPassword(t.Context(), p.ID, "ABCDEFGHJKLMNPQR"); err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +122,7 @@ func newFixture(t testing.TB, st *sqlstore.Store) *fixture {
 	if err := accounts.ChangePassword(t.Context(), res.Token, res.Session, "ABCDEFGHJKLMNPQR", pw, ""); err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{st: st, clk: clk, notices: &notices{}, person: p}
+	f := &fixture{st: st, clk: clk, notices: ntc, person: p}
 	f.svc = device.New(st, accounts, f.notices, sessions, aud, clk.now, device.Config{MaxDevices: fixtureMaxDevices}, logger)
 	f.code = f.newCode(t)
 	return f
@@ -206,8 +216,8 @@ func TestBindWithLetter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if b.Level != "substantial" || f.notices.count(letter.KindDeviceBound) != 1 {
-		t.Errorf("binding %+v, notices %v", b, f.notices.kinds)
+	if n := f.notices.count(notice.DeviceBound); b.Level != "substantial" || n != 1 {
+		t.Errorf("binding %+v, %d device-bound notices", b, n)
 	}
 	// The code is used up; the challenge too.
 	again := f.bindRequest(t, newPhone(t), f.code)
@@ -306,7 +316,7 @@ func TestAppLoginAndPINLimit(t *testing.T) {
 	if _, _, err := f.svc.Login(t.Context(), dev, f.loginProof(t, phone, pin), "pin", "", ""); !errors.Is(err, device.ErrPINLocked) {
 		t.Errorf("right PIN after the lock = %v, want locked", err)
 	}
-	if n := f.notices.count(letter.KindPINLocked); n != 1 {
+	if n := f.notices.count(notice.PINLocked); n != 1 {
 		t.Errorf("%d PIN-locked notices, want 1", n)
 	}
 }
@@ -394,7 +404,7 @@ func testParallelWrongPINs(t *testing.T, svcs []*device.Service, f *fixture, pho
 	if _, _, err := f.svc.Login(t.Context(), dev, f.loginProof(t, phone, pin), "pin", "", ""); !errors.Is(err, device.ErrPINLocked) {
 		t.Errorf("right PIN after the lock = %v", err)
 	}
-	if n := f.notices.count(letter.KindPINLocked); n != 1 {
+	if n := f.notices.count(notice.PINLocked); n != 1 {
 		t.Errorf("%d PIN-locked notices, want exactly 1", n)
 	}
 }

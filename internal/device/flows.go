@@ -4,13 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"strings"
 	"time"
 
 	"github.com/pforte/pforte/appclient"
 	"github.com/pforte/pforte/internal/audit"
-	"github.com/pforte/pforte/internal/letter"
+	"github.com/pforte/pforte/internal/notice"
 	"github.com/pforte/pforte/internal/password"
 	"github.com/pforte/pforte/internal/proofing"
 	"github.com/pforte/pforte/internal/registry"
@@ -145,6 +144,10 @@ func (s *Service) add(ctx context.Context, p store.Person, deviceKey, pinKey []b
 		return Binding{}, err
 	}
 	now := s.now().UTC().Truncate(time.Microsecond)
+	n, err := s.notices.Make(p.ID, notice.DeviceBound, notice.Details{At: now, Device: strings.TrimSpace(name)})
+	if err != nil {
+		return Binding{}, fmt.Errorf("device: bind: %w", err)
+	}
 	err = s.store.AddDevice(ctx, store.Device{ID: store.DeviceID(id), PersonID: p.ID, DeviceKey: deviceKey, PINKey: pinKey,
 		KDF: kdf, Level: level, Name: strings.TrimSpace(name), Model: strings.TrimSpace(model), BoundAt: now, BoundIP: clientIP,
 		UpdatedAt: now}, func(bound int) error {
@@ -152,15 +155,13 @@ func (s *Service) add(ctx context.Context, p store.Person, deviceKey, pinKey []b
 			return ErrTooManyDevices
 		}
 		return nil
-	})
+	}, n)
 	if err != nil {
 		return Binding{}, err
 	}
+	s.notices.Kick()
 	s.record(ctx, audit.Event{Actor: subject(p.ID), Event: "device.bound", Subject: subject(p.ID), ClientIP: clientIP,
 		Details: map[string]any{"device": id, "level": level, "via": via}})
-	if err := s.notices.Notify(ctx, p, letter.KindDeviceBound, strings.TrimSpace(name), now); err != nil {
-		s.logger.Error("device bound notice", slog.String("subject", subject(p.ID)), slog.Any("error", err))
-	}
 	return Binding{ID: store.DeviceID(id), Level: level}, nil
 }
 
@@ -206,18 +207,18 @@ func (s *Service) authenticate(ctx context.Context, dev store.DeviceID, purpose 
 	if n < s.cfg.PINLimit {
 		return store.Device{}, &WrongPINError{Remaining: s.cfg.PINLimit - n}
 	}
-	locked, err := s.store.LockPINIfExhausted(ctx, dev, s.cfg.PINLimit, now)
+	lockedNotice, err := s.notices.Make(d.PersonID, notice.PINLocked, notice.Details{At: now, Device: d.Name})
+	if err != nil {
+		return store.Device{}, fmt.Errorf("device: authenticate: %w", err)
+	}
+	locked, err := s.store.LockPINIfExhausted(ctx, dev, s.cfg.PINLimit, now, lockedNotice)
 	if err != nil {
 		return store.Device{}, fmt.Errorf("device: authenticate: %w", err)
 	}
 	if locked {
+		s.notices.Kick()
 		s.record(ctx, audit.Event{Actor: "system", Event: "device.pin_locked", Subject: subject(d.PersonID),
 			Details: map[string]any{"device": string(dev)}})
-		if p, err := s.store.PersonByID(ctx, d.PersonID); err == nil {
-			if err := s.notices.Notify(ctx, p, letter.KindPINLocked, d.Name, now); err != nil {
-				s.logger.Error("pin locked notice", slog.String("subject", subject(d.PersonID)), slog.Any("error", err))
-			}
-		}
 	}
 	return store.Device{}, ErrPINLocked
 }
@@ -281,19 +282,31 @@ func (s *Service) Unbind(ctx context.Context, dev store.DeviceID, p Proof, clien
 }
 
 func (s *Service) remove(ctx context.Context, d store.Device, by, clientIP string) error {
-	now := s.now().UTC().Truncate(time.Microsecond)
-	if _, err := s.store.UpdateDevice(ctx, d.ID, func(x *store.Device) error {
+	if err := removeDevice(ctx, s.store, s.notices, d, s.now()); err != nil {
+		return err
+	}
+	s.notices.Kick()
+	s.record(ctx, audit.Event{Actor: subject(d.PersonID), Event: "device.removed", Subject: subject(d.PersonID), ClientIP: clientIP,
+		Details: map[string]any{"device": string(d.ID), "by": by}})
+	return nil
+}
+
+// removeDevice marks d removed and queues the notice, in one transaction.
+// ErrNotFound when it is already removed.
+func removeDevice(ctx context.Context, st Store, notices Notices, d store.Device, now time.Time) error {
+	now = now.UTC().Truncate(time.Microsecond)
+	n, err := notices.Make(d.PersonID, notice.DeviceRemoved, notice.Details{At: now, Device: d.Name})
+	if err != nil {
+		return fmt.Errorf("device: remove: %w", err)
+	}
+	_, err = st.UpdateDevice(ctx, d.ID, func(x *store.Device) error {
 		if !x.RemovedAt.IsZero() {
 			return ErrNotFound
 		}
 		x.RemovedAt, x.UpdatedAt = now, now
 		return nil
-	}); err != nil {
-		return err
-	}
-	s.record(ctx, audit.Event{Actor: subject(d.PersonID), Event: "device.removed", Subject: subject(d.PersonID), ClientIP: clientIP,
-		Details: map[string]any{"device": string(d.ID), "by": by}})
-	return nil
+	}, n)
+	return err
 }
 
 // List returns the person's bound devices.

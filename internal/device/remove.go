@@ -5,33 +5,49 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
+	"time"
 
 	"github.com/pforte/pforte/internal/audit"
-	"github.com/pforte/pforte/internal/password"
+	"github.com/pforte/pforte/internal/notice"
+	"github.com/pforte/pforte/internal/session"
 	"github.com/pforte/pforte/internal/store"
 )
 
-// Removing a device from the portal or the API (not from the device itself):
-// the last bound device is removed with the account's password; while another
-// device is bound, the removal waits for an approval on a bound device
-// (action "device.remove"), and is carried out once when the approval is
-// complete.
+// Removing a device from the portal or the API (not from the device itself,
+// which proves itself with Unbind): a bound phone approves the removal
+// (action "device.remove"; the phone being removed may approve it too), and
+// the removal is carried out in the approving transaction with its notice.
+// Without a phone that can approve (lost, or its PIN locked), a fresh eID
+// identification removes it at once. The password alone never does: someone
+// who knows it must not be able to strip the second factor.
 
 // ActionRemove is the approval action of a device removal.
 const ActionRemove = "device.remove"
 
-// Approvals creates and executes approval requests (package approval).
+// Approvals creates approval requests (package approval).
 type Approvals interface {
-	Create(ctx context.Context, person store.PersonID, action, text string, data []byte, level, client string) (store.Approval, error)
-	Status(ctx context.Context, id string, person store.PersonID) (store.Approval, error)
-	Execute(ctx context.Context, id string, person store.PersonID, data []byte, change store.Change) error
+	Create(ctx context.Context, person store.PersonID, action, text string, data []byte, level, client string,
+		sessionLevel session.Level) (store.Approval, error)
 }
 
-// EnableRemoval lets the service remove devices through approvals.
-func (s *Service) EnableRemoval(a Approvals) { s.approvals = a }
+// Remover removes the person's devices.
+type Remover struct {
+	store     Store
+	approvals Approvals
+	notices   Notices
+	audit     Auditor
+	now       func() time.Time
+	logger    *slog.Logger
+}
 
-// Removal is the outcome of RequestRemoval: either done, or waiting for the
-// approval Approval.
+// NewRemover returns a remover.
+func NewRemover(st Store, approvals Approvals, notices Notices, aud Auditor, now func() time.Time, logger *slog.Logger) *Remover {
+	return &Remover{store: st, approvals: approvals, notices: notices, audit: aud, now: now, logger: logger}
+}
+
+// Removal is the outcome of Request: either done, or waiting for the approval
+// Approval.
 type Removal struct {
 	Done     bool
 	Approval store.Approval
@@ -41,80 +57,88 @@ type removeData struct {
 	DeviceID string `json:"device_id"`
 }
 
-// RequestRemoval removes one of the person's devices: at once with the
-// password when it is the last one, otherwise through an approval on a bound
-// device. ErrNotFound for a device that is not the person's; ErrBindRefused
-// for a wrong password.
-func (s *Service) RequestRemoval(ctx context.Context, person store.PersonID, dev store.DeviceID, pw, clientIP string) (Removal, error) {
-	if s.approvals == nil {
-		return Removal{}, errors.New("device: removal is not enabled")
-	}
-	d, err := s.store.DeviceByID(ctx, dev)
+// Request removes one of the person's devices: at once when freshEID says the
+// session comes from an eID identification within the last minutes, otherwise
+// through an approval on a bound device, which carries the removal out
+// (Executor). ErrNotFound for a device that is not the person's.
+func (r *Remover) Request(ctx context.Context, person store.PersonID, dev store.DeviceID, sessionLevel session.Level,
+	freshEID bool, client, clientIP string) (Removal, error) {
+	d, err := r.store.DeviceByID(ctx, dev)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && (d.PersonID != person || !d.RemovedAt.IsZero())) {
 		return Removal{}, ErrNotFound
 	}
 	if err != nil {
 		return Removal{}, fmt.Errorf("device: remove: %w", err)
 	}
-	devs, err := s.store.PersonDevices(ctx, person)
-	if err != nil {
-		return Removal{}, fmt.Errorf("device: remove: %w", err)
-	}
-	if len(devs) <= 1 {
-		if err := s.passwords.CheckPassword(ctx, person, pw, clientIP); err != nil {
-			if errors.Is(err, password.ErrBusy) {
-				return Removal{}, err
-			}
-			return Removal{}, ErrBindRefused
-		}
-		if err := s.remove(ctx, d, "password", clientIP); err != nil {
+	if freshEID {
+		if err := removeDevice(ctx, r.store, r.notices, d, r.now()); err != nil {
 			return Removal{}, err
 		}
+		r.notices.Kick()
+		r.record(ctx, audit.Event{Actor: subject(person), Event: "device.removed", Subject: subject(person), ClientIP: clientIP,
+			Details: map[string]any{"device": string(d.ID), "by": "eid"}})
 		return Removal{Done: true}, nil
 	}
 	data, err := json.Marshal(removeData{DeviceID: string(d.ID)})
 	if err != nil {
 		return Removal{}, err
 	}
-	a, err := s.approvals.Create(ctx, person, ActionRemove, "Gerät „"+d.Name+"“ von Ihrem Zugang trennen", data, "", "removal")
+	a, err := r.approvals.Create(ctx, person, ActionRemove, "Gerät „"+d.Name+"“ von Ihrem Zugang trennen", data, "", client, sessionLevel)
 	if err != nil {
 		return Removal{}, err
 	}
 	return Removal{Approval: a}, nil
 }
 
-// RemovalStatus returns a removal's approval and, once it is approved, removes
-// the device (once, however often it is asked).
-func (s *Service) RemovalStatus(ctx context.Context, approvalID string, person store.PersonID) (store.Approval, error) {
-	a, err := s.approvals.Status(ctx, approvalID, person)
-	if err != nil {
-		return store.Approval{}, err
+func (r *Remover) record(ctx context.Context, e audit.Event) {
+	if err := r.audit.Record(ctx, e); err != nil {
+		r.logger.Error("audit record", slog.String("event", e.Event), slog.Any("error", err))
 	}
-	if a.Action != ActionRemove || a.Status != store.ApprovalApproved || !a.UsedAt.IsZero() {
-		return a, nil
-	}
+}
+
+// RemoveExecutor carries out an approved device.remove inside the approving
+// transaction: the device is removed and the notice queued, or neither.
+type RemoveExecutor struct {
+	notices Notices
+	now     func() time.Time
+}
+
+// NewRemoveExecutor returns the executor of ActionRemove.
+func NewRemoveExecutor(notices Notices, now func() time.Time) *RemoveExecutor {
+	return &RemoveExecutor{notices: notices, now: now}
+}
+
+// Execute implements approval.Executor. A device that is already removed (or
+// not the person's) leaves nothing to do.
+func (e *RemoveExecutor) Execute(ctx context.Context, tx store.ApprovalTx, a store.Approval) error {
 	var data removeData
 	if err := json.Unmarshal(a.Data, &data); err != nil {
-		return store.Approval{}, fmt.Errorf("device: removal: %w", err)
+		return fmt.Errorf("device: removal: %w", err)
 	}
-	// Marking the approval used comes first: exactly one caller goes on.
-	if err := s.approvals.Execute(ctx, a.ID, person, a.Data, store.Change{PersonID: person}); err != nil {
-		// Another caller may have carried it out meanwhile.
-		if cur, serr := s.approvals.Status(ctx, approvalID, person); serr == nil && !cur.UsedAt.IsZero() {
-			return cur, nil
+	now := a.AnsweredAt
+	if now.IsZero() {
+		now = e.now().UTC().Truncate(time.Microsecond)
+	}
+	var removed store.Device
+	_, err := tx.UpdateDevice(ctx, store.DeviceID(data.DeviceID), func(x *store.Device) error {
+		if x.PersonID != a.PersonID || !x.RemovedAt.IsZero() {
+			return errNothingToRemove
 		}
-		return store.Approval{}, err
+		x.RemovedAt, x.UpdatedAt = now, now
+		removed = *x
+		return nil
+	})
+	if errors.Is(err, errNothingToRemove) || errors.Is(err, store.ErrNotFound) {
+		return nil
 	}
-	d, err := s.store.DeviceByID(ctx, store.DeviceID(data.DeviceID))
 	if err != nil {
-		return store.Approval{}, fmt.Errorf("device: removal: %w", err)
+		return fmt.Errorf("device: removal: %w", err)
 	}
-	if d.PersonID == person && d.RemovedAt.IsZero() {
-		if err := s.remove(ctx, d, "approval", ""); err != nil && !errors.Is(err, ErrNotFound) {
-			return store.Approval{}, err
-		}
+	n, err := e.notices.Make(a.PersonID, notice.DeviceRemoved, notice.Details{At: now, Device: removed.Name})
+	if err != nil {
+		return fmt.Errorf("device: removal: %w", err)
 	}
-	s.record(ctx, audit.Event{Actor: subject(person), Event: "device.removal_approved", Subject: subject(person),
-		Details: map[string]any{"device": data.DeviceID, "approval": a.ID, "approved_by": string(a.DeviceID)}})
-	return s.approvals.Status(ctx, approvalID, person)
+	return tx.QueueNotice(ctx, n)
 }
+
+var errNothingToRemove = errors.New("device: nothing to remove")

@@ -10,67 +10,86 @@ import (
 	"github.com/pforte/pforte/internal/approval"
 	"github.com/pforte/pforte/internal/audit"
 	"github.com/pforte/pforte/internal/device"
+	"github.com/pforte/pforte/internal/notice"
+	"github.com/pforte/pforte/internal/session"
 	"github.com/pforte/pforte/internal/store"
 	"github.com/pforte/pforte/internal/store/sqlstore/sqltest"
 )
 
-func TestRemoveLastDeviceWithPassword(t *testing.T) {
-	f := newFixture(t, sqltest.SQLite(t))
+// remover builds the approval service with the removal executor and the
+// remover on the fixture.
+func (f *fixture) remover(t *testing.T) (*device.Remover, *approval.Service) {
+	t.Helper()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	f.svc.EnableRemoval(approval.New(f.st, f.svc, audit.New(f.st, f.clk.now, logger), f.clk.now, approval.Config{}, logger))
-	phone := f.bind(t)
-	dev := store.DeviceID(phone.ID)
-	if _, err := f.svc.RequestRemoval(t.Context(), f.person.ID, dev, "falsch", ""); !errors.Is(err, device.ErrBindRefused) {
-		t.Errorf("wrong password = %v", err)
-	}
-	if _, err := f.svc.RequestRemoval(t.Context(), f.person.ID+1, dev, pw, ""); !errors.Is(err, device.ErrNotFound) {
-		t.Errorf("another person's device = %v", err)
-	}
-	r, err := f.svc.RequestRemoval(t.Context(), f.person.ID, dev, pw, "")
-	if err != nil || !r.Done {
-		t.Fatalf("removal = %+v, %v", r, err)
-	}
-	if list, _ := f.svc.List(t.Context(), f.person.ID); len(list) != 0 {
-		t.Errorf("%d devices left", len(list))
-	}
+	aud := audit.New(f.st, f.clk.now, logger)
+	approvals := approval.New(f.st, f.svc, aud, f.clk.now, approval.Config{},
+		approval.Executors{device.ActionRemove: device.NewRemoveExecutor(f.notices, f.clk.now)}, nil, logger)
+	return device.NewRemover(f.st, approvals, f.notices, aud, f.clk.now, logger), approvals
 }
 
-func TestRemoveDeviceThroughAnApproval(t *testing.T) {
+// TestRemoveTheOnlyPhoneNeedsThePhone: the password alone removes nothing;
+// the phone approves its own removal, which is carried out in the approving
+// transaction with its notice.
+func TestRemoveTheOnlyPhoneNeedsThePhone(t *testing.T) {
 	f := newFixture(t, sqltest.SQLite(t))
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	approvals := approval.New(f.st, f.svc, audit.New(f.st, f.clk.now, logger), f.clk.now, approval.Config{}, logger)
-	f.svc.EnableRemoval(approvals)
-	old := f.bind(t)
-	current := f.bind(t)
-	r, err := f.svc.RequestRemoval(t.Context(), f.person.ID, store.DeviceID(old.ID), "", "")
+	rm, approvals := f.remover(t)
+	phone := f.bind(t)
+	dev := store.DeviceID(phone.ID)
+	if _, err := rm.Request(t.Context(), f.person.ID+1, dev, session.LevelSubstantial, false, "portal", ""); !errors.Is(err, device.ErrNotFound) {
+		t.Errorf("another person's device = %v", err)
+	}
+	if _, err := rm.Request(t.Context(), f.person.ID, dev, session.LevelLow, false, "portal", ""); !errors.Is(err, approval.ErrSessionLevel) {
+		t.Errorf("removal from a password-only session = %v, want ErrSessionLevel", err)
+	}
+	r, err := rm.Request(t.Context(), f.person.ID, dev, session.LevelSubstantial, false, "portal", "")
 	if err != nil || r.Done || r.Approval.Status != store.ApprovalPending {
-		t.Fatalf("removal with two devices = %+v, %v", r, err)
+		t.Fatalf("removal of the only phone = %+v, %v; want a pending approval", r, err)
+	}
+	if list, err := f.svc.List(t.Context(), f.person.ID); err != nil || len(list) != 1 {
+		t.Fatalf("before the approval %d devices (%v), want 1", len(list), err)
 	}
 	a := r.Approval
-	if got, _ := f.svc.RemovalStatus(t.Context(), a.ID, f.person.ID); got.Status != store.ApprovalPending {
-		t.Errorf("status %s", got.Status)
-	}
-	c, err := f.svc.NewChallengeFor(t.Context(), device.PurposeApprove, store.DeviceID(current.ID), a.ID)
+	c, err := f.svc.NewChallengeFor(t.Context(), device.PurposeApprove, dev, a.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := current.Sign(pin, appclient.Challenge{ID: c.ID, Nonce: c.Nonce, Purpose: c.Purpose, ExpiresAt: c.ExpiresAt},
+	p, err := phone.Sign(pin, appclient.Challenge{ID: c.ID, Nonce: c.Nonce, Purpose: c.Purpose, ExpiresAt: c.ExpiresAt},
 		appclient.ContentHash(a.Action, a.Text, a.Data))
 	if err != nil {
 		t.Fatal(err)
 	}
-	proof := proofOf(c.ID, p)
-	if _, err := approvals.Approve(t.Context(), a.ID, store.DeviceID(current.ID), proof, "pin", 0, ""); err != nil {
+	got, err := approvals.Approve(t.Context(), a.ID, dev, proofOf(c.ID, p), "pin", 0, "")
+	if err != nil {
 		t.Fatal(err)
 	}
-	for range 2 {
-		got, err := f.svc.RemovalStatus(t.Context(), a.ID, f.person.ID)
-		if err != nil || got.UsedAt.IsZero() {
-			t.Fatalf("after approval: %+v, %v", got, err)
-		}
+	if got.UsedAt.IsZero() {
+		t.Errorf("approved removal not carried out: %+v", got)
 	}
-	list, _ := f.svc.List(t.Context(), f.person.ID)
-	if len(list) != 1 || string(list[0].ID) != current.ID {
-		t.Errorf("devices after removal: %v", list)
+	if list, err := f.svc.List(t.Context(), f.person.ID); err != nil || len(list) != 0 {
+		t.Errorf("after the approval %d devices (%v), want 0", len(list), err)
+	}
+	if n := f.notices.count(notice.DeviceRemoved); n != 1 {
+		t.Errorf("%d device-removed notices, want 1", n)
+	}
+}
+
+// TestRemoveWithAFreshEID: a fresh eID identification removes a phone at once
+// (a lost phone cannot approve), with its notice.
+func TestRemoveWithAFreshEID(t *testing.T) {
+	f := newFixture(t, sqltest.SQLite(t))
+	rm, _ := f.remover(t)
+	phone := f.bind(t)
+	r, err := rm.Request(t.Context(), f.person.ID, store.DeviceID(phone.ID), session.LevelHigh, true, "portal", "")
+	if err != nil || !r.Done {
+		t.Fatalf("removal after eID = %+v, %v", r, err)
+	}
+	if list, err := f.svc.List(t.Context(), f.person.ID); err != nil || len(list) != 0 {
+		t.Errorf("%d devices left (%v)", len(list), err)
+	}
+	if n := f.notices.count(notice.DeviceRemoved); n != 1 {
+		t.Errorf("%d device-removed notices, want 1", n)
+	}
+	if _, err := rm.Request(t.Context(), f.person.ID, store.DeviceID(phone.ID), session.LevelHigh, true, "portal", ""); !errors.Is(err, device.ErrNotFound) {
+		t.Errorf("removing it again = %v, want ErrNotFound", err)
 	}
 }

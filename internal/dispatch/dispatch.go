@@ -2,7 +2,10 @@
 // limits (at most a few per person in a window, a global daily cap: postage is
 // money), holding letters to unverified addresses for staff review, handing
 // queued letters to the print service as one batch PDF with a CSV manifest, and
-// recording returns.
+// recording returns. Notices (package notice) arrive through DeliverNotice:
+// they have their own daily budget apart from the letters with codes, so no
+// flood of access requests can silence them, and a notice over its budget waits
+// for the next day instead of being dropped.
 //
 //	Queue ──▶ review (address unverified: staff decide) ──▶ queued
 //	Queue ──▶ queued ──Export──▶ handed_over ──Returned──▶ returned (codes void)
@@ -17,6 +20,7 @@ package dispatch
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -29,6 +33,7 @@ import (
 
 	"github.com/pforte/pforte/internal/audit"
 	"github.com/pforte/pforte/internal/letter"
+	"github.com/pforte/pforte/internal/notice"
 	"github.com/pforte/pforte/internal/store"
 )
 
@@ -42,8 +47,11 @@ type Config struct {
 	// (default 3 in 30 days).
 	PersonLimit  int
 	PersonWindow time.Duration
-	// DailyCap bounds all letters of one day (default 2000).
+	// DailyCap bounds the letters with codes of one day (default 2000).
 	DailyCap int
+	// NoticeDailyCap bounds the notice letters of one day (default 20000);
+	// notices over it wait for the next day.
+	NoticeDailyCap int
 	// RequireVerifiedWithin: an address verified longer ago (or never) sends
 	// the letter to staff review (default 365 days).
 	RequireVerifiedWithin time.Duration
@@ -58,6 +66,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.DailyCap <= 0 {
 		c.DailyCap = 2000
+	}
+	if c.NoticeDailyCap <= 0 {
+		c.NoticeDailyCap = 20000
 	}
 	if c.RequireVerifiedWithin <= 0 {
 		c.RequireVerifiedWithin = 365 * 24 * time.Hour
@@ -143,13 +154,18 @@ func kindName(k letter.Kind) string {
 		return "pin_locked"
 	case letter.KindPasswordReset:
 		return "password_reset"
+	case letter.KindBankChanged:
+		return "bank_changed"
+	case letter.KindDeviceRemoved:
+		return "device_removed"
 	}
 	return "unknown"
 }
 
 func kindFromName(s string) (letter.Kind, bool) {
 	for _, k := range []letter.Kind{letter.KindPassword, letter.KindActivation, letter.KindDeviceBound,
-		letter.KindPasswordChanged, letter.KindAddressChanged, letter.KindPINLocked, letter.KindPasswordReset} {
+		letter.KindPasswordChanged, letter.KindAddressChanged, letter.KindPINLocked, letter.KindPasswordReset,
+		letter.KindBankChanged, letter.KindDeviceRemoved} {
 		if kindName(k) == s {
 			return k, true
 		}
@@ -186,12 +202,16 @@ type Queued struct {
 	InReview bool // held for staff because the address is not verified
 }
 
-// Queue stores a letter to the person's registered address, within the limits.
-// Letters with codes (password, activation) count against the person's window
-// and supersede the person's earlier ones; every letter counts against the
-// daily cap. A code letter to an address not verified within
+// Queue stores a letter with codes (password, activation, reset) to the
+// person's registered address, within the limits: it counts against the
+// person's window and the daily cap, and supersedes the person's earlier
+// code letters. A letter to an address not verified within
 // RequireVerifiedWithin waits in review. ErrLimit when a limit refuses it.
+// Notices go through DeliverNotice.
 func (s *Service) Queue(ctx context.Context, p store.Person, kind letter.Kind, sec Secrets, expires, changedAt time.Time, device string) (Queued, error) {
+	if !hasCodes(kind) {
+		return Queued{}, fmt.Errorf("dispatch: %s letters are notices: use DeliverNotice", kindName(kind))
+	}
 	now := s.now()
 	id, err := newID(now)
 	if err != nil {
@@ -205,32 +225,17 @@ func (s *Service) Queue(ctx context.Context, p store.Person, kind letter.Kind, s
 	if err != nil {
 		return Queued{}, fmt.Errorf("dispatch: render: %w", err)
 	}
-	plain, err := json.Marshal(struct {
-		Secrets
-		ChangedAt time.Time `json:"changed_at,omitzero"`
-		Device    string    `json:"device,omitempty"`
-	}{sec, changedAt, device})
-	if err != nil {
-		return Queued{}, fmt.Errorf("dispatch: %w", err)
-	}
-	sealed, err := s.sealer.SealFor(plain, []byte("letter:"+id))
-	if err != nil {
-		return Queued{}, fmt.Errorf("dispatch: seal: %w", err)
-	}
-	codes := hasCodes(kind)
 	status := store.LetterQueued
-	if codes && (p.AddressVerifiedAt.IsZero() || now.Sub(p.AddressVerifiedAt) > s.cfg.RequireVerifiedWithin) {
+	if p.AddressVerifiedAt.IsZero() || now.Sub(p.AddressVerifiedAt) > s.cfg.RequireVerifiedWithin {
 		status = store.LetterReview
 	}
-	l := store.Letter{ID: id, PersonID: p.ID, Kind: kindName(kind), Status: status, Address: strings.Join(lines, "\n"),
-		Secrets: sealed, CreatedAt: now.UTC().Truncate(time.Microsecond), ExpiresAt: expires.UTC().Truncate(time.Microsecond)}
-	kinds := []string{l.Kind}
-	if codes {
-		kinds = codeKinds
+	l, err := s.sealed(id, kind, p.ID, lines, sec, changedAt, device, now, expires, status)
+	if err != nil {
+		return Queued{}, err
 	}
-	superseded, err := s.store.QueueLetter(ctx, l, kinds, now.Add(-s.cfg.PersonWindow), now.UTC().Format(time.DateOnly),
+	superseded, err := s.store.QueueLetter(ctx, l, codeKinds, now.Add(-s.cfg.PersonWindow), now.UTC().Format(time.DateOnly),
 		func(c store.LetterCounts) error {
-			if c.Day >= int64(s.cfg.DailyCap) || (codes && c.PersonSince >= int64(s.cfg.PersonLimit)) {
+			if c.Day >= int64(s.cfg.DailyCap) || c.PersonSince >= int64(s.cfg.PersonLimit) {
 				return ErrLimit
 			}
 			return nil
@@ -262,7 +267,7 @@ func (s *Service) document(id string, kind letter.Kind, date time.Time, p store.
 		doc.InitialPassword, doc.ActivationURL, doc.ValidUntil = sec.InitialPassword, sec.ActivationURL, expires
 	case letter.KindActivation:
 		doc.ActivationURL, doc.ValidUntil = sec.ActivationURL, expires
-	case letter.KindDeviceBound:
+	case letter.KindDeviceBound, letter.KindDeviceRemoved:
 		doc.DeviceName, doc.ChangedAt = device, changedAt
 	case letter.KindPINLocked:
 		doc.DeviceName, doc.ChangedAt = device, changedAt
@@ -272,20 +277,101 @@ func (s *Service) document(id string, kind letter.Kind, date time.Time, p store.
 	return doc
 }
 
-// Notify sends a notice letter of kind about a change at at (device bound, PIN
-// locked); device names the phone where it applies.
-func (s *Service) Notify(ctx context.Context, p store.Person, kind letter.Kind, device string, at time.Time) error {
-	if hasCodes(kind) {
-		return fmt.Errorf("dispatch: %s is not a notice", kindName(kind))
-	}
-	_, err := s.Queue(ctx, p, kind, Secrets{}, time.Time{}, at, device)
-	return err
+// noticeLetters maps notice kinds to the letters that carry them.
+var noticeLetters = map[notice.Kind]letter.Kind{
+	notice.PasswordChanged: letter.KindPasswordChanged,
+	notice.DeviceBound:     letter.KindDeviceBound,
+	notice.DeviceRemoved:   letter.KindDeviceRemoved,
+	notice.PINLocked:       letter.KindPINLocked,
+	notice.AddressChanged:  letter.KindAddressChanged,
+	notice.BankChanged:     letter.KindBankChanged,
 }
 
-// PasswordChanged sends the notice "your password was changed" (account.Notifier).
-func (s *Service) PasswordChanged(ctx context.Context, p store.Person) error {
-	_, err := s.Queue(ctx, p, letter.KindPasswordChanged, Secrets{}, time.Time{}, s.now(), "")
-	return err
+// DeliverNotice queues the letter that carries a notice (notice.Channel): to
+// d.Details.To when set (the OLD address of an address change), otherwise to
+// the person's registered address. The letter's id is derived from the
+// notice's, so delivering one notice twice queues one letter. Notices count
+// against NoticeDailyCap only; over it the notice is deferred to the next day.
+func (s *Service) DeliverNotice(ctx context.Context, d notice.Delivery) error {
+	kind, ok := noticeLetters[d.Kind]
+	if !ok {
+		return fmt.Errorf("dispatch: notice kind %q has no letter", d.Kind)
+	}
+	now := s.now()
+	sum := sha256.Sum256([]byte(d.ID))
+	id := "L" + d.Details.At.UTC().Format("20060102") + "-" + hex.EncodeToString(sum[:8])
+	if _, err := s.store.LetterByID(ctx, id); err == nil {
+		return nil // queued by an earlier delivery of the same notice
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("dispatch: notice %s: %w", d.ID, err)
+	}
+	lines := AddressLines(d.Person)
+	if len(d.Details.To) > 0 {
+		lines = d.Details.To
+	}
+	doc := s.document(id, kind, now, d.Person, lines, Secrets{}, time.Time{}, d.Details.At, d.Details.Device)
+	if _, err := s.renderer.Render(doc); err != nil {
+		return fmt.Errorf("dispatch: render notice %s: %w", d.ID, err)
+	}
+	l, err := s.sealed(id, kind, d.Person.ID, lines, Secrets{}, d.Details.At, d.Details.Device, now, time.Time{}, store.LetterQueued)
+	if err != nil {
+		return err
+	}
+	day := now.UTC().Format(time.DateOnly)
+	_, err = s.store.QueueLetter(ctx, l, nil, now, "notices:"+day, func(c store.LetterCounts) error {
+		if c.Day >= int64(s.cfg.NoticeDailyCap) {
+			return ErrLimit
+		}
+		return nil
+	})
+	switch {
+	case errors.Is(err, store.ErrConflict):
+		return nil // queued by a parallel delivery of the same notice
+	case errors.Is(err, ErrLimit):
+		tomorrow := now.UTC().Truncate(24 * time.Hour).Add(24 * time.Hour)
+		s.record(ctx, audit.Event{Actor: "system", Event: "letter.deferred", Subject: subject(d.Person.ID),
+			Details: map[string]any{"kind": l.Kind, "notice": d.ID}})
+		return &notice.DeferredError{Until: tomorrow, Reason: "notice letter budget of the day used up"}
+	case err != nil:
+		return fmt.Errorf("dispatch: queue notice: %w", err)
+	}
+	s.record(ctx, audit.Event{Actor: "system", Event: "letter.queued", Subject: subject(d.Person.ID),
+		Details: map[string]any{"letter": id, "kind": l.Kind, "status": string(l.Status), "notice": d.ID, "count": d.Count}})
+	s.deliverToSink(ctx, id, doc)
+	return nil
+}
+
+// deliverToSink hands the rendered letter to the sink, if there is one.
+func (s *Service) deliverToSink(ctx context.Context, id string, doc letter.Letter) {
+	if s.sink == nil {
+		return
+	}
+	pdf, err := s.renderer.Render(doc)
+	if err == nil {
+		err = s.sink.Deliver(ctx, id, pdf)
+	}
+	if err != nil {
+		s.logger.Error("letter sink", slog.String("letter", id), slog.Any("error", err))
+	}
+}
+
+// sealed builds the stored letter with its secrets and particulars sealed.
+func (s *Service) sealed(id string, kind letter.Kind, person store.PersonID, lines []string, sec Secrets, changedAt time.Time,
+	device string, now, expires time.Time, status store.LetterStatus) (store.Letter, error) {
+	plain, err := json.Marshal(struct {
+		Secrets
+		ChangedAt time.Time `json:"changed_at,omitzero"`
+		Device    string    `json:"device,omitempty"`
+	}{sec, changedAt, device})
+	if err != nil {
+		return store.Letter{}, fmt.Errorf("dispatch: %w", err)
+	}
+	sealed, err := s.sealer.SealFor(plain, []byte("letter:"+id))
+	if err != nil {
+		return store.Letter{}, fmt.Errorf("dispatch: seal: %w", err)
+	}
+	return store.Letter{ID: id, PersonID: person, Kind: kindName(kind), Status: status, Address: strings.Join(lines, "\n"),
+		Secrets: sealed, CreatedAt: now.UTC().Truncate(time.Microsecond), ExpiresAt: expires.UTC().Truncate(time.Microsecond)}, nil
 }
 
 func (s *Service) record(ctx context.Context, e audit.Event) {

@@ -5,14 +5,17 @@ import (
 	"context"
 	"encoding/csv"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/pforte/pforte/internal/audit"
 	"github.com/pforte/pforte/internal/dispatch"
 	"github.com/pforte/pforte/internal/letter"
+	"github.com/pforte/pforte/internal/notice"
 	"github.com/pforte/pforte/internal/seal"
 	"github.com/pforte/pforte/internal/store"
 	"github.com/pforte/pforte/internal/store/sqlstore"
@@ -57,7 +60,7 @@ func TestQueueExportReturn(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := d.PasswordChanged(ctx, p); err != nil {
+	if err := d.DeliverNotice(ctx, passwordNotice("ntc_1", p)); err != nil {
 		t.Fatal(err)
 	}
 	var pdf, manifest bytes.Buffer
@@ -110,13 +113,76 @@ func TestLimits(t *testing.T) {
 	if err := queue(); !errors.Is(err, dispatch.ErrLimit) {
 		t.Errorf("third code letter = %v, want ErrLimit", err)
 	}
-	// Notices do not count against the person's code-letter window, but
-	// against the daily cap (3): one more fits, then none.
-	if err := d.PasswordChanged(ctx, p); err != nil {
+	// Notices count neither against the person's code-letter window nor
+	// against the daily cap of code letters.
+	if err := d.DeliverNotice(ctx, passwordNotice("ntc_1", p)); err != nil {
 		t.Errorf("notice: %v", err)
 	}
-	if err := d.PasswordChanged(ctx, p); !errors.Is(err, dispatch.ErrLimit) {
-		t.Errorf("notice over the daily cap = %v, want ErrLimit", err)
+}
+
+func passwordNotice(id string, p store.Person) notice.Delivery {
+	return notice.Delivery{ID: id, Person: p, Kind: notice.PasswordChanged, Count: 1,
+		Details: notice.Details{At: time.Date(2026, 11, 29, 8, 0, 0, 0, time.UTC)}}
+}
+
+// TestNoticesHaveTheirOwnBudget: with the code letters' daily cap used up, every
+// notice is still queued; notices over their own budget are deferred to the
+// next day, never dropped; one notice delivered twice is one letter.
+func TestNoticesHaveTheirOwnBudget(t *testing.T) {
+	d, st, p := setup(t, dispatch.Config{PersonLimit: 100, DailyCap: 2, NoticeDailyCap: 5})
+	ctx := t.Context()
+	for i := range 3 {
+		_, err := d.Queue(ctx, p, letter.KindActivation, dispatch.Secrets{ActivationURL: "https://portal.example/app/activate#c"},
+			time.Date(2026, 12, 29, 0, 0, 0, 0, time.UTC), time.Time{}, "")
+		if i < 2 && err != nil || i == 2 && !errors.Is(err, dispatch.ErrLimit) {
+			t.Fatalf("code letter %d: %v", i+1, err)
+		}
+	}
+	for i := range 5 {
+		if err := d.DeliverNotice(ctx, passwordNotice(fmt.Sprintf("ntc_%d", i), p)); err != nil {
+			t.Fatalf("notice %d with the daily cap used up: %v", i+1, err)
+		}
+	}
+	// The same notice again: no second letter, no budget used.
+	if err := d.DeliverNotice(ctx, passwordNotice("ntc_0", p)); err != nil {
+		t.Fatalf("notice delivered again: %v", err)
+	}
+	err := d.DeliverNotice(ctx, passwordNotice("ntc_5", p))
+	var deferred *notice.DeferredError
+	if !errors.As(err, &deferred) || !deferred.Until.Equal(time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)) {
+		t.Fatalf("notice over its budget = %v, want deferred to the next day", err)
+	}
+	letters, err := st.PersonLetters(ctx, p.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	notices := 0
+	for _, l := range letters {
+		if l.Kind == "password_changed" {
+			notices++
+		}
+	}
+	if notices != 5 {
+		t.Errorf("%d notice letters queued, want 5", notices)
+	}
+}
+
+// TestNoticeToTheOldAddress: a notice with Details.To goes there, not to the
+// registered address.
+func TestNoticeToTheOldAddress(t *testing.T) {
+	d, st, p := setup(t, dispatch.Config{})
+	old := []string{"Dr. Jürgen Weiß", "Alte Gasse 1", "04109 Leipzig"}
+	err := d.DeliverNotice(t.Context(), notice.Delivery{ID: "ntc_old", Person: p, Kind: notice.AddressChanged, Count: 1,
+		Details: notice.Details{At: time.Date(2026, 11, 29, 8, 0, 0, 0, time.UTC), To: old}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	letters, err := st.PersonLetters(t.Context(), p.ID)
+	if err != nil || len(letters) != 1 {
+		t.Fatalf("letters %v, %v", letters, err)
+	}
+	if got := letters[0].Address; got != strings.Join(old, "\n") {
+		t.Errorf("notice addressed to %q, want the old address", got)
 	}
 }
 

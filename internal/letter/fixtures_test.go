@@ -55,19 +55,20 @@ func testLetter(k Kind) Letter {
 	case KindActivation:
 		l.ActivationURL = testURL
 		l.ValidUntil = testUntil
-	case KindDeviceBound:
+	case KindDeviceBound, KindDeviceRemoved:
 		l.DeviceName = "Pixel 8 von Änne"
 		l.ChangedAt = testEvent
 	case KindPINLocked:
 		l.DeviceName = "Pixel 8 von Änne"
 		l.ChangedAt = testEvent
-	case KindPasswordChanged, KindAddressChanged:
+	case KindPasswordChanged, KindAddressChanged, KindBankChanged:
 		l.ChangedAt = testEvent
 	}
 	return l
 }
 
-var allKinds = []Kind{KindPassword, KindActivation, KindDeviceBound, KindPasswordChanged, KindAddressChanged, KindPINLocked, KindPasswordReset}
+var allKinds = []Kind{KindPassword, KindActivation, KindDeviceBound, KindPasswordChanged, KindAddressChanged, KindPINLocked, KindPasswordReset,
+	KindBankChanged, KindDeviceRemoved}
 
 func testRenderer(t testing.TB, opts ...Option) *Renderer {
 	t.Helper()

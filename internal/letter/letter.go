@@ -51,6 +51,8 @@ const (
 	KindAddressChanged                  // the address was changed; sent to the old address
 	KindPINLocked                       // the Freigabe-PIN was locked
 	KindPasswordReset                   // forgotten password: reset code and QR code
+	KindBankChanged                     // the bank account was changed
+	KindDeviceRemoved                   // a phone was removed from the account
 )
 
 var kindNames = map[Kind]string{
@@ -61,6 +63,8 @@ var kindNames = map[Kind]string{
 	KindAddressChanged:  "address_changed",
 	KindPINLocked:       "pin_locked",
 	KindPasswordReset:   "password_reset",
+	KindBankChanged:     "bank_changed",
+	KindDeviceRemoved:   "device_removed",
 }
 
 // String returns the kind's stable snake_case name, as used in the manifest.
@@ -165,6 +169,8 @@ func (r Recipient) LogValue() slog.Value { return slog.IntValue(len(r.Lines)) }
 //	KindPasswordChanged  ChangedAt
 //	KindAddressChanged   ChangedAt (Recipient is the OLD address)
 //	KindPINLocked        ChangedAt (when the PIN was locked), DeviceName optional
+//	KindBankChanged      ChangedAt (never the new account)
+//	KindDeviceRemoved    DeviceName, ChangedAt
 //
 // Fields a kind does not use must be empty, so that no secret is handed to a
 // letter that would not print it. InitialPassword and ActivationURL are
@@ -238,11 +244,11 @@ func (l Letter) validate(fc fontCheck) error {
 		uses = map[string]bool{"password": true, "url": true, "valid": true}
 	case KindActivation:
 		uses = map[string]bool{"url": true, "valid": true}
-	case KindDeviceBound:
+	case KindDeviceBound, KindDeviceRemoved:
 		uses = map[string]bool{"device": true, "changed": true}
 	case KindPINLocked:
 		uses = map[string]bool{"device": true, "changed": true}
-	case KindPasswordChanged, KindAddressChanged:
+	case KindPasswordChanged, KindAddressChanged, KindBankChanged:
 		uses = map[string]bool{"changed": true}
 	}
 	unused := func(field string) {
@@ -269,7 +275,7 @@ func (l Letter) validate(fc fontCheck) error {
 		unused("valid until")
 	}
 	if uses["device"] {
-		add("device name", checkText(l.DeviceName, l.Kind == KindDeviceBound, maxDeviceNameLen, fc))
+		add("device name", checkText(l.DeviceName, l.Kind == KindDeviceBound || l.Kind == KindDeviceRemoved, maxDeviceNameLen, fc))
 	} else if l.DeviceName != "" {
 		unused("device name")
 	}

@@ -135,6 +135,33 @@ func letterText(s Sender, l Letter) content {
 			alertBold: notYou + s.Phone,
 			alertRest: "Wir prüfen die Änderung dann und machen sie rückgängig, wenn sie nicht von Ihnen stammt.",
 		}
+	case KindBankChanged:
+		return content{
+			title:   "Bankverbindung geändert",
+			subject: "Ihre Bankverbindung wurde geändert",
+			intro: []string{
+				"Die Bankverbindung, die wir für Sie gespeichert haben, wurde am " + germanDateTime(l.ChangedAt) +
+					" geändert und auf Ihrem Smartphone freigegeben. Aus Datenschutzgründen nennen wir " +
+					"die neue Bankverbindung in diesem Brief nicht.",
+				"Waren Sie das? Dann müssen Sie nichts weiter tun.",
+			},
+			alertBold: notYou + s.Phone,
+			alertRest: "Wir halten Zahlungen an die neue Bankverbindung dann an und machen die Änderung rückgängig.",
+		}
+	case KindDeviceRemoved:
+		return content{
+			title:   "Gerät getrennt",
+			subject: "Ein Gerät wurde von Ihrem Zugang getrennt",
+			intro: []string{
+				"Das Gerät „" + l.DeviceName + "“ wurde am " + germanDateTime(l.ChangedAt) +
+					" von Ihrem Zugang getrennt. Mit diesem Gerät können Sie sich nicht mehr anmelden " +
+					"und keine Änderungen mehr freigeben.",
+				"Waren Sie das? Dann müssen Sie nichts weiter tun. Ein neues Gerät verbinden Sie im Portal unter " +
+					s.Web + ".",
+			},
+			alertBold: notYou + s.Phone,
+			alertRest: "Wir sperren Ihren Zugang dann und helfen Ihnen, wieder sicher hineinzukommen.",
+		}
 	case KindPINLocked:
 		where := ""
 		if l.DeviceName != "" {

@@ -184,7 +184,7 @@ func (p *Provider) startCIBA(r *http.Request) (cibaResponse, error) {
 	case err != nil:
 		return cibaResponse{}, err
 	default:
-		a, err := p.approvals.Create(r.Context(), person.ID, approval.ActionClientRequest, text, data, string(level), "client:"+c.cfg.ID)
+		a, err := p.approvals.CreateForClient(r.Context(), person.ID, text, data, string(level), "client:"+c.cfg.ID)
 		switch {
 		case errors.Is(err, approval.ErrNoDevice), errors.Is(err, approval.ErrNotFound), errors.Is(err, approval.ErrTooManyPending):
 			// Like an unknown person: pending until it expires. Too many
@@ -370,7 +370,7 @@ func (p *Provider) redeemCIBA(r *http.Request) (*cibaTokenResponse, error) {
 		return nil, badRequest(oidc.AuthorizationPending, "")
 	case store.ApprovalDeclined:
 		return nil, badRequest(oidc.AccessDenied, "the person declined")
-	case store.ApprovalExpired:
+	case store.ApprovalExpired, store.ApprovalWithdrawn:
 		return nil, badRequest(errKindExpired, "the request expired")
 	}
 	data, err := (&cibaData{Client: req.ClientID, Scope: strings.Join(req.Scopes, " "), BindingMessage: req.BindingMessage,
@@ -378,7 +378,7 @@ func (p *Provider) redeemCIBA(r *http.Request) (*cibaTokenResponse, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := p.approvals.Execute(r.Context(), req.ApprovalID, req.PersonID, data, store.Change{}); err != nil {
+	if err := p.approvals.Redeem(r.Context(), req.ApprovalID, req.PersonID, data); err != nil {
 		if errors.Is(err, approval.ErrUsed) || errors.Is(err, approval.ErrNotApproved) || errors.Is(err, approval.ErrDataChanged) {
 			return nil, badRequest(oidc.InvalidGrant, "auth_req_id is unknown or was already redeemed")
 		}

@@ -44,14 +44,14 @@ type Persons interface {
 
 // Approvals asks the person's phone (package approval).
 type Approvals interface {
-	// Create asks the person's bound devices to approve action:
-	// approval.ErrNoDevice without one.
-	Create(ctx context.Context, person store.PersonID, action, text string, data []byte, level, client string) (store.Approval, error)
+	// CreateForClient asks the person's bound devices to approve what a
+	// client shows (action client.request): approval.ErrNoDevice without one.
+	CreateForClient(ctx context.Context, person store.PersonID, text string, data []byte, level, client string) (store.Approval, error)
 	// Status returns the person's request, expired once past its expiry.
 	Status(ctx context.Context, id string, person store.PersonID) (store.Approval, error)
-	// Execute uses the approved request once, checking data against what
+	// Redeem uses the approved request once, checking data against what
 	// was approved: approval.ErrUsed, ErrNotApproved, ErrDataChanged.
-	Execute(ctx context.Context, id string, person store.PersonID, data []byte, change store.Change) error
+	Redeem(ctx context.Context, id string, person store.PersonID, data []byte) error
 }
 
 // Auditor records security events (package audit).

@@ -1,23 +1,24 @@
 // Package profile owns the insured person's own data as the person sees and
 // changes it: viewing name, address and bank details, and changing the address or
-// the bank account through an approval on the bound phone (Freigabe). An executed
-// change lands in the outbox for the core insurance system; an address change
-// sends a notice letter to the OLD address.
+// the bank account through an approval on the bound phone (Freigabe).
 //
 //	RequestAddressChange / RequestBankChange ──▶ approval pending
-//	          phone approves ──▶ Complete: execute once (store, outbox) ──▶ done
-//	          phone declines / request expires ──▶ nothing changes
+//	  phone approves ──▶ the executor (Executors) runs in the approving
+//	                     transaction: the person's data, the outbox event for
+//	                     the core system and the notice commit together
+//	  phone declines / request expires / a newer request withdraws it ──▶ nothing changes
 //
-// It does not own the approval's life (package approval), the letters (package
-// dispatch) or the register import (package registry).
+// An address change's notice goes to the OLD address, as it was in the
+// approving transaction; a bank change's notice to the (unchanged) address.
+// Reading a request's status never changes anything. It does not own the
+// approval's life (package approval), the notices' delivery (package notice)
+// or the register import (package registry).
 package profile
 
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"log/slog"
 	"regexp"
 	"strconv"
 	"strings"
@@ -25,23 +26,24 @@ import (
 	"unicode/utf8"
 
 	"github.com/pforte/pforte/internal/approval"
-	"github.com/pforte/pforte/internal/letter"
+	"github.com/pforte/pforte/internal/dispatch"
+	"github.com/pforte/pforte/internal/notice"
 	"github.com/pforte/pforte/internal/registry"
+	"github.com/pforte/pforte/internal/session"
 	"github.com/pforte/pforte/internal/store"
 )
 
 // Store is what the service needs of the store.
 type Store interface {
 	PersonByID(ctx context.Context, id store.PersonID) (store.Person, error)
-	DeviceByID(ctx context.Context, id store.DeviceID) (store.Device, error)
 	OutboxAfter(ctx context.Context, after int64, limit int) ([]store.OutboxEvent, error)
 }
 
 // Approvals runs approval requests (package approval).
 type Approvals interface {
-	Create(ctx context.Context, person store.PersonID, action, text string, data []byte, level, client string) (store.Approval, error)
+	Create(ctx context.Context, person store.PersonID, action, text string, data []byte, level, client string,
+		sessionLevel session.Level) (store.Approval, error)
 	Status(ctx context.Context, id string, person store.PersonID) (store.Approval, error)
-	Execute(ctx context.Context, id string, person store.PersonID, data []byte, change store.Change) error
 }
 
 // Sealer encrypts at rest (package seal).
@@ -50,9 +52,9 @@ type Sealer interface {
 	Open(s store.Sealed) ([]byte, error)
 }
 
-// Notices sends notice letters (package dispatch).
+// Notices makes the notices a change owes (package notice).
 type Notices interface {
-	Notify(ctx context.Context, p store.Person, kind letter.Kind, device string, at time.Time) error
+	Make(person store.PersonID, kind notice.Kind, d notice.Details) (store.Notice, error)
 }
 
 // InvalidError reports malformed input with a German message.
@@ -65,14 +67,11 @@ type Service struct {
 	store     Store
 	approvals Approvals
 	sealer    Sealer
-	notices   Notices
-	now       func() time.Time
-	logger    *slog.Logger
 }
 
 // New returns a service.
-func New(st Store, approvals Approvals, sealer Sealer, notices Notices, now func() time.Time, logger *slog.Logger) *Service {
-	return &Service{store: st, approvals: approvals, sealer: sealer, notices: notices, now: now, logger: logger}
+func New(st Store, approvals Approvals, sealer Sealer) *Service {
+	return &Service{store: st, approvals: approvals, sealer: sealer}
 }
 
 // View is what the person sees of their data.
@@ -163,7 +162,9 @@ func validAddress(a Address) (Address, error) {
 
 // RequestAddressChange asks the person's phone to approve a new address. The
 // returned request is pending.
-func (s *Service) RequestAddressChange(ctx context.Context, id store.PersonID, a Address, client string) (store.Approval, error) {
+// sessionLevel is the level of the session that asks (approval.Create checks it
+// against the policy).
+func (s *Service) RequestAddressChange(ctx context.Context, id store.PersonID, a Address, client string, sessionLevel session.Level) (store.Approval, error) {
 	a, err := validAddress(a)
 	if err != nil {
 		return store.Approval{}, err
@@ -173,7 +174,7 @@ func (s *Service) RequestAddressChange(ctx context.Context, id store.PersonID, a
 		return store.Approval{}, err
 	}
 	text := "Neue Anschrift: " + strings.TrimSpace(a.Street+" "+a.HouseNumber) + ", " + a.PostalCode + " " + a.City
-	return s.approvals.Create(ctx, id, approval.ActionAddressChange, text, data, "", client)
+	return s.approvals.Create(ctx, id, approval.ActionAddressChange, text, data, "", client, sessionLevel)
 }
 
 type bankData struct {
@@ -181,7 +182,7 @@ type bankData struct {
 }
 
 // RequestBankChange asks the person's phone to approve a new bank account.
-func (s *Service) RequestBankChange(ctx context.Context, id store.PersonID, iban, client string) (store.Approval, error) {
+func (s *Service) RequestBankChange(ctx context.Context, id store.PersonID, iban, client string, sessionLevel session.Level) (store.Approval, error) {
 	if len(iban) > 64 {
 		return store.Approval{}, &InvalidError{"iban", "Bitte prüfen Sie die IBAN."}
 	}
@@ -193,90 +194,124 @@ func (s *Service) RequestBankChange(ctx context.Context, id store.PersonID, iban
 	if err != nil {
 		return store.Approval{}, err
 	}
-	return s.approvals.Create(ctx, id, approval.ActionBankChange, "Neue Bankverbindung (IBAN): "+group(norm), data, "", client)
+	return s.approvals.Create(ctx, id, approval.ActionBankChange, "Neue Bankverbindung (IBAN): "+group(norm), data, "", client, sessionLevel)
 }
 
-// Status returns the request; once it is approved it executes the change first
-// (exactly once, however often and on whichever node Status is called).
+// Status returns the person's request as it stands. It only reads: an
+// approved change was carried out when it was approved.
 func (s *Service) Status(ctx context.Context, approvalID string, id store.PersonID) (store.Approval, error) {
-	a, err := s.approvals.Status(ctx, approvalID, id)
-	if err != nil {
-		return store.Approval{}, err
-	}
-	if a.Status != store.ApprovalApproved || !a.UsedAt.IsZero() ||
-		(a.Action != approval.ActionAddressChange && a.Action != approval.ActionBankChange) {
-		return a, nil
-	}
-	if err := s.execute(ctx, a); err != nil && !errors.Is(err, approval.ErrUsed) {
-		return store.Approval{}, err
-	}
 	return s.approvals.Status(ctx, approvalID, id)
 }
 
-// execute applies an approved change: the person's data, the outbox event for
-// the core system, and for an address the notice to the old address.
-func (s *Service) execute(ctx context.Context, a store.Approval) error {
-	before, err := s.store.PersonByID(ctx, a.PersonID)
+// Devices reads device bindings (the store): an address approved on a phone
+// bound at level high counts as verified.
+type Devices interface {
+	DeviceByID(ctx context.Context, id store.DeviceID) (store.Device, error)
+}
+
+// Executors returns the executors of address.change and bank.change for
+// package approval: each carries its change out in the approving transaction,
+// with the outbox event for the core system and the notice it owes.
+func Executors(devices Devices, sealer Sealer, notices Notices) approval.Executors {
+	e := &executor{devices: devices, sealer: sealer, notices: notices}
+	return approval.Executors{
+		approval.ActionAddressChange: approval.ExecutorFunc(e.address),
+		approval.ActionBankChange:    approval.ExecutorFunc(e.bank),
+	}
+}
+
+type executor struct {
+	devices Devices
+	sealer  Sealer
+	notices Notices
+}
+
+func (e *executor) address(ctx context.Context, tx store.ApprovalTx, a store.Approval) error {
+	var addr Address
+	if err := json.Unmarshal(a.Data, &addr); err != nil {
+		return fmt.Errorf("profile: address change: %w", err)
+	}
+	// Reported by the person and approved on the phone. It counts as
+	// verified only when the phone was bound at level high (with the eID):
+	// DESIGN's "reported through a high procedure". Otherwise letters with
+	// codes to it wait for staff review until the register confirms it.
+	verified := false
+	if d, err := e.devices.DeviceByID(ctx, a.DeviceID); err != nil {
+		return fmt.Errorf("profile: address change: %w", err)
+	} else if d.Level == string(session.LevelHigh) {
+		verified = true
+	}
+	var before store.Person
+	after, err := tx.UpdatePerson(ctx, a.PersonID, func(p *store.Person) error {
+		before = *p
+		p.Street, p.HouseNumber, p.PostalCode, p.City = addr.Street, addr.HouseNumber, addr.PostalCode, addr.City
+		p.AddressVerifiedAt, p.AddressVerifiedBy = time.Time{}, ""
+		if verified {
+			p.AddressVerifiedAt, p.AddressVerifiedBy = a.AnsweredAt, "eid-device"
+		}
+		p.UpdatedAt = a.AnsweredAt
+		return nil
+	})
 	if err != nil {
-		return fmt.Errorf("profile: execute: %w", err)
+		return fmt.Errorf("profile: address change: %w", err)
 	}
-	change := store.Change{PersonID: a.PersonID}
-	var payload map[string]any
-	switch a.Action {
-	case approval.ActionAddressChange:
-		var addr Address
-		if err := json.Unmarshal(a.Data, &addr); err != nil {
-			return fmt.Errorf("profile: execute: %w", err)
-		}
-		// Reported by the person and approved on the phone. It counts as
-		// verified only when the phone was bound at level high (with the
-		// eID): DESIGN's "reported through a high procedure". Otherwise
-		// letters to it wait for staff review until the register confirms it.
-		change.Address = &store.AddressChange{Street: addr.Street, HouseNumber: addr.HouseNumber, PostalCode: addr.PostalCode, City: addr.City}
-		if d, err := s.store.DeviceByID(ctx, a.DeviceID); err == nil && d.Level == "high" {
-			change.Address.VerifiedAt, change.Address.VerifiedBy = s.now().UTC().Truncate(time.Microsecond), "eid-device"
-		}
-		change.Outbox.Type = "address.changed"
-		payload = map[string]any{"kvnr": before.KVNR, "street": addr.Street, "house_number": addr.HouseNumber,
-			"postal_code": addr.PostalCode, "city": addr.City}
-	case approval.ActionBankChange:
-		var bank bankData
-		if err := json.Unmarshal(a.Data, &bank); err != nil {
-			return fmt.Errorf("profile: execute: %w", err)
-		}
-		sealed, err := s.sealer.Seal([]byte(bank.IBAN))
-		if err != nil {
-			return fmt.Errorf("profile: execute: %w", err)
-		}
-		change.IBAN = &sealed
-		change.Outbox.Type = "bank_account.changed"
-		payload = map[string]any{"kvnr": before.KVNR, "iban": bank.IBAN}
+	payload := map[string]any{"kvnr": after.KVNR, "street": addr.Street, "house_number": addr.HouseNumber,
+		"postal_code": addr.PostalCode, "city": addr.City}
+	if err := e.outbox(ctx, tx, a, "address.changed", payload); err != nil {
+		return err
 	}
-	plain, err := json.Marshal(map[string]any{"approval": a.ID, "approved_at": a.AnsweredAt, "change": payload})
+	// The notice goes to the address the person had until this transaction.
+	n, err := e.notices.Make(a.PersonID, notice.AddressChanged, notice.Details{At: a.AnsweredAt, To: dispatch.AddressLines(before)})
+	if err != nil {
+		return fmt.Errorf("profile: address change: %w", err)
+	}
+	return tx.QueueNotice(ctx, n)
+}
+
+func (e *executor) bank(ctx context.Context, tx store.ApprovalTx, a store.Approval) error {
+	var bank bankData
+	if err := json.Unmarshal(a.Data, &bank); err != nil {
+		return fmt.Errorf("profile: bank change: %w", err)
+	}
+	sealed, err := e.sealer.Seal([]byte(bank.IBAN))
+	if err != nil {
+		return fmt.Errorf("profile: bank change: %w", err)
+	}
+	after, err := tx.UpdatePerson(ctx, a.PersonID, func(p *store.Person) error {
+		p.IBAN, p.UpdatedAt = sealed, a.AnsweredAt
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("profile: bank change: %w", err)
+	}
+	if err := e.outbox(ctx, tx, a, "bank_account.changed", map[string]any{"kvnr": after.KVNR, "iban": bank.IBAN}); err != nil {
+		return err
+	}
+	n, err := e.notices.Make(a.PersonID, notice.BankChanged, notice.Details{At: a.AnsweredAt})
+	if err != nil {
+		return fmt.Errorf("profile: bank change: %w", err)
+	}
+	return tx.QueueNotice(ctx, n)
+}
+
+// outbox appends the event of an approved change for the core system; its id
+// is the approval's, so the core system can apply it idempotently.
+func (e *executor) outbox(ctx context.Context, tx store.ApprovalTx, a store.Approval, typ string, change map[string]any) error {
+	plain, err := json.Marshal(map[string]any{"approval": a.ID, "approved_at": a.AnsweredAt, "change": change})
 	if err != nil {
 		return err
 	}
 	// The payload carries personal data (a bank account): sealed at rest,
 	// opened when the core system reads the outbox.
-	sealed, err := s.sealer.Seal(plain)
+	sealed, err := e.sealer.Seal(plain)
 	if err != nil {
-		return fmt.Errorf("profile: execute: %w", err)
+		return fmt.Errorf("profile: outbox: %w", err)
 	}
-	change.Outbox.ID = "approval:" + a.ID
-	change.Outbox.Payload, err = json.Marshal(sealed)
+	payload, err := json.Marshal(sealed)
 	if err != nil {
 		return err
 	}
-	if err := s.approvals.Execute(ctx, a.ID, a.PersonID, a.Data, change); err != nil {
-		return err
-	}
-	if a.Action == approval.ActionAddressChange {
-		// The notice goes to the address the person had before.
-		if err := s.notices.Notify(ctx, before, letter.KindAddressChanged, "", s.now()); err != nil {
-			s.logger.Error("address change notice", slog.String("approval", a.ID), slog.Any("error", err))
-		}
-	}
-	return nil
+	return tx.AppendOutbox(ctx, store.OutboxEvent{ID: "approval:" + a.ID, Type: typ, PersonID: a.PersonID, Payload: payload})
 }
 
 // OutboxEvent is an event for the core system with its payload opened.

@@ -1,14 +1,13 @@
 package profile_test
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,7 +16,7 @@ import (
 	"github.com/pforte/pforte/internal/approval"
 	"github.com/pforte/pforte/internal/audit"
 	"github.com/pforte/pforte/internal/device"
-	"github.com/pforte/pforte/internal/letter"
+	"github.com/pforte/pforte/internal/notice"
 	"github.com/pforte/pforte/internal/password"
 	"github.com/pforte/pforte/internal/profile"
 	"github.com/pforte/pforte/internal/proofing"
@@ -34,32 +33,40 @@ const (
 	pin  = "482915"
 )
 
-type notices struct {
-	mu   sync.Mutex
-	sent []struct {
-		kind letter.Kind
-		city string
+// queuedNotices returns the kinds of the person's queued notices and, for
+// each, the first line of the city the notice goes to ("" for the current
+// address), oldest first.
+func (f *fixture) queuedNotices(t *testing.T) []string {
+	t.Helper()
+	list, err := f.st.PersonNotices(t.Context(), f.person.ID, 100)
+	if err != nil {
+		t.Fatal(err)
 	}
+	var out []string
+	for i := len(list) - 1; i >= 0; i-- {
+		n := list[i]
+		plain, err := f.ring.OpenFor(n.Details, []byte("notices.details:"+n.ID))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var d notice.Details
+		if err := json.Unmarshal(plain, &d); err != nil {
+			t.Fatal(err)
+		}
+		to := ""
+		if len(d.To) > 0 {
+			to = " to " + d.To[len(d.To)-1]
+		}
+		out = append(out, n.Kind+to)
+	}
+	return out
 }
-
-func (n *notices) Notify(_ context.Context, p store.Person, k letter.Kind, _ string, _ time.Time) error {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	n.sent = append(n.sent, struct {
-		kind letter.Kind
-		city string
-	}{k, p.City})
-	return nil
-}
-
-func (n *notices) PasswordChanged(context.Context, store.Person) error { return nil }
 
 type fixture struct {
 	st        *sqlstore.Store
 	svc       *profile.Service
 	approvals *approval.Service
 	devices   *device.Service
-	notices   *notices
 	ring      *seal.Keyring
 	person    store.Person
 	phone     *appclient.Device
@@ -82,14 +89,16 @@ func newFixture(t *testing.T) *fixture {
 	h, _ := password.NewHasher(password.Params{Memory: 8 * 1024, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}, nil, 2)
 	sessions := session.NewManager(st, session.Config{}, time.Now)
 	aud := audit.New(st, time.Now, logger)
-	n := &notices{}
+	n := notice.NewMaker(ring, time.Now, nil)
 	accounts := account.New(st, h, sessions, aud, n, time.Now, account.Config{}, logger)
-	accounts.SetInitialPassword(t.Context(), p.ID, "ABCDEFGHJKLMNPQR")
+	if _, err := accounts.SetInitialPassword(t.Context(), p.ID, "ABCDEFGHJKLMNPQR"); err != nil {
+		t.Fatal(err)
+	}
 	devices := device.New(st, accounts, n, sessions, aud, time.Now, device.Config{}, logger)
-	approvals := approval.New(st, devices, aud, time.Now, approval.Config{}, logger)
+	approvals := approval.New(st, devices, aud, time.Now, approval.Config{}, profile.Executors(st, ring, n), nil, logger)
 	approvals.SealAtRest(ring)
-	f := &fixture{st: st, approvals: approvals, devices: devices, notices: n, ring: ring, person: p,
-		svc: profile.New(st, approvals, ring, n, time.Now, logger)}
+	f := &fixture{st: st, approvals: approvals, devices: devices, ring: ring, person: p,
+		svc: profile.New(st, approvals, ring)}
 	// Bind a phone with the letter's activation code and initial password.
 	code, _ := proofing.NewActivationCode()
 	st.PutOneTime(t.Context(), store.OneTime{Kind: device.ActivationKind, Digest: proofing.CodeDigest(code),
@@ -132,7 +141,7 @@ func (f *fixture) approve(t *testing.T, a store.Approval) {
 func TestAddressChange(t *testing.T) {
 	f := newFixture(t)
 	ctx := t.Context()
-	a, err := f.svc.RequestAddressChange(ctx, f.person.ID, profile.Address{Street: " Lindenallee ", HouseNumber: "3", PostalCode: "04109", City: "Leipzig"}, "test")
+	a, err := f.svc.RequestAddressChange(ctx, f.person.ID, profile.Address{Street: " Lindenallee ", HouseNumber: "3", PostalCode: "04109", City: "Leipzig"}, "test", session.LevelSubstantial)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,18 +155,23 @@ func TestAddressChange(t *testing.T) {
 		t.Fatal("changed before the approval")
 	}
 	f.approve(t, a)
-	for range 3 { // executes once, however often asked
+	// Carried out by the approval: visible before anyone reads the status.
+	p, err := f.st.PersonByID(ctx, f.person.ID)
+	if err != nil || p.Street != "Lindenallee" || p.City != "Leipzig" || p.Version != f.person.Version+1 || !p.AddressVerifiedAt.IsZero() {
+		t.Errorf("person after the change: %+v (%v)", p, err)
+	}
+	for range 3 { // reading changes nothing
 		got, err := f.svc.Status(ctx, a.ID, f.person.ID)
 		if err != nil || got.Status != store.ApprovalApproved || got.UsedAt.IsZero() {
 			t.Fatalf("status after approval: %+v, %v", got, err)
 		}
 	}
-	p, _ := f.st.PersonByID(ctx, f.person.ID)
-	if p.Street != "Lindenallee" || p.City != "Leipzig" || p.Version != f.person.Version+1 || !p.AddressVerifiedAt.IsZero() {
-		t.Errorf("person after the change: %+v", p)
+	if q, err := f.st.PersonByID(ctx, f.person.ID); err != nil || q.Version != p.Version {
+		t.Errorf("reading the status changed the person: v%d → v%d (%v)", p.Version, q.Version, err)
 	}
-	if len(f.notices.sent) != 2 || f.notices.sent[1].kind != letter.KindAddressChanged || f.notices.sent[1].city != "Berlin" {
-		t.Errorf("notices %+v; want the address notice to the old address (Berlin)", f.notices.sent)
+	want := []string{"device_bound", "address_changed to 10115 Berlin"}
+	if got := f.queuedNotices(t); !slices.Equal(got, want) {
+		t.Errorf("notices %q, want %q (the address notice to the old address)", got, want)
 	}
 	events, err := f.svc.Outbox(ctx, 0, 10)
 	if err != nil || len(events) != 1 || events[0].ID != "approval:"+a.ID || events[0].Type != "address.changed" {
@@ -186,10 +200,10 @@ func TestBankChangeAndView(t *testing.T) {
 		t.Fatalf("view %+v, %v", v, err)
 	}
 	var inv *profile.InvalidError
-	if _, err := f.svc.RequestBankChange(ctx, f.person.ID, "DE00 3704 0044 0532 0130 00", "test"); !errors.As(err, &inv) {
+	if _, err := f.svc.RequestBankChange(ctx, f.person.ID, "DE00 3704 0044 0532 0130 00", "test", session.LevelSubstantial); !errors.As(err, &inv) {
 		t.Errorf("bad IBAN = %v", err)
 	}
-	a, err := f.svc.RequestBankChange(ctx, f.person.ID, "de44 5001 0517 5407 3249 31", "test")
+	a, err := f.svc.RequestBankChange(ctx, f.person.ID, "de44 5001 0517 5407 3249 31", "test", session.LevelSubstantial)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -197,23 +211,28 @@ func TestBankChangeAndView(t *testing.T) {
 		t.Errorf("text %q", a.Text)
 	}
 	f.approve(t, a)
-	if _, err := f.svc.Status(ctx, a.ID, f.person.ID); err != nil {
+	p, err := f.st.PersonByID(ctx, f.person.ID)
+	if err != nil {
 		t.Fatal(err)
 	}
-	p, _ := f.st.PersonByID(ctx, f.person.ID)
 	plain, err := f.ring.Open(p.IBAN)
 	if err != nil || string(plain) != "DE44500105175407324931" {
 		t.Errorf("stored IBAN %q, %v", plain, err)
 	}
-	if v, _ := f.svc.View(ctx, f.person.ID); v.IBANMasked != "DE44 **** **** **** **49 31" {
-		t.Errorf("masked %q", v.IBANMasked)
+	if v, err := f.svc.View(ctx, f.person.ID); err != nil || v.IBANMasked != "DE44 **** **** **** **49 31" {
+		t.Errorf("masked %q (%v)", v.IBANMasked, err)
+	}
+	// The bank change owes a notice too (it sent none before).
+	want := []string{"device_bound", "bank_changed"}
+	if got := f.queuedNotices(t); !slices.Equal(got, want) {
+		t.Errorf("notices %q, want %q", got, want)
 	}
 }
 
 func TestDeclinedChangeChangesNothing(t *testing.T) {
 	f := newFixture(t)
 	ctx := t.Context()
-	a, err := f.svc.RequestAddressChange(ctx, f.person.ID, profile.Address{Street: "Lindenallee", HouseNumber: "3", PostalCode: "04109", City: "Leipzig"}, "test")
+	a, err := f.svc.RequestAddressChange(ctx, f.person.ID, profile.Address{Street: "Lindenallee", HouseNumber: "3", PostalCode: "04109", City: "Leipzig"}, "test", session.LevelSubstantial)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -237,7 +256,7 @@ func TestDeclinedChangeChangesNothing(t *testing.T) {
 		t.Errorf("outbox after a decline: %d events", len(events))
 	}
 	var inv *profile.InvalidError
-	if _, err := f.svc.RequestAddressChange(ctx, f.person.ID, profile.Address{Street: "", PostalCode: "1", City: "x"}, "test"); !errors.As(err, &inv) {
+	if _, err := f.svc.RequestAddressChange(ctx, f.person.ID, profile.Address{Street: "", PostalCode: "1", City: "x"}, "test", session.LevelSubstantial); !errors.As(err, &inv) {
 		t.Errorf("bad address = %v", err)
 	}
 }

@@ -28,6 +28,7 @@ type Accounts interface {
 	// UpdateAccount applies fn to the person's account atomically and stores
 	// the result, creating the account if fn is called with exists false and
 	// returns nil. If fn returns an error nothing is written. fn may run more
-	// than once. ErrNotFound if the person does not exist.
-	UpdateAccount(ctx context.Context, id PersonID, now time.Time, fn func(a *Account, exists bool) error) (Account, error)
+	// than once. ErrNotFound if the person does not exist. The notices are
+	// queued in the same transaction when the account is written.
+	UpdateAccount(ctx context.Context, id PersonID, now time.Time, fn func(a *Account, exists bool) error, notices ...Notice) (Account, error)
 }

@@ -15,6 +15,9 @@ const (
 	ApprovalApproved ApprovalStatus = "approved"
 	ApprovalDeclined ApprovalStatus = "declined"
 	ApprovalExpired  ApprovalStatus = "expired"
+	// ApprovalWithdrawn: a newer request of the same person and action
+	// replaced it before it was answered.
+	ApprovalWithdrawn ApprovalStatus = "withdrawn"
 )
 
 // Approval is an approval request (Freigabe): what a person is asked to approve on
@@ -45,17 +48,6 @@ type Approval struct {
 	UsedAt     time.Time // zero until executed
 }
 
-// AddressChange is a new postal address. VerifiedAt and VerifiedBy replace the
-// address verification; a zero VerifiedAt clears it.
-type AddressChange struct {
-	Street      string
-	HouseNumber string
-	PostalCode  string
-	City        string
-	VerifiedAt  time.Time
-	VerifiedBy  string
-}
-
 // OutboxEvent is an event for the core insurance system. ID is chosen by the
 // producer and makes the event idempotent: an event whose ID exists is not stored
 // again. Seq is assigned by the store, in commit order.
@@ -68,14 +60,21 @@ type OutboxEvent struct {
 	CreatedAt time.Time
 }
 
-// Change is what executing an approval writes: the person's new address and/or
-// sealed IBAN (each nil when unchanged) and the outbox event (none when
-// Outbox.ID is empty). Outbox.PersonID and CreatedAt are taken from the change.
-type Change struct {
-	PersonID PersonID
-	Address  *AddressChange
-	IBAN     *Sealed
-	Outbox   OutboxEvent
+// ApprovalTx is what an approved action's executor may write inside the
+// transaction that approves the request: everything it writes commits together
+// with the transition pending → approved, or nothing does.
+type ApprovalTx interface {
+	// UpdatePerson applies fn to the person under a row lock, as
+	// Persons.UpdatePerson does; fn sees the person as it is in this
+	// transaction (an executor keeps the old address from it).
+	UpdatePerson(ctx context.Context, id PersonID, fn func(p *Person) error) (Person, error)
+	// UpdateDevice applies fn to the binding, as Devices.UpdateDevice does.
+	UpdateDevice(ctx context.Context, id DeviceID, fn func(d *Device) error) (Device, error)
+	// AppendOutbox stores the event for the core system unless its ID
+	// exists; CreatedAt is the transaction's time.
+	AppendOutbox(ctx context.Context, e OutboxEvent) error
+	// QueueNotice queues n as Notices.QueueNotice does.
+	QueueNotice(ctx context.Context, n Notice) error
 }
 
 // Approvals is the contract for approval requests and the outbox their
@@ -84,33 +83,46 @@ type Approvals interface {
 	// CreateApproval stores a new pending request while holding a lock on
 	// the person. If check is not nil it is called first with the number of
 	// the person's requests of a.Action created at or after since that were
-	// not approved (pending, declined or expired), and a is stored only if
-	// check returns nil. ErrNotFound for an unknown person, ErrConflict if
-	// the id exists.
-	CreateApproval(ctx context.Context, a Approval, since time.Time, check func(unapproved int) error) error
+	// not approved (pending, declined, expired or withdrawn), and a is stored
+	// only if check returns nil. Then every pending request of the person
+	// with a.Action for which withdraw (if not nil) returns true moves to
+	// withdrawn, in the same transaction. ErrNotFound for an unknown person,
+	// ErrConflict if the id exists.
+	CreateApproval(ctx context.Context, a Approval, since time.Time, check func(unapproved int) error, withdraw func(old Approval) bool) error
 	// ApprovalByID returns the request, or ErrNotFound.
 	ApprovalByID(ctx context.Context, id string) (Approval, error)
 	// PendingApprovals returns the person's requests that are pending and not
 	// expired at now, oldest first.
 	PendingApprovals(ctx context.Context, id PersonID, now time.Time) ([]Approval, error)
-	// AnswerApproval is the one transition pending → approved or declined,
-	// in one atomic update that checks the request is pending and not expired
-	// at now: of any number of concurrent answers exactly one succeeds.
-	// It records dev, method, notMe and now as AnsweredAt and returns the
-	// answered request. ErrNotFound for an unknown id, ErrConflict when the
-	// request is not pending or expired. status must be approved or declined.
-	AnswerApproval(ctx context.Context, id string, status ApprovalStatus, dev DeviceID, method string, notMe bool, now time.Time) (Approval, error)
+	// AnswerApproval declines: the one transition pending → declined, in one
+	// atomic update that checks the request is pending and not expired at
+	// now: of any number of concurrent answers exactly one succeeds. It
+	// records dev, notMe and now as AnsweredAt and returns the declined
+	// request. ErrNotFound for an unknown id, ErrConflict when the request
+	// is not pending or expired.
+	AnswerApproval(ctx context.Context, id string, dev DeviceID, notMe bool, now time.Time) (Approval, error)
+	// ApproveApproval is the one transition pending → approved, and the
+	// approved action's execution, in one transaction: the request must be
+	// pending, not expired at now and its ContentHash must equal
+	// contentHash, or ErrConflict (ErrNotFound for an unknown id) and
+	// nothing is written. It records dev, method and now as AnsweredAt;
+	// when exec is not nil it is called with the approved request (its Data
+	// is what the hash covers) and the transaction, and the request is
+	// marked used (UsedAt = now). An error of exec rolls everything back
+	// (the request stays pending) and is returned. Of any number of
+	// concurrent answers, on any number of nodes, exactly one succeeds, so
+	// an action is carried out at most once. exec may run more than once
+	// (a retried transaction); only the committed run counts.
+	ApproveApproval(ctx context.Context, id string, contentHash []byte, dev DeviceID, method string, now time.Time,
+		exec func(ctx context.Context, tx ApprovalTx, a Approval) error) (Approval, error)
+	// RedeemApproval marks the person's approved, unused request used at
+	// now: the requester took what the approval granted (a portal session's
+	// step-up, a client's tokens). ErrConflict when it is not approved or
+	// already used, ErrNotFound for an unknown id or another person's.
+	RedeemApproval(ctx context.Context, id string, person PersonID, now time.Time) error
 	// ExpireApprovals moves every pending request whose expiry is at or
 	// before now to expired and returns how many it moved.
 	ExpireApprovals(ctx context.Context, now time.Time) (int64, error)
-	// ExecuteApproval marks the request used and applies change, in one
-	// transaction. The request must belong to change.PersonID, be approved,
-	// unused, and its ContentHash must equal contentHash; otherwise nothing
-	// is written and ErrConflict (ErrNotFound for an unknown id) is
-	// returned. Of any number of concurrent executions exactly one succeeds.
-	// An address or IBAN change increments the person's Version and sets
-	// UpdatedAt to now; the outbox event is stored unless its ID exists.
-	ExecuteApproval(ctx context.Context, id string, contentHash []byte, now time.Time, change Change) error
 	// OutboxAfter returns up to limit events with Seq > after, by Seq. Seq
 	// grows in commit order, so a reader that remembers the last Seq it saw
 	// misses no event.

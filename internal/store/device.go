@@ -33,7 +33,8 @@ type Devices interface {
 	// AddDevice stores a new binding, holding a lock on the person: it
 	// counts the person's bound devices, calls check with the count, and
 	// stores d only if check returns nil. ErrConflict if the id exists.
-	AddDevice(ctx context.Context, d Device, check func(bound int) error) error
+	// The notices are queued in the same transaction when d is stored.
+	AddDevice(ctx context.Context, d Device, check func(bound int) error, notices ...Notice) error
 	// DeviceByID returns the binding (also a removed one), or ErrNotFound.
 	DeviceByID(ctx context.Context, id DeviceID) (Device, error)
 	// PersonDevices returns the person's bound (not removed) devices, oldest
@@ -50,10 +51,12 @@ type Devices interface {
 	ReleasePINAttempts(ctx context.Context, id DeviceID, now time.Time) error
 	// LockPINIfExhausted locks the PIN if at least limit failures are counted
 	// and it is not locked yet; it reports whether this call locked it (so
-	// exactly one caller sends the notice).
-	LockPINIfExhausted(ctx context.Context, id DeviceID, limit int, now time.Time) (bool, error)
+	// exactly one caller sends the notice); the notices are queued in the
+	// same transaction when, and only when, this call locks it.
+	LockPINIfExhausted(ctx context.Context, id DeviceID, limit int, now time.Time, notices ...Notice) (bool, error)
 	// UpdateDevice applies fn to the binding atomically (rename, new PIN
 	// key, unlock, removal). ID and PersonID cannot change. fn may run more
-	// than once. ErrNotFound for an unknown binding.
-	UpdateDevice(ctx context.Context, id DeviceID, fn func(d *Device) error) (Device, error)
+	// than once. ErrNotFound for an unknown binding. The notices are queued
+	// in the same transaction when the update is written.
+	UpdateDevice(ctx context.Context, id DeviceID, fn func(d *Device) error, notices ...Notice) (Device, error)
 }

@@ -49,10 +49,14 @@ type Letters interface {
 	// person (and the day's counter), it counts the person's letters of the
 	// given kinds created since since and the letters of day, calls check
 	// with the counts, and if check returns nil stores l, counts it for the
-	// day, and marks the person's earlier letters of kinds that are still
+	// day, and marks the person's earlier letters of l.Kind that are still
 	// queued, in review or handed over as superseded (their secrets wiped).
 	// It returns the ids of the superseded letters. If check returns an
-	// error nothing is written.
+	// error nothing is written. With no kinds (a notice: each one is owed)
+	// the person count is 0 and nothing is superseded. day names the day's
+	// counter: letters of different budgets count under different days
+	// (e.g. "2026-12-04" and "notices:2026-12-04"). ErrConflict if l.ID
+	// exists.
 	QueueLetter(ctx context.Context, l Letter, kinds []string, since time.Time, day string,
 		check func(LetterCounts) error) (superseded []string, err error)
 	// LetterByID returns the letter, or ErrNotFound.

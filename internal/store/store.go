@@ -40,6 +40,7 @@ type Store interface {
 	Identifications
 	Devices
 	Approvals
+	Notices
 	Counters
 	OneTimes
 	AuditChain

@@ -26,6 +26,7 @@ import (
 	"github.com/pforte/pforte/internal/eid"
 	"github.com/pforte/pforte/internal/eid/sim"
 	"github.com/pforte/pforte/internal/letter"
+	"github.com/pforte/pforte/internal/notice"
 	"github.com/pforte/pforte/internal/password"
 	"github.com/pforte/pforte/internal/profile"
 	"github.com/pforte/pforte/internal/seal"
@@ -156,7 +157,15 @@ func newPortal(t *testing.T, o options) *portal {
 	sessions := session.NewManager(st, session.Config{}, time.Now)
 	sink := &folderSink{dir: t.TempDir()}
 	letters := dispatch.New(st, ring, renderer, aud, sink, time.Now, dispatch.Config{}, logger)
-	accounts := account.New(st, hasher, sessions, aud, letters, time.Now, account.Config{}, logger)
+	// Notices are delivered as soon as a change committed them: the test
+	// reads the letters right after the request.
+	deliver := notice.New(st, ring, []notice.Channel{notice.ChannelFunc(letters.DeliverNotice)}, time.Now, notice.Config{}, logger)
+	notices := notice.NewMaker(ring, time.Now, func() {
+		if _, err := deliver.Deliver(context.Background()); err != nil {
+			t.Errorf("notice delivery: %v", err)
+		}
+	})
+	accounts := account.New(st, hasher, sessions, aud, notices, time.Now, account.Config{}, logger)
 
 	// The portal's and the simulator's URLs are needed before their
 	// handlers exist.
@@ -198,14 +207,14 @@ func newPortal(t *testing.T, o options) *portal {
 	}
 	cfg.EIDOrigin = simTS.URL
 	w := web.New(cfg, accounts, access, sessions, st, logger)
-	devices := device.New(st, accounts, letters, sessions, aud, time.Now, device.Config{}, logger)
+	devices := device.New(st, accounts, notices, sessions, aud, time.Now, device.Config{}, logger)
 	approvalNow := o.now
 	if approvalNow == nil {
 		approvalNow = time.Now
 	}
-	approvals := approval.New(st, devices, aud, approvalNow, o.approval, logger)
+	approvals := approval.New(st, devices, aud, approvalNow, o.approval, profile.Executors(st, ring, notices), notices.Kick, logger)
 	approvals.SealAtRest(ring)
-	w.EnableApprovals(approvals, profile.New(st, approvals, ring, letters, time.Now, logger), devices)
+	w.EnableApprovals(approvals, profile.New(st, approvals, ring), devices)
 	srv := server.New(server.Config{}, logger, st, nil)
 	for pattern, h := range w.Routes() {
 		srv.Handle(pattern, h)

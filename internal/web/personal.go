@@ -63,7 +63,7 @@ func (w *Web) changeAddress(rw http.ResponseWriter, r *http.Request, _ session.T
 	v := addressView()
 	v.Form = keep(values)
 	a, err := w.profile.RequestAddressChange(r.Context(), s.PersonID, profile.Address{Street: values["street"],
-		HouseNumber: values["house_number"], PostalCode: values["postal_code"], City: values["city"]}, "portal")
+		HouseNumber: values["house_number"], PostalCode: values["postal_code"], City: values["city"]}, "portal", session.Level(s.Level))
 	if err != nil {
 		return &formFailed{"change-data", v, err}
 	}
@@ -83,7 +83,7 @@ func (w *Web) changeBank(rw http.ResponseWriter, r *http.Request, _ session.Toke
 	}
 	v := bankView()
 	v.Form = keep(values)
-	a, err := w.profile.RequestBankChange(r.Context(), s.PersonID, values["iban"], "portal")
+	a, err := w.profile.RequestBankChange(r.Context(), s.PersonID, values["iban"], "portal", session.Level(s.Level))
 	if err != nil {
 		return &formFailed{"change-data", v, err}
 	}
@@ -99,8 +99,8 @@ type changeWaitPage struct {
 }
 
 // awaitChange is the waiting page of an address or bank change: it shows
-// what the phone is asked to approve, and once approved the change is
-// executed (by profile.Status, exactly once) and confirmed.
+// what the phone is asked to approve, and confirms the change once the phone
+// approved it (the approval carried it out; this page only reads).
 func (w *Web) awaitChange(rw http.ResponseWriter, r *http.Request, _ session.Token, s store.Session) error {
 	id := r.PathValue("id")
 	if !validID(id) {
@@ -124,12 +124,18 @@ func (w *Web) awaitChange(rw http.ResponseWriter, r *http.Request, _ session.Tok
 			Lines: []string{"Ihre neue Anschrift ist gespeichert. Wir schicken eine Bestätigung an Ihre bisherige Anschrift."}, Links: back}
 		if bank {
 			m = message{Heading: "Ihre neue Bankverbindung ist gespeichert",
-				Lines: []string{"Ihre neue Bankverbindung ist gespeichert. Künftige Zahlungen gehen auf dieses Konto."}, Links: back}
+				Lines: []string{"Ihre neue Bankverbindung ist gespeichert. Künftige Zahlungen gehen auf dieses Konto. " +
+					"Wir schicken Ihnen eine Bestätigung per Brief."}, Links: back}
 		}
 		return w.renderMessage(rw, r, http.StatusOK, m)
 	case store.ApprovalDeclined:
 		return w.renderMessage(rw, r, http.StatusOK, message{Heading: "Änderung abgelehnt", Alert: true,
 			Lines: []string{"Die Änderung wurde in der Service-App abgelehnt. Es wurde nichts geändert.", "Angefragt war: " + a.Text},
+			Links: back})
+	case store.ApprovalWithdrawn:
+		return w.renderMessage(rw, r, http.StatusOK, message{Heading: "Änderung ersetzt", Alert: true,
+			Lines: []string{"Sie haben danach eine neuere Änderung derselben Art beantragt. Diese hier wurde deshalb zurückgezogen; " +
+				"es gilt nur die neuere.", "Zurückgezogen wurde: " + a.Text},
 			Links: back})
 	default:
 		return w.renderMessage(rw, r, http.StatusOK, message{Heading: "Änderung abgelaufen", Alert: true,

@@ -478,7 +478,7 @@ func TestPersonalDataChanges(t *testing.T) {
 			t.Errorf("/freigabe/%s: %d, want 404", id, a.status)
 		}
 	}
-	login, err := p.approvals.Create(t.Context(), p.person.ID, approval.ActionPortalLogin, "Anmeldung", []byte(`{}`), "", "portal")
+	login, err := p.approvals.Create(t.Context(), p.person.ID, approval.ActionPortalLogin, "Anmeldung", []byte(`{}`), "", "portal", session.LevelLow)
 	if err != nil {
 		t.Fatal(err)
 	}

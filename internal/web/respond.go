@@ -10,6 +10,7 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/pforte/pforte/internal/account"
@@ -302,12 +303,29 @@ func (w *Web) fail(rw http.ResponseWriter, r *http.Request, err error) {
 			Lines: []string{"Die Identifizierung mit dem Online-Ausweis konnte nicht abgeschlossen werden. Bitte beginnen Sie noch einmal.",
 				"Wenn es wieder nicht gelingt, können Sie Ihre Zugangsdaten auch per Brief anfordern."},
 			Links: []link{{"/zugang", "Erneut versuchen"}, {"/", "Zur Startseite"}}})
-	case errors.Is(err, approval.ErrTooManyPending):
+	case errors.Is(err, approval.ErrTooManyPending) && strings.HasPrefix(r.URL.Path, "/anmelden"):
 		retryAfter(rw, 5*time.Minute)
 		rerr = w.renderMessage(rw, r, http.StatusTooManyRequests, message{Heading: "Zu viele Anmeldeversuche", Alert: true,
 			Lines: []string{"Zu viele Anmeldeversuche — bitte warten Sie einige Minuten und melden Sie sich dann erneut an.",
 				"Wenn Sie selbst keine Anmeldung begonnen haben, lehnen Sie Anfragen in der Service-App mit „Das war ich nicht“ ab und ändern Sie Ihr Passwort."},
 			Links: []link{{"/anmelden", "Zur Anmeldung"}, {"/", "Zur Startseite"}}})
+	case errors.Is(err, approval.ErrTooManyPending):
+		retryAfter(rw, 5*time.Minute)
+		rerr = w.renderMessage(rw, r, http.StatusTooManyRequests, message{Heading: "Zu viele unbestätigte Anfragen", Alert: true,
+			Lines: []string{"Es gibt zu viele Anfragen dieser Art, die nicht in der Service-App bestätigt wurden — bitte warten Sie einige Minuten und versuchen Sie es dann erneut.",
+				"Wenn Sie selbst keine Anfrage begonnen haben, lehnen Sie Anfragen in der Service-App mit „Das war ich nicht“ ab und ändern Sie Ihr Passwort."},
+			Links: []link{{"/konto", "Zu Mein Konto"}, {"/", "Zur Startseite"}}})
+	case errors.Is(err, approval.ErrSessionLevel):
+		rerr = w.renderMessage(rw, r, http.StatusForbidden, message{Heading: "Anmeldung mit dem Smartphone nötig", Alert: true,
+			Lines: []string{"Für diese Aktion muss Ihre Anmeldung in der Service-App bestätigt sein. Mit dem Passwort allein ist sie nicht möglich.",
+				"Melden Sie sich ab und wieder an, und bestätigen Sie die Anmeldung auf Ihrem Smartphone."},
+			Links: []link{{"/konto", "Zu Mein Konto (dort abmelden)"}}})
+	case errors.Is(err, account.ErrTooManyChanges):
+		retryAfter(rw, 24*time.Hour)
+		rerr = w.renderMessage(rw, r, http.StatusTooManyRequests, message{Heading: "Heute keine weitere Passwortänderung", Alert: true,
+			Lines: []string{"Ihr Passwort wurde heute schon mehrmals geändert. Aus Sicherheitsgründen ist eine weitere Änderung erst morgen möglich.",
+				"Wenn Sie Ihr Passwort nicht selbst geändert haben, rufen Sie uns bitte an."},
+			Links: []link{{"/konto", "Zu Mein Konto"}}})
 	case errors.Is(err, approval.ErrNoDevice):
 		rerr = w.renderMessage(rw, r, http.StatusConflict, message{Heading: "Kein Smartphone verbunden", Alert: true,
 			Lines: []string{"Für diese Aktion brauchen Sie ein Smartphone, das mit Ihrem Konto verbunden ist: Sie bestätigen sie dort in der Service-App mit Ihrer Freigabe-PIN.",

@@ -22,7 +22,8 @@ type Approvals interface {
 	// Create asks the person's bound devices to approve action:
 	// approval.ErrNoDevice without one, approval.ErrTooManyPending when too
 	// many login requests are open (push fatigue).
-	Create(ctx context.Context, person store.PersonID, action, text string, data []byte, level, client string) (store.Approval, error)
+	Create(ctx context.Context, person store.PersonID, action, text string, data []byte, level, client string,
+		sessionLevel session.Level) (store.Approval, error)
 	// Status returns the person's request, expired once past its expiry;
 	// approval.ErrNotFound also for someone else's.
 	Status(ctx context.Context, id string, person store.PersonID) (store.Approval, error)
@@ -38,10 +39,12 @@ type Approvals interface {
 // (package profile). A malformed change is a *profile.InvalidError.
 type Profile interface {
 	View(ctx context.Context, id store.PersonID) (profile.View, error)
-	RequestAddressChange(ctx context.Context, id store.PersonID, a profile.Address, client string) (store.Approval, error)
-	RequestBankChange(ctx context.Context, id store.PersonID, iban, client string) (store.Approval, error)
-	// Status returns the person's request and, once it is approved,
-	// executes the change first (exactly once).
+	// RequestAddressChange and RequestBankChange ask the phone;
+	// approval.ErrSessionLevel when the session is below the action's
+	// policy level.
+	RequestAddressChange(ctx context.Context, id store.PersonID, a profile.Address, client string, sessionLevel session.Level) (store.Approval, error)
+	RequestBankChange(ctx context.Context, id store.PersonID, iban, client string, sessionLevel session.Level) (store.Approval, error)
+	// Status returns the person's request; it only reads.
 	Status(ctx context.Context, approvalID string, id store.PersonID) (store.Approval, error)
 }
 
@@ -181,7 +184,7 @@ func (w *Web) startStepUp(rw http.ResponseWriter, r *http.Request, tok session.T
 	if err != nil {
 		return err
 	}
-	a, err := w.approvals.Create(r.Context(), s.PersonID, approval.ActionPortalLogin, text, data, "", asker)
+	a, err := w.approvals.Create(r.Context(), s.PersonID, approval.ActionPortalLogin, text, data, "", asker, session.Level(s.Level))
 	switch {
 	case errors.Is(err, approval.ErrTooManyPending) && afterLogin:
 		if err := w.sessions.End(r.Context(), tok); err != nil {
@@ -295,8 +298,7 @@ func (w *Web) raise(rw http.ResponseWriter, r *http.Request, tok session.Token, 
 
 // levelOK reports whether the session may do action per the policy table.
 func (w *Web) levelOK(s store.Session, action string) bool {
-	need := session.Level(w.approvals.Policy()[action].Level)
-	return session.Level(s.Level).Rank() >= need.Rank()
+	return w.approvals.Policy().Allows(action, session.Level(s.Level))
 }
 
 // needPhonePage is the data of the page that asks for a phone confirmation.

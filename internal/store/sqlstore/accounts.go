@@ -38,7 +38,7 @@ func (s *Store) AccountByPerson(ctx context.Context, id store.PersonID) (store.A
 // UpdateAccount implements store.Accounts. The person's row is the lock, so an
 // account that does not exist yet is created by exactly one updater.
 func (s *Store) UpdateAccount(ctx context.Context, id store.PersonID, now time.Time,
-	fn func(a *store.Account, exists bool) error) (store.Account, error) {
+	fn func(a *store.Account, exists bool) error, notices ...store.Notice) (store.Account, error) {
 	var out store.Account
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		var pid int64
@@ -80,7 +80,7 @@ func (s *Store) UpdateAccount(ctx context.Context, id store.PersonID, now time.T
 			return fmt.Errorf("sqlstore: write account: %w", err)
 		}
 		out = next
-		return nil
+		return s.queueNotices(ctx, tx, notices)
 	})
 	if err != nil {
 		return store.Account{}, err

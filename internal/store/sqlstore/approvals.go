@@ -63,7 +63,8 @@ func decodeInts(s string) ([]int, error) {
 }
 
 // CreateApproval implements store.Approvals.
-func (s *Store) CreateApproval(ctx context.Context, a store.Approval, since time.Time, check func(unapproved int) error) error {
+func (s *Store) CreateApproval(ctx context.Context, a store.Approval, since time.Time, check func(unapproved int) error,
+	withdraw func(old store.Approval) bool) error {
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		var pid int64
 		err := tx.QueryRowContext(ctx, "SELECT id FROM persons WHERE id = $1"+s.forUpdate(), int64(a.PersonID)).Scan(&pid)
@@ -95,8 +96,45 @@ func (s *Store) CreateApproval(ctx context.Context, a store.Approval, since time
 		if err != nil {
 			return fmt.Errorf("sqlstore: create approval: %w", err)
 		}
-		return nil
+		if withdraw == nil {
+			return nil
+		}
+		return s.withdrawApprovals(ctx, tx, a, withdraw)
 	})
+}
+
+// withdrawApprovals moves the person's other pending requests of a.Action that
+// withdraw picks to withdrawn.
+func (s *Store) withdrawApprovals(ctx context.Context, tx *sql.Tx, a store.Approval, withdraw func(store.Approval) bool) error {
+	rows, err := tx.QueryContext(ctx, "SELECT "+approvalColumns+` FROM approvals
+		WHERE person_id = $1 AND action = $2 AND status = 'pending' AND id <> $3`, int64(a.PersonID), a.Action, a.ID)
+	if err != nil {
+		return fmt.Errorf("sqlstore: withdraw approvals: %w", err)
+	}
+	var ids []string
+	for rows.Next() {
+		old, err := scanApproval(rows)
+		if err != nil {
+			rows.Close()
+			return err
+		}
+		if withdraw(old) {
+			ids = append(ids, old.ID)
+		}
+	}
+	if err := rows.Close(); err != nil {
+		return fmt.Errorf("sqlstore: withdraw approvals: %w", err)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("sqlstore: withdraw approvals: %w", err)
+	}
+	for _, id := range ids {
+		if _, err := tx.ExecContext(ctx, `UPDATE approvals SET status = 'withdrawn', answered_at = $1
+			WHERE id = $2 AND status = 'pending'`, micros(a.CreatedAt), id); err != nil {
+			return fmt.Errorf("sqlstore: withdraw approvals: %w", err)
+		}
+	}
+	return nil
 }
 
 // ApprovalByID implements store.Approvals.
@@ -128,14 +166,11 @@ func (s *Store) PendingApprovals(ctx context.Context, id store.PersonID, now tim
 
 // AnswerApproval implements store.Approvals: one UPDATE checks and moves the
 // request, so the database decides the single winner.
-func (s *Store) AnswerApproval(ctx context.Context, id string, status store.ApprovalStatus, dev store.DeviceID, method string, notMe bool, now time.Time) (store.Approval, error) {
-	if status != store.ApprovalApproved && status != store.ApprovalDeclined {
-		return store.Approval{}, fmt.Errorf("sqlstore: answer approval: status %q is not an answer", status)
-	}
+func (s *Store) AnswerApproval(ctx context.Context, id string, dev store.DeviceID, notMe bool, now time.Time) (store.Approval, error) {
 	a, err := scanApproval(s.w.QueryRowContext(ctx, `UPDATE approvals
-		SET status = $1, device_id = $2, method = $3, not_me = $4, answered_at = $5
-		WHERE id = $6 AND status = 'pending' AND expires_at > $5
-		RETURNING `+approvalColumns, string(status), string(dev), method, notMe, micros(now), id))
+		SET status = 'declined', device_id = $1, method = '', not_me = $2, answered_at = $3
+		WHERE id = $4 AND status = 'pending' AND expires_at > $3
+		RETURNING `+approvalColumns, string(dev), notMe, micros(now), id))
 	if errors.Is(err, store.ErrNotFound) {
 		if _, err := s.ApprovalByID(ctx, id); err != nil {
 			return store.Approval{}, err
@@ -146,6 +181,101 @@ func (s *Store) AnswerApproval(ctx context.Context, id string, status store.Appr
 		return store.Approval{}, fmt.Errorf("sqlstore: answer approval: %w", err)
 	}
 	return a, nil
+}
+
+// errLostAnswer stops an approving transaction whose request is no longer
+// answerable; ApproveApproval turns it into ErrConflict or ErrNotFound.
+var errLostAnswer = errors.New("sqlstore: approval not answerable")
+
+// ApproveApproval implements store.Approvals. The conditional UPDATE decides
+// the single winner; the executor then writes through the same transaction.
+func (s *Store) ApproveApproval(ctx context.Context, id string, contentHash []byte, dev store.DeviceID, method string, now time.Time,
+	exec func(ctx context.Context, tx store.ApprovalTx, a store.Approval) error) (store.Approval, error) {
+	at := micros(now)
+	used := int64(0)
+	if exec != nil {
+		used = at
+	}
+	var out store.Approval
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		a, err := scanApproval(tx.QueryRowContext(ctx, `UPDATE approvals
+			SET status = 'approved', device_id = $1, method = $2, not_me = $3, answered_at = $4, used_at = $5
+			WHERE id = $6 AND status = 'pending' AND expires_at > $4 AND content_hash = $7
+			RETURNING `+approvalColumns, string(dev), method, false, at, used, id, nonNil(contentHash)))
+		if errors.Is(err, store.ErrNotFound) {
+			return errLostAnswer
+		}
+		if err != nil {
+			return fmt.Errorf("sqlstore: approve: %w", err)
+		}
+		if exec != nil {
+			if err := exec(ctx, approvalTx{s: s, tx: tx, now: now, person: a.PersonID}, a); err != nil {
+				return err
+			}
+		}
+		out = a
+		return nil
+	})
+	if errors.Is(err, errLostAnswer) {
+		if _, err := s.ApprovalByID(ctx, id); err != nil {
+			return store.Approval{}, err
+		}
+		return store.Approval{}, store.ErrConflict
+	}
+	if err != nil {
+		return store.Approval{}, err
+	}
+	return out, nil
+}
+
+// approvalTx is the store.ApprovalTx of one approving transaction.
+type approvalTx struct {
+	s      *Store
+	tx     *sql.Tx
+	now    time.Time
+	person store.PersonID
+}
+
+func (t approvalTx) UpdatePerson(ctx context.Context, id store.PersonID, fn func(p *store.Person) error) (store.Person, error) {
+	return t.s.updatePerson(ctx, t.tx, id, fn)
+}
+
+func (t approvalTx) UpdateDevice(ctx context.Context, id store.DeviceID, fn func(d *store.Device) error) (store.Device, error) {
+	return t.s.updateDevice(ctx, t.tx, id, fn)
+}
+
+func (t approvalTx) AppendOutbox(ctx context.Context, e store.OutboxEvent) error {
+	person := e.PersonID
+	if person == 0 {
+		person = t.person
+	}
+	return t.s.appendOutbox(ctx, t.tx, e, person, micros(t.now))
+}
+
+func (t approvalTx) QueueNotice(ctx context.Context, n store.Notice) error {
+	return t.s.queueNotices(ctx, t.tx, []store.Notice{n})
+}
+
+// RedeemApproval implements store.Approvals.
+func (s *Store) RedeemApproval(ctx context.Context, id string, person store.PersonID, now time.Time) error {
+	res, err := s.w.ExecContext(ctx, `UPDATE approvals SET used_at = $1
+		WHERE id = $2 AND person_id = $3 AND status = 'approved' AND used_at = 0`, micros(now), id, int64(person))
+	if err != nil {
+		return fmt.Errorf("sqlstore: redeem approval: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("sqlstore: redeem approval: %w", err)
+	} else if n != 1 {
+		a, err := s.ApprovalByID(ctx, id)
+		if err != nil {
+			return err
+		}
+		if a.PersonID != person {
+			return store.ErrNotFound
+		}
+		return store.ErrConflict
+	}
+	return nil
 }
 
 // ExpireApprovals implements store.Approvals.
@@ -160,86 +290,6 @@ func (s *Store) ExpireApprovals(ctx context.Context, now time.Time) (int64, erro
 		return 0, fmt.Errorf("sqlstore: expire approvals: %w", err)
 	}
 	return n, nil
-}
-
-// ExecuteApproval implements store.Approvals. Marking the request used is one
-// conditional UPDATE inside the transaction that applies the change: the first
-// execution wins, every other one finds used_at set and changes nothing.
-func (s *Store) ExecuteApproval(ctx context.Context, id string, contentHash []byte, now time.Time, change store.Change) error {
-	at := micros(now)
-	return s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE approvals SET used_at = $1
-			WHERE id = $2 AND person_id = $3 AND status = 'approved' AND used_at = 0 AND content_hash = $4`,
-			at, id, int64(change.PersonID), nonNil(contentHash))
-		if err != nil {
-			return fmt.Errorf("sqlstore: execute approval: %w", err)
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return fmt.Errorf("sqlstore: execute approval: %w", err)
-		} else if n != 1 {
-			var one int
-			err := tx.QueryRowContext(ctx, "SELECT 1 FROM approvals WHERE id = $1", id).Scan(&one)
-			if errors.Is(err, sql.ErrNoRows) {
-				return store.ErrNotFound
-			}
-			if err != nil {
-				return fmt.Errorf("sqlstore: execute approval: %w", err)
-			}
-			return store.ErrConflict
-		}
-		if err := s.applyPersonChange(ctx, tx, change, at); err != nil {
-			return err
-		}
-		if change.Outbox.ID != "" {
-			return s.appendOutbox(ctx, tx, change.Outbox, change.PersonID, at)
-		}
-		return nil
-	})
-}
-
-// applyPersonChange writes the address and IBAN of change in one UPDATE, so the
-// person's version goes up by exactly one.
-func (s *Store) applyPersonChange(ctx context.Context, tx *sql.Tx, change store.Change, at int64) error {
-	var (
-		sets []string
-		args []any
-	)
-	set := func(col string, v any) {
-		args = append(args, v)
-		sets = append(sets, col+" = $"+strconv.Itoa(len(args)))
-	}
-	if a := change.Address; a != nil {
-		set("street", a.Street)
-		set("house_number", a.HouseNumber)
-		set("postal_code", a.PostalCode)
-		set("city", a.City)
-		set("address_verified_at", micros(a.VerifiedAt))
-		set("address_verified_by", a.VerifiedBy)
-	}
-	if iban := change.IBAN; iban != nil {
-		var sealed []byte
-		if !iban.IsZero() {
-			sealed = iban.Ciphertext
-		}
-		set("iban_key_id", iban.KeyID)
-		set("iban_sealed", sealed)
-	}
-	if len(sets) == 0 {
-		return nil
-	}
-	set("updated_at", at)
-	args = append(args, int64(change.PersonID))
-	res, err := tx.ExecContext(ctx, "UPDATE persons SET "+strings.Join(sets, ", ")+", version = version + 1 WHERE id = $"+
-		strconv.Itoa(len(args)), args...)
-	if err != nil {
-		return fmt.Errorf("sqlstore: execute approval: update person: %w", err)
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return fmt.Errorf("sqlstore: execute approval: update person: %w", err)
-	} else if n != 1 {
-		return store.ErrNotFound
-	}
-	return nil
 }
 
 // appendOutbox stores e unless its id exists. The sequence number is taken from

@@ -33,7 +33,7 @@ func scanDevice(row rowScanner) (store.Device, error) {
 }
 
 // AddDevice implements store.Devices.
-func (s *Store) AddDevice(ctx context.Context, d store.Device, check func(bound int) error) error {
+func (s *Store) AddDevice(ctx context.Context, d store.Device, check func(bound int) error, notices ...store.Notice) error {
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		var pid int64
 		err := tx.QueryRowContext(ctx, "SELECT id FROM persons WHERE id = $1"+s.forUpdate(), int64(d.PersonID)).Scan(&pid)
@@ -61,7 +61,7 @@ func (s *Store) AddDevice(ctx context.Context, d store.Device, check func(bound 
 		if err != nil {
 			return fmt.Errorf("sqlstore: add device: %w", err)
 		}
-		return nil
+		return s.queueNotices(ctx, tx, notices)
 	})
 }
 
@@ -121,44 +121,59 @@ func (s *Store) ReleasePINAttempts(ctx context.Context, id store.DeviceID, now t
 }
 
 // LockPINIfExhausted implements store.Devices.
-func (s *Store) LockPINIfExhausted(ctx context.Context, id store.DeviceID, limit int, now time.Time) (bool, error) {
-	res, err := s.w.ExecContext(ctx, `UPDATE devices SET pin_locked_at = $1, updated_at = $1
-		WHERE id = $2 AND pin_locked_at = 0 AND pin_failures >= $3`, micros(now), string(id), limit)
-	if err != nil {
-		return false, fmt.Errorf("sqlstore: lock pin: %w", err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return false, fmt.Errorf("sqlstore: lock pin: %w", err)
-	}
-	return n == 1, nil
+func (s *Store) LockPINIfExhausted(ctx context.Context, id store.DeviceID, limit int, now time.Time, notices ...store.Notice) (bool, error) {
+	var locked bool
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE devices SET pin_locked_at = $1, updated_at = $1
+			WHERE id = $2 AND pin_locked_at = 0 AND pin_failures >= $3`, micros(now), string(id), limit)
+		if err != nil {
+			return fmt.Errorf("sqlstore: lock pin: %w", err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return fmt.Errorf("sqlstore: lock pin: %w", err)
+		}
+		if locked = n == 1; !locked {
+			return nil
+		}
+		return s.queueNotices(ctx, tx, notices)
+	})
+	return locked, err
 }
 
 // UpdateDevice implements store.Devices.
-func (s *Store) UpdateDevice(ctx context.Context, id store.DeviceID, fn func(d *store.Device) error) (store.Device, error) {
+func (s *Store) UpdateDevice(ctx context.Context, id store.DeviceID, fn func(d *store.Device) error, notices ...store.Notice) (store.Device, error) {
 	var out store.Device
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		cur, err := scanDevice(tx.QueryRowContext(ctx, "SELECT "+deviceColumns+" FROM devices WHERE id = $1"+s.forUpdate(), string(id)))
-		if err != nil {
+		var err error
+		if out, err = s.updateDevice(ctx, tx, id, fn); err != nil {
 			return err
 		}
-		next := cur
-		if err := fn(&next); err != nil {
-			return err
-		}
-		next.ID, next.PersonID = cur.ID, cur.PersonID
-		_, err = tx.ExecContext(ctx, `UPDATE devices SET device_key = $1, pin_key = $2, kdf = $3, level = $4, name = $5,
-			model = $6, pin_failures = $7, pin_locked_at = $8, removed_at = $9, updated_at = $10 WHERE id = $11`,
-			nonNil(next.DeviceKey), nonNil(next.PINKey), next.KDF, next.Level, next.Name, next.Model, next.PINFailures,
-			micros(next.PINLockedAt), micros(next.RemovedAt), micros(next.UpdatedAt), string(id))
-		if err != nil {
-			return fmt.Errorf("sqlstore: update device: %w", err)
-		}
-		out = next
-		return nil
+		return s.queueNotices(ctx, tx, notices)
 	})
 	if err != nil {
 		return store.Device{}, err
 	}
 	return out, nil
+}
+
+// updateDevice is UpdateDevice inside tx.
+func (s *Store) updateDevice(ctx context.Context, tx *sql.Tx, id store.DeviceID, fn func(d *store.Device) error) (store.Device, error) {
+	cur, err := scanDevice(tx.QueryRowContext(ctx, "SELECT "+deviceColumns+" FROM devices WHERE id = $1"+s.forUpdate(), string(id)))
+	if err != nil {
+		return store.Device{}, err
+	}
+	next := cur
+	if err := fn(&next); err != nil {
+		return store.Device{}, err
+	}
+	next.ID, next.PersonID = cur.ID, cur.PersonID
+	_, err = tx.ExecContext(ctx, `UPDATE devices SET device_key = $1, pin_key = $2, kdf = $3, level = $4, name = $5,
+		model = $6, pin_failures = $7, pin_locked_at = $8, removed_at = $9, updated_at = $10 WHERE id = $11`,
+		nonNil(next.DeviceKey), nonNil(next.PINKey), next.KDF, next.Level, next.Name, next.Model, next.PINFailures,
+		micros(next.PINLockedAt), micros(next.RemovedAt), micros(next.UpdatedAt), string(id))
+	if err != nil {
+		return store.Device{}, fmt.Errorf("sqlstore: update device: %w", err)
+	}
+	return next, nil
 }

@@ -53,15 +53,20 @@ func (s *Store) QueueLetter(ctx context.Context, l store.Letter, kinds []string,
 		if err := tx.QueryRowContext(ctx, "SELECT value FROM counters WHERE key = $1"+s.forUpdate(), key).Scan(&counts.Day); err != nil {
 			return fmt.Errorf("sqlstore: letter day counter: %w", err)
 		}
-		q, args := inList("SELECT COUNT(*) FROM letters WHERE person_id = $1 AND created_at >= $2 AND kind IN ", 3, kinds)
-		args = append([]any{int64(l.PersonID), micros(since)}, args...)
-		if err := tx.QueryRowContext(ctx, q, args...).Scan(&counts.PersonSince); err != nil {
-			return fmt.Errorf("sqlstore: count letters: %w", err)
+		if len(kinds) > 0 {
+			q, args := inList("SELECT COUNT(*) FROM letters WHERE person_id = $1 AND created_at >= $2 AND kind IN ", 3, kinds)
+			args = append([]any{int64(l.PersonID), micros(since)}, args...)
+			if err := tx.QueryRowContext(ctx, q, args...).Scan(&counts.PersonSince); err != nil {
+				return fmt.Errorf("sqlstore: count letters: %w", err)
+			}
 		}
 		if err := check(counts); err != nil {
 			return err
 		}
-		q, args = inList(`SELECT id FROM letters WHERE person_id = $1 AND status IN ('queued', 'review', 'handed_over')
+		if len(kinds) == 0 {
+			return s.insertLetter(ctx, tx, l, key)
+		}
+		q, args := inList(`SELECT id FROM letters WHERE person_id = $1 AND status IN ('queued', 'review', 'handed_over')
 			AND kind IN `, 2, []string{l.Kind})
 		args = append([]any{int64(l.PersonID)}, args...)
 		rows, err := tx.QueryContext(ctx, q+" ORDER BY id", args...)
@@ -86,29 +91,34 @@ func (s *Store) QueueLetter(ctx context.Context, l store.Letter, kinds []string,
 				return fmt.Errorf("sqlstore: supersede letter: %w", err)
 			}
 		}
-		var sealed []byte
-		if !l.Secrets.IsZero() {
-			sealed = l.Secrets.Ciphertext
-		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO letters (`+letterColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-			l.ID, int64(l.PersonID), l.Kind, string(l.Status), l.Address, l.Secrets.KeyID, sealed, l.BatchID,
-			micros(l.CreatedAt), micros(l.ExpiresAt), micros(l.CreatedAt))
-		if isUniqueViolation(err) {
-			return store.ErrConflict
-		}
-		if err != nil {
-			return fmt.Errorf("sqlstore: insert letter: %w", err)
-		}
-		if _, err := tx.ExecContext(ctx, "UPDATE counters SET value = value + 1, updated_at = $1 WHERE key = $2",
-			micros(l.CreatedAt), key); err != nil {
-			return fmt.Errorf("sqlstore: letter day counter: %w", err)
-		}
-		return nil
+		return s.insertLetter(ctx, tx, l, key)
 	})
 	if err != nil {
 		return nil, err
 	}
 	return superseded, nil
+}
+
+// insertLetter stores l and counts it under the day counter key.
+func (s *Store) insertLetter(ctx context.Context, tx *sql.Tx, l store.Letter, key string) error {
+	var sealed []byte
+	if !l.Secrets.IsZero() {
+		sealed = l.Secrets.Ciphertext
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO letters (`+letterColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		l.ID, int64(l.PersonID), l.Kind, string(l.Status), l.Address, l.Secrets.KeyID, sealed, l.BatchID,
+		micros(l.CreatedAt), micros(l.ExpiresAt), micros(l.CreatedAt))
+	if isUniqueViolation(err) {
+		return store.ErrConflict
+	}
+	if err != nil {
+		return fmt.Errorf("sqlstore: insert letter: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, "UPDATE counters SET value = value + 1, updated_at = $1 WHERE key = $2",
+		micros(l.CreatedAt), key); err != nil {
+		return fmt.Errorf("sqlstore: letter day counter: %w", err)
+	}
+	return nil
 }
 
 // inList appends "($first, $first+1, …)" for values to prefix.

@@ -197,46 +197,52 @@ func (s *Store) PersonByID(ctx context.Context, id store.PersonID) (store.Person
 func (s *Store) UpdatePerson(ctx context.Context, id store.PersonID, fn func(p *store.Person) error) (store.Person, error) {
 	var out store.Person
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		cur, err := scanPerson(tx.QueryRowContext(ctx,
-			"SELECT "+personColumns+" FROM persons WHERE id = $1"+s.forUpdate(), int64(id)))
-		if err != nil {
-			return err
-		}
-		next := cur
-		next.Digest = append([]byte(nil), cur.Digest...)
-		if err := fn(&next); err != nil {
-			return err
-		}
-		next.ID, next.KVNR, next.CreatedAt = cur.ID, cur.KVNR, cur.CreatedAt
-		next.Version = cur.Version + 1
-		if next.UpdatedAt.IsZero() || !next.UpdatedAt.After(cur.UpdatedAt) {
-			next.UpdatedAt = cur.UpdatedAt
-		}
-		var sealed []byte
-		if !next.IBAN.IsZero() {
-			sealed = next.IBAN.Ciphertext
-		}
-		_, err = tx.ExecContext(ctx, `UPDATE persons SET
-			family_name = $1, given_names = $2, title = $3, birth_name = $4, birth_date = $5,
-			street = $6, house_number = $7, postal_code = $8, city = $9,
-			address_verified_at = $10, address_verified_by = $11, iban_key_id = $12, iban_sealed = $13,
-			relation = $14, member_kvnr = $15, digest = $16, version = $17, updated_at = $18
-			WHERE id = $19`,
-			next.FamilyName, next.GivenNames, next.Title, next.BirthName, next.BirthDate,
-			next.Street, next.HouseNumber, next.PostalCode, next.City,
-			micros(next.AddressVerifiedAt), next.AddressVerifiedBy, next.IBAN.KeyID, sealed,
-			string(next.Relation), next.MemberKVNR, nonNil(next.Digest), next.Version, micros(next.UpdatedAt),
-			int64(id))
-		if err != nil {
-			return fmt.Errorf("sqlstore: update person: %w", err)
-		}
-		out = next
-		return nil
+		var err error
+		out, err = s.updatePerson(ctx, tx, id, fn)
+		return err
 	})
 	if err != nil {
 		return store.Person{}, err
 	}
 	return out, nil
+}
+
+// updatePerson is UpdatePerson inside tx.
+func (s *Store) updatePerson(ctx context.Context, tx *sql.Tx, id store.PersonID, fn func(p *store.Person) error) (store.Person, error) {
+	cur, err := scanPerson(tx.QueryRowContext(ctx,
+		"SELECT "+personColumns+" FROM persons WHERE id = $1"+s.forUpdate(), int64(id)))
+	if err != nil {
+		return store.Person{}, err
+	}
+	next := cur
+	next.Digest = append([]byte(nil), cur.Digest...)
+	if err := fn(&next); err != nil {
+		return store.Person{}, err
+	}
+	next.ID, next.KVNR, next.CreatedAt = cur.ID, cur.KVNR, cur.CreatedAt
+	next.Version = cur.Version + 1
+	if next.UpdatedAt.IsZero() || !next.UpdatedAt.After(cur.UpdatedAt) {
+		next.UpdatedAt = cur.UpdatedAt
+	}
+	var sealed []byte
+	if !next.IBAN.IsZero() {
+		sealed = next.IBAN.Ciphertext
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE persons SET
+		family_name = $1, given_names = $2, title = $3, birth_name = $4, birth_date = $5,
+		street = $6, house_number = $7, postal_code = $8, city = $9,
+		address_verified_at = $10, address_verified_by = $11, iban_key_id = $12, iban_sealed = $13,
+		relation = $14, member_kvnr = $15, digest = $16, version = $17, updated_at = $18
+		WHERE id = $19`,
+		next.FamilyName, next.GivenNames, next.Title, next.BirthName, next.BirthDate,
+		next.Street, next.HouseNumber, next.PostalCode, next.City,
+		micros(next.AddressVerifiedAt), next.AddressVerifiedBy, next.IBAN.KeyID, sealed,
+		string(next.Relation), next.MemberKVNR, nonNil(next.Digest), next.Version, micros(next.UpdatedAt),
+		int64(id))
+	if err != nil {
+		return store.Person{}, fmt.Errorf("sqlstore: update person: %w", err)
+	}
+	return next, nil
 }
 
 // ListPersons implements store.Persons.

@@ -1,0 +1,166 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/pforte/pforte/internal/store"
+)
+
+const noticeColumns = `id, person_id, kind, merge_key, details_key_id, details, count, status, attempts, last_error,
+	created_at, next_attempt_at, sent_at`
+
+func scanNotice(row rowScanner) (store.Notice, error) {
+	var (
+		n                   store.Notice
+		status              string
+		created, next, sent int64
+	)
+	err := row.Scan(&n.ID, &n.PersonID, &n.Kind, &n.MergeKey, &n.Details.KeyID, &n.Details.Ciphertext, &n.Count, &status,
+		&n.Attempts, &n.LastError, &created, &next, &sent)
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Notice{}, store.ErrNotFound
+	}
+	if err != nil {
+		return store.Notice{}, fmt.Errorf("sqlstore: scan notice: %w", err)
+	}
+	n.Status = store.NoticeStatus(status)
+	n.CreatedAt, n.NextAttemptAt, n.SentAt = fromMicros(created), fromMicros(next), fromMicros(sent)
+	return n, nil
+}
+
+// queueNotices stores the notices inside tx, merging each into an existing
+// notice with its merge key.
+func (s *Store) queueNotices(ctx context.Context, tx *sql.Tx, notices []store.Notice) error {
+	for _, n := range notices {
+		if n.ID == "" || n.MergeKey == "" || n.PersonID == 0 || n.Kind == "" {
+			return fmt.Errorf("sqlstore: queue notice: id, merge key, person and kind are required")
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO notices (`+noticeColumns+`)
+			VALUES ($1, $2, $3, $4, $5, $6, 1, 'queued', 0, '', $7, $8, 0)
+			ON CONFLICT (merge_key) DO UPDATE SET count = notices.count + 1`,
+			n.ID, int64(n.PersonID), n.Kind, n.MergeKey, n.Details.KeyID, nonNil(n.Details.Ciphertext),
+			micros(n.CreatedAt), micros(n.CreatedAt))
+		if err != nil {
+			return fmt.Errorf("sqlstore: queue notice: %w", err)
+		}
+	}
+	return nil
+}
+
+// QueueNotice implements store.Notices.
+func (s *Store) QueueNotice(ctx context.Context, n store.Notice) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error { return s.queueNotices(ctx, tx, []store.Notice{n}) })
+}
+
+// ClaimNotices implements store.Notices: the due rows are selected and their
+// lease written in one transaction (PostgreSQL skips rows another node holds
+// locked; SQLite has one writer).
+func (s *Store) ClaimNotices(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]store.Notice, error) {
+	var out []store.Notice
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		out = out[:0]
+		lock := ""
+		if s.dialect == Postgres {
+			lock = " FOR UPDATE SKIP LOCKED"
+		}
+		rows, err := tx.QueryContext(ctx, "SELECT "+noticeColumns+` FROM notices
+			WHERE status = 'queued' AND next_attempt_at <= $1 ORDER BY next_attempt_at, id LIMIT $2`+lock, micros(now), limit)
+		if err != nil {
+			return fmt.Errorf("sqlstore: claim notices: %w", err)
+		}
+		for rows.Next() {
+			n, err := scanNotice(rows)
+			if err != nil {
+				rows.Close()
+				return err
+			}
+			out = append(out, n)
+		}
+		if err := rows.Close(); err != nil {
+			return fmt.Errorf("sqlstore: claim notices: %w", err)
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("sqlstore: claim notices: %w", err)
+		}
+		until := micros(now.Add(lease))
+		for i := range out {
+			if _, err := tx.ExecContext(ctx, `UPDATE notices SET next_attempt_at = $1, attempts = attempts + 1 WHERE id = $2`,
+				until, out[i].ID); err != nil {
+				return fmt.Errorf("sqlstore: claim notices: %w", err)
+			}
+			out[i].Attempts++
+			out[i].NextAttemptAt = fromMicros(until)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// FinishNotice implements store.Notices.
+func (s *Store) FinishNotice(ctx context.Context, id string, now time.Time) error {
+	res, err := s.w.ExecContext(ctx, `UPDATE notices SET status = 'sent', sent_at = $1, last_error = ''
+		WHERE id = $2 AND status = 'queued'`, micros(now), id)
+	if err != nil {
+		return fmt.Errorf("sqlstore: finish notice: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("sqlstore: finish notice: %w", err)
+	} else if n == 0 {
+		_, err := s.NoticeByID(ctx, id)
+		return err
+	}
+	return nil
+}
+
+// RetryNotice implements store.Notices.
+func (s *Store) RetryNotice(ctx context.Context, id string, next time.Time, reason string) error {
+	if len(reason) > 200 {
+		reason = reason[:200]
+	}
+	res, err := s.w.ExecContext(ctx, `UPDATE notices SET next_attempt_at = $1, last_error = $2
+		WHERE id = $3 AND status = 'queued'`, micros(next), reason, id)
+	if err != nil {
+		return fmt.Errorf("sqlstore: retry notice: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("sqlstore: retry notice: %w", err)
+	} else if n == 0 {
+		_, err := s.NoticeByID(ctx, id)
+		return err
+	}
+	return nil
+}
+
+// NoticeByID implements store.Notices.
+func (s *Store) NoticeByID(ctx context.Context, id string) (store.Notice, error) {
+	return scanNotice(s.r.QueryRowContext(ctx, "SELECT "+noticeColumns+" FROM notices WHERE id = $1", id))
+}
+
+// PersonNotices implements store.Notices.
+func (s *Store) PersonNotices(ctx context.Context, id store.PersonID, limit int) ([]store.Notice, error) {
+	rows, err := s.r.QueryContext(ctx, "SELECT "+noticeColumns+` FROM notices WHERE person_id = $1
+		ORDER BY created_at DESC, id DESC LIMIT $2`, int64(id), limit)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: person notices: %w", err)
+	}
+	defer rows.Close()
+	var out []store.Notice
+	for rows.Next() {
+		n, err := scanNotice(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, n)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlstore: person notices: %w", err)
+	}
+	return out, nil
+}
