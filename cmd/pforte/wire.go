@@ -96,7 +96,8 @@ func buildApp(ctx context.Context, cfg Config, logger *slog.Logger, st *sqlstore
 	a.api = appapi.New(a.accounts, a.access, a.sessions, st, appapi.Config{PortalURL: cfg.PublicURL,
 		LoginRate: cfg.HTTP.LoginRatePerIP, LoginBurst: cfg.HTTP.LoginBurstPerIP}, time.Now, logger)
 	a.devices = device.New(st, a.accounts, a.letters, a.sessions, a.audit, time.Now,
-		device.Config{MaxDevices: cfg.Device.MaxDevices, PINLimit: cfg.Device.PINLimit}, logger)
+		device.Config{MaxDevices: cfg.Device.MaxDevices, PINLimit: cfg.Device.PINLimit,
+			KDFMinTime: uint32(cfg.Device.KDFMinTime), KDFMinMemory: uint32(cfg.Device.KDFMinMemory)}, logger)
 	a.api.EnableDevices(a.devices)
 	a.approval = approval.New(st, a.devices, a.audit, time.Now, cfg.approvalConfig(), logger)
 	a.approval.SealAtRest(ring)

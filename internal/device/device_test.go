@@ -87,6 +87,12 @@ type fixture struct {
 
 func newFixture(t testing.TB, st *sqlstore.Store) *fixture {
 	t.Helper()
+	return newFixtureConfig(t, st, device.Config{MaxDevices: fixtureMaxDevices})
+}
+
+// newFixtureConfig is newFixture with the device rules cfg.
+func newFixtureConfig(t testing.TB, st *sqlstore.Store, cfg device.Config) *fixture {
+	t.Helper()
 	clk := &clock{t: time.Date(2026, 11, 29, 9, 0, 0, 0, time.UTC)}
 	p := store.Person{KVNR: kvnr, FamilyName: "Müller", GivenNames: "Jürgen", BirthDate: "1970-03-14", Street: "Hauptstraße",
 		HouseNumber: "1", PostalCode: "10115", City: "Berlin", Relation: store.RelationMember, Digest: []byte("d"), UpdatedAt: clk.now()}
@@ -113,7 +119,7 @@ func newFixture(t testing.TB, st *sqlstore.Store) *fixture {
 		t.Fatal(err)
 	}
 	f := &fixture{st: st, clk: clk, notices: &notices{}, person: p}
-	f.svc = device.New(st, accounts, f.notices, sessions, aud, clk.now, device.Config{MaxDevices: fixtureMaxDevices}, logger)
+	f.svc = device.New(st, accounts, f.notices, sessions, aud, clk.now, cfg, logger)
 	f.code = f.newCode(t)
 	return f
 }

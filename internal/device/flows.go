@@ -64,7 +64,7 @@ func (s *Service) verifyBindProof(ctx context.Context, deviceKey, pinKey []byte,
 // the account's attempt limit; the activation code is used up in the same
 // update that checks it.
 func (s *Service) BindWithLetter(ctx context.Context, r BindRequest) (Binding, error) {
-	if err := parseKeys(r.DeviceKey, r.PINKey, r.KDF); err != nil {
+	if err := s.parseKeys(r.DeviceKey, r.PINKey, r.KDF); err != nil {
 		return Binding{}, err
 	}
 	if err := checkName("name", r.Name, true); err != nil {
@@ -120,7 +120,7 @@ func (s *Service) BindWithSession(ctx context.Context, sess store.Session, devic
 	if sess.Level != string(session.LevelHigh) || s.now().Sub(sess.CreatedAt) > 15*time.Minute {
 		return Binding{}, ErrBindRefused
 	}
-	if err := parseKeys(deviceKey, pinKey, kdf); err != nil {
+	if err := s.parseKeys(deviceKey, pinKey, kdf); err != nil {
 		return Binding{}, err
 	}
 	if err := checkName("name", name, true); err != nil {
@@ -248,11 +248,8 @@ func (s *Service) Login(ctx context.Context, dev store.DeviceID, p Proof, method
 // ChangePIN replaces the PIN key after a proof with the old PIN. The proof
 // signs the new key and KDF parameters.
 func (s *Service) ChangePIN(ctx context.Context, dev store.DeviceID, newPINKey []byte, kdf string, p Proof, clientIP string) error {
-	if len(newPINKey) != 32 {
-		return &InvalidError{"pin_key", "Der PIN-Schlüssel ist ungültig."}
-	}
-	if !validKDF(kdf) {
-		return &InvalidError{"kdf", "Die Parameter der PIN-Ableitung sind ungültig."}
+	if err := s.checkPINKey(newPINKey, kdf); err != nil {
+		return err
 	}
 	hash := appclient.ContentHash(PurposePINChange, "", appclient.PINChangeContent(newPINKey, []byte(kdf)))
 	d, err := s.authenticate(ctx, dev, PurposePINChange, hash, p, clientIP)
