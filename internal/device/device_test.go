@@ -2,6 +2,7 @@ package device_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -9,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/pforte/pforte/appclient"
 	"github.com/pforte/pforte/internal/account"
@@ -283,7 +286,7 @@ func TestAppLoginAndPINLimit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sess.Level != "substantial" || len(sess.AMR) != 2 || sess.AMR[0] != "hwk" || sess.AMR[1] != "fpt" {
+	if sess.Level != "substantial" || len(sess.AMR) != 2 || sess.AMR[0] != "hwk" || sess.AMR[1] != "pin" {
 		t.Errorf("app session %+v", sess)
 	}
 	// A forged or missing device signature never counts.
@@ -468,5 +471,37 @@ func TestUnlockWithANewLetterAndANewPIN(t *testing.T) {
 	var wrong *device.WrongPINError
 	if _, _, err := f.svc.Login(t.Context(), dev, f.loginProof(t, phone, pin), "pin", "", ""); !errors.As(err, &wrong) {
 		t.Errorf("old PIN after the unlock = %v", err)
+	}
+}
+
+// TestReportedMethodIsNoAMR: what the app reports (the PIN typed, a finger, a
+// face) is recorded as reported_method in the audit trail; the session's amr
+// is what the server verified, the device key and the PIN key: hwk and pin.
+func TestReportedMethodIsNoAMR(t *testing.T) {
+	f := newFixture(t, sqltest.SQLite(t))
+	phone := f.bind(t)
+	dev := store.DeviceID(phone.ID)
+	for _, tc := range []struct{ reported, recorded string }{
+		{"face", "face"}, {"fpt", "fpt"}, {"pin", "pin"}, {"iris", "pin"}, {"", "pin"},
+	} {
+		_, sess, err := f.svc.Login(t.Context(), dev, f.loginProof(t, phone, pin), tc.reported, "", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff([]string{"hwk", "pin"}, sess.AMR); diff != "" {
+			t.Errorf("app reported %q: session amr (-want +got):\n%s", tc.reported, diff)
+		}
+		entries, err := f.st.AuditEntries(t.Context(), 0, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		last := entries[len(entries)-1]
+		var details map[string]any
+		if err := json.Unmarshal(last.Details, &details); err != nil {
+			t.Fatal(err)
+		}
+		if last.Event != "device.login" || details["reported_method"] != tc.recorded {
+			t.Errorf("app reported %q: audit %s %v, want device.login with reported_method %q", tc.reported, last.Event, details, tc.recorded)
+		}
 	}
 }

@@ -222,11 +222,22 @@ func (s *Service) authenticate(ctx context.Context, dev store.DeviceID, purpose 
 	return store.Device{}, ErrPINLocked
 }
 
-// amrMethods maps what the app reports to RFC 8176 values.
+// amrMethods are the RFC 8176 values an app may report for how the person
+// opened the PIN key: the PIN typed, a fingerprint or the face.
 var amrMethods = map[string]bool{"pin": true, "fpt": true, "face": true}
 
+// VerifiedAMR returns the authentication methods (RFC 8176) an app proof
+// shows the server: "hwk", the device key signed, and "pin", the PIN key
+// signed. Biometrics only open a stored copy of the PIN key's seed on the
+// phone, so the signature is the same whether the PIN was typed or a finger
+// or face was used, and the server cannot tell. What the app reports (pin,
+// fpt, face) is therefore information for the audit trail, never an amr
+// value of a session or token.
+func VerifiedAMR() []string { return []string{"hwk", "pin"} }
+
 // Login answers a login challenge with both keys and starts an app session at
-// the binding's level, amr ["hwk", method].
+// the binding's level, amr VerifiedAMR. method, what the app reports, is
+// recorded as reported_method in the audit event and nowhere else.
 func (s *Service) Login(ctx context.Context, dev store.DeviceID, p Proof, method, clientIP, userAgent string) (session.Token, store.Session, error) {
 	if !amrMethods[method] {
 		method = "pin"
@@ -236,12 +247,12 @@ func (s *Service) Login(ctx context.Context, dev store.DeviceID, p Proof, method
 		return "", store.Session{}, err
 	}
 	tok, sess, err := s.sessions.Create(ctx, session.New{PersonID: d.PersonID, Kind: session.KindApp, Level: session.Level(d.Level),
-		AMR: []string{"hwk", method}, ClientIP: clientIP, UserAgent: userAgent})
+		AMR: VerifiedAMR(), ClientIP: clientIP, UserAgent: userAgent})
 	if err != nil {
 		return "", store.Session{}, err
 	}
 	s.record(ctx, audit.Event{Actor: subject(d.PersonID), Event: "device.login", Subject: subject(d.PersonID), ClientIP: clientIP,
-		Details: map[string]any{"device": string(dev), "level": d.Level, "method": method}})
+		Details: map[string]any{"device": string(dev), "level": d.Level, "reported_method": method}})
 	return tok, sess, nil
 }
 
