@@ -299,7 +299,8 @@ func checkMethod(method string) (string, error) {
 
 // Login answers a login challenge with the device key and the PIN key of pin
 // and returns the app session. method is what unlocked the PIN key: "pin"
-// (also for ""), "fpt" or "face".
+// (also for ""), "fpt" or "face"; the server records it for information
+// only; the session's AMR is what it verified, ["hwk", "pin"].
 func (c *Client) Login(ctx context.Context, d *Device, pin, method string) (Session, error) {
 	method, err := checkMethod(method)
 	if err != nil {

@@ -1,7 +1,9 @@
 package appclient
 
 import (
+	"bytes"
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/elliptic"
 	"encoding/base64"
 	"encoding/binary"
@@ -9,6 +11,8 @@ import (
 	"fmt"
 	"math"
 	"strings"
+
+	"filippo.io/edwards25519"
 )
 
 // Sizes of the protocol's byte strings.
@@ -28,6 +32,10 @@ const (
 // ErrDevicePublicKey is returned, wrapped, for a device public key that is not a
 // valid uncompressed P-256 point.
 var ErrDevicePublicKey = errors.New("invalid device public key")
+
+// ErrPINPublicKey is returned, wrapped, for a PIN public key that is not the
+// canonical encoding of an Ed25519 point of large order.
+var ErrPINPublicKey = errors.New("invalid pin public key")
 
 // B64 encodes b as base64url without padding (RFC 4648 section 5), the
 // protocol's only text encoding of bytes.
@@ -89,4 +97,32 @@ func ParseDevicePublicKey(b []byte) (*ecdsa.PublicKey, error) {
 		return nil, fmt.Errorf("%w: %v", ErrDevicePublicKey, err)
 	}
 	return pub, nil
+}
+
+// ParsePINPublicKey parses the wire form of a PIN public key. It accepts exactly
+// 32 bytes that are the canonical encoding (RFC 8032 section 5.1.2, y below the
+// field prime, no sign bit on x = 0) of a point on edwards25519 whose order is
+// not small. Everything else is refused with an error wrapping ErrPINPublicKey.
+//
+// crypto/ed25519.Verify accepts any point. Under a small-order key (one of the
+// 8 torsion points, the identity among them) one fixed signature verifies for
+// every message, so a PIN key that is such a point would prove nothing: the PIN
+// would never be needed and the attempt limit would never count. A
+// non-canonical encoding is a second spelling of a point, which the protocol
+// does not allow for any byte string.
+func ParsePINPublicKey(b []byte) (ed25519.PublicKey, error) {
+	if len(b) != PINPublicKeySize {
+		return nil, fmt.Errorf("%w: %d bytes, want %d", ErrPINPublicKey, len(b), PINPublicKeySize)
+	}
+	p, err := new(edwards25519.Point).SetBytes(b)
+	if err != nil {
+		return nil, fmt.Errorf("%w: not a point on edwards25519", ErrPINPublicKey)
+	}
+	if !bytes.Equal(p.Bytes(), b) {
+		return nil, fmt.Errorf("%w: not the canonical encoding", ErrPINPublicKey)
+	}
+	if new(edwards25519.Point).MultByCofactor(p).Equal(edwards25519.NewIdentityPoint()) == 1 {
+		return nil, fmt.Errorf("%w: a point of small order", ErrPINPublicKey)
+	}
+	return ed25519.PublicKey(bytes.Clone(b)), nil
 }

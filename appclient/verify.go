@@ -57,12 +57,18 @@ func VerifyDeviceSignature(devicePub, msg, sig []byte) bool {
 }
 
 // VerifyPINSignature reports whether sig is a valid Ed25519 signature of msg
-// under the 32-byte PIN public key pinPub.
+// under the 32-byte PIN public key pinPub. A key that ParsePINPublicKey
+// refuses verifies nothing, so a small-order key recorded before that check
+// existed cannot stand in for the PIN either.
 func VerifyPINSignature(pinPub, msg, sig []byte) bool {
-	if len(pinPub) != PINPublicKeySize || len(sig) != PINSignatureSize {
+	if len(sig) != PINSignatureSize {
 		return false
 	}
-	return ed25519.Verify(ed25519.PublicKey(pinPub), msg, sig)
+	pub, err := ParsePINPublicKey(pinPub)
+	if err != nil {
+		return false
+	}
+	return ed25519.Verify(pub, msg, sig)
 }
 
 // VerifyProof checks both signatures of p over msg, the device signature first:

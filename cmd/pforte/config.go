@@ -20,6 +20,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/pforte/pforte/appclient"
 	"github.com/pforte/pforte/internal/approval"
 	"github.com/pforte/pforte/internal/oidc"
 	"github.com/pforte/pforte/internal/password"
@@ -96,6 +97,9 @@ type Config struct {
 	Device struct {
 		MaxDevices int `yaml:"max_devices"`
 		PINLimit   int `yaml:"pin_limit"`
+		// The weakest Argon2id parameters a new PIN key may have.
+		KDFMinTime   int `yaml:"kdf_min_time"`
+		KDFMinMemory int `yaml:"kdf_min_memory"` // KiB
 	} `yaml:"device"`
 	Approvals struct {
 		TTL              time.Duration `yaml:"ttl"`
@@ -168,6 +172,8 @@ func defaultConfig() Config {
 	c.Approvals.MaxPendingLogins = 3
 	c.Device.MaxDevices = 3
 	c.Device.PINLimit = 3
+	c.Device.KDFMinTime = appclient.MinKDFTime
+	c.Device.KDFMinMemory = appclient.MinKDFMemory
 	c.Letters.PersonLimit = 3
 	c.Letters.DailyCap = 2000
 	c.Letters.NoticeDailyCap = 20000
@@ -410,6 +416,12 @@ func (c *Config) validate(need needs) []string {
 	}
 	if c.Device.MaxDevices < 1 || c.Device.MaxDevices > 10 {
 		p = append(p, fmt.Sprintf("device.max_devices: %d is not between 1 and 10", c.Device.MaxDevices))
+	}
+	if c.Device.KDFMinTime < appclient.MinKDFTime || c.Device.KDFMinTime > appclient.MaxKDFTime {
+		p = append(p, fmt.Sprintf("device.kdf_min_time: %d is not between %d and %d", c.Device.KDFMinTime, appclient.MinKDFTime, appclient.MaxKDFTime))
+	}
+	if c.Device.KDFMinMemory < appclient.MinKDFMemory || c.Device.KDFMinMemory > appclient.MaxKDFMemory {
+		p = append(p, fmt.Sprintf("device.kdf_min_memory: %d KiB is not between %d and %d", c.Device.KDFMinMemory, appclient.MinKDFMemory, appclient.MaxKDFMemory))
 	}
 	for _, err := range c.approvalConfig().Validate() {
 		p = append(p, "approvals: "+err.Error())

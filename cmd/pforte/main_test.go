@@ -112,6 +112,30 @@ func TestConfigPrecedence(t *testing.T) {
 	}
 }
 
+// TestDeviceKDFMinimumConfig: the KDF minimum for new PIN keys is read from
+// the environment and refused outside the protocol's bounds.
+func TestDeviceKDFMinimumConfig(t *testing.T) {
+	load := func(env ...string) (Config, error) {
+		fs := newFlagSet(&environment{stderr: &bytes.Buffer{}}, "t", "t")
+		cf := newConfigFlags(fs)
+		if err := fs.Parse(nil); err != nil {
+			t.Fatal(err)
+		}
+		return cf.load(env, needs{http: true})
+	}
+	cfg, err := load("PFORTE_DEVICE_KDF_MIN_TIME=3", "PFORTE_DEVICE_KDF_MIN_MEMORY=65536")
+	if err != nil || cfg.Device.KDFMinTime != 3 || cfg.Device.KDFMinMemory != 65536 {
+		t.Errorf("kdf minimum 3/65536: %+v, %v", cfg.Device, err)
+	}
+	if cfg, err := load(); err != nil || cfg.Device.KDFMinTime != 1 || cfg.Device.KDFMinMemory != 8192 {
+		t.Errorf("default kdf minimum: %+v, %v", cfg.Device, err)
+	}
+	_, err = load("PFORTE_DEVICE_KDF_MIN_TIME=0", "PFORTE_DEVICE_KDF_MIN_MEMORY=4096")
+	if err == nil || !strings.Contains(err.Error(), "device.kdf_min_time") || !strings.Contains(err.Error(), "device.kdf_min_memory") {
+		t.Errorf("kdf minimum below the protocol's bounds = %v", err)
+	}
+}
+
 func TestRegistryImportAndAuditVerify(t *testing.T) {
 	backends(t, func(t *testing.T, dsn string) {
 		c := newCLI(t)

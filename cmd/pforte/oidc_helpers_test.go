@@ -300,7 +300,8 @@ type idClaims struct {
 }
 
 // checkPhoneLogin checks the claims of a sign-in confirmed on the phone
-// just now: acr substantial, amr password, phone, PIN and mfa, a recent
+// just now: acr substantial, amr password, phone, PIN and mfa (and no
+// app-reported biometrics), a recent
 // auth_time, and the KVNR in its claim (when kvnr is set: the client is
 // allowed the scope and asked for it).
 func checkPhoneLogin(t testing.TB, claims idClaims, kvnr string) {
@@ -311,6 +312,13 @@ func checkPhoneLogin(t testing.TB, claims idClaims, kvnr string) {
 	for _, m := range []string{"pwd", "hwk", "pin", "mfa"} {
 		if !slices.Contains(claims.AMR, m) {
 			t.Errorf("amr %v lacks %s", claims.AMR, m)
+		}
+	}
+	// fpt and face are what an app may report, never what the server
+	// verified (docs/oidc.md).
+	for _, m := range []string{"fpt", "face"} {
+		if slices.Contains(claims.AMR, m) {
+			t.Errorf("amr %v has the app-reported %s", claims.AMR, m)
 		}
 	}
 	if d := time.Since(time.Unix(claims.AuthTime, 0)); d < 0 || d > time.Minute {
@@ -400,7 +408,8 @@ func (n *oidcNode) loginWithPhone(t testing.TB, b *browserless, authURL string) 
 	if !strings.HasPrefix(a.Text, "Anmeldung bei „Bonusprogramm“ über das Online-Portal am ") || !strings.Contains(string(a.Data), `"client":"bonus"`) {
 		t.Errorf("the phone is asked %q with %s, want the application named", a.Text, a.Data)
 	}
-	if err := n.app.Approve(t.Context(), n.phone, a, phonePIN, "pin", number); err != nil {
+	// The app reports "face"; the token says what the server verified.
+	if err := n.app.Approve(t.Context(), n.phone, a, phonePIN, "face", number); err != nil {
 		t.Fatal(err)
 	}
 	u, _, body = b.get(t, u.String())

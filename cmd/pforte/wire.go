@@ -108,7 +108,8 @@ func buildApp(ctx context.Context, cfg Config, logger *slog.Logger, st *sqlstore
 	a.api = appapi.New(a.accounts, a.access, a.sessions, st, appapi.Config{PortalURL: cfg.PublicURL,
 		LoginRate: cfg.HTTP.LoginRatePerIP, LoginBurst: cfg.HTTP.LoginBurstPerIP, Policy: policy}, time.Now, logger)
 	a.devices = device.New(st, a.accounts, notices, a.sessions, a.audit, time.Now,
-		device.Config{MaxDevices: cfg.Device.MaxDevices, PINLimit: cfg.Device.PINLimit}, logger)
+		device.Config{MaxDevices: cfg.Device.MaxDevices, PINLimit: cfg.Device.PINLimit,
+			KDFMinTime: uint32(cfg.Device.KDFMinTime), KDFMinMemory: uint32(cfg.Device.KDFMinMemory)}, logger)
 	a.api.EnableDevices(a.devices)
 	// Each approval action that changes data is carried out by its
 	// executor in the approving transaction.

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/pforte/pforte/appclient"
 	"github.com/pforte/pforte/internal/account"
 	"github.com/pforte/pforte/internal/appapi"
@@ -117,6 +119,10 @@ func TestDeviceEndpoints(t *testing.T) {
 	ok := login("482915")
 	if ok.status != http.StatusCreated || ok.body["level"] != "substantial" {
 		t.Fatalf("app login: %d %s", ok.status, ok.raw)
+	}
+	// The app reported "face"; the session carries what the server verified.
+	if diff := cmp.Diff([]any{"hwk", "pin"}, ok.body["amr"]); diff != "" {
+		t.Errorf("app login amr (-want +got):\n%s", diff)
 	}
 	req, _ := http.NewRequest("GET", base+"/api/v1/devices", nil)
 	req.Header.Set("Authorization", "Bearer "+ok.body["session_token"].(string))

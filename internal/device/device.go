@@ -81,6 +81,12 @@ type Config struct {
 	MaxDevices   int           // per person, default 3
 	PINLimit     int           // wrong PIN proofs before the lock, default 3 (1–5)
 	ChallengeTTL time.Duration // default 2 minutes
+	// The weakest KDF parameters a new PIN key may have (binding, PIN change,
+	// unlock); bindings made under a lower minimum keep working. Defaults:
+	// appclient.MinKDFTime passes and appclient.MinKDFMemory KiB, the
+	// protocol's own lower bounds.
+	KDFMinTime   uint32 // t
+	KDFMinMemory uint32 // m in KiB
 }
 
 func (c Config) withDefaults() Config {
@@ -93,6 +99,12 @@ func (c Config) withDefaults() Config {
 	if c.ChallengeTTL <= 0 {
 		c.ChallengeTTL = 2 * time.Minute
 	}
+	if c.KDFMinTime == 0 {
+		c.KDFMinTime = appclient.MinKDFTime
+	}
+	if c.KDFMinMemory == 0 {
+		c.KDFMinMemory = appclient.MinKDFMemory
+	}
 	return c
 }
 
@@ -104,6 +116,12 @@ func (c Config) Validate() []error {
 	}
 	if c.MaxDevices < 0 || c.MaxDevices > 10 {
 		errs = append(errs, fmt.Errorf("device.max_devices: %d is not between 1 and 10", c.MaxDevices))
+	}
+	if c.KDFMinTime != 0 && (c.KDFMinTime < appclient.MinKDFTime || c.KDFMinTime > appclient.MaxKDFTime) {
+		errs = append(errs, fmt.Errorf("device.kdf_min_time: %d is not between %d and %d", c.KDFMinTime, appclient.MinKDFTime, appclient.MaxKDFTime))
+	}
+	if c.KDFMinMemory != 0 && (c.KDFMinMemory < appclient.MinKDFMemory || c.KDFMinMemory > appclient.MaxKDFMemory) {
+		errs = append(errs, fmt.Errorf("device.kdf_min_memory: %d KiB is not between %d and %d", c.KDFMinMemory, appclient.MinKDFMemory, appclient.MaxKDFMemory))
 	}
 	return errs
 }
@@ -296,28 +314,4 @@ func checkName(field, v string, required bool) error {
 		return &InvalidError{field, "Der Name darf höchstens 40 Zeichen lang sein und keine Steuerzeichen enthalten."}
 	}
 	return nil
-}
-
-// parseKeys checks both public keys and the KDF parameters.
-func parseKeys(deviceKey, pinKey []byte, kdfJSON string) error {
-	if _, err := appclient.ParseDevicePublicKey(deviceKey); err != nil {
-		return &InvalidError{"device_key", "Der Geräteschlüssel ist ungültig."}
-	}
-	if len(pinKey) != 32 {
-		return &InvalidError{"pin_key", "Der PIN-Schlüssel ist ungültig."}
-	}
-	if !validKDF(kdfJSON) {
-		return &InvalidError{"kdf", "Die Parameter der PIN-Ableitung sind ungültig."}
-	}
-	return nil
-}
-
-// validKDF accepts exactly the canonical JSON form of valid KDF parameters
-// (appclient.ParseKDF is strict about it).
-func validKDF(kdfJSON string) bool {
-	if len(kdfJSON) > 256 {
-		return false
-	}
-	k, err := appclient.ParseKDF([]byte(kdfJSON))
-	return err == nil && k.Validate() == nil
 }

@@ -2,6 +2,8 @@ package device_test
 
 import (
 	"context"
+	"crypto/ed25519"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -9,6 +11,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/pforte/pforte/appclient"
 	"github.com/pforte/pforte/internal/account"
@@ -95,6 +99,12 @@ type fixture struct {
 
 func newFixture(t testing.TB, st *sqlstore.Store) *fixture {
 	t.Helper()
+	return newFixtureConfig(t, st, device.Config{MaxDevices: fixtureMaxDevices})
+}
+
+// newFixtureConfig is newFixture with the device rules cfg.
+func newFixtureConfig(t testing.TB, st *sqlstore.Store, cfg device.Config) *fixture {
+	t.Helper()
 	clk := &clock{t: time.Date(2026, 11, 29, 9, 0, 0, 0, time.UTC)}
 	p := store.Person{KVNR: kvnr, FamilyName: "Müller", GivenNames: "Jürgen", BirthDate: "1970-03-14", Street: "Hauptstraße",
 		HouseNumber: "1", PostalCode: "10115", City: "Berlin", Relation: store.RelationMember, Digest: []byte("d"), UpdatedAt: clk.now()}
@@ -123,7 +133,7 @@ func newFixture(t testing.TB, st *sqlstore.Store) *fixture {
 		t.Fatal(err)
 	}
 	f := &fixture{st: st, clk: clk, notices: ntc, person: p}
-	f.svc = device.New(st, accounts, f.notices, sessions, aud, clk.now, device.Config{MaxDevices: fixtureMaxDevices}, logger)
+	f.svc = device.New(st, accounts, f.notices, sessions, aud, clk.now, cfg, logger)
 	f.code = f.newCode(t)
 	return f
 }
@@ -233,8 +243,12 @@ func TestBindWithLetter(t *testing.T) {
 		t.Errorf("wrong password = %v", err)
 	}
 	forged := f.bindRequest(t, newPhone(t), f.newCode(t))
-	forged.PINKey = append([]byte(nil), forged.PINKey...)
-	forged.PINKey[0] ^= 1 // the signatures covered the real key
+	// Another valid key (a flipped bit may give no point at all, which is
+	// refused before the proof is looked at): the signatures covered the real key.
+	forged.PINKey, _, err = ed25519.GenerateKey(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if _, err := f.svc.BindWithLetter(t.Context(), forged); !errors.Is(err, device.ErrProof) {
 		t.Errorf("key swapped after signing = %v", err)
 	}
@@ -287,7 +301,7 @@ func TestAppLoginAndPINLimit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sess.Level != "substantial" || len(sess.AMR) != 2 || sess.AMR[0] != "hwk" || sess.AMR[1] != "fpt" {
+	if sess.Level != "substantial" || len(sess.AMR) != 2 || sess.AMR[0] != "hwk" || sess.AMR[1] != "pin" {
 		t.Errorf("app session %+v", sess)
 	}
 	// A forged or missing device signature never counts.
@@ -472,5 +486,37 @@ func TestUnlockWithANewLetterAndANewPIN(t *testing.T) {
 	var wrong *device.WrongPINError
 	if _, _, err := f.svc.Login(t.Context(), dev, f.loginProof(t, phone, pin), "pin", "", ""); !errors.As(err, &wrong) {
 		t.Errorf("old PIN after the unlock = %v", err)
+	}
+}
+
+// TestReportedMethodIsNoAMR: what the app reports (the PIN typed, a finger, a
+// face) is recorded as reported_method in the audit trail; the session's amr
+// is what the server verified, the device key and the PIN key: hwk and pin.
+func TestReportedMethodIsNoAMR(t *testing.T) {
+	f := newFixture(t, sqltest.SQLite(t))
+	phone := f.bind(t)
+	dev := store.DeviceID(phone.ID)
+	for _, tc := range []struct{ reported, recorded string }{
+		{"face", "face"}, {"fpt", "fpt"}, {"pin", "pin"}, {"iris", "pin"}, {"", "pin"},
+	} {
+		_, sess, err := f.svc.Login(t.Context(), dev, f.loginProof(t, phone, pin), tc.reported, "", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff([]string{"hwk", "pin"}, sess.AMR); diff != "" {
+			t.Errorf("app reported %q: session amr (-want +got):\n%s", tc.reported, diff)
+		}
+		entries, err := f.st.AuditEntries(t.Context(), 0, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		last := entries[len(entries)-1]
+		var details map[string]any
+		if err := json.Unmarshal(last.Details, &details); err != nil {
+			t.Fatal(err)
+		}
+		if last.Event != "device.login" || details["reported_method"] != tc.recorded {
+			t.Errorf("app reported %q: audit %s %v, want device.login with reported_method %q", tc.reported, last.Event, details, tc.recorded)
+		}
 	}
 }

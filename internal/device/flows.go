@@ -63,7 +63,7 @@ func (s *Service) verifyBindProof(ctx context.Context, deviceKey, pinKey []byte,
 // the account's attempt limit; the activation code is used up in the same
 // update that checks it.
 func (s *Service) BindWithLetter(ctx context.Context, r BindRequest) (Binding, error) {
-	if err := parseKeys(r.DeviceKey, r.PINKey, r.KDF); err != nil {
+	if err := s.parseKeys(r.DeviceKey, r.PINKey, r.KDF); err != nil {
 		return Binding{}, err
 	}
 	if err := checkName("name", r.Name, true); err != nil {
@@ -119,7 +119,7 @@ func (s *Service) BindWithSession(ctx context.Context, sess store.Session, devic
 	if sess.Level != string(session.LevelHigh) || s.now().Sub(sess.CreatedAt) > 15*time.Minute {
 		return Binding{}, ErrBindRefused
 	}
-	if err := parseKeys(deviceKey, pinKey, kdf); err != nil {
+	if err := s.parseKeys(deviceKey, pinKey, kdf); err != nil {
 		return Binding{}, err
 	}
 	if err := checkName("name", name, true); err != nil {
@@ -223,11 +223,22 @@ func (s *Service) authenticate(ctx context.Context, dev store.DeviceID, purpose 
 	return store.Device{}, ErrPINLocked
 }
 
-// amrMethods maps what the app reports to RFC 8176 values.
+// amrMethods are the RFC 8176 values an app may report for how the person
+// opened the PIN key: the PIN typed, a fingerprint or the face.
 var amrMethods = map[string]bool{"pin": true, "fpt": true, "face": true}
 
+// VerifiedAMR returns the authentication methods (RFC 8176) an app proof
+// shows the server: "hwk", the device key signed, and "pin", the PIN key
+// signed. Biometrics only open a stored copy of the PIN key's seed on the
+// phone, so the signature is the same whether the PIN was typed or a finger
+// or face was used, and the server cannot tell. What the app reports (pin,
+// fpt, face) is therefore information for the audit trail, never an amr
+// value of a session or token.
+func VerifiedAMR() []string { return []string{"hwk", "pin"} }
+
 // Login answers a login challenge with both keys and starts an app session at
-// the binding's level, amr ["hwk", method].
+// the binding's level, amr VerifiedAMR. method, what the app reports, is
+// recorded as reported_method in the audit event and nowhere else.
 func (s *Service) Login(ctx context.Context, dev store.DeviceID, p Proof, method, clientIP, userAgent string) (session.Token, store.Session, error) {
 	if !amrMethods[method] {
 		method = "pin"
@@ -237,23 +248,20 @@ func (s *Service) Login(ctx context.Context, dev store.DeviceID, p Proof, method
 		return "", store.Session{}, err
 	}
 	tok, sess, err := s.sessions.Create(ctx, session.New{PersonID: d.PersonID, Kind: session.KindApp, Level: session.Level(d.Level),
-		AMR: []string{"hwk", method}, ClientIP: clientIP, UserAgent: userAgent})
+		AMR: VerifiedAMR(), ClientIP: clientIP, UserAgent: userAgent})
 	if err != nil {
 		return "", store.Session{}, err
 	}
 	s.record(ctx, audit.Event{Actor: subject(d.PersonID), Event: "device.login", Subject: subject(d.PersonID), ClientIP: clientIP,
-		Details: map[string]any{"device": string(dev), "level": d.Level, "method": method}})
+		Details: map[string]any{"device": string(dev), "level": d.Level, "reported_method": method}})
 	return tok, sess, nil
 }
 
 // ChangePIN replaces the PIN key after a proof with the old PIN. The proof
 // signs the new key and KDF parameters.
 func (s *Service) ChangePIN(ctx context.Context, dev store.DeviceID, newPINKey []byte, kdf string, p Proof, clientIP string) error {
-	if len(newPINKey) != 32 {
-		return &InvalidError{"pin_key", "Der PIN-Schlüssel ist ungültig."}
-	}
-	if !validKDF(kdf) {
-		return &InvalidError{"kdf", "Die Parameter der PIN-Ableitung sind ungültig."}
+	if err := s.checkPINKey(newPINKey, kdf); err != nil {
+		return err
 	}
 	hash := appclient.ContentHash(PurposePINChange, "", appclient.PINChangeContent(newPINKey, []byte(kdf)))
 	d, err := s.authenticate(ctx, dev, PurposePINChange, hash, p, clientIP)

@@ -73,7 +73,7 @@ func (s *Service) UnlockWithSession(ctx context.Context, dev store.DeviceID, ses
 // unlockTarget checks the proof: the device key must be the bound one, and both
 // keys (the new PIN key) sign the bind content.
 func (s *Service) unlockTarget(ctx context.Context, dev store.DeviceID, deviceKey, pinKey []byte, kdf, name, model string, proof Proof) (store.Device, error) {
-	if err := parseKeys(deviceKey, pinKey, kdf); err != nil {
+	if err := s.parseKeys(deviceKey, pinKey, kdf); err != nil {
 		return store.Device{}, err
 	}
 	d, err := s.store.DeviceByID(ctx, dev)

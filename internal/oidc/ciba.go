@@ -19,6 +19,7 @@ import (
 
 	"github.com/pforte/pforte/internal/approval"
 	"github.com/pforte/pforte/internal/audit"
+	"github.com/pforte/pforte/internal/device"
 	"github.com/pforte/pforte/internal/registry"
 	"github.com/pforte/pforte/internal/session"
 	"github.com/pforte/pforte/internal/store"
@@ -390,11 +391,9 @@ func (p *Provider) redeemCIBA(r *http.Request) (*cibaTokenResponse, error) {
 	}); err != nil {
 		return nil, fmt.Errorf("oidc: mark CIBA request redeemed: %w", err)
 	}
-	method := a.Method
-	if method != "fpt" && method != "face" {
-		method = "pin"
-	}
-	g := &cibaGrant{c: req, subject: p.subject(c, req.PersonID), authTime: a.AnsweredAt, amr: []string{"hwk", method, "mfa"},
+	// What the phone proved, not what its app reported (a.Method): the
+	// device key and the PIN key signed, device.VerifiedAMR.
+	g := &cibaGrant{c: req, subject: p.subject(c, req.PersonID), authTime: a.AnsweredAt, amr: append(device.VerifiedAMR(), "mfa"),
 		acr: session.Level(a.Level).ACR()}
 	ctx := op.ContextWithIssuer(r.Context(), p.cfg.Issuer)
 	resp, err := op.CreateTokenResponse(ctx, g, c, p.op, true, "", "")

@@ -105,8 +105,9 @@ func (p *portal) pending(t *testing.T, action string) store.Approval {
 	return found[0]
 }
 
-// approve answers a on the phone with the PIN; tapped is the number tapped
-// (portal.login only).
+// approve answers a on the phone; tapped is the number tapped (portal.login
+// only). The app reports "face", which a session never carries as amr: the
+// PIN key's signature is all the server sees.
 func (p *portal) approve(t *testing.T, phone *appclient.Device, a store.Approval, tapped int) error {
 	t.Helper()
 	c, err := p.devices.NewChallengeFor(t.Context(), device.PurposeApprove, store.DeviceID(phone.ID), a.ID)
@@ -118,7 +119,7 @@ func (p *portal) approve(t *testing.T, phone *appclient.Device, a store.Approval
 		t.Fatal(err)
 	}
 	_, err = p.approvals.Approve(t.Context(), a.ID, store.DeviceID(phone.ID),
-		device.Proof{ChallengeID: c.ID, DeviceSignature: proof.DeviceSignature, PINSignature: proof.PINSignature}, "pin", tapped, "")
+		device.Proof{ChallengeID: c.ID, DeviceSignature: proof.DeviceSignature, PINSignature: proof.PINSignature}, "face", tapped, "")
 	return err
 }
 

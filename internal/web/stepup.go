@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/pforte/pforte/internal/approval"
+	"github.com/pforte/pforte/internal/device"
 	"github.com/pforte/pforte/internal/profile"
 	"github.com/pforte/pforte/internal/server"
 	"github.com/pforte/pforte/internal/session"
@@ -279,12 +280,9 @@ func (w *Web) raise(rw http.ResponseWriter, r *http.Request, tok session.Token, 
 	if session.Level(s.Level).Rank() > level.Rank() {
 		level = session.Level(s.Level) // never lower a session (an eID login is high)
 	}
-	method := a.Method
-	if method != "fpt" && method != "face" {
-		method = "pin"
-	}
+	// What the phone proved, not what its app reported (a.Method).
 	next2, _, err := w.sessions.Replace(r.Context(), tok, session.New{PersonID: s.PersonID, Kind: s.Kind, Level: level,
-		AMR: []string{"pwd", "hwk", method}, MustChangePassword: s.MustChangePassword, ClientIP: server.ClientIP(r), UserAgent: r.UserAgent()})
+		AMR: append([]string{"pwd"}, device.VerifiedAMR()...), MustChangePassword: s.MustChangePassword, ClientIP: server.ClientIP(r), UserAgent: r.UserAgent()})
 	if errors.Is(err, session.ErrNoSession) {
 		return errUnauthenticated
 	}
