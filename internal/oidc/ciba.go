@@ -20,6 +20,7 @@ import (
 	"github.com/pforte/pforte/internal/approval"
 	"github.com/pforte/pforte/internal/audit"
 	"github.com/pforte/pforte/internal/device"
+	"github.com/pforte/pforte/internal/jsonstrict"
 	"github.com/pforte/pforte/internal/registry"
 	"github.com/pforte/pforte/internal/session"
 	"github.com/pforte/pforte/internal/store"
@@ -221,15 +222,22 @@ func isControl(r rune) bool {
 
 // parseDetails checks RFC 9396 authorization_details: a JSON array of 1 to
 // maxDetails objects, each with a "type" the client may use, strings without
-// control characters. It returns the canonical encoding (what is stored,
-// signed and put into tokens) and the German lines the phone shows: every
-// member of every object, so that nothing approved is hidden.
+// control characters, and no object (at any depth) naming a member twice.
+// It returns the canonical encoding (what is stored, signed and put into
+// tokens) and the German lines the phone shows: every member of every
+// object, so that nothing approved is hidden.
 func parseDetails(raw string, allowed []string) (json.RawMessage, string, error) {
 	if raw == "" {
 		return nil, "", errors.New("authorization_details is required")
 	}
 	if len(raw) > maxDetailsBytes || !utf8.ValidString(raw) {
 		return nil, "", fmt.Errorf("authorization_details must be at most %d bytes of UTF-8", maxDetailsBytes)
+	}
+	// encoding/json would keep the last of two members with one name, and
+	// the phone would show what the client's own system may read otherwise.
+	var dup *jsonstrict.DuplicateError
+	if err := jsonstrict.Check([]byte(raw)); errors.As(err, &dup) {
+		return nil, "", errors.New("authorization_details must not name a member twice in one object")
 	}
 	dec := json.NewDecoder(strings.NewReader(raw))
 	dec.UseNumber()

@@ -120,6 +120,10 @@ func TestParseDetails(t *testing.T) {
 		`[{"type":"payment_initiation","creditor":"Apotheke \u202eDE02"}]`, `[{"type":"payment_initiation","a\u200bb":"x"}]`,
 		"[{\"type\":\"payment_initiation\",\"a\":\"\u202e\"}]" + strings.Repeat(" ", 3000),
 		`[` + strings.Repeat(`{"type":"payment_initiation"},`, 8) + `{"type":"payment_initiation"}]`,
+		`[{"type":"other","type":"payment_initiation"}]`,
+		`[{"type":"payment_initiation","amount":"1","amount":"1000"}]`,
+		`[{"type":"payment_initiation","n":{"k":1,"\u006b":2}}]`,
+		`[{"type":"payment_initiation","n":[{"iban":"DE02"},{"iban":"DE02","iban":"DE89"}]}]`,
 	}
 	for _, raw := range bad {
 		if _, _, err := parseDetails(raw, allowed); err == nil {

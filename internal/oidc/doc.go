@@ -11,7 +11,12 @@
 // glue to the portal's own login and phone confirmation, CIBA in poll mode
 // with RFC 9396 authorization_details, and checks op does not make (PKCE S256
 // for every client, the code released only to the browser that logged in, a
-// replayed code or refresh token revoking its whole family).
+// replayed code or refresh token revoking its whole family). It serves
+// userinfo and introspection itself, on op's token verifier and the same
+// storage, because op answers their refusals in ways a client cannot act
+// on: every refusal here is a JSON OAuth error, with the Bearer challenge of
+// RFC 6750 at userinfo and the Basic challenge of RFC 6749 5.2 after every
+// failed client authentication.
 //
 // It does not own the login pages (package web), the approval requests and
 // their proof (packages approval and device), or the signing keys (package

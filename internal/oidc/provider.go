@@ -86,6 +86,7 @@ type Provider struct {
 	clients   map[string]*client
 	subjects  []byte // HMAC key of the subject identifiers
 	op        *op.Provider
+	cors      *cors.Cors // op's CORS rules, for the endpoints Provider serves itself
 	handler   http.Handler
 }
 
@@ -121,12 +122,16 @@ func New(cfg Config, st Store, keys Keys, persons Persons, approvals Approvals, 
 	// Browser apps may call the token, userinfo and key endpoints from any
 	// origin, but never with the person's cookies: op's default would let any
 	// web site read cookie-authenticated answers.
-	opts := []op.Option{op.WithCORSOptions(&cors.Options{
+	// They may read WWW-Authenticate, which says why a token was refused.
+	corsOpts := cors.Options{
 		AllowOriginFunc:  func(string) bool { return true },
 		AllowedMethods:   []string{http.MethodGet, http.MethodPost},
 		AllowedHeaders:   []string{"Authorization", "Content-Type", "Accept"},
+		ExposedHeaders:   []string{"WWW-Authenticate"},
 		AllowCredentials: false,
-	})}
+	}
+	p.cors = cors.New(corsOpts)
+	opts := []op.Option{op.WithCORSOptions(&corsOpts)}
 	if isHTTPLoopback(cfg.Issuer) {
 		opts = append(opts, op.WithAllowInsecure())
 	}

@@ -24,14 +24,17 @@ import (
 // /oidc/oauth/introspect, /oidc/userinfo, /oidc/revoke, /oidc/end_session,
 // /oidc/keys.
 const (
-	prefix        = "/oidc"
-	loginPath     = prefix + "/login"
-	cancelPath    = prefix + "/login/abbrechen"
-	callbackPath  = prefix + "/authorize/callback"
-	backchannel   = prefix + "/bc-authorize"
-	tokenPath     = prefix + "/oauth/token"
-	endPath       = prefix + "/end_session"
-	discoveryPath = prefix + oidc.DiscoveryEndpoint
+	prefix         = "/oidc"
+	loginPath      = prefix + "/login"
+	cancelPath     = prefix + "/login/abbrechen"
+	callbackPath   = prefix + "/authorize/callback"
+	backchannel    = prefix + "/bc-authorize"
+	tokenPath      = prefix + "/oauth/token"
+	userinfoPath   = prefix + "/userinfo"
+	introspectPath = prefix + "/oauth/introspect"
+	revokePath     = prefix + "/revoke"
+	endPath        = prefix + "/end_session"
+	discoveryPath  = prefix + oidc.DiscoveryEndpoint
 )
 
 // cibaGrantType is the grant type of the CIBA token request.
@@ -50,7 +53,10 @@ func (p *Provider) routes() http.Handler {
 	mux.HandleFunc("GET "+cancelPath, p.cancel)
 	mux.Handle(callbackPath, p.callback(inner))
 	mux.Handle(endPath, p.endSession(inner))
-	mux.Handle("POST "+tokenPath, p.token(inner))
+	mux.Handle(tokenPath, p.token(challenged(inner)))
+	mux.Handle(userinfoPath, p.cors.Handler(http.HandlerFunc(p.userinfo)))
+	mux.Handle(introspectPath, p.cors.Handler(http.HandlerFunc(p.introspect)))
+	mux.Handle(revokePath, p.revoke(challenged(inner)))
 	mux.HandleFunc("POST "+backchannel, p.backchannel)
 	mux.HandleFunc(prefix+"/device_authorization", notOffered)
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
@@ -62,8 +68,12 @@ func (p *Provider) routes() http.Handler {
 	})
 }
 
-// writeError answers with an OAuth error object.
+// writeError answers with an OAuth error object; a failed client
+// authentication carries the Basic challenge (RFC 6749 5.2).
 func writeError(rw http.ResponseWriter, status int, kind, desc string) {
+	if status == http.StatusUnauthorized && kind == string(oidc.InvalidClient) {
+		rw.Header().Set("WWW-Authenticate", basicChallenge)
+	}
 	rw.Header().Set("Content-Type", "application/json")
 	rw.Header().Set("Cache-Control", "no-store")
 	rw.WriteHeader(status)
@@ -184,9 +194,16 @@ func (p *Provider) endSession(inner http.Handler) http.Handler {
 // PKCE, and handles a refresh token's reuse before it compares the client.
 // So here the client authenticates first (confidential clients with HTTP
 // Basic only), and a code or refresh token that is not the client's, or a
-// code whose verifier does not match, is refused without touching it.
+// code whose verifier does not match, is refused without touching it. Only
+// POST is answered (RFC 6749 3.2): op would take a GET's query as the form
+// and skip these checks.
 func (p *Provider) token(inner http.Handler) http.Handler {
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			rw.Header().Set("Allow", http.MethodPost)
+			writeError(rw, http.StatusMethodNotAllowed, string(oidc.InvalidRequest), "use POST")
+			return
+		}
 		grant := r.PostForm.Get("grant_type")
 		if grant == cibaGrantType {
 			p.cibaToken(rw, r)

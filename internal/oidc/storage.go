@@ -469,23 +469,12 @@ func (s *storage) SetUserinfoFromScopes(context.Context, *oidc.UserInfo, string,
 	return nil
 }
 
-// liveAccessToken returns the access token with id if it is live and belongs
-// to subject.
-func (s *storage) liveAccessToken(ctx context.Context, id, subject string) (store.Token, error) {
-	t, err := s.p.st.TokenByID(ctx, id)
-	if err != nil {
-		return store.Token{}, oidc.ErrInvalidRequest().WithDescription("invalid_token")
-	}
-	if t.Kind != store.TokenAccess || !t.RevokedAt.IsZero() || !s.p.clock().Before(t.ExpiresAt) || t.Subject != subject {
-		return store.Token{}, oidc.ErrInvalidRequest().WithDescription("invalid_token")
-	}
-	return t, nil
-}
-
+// SetUserinfoFromToken is op's way to userinfo; Provider.userinfo serves the
+// endpoint with the same rules.
 func (s *storage) SetUserinfoFromToken(ctx context.Context, ui *oidc.UserInfo, id, subject, _ string) error {
-	t, err := s.liveAccessToken(ctx, id, subject)
+	t, err := s.p.liveAccessToken(ctx, id, subject)
 	if err != nil {
-		return err
+		return oidc.ErrInvalidRequest().WithDescription("invalid_token")
 	}
 	return s.fillUserinfo(ctx, ui, t.PersonID, t.Subject, t.Scopes)
 }
@@ -511,15 +500,21 @@ func (s *storage) fillUserinfo(ctx context.Context, ui *oidc.UserInfo, person st
 	return nil
 }
 
-// SetIntrospectionFromToken answers for live access tokens of the asking
-// client only; anything else is inactive.
+// SetIntrospectionFromToken is op's way to introspection; Provider.introspect
+// serves the endpoint with the same rules.
 func (s *storage) SetIntrospectionFromToken(ctx context.Context, resp *oidc.IntrospectionResponse, id, subject, clientID string) error {
-	t, err := s.liveAccessToken(ctx, id, subject)
+	t, err := s.p.liveAccessToken(ctx, id, subject)
 	if err != nil {
-		return err
-	}
-	if t.ClientID != clientID && !slices.Contains(t.Audience, clientID) {
 		return oidc.ErrInvalidRequest().WithDescription("invalid_token")
+	}
+	return s.setIntrospection(ctx, resp, t, clientID)
+}
+
+// setIntrospection describes the live access token t to the client clientID:
+// errInactive unless the token is the client's or names it as audience.
+func (s *storage) setIntrospection(ctx context.Context, resp *oidc.IntrospectionResponse, t store.Token, clientID string) error {
+	if t.ClientID != clientID && !slices.Contains(t.Audience, clientID) {
+		return errInactive
 	}
 	ui := new(oidc.UserInfo)
 	if err := s.fillUserinfo(ctx, ui, t.PersonID, t.Subject, t.Scopes); err != nil {
