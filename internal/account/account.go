@@ -248,14 +248,17 @@ func (s *Service) Login(ctx context.Context, in Login, kind string) (LoginResult
 	if rehash && !acct.PasswordInitial {
 		s.rehash(ctx, p.ID, in.Password, acct.PasswordHash)
 	}
-	amr := []string{"pwd"}
-	tok, sess, err := s.sessions.Create(ctx, session.New{PersonID: p.ID, Kind: kind, Level: session.LevelLow, AMR: amr,
-		MustChangePassword: acct.PasswordInitial, ClientIP: in.ClientIP, UserAgent: in.UserAgent})
+	origin := session.OriginPassword
+	if acct.PasswordInitial {
+		origin = session.OriginLetter
+	}
+	tok, sess, err := s.sessions.Create(ctx, session.New{PersonID: p.ID, Kind: kind, Level: session.LevelLow, AMR: []string{"pwd"},
+		Origin: origin, MustChangePassword: acct.PasswordInitial, ClientIP: in.ClientIP, UserAgent: in.UserAgent})
 	if err != nil {
 		return LoginResult{}, err
 	}
 	s.record(ctx, audit.Event{Actor: subject(p.ID), Event: "account.login", Subject: subject(p.ID), ClientIP: in.ClientIP,
-		Details: map[string]any{"kind": kind, "level": string(session.LevelLow), "must_change_password": acct.PasswordInitial}})
+		Details: map[string]any{"kind": kind, "level": string(session.LevelLow), "origin": string(origin), "must_change_password": acct.PasswordInitial}})
 	return LoginResult{Token: tok, Session: sess}, nil
 }
 

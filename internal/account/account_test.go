@@ -99,7 +99,7 @@ func TestInitialPasswordForcesChange(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !res.Session.MustChangePassword || res.Session.Level != "low" {
+	if !res.Session.MustChangePassword || res.Session.Level != "low" || res.Session.Origin != "letter" {
 		t.Errorf("session after initial login: %+v", res.Session)
 	}
 	// The policy refuses a weak or personal password, with reasons.

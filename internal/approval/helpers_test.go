@@ -195,7 +195,8 @@ func (f *fixture) bindHigh(t *testing.T) *appclient.Device {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sess := store.Session{PersonID: f.person.ID, Level: string(session.LevelHigh), CreatedAt: f.clk.now()}
+	sess := store.Session{PersonID: f.person.ID, Level: string(session.LevelHigh), Origin: string(session.OriginEID),
+		OriginAt: f.clk.now(), CreatedAt: f.clk.now()}
 	bound, err := f.devices.BindWithSession(t.Context(), sess, b.DevicePublicKey, b.PINPublicKey, string(b.KDF), b.Name, b.Model,
 		proofOf(ch.ID, b.Proof), "")
 	if err != nil {

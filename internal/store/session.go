@@ -13,6 +13,12 @@ type Session struct {
 	Kind               string // "browser" or "app"
 	Level              string // assurance level: "low", "substantial", "high"
 	AMR                []string
+	// Origin is what proof started the session: "password", "letter",
+	// "eid", "device" or "egk" (package session names them); OriginAt is
+	// when that proof was made (an eID identification may precede its
+	// session by a few minutes).
+	Origin             string
+	OriginAt           time.Time
 	MustChangePassword bool
 	ClientIP           string
 	UserAgent          string

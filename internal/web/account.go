@@ -104,9 +104,27 @@ func levelWord(level string) string {
 	return level
 }
 
+// originWords name a session's origin for people: what it was started with.
+var originWords = map[string]string{
+	string(session.OriginPassword): "Passwort",
+	string(session.OriginLetter):   "Brief (Erstpasswort oder Rücksetzcode)",
+	string(session.OriginEID):      "Online-Ausweis",
+	string(session.OriginDevice):   "Smartphone (Service-App)",
+	string(session.OriginEGK):      "Gesundheitskarte",
+}
+
+// originWord names an origin for people; an unknown one shows as it is.
+func originWord(origin string) string {
+	if w, ok := originWords[origin]; ok {
+		return w
+	}
+	return origin
+}
+
 // sessionRow is one line of the session list.
 type sessionRow struct {
 	Kind     string
+	Origin   string // what the session was started with, in words
 	Since    string
 	LastSeen string
 	Current  bool
@@ -151,7 +169,7 @@ func (w *Web) overview(rw http.ResponseWriter, r *http.Request, tok session.Toke
 		if ls.Kind == session.KindApp {
 			kind = "App"
 		}
-		page.Sessions = append(page.Sessions, sessionRow{Kind: kind, Since: dateTime(ls.CreatedAt), LastSeen: dateTime(ls.LastSeenAt),
+		page.Sessions = append(page.Sessions, sessionRow{Kind: kind, Origin: originWord(ls.Origin), Since: dateTime(ls.CreatedAt), LastSeen: dateTime(ls.LastSeenAt),
 			Current: subtle.ConstantTimeCompare(ls.TokenHash, mine) == 1})
 	}
 	return w.render(rw, r, http.StatusOK, "account", view{Title: "Mein Konto", LoggedIn: true, Data: page})

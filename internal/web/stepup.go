@@ -281,7 +281,8 @@ func (w *Web) raise(rw http.ResponseWriter, r *http.Request, tok session.Token, 
 		method = "pin"
 	}
 	next2, _, err := w.sessions.Replace(r.Context(), tok, session.New{PersonID: s.PersonID, Kind: s.Kind, Level: level,
-		AMR: []string{"pwd", "hwk", method}, MustChangePassword: s.MustChangePassword, ClientIP: server.ClientIP(r), UserAgent: r.UserAgent()})
+		AMR: []string{"pwd", "hwk", method}, Origin: session.OriginDevice, MustChangePassword: s.MustChangePassword,
+		ClientIP: server.ClientIP(r), UserAgent: r.UserAgent()})
 	if errors.Is(err, session.ErrNoSession) {
 		return errUnauthenticated
 	}
