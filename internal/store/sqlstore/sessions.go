@@ -16,8 +16,8 @@ const sessionColumns = `token_hash, person_id, kind, level, amr, origin, origin_
 
 func scanSession(row rowScanner) (store.Session, error) {
 	var (
-		s                            store.Session
-		amr                          string
+		s                                    store.Session
+		amr                                  string
 		origin, created, seen, idle, expires int64
 	)
 	err := row.Scan(&s.TokenHash, &s.PersonID, &s.Kind, &s.Level, &amr, &s.Origin, &origin, &s.MustChangePassword, &s.ClientIP, &s.UserAgent,
