@@ -77,7 +77,7 @@ func buildApp(ctx context.Context, cfg Config, logger *slog.Logger, st *sqlstore
 	a.sessions = session.NewManager(st, session.Config{}, time.Now)
 	a.letters = dispatch.New(st, ring, renderer, a.audit, sink, time.Now,
 		dispatch.Config{PersonLimit: cfg.Letters.PersonLimit, DailyCap: cfg.Letters.DailyCap}, logger)
-	a.accounts = account.New(st, hasher, a.sessions, a.audit, a.letters, time.Now,
+	a.accounts = account.New(st, hasher, a.sessions, a.audit, a.letters, a.letters, time.Now,
 		account.Config{Policy: password.Policy{MinLength: cfg.Password.MinLength, InsurerName: cfg.Insurer.Name}}, logger)
 	a.access = account.NewAccess(a.accounts, st, st, a.letters, cfg.PublicURL, 0)
 	if cfg.EID.Issuer != "" {

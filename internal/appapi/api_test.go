@@ -51,7 +51,7 @@ func newServer(t *testing.T, cfg appapi.Config) string {
 	}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	sessions := session.NewManager(st, session.Config{}, time.Now)
-	accounts := account.New(st, h, sessions, audit.New(st, time.Now, logger), noNotice{}, time.Now, account.Config{}, logger)
+	accounts := account.New(st, h, sessions, audit.New(st, time.Now, logger), noNotice{}, nil, time.Now, account.Config{}, logger)
 	if _, err := accounts.SetInitialPassword(t.Context(), p.ID, initial); err != nil {
 		t.Fatal(err)
 	}

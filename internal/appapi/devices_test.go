@@ -45,7 +45,7 @@ func deviceServer(t *testing.T) (base, code string) {
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	sessions := session.NewManager(st, session.Config{}, time.Now)
 	aud := audit.New(st, time.Now, logger)
-	accounts := account.New(st, h, sessions, aud, noNotice{}, time.Now, account.Config{}, logger)
+	accounts := account.New(st, h, sessions, aud, noNotice{}, nil, time.Now, account.Config{}, logger)
 	if _, err := accounts.SetInitialPassword(t.Context(), p.ID, initial); err != nil {
 		t.Fatal(err)
 	}

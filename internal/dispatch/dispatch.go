@@ -143,13 +143,15 @@ func kindName(k letter.Kind) string {
 		return "pin_locked"
 	case letter.KindPasswordReset:
 		return "password_reset"
+	case letter.KindLoginLocked:
+		return "login_locked"
 	}
 	return "unknown"
 }
 
 func kindFromName(s string) (letter.Kind, bool) {
 	for _, k := range []letter.Kind{letter.KindPassword, letter.KindActivation, letter.KindDeviceBound,
-		letter.KindPasswordChanged, letter.KindAddressChanged, letter.KindPINLocked, letter.KindPasswordReset} {
+		letter.KindPasswordChanged, letter.KindAddressChanged, letter.KindPINLocked, letter.KindPasswordReset, letter.KindLoginLocked} {
 		if kindName(k) == s {
 			return k, true
 		}
@@ -279,6 +281,13 @@ func (s *Service) Notify(ctx context.Context, p store.Person, kind letter.Kind, 
 		return fmt.Errorf("dispatch: %s is not a notice", kindName(kind))
 	}
 	_, err := s.Queue(ctx, p, kind, Secrets{}, time.Time{}, at, device)
+	return err
+}
+
+// LockedRepeatedly sends the notice "your password login was locked
+// repeatedly" (account.LockNotifier).
+func (s *Service) LockedRepeatedly(ctx context.Context, p store.Person) error {
+	_, err := s.Queue(ctx, p, letter.KindLoginLocked, Secrets{}, time.Time{}, s.now(), "")
 	return err
 }
 

@@ -61,13 +61,13 @@ func testLetter(k Kind) Letter {
 	case KindPINLocked:
 		l.DeviceName = "Pixel 8 von Änne"
 		l.ChangedAt = testEvent
-	case KindPasswordChanged, KindAddressChanged:
+	case KindPasswordChanged, KindAddressChanged, KindLoginLocked:
 		l.ChangedAt = testEvent
 	}
 	return l
 }
 
-var allKinds = []Kind{KindPassword, KindActivation, KindDeviceBound, KindPasswordChanged, KindAddressChanged, KindPINLocked, KindPasswordReset}
+var allKinds = []Kind{KindPassword, KindActivation, KindDeviceBound, KindPasswordChanged, KindAddressChanged, KindPINLocked, KindPasswordReset, KindLoginLocked}
 
 func testRenderer(t testing.TB, opts ...Option) *Renderer {
 	t.Helper()

@@ -51,6 +51,7 @@ const (
 	KindAddressChanged                  // the address was changed; sent to the old address
 	KindPINLocked                       // the Freigabe-PIN was locked
 	KindPasswordReset                   // forgotten password: reset code and QR code
+	KindLoginLocked                     // the password login was locked repeatedly
 )
 
 var kindNames = map[Kind]string{
@@ -61,6 +62,7 @@ var kindNames = map[Kind]string{
 	KindAddressChanged:  "address_changed",
 	KindPINLocked:       "pin_locked",
 	KindPasswordReset:   "password_reset",
+	KindLoginLocked:     "login_locked",
 }
 
 // String returns the kind's stable snake_case name, as used in the manifest.
@@ -242,7 +244,7 @@ func (l Letter) validate(fc fontCheck) error {
 		uses = map[string]bool{"device": true, "changed": true}
 	case KindPINLocked:
 		uses = map[string]bool{"device": true, "changed": true}
-	case KindPasswordChanged, KindAddressChanged:
+	case KindPasswordChanged, KindAddressChanged, KindLoginLocked:
 		uses = map[string]bool{"changed": true}
 	}
 	unused := func(field string) {

@@ -83,7 +83,7 @@ func newFixture(t *testing.T) *fixture {
 	sessions := session.NewManager(st, session.Config{}, time.Now)
 	aud := audit.New(st, time.Now, logger)
 	n := &notices{}
-	accounts := account.New(st, h, sessions, aud, n, time.Now, account.Config{}, logger)
+	accounts := account.New(st, h, sessions, aud, n, nil, time.Now, account.Config{}, logger)
 	accounts.SetInitialPassword(t.Context(), p.ID, "ABCDEFGHJKLMNPQR")
 	devices := device.New(st, accounts, n, sessions, aud, time.Now, device.Config{}, logger)
 	approvals := approval.New(st, devices, aud, time.Now, approval.Config{}, logger)

@@ -156,7 +156,7 @@ func newPortal(t *testing.T, o options) *portal {
 	sessions := session.NewManager(st, session.Config{}, time.Now)
 	sink := &folderSink{dir: t.TempDir()}
 	letters := dispatch.New(st, ring, renderer, aud, sink, time.Now, dispatch.Config{}, logger)
-	accounts := account.New(st, hasher, sessions, aud, letters, time.Now, account.Config{}, logger)
+	accounts := account.New(st, hasher, sessions, aud, letters, nil, time.Now, account.Config{}, logger)
 
 	// The portal's and the simulator's URLs are needed before their
 	// handlers exist.
