@@ -10,15 +10,19 @@
 // the counter is reset on success, so parallel attempts on any number of nodes
 // can never check more passwords than the limit allows:
 //
-//	attempt ──reserve──▶ locked? ──yes──▶ dummy hash ──▶ ErrLoginFailed
-//	                        │no
+//	attempt ──reserve──▶ locked? ──yes──▶ lock's checks left? ──no──▶ dummy hash ──▶ ErrLoginFailed
+//	                        │no                    │yes: verify ──wrong──▶ ErrLoginFailed
+//	                        │                      └──right──▶ *LockedError (ticket for the phone)
 //	                        ▼
 //	                 verify password ──wrong──▶ ErrLoginFailed (counter stays up;
 //	                        │ok                 every MaxFailures-th failure locks
 //	                        ▼                   for LockBase, doubling, up to LockMax)
 //	               reset counter, session
 //
-// The lock is temporary and never permanent on the password alone. It does not
+// The lock is temporary and never permanent on the password alone. During a
+// lock the right password answers *LockedError for the phone-confirmed login
+// and a lock checks only a few passwords (lock.go explains why); every
+// RepeatedLocks-th lock in a row tells the person (LockNotifier). It does not
 // own sessions (package session), the password policy and hashing (package
 // password), letters or identity proofing.
 package account

@@ -47,7 +47,9 @@ type LockedError struct {
 	Ticket string
 }
 
-func (e *LockedError) Error() string { return "account: locked until " + e.Until.UTC().Format(time.RFC3339) }
+func (e *LockedError) Error() string {
+	return "account: locked until " + e.Until.UTC().Format(time.RFC3339)
+}
 
 // LockedTicketTTL is how long the right password during a lock waits for the
 // phone.

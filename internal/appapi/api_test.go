@@ -281,3 +281,22 @@ func TestPasswordResetAndEIDWithoutPartner(t *testing.T) {
 		t.Errorf("eID without a partner = %d %s", r.status, r.raw)
 	}
 }
+
+// TestLockedAfterTheRightPassword: during a lock a wrong password answers as
+// ever; the right one says the account is locked (403 account_locked), never
+// a 5xx and never a session.
+func TestLockedAfterTheRightPassword(t *testing.T) {
+	base := newServer(t, appapi.Config{LoginRate: 1000, LoginBurst: 1000})
+	outside := login(t, base, "wrong password")
+	for range 4 {
+		login(t, base, "wrong password")
+	}
+	if during := login(t, base, "wrong password"); during.status != outside.status || during.raw != outside.raw {
+		t.Errorf("wrong password during the lock: %d %s, outside: %d %s", during.status, during.raw, outside.status, outside.raw)
+	}
+	r := login(t, base, initial)
+	if r.status != http.StatusForbidden || r.body["error"] != "account_locked" || r.body["locked_until"] == nil ||
+		!strings.Contains(r.raw, "vorübergehend gesperrt") || r.body["session_token"] != nil {
+		t.Errorf("right password during the lock: %d %s", r.status, r.raw)
+	}
+}

@@ -2,6 +2,7 @@ package web
 
 import (
 	"crypto/subtle"
+	"errors"
 	"github.com/pforte/pforte/internal/server"
 	"net/http"
 	"net/url"
@@ -53,6 +54,9 @@ func (w *Web) login(rw http.ResponseWriter, r *http.Request) error {
 	v.Form = keep(values)
 	res, err := w.accounts.Login(r.Context(), account.Login{KVNR: values["kvnr"], Password: values["password"],
 		ClientIP: server.ClientIP(r), UserAgent: r.UserAgent()}, session.KindBrowser)
+	if locked := (*account.LockedError)(nil); errors.As(err, &locked) {
+		return w.lockedLogin(rw, r, locked, next)
+	}
 	if err != nil {
 		return &formFailed{"login", v, err}
 	}
