@@ -637,6 +637,7 @@ func TestAppEndToEnd(t *testing.T) {
 
 	// An address change waits for the phone; approved there, it is applied,
 	// and a notice goes to the old address.
+	bearerTok := portal
 	request := func(method, path string, body any) (int, map[string]any) {
 		t.Helper()
 		var rd io.Reader
@@ -646,7 +647,7 @@ func TestAppEndToEnd(t *testing.T) {
 		}
 		req, _ := http.NewRequestWithContext(ctx, method, base+path, rd)
 		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Authorization", "Bearer "+portal)
+		req.Header.Set("Authorization", "Bearer "+bearerTok)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
@@ -686,15 +687,22 @@ func TestAppEndToEnd(t *testing.T) {
 		}
 	}()
 	newAddr := map[string]string{"street": "Lindenallee", "house_number": "3", "postal_code": "04109", "city": "Leipzig"}
+	// A password-only session cannot even ask: the policy needs substantial.
+	if code, body := request("PUT", "/api/v1/me/address", newAddr); code != http.StatusForbidden || body["error"] != "session_level_too_low" {
+		t.Fatalf("address change from a password session: %d %v, want 403 session_level_too_low", code, body)
+	}
+	bearerTok = appState.SessionToken
 	code, change := request("PUT", "/api/v1/me/address", newAddr)
 	if code != http.StatusAccepted || change["status"] != "pending" {
 		t.Fatalf("address change: %d %v", code, change)
 	}
 	id := change["approval_id"].(string)
 	// A password alone does not show what waits for approval.
+	bearerTok = portal
 	if code, body := request("GET", "/api/v1/app/approvals", nil); code != http.StatusForbidden {
 		t.Errorf("pending approvals with a password session: %d %v", code, body)
 	}
+	bearerTok = appState.SessionToken
 	select {
 	case data := <-pushed:
 		if !strings.Contains(data, id) || !strings.Contains(data, "Neue Anschrift: Lindenallee 3, 04109 Leipzig") {
@@ -715,12 +723,20 @@ func TestAppEndToEnd(t *testing.T) {
 	if addr, _ := me["address"].(map[string]any); code != 200 || addr["city"] != "Leipzig" {
 		t.Errorf("me after the change: %d %v", code, me)
 	}
+	// The notice was queued with the change; the node's deliverer turns it
+	// into a letter right after (kicked by the approval), so wait briefly.
 	notice := ""
-	letters, _ := filepath.Glob(filepath.Join(dir, "letters", "*.pdf"))
-	for _, l := range letters {
-		txt, _ := exec.Command(pdftotext, "-layout", l, "-").Output()
-		if strings.Contains(string(txt), "Ihre Anschrift wurde geändert") {
-			notice = string(txt)
+	var letters []string
+	for deadline := time.Now().Add(10 * time.Second); notice == "" && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		letters, _ = filepath.Glob(filepath.Join(dir, "letters", "*.pdf"))
+		for _, l := range letters {
+			txt, err := exec.Command(pdftotext, "-layout", l, "-").Output()
+			if err != nil {
+				t.Fatalf("pdftotext %s: %v", l, err)
+			}
+			if strings.Contains(string(txt), "Ihre Anschrift wurde geändert") {
+				notice = string(txt)
+			}
 		}
 	}
 	if !strings.Contains(notice, p.postalCode) {

@@ -55,7 +55,7 @@ func TestWrongPINsAcrossThreeServeProcesses(t *testing.T) {
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	h, _ := password.NewHasher(password.DefaultParams(), nil, 2)
 	accounts := account.New(st, h, session.NewManager(st, session.Config{}, time.Now), audit.New(st, time.Now, logger),
-		nil, time.Now, account.Config{}, logger)
+		nil, nil, time.Now, account.Config{}, logger)
 	const initial = "ABCDEFGHJKLMNPQR"
 	if _, err := accounts.SetInitialPassword(ctx, p.ID, initial); err != nil {
 		t.Fatal(err)

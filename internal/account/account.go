@@ -10,15 +10,19 @@
 // the counter is reset on success, so parallel attempts on any number of nodes
 // can never check more passwords than the limit allows:
 //
-//	attempt ──reserve──▶ locked? ──yes──▶ dummy hash ──▶ ErrLoginFailed
-//	                        │no
+//	attempt ──reserve──▶ locked? ──yes──▶ lock's checks left? ──no──▶ dummy hash ──▶ ErrLoginFailed
+//	                        │no                    │yes: verify ──wrong──▶ ErrLoginFailed
+//	                        │                      └──right──▶ *LockedError (ticket for the phone)
 //	                        ▼
 //	                 verify password ──wrong──▶ ErrLoginFailed (counter stays up;
 //	                        │ok                 every MaxFailures-th failure locks
 //	                        ▼                   for LockBase, doubling, up to LockMax)
 //	               reset counter, session
 //
-// The lock is temporary and never permanent on the password alone. It does not
+// The lock is temporary and never permanent on the password alone. During a
+// lock the right password answers *LockedError for the phone-confirmed login
+// and a lock checks only a few passwords (lock.go explains why); every
+// RepeatedLocks-th lock in a row tells the person (LockNotifier). It does not
 // own sessions (package session), the password policy and hashing (package
 // password), letters or identity proofing.
 package account
@@ -67,6 +71,15 @@ type Config struct {
 	// LockBase is the first lock's length (default 1 min); each further
 	// MaxFailures failures double it, up to LockMax (default 1 h).
 	LockBase, LockMax time.Duration
+	// LockedChecks is how many passwords a lock still checks, so that the
+	// owner's right password reaches the phone-confirmed login (default 3,
+	// at most MaxFailures; see lock.go for why it is bounded).
+	LockedChecks int
+	// RepeatedLocks locks in a row (no successful login between them) send
+	// the person a notice (default 3), at most one per RepeatedLockWindow
+	// (default 24 h).
+	RepeatedLocks      int
+	RepeatedLockWindow time.Duration
 	// InitialValidity is how long an initial password from a letter is valid
 	// (default 30 days, at most 60).
 	InitialValidity time.Duration
@@ -87,6 +100,15 @@ func (c Config) withDefaults() Config {
 	}
 	if c.LockMax <= 0 {
 		c.LockMax = time.Hour
+	}
+	if c.LockedChecks <= 0 {
+		c.LockedChecks = 3
+	}
+	if c.RepeatedLocks <= 0 {
+		c.RepeatedLocks = 3
+	}
+	if c.RepeatedLockWindow <= 0 {
+		c.RepeatedLockWindow = 24 * time.Hour
 	}
 	if c.InitialValidity <= 0 {
 		c.InitialValidity = 30 * 24 * time.Hour
@@ -110,6 +132,9 @@ func (c Config) Validate() []error {
 	if c.LockMax > 24*time.Hour {
 		errs = append(errs, errors.New("account.lock_max: more than 24 h would make the lock effectively permanent"))
 	}
+	if c.LockedChecks > c.MaxFailures {
+		errs = append(errs, fmt.Errorf("account.locked_checks: %d is more than max_failures", c.LockedChecks))
+	}
 	if c.InitialValidity > 60*24*time.Hour {
 		errs = append(errs, errors.New("account.initial_validity: at most 60 days"))
 	}
@@ -127,6 +152,9 @@ type Store interface {
 	UpdateAccount(ctx context.Context, id store.PersonID, now time.Time, fn func(a *store.Account, exists bool) error,
 		notices ...store.Notice) (store.Account, error)
 	UpdateCounter(ctx context.Context, key string, fn func(c *store.Counter) error) (store.Counter, error)
+	PutOneTime(ctx context.Context, v store.OneTime) error
+	OneTimeByDigest(ctx context.Context, kind string, digest []byte, now time.Time) (store.OneTime, error)
+	ConsumeOneTime(ctx context.Context, kind string, digest []byte, now time.Time) (store.OneTime, error)
 }
 
 // Hasher hashes and verifies passwords (package password). Verify and
@@ -160,14 +188,16 @@ type Service struct {
 	sessions *session.Manager
 	audit    Auditor
 	notify   Notices
+	locks    LockNotifier // nil: repeated locks are only audited
 	now      func() time.Time
 	cfg      Config
 	logger   *slog.Logger
 }
 
-// New returns a service.
-func New(st Store, h Hasher, sessions *session.Manager, aud Auditor, notify Notices, now func() time.Time, cfg Config, logger *slog.Logger) *Service {
-	return &Service{store: st, hasher: h, sessions: sessions, audit: aud, notify: notify, now: now, cfg: cfg.withDefaults(), logger: logger}
+// New returns a service. locks is told of repeated locks; nil leaves them to
+// the audit trail alone.
+func New(st Store, h Hasher, sessions *session.Manager, aud Auditor, notify Notices, locks LockNotifier, now func() time.Time, cfg Config, logger *slog.Logger) *Service {
+	return &Service{store: st, hasher: h, sessions: sessions, audit: aud, notify: notify, locks: locks, now: now, cfg: cfg.withDefaults(), logger: logger}
 }
 
 // Login is one login attempt.
@@ -220,14 +250,22 @@ func (s *Service) Login(ctx context.Context, in Login, kind string) (LoginResult
 		return LoginResult{}, err
 	}
 	now := s.now()
-	if err := s.reserve(ctx, p.ID, now); errors.Is(err, errLocked) {
-		s.dummyWrite(ctx, kvnr)
-		if derr := s.hasher.DummyVerify(ctx, in.Password); errors.Is(derr, password.ErrBusy) {
-			return LoginResult{}, derr
+	until, err := s.reserve(ctx, p.ID, now, in.ClientIP)
+	duringLock := errors.Is(err, errLocked)
+	if duringLock {
+		// The lock's own checks (lock.go) take the place of the dummy
+		// write; once they are spent, the lock answers as before.
+		if err := s.reserveLocked(ctx, p.ID, until, now); errors.Is(err, errLocked) {
+			s.dummyWrite(ctx, kvnr)
+			if derr := s.hasher.DummyVerify(ctx, in.Password); errors.Is(derr, password.ErrBusy) {
+				return LoginResult{}, derr
+			}
+			s.record(ctx, audit.Event{Actor: "anonymous", Event: "account.login_failed", Subject: subject(p.ID), ClientIP: in.ClientIP,
+				Details: map[string]any{"reason": "locked"}})
+			return LoginResult{}, ErrLoginFailed
+		} else if err != nil {
+			return LoginResult{}, fmt.Errorf("account: login: %w", err)
 		}
-		s.record(ctx, audit.Event{Actor: "anonymous", Event: "account.login_failed", Subject: subject(p.ID), ClientIP: in.ClientIP,
-			Details: map[string]any{"reason": "locked"}})
-		return LoginResult{}, ErrLoginFailed
 	} else if err != nil {
 		return LoginResult{}, fmt.Errorf("account: login: %w", err)
 	}
@@ -238,7 +276,11 @@ func (s *Service) Login(ctx context.Context, in Login, kind string) (LoginResult
 	}
 	ok, rehash, err := s.hasher.Verify(ctx, typed, acct.PasswordHash)
 	if errors.Is(err, password.ErrBusy) {
-		s.release(ctx, p.ID)
+		if duringLock {
+			s.releaseLocked(ctx, p.ID)
+		} else {
+			s.release(ctx, p.ID)
+		}
 		return LoginResult{}, err
 	}
 	if err != nil {
@@ -250,9 +292,18 @@ func (s *Service) Login(ctx context.Context, in Login, kind string) (LoginResult
 		if ok {
 			reason = "initial_password_expired"
 		}
+		if duringLock {
+			reason = "locked_" + reason
+		}
 		s.record(ctx, audit.Event{Actor: "anonymous", Event: "account.login_failed", Subject: subject(p.ID), ClientIP: in.ClientIP,
 			Details: map[string]any{"reason": reason}})
 		return LoginResult{}, ErrLoginFailed
+	}
+	if duringLock {
+		// The right password: the owner. The lock holds for a
+		// password-only login; the phone may confirm one.
+		s.releaseLocked(ctx, p.ID)
+		return LoginResult{}, s.lockedLogin(ctx, p, acct, until, in.ClientIP)
 	}
 	if err := s.reset(ctx, p.ID); err != nil {
 		return LoginResult{}, err
@@ -260,14 +311,17 @@ func (s *Service) Login(ctx context.Context, in Login, kind string) (LoginResult
 	if rehash && !acct.PasswordInitial {
 		s.rehash(ctx, p.ID, in.Password, acct.PasswordHash)
 	}
-	amr := []string{"pwd"}
-	tok, sess, err := s.sessions.Create(ctx, session.New{PersonID: p.ID, Kind: kind, Level: session.LevelLow, AMR: amr,
-		MustChangePassword: acct.PasswordInitial, ClientIP: in.ClientIP, UserAgent: in.UserAgent})
+	origin := session.OriginPassword
+	if acct.PasswordInitial {
+		origin = session.OriginLetter
+	}
+	tok, sess, err := s.sessions.Create(ctx, session.New{PersonID: p.ID, Kind: kind, Level: session.LevelLow, AMR: []string{"pwd"},
+		Origin: origin, MustChangePassword: acct.PasswordInitial, ClientIP: in.ClientIP, UserAgent: in.UserAgent})
 	if err != nil {
 		return LoginResult{}, err
 	}
 	s.record(ctx, audit.Event{Actor: subject(p.ID), Event: "account.login", Subject: subject(p.ID), ClientIP: in.ClientIP,
-		Details: map[string]any{"kind": kind, "level": string(session.LevelLow), "must_change_password": acct.PasswordInitial}})
+		Details: map[string]any{"kind": kind, "level": string(session.LevelLow), "origin": string(origin), "must_change_password": acct.PasswordInitial}})
 	return LoginResult{Token: tok, Session: sess}, nil
 }
 
@@ -322,27 +376,47 @@ func (s *Service) lockFor(n int64) time.Duration {
 }
 
 // reserve counts one password attempt against the account before the password
-// is checked, in one atomic update; errLocked while the account is locked.
-// Every MaxFailures-th failure in a row locks it (see lockFor).
-func (s *Service) reserve(ctx context.Context, id store.PersonID, now time.Time) error {
+// is checked, in one atomic update; errLocked while the account is locked,
+// with the lock's end. Every MaxFailures-th failure in a row locks it (see
+// lockFor); a new lock is recorded and may owe a notice (locked).
+//
+// The same update decides the notice of repeated locks: every
+// RepeatedLocks-th lock in a row (no successful login between them) owes one,
+// at most one per RepeatedLockWindow (the counter's WindowStart is when the
+// last one went out). So counting locks costs no extra write, and a lock
+// looks, and takes, the same as any wrong password.
+func (s *Service) reserve(ctx context.Context, id store.PersonID, now time.Time, clientIP string) (time.Time, error) {
+	var until time.Time
+	var notice bool
+	var locks int64
 	_, err := s.store.UpdateCounter(ctx, counterKey(id), func(c *store.Counter) error {
+		until, notice, locks = time.Time{}, false, 0 // fn may run more than once
 		if c.LockedUntil.After(now) {
+			until = c.LockedUntil
 			return errLocked
 		}
 		c.Value++
 		if c.Value%int64(s.cfg.MaxFailures) == 0 {
-			c.LockedUntil = now.Add(s.lockFor(c.Value / int64(s.cfg.MaxFailures)))
+			locks = c.Value / int64(s.cfg.MaxFailures)
+			c.LockedUntil = now.Add(s.lockFor(locks))
+			if locks%int64(s.cfg.RepeatedLocks) == 0 && (c.WindowStart.IsZero() || now.Sub(c.WindowStart) >= s.cfg.RepeatedLockWindow) {
+				c.WindowStart, notice = now.UTC().Truncate(time.Microsecond), true
+			}
 		}
 		c.UpdatedAt = now
 		return nil
 	})
-	return err
+	if err == nil && notice {
+		s.lockedRepeatedly(ctx, id, locks, clientIP)
+	}
+	return until, err
 }
 
 // reset clears the failure counter after a successful login.
 func (s *Service) reset(ctx context.Context, id store.PersonID) error {
 	now := s.now()
 	_, err := s.store.UpdateCounter(ctx, counterKey(id), func(c *store.Counter) error {
+		// WindowStart (the last repeated-lock notice) stays: one per window.
 		c.Value, c.LockedUntil, c.UpdatedAt = 0, time.Time{}, now
 		return nil
 	})
@@ -431,7 +505,7 @@ func (s *Service) ChangePassword(ctx context.Context, tok session.Token, sess st
 		return fmt.Errorf("account: change password: %w", err)
 	}
 	now := s.now()
-	if err := s.reserve(ctx, p.ID, now); errors.Is(err, errLocked) {
+	if _, err := s.reserve(ctx, p.ID, now, clientIP); errors.Is(err, errLocked) {
 		return ErrWrongPassword
 	} else if err != nil {
 		return fmt.Errorf("account: change password: %w", err)
@@ -572,7 +646,7 @@ func (s *Service) CheckPassword(ctx context.Context, id store.PersonID, pw, clie
 		return fmt.Errorf("account: check password: %w", err)
 	}
 	now := s.now()
-	if err := s.reserve(ctx, id, now); errors.Is(err, errLocked) {
+	if _, err := s.reserve(ctx, id, now, clientIP); errors.Is(err, errLocked) {
 		_ = s.hasher.DummyVerify(ctx, pw)
 		return ErrLoginFailed
 	} else if err != nil {

@@ -68,12 +68,18 @@ func (f *fixture) noticeCount(t *testing.T) int {
 	return len(list)
 }
 
+// notices counts the repeated-lock notices (account.LockNotifier).
+type notices struct{ locks atomic.Int64 }
+
+func (n *notices) LockedRepeatedly(context.Context, store.Person) error { n.locks.Add(1); return nil }
+
 type fixture struct {
 	st       *sqlstore.Store
 	svc      *account.Service
 	sessions *session.Manager
 	hasher   *countingHasher
 	clk      *clock
+	notices  *notices
 	person   store.Person
 }
 
@@ -96,8 +102,8 @@ func newFixture(t *testing.T) *fixture {
 	clk := &clock{t: time.Date(2026, 11, 29, 9, 0, 0, 0, time.UTC)}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	sessions := session.NewManager(st, session.Config{}, clk.now)
-	f := &fixture{st: st, sessions: sessions, hasher: &countingHasher{Hasher: h}, clk: clk, person: p}
-	f.svc = account.New(st, f.hasher, sessions, audit.New(st, clk.now, logger), testNotices(t, clk.now), clk.now, account.Config{}, logger)
+	f := &fixture{st: st, sessions: sessions, hasher: &countingHasher{Hasher: h}, clk: clk, notices: &notices{}, person: p}
+	f.svc = account.New(st, f.hasher, sessions, audit.New(st, clk.now, logger), testNotices(t, clk.now), f.notices, clk.now, account.Config{}, logger)
 	return f
 }
 
@@ -120,7 +126,7 @@ func TestInitialPasswordForcesChange(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !res.Session.MustChangePassword || res.Session.Level != "low" {
+	if !res.Session.MustChangePassword || res.Session.Level != "low" || res.Session.Origin != "letter" {
 		t.Errorf("session after initial login: %+v", res.Session)
 	}
 	// The policy refuses a weak or personal password, with reasons.
@@ -205,9 +211,14 @@ func TestFailuresLookAlike(t *testing.T) {
 			t.Errorf("wrong password = %v", err)
 		}
 	}
-	// Locked now: even the right password fails, with the same error.
-	if _, err := f.login(t, initial); err != account.ErrLoginFailed {
-		t.Errorf("locked account = %v", err)
+	// Locked now: a wrong password fails with the same error; the right
+	// one is told of the lock (lock_test.go).
+	if _, err := f.login(t, "wrong"); err != account.ErrLoginFailed {
+		t.Errorf("wrong password on the locked account = %v", err)
+	}
+	var locked *account.LockedError
+	if _, err := f.login(t, initial); !errors.As(err, &locked) {
+		t.Errorf("right password on the locked account = %v, want *LockedError", err)
 	}
 	f.clk.advance(61 * time.Second)
 	if _, err := f.login(t, initial); err != nil {
@@ -236,7 +247,8 @@ func TestLockEscalates(t *testing.T) {
 }
 
 // TestParallelWrongPasswordsCheckAtMostTheLimit fires 40 wrong passwords at once:
-// only MaxFailures are ever checked; the others meet the lock.
+// only MaxFailures are ever checked, and the lock's own LockedChecks; the others
+// meet the lock, and then even the right password gets ErrLoginFailed.
 func TestParallelWrongPasswordsCheckAtMostTheLimit(t *testing.T) {
 	f := newFixture(t)
 	f.svc.SetInitialPassword(t.Context(), f.person.ID, initial)
@@ -249,8 +261,8 @@ func TestParallelWrongPasswordsCheckAtMostTheLimit(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if n := f.hasher.verifies.Load(); n > 5 {
-		t.Errorf("%d passwords checked in parallel, limit 5", n)
+	if n := f.hasher.verifies.Load(); n > 5+3 {
+		t.Errorf("%d passwords checked in parallel, limit 5 + 3 during the lock", n)
 	}
 	if _, err := f.login(t, initial); !errors.Is(err, account.ErrLoginFailed) {
 		t.Errorf("right password after the burst = %v, want locked", err)

@@ -320,8 +320,10 @@ func (a *Access) ChoosePassword(ctx context.Context, ticket, newPassword, client
 	} else if err != nil {
 		return LoginResult{}, fmt.Errorf("account: choose password: %w", err)
 	}
+	// The session's origin is the identification, made when the ticket
+	// was issued: the freshness rules count from then, not from now.
 	return a.accounts.setChosenPassword(ctx, p, newPassword, session.New{PersonID: p.ID, Kind: kind, Level: session.LevelHigh,
-		AMR: []string{"hwk", "pin"}, ClientIP: clientIP, UserAgent: userAgent}, "eid")
+		AMR: []string{"hwk", "pin"}, Origin: session.OriginEID, OriginAt: ot.CreatedAt, ClientIP: clientIP, UserAgent: userAgent}, "eid")
 }
 
 func personFromSubject(s string) (store.PersonID, error) {

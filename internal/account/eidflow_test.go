@@ -94,6 +94,10 @@ func TestEIDMatchChoosesPasswordAtLevelHigh(t *testing.T) {
 	if res.Session.Level != "high" || res.Session.MustChangePassword {
 		t.Errorf("session = %+v", res.Session)
 	}
+	// The origin is the identification, dated when it was made.
+	if res.Session.Origin != "eid" || !res.Session.OriginAt.Equal(ids[0].At) {
+		t.Errorf("session origin %q at %v, want eid at %v", res.Session.Origin, res.Session.OriginAt, ids[0].At)
+	}
 	if _, err := a.ChoosePassword(t.Context(), proven.Ticket, "Leuchtturm an der Ostsee", "", "", session.KindBrowser); !errors.Is(err, account.ErrTicket) {
 		t.Errorf("second use of the ticket = %v, want ErrTicket", err)
 	}
@@ -185,7 +189,7 @@ func TestResetByLetter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Session.Level != "low" {
+	if got.Session.Level != "low" || got.Session.Origin != "letter" {
 		t.Errorf("session after reset: %+v", got.Session)
 	}
 	if _, err := f.sessions.Authenticate(t.Context(), res.Token); !errors.Is(err, session.ErrNoSession) {

@@ -138,7 +138,7 @@ func (a *Access) ResetWithCode(ctx context.Context, kvnr, code, newPassword, cli
 		return LoginResult{}, fmt.Errorf("account: reset: %w", err)
 	}
 	return a.accounts.setChosenPassword(ctx, p, newPassword, session.New{PersonID: p.ID, Kind: session.KindBrowser,
-		Level: session.LevelLow, AMR: []string{"pwd"}, ClientIP: clientIP, UserAgent: userAgent}, "letter")
+		Level: session.LevelLow, AMR: []string{"pwd"}, Origin: session.OriginLetter, ClientIP: clientIP, UserAgent: userAgent}, "letter")
 }
 
 // setChosenPassword stores a chosen password after a proof of identity (eID or

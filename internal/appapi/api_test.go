@@ -49,7 +49,7 @@ func newServer(t *testing.T, cfg appapi.Config) string {
 	sessions := session.NewManager(st, session.Config{}, time.Now)
 	k, _ := seal.GenerateKey("t1")
 	ring, _ := seal.NewKeyring(k)
-	accounts := account.New(st, h, sessions, audit.New(st, time.Now, logger), notice.NewMaker(ring, time.Now, nil), time.Now, account.Config{}, logger)
+	accounts := account.New(st, h, sessions, audit.New(st, time.Now, logger), notice.NewMaker(ring, time.Now, nil), nil, time.Now, account.Config{}, logger)
 	if _, err := accounts.SetInitialPassword(t.Context(), p.ID, initial); err != nil {
 		t.Fatal(err)
 	}
@@ -278,5 +278,24 @@ func TestPasswordResetAndEIDWithoutPartner(t *testing.T) {
 	eidBody := strings.Replace(body, `"letter"`, `"eid"`, 1)
 	if r := call(t, "POST", base+"/api/v1/access-requests", "", eidBody); r.status != http.StatusBadRequest || r.body["error"] != "eid_unavailable" {
 		t.Errorf("eID without a partner = %d %s", r.status, r.raw)
+	}
+}
+
+// TestLockedAfterTheRightPassword: during a lock a wrong password answers as
+// ever; the right one says the account is locked (403 account_locked), never
+// a 5xx and never a session.
+func TestLockedAfterTheRightPassword(t *testing.T) {
+	base := newServer(t, appapi.Config{LoginRate: 1000, LoginBurst: 1000})
+	outside := login(t, base, "wrong password")
+	for range 4 {
+		login(t, base, "wrong password")
+	}
+	if during := login(t, base, "wrong password"); during.status != outside.status || during.raw != outside.raw {
+		t.Errorf("wrong password during the lock: %d %s, outside: %d %s", during.status, during.raw, outside.status, outside.raw)
+	}
+	r := login(t, base, initial)
+	if r.status != http.StatusForbidden || r.body["error"] != "account_locked" || r.body["locked_until"] == nil ||
+		!strings.Contains(r.raw, "vorübergehend gesperrt") || r.body["session_token"] != nil {
+		t.Errorf("right password during the lock: %d %s", r.status, r.raw)
 	}
 }

@@ -54,6 +54,7 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 		bad     *errBadRequest
 		limited *rateLimited
 		refused *account.RefusedError
+		locked  *account.LockedError
 	)
 	if deviceError(w, err) || approvalError(w, err) {
 		return
@@ -66,6 +67,13 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.Is(err, account.ErrLoginFailed):
 		server.WriteError(w, http.StatusUnauthorized, "login_failed",
 			"Die Anmeldung ist fehlgeschlagen. Bitte prüfen Sie Versichertennummer und Passwort.")
+	case errors.As(err, &locked):
+		// Only after the right password (package account): the lock is no
+		// secret to its owner.
+		_ = writeJSON(w, http.StatusForbidden, lockedJSON{Error: "account_locked", LockedUntil: locked.Until.UTC().Format(time.RFC3339),
+			Message: "Die Anmeldung mit dem Passwort ist nach zu vielen fehlgeschlagenen Versuchen vorübergehend gesperrt, bis " +
+				locked.Until.In(berlin).Format("02.01.2006 15:04") + " Uhr. Melden Sie sich mit Ihrem verbundenen Gerät an " +
+				"oder setzen Sie das Passwort zurück."})
 	case errors.Is(err, errPasswordChangeDue):
 		server.WriteError(w, http.StatusForbidden, "password_change_required", "Bitte wählen Sie zuerst Ihr eigenes Passwort.")
 	case errors.Is(err, errUnauthenticated):
@@ -95,3 +103,19 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 		server.WriteError(w, http.StatusInternalServerError, "internal", "Ein interner Fehler ist aufgetreten.")
 	}
 }
+
+// lockedJSON answers the right password during a temporary lock.
+type lockedJSON struct {
+	Error       string `json:"error"`
+	Message     string `json:"message"`
+	LockedUntil string `json:"locked_until"`
+}
+
+// berlin is German time, for times in messages.
+var berlin = func() *time.Location {
+	loc, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		return time.UTC
+	}
+	return loc
+}()

@@ -111,7 +111,7 @@ func newFixture(t *testing.T, st *sqlstore.Store, cfg approval.Config) *fixture 
 	}
 	sessions := session.NewManager(st, session.Config{}, clk.now)
 	aud := audit.New(st, clk.now, logger)
-	accounts := account.New(st, h, sessions, aud, notices, clk.now, account.Config{}, logger)
+	accounts := account.New(st, h, sessions, aud, notices, nil, clk.now, account.Config{}, logger)
 	if _, err := accounts.SetInitialPassword(t.Context(), p.ID, "ABCDEFGHJKLMNPQR"); err != nil {
 		t.Fatal(err)
 	}
@@ -214,7 +214,8 @@ func (f *fixture) bindHigh(t *testing.T) *appclient.Device {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sess := store.Session{PersonID: f.person.ID, Level: string(session.LevelHigh), CreatedAt: f.clk.now()}
+	sess := store.Session{PersonID: f.person.ID, Level: string(session.LevelHigh), Origin: string(session.OriginEID),
+		OriginAt: f.clk.now(), CreatedAt: f.clk.now()}
 	bound, err := f.devices.BindWithSession(t.Context(), sess, b.DevicePublicKey, b.PINPublicKey, string(b.KDF), b.Name, b.Model,
 		proofOf(ch.ID, b.Proof), "")
 	if err != nil {

@@ -113,10 +113,12 @@ func (s *Service) BindWithLetter(ctx context.Context, r BindRequest) (Binding, e
 	return s.add(ctx, p, r.DeviceKey, r.PINKey, r.KDF, r.Name, r.Model, string(session.LevelSubstantial), "letter", r.ClientIP)
 }
 
-// BindWithSession binds a phone for the person of a fresh eID session (level
-// high, identified within the last 15 minutes) at level high.
+// BindWithSession binds a phone at level high for the person of a session
+// that came from a fresh eID identification (session.FreshEID: origin eid,
+// identified within the last 15 minutes). A session at level high of another
+// origin (a phone bound at high) is refused: ErrBindRefused.
 func (s *Service) BindWithSession(ctx context.Context, sess store.Session, deviceKey, pinKey []byte, kdf, name, model string, proof Proof, clientIP string) (Binding, error) {
-	if sess.Level != string(session.LevelHigh) || s.now().Sub(sess.CreatedAt) > 15*time.Minute {
+	if !session.FreshEID(sess, s.now()) {
 		return Binding{}, ErrBindRefused
 	}
 	if err := s.parseKeys(deviceKey, pinKey, kdf); err != nil {
@@ -135,7 +137,7 @@ func (s *Service) BindWithSession(ctx context.Context, sess store.Session, devic
 	if err != nil {
 		return Binding{}, fmt.Errorf("device: bind: %w", err)
 	}
-	return s.add(ctx, p, deviceKey, pinKey, kdf, name, model, string(session.LevelHigh), "eid", clientIP)
+	return s.add(ctx, p, deviceKey, pinKey, kdf, name, model, string(session.LevelHigh), sess.Origin, clientIP)
 }
 
 func (s *Service) add(ctx context.Context, p store.Person, deviceKey, pinKey []byte, kdf, name, model, level, via, clientIP string) (Binding, error) {
@@ -248,7 +250,7 @@ func (s *Service) Login(ctx context.Context, dev store.DeviceID, p Proof, method
 		return "", store.Session{}, err
 	}
 	tok, sess, err := s.sessions.Create(ctx, session.New{PersonID: d.PersonID, Kind: session.KindApp, Level: session.Level(d.Level),
-		AMR: VerifiedAMR(), ClientIP: clientIP, UserAgent: userAgent})
+		AMR: VerifiedAMR(), Origin: session.OriginDevice, ClientIP: clientIP, UserAgent: userAgent})
 	if err != nil {
 		return "", store.Session{}, err
 	}

@@ -124,8 +124,9 @@ func bindProof(t *testing.T, f *fixture, phone *appclient.Device, pinKey []byte,
 	return rawProof(t, phone, ch, hash, sign)
 }
 
-func (f *fixture) eidSession() store.Session {
-	return store.Session{PersonID: f.person.ID, Kind: session.KindBrowser, Level: string(session.LevelHigh), CreatedAt: f.clk.now()}
+func (f *fixture) freshEIDSession() store.Session {
+	return store.Session{PersonID: f.person.ID, Kind: session.KindBrowser, Level: string(session.LevelHigh), CreatedAt: f.clk.now(),
+		Origin: string(session.OriginEID), OriginAt: f.clk.now()}
 }
 
 var entryPoints = []entryPoint{
@@ -138,7 +139,7 @@ var entryPoints = []entryPoint{
 	}},
 	{"bind with eID", func(t *testing.T, f *fixture, _ *appclient.Device, _ string, pinKey []byte, sign func([]byte) []byte, kdf string) error {
 		phone := newPhone(t)
-		_, err := f.svc.BindWithSession(t.Context(), f.eidSession(), phone.PublicKey(), pinKey, kdf, "Pixel", "Pixel 8",
+		_, err := f.svc.BindWithSession(t.Context(), f.freshEIDSession(), phone.PublicKey(), pinKey, kdf, "Pixel", "Pixel 8",
 			bindProof(t, f, phone, pinKey, sign, kdf), "")
 		return err
 	}},
@@ -156,7 +157,7 @@ var entryPoints = []entryPoint{
 			Proof: bindProof(t, f, phone, pinKey, sign, kdf)})
 	}},
 	{"unlock with eID", func(t *testing.T, f *fixture, phone *appclient.Device, _ string, pinKey []byte, sign func([]byte) []byte, kdf string) error {
-		return f.svc.UnlockWithSession(t.Context(), store.DeviceID(phone.ID), f.eidSession(), phone.PublicKey(), pinKey, kdf,
+		return f.svc.UnlockWithSession(t.Context(), store.DeviceID(phone.ID), f.freshEIDSession(), phone.PublicKey(), pinKey, kdf,
 			"Pixel", "Pixel 8", bindProof(t, f, phone, pinKey, sign, kdf), "")
 	}},
 }

@@ -54,10 +54,12 @@ func (s *Service) UnlockWithLetter(ctx context.Context, dev store.DeviceID, r Bi
 	return s.setNewPIN(ctx, d, r.PINKey, r.KDF, "letter", r.ClientIP)
 }
 
-// UnlockWithSession sets a new PIN key after a fresh eID identification (a
-// session at level high, at most 15 minutes old).
+// UnlockWithSession sets a new PIN key after a fresh eID identification: the
+// session must come from one (session.FreshEID: origin eid, identified within
+// the last 15 minutes). A session at level high of another origin is refused:
+// ErrBindRefused.
 func (s *Service) UnlockWithSession(ctx context.Context, dev store.DeviceID, sess store.Session, deviceKey, pinKey []byte, kdf, name, model string, proof Proof, clientIP string) error {
-	if sess.Level != string(session.LevelHigh) || s.now().Sub(sess.CreatedAt) > 15*time.Minute {
+	if !session.FreshEID(sess, s.now()) {
 		return ErrBindRefused
 	}
 	d, err := s.unlockTarget(ctx, dev, deviceKey, pinKey, kdf, name, model, proof)
@@ -67,7 +69,7 @@ func (s *Service) UnlockWithSession(ctx context.Context, dev store.DeviceID, ses
 	if d.PersonID != sess.PersonID {
 		return ErrBindRefused
 	}
-	return s.setNewPIN(ctx, d, pinKey, kdf, "eid", clientIP)
+	return s.setNewPIN(ctx, d, pinKey, kdf, sess.Origin, clientIP)
 }
 
 // unlockTarget checks the proof: the device key must be the bound one, and both

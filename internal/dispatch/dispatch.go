@@ -158,6 +158,8 @@ func kindName(k letter.Kind) string {
 		return "bank_changed"
 	case letter.KindDeviceRemoved:
 		return "device_removed"
+	case letter.KindLoginLocked:
+		return "login_locked"
 	}
 	return "unknown"
 }
@@ -165,7 +167,7 @@ func kindName(k letter.Kind) string {
 func kindFromName(s string) (letter.Kind, bool) {
 	for _, k := range []letter.Kind{letter.KindPassword, letter.KindActivation, letter.KindDeviceBound,
 		letter.KindPasswordChanged, letter.KindAddressChanged, letter.KindPINLocked, letter.KindPasswordReset,
-		letter.KindBankChanged, letter.KindDeviceRemoved} {
+		letter.KindBankChanged, letter.KindDeviceRemoved, letter.KindLoginLocked} {
 		if kindName(k) == s {
 			return k, true
 		}
@@ -285,6 +287,7 @@ var noticeLetters = map[notice.Kind]letter.Kind{
 	notice.PINLocked:       letter.KindPINLocked,
 	notice.AddressChanged:  letter.KindAddressChanged,
 	notice.BankChanged:     letter.KindBankChanged,
+	notice.LoginLocked:     letter.KindLoginLocked,
 }
 
 // DeliverNotice queues the letter that carries a notice (notice.Channel): to

@@ -61,14 +61,14 @@ func testLetter(k Kind) Letter {
 	case KindPINLocked:
 		l.DeviceName = "Pixel 8 von Änne"
 		l.ChangedAt = testEvent
-	case KindPasswordChanged, KindAddressChanged, KindBankChanged:
+	case KindPasswordChanged, KindAddressChanged, KindBankChanged, KindLoginLocked:
 		l.ChangedAt = testEvent
 	}
 	return l
 }
 
 var allKinds = []Kind{KindPassword, KindActivation, KindDeviceBound, KindPasswordChanged, KindAddressChanged, KindPINLocked, KindPasswordReset,
-	KindBankChanged, KindDeviceRemoved}
+	KindBankChanged, KindDeviceRemoved, KindLoginLocked}
 
 func testRenderer(t testing.TB, opts ...Option) *Renderer {
 	t.Helper()

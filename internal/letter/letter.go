@@ -53,6 +53,7 @@ const (
 	KindPasswordReset                   // forgotten password: reset code and QR code
 	KindBankChanged                     // the bank account was changed
 	KindDeviceRemoved                   // a phone was removed from the account
+	KindLoginLocked                     // the password login was locked repeatedly
 )
 
 var kindNames = map[Kind]string{
@@ -65,6 +66,7 @@ var kindNames = map[Kind]string{
 	KindPasswordReset:   "password_reset",
 	KindBankChanged:     "bank_changed",
 	KindDeviceRemoved:   "device_removed",
+	KindLoginLocked:     "login_locked",
 }
 
 // String returns the kind's stable snake_case name, as used in the manifest.
@@ -248,7 +250,7 @@ func (l Letter) validate(fc fontCheck) error {
 		uses = map[string]bool{"device": true, "changed": true}
 	case KindPINLocked:
 		uses = map[string]bool{"device": true, "changed": true}
-	case KindPasswordChanged, KindAddressChanged, KindBankChanged:
+	case KindPasswordChanged, KindAddressChanged, KindBankChanged, KindLoginLocked:
 		uses = map[string]bool{"changed": true}
 	}
 	unused := func(field string) {

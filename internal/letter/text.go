@@ -162,6 +162,20 @@ func letterText(s Sender, l Letter) content {
 			alertBold: notYou + s.Phone,
 			alertRest: "Wir sperren Ihren Zugang dann und helfen Ihnen, wieder sicher hineinzukommen.",
 		}
+	case KindLoginLocked:
+		return content{
+			title:   "Anmeldung gesperrt",
+			subject: "Ihre Anmeldung mit Passwort wurde wiederholt gesperrt",
+			intro: []string{
+				"Am " + germanDateTime(l.ChangedAt) + " wurde die Anmeldung mit Ihrem Passwort zum wiederholten Mal " +
+					"nach zu vielen falschen Passwörtern vorübergehend gesperrt.",
+				"Solange die Sperre gilt, können Sie sich im Portal mit Ihrem Passwort und einer Bestätigung " +
+					"in der Service-App anmelden, sich in der Service-App anmelden oder unter " + s.Web +
+					" ein neues Passwort anfordern.",
+			},
+			alertBold: "Haben Sie das Passwort nicht selbst falsch eingegeben? Rufen Sie uns bitte an: " + s.Phone,
+			alertRest: "Dann versucht vielleicht jemand, Ihr Passwort zu erraten. Ihr Zugang bleibt geschützt.",
+		}
 	case KindPINLocked:
 		where := ""
 		if l.DeviceName != "" {

@@ -50,9 +50,10 @@ const (
 	PINLocked       Kind = "pin_locked"
 	AddressChanged  Kind = "address_changed"
 	BankChanged     Kind = "bank_changed"
+	LoginLocked     Kind = "login_locked" // the password login was locked repeatedly
 )
 
-var kinds = []Kind{PasswordChanged, DeviceBound, DeviceRemoved, PINLocked, AddressChanged, BankChanged}
+var kinds = []Kind{PasswordChanged, DeviceBound, DeviceRemoved, PINLocked, AddressChanged, BankChanged, LoginLocked}
 
 // Valid reports whether k is one of the notice kinds.
 func (k Kind) Valid() bool {
@@ -313,6 +314,34 @@ func (s *Service) Run(ctx context.Context, interval time.Duration) {
 		case <-s.kick:
 		}
 	}
+}
+
+// Queuer stores a notice that no change carries (Notices.QueueNotice).
+type Queuer interface {
+	QueueNotice(ctx context.Context, n store.Notice) error
+}
+
+// LockNotices tells of repeated password locks (account.LockNotifier): a
+// lock is no change of its own, so its notice is queued by itself.
+func LockNotices(m *Maker, q Queuer) *LockNotifier { return &LockNotifier{maker: m, queue: q} }
+
+// LockNotifier queues the notice of repeated password locks.
+type LockNotifier struct {
+	maker *Maker
+	queue Queuer
+}
+
+// LockedRepeatedly queues the notice for p.
+func (l *LockNotifier) LockedRepeatedly(ctx context.Context, p store.Person) error {
+	n, err := l.maker.Make(p.ID, LoginLocked, Details{})
+	if err != nil {
+		return err
+	}
+	if err := l.queue.QueueNotice(ctx, n); err != nil {
+		return fmt.Errorf("notice: queue: %w", err)
+	}
+	l.maker.Kick()
+	return nil
 }
 
 // ChannelFunc adapts a function to Channel.

@@ -10,6 +10,13 @@
 //	             │──(Raise: level up)──▶ replaced by a new token
 //	             └──(End / idle / absolute expiry)──▶ gone
 //
+// Every session records its origin besides its level: what proof started it
+// (Origin) and when that proof was made. The level says how strong a session
+// is; the origin says what it is. A rule that needs "a fresh eID
+// identification" (binding a phone at level high, unlocking a PIN) asks
+// FreshEID, never the level: a session at level high can also come from a
+// phone bound at high (an app login, or a portal login the phone confirmed).
+//
 // It does not own logins (package account decides who gets a session) nor
 // cookies (the HTTP packages set them).
 package session
@@ -52,6 +59,46 @@ func (l Level) Rank() int {
 
 // ACR is the level's OpenID Connect acr value.
 func (l Level) ACR() string { return "http://eidas.europa.eu/LoA/" + string(l) }
+
+// Origin is what proof started a session.
+type Origin string
+
+// The origins.
+const (
+	// OriginPassword: the person's chosen password.
+	OriginPassword Origin = "password"
+	// OriginLetter: something from a letter, the initial password or a
+	// reset code.
+	OriginLetter Origin = "letter"
+	// OriginEID: an eID identification (Online-Ausweis).
+	OriginEID Origin = "eid"
+	// OriginDevice: the bound phone, an app login or a login confirmed on
+	// the phone.
+	OriginDevice Origin = "device"
+	// OriginEGK: the electronic health card (reserved).
+	OriginEGK Origin = "egk"
+)
+
+// Valid reports whether o is one of the origins.
+func (o Origin) Valid() bool {
+	switch o {
+	case OriginPassword, OriginLetter, OriginEID, OriginDevice, OriginEGK:
+		return true
+	}
+	return false
+}
+
+// EIDFreshness is how old an eID identification may be for the rules that
+// need a fresh one (DESIGN.md 3.4).
+const EIDFreshness = 15 * time.Minute
+
+// FreshEID reports whether s came from an eID identification made at most
+// EIDFreshness before now (and is still at level high). Only such a session
+// binds a phone at level high or unlocks a PIN without a letter.
+func FreshEID(s store.Session, now time.Time) bool {
+	return Origin(s.Origin) == OriginEID && s.Level == string(LevelHigh) && !s.OriginAt.IsZero() &&
+		!s.OriginAt.After(now) && now.Sub(s.OriginAt) <= EIDFreshness
+}
 
 // Kinds of sessions.
 const (
@@ -156,14 +203,23 @@ func NewManager(st Store, cfg Config, now func() time.Time) *Manager {
 
 // New describes a session to create.
 type New struct {
-	PersonID           store.PersonID
-	Kind               string
-	Level              Level
-	AMR                []string
+	PersonID store.PersonID
+	Kind     string
+	Level    Level
+	AMR      []string
+	// Origin is required: what proof started the session.
+	Origin Origin
+	// OriginAt is when that proof was made; zero means now. It may not lie
+	// in the future.
+	OriginAt           time.Time
 	MustChangePassword bool
 	ClientIP           string
 	UserAgent          string
 }
+
+// ErrNoOrigin reports a session described without a valid origin (a
+// programming error: every caller names what proved the person).
+var ErrNoOrigin = errors.New("session: no valid origin")
 
 func newToken() (Token, error) {
 	var b [32]byte
@@ -174,14 +230,22 @@ func newToken() (Token, error) {
 }
 
 func (m *Manager) build(n New, now time.Time) (Token, store.Session, error) {
+	now = now.UTC().Truncate(time.Microsecond)
+	originAt := n.OriginAt.UTC().Truncate(time.Microsecond)
+	if n.OriginAt.IsZero() {
+		originAt = now
+	}
+	if !n.Origin.Valid() || originAt.After(now) {
+		return "", store.Session{}, ErrNoOrigin
+	}
 	tok, err := newToken()
 	if err != nil {
 		return "", store.Session{}, err
 	}
 	lt := m.cfg.lifetime(n.Level)
-	now = now.UTC().Truncate(time.Microsecond)
 	s := store.Session{
 		TokenHash: tok.Hash(), PersonID: n.PersonID, Kind: n.Kind, Level: string(n.Level), AMR: n.AMR,
+		Origin: string(n.Origin), OriginAt: originAt,
 		MustChangePassword: n.MustChangePassword, ClientIP: n.ClientIP, UserAgent: truncate(n.UserAgent, 256),
 		CreatedAt: now, LastSeenAt: now, IdleExpiresAt: now.Add(lt.Idle), ExpiresAt: now.Add(lt.Absolute),
 	}

@@ -39,7 +39,7 @@ func TestLifecycle(t *testing.T) {
 	m := session.NewManager(st, session.Config{}, clk.now)
 	ctx := t.Context()
 
-	tok, s, err := m.Create(ctx, session.New{PersonID: id, Kind: session.KindBrowser, Level: session.LevelLow, AMR: []string{"pwd"}})
+	tok, s, err := m.Create(ctx, session.New{PersonID: id, Kind: session.KindBrowser, Level: session.LevelLow, AMR: []string{"pwd"}, Origin: session.OriginPassword})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +73,7 @@ func TestAbsoluteExpiry(t *testing.T) {
 	id := seed(t, st)
 	clk := newClock()
 	m := session.NewManager(st, session.Config{High: session.Lifetime{Idle: 15 * time.Minute, Absolute: time.Hour}}, clk.now)
-	tok, _, err := m.Create(t.Context(), session.New{PersonID: id, Kind: session.KindApp, Level: session.LevelHigh})
+	tok, _, err := m.Create(t.Context(), session.New{PersonID: id, Kind: session.KindApp, Level: session.LevelHigh, Origin: session.OriginDevice})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,11 +96,11 @@ func TestReplaceGivesNewToken(t *testing.T) {
 	clk := newClock()
 	m := session.NewManager(st, session.Config{}, clk.now)
 	ctx := t.Context()
-	old, _, err := m.Create(ctx, session.New{PersonID: id, Kind: session.KindBrowser, Level: session.LevelLow})
+	old, _, err := m.Create(ctx, session.New{PersonID: id, Kind: session.KindBrowser, Level: session.LevelLow, Origin: session.OriginPassword})
 	if err != nil {
 		t.Fatal(err)
 	}
-	next, s, err := m.Replace(ctx, old, session.New{PersonID: id, Kind: session.KindBrowser, Level: session.LevelSubstantial, AMR: []string{"pwd", "hwk"}})
+	next, s, err := m.Replace(ctx, old, session.New{PersonID: id, Kind: session.KindBrowser, Level: session.LevelSubstantial, AMR: []string{"pwd", "hwk"}, Origin: session.OriginDevice})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,10 +110,10 @@ func TestReplaceGivesNewToken(t *testing.T) {
 	if _, err := m.Authenticate(ctx, old); !errors.Is(err, session.ErrNoSession) {
 		t.Errorf("old token after replace = %v", err)
 	}
-	if _, _, err := m.Replace(ctx, old, session.New{PersonID: id, Level: session.LevelHigh}); !errors.Is(err, session.ErrNoSession) {
+	if _, _, err := m.Replace(ctx, old, session.New{PersonID: id, Level: session.LevelHigh, Origin: session.OriginDevice}); !errors.Is(err, session.ErrNoSession) {
 		t.Errorf("replacing an ended session = %v, want ErrNoSession", err)
 	}
-	other, _, _ := m.Create(ctx, session.New{PersonID: id, Kind: session.KindApp, Level: session.LevelLow})
+	other, _, _ := m.Create(ctx, session.New{PersonID: id, Kind: session.KindApp, Level: session.LevelLow, Origin: session.OriginDevice})
 	if n, err := m.EndOthers(ctx, id, next); err != nil || n != 1 {
 		t.Errorf("EndOthers = %d, %v", n, err)
 	}
@@ -143,5 +143,71 @@ func TestLevels(t *testing.T) {
 	}
 	if errs := (session.Config{Low: session.Lifetime{Idle: 2 * time.Hour, Absolute: time.Hour}}).Validate(); len(errs) != 1 {
 		t.Errorf("Validate = %v", errs)
+	}
+}
+
+func TestOriginIsStoredAndRequired(t *testing.T) {
+	st := sqltest.SQLite(t)
+	id := seed(t, st)
+	clk := newClock()
+	m := session.NewManager(st, session.Config{}, clk.now)
+	ctx := t.Context()
+	identified := clk.t.Add(-4 * time.Minute)
+	tok, _, err := m.Create(ctx, session.New{PersonID: id, Kind: session.KindBrowser, Level: session.LevelHigh,
+		Origin: session.OriginEID, OriginAt: identified})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := m.Authenticate(ctx, tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Origin != "eid" || !got.OriginAt.Equal(identified) {
+		t.Errorf("origin = %q at %v, want eid at %v", got.Origin, got.OriginAt, identified)
+	}
+	next, s, err := m.Replace(ctx, tok, session.New{PersonID: id, Kind: session.KindBrowser, Level: session.LevelHigh, Origin: session.OriginDevice})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Origin != "device" || !s.OriginAt.Equal(clk.t) {
+		t.Errorf("replacement origin = %q at %v, want device now", s.Origin, s.OriginAt)
+	}
+	for name, n := range map[string]session.New{
+		"no origin":        {PersonID: id, Kind: session.KindBrowser, Level: session.LevelLow},
+		"unknown origin":   {PersonID: id, Kind: session.KindBrowser, Level: session.LevelLow, Origin: "sms"},
+		"origin in future": {PersonID: id, Kind: session.KindBrowser, Level: session.LevelHigh, Origin: session.OriginEID, OriginAt: clk.t.Add(time.Second)},
+	} {
+		if _, _, err := m.Create(ctx, n); !errors.Is(err, session.ErrNoOrigin) {
+			t.Errorf("%s: Create = %v, want ErrNoOrigin", name, err)
+		}
+		if _, _, err := m.Replace(ctx, next, n); !errors.Is(err, session.ErrNoOrigin) {
+			t.Errorf("%s: Replace = %v, want ErrNoOrigin", name, err)
+		}
+	}
+}
+
+func TestFreshEID(t *testing.T) {
+	now := time.Date(2026, 11, 29, 9, 0, 0, 0, time.UTC)
+	eid := store.Session{Level: "high", Origin: "eid", OriginAt: now.Add(-14 * time.Minute), CreatedAt: now.Add(-time.Minute)}
+	tests := []struct {
+		name string
+		edit func(s *store.Session)
+		want bool
+	}{
+		{"eID within 15 minutes", func(*store.Session) {}, true},
+		{"eID exactly 15 minutes ago", func(s *store.Session) { s.OriginAt = now.Add(-15 * time.Minute) }, true},
+		{"eID 16 minutes ago, session new", func(s *store.Session) { s.OriginAt = now.Add(-16 * time.Minute) }, false},
+		{"high from a phone", func(s *store.Session) { s.Origin = "device" }, false},
+		{"high from a password", func(s *store.Session) { s.Origin = "password" }, false},
+		{"eID origin below high", func(s *store.Session) { s.Level = "substantial" }, false},
+		{"no origin time", func(s *store.Session) { s.OriginAt = time.Time{} }, false},
+		{"origin in the future", func(s *store.Session) { s.OriginAt = now.Add(time.Minute) }, false},
+	}
+	for _, tt := range tests {
+		s := eid
+		tt.edit(&s)
+		if got := session.FreshEID(s, now); got != tt.want {
+			t.Errorf("%s: FreshEID = %v, want %v", tt.name, got, tt.want)
+		}
 	}
 }

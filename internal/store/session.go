@@ -8,11 +8,17 @@ import (
 // Session is a browser or app session. The store keeps only the SHA-256 of the
 // session token.
 type Session struct {
-	TokenHash          []byte
-	PersonID           PersonID
-	Kind               string // "browser" or "app"
-	Level              string // assurance level: "low", "substantial", "high"
-	AMR                []string
+	TokenHash []byte
+	PersonID  PersonID
+	Kind      string // "browser" or "app"
+	Level     string // assurance level: "low", "substantial", "high"
+	AMR       []string
+	// Origin is what proof started the session: "password", "letter",
+	// "eid", "device" or "egk" (package session names them); OriginAt is
+	// when that proof was made (an eID identification may precede its
+	// session by a few minutes).
+	Origin             string
+	OriginAt           time.Time
 	MustChangePassword bool
 	ClientIP           string
 	UserAgent          string

@@ -2,6 +2,7 @@ package web
 
 import (
 	"crypto/subtle"
+	"errors"
 	"github.com/pforte/pforte/internal/server"
 	"net/http"
 	"net/url"
@@ -53,6 +54,9 @@ func (w *Web) login(rw http.ResponseWriter, r *http.Request) error {
 	v.Form = keep(values)
 	res, err := w.accounts.Login(r.Context(), account.Login{KVNR: values["kvnr"], Password: values["password"],
 		ClientIP: server.ClientIP(r), UserAgent: r.UserAgent()}, session.KindBrowser)
+	if locked := (*account.LockedError)(nil); errors.As(err, &locked) {
+		return w.lockedLogin(rw, r, locked, next)
+	}
 	if err != nil {
 		return &formFailed{"login", v, err}
 	}
@@ -104,9 +108,27 @@ func levelWord(level string) string {
 	return level
 }
 
+// originWords name a session's origin for people: what it was started with.
+var originWords = map[string]string{
+	string(session.OriginPassword): "Passwort",
+	string(session.OriginLetter):   "Brief (Erstpasswort oder Rücksetzcode)",
+	string(session.OriginEID):      "Online-Ausweis",
+	string(session.OriginDevice):   "Smartphone (Service-App)",
+	string(session.OriginEGK):      "Gesundheitskarte",
+}
+
+// originWord names an origin for people; an unknown one shows as it is.
+func originWord(origin string) string {
+	if w, ok := originWords[origin]; ok {
+		return w
+	}
+	return origin
+}
+
 // sessionRow is one line of the session list.
 type sessionRow struct {
 	Kind     string
+	Origin   string // what the session was started with, in words
 	Since    string
 	LastSeen string
 	Current  bool
@@ -151,7 +173,7 @@ func (w *Web) overview(rw http.ResponseWriter, r *http.Request, tok session.Toke
 		if ls.Kind == session.KindApp {
 			kind = "App"
 		}
-		page.Sessions = append(page.Sessions, sessionRow{Kind: kind, Since: dateTime(ls.CreatedAt), LastSeen: dateTime(ls.LastSeenAt),
+		page.Sessions = append(page.Sessions, sessionRow{Kind: kind, Origin: originWord(ls.Origin), Since: dateTime(ls.CreatedAt), LastSeen: dateTime(ls.LastSeenAt),
 			Current: subtle.ConstantTimeCompare(ls.TokenHash, mine) == 1})
 	}
 	return w.render(rw, r, http.StatusOK, "account", view{Title: "Mein Konto", LoggedIn: true, Data: page})

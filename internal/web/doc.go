@@ -52,6 +52,17 @@
 //	     ▼ approved
 //	CompleteLogin (once) ─▶ Replace: a new session token at the binding's level ─▶ /konto
 //
+// The right password during a temporary lock (account.LockedError; a wrong
+// one answers exactly as outside the lock) starts no session: the page says
+// the account is locked and until when and links the reset; with a usable
+// phone it asks the phone first, and the phone's approval logs the person in
+// despite the lock (origin device):
+//
+//	POST /anmelden ─▶ *LockedError ─▶ Create portal.login ─▶ cookies __Host-pforte_locked (ticket), __Host-pforte_stepup
+//	     │ no usable phone / too many open requests: 403, the lock and the reset
+//	     ▼
+//	GET /anmelden/gesperrt (reloads) ─▶ pending: the number │ approved: CompleteLogin, ConfirmLockedLogin ─▶ /konto
+//
 // The personal data (/daten) need the level the policy table gives
 // personal.view; a lower session is offered the phone confirmation. An
 // address or bank change is a profile request the phone approves: its waiting

@@ -31,7 +31,7 @@ var staticFS embed.FS
 
 // pageNames are the templates in templates/, each rendered into layout.html.
 var pageNames = []string{"start", "access", "choose-password", "login", "account", "change-password", "reset", "message",
-	"stepup", "need-phone", "personal", "change-data", "change-wait", "devices"}
+	"stepup", "need-phone", "personal", "change-data", "change-wait", "devices", "locked"}
 
 func mustParsePages() map[string]*template.Template {
 	pages := make(map[string]*template.Template, len(pageNames))

@@ -36,6 +36,7 @@ func (w *Web) Routes() map[string]http.Handler {
 	if w.approvals != nil {
 		view := approval.ActionPersonalView
 		routes["GET /anmelden/freigabe"] = w.authenticated(w.awaitStepUp, false)
+		routes["GET /anmelden/gesperrt"] = w.page(w.awaitLockedLogin)
 		routes["GET /anmelden/hoeher"] = w.authenticated(w.higher, false)
 		routes["POST /anmelden/freigabe"] = w.authenticated(w.requestStepUp, false)
 		routes["GET /daten"] = w.protected(view, "daten", w.personal)

@@ -282,7 +282,8 @@ func (w *Web) raise(rw http.ResponseWriter, r *http.Request, tok session.Token, 
 	}
 	// What the phone proved, not what its app reported (a.Method).
 	next2, _, err := w.sessions.Replace(r.Context(), tok, session.New{PersonID: s.PersonID, Kind: s.Kind, Level: level,
-		AMR: append([]string{"pwd"}, device.VerifiedAMR()...), MustChangePassword: s.MustChangePassword, ClientIP: server.ClientIP(r), UserAgent: r.UserAgent()})
+		AMR: append([]string{"pwd"}, device.VerifiedAMR()...), Origin: session.OriginDevice, MustChangePassword: s.MustChangePassword,
+		ClientIP: server.ClientIP(r), UserAgent: r.UserAgent()})
 	if errors.Is(err, session.ErrNoSession) {
 		return errUnauthenticated
 	}

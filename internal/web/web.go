@@ -23,6 +23,12 @@ type Accounts interface {
 	// ChangePassword replaces the session person's password after checking
 	// the current one: *account.RefusedError, account.ErrWrongPassword.
 	ChangePassword(ctx context.Context, tok session.Token, sess store.Session, current, next, clientIP string) error
+	// LockedLogin returns what the ticket of an *account.LockedError (the
+	// right password during a lock) stands for: account.ErrLockedTicket.
+	LockedLogin(ctx context.Context, ticket string) (account.LockedError, error)
+	// ConfirmLockedLogin uses the ticket once and starts a browser session
+	// at level after the phone approved: account.ErrLockedTicket.
+	ConfirmLockedLogin(ctx context.Context, ticket string, level session.Level, method, clientIP, userAgent string) (account.LoginResult, error)
 	// Strength rates a new password for the strength meter, 0 to 4, against
 	// the person's data when p is not nil.
 	Strength(p *store.Person, pw string) int

@@ -11,16 +11,16 @@ import (
 	"github.com/pforte/pforte/internal/store"
 )
 
-const sessionColumns = `token_hash, person_id, kind, level, amr, must_change_password, client_ip, user_agent,
+const sessionColumns = `token_hash, person_id, kind, level, amr, origin, origin_at, must_change_password, client_ip, user_agent,
 	created_at, last_seen_at, idle_expires_at, expires_at`
 
 func scanSession(row rowScanner) (store.Session, error) {
 	var (
-		s                            store.Session
-		amr                          string
-		created, seen, idle, expires int64
+		s                                    store.Session
+		amr                                  string
+		origin, created, seen, idle, expires int64
 	)
-	err := row.Scan(&s.TokenHash, &s.PersonID, &s.Kind, &s.Level, &amr, &s.MustChangePassword, &s.ClientIP, &s.UserAgent,
+	err := row.Scan(&s.TokenHash, &s.PersonID, &s.Kind, &s.Level, &amr, &s.Origin, &origin, &s.MustChangePassword, &s.ClientIP, &s.UserAgent,
 		&created, &seen, &idle, &expires)
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.Session{}, store.ErrNotFound
@@ -31,6 +31,7 @@ func scanSession(row rowScanner) (store.Session, error) {
 	if amr != "" {
 		s.AMR = strings.Fields(amr)
 	}
+	s.OriginAt = fromMicros(origin)
 	s.CreatedAt, s.LastSeenAt, s.IdleExpiresAt, s.ExpiresAt = fromMicros(created), fromMicros(seen), fromMicros(idle), fromMicros(expires)
 	return s, nil
 }
@@ -38,8 +39,8 @@ func scanSession(row rowScanner) (store.Session, error) {
 func insertSession(ctx context.Context, ex interface {
 	ExecContext(context.Context, string, ...any) (sql.Result, error)
 }, s store.Session) error {
-	_, err := ex.ExecContext(ctx, `INSERT INTO sessions (`+sessionColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-		nonNil(s.TokenHash), int64(s.PersonID), s.Kind, s.Level, strings.Join(s.AMR, " "), s.MustChangePassword, s.ClientIP, s.UserAgent,
+	_, err := ex.ExecContext(ctx, `INSERT INTO sessions (`+sessionColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+		nonNil(s.TokenHash), int64(s.PersonID), s.Kind, s.Level, strings.Join(s.AMR, " "), s.Origin, micros(s.OriginAt), s.MustChangePassword, s.ClientIP, s.UserAgent,
 		micros(s.CreatedAt), micros(s.LastSeenAt), micros(s.IdleExpiresAt), micros(s.ExpiresAt))
 	if isUniqueViolation(err) {
 		return store.ErrConflict

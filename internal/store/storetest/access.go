@@ -117,7 +117,7 @@ func testAccountsParallelCreate(t *testing.T, s store.Store) {
 func session(id store.PersonID, hash string, created int) store.Session {
 	return store.Session{
 		TokenHash: []byte(hash), PersonID: id, Kind: "browser", Level: "low", AMR: []string{"pwd"},
-		MustChangePassword: true, ClientIP: "192.0.2.7", UserAgent: "Test/1.0",
+		Origin: "letter", OriginAt: at(created), MustChangePassword: true, ClientIP: "192.0.2.7", UserAgent: "Test/1.0",
 		CreatedAt: at(created), LastSeenAt: at(created), IdleExpiresAt: at(created + 30), ExpiresAt: at(created + 720),
 	}
 }
@@ -168,15 +168,18 @@ func testSessions(t *testing.T, s store.Store) {
 		t.Fatal(err)
 	}
 	next := session(id, "hash-b2", 101)
-	next.Level, next.MustChangePassword = "substantial", false
+	// An eID session: its origin is older than the session itself.
+	next.Level, next.MustChangePassword, next.Origin, next.OriginAt = "high", false, "eid", at(95)
 	if err := s.ReplaceSession(ctx, []byte("hash-b"), next); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.SessionByHash(ctx, []byte("hash-b"), at(101)); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("replaced session still there: %v", err)
 	}
-	if got, err := s.SessionByHash(ctx, []byte("hash-b2"), at(101)); err != nil || got.Level != "substantial" {
-		t.Errorf("replacement = %+v, %v", got, err)
+	if got, err := s.SessionByHash(ctx, []byte("hash-b2"), at(101)); err != nil {
+		t.Errorf("replacement: %v", err)
+	} else if diff := cmp.Diff(next, got); diff != "" {
+		t.Errorf("replacement (-want +got):\n%s", diff)
 	}
 	if err := s.ReplaceSession(ctx, []byte("hash-b"), session(id, "hash-b3", 102)); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("replacing a gone session = %v, want ErrNotFound", err)
@@ -208,9 +211,9 @@ func testSessions(t *testing.T, s store.Store) {
 	}
 	var hashes []string
 	for _, l := range list {
-		hashes = append(hashes, string(l.TokenHash))
+		hashes = append(hashes, string(l.TokenHash)+":"+l.Origin)
 	}
-	if diff := cmp.Diff([]string{"c3", "c2", "c1", "hash-b2", "hash-a"}, hashes); diff != "" {
+	if diff := cmp.Diff([]string{"c3:letter", "c2:letter", "c1:letter", "hash-b2:eid", "hash-a:letter"}, hashes); diff != "" {
 		t.Errorf("PersonSessions (-want +got):\n%s", diff)
 	}
 	n, err := s.DeletePersonSessions(ctx, id, []byte("c2"))
