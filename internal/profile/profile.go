@@ -27,6 +27,7 @@ import (
 	"github.com/pforte/pforte/internal/approval"
 	"github.com/pforte/pforte/internal/letter"
 	"github.com/pforte/pforte/internal/registry"
+	"github.com/pforte/pforte/internal/seal"
 	"github.com/pforte/pforte/internal/store"
 )
 
@@ -46,8 +47,9 @@ type Approvals interface {
 
 // Sealer encrypts at rest (package seal).
 type Sealer interface {
-	Seal(plaintext []byte) (store.Sealed, error)
-	Open(s store.Sealed) ([]byte, error)
+	// SealFor and OpenFor bind a value to its place (seal.Place).
+	SealFor(plaintext, aad []byte) (store.Sealed, error)
+	OpenFor(s store.Sealed, aad []byte) ([]byte, error)
 }
 
 // Notices sends notice letters (package dispatch).
@@ -100,7 +102,7 @@ func (s *Service) View(ctx context.Context, id store.PersonID) (View, error) {
 	v := View{Title: p.Title, GivenNames: p.GivenNames, FamilyName: p.FamilyName, AddressVerified: !p.AddressVerifiedAt.IsZero(),
 		Address: Address{Street: p.Street, HouseNumber: p.HouseNumber, PostalCode: p.PostalCode, City: p.City}}
 	if !p.IBAN.IsZero() {
-		plain, err := s.sealer.Open(p.IBAN)
+		plain, err := s.sealer.OpenFor(p.IBAN, seal.Place("persons", "iban", p.KVNR))
 		if err != nil {
 			return View{}, fmt.Errorf("profile: view: %w", err)
 		}
@@ -244,7 +246,7 @@ func (s *Service) execute(ctx context.Context, a store.Approval) error {
 		if err := json.Unmarshal(a.Data, &bank); err != nil {
 			return fmt.Errorf("profile: execute: %w", err)
 		}
-		sealed, err := s.sealer.Seal([]byte(bank.IBAN))
+		sealed, err := s.sealer.SealFor([]byte(bank.IBAN), seal.Place("persons", "iban", before.KVNR))
 		if err != nil {
 			return fmt.Errorf("profile: execute: %w", err)
 		}
@@ -258,7 +260,7 @@ func (s *Service) execute(ctx context.Context, a store.Approval) error {
 	}
 	// The payload carries personal data (a bank account): sealed at rest,
 	// opened when the core system reads the outbox.
-	sealed, err := s.sealer.Seal(plain)
+	sealed, err := s.sealer.SealFor(plain, seal.Place("outbox", "payload", "approval:"+a.ID))
 	if err != nil {
 		return fmt.Errorf("profile: execute: %w", err)
 	}
@@ -300,7 +302,7 @@ func (s *Service) Outbox(ctx context.Context, after int64, limit int) ([]OutboxE
 		if err := json.Unmarshal(e.Payload, &sealed); err != nil {
 			return nil, fmt.Errorf("profile: outbox event %s: %w", e.ID, err)
 		}
-		plain, err := s.sealer.Open(sealed)
+		plain, err := s.sealer.OpenFor(sealed, seal.Place("outbox", "payload", e.ID))
 		if err != nil {
 			return nil, fmt.Errorf("profile: outbox event %s: %w", e.ID, err)
 		}

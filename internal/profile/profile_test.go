@@ -70,7 +70,7 @@ func newFixture(t *testing.T) *fixture {
 	st := sqltest.SQLite(t)
 	k, _ := seal.GenerateKey("t1")
 	ring, _ := seal.NewKeyring(k)
-	oldIBAN, _ := ring.Seal([]byte("DE89370400440532013000"))
+	oldIBAN, _ := ring.SealFor([]byte("DE89370400440532013000"), seal.Place("persons", "iban", kvnr))
 	p := store.Person{KVNR: kvnr, FamilyName: "Müller", GivenNames: "Jürgen", BirthDate: "1970-03-14", Street: "Hauptstraße",
 		HouseNumber: "1", PostalCode: "10115", City: "Berlin", AddressVerifiedAt: time.Now(), AddressVerifiedBy: "melderegister",
 		IBAN: oldIBAN, Relation: store.RelationMember, Digest: []byte("d"), UpdatedAt: time.Now()}
@@ -201,7 +201,7 @@ func TestBankChangeAndView(t *testing.T) {
 		t.Fatal(err)
 	}
 	p, _ := f.st.PersonByID(ctx, f.person.ID)
-	plain, err := f.ring.Open(p.IBAN)
+	plain, err := f.ring.OpenFor(p.IBAN, seal.Place("persons", "iban", kvnr))
 	if err != nil || string(plain) != "DE44500105175407324931" {
 		t.Errorf("stored IBAN %q, %v", plain, err)
 	}
