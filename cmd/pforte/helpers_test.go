@@ -1,11 +1,18 @@
 package main
 
 import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"encoding/base64"
 	"io"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/pforte/pforte/internal/audit"
+	"github.com/pforte/pforte/internal/seal"
+	"github.com/pforte/pforte/internal/store"
 	"github.com/pforte/pforte/internal/store/sqlstore"
 )
 
@@ -15,4 +22,18 @@ func auditLogFor(st *sqlstore.Store) *audit.Log {
 
 func auditEvent(i int) audit.Event {
 	return audit.Event{Actor: "system", Event: "test.event", Subject: "node", Details: map[string]any{"n": i}}
+}
+
+// unboundSeal seals plain as Pforte did before values were bound to their
+// place: the package seal format with no caller context.
+func unboundSeal(k seal.Key, plain string) store.Sealed {
+	id, b64, _ := strings.Cut(k.Encode(), ":")
+	secret, _ := base64.StdEncoding.DecodeString(b64)
+	block, _ := aes.NewCipher(secret)
+	aead, _ := cipher.NewGCM(block)
+	nonce := make([]byte, 12)
+	rand.Read(nonce)
+	aad := append([]byte("pforte-seal-v1\x01"), byte(len(id)))
+	aad = append(aad, id...)
+	return store.Sealed{KeyID: id, Ciphertext: aead.Seal(append([]byte{1}, nonce...), nonce, []byte(plain), aad)}
 }

@@ -78,6 +78,12 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger, st *sqlstore.St
 		ln.Close()
 		return err
 	}
+	if res, err := resealAtRest(ctx, st, a.ring); err != nil {
+		ln.Close()
+		return err
+	} else if !res.AlreadyDone {
+		logger.Info("sealed fields bound to their place", slog.Int("ibans", res.IBANs), slog.Int("outbox_payloads", res.Payloads))
+	}
 	auditLog := a.audit
 	reg := prometheus.NewRegistry()
 	srv := server.New(cfg.serverConfig(), logger, st, reg)

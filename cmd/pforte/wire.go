@@ -23,6 +23,7 @@ import (
 	"github.com/pforte/pforte/internal/oidc"
 	"github.com/pforte/pforte/internal/password"
 	"github.com/pforte/pforte/internal/profile"
+	"github.com/pforte/pforte/internal/seal"
 	"github.com/pforte/pforte/internal/session"
 	"github.com/pforte/pforte/internal/signkey"
 	"github.com/pforte/pforte/internal/store/sqlstore"
@@ -31,6 +32,7 @@ import (
 
 // app is the object graph of one node, built by hand.
 type app struct {
+	ring     *seal.Keyring
 	audit    *audit.Log
 	letters  *dispatch.Service
 	accounts *account.Service
@@ -73,7 +75,7 @@ func buildApp(ctx context.Context, cfg Config, logger *slog.Logger, st *sqlstore
 	if err != nil {
 		return nil, fmt.Errorf("letters: %w", err)
 	}
-	a := &app{audit: audit.New(st, time.Now, logger)}
+	a := &app{ring: ring, audit: audit.New(st, time.Now, logger)}
 	a.sessions = session.NewManager(st, session.Config{}, time.Now)
 	a.letters = dispatch.New(st, ring, renderer, a.audit, sink, time.Now,
 		dispatch.Config{PersonLimit: cfg.Letters.PersonLimit, DailyCap: cfg.Letters.DailyCap}, logger)

@@ -45,6 +45,7 @@ type Store interface {
 	AuditChain
 	SigningKeys
 	OIDC
+	Upgrades
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
 	// Close releases the database connections.
