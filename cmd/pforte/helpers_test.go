@@ -7,7 +7,10 @@ import (
 	"encoding/base64"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
+	"testing"
 	"time"
 
 	"github.com/pforte/pforte/internal/audit"
@@ -17,7 +20,28 @@ import (
 )
 
 func auditLogFor(st *sqlstore.Store) *audit.Log {
-	return audit.New(st, time.Now, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	return audit.New(st, testAuditKey(), time.Now, slog.New(slog.NewTextHandler(io.Discard, nil)))
+}
+
+// testAuditKeyText is the audit key of the tests in this package.
+var testAuditKeyText = audit.GenerateKeyText()
+
+func testAuditKey() audit.Key {
+	k, err := audit.ParseKey(testAuditKeyText)
+	if err != nil {
+		panic(err)
+	}
+	return k
+}
+
+// auditKeyEnv writes the test audit key to a file and returns the
+// environment variable naming it.
+func auditKeyEnv(t testing.TB) string {
+	path := filepath.Join(t.TempDir(), "audit.key")
+	if err := os.WriteFile(path, []byte(testAuditKeyText+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return "PFORTE_AUDIT_KEY_FILE=" + path
 }
 
 func auditEvent(i int) audit.Event {

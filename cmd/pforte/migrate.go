@@ -11,6 +11,7 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/pforte/pforte/internal/audit"
 	"github.com/pforte/pforte/internal/seal"
 	"github.com/pforte/pforte/internal/seal/reseal"
 	"github.com/pforte/pforte/internal/store/sqlstore"
@@ -128,11 +129,19 @@ func runVersion(_ context.Context, env *environment, args []string) error {
 }
 
 func runKeygen(_ context.Context, env *environment, args []string) error {
-	fs := newFlagSet(env, "keygen", "keygen [--id ID] [--subject]")
+	fs := newFlagSet(env, "keygen", "keygen [--id ID] [--subject | --audit]")
 	id := fs.String("id", "k1", "key `id` (a-z, 0-9, -)")
 	subject := fs.Bool("subject", false, "print a subject key for oidc.subject_key instead (base64, 32 bytes)")
+	auditKey := fs.Bool("audit", false, "print an audit key for audit.key_file instead (base64, 32 bytes)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if *subject && *auditKey {
+		return &usageError{msg: "keygen: --subject and --audit exclude each other"}
+	}
+	if *auditKey {
+		fmt.Fprintln(env.stdout, audit.GenerateKeyText())
+		return nil
 	}
 	if *subject {
 		fmt.Fprintln(env.stdout, newSubjectKey())

@@ -44,7 +44,7 @@ func deviceServer(t *testing.T) (base, code string) {
 	h, _ := password.NewHasher(password.Params{Memory: 8 * 1024, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}, nil, 2)
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	sessions := session.NewManager(st, session.Config{}, time.Now)
-	aud := audit.New(st, time.Now, logger)
+	aud := audit.New(st, audit.GenerateKey(), time.Now, logger)
 	accounts := account.New(st, h, sessions, aud, noNotice{}, time.Now, account.Config{}, logger)
 	if _, err := accounts.SetInitialPassword(t.Context(), p.ID, initial); err != nil {
 		t.Fatal(err)

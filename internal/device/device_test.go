@@ -100,7 +100,7 @@ func newFixture(t testing.TB, st *sqlstore.Store) *fixture {
 		t.Fatal(err)
 	}
 	sessions := session.NewManager(st, session.Config{}, clk.now)
-	aud := audit.New(st, clk.now, logger)
+	aud := audit.New(st, audit.GenerateKey(), clk.now, logger)
 	accounts := account.New(st, h, sessions, aud, noNotice{}, clk.now, account.Config{}, logger)
 	if _, err := accounts.SetInitialPassword(t.Context(), p.ID, "ABCDEFGHJKLMNPQR"); err != nil {
 		t.Fatal(err)
@@ -416,7 +416,7 @@ func TestParallelWrongPINsPostgresThreeNodes(t *testing.T) {
 		st := sqltest.Open(t, url)
 		logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 		svcs = append(svcs, device.New(st, nil, f.notices, session.NewManager(st, session.Config{}, f.clk.now),
-			audit.New(st, f.clk.now, logger), f.clk.now, device.Config{}, logger))
+			audit.New(st, audit.GenerateKey(), f.clk.now, logger), f.clk.now, device.Config{}, logger))
 	}
 	testParallelWrongPINs(t, svcs, f, phone, 200)
 }

@@ -17,7 +17,7 @@ import (
 func TestRemoveLastDeviceWithPassword(t *testing.T) {
 	f := newFixture(t, sqltest.SQLite(t))
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	f.svc.EnableRemoval(approval.New(f.st, f.svc, audit.New(f.st, f.clk.now, logger), f.clk.now, approval.Config{}, logger))
+	f.svc.EnableRemoval(approval.New(f.st, f.svc, audit.New(f.st, audit.GenerateKey(), f.clk.now, logger), f.clk.now, approval.Config{}, logger))
 	phone := f.bind(t)
 	dev := store.DeviceID(phone.ID)
 	if _, err := f.svc.RequestRemoval(t.Context(), f.person.ID, dev, "falsch", ""); !errors.Is(err, device.ErrBindRefused) {
@@ -38,7 +38,7 @@ func TestRemoveLastDeviceWithPassword(t *testing.T) {
 func TestRemoveDeviceThroughAnApproval(t *testing.T) {
 	f := newFixture(t, sqltest.SQLite(t))
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	approvals := approval.New(f.st, f.svc, audit.New(f.st, f.clk.now, logger), f.clk.now, approval.Config{}, logger)
+	approvals := approval.New(f.st, f.svc, audit.New(f.st, audit.GenerateKey(), f.clk.now, logger), f.clk.now, approval.Config{}, logger)
 	f.svc.EnableRemoval(approvals)
 	old := f.bind(t)
 	current := f.bind(t)

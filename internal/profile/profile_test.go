@@ -81,7 +81,7 @@ func newFixture(t *testing.T) *fixture {
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	h, _ := password.NewHasher(password.Params{Memory: 8 * 1024, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}, nil, 2)
 	sessions := session.NewManager(st, session.Config{}, time.Now)
-	aud := audit.New(st, time.Now, logger)
+	aud := audit.New(st, audit.GenerateKey(), time.Now, logger)
 	n := &notices{}
 	accounts := account.New(st, h, sessions, aud, n, time.Now, account.Config{}, logger)
 	accounts.SetInitialPassword(t.Context(), p.ID, "ABCDEFGHJKLMNPQR")
