@@ -22,6 +22,7 @@ import (
 
 	"github.com/pforte/pforte/appclient"
 	"github.com/pforte/pforte/internal/approval"
+	"github.com/pforte/pforte/internal/audit"
 	"github.com/pforte/pforte/internal/oidc"
 	"github.com/pforte/pforte/internal/password"
 	"github.com/pforte/pforte/internal/seal"
@@ -140,6 +141,15 @@ type Config struct {
 		ClientSecret     string `yaml:"client_secret" secret:"true"`
 		ClientSecretFile string `yaml:"client_secret_file"`
 	} `yaml:"eid"`
+	// Audit keys the audit trail and publishes checkpoints of it
+	// (docs/operations.md). The key (base64 of at least 32 bytes, `pforte
+	// keygen --audit`) never goes into the database; prefer KeyFile.
+	Audit struct {
+		Key                string        `yaml:"key" secret:"true"`
+		KeyFile            string        `yaml:"key_file"`
+		CheckpointFile     string        `yaml:"checkpoint_file"`
+		CheckpointInterval time.Duration `yaml:"checkpoint_interval"`
+	} `yaml:"audit"`
 }
 
 // defaultConfig returns the documented defaults.
@@ -178,14 +188,16 @@ func defaultConfig() Config {
 	c.Letters.DailyCap = 2000
 	c.Letters.NoticeDailyCap = 20000
 	c.Password.MaxChangesPerDay = 5
+	c.Audit.CheckpointInterval = time.Minute
 	return c
 }
 
 // needs names the parts of the configuration a command uses; only those are
 // required to be complete.
 type needs struct {
-	keys bool // data keys to seal and open sensitive fields
-	http bool
+	keys  bool // data keys to seal and open sensitive fields
+	audit bool // the audit key, to write or verify the audit trail
+	http  bool
 }
 
 // configError is an invalid configuration; the command exits with code 2.
@@ -469,7 +481,45 @@ func (c *Config) validate(need needs) []string {
 			p = append(p, err.Error())
 		}
 	}
+	p = append(p, c.validateAudit(need)...)
 	return p
+}
+
+// validateAudit checks the audit section.
+func (c *Config) validateAudit(need needs) []string {
+	var p []string
+	if c.Audit.CheckpointInterval < time.Second {
+		p = append(p, fmt.Sprintf("audit.checkpoint_interval: %v is shorter than 1s", c.Audit.CheckpointInterval))
+	}
+	if need.audit {
+		if _, err := c.auditKey(); err != nil {
+			p = append(p, err.Error())
+		}
+	}
+	return p
+}
+
+// auditKey reads the audit key from audit.key or audit.key_file.
+func (c *Config) auditKey() (audit.Key, error) {
+	raw := c.Audit.Key
+	if c.Audit.KeyFile != "" {
+		if raw != "" {
+			return audit.Key{}, errors.New("audit.key and audit.key_file: set only one")
+		}
+		b, err := os.ReadFile(c.Audit.KeyFile)
+		if err != nil {
+			return audit.Key{}, fmt.Errorf("audit.key_file: %v", err)
+		}
+		raw = string(b)
+	}
+	if strings.TrimSpace(raw) == "" {
+		return audit.Key{}, errors.New("audit.key_file: required (set PFORTE_AUDIT_KEY_FILE; `pforte keygen --audit` makes a key)")
+	}
+	k, err := audit.ParseKey(raw)
+	if err != nil {
+		return audit.Key{}, fmt.Errorf("audit.key: %v", strings.TrimPrefix(err.Error(), "audit: key: "))
+	}
+	return k, nil
 }
 
 // keyring builds the data keyring from data_keys or data_keys_file.

@@ -58,6 +58,10 @@ func runDemo(ctx context.Context, env *environment, args []string) error {
 	if err := ensureKeyFile(keyFile); err != nil {
 		return err
 	}
+	auditKeyFile := filepath.Join(*dir, "audit.key")
+	if err := ensureSecretFile(auditKeyFile, audit.GenerateKeyText); err != nil {
+		return err
+	}
 	subjectKeyFile := filepath.Join(*dir, "subject.key")
 	if err := ensureSecretFile(subjectKeyFile, newSubjectKey); err != nil {
 		return err
@@ -75,10 +79,12 @@ func runDemo(ctx context.Context, env *environment, args []string) error {
 	cfg := defaultConfig()
 	cfg.Database = "sqlite:" + dbPath
 	cfg.DataKeysFile = keyFile
+	cfg.Audit.KeyFile = auditKeyFile
+	cfg.Audit.CheckpointFile = filepath.Join(*dir, "audit-checkpoints.jsonl")
 	cfg.OIDC.SubjectKeyFile = subjectKeyFile
 	cfg.HTTP.Listen = *listen
 	cfg.Log.Format = "text"
-	if problems := cfg.validate(needs{keys: true, http: true}); len(problems) > 0 {
+	if problems := cfg.validate(needs{keys: true, audit: true, http: true}); len(problems) > 0 {
 		return &configError{problems: problems}
 	}
 	logger := cfg.logger(env.stderr)
@@ -101,7 +107,11 @@ func runDemo(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	fmt.Fprintf(env.stdout, "Generated %d synthetic insured persons into %s\n", *persons, csvPath)
-	im := registry.NewImporter(st, ring, importAuditor{audit.New(st, time.Now, logger)}, time.Now)
+	aud, err := auditLog(cfg, st, logger)
+	if err != nil {
+		return err
+	}
+	im := registry.NewImporter(st, ring, importAuditor{aud}, time.Now)
 	quiet := *env
 	quiet.isTerminal = false
 	if _, err := importRegistry(ctx, &quiet, im, bytes.NewReader(csv.Bytes()), cfg); err != nil {
@@ -115,7 +125,7 @@ func runDemo(ctx context.Context, env *environment, args []string) error {
 	base := "http://" + ln.Addr().String()
 	cfg.PublicURL = base
 	cfg.OIDC.Clients = []oidc.ClientConfig{demoClient(base, clientSecret)}
-	if problems := cfg.validate(needs{keys: true, http: true}); len(problems) > 0 {
+	if problems := cfg.validate(needs{keys: true, audit: true, http: true}); len(problems) > 0 {
 		ln.Close()
 		return &configError{problems: problems}
 	}
@@ -137,7 +147,7 @@ func runDemo(ctx context.Context, env *environment, args []string) error {
 	}
 	cfg.EID = simCfg.EID
 	lettersDir := filepath.Join(*dir, "letters")
-	printWalkthrough(env.stdout, base, cfg.Database, keyFile, csvPath, lettersDir, csv.Bytes())
+	printWalkthrough(env.stdout, base, cfg.Database, keyFile, csvPath, lettersDir, auditKeyFile, cfg.Audit.CheckpointFile, csv.Bytes())
 	printOIDCWalkthrough(env.stdout, base, clientSecretFile, csv.Bytes())
 	fmt.Fprintf(env.stdout, "The eID simulator (a development tool, no real ID card) runs at %s with these identities:\n", simCfg.EID.Issuer)
 	for _, id := range idents {
@@ -200,7 +210,7 @@ func printOIDCWalkthrough(w io.Writer, base, secretFile string, csv []byte) {
 }
 
 // printWalkthrough tells a newcomer what to try next.
-func printWalkthrough(w io.Writer, base, database, keyFile, csvPath, lettersDir string, csv []byte) {
+func printWalkthrough(w io.Writer, base, database, keyFile, csvPath, lettersDir, auditKeyFile, checkpointFile string, csv []byte) {
 	samples := samplePersons(csv, 5)
 	kvnr, plz, birth := "X110411675", "10115", "1970-01-01"
 	if len(samples) > 0 {
@@ -240,15 +250,15 @@ old address appears in %[5]s/:
   go run ./cmd/pforte app approve --state phone.json --id APPROVAL_ID --pin 482915
 
 In another terminal:
-  go run ./cmd/pforte audit verify --database %[2]s
-      # checks the hash chain of the audit trail
-  PFORTE_DATA_KEYS_FILE=%[3]s go run ./cmd/pforte registry import --database %[2]s %[4]s
+  PFORTE_AUDIT_KEY_FILE=%[9]s go run ./cmd/pforte audit verify --database %[2]s --checkpoints %[10]s
+      # checks the keyed hash chain of the audit trail against the published checkpoints
+  PFORTE_DATA_KEYS_FILE=%[3]s PFORTE_AUDIT_KEY_FILE=%[9]s go run ./cmd/pforte registry import --database %[2]s %[4]s
       # importing the same file again changes nothing
   go run ./cmd/pforte registry generate --count 5 --seed 7
       # more synthetic persons as CSV (docs/registry-csv.md)
 
 Synthetic insured persons with verified addresses (KVNR, name, postal code, birth date):
-`, base, database, keyFile, csvPath, lettersDir, kvnr, plz, birth)
+`, base, database, keyFile, csvPath, lettersDir, kvnr, plz, birth, auditKeyFile, checkpointFile)
 	for _, p := range samples {
 		fmt.Fprintf(w, "  %s  %-30s %s  %s\n", p.kvnr, p.name, p.postalCode, p.birthDate)
 	}

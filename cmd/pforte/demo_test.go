@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -15,6 +16,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pforte/pforte/internal/audit"
 )
 
 // TestDemoServes runs `pforte demo` as a newcomer would and checks that it
@@ -60,7 +63,14 @@ func TestDemoServes(t *testing.T) {
 			t.Errorf("GET %s = %d", path, resp.StatusCode)
 		}
 	}
-	for _, name := range []string{"pforte.db", "data.key", "registry.csv"} {
+	if resp, err := http.Get(base + "/metrics"); err == nil {
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(string(body), "pforte_audit_head_seq ") {
+			t.Error("/metrics lacks pforte_audit_head_seq")
+		}
+	}
+	for _, name := range []string{"pforte.db", "data.key", "audit.key", "registry.csv"} {
 		fi, err := os.Stat(filepath.Join(dir, name))
 		if err != nil {
 			t.Fatal(err)
@@ -80,6 +90,31 @@ func TestDemoServes(t *testing.T) {
 		}
 	case <-time.After(20 * time.Second):
 		t.Fatal("demo did not stop after cancellation")
+	}
+	// A checkpoint at start and one at shutdown, the last at the head.
+	keyText, err := os.ReadFile(filepath.Join(dir, "audit.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := audit.ParseKey(string(keyText))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(filepath.Join(dir, "audit-checkpoints.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	cps, err := audit.ParseCheckpoints(f, key)
+	if err != nil || len(cps) < 2 {
+		t.Fatalf("checkpoints %v, %v; want at least the one at start and the one at shutdown", cps, err)
+	}
+	c := cli{t: t, environ: []string{"PFORTE_AUDIT_KEY_FILE=" + filepath.Join(dir, "audit.key")}}
+	code, out, _ := c.run("", "audit", "verify", "--database", "sqlite:"+filepath.Join(dir, "pforte.db"),
+		"--checkpoints", filepath.Join(dir, "audit-checkpoints.jsonl"))
+	if code != 0 || !strings.Contains(out, fmt.Sprintf("last entry %d ", cps[len(cps)-1].Seq)) ||
+		!strings.Contains(out, fmt.Sprintf("intact: %d entries", cps[len(cps)-1].Seq)) {
+		t.Errorf("verify after the demo: %d %q; want the last checkpoint at the head", code, out)
 	}
 }
 

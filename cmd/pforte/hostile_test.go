@@ -23,6 +23,7 @@ func hostileServer(t testing.TB) (*httptest.Server, []string) {
 	k, _ := seal.GenerateKey("t1")
 	cfg := defaultConfig()
 	cfg.DataKeys = k.Encode()
+	cfg.Audit.Key = testAuditKeyText
 	st := sqltest.Open(t, "sqlite:"+filepath.Join(t.TempDir(), "p.db"))
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	a, err := buildApp(t.Context(), cfg, logger, st, nil)

@@ -32,7 +32,7 @@ func runLettersExport(ctx context.Context, env *environment, args []string) erro
 	if *out == "" || *maxLetters < 1 {
 		return &usageError{msg: "letters export: --out DIR is required and --max must be positive"}
 	}
-	cfg, err := cf.load(env.environ, needs{keys: true})
+	cfg, err := cf.load(env.environ, needs{keys: true, audit: true})
 	if err != nil {
 		return err
 	}
@@ -98,7 +98,7 @@ func runLettersReturned(ctx context.Context, env *environment, args []string) er
 	if fs.NArg() != 1 {
 		return &usageError{msg: "letters returned: name one letter id"}
 	}
-	cfg, err := cf.load(env.environ, needs{keys: true})
+	cfg, err := cf.load(env.environ, needs{keys: true, audit: true})
 	if err != nil {
 		return err
 	}

@@ -132,6 +132,7 @@ func TestLoadLogin(t *testing.T) {
 			cfg := defaultConfig()
 			cfg.Database = dsn
 			cfg.DataKeys = strings.TrimPrefix(c.environ[0], "PFORTE_DATA_KEYS=")
+			cfg.Audit.Key = testAuditKeyText
 			cfg.Password.MemoryKiB, cfg.Password.Time = 8192, 1
 			cfg.HTTP.LoginRatePerIP, cfg.HTTP.LoginBurstPerIP = tt.rate, tt.burst
 			st, err := openStore(t.Context(), cfg, false)

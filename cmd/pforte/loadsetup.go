@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/pforte/pforte/internal/account"
-	"github.com/pforte/pforte/internal/audit"
 	"github.com/pforte/pforte/internal/proofing"
 	"github.com/pforte/pforte/internal/registry"
 	"github.com/pforte/pforte/internal/session"
@@ -50,7 +49,7 @@ func runLoadSetup(ctx context.Context, env *environment, args []string) error {
 	if *accounts < 1 || *accounts > min(*count, maxSetupAccounts) {
 		return &usageError{msg: fmt.Sprintf("load setup: --accounts must be between 1 and %d and at most --count", maxSetupAccounts)}
 	}
-	cfg, err := cf.load(env.environ, needs{keys: true})
+	cfg, err := cf.load(env.environ, needs{keys: true, audit: true})
 	if err != nil {
 		return err
 	}
@@ -76,7 +75,11 @@ func runLoadSetup(ctx context.Context, env *environment, args []string) error {
 	if err := registry.Generate(&csv, *count, *seed, time.Now().UTC()); err != nil {
 		return err
 	}
-	im := registry.NewImporter(st, ring, importAuditor{audit.New(st, time.Now, logger)}, time.Now)
+	aud, err := auditLog(cfg, st, logger)
+	if err != nil {
+		return err
+	}
+	im := registry.NewImporter(st, ring, importAuditor{aud}, time.Now)
 	quiet := *env
 	quiet.isTerminal = false
 	quiet.stdout = env.stderr

@@ -33,7 +33,7 @@ func newCLI(t *testing.T) cli {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return cli{t: t, environ: []string{"PFORTE_DATA_KEYS=" + k.Encode(), "PFORTE_LOG_LEVEL=warn"}}
+	return cli{t: t, environ: []string{"PFORTE_DATA_KEYS=" + k.Encode(), "PFORTE_LOG_LEVEL=warn", auditKeyEnv(t)}}
 }
 
 // backends runs fn against a fresh SQLite file and, when PFORTE_TEST_POSTGRES is

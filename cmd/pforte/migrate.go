@@ -9,8 +9,11 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"time"
 
+	"github.com/pforte/pforte/internal/audit"
 	"github.com/pforte/pforte/internal/seal"
+	"github.com/pforte/pforte/internal/seal/reseal"
 	"github.com/pforte/pforte/internal/store/sqlstore"
 )
 
@@ -78,7 +81,38 @@ func runMigrate(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	fmt.Fprintf(env.stdout, "schema version %d\n", current)
+	if cfg.DataKeys == "" && cfg.DataKeysFile == "" {
+		done, err := st.UpgradeDone(ctx, reseal.Name)
+		if err != nil {
+			return err
+		}
+		if !done {
+			fmt.Fprintln(env.stdout, "sealed fields not yet bound to their place: run 'pforte migrate' with the data keys, or 'pforte serve' does it at start")
+		}
+		return nil
+	}
+	ring, err := cfg.keyring()
+	if err != nil {
+		return &configError{problems: []string{err.Error()}}
+	}
+	res, err := resealAtRest(ctx, st, ring)
+	if err != nil {
+		return err
+	}
+	if !res.AlreadyDone {
+		fmt.Fprintf(env.stdout, "sealed fields bound to their place: %d IBANs and %d outbox payloads re-sealed\n", res.IBANs, res.Payloads)
+	}
 	return nil
+}
+
+// resealAtRest runs the data upgrade that binds sealed fields to their place
+// (package reseal), once per database; later calls cost one read.
+func resealAtRest(ctx context.Context, st *sqlstore.Store, ring *seal.Keyring) (reseal.Result, error) {
+	res, err := reseal.Run(ctx, st, ring, time.Now, 0)
+	if err != nil {
+		return res, fmt.Errorf("bind sealed fields to their place: %w", err)
+	}
+	return res, nil
 }
 
 func runVersion(_ context.Context, env *environment, args []string) error {
@@ -95,11 +129,19 @@ func runVersion(_ context.Context, env *environment, args []string) error {
 }
 
 func runKeygen(_ context.Context, env *environment, args []string) error {
-	fs := newFlagSet(env, "keygen", "keygen [--id ID] [--subject]")
+	fs := newFlagSet(env, "keygen", "keygen [--id ID] [--subject | --audit]")
 	id := fs.String("id", "k1", "key `id` (a-z, 0-9, -)")
 	subject := fs.Bool("subject", false, "print a subject key for oidc.subject_key instead (base64, 32 bytes)")
+	auditKey := fs.Bool("audit", false, "print an audit key for audit.key_file instead (base64, 32 bytes)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if *subject && *auditKey {
+		return &usageError{msg: "keygen: --subject and --audit exclude each other"}
+	}
+	if *auditKey {
+		fmt.Fprintln(env.stdout, audit.GenerateKeyText())
+		return nil
 	}
 	if *subject {
 		fmt.Fprintln(env.stdout, newSubjectKey())

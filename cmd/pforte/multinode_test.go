@@ -54,7 +54,7 @@ func TestWrongPINsAcrossThreeServeProcesses(t *testing.T) {
 	p, _ = st.PersonByKVNR(ctx, p.KVNR)
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	h, _ := password.NewHasher(password.DefaultParams(), nil, 2)
-	accounts := account.New(st, h, session.NewManager(st, session.Config{}, time.Now), audit.New(st, time.Now, logger),
+	accounts := account.New(st, h, session.NewManager(st, session.Config{}, time.Now), audit.New(st, testAuditKey(), time.Now, logger),
 		nil, nil, time.Now, account.Config{}, logger)
 	const initial = "ABCDEFGHJKLMNPQR"
 	if _, err := accounts.SetInitialPassword(ctx, p.ID, initial); err != nil {
@@ -75,7 +75,7 @@ func TestWrongPINsAcrossThreeServeProcesses(t *testing.T) {
 		addr := ln.Addr().String()
 		ln.Close()
 		cmd := exec.Command(bin, "serve", "--database", dsn, "--listen", addr)
-		cmd.Env = append(os.Environ(), "PFORTE_DATA_KEYS="+key.Encode(), "PFORTE_LOG_LEVEL=error",
+		cmd.Env = append(os.Environ(), "PFORTE_DATA_KEYS="+key.Encode(), "PFORTE_LOG_LEVEL=error", auditKeyEnv(t),
 			"PFORTE_HTTP_LOGIN_RATE_PER_IP=100000", "PFORTE_HTTP_LOGIN_BURST_PER_IP=100000")
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)

@@ -97,6 +97,7 @@ func startOIDCNode(t testing.TB, st *sqlstore.Store, redirect string, o nodeOpti
 	k, _ := seal.GenerateKey("t1")
 	cfg := defaultConfig()
 	cfg.DataKeys = k.Encode()
+	cfg.Audit.Key = testAuditKeyText
 	cfg.PublicURL = base
 	if !o.production {
 		cfg.Password.MemoryKiB, cfg.Password.Time = 8*1024, 1
@@ -124,7 +125,7 @@ func startOIDCNode(t testing.TB, st *sqlstore.Store, redirect string, o nodeOpti
 		t.Fatal(err)
 	}
 	ring, _ := cfg.keyring()
-	im := registry.NewImporter(st, ring, importAuditor{audit.New(st, time.Now, logger)}, time.Now)
+	im := registry.NewImporter(st, ring, importAuditor{audit.New(st, testAuditKey(), time.Now, logger)}, time.Now)
 	if _, err := im.Import(ctx, bytes.NewReader(csv.Bytes()), registry.ImportOptions{BatchSize: 100}); err != nil {
 		t.Fatal(err)
 	}

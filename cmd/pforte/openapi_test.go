@@ -19,6 +19,7 @@ func TestOpenAPIDescribesEveryAPIRoute(t *testing.T) {
 	k, _ := seal.GenerateKey("t1")
 	cfg := defaultConfig()
 	cfg.DataKeys = k.Encode()
+	cfg.Audit.Key = testAuditKeyText
 	st := sqltest.Open(t, "sqlite:"+filepath.Join(t.TempDir(), "p.db"))
 	a, err := buildApp(t.Context(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), st, nil)
 	if err != nil {

@@ -78,7 +78,7 @@ func runRegistryImport(ctx context.Context, env *environment, args []string) err
 	if fs.NArg() != 1 {
 		return &usageError{msg: "registry import: name one FILE, or - for standard input"}
 	}
-	cfg, err := cf.load(env.environ, needs{keys: true})
+	cfg, err := cf.load(env.environ, needs{keys: true, audit: true})
 	if err != nil {
 		return err
 	}
@@ -100,9 +100,11 @@ func runRegistryImport(ctx context.Context, env *environment, args []string) err
 		return err
 	}
 	defer st.Close()
-	logger := cfg.logger(env.stderr)
-	sum, err := importRegistry(ctx, env, registry.NewImporter(st, ring, importAuditor{audit.New(st, time.Now, logger)}, time.Now),
-		in, cfg)
+	aud, err := auditLog(cfg, st, cfg.logger(env.stderr))
+	if err != nil {
+		return err
+	}
+	sum, err := importRegistry(ctx, env, registry.NewImporter(st, ring, importAuditor{aud}, time.Now), in, cfg)
 	if err != nil {
 		return err
 	}

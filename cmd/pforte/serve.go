@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -30,7 +31,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	if fs.NArg() > 0 {
 		return &usageError{msg: fmt.Sprintf("serve: unexpected argument %q", fs.Arg(0))}
 	}
-	cfg, err := cf.load(env.environ, needs{keys: true, http: true})
+	cfg, err := cf.load(env.environ, needs{keys: true, audit: true, http: true})
 	if err != nil {
 		return err
 	}
@@ -78,8 +79,25 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger, st *sqlstore.St
 		ln.Close()
 		return err
 	}
+	if res, err := resealAtRest(ctx, st, a.ring); err != nil {
+		ln.Close()
+		return err
+	} else if !res.AlreadyDone {
+		logger.Info("sealed fields bound to their place", slog.Int("ibans", res.IBANs), slog.Int("outbox_payloads", res.Payloads))
+	}
 	auditLog := a.audit
+	var cpFile *os.File
+	if cfg.Audit.CheckpointFile != "" {
+		cpFile, err = os.OpenFile(cfg.Audit.CheckpointFile, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("audit.checkpoint_file: %w", err)
+		}
+		defer cpFile.Close()
+	}
+	checkpoints := newCheckpointer(st, a.auditKey, cpFile, logger)
 	reg := prometheus.NewRegistry()
+	registerAuditMetrics(reg, checkpoints)
 	srv := server.New(cfg.serverConfig(), logger, st, reg)
 	a.api.SetDraining(srv.Draining())
 	a.mount(srv)
@@ -93,13 +111,47 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger, st *sqlstore.St
 		return fmt.Errorf("audit: %w", err)
 	}
 	go sweep(ctx, logger, a, st)
+	// Checkpoints: one now, one per interval while the chain grows, and a
+	// last one after the server has drained (its requests' entries included).
+	checkpoints.Publish(ctx, false)
+	cpCtx, cpStop := context.WithCancel(context.WithoutCancel(ctx))
+	cpDone := make(chan struct{})
+	go func() {
+		defer close(cpDone)
+		checkpoints.Run(cpCtx, cfg.Audit.CheckpointInterval)
+	}()
 	go a.notices.Run(ctx, 30*time.Second)
 	err = srv.Serve(ctx, ln)
+	cpStop()
+	<-cpDone
 	if err != nil && !errors.Is(err, context.Canceled) {
 		return err
 	}
 	logger.Info("pforte stopped")
 	return nil
+}
+
+// newCheckpointer publishes the audit chain's checkpoints to the log and, when
+// not nil, to file.
+func newCheckpointer(st *sqlstore.Store, key audit.Key, file *os.File, logger *slog.Logger) *audit.Checkpointer {
+	if file == nil {
+		return audit.NewCheckpointer(st, key, nil, time.Now, logger)
+	}
+	return audit.NewCheckpointer(st, key, file, time.Now, logger)
+}
+
+// registerAuditMetrics exposes the head of the last published checkpoint
+// and the failed checkpoints: an alert on a head that stops growing or on
+// any failure catches a rewound chain early.
+func registerAuditMetrics(reg *prometheus.Registry, c *audit.Checkpointer) {
+	reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "pforte_audit_head_seq",
+			Help: "Sequence number of the audit chain head in the last checkpoint this node published."},
+			func() float64 { return float64(c.Last().Seq) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "pforte_audit_checkpoint_failures_total",
+			Help: "Checkpoints this node could not publish (the chain did not extend the last one, or the store failed)."},
+			func() float64 { return float64(c.Failures()) }),
+	)
 }
 
 // mount puts every route of the node on srv: the app API, the portal and,

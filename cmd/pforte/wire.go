@@ -24,6 +24,7 @@ import (
 	"github.com/pforte/pforte/internal/oidc"
 	"github.com/pforte/pforte/internal/password"
 	"github.com/pforte/pforte/internal/profile"
+	"github.com/pforte/pforte/internal/seal"
 	"github.com/pforte/pforte/internal/session"
 	"github.com/pforte/pforte/internal/signkey"
 	"github.com/pforte/pforte/internal/store/sqlstore"
@@ -32,6 +33,8 @@ import (
 
 // app is the object graph of one node, built by hand.
 type app struct {
+	ring     *seal.Keyring
+	auditKey audit.Key
 	audit    *audit.Log
 	letters  *dispatch.Service
 	accounts *account.Service
@@ -76,7 +79,11 @@ func buildApp(ctx context.Context, cfg Config, logger *slog.Logger, st *sqlstore
 	if err != nil {
 		return nil, fmt.Errorf("letters: %w", err)
 	}
-	a := &app{audit: audit.New(st, time.Now, logger)}
+	auditKey, err := cfg.auditKey()
+	if err != nil {
+		return nil, err
+	}
+	a := &app{ring: ring, auditKey: auditKey, audit: audit.New(st, auditKey, time.Now, logger)}
 	a.sessions = session.NewManager(st, session.Config{}, time.Now)
 	a.letters = dispatch.New(st, ring, renderer, a.audit, sink, time.Now,
 		dispatch.Config{PersonLimit: cfg.Letters.PersonLimit, DailyCap: cfg.Letters.DailyCap,
@@ -147,6 +154,16 @@ func buildApp(ctx context.Context, cfg Config, logger *slog.Logger, st *sqlstore
 		a.web.EnableApplications(a.oidc)
 	}
 	return a, nil
+}
+
+// auditLog is the audit trail's writer for a command outside the node (the
+// registry import), keyed with the configured audit key.
+func auditLog(cfg Config, st *sqlstore.Store, logger *slog.Logger) (*audit.Log, error) {
+	key, err := cfg.auditKey()
+	if err != nil {
+		return nil, err
+	}
+	return audit.New(st, key, time.Now, logger), nil
 }
 
 // folderSink writes each letter as DIR/<id>.pdf (the demo).

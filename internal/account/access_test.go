@@ -41,7 +41,7 @@ func newAccess(t *testing.T, f *fixture) (*account.Access, *pdfSink) {
 	}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	sink := &pdfSink{pdfs: map[string][]byte{}}
-	d := dispatch.New(f.st, ring, r, audit.New(f.st, f.clk.now, logger), sink, f.clk.now, dispatch.Config{}, logger)
+	d := dispatch.New(f.st, ring, r, audit.New(f.st, audit.GenerateKey(), f.clk.now, logger), sink, f.clk.now, dispatch.Config{}, logger)
 	return account.NewAccess(f.svc, f.st, f.st, d, "https://portal.example", time.Millisecond), sink
 }
 

@@ -103,7 +103,7 @@ func newFixture(t *testing.T) *fixture {
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	sessions := session.NewManager(st, session.Config{}, clk.now)
 	f := &fixture{st: st, sessions: sessions, hasher: &countingHasher{Hasher: h}, clk: clk, notices: &notices{}, person: p}
-	f.svc = account.New(st, f.hasher, sessions, audit.New(st, clk.now, logger), testNotices(t, clk.now), f.notices, clk.now, account.Config{}, logger)
+	f.svc = account.New(st, f.hasher, sessions, audit.New(st, audit.GenerateKey(), clk.now, logger), testNotices(t, clk.now), f.notices, clk.now, account.Config{}, logger)
 	return f
 }
 

@@ -40,7 +40,7 @@ func deviceServer(t *testing.T) (base, code string) {
 	h, _ := password.NewHasher(password.Params{Memory: 8 * 1024, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}, nil, 2)
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	sessions := session.NewManager(st, session.Config{}, time.Now)
-	aud := audit.New(st, time.Now, logger)
+	aud := audit.New(st, audit.GenerateKey(), time.Now, logger)
 	k, _ := seal.GenerateKey("t1")
 	ring, _ := seal.NewKeyring(k)
 	notices := notice.NewMaker(ring, time.Now, nil)

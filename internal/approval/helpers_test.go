@@ -110,7 +110,7 @@ func newFixture(t *testing.T, st *sqlstore.Store, cfg approval.Config) *fixture 
 		t.Fatal(err)
 	}
 	sessions := session.NewManager(st, session.Config{}, clk.now)
-	aud := audit.New(st, clk.now, logger)
+	aud := audit.New(st, audit.GenerateKey(), clk.now, logger)
 	accounts := account.New(st, h, sessions, aud, notices, nil, clk.now, account.Config{}, logger)
 	if _, err := accounts.SetInitialPassword(t.Context(), p.ID, "ABCDEFGHJKLMNPQR"); err != nil {
 		t.Fatal(err)

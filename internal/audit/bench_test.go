@@ -21,7 +21,7 @@ func BenchmarkRecordParallel(b *testing.B) {
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			c := &memChain{commitDelay: bc.delay}
-			l := New(c, time.Now, nil)
+			l := New(c, testKey, time.Now, nil)
 			ev := Event{Actor: "person:42", Event: "account.login", Subject: "account:42", ClientIP: "192.0.2.1", Details: map[string]any{"level": "substantial"}}
 			procs := runtime.GOMAXPROCS(0)
 			b.SetParallelism((writers + procs - 1) / procs)

@@ -15,6 +15,15 @@ import (
 // and verification only; it keeps the AppendAudit contract (lock, continuation
 // check, all or nothing). The real store passes the same contract in its own
 // conformance suite.
+// testKey keys the chains of this package's tests.
+var testKey = func() Key {
+	k, err := NewKey([]byte("0123456789abcdef0123456789abcdef"))
+	if err != nil {
+		panic(err)
+	}
+	return k
+}()
+
 type memChain struct {
 	// commitDelay, if set, stands for the fsync of a real commit.
 	commitDelay time.Duration

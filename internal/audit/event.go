@@ -16,18 +16,28 @@
 // Entries are numbered 1, 2, 3, … without gaps. Entry n stores PrevHash = Hash of
 // entry n-1 (empty for entry 1) and
 //
-//	Hash = SHA-256( field("pforte-audit-v1") || field(Seq) || field(Time) ||
-//	                field(Actor) || field(Event) || field(Subject) ||
-//	                field(ClientIP) || field(Details) || field(PrevHash) )
+//	Hash = HMAC-SHA256( K, field("pforte-audit-v2") || field(Seq) || field(Time) ||
+//	                    field(Actor) || field(Event) || field(Subject) ||
+//	                    field(ClientIP) || field(Details) || field(PrevHash) )
 //
-// where field(x) is the length of x as 4 bytes big-endian followed by x; Seq is
-// 8 bytes big-endian; Time is the UTC instant in microseconds since the Unix
+// where K = HKDF-SHA256(audit key, info "pforte audit chain v2"), the audit key
+// is a secret from the configuration that the database never holds (Key),
+// field(x) is the length of x as 4 bytes big-endian followed by x; Seq is 8
+// bytes big-endian; Time is the UTC instant in microseconds since the Unix
 // epoch, 8 bytes big-endian two's complement (the store keeps microseconds, so
 // Record truncates Time before hashing); Details are the JSON bytes exactly as
 // stored. Changing any stored field, deleting or reordering entries breaks the
-// chain, which Verify reports. The store's head (last Seq and Hash) anchors the
-// end of the chain; who wants to detect a truncation that also rewinds the head
-// must keep a copy of a recent Result.Head elsewhere.
+// chain, and without the key nobody can recompute it; Verify reports both.
+//
+// Entries written before the chain was keyed carry version 1 hashes: the same
+// fields tagged "pforte-audit-v1" under plain SHA-256. Verify accepts them only
+// before the first keyed entry, whose PrevHash seals them; from there on every
+// entry must be keyed.
+//
+// The database's head cannot show that the tail was cut off and the head rewound.
+// Checkpoints can: a Checkpointer publishes the head, signed with the key,
+// outside the database (log line, file), and Verify checks a chain against
+// them (see Checkpoint).
 //
 // # Group commit
 //

@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/binary"
 	"hash"
@@ -9,16 +10,34 @@ import (
 	"github.com/pforte/pforte/internal/store"
 )
 
-// hashTag separates audit hashes from any other SHA-256 use; a new hash format
-// gets a new tag.
-const hashTag = "pforte-audit-v1"
+// Hash tags separate audit hashes from any other use of SHA-256 and HMAC; a
+// new hash format gets a new tag. Version 1 hashes are plain SHA-256, written
+// before the chain was keyed; version 2 hashes are HMACs under the audit key.
+const (
+	hashTag      = "pforte-audit-v1"
+	keyedHashTag = "pforte-audit-v2"
+)
 
-// entryHash computes an entry's Hash as the package comment defines it, from
-// every field but Hash itself.
+// entryHash computes a version 1 (unkeyed) Hash as the package comment
+// defines it, from every field but Hash itself. Record no longer writes
+// these; Verify accepts them only before the first keyed entry.
 func entryHash(e store.AuditEntry) []byte {
 	h := sha256.New()
+	writeEntry(h, hashTag, e)
+	return h.Sum(nil)
+}
+
+// keyedHash computes a version 2 Hash: HMAC-SHA256 under the key's chain key
+// over the same fields, tagged "pforte-audit-v2".
+func keyedHash(k Key, e store.AuditEntry) []byte {
+	h := hmac.New(sha256.New, k.chain)
+	writeEntry(h, keyedHashTag, e)
+	return h.Sum(nil)
+}
+
+func writeEntry(h hash.Hash, tag string, e store.AuditEntry) {
 	var n [8]byte
-	writeField(h, []byte(hashTag))
+	writeField(h, []byte(tag))
 	binary.BigEndian.PutUint64(n[:], uint64(e.Seq))
 	writeField(h, n[:])
 	binary.BigEndian.PutUint64(n[:], uint64(e.Time.UnixMicro()))
@@ -29,7 +48,6 @@ func entryHash(e store.AuditEntry) []byte {
 	writeField(h, []byte(e.ClientIP))
 	writeField(h, e.Details)
 	writeField(h, e.PrevHash)
-	return h.Sum(nil)
 }
 
 // writeField writes len(b) as 4 bytes big-endian, then b. Every field is far

@@ -35,6 +35,7 @@ type Appender interface {
 // needs no Close: it starts no goroutines.
 type Log struct {
 	chain  Appender
+	key    Key
 	now    func() time.Time
 	logger *slog.Logger
 
@@ -77,16 +78,21 @@ type wakeup struct {
 	err  error
 }
 
-// New returns a Log that appends to chain, timestamps entries with now and logs
-// failed appends to logger. A nil now means time.Now; a nil logger discards.
-func New(chain Appender, now func() time.Time, logger *slog.Logger) *Log {
+// New returns a Log that appends to chain, keys every entry's hash with key,
+// timestamps entries with now and logs failed appends to logger. A nil now
+// means time.Now; a nil logger discards. The zero Key is a programming error:
+// New panics rather than write a chain nobody can tell from a forgery.
+func New(chain Appender, key Key, now func() time.Time, logger *slog.Logger) *Log {
+	if key.IsZero() {
+		panic("audit: New with the zero Key")
+	}
 	if now == nil {
 		now = time.Now
 	}
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Log{chain: chain, now: now, logger: logger}
+	return &Log{chain: chain, key: key, now: now, logger: logger}
 }
 
 // Record appends one entry for ev and returns once it is committed. It returns
@@ -210,7 +216,7 @@ func (l *Log) commit(ctx context.Context, batch []*request) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), commitTimeout)
 	defer cancel()
 	err := l.chain.AppendAudit(ctx, func(head store.AuditHead) ([]store.AuditEntry, error) {
-		return chainEntries(head, batch)
+		return chainEntries(l.key, head, batch)
 	})
 	if err != nil {
 		l.logger.LogAttrs(ctx, slog.LevelError, "audit append failed",
@@ -220,10 +226,10 @@ func (l *Log) commit(ctx context.Context, batch []*request) error {
 	return nil
 }
 
-// chainEntries builds the batch's entries as continuation of head. It keeps no
-// state, so it gives the same entries however often the store calls it with
-// the same head.
-func chainEntries(head store.AuditHead, batch []*request) ([]store.AuditEntry, error) {
+// chainEntries builds the batch's entries as continuation of head, their
+// hashes keyed with key. It keeps no state, so it gives the same entries
+// however often the store calls it with the same head.
+func chainEntries(key Key, head store.AuditHead, batch []*request) ([]store.AuditEntry, error) {
 	if head.Seq < 0 || (head.Seq == 0) != (len(head.Hash) == 0) || (head.Seq > 0 && len(head.Hash) != 32) {
 		return nil, fmt.Errorf("audit: malformed chain head at seq %d", head.Seq)
 	}
@@ -240,7 +246,7 @@ func chainEntries(head store.AuditHead, batch []*request) ([]store.AuditEntry, e
 			Details:  r.p.details,
 			PrevHash: prev.Hash,
 		}
-		e.Hash = entryHash(e)
+		e.Hash = keyedHash(key, e)
 		entries[i] = e
 		prev = store.AuditHead{Seq: e.Seq, Hash: e.Hash}
 	}

@@ -34,7 +34,7 @@ func stepClock(start time.Time, step time.Duration) func() time.Time {
 var clockStart = time.Date(2026, 11, 29, 8, 0, 0, 0, time.FixedZone("CET", 3600))
 
 func newTestLog(c *memChain) *Log {
-	return New(c, stepClock(clockStart, time.Millisecond+789), nil)
+	return New(c, testKey, stepClock(clockStart, time.Millisecond+789), nil)
 }
 
 func TestRecordWritesChain(t *testing.T) {
@@ -69,7 +69,7 @@ func TestRecordWritesChain(t *testing.T) {
 		if e.Time.Location() != time.UTC {
 			t.Errorf("entry %d: time zone %v, want UTC", e.Seq, e.Time.Location())
 		}
-		if diff := cmp.Diff(entryHash(e), e.Hash); diff != "" {
+		if diff := cmp.Diff(keyedHash(testKey, e), e.Hash); diff != "" {
 			t.Errorf("entry %d: stored hash is not the entry's hash (-want +got):\n%s", e.Seq, diff)
 		}
 		if i > 0 {
@@ -80,7 +80,7 @@ func TestRecordWritesChain(t *testing.T) {
 			t.Errorf("entry 1: PrevHash = %x, want empty", e.PrevHash)
 		}
 	}
-	res, err := Verify(t.Context(), c, nil)
+	res, err := Verify(t.Context(), c, testKey, nil, nil)
 	if err != nil {
 		t.Fatalf("Verify: %v", err)
 	}
@@ -239,7 +239,7 @@ func TestRecordConcurrent(t *testing.T) {
 				t.Errorf("Record: %v", err)
 			}
 
-			res, err := Verify(t.Context(), tt.chain, nil)
+			res, err := Verify(t.Context(), tt.chain, testKey, nil, nil)
 			if err != nil {
 				t.Fatalf("Verify: %v", err)
 			}
@@ -279,7 +279,7 @@ func TestRecordBatchBound(t *testing.T) {
 		if got := c.maxBatch.Load(); got != maxBatch {
 			t.Errorf("largest batch = %d, want %d", got, maxBatch)
 		}
-		if _, err := Verify(t.Context(), c, nil); err != nil {
+		if _, err := Verify(t.Context(), c, testKey, nil, nil); err != nil {
 			t.Errorf("Verify: %v", err)
 		}
 		assertIdle(t, l)
@@ -470,7 +470,7 @@ func TestRecordCancelStress(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if _, err := Verify(t.Context(), c, nil); err != nil {
+	if _, err := Verify(t.Context(), c, testKey, nil, nil); err != nil {
 		t.Fatalf("Verify: %v", err)
 	}
 	entries, _ := c.AuditEntries(t.Context(), 0, math.MaxInt)
@@ -500,7 +500,7 @@ func (f failingChain) AppendAudit(context.Context, func(store.AuditHead) ([]stor
 }
 
 func TestRecordAppendError(t *testing.T) {
-	l := New(failingChain{err: store.ErrConflict}, nil, nil)
+	l := New(failingChain{err: store.ErrConflict}, testKey, nil, nil)
 	err := l.Record(t.Context(), Event{Actor: "system", Event: "x"})
 	if !errors.Is(err, store.ErrConflict) || !strings.HasPrefix(err.Error(), "audit: append: ") {
 		t.Errorf("Record: err = %v, want audit: append wrapping store.ErrConflict", err)
@@ -557,7 +557,7 @@ func assertEvents(t *testing.T, c *memChain, want ...string) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("stored events mismatch (-want +got):\n%s", diff)
 	}
-	if _, err := Verify(t.Context(), c, nil); err != nil {
+	if _, err := Verify(t.Context(), c, testKey, nil, nil); err != nil {
 		t.Errorf("Verify: %v", err)
 	}
 }

@@ -15,6 +15,8 @@ import (
 
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
+var storeKey, _ = audit.ParseKey(audit.GenerateKeyText())
+
 // TestManyNodesKeepOneChain appends from several goroutines on each of three
 // "nodes" (separate connection pools on one database) and verifies one chain.
 func TestManyNodesKeepOneChain(t *testing.T) {
@@ -33,7 +35,7 @@ func TestManyNodesKeepOneChain(t *testing.T) {
 			}
 			var wg sync.WaitGroup
 			for n := range nodes {
-				log := audit.New(stores[n], time.Now, quiet())
+				log := audit.New(stores[n], storeKey, time.Now, quiet())
 				for range writers {
 					wg.Go(func() {
 						for i := range each {
@@ -47,7 +49,7 @@ func TestManyNodesKeepOneChain(t *testing.T) {
 				}
 			}
 			wg.Wait()
-			res, err := audit.Verify(t.Context(), stores[0], nil)
+			res, err := audit.Verify(t.Context(), stores[0], storeKey, nil, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -62,7 +64,7 @@ func TestManyNodesKeepOneChain(t *testing.T) {
 // writers on each database (group commit included).
 func BenchmarkRecord8Writers(b *testing.B) {
 	run := func(b *testing.B, st *sqlstore.Store) {
-		log := audit.New(st, time.Now, quiet())
+		log := audit.New(st, storeKey, time.Now, quiet())
 		ev := audit.Event{Actor: "system", Event: "bench.append", Subject: "node", Details: map[string]any{"n": 1}}
 		const writers = 8
 		b.ResetTimer()

@@ -39,12 +39,12 @@ func TestVerifyIntact(t *testing.T) {
 		t.Run(fmt.Sprint(n), func(t *testing.T) {
 			c := recordedChain(t, n)
 			var progress []int64
-			res, err := Verify(t.Context(), c, func(p int64) { progress = append(progress, p) })
+			res, err := Verify(t.Context(), c, testKey, nil, func(p int64) { progress = append(progress, p) })
 			if err != nil {
 				t.Fatalf("Verify: %v", err)
 			}
 			head, _ := c.AuditHead(t.Context())
-			want := Result{Entries: int64(n), Head: hex.EncodeToString(head.Hash)}
+			want := Result{Entries: int64(n), Head: hex.EncodeToString(head.Hash), KeyedFrom: min(int64(n), 1)}
 			if diff := cmp.Diff(want, res); diff != "" {
 				t.Errorf("Verify result mismatch (-want +got):\n%s", diff)
 			}
@@ -94,6 +94,10 @@ func TestVerifyDetectsTampering(t *testing.T) {
 		{"rehashed after edit", modify(func(e *store.AuditEntry) {
 			e.Actor = "staff:1"
 			e.Hash = entryHash(*e)
+		}), nil, BrokenError{Seq: k}},
+		{"rehashed with the key after edit", modify(func(e *store.AuditEntry) {
+			e.Actor = "staff:1"
+			e.Hash = keyedHash(testKey, *e)
 		}), nil, BrokenError{Seq: k + 1}},
 		{"delete middle", func(entries []store.AuditEntry) []store.AuditEntry {
 			return slices.DeleteFunc(entries, func(e store.AuditEntry) bool { return e.Seq == k })
@@ -146,7 +150,7 @@ func TestVerifyDetectsTampering(t *testing.T) {
 				h, _ := c.AuditHead(t.Context())
 				c.setHead(tt.head(h))
 			}
-			res, err := Verify(t.Context(), c, nil)
+			res, err := Verify(t.Context(), c, testKey, nil, nil)
 			var broken *BrokenError
 			if !errors.As(err, &broken) {
 				t.Fatalf("Verify: err = %v, want *BrokenError", err)
@@ -167,7 +171,7 @@ func TestVerifyDetectsTampering(t *testing.T) {
 func TestVerifyEmptyChainWithEntries(t *testing.T) {
 	c := recordedChain(t, 2)
 	c.setHead(store.AuditHead{})
-	_, err := Verify(t.Context(), c, nil)
+	_, err := Verify(t.Context(), c, testKey, nil, nil)
 	var broken *BrokenError
 	if !errors.As(err, &broken) || broken.Seq != 1 {
 		t.Fatalf("Verify: err = %v, want broken at 1", err)
@@ -184,7 +188,7 @@ func TestVerifyWhileRecording(t *testing.T) {
 			t.Errorf("Record: %v", err)
 		}
 	}, times: 2}
-	res, err := Verify(t.Context(), r, nil)
+	res, err := Verify(t.Context(), r, testKey, nil, nil)
 	if err != nil {
 		t.Fatalf("Verify: %v", err)
 	}
@@ -224,7 +228,7 @@ func (r errReader) AuditEntries(context.Context, int64, int) ([]store.AuditEntry
 func TestVerifyStoreErrors(t *testing.T) {
 	boom := errors.New("boom")
 	for _, r := range []errReader{{entriesErr: boom}, {headErr: boom}} {
-		_, err := Verify(t.Context(), r, nil)
+		_, err := Verify(t.Context(), r, testKey, nil, nil)
 		var broken *BrokenError
 		if !errors.Is(err, boom) || errors.As(err, &broken) {
 			t.Errorf("Verify: err = %v, want store error, not *BrokenError", err)

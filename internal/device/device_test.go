@@ -118,7 +118,7 @@ func newFixtureConfig(t testing.TB, st *sqlstore.Store, cfg device.Config) *fixt
 		t.Fatal(err)
 	}
 	sessions := session.NewManager(st, session.Config{}, clk.now)
-	aud := audit.New(st, clk.now, logger)
+	aud := audit.New(st, audit.GenerateKey(), clk.now, logger)
 	ntc := newNotices(t, st, clk.now)
 	ntc.id = p.ID
 	accounts := account.New(st, h, sessions, aud, ntc, nil, clk.now, account.Config{}, logger)
@@ -440,7 +440,7 @@ func TestParallelWrongPINsPostgresThreeNodes(t *testing.T) {
 		st := sqltest.Open(t, url)
 		logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 		svcs = append(svcs, device.New(st, nil, f.notices, session.NewManager(st, session.Config{}, f.clk.now),
-			audit.New(st, f.clk.now, logger), f.clk.now, device.Config{}, logger))
+			audit.New(st, audit.GenerateKey(), f.clk.now, logger), f.clk.now, device.Config{}, logger))
 	}
 	testParallelWrongPINs(t, svcs, f, phone, 200)
 }

@@ -48,7 +48,7 @@ func setup(t *testing.T, cfg dispatch.Config) (*dispatch.Service, *sqlstore.Stor
 		t.Fatal(err)
 	}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	return dispatch.New(st, ring, r, audit.New(st, time.Now, logger), nil, func() time.Time { return now }, cfg, logger), st, p
+	return dispatch.New(st, ring, r, audit.New(st, audit.GenerateKey(), time.Now, logger), nil, func() time.Time { return now }, cfg, logger), st, p
 }
 
 func TestQueueExportReturn(t *testing.T) {

@@ -114,7 +114,7 @@ func newTestOPAt(t *testing.T, offset time.Duration) *testOP {
 		{ID: testCIBA, Name: "Kasse-App", Secret: testCIBAKey, CIBA: true, AuthorizationDetailsTypes: []string{"payment_initiation"}},
 	}}
 	// No approvals: these tests never reach a phone.
-	o.p, err = New(cfg, o.st, keys, o.st, nil, audit.New(o.st, o.clock.now, logger), signedIn{o.clock}, o.clock.now, logger)
+	o.p, err = New(cfg, o.st, keys, o.st, nil, audit.New(o.st, audit.GenerateKey(), o.clock.now, logger), signedIn{o.clock}, o.clock.now, logger)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -53,7 +53,7 @@ func benchRoundTrips(b *testing.B, st *sqlstore.Store, persons int) {
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	k, _ := seal.GenerateKey("b1")
 	ring, _ := seal.NewKeyring(k)
-	aud := audit.New(st, time.Now, logger)
+	aud := audit.New(st, audit.GenerateKey(), time.Now, logger)
 	n := notice.NewMaker(ring, time.Now, nil)
 	devices := device.New(st, nil, n, session.NewManager(st, session.Config{}, time.Now), aud, time.Now, device.Config{}, logger)
 	approvals := approval.New(st, devices, aud, time.Now, approval.Config{}, profile.Executors(st, ring, n), nil, logger)

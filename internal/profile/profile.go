@@ -29,6 +29,7 @@ import (
 	"github.com/pforte/pforte/internal/dispatch"
 	"github.com/pforte/pforte/internal/notice"
 	"github.com/pforte/pforte/internal/registry"
+	"github.com/pforte/pforte/internal/seal"
 	"github.com/pforte/pforte/internal/session"
 	"github.com/pforte/pforte/internal/store"
 )
@@ -48,8 +49,9 @@ type Approvals interface {
 
 // Sealer encrypts at rest (package seal).
 type Sealer interface {
-	Seal(plaintext []byte) (store.Sealed, error)
-	Open(s store.Sealed) ([]byte, error)
+	// SealFor and OpenFor bind a value to its place (seal.Place).
+	SealFor(plaintext, aad []byte) (store.Sealed, error)
+	OpenFor(s store.Sealed, aad []byte) ([]byte, error)
 }
 
 // Notices makes the notices a change owes (package notice).
@@ -99,7 +101,7 @@ func (s *Service) View(ctx context.Context, id store.PersonID) (View, error) {
 	v := View{Title: p.Title, GivenNames: p.GivenNames, FamilyName: p.FamilyName, AddressVerified: !p.AddressVerifiedAt.IsZero(),
 		Address: Address{Street: p.Street, HouseNumber: p.HouseNumber, PostalCode: p.PostalCode, City: p.City}}
 	if !p.IBAN.IsZero() {
-		plain, err := s.sealer.Open(p.IBAN)
+		plain, err := s.sealer.OpenFor(p.IBAN, seal.Place("persons", "iban", p.KVNR))
 		if err != nil {
 			return View{}, fmt.Errorf("profile: view: %w", err)
 		}
@@ -273,11 +275,11 @@ func (e *executor) bank(ctx context.Context, tx store.ApprovalTx, a store.Approv
 	if err := json.Unmarshal(a.Data, &bank); err != nil {
 		return fmt.Errorf("profile: bank change: %w", err)
 	}
-	sealed, err := e.sealer.Seal([]byte(bank.IBAN))
-	if err != nil {
-		return fmt.Errorf("profile: bank change: %w", err)
-	}
 	after, err := tx.UpdatePerson(ctx, a.PersonID, func(p *store.Person) error {
+		sealed, err := e.sealer.SealFor([]byte(bank.IBAN), seal.Place("persons", "iban", p.KVNR))
+		if err != nil {
+			return err
+		}
 		p.IBAN, p.UpdatedAt = sealed, a.AnsweredAt
 		return nil
 	})
@@ -303,7 +305,8 @@ func (e *executor) outbox(ctx context.Context, tx store.ApprovalTx, a store.Appr
 	}
 	// The payload carries personal data (a bank account): sealed at rest,
 	// opened when the core system reads the outbox.
-	sealed, err := e.sealer.Seal(plain)
+	id := "approval:" + a.ID
+	sealed, err := e.sealer.SealFor(plain, seal.Place("outbox", "payload", id))
 	if err != nil {
 		return fmt.Errorf("profile: outbox: %w", err)
 	}
@@ -311,7 +314,7 @@ func (e *executor) outbox(ctx context.Context, tx store.ApprovalTx, a store.Appr
 	if err != nil {
 		return err
 	}
-	return tx.AppendOutbox(ctx, store.OutboxEvent{ID: "approval:" + a.ID, Type: typ, PersonID: a.PersonID, Payload: payload})
+	return tx.AppendOutbox(ctx, store.OutboxEvent{ID: id, Type: typ, PersonID: a.PersonID, Payload: payload})
 }
 
 // OutboxEvent is an event for the core system with its payload opened.
@@ -335,7 +338,7 @@ func (s *Service) Outbox(ctx context.Context, after int64, limit int) ([]OutboxE
 		if err := json.Unmarshal(e.Payload, &sealed); err != nil {
 			return nil, fmt.Errorf("profile: outbox event %s: %w", e.ID, err)
 		}
-		plain, err := s.sealer.Open(sealed)
+		plain, err := s.sealer.OpenFor(sealed, seal.Place("outbox", "payload", e.ID))
 		if err != nil {
 			return nil, fmt.Errorf("profile: outbox event %s: %w", e.ID, err)
 		}

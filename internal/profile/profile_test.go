@@ -77,7 +77,7 @@ func newFixture(t *testing.T) *fixture {
 	st := sqltest.SQLite(t)
 	k, _ := seal.GenerateKey("t1")
 	ring, _ := seal.NewKeyring(k)
-	oldIBAN, _ := ring.Seal([]byte("DE89370400440532013000"))
+	oldIBAN, _ := ring.SealFor([]byte("DE89370400440532013000"), seal.Place("persons", "iban", kvnr))
 	p := store.Person{KVNR: kvnr, FamilyName: "Müller", GivenNames: "Jürgen", BirthDate: "1970-03-14", Street: "Hauptstraße",
 		HouseNumber: "1", PostalCode: "10115", City: "Berlin", AddressVerifiedAt: time.Now(), AddressVerifiedBy: "melderegister",
 		IBAN: oldIBAN, Relation: store.RelationMember, Digest: []byte("d"), UpdatedAt: time.Now()}
@@ -88,7 +88,7 @@ func newFixture(t *testing.T) *fixture {
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	h, _ := password.NewHasher(password.Params{Memory: 8 * 1024, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}, nil, 2)
 	sessions := session.NewManager(st, session.Config{}, time.Now)
-	aud := audit.New(st, time.Now, logger)
+	aud := audit.New(st, audit.GenerateKey(), time.Now, logger)
 	n := notice.NewMaker(ring, time.Now, nil)
 	accounts := account.New(st, h, sessions, aud, n, nil, time.Now, account.Config{}, logger)
 	if _, err := accounts.SetInitialPassword(t.Context(), p.ID, "ABCDEFGHJKLMNPQR"); err != nil {
@@ -215,7 +215,7 @@ func TestBankChangeAndView(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	plain, err := f.ring.Open(p.IBAN)
+	plain, err := f.ring.OpenFor(p.IBAN, seal.Place("persons", "iban", kvnr))
 	if err != nil || string(plain) != "DE44500105175407324931" {
 		t.Errorf("stored IBAN %q, %v", plain, err)
 	}

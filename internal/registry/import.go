@@ -8,6 +8,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/pforte/pforte/internal/seal"
 	"github.com/pforte/pforte/internal/store"
 )
 
@@ -23,9 +24,10 @@ type PersonWriter interface {
 
 // Sealer encrypts sensitive fields at rest and fingerprints content.
 type Sealer interface {
-	// Seal encrypts plaintext under the current key. Sealing the same plaintext
-	// twice gives different ciphertexts.
-	Seal(plaintext []byte) (store.Sealed, error)
+	// SealFor encrypts plaintext under the current key and binds it to aad,
+	// the value's place (seal.Place): it opens only for the same aad. Sealing
+	// the same plaintext twice gives different ciphertexts.
+	SealFor(plaintext, aad []byte) (store.Sealed, error)
 	// Fingerprint returns a keyed, deterministic digest of data: equal data
 	// gives equal fingerprints, and nobody without the key can compute or
 	// invert them.
@@ -296,7 +298,9 @@ func (im *Importer) person(p *store.Person, row *Row, enc []byte, now time.Time)
 	}
 	enc = appendDigestInput(enc[:0], p, row.IBAN)
 	if row.IBAN != "" {
-		s, err := im.sealer.Seal([]byte(row.IBAN))
+		// Bound to the person's row by the KVNR, the natural key the row
+		// is upserted by: a copy in another person's row does not open.
+		s, err := im.sealer.SealFor([]byte(row.IBAN), seal.Place("persons", "iban", row.KVNR))
 		if err != nil {
 			return enc, fmt.Errorf("registry: import: seal iban: %w", err)
 		}

@@ -3,11 +3,6 @@ package registry
 import (
 	"bytes"
 	"context"
-	"crypto/aes"
-	"crypto/cipher"
-	"crypto/hmac"
-	"crypto/rand"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"strings"
@@ -17,48 +12,23 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/pforte/pforte/internal/seal"
 	"github.com/pforte/pforte/internal/store"
 )
 
-// gcmSealer is a minimal AES-256-GCM sealer with an HMAC-SHA-256 fingerprint,
-// enough to exercise the importer with real cryptographic costs.
-type gcmSealer struct {
-	aead cipher.AEAD
-	mac  []byte
-}
-
-func newGCMSealer(t testing.TB) *gcmSealer {
+// newGCMSealer returns a keyring with a fresh key: the importer seals with real
+// cryptographic costs and binds each IBAN to its row.
+func newGCMSealer(t testing.TB) *seal.Keyring {
 	t.Helper()
-	key := make([]byte, 32)
-	rand.Read(key)
-	block, err := aes.NewCipher(key)
+	k, err := seal.GenerateKey("test-1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	aead, err := cipher.NewGCM(block)
+	kr, err := seal.NewKeyring(k)
 	if err != nil {
 		t.Fatal(err)
 	}
-	mac := make([]byte, 32)
-	rand.Read(mac)
-	return &gcmSealer{aead: aead, mac: mac}
-}
-
-func (s *gcmSealer) Seal(plaintext []byte) (store.Sealed, error) {
-	out := make([]byte, s.aead.NonceSize(), s.aead.NonceSize()+len(plaintext)+s.aead.Overhead())
-	rand.Read(out)
-	return store.Sealed{KeyID: "test-1", Ciphertext: s.aead.Seal(out, out, plaintext, nil)}, nil
-}
-
-func (s *gcmSealer) Open(v store.Sealed) ([]byte, error) {
-	n := s.aead.NonceSize()
-	return s.aead.Open(nil, v.Ciphertext[:n], v.Ciphertext[n:], nil)
-}
-
-func (s *gcmSealer) Fingerprint(data []byte) []byte {
-	h := hmac.New(sha256.New, s.mac)
-	h.Write(data)
-	return h.Sum(nil)
+	return kr
 }
 
 // memPersons keeps persons in a map with the digest rule of store.Persons.
@@ -166,9 +136,15 @@ func TestImport(t *testing.T) {
 	}
 
 	got := persons.byKVNR[m]
-	iban, err := sealer.Open(got.IBAN)
+	iban, err := sealer.OpenFor(got.IBAN, seal.Place("persons", "iban", m))
 	if err != nil || string(iban) != "DE89370400440532013000" {
 		t.Errorf("sealed IBAN opens to %q, %v", iban, err)
+	}
+	// Bound to its row: the same ciphertext in another person's row does not
+	// open, nor without a place.
+	other := kvnrN(t, 'D', 1)
+	if _, err := sealer.OpenFor(got.IBAN, seal.Place("persons", "iban", other)); !errors.Is(err, seal.ErrDecrypt) {
+		t.Errorf("IBAN opens in another person's row: %v", err)
 	}
 	wantPerson := store.Person{
 		KVNR: m, FamilyName: "Müller", GivenNames: "Hans Jürgen", Title: "Dr.", BirthDate: "1970-04-01",

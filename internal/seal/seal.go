@@ -19,9 +19,17 @@
 //
 //	"pforte-seal-v1" || version || len(key id) (1 byte) || key id || context
 //
-// where context is what the caller passed to SealFor (nothing for Seal). A value
-// therefore cannot be relabelled with another key id, nor moved to another row
-// when the caller binds it to the row through its context: Open fails.
+// where context is what the caller passed to SealFor. A value therefore cannot
+// be relabelled with another key id, nor moved to another row: every caller
+// binds a value to its place, and OpenFor with another place fails.
+//
+// # Place
+//
+// A stored field's place is its table, column and row, as Place encodes it:
+// "persons.iban:<KVNR>" for a person's bank account (the KVNR is the person's
+// unchangeable natural key, known before the row exists at import),
+// "outbox.payload:<event id>" for an outbox payload. There is no way to seal
+// without a context: a ciphertext copied into another row does not open there.
 //
 // # Rotation
 //
@@ -59,6 +67,10 @@ const (
 // ErrUnknownKey reports that a value was sealed under a key id the keyring does
 // not hold.
 var ErrUnknownKey = errors.New("seal: unknown key id")
+
+// ErrNoContext reports a SealFor or OpenFor call without a context: every
+// sealed value must be bound to its place.
+var ErrNoContext = errors.New("seal: no context: bind the value to its place")
 
 // ErrDecrypt reports that a value could not be opened: it is malformed, was
 // modified, belongs to another context, or was sealed under a different key with
@@ -109,16 +121,21 @@ func NewKeyring(current Key, older ...Key) (*Keyring, error) {
 	return kr, nil
 }
 
-// Seal encrypts plaintext under the current key with no caller context. It is
-// SealFor(plaintext, nil).
-func (kr *Keyring) Seal(plaintext []byte) (store.Sealed, error) {
-	return kr.SealFor(plaintext, nil)
+// Place returns the context that binds a sealed field to its place: table,
+// column and row as "table.column:row". Pass it to SealFor and OpenFor.
+func Place(table, column, row string) []byte {
+	return []byte(table + "." + column + ":" + row)
 }
 
-// SealFor encrypts plaintext under the current key and binds it to aad, a
-// caller-chosen context such as the owning row's id: OpenFor opens the result
-// only with the same aad. aad is authenticated, not encrypted or stored.
+// SealFor encrypts plaintext under the current key and binds it to aad, the
+// value's place (see Place) or another caller-chosen context such as the
+// owning row's id: OpenFor opens the result only with the same aad. aad is
+// authenticated, not encrypted or stored. An empty aad is refused
+// (ErrNoContext): every value is bound to where it is kept.
 func (kr *Keyring) SealFor(plaintext, aad []byte) (store.Sealed, error) {
+	if len(aad) == 0 {
+		return store.Sealed{}, ErrNoContext
+	}
 	var nonce [nonceSize]byte
 	rand.Read(nonce[:]) // never fails; the runtime aborts if randomness is unavailable
 	out := make([]byte, 0, 1+nonceSize+len(plaintext)+tagSize)
@@ -128,16 +145,49 @@ func (kr *Keyring) SealFor(plaintext, aad []byte) (store.Sealed, error) {
 	return store.Sealed{KeyID: kr.current.id, Ciphertext: out}, nil
 }
 
-// Open decrypts a value sealed by Seal. It is OpenFor(s, nil).
-func (kr *Keyring) Open(s store.Sealed) ([]byte, error) {
-	return kr.OpenFor(s, nil)
-}
-
 // OpenFor decrypts a value sealed by SealFor with the same aad, under whichever
 // key of the keyring s.KeyID names. It returns an error wrapping ErrUnknownKey
-// if the keyring does not hold that key, and one wrapping ErrDecrypt if the
-// value is malformed, was modified or was sealed for another aad.
+// if the keyring does not hold that key, one wrapping ErrDecrypt if the value
+// is malformed, was modified or was sealed for another aad, and ErrNoContext
+// for an empty aad.
 func (kr *Keyring) OpenFor(s store.Sealed, aad []byte) ([]byte, error) {
+	if len(aad) == 0 {
+		return nil, ErrNoContext
+	}
+	return kr.open(s, aad)
+}
+
+// Rebind brings a value sealed before values were bound to their place up to
+// date. If s opens for place, Rebind returns s unchanged and false. If it
+// opens only without a context (as IBANs and outbox payloads were sealed
+// before), it returns the plaintext sealed anew for place and true. If it
+// opens with neither, it returns an error wrapping ErrDecrypt or
+// ErrUnknownKey: the value was modified, moved, or sealed under a key the
+// keyring lacks. Calling Rebind on its own result changes nothing.
+func (kr *Keyring) Rebind(s store.Sealed, place []byte) (store.Sealed, bool, error) {
+	if len(place) == 0 {
+		return store.Sealed{}, false, ErrNoContext
+	}
+	if _, err := kr.open(s, place); err == nil {
+		return s, false, nil
+	} else if !errors.Is(err, ErrDecrypt) {
+		return store.Sealed{}, false, err
+	}
+	plain, err := kr.open(s, nil)
+	if err != nil {
+		return store.Sealed{}, false, fmt.Errorf("%w: opens neither for its place nor unbound", ErrDecrypt)
+	}
+	out, err := kr.SealFor(plain, place)
+	clear(plain)
+	if err != nil {
+		return store.Sealed{}, false, err
+	}
+	return out, true, nil
+}
+
+// open decrypts s with the additional data for aad, which may be empty only
+// for Rebind's look at values sealed before places were bound.
+func (kr *Keyring) open(s store.Sealed, aad []byte) ([]byte, error) {
 	k, ok := kr.byID[s.KeyID]
 	if !ok {
 		if validID(s.KeyID) {

@@ -40,8 +40,8 @@ func TestRoundTrip(t *testing.T) {
 		plaintext []byte
 		aad       []byte
 	}{
-		{"empty", nil, nil},
-		{"iban", []byte("DE89370400440532013000"), nil},
+		{"empty", nil, []byte("ctx")},
+		{"iban", []byte("DE89370400440532013000"), Place("persons", "iban", "X110411675")},
 		{"with context", []byte("DE89370400440532013000"), []byte("person:42")},
 		{"large", bytes.Repeat([]byte("x"), 1<<16), []byte("ctx")},
 	}
@@ -81,9 +81,9 @@ func TestSealUsesFreshNonces(t *testing.T) {
 	kr := testKeyring(t, testKey(t, "k1", 1))
 	seen := make(map[string]bool)
 	for range 100 {
-		s, err := kr.Seal([]byte("same"))
+		s, err := kr.SealFor([]byte("same"), []byte("ctx"))
 		if err != nil {
-			t.Fatalf("Seal: %v", err)
+			t.Fatalf("SealFor: %v", err)
 		}
 		nonce := string(s.Ciphertext[1 : 1+nonceSize])
 		if seen[nonce] {
@@ -127,21 +127,21 @@ func TestOpenWrongContext(t *testing.T) {
 	if err != nil {
 		t.Fatalf("SealFor: %v", err)
 	}
-	for _, aad := range [][]byte{nil, []byte("person:2"), []byte("person:1 "), []byte("person:")} {
+	for _, aad := range [][]byte{[]byte("person:2"), []byte("person:1 "), []byte("person:")} {
 		if _, err := kr.OpenFor(s, aad); !errors.Is(err, ErrDecrypt) {
 			t.Errorf("OpenFor(aad %q): err = %v, want ErrDecrypt", aad, err)
 		}
 	}
-	if _, err := kr.Open(s); !errors.Is(err, ErrDecrypt) {
-		t.Errorf("Open: err = %v, want ErrDecrypt", err)
+	if _, err := kr.OpenFor(s, nil); !errors.Is(err, ErrNoContext) {
+		t.Errorf("OpenFor(no context): err = %v, want ErrNoContext", err)
 	}
 }
 
 func TestOpenWrongKeyID(t *testing.T) {
 	kr := testKeyring(t, testKey(t, "k1", 1), testKey(t, "k0", 2))
-	s, err := kr.Seal([]byte("secret"))
+	s, err := kr.SealFor([]byte("secret"), []byte("ctx"))
 	if err != nil {
-		t.Fatalf("Seal: %v", err)
+		t.Fatalf("SealFor: %v", err)
 	}
 	tests := []struct {
 		name  string
@@ -155,9 +155,9 @@ func TestOpenWrongKeyID(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := kr.Open(store.Sealed{KeyID: tt.keyID, Ciphertext: s.Ciphertext})
+			_, err := kr.OpenFor(store.Sealed{KeyID: tt.keyID, Ciphertext: s.Ciphertext}, []byte("ctx"))
 			if !errors.Is(err, tt.want) {
-				t.Errorf("Open: err = %v, want %v", err, tt.want)
+				t.Errorf("OpenFor: err = %v, want %v", err, tt.want)
 			}
 			if err != nil && !strings.HasPrefix(err.Error(), "seal: ") {
 				t.Errorf("error %q lacks the package prefix", err)
@@ -166,7 +166,7 @@ func TestOpenWrongKeyID(t *testing.T) {
 	}
 	// The same id with different key material is a different key.
 	other := testKeyring(t, testKey(t, "k1", 3))
-	if _, err := other.Open(s); !errors.Is(err, ErrDecrypt) {
+	if _, err := other.OpenFor(s, []byte("ctx")); !errors.Is(err, ErrDecrypt) {
 		t.Errorf("Open under another secret with the same id: err = %v, want ErrDecrypt", err)
 	}
 }
@@ -204,7 +204,7 @@ func TestRotation(t *testing.T) {
 	if after.NeedsRotation(store.Sealed{}) {
 		t.Error("NeedsRotation(zero) = true, want false")
 	}
-	if _, err := before.Open(newSealed); !errors.Is(err, ErrUnknownKey) {
+	if _, err := before.OpenFor(newSealed, []byte("ctx")); !errors.Is(err, ErrUnknownKey) {
 		t.Errorf("old keyring opening new value: err = %v, want ErrUnknownKey", err)
 	}
 
@@ -409,15 +409,16 @@ func FuzzOpen(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Add("k1", s.Ciphertext, []byte("ctx"))
-	f.Add("k0", s.Ciphertext, []byte(nil))
-	f.Add("", []byte{}, []byte(nil))
-	f.Add("k1", []byte{version}, []byte(nil))
-	f.Add("k1", make([]byte, 1+nonceSize+tagSize), []byte(nil))
+	f.Add("k0", s.Ciphertext, []byte("ctx"))
+	f.Add("k1", s.Ciphertext, []byte(nil))
+	f.Add("", []byte{}, []byte("x"))
+	f.Add("k1", []byte{version}, []byte("x"))
+	f.Add("k1", make([]byte, 1+nonceSize+tagSize), []byte("x"))
 	f.Fuzz(func(t *testing.T, keyID string, ciphertext, aad []byte) {
 		got, err := kr.OpenFor(store.Sealed{KeyID: keyID, Ciphertext: ciphertext}, aad)
 		if err != nil {
-			if !errors.Is(err, ErrDecrypt) && !errors.Is(err, ErrUnknownKey) {
-				t.Fatalf("OpenFor: err = %v, want ErrDecrypt or ErrUnknownKey", err)
+			if !errors.Is(err, ErrDecrypt) && !errors.Is(err, ErrUnknownKey) && !(len(aad) == 0 && errors.Is(err, ErrNoContext)) {
+				t.Fatalf("OpenFor: err = %v, want ErrDecrypt, ErrUnknownKey or (no aad) ErrNoContext", err)
 			}
 			return
 		}
@@ -468,4 +469,87 @@ func errString(err error) string {
 		return ""
 	}
 	return err.Error()
+}
+
+func TestPlace(t *testing.T) {
+	if got, want := string(Place("persons", "iban", "X110411675")), "persons.iban:X110411675"; got != want {
+		t.Errorf("Place = %q, want %q", got, want)
+	}
+	if got, want := string(Place("outbox", "payload", "approval:7")), "outbox.payload:approval:7"; got != want {
+		t.Errorf("Place = %q, want %q", got, want)
+	}
+}
+
+// A value bound to one person's row does not open in another person's row.
+func TestPlaceBindsTheRow(t *testing.T) {
+	kr := testKeyring(t, testKey(t, "k1", 1))
+	s, err := kr.SealFor([]byte("DE89370400440532013000"), Place("persons", "iban", "X110411675"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, place := range [][]byte{
+		Place("persons", "iban", "T555558879"),
+		Place("persons", "other", "X110411675"),
+		Place("outbox", "payload", "X110411675"),
+	} {
+		if _, err := kr.OpenFor(s, place); !errors.Is(err, ErrDecrypt) {
+			t.Errorf("OpenFor(%s): err = %v, want ErrDecrypt", place, err)
+		}
+	}
+}
+
+func TestSealRefusesNoContext(t *testing.T) {
+	kr := testKeyring(t, testKey(t, "k1", 1))
+	for _, aad := range [][]byte{nil, {}} {
+		if _, err := kr.SealFor([]byte("x"), aad); !errors.Is(err, ErrNoContext) {
+			t.Errorf("SealFor(aad %q): err = %v, want ErrNoContext", aad, err)
+		}
+	}
+}
+
+// unbound seals as Pforte did before values were bound to their place.
+func unbound(t *testing.T, kr *Keyring, plain string) store.Sealed {
+	t.Helper()
+	var nonce [nonceSize]byte
+	out := append([]byte{version}, nonce[:]...)
+	out = kr.current.aead.Seal(out, nonce[:], []byte(plain), additionalData(kr.current.id, nil))
+	return store.Sealed{KeyID: kr.current.id, Ciphertext: out}
+}
+
+func TestRebind(t *testing.T) {
+	kr := testKeyring(t, testKey(t, "k1", 1))
+	place := Place("persons", "iban", "X110411675")
+	old := unbound(t, kr, "DE89370400440532013000")
+	if _, err := kr.OpenFor(old, place); !errors.Is(err, ErrDecrypt) {
+		t.Fatalf("unbound value opens bound: %v", err)
+	}
+
+	got, changed, err := kr.Rebind(old, place)
+	if err != nil || !changed {
+		t.Fatalf("Rebind(unbound) = changed %v, %v; want changed", changed, err)
+	}
+	plain, err := kr.OpenFor(got, place)
+	if err != nil || string(plain) != "DE89370400440532013000" {
+		t.Fatalf("rebound value opens as %q, %v", plain, err)
+	}
+
+	again, changed, err := kr.Rebind(got, place)
+	if err != nil || changed || !cmp.Equal(again, got) {
+		t.Errorf("Rebind(bound) = %v, changed %v, %v; want it unchanged", again, changed, err)
+	}
+
+	// Bound to another row: opens with neither, which is an error.
+	other, err := kr.SealFor([]byte("DE44500105175407324931"), Place("persons", "iban", "T555558879"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := kr.Rebind(other, place); !errors.Is(err, ErrDecrypt) {
+		t.Errorf("Rebind(value of another row): err = %v, want ErrDecrypt", err)
+	}
+	if _, _, err := kr.Rebind(store.Sealed{KeyID: "k9", Ciphertext: old.Ciphertext}, place); !errors.Is(err, ErrUnknownKey) {
+		t.Errorf("Rebind(unknown key): err = %v, want ErrUnknownKey", err)
+	}
+	if _, _, err := kr.Rebind(old, nil); !errors.Is(err, ErrNoContext) {
+		t.Errorf("Rebind(no place): err = %v, want ErrNoContext", err)
+	}
 }

@@ -46,6 +46,7 @@ type Store interface {
 	AuditChain
 	SigningKeys
 	OIDC
+	Upgrades
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
 	// Close releases the database connections.

@@ -153,7 +153,7 @@ func newPortal(t *testing.T, o options) *portal {
 	if err != nil {
 		t.Fatal(err)
 	}
-	aud := audit.New(st, time.Now, logger)
+	aud := audit.New(st, audit.GenerateKey(), time.Now, logger)
 	sessions := session.NewManager(st, session.Config{}, time.Now)
 	sink := &folderSink{dir: t.TempDir()}
 	letters := dispatch.New(st, ring, renderer, aud, sink, time.Now, dispatch.Config{}, logger)

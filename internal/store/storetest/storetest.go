@@ -75,6 +75,9 @@ func Run(t *testing.T, newStore NewStore) {
 		{"DeleteTokensBefore", testDeleteTokens},
 		{"CIBARequests", testCIBARequests},
 		{"UpdateCIBARequestIssuesOnce", testUpdateCIBARequestParallel},
+		{"UpgradeMarks", testUpgradeMarks},
+		{"RewriteIBANs", testRewriteIBANs},
+		{"RewriteOutboxPayloads", testRewriteOutboxPayloads},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, newStore(t)) })
