@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -20,8 +21,6 @@ import (
 	"github.com/pforte/pforte/internal/seal"
 	"github.com/pforte/pforte/internal/server"
 	"github.com/pforte/pforte/internal/store/sqlstore"
-
-	"log/slog"
 )
 
 // syncBuffer is a bytes.Buffer the node's handlers write to concurrently.
@@ -144,6 +143,12 @@ func startWatchedNode(t *testing.T, st *sqlstore.Store, redirect string) *watche
 	}
 	logs := &syncBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	// The OpenID provider library logs through the default logger, as it
+	// does in a served process (environment.useLogger). No test of this
+	// package runs in parallel.
+	prev := slog.Default()
+	slog.SetDefault(logger)
+	t.Cleanup(func() { slog.SetDefault(prev) })
 	a, err := buildApp(ctx, cfg, logger, st, nil)
 	if err != nil {
 		t.Fatal(err)
