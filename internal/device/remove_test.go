@@ -30,8 +30,8 @@ func TestRemoveLastDeviceWithPassword(t *testing.T) {
 	if err != nil || !r.Done {
 		t.Fatalf("removal = %+v, %v", r, err)
 	}
-	if list, _ := f.svc.List(t.Context(), f.person.ID); len(list) != 0 {
-		t.Errorf("%d devices left", len(list))
+	if list, err := f.svc.List(t.Context(), f.person.ID); err != nil || len(list) != 0 {
+		t.Errorf("%d devices left (%v)", len(list), err)
 	}
 }
 
