@@ -382,9 +382,14 @@ func TestAppExitCodes(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFakeAppServer(t)
 			path := boundState(t, f)
-			st, _ := readAppState(path)
+			st, err := readAppState(path)
+			if err != nil {
+				t.Fatal(err)
+			}
 			st.SessionToken = "tok_1"
-			writeAppState(path, st)
+			if err := writeAppState(path, st); err != nil {
+				t.Fatal(err)
+			}
 			f.addApproval("apr_1", "bank.change", "Neue Bankverbindung", []byte(`{"iban":"DE02"}`), nil)
 			f.failWith(tt.route, tt.status, tt.body)
 			args := append([]string{"app", tt.args[0], "--state", path}, tt.args[1:]...)
@@ -392,20 +397,15 @@ func TestAppExitCodes(t *testing.T) {
 			if code != tt.want || !strings.Contains(errOut, tt.stderr) {
 				t.Errorf("exit code %d, stderr %q; want %d and %q", code, errOut, tt.want, tt.stderr)
 			}
-			if after, _ := readAppState(path); after.device.ID != "dev_1" {
-				t.Error("a failed command changed the device id in the state")
+			if after, err := readAppState(path); err != nil || after.device.ID != "dev_1" {
+				t.Errorf("a failed command changed the device id in the state (%v)", err)
 			}
 		})
 	}
 }
 
 func TestAppActivateFromLetter(t *testing.T) {
-	if _, err := exec.LookPath("pdftoppm"); err != nil {
-		if os.Getenv("PFORTE_TEST_REQUIRE_TOOLS") != "" {
-			t.Fatal("pdftoppm (poppler-utils) is required")
-		}
-		t.Skip("pdftoppm (poppler-utils) not installed")
-	}
+	needTool(t, "pdftoppm")
 	f := newFakeAppServer(t)
 	r, err := letter.NewRenderer(letter.Sender{Name: "Beispiel-Krankenkasse Süd", Street: "Königstraße 12",
 		PostalCity: "70173 Stuttgart", Phone: "0800 123 456 7", Web: "www.beispiel-kasse.de"})
@@ -490,13 +490,8 @@ func TestActivationCode(t *testing.T) {
 // then the letter's QR code binds the device; login, a wrong PIN, a PIN change
 // and unbinding follow.
 func TestAppEndToEnd(t *testing.T) {
-	pdftotext, err := exec.LookPath("pdftotext")
-	if _, err2 := exec.LookPath("pdftoppm"); err != nil || err2 != nil {
-		if os.Getenv("PFORTE_TEST_REQUIRE_TOOLS") != "" {
-			t.Fatal("pdftotext and pdftoppm (poppler-utils) are required")
-		}
-		t.Skip("poppler-utils not installed")
-	}
+	pdftotext := needTool(t, "pdftotext")
+	needTool(t, "pdftoppm")
 	dir := filepath.Join(t.TempDir(), "pforte-data")
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()

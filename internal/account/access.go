@@ -58,6 +58,7 @@ type Access struct {
 	letters  Letters
 	portal   string // the portal's base URL, for the activation URL
 	minTime  time.Duration
+	clock    func() time.Time // monotonic: measures the padding, never dates anything
 	sleep    func(context.Context, time.Duration)
 	eid      *EIDConfig // nil: no identification partner
 }
@@ -69,7 +70,7 @@ func NewAccess(accounts *Service, st Store, onetimes OneTimes, letters Letters, 
 		minTime = 400 * time.Millisecond
 	}
 	return &Access{accounts: accounts, store: st, onetimes: onetimes, letters: letters, portal: portal, minTime: minTime,
-		sleep: sleepCtx}
+		clock: time.Now, sleep: sleepCtx}
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) {
@@ -111,7 +112,7 @@ func (a *Access) RequestLetter(ctx context.Context, in AccessRequest) error {
 // pads the request to the minimum duration.
 func (a *Access) answerAlike(ctx context.Context, in AccessRequest, event string,
 	handle func(ctx context.Context, kvnr string, in AccessRequest) (accessOutcome, error)) error {
-	start := time.Now()
+	start := a.clock()
 	kvnr, err := in.Validate(a.accounts.now())
 	if err != nil {
 		return err
@@ -122,10 +123,17 @@ func (a *Access) answerAlike(ctx context.Context, in AccessRequest, event string
 	}
 	a.accounts.record(ctx, audit.Event{Actor: "anonymous", Event: event, ClientIP: in.ClientIP,
 		Subject: outcome.subject, Details: map[string]any{"outcome": outcome.name}})
-	if wait := a.minTime - time.Since(start); wait > 0 {
+	a.pad(ctx, start)
+	return nil
+}
+
+// pad waits until the minimum time after start has passed: every answer of
+// answerAlike ends at the same deadline, start + minTime, however long its
+// work took (work that took longer is not padded).
+func (a *Access) pad(ctx context.Context, start time.Time) {
+	if wait := start.Add(a.minTime).Sub(a.clock()); wait > 0 {
 		a.sleep(ctx, wait)
 	}
-	return nil
 }
 
 type accessOutcome struct{ name, subject string }

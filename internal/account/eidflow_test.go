@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"net/http/httptest"
-	"os"
 	"os/exec"
 	"regexp"
 	"strings"
@@ -176,7 +175,7 @@ func TestResetByLetter(t *testing.T) {
 	}
 	code := textAfter(t, pdf, "Rücksetzcode:")
 	if code == "" {
-		return
+		t.Fatal("no reset code in the letter's text")
 	}
 	if _, err := a.ResetWithCode(t.Context(), "T555558879", code, "Leuchtturm an der Ostsee", "", ""); !errors.Is(err, account.ErrResetFailed) {
 		t.Errorf("the code with another KVNR = %v", err)
@@ -210,14 +209,7 @@ func TestResetByLetter(t *testing.T) {
 // skips the test's rest when pdftotext is not installed.
 func textAfter(t *testing.T, pdf []byte, label string) string {
 	t.Helper()
-	bin, err := exec.LookPath("pdftotext")
-	if err != nil {
-		if os.Getenv("PFORTE_TEST_REQUIRE_TOOLS") != "" {
-			t.Fatal("pdftotext is required")
-		}
-		t.Log("pdftotext not installed: the code cannot be read back")
-		return ""
-	}
+	bin := needTool(t, "pdftotext")
 	cmd := exec.Command(bin, "-layout", "-", "-")
 	cmd.Stdin = bytes.NewReader(pdf)
 	out, err := cmd.Output()

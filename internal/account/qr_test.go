@@ -21,13 +21,7 @@ import (
 // rendered letter (pdftoppm, then a QR decoder) and checks that the code it
 // carries is the person's live activation code, usable exactly once.
 func TestLetterQRCodeCarriesAWorkingActivationCode(t *testing.T) {
-	tool, err := exec.LookPath("pdftoppm")
-	if err != nil {
-		if os.Getenv("PFORTE_TEST_REQUIRE_TOOLS") != "" {
-			t.Fatal("pdftoppm (poppler-utils) is required")
-		}
-		t.Skip("pdftoppm not installed")
-	}
+	tool := needTool(t, "pdftoppm")
 	f := newFixture(t)
 	verifyAddress(t, f, f.clk.now())
 	a, sink := newAccess(t, f)

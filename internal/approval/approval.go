@@ -243,7 +243,7 @@ func (s *Service) view(a store.Approval) store.Approval {
 // characters but line breaks.
 func checkText(text string) error {
 	if strings.TrimSpace(text) == "" || !utf8.ValidString(text) || utf8.RuneCountInString(text) > MaxTextRunes ||
-		strings.ContainsFunc(text, func(r rune) bool { return (r < 0x20 && r != '\n') || r == 0x7f }) {
+		!DisplaySafe(text, true) {
 		return &InvalidError{"text", "Der Text der Freigabe muss 1 bis 500 Zeichen lang sein und darf keine Steuerzeichen enthalten."}
 	}
 	return nil

@@ -151,8 +151,8 @@ func TestDataChangedAfterSigning(t *testing.T) {
 				t.Errorf("proof over other content = %v, want ErrProof", err)
 			}
 		}
-		if d, _ := f.st.DeviceByID(ctx, dev); d.PINFailures != 0 {
-			t.Errorf("proofs over other content counted %d PIN attempts", d.PINFailures)
+		if d, err := f.st.DeviceByID(ctx, dev); err != nil || d.PINFailures != 0 {
+			t.Errorf("proofs over other content counted %d PIN attempts (%v)", d.PINFailures, err)
 		}
 		if _, err := f.svc.Approve(ctx, a.ID, dev, f.approveProof(t, phone, a.ID, a.Action, a.Text, a.Data, pin), "pin", 0, ""); err != nil {
 			t.Fatal(err)
@@ -288,8 +288,8 @@ func TestExpired(t *testing.T) {
 		if stored, _ := f.st.ApprovalByID(ctx, a.ID); stored.Status != store.ApprovalExpired {
 			t.Errorf("stored after the sweep: %s", stored.Status)
 		}
-		if pending, _ := f.svc.Pending(ctx, f.person.ID); len(pending) != 0 {
-			t.Errorf("%d pending after expiry", len(pending))
+		if pending, err := f.svc.Pending(ctx, f.person.ID); err != nil || len(pending) != 0 {
+			t.Errorf("%d pending after expiry (%v)", len(pending), err)
 		}
 	})
 }

@@ -2,7 +2,8 @@
 // (with chromedp). It owns nothing else: each test writes its own steps.
 //
 // The browser is Debian's chromium, named by PFORTE_TEST_BROWSER; without it
-// the test skips, so `go test ./...` needs no browser. Nothing downloads one.
+// the test skips (or fails when PFORTE_TEST_REQUIRE_TOOLS is set, as in CI), so
+// `go test ./...` needs no browser. Nothing downloads one.
 package browsertest
 
 import (
@@ -25,6 +26,9 @@ func Start(t *testing.T) context.Context {
 	t.Helper()
 	path := os.Getenv(Env)
 	if path == "" {
+		if os.Getenv("PFORTE_TEST_REQUIRE_TOOLS") != "" {
+			t.Fatal(Env + " must name a Chromium binary (PFORTE_TEST_REQUIRE_TOOLS is set)")
+		}
 		t.Skip(Env + " does not name a Chromium binary")
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)

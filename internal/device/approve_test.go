@@ -77,7 +77,7 @@ func TestProveDevice(t *testing.T) {
 	if _, err := f.svc.Prove(t.Context(), dev, device.PurposeApprove, content, fullProof, ""); err != nil {
 		t.Errorf("Prove: %v", err)
 	}
-	if d, _ := f.st.DeviceByID(t.Context(), dev); d.PINFailures != 0 {
-		t.Errorf("a correct PIN left %d failures", d.PINFailures)
+	if d, err := f.st.DeviceByID(t.Context(), dev); err != nil || d.PINFailures != 0 {
+		t.Errorf("a correct PIN left %d failures (%v)", d.PINFailures, err)
 	}
 }

@@ -288,8 +288,8 @@ func TestChallengesAreSingleUsePurposeBoundAndExpire(t *testing.T) {
 	if _, _, err := f.svc.Login(t.Context(), dev, late, "pin", "", ""); !errors.Is(err, device.ErrProof) {
 		t.Errorf("expired challenge = %v", err)
 	}
-	if d, _ := f.st.DeviceByID(t.Context(), dev); d.PINFailures != 0 {
-		t.Errorf("refused challenges counted %d PIN attempts", d.PINFailures)
+	if d, err := f.st.DeviceByID(t.Context(), dev); err != nil || d.PINFailures != 0 {
+		t.Errorf("refused challenges counted %d PIN attempts (%v)", d.PINFailures, err)
 	}
 }
 
@@ -315,8 +315,8 @@ func TestAppLoginAndPINLimit(t *testing.T) {
 			t.Errorf("bad device signature = %v", err)
 		}
 	}
-	if d, _ := f.st.DeviceByID(t.Context(), dev); d.PINFailures != 0 {
-		t.Fatalf("device-signature failures counted: %d", d.PINFailures)
+	if d, err := f.st.DeviceByID(t.Context(), dev); err != nil || d.PINFailures != 0 {
+		t.Fatalf("device-signature failures counted: %d (%v)", d.PINFailures, err)
 	}
 	for _, remaining := range []int{2, 1} {
 		var wrong *device.WrongPINError
@@ -359,8 +359,8 @@ func TestPINChangeAndUnbind(t *testing.T) {
 	if err := f.svc.Unbind(t.Context(), dev, proofOf(uch.ID, up), ""); err != nil {
 		t.Fatal(err)
 	}
-	if list, _ := f.svc.List(t.Context(), f.person.ID); len(list) != 0 {
-		t.Errorf("%d devices after unbind", len(list))
+	if list, err := f.svc.List(t.Context(), f.person.ID); err != nil || len(list) != 0 {
+		t.Errorf("%d devices after unbind (%v)", len(list), err)
 	}
 	if _, err := f.svc.NewChallenge(t.Context(), device.PurposeLogin, dev); err != nil {
 		// A challenge may be issued, but no proof will be accepted.

@@ -11,7 +11,6 @@ import (
 	"sort"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
@@ -215,9 +214,10 @@ func (p *Provider) startCIBA(r *http.Request) (cibaResponse, error) {
 
 // isControl reports characters that could change how the phone shows a text
 // rather than be shown: control characters, line and paragraph separators,
-// and format characters (bidirectional overrides, zero-width characters).
+// and format characters (bidirectional overrides, zero-width characters):
+// whatever approval.DisplaySafe refuses.
 func isControl(r rune) bool {
-	return unicode.IsControl(r) || r == 0x2028 || r == 0x2029 || unicode.Is(unicode.Cf, r)
+	return !approval.DisplaySafe(string(r), false)
 }
 
 // parseDetails checks RFC 9396 authorization_details: a JSON array of 1 to

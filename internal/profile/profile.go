@@ -140,6 +140,11 @@ func cleanField(field, v string, max int, required bool) (string, error) {
 	if !utf8.ValidString(v) || utf8.RuneCountInString(v) > max || strings.ContainsFunc(v, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
 		return "", &InvalidError{field, "Bitte höchstens " + strconv.Itoa(max) + " Zeichen, ohne Steuerzeichen."}
 	}
+	// What the phone shows is what it signs: no bidi overrides, zero-width
+	// or other invisible characters in what a person enters.
+	if msg := approval.FieldProblem(v); msg != "" {
+		return "", &InvalidError{field, msg}
+	}
 	return v, nil
 }
 

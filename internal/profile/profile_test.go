@@ -252,8 +252,8 @@ func TestDeclinedChangeChangesNothing(t *testing.T) {
 	if q, _ := f.st.PersonByID(ctx, f.person.ID); q.City != "Berlin" {
 		t.Error("a declined change was applied")
 	}
-	if events, _ := f.svc.Outbox(ctx, 0, 10); len(events) != 0 {
-		t.Errorf("outbox after a decline: %d events", len(events))
+	if events, err := f.svc.Outbox(ctx, 0, 10); err != nil || len(events) != 0 {
+		t.Errorf("outbox after a decline: %d events (%v)", len(events), err)
 	}
 	var inv *profile.InvalidError
 	if _, err := f.svc.RequestAddressChange(ctx, f.person.ID, profile.Address{Street: "", PostalCode: "1", City: "x"}, "test", session.LevelSubstantial); !errors.As(err, &inv) {

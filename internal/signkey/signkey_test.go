@@ -357,7 +357,10 @@ func TestTimeline(t *testing.T) {
 		}
 	}
 	// Ensure removed the first key from the store once it was past DeleteAfter.
-	stored, _ := st.SigningKeys(ctx)
+	stored, err := st.SigningKeys(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if slices.ContainsFunc(stored, func(k store.SigningKey) bool { return k.ID == order[0] }) {
 		t.Errorf("key 1 still stored at %v, past its DeleteAfter %v", end.Sub(start), seen[order[0]].DeleteAfter.Sub(start))
 	}

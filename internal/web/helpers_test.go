@@ -294,10 +294,7 @@ var initialRE = regexp.MustCompile(`Initialpasswort:\s*((?:[A-Za-z0-9]{4}[ -]?)+
 // pdftotext.
 func (p *portal) initialPassword(t *testing.T) string {
 	t.Helper()
-	pdftotext, err := exec.LookPath("pdftotext")
-	if err != nil {
-		t.Skip("pdftotext (poppler-utils) is not installed")
-	}
+	pdftotext := needTool(t, "pdftotext")
 	letters := p.sink.letters()
 	if len(letters) == 0 {
 		t.Fatal("no letter was delivered")

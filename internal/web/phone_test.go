@@ -578,8 +578,8 @@ func TestPhonePagesRefuseCrossSiteAndHostileInput(t *testing.T) {
 	}
 	if _, err := p.approvals.Pending(t.Context(), p.person.ID); err != nil {
 		t.Fatal(err)
-	} else if list, _ := p.approvals.Pending(t.Context(), p.person.ID); len(list) != 0 {
-		t.Errorf("a cross-site POST created %d requests", len(list))
+	} else if list, err := p.approvals.Pending(t.Context(), p.person.ID); err != nil || len(list) != 0 {
+		t.Errorf("a cross-site POST created %d requests (%v)", len(list), err)
 	}
 	hostile := []struct {
 		path, body string

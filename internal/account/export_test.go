@@ -1,0 +1,12 @@
+package account
+
+import (
+	"context"
+	"time"
+)
+
+// PadWith makes every answer of a take at least minTime, measured on the
+// clock now and waited for with sleep.
+func PadWith(a *Access, minTime time.Duration, now func() time.Time, sleep func(context.Context, time.Duration)) {
+	a.minTime, a.clock, a.sleep = minTime, now, sleep
+}
