@@ -31,8 +31,7 @@ type Devices interface {
 // once after a fresh eID identification, otherwise through an approval on a
 // bound phone, which carries the removal out.
 type Remover interface {
-	Request(ctx context.Context, person store.PersonID, dev store.DeviceID, sessionLevel session.Level, freshEID bool,
-		client, clientIP string) (device.Removal, error)
+	Request(ctx context.Context, sess store.Session, dev store.DeviceID, client, clientIP string) (device.Removal, error)
 }
 
 // EnableDevices adds the device endpoints.
@@ -350,6 +349,12 @@ type activationLetterResponse struct {
 // code only) to bind a phone.
 func (a *API) orderActivationLetter(w http.ResponseWriter, r *http.Request, _ session.Token, s store.Session) error {
 	inReview, err := a.access.OrderActivationLetter(r.Context(), s.PersonID, remoteIP(r))
+	if errors.Is(err, account.ErrLettersToday) {
+		retryAfter(w, 12*time.Hour)
+		_ = writeJSON(w, http.StatusServiceUnavailable, authFailedJSON{Error: "letters_today",
+			Message: "Heute können wir keine weiteren Briefe verschicken. Bitte bestellen Sie den Brief morgen noch einmal oder nutzen Sie den Online-Ausweis."})
+		return nil
+	}
 	if errors.Is(err, account.ErrLetterRefused) {
 		_ = writeJSON(w, http.StatusTooManyRequests, authFailedJSON{Error: "letter_limit",
 			Message: "Sie haben in den letzten 30 Tagen schon mehrere Briefe erhalten. Bitte nutzen Sie den letzten Brief oder den Online-Ausweis."})
@@ -371,12 +376,12 @@ type removeResponse struct {
 	Status     string `json:"status,omitempty"`
 }
 
-// removeDevice removes one of the person's devices from a session: after an
-// approval on a bound phone (202; the approval carries the removal out, GET
-// /api/v1/approvals/{id} shows it). The password alone never removes a phone.
+// removeDevice removes one of the person's devices from a session: at once
+// from a fresh eID session (200), otherwise after an approval on a bound phone
+// (202; the approval carries the removal out, GET /api/v1/approvals/{id}
+// shows it). The password alone never removes a phone.
 func (a *API) removeDevice(w http.ResponseWriter, r *http.Request, _ session.Token, s store.Session) error {
-	res, err := a.remover.Request(r.Context(), s.PersonID, store.DeviceID(r.PathValue("id")), session.Level(s.Level), false,
-		"api", remoteIP(r))
+	res, err := a.remover.Request(r.Context(), s, store.DeviceID(r.PathValue("id")), "api", remoteIP(r))
 	if err != nil {
 		return err
 	}

@@ -57,12 +57,14 @@ type removeData struct {
 	DeviceID string `json:"device_id"`
 }
 
-// Request removes one of the person's devices: at once when freshEID says the
-// session comes from an eID identification within the last minutes, otherwise
-// through an approval on a bound device, which carries the removal out
-// (Executor). ErrNotFound for a device that is not the person's.
-func (r *Remover) Request(ctx context.Context, person store.PersonID, dev store.DeviceID, sessionLevel session.Level,
-	freshEID bool, client, clientIP string) (Removal, error) {
+// Request removes one of the session's person's devices: at once when the
+// session came from an eID identification at most session.EIDFreshness ago
+// (session.FreshEID), otherwise through an approval on a bound device, which
+// carries the removal out (RemoveExecutor); the session must meet the
+// policy's level for that (approval.ErrSessionLevel). ErrNotFound for a
+// device that is not the person's.
+func (r *Remover) Request(ctx context.Context, sess store.Session, dev store.DeviceID, client, clientIP string) (Removal, error) {
+	person := sess.PersonID
 	d, err := r.store.DeviceByID(ctx, dev)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && (d.PersonID != person || !d.RemovedAt.IsZero())) {
 		return Removal{}, ErrNotFound
@@ -70,7 +72,7 @@ func (r *Remover) Request(ctx context.Context, person store.PersonID, dev store.
 	if err != nil {
 		return Removal{}, fmt.Errorf("device: remove: %w", err)
 	}
-	if freshEID {
+	if session.FreshEID(sess, r.now()) {
 		if err := removeDevice(ctx, r.store, r.notices, d, r.now()); err != nil {
 			return Removal{}, err
 		}
@@ -83,7 +85,8 @@ func (r *Remover) Request(ctx context.Context, person store.PersonID, dev store.
 	if err != nil {
 		return Removal{}, err
 	}
-	a, err := r.approvals.Create(ctx, person, ActionRemove, "Gerät „"+d.Name+"“ von Ihrem Zugang trennen", data, "", client, sessionLevel)
+	a, err := r.approvals.Create(ctx, person, ActionRemove, "Gerät „"+d.Name+"“ von Ihrem Zugang trennen", data, "", client,
+		session.Level(sess.Level))
 	if err != nil {
 		return Removal{}, err
 	}

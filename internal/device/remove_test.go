@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"testing"
+	"time"
 
 	"github.com/pforte/pforte/appclient"
 	"github.com/pforte/pforte/internal/approval"
@@ -35,13 +36,17 @@ func TestRemoveTheOnlyPhoneNeedsThePhone(t *testing.T) {
 	rm, approvals := f.remover(t)
 	phone := f.bind(t)
 	dev := store.DeviceID(phone.ID)
-	if _, err := rm.Request(t.Context(), f.person.ID+1, dev, session.LevelSubstantial, false, "portal", ""); !errors.Is(err, device.ErrNotFound) {
+	sess := func(id store.PersonID, level session.Level) store.Session {
+		return store.Session{PersonID: id, Level: string(level), Origin: string(session.OriginDevice), OriginAt: f.clk.now()}
+	}
+	if _, err := rm.Request(t.Context(), sess(f.person.ID+1, session.LevelSubstantial), dev, "portal", ""); !errors.Is(err, device.ErrNotFound) {
 		t.Errorf("another person's device = %v", err)
 	}
-	if _, err := rm.Request(t.Context(), f.person.ID, dev, session.LevelLow, false, "portal", ""); !errors.Is(err, approval.ErrSessionLevel) {
+	if _, err := rm.Request(t.Context(), sess(f.person.ID, session.LevelLow), dev, "portal", ""); !errors.Is(err, approval.ErrSessionLevel) {
 		t.Errorf("removal from a password-only session = %v, want ErrSessionLevel", err)
 	}
-	r, err := rm.Request(t.Context(), f.person.ID, dev, session.LevelSubstantial, false, "portal", "")
+	// A high session from a phone is no eID identification: it asks the phone.
+	r, err := rm.Request(t.Context(), sess(f.person.ID, session.LevelHigh), dev, "portal", "")
 	if err != nil || r.Done || r.Approval.Status != store.ApprovalPending {
 		t.Fatalf("removal of the only phone = %+v, %v; want a pending approval", r, err)
 	}
@@ -74,12 +79,18 @@ func TestRemoveTheOnlyPhoneNeedsThePhone(t *testing.T) {
 }
 
 // TestRemoveWithAFreshEID: a fresh eID identification removes a phone at once
-// (a lost phone cannot approve), with its notice.
+// (a lost phone cannot approve), with its notice; an older one asks the phone.
 func TestRemoveWithAFreshEID(t *testing.T) {
 	f := newFixture(t, sqltest.SQLite(t))
 	rm, _ := f.remover(t)
 	phone := f.bind(t)
-	r, err := rm.Request(t.Context(), f.person.ID, store.DeviceID(phone.ID), session.LevelHigh, true, "portal", "")
+	stale := store.Session{PersonID: f.person.ID, Level: string(session.LevelHigh), Origin: string(session.OriginEID),
+		OriginAt: f.clk.now().Add(-session.EIDFreshness - time.Second)}
+	if r, err := rm.Request(t.Context(), stale, store.DeviceID(phone.ID), "portal", ""); err != nil || r.Done {
+		t.Fatalf("removal after an old eID identification = %+v, %v; want a pending approval", r, err)
+	}
+	eid := store.Session{PersonID: f.person.ID, Level: string(session.LevelHigh), Origin: string(session.OriginEID), OriginAt: f.clk.now()}
+	r, err := rm.Request(t.Context(), eid, store.DeviceID(phone.ID), "portal", "")
 	if err != nil || !r.Done {
 		t.Fatalf("removal after eID = %+v, %v", r, err)
 	}
@@ -89,7 +100,7 @@ func TestRemoveWithAFreshEID(t *testing.T) {
 	if n := f.notices.count(notice.DeviceRemoved); n != 1 {
 		t.Errorf("%d device-removed notices, want 1", n)
 	}
-	if _, err := rm.Request(t.Context(), f.person.ID, store.DeviceID(phone.ID), session.LevelHigh, true, "portal", ""); !errors.Is(err, device.ErrNotFound) {
+	if _, err := rm.Request(t.Context(), eid, store.DeviceID(phone.ID), "portal", ""); !errors.Is(err, device.ErrNotFound) {
 		t.Errorf("removing it again = %v, want ErrNotFound", err)
 	}
 }
