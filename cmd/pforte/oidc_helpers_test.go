@@ -74,6 +74,8 @@ type nodeOptions struct {
 	// configuration (public URL, keys, clients) on a store sharing peer's
 	// database, its persons and accounts already there.
 	peer *oidcNode
+	// dailyCap sets letters.daily_cap (0: the default).
+	dailyCap int
 }
 
 // newOIDCNode starts a node on st whose client "bonus" redirects to
@@ -103,6 +105,9 @@ func startOIDCNode(t testing.TB, st *sqlstore.Store, redirect string, o nodeOpti
 		cfg.Password.MemoryKiB, cfg.Password.Time = 8*1024, 1
 	}
 	cfg.HTTP.LoginRatePerIP, cfg.HTTP.LoginBurstPerIP = 1_000_000, 1_000_000
+	if o.dailyCap > 0 {
+		cfg.Letters.DailyCap = o.dailyCap
+	}
 	cfg.OIDC.SubjectKey = newSubjectKey()
 	cfg.OIDC.Clients = []oidc.ClientConfig{
 		{ID: rpID, Name: "Bonusprogramm", Secret: rpSecret, RedirectURIs: []string{redirect},
