@@ -233,6 +233,10 @@ var errNothingToVoid = errors.New("account: nothing to void")
 // a limit (the person is known, so saying so reveals nothing).
 var ErrLetterRefused = errors.New("account: letter limit reached")
 
+// ErrLettersToday reports that the insurer's letters with codes for today are
+// used up (letters.daily_cap): the person may order again tomorrow.
+var ErrLettersToday = errors.New("account: no more letters today")
+
 // OrderActivationLetter sends a logged-in person who has a password but no
 // phone an activation letter (QR code only, no new password) to the address on
 // file, with the limits of password letters. It returns whether the letter
@@ -250,6 +254,9 @@ func (a *Access) OrderActivationLetter(ctx context.Context, id store.PersonID, c
 	expires := now.Add(a.accounts.cfg.InitialValidity)
 	q, err := a.letters.Queue(ctx, p, letter.KindActivation, dispatch.Secrets{ActivationURL: proofing.ActivationURL(a.portal, code)},
 		expires, time.Time{}, "")
+	if errors.Is(err, dispatch.ErrDailyCap) {
+		return false, ErrLettersToday
+	}
 	if errors.Is(err, dispatch.ErrLimit) {
 		return false, ErrLetterRefused
 	}

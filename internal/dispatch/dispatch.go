@@ -41,6 +41,10 @@ import (
 // anonymous requests must not reveal it.
 var ErrLimit = errors.New("dispatch: letter limit reached")
 
+// ErrDailyCap is the ErrLimit of the day's cap (errors.Is(ErrDailyCap,
+// ErrLimit) holds): no more letters with codes today, for anyone.
+var ErrDailyCap = fmt.Errorf("%w: the day's cap", ErrLimit)
+
 // Config holds the limits. Zero fields take the defaults.
 type Config struct {
 	// PersonLimit letters with codes per person within PersonWindow
@@ -237,15 +241,22 @@ func (s *Service) Queue(ctx context.Context, p store.Person, kind letter.Kind, s
 	}
 	superseded, err := s.store.QueueLetter(ctx, l, codeKinds, now.Add(-s.cfg.PersonWindow), now.UTC().Format(time.DateOnly),
 		func(c store.LetterCounts) error {
-			if c.Day >= int64(s.cfg.DailyCap) || c.PersonSince >= int64(s.cfg.PersonLimit) {
+			if c.Day >= int64(s.cfg.DailyCap) {
+				return ErrDailyCap
+			}
+			if c.PersonSince >= int64(s.cfg.PersonLimit) {
 				return ErrLimit
 			}
 			return nil
 		})
 	if errors.Is(err, ErrLimit) {
+		reason := "person_limit"
+		if errors.Is(err, ErrDailyCap) {
+			reason = "daily_cap"
+		}
 		s.record(ctx, audit.Event{Actor: "system", Event: "letter.refused", Subject: subject(p.ID),
-			Details: map[string]any{"kind": l.Kind}})
-		return Queued{}, ErrLimit
+			Details: map[string]any{"kind": l.Kind, "reason": reason}})
+		return Queued{}, err
 	}
 	if err != nil {
 		return Queued{}, fmt.Errorf("dispatch: queue: %w", err)
