@@ -65,9 +65,10 @@
 //
 // The personal data (/daten) need the level the policy table gives
 // personal.view; a lower session is offered the phone confirmation. An
-// address or bank change is a profile request the phone approves: its waiting
-// page /freigabe/{id} reloads until profile.Status has executed it (once) or
-// it was declined or expired. /geraete lists the bound phones and their PIN
-// state at every level; renaming one needs the personal data's level.
-// Removing a phone is done in the app, not here.
+// address or bank change is a profile request the phone approves, and the
+// approval carries it out: its waiting page /freigabe/{id} only reads and
+// reloads until the request was approved, declined, withdrawn (by a newer one)
+// or expired. /geraete lists the bound phones and their PIN state at every
+// level; renaming one needs the personal data's level. Removing a phone is
+// done in the app or through the API (an approval on a bound phone), not here.
 package web
