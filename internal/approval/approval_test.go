@@ -530,3 +530,22 @@ func TestTextAndDataSealedAtRest(t *testing.T) {
 		t.Errorf("opened = %q %q, %v", got.Text, got.Data, err)
 	}
 }
+
+// TestEveryActionIsCapped: unapproved requests are capped for every action,
+// not only for portal logins: a session cannot push address changes without
+// end (each newer one withdraws the older, and withdrawn ones count).
+func TestEveryActionIsCapped(t *testing.T) {
+	f := newFixture(t, sqltest.SQLite(t), approval.Config{})
+	f.bind(t)
+	for i := range 3 {
+		if _, err := f.svc.Create(t.Context(), f.person.ID, approval.ActionAddressChange, addressText, addressData, "", "api", session.LevelHigh); err != nil {
+			t.Fatalf("address change %d: %v", i+1, err)
+		}
+	}
+	if _, err := f.svc.Create(t.Context(), f.person.ID, approval.ActionAddressChange, addressText, addressData, "", "api", session.LevelHigh); !errors.Is(err, approval.ErrTooManyPending) {
+		t.Errorf("fourth unapproved address change = %v, want ErrTooManyPending", err)
+	}
+	if _, err := f.svc.Create(t.Context(), f.person.ID, approval.ActionBankChange, "Neue IBAN", []byte(`{"iban":"DE89370400440532013000"}`), "", "api", session.LevelHigh); err != nil {
+		t.Errorf("a bank change is counted apart: %v", err)
+	}
+}
