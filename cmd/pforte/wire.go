@@ -120,7 +120,7 @@ func buildApp(ctx context.Context, cfg Config, logger *slog.Logger, st *sqlstore
 	a.api.EnableDevices(a.devices)
 	// Each approval action that changes data is carried out by its
 	// executor in the approving transaction.
-	executors := profile.Executors(st, ring, notices)
+	executors := profile.Executors(ring, notices)
 	executors[device.ActionRemove] = device.NewRemoveExecutor(notices, time.Now)
 	a.approval = approval.New(st, a.devices, a.audit, time.Now, acfg, executors, notices.Kick, logger)
 	a.approval.SealAtRest(ring)

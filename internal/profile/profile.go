@@ -210,17 +210,11 @@ func (s *Service) Status(ctx context.Context, approvalID string, id store.Person
 	return s.approvals.Status(ctx, approvalID, id)
 }
 
-// Devices reads device bindings (the store): an address approved on a phone
-// bound at level high counts as verified.
-type Devices interface {
-	DeviceByID(ctx context.Context, id store.DeviceID) (store.Device, error)
-}
-
 // Executors returns the executors of address.change and bank.change for
 // package approval: each carries its change out in the approving transaction,
 // with the outbox event for the core system and the notice it owes.
-func Executors(devices Devices, sealer Sealer, notices Notices) approval.Executors {
-	e := &executor{devices: devices, sealer: sealer, notices: notices}
+func Executors(sealer Sealer, notices Notices) approval.Executors {
+	e := &executor{sealer: sealer, notices: notices}
 	return approval.Executors{
 		approval.ActionAddressChange: approval.ExecutorFunc(e.address),
 		approval.ActionBankChange:    approval.ExecutorFunc(e.bank),
@@ -228,7 +222,6 @@ func Executors(devices Devices, sealer Sealer, notices Notices) approval.Executo
 }
 
 type executor struct {
-	devices Devices
 	sealer  Sealer
 	notices Notices
 }
@@ -243,7 +236,7 @@ func (e *executor) address(ctx context.Context, tx store.ApprovalTx, a store.App
 	// DESIGN's "reported through a high procedure". Otherwise letters with
 	// codes to it wait for staff review until the register confirms it.
 	verified := false
-	if d, err := e.devices.DeviceByID(ctx, a.DeviceID); err != nil {
+	if d, err := tx.DeviceByID(ctx, a.DeviceID); err != nil {
 		return fmt.Errorf("profile: address change: %w", err)
 	} else if d.Level == string(session.LevelHigh) {
 		verified = true

@@ -1,6 +1,7 @@
 package profile_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -74,7 +75,11 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	st := sqltest.SQLite(t)
+	return newFixtureOn(t, sqltest.SQLite(t))
+}
+
+func newFixtureOn(t *testing.T, st *sqlstore.Store) *fixture {
+	t.Helper()
 	k, _ := seal.GenerateKey("t1")
 	ring, _ := seal.NewKeyring(k)
 	oldIBAN, _ := ring.SealFor([]byte("DE89370400440532013000"), seal.Place("persons", "iban", kvnr))
@@ -95,7 +100,7 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	devices := device.New(st, accounts, n, sessions, aud, time.Now, device.Config{}, logger)
-	approvals := approval.New(st, devices, aud, time.Now, approval.Config{}, profile.Executors(st, ring, n), nil, logger)
+	approvals := approval.New(st, devices, aud, time.Now, approval.Config{}, profile.Executors(ring, n), nil, logger)
 	approvals.SealAtRest(ring)
 	f := &fixture{st: st, approvals: approvals, devices: devices, ring: ring, person: p,
 		svc: profile.New(st, approvals, ring)}
@@ -258,5 +263,38 @@ func TestDeclinedChangeChangesNothing(t *testing.T) {
 	var inv *profile.InvalidError
 	if _, err := f.svc.RequestAddressChange(ctx, f.person.ID, profile.Address{Street: "", PostalCode: "1", City: "x"}, "test", session.LevelSubstantial); !errors.As(err, &inv) {
 		t.Errorf("bad address = %v", err)
+	}
+}
+
+// TestApprovalOnOneConnection: the executor reads only through the approving
+// transaction. On PostgreSQL with a single connection, a read through the
+// store would wait for the connection its own transaction holds (with the
+// default pool, 16 parallel approvals starved it the same way).
+func TestApprovalOnOneConnection(t *testing.T) {
+	st := sqltest.OpenWith(t, sqltest.PostgresURL(t), sqlstore.Options{MaxOpenConns: 1})
+	f := newFixtureOn(t, st)
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	a, err := f.svc.RequestAddressChange(ctx, f.person.ID, profile.Address{Street: "Lindenallee", HouseNumber: "3", PostalCode: "04109", City: "Leipzig"},
+		"test", session.LevelSubstantial)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := f.devices.NewChallengeFor(ctx, device.PurposeApprove, store.DeviceID(f.phone.ID), a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := f.phone.Sign(pin, appclient.Challenge{ID: c.ID, Nonce: c.Nonce, Purpose: c.Purpose, ExpiresAt: c.ExpiresAt},
+		appclient.ContentHash(a.Action, a.Text, a.Data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// With the bug the approval waits until the context ends.
+	if _, err := f.approvals.Approve(ctx, a.ID, store.DeviceID(f.phone.ID),
+		device.Proof{ChallengeID: c.ID, DeviceSignature: p.DeviceSignature, PINSignature: p.PINSignature}, "pin", 0, ""); err != nil {
+		t.Fatalf("approval on one connection: %v", err)
+	}
+	if p, err := f.st.PersonByID(t.Context(), f.person.ID); err != nil || p.City != "Leipzig" {
+		t.Errorf("after the approval: %q (%v)", p.City, err)
 	}
 }

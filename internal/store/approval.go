@@ -68,6 +68,10 @@ type ApprovalTx interface {
 	// Persons.UpdatePerson does; fn sees the person as it is in this
 	// transaction (an executor keeps the old address from it).
 	UpdatePerson(ctx context.Context, id PersonID, fn func(p *Person) error) (Person, error)
+	// DeviceByID reads the binding inside the transaction (an executor must
+	// not read through the store: the transaction holds a connection, and a
+	// read waiting for another one can starve the pool).
+	DeviceByID(ctx context.Context, id DeviceID) (Device, error)
 	// UpdateDevice applies fn to the binding, as Devices.UpdateDevice does.
 	UpdateDevice(ctx context.Context, id DeviceID, fn func(d *Device) error) (Device, error)
 	// AppendOutbox stores the event for the core system unless its ID

@@ -240,6 +240,10 @@ func (t approvalTx) UpdatePerson(ctx context.Context, id store.PersonID, fn func
 	return t.s.updatePerson(ctx, t.tx, id, fn)
 }
 
+func (t approvalTx) DeviceByID(ctx context.Context, id store.DeviceID) (store.Device, error) {
+	return scanDevice(t.tx.QueryRowContext(ctx, "SELECT "+deviceColumns+" FROM devices WHERE id = $1", string(id)))
+}
+
 func (t approvalTx) UpdateDevice(ctx context.Context, id store.DeviceID, fn func(d *store.Device) error) (store.Device, error) {
 	return t.s.updateDevice(ctx, t.tx, id, fn)
 }

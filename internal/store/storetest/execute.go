@@ -286,3 +286,34 @@ func testOutboxAfter(t *testing.T, s store.Store) {
 		t.Errorf("sequence numbers (-want +got):\n%s", diff)
 	}
 }
+
+// testApproveTxReadsDevice: an executor reads a binding through the approving
+// transaction.
+func testApproveTxReadsDevice(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	pid := seedPerson(t, s, 1)
+	if err := s.AddDevice(ctx, device("D1", pid, 0), func(int) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateApproval(ctx, approval("A", pid, "address.change", 0), at(-10), nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	var got store.Device
+	if _, err := s.ApproveApproval(ctx, "A", contentHash, "D1", "pin", at(1), func(ctx context.Context, tx store.ApprovalTx, a store.Approval) error {
+		var err error
+		got, err = tx.DeviceByID(ctx, a.DeviceID)
+		if err != nil {
+			return err
+		}
+		_, err = tx.DeviceByID(ctx, "nope")
+		if !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("unknown device in the transaction = %v, want ErrNotFound", err)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(device("D1", pid, 0), got); diff != "" {
+		t.Errorf("device read in the transaction (-want +got):\n%s", diff)
+	}
+}

@@ -45,6 +45,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"ApproveExecutes", testApproveExecutes},
 		{"ApproveNeverAfterExpiry", testApproveNeverAfterExpiry},
 		{"ApproveExecutesExactlyOnce", testApproveExecutesExactlyOnce},
+		{"ApproveTxReadsDevice", testApproveTxReadsDevice},
 		{"ApprovalWithdraw", testApprovalWithdraw},
 		{"RedeemApproval", testRedeemApproval},
 		{"OutboxAfter", testOutboxAfter},
