@@ -25,7 +25,7 @@ import (
 )
 
 // BenchmarkApprovalRoundTrip measures the round trip of a personal-data change
-// with 100 persons at once, each with their own phone: the change is requested,
+// with 1 and with 100 persons at once, each with their own phone: the change is requested,
 // the phone learns of it through its watch (the push channel's source), signs
 // and approves it, which carries the change out; the person's data then shows
 // it (the figure approve-to-visible: from the phone's approve to the change
@@ -33,18 +33,20 @@ import (
 // p50 and p99 latency of one round trip and round trips per second.
 func BenchmarkApprovalRoundTrip(b *testing.B) {
 	for _, backend := range []string{"sqlite", "sqlite-sync-normal", "postgres"} {
-		b.Run(backend, func(b *testing.B) {
-			var st *sqlstore.Store
-			switch backend {
-			case "sqlite":
-				st = sqltest.SQLite(b)
-			case "sqlite-sync-normal":
-				st = sqltest.OpenWith(b, "sqlite:"+b.TempDir()+"/p.db", sqlstore.Options{SQLiteSynchronous: "normal"})
-			default:
-				st = sqltest.Postgres(b)
-			}
-			benchRoundTrips(b, st, 100)
-		})
+		for _, persons := range []int{1, 100} {
+			b.Run(fmt.Sprintf("%s/persons=%d", backend, persons), func(b *testing.B) {
+				var st *sqlstore.Store
+				switch backend {
+				case "sqlite":
+					st = sqltest.SQLite(b)
+				case "sqlite-sync-normal":
+					st = sqltest.OpenWith(b, "sqlite:"+b.TempDir()+"/p.db", sqlstore.Options{SQLiteSynchronous: "normal"})
+				default:
+					st = sqltest.Postgres(b)
+				}
+				benchRoundTrips(b, st, persons)
+			})
+		}
 	}
 }
 
