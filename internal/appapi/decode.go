@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/pforte/pforte/internal/jsonstrict"
 )
 
 // errBadRequest carries a German message for a malformed request.
@@ -21,7 +23,7 @@ func (e *errBadRequest) Error() string { return "appapi: bad request: " + e.msg 
 const maxJSON = 16 << 10
 
 // decode reads exactly one JSON object into v: UTF-8 only, no unknown fields,
-// no trailing data, bounded size.
+// no member named twice, no trailing data, bounded size.
 func decode(r *http.Request, v any) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(strings.ToLower(ct), "application/json") {
 		return &errBadRequest{"Bitte senden Sie JSON (Content-Type: application/json)."}
@@ -35,6 +37,12 @@ func decode(r *http.Request, v any) error {
 	}
 	if !utf8.Valid(body) {
 		return &errBadRequest{"Die Anfrage ist kein gültiges UTF-8."}
+	}
+	// A member named twice would be read as the last one, while a proxy or
+	// log may read the first: refuse it, as CIBA's authorization_details.
+	var dup *jsonstrict.DuplicateError
+	if err := jsonstrict.Check(body); errors.As(err, &dup) {
+		return &errBadRequest{"Die Anfrage nennt ein Feld doppelt."}
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()

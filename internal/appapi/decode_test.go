@@ -33,3 +33,25 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// TestDecodeRefusesDuplicateMembers: a member named twice is refused, at any
+// depth, however it is spelled, and nothing is decoded.
+func TestDecodeRefusesDuplicateMembers(t *testing.T) {
+	for _, body := range []string{
+		`{"iban":"DE02120300000000202051","iban":"DE89370400440532013000"}`,
+		`{"iban":"DE02120300000000202051","\u0069ban":"DE89370400440532013000"}`,
+	} {
+		r := httptest.NewRequest("PUT", "/", strings.NewReader(body))
+		var req bankRequest
+		err := decode(r, &req)
+		var bad *errBadRequest
+		if !errors.As(err, &bad) || !strings.Contains(bad.msg, "doppelt") || req.IBAN != "" {
+			t.Errorf("decode(%s) = %v, IBAN %q; want a bad request naming the duplicate, nothing decoded", body, err, req.IBAN)
+		}
+	}
+	r := httptest.NewRequest("PUT", "/", strings.NewReader(`{"iban":"DE89370400440532013000"}`))
+	var req bankRequest
+	if err := decode(r, &req); err != nil || req.IBAN != "DE89370400440532013000" {
+		t.Errorf("a plain body: %v, %q", err, req.IBAN)
+	}
+}

@@ -44,7 +44,6 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -57,6 +56,7 @@ import (
 	"github.com/pforte/pforte/appclient"
 	"github.com/pforte/pforte/internal/audit"
 	"github.com/pforte/pforte/internal/device"
+	"github.com/pforte/pforte/internal/jsonstrict"
 	"github.com/pforte/pforte/internal/session"
 	"github.com/pforte/pforte/internal/store"
 )
@@ -249,10 +249,11 @@ func checkText(text string) error {
 	return nil
 }
 
-// checkData requires a JSON object of at most 8 KiB in valid UTF-8.
+// checkData requires a JSON object of at most 8 KiB in valid UTF-8 that names
+// no member twice (what an executor reads must be what the phone showed).
 func checkData(data []byte) error {
 	trimmed := strings.TrimLeft(string(data), " \t\r\n")
-	if len(data) > MaxDataBytes || !utf8.Valid(data) || !json.Valid(data) || !strings.HasPrefix(trimmed, "{") {
+	if len(data) > MaxDataBytes || !utf8.Valid(data) || jsonstrict.Check(data) != nil || !strings.HasPrefix(trimmed, "{") {
 		return &InvalidError{"data", "Die Daten der Freigabe müssen ein JSON-Objekt von höchstens 8 KiB sein."}
 	}
 	return nil

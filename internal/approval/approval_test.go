@@ -102,6 +102,7 @@ func TestCreateValidates(t *testing.T) {
 		{"control character", approval.ActionAddressChange, "a\x00b", "", addressData},
 		{"data not JSON", approval.ActionAddressChange, addressText, "", []byte(`{"a":`)},
 		{"data not an object", approval.ActionAddressChange, addressText, "", []byte(`["a"]`)},
+		{"data naming a member twice", approval.ActionAddressChange, addressText, "", []byte(`{"city":"Halle","city":"Leipzig"}`)},
 		{"data too large", approval.ActionAddressChange, addressText, "", []byte(`{"a":"` + strings.Repeat("x", 8<<10) + `"}`)},
 		{"unknown level", approval.ActionAddressChange, addressText, "extreme", addressData},
 	}
