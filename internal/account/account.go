@@ -387,10 +387,10 @@ func (s *Service) lockFor(n int64) time.Duration {
 // looks, and takes, the same as any wrong password.
 func (s *Service) reserve(ctx context.Context, id store.PersonID, now time.Time, clientIP string) (time.Time, error) {
 	var until time.Time
-	var notice bool
+	var owed bool // this lock owes the repeated-lock notice
 	var locks int64
 	_, err := s.store.UpdateCounter(ctx, counterKey(id), func(c *store.Counter) error {
-		until, notice, locks = time.Time{}, false, 0 // fn may run more than once
+		until, owed, locks = time.Time{}, false, 0 // fn may run more than once
 		if c.LockedUntil.After(now) {
 			until = c.LockedUntil
 			return errLocked
@@ -400,13 +400,13 @@ func (s *Service) reserve(ctx context.Context, id store.PersonID, now time.Time,
 			locks = c.Value / int64(s.cfg.MaxFailures)
 			c.LockedUntil = now.Add(s.lockFor(locks))
 			if locks%int64(s.cfg.RepeatedLocks) == 0 && (c.WindowStart.IsZero() || now.Sub(c.WindowStart) >= s.cfg.RepeatedLockWindow) {
-				c.WindowStart, notice = now.UTC().Truncate(time.Microsecond), true
+				c.WindowStart, owed = now.UTC().Truncate(time.Microsecond), true
 			}
 		}
 		c.UpdatedAt = now
 		return nil
 	})
-	if err == nil && notice {
+	if err == nil && owed {
 		s.lockedRepeatedly(ctx, id, locks, clientIP)
 	}
 	return until, err

@@ -19,7 +19,7 @@
 //	          PIN signature ok? ──yes──▶ release, go on
 //	                  │no
 //	                  ▼
-//	          limit reached? ──yes──▶ lock PIN, notice letter, ErrPINLocked
+//	          limit reached? ──yes──▶ lock PIN with its notice (one update), ErrPINLocked
 //	                  │no
 //	                  ▼
 //	          *WrongPINError{Remaining}
