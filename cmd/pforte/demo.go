@@ -243,9 +243,10 @@ Bind a phone with the reference app client, which reads the QR code from the let
   go run ./cmd/pforte app activate --server %[1]s --state phone.json \
     --letter %[5]s/L….pdf --kvnr %[6]s --password 'YOUR PASSWORD' --pin 482915 --name "Mein Telefon"
   go run ./cmd/pforte app login --state phone.json --pin 482915
-Change the address (portal page %[1]s/daten/anschrift, or PUT /api/v1/me/address),
-then approve it on the "phone" — the change is applied and a notice letter to the
-old address appears in %[5]s/:
+Change the address (portal page %[1]s/daten/anschrift after confirming the login on
+the "phone", or PUT /api/v1/me/address with the session_token in phone.json: a
+password-only session may not ask), then approve it on the "phone" — the approval
+carries the change out and a notice letter to the old address appears in %[5]s/:
   go run ./cmd/pforte app approvals --state phone.json
   go run ./cmd/pforte app approve --state phone.json --id APPROVAL_ID --pin 482915
 
