@@ -720,20 +720,7 @@ func TestAppEndToEnd(t *testing.T) {
 	}
 	// The notice was queued with the change; the node's deliverer turns it
 	// into a letter right after (kicked by the approval), so wait briefly.
-	notice := ""
-	var letters []string
-	for deadline := time.Now().Add(10 * time.Second); notice == "" && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		letters, _ = filepath.Glob(filepath.Join(dir, "letters", "*.pdf"))
-		for _, l := range letters {
-			txt, err := exec.Command(pdftotext, "-layout", l, "-").Output()
-			if err != nil {
-				t.Fatalf("pdftotext %s: %v", l, err)
-			}
-			if strings.Contains(string(txt), "Ihre Anschrift wurde geändert") {
-				notice = string(txt)
-			}
-		}
-	}
+	notice, letters := waitForLetter(t, pdftotext, filepath.Join(dir, "letters"), "Ihre Anschrift wurde geändert")
 	if !strings.Contains(notice, p.postalCode) {
 		t.Errorf("no address-change notice to the old address (%s) among %d letters", p.postalCode, len(letters))
 	}
@@ -761,6 +748,7 @@ func TestAppEndToEnd(t *testing.T) {
 	step(0, "login", "--pin", "905173")
 	step(0, "unbind", "--pin", "905173")
 	step(1, "login", "--pin", "905173")
+	waitForLetter(t, pdftotext, filepath.Join(dir, "letters"), "von Ihrem Zugang getrennt")
 
 	// Without a phone, a password login asks the app to bind one; the person
 	// can order an activation letter (QR code only).
@@ -777,4 +765,26 @@ func TestAppEndToEnd(t *testing.T) {
 	if after, _ := filepath.Glob(filepath.Join(dir, "letters", "*.pdf")); len(after) != len(before) {
 		t.Errorf("a letter to an unverified address was printed: before %d, after %d", len(before), len(after))
 	}
+}
+
+// waitForLetter waits up to 10 s for a letter in dir whose text contains want
+// (notices become letters right after their change, on the node's
+// deliverer), and returns its text and the letters there.
+func waitForLetter(t *testing.T, pdftotext, dir, want string) (string, []string) {
+	t.Helper()
+	var letters []string
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		letters, _ = filepath.Glob(filepath.Join(dir, "*.pdf"))
+		for _, l := range letters {
+			txt, err := exec.Command(pdftotext, "-layout", l, "-").Output()
+			if err != nil {
+				t.Fatalf("pdftotext %s: %v", l, err)
+			}
+			if strings.Contains(string(txt), want) {
+				return string(txt), letters
+			}
+		}
+	}
+	t.Errorf("no letter with %q among %d letters within 10 s", want, len(letters))
+	return "", letters
 }

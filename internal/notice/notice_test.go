@@ -186,7 +186,9 @@ func TestRepeatsMerge(t *testing.T) {
 	for range 10 {
 		f.queue(t, notice.PasswordChanged, notice.Details{})
 	}
+	f.clk.advance(time.Second)
 	f.queue(t, notice.AddressChanged, notice.Details{To: []string{"A", "Weg 1", "10115 Berlin"}})
+	f.clk.advance(time.Second)
 	f.queue(t, notice.AddressChanged, notice.Details{To: []string{"A", "Gasse 2", "04109 Leipzig"}})
 	f.clk.advance(24 * time.Hour)
 	f.queue(t, notice.PasswordChanged, notice.Details{})
