@@ -122,8 +122,7 @@ func buildApp(ctx context.Context, cfg Config, logger *slog.Logger, st *sqlstore
 	// executor in the approving transaction.
 	executors := profile.Executors(ring, notices)
 	executors[device.ActionRemove] = device.NewRemoveExecutor(notices, time.Now)
-	a.approval = approval.New(st, a.devices, a.audit, time.Now, acfg, executors, notices.Kick, logger)
-	a.approval.SealAtRest(ring)
+	a.approval = approval.New(st, ring, a.devices, a.audit, time.Now, acfg, executors, notices.Kick, logger)
 	a.remover = device.NewRemover(st, a.approval, notices, a.audit, time.Now, logger)
 	a.profile = profile.New(st, a.approval, ring)
 	outboxToken, err := cfg.outboxToken()

@@ -65,7 +65,7 @@ func TestAddressFieldsRefuseInvisibleCharacters(t *testing.T) {
 		t.Fatal(err)
 	}
 	devs := device.New(st, accounts, notices, sessions, aud, time.Now, device.Config{}, logger)
-	approvals := approval.New(st, devs, aud, time.Now, approval.Config{}, profile.Executors(ring, notices), nil, logger)
+	approvals := approval.New(st, ring, devs, aud, time.Now, approval.Config{}, profile.Executors(ring, notices), nil, logger)
 	prof := profile.New(st, approvals, ring)
 	api := appapi.New(accounts, nil, sessions, st, appapi.Config{LoginRate: 1000, LoginBurst: 1000}, time.Now, logger)
 	api.EnableDevices(devs)

@@ -208,15 +208,18 @@ type Service struct {
 	kick      func() // after a carried-out change: notices are waiting
 }
 
-// New returns a service carrying out approved actions with executors. kick
-// (may be nil) is called after an executor committed, so the notices it
+// New returns a service carrying out approved actions with executors. Every
+// request's text and data are kept sealed with sealer in the store: they carry
+// personal data (a new address, a bank account); the content hash stays clear.
+// kick (may be nil) is called after an executor committed, so the notices it
 // queued go out at once (notice.Service.Kick).
-func New(st Store, devices Devices, aud Auditor, now func() time.Time, cfg Config, executors Executors, kick func(), logger *slog.Logger) *Service {
+func New(st Store, sealer Sealer, devices Devices, aud Auditor, now func() time.Time, cfg Config, executors Executors, kick func(),
+	logger *slog.Logger) *Service {
 	if kick == nil {
 		kick = func() {}
 	}
-	return &Service{store: st, devices: devices, audit: aud, executors: executors, now: now, cfg: cfg.withDefaults(),
-		kick: kick, logger: logger}
+	return &Service{store: sealingStore{Store: st, sealer: sealer}, devices: devices, audit: aud, executors: executors, now: now,
+		cfg: cfg.withDefaults(), kick: kick, logger: logger}
 }
 
 // Policy returns the policy table in force.

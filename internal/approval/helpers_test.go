@@ -123,8 +123,7 @@ func newFixture(t *testing.T, st *sqlstore.Store, cfg approval.Config) *fixture 
 		t.Fatal(err)
 	}
 	devices := device.New(st, accounts, notices, sessions, aud, clk.now, device.Config{}, logger)
-	svc := approval.New(st, devices, aud, clk.now, cfg, testExecutors(), nil, logger)
-	svc.SealAtRest(testRing)
+	svc := approval.New(st, testRing, devices, aud, clk.now, cfg, testExecutors(), nil, logger)
 	return &fixture{st: st, clk: clk, logger: logger, aud: aud, devices: devices, person: p, svc: svc}
 }
 
@@ -144,8 +143,7 @@ var testRing = func() *seal.Keyring {
 // otherNode returns a second approval service on the same database: it shares
 // nothing in memory with f.svc, as a service on another node would.
 func (f *fixture) otherNode() *approval.Service {
-	svc := approval.New(f.st, f.devices, f.aud, f.clk.now, approval.Config{}, testExecutors(), nil, f.logger)
-	svc.SealAtRest(testRing)
+	svc := approval.New(f.st, testRing, f.devices, f.aud, f.clk.now, approval.Config{}, testExecutors(), nil, f.logger)
 	return svc
 }
 

@@ -15,11 +15,6 @@ type Sealer interface {
 	OpenFor(s store.Sealed, aad []byte) ([]byte, error)
 }
 
-// SealAtRest makes the service keep every request's text and data encrypted in
-// the store: they carry personal data (a new address, a bank account). The
-// content hash stays clear; it is computed over the plaintext.
-func (s *Service) SealAtRest(sealer Sealer) { s.store = sealingStore{Store: s.store, sealer: sealer} }
-
 // sealingStore seals Text and Data on the way in and opens them on the way out.
 type sealingStore struct {
 	Store

@@ -44,8 +44,9 @@ func (c *clock) advance(d time.Duration) {
 // counts them by kind from the store.
 type notices struct {
 	*notice.Maker
-	st *sqlstore.Store
-	id store.PersonID
+	st   *sqlstore.Store
+	ring *seal.Keyring // seals the notices, and approvals in tests that make them
+	id   store.PersonID
 }
 
 func newNotices(t testing.TB, st *sqlstore.Store, now func() time.Time) *notices {
@@ -58,7 +59,7 @@ func newNotices(t testing.TB, st *sqlstore.Store, now func() time.Time) *notices
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &notices{Maker: notice.NewMaker(ring, now, nil), st: st}
+	return &notices{Maker: notice.NewMaker(ring, now, nil), st: st, ring: ring}
 }
 
 func (n *notices) count(k notice.Kind) int {

@@ -58,8 +58,7 @@ func benchRoundTrips(b *testing.B, st *sqlstore.Store, persons int) {
 	aud := audit.New(st, audit.GenerateKey(), time.Now, logger)
 	n := notice.NewMaker(ring, time.Now, nil)
 	devices := device.New(st, nil, n, session.NewManager(st, session.Config{}, time.Now), aud, time.Now, device.Config{}, logger)
-	approvals := approval.New(st, devices, aud, time.Now, approval.Config{}, profile.Executors(ring, n), nil, logger)
-	approvals.SealAtRest(ring)
+	approvals := approval.New(st, ring, devices, aud, time.Now, approval.Config{}, profile.Executors(ring, n), nil, logger)
 	svc := profile.New(st, approvals, ring)
 
 	batch := make([]store.Person, persons)

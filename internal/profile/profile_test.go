@@ -100,8 +100,7 @@ func newFixtureOn(t *testing.T, st *sqlstore.Store) *fixture {
 		t.Fatal(err)
 	}
 	devices := device.New(st, accounts, n, sessions, aud, time.Now, device.Config{}, logger)
-	approvals := approval.New(st, devices, aud, time.Now, approval.Config{}, profile.Executors(ring, n), nil, logger)
-	approvals.SealAtRest(ring)
+	approvals := approval.New(st, ring, devices, aud, time.Now, approval.Config{}, profile.Executors(ring, n), nil, logger)
 	f := &fixture{st: st, approvals: approvals, devices: devices, ring: ring, person: p,
 		svc: profile.New(st, approvals, ring)}
 	// Bind a phone with the letter's activation code and initial password.

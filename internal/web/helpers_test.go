@@ -212,8 +212,7 @@ func newPortal(t *testing.T, o options) *portal {
 	if approvalNow == nil {
 		approvalNow = time.Now
 	}
-	approvals := approval.New(st, devices, aud, approvalNow, o.approval, profile.Executors(ring, notices), notices.Kick, logger)
-	approvals.SealAtRest(ring)
+	approvals := approval.New(st, ring, devices, aud, approvalNow, o.approval, profile.Executors(ring, notices), notices.Kick, logger)
 	w.EnableApprovals(approvals, profile.New(st, approvals, ring), devices)
 	srv := server.New(server.Config{}, logger, st, nil)
 	for pattern, h := range w.Routes() {
