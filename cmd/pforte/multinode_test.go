@@ -19,6 +19,7 @@ import (
 	"github.com/pforte/pforte/internal/account"
 	"github.com/pforte/pforte/internal/audit"
 	"github.com/pforte/pforte/internal/device"
+	"github.com/pforte/pforte/internal/notice"
 	"github.com/pforte/pforte/internal/password"
 	"github.com/pforte/pforte/internal/proofing"
 	"github.com/pforte/pforte/internal/seal"
@@ -54,8 +55,12 @@ func TestWrongPINsAcrossThreeServeProcesses(t *testing.T) {
 	p, _ = st.PersonByKVNR(ctx, p.KVNR)
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	h, _ := password.NewHasher(password.DefaultParams(), nil, 2)
+	ring, err := seal.NewKeyring(key)
+	if err != nil {
+		t.Fatal(err)
+	}
 	accounts := account.New(st, h, session.NewManager(st, session.Config{}, time.Now), audit.New(st, testAuditKey(), time.Now, logger),
-		nil, nil, time.Now, account.Config{}, logger)
+		notice.NewMaker(ring, time.Now, nil), time.Now, account.Config{}, logger)
 	const initial = "ABCDEFGHJKLMNPQR"
 	if _, err := accounts.SetInitialPassword(ctx, p.ID, initial); err != nil {
 		t.Fatal(err)

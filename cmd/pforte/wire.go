@@ -90,7 +90,7 @@ func buildApp(ctx context.Context, cfg Config, logger *slog.Logger, st *sqlstore
 			NoticeDailyCap: cfg.Letters.NoticeDailyCap}, logger)
 	a.notices = notice.New(st, ring, []notice.Channel{notice.ChannelFunc(a.letters.DeliverNotice)}, time.Now, notice.Config{}, logger)
 	notices := notice.NewMaker(ring, time.Now, a.notices.Kick)
-	a.accounts = account.New(st, hasher, a.sessions, a.audit, notices, notice.LockNotices(notices, st), time.Now,
+	a.accounts = account.New(st, hasher, a.sessions, a.audit, notices, time.Now,
 		account.Config{Policy: password.Policy{MinLength: cfg.Password.MinLength, InsurerName: cfg.Insurer.Name},
 			MaxChangesPerDay: cfg.Password.MaxChangesPerDay}, logger)
 	a.access = account.NewAccess(a.accounts, st, st, a.letters, cfg.PublicURL, 0)

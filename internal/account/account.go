@@ -22,7 +22,7 @@
 // The lock is temporary and never permanent on the password alone. During a
 // lock the right password answers *LockedError for the phone-confirmed login
 // and a lock checks only a few passwords (lock.go explains why); every
-// RepeatedLocks-th lock in a row tells the person (LockNotifier). It does not
+// RepeatedLocks-th lock in a row queues a notice with the lock. It does not
 // own sessions (package session), the password policy and hashing (package
 // password), letters or identity proofing.
 package account
@@ -152,6 +152,7 @@ type Store interface {
 	UpdateAccount(ctx context.Context, id store.PersonID, now time.Time, fn func(a *store.Account, exists bool) error,
 		notices ...store.Notice) (store.Account, error)
 	UpdateCounter(ctx context.Context, key string, fn func(c *store.Counter) error) (store.Counter, error)
+	UpdateCounterNotice(ctx context.Context, key string, fn func(c *store.Counter) (owed bool, err error), n store.Notice) (store.Counter, error)
 	PutOneTime(ctx context.Context, v store.OneTime) error
 	OneTimeByDigest(ctx context.Context, kind string, digest []byte, now time.Time) (store.OneTime, error)
 	ConsumeOneTime(ctx context.Context, kind string, digest []byte, now time.Time) (store.OneTime, error)
@@ -188,16 +189,14 @@ type Service struct {
 	sessions *session.Manager
 	audit    Auditor
 	notify   Notices
-	locks    LockNotifier // nil: repeated locks are only audited
 	now      func() time.Time
 	cfg      Config
 	logger   *slog.Logger
 }
 
-// New returns a service. locks is told of repeated locks; nil leaves them to
-// the audit trail alone.
-func New(st Store, h Hasher, sessions *session.Manager, aud Auditor, notify Notices, locks LockNotifier, now func() time.Time, cfg Config, logger *slog.Logger) *Service {
-	return &Service{store: st, hasher: h, sessions: sessions, audit: aud, notify: notify, locks: locks, now: now, cfg: cfg.withDefaults(), logger: logger}
+// New returns a service.
+func New(st Store, h Hasher, sessions *session.Manager, aud Auditor, notify Notices, now func() time.Time, cfg Config, logger *slog.Logger) *Service {
+	return &Service{store: st, hasher: h, sessions: sessions, audit: aud, notify: notify, now: now, cfg: cfg.withDefaults(), logger: logger}
 }
 
 // Login is one login attempt.
@@ -386,14 +385,20 @@ func (s *Service) lockFor(n int64) time.Duration {
 // last one went out). So counting locks costs no extra write, and a lock
 // looks, and takes, the same as any wrong password.
 func (s *Service) reserve(ctx context.Context, id store.PersonID, now time.Time, clientIP string) (time.Time, error) {
+	// The notice is made for every attempt (a few microseconds, the same for
+	// all) and queued only with the lock that owes it, in its transaction.
+	n, err := s.notify.Make(id, notice.LoginLocked, notice.Details{At: now})
+	if err != nil {
+		return time.Time{}, fmt.Errorf("account: lock notice: %w", err)
+	}
 	var until time.Time
 	var owed bool // this lock owes the repeated-lock notice
 	var locks int64
-	_, err := s.store.UpdateCounter(ctx, counterKey(id), func(c *store.Counter) error {
+	_, err = s.store.UpdateCounterNotice(ctx, counterKey(id), func(c *store.Counter) (bool, error) {
 		until, owed, locks = time.Time{}, false, 0 // fn may run more than once
 		if c.LockedUntil.After(now) {
 			until = c.LockedUntil
-			return errLocked
+			return false, errLocked
 		}
 		c.Value++
 		if c.Value%int64(s.cfg.MaxFailures) == 0 {
@@ -404,8 +409,8 @@ func (s *Service) reserve(ctx context.Context, id store.PersonID, now time.Time,
 			}
 		}
 		c.UpdatedAt = now
-		return nil
-	})
+		return owed, nil
+	}, n)
 	if err == nil && owed {
 		s.lockedRepeatedly(ctx, id, locks, clientIP)
 	}

@@ -68,10 +68,22 @@ func (f *fixture) noticeCount(t *testing.T) int {
 	return len(list)
 }
 
-// notices counts the repeated-lock notices (account.LockNotifier).
-type notices struct{ locks atomic.Int64 }
-
-func (n *notices) LockedRepeatedly(context.Context, store.Person) error { n.locks.Add(1); return nil }
+// lockNotices is how many repeated-lock notices are queued for the fixture's
+// person (merged ones counted with their count).
+func (f *fixture) lockNotices(t *testing.T) int {
+	t.Helper()
+	list, err := f.st.PersonNotices(t.Context(), f.person.ID, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, x := range list {
+		if x.Kind == string(notice.LoginLocked) {
+			n += x.Count
+		}
+	}
+	return n
+}
 
 type fixture struct {
 	st       *sqlstore.Store
@@ -79,7 +91,6 @@ type fixture struct {
 	sessions *session.Manager
 	hasher   *countingHasher
 	clk      *clock
-	notices  *notices
 	person   store.Person
 }
 
@@ -102,8 +113,8 @@ func newFixture(t *testing.T) *fixture {
 	clk := &clock{t: time.Date(2026, 11, 29, 9, 0, 0, 0, time.UTC)}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	sessions := session.NewManager(st, session.Config{}, clk.now)
-	f := &fixture{st: st, sessions: sessions, hasher: &countingHasher{Hasher: h}, clk: clk, notices: &notices{}, person: p}
-	f.svc = account.New(st, f.hasher, sessions, audit.New(st, audit.GenerateKey(), clk.now, logger), testNotices(t, clk.now), f.notices, clk.now, account.Config{}, logger)
+	f := &fixture{st: st, sessions: sessions, hasher: &countingHasher{Hasher: h}, clk: clk, person: p}
+	f.svc = account.New(st, f.hasher, sessions, audit.New(st, audit.GenerateKey(), clk.now, logger), testNotices(t, clk.now), clk.now, account.Config{}, logger)
 	return f
 }
 

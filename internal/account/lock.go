@@ -61,14 +61,6 @@ const lockedTicketKind = "login-locked"
 // ErrLockedTicket: the ticket of a login during a lock expired or was used.
 var ErrLockedTicket = errors.New("account: locked-login ticket expired or used")
 
-// LockNotifier tells a person through another channel that their account was
-// locked repeatedly (someone may be guessing the password).
-type LockNotifier interface {
-	// LockedRepeatedly queues the notice for p. It is called for every
-	// RepeatedLocks-th lock in a row, at most once per RepeatedLockWindow.
-	LockedRepeatedly(ctx context.Context, p store.Person) error
-}
-
 func lockedChecksKey(id store.PersonID) string {
 	return "login:locked:" + strconv.FormatInt(int64(id), 10)
 }
@@ -189,20 +181,11 @@ func (s *Service) ConfirmLockedLogin(ctx context.Context, ticket string, level s
 	return LoginResult{Token: tok, Session: sess}, nil
 }
 
-// lockedRepeatedly records the repeated lock and sends the notice (reserve
-// decided that one is due).
+// lockedRepeatedly records the repeated lock whose notice reserve queued
+// with it, and asks for the notice's delivery.
 func (s *Service) lockedRepeatedly(ctx context.Context, id store.PersonID, locks int64, clientIP string) {
 	ctx = context.WithoutCancel(ctx)
+	s.notify.Kick()
 	s.record(ctx, audit.Event{Actor: "system", Event: "account.locked_repeatedly", Subject: subject(id), ClientIP: clientIP,
-		Details: map[string]any{"locks_in_a_row": locks, "notice": s.locks != nil}})
-	if s.locks == nil {
-		return
-	}
-	p, err := s.store.PersonByID(ctx, id)
-	if err == nil {
-		err = s.locks.LockedRepeatedly(ctx, p)
-	}
-	if err != nil {
-		s.logger.Error("repeated lock notice", slog.String("subject", subject(id)), slog.Any("error", err))
-	}
+		Details: map[string]any{"locks_in_a_row": locks, "notice": true}})
 }

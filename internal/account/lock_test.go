@@ -127,24 +127,24 @@ func TestRepeatedLocksNotifyOncePerWindow(t *testing.T) {
 	for range 2 {
 		lockAndWait()
 	}
-	if n := f.notices.locks.Load(); n != 0 {
+	if n := f.lockNotices(t); n != 0 {
 		t.Fatalf("%d notices after two locks", n)
 	}
 	lockAndWait()
-	if n := f.notices.locks.Load(); n != 1 {
+	if n := f.lockNotices(t); n != 1 {
 		t.Fatalf("%d notices after three locks, want 1", n)
 	}
 	for range 3 {
 		lockAndWait()
 	}
-	if n := f.notices.locks.Load(); n != 1 {
+	if n := f.lockNotices(t); n != 1 {
 		t.Errorf("%d notices after six locks within 24 h, want 1", n)
 	}
 	f.clk.advance(24 * time.Hour)
 	for range 3 {
 		lockAndWait()
 	}
-	if n := f.notices.locks.Load(); n != 2 {
+	if n := f.lockNotices(t); n != 2 {
 		t.Errorf("%d notices after nine locks, the last three a day later, want 2", n)
 	}
 }

@@ -57,7 +57,7 @@ func TestAccessAnswersEndAtTheSameDeadline(t *testing.T) {
 	clk := &padClock{t: time.Date(2026, 11, 29, 9, 0, 0, 0, time.UTC)}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	f.svc = account.New(f.st, workHasher{Hasher: f.hasher, clk: clk}, f.sessions, audit.New(f.st, audit.GenerateKey(), f.clk.now, logger),
-		testNotices(t, f.clk.now), f.notices, f.clk.now, account.Config{}, logger)
+		testNotices(t, f.clk.now), f.clk.now, account.Config{}, logger)
 	a, sink := newAccess(t, f)
 	const minTime = 400 * time.Millisecond
 	account.PadWith(a, minTime, clk.now, clk.sleep)

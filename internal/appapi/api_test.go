@@ -49,7 +49,7 @@ func newServer(t *testing.T, cfg appapi.Config) string {
 	sessions := session.NewManager(st, session.Config{}, time.Now)
 	k, _ := seal.GenerateKey("t1")
 	ring, _ := seal.NewKeyring(k)
-	accounts := account.New(st, h, sessions, audit.New(st, audit.GenerateKey(), time.Now, logger), notice.NewMaker(ring, time.Now, nil), nil, time.Now, account.Config{}, logger)
+	accounts := account.New(st, h, sessions, audit.New(st, audit.GenerateKey(), time.Now, logger), notice.NewMaker(ring, time.Now, nil), time.Now, account.Config{}, logger)
 	if _, err := accounts.SetInitialPassword(t.Context(), p.ID, initial); err != nil {
 		t.Fatal(err)
 	}

@@ -52,7 +52,7 @@ func TestAddressFieldsRefuseInvisibleCharacters(t *testing.T) {
 	k, _ := seal.GenerateKey("t1")
 	ring, _ := seal.NewKeyring(k)
 	notices := notice.NewMaker(ring, time.Now, nil)
-	accounts := account.New(st, h, sessions, aud, notices, nil, time.Now, account.Config{}, logger)
+	accounts := account.New(st, h, sessions, aud, notices, time.Now, account.Config{}, logger)
 	if _, err := accounts.SetInitialPassword(t.Context(), p.ID, initial); err != nil {
 		t.Fatal(err)
 	}

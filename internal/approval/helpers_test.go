@@ -111,7 +111,7 @@ func newFixture(t *testing.T, st *sqlstore.Store, cfg approval.Config) *fixture 
 	}
 	sessions := session.NewManager(st, session.Config{}, clk.now)
 	aud := audit.New(st, audit.GenerateKey(), clk.now, logger)
-	accounts := account.New(st, h, sessions, aud, notices, nil, clk.now, account.Config{}, logger)
+	accounts := account.New(st, h, sessions, aud, notices, clk.now, account.Config{}, logger)
 	if _, err := accounts.SetInitialPassword(t.Context(), p.ID, "ABCDEFGHJKLMNPQR"); err != nil {
 		t.Fatal(err)
 	}

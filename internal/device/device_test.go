@@ -122,7 +122,7 @@ func newFixtureConfig(t testing.TB, st *sqlstore.Store, cfg device.Config) *fixt
 	aud := audit.New(st, audit.GenerateKey(), clk.now, logger)
 	ntc := newNotices(t, st, clk.now)
 	ntc.id = p.ID
-	accounts := account.New(st, h, sessions, aud, ntc, nil, clk.now, account.Config{}, logger)
+	accounts := account.New(st, h, sessions, aud, ntc, clk.now, account.Config{}, logger)
 	if _, err := accounts.SetInitialPassword(t.Context(), p.ID, "ABCDEFGHJKLMNPQR"); err != nil {
 		t.Fatal(err)
 	}

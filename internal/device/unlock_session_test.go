@@ -38,7 +38,7 @@ func newEIDSessions(t *testing.T, f *fixture) *eidSessions {
 		t.Fatal(err)
 	}
 	sessions := session.NewManager(f.st, session.Config{}, f.clk.now)
-	accounts := account.New(f.st, h, sessions, audit.New(f.st, audit.GenerateKey(), f.clk.now, logger), f.notices, nil, f.clk.now, account.Config{}, logger)
+	accounts := account.New(f.st, h, sessions, audit.New(f.st, audit.GenerateKey(), f.clk.now, logger), f.notices, f.clk.now, account.Config{}, logger)
 	access := account.NewAccess(accounts, f.st, f.st, nil, "https://portal.example", time.Millisecond)
 
 	const redirect = "https://portal.example/eid/rueckkehr"

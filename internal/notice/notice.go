@@ -316,34 +316,6 @@ func (s *Service) Run(ctx context.Context, interval time.Duration) {
 	}
 }
 
-// Queuer stores a notice that no change carries (Notices.QueueNotice).
-type Queuer interface {
-	QueueNotice(ctx context.Context, n store.Notice) error
-}
-
-// LockNotices tells of repeated password locks (account.LockNotifier): a
-// lock is no change of its own, so its notice is queued by itself.
-func LockNotices(m *Maker, q Queuer) *LockNotifier { return &LockNotifier{maker: m, queue: q} }
-
-// LockNotifier queues the notice of repeated password locks.
-type LockNotifier struct {
-	maker *Maker
-	queue Queuer
-}
-
-// LockedRepeatedly queues the notice for p.
-func (l *LockNotifier) LockedRepeatedly(ctx context.Context, p store.Person) error {
-	n, err := l.maker.Make(p.ID, LoginLocked, Details{})
-	if err != nil {
-		return err
-	}
-	if err := l.queue.QueueNotice(ctx, n); err != nil {
-		return fmt.Errorf("notice: queue: %w", err)
-	}
-	l.maker.Kick()
-	return nil
-}
-
 // ChannelFunc adapts a function to Channel.
 type ChannelFunc func(ctx context.Context, d Delivery) error
 

@@ -95,7 +95,7 @@ func newFixtureOn(t *testing.T, st *sqlstore.Store) *fixture {
 	sessions := session.NewManager(st, session.Config{}, time.Now)
 	aud := audit.New(st, audit.GenerateKey(), time.Now, logger)
 	n := notice.NewMaker(ring, time.Now, nil)
-	accounts := account.New(st, h, sessions, aud, n, nil, time.Now, account.Config{}, logger)
+	accounts := account.New(st, h, sessions, aud, n, time.Now, account.Config{}, logger)
 	if _, err := accounts.SetInitialPassword(t.Context(), p.ID, "ABCDEFGHJKLMNPQR"); err != nil {
 		t.Fatal(err)
 	}

@@ -25,6 +25,10 @@ type Counters interface {
 	// fn returns an error nothing is written and the error is returned. fn may
 	// run more than once. Parallel updaters never lose an update.
 	UpdateCounter(ctx context.Context, key string, fn func(c *Counter) error) (Counter, error)
+	// UpdateCounterNotice is UpdateCounter whose fn may decide that the
+	// update owes the person a notice: when fn returns owed true, n is
+	// queued (as Notices.QueueNotice does) in the same transaction.
+	UpdateCounterNotice(ctx context.Context, key string, fn func(c *Counter) (owed bool, err error), n Notice) (Counter, error)
 	// CounterByKey returns the counter, or ErrNotFound.
 	CounterByKey(ctx context.Context, key string) (Counter, error)
 }

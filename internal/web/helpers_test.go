@@ -165,7 +165,7 @@ func newPortal(t *testing.T, o options) *portal {
 			t.Errorf("notice delivery: %v", err)
 		}
 	})
-	accounts := account.New(st, hasher, sessions, aud, notices, notice.LockNotices(notices, st), time.Now, account.Config{}, logger)
+	accounts := account.New(st, hasher, sessions, aud, notices, time.Now, account.Config{}, logger)
 
 	// The portal's and the simulator's URLs are needed before their
 	// handlers exist.

@@ -14,8 +14,13 @@ var errRetryInsert = errors.New("sqlstore: counter created concurrently")
 
 // UpdateCounter implements store.Counters.
 func (s *Store) UpdateCounter(ctx context.Context, key string, fn func(c *store.Counter) error) (store.Counter, error) {
+	return s.UpdateCounterNotice(ctx, key, func(c *store.Counter) (bool, error) { return false, fn(c) }, store.Notice{})
+}
+
+// UpdateCounterNotice implements store.Counters.
+func (s *Store) UpdateCounterNotice(ctx context.Context, key string, fn func(c *store.Counter) (bool, error), n store.Notice) (store.Counter, error) {
 	for {
-		c, err := s.updateCounterOnce(ctx, key, fn)
+		c, err := s.updateCounterOnce(ctx, key, fn, n)
 		if errors.Is(err, errRetryInsert) {
 			// Another process inserted the row first; now it exists and
 			// the next round locks it.
@@ -25,7 +30,7 @@ func (s *Store) UpdateCounter(ctx context.Context, key string, fn func(c *store.
 	}
 }
 
-func (s *Store) updateCounterOnce(ctx context.Context, key string, fn func(c *store.Counter) error) (store.Counter, error) {
+func (s *Store) updateCounterOnce(ctx context.Context, key string, fn func(c *store.Counter) (bool, error), n store.Notice) (store.Counter, error) {
 	var out store.Counter
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		cur, err := scanCounter(tx.QueryRowContext(ctx,
@@ -37,7 +42,8 @@ func (s *Store) updateCounterOnce(ctx context.Context, key string, fn func(c *st
 			return err
 		}
 		next := cur
-		if err := fn(&next); err != nil {
+		owed, err := fn(&next)
+		if err != nil {
 			return err
 		}
 		next.Key = key
@@ -61,7 +67,10 @@ func (s *Store) updateCounterOnce(ctx context.Context, key string, fn func(c *st
 			}
 		}
 		out = next
-		return nil
+		if !owed {
+			return nil
+		}
+		return s.queueNotices(ctx, tx, []store.Notice{n})
 	})
 	if err != nil {
 		return store.Counter{}, err

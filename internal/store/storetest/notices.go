@@ -184,3 +184,34 @@ func testNoticesWithChanges(t *testing.T, s store.Store) {
 		t.Errorf("notices queued with their changes (-want +got):\n%s", diff)
 	}
 }
+
+// testCounterNotice: a counter update queues its notice in the same
+// transaction when, and only when, its function says the update owes it.
+func testCounterNotice(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	pid := seedPerson(t, s, 1)
+	refuse := errors.New("refused")
+	for i, tc := range []struct {
+		owed bool
+		err  error
+	}{{false, nil}, {true, refuse}, {true, nil}} {
+		_, err := s.UpdateCounterNotice(ctx, "login:1", func(c *store.Counter) (bool, error) {
+			c.Value++
+			return tc.owed, tc.err
+		}, notice(fmt.Sprintf("lock-%d", i), pid, "login_locked", fmt.Sprintf("k%d", i), i))
+		if !errors.Is(err, tc.err) {
+			t.Fatalf("update %d = %v, want %v", i, err, tc.err)
+		}
+	}
+	c, err := s.CounterByKey(ctx, "login:1")
+	if err != nil || c.Value != 2 {
+		t.Errorf("counter = %+v (%v), want value 2 (the refused update wrote nothing)", c, err)
+	}
+	list, err := s.PersonNotices(ctx, pid, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"lock-2"}, noticeIDs(list)); diff != "" {
+		t.Errorf("notices (-want +got):\n%s", diff)
+	}
+}

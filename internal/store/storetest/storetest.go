@@ -52,6 +52,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"Notices", testNotices},
 		{"NoticesClaimedOnce", testNoticesClaimedOnce},
 		{"NoticesWithChanges", testNoticesWithChanges},
+		{"CounterNotice", testCounterNotice},
 		{"CounterCreateAndUpdate", testCounterCreateAndUpdate},
 		{"CounterParallelIncrementsNewKey", testCounterParallelNewKey},
 		{"CounterParallelIncrementsExistingKey", testCounterParallelExisting},
