@@ -23,6 +23,7 @@ import (
 	"github.com/pforte/pforte/appclient"
 	"github.com/pforte/pforte/internal/approval"
 	"github.com/pforte/pforte/internal/audit"
+	"github.com/pforte/pforte/internal/maintenance"
 	"github.com/pforte/pforte/internal/oidc"
 	"github.com/pforte/pforte/internal/password"
 	"github.com/pforte/pforte/internal/seal"
@@ -109,6 +110,13 @@ type Config struct {
 		// approval is needed (YAML only); missing actions keep the defaults.
 		Policy approval.Policy `yaml:"policy"`
 	} `yaml:"approvals"`
+	// Maintenance says how often every node sweeps and how long expired rows
+	// stay (package maintenance).
+	Maintenance struct {
+		ExpireEvery time.Duration `yaml:"expire_every"`
+		CleanEvery  time.Duration `yaml:"clean_every"`
+		Retention   time.Duration `yaml:"retention"`
+	} `yaml:"maintenance"`
 	Outbox struct {
 		// ClientTokenFile holds the bearer token the core system uses to
 		// read GET /api/v1/outbox; without it the outbox is closed.
@@ -438,6 +446,9 @@ func (c *Config) validate(need needs) []string {
 	for _, err := range c.approvalConfig().Validate() {
 		p = append(p, "approvals: "+err.Error())
 	}
+	for _, err := range c.maintenanceConfig().Validate() {
+		p = append(p, err.Error())
+	}
 	if c.Letters.PersonLimit < 1 || c.Letters.PersonLimit > 10 {
 		p = append(p, "letters.person_limit: between 1 and 10")
 	}
@@ -622,6 +633,11 @@ func (c *Config) eidSecret() (string, error) {
 }
 
 // approvalConfig is the approvals section with the default policy completed.
+func (c *Config) maintenanceConfig() maintenance.Config {
+	return maintenance.Config{ExpireEvery: c.Maintenance.ExpireEvery, CleanEvery: c.Maintenance.CleanEvery,
+		Retention: c.Maintenance.Retention}
+}
+
 func (c *Config) approvalConfig() approval.Config {
 	policy := approval.DefaultPolicy()
 	for action, rule := range c.Approvals.Policy {

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pforte/pforte/internal/seal"
 	"github.com/pforte/pforte/internal/store/sqlstore"
@@ -133,6 +134,30 @@ func TestDeviceKDFMinimumConfig(t *testing.T) {
 	_, err = load("PFORTE_DEVICE_KDF_MIN_TIME=0", "PFORTE_DEVICE_KDF_MIN_MEMORY=4096")
 	if err == nil || !strings.Contains(err.Error(), "device.kdf_min_time") || !strings.Contains(err.Error(), "device.kdf_min_memory") {
 		t.Errorf("kdf minimum below the protocol's bounds = %v", err)
+	}
+}
+
+func TestMaintenanceAndNoticeConfig(t *testing.T) {
+	load := func(env ...string) (Config, error) {
+		fs := newFlagSet(&environment{stderr: &bytes.Buffer{}}, "t", "t")
+		cf := newConfigFlags(fs)
+		if err := fs.Parse(nil); err != nil {
+			t.Fatal(err)
+		}
+		return cf.load(env, needs{http: true})
+	}
+	cfg, err := load("PFORTE_MAINTENANCE_EXPIRE_EVERY=10s", "PFORTE_MAINTENANCE_CLEAN_EVERY=5m", "PFORTE_MAINTENANCE_RETENTION=72h",
+		"PFORTE_LETTERS_NOTICE_DAILY_CAP=500", "PFORTE_PASSWORD_MAX_CHANGES_PER_DAY=3")
+	if err != nil || cfg.Maintenance.ExpireEvery != 10*time.Second || cfg.Maintenance.CleanEvery != 5*time.Minute ||
+		cfg.Maintenance.Retention != 72*time.Hour || cfg.Letters.NoticeDailyCap != 500 || cfg.Password.MaxChangesPerDay != 3 {
+		t.Errorf("config: %+v %+v %+v, %v", cfg.Maintenance, cfg.Letters, cfg.Password, err)
+	}
+	_, err = load("PFORTE_MAINTENANCE_EXPIRE_EVERY=1ms", "PFORTE_MAINTENANCE_RETENTION=1m", "PFORTE_LETTERS_NOTICE_DAILY_CAP=0",
+		"PFORTE_PASSWORD_MAX_CHANGES_PER_DAY=0")
+	for _, key := range []string{"maintenance.expire_every", "maintenance.retention", "letters.notice_daily_cap", "password.max_changes_per_day"} {
+		if err == nil || !strings.Contains(err.Error(), key) {
+			t.Errorf("bad %s not reported: %v", key, err)
+		}
 	}
 }
 

@@ -14,7 +14,10 @@ import (
 
 	"github.com/pforte/pforte/internal/audit"
 	"github.com/pforte/pforte/internal/dispatch"
+	"github.com/pforte/pforte/internal/maintenance"
+	"github.com/pforte/pforte/internal/oidc"
 	"github.com/pforte/pforte/internal/server"
+	"github.com/pforte/pforte/internal/signkey"
 	"github.com/pforte/pforte/internal/store/sqlstore"
 )
 
@@ -110,7 +113,11 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger, st *sqlstore.St
 		ln.Close()
 		return fmt.Errorf("audit: %w", err)
 	}
-	go sweep(ctx, logger, a, st)
+	var provider maintenance.Provider = maintenance.NoProvider
+	if a.oidc != nil {
+		provider = providerUpkeep{a.oidc, a.keys}
+	}
+	go maintenance.New(st, a.approval, provider, time.Now, cfg.maintenanceConfig(), logger).Run(ctx)
 	// Checkpoints: one now, one per interval while the chain grows, and a
 	// last one after the server has drained (its requests' entries included).
 	checkpoints.Publish(ctx, false)
@@ -170,41 +177,14 @@ func (a *app) mount(srv *server.Server) {
 	}
 }
 
-// sweep expires unanswered approval requests every 30 seconds and, every 10
-// minutes, removes expired one-time values (challenges, codes), sessions,
-// OpenID requests and tokens and adds or retires signing keys, until ctx
-// ends. Every node may run it: each step is one database statement
-// that has the same outcome whoever runs it first.
-func sweep(ctx context.Context, logger *slog.Logger, a *app, st *sqlstore.Store) {
-	t := time.NewTicker(30 * time.Second)
-	defer t.Stop()
-	for i := 0; ; i++ {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		if _, err := a.approval.Expire(ctx); err != nil && ctx.Err() == nil {
-			logger.Error("expire approvals", slog.Any("error", err))
-		}
-		if i%20 != 0 {
-			continue
-		}
-		// Expired rows stay a day, for looking into a recent problem.
-		cutoff := time.Now().Add(-24 * time.Hour)
-		if _, err := st.DeleteOneTimesBefore(ctx, cutoff); err != nil && ctx.Err() == nil {
-			logger.Error("delete expired one-time values", slog.Any("error", err))
-		}
-		if _, err := st.DeleteExpiredSessions(ctx, cutoff); err != nil && ctx.Err() == nil {
-			logger.Error("delete expired sessions", slog.Any("error", err))
-		}
-		if a.oidc != nil {
-			if err := a.keys.Ensure(ctx); err != nil && ctx.Err() == nil {
-				logger.Error("rotate signing keys", slog.Any("error", err))
-			}
-			if err := a.oidc.Sweep(ctx, cutoff); err != nil && ctx.Err() == nil {
-				logger.Error("delete expired OpenID requests and tokens", slog.Any("error", err))
-			}
-		}
-	}
+// providerUpkeep is the OpenID provider's part of the maintenance: its
+// requests and tokens, and the signing keys.
+type providerUpkeep struct {
+	oidc *oidc.Provider
+	keys *signkey.Manager
 }
+
+func (p providerUpkeep) Sweep(ctx context.Context, cutoff time.Time) error {
+	return p.oidc.Sweep(ctx, cutoff)
+}
+func (p providerUpkeep) Ensure(ctx context.Context) error { return p.keys.Ensure(ctx) }
