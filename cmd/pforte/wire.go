@@ -121,7 +121,7 @@ func buildApp(ctx context.Context, cfg Config, logger *slog.Logger, st *sqlstore
 	// Each approval action that changes data is carried out by its
 	// executor in the approving transaction.
 	executors := profile.Executors(ring, notices)
-	executors[device.ActionRemove] = device.NewRemoveExecutor(notices, time.Now)
+	executors[device.ActionRemove] = device.NewRemoveExecutor(notices)
 	a.approval = approval.New(st, ring, a.devices, a.audit, time.Now, acfg, executors, notices.Kick, logger)
 	a.remover = device.NewRemover(st, a.approval, notices, a.audit, time.Now, logger)
 	a.profile = profile.New(st, a.approval, ring)

@@ -32,6 +32,11 @@ func (s *pdfSink) Deliver(_ context.Context, id string, pdf []byte) error {
 
 func newAccess(t *testing.T, f *fixture) (*account.Access, *pdfSink) {
 	t.Helper()
+	return newAccessWith(t, f, dispatch.Config{})
+}
+
+func newAccessWith(t *testing.T, f *fixture, cfg dispatch.Config) (*account.Access, *pdfSink) {
+	t.Helper()
 	k, _ := seal.GenerateKey("t1")
 	ring, _ := seal.NewKeyring(k)
 	r, err := letter.NewRenderer(letter.Sender{Name: "Beispiel-Kasse", Street: "Hauptstraße 1", PostalCity: "10115 Berlin",
@@ -41,7 +46,7 @@ func newAccess(t *testing.T, f *fixture) (*account.Access, *pdfSink) {
 	}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	sink := &pdfSink{pdfs: map[string][]byte{}}
-	d := dispatch.New(f.st, ring, r, audit.New(f.st, audit.GenerateKey(), f.clk.now, logger), sink, f.clk.now, dispatch.Config{}, logger)
+	d := dispatch.New(f.st, ring, r, audit.New(f.st, audit.GenerateKey(), f.clk.now, logger), sink, f.clk.now, cfg, logger)
 	return account.NewAccess(f.svc, f.st, f.st, d, "https://portal.example", time.Millisecond), sink
 }
 
@@ -148,6 +153,21 @@ func TestChosenPasswordIsNotReplacedByALetter(t *testing.T) {
 	}
 	if _, err := f.login(t, "Kastanienbaum im Herbstwind"); err != nil {
 		t.Errorf("chosen password broken by an access request: %v", err)
+	}
+}
+
+// TestActivationLetterPastTheDailyCap: with the insurer's letters of the day
+// used up, the order says so (try tomorrow), not that the person ordered too
+// many.
+func TestActivationLetterPastTheDailyCap(t *testing.T) {
+	f := newFixture(t)
+	verifyAddress(t, f, f.clk.now())
+	a, _ := newAccessWith(t, f, dispatch.Config{DailyCap: 1})
+	if _, err := a.OrderActivationLetter(t.Context(), f.person.ID, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.OrderActivationLetter(t.Context(), f.person.ID, ""); !errors.Is(err, account.ErrLettersToday) {
+		t.Errorf("letter past the daily cap = %v, want ErrLettersToday", err)
 	}
 }
 

@@ -103,12 +103,11 @@ func (r *Remover) record(ctx context.Context, e audit.Event) {
 // transaction: the device is removed and the notice queued, or neither.
 type RemoveExecutor struct {
 	notices Notices
-	now     func() time.Time
 }
 
 // NewRemoveExecutor returns the executor of ActionRemove.
-func NewRemoveExecutor(notices Notices, now func() time.Time) *RemoveExecutor {
-	return &RemoveExecutor{notices: notices, now: now}
+func NewRemoveExecutor(notices Notices) *RemoveExecutor {
+	return &RemoveExecutor{notices: notices}
 }
 
 // Execute implements approval.Executor. A device that is already removed (or
@@ -118,10 +117,7 @@ func (e *RemoveExecutor) Execute(ctx context.Context, tx store.ApprovalTx, a sto
 	if err := json.Unmarshal(a.Data, &data); err != nil {
 		return fmt.Errorf("device: removal: %w", err)
 	}
-	now := a.AnsweredAt
-	if now.IsZero() {
-		now = e.now().UTC().Truncate(time.Microsecond)
-	}
+	now := a.AnsweredAt // the approving transaction's time
 	var removed store.Device
 	_, err := tx.UpdateDevice(ctx, store.DeviceID(data.DeviceID), func(x *store.Device) error {
 		if x.PersonID != a.PersonID || !x.RemovedAt.IsZero() {

@@ -24,7 +24,7 @@ func (f *fixture) remover(t *testing.T) (*device.Remover, *approval.Service) {
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	aud := audit.New(f.st, audit.GenerateKey(), f.clk.now, logger)
 	approvals := approval.New(f.st, f.notices.ring, f.svc, aud, f.clk.now, approval.Config{},
-		approval.Executors{device.ActionRemove: device.NewRemoveExecutor(f.notices, f.clk.now)}, nil, logger)
+		approval.Executors{device.ActionRemove: device.NewRemoveExecutor(f.notices)}, nil, logger)
 	return device.NewRemover(f.st, approvals, f.notices, aud, f.clk.now, logger), approvals
 }
 

@@ -263,10 +263,8 @@ func (s *Service) Queue(ctx context.Context, p store.Person, kind letter.Kind, s
 	}
 	s.record(ctx, audit.Event{Actor: "system", Event: "letter.queued", Subject: subject(p.ID),
 		Details: map[string]any{"letter": id, "kind": l.Kind, "status": string(status), "superseded": len(superseded)}})
-	if s.sink != nil && status == store.LetterQueued {
-		if err := s.sink.Deliver(ctx, id, pdf); err != nil {
-			s.logger.Error("letter sink", slog.String("letter", id), slog.Any("error", err))
-		}
+	if status == store.LetterQueued {
+		s.deliverToSink(ctx, id, pdf)
 	}
 	return Queued{Letter: l, InReview: status == store.LetterReview}, nil
 }
@@ -324,7 +322,8 @@ func (s *Service) DeliverNotice(ctx context.Context, d notice.Delivery) error {
 		lines = d.Details.To
 	}
 	doc := s.document(id, kind, now, d.Person, lines, Secrets{}, time.Time{}, d.Details.At, d.Details.Device)
-	if _, err := s.renderer.Render(doc); err != nil {
+	pdf, err := s.renderer.Render(doc)
+	if err != nil {
 		return fmt.Errorf("dispatch: render notice %s: %w", d.ID, err)
 	}
 	l, err := s.sealed(id, kind, d.Person.ID, lines, Secrets{}, d.Details.At, d.Details.Device, now, time.Time{}, store.LetterQueued)
@@ -351,20 +350,16 @@ func (s *Service) DeliverNotice(ctx context.Context, d notice.Delivery) error {
 	}
 	s.record(ctx, audit.Event{Actor: "system", Event: "letter.queued", Subject: subject(d.Person.ID),
 		Details: map[string]any{"letter": id, "kind": l.Kind, "status": string(l.Status), "notice": d.ID, "count": d.Count}})
-	s.deliverToSink(ctx, id, doc)
+	s.deliverToSink(ctx, id, pdf)
 	return nil
 }
 
 // deliverToSink hands the rendered letter to the sink, if there is one.
-func (s *Service) deliverToSink(ctx context.Context, id string, doc letter.Letter) {
+func (s *Service) deliverToSink(ctx context.Context, id string, pdf []byte) {
 	if s.sink == nil {
 		return
 	}
-	pdf, err := s.renderer.Render(doc)
-	if err == nil {
-		err = s.sink.Deliver(ctx, id, pdf)
-	}
-	if err != nil {
+	if err := s.sink.Deliver(ctx, id, pdf); err != nil {
 		s.logger.Error("letter sink", slog.String("letter", id), slog.Any("error", err))
 	}
 }

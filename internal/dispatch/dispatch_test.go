@@ -134,7 +134,7 @@ func TestNoticesHaveTheirOwnBudget(t *testing.T) {
 	for i := range 3 {
 		_, err := d.Queue(ctx, p, letter.KindActivation, dispatch.Secrets{ActivationURL: "https://portal.example/app/activate#c"},
 			time.Date(2026, 12, 29, 0, 0, 0, 0, time.UTC), time.Time{}, "")
-		if i < 2 && err != nil || i == 2 && !errors.Is(err, dispatch.ErrLimit) {
+		if i < 2 && err != nil || i == 2 && !errors.Is(err, dispatch.ErrDailyCap) {
 			t.Fatalf("code letter %d: %v", i+1, err)
 		}
 	}

@@ -235,12 +235,11 @@ func (e *executor) address(ctx context.Context, tx store.ApprovalTx, a store.App
 	// verified only when the phone was bound at level high (with the eID):
 	// DESIGN's "reported through a high procedure". Otherwise letters with
 	// codes to it wait for staff review until the register confirms it.
-	verified := false
-	if d, err := tx.DeviceByID(ctx, a.DeviceID); err != nil {
+	d, err := tx.DeviceByID(ctx, a.DeviceID)
+	if err != nil {
 		return fmt.Errorf("profile: address change: %w", err)
-	} else if d.Level == string(session.LevelHigh) {
-		verified = true
 	}
+	verified := d.Level == string(session.LevelHigh)
 	var before store.Person
 	after, err := tx.UpdatePerson(ctx, a.PersonID, func(p *store.Person) error {
 		before = *p

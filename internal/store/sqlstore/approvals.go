@@ -241,7 +241,7 @@ func (t approvalTx) UpdatePerson(ctx context.Context, id store.PersonID, fn func
 }
 
 func (t approvalTx) DeviceByID(ctx context.Context, id store.DeviceID) (store.Device, error) {
-	return scanDevice(t.tx.QueryRowContext(ctx, "SELECT "+deviceColumns+" FROM devices WHERE id = $1", string(id)))
+	return deviceByID(ctx, t.tx, id)
 }
 
 func (t approvalTx) UpdateDevice(ctx context.Context, id store.DeviceID, fn func(d *store.Device) error) (store.Device, error) {

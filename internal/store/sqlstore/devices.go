@@ -65,9 +65,19 @@ func (s *Store) AddDevice(ctx context.Context, d store.Device, check func(bound 
 	})
 }
 
+// rowQuerier is a database or a transaction.
+type rowQuerier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// deviceByID reads one binding through q.
+func deviceByID(ctx context.Context, q rowQuerier, id store.DeviceID) (store.Device, error) {
+	return scanDevice(q.QueryRowContext(ctx, "SELECT "+deviceColumns+" FROM devices WHERE id = $1", string(id)))
+}
+
 // DeviceByID implements store.Devices.
 func (s *Store) DeviceByID(ctx context.Context, id store.DeviceID) (store.Device, error) {
-	return scanDevice(s.r.QueryRowContext(ctx, "SELECT "+deviceColumns+" FROM devices WHERE id = $1", string(id)))
+	return deviceByID(ctx, s.r, id)
 }
 
 // PersonDevices implements store.Devices.
