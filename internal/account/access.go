@@ -10,6 +10,7 @@ import (
 
 	"github.com/pforte/pforte/internal/audit"
 	"github.com/pforte/pforte/internal/dispatch"
+	"github.com/pforte/pforte/internal/field"
 	"github.com/pforte/pforte/internal/letter"
 	"github.com/pforte/pforte/internal/proofing"
 	"github.com/pforte/pforte/internal/registry"
@@ -23,12 +24,6 @@ type AccessRequest struct {
 	BirthDate  string // YYYY-MM-DD
 	ClientIP   string
 }
-
-// InvalidError reports malformed input (the shape of a field, never whether it
-// matches anyone). Field names the field; the message is German.
-type InvalidError struct{ Field, Message string }
-
-func (e *InvalidError) Error() string { return "account: invalid " + e.Field }
 
 var postalCode = regexp.MustCompile(`^[0-9]{5}$`)
 
@@ -86,20 +81,20 @@ func sleepCtx(ctx context.Context, d time.Duration) {
 func (in AccessRequest) Validate(today time.Time) (kvnr string, err error) {
 	kvnr = strings.ToUpper(strings.TrimSpace(in.KVNR))
 	if !registry.ValidKVNR(kvnr) {
-		return "", &InvalidError{"kvnr", "Bitte prüfen Sie die Versichertennummer: ein Buchstabe und neun Ziffern, wie auf Ihrer Gesundheitskarte."}
+		return "", field.Invalid("kvnr", "Bitte prüfen Sie die Versichertennummer: ein Buchstabe und neun Ziffern, wie auf Ihrer Gesundheitskarte.")
 	}
 	if !postalCode.MatchString(strings.TrimSpace(in.PostalCode)) {
-		return "", &InvalidError{"postal_code", "Bitte geben Sie eine Postleitzahl mit fünf Ziffern an."}
+		return "", field.Invalid("postal_code", "Bitte geben Sie eine Postleitzahl mit fünf Ziffern an.")
 	}
 	d, err := registry.ParseBirthDate(strings.TrimSpace(in.BirthDate), today)
 	if err != nil || len(d.String()) != len("2006-01-02") {
-		return "", &InvalidError{"birth_date", "Bitte geben Sie Ihr Geburtsdatum vollständig an (TT.MM.JJJJ)."}
+		return "", field.Invalid("birth_date", "Bitte geben Sie Ihr Geburtsdatum vollständig an (TT.MM.JJJJ).")
 	}
 	return kvnr, nil
 }
 
 // RequestLetter handles a request for a password letter. A malformed request is
-// an *InvalidError; every well-formed request returns nil after at least the
+// a *field.Error; every well-formed request returns nil after at least the
 // minimum time, whatever happened: a letter queued (to the address on file,
 // never to one typed in), held for review, refused by a limit, or no person
 // matched.

@@ -12,6 +12,7 @@ import (
 	"github.com/pforte/pforte/internal/account"
 	"github.com/pforte/pforte/internal/audit"
 	"github.com/pforte/pforte/internal/dispatch"
+	"github.com/pforte/pforte/internal/field"
 	"github.com/pforte/pforte/internal/letter"
 	"github.com/pforte/pforte/internal/seal"
 	"github.com/pforte/pforte/internal/store"
@@ -94,14 +95,14 @@ func TestRequestLetter(t *testing.T) {
 	}
 
 	// Malformed input is refused with the field named.
-	for field, bad := range map[string]account.AccessRequest{
+	for name, bad := range map[string]account.AccessRequest{
 		"kvnr":        {KVNR: "A123456789", PostalCode: "10115", BirthDate: "1970-03-14"},
 		"postal_code": {KVNR: "X110411675", PostalCode: "1011", BirthDate: "1970-03-14"},
 		"birth_date":  {KVNR: "X110411675", PostalCode: "10115", BirthDate: "1970-03"},
 	} {
-		var inv *account.InvalidError
-		if err := a.RequestLetter(ctx, bad); !errors.As(err, &inv) || inv.Field != field {
-			t.Errorf("%s: %v", field, err)
+		var inv *field.Error
+		if err := a.RequestLetter(ctx, bad); !errors.As(err, &inv) || inv.Name != name {
+			t.Errorf("%s: %v", name, err)
 		}
 	}
 

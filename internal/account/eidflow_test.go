@@ -12,6 +12,7 @@ import (
 	"github.com/pforte/pforte/internal/account"
 	"github.com/pforte/pforte/internal/eid"
 	"github.com/pforte/pforte/internal/eid/sim"
+	"github.com/pforte/pforte/internal/field"
 	"github.com/pforte/pforte/internal/seal"
 	"github.com/pforte/pforte/internal/session"
 )
@@ -140,7 +141,7 @@ func TestEIDMismatchAndFailures(t *testing.T) {
 	if ids, _ := f.st.PersonIdentifications(t.Context(), f.person.ID); len(ids) != 1 {
 		t.Errorf("%d identification records, want 1 (only the match)", len(ids))
 	}
-	var inv *account.InvalidError
+	var inv *field.Error
 	if _, err := a.StartEID(t.Context(), account.AccessRequest{KVNR: "A123456789", PostalCode: "10115", BirthDate: "1970-03-14"}, account.PurposeAccess); !errors.As(err, &inv) {
 		t.Errorf("malformed KVNR = %v", err)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/pforte/pforte/internal/account"
 	"github.com/pforte/pforte/internal/approval"
 	"github.com/pforte/pforte/internal/device"
+	"github.com/pforte/pforte/internal/field"
 	"github.com/pforte/pforte/internal/profile"
 	"github.com/pforte/pforte/internal/session"
 	"github.com/pforte/pforte/internal/store"
@@ -227,17 +228,14 @@ func (a *API) outbox(w http.ResponseWriter, r *http.Request) error {
 // approvalError maps the approval and profile errors; ok is false for others.
 func approvalError(w http.ResponseWriter, err error) bool {
 	var (
-		inv  *approval.InvalidError
-		pinv *profile.InvalidError
+		inv *field.Error
 	)
 	write := func(status int, code, msg string) {
 		_ = writeJSON(w, status, authFailedJSON{Error: code, Message: msg})
 	}
 	switch {
 	case errors.As(err, &inv):
-		_ = writeJSON(w, http.StatusBadRequest, fieldErrorJSON{Error: "invalid_field", Field: inv.Field, Message: inv.Message})
-	case errors.As(err, &pinv):
-		_ = writeJSON(w, http.StatusBadRequest, fieldErrorJSON{Error: "invalid_field", Field: pinv.Field, Message: pinv.Message})
+		_ = writeJSON(w, http.StatusBadRequest, fieldErrorJSON{Error: "invalid_field", Field: inv.Name, Message: inv.Message})
 	case errors.Is(err, errDeviceSession):
 		write(http.StatusForbidden, "device_session_required", "Bitte melden Sie sich in der Service-App mit Ihrer Freigabe-PIN an.")
 	case errors.Is(err, approval.ErrNotFound):

@@ -9,6 +9,7 @@ import (
 
 	"github.com/pforte/pforte/internal/account"
 	"github.com/pforte/pforte/internal/device"
+	"github.com/pforte/pforte/internal/field"
 	"github.com/pforte/pforte/internal/session"
 	"github.com/pforte/pforte/internal/store"
 )
@@ -300,7 +301,7 @@ func (a *API) unbindDevice(w http.ResponseWriter, r *http.Request) error {
 func deviceError(w http.ResponseWriter, err error) bool {
 	var (
 		wrong *device.WrongPINError
-		inv   *device.InvalidError
+		inv   *field.Error
 	)
 	switch {
 	case errors.As(err, &wrong):
@@ -326,7 +327,7 @@ func deviceError(w http.ResponseWriter, err error) bool {
 	case errors.Is(err, device.ErrNotFound):
 		_ = writeJSON(w, http.StatusNotFound, authFailedJSON{Error: "not_found", Message: "Dieses Gerät gibt es nicht."})
 	case errors.As(err, &inv):
-		_ = writeJSON(w, http.StatusBadRequest, fieldErrorJSON{Error: "invalid_field", Field: inv.Field, Message: inv.Message})
+		_ = writeJSON(w, http.StatusBadRequest, fieldErrorJSON{Error: "invalid_field", Field: inv.Name, Message: inv.Message})
 	default:
 		return false
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/pforte/pforte/internal/account"
+	"github.com/pforte/pforte/internal/field"
 	"github.com/pforte/pforte/internal/password"
 	"github.com/pforte/pforte/internal/server"
 )
@@ -50,7 +51,7 @@ type refusedJSON struct {
 // German message; anything else is logged once and answered 500 without detail.
 func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var (
-		invalid *account.InvalidError
+		invalid *field.Error
 		bad     *errBadRequest
 		limited *rateLimited
 		refused *account.RefusedError
@@ -61,7 +62,7 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	switch {
 	case errors.As(err, &invalid):
-		_ = writeJSON(w, http.StatusBadRequest, fieldErrorJSON{Error: "invalid_field", Field: invalid.Field, Message: invalid.Message})
+		_ = writeJSON(w, http.StatusBadRequest, fieldErrorJSON{Error: "invalid_field", Field: invalid.Name, Message: invalid.Message})
 	case errors.As(err, &bad):
 		server.WriteError(w, http.StatusBadRequest, "bad_request", bad.msg)
 	case errors.Is(err, account.ErrLoginFailed):

@@ -56,6 +56,7 @@ import (
 	"github.com/pforte/pforte/appclient"
 	"github.com/pforte/pforte/internal/audit"
 	"github.com/pforte/pforte/internal/device"
+	"github.com/pforte/pforte/internal/field"
 	"github.com/pforte/pforte/internal/jsonstrict"
 	"github.com/pforte/pforte/internal/session"
 	"github.com/pforte/pforte/internal/store"
@@ -89,12 +90,6 @@ var (
 	// ErrDataChanged: the data redeemed is not the data approved.
 	ErrDataChanged = errors.New("approval: data differs from the approved data")
 )
-
-// InvalidError reports a request that cannot be made; Message is German and
-// safe to show.
-type InvalidError struct{ Field, Message string }
-
-func (e *InvalidError) Error() string { return "approval: invalid " + e.Field }
 
 // Limits on what a request shows and carries.
 const (
@@ -247,7 +242,7 @@ func (s *Service) view(a store.Approval) store.Approval {
 func checkText(text string) error {
 	if strings.TrimSpace(text) == "" || !utf8.ValidString(text) || utf8.RuneCountInString(text) > MaxTextRunes ||
 		!DisplaySafe(text, true) {
-		return &InvalidError{"text", "Der Text der Freigabe muss 1 bis 500 Zeichen lang sein und darf keine Steuerzeichen enthalten."}
+		return field.Invalid("text", "Der Text der Freigabe muss 1 bis 500 Zeichen lang sein und darf keine Steuerzeichen enthalten.")
 	}
 	return nil
 }
@@ -257,7 +252,7 @@ func checkText(text string) error {
 func checkData(data []byte) error {
 	trimmed := strings.TrimLeft(string(data), " \t\r\n")
 	if len(data) > MaxDataBytes || !utf8.Valid(data) || jsonstrict.Check(data) != nil || !strings.HasPrefix(trimmed, "{") {
-		return &InvalidError{"data", "Die Daten der Freigabe müssen ein JSON-Objekt von höchstens 8 KiB sein."}
+		return field.Invalid("data", "Die Daten der Freigabe müssen ein JSON-Objekt von höchstens 8 KiB sein.")
 	}
 	return nil
 }
@@ -320,7 +315,7 @@ func numberMatching() (int, []int, error) {
 func (s *Service) Create(ctx context.Context, person store.PersonID, action, text string, data []byte, level, client string,
 	sessionLevel session.Level) (store.Approval, error) {
 	if action == ActionClientRequest {
-		return store.Approval{}, &InvalidError{"action", "Diese Aktion kann nicht freigegeben werden."}
+		return store.Approval{}, field.Invalid("action", "Diese Aktion kann nicht freigegeben werden.")
 	}
 	if _, ok := s.cfg.Policy[action]; ok && !s.cfg.Policy.Allows(action, sessionLevel) {
 		s.record(ctx, audit.Event{Actor: subject(person), Event: "approval.refused", Subject: subject(person),
@@ -341,10 +336,10 @@ func (s *Service) CreateForClient(ctx context.Context, person store.PersonID, te
 func (s *Service) create(ctx context.Context, person store.PersonID, action, text string, data []byte, level, client string) (store.Approval, error) {
 	rule, ok := s.cfg.Policy[action]
 	if !ok || !rule.Device {
-		return store.Approval{}, &InvalidError{"action", "Diese Aktion kann nicht freigegeben werden."}
+		return store.Approval{}, field.Invalid("action", "Diese Aktion kann nicht freigegeben werden.")
 	}
 	if level != "" && session.Level(level).Rank() == 0 {
-		return store.Approval{}, &InvalidError{"level", "Unbekanntes Vertrauensniveau."}
+		return store.Approval{}, field.Invalid("level", "Unbekanntes Vertrauensniveau.")
 	}
 	if err := checkText(text); err != nil {
 		return store.Approval{}, err

@@ -11,6 +11,7 @@ import (
 
 	"github.com/pforte/pforte/internal/approval"
 	"github.com/pforte/pforte/internal/device"
+	"github.com/pforte/pforte/internal/field"
 	"github.com/pforte/pforte/internal/session"
 	"github.com/pforte/pforte/internal/store"
 	"github.com/pforte/pforte/internal/store/sqlstore/sqltest"
@@ -90,7 +91,7 @@ func TestCreateValidates(t *testing.T) {
 		t.Errorf("without a device = %v, want ErrNoDevice", err)
 	}
 	f.bind(t)
-	var inv *approval.InvalidError
+	var inv *field.Error
 	tests := []struct {
 		name, action, text, level string
 		data                      []byte
@@ -108,7 +109,7 @@ func TestCreateValidates(t *testing.T) {
 	}
 	for _, tt := range tests {
 		if _, err := f.svc.Create(ctx, f.person.ID, tt.action, tt.text, tt.data, tt.level, "", session.LevelSubstantial); !errors.As(err, &inv) {
-			t.Errorf("%s: %v, want *InvalidError", tt.name, err)
+			t.Errorf("%s: %v, want *field.Error", tt.name, err)
 		}
 	}
 	a, err := f.svc.Create(ctx, f.person.ID, approval.ActionAddressChange, strings.Repeat("ä", 500), addressData, "high", "", session.LevelSubstantial)

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/pforte/pforte/internal/approval"
+	"github.com/pforte/pforte/internal/field"
 	"github.com/pforte/pforte/internal/session"
 	"github.com/pforte/pforte/internal/store/sqlstore/sqltest"
 )
@@ -24,9 +25,9 @@ func TestCreateRefusesTextsThePhoneCannotShowAsSigned(t *testing.T) {
 		"line separator U+2028":         "Neue Anschrift:\u2028Lindenweg 3, 04109 Leipzig",
 		"carriage return":               "Neue Anschrift:\r\nLindenweg 3, 04109 Leipzig",
 	} {
-		var inv *approval.InvalidError
-		if _, err := f.svc.Create(t.Context(), f.person.ID, approval.ActionAddressChange, text, addressData, "", "", session.LevelHigh); !errors.As(err, &inv) || inv.Field != "text" {
-			t.Errorf("%s: %v, want *InvalidError for the text", name, err)
+		var inv *field.Error
+		if _, err := f.svc.Create(t.Context(), f.person.ID, approval.ActionAddressChange, text, addressData, "", "", session.LevelHigh); !errors.As(err, &inv) || inv.Name != "text" {
+			t.Errorf("%s: %v, want *field.Error for the text", name, err)
 		}
 	}
 	if _, err := f.svc.Create(t.Context(), f.person.ID, approval.ActionAddressChange, "Neue Anschrift:\nLindenweg 3\n04109 Leipzig",

@@ -41,6 +41,7 @@ import (
 
 	"github.com/pforte/pforte/appclient"
 	"github.com/pforte/pforte/internal/audit"
+	"github.com/pforte/pforte/internal/field"
 	"github.com/pforte/pforte/internal/notice"
 	"github.com/pforte/pforte/internal/proofing"
 	"github.com/pforte/pforte/internal/session"
@@ -70,11 +71,6 @@ type WrongPINError struct{ Remaining int }
 func (e *WrongPINError) Error() string {
 	return "device: wrong pin proof, " + strconv.Itoa(e.Remaining) + " attempts left"
 }
-
-// InvalidError reports malformed input (a key, a name, the KDF parameters).
-type InvalidError struct{ Field, Message string }
-
-func (e *InvalidError) Error() string { return "device: invalid " + e.Field }
 
 // Config holds the device rules. Zero fields take the defaults.
 type Config struct {
@@ -236,13 +232,13 @@ func (s *Service) NewChallenge(ctx context.Context, purpose string, dev store.De
 func (s *Service) NewChallengeFor(ctx context.Context, purpose string, dev store.DeviceID, forID string) (Challenge, error) {
 	needsFor := purpose == PurposeApprove || purpose == PurposeDecline
 	if needsFor != (forID != "") || len(forID) > 64 || strings.Contains(forID, ":") {
-		return Challenge{}, &InvalidError{"approval_id", "Die Freigabe-ID fehlt oder ist hier nicht erlaubt."}
+		return Challenge{}, field.Invalid("approval_id", "Die Freigabe-ID fehlt oder ist hier nicht erlaubt.")
 	}
 	if !purposes[purpose] {
-		return Challenge{}, &InvalidError{"purpose", "Unbekannter Zweck der Anfrage."}
+		return Challenge{}, field.Invalid("purpose", "Unbekannter Zweck der Anfrage.")
 	}
 	if (purpose == PurposeBind) != (dev == "") {
-		return Challenge{}, &InvalidError{"device_id", "Die Geräte-ID fehlt oder ist hier nicht erlaubt."}
+		return Challenge{}, field.Invalid("device_id", "Die Geräte-ID fehlt oder ist hier nicht erlaubt.")
 	}
 	if dev != "" {
 		if _, err := s.store.DeviceByID(ctx, dev); errors.Is(err, store.ErrNotFound) {
@@ -306,12 +302,12 @@ type Proof struct {
 }
 
 // checkName bounds a device name or model.
-func checkName(field, v string, required bool) error {
+func checkName(name, v string, required bool) error {
 	if required && strings.TrimSpace(v) == "" {
-		return &InvalidError{field, "Bitte geben Sie dem Gerät einen Namen."}
+		return field.Invalid(name, "Bitte geben Sie dem Gerät einen Namen.")
 	}
 	if !utf8.ValidString(v) || utf8.RuneCountInString(v) > 40 || strings.ContainsFunc(v, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
-		return &InvalidError{field, "Der Name darf höchstens 40 Zeichen lang sein und keine Steuerzeichen enthalten."}
+		return field.Invalid(name, "Der Name darf höchstens 40 Zeichen lang sein und keine Steuerzeichen enthalten.")
 	}
 	return nil
 }

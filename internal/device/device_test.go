@@ -18,6 +18,7 @@ import (
 	"github.com/pforte/pforte/internal/account"
 	"github.com/pforte/pforte/internal/audit"
 	"github.com/pforte/pforte/internal/device"
+	"github.com/pforte/pforte/internal/field"
 	"github.com/pforte/pforte/internal/notice"
 	"github.com/pforte/pforte/internal/password"
 	"github.com/pforte/pforte/internal/proofing"
@@ -253,7 +254,7 @@ func TestBindWithLetter(t *testing.T) {
 	if _, err := f.svc.BindWithLetter(t.Context(), forged); !errors.Is(err, device.ErrProof) {
 		t.Errorf("key swapped after signing = %v", err)
 	}
-	var inv *device.InvalidError
+	var inv *field.Error
 	bad := f.bindRequest(t, newPhone(t), f.newCode(t))
 	bad.KDF = `{"alg":"argon2id","t":3,"m":65536,"p":1,"x":1}`
 	if _, err := f.svc.BindWithLetter(t.Context(), bad); !errors.As(err, &inv) {

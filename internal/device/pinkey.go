@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/pforte/pforte/appclient"
+	"github.com/pforte/pforte/internal/field"
 )
 
 // A PIN key must need the PIN. Every place a PIN public key enters a binding
@@ -27,21 +28,21 @@ const (
 
 // checkPINKey refuses a PIN public key that would not need the PIN and KDF
 // parameters that are malformed or weaker than the configured minimum, as an
-// *InvalidError for the field pin_key or kdf.
+// *field.Error for the field pin_key or kdf.
 func (s *Service) checkPINKey(pinKey []byte, kdfJSON string) error {
 	if _, err := appclient.ParsePINPublicKey(pinKey); err != nil {
-		return &InvalidError{"pin_key", msgPINKey}
+		return field.Invalid("pin_key", msgPINKey)
 	}
 	if len(kdfJSON) > 256 {
-		return &InvalidError{"kdf", msgKDF}
+		return field.Invalid("kdf", msgKDF)
 	}
 	k, err := appclient.ParseKDF([]byte(kdfJSON)) // canonical and within the bounds, or an error
 	if err != nil {
-		return &InvalidError{"kdf", msgKDF}
+		return field.Invalid("kdf", msgKDF)
 	}
 	if k.Time < s.cfg.KDFMinTime || k.Memory < s.cfg.KDFMinMemory {
-		return &InvalidError{"kdf", fmt.Sprintf("Die Parameter der PIN-Ableitung sind zu schwach: nötig sind mindestens t=%d und m=%d KiB.",
-			s.cfg.KDFMinTime, s.cfg.KDFMinMemory)}
+		return field.Invalid("kdf", fmt.Sprintf("Die Parameter der PIN-Ableitung sind zu schwach: nötig sind mindestens t=%d und m=%d KiB.",
+			s.cfg.KDFMinTime, s.cfg.KDFMinMemory))
 	}
 	return nil
 }
@@ -49,7 +50,7 @@ func (s *Service) checkPINKey(pinKey []byte, kdfJSON string) error {
 // parseKeys checks the device key, then the PIN key and its KDF parameters.
 func (s *Service) parseKeys(deviceKey, pinKey []byte, kdfJSON string) error {
 	if _, err := appclient.ParseDevicePublicKey(deviceKey); err != nil {
-		return &InvalidError{"device_key", "Der Geräteschlüssel ist ungültig."}
+		return field.Invalid("device_key", "Der Geräteschlüssel ist ungültig.")
 	}
 	return s.checkPINKey(pinKey, kdfJSON)
 }

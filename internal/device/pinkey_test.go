@@ -14,6 +14,7 @@ import (
 
 	"github.com/pforte/pforte/appclient"
 	"github.com/pforte/pforte/internal/device"
+	"github.com/pforte/pforte/internal/field"
 	"github.com/pforte/pforte/internal/session"
 	"github.com/pforte/pforte/internal/store"
 	"github.com/pforte/pforte/internal/store/sqlstore/sqltest"
@@ -184,9 +185,9 @@ type presented struct {
 }
 
 // testEntryPoints presents every (key, kdf) of bad at every entry point and
-// wants an *InvalidError for field, nothing changed, and the same activation
+// wants a *field.Error for name, nothing changed, and the same activation
 // code still good; then a good key with good parameters is accepted.
-func testEntryPoints(t *testing.T, cfg device.Config, field string, bad map[string]presented, good string) {
+func testEntryPoints(t *testing.T, cfg device.Config, want string, bad map[string]presented, good string) {
 	for _, ep := range entryPoints {
 		t.Run(ep.name, func(t *testing.T) {
 			f := newFixtureConfig(t, sqltest.SQLite(t), cfg)
@@ -208,9 +209,9 @@ func testEntryPoints(t *testing.T, cfg device.Config, field string, bad map[stri
 			}
 			for name, b := range bad {
 				err := ep.call(t, f, phone, code, b.key, b.sign, b.kdf)
-				var inv *device.InvalidError
-				if !errors.As(err, &inv) || inv.Field != field || inv.Message == "" {
-					t.Errorf("%s: %v, want an invalid %s", name, err, field)
+				var inv *field.Error
+				if !errors.As(err, &inv) || inv.Name != want || inv.Message == "" {
+					t.Errorf("%s: %v, want an invalid %s", name, err, want)
 				}
 				assertUnchanged(t, f, before)
 			}

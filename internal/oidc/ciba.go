@@ -19,6 +19,7 @@ import (
 	"github.com/pforte/pforte/internal/approval"
 	"github.com/pforte/pforte/internal/audit"
 	"github.com/pforte/pforte/internal/device"
+	"github.com/pforte/pforte/internal/field"
 	"github.com/pforte/pforte/internal/jsonstrict"
 	"github.com/pforte/pforte/internal/registry"
 	"github.com/pforte/pforte/internal/session"
@@ -191,7 +192,7 @@ func (p *Provider) startCIBA(r *http.Request) (cibaResponse, error) {
 			// Like an unknown person: pending until it expires. Too many
 			// unanswered requests (push fatigue) look the same.
 		case err != nil:
-			var inv *approval.InvalidError
+			var inv *field.Error
 			if errors.As(err, &inv) {
 				return cibaResponse{}, badRequest(errKindDetails, "the request cannot be shown on the phone")
 			}

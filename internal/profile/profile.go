@@ -27,6 +27,7 @@ import (
 
 	"github.com/pforte/pforte/internal/approval"
 	"github.com/pforte/pforte/internal/dispatch"
+	"github.com/pforte/pforte/internal/field"
 	"github.com/pforte/pforte/internal/notice"
 	"github.com/pforte/pforte/internal/registry"
 	"github.com/pforte/pforte/internal/seal"
@@ -58,11 +59,6 @@ type Sealer interface {
 type Notices interface {
 	Make(person store.PersonID, kind notice.Kind, d notice.Details) (store.Notice, error)
 }
-
-// InvalidError reports malformed input with a German message.
-type InvalidError struct{ Field, Message string }
-
-func (e *InvalidError) Error() string { return "profile: invalid " + e.Field }
 
 // Service shows and changes the person's data.
 type Service struct {
@@ -132,18 +128,18 @@ func group(s string) string {
 
 var postalCode = regexp.MustCompile(`^[0-9]{5}$`)
 
-func cleanField(field, v string, max int, required bool) (string, error) {
+func cleanField(name, v string, max int, required bool) (string, error) {
 	v = strings.Join(strings.Fields(v), " ")
 	if required && v == "" {
-		return "", &InvalidError{field, "Bitte füllen Sie dieses Feld aus."}
+		return "", field.Invalid(name, "Bitte füllen Sie dieses Feld aus.")
 	}
 	if !utf8.ValidString(v) || utf8.RuneCountInString(v) > max || strings.ContainsFunc(v, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
-		return "", &InvalidError{field, "Bitte höchstens " + strconv.Itoa(max) + " Zeichen, ohne Steuerzeichen."}
+		return "", field.Invalid(name, "Bitte höchstens "+strconv.Itoa(max)+" Zeichen, ohne Steuerzeichen.")
 	}
 	// What the phone shows is what it signs: no bidi overrides, zero-width
 	// or other invisible characters in what a person enters.
 	if msg := approval.FieldProblem(v); msg != "" {
-		return "", &InvalidError{field, msg}
+		return "", field.Invalid(name, msg)
 	}
 	return v, nil
 }
@@ -162,7 +158,7 @@ func validAddress(a Address) (Address, error) {
 	}
 	a.PostalCode = strings.TrimSpace(a.PostalCode)
 	if !postalCode.MatchString(a.PostalCode) {
-		return Address{}, &InvalidError{"postal_code", "Bitte geben Sie eine Postleitzahl mit fünf Ziffern an."}
+		return Address{}, field.Invalid("postal_code", "Bitte geben Sie eine Postleitzahl mit fünf Ziffern an.")
 	}
 	return a, nil
 }
@@ -191,11 +187,11 @@ type bankData struct {
 // RequestBankChange asks the person's phone to approve a new bank account.
 func (s *Service) RequestBankChange(ctx context.Context, id store.PersonID, iban, client string, sessionLevel session.Level) (store.Approval, error) {
 	if len(iban) > 64 {
-		return store.Approval{}, &InvalidError{"iban", "Bitte prüfen Sie die IBAN."}
+		return store.Approval{}, field.Invalid("iban", "Bitte prüfen Sie die IBAN.")
 	}
 	norm, err := registry.CheckIBAN(iban)
 	if err != nil {
-		return store.Approval{}, &InvalidError{"iban", "Bitte prüfen Sie die IBAN: Sie hat nicht die richtige Form oder Prüfziffer."}
+		return store.Approval{}, field.Invalid("iban", "Bitte prüfen Sie die IBAN: Sie hat nicht die richtige Form oder Prüfziffer.")
 	}
 	data, err := json.Marshal(bankData{IBAN: norm})
 	if err != nil {

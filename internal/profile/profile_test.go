@@ -17,6 +17,7 @@ import (
 	"github.com/pforte/pforte/internal/approval"
 	"github.com/pforte/pforte/internal/audit"
 	"github.com/pforte/pforte/internal/device"
+	"github.com/pforte/pforte/internal/field"
 	"github.com/pforte/pforte/internal/notice"
 	"github.com/pforte/pforte/internal/password"
 	"github.com/pforte/pforte/internal/profile"
@@ -203,7 +204,7 @@ func TestBankChangeAndView(t *testing.T) {
 	if err != nil || v.IBANMasked != "DE89 **** **** **** **30 00" || v.Address.City != "Berlin" {
 		t.Fatalf("view %+v, %v", v, err)
 	}
-	var inv *profile.InvalidError
+	var inv *field.Error
 	if _, err := f.svc.RequestBankChange(ctx, f.person.ID, "DE00 3704 0044 0532 0130 00", "test", session.LevelSubstantial); !errors.As(err, &inv) {
 		t.Errorf("bad IBAN = %v", err)
 	}
@@ -259,7 +260,7 @@ func TestDeclinedChangeChangesNothing(t *testing.T) {
 	if events, err := f.svc.Outbox(ctx, 0, 10); err != nil || len(events) != 0 {
 		t.Errorf("outbox after a decline: %d events (%v)", len(events), err)
 	}
-	var inv *profile.InvalidError
+	var inv *field.Error
 	if _, err := f.svc.RequestAddressChange(ctx, f.person.ID, profile.Address{Street: "", PostalCode: "1", City: "x"}, "test", session.LevelSubstantial); !errors.As(err, &inv) {
 		t.Errorf("bad address = %v", err)
 	}

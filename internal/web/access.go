@@ -1,8 +1,9 @@
 package web
 
 import (
-	"github.com/pforte/pforte/internal/server"
 	"net/http"
+
+	"github.com/pforte/pforte/internal/server"
 
 	"github.com/pforte/pforte/internal/account"
 	"github.com/pforte/pforte/internal/session"

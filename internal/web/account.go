@@ -3,10 +3,11 @@ package web
 import (
 	"crypto/subtle"
 	"errors"
-	"github.com/pforte/pforte/internal/server"
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/pforte/pforte/internal/server"
 
 	"github.com/pforte/pforte/internal/account"
 	"github.com/pforte/pforte/internal/approval"

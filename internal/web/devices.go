@@ -6,6 +6,7 @@ import (
 
 	"github.com/pforte/pforte/internal/approval"
 	"github.com/pforte/pforte/internal/device"
+	"github.com/pforte/pforte/internal/field"
 	"github.com/pforte/pforte/internal/session"
 	"github.com/pforte/pforte/internal/store"
 )
@@ -74,7 +75,7 @@ func (w *Web) renameDevice(rw http.ResponseWriter, r *http.Request, _ session.To
 		return w.needPhone(rw, r, s, "geraete")
 	}
 	err = w.devices.Rename(r.Context(), s.PersonID, store.DeviceID(id), values["name"])
-	var invalid *device.InvalidError
+	var invalid *field.Error
 	if errors.As(err, &invalid) {
 		v, verr := w.devicesView(r, s, id, values["name"], invalid.Message)
 		if verr != nil {

@@ -16,8 +16,8 @@ import (
 	"github.com/pforte/pforte/internal/account"
 	"github.com/pforte/pforte/internal/approval"
 	"github.com/pforte/pforte/internal/device"
+	"github.com/pforte/pforte/internal/field"
 	"github.com/pforte/pforte/internal/password"
-	"github.com/pforte/pforte/internal/profile"
 	"github.com/pforte/pforte/internal/server"
 	"github.com/pforte/pforte/internal/session"
 	"github.com/pforte/pforte/internal/store"
@@ -363,12 +363,11 @@ func (w *Web) internal(rw http.ResponseWriter, r *http.Request, err error) {
 // formProblem reports whether err is shown on the form that caused it.
 func formProblem(err error) bool {
 	var (
-		invalid  *account.InvalidError
-		pinvalid *profile.InvalidError
+		invalid  *field.Error
 		refused  *account.RefusedError
 		problems fieldProblems
 	)
-	return errors.As(err, &problems) || errors.As(err, &invalid) || errors.As(err, &pinvalid) || errors.As(err, &refused) ||
+	return errors.As(err, &problems) || errors.As(err, &invalid) || errors.As(err, &refused) ||
 		errors.Is(err, account.ErrWrongPassword) || errors.Is(err, account.ErrLoginFailed) || errors.Is(err, account.ErrResetFailed) ||
 		errors.Is(err, account.ErrEIDUnavailable)
 }
@@ -377,8 +376,7 @@ func formProblem(err error) bool {
 func (w *Web) renderForm(rw http.ResponseWriter, r *http.Request, ff *formFailed) error {
 	f := ff.view.Form
 	var (
-		invalid  *account.InvalidError
-		pinvalid *profile.InvalidError
+		invalid  *field.Error
 		refused  *account.RefusedError
 		problems fieldProblems
 	)
@@ -386,9 +384,7 @@ func (w *Web) renderForm(rw http.ResponseWriter, r *http.Request, ff *formFailed
 	case errors.As(ff.cause, &problems):
 		f.Errors = append(f.Errors, problems...)
 	case errors.As(ff.cause, &invalid):
-		f.Errors = append(f.Errors, fieldError{Field: invalid.Field, Message: invalid.Message})
-	case errors.As(ff.cause, &pinvalid):
-		f.Errors = append(f.Errors, fieldError{Field: pinvalid.Field, Message: pinvalid.Message})
+		f.Errors = append(f.Errors, fieldError{Field: invalid.Name, Message: invalid.Message})
 	case errors.As(ff.cause, &refused):
 		f.Errors = append(f.Errors, fieldError{Field: "new_password", Message: msgRefused})
 		for _, rs := range refused.Reasons {

@@ -2,12 +2,13 @@ package web
 
 import (
 	"context"
-	"github.com/pforte/pforte/internal/server"
 	"html/template"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"time"
+
+	"github.com/pforte/pforte/internal/server"
 
 	"github.com/pforte/pforte/internal/account"
 	"github.com/pforte/pforte/internal/session"
