@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pforte/pforte/internal/access"
 	"github.com/pforte/pforte/internal/account"
 	"github.com/pforte/pforte/internal/appapi"
 	"github.com/pforte/pforte/internal/approval"
@@ -38,7 +39,7 @@ type app struct {
 	audit    *audit.Log
 	letters  *dispatch.Service
 	accounts *account.Service
-	access   *account.Access
+	access   *access.Service
 	sessions *session.Manager
 	api      *appapi.API
 	web      *web.Web
@@ -93,7 +94,7 @@ func buildApp(ctx context.Context, cfg Config, logger *slog.Logger, st *sqlstore
 	a.accounts = account.New(st, hasher, a.sessions, a.audit, notices, time.Now,
 		account.Config{Policy: password.Policy{MinLength: cfg.Password.MinLength, InsurerName: cfg.Insurer.Name},
 			MaxChangesPerDay: cfg.Password.MaxChangesPerDay}, logger)
-	a.access = account.NewAccess(a.accounts, st, st, a.letters, cfg.PublicURL, 0)
+	acc := access.Config{Portal: cfg.PublicURL}
 	if cfg.EID.Issuer != "" {
 		secret, err := cfg.eidSecret()
 		if err != nil {
@@ -105,8 +106,9 @@ func buildApp(ctx context.Context, cfg Config, logger *slog.Logger, st *sqlstore
 		if err != nil {
 			return nil, fmt.Errorf("eid: %w", err)
 		}
-		a.access.EnableEID(account.EIDConfig{Client: client, Partner: cfg.EID.Issuer, Store: st, Sealer: ring})
+		acc.EID, acc.Partner = client, cfg.EID.Issuer
 	}
+	a.access = access.New(st, a.accounts, hasher, a.letters, a.audit, ring, acc, time.Now, logger)
 	acfg := cfg.approvalConfig()
 	policy := acfg.Policy
 	if policy == nil {

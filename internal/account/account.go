@@ -626,6 +626,9 @@ func (s *Service) SetInitialPassword(ctx context.Context, id store.PersonID, ini
 	return expires, nil
 }
 
+// InitialValidity is how long an initial password from a letter is valid.
+func (s *Service) InitialValidity() time.Duration { return s.cfg.InitialValidity }
+
 // ErrHasPassword reports that the person already chose a password.
 var ErrHasPassword = errors.New("account: a password is already set")
 

@@ -141,7 +141,7 @@ func (s *Service) LockedLogin(ctx context.Context, ticket string) (LockedError, 
 }
 
 func parseLockedTicket(ot store.OneTime, ticket string) (LockedError, lockedTicket, error) {
-	id, err := personFromSubject(ot.Subject)
+	id, err := store.ParsePersonRef(ot.Subject)
 	if err != nil {
 		return LockedError{}, lockedTicket{}, err
 	}

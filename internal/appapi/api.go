@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pforte/pforte/internal/access"
 	"github.com/pforte/pforte/internal/account"
 	"github.com/pforte/pforte/internal/approval"
 	"github.com/pforte/pforte/internal/password"
@@ -24,10 +25,10 @@ type Accounts interface {
 
 // Access runs access requests and password resets.
 type Access interface {
-	RequestLetter(ctx context.Context, in account.AccessRequest) error
-	RequestReset(ctx context.Context, in account.AccessRequest) error
+	RequestLetter(ctx context.Context, in access.Request) error
+	RequestReset(ctx context.Context, in access.Request) error
 	OrderActivationLetter(ctx context.Context, id store.PersonID, clientIP string) (inReview bool, err error)
-	StartEID(ctx context.Context, in account.AccessRequest, purpose string) (account.EIDStart, error)
+	StartEID(ctx context.Context, in access.Request, purpose string) (access.EIDStart, error)
 }
 
 // Sessions checks and ends sessions.
@@ -280,12 +281,12 @@ const EIDStartPath = "/eid/start/"
 
 // createAccessRequest answers every well-formed request identically.
 func (a *API) createAccessRequest(w http.ResponseWriter, r *http.Request) error {
-	return a.accessOrReset(w, r, account.PurposeAccess)
+	return a.accessOrReset(w, r, access.PurposeAccess)
 }
 
 // createPasswordReset is the forgotten-password twin of createAccessRequest.
 func (a *API) createPasswordReset(w http.ResponseWriter, r *http.Request) error {
-	return a.accessOrReset(w, r, account.PurposeReset)
+	return a.accessOrReset(w, r, access.PurposeReset)
 }
 
 func (a *API) accessOrReset(w http.ResponseWriter, r *http.Request, purpose string) error {
@@ -305,7 +306,7 @@ func (a *API) accessOrReset(w http.ResponseWriter, r *http.Request, purpose stri
 	if len(*req.KVNR) > 32 || len(*req.PostalCode) > 16 || len(*req.BirthDate) > 32 {
 		return &errBadRequest{"Ein Feld ist zu lang."}
 	}
-	in := account.AccessRequest{KVNR: *req.KVNR, PostalCode: *req.PostalCode, BirthDate: *req.BirthDate, ClientIP: remoteIP(r)}
+	in := access.Request{KVNR: *req.KVNR, PostalCode: *req.PostalCode, BirthDate: *req.BirthDate, ClientIP: remoteIP(r)}
 	if *req.Method == "eid" {
 		start, err := a.access.StartEID(r.Context(), in, purpose)
 		if err != nil {
@@ -316,7 +317,7 @@ func (a *API) accessOrReset(w http.ResponseWriter, r *http.Request, purpose stri
 			RedirectURL: a.portal + EIDStartPath + start.Flow})
 	}
 	var err error
-	if purpose == account.PurposeReset {
+	if purpose == access.PurposeReset {
 		err = a.access.RequestReset(r.Context(), in)
 	} else {
 		err = a.access.RequestLetter(r.Context(), in)

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pforte/pforte/internal/access"
 	"github.com/pforte/pforte/internal/account"
 	"github.com/pforte/pforte/internal/appapi"
 	"github.com/pforte/pforte/internal/audit"
@@ -59,8 +60,10 @@ func newServer(t *testing.T, cfg appapi.Config) string {
 		t.Fatal(err)
 	}
 	letters := dispatch.New(st, ring, renderer, audit.New(st, audit.GenerateKey(), time.Now, logger), nil, time.Now, dispatch.Config{}, logger)
-	access := account.NewAccess(accounts, st, st, letters, "https://portal.example", 50*time.Millisecond)
-	api := appapi.New(accounts, access, sessions, st, cfg, time.Now, logger)
+	aud := audit.New(st, audit.GenerateKey(), time.Now, logger)
+	flows := access.New(st, accounts, h, letters, aud, ring, access.Config{Portal: "https://portal.example", MinTime: 50 * time.Millisecond},
+		time.Now, logger)
+	api := appapi.New(accounts, flows, sessions, st, cfg, time.Now, logger)
 	srv := server.New(server.Config{}, logger, st, nil)
 	for pattern, h := range api.Routes() {
 		srv.Handle(pattern, h)

@@ -7,7 +7,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/pforte/pforte/internal/account"
+	"github.com/pforte/pforte/internal/access"
 	"github.com/pforte/pforte/internal/device"
 	"github.com/pforte/pforte/internal/field"
 	"github.com/pforte/pforte/internal/session"
@@ -350,13 +350,13 @@ type activationLetterResponse struct {
 // code only) to bind a phone.
 func (a *API) orderActivationLetter(w http.ResponseWriter, r *http.Request, _ session.Token, s store.Session) error {
 	inReview, err := a.access.OrderActivationLetter(r.Context(), s.PersonID, remoteIP(r))
-	if errors.Is(err, account.ErrLettersToday) {
+	if errors.Is(err, access.ErrLettersToday) {
 		retryAfter(w, 12*time.Hour)
 		_ = writeJSON(w, http.StatusServiceUnavailable, authFailedJSON{Error: "letters_today",
 			Message: "Heute können wir keine weiteren Briefe verschicken. Bitte bestellen Sie den Brief morgen noch einmal oder nutzen Sie den Online-Ausweis."})
 		return nil
 	}
-	if errors.Is(err, account.ErrLetterRefused) {
+	if errors.Is(err, access.ErrLetterRefused) {
 		_ = writeJSON(w, http.StatusTooManyRequests, authFailedJSON{Error: "letter_limit",
 			Message: "Sie haben in den letzten 30 Tagen schon mehrere Briefe erhalten. Bitte nutzen Sie den letzten Brief oder den Online-Ausweis."})
 		return nil

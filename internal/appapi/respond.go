@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/pforte/pforte/internal/access"
 	"github.com/pforte/pforte/internal/account"
 	"github.com/pforte/pforte/internal/field"
 	"github.com/pforte/pforte/internal/password"
@@ -92,7 +93,7 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.As(err, &limited):
 		retryAfter(w, limited.wait)
 		server.WriteError(w, http.StatusTooManyRequests, "rate_limited", "Zu viele Versuche. Bitte warten Sie kurz.")
-	case errors.Is(err, account.ErrEIDUnavailable):
+	case errors.Is(err, access.ErrEIDUnavailable):
 		server.WriteError(w, http.StatusBadRequest, "eid_unavailable", "Die Identifizierung mit dem Online-Ausweis ist hier nicht eingerichtet.")
 	case errors.Is(err, password.ErrBusy):
 		retryAfter(w, time.Second)

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pforte/pforte/internal/access"
 	"github.com/pforte/pforte/internal/account"
 	"github.com/pforte/pforte/internal/audit"
 	"github.com/pforte/pforte/internal/device"
@@ -25,7 +26,7 @@ import (
 // login at level substantial.
 type eidSessions struct {
 	f        *fixture
-	access   *account.Access
+	access   *access.Service
 	browser  *sim.Browser
 	sessions *session.Manager
 }
@@ -39,7 +40,6 @@ func newEIDSessions(t *testing.T, f *fixture) *eidSessions {
 	}
 	sessions := session.NewManager(f.st, session.Config{}, f.clk.now)
 	accounts := account.New(f.st, h, sessions, audit.New(f.st, audit.GenerateKey(), f.clk.now, logger), f.notices, f.clk.now, account.Config{}, logger)
-	access := account.NewAccess(accounts, f.st, f.st, nil, "https://portal.example", time.Millisecond)
 
 	const redirect = "https://portal.example/eid/rueckkehr"
 	srv := httptest.NewUnstartedServer(nil)
@@ -61,16 +61,17 @@ func newEIDSessions(t *testing.T, f *fixture) *eidSessions {
 	}
 	k, _ := seal.GenerateKey("t1")
 	ring, _ := seal.NewKeyring(k)
-	access.EnableEID(account.EIDConfig{Client: client, Partner: issuer, Store: f.st, Sealer: ring})
-	return &eidSessions{f: f, access: access, browser: &sim.Browser{Client: srv.Client()}, sessions: sessions}
+	flows := access.New(f.st, accounts, h, nil, audit.New(f.st, audit.GenerateKey(), f.clk.now, logger), ring,
+		access.Config{Portal: "https://portal.example", MinTime: time.Millisecond, EID: client, Partner: issuer}, f.clk.now, logger)
+	return &eidSessions{f: f, access: flows, browser: &sim.Browser{Client: srv.Client()}, sessions: sessions}
 }
 
 // eid identifies the person with the eID card (forgotten password) and
 // returns the session at level high that choosing a new password starts.
 func (e *eidSessions) eid(t *testing.T, newPassword string) store.Session {
 	t.Helper()
-	start, err := e.access.StartEID(t.Context(), account.AccessRequest{KVNR: kvnr, PostalCode: "10115", BirthDate: "1970-03-14"},
-		account.PurposeReset)
+	start, err := e.access.StartEID(t.Context(), access.Request{KVNR: kvnr, PostalCode: "10115", BirthDate: "1970-03-14"},
+		access.PurposeReset)
 	if err != nil {
 		t.Fatal(err)
 	}

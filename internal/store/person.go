@@ -2,12 +2,29 @@ package store
 
 import (
 	"context"
+	"fmt"
+	"strconv"
+	"strings"
 	"time"
 )
 
 // PersonID identifies an insured person inside Pforte. It is never shown to anyone
 // and is not the KVNR.
 type PersonID int64
+
+// Ref is the person's reference in audit events and one-time values:
+// "person:<id>".
+func (id PersonID) Ref() string { return "person:" + strconv.FormatInt(int64(id), 10) }
+
+// ParsePersonRef returns the person a Ref names.
+func ParsePersonRef(ref string) (PersonID, error) {
+	n, ok := strings.CutPrefix(ref, "person:")
+	id, err := strconv.ParseInt(n, 10, 64)
+	if !ok || err != nil || id <= 0 || strconv.FormatInt(id, 10) != n {
+		return 0, fmt.Errorf("store: not a person reference: %q", ref)
+	}
+	return PersonID(id), nil
+}
 
 // Relation is a person's insurance relation.
 type Relation string

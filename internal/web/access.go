@@ -3,9 +3,9 @@ package web
 import (
 	"net/http"
 
+	"github.com/pforte/pforte/internal/access"
 	"github.com/pforte/pforte/internal/server"
 
-	"github.com/pforte/pforte/internal/account"
 	"github.com/pforte/pforte/internal/session"
 )
 
@@ -18,7 +18,7 @@ type accessPage struct {
 }
 
 func accessView(purpose string) view {
-	if purpose == account.PurposeReset {
+	if purpose == access.PurposeReset {
 		p := accessPage{Action: "/passwort-vergessen", Heading: "Passwort vergessen", Reset: true,
 			Intro: "Geben Sie Ihre Versichertennummer, Ihre Postleitzahl und Ihr Geburtsdatum an. Danach legen Sie mit dem Online-Ausweis sofort ein neues Passwort fest, oder Sie erhalten einen Code per Brief."}
 		return view{Title: p.Heading, Data: p}
@@ -35,22 +35,22 @@ func (w *Web) start(rw http.ResponseWriter, r *http.Request) error {
 
 // accessForm shows the form to request access.
 func (w *Web) accessForm(rw http.ResponseWriter, r *http.Request) error {
-	return w.render(rw, r, http.StatusOK, "access", accessView(account.PurposeAccess))
+	return w.render(rw, r, http.StatusOK, "access", accessView(access.PurposeAccess))
 }
 
 // forgotForm shows the form for a forgotten password.
 func (w *Web) forgotForm(rw http.ResponseWriter, r *http.Request) error {
-	return w.render(rw, r, http.StatusOK, "access", accessView(account.PurposeReset))
+	return w.render(rw, r, http.StatusOK, "access", accessView(access.PurposeReset))
 }
 
 // requestAccess starts an eID identification or requests a password letter.
 func (w *Web) requestAccess(rw http.ResponseWriter, r *http.Request) error {
-	return w.submitAccess(rw, r, account.PurposeAccess)
+	return w.submitAccess(rw, r, access.PurposeAccess)
 }
 
 // requestReset starts an eID identification or requests a reset letter.
 func (w *Web) requestReset(rw http.ResponseWriter, r *http.Request) error {
-	return w.submitAccess(rw, r, account.PurposeReset)
+	return w.submitAccess(rw, r, access.PurposeReset)
 }
 
 func (w *Web) submitAccess(rw http.ResponseWriter, r *http.Request, purpose string) error {
@@ -60,7 +60,7 @@ func (w *Web) submitAccess(rw http.ResponseWriter, r *http.Request, purpose stri
 	}
 	v := accessView(purpose)
 	v.Form = keep(values)
-	in := account.AccessRequest{KVNR: values["kvnr"], PostalCode: values["postal_code"],
+	in := access.Request{KVNR: values["kvnr"], PostalCode: values["postal_code"],
 		BirthDate: isoDate(values["birth_date"]), ClientIP: server.ClientIP(r)}
 	switch values["method"] {
 	case "eid":
@@ -72,7 +72,7 @@ func (w *Web) submitAccess(rw http.ResponseWriter, r *http.Request, purpose stri
 		return redirect(rw, r, started.RedirectURL)
 	case "letter":
 		request, sent := w.access.RequestLetter, letterSent
-		if purpose == account.PurposeReset {
+		if purpose == access.PurposeReset {
 			request, sent = w.access.RequestReset, resetLetterSent
 		}
 		if err := request(r.Context(), in); err != nil {
@@ -120,7 +120,7 @@ func (w *Web) eidReturn(rw http.ResponseWriter, r *http.Request) error {
 	flow := w.cookieValue(r, eidCookie)
 	w.clearCookie(rw, eidCookie)
 	if flow == "" {
-		return account.ErrEIDFailed
+		return access.ErrEIDFailed
 	}
 	proven, err := w.access.FinishEID(r.Context(), flow, r.URL.Query(), server.ClientIP(r))
 	if err != nil {
@@ -162,7 +162,7 @@ func (w *Web) choosePassword(rw http.ResponseWriter, r *http.Request) error {
 	}
 	ticket := w.cookieValue(r, ticketCookie)
 	if ticket == "" {
-		return account.ErrTicket
+		return access.ErrTicket
 	}
 	res, err := w.access.ChoosePassword(r.Context(), ticket, values["new_password"], server.ClientIP(r), r.UserAgent(), session.KindBrowser)
 	if err != nil {

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pforte/pforte/internal/access"
 	"github.com/pforte/pforte/internal/account"
 	"github.com/pforte/pforte/internal/approval"
 	"github.com/pforte/pforte/internal/audit"
@@ -83,7 +84,7 @@ type portal struct {
 	client   *http.Client // with a cookie jar; follows redirects
 	sink     *folderSink
 	accounts *account.Service
-	access   *account.Access
+	access   *access.Service
 	person   store.Person
 	logs     *syncBuffer
 
@@ -180,7 +181,6 @@ func newPortal(t *testing.T, o options) *portal {
 	simTS := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { simHandler.ServeHTTP(w, r) }))
 	t.Cleanup(simTS.Close)
 
-	access := account.NewAccess(accounts, st, st, letters, ts.URL, 10*time.Millisecond)
 	addr := sim.Address{Street: "Hauptstraße 1", PostalCode: postalCode, City: "Berlin", Country: "DE"}
 	simulator, err := sim.New(sim.Config{Insecure: true, Issuer: simTS.URL,
 		Clients: []sim.Client{{ID: "portal", Secret: "portal-secret", RedirectURIs: []string{ts.URL + "/eid/rueckkehr"}}},
@@ -199,14 +199,15 @@ func newPortal(t *testing.T, o options) *portal {
 	if err != nil {
 		t.Fatal(err)
 	}
-	access.EnableEID(account.EIDConfig{Client: client, Partner: simTS.URL, Store: st, Sealer: ring})
+	flows := access.New(st, accounts, hasher, letters, aud, ring,
+		access.Config{Portal: ts.URL, MinTime: 10 * time.Millisecond, EID: client, Partner: simTS.URL}, time.Now, logger)
 
 	cfg := o.cfg
 	if cfg.InsurerName == "" {
 		cfg.InsurerName = "Beispiel-Kasse"
 	}
 	cfg.EIDOrigin = simTS.URL
-	w := web.New(cfg, accounts, access, sessions, st, logger)
+	w := web.New(cfg, accounts, flows, sessions, st, logger)
 	devices := device.New(st, accounts, notices, sessions, aud, time.Now, device.Config{}, logger)
 	approvalNow := o.now
 	if approvalNow == nil {
@@ -226,7 +227,7 @@ func newPortal(t *testing.T, o options) *portal {
 	}
 	hc := ts.Client()
 	hc.Jar = jar
-	return &portal{url: ts.URL, client: hc, sink: sink, accounts: accounts, access: access, person: person, logs: logs,
+	return &portal{url: ts.URL, client: hc, sink: sink, accounts: accounts, access: flows, person: person, logs: logs,
 		st: st, ring: ring, devices: devices, approvals: approvals}
 }
 

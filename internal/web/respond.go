@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pforte/pforte/internal/access"
 	"github.com/pforte/pforte/internal/account"
 	"github.com/pforte/pforte/internal/approval"
 	"github.com/pforte/pforte/internal/device"
@@ -281,24 +282,24 @@ func (w *Web) fail(rw http.ResponseWriter, r *http.Request, err error) {
 		retryAfter(rw, time.Second)
 		rerr = w.renderMessage(rw, r, http.StatusServiceUnavailable, message{Heading: "Der Dienst ist gerade ausgelastet", Alert: true,
 			Lines: []string{"Bitte versuchen Sie es in wenigen Sekunden noch einmal."}, Links: []link{{r.URL.Path, "Erneut versuchen"}}})
-	case errors.Is(err, account.ErrEIDUnavailable):
+	case errors.Is(err, access.ErrEIDUnavailable):
 		rerr = w.renderMessage(rw, r, http.StatusNotFound, message{Heading: "Online-Ausweis nicht verfügbar", Alert: true,
 			Lines: []string{msgEIDUnavailable}, Links: []link{{"/zugang", "Zugangsdaten anfordern"}}})
-	case errors.Is(err, account.ErrTicket):
+	case errors.Is(err, access.ErrTicket):
 		w.clearCookie(rw, ticketCookie)
 		rerr = w.renderMessage(rw, r, http.StatusBadRequest, message{Heading: "Die Identifizierung ist abgelaufen", Alert: true,
 			Lines: []string{"Die Identifizierung mit dem Online-Ausweis gilt 15 Minuten und nur für ein Passwort. Bitte weisen Sie sich erneut aus."},
 			Links: []link{{"/zugang", "Zugangsdaten erneut anfordern"}, {"/passwort-vergessen", "Passwort vergessen"}}})
-	case errors.Is(err, account.ErrEIDNoMatch):
+	case errors.Is(err, access.ErrEIDNoMatch):
 		rerr = w.renderMessage(rw, r, http.StatusForbidden, message{Heading: "Die Identifizierung hat nicht gepasst", Alert: true,
 			Lines: []string{"Die Daten aus Ihrem Ausweis passen nicht zu den Angaben, die wir zu dieser Versichertennummer haben.",
 				"Bitte prüfen Sie die Versichertennummer auf Ihrer Gesundheitskarte. Wenn sich Ihr Name oder Ihre Anschrift geändert hat, rufen Sie uns bitte an."},
 			Links: []link{{"/zugang", "Erneut versuchen"}, {"/", "Zur Startseite"}}})
-	case errors.Is(err, account.ErrEIDCancelled):
+	case errors.Is(err, access.ErrEIDCancelled):
 		rerr = w.renderMessage(rw, r, http.StatusOK, message{Heading: "Identifizierung abgebrochen",
 			Lines: []string{"Sie haben die Identifizierung mit dem Online-Ausweis abgebrochen. Es wurde nichts geändert."},
 			Links: []link{{"/zugang", "Erneut versuchen"}, {"/", "Zur Startseite"}}})
-	case errors.Is(err, account.ErrEIDFailed):
+	case errors.Is(err, access.ErrEIDFailed):
 		rerr = w.renderMessage(rw, r, http.StatusBadRequest, message{Heading: "Die Identifizierung ist fehlgeschlagen", Alert: true,
 			Lines: []string{"Die Identifizierung mit dem Online-Ausweis konnte nicht abgeschlossen werden. Bitte beginnen Sie noch einmal.",
 				"Wenn es wieder nicht gelingt, können Sie Ihre Zugangsdaten auch per Brief anfordern."},
@@ -368,8 +369,8 @@ func formProblem(err error) bool {
 		problems fieldProblems
 	)
 	return errors.As(err, &problems) || errors.As(err, &invalid) || errors.As(err, &refused) ||
-		errors.Is(err, account.ErrWrongPassword) || errors.Is(err, account.ErrLoginFailed) || errors.Is(err, account.ErrResetFailed) ||
-		errors.Is(err, account.ErrEIDUnavailable)
+		errors.Is(err, account.ErrWrongPassword) || errors.Is(err, account.ErrLoginFailed) || errors.Is(err, access.ErrResetFailed) ||
+		errors.Is(err, access.ErrEIDUnavailable)
 }
 
 // renderForm shows the form page again with what is wrong.
@@ -398,9 +399,9 @@ func (w *Web) renderForm(rw http.ResponseWriter, r *http.Request, ff *formFailed
 		f.Errors = append(f.Errors, fieldError{Field: "current_password", Message: msg})
 	case errors.Is(ff.cause, account.ErrLoginFailed):
 		f.Errors = append(f.Errors, fieldError{Message: msgLoginFailed})
-	case errors.Is(ff.cause, account.ErrEIDUnavailable):
+	case errors.Is(ff.cause, access.ErrEIDUnavailable):
 		f.Errors = append(f.Errors, fieldError{Field: "method", Message: msgEIDUnavailable})
-	case errors.Is(ff.cause, account.ErrResetFailed):
+	case errors.Is(ff.cause, access.ErrResetFailed):
 		f.Errors = append(f.Errors, fieldError{Message: msgResetFailed})
 	default:
 		return ff.cause

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/pforte/pforte/internal/access"
 	"github.com/pforte/pforte/internal/server"
 
 	"github.com/pforte/pforte/internal/account"
@@ -40,21 +41,21 @@ type Accounts interface {
 // the same way whether or not the data match anyone; a malformed one is an
 // *account.InvalidError.
 type Access interface {
-	RequestLetter(ctx context.Context, in account.AccessRequest) error
-	RequestReset(ctx context.Context, in account.AccessRequest) error
-	// StartEID begins an identification for purpose (account.PurposeAccess or
-	// account.PurposeReset).
-	StartEID(ctx context.Context, in account.AccessRequest, purpose string) (account.EIDStart, error)
+	RequestLetter(ctx context.Context, in access.Request) error
+	RequestReset(ctx context.Context, in access.Request) error
+	// StartEID begins an identification for purpose (access.PurposeAccess or
+	// access.PurposeReset).
+	StartEID(ctx context.Context, in access.Request, purpose string) (access.EIDStart, error)
 	// EIDRedirect returns the partner URL of a flow started through the API.
 	EIDRedirect(ctx context.Context, flow string) (string, error)
-	// FinishEID completes it: account.ErrEIDNoMatch, ErrEIDCancelled,
+	// FinishEID completes it: access.ErrEIDNoMatch, ErrEIDCancelled,
 	// ErrEIDFailed.
-	FinishEID(ctx context.Context, flow string, query url.Values, clientIP string) (account.Proven, error)
+	FinishEID(ctx context.Context, flow string, query url.Values, clientIP string) (access.Proven, error)
 	// ChoosePassword sets the password of the person proven by ticket and
-	// starts a session at level high: *account.RefusedError, account.ErrTicket.
+	// starts a session at level high: *account.RefusedError, access.ErrTicket.
 	ChoosePassword(ctx context.Context, ticket, newPassword, clientIP, userAgent, kind string) (account.LoginResult, error)
 	// ResetWithCode sets a new password with a reset letter's code:
-	// account.ErrResetFailed, *account.RefusedError.
+	// access.ErrResetFailed, *account.RefusedError.
 	ResetWithCode(ctx context.Context, kvnr, code, newPassword, clientIP, userAgent string) (account.LoginResult, error)
 }
 

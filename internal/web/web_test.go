@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pforte/pforte/internal/account"
+	"github.com/pforte/pforte/internal/access"
 	"github.com/pforte/pforte/internal/eid/sim"
 )
 
@@ -387,8 +387,8 @@ func TestEIDCookies(t *testing.T) {
 // the partner and back.
 func TestEIDStartedThroughTheAPI(t *testing.T) {
 	p := newPortal(t, options{tls: true})
-	started, err := p.access.StartEID(t.Context(), account.AccessRequest{KVNR: kvnr, PostalCode: postalCode, BirthDate: "1970-03-14"},
-		account.PurposeAccess)
+	started, err := p.access.StartEID(t.Context(), access.Request{KVNR: kvnr, PostalCode: postalCode, BirthDate: "1970-03-14"},
+		access.PurposeAccess)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package account_test
+package access_test
 
 import (
 	"bytes"
@@ -9,19 +9,20 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pforte/pforte/internal/access"
 	"github.com/pforte/pforte/internal/account"
 	"github.com/pforte/pforte/internal/eid"
 	"github.com/pforte/pforte/internal/eid/sim"
 	"github.com/pforte/pforte/internal/field"
-	"github.com/pforte/pforte/internal/seal"
 	"github.com/pforte/pforte/internal/session"
 )
 
 const redirectURL = "https://portal.example/eid/rueckkehr"
 
 // withEID starts the eID simulator with a matching identity (0), one with
-// another birth date (1) and one with another name (2), and enables eID on a.
-func withEID(t *testing.T, f *fixture, a *account.Access) *sim.Browser {
+// another birth date (1) and one with another name (2), and returns the flows
+// with it as the identification partner.
+func withEID(t *testing.T, f *fixture) (*access.Service, *pdfSink, *sim.Browser) {
 	t.Helper()
 	srv := httptest.NewUnstartedServer(nil)
 	issuer := "http://" + srv.Listener.Addr().String()
@@ -44,15 +45,13 @@ func withEID(t *testing.T, f *fixture, a *account.Access) *sim.Browser {
 	if err != nil {
 		t.Fatal(err)
 	}
-	k, _ := seal.GenerateKey("t1")
-	ring, _ := seal.NewKeyring(k)
-	a.EnableEID(account.EIDConfig{Client: client, Partner: issuer, Store: f.st, Sealer: ring})
-	return &sim.Browser{Client: srv.Client()}
+	a, sink := newAccessWith(t, f, flowOptions{eid: client, partner: issuer})
+	return a, sink, &sim.Browser{Client: srv.Client()}
 }
 
-func identify(t *testing.T, f *fixture, a *account.Access, b *sim.Browser, in account.AccessRequest, choice sim.Choice) (account.Proven, error) {
+func identify(t *testing.T, f *fixture, a *access.Service, b *sim.Browser, in access.Request, choice sim.Choice) (access.Proven, error) {
 	t.Helper()
-	start, err := a.StartEID(t.Context(), in, account.PurposeAccess)
+	start, err := a.StartEID(t.Context(), in, access.PurposeAccess)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,12 +62,11 @@ func identify(t *testing.T, f *fixture, a *account.Access, b *sim.Browser, in ac
 	return a.FinishEID(t.Context(), start.Flow, loc.Query(), "192.0.2.1")
 }
 
-var me = account.AccessRequest{KVNR: kvnr, PostalCode: "10115", BirthDate: "1970-03-14"}
+var me = access.Request{KVNR: kvnr, PostalCode: "10115", BirthDate: "1970-03-14"}
 
 func TestEIDMatchChoosesPasswordAtLevelHigh(t *testing.T) {
 	f := newFixture(t)
-	a, _ := newAccess(t, f)
-	b := withEID(t, f, a)
+	a, _, b := withEID(t, f)
 	proven, err := identify(t, f, a, b, me, sim.Choice{Identity: 0})
 	if err != nil {
 		t.Fatal(err)
@@ -98,7 +96,7 @@ func TestEIDMatchChoosesPasswordAtLevelHigh(t *testing.T) {
 	if res.Session.Origin != "eid" || !res.Session.OriginAt.Equal(ids[0].At) {
 		t.Errorf("session origin %q at %v, want eid at %v", res.Session.Origin, res.Session.OriginAt, ids[0].At)
 	}
-	if _, err := a.ChoosePassword(t.Context(), proven.Ticket, "Leuchtturm an der Ostsee", "", "", session.KindBrowser); !errors.Is(err, account.ErrTicket) {
+	if _, err := a.ChoosePassword(t.Context(), proven.Ticket, "Leuchtturm an der Ostsee", "", "", session.KindBrowser); !errors.Is(err, access.ErrTicket) {
 		t.Errorf("second use of the ticket = %v, want ErrTicket", err)
 	}
 	if _, err := f.login(t, "Kastanienbaum im Herbstwind"); err != nil {
@@ -108,23 +106,22 @@ func TestEIDMatchChoosesPasswordAtLevelHigh(t *testing.T) {
 
 func TestEIDMismatchAndFailures(t *testing.T) {
 	f := newFixture(t)
-	a, _ := newAccess(t, f)
-	b := withEID(t, f, a)
+	a, _, b := withEID(t, f)
 	for name, choice := range map[string]sim.Choice{"birth date": {Identity: 1}, "name": {Identity: 2}} {
-		if _, err := identify(t, f, a, b, me, choice); !errors.Is(err, account.ErrEIDNoMatch) {
+		if _, err := identify(t, f, a, b, me, choice); !errors.Is(err, access.ErrEIDNoMatch) {
 			t.Errorf("%s: %v, want ErrEIDNoMatch", name, err)
 		}
 	}
 	unknown := me
 	unknown.KVNR = "T555558879"
-	if _, err := identify(t, f, a, b, unknown, sim.Choice{Identity: 0}); !errors.Is(err, account.ErrEIDNoMatch) {
+	if _, err := identify(t, f, a, b, unknown, sim.Choice{Identity: 0}); !errors.Is(err, access.ErrEIDNoMatch) {
 		t.Errorf("unknown KVNR: %v, want ErrEIDNoMatch", err)
 	}
-	if _, err := identify(t, f, a, b, me, sim.Choice{Cancel: true}); !errors.Is(err, account.ErrEIDCancelled) {
+	if _, err := identify(t, f, a, b, me, sim.Choice{Cancel: true}); !errors.Is(err, access.ErrEIDCancelled) {
 		t.Errorf("cancel: %v", err)
 	}
 	// A flow is single use: replaying the callback fails.
-	start, err := a.StartEID(t.Context(), me, account.PurposeAccess)
+	start, err := a.StartEID(t.Context(), me, access.PurposeAccess)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,17 +129,17 @@ func TestEIDMismatchAndFailures(t *testing.T) {
 	if _, err := a.FinishEID(t.Context(), start.Flow, loc.Query(), ""); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.FinishEID(t.Context(), start.Flow, loc.Query(), ""); !errors.Is(err, account.ErrEIDFailed) {
+	if _, err := a.FinishEID(t.Context(), start.Flow, loc.Query(), ""); !errors.Is(err, access.ErrEIDFailed) {
 		t.Errorf("replayed callback = %v, want ErrEIDFailed", err)
 	}
-	if _, err := a.FinishEID(t.Context(), "forged-flow", loc.Query(), ""); !errors.Is(err, account.ErrEIDFailed) {
+	if _, err := a.FinishEID(t.Context(), "forged-flow", loc.Query(), ""); !errors.Is(err, access.ErrEIDFailed) {
 		t.Errorf("unknown flow = %v", err)
 	}
 	if ids, _ := f.st.PersonIdentifications(t.Context(), f.person.ID); len(ids) != 1 {
 		t.Errorf("%d identification records, want 1 (only the match)", len(ids))
 	}
 	var inv *field.Error
-	if _, err := a.StartEID(t.Context(), account.AccessRequest{KVNR: "A123456789", PostalCode: "10115", BirthDate: "1970-03-14"}, account.PurposeAccess); !errors.As(err, &inv) {
+	if _, err := a.StartEID(t.Context(), access.Request{KVNR: "A123456789", PostalCode: "10115", BirthDate: "1970-03-14"}, access.PurposeAccess); !errors.As(err, &inv) {
 		t.Errorf("malformed KVNR = %v", err)
 	}
 }
@@ -167,7 +164,7 @@ func TestResetByLetter(t *testing.T) {
 	if _, err := f.login(t, "Kastanienbaum im Herbstwind"); err != nil {
 		t.Errorf("old password before the reset: %v", err)
 	}
-	if _, err := a.ResetWithCode(t.Context(), kvnr, "WRONGCODEWRONGCO", "Leuchtturm an der Ostsee", "", ""); !errors.Is(err, account.ErrResetFailed) {
+	if _, err := a.ResetWithCode(t.Context(), kvnr, "WRONGCODEWRONGCO", "Leuchtturm an der Ostsee", "", ""); !errors.Is(err, access.ErrResetFailed) {
 		t.Errorf("wrong code = %v", err)
 	}
 	var pdf []byte
@@ -178,7 +175,7 @@ func TestResetByLetter(t *testing.T) {
 	if code == "" {
 		t.Fatal("no reset code in the letter's text")
 	}
-	if _, err := a.ResetWithCode(t.Context(), "T555558879", code, "Leuchtturm an der Ostsee", "", ""); !errors.Is(err, account.ErrResetFailed) {
+	if _, err := a.ResetWithCode(t.Context(), "T555558879", code, "Leuchtturm an der Ostsee", "", ""); !errors.Is(err, access.ErrResetFailed) {
 		t.Errorf("the code with another KVNR = %v", err)
 	}
 	var refused *account.RefusedError
@@ -198,7 +195,7 @@ func TestResetByLetter(t *testing.T) {
 	if _, err := f.login(t, "Kastanienbaum im Herbstwind"); !errors.Is(err, account.ErrLoginFailed) {
 		t.Errorf("old password after the reset: %v", err)
 	}
-	if _, err := a.ResetWithCode(t.Context(), kvnr, code, "Noch ein ganz anderes Passwort", "", ""); !errors.Is(err, account.ErrResetFailed) {
+	if _, err := a.ResetWithCode(t.Context(), kvnr, code, "Noch ein ganz anderes Passwort", "", ""); !errors.Is(err, access.ErrResetFailed) {
 		t.Errorf("second use of the code = %v", err)
 	}
 	if n := f.noticeCount(t); n != 1 { // replacing the initial password sends none

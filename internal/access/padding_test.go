@@ -1,14 +1,12 @@
-package account_test
+package access_test
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"testing"
 	"time"
 
+	"github.com/pforte/pforte/internal/access"
 	"github.com/pforte/pforte/internal/account"
-	"github.com/pforte/pforte/internal/audit"
 )
 
 // padClock is the padding's clock. It stands still but for the request's
@@ -55,26 +53,24 @@ func TestAccessAnswersEndAtTheSameDeadline(t *testing.T) {
 	f := newFixture(t)
 	verifyAddress(t, f, f.clk.now().AddDate(0, -1, 0))
 	clk := &padClock{t: time.Date(2026, 11, 29, 9, 0, 0, 0, time.UTC)}
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	f.svc = account.New(f.st, workHasher{Hasher: f.hasher, clk: clk}, f.sessions, audit.New(f.st, audit.GenerateKey(), f.clk.now, logger),
-		testNotices(t, f.clk.now), f.clk.now, account.Config{}, logger)
+	f.useHasher(workHasher{Hasher: f.hasher, clk: clk})
 	a, sink := newAccess(t, f)
 	const minTime = 400 * time.Millisecond
-	account.PadWith(a, minTime, clk.now, clk.sleep)
+	access.PadWith(a, minTime, clk.now, clk.sleep)
 
-	match := account.AccessRequest{KVNR: kvnr, PostalCode: "10115", BirthDate: "1970-03-14"}
+	match := access.Request{KVNR: kvnr, PostalCode: "10115", BirthDate: "1970-03-14"}
 	tests := []struct {
 		name string
-		req  func(context.Context, account.AccessRequest) error
-		in   account.AccessRequest
+		req  func(context.Context, access.Request) error
+		in   access.Request
 		work time.Duration // how long each hash takes
 	}{
 		{"letter, match", a.RequestLetter, match, 270 * time.Millisecond},
-		{"letter, wrong postal code", a.RequestLetter, account.AccessRequest{KVNR: kvnr, PostalCode: "10117", BirthDate: "1970-03-14"}, 20 * time.Millisecond},
-		{"letter, unknown KVNR", a.RequestLetter, account.AccessRequest{KVNR: "T555558879", PostalCode: "10115", BirthDate: "1970-03-14"}, 5 * time.Millisecond},
+		{"letter, wrong postal code", a.RequestLetter, access.Request{KVNR: kvnr, PostalCode: "10117", BirthDate: "1970-03-14"}, 20 * time.Millisecond},
+		{"letter, unknown KVNR", a.RequestLetter, access.Request{KVNR: "T555558879", PostalCode: "10115", BirthDate: "1970-03-14"}, 5 * time.Millisecond},
 		{"letter, match again", a.RequestLetter, match, 130 * time.Millisecond},
 		{"reset, match", a.RequestReset, match, 150 * time.Millisecond},
-		{"reset, wrong birth date", a.RequestReset, account.AccessRequest{KVNR: kvnr, PostalCode: "10115", BirthDate: "1970-03-15"}, time.Millisecond},
+		{"reset, wrong birth date", a.RequestReset, access.Request{KVNR: kvnr, PostalCode: "10115", BirthDate: "1970-03-15"}, time.Millisecond},
 	}
 	for _, tt := range tests {
 		clk.work, clk.slept = tt.work, nil
@@ -95,7 +91,7 @@ func TestAccessAnswersEndAtTheSameDeadline(t *testing.T) {
 
 	// Work that took longer than the minimum is not padded further.
 	clk.work, clk.slept = minTime+time.Millisecond, nil
-	if err := a.RequestLetter(t.Context(), account.AccessRequest{KVNR: "T555558879", PostalCode: "10115", BirthDate: "1970-03-14"}); err != nil {
+	if err := a.RequestLetter(t.Context(), access.Request{KVNR: "T555558879", PostalCode: "10115", BirthDate: "1970-03-14"}); err != nil {
 		t.Fatal(err)
 	}
 	if len(clk.slept) != 0 {

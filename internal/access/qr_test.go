@@ -1,4 +1,4 @@
-package account_test
+package access_test
 
 import (
 	"image/png"
@@ -13,7 +13,7 @@ import (
 	"github.com/makiuchi-d/gozxing"
 	"github.com/makiuchi-d/gozxing/qrcode"
 
-	"github.com/pforte/pforte/internal/account"
+	"github.com/pforte/pforte/internal/access"
 	"github.com/pforte/pforte/internal/proofing"
 )
 
@@ -61,14 +61,14 @@ func TestLetterQRCodeCarriesAWorkingActivationCode(t *testing.T) {
 	if err != nil || u.Host != "portal.example" || !strings.HasSuffix(u.Path, "/app/activate") || len(u.Fragment) != 22 {
 		t.Fatalf("QR code carries %q", res.GetText())
 	}
-	ot, err := f.st.ConsumeOneTime(t.Context(), account.ActivationKind, proofing.CodeDigest(u.Fragment), f.clk.now())
+	ot, err := f.st.ConsumeOneTime(t.Context(), access.ActivationKind, proofing.CodeDigest(u.Fragment), f.clk.now())
 	if err != nil {
 		t.Fatalf("the letter's activation code is not live: %v", err)
 	}
 	if ot.Subject != "person:"+strconv.FormatInt(int64(f.person.ID), 10) {
 		t.Errorf("activation code belongs to %q", ot.Subject)
 	}
-	if _, err := f.st.ConsumeOneTime(t.Context(), account.ActivationKind, proofing.CodeDigest(u.Fragment), f.clk.now()); err == nil {
+	if _, err := f.st.ConsumeOneTime(t.Context(), access.ActivationKind, proofing.CodeDigest(u.Fragment), f.clk.now()); err == nil {
 		t.Error("the activation code worked twice")
 	}
 }

@@ -1,72 +1,21 @@
-package account_test
+package access_test
 
 import (
-	"context"
 	"errors"
-	"io"
-	"log/slog"
-	"sync"
 	"testing"
-	"time"
 
-	"github.com/pforte/pforte/internal/account"
-	"github.com/pforte/pforte/internal/audit"
+	"github.com/pforte/pforte/internal/access"
 	"github.com/pforte/pforte/internal/dispatch"
 	"github.com/pforte/pforte/internal/field"
-	"github.com/pforte/pforte/internal/letter"
-	"github.com/pforte/pforte/internal/seal"
 	"github.com/pforte/pforte/internal/store"
 )
-
-// pdfSink collects delivered letters.
-type pdfSink struct {
-	mu   sync.Mutex
-	pdfs map[string][]byte
-}
-
-func (s *pdfSink) Deliver(_ context.Context, id string, pdf []byte) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.pdfs[id] = pdf
-	return nil
-}
-
-func newAccess(t *testing.T, f *fixture) (*account.Access, *pdfSink) {
-	t.Helper()
-	return newAccessWith(t, f, dispatch.Config{})
-}
-
-func newAccessWith(t *testing.T, f *fixture, cfg dispatch.Config) (*account.Access, *pdfSink) {
-	t.Helper()
-	k, _ := seal.GenerateKey("t1")
-	ring, _ := seal.NewKeyring(k)
-	r, err := letter.NewRenderer(letter.Sender{Name: "Beispiel-Kasse", Street: "Hauptstraße 1", PostalCity: "10115 Berlin",
-		Phone: "0800 123 456", Web: "portal.example"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	sink := &pdfSink{pdfs: map[string][]byte{}}
-	d := dispatch.New(f.st, ring, r, audit.New(f.st, audit.GenerateKey(), f.clk.now, logger), sink, f.clk.now, cfg, logger)
-	return account.NewAccess(f.svc, f.st, f.st, d, "https://portal.example", time.Millisecond), sink
-}
-
-func verifyAddress(t *testing.T, f *fixture, at time.Time) {
-	t.Helper()
-	if _, err := f.st.UpdatePerson(t.Context(), f.person.ID, func(p *store.Person) error {
-		p.AddressVerifiedAt, p.AddressVerifiedBy = at, "melderegister"
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-}
 
 func TestRequestLetter(t *testing.T) {
 	f := newFixture(t)
 	verifyAddress(t, f, f.clk.now().AddDate(0, -1, 0))
 	a, sink := newAccess(t, f)
 	ctx := t.Context()
-	req := account.AccessRequest{KVNR: "x110411675", PostalCode: "10115", BirthDate: "1970-03-14"}
+	req := access.Request{KVNR: "x110411675", PostalCode: "10115", BirthDate: "1970-03-14"}
 	if err := a.RequestLetter(ctx, req); err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +30,7 @@ func TestRequestLetter(t *testing.T) {
 
 	// Wrong postal code, wrong birth date, unknown KVNR: the same answer, and
 	// nothing happens.
-	for _, bad := range []account.AccessRequest{
+	for _, bad := range []access.Request{
 		{KVNR: "X110411675", PostalCode: "10117", BirthDate: "1970-03-14"},
 		{KVNR: "X110411675", PostalCode: "10115", BirthDate: "1970-03-15"},
 		{KVNR: "T555558879", PostalCode: "10115", BirthDate: "1970-03-14"},
@@ -95,7 +44,7 @@ func TestRequestLetter(t *testing.T) {
 	}
 
 	// Malformed input is refused with the field named.
-	for name, bad := range map[string]account.AccessRequest{
+	for name, bad := range map[string]access.Request{
 		"kvnr":        {KVNR: "A123456789", PostalCode: "10115", BirthDate: "1970-03-14"},
 		"postal_code": {KVNR: "X110411675", PostalCode: "1011", BirthDate: "1970-03-14"},
 		"birth_date":  {KVNR: "X110411675", PostalCode: "10115", BirthDate: "1970-03"},
@@ -131,7 +80,7 @@ func TestRequestLetter(t *testing.T) {
 func TestRequestLetterUnverifiedAddressWaitsForReview(t *testing.T) {
 	f := newFixture(t) // the fixture's address is not verified
 	a, sink := newAccess(t, f)
-	if err := a.RequestLetter(t.Context(), account.AccessRequest{KVNR: kvnr, PostalCode: "10115", BirthDate: "1970-03-14"}); err != nil {
+	if err := a.RequestLetter(t.Context(), access.Request{KVNR: kvnr, PostalCode: "10115", BirthDate: "1970-03-14"}); err != nil {
 		t.Fatal(err)
 	}
 	letters, _ := f.st.PersonLetters(t.Context(), f.person.ID)
@@ -149,7 +98,7 @@ func TestChosenPasswordIsNotReplacedByALetter(t *testing.T) {
 	if err := f.svc.ChangePassword(t.Context(), res.Token, res.Session, initial, "Kastanienbaum im Herbstwind", ""); err != nil {
 		t.Fatal(err)
 	}
-	if err := a.RequestLetter(t.Context(), account.AccessRequest{KVNR: kvnr, PostalCode: "10115", BirthDate: "1970-03-14"}); err != nil {
+	if err := a.RequestLetter(t.Context(), access.Request{KVNR: kvnr, PostalCode: "10115", BirthDate: "1970-03-14"}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.login(t, "Kastanienbaum im Herbstwind"); err != nil {
@@ -163,11 +112,11 @@ func TestChosenPasswordIsNotReplacedByALetter(t *testing.T) {
 func TestActivationLetterPastTheDailyCap(t *testing.T) {
 	f := newFixture(t)
 	verifyAddress(t, f, f.clk.now())
-	a, _ := newAccessWith(t, f, dispatch.Config{DailyCap: 1})
+	a, _ := newAccessWith(t, f, flowOptions{letters: dispatch.Config{DailyCap: 1}})
 	if _, err := a.OrderActivationLetter(t.Context(), f.person.ID, ""); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.OrderActivationLetter(t.Context(), f.person.ID, ""); !errors.Is(err, account.ErrLettersToday) {
+	if _, err := a.OrderActivationLetter(t.Context(), f.person.ID, ""); !errors.Is(err, access.ErrLettersToday) {
 		t.Errorf("letter past the daily cap = %v, want ErrLettersToday", err)
 	}
 }
@@ -182,7 +131,7 @@ func TestOrderActivationLetter(t *testing.T) {
 			t.Fatalf("letter %d: review %v, %v", i+1, review, err)
 		}
 	}
-	if _, err := a.OrderActivationLetter(t.Context(), f.person.ID, ""); !errors.Is(err, account.ErrLetterRefused) {
+	if _, err := a.OrderActivationLetter(t.Context(), f.person.ID, ""); !errors.Is(err, access.ErrLetterRefused) {
 		t.Errorf("fourth letter in 30 days = %v", err)
 	}
 	letters, _ := f.st.PersonLetters(t.Context(), f.person.ID)

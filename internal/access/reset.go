@@ -1,0 +1,137 @@
+package access
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/pforte/pforte/internal/account"
+	"github.com/pforte/pforte/internal/dispatch"
+	"github.com/pforte/pforte/internal/letter"
+	"github.com/pforte/pforte/internal/proofing"
+	"github.com/pforte/pforte/internal/registry"
+	"github.com/pforte/pforte/internal/session"
+	"github.com/pforte/pforte/internal/store"
+)
+
+// ErrResetFailed is the one answer to every failed reset with a code.
+var ErrResetFailed = errors.New("access: reset failed")
+
+// ResetKind is the one-time kind of reset codes from letters.
+const ResetKind = "reset"
+
+// RequestReset handles a forgotten password by letter. A person who chose a
+// password gets a reset letter (a reset code; the old password keeps working
+// until the code is used); a person without one gets a password letter, as for
+// an access request. Every well-formed request is answered alike (nil), after
+// at least the minimum time.
+func (a *Service) RequestReset(ctx context.Context, in Request) error {
+	return a.answerAlike(ctx, in, "access.reset_requested", a.requestReset)
+}
+
+func (a *Service) requestReset(ctx context.Context, kvnr string, in Request) (accessOutcome, error) {
+	p, ok, err := a.matchPerson(ctx, kvnr, in)
+	if err != nil {
+		return accessOutcome{}, err
+	}
+	if !ok {
+		return a.dummy(ctx, accessOutcome{name: "no_match", subject: p})
+	}
+	person, err := a.store.PersonByKVNR(ctx, kvnr)
+	if err != nil {
+		return accessOutcome{}, fmt.Errorf("access: reset: %w", err)
+	}
+	acct, err := a.store.AccountByPerson(ctx, person.ID)
+	if err != nil || acct.PasswordHash == "" || acct.PasswordInitial {
+		return a.sendPasswordLetter(ctx, person)
+	}
+	code, err := proofing.NewInitialPassword() // same alphabet and length: 80 bits
+	if err != nil {
+		return accessOutcome{}, err
+	}
+	activation, err := proofing.NewActivationCode()
+	if err != nil {
+		return accessOutcome{}, err
+	}
+	now := a.now()
+	expires := now.Add(a.accounts.InitialValidity())
+	who := subject(person.ID)
+	q, err := a.letters.Queue(ctx, person, letter.KindPasswordReset, dispatch.Secrets{
+		InitialPassword: code, ActivationURL: proofing.ActivationURL(a.cfg.Portal, activation)}, expires, time.Time{}, "")
+	if errors.Is(err, dispatch.ErrLimit) {
+		return a.dummy(ctx, accessOutcome{name: "limit", subject: who})
+	}
+	if err != nil {
+		return accessOutcome{}, err
+	}
+	if err := a.VoidLetterCodes(ctx, person.ID); err != nil {
+		return accessOutcome{}, err
+	}
+	for kind, c := range map[string]string{ResetKind: code, ActivationKind: activation} {
+		if err := a.store.PutOneTime(ctx, store.OneTime{Kind: kind, Digest: proofing.CodeDigest(c), Subject: who,
+			Data: []byte(q.Letter.ID), CreatedAt: now, ExpiresAt: expires}); err != nil {
+			return accessOutcome{}, fmt.Errorf("access: reset: %w", err)
+		}
+	}
+	// Spend what a password letter spends on hashing.
+	_ = a.hasher.DummyVerify(ctx, code)
+	if q.InReview {
+		return accessOutcome{name: "reset_review", subject: who}, nil
+	}
+	return accessOutcome{name: "reset_queued", subject: who}, nil
+}
+
+// matchPerson checks KVNR, postal code and birth date against the register. It
+// returns the person's audit subject when the KVNR is known.
+func (a *Service) matchPerson(ctx context.Context, kvnr string, in Request) (string, bool, error) {
+	p, err := a.store.PersonByKVNR(ctx, kvnr)
+	if errors.Is(err, store.ErrNotFound) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("access: access: %w", err)
+	}
+	now := a.now()
+	reg, err := registry.ParseBirthDate(p.BirthDate, now)
+	given, gerr := registry.ParseBirthDate(strings.TrimSpace(in.BirthDate), now)
+	if err != nil || gerr != nil || !reg.Matches(given) || p.PostalCode != strings.TrimSpace(in.PostalCode) {
+		return subject(p.ID), false, nil
+	}
+	return subject(p.ID), true, nil
+}
+
+// ResetWithCode sets a new password with the code from a reset letter and starts
+// a session at level low. Every failure of KVNR or code is ErrResetFailed; a
+// refused password is a *RefusedError and leaves the code usable.
+func (a *Service) ResetWithCode(ctx context.Context, kvnr, code, newPassword, clientIP, userAgent string) (account.LoginResult, error) {
+	kvnr = strings.ToUpper(strings.TrimSpace(kvnr))
+	code = proofing.NormalizeInitialPassword(code)
+	now := a.now()
+	digest := proofing.CodeDigest(code)
+	ot, err := a.store.OneTimeByDigest(ctx, ResetKind, digest, now)
+	if errors.Is(err, store.ErrNotFound) {
+		return account.LoginResult{}, ErrResetFailed
+	}
+	if err != nil {
+		return account.LoginResult{}, fmt.Errorf("access: reset: %w", err)
+	}
+	p, err := a.store.PersonByKVNR(ctx, kvnr)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && subject(p.ID) != ot.Subject) {
+		return account.LoginResult{}, ErrResetFailed
+	}
+	if err != nil {
+		return account.LoginResult{}, fmt.Errorf("access: reset: %w", err)
+	}
+	if reasons := a.accounts.CheckNew(p, newPassword); len(reasons) > 0 {
+		return account.LoginResult{}, &account.RefusedError{Reasons: reasons}
+	}
+	if _, err := a.store.ConsumeOneTime(ctx, ResetKind, digest, now); errors.Is(err, store.ErrNotFound) {
+		return account.LoginResult{}, ErrResetFailed
+	} else if err != nil {
+		return account.LoginResult{}, fmt.Errorf("access: reset: %w", err)
+	}
+	return a.accounts.SetProvenPassword(ctx, p, newPassword, session.New{PersonID: p.ID, Kind: session.KindBrowser,
+		Level: session.LevelLow, AMR: []string{"pwd"}, Origin: session.OriginLetter, ClientIP: clientIP, UserAgent: userAgent}, "letter")
+}
