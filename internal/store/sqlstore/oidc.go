@@ -90,19 +90,6 @@ func optBytes(b []byte) []byte {
 	return b
 }
 
-// execCount runs a statement on the writer and returns the rows it affected.
-func (s *Store) execCount(ctx context.Context, what, query string, args ...any) (int64, error) {
-	res, err := s.w.ExecContext(ctx, query, args...)
-	if err != nil {
-		return 0, fmt.Errorf("sqlstore: %s: %w", what, err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, fmt.Errorf("sqlstore: %s: %w", what, err)
-	}
-	return n, nil
-}
-
 // Authorization requests.
 
 func authRequestArgs(r store.AuthRequest) []any {

@@ -151,10 +151,6 @@ func (s *Store) upsertChunk(ctx context.Context, tx *sql.Tx, full *sql.Stmt, row
 	return inserted, updated, nil
 }
 
-type rowScanner interface {
-	Scan(dest ...any) error
-}
-
 func scanPerson(row rowScanner) (store.Person, error) {
 	var (
 		p                            store.Person

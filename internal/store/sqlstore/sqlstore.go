@@ -24,17 +24,14 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
-	"modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
 	"github.com/pforte/pforte/internal/store"
 )
@@ -69,9 +66,7 @@ type Options struct {
 
 // Store implements store.Store on a SQL database.
 type Store struct {
-	dialect Dialect
-	w       *sql.DB // writes and read-modify-write transactions
-	r       *sql.DB // plain reads (the same pool as w on PostgreSQL)
+	*db
 
 	upsertMu   sync.Mutex
 	upsertStmt *sql.Stmt // see fullChunkStmt
@@ -112,7 +107,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	if opts.BusyTimeout <= 0 {
 		opts.BusyTimeout = 10 * time.Second
 	}
-	s := &Store{dialect: dialect}
+	s := &Store{db: &db{dialect: dialect}}
 	switch dialect {
 	case SQLite:
 		if opts.MaxOpenConns <= 0 {
@@ -155,14 +150,14 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		if opts.MaxOpenConns <= 0 {
 			opts.MaxOpenConns = 16
 		}
-		db, err := sql.Open("pgx", source)
+		pool, err := sql.Open("pgx", source)
 		if err != nil {
 			return nil, fmt.Errorf("sqlstore: open postgres: %w", err)
 		}
-		db.SetMaxOpenConns(opts.MaxOpenConns)
-		db.SetMaxIdleConns(opts.MaxOpenConns)
-		db.SetConnMaxIdleTime(5 * time.Minute)
-		s.w, s.r = db, db
+		pool.SetMaxOpenConns(opts.MaxOpenConns)
+		pool.SetMaxIdleConns(opts.MaxOpenConns)
+		pool.SetConnMaxIdleTime(5 * time.Minute)
+		s.w, s.r = pool, pool
 	}
 	if err := s.Ping(ctx); err != nil {
 		s.Close()
@@ -273,110 +268,6 @@ func (s *Store) SchemaVersion(ctx context.Context) (current, latest int64, err e
 		latest = sources[len(sources)-1].Version
 	}
 	return current, latest, nil
-}
-
-// forUpdate is appended to a SELECT inside a read-modify-write transaction. SQLite
-// has no row locks; its IMMEDIATE transactions already hold the write lock.
-func (s *Store) forUpdate() string {
-	if s.dialect == Postgres {
-		return " FOR UPDATE"
-	}
-	return ""
-}
-
-// placeholder returns the n-th positional parameter of a generated statement.
-// Queries with few parameters use $n on both engines; statements generated with
-// thousands of parameters use plain ? on SQLite, because SQLite keeps $n and ?n in
-// a list the driver searches once per bound parameter (quadratic in the count).
-// Plain ? parameters are numbered in order, so n must count up from 1.
-func (s *Store) placeholder(n int) string {
-	if s.dialect == SQLite {
-		return "?"
-	}
-	return "$" + strconv.Itoa(n)
-}
-
-// inTx runs fn in a write transaction and commits it, retrying (with fn run
-// again) on transient serialisation failures.
-func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	const attempts = 5
-	var err error
-	for i := range attempts {
-		err = s.tryTx(ctx, fn)
-		if err == nil || !s.retryable(err) || ctx.Err() != nil {
-			return err
-		}
-		time.Sleep(time.Duration(i+1) * 5 * time.Millisecond)
-	}
-	return err
-}
-
-func (s *Store) tryTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("sqlstore: begin: %w", err)
-	}
-	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("sqlstore: commit: %w", err)
-	}
-	return nil
-}
-
-func (s *Store) retryable(err error) bool {
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) {
-		// serialization_failure, deadlock_detected
-		return pgErr.Code == "40001" || pgErr.Code == "40P01"
-	}
-	var sqErr *sqlite.Error
-	if errors.As(err, &sqErr) {
-		code := sqErr.Code() & 0xff
-		return code == sqlite3.SQLITE_BUSY || code == sqlite3.SQLITE_LOCKED
-	}
-	return false
-}
-
-// isUniqueViolation reports whether err is a duplicate-key error.
-func isUniqueViolation(err error) bool {
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) {
-		return pgErr.Code == "23505"
-	}
-	var sqErr *sqlite.Error
-	if errors.As(err, &sqErr) {
-		c := sqErr.Code()
-		return c == sqlite3.SQLITE_CONSTRAINT_UNIQUE || c == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
-	}
-	return false
-}
-
-// micros converts a time to the stored representation: microseconds since the
-// epoch, 0 for the zero time.
-func micros(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixMicro()
-}
-
-// fromMicros converts the stored representation back to a UTC time.
-func fromMicros(v int64) time.Time {
-	if v == 0 {
-		return time.Time{}
-	}
-	return time.UnixMicro(v).UTC()
-}
-
-// nonNil keeps empty byte slices from being stored as NULL in NOT NULL columns.
-func nonNil(b []byte) []byte {
-	if b == nil {
-		return []byte{}
-	}
-	return b
 }
 
 // MigrationsFS returns the embedded migrations, one folder per dialect under
