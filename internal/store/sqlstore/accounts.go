@@ -80,7 +80,7 @@ func (s *Store) UpdateAccount(ctx context.Context, id store.PersonID, now time.T
 			return fmt.Errorf("sqlstore: write account: %w", err)
 		}
 		out = next
-		return s.queueNotices(ctx, tx, notices)
+		return queueNotices(ctx, tx, notices)
 	})
 	if err != nil {
 		return store.Account{}, err

@@ -257,7 +257,7 @@ func (t approvalTx) AppendOutbox(ctx context.Context, e store.OutboxEvent) error
 }
 
 func (t approvalTx) QueueNotice(ctx context.Context, n store.Notice) error {
-	return t.s.queueNotices(ctx, t.tx, []store.Notice{n})
+	return queueNotices(ctx, t.tx, []store.Notice{n})
 }
 
 // RedeemApproval implements store.Approvals.

@@ -70,7 +70,7 @@ func (s *Store) updateCounterOnce(ctx context.Context, key string, fn func(c *st
 		if !owed {
 			return nil
 		}
-		return s.queueNotices(ctx, tx, []store.Notice{n})
+		return queueNotices(ctx, tx, []store.Notice{n})
 	})
 	if err != nil {
 		return store.Counter{}, err

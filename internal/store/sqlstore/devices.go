@@ -61,7 +61,7 @@ func (s *Store) AddDevice(ctx context.Context, d store.Device, check func(bound 
 		if err != nil {
 			return fmt.Errorf("sqlstore: add device: %w", err)
 		}
-		return s.queueNotices(ctx, tx, notices)
+		return queueNotices(ctx, tx, notices)
 	})
 }
 
@@ -146,7 +146,7 @@ func (s *Store) LockPINIfExhausted(ctx context.Context, id store.DeviceID, limit
 		if locked = n == 1; !locked {
 			return nil
 		}
-		return s.queueNotices(ctx, tx, notices)
+		return queueNotices(ctx, tx, notices)
 	})
 	return locked, err
 }
@@ -159,7 +159,7 @@ func (s *Store) UpdateDevice(ctx context.Context, id store.DeviceID, fn func(d *
 		if out, err = s.updateDevice(ctx, tx, id, fn); err != nil {
 			return err
 		}
-		return s.queueNotices(ctx, tx, notices)
+		return queueNotices(ctx, tx, notices)
 	})
 	if err != nil {
 		return store.Device{}, err

@@ -34,7 +34,7 @@ func scanNotice(row rowScanner) (store.Notice, error) {
 
 // queueNotices stores the notices inside tx, merging each into an existing
 // notice with its merge key.
-func (s *Store) queueNotices(ctx context.Context, tx *sql.Tx, notices []store.Notice) error {
+func queueNotices(ctx context.Context, tx *sql.Tx, notices []store.Notice) error {
 	for _, n := range notices {
 		if n.ID == "" || n.MergeKey == "" || n.PersonID == 0 || n.Kind == "" {
 			return fmt.Errorf("sqlstore: queue notice: id, merge key, person and kind are required")
@@ -53,7 +53,7 @@ func (s *Store) queueNotices(ctx context.Context, tx *sql.Tx, notices []store.No
 
 // QueueNotice implements store.Notices.
 func (s *Store) QueueNotice(ctx context.Context, n store.Notice) error {
-	return s.inTx(ctx, func(tx *sql.Tx) error { return s.queueNotices(ctx, tx, []store.Notice{n}) })
+	return s.inTx(ctx, func(tx *sql.Tx) error { return queueNotices(ctx, tx, []store.Notice{n}) })
 }
 
 // ClaimNotices implements store.Notices: the due rows are selected and their
