@@ -13,6 +13,20 @@
 //     SELECT … FOR UPDATE, so updates from any number of nodes serialise on the
 //     row and none is lost.
 //
+// Composition: Store has one part per role of the store contract (persons,
+// accounts, sessions, letters, identifications, devices, approvals, notices,
+// counters, oneTimes, auditChain, signingKeys, oidc, upgrades), each a small
+// type in its role's file (persons.go, approvals.go, …) and embedded in Store,
+// so *Store is a store.Store while no type carries more than one role. Store
+// itself adds only the life cycle: Open, Migrate, SchemaVersion, Ping, Close,
+// Dialect and DB. All parts share one db (db.go): the dialect, the writer and
+// reader handles, and what every part needs of them: transactions with their
+// retries, row locks, placeholders, error codes, the time encoding.
+// Writes that belong to another role but must commit in the same transaction go
+// through functions that take the *sql.Tx: every role queues its notices with
+// queueNotices, and approvals holds persons and devices because an approval's
+// executor updates both through the approving transaction (approvalTx).
+//
 // Only package main imports sqlstore; everything else sees the store interfaces.
 package sqlstore
 
@@ -25,7 +39,6 @@ import (
 	"io/fs"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
@@ -64,15 +77,49 @@ type Options struct {
 	SQLiteSynchronous string
 }
 
-// Store implements store.Store on a SQL database.
+// Store implements store.Store on a SQL database by embedding one part per role
+// of the contract (see the package documentation), all on one shared db.
 type Store struct {
 	*db
-
-	upsertMu   sync.Mutex
-	upsertStmt *sql.Stmt // see fullChunkStmt
+	*persons
+	*accounts
+	*sessions
+	*letters
+	*identifications
+	*devices
+	*approvals
+	*notices
+	*counters
+	*oneTimes
+	*auditChain
+	*signingKeys
+	*oidc
+	*upgrades
 }
 
 var _ store.Store = (*Store)(nil)
+
+// newStore composes a Store of its roles on d.
+func newStore(d *db) *Store {
+	p, dev := &persons{db: d}, &devices{db: d}
+	return &Store{
+		db:              d,
+		persons:         p,
+		accounts:        &accounts{db: d},
+		sessions:        &sessions{db: d},
+		letters:         &letters{db: d},
+		identifications: &identifications{db: d},
+		devices:         dev,
+		approvals:       &approvals{db: d, persons: p, devices: dev},
+		notices:         &notices{db: d},
+		counters:        &counters{db: d},
+		oneTimes:        &oneTimes{db: d},
+		auditChain:      &auditChain{db: d},
+		signingKeys:     &signingKeys{db: d},
+		oidc:            &oidc{db: d},
+		upgrades:        &upgrades{db: d},
+	}
+}
 
 // ParseDSN splits a --database value into its dialect and the driver's data
 // source: "sqlite:PATH" or a "postgres://" / "postgresql://" URL.
@@ -107,7 +154,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	if opts.BusyTimeout <= 0 {
 		opts.BusyTimeout = 10 * time.Second
 	}
-	s := &Store{db: &db{dialect: dialect}}
+	s := newStore(&db{dialect: dialect})
 	switch dialect {
 	case SQLite:
 		if opts.MaxOpenConns <= 0 {
@@ -184,10 +231,7 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close closes all connections.
 func (s *Store) Close() error {
-	var errs []error
-	if s.upsertStmt != nil {
-		errs = append(errs, s.upsertStmt.Close())
-	}
+	errs := []error{s.persons.close()}
 	if s.r != nil && s.r != s.w {
 		errs = append(errs, s.r.Close())
 	}
