@@ -10,6 +10,11 @@ import (
 	"github.com/pforte/pforte/internal/store"
 )
 
+// accounts implements store.Accounts.
+type accounts struct{ *db }
+
+var _ store.Accounts = (*accounts)(nil)
+
 const accountColumns = `person_id, password_hash, password_initial, password_expires_at, password_changed_at,
 	version, created_at, updated_at`
 
@@ -31,13 +36,13 @@ func scanAccount(row rowScanner) (store.Account, error) {
 }
 
 // AccountByPerson implements store.Accounts.
-func (s *Store) AccountByPerson(ctx context.Context, id store.PersonID) (store.Account, error) {
+func (s *accounts) AccountByPerson(ctx context.Context, id store.PersonID) (store.Account, error) {
 	return scanAccount(s.r.QueryRowContext(ctx, "SELECT "+accountColumns+" FROM accounts WHERE person_id = $1", int64(id)))
 }
 
 // UpdateAccount implements store.Accounts. The person's row is the lock, so an
 // account that does not exist yet is created by exactly one updater.
-func (s *Store) UpdateAccount(ctx context.Context, id store.PersonID, now time.Time,
+func (s *accounts) UpdateAccount(ctx context.Context, id store.PersonID, now time.Time,
 	fn func(a *store.Account, exists bool) error, notices ...store.Notice) (store.Account, error) {
 	var out store.Account
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
@@ -80,7 +85,7 @@ func (s *Store) UpdateAccount(ctx context.Context, id store.PersonID, now time.T
 			return fmt.Errorf("sqlstore: write account: %w", err)
 		}
 		out = next
-		return s.queueNotices(ctx, tx, notices)
+		return queueNotices(ctx, tx, notices)
 	})
 	if err != nil {
 		return store.Account{}, err

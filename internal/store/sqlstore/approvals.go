@@ -12,6 +12,18 @@ import (
 	"github.com/pforte/pforte/internal/store"
 )
 
+// approvals implements store.Approvals. An approval's executor writes persons and
+// devices in the approving transaction (see approvalTx), so approvals holds those
+// two roles.
+type approvals struct {
+	*db
+
+	persons *persons
+	devices *devices
+}
+
+var _ store.Approvals = (*approvals)(nil)
+
 const approvalColumns = `id, person_id, action, text, data, content_hash, level, status, not_me, device_id, method,
 	number, choices, client, created_at, expires_at, answered_at, used_at`
 
@@ -63,7 +75,7 @@ func decodeInts(s string) ([]int, error) {
 }
 
 // CreateApproval implements store.Approvals.
-func (s *Store) CreateApproval(ctx context.Context, a store.Approval, since time.Time, check func(unapproved int) error,
+func (s *approvals) CreateApproval(ctx context.Context, a store.Approval, since time.Time, check func(unapproved int) error,
 	withdraw func(old store.Approval) bool) error {
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		var pid int64
@@ -105,7 +117,7 @@ func (s *Store) CreateApproval(ctx context.Context, a store.Approval, since time
 
 // withdrawApprovals moves the person's other pending requests of a.Action that
 // withdraw picks to withdrawn.
-func (s *Store) withdrawApprovals(ctx context.Context, tx *sql.Tx, a store.Approval, withdraw func(store.Approval) bool) error {
+func (s *approvals) withdrawApprovals(ctx context.Context, tx *sql.Tx, a store.Approval, withdraw func(store.Approval) bool) error {
 	rows, err := tx.QueryContext(ctx, "SELECT "+approvalColumns+` FROM approvals
 		WHERE person_id = $1 AND action = $2 AND status = 'pending' AND id <> $3`, int64(a.PersonID), a.Action, a.ID)
 	if err != nil {
@@ -138,12 +150,12 @@ func (s *Store) withdrawApprovals(ctx context.Context, tx *sql.Tx, a store.Appro
 }
 
 // ApprovalByID implements store.Approvals.
-func (s *Store) ApprovalByID(ctx context.Context, id string) (store.Approval, error) {
+func (s *approvals) ApprovalByID(ctx context.Context, id string) (store.Approval, error) {
 	return scanApproval(s.r.QueryRowContext(ctx, "SELECT "+approvalColumns+" FROM approvals WHERE id = $1", id))
 }
 
 // PendingApprovals implements store.Approvals.
-func (s *Store) PendingApprovals(ctx context.Context, id store.PersonID, now time.Time) ([]store.Approval, error) {
+func (s *approvals) PendingApprovals(ctx context.Context, id store.PersonID, now time.Time) ([]store.Approval, error) {
 	rows, err := s.r.QueryContext(ctx, "SELECT "+approvalColumns+` FROM approvals
 		WHERE person_id = $1 AND status = 'pending' AND expires_at > $2 ORDER BY created_at, id`, int64(id), micros(now))
 	if err != nil {
@@ -166,7 +178,7 @@ func (s *Store) PendingApprovals(ctx context.Context, id store.PersonID, now tim
 
 // AnswerApproval implements store.Approvals: one UPDATE checks and moves the
 // request, so the database decides the single winner.
-func (s *Store) AnswerApproval(ctx context.Context, id string, dev store.DeviceID, notMe bool, now time.Time) (store.Approval, error) {
+func (s *approvals) AnswerApproval(ctx context.Context, id string, dev store.DeviceID, notMe bool, now time.Time) (store.Approval, error) {
 	a, err := scanApproval(s.w.QueryRowContext(ctx, `UPDATE approvals
 		SET status = 'declined', device_id = $1, method = '', not_me = $2, answered_at = $3
 		WHERE id = $4 AND status = 'pending' AND expires_at > $3
@@ -189,7 +201,7 @@ var errLostAnswer = errors.New("sqlstore: approval not answerable")
 
 // ApproveApproval implements store.Approvals. The conditional UPDATE decides
 // the single winner; the executor then writes through the same transaction.
-func (s *Store) ApproveApproval(ctx context.Context, id string, contentHash []byte, dev store.DeviceID, method string, now time.Time,
+func (s *approvals) ApproveApproval(ctx context.Context, id string, contentHash []byte, dev store.DeviceID, method string, now time.Time,
 	exec func(ctx context.Context, tx store.ApprovalTx, a store.Approval) error) (store.Approval, error) {
 	at := micros(now)
 	used := int64(0)
@@ -230,14 +242,16 @@ func (s *Store) ApproveApproval(ctx context.Context, id string, contentHash []by
 
 // approvalTx is the store.ApprovalTx of one approving transaction.
 type approvalTx struct {
-	s      *Store
+	s      *approvals
 	tx     *sql.Tx
 	now    time.Time
 	person store.PersonID
 }
 
+var _ store.ApprovalTx = approvalTx{}
+
 func (t approvalTx) UpdatePerson(ctx context.Context, id store.PersonID, fn func(p *store.Person) error) (store.Person, error) {
-	return t.s.updatePerson(ctx, t.tx, id, fn)
+	return t.s.persons.updatePerson(ctx, t.tx, id, fn)
 }
 
 func (t approvalTx) DeviceByID(ctx context.Context, id store.DeviceID) (store.Device, error) {
@@ -245,7 +259,7 @@ func (t approvalTx) DeviceByID(ctx context.Context, id store.DeviceID) (store.De
 }
 
 func (t approvalTx) UpdateDevice(ctx context.Context, id store.DeviceID, fn func(d *store.Device) error) (store.Device, error) {
-	return t.s.updateDevice(ctx, t.tx, id, fn)
+	return t.s.devices.updateDevice(ctx, t.tx, id, fn)
 }
 
 func (t approvalTx) AppendOutbox(ctx context.Context, e store.OutboxEvent) error {
@@ -257,11 +271,11 @@ func (t approvalTx) AppendOutbox(ctx context.Context, e store.OutboxEvent) error
 }
 
 func (t approvalTx) QueueNotice(ctx context.Context, n store.Notice) error {
-	return t.s.queueNotices(ctx, t.tx, []store.Notice{n})
+	return queueNotices(ctx, t.tx, []store.Notice{n})
 }
 
 // RedeemApproval implements store.Approvals.
-func (s *Store) RedeemApproval(ctx context.Context, id string, person store.PersonID, now time.Time) error {
+func (s *approvals) RedeemApproval(ctx context.Context, id string, person store.PersonID, now time.Time) error {
 	res, err := s.w.ExecContext(ctx, `UPDATE approvals SET used_at = $1
 		WHERE id = $2 AND person_id = $3 AND status = 'approved' AND used_at = 0`, micros(now), id, int64(person))
 	if err != nil {
@@ -283,7 +297,7 @@ func (s *Store) RedeemApproval(ctx context.Context, id string, person store.Pers
 }
 
 // ExpireApprovals implements store.Approvals.
-func (s *Store) ExpireApprovals(ctx context.Context, now time.Time) (int64, error) {
+func (s *approvals) ExpireApprovals(ctx context.Context, now time.Time) (int64, error) {
 	res, err := s.w.ExecContext(ctx, `UPDATE approvals SET status = 'expired'
 		WHERE status = 'pending' AND expires_at <= $1`, micros(now))
 	if err != nil {
@@ -298,7 +312,7 @@ func (s *Store) ExpireApprovals(ctx context.Context, now time.Time) (int64, erro
 
 // appendOutbox stores e unless its id exists. The sequence number is taken from
 // outbox_head under its row lock, so numbers are handed out in commit order.
-func (s *Store) appendOutbox(ctx context.Context, tx *sql.Tx, e store.OutboxEvent, person store.PersonID, at int64) error {
+func (s *approvals) appendOutbox(ctx context.Context, tx *sql.Tx, e store.OutboxEvent, person store.PersonID, at int64) error {
 	var seq int64
 	if err := tx.QueryRowContext(ctx, "SELECT seq FROM outbox_head WHERE id = 1"+s.forUpdate()).Scan(&seq); err != nil {
 		return fmt.Errorf("sqlstore: outbox head: %w", err)
@@ -323,7 +337,7 @@ func (s *Store) appendOutbox(ctx context.Context, tx *sql.Tx, e store.OutboxEven
 }
 
 // OutboxAfter implements store.Approvals.
-func (s *Store) OutboxAfter(ctx context.Context, after int64, limit int) ([]store.OutboxEvent, error) {
+func (s *approvals) OutboxAfter(ctx context.Context, after int64, limit int) ([]store.OutboxEvent, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT seq, id, type, person_id, payload, created_at FROM outbox
 		WHERE seq > $1 ORDER BY seq LIMIT $2`, after, limit)
 	if err != nil {

@@ -10,9 +10,14 @@ import (
 	"github.com/pforte/pforte/internal/store"
 )
 
+// auditChain implements store.AuditChain.
+type auditChain struct{ *db }
+
+var _ store.AuditChain = (*auditChain)(nil)
+
 // AppendAudit implements store.AuditChain. The head row is the chain's lock:
 // FOR UPDATE on PostgreSQL, the IMMEDIATE write transaction on SQLite.
-func (s *Store) AppendAudit(ctx context.Context, fn func(head store.AuditHead) ([]store.AuditEntry, error)) error {
+func (s *auditChain) AppendAudit(ctx context.Context, fn func(head store.AuditHead) ([]store.AuditEntry, error)) error {
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		var head store.AuditHead
 		err := tx.QueryRowContext(ctx, "SELECT seq, hash FROM audit_head WHERE id = 1"+s.forUpdate()).
@@ -49,7 +54,7 @@ func (s *Store) AppendAudit(ctx context.Context, fn func(head store.AuditHead) (
 }
 
 // AuditHead implements store.AuditChain.
-func (s *Store) AuditHead(ctx context.Context) (store.AuditHead, error) {
+func (s *auditChain) AuditHead(ctx context.Context) (store.AuditHead, error) {
 	var h store.AuditHead
 	err := s.r.QueryRowContext(ctx, "SELECT seq, hash FROM audit_head WHERE id = 1").Scan(&h.Seq, &h.Hash)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -62,7 +67,7 @@ func (s *Store) AuditHead(ctx context.Context) (store.AuditHead, error) {
 }
 
 // AuditEntries implements store.AuditChain.
-func (s *Store) AuditEntries(ctx context.Context, after int64, limit int) ([]store.AuditEntry, error) {
+func (s *auditChain) AuditEntries(ctx context.Context, after int64, limit int) ([]store.AuditEntry, error) {
 	if limit <= 0 {
 		return nil, nil
 	}

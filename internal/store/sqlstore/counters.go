@@ -9,16 +9,21 @@ import (
 	"github.com/pforte/pforte/internal/store"
 )
 
+// counters implements store.Counters.
+type counters struct{ *db }
+
+var _ store.Counters = (*counters)(nil)
+
 // errRetryInsert signals that a counter appeared between our read and insert.
 var errRetryInsert = errors.New("sqlstore: counter created concurrently")
 
 // UpdateCounter implements store.Counters.
-func (s *Store) UpdateCounter(ctx context.Context, key string, fn func(c *store.Counter) error) (store.Counter, error) {
+func (s *counters) UpdateCounter(ctx context.Context, key string, fn func(c *store.Counter) error) (store.Counter, error) {
 	return s.UpdateCounterNotice(ctx, key, func(c *store.Counter) (bool, error) { return false, fn(c) }, store.Notice{})
 }
 
 // UpdateCounterNotice implements store.Counters.
-func (s *Store) UpdateCounterNotice(ctx context.Context, key string, fn func(c *store.Counter) (bool, error), n store.Notice) (store.Counter, error) {
+func (s *counters) UpdateCounterNotice(ctx context.Context, key string, fn func(c *store.Counter) (bool, error), n store.Notice) (store.Counter, error) {
 	for {
 		c, err := s.updateCounterOnce(ctx, key, fn, n)
 		if errors.Is(err, errRetryInsert) {
@@ -30,7 +35,7 @@ func (s *Store) UpdateCounterNotice(ctx context.Context, key string, fn func(c *
 	}
 }
 
-func (s *Store) updateCounterOnce(ctx context.Context, key string, fn func(c *store.Counter) (bool, error), n store.Notice) (store.Counter, error) {
+func (s *counters) updateCounterOnce(ctx context.Context, key string, fn func(c *store.Counter) (bool, error), n store.Notice) (store.Counter, error) {
 	var out store.Counter
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		cur, err := scanCounter(tx.QueryRowContext(ctx,
@@ -70,7 +75,7 @@ func (s *Store) updateCounterOnce(ctx context.Context, key string, fn func(c *st
 		if !owed {
 			return nil
 		}
-		return s.queueNotices(ctx, tx, []store.Notice{n})
+		return queueNotices(ctx, tx, []store.Notice{n})
 	})
 	if err != nil {
 		return store.Counter{}, err
@@ -95,7 +100,7 @@ func scanCounter(row rowScanner) (store.Counter, error) {
 }
 
 // CounterByKey implements store.Counters.
-func (s *Store) CounterByKey(ctx context.Context, key string) (store.Counter, error) {
+func (s *counters) CounterByKey(ctx context.Context, key string) (store.Counter, error) {
 	return scanCounter(s.r.QueryRowContext(ctx,
 		"SELECT key, value, window_start, locked_until, updated_at FROM counters WHERE key = $1", key))
 }

@@ -10,6 +10,11 @@ import (
 	"github.com/pforte/pforte/internal/store"
 )
 
+// devices implements store.Devices.
+type devices struct{ *db }
+
+var _ store.Devices = (*devices)(nil)
+
 const deviceColumns = `id, person_id, device_key, pin_key, kdf, level, name, model, bound_at, bound_ip,
 	pin_failures, pin_locked_at, removed_at, updated_at`
 
@@ -33,7 +38,7 @@ func scanDevice(row rowScanner) (store.Device, error) {
 }
 
 // AddDevice implements store.Devices.
-func (s *Store) AddDevice(ctx context.Context, d store.Device, check func(bound int) error, notices ...store.Notice) error {
+func (s *devices) AddDevice(ctx context.Context, d store.Device, check func(bound int) error, notices ...store.Notice) error {
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		var pid int64
 		err := tx.QueryRowContext(ctx, "SELECT id FROM persons WHERE id = $1"+s.forUpdate(), int64(d.PersonID)).Scan(&pid)
@@ -61,7 +66,7 @@ func (s *Store) AddDevice(ctx context.Context, d store.Device, check func(bound 
 		if err != nil {
 			return fmt.Errorf("sqlstore: add device: %w", err)
 		}
-		return s.queueNotices(ctx, tx, notices)
+		return queueNotices(ctx, tx, notices)
 	})
 }
 
@@ -76,12 +81,12 @@ func deviceByID(ctx context.Context, q rowQuerier, id store.DeviceID) (store.Dev
 }
 
 // DeviceByID implements store.Devices.
-func (s *Store) DeviceByID(ctx context.Context, id store.DeviceID) (store.Device, error) {
+func (s *devices) DeviceByID(ctx context.Context, id store.DeviceID) (store.Device, error) {
 	return deviceByID(ctx, s.r, id)
 }
 
 // PersonDevices implements store.Devices.
-func (s *Store) PersonDevices(ctx context.Context, id store.PersonID) ([]store.Device, error) {
+func (s *devices) PersonDevices(ctx context.Context, id store.PersonID) ([]store.Device, error) {
 	rows, err := s.r.QueryContext(ctx, "SELECT "+deviceColumns+
 		" FROM devices WHERE person_id = $1 AND removed_at = 0 ORDER BY bound_at, id", int64(id))
 	if err != nil {
@@ -104,7 +109,7 @@ func (s *Store) PersonDevices(ctx context.Context, id store.PersonID) ([]store.D
 
 // ReservePINAttempt implements store.Devices: one UPDATE decides, so parallel
 // reservations on any number of nodes cannot pass the limit.
-func (s *Store) ReservePINAttempt(ctx context.Context, id store.DeviceID, limit int, now time.Time) (int, error) {
+func (s *devices) ReservePINAttempt(ctx context.Context, id store.DeviceID, limit int, now time.Time) (int, error) {
 	var n int
 	err := s.w.QueryRowContext(ctx, `UPDATE devices SET pin_failures = pin_failures + 1, updated_at = $1
 		WHERE id = $2 AND removed_at = 0 AND pin_locked_at = 0 AND pin_failures < $3
@@ -122,7 +127,7 @@ func (s *Store) ReservePINAttempt(ctx context.Context, id store.DeviceID, limit 
 }
 
 // ReleasePINAttempts implements store.Devices.
-func (s *Store) ReleasePINAttempts(ctx context.Context, id store.DeviceID, now time.Time) error {
+func (s *devices) ReleasePINAttempts(ctx context.Context, id store.DeviceID, now time.Time) error {
 	if _, err := s.w.ExecContext(ctx, `UPDATE devices SET pin_failures = 0, updated_at = $1 WHERE id = $2 AND pin_locked_at = 0`,
 		micros(now), string(id)); err != nil {
 		return fmt.Errorf("sqlstore: release pin attempts: %w", err)
@@ -131,7 +136,7 @@ func (s *Store) ReleasePINAttempts(ctx context.Context, id store.DeviceID, now t
 }
 
 // LockPINIfExhausted implements store.Devices.
-func (s *Store) LockPINIfExhausted(ctx context.Context, id store.DeviceID, limit int, now time.Time, notices ...store.Notice) (bool, error) {
+func (s *devices) LockPINIfExhausted(ctx context.Context, id store.DeviceID, limit int, now time.Time, notices ...store.Notice) (bool, error) {
 	var locked bool
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE devices SET pin_locked_at = $1, updated_at = $1
@@ -146,20 +151,20 @@ func (s *Store) LockPINIfExhausted(ctx context.Context, id store.DeviceID, limit
 		if locked = n == 1; !locked {
 			return nil
 		}
-		return s.queueNotices(ctx, tx, notices)
+		return queueNotices(ctx, tx, notices)
 	})
 	return locked, err
 }
 
 // UpdateDevice implements store.Devices.
-func (s *Store) UpdateDevice(ctx context.Context, id store.DeviceID, fn func(d *store.Device) error, notices ...store.Notice) (store.Device, error) {
+func (s *devices) UpdateDevice(ctx context.Context, id store.DeviceID, fn func(d *store.Device) error, notices ...store.Notice) (store.Device, error) {
 	var out store.Device
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		var err error
 		if out, err = s.updateDevice(ctx, tx, id, fn); err != nil {
 			return err
 		}
-		return s.queueNotices(ctx, tx, notices)
+		return queueNotices(ctx, tx, notices)
 	})
 	if err != nil {
 		return store.Device{}, err
@@ -168,7 +173,7 @@ func (s *Store) UpdateDevice(ctx context.Context, id store.DeviceID, fn func(d *
 }
 
 // updateDevice is UpdateDevice inside tx.
-func (s *Store) updateDevice(ctx context.Context, tx *sql.Tx, id store.DeviceID, fn func(d *store.Device) error) (store.Device, error) {
+func (s *devices) updateDevice(ctx context.Context, tx *sql.Tx, id store.DeviceID, fn func(d *store.Device) error) (store.Device, error) {
 	cur, err := scanDevice(tx.QueryRowContext(ctx, "SELECT "+deviceColumns+" FROM devices WHERE id = $1"+s.forUpdate(), string(id)))
 	if err != nil {
 		return store.Device{}, err

@@ -7,8 +7,13 @@ import (
 	"github.com/pforte/pforte/internal/store"
 )
 
+// identifications implements store.Identifications.
+type identifications struct{ *db }
+
+var _ store.Identifications = (*identifications)(nil)
+
 // AddIdentification implements store.Identifications.
-func (s *Store) AddIdentification(ctx context.Context, r store.Identification) error {
+func (s *identifications) AddIdentification(ctx context.Context, r store.Identification) error {
 	_, err := s.w.ExecContext(ctx, `INSERT INTO identifications
 		(id, person_id, method, level, partner, partner_txn, subject_link, matched_hash, at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
@@ -23,7 +28,7 @@ func (s *Store) AddIdentification(ctx context.Context, r store.Identification) e
 }
 
 // PersonIdentifications implements store.Identifications.
-func (s *Store) PersonIdentifications(ctx context.Context, id store.PersonID) ([]store.Identification, error) {
+func (s *identifications) PersonIdentifications(ctx context.Context, id store.PersonID) ([]store.Identification, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT id, person_id, method, level, partner, partner_txn, subject_link, matched_hash, at
 		FROM identifications WHERE person_id = $1 ORDER BY at DESC, id`, int64(id))
 	if err != nil {

@@ -11,6 +11,11 @@ import (
 	"github.com/pforte/pforte/internal/store"
 )
 
+// letters implements store.Letters.
+type letters struct{ *db }
+
+var _ store.Letters = (*letters)(nil)
+
 const letterColumns = `id, person_id, kind, status, address, secrets_key_id, secrets_sealed, batch_id,
 	created_at, expires_at, updated_at`
 
@@ -39,7 +44,7 @@ func scanLetter(row rowScanner) (store.Letter, error) {
 // QueueLetter implements store.Letters. The day's counter row is the lock: every
 // letter creation serialises on it, which makes both the per-person window and
 // the global daily cap exact across nodes. Letters are rare enough for that.
-func (s *Store) QueueLetter(ctx context.Context, l store.Letter, kinds []string, since time.Time, day string,
+func (s *letters) QueueLetter(ctx context.Context, l store.Letter, kinds []string, since time.Time, day string,
 	check func(store.LetterCounts) error) ([]string, error) {
 	var superseded []string
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
@@ -100,7 +105,7 @@ func (s *Store) QueueLetter(ctx context.Context, l store.Letter, kinds []string,
 }
 
 // insertLetter stores l and counts it under the day counter key.
-func (s *Store) insertLetter(ctx context.Context, tx *sql.Tx, l store.Letter, key string) error {
+func (s *letters) insertLetter(ctx context.Context, tx *sql.Tx, l store.Letter, key string) error {
 	var sealed []byte
 	if !l.Secrets.IsZero() {
 		sealed = l.Secrets.Ciphertext
@@ -142,11 +147,11 @@ func inList(prefix string, first int, values []string) (string, []any) {
 }
 
 // LetterByID implements store.Letters.
-func (s *Store) LetterByID(ctx context.Context, id string) (store.Letter, error) {
+func (s *letters) LetterByID(ctx context.Context, id string) (store.Letter, error) {
 	return scanLetter(s.r.QueryRowContext(ctx, "SELECT "+letterColumns+" FROM letters WHERE id = $1", id))
 }
 
-func (s *Store) queryLetters(ctx context.Context, q string, args ...any) ([]store.Letter, error) {
+func (s *letters) queryLetters(ctx context.Context, q string, args ...any) ([]store.Letter, error) {
 	rows, err := s.r.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: letters: %w", err)
@@ -167,19 +172,19 @@ func (s *Store) queryLetters(ctx context.Context, q string, args ...any) ([]stor
 }
 
 // LettersByStatus implements store.Letters.
-func (s *Store) LettersByStatus(ctx context.Context, status store.LetterStatus, limit int) ([]store.Letter, error) {
+func (s *letters) LettersByStatus(ctx context.Context, status store.LetterStatus, limit int) ([]store.Letter, error) {
 	return s.queryLetters(ctx, "SELECT "+letterColumns+" FROM letters WHERE status = $1 ORDER BY created_at, id LIMIT $2",
 		string(status), limit)
 }
 
 // PersonLetters implements store.Letters.
-func (s *Store) PersonLetters(ctx context.Context, id store.PersonID) ([]store.Letter, error) {
+func (s *letters) PersonLetters(ctx context.Context, id store.PersonID) ([]store.Letter, error) {
 	return s.queryLetters(ctx, "SELECT "+letterColumns+" FROM letters WHERE person_id = $1 ORDER BY created_at DESC, id",
 		int64(id))
 }
 
 // MarkHandedOver implements store.Letters.
-func (s *Store) MarkHandedOver(ctx context.Context, ids []string, batchID string, now time.Time) error {
+func (s *letters) MarkHandedOver(ctx context.Context, ids []string, batchID string, now time.Time) error {
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		for _, id := range ids {
 			res, err := tx.ExecContext(ctx, `UPDATE letters SET status = 'handed_over', batch_id = $1,
@@ -199,7 +204,7 @@ func (s *Store) MarkHandedOver(ctx context.Context, ids []string, batchID string
 }
 
 // SetLetterStatus implements store.Letters.
-func (s *Store) SetLetterStatus(ctx context.Context, id string, from, to store.LetterStatus, now time.Time) error {
+func (s *letters) SetLetterStatus(ctx context.Context, id string, from, to store.LetterStatus, now time.Time) error {
 	res, err := s.w.ExecContext(ctx, `UPDATE letters SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4`,
 		string(to), micros(now), id, string(from))
 	if err != nil {

@@ -10,6 +10,12 @@ import (
 	"github.com/pforte/pforte/internal/store"
 )
 
+// notices implements store.Notices. The other roles queue their notices with
+// queueNotices inside their own transactions.
+type notices struct{ *db }
+
+var _ store.Notices = (*notices)(nil)
+
 const noticeColumns = `id, person_id, kind, merge_key, details_key_id, details, count, status, attempts, last_error,
 	created_at, next_attempt_at, sent_at`
 
@@ -34,7 +40,7 @@ func scanNotice(row rowScanner) (store.Notice, error) {
 
 // queueNotices stores the notices inside tx, merging each into an existing
 // notice with its merge key.
-func (s *Store) queueNotices(ctx context.Context, tx *sql.Tx, notices []store.Notice) error {
+func queueNotices(ctx context.Context, tx *sql.Tx, notices []store.Notice) error {
 	for _, n := range notices {
 		if n.ID == "" || n.MergeKey == "" || n.PersonID == 0 || n.Kind == "" {
 			return fmt.Errorf("sqlstore: queue notice: id, merge key, person and kind are required")
@@ -52,14 +58,14 @@ func (s *Store) queueNotices(ctx context.Context, tx *sql.Tx, notices []store.No
 }
 
 // QueueNotice implements store.Notices.
-func (s *Store) QueueNotice(ctx context.Context, n store.Notice) error {
-	return s.inTx(ctx, func(tx *sql.Tx) error { return s.queueNotices(ctx, tx, []store.Notice{n}) })
+func (s *notices) QueueNotice(ctx context.Context, n store.Notice) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error { return queueNotices(ctx, tx, []store.Notice{n}) })
 }
 
 // ClaimNotices implements store.Notices: the due rows are selected and their
 // lease written in one transaction (PostgreSQL skips rows another node holds
 // locked; SQLite has one writer).
-func (s *Store) ClaimNotices(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]store.Notice, error) {
+func (s *notices) ClaimNotices(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]store.Notice, error) {
 	var out []store.Notice
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		out = out[:0]
@@ -104,7 +110,7 @@ func (s *Store) ClaimNotices(ctx context.Context, now time.Time, lease time.Dura
 }
 
 // FinishNotice implements store.Notices.
-func (s *Store) FinishNotice(ctx context.Context, id string, now time.Time) error {
+func (s *notices) FinishNotice(ctx context.Context, id string, now time.Time) error {
 	res, err := s.w.ExecContext(ctx, `UPDATE notices SET status = 'sent', sent_at = $1, last_error = ''
 		WHERE id = $2 AND status = 'queued'`, micros(now), id)
 	if err != nil {
@@ -120,7 +126,7 @@ func (s *Store) FinishNotice(ctx context.Context, id string, now time.Time) erro
 }
 
 // RetryNotice implements store.Notices.
-func (s *Store) RetryNotice(ctx context.Context, id string, next time.Time, reason string) error {
+func (s *notices) RetryNotice(ctx context.Context, id string, next time.Time, reason string) error {
 	if len(reason) > 200 {
 		reason = reason[:200]
 	}
@@ -139,12 +145,12 @@ func (s *Store) RetryNotice(ctx context.Context, id string, next time.Time, reas
 }
 
 // NoticeByID implements store.Notices.
-func (s *Store) NoticeByID(ctx context.Context, id string) (store.Notice, error) {
+func (s *notices) NoticeByID(ctx context.Context, id string) (store.Notice, error) {
 	return scanNotice(s.r.QueryRowContext(ctx, "SELECT "+noticeColumns+" FROM notices WHERE id = $1", id))
 }
 
 // PersonNotices implements store.Notices.
-func (s *Store) PersonNotices(ctx context.Context, id store.PersonID, limit int) ([]store.Notice, error) {
+func (s *notices) PersonNotices(ctx context.Context, id store.PersonID, limit int) ([]store.Notice, error) {
 	rows, err := s.r.QueryContext(ctx, "SELECT "+noticeColumns+` FROM notices WHERE person_id = $1
 		ORDER BY created_at DESC, id DESC LIMIT $2`, int64(id), limit)
 	if err != nil {

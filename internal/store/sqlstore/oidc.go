@@ -13,6 +13,11 @@ import (
 	"github.com/pforte/pforte/internal/store"
 )
 
+// oidc implements store.OIDC: authorization requests, tokens and CIBA requests.
+type oidc struct{ *db }
+
+var _ store.OIDC = (*oidc)(nil)
+
 // The columns of the OpenID provider's tables, key first. Inserts bind them as
 // $1…$n in this order; updaters bind the same arguments and set every column but
 // the key ($1).
@@ -90,19 +95,6 @@ func optBytes(b []byte) []byte {
 	return b
 }
 
-// execCount runs a statement on the writer and returns the rows it affected.
-func (s *Store) execCount(ctx context.Context, what, query string, args ...any) (int64, error) {
-	res, err := s.w.ExecContext(ctx, query, args...)
-	if err != nil {
-		return 0, fmt.Errorf("sqlstore: %s: %w", what, err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, fmt.Errorf("sqlstore: %s: %w", what, err)
-	}
-	return n, nil
-}
-
 // Authorization requests.
 
 func authRequestArgs(r store.AuthRequest) []any {
@@ -143,7 +135,7 @@ func scanAuthRequest(row rowScanner) (store.AuthRequest, error) {
 }
 
 // CreateAuthRequest implements store.OIDC.
-func (s *Store) CreateAuthRequest(ctx context.Context, r store.AuthRequest) error {
+func (s *oidc) CreateAuthRequest(ctx context.Context, r store.AuthRequest) error {
 	_, err := s.w.ExecContext(ctx, insertSQL("auth_requests", authRequestCols), authRequestArgs(r)...)
 	if isUniqueViolation(err) {
 		return store.ErrConflict
@@ -156,13 +148,13 @@ func (s *Store) CreateAuthRequest(ctx context.Context, r store.AuthRequest) erro
 
 // AuthRequestByID implements store.OIDC. A request is gone from its ExpiresAt
 // on.
-func (s *Store) AuthRequestByID(ctx context.Context, id string, now time.Time) (store.AuthRequest, error) {
+func (s *oidc) AuthRequestByID(ctx context.Context, id string, now time.Time) (store.AuthRequest, error) {
 	return scanAuthRequest(s.r.QueryRowContext(ctx, "SELECT "+authRequestColumns+
 		" FROM auth_requests WHERE id = $1 AND expires_at > $2", id, micros(now)))
 }
 
 // AuthRequestByCode implements store.OIDC.
-func (s *Store) AuthRequestByCode(ctx context.Context, hash []byte) (store.AuthRequest, error) {
+func (s *oidc) AuthRequestByCode(ctx context.Context, hash []byte) (store.AuthRequest, error) {
 	return scanAuthRequest(s.r.QueryRowContext(ctx, "SELECT "+authRequestColumns+
 		" FROM auth_requests WHERE code_hash = $1", nonNil(hash)))
 }
@@ -171,7 +163,7 @@ func (s *Store) AuthRequestByCode(ctx context.Context, hash []byte) (store.AuthR
 // PostgreSQL, the IMMEDIATE write transaction on SQLite) from the read to the
 // write. fn cannot change the ID. The result is the row as stored (RETURNING):
 // empty lists and hashes come back nil, times in microseconds.
-func (s *Store) UpdateAuthRequest(ctx context.Context, id string, fn func(r *store.AuthRequest) error) (store.AuthRequest, error) {
+func (s *oidc) UpdateAuthRequest(ctx context.Context, id string, fn func(r *store.AuthRequest) error) (store.AuthRequest, error) {
 	var out store.AuthRequest
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		cur, err := scanAuthRequest(tx.QueryRowContext(ctx, "SELECT "+authRequestColumns+
@@ -198,7 +190,7 @@ func (s *Store) UpdateAuthRequest(ctx context.Context, id string, fn func(r *sto
 }
 
 // DeleteAuthRequestsBefore implements store.OIDC.
-func (s *Store) DeleteAuthRequestsBefore(ctx context.Context, t time.Time) (int64, error) {
+func (s *oidc) DeleteAuthRequestsBefore(ctx context.Context, t time.Time) (int64, error) {
 	return s.execCount(ctx, "delete auth requests", "DELETE FROM auth_requests WHERE expires_at < $1", micros(t))
 }
 
@@ -254,7 +246,7 @@ func insertTokens(ctx context.Context, tx *sql.Tx, toks []store.Token) error {
 }
 
 // CreateTokens implements store.OIDC.
-func (s *Store) CreateTokens(ctx context.Context, toks ...store.Token) error {
+func (s *oidc) CreateTokens(ctx context.Context, toks ...store.Token) error {
 	if len(toks) == 0 {
 		return nil
 	}
@@ -262,12 +254,12 @@ func (s *Store) CreateTokens(ctx context.Context, toks ...store.Token) error {
 }
 
 // TokenByID implements store.OIDC.
-func (s *Store) TokenByID(ctx context.Context, id string) (store.Token, error) {
+func (s *oidc) TokenByID(ctx context.Context, id string) (store.Token, error) {
 	return scanToken(s.r.QueryRowContext(ctx, "SELECT "+tokenColumns+" FROM tokens WHERE id = $1", id))
 }
 
 // RefreshTokenByHash implements store.OIDC.
-func (s *Store) RefreshTokenByHash(ctx context.Context, hash []byte) (store.Token, error) {
+func (s *oidc) RefreshTokenByHash(ctx context.Context, hash []byte) (store.Token, error) {
 	return scanToken(s.r.QueryRowContext(ctx, "SELECT "+tokenColumns+
 		" FROM tokens WHERE hash = $1 AND kind = 'refresh'", nonNil(hash)))
 }
@@ -276,7 +268,7 @@ func (s *Store) RefreshTokenByHash(ctx context.Context, hash []byte) (store.Toke
 // marks the old token, so the database decides the single winner; on
 // PostgreSQL a concurrent rotation waits for the row and then finds used_at
 // set. The new tokens are inserted in the same transaction.
-func (s *Store) RotateRefreshToken(ctx context.Context, old []byte, now time.Time, next ...store.Token) error {
+func (s *oidc) RotateRefreshToken(ctx context.Context, old []byte, now time.Time, next ...store.Token) error {
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE tokens SET used_at = $1
 			WHERE hash = $2 AND kind = 'refresh' AND used_at = 0 AND revoked_at = 0 AND expires_at > $1`,
@@ -302,26 +294,26 @@ func (s *Store) RotateRefreshToken(ctx context.Context, old []byte, now time.Tim
 }
 
 // RevokeTokenFamily implements store.OIDC.
-func (s *Store) RevokeTokenFamily(ctx context.Context, family string, now time.Time) (int64, error) {
+func (s *oidc) RevokeTokenFamily(ctx context.Context, family string, now time.Time) (int64, error) {
 	return s.execCount(ctx, "revoke token family",
 		"UPDATE tokens SET revoked_at = $1 WHERE family = $2 AND revoked_at = 0", micros(now), family)
 }
 
 // RevokeToken implements store.OIDC.
-func (s *Store) RevokeToken(ctx context.Context, id string, now time.Time) (int64, error) {
+func (s *oidc) RevokeToken(ctx context.Context, id string, now time.Time) (int64, error) {
 	return s.execCount(ctx, "revoke token",
 		"UPDATE tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at = 0", micros(now), id)
 }
 
 // RevokeClientTokens implements store.OIDC.
-func (s *Store) RevokeClientTokens(ctx context.Context, person store.PersonID, clientID string, now time.Time) (int64, error) {
+func (s *oidc) RevokeClientTokens(ctx context.Context, person store.PersonID, clientID string, now time.Time) (int64, error) {
 	return s.execCount(ctx, "revoke client tokens",
 		"UPDATE tokens SET revoked_at = $1 WHERE person_id = $2 AND client_id = $3 AND revoked_at = 0",
 		micros(now), int64(person), clientID)
 }
 
 // DeleteTokensBefore implements store.OIDC.
-func (s *Store) DeleteTokensBefore(ctx context.Context, t time.Time) (int64, error) {
+func (s *oidc) DeleteTokensBefore(ctx context.Context, t time.Time) (int64, error) {
 	return s.execCount(ctx, "delete tokens", "DELETE FROM tokens WHERE expires_at < $1", micros(t))
 }
 
@@ -357,7 +349,7 @@ func scanCIBARequest(row rowScanner) (store.CIBARequest, error) {
 }
 
 // CreateCIBARequest implements store.OIDC.
-func (s *Store) CreateCIBARequest(ctx context.Context, c store.CIBARequest) error {
+func (s *oidc) CreateCIBARequest(ctx context.Context, c store.CIBARequest) error {
 	_, err := s.w.ExecContext(ctx, insertSQL("ciba_requests", cibaCols), cibaArgs(c)...)
 	if isUniqueViolation(err) {
 		return store.ErrConflict
@@ -370,7 +362,7 @@ func (s *Store) CreateCIBARequest(ctx context.Context, c store.CIBARequest) erro
 
 // UpdateCIBARequest implements store.OIDC, locking the row like
 // UpdateAuthRequest. fn cannot change the Hash or the ID.
-func (s *Store) UpdateCIBARequest(ctx context.Context, hash []byte, fn func(c *store.CIBARequest) error) (store.CIBARequest, error) {
+func (s *oidc) UpdateCIBARequest(ctx context.Context, hash []byte, fn func(c *store.CIBARequest) error) (store.CIBARequest, error) {
 	var out store.CIBARequest
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		cur, err := scanCIBARequest(tx.QueryRowContext(ctx, "SELECT "+cibaColumns+
@@ -394,6 +386,6 @@ func (s *Store) UpdateCIBARequest(ctx context.Context, hash []byte, fn func(c *s
 }
 
 // DeleteCIBARequestsBefore implements store.OIDC.
-func (s *Store) DeleteCIBARequestsBefore(ctx context.Context, t time.Time) (int64, error) {
+func (s *oidc) DeleteCIBARequestsBefore(ctx context.Context, t time.Time) (int64, error) {
 	return s.execCount(ctx, "delete ciba requests", "DELETE FROM ciba_requests WHERE expires_at < $1", micros(t))
 }

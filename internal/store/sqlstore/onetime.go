@@ -10,8 +10,13 @@ import (
 	"github.com/pforte/pforte/internal/store"
 )
 
+// oneTimes implements store.OneTimes.
+type oneTimes struct{ *db }
+
+var _ store.OneTimes = (*oneTimes)(nil)
+
 // PutOneTime implements store.OneTimes.
-func (s *Store) PutOneTime(ctx context.Context, v store.OneTime) error {
+func (s *oneTimes) PutOneTime(ctx context.Context, v store.OneTime) error {
 	_, err := s.w.ExecContext(ctx, `INSERT INTO one_times (kind, digest, subject, data, created_at, expires_at, consumed_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7)`,
 		v.Kind, nonNil(v.Digest), v.Subject, v.Data, micros(v.CreatedAt), micros(v.ExpiresAt), micros(v.ConsumedAt))
@@ -26,7 +31,7 @@ func (s *Store) PutOneTime(ctx context.Context, v store.OneTime) error {
 
 // ConsumeOneTime implements store.OneTimes. The check and the consumption are one
 // UPDATE statement, so the database decides the single winner.
-func (s *Store) ConsumeOneTime(ctx context.Context, kind string, digest []byte, now time.Time) (store.OneTime, error) {
+func (s *oneTimes) ConsumeOneTime(ctx context.Context, kind string, digest []byte, now time.Time) (store.OneTime, error) {
 	v := store.OneTime{Kind: kind, Digest: digest, ConsumedAt: now.UTC().Truncate(time.Microsecond)}
 	var created, expires int64
 	err := s.w.QueryRowContext(ctx, `UPDATE one_times SET consumed_at = $1
@@ -44,7 +49,7 @@ func (s *Store) ConsumeOneTime(ctx context.Context, kind string, digest []byte, 
 }
 
 // VoidOneTimes implements store.OneTimes.
-func (s *Store) VoidOneTimes(ctx context.Context, kind, subject string, now time.Time) (int64, error) {
+func (s *oneTimes) VoidOneTimes(ctx context.Context, kind, subject string, now time.Time) (int64, error) {
 	res, err := s.w.ExecContext(ctx, `UPDATE one_times SET consumed_at = $1
 		WHERE kind = $2 AND subject = $3 AND consumed_at = 0`, micros(now), kind, subject)
 	if err != nil {
@@ -58,7 +63,7 @@ func (s *Store) VoidOneTimes(ctx context.Context, kind, subject string, now time
 }
 
 // DeleteOneTimesBefore implements store.OneTimes.
-func (s *Store) DeleteOneTimesBefore(ctx context.Context, t time.Time) (int64, error) {
+func (s *oneTimes) DeleteOneTimesBefore(ctx context.Context, t time.Time) (int64, error) {
 	res, err := s.w.ExecContext(ctx, `DELETE FROM one_times WHERE expires_at < $1`, micros(t))
 	if err != nil {
 		return 0, fmt.Errorf("sqlstore: delete one-times: %w", err)
@@ -71,7 +76,7 @@ func (s *Store) DeleteOneTimesBefore(ctx context.Context, t time.Time) (int64, e
 }
 
 // OneTimeByDigest implements store.OneTimes.
-func (s *Store) OneTimeByDigest(ctx context.Context, kind string, digest []byte, now time.Time) (store.OneTime, error) {
+func (s *oneTimes) OneTimeByDigest(ctx context.Context, kind string, digest []byte, now time.Time) (store.OneTime, error) {
 	v := store.OneTime{Kind: kind, Digest: digest}
 	var created, expires int64
 	err := s.r.QueryRowContext(ctx, `SELECT subject, data, created_at, expires_at FROM one_times

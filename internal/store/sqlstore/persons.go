@@ -6,9 +6,21 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/pforte/pforte/internal/store"
 )
+
+// persons implements store.Persons. It keeps the prepared statement of a full
+// upsert chunk, which Store.Close releases.
+type persons struct {
+	*db
+
+	upsertMu   sync.Mutex
+	upsertStmt *sql.Stmt // see fullChunkStmt
+}
+
+var _ store.Persons = (*persons)(nil)
 
 const personColumns = `id, kvnr, family_name, given_names, title, birth_name, birth_date,
 	street, house_number, postal_code, city, address_verified_at, address_verified_by,
@@ -26,7 +38,7 @@ var personInsertColumns = []string{
 const upsertChunk = 500
 
 // UpsertPersons implements store.Persons.
-func (s *Store) UpsertPersons(ctx context.Context, batch []store.Person) (store.UpsertResult, error) {
+func (s *persons) UpsertPersons(ctx context.Context, batch []store.Person) (store.UpsertResult, error) {
 	var res store.UpsertResult
 	if len(batch) == 0 {
 		return res, nil
@@ -62,7 +74,7 @@ func (s *Store) UpsertPersons(ctx context.Context, batch []store.Person) (store.
 }
 
 // upsertSQL returns the upsert statement for n rows.
-func (s *Store) upsertSQL(n int) string {
+func (s *persons) upsertSQL(n int) string {
 	var b strings.Builder
 	b.WriteString("INSERT INTO persons (")
 	b.WriteString(strings.Join(personInsertColumns, ", "))
@@ -98,7 +110,7 @@ func (s *Store) upsertSQL(n int) string {
 
 // fullChunkStmt returns the prepared upsert for a full chunk, prepared once per
 // store: parsing a statement with thousands of parameters is not free.
-func (s *Store) fullChunkStmt(ctx context.Context) (*sql.Stmt, error) {
+func (s *persons) fullChunkStmt(ctx context.Context) (*sql.Stmt, error) {
 	s.upsertMu.Lock()
 	defer s.upsertMu.Unlock()
 	if s.upsertStmt != nil {
@@ -112,7 +124,15 @@ func (s *Store) fullChunkStmt(ctx context.Context) (*sql.Stmt, error) {
 	return stmt, nil
 }
 
-func (s *Store) upsertChunk(ctx context.Context, tx *sql.Tx, full *sql.Stmt, rows []store.Person) (inserted, updated int, err error) {
+// close releases the prepared upsert, if there is one.
+func (s *persons) close() error {
+	if s.upsertStmt == nil {
+		return nil
+	}
+	return s.upsertStmt.Close()
+}
+
+func (s *persons) upsertChunk(ctx context.Context, tx *sql.Tx, full *sql.Stmt, rows []store.Person) (inserted, updated int, err error) {
 	args := make([]any, 0, len(rows)*len(personInsertColumns))
 	for _, p := range rows {
 		var sealed []byte
@@ -151,10 +171,6 @@ func (s *Store) upsertChunk(ctx context.Context, tx *sql.Tx, full *sql.Stmt, row
 	return inserted, updated, nil
 }
 
-type rowScanner interface {
-	Scan(dest ...any) error
-}
-
 func scanPerson(row rowScanner) (store.Person, error) {
 	var (
 		p                            store.Person
@@ -182,19 +198,19 @@ func scanPerson(row rowScanner) (store.Person, error) {
 }
 
 // PersonByKVNR implements store.Persons.
-func (s *Store) PersonByKVNR(ctx context.Context, kvnr string) (store.Person, error) {
+func (s *persons) PersonByKVNR(ctx context.Context, kvnr string) (store.Person, error) {
 	row := s.r.QueryRowContext(ctx, "SELECT "+personColumns+" FROM persons WHERE kvnr = $1", kvnr)
 	return scanPerson(row)
 }
 
 // PersonByID implements store.Persons.
-func (s *Store) PersonByID(ctx context.Context, id store.PersonID) (store.Person, error) {
+func (s *persons) PersonByID(ctx context.Context, id store.PersonID) (store.Person, error) {
 	row := s.r.QueryRowContext(ctx, "SELECT "+personColumns+" FROM persons WHERE id = $1", int64(id))
 	return scanPerson(row)
 }
 
 // UpdatePerson implements store.Persons.
-func (s *Store) UpdatePerson(ctx context.Context, id store.PersonID, fn func(p *store.Person) error) (store.Person, error) {
+func (s *persons) UpdatePerson(ctx context.Context, id store.PersonID, fn func(p *store.Person) error) (store.Person, error) {
 	var out store.Person
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		var err error
@@ -208,7 +224,7 @@ func (s *Store) UpdatePerson(ctx context.Context, id store.PersonID, fn func(p *
 }
 
 // updatePerson is UpdatePerson inside tx.
-func (s *Store) updatePerson(ctx context.Context, tx *sql.Tx, id store.PersonID, fn func(p *store.Person) error) (store.Person, error) {
+func (s *persons) updatePerson(ctx context.Context, tx *sql.Tx, id store.PersonID, fn func(p *store.Person) error) (store.Person, error) {
 	cur, err := scanPerson(tx.QueryRowContext(ctx,
 		"SELECT "+personColumns+" FROM persons WHERE id = $1"+s.forUpdate(), int64(id)))
 	if err != nil {
@@ -246,7 +262,7 @@ func (s *Store) updatePerson(ctx context.Context, tx *sql.Tx, id store.PersonID,
 }
 
 // ListPersons implements store.Persons.
-func (s *Store) ListPersons(ctx context.Context, after store.PersonID, limit int) ([]store.Person, error) {
+func (s *persons) ListPersons(ctx context.Context, after store.PersonID, limit int) ([]store.Person, error) {
 	rows, err := s.r.QueryContext(ctx, "SELECT "+personColumns+" FROM persons WHERE id > $1 ORDER BY id LIMIT $2", int64(after), limit)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: list persons: %w", err)
@@ -267,7 +283,7 @@ func (s *Store) ListPersons(ctx context.Context, after store.PersonID, limit int
 }
 
 // CountPersons implements store.Persons.
-func (s *Store) CountPersons(ctx context.Context) (int64, error) {
+func (s *persons) CountPersons(ctx context.Context) (int64, error) {
 	var n int64
 	if err := s.r.QueryRowContext(ctx, "SELECT COUNT(*) FROM persons").Scan(&n); err != nil {
 		return 0, fmt.Errorf("sqlstore: count persons: %w", err)

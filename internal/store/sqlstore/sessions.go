@@ -11,6 +11,11 @@ import (
 	"github.com/pforte/pforte/internal/store"
 )
 
+// sessions implements store.Sessions.
+type sessions struct{ *db }
+
+var _ store.Sessions = (*sessions)(nil)
+
 const sessionColumns = `token_hash, person_id, kind, level, amr, origin, origin_at, must_change_password, client_ip, user_agent,
 	created_at, last_seen_at, idle_expires_at, expires_at`
 
@@ -52,18 +57,18 @@ func insertSession(ctx context.Context, ex interface {
 }
 
 // CreateSession implements store.Sessions.
-func (s *Store) CreateSession(ctx context.Context, sess store.Session) error {
+func (s *sessions) CreateSession(ctx context.Context, sess store.Session) error {
 	return insertSession(ctx, s.w, sess)
 }
 
 // SessionByHash implements store.Sessions.
-func (s *Store) SessionByHash(ctx context.Context, hash []byte, now time.Time) (store.Session, error) {
+func (s *sessions) SessionByHash(ctx context.Context, hash []byte, now time.Time) (store.Session, error) {
 	return scanSession(s.r.QueryRowContext(ctx, "SELECT "+sessionColumns+
 		" FROM sessions WHERE token_hash = $1 AND idle_expires_at > $2 AND expires_at > $2", nonNil(hash), micros(now)))
 }
 
 // TouchSession implements store.Sessions.
-func (s *Store) TouchSession(ctx context.Context, hash []byte, now, idleUntil time.Time) error {
+func (s *sessions) TouchSession(ctx context.Context, hash []byte, now, idleUntil time.Time) error {
 	res, err := s.w.ExecContext(ctx, `UPDATE sessions SET last_seen_at = $1,
 		idle_expires_at = CASE WHEN $2 < expires_at THEN $2 ELSE expires_at END
 		WHERE token_hash = $3 AND idle_expires_at > $1 AND expires_at > $1`, micros(now), micros(idleUntil), nonNil(hash))
@@ -79,7 +84,7 @@ func (s *Store) TouchSession(ctx context.Context, hash []byte, now, idleUntil ti
 }
 
 // ReplaceSession implements store.Sessions.
-func (s *Store) ReplaceSession(ctx context.Context, old []byte, next store.Session) error {
+func (s *sessions) ReplaceSession(ctx context.Context, old []byte, next store.Session) error {
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, "DELETE FROM sessions WHERE token_hash = $1", nonNil(old))
 		if err != nil {
@@ -95,7 +100,7 @@ func (s *Store) ReplaceSession(ctx context.Context, old []byte, next store.Sessi
 }
 
 // ClearMustChangePassword implements store.Sessions.
-func (s *Store) ClearMustChangePassword(ctx context.Context, hash []byte) error {
+func (s *sessions) ClearMustChangePassword(ctx context.Context, hash []byte) error {
 	res, err := s.w.ExecContext(ctx, "UPDATE sessions SET must_change_password = $1 WHERE token_hash = $2", false, nonNil(hash))
 	if err != nil {
 		return fmt.Errorf("sqlstore: clear must-change: %w", err)
@@ -109,7 +114,7 @@ func (s *Store) ClearMustChangePassword(ctx context.Context, hash []byte) error 
 }
 
 // DeleteSession implements store.Sessions.
-func (s *Store) DeleteSession(ctx context.Context, hash []byte) error {
+func (s *sessions) DeleteSession(ctx context.Context, hash []byte) error {
 	if _, err := s.w.ExecContext(ctx, "DELETE FROM sessions WHERE token_hash = $1", nonNil(hash)); err != nil {
 		return fmt.Errorf("sqlstore: delete session: %w", err)
 	}
@@ -117,7 +122,7 @@ func (s *Store) DeleteSession(ctx context.Context, hash []byte) error {
 }
 
 // DeletePersonSessions implements store.Sessions.
-func (s *Store) DeletePersonSessions(ctx context.Context, id store.PersonID, keep []byte) (int64, error) {
+func (s *sessions) DeletePersonSessions(ctx context.Context, id store.PersonID, keep []byte) (int64, error) {
 	res, err := s.w.ExecContext(ctx, "DELETE FROM sessions WHERE person_id = $1 AND token_hash <> $2", int64(id), nonNil(keep))
 	if err != nil {
 		return 0, fmt.Errorf("sqlstore: delete sessions: %w", err)
@@ -130,7 +135,7 @@ func (s *Store) DeletePersonSessions(ctx context.Context, id store.PersonID, kee
 }
 
 // PersonSessions implements store.Sessions.
-func (s *Store) PersonSessions(ctx context.Context, id store.PersonID, now time.Time) ([]store.Session, error) {
+func (s *sessions) PersonSessions(ctx context.Context, id store.PersonID, now time.Time) ([]store.Session, error) {
 	rows, err := s.r.QueryContext(ctx, "SELECT "+sessionColumns+` FROM sessions
 		WHERE person_id = $1 AND idle_expires_at > $2 AND expires_at > $2 ORDER BY created_at DESC, token_hash`, int64(id), micros(now))
 	if err != nil {
@@ -152,7 +157,7 @@ func (s *Store) PersonSessions(ctx context.Context, id store.PersonID, now time.
 }
 
 // DeleteExpiredSessions implements store.Sessions.
-func (s *Store) DeleteExpiredSessions(ctx context.Context, t time.Time) (int64, error) {
+func (s *sessions) DeleteExpiredSessions(ctx context.Context, t time.Time) (int64, error) {
 	res, err := s.w.ExecContext(ctx, "DELETE FROM sessions WHERE expires_at < $1 OR idle_expires_at < $1", micros(t))
 	if err != nil {
 		return 0, fmt.Errorf("sqlstore: delete expired sessions: %w", err)

@@ -9,11 +9,16 @@ import (
 	"github.com/pforte/pforte/internal/store"
 )
 
+// signingKeys implements store.SigningKeys.
+type signingKeys struct{ *db }
+
+var _ store.SigningKeys = (*signingKeys)(nil)
+
 const signingKeyColumns = `id, algorithm, private_key_id, private_sealed, public_key,
 	created_at, activate_at, retire_at, delete_after`
 
 // AddSigningKey implements store.SigningKeys.
-func (s *Store) AddSigningKey(ctx context.Context, k store.SigningKey) error {
+func (s *signingKeys) AddSigningKey(ctx context.Context, k store.SigningKey) error {
 	return insertSigningKey(ctx, s.w, k)
 }
 
@@ -34,7 +39,7 @@ func insertSigningKey(ctx context.Context, ex interface {
 }
 
 // SigningKeys implements store.SigningKeys.
-func (s *Store) SigningKeys(ctx context.Context) ([]store.SigningKey, error) {
+func (s *signingKeys) SigningKeys(ctx context.Context) ([]store.SigningKey, error) {
 	return querySigningKeys(ctx, s.r, "SELECT "+signingKeyColumns+" FROM signing_keys ORDER BY activate_at, id")
 }
 
@@ -66,7 +71,7 @@ func querySigningKeys(ctx context.Context, q interface {
 }
 
 // DeleteSigningKeysBefore implements store.SigningKeys.
-func (s *Store) DeleteSigningKeysBefore(ctx context.Context, t time.Time) (int64, error) {
+func (s *signingKeys) DeleteSigningKeysBefore(ctx context.Context, t time.Time) (int64, error) {
 	res, err := s.w.ExecContext(ctx, "DELETE FROM signing_keys WHERE delete_after < $1", micros(t))
 	if err != nil {
 		return 0, fmt.Errorf("sqlstore: delete signing keys: %w", err)
@@ -82,7 +87,7 @@ func (s *Store) DeleteSigningKeysBefore(ctx context.Context, t time.Time) (int64
 // lock: FOR UPDATE on PostgreSQL, the IMMEDIATE write transaction on SQLite. On
 // PostgreSQL the keys are read after the lock is taken, so (at READ COMMITTED)
 // they include every key the previous holder committed.
-func (s *Store) RotateSigningKeys(ctx context.Context, now time.Time, fn func(current []store.SigningKey) (*store.SigningKey, error)) error {
+func (s *signingKeys) RotateSigningKeys(ctx context.Context, now time.Time, fn func(current []store.SigningKey) (*store.SigningKey, error)) error {
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		var head int
 		if err := tx.QueryRowContext(ctx, "SELECT id FROM signing_key_head WHERE id = 1"+s.forUpdate()).Scan(&head); err != nil {

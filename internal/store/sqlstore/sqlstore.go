@@ -13,6 +13,20 @@
 //     SELECT … FOR UPDATE, so updates from any number of nodes serialise on the
 //     row and none is lost.
 //
+// Composition: Store has one part per role of the store contract (persons,
+// accounts, sessions, letters, identifications, devices, approvals, notices,
+// counters, oneTimes, auditChain, signingKeys, oidc, upgrades), each a small
+// type in its role's file (persons.go, approvals.go, …) and embedded in Store,
+// so *Store is a store.Store while no type carries more than one role. Store
+// itself adds only the life cycle: Open, Migrate, SchemaVersion, Ping, Close,
+// Dialect and DB. All parts share one db (db.go): the dialect, the writer and
+// reader handles, and what every part needs of them: transactions with their
+// retries, row locks, placeholders, error codes, the time encoding.
+// Writes that belong to another role but must commit in the same transaction go
+// through functions that take the *sql.Tx: every role queues its notices with
+// queueNotices, and approvals holds persons and devices because an approval's
+// executor updates both through the approving transaction (approvalTx).
+//
 // Only package main imports sqlstore; everything else sees the store interfaces.
 package sqlstore
 
@@ -24,17 +38,13 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
-	"strconv"
 	"strings"
-	"sync"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
-	"modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
 	"github.com/pforte/pforte/internal/store"
 )
@@ -67,17 +77,49 @@ type Options struct {
 	SQLiteSynchronous string
 }
 
-// Store implements store.Store on a SQL database.
+// Store implements store.Store on a SQL database by embedding one part per role
+// of the contract (see the package documentation), all on one shared db.
 type Store struct {
-	dialect Dialect
-	w       *sql.DB // writes and read-modify-write transactions
-	r       *sql.DB // plain reads (the same pool as w on PostgreSQL)
-
-	upsertMu   sync.Mutex
-	upsertStmt *sql.Stmt // see fullChunkStmt
+	*db
+	*persons
+	*accounts
+	*sessions
+	*letters
+	*identifications
+	*devices
+	*approvals
+	*notices
+	*counters
+	*oneTimes
+	*auditChain
+	*signingKeys
+	*oidc
+	*upgrades
 }
 
 var _ store.Store = (*Store)(nil)
+
+// newStore composes a Store of its roles on d.
+func newStore(d *db) *Store {
+	p, dev := &persons{db: d}, &devices{db: d}
+	return &Store{
+		db:              d,
+		persons:         p,
+		accounts:        &accounts{db: d},
+		sessions:        &sessions{db: d},
+		letters:         &letters{db: d},
+		identifications: &identifications{db: d},
+		devices:         dev,
+		approvals:       &approvals{db: d, persons: p, devices: dev},
+		notices:         &notices{db: d},
+		counters:        &counters{db: d},
+		oneTimes:        &oneTimes{db: d},
+		auditChain:      &auditChain{db: d},
+		signingKeys:     &signingKeys{db: d},
+		oidc:            &oidc{db: d},
+		upgrades:        &upgrades{db: d},
+	}
+}
 
 // ParseDSN splits a --database value into its dialect and the driver's data
 // source: "sqlite:PATH" or a "postgres://" / "postgresql://" URL.
@@ -112,7 +154,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	if opts.BusyTimeout <= 0 {
 		opts.BusyTimeout = 10 * time.Second
 	}
-	s := &Store{dialect: dialect}
+	s := newStore(&db{dialect: dialect})
 	switch dialect {
 	case SQLite:
 		if opts.MaxOpenConns <= 0 {
@@ -155,14 +197,14 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		if opts.MaxOpenConns <= 0 {
 			opts.MaxOpenConns = 16
 		}
-		db, err := sql.Open("pgx", source)
+		pool, err := sql.Open("pgx", source)
 		if err != nil {
 			return nil, fmt.Errorf("sqlstore: open postgres: %w", err)
 		}
-		db.SetMaxOpenConns(opts.MaxOpenConns)
-		db.SetMaxIdleConns(opts.MaxOpenConns)
-		db.SetConnMaxIdleTime(5 * time.Minute)
-		s.w, s.r = db, db
+		pool.SetMaxOpenConns(opts.MaxOpenConns)
+		pool.SetMaxIdleConns(opts.MaxOpenConns)
+		pool.SetConnMaxIdleTime(5 * time.Minute)
+		s.w, s.r = pool, pool
 	}
 	if err := s.Ping(ctx); err != nil {
 		s.Close()
@@ -189,10 +231,7 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close closes all connections.
 func (s *Store) Close() error {
-	var errs []error
-	if s.upsertStmt != nil {
-		errs = append(errs, s.upsertStmt.Close())
-	}
+	errs := []error{s.persons.close()}
 	if s.r != nil && s.r != s.w {
 		errs = append(errs, s.r.Close())
 	}
@@ -273,110 +312,6 @@ func (s *Store) SchemaVersion(ctx context.Context) (current, latest int64, err e
 		latest = sources[len(sources)-1].Version
 	}
 	return current, latest, nil
-}
-
-// forUpdate is appended to a SELECT inside a read-modify-write transaction. SQLite
-// has no row locks; its IMMEDIATE transactions already hold the write lock.
-func (s *Store) forUpdate() string {
-	if s.dialect == Postgres {
-		return " FOR UPDATE"
-	}
-	return ""
-}
-
-// placeholder returns the n-th positional parameter of a generated statement.
-// Queries with few parameters use $n on both engines; statements generated with
-// thousands of parameters use plain ? on SQLite, because SQLite keeps $n and ?n in
-// a list the driver searches once per bound parameter (quadratic in the count).
-// Plain ? parameters are numbered in order, so n must count up from 1.
-func (s *Store) placeholder(n int) string {
-	if s.dialect == SQLite {
-		return "?"
-	}
-	return "$" + strconv.Itoa(n)
-}
-
-// inTx runs fn in a write transaction and commits it, retrying (with fn run
-// again) on transient serialisation failures.
-func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	const attempts = 5
-	var err error
-	for i := range attempts {
-		err = s.tryTx(ctx, fn)
-		if err == nil || !s.retryable(err) || ctx.Err() != nil {
-			return err
-		}
-		time.Sleep(time.Duration(i+1) * 5 * time.Millisecond)
-	}
-	return err
-}
-
-func (s *Store) tryTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("sqlstore: begin: %w", err)
-	}
-	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("sqlstore: commit: %w", err)
-	}
-	return nil
-}
-
-func (s *Store) retryable(err error) bool {
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) {
-		// serialization_failure, deadlock_detected
-		return pgErr.Code == "40001" || pgErr.Code == "40P01"
-	}
-	var sqErr *sqlite.Error
-	if errors.As(err, &sqErr) {
-		code := sqErr.Code() & 0xff
-		return code == sqlite3.SQLITE_BUSY || code == sqlite3.SQLITE_LOCKED
-	}
-	return false
-}
-
-// isUniqueViolation reports whether err is a duplicate-key error.
-func isUniqueViolation(err error) bool {
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) {
-		return pgErr.Code == "23505"
-	}
-	var sqErr *sqlite.Error
-	if errors.As(err, &sqErr) {
-		c := sqErr.Code()
-		return c == sqlite3.SQLITE_CONSTRAINT_UNIQUE || c == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
-	}
-	return false
-}
-
-// micros converts a time to the stored representation: microseconds since the
-// epoch, 0 for the zero time.
-func micros(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixMicro()
-}
-
-// fromMicros converts the stored representation back to a UTC time.
-func fromMicros(v int64) time.Time {
-	if v == 0 {
-		return time.Time{}
-	}
-	return time.UnixMicro(v).UTC()
-}
-
-// nonNil keeps empty byte slices from being stored as NULL in NOT NULL columns.
-func nonNil(b []byte) []byte {
-	if b == nil {
-		return []byte{}
-	}
-	return b
 }
 
 // MigrationsFS returns the embedded migrations, one folder per dialect under

@@ -10,8 +10,13 @@ import (
 	"github.com/pforte/pforte/internal/store"
 )
 
+// upgrades implements store.Upgrades.
+type upgrades struct{ *db }
+
+var _ store.Upgrades = (*upgrades)(nil)
+
 // UpgradeDone implements store.Upgrades.
-func (s *Store) UpgradeDone(ctx context.Context, name string) (bool, error) {
+func (s *upgrades) UpgradeDone(ctx context.Context, name string) (bool, error) {
 	var at int64
 	err := s.r.QueryRowContext(ctx, "SELECT done_at FROM data_upgrades WHERE name = $1", name).Scan(&at)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -24,7 +29,7 @@ func (s *Store) UpgradeDone(ctx context.Context, name string) (bool, error) {
 }
 
 // MarkUpgradeDone implements store.Upgrades.
-func (s *Store) MarkUpgradeDone(ctx context.Context, name string, at time.Time) error {
+func (s *upgrades) MarkUpgradeDone(ctx context.Context, name string, at time.Time) error {
 	_, err := s.w.ExecContext(ctx, "INSERT INTO data_upgrades (name, done_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
 		name, micros(at))
 	if err != nil {
@@ -34,7 +39,7 @@ func (s *Store) MarkUpgradeDone(ctx context.Context, name string, at time.Time) 
 }
 
 // RewriteIBANs implements store.Upgrades.
-func (s *Store) RewriteIBANs(ctx context.Context, after store.PersonID, limit int,
+func (s *upgrades) RewriteIBANs(ctx context.Context, after store.PersonID, limit int,
 	fn func(id store.PersonID, kvnr string, iban store.Sealed) (store.Sealed, bool, error)) (store.PersonID, int, error) {
 	var (
 		last      store.PersonID
@@ -89,7 +94,7 @@ func (s *Store) RewriteIBANs(ctx context.Context, after store.PersonID, limit in
 }
 
 // RewriteOutboxPayloads implements store.Upgrades.
-func (s *Store) RewriteOutboxPayloads(ctx context.Context, after int64, limit int,
+func (s *upgrades) RewriteOutboxPayloads(ctx context.Context, after int64, limit int,
 	fn func(e store.OutboxEvent) ([]byte, bool, error)) (int64, int, error) {
 	var (
 		last      int64

@@ -1,0 +1,145 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// db is what every part of the store holds: the dialect and the two handles,
+// with the helpers that depend on them (row locks, placeholders, transactions
+// and their retries). One Store shares one db among all its parts.
+type db struct {
+	dialect Dialect
+	w       *sql.DB // writes and read-modify-write transactions
+	r       *sql.DB // plain reads (the same pool as w on PostgreSQL)
+}
+
+// forUpdate is appended to a SELECT inside a read-modify-write transaction. SQLite
+// has no row locks; its IMMEDIATE transactions already hold the write lock.
+func (d *db) forUpdate() string {
+	if d.dialect == Postgres {
+		return " FOR UPDATE"
+	}
+	return ""
+}
+
+// placeholder returns the n-th positional parameter of a generated statement.
+// Queries with few parameters use $n on both engines; statements generated with
+// thousands of parameters use plain ? on SQLite, because SQLite keeps $n and ?n in
+// a list the driver searches once per bound parameter (quadratic in the count).
+// Plain ? parameters are numbered in order, so n must count up from 1.
+func (d *db) placeholder(n int) string {
+	if d.dialect == SQLite {
+		return "?"
+	}
+	return "$" + strconv.Itoa(n)
+}
+
+// inTx runs fn in a write transaction and commits it, retrying (with fn run
+// again) on transient serialisation failures.
+func (d *db) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	const attempts = 5
+	var err error
+	for i := range attempts {
+		err = d.tryTx(ctx, fn)
+		if err == nil || !d.retryable(err) || ctx.Err() != nil {
+			return err
+		}
+		time.Sleep(time.Duration(i+1) * 5 * time.Millisecond)
+	}
+	return err
+}
+
+func (d *db) tryTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := d.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlstore: begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlstore: commit: %w", err)
+	}
+	return nil
+}
+
+func (d *db) retryable(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		// serialization_failure, deadlock_detected
+		return pgErr.Code == "40001" || pgErr.Code == "40P01"
+	}
+	var sqErr *sqlite.Error
+	if errors.As(err, &sqErr) {
+		code := sqErr.Code() & 0xff
+		return code == sqlite3.SQLITE_BUSY || code == sqlite3.SQLITE_LOCKED
+	}
+	return false
+}
+
+// execCount runs a statement on the writer and returns the rows it affected.
+func (d *db) execCount(ctx context.Context, what, query string, args ...any) (int64, error) {
+	res, err := d.w.ExecContext(ctx, query, args...)
+	if err != nil {
+		return 0, fmt.Errorf("sqlstore: %s: %w", what, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("sqlstore: %s: %w", what, err)
+	}
+	return n, nil
+}
+
+// isUniqueViolation reports whether err is a duplicate-key error.
+func isUniqueViolation(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code == "23505"
+	}
+	var sqErr *sqlite.Error
+	if errors.As(err, &sqErr) {
+		c := sqErr.Code()
+		return c == sqlite3.SQLITE_CONSTRAINT_UNIQUE || c == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+	}
+	return false
+}
+
+// micros converts a time to the stored representation: microseconds since the
+// epoch, 0 for the zero time.
+func micros(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMicro()
+}
+
+// fromMicros converts the stored representation back to a UTC time.
+func fromMicros(v int64) time.Time {
+	if v == 0 {
+		return time.Time{}
+	}
+	return time.UnixMicro(v).UTC()
+}
+
+// nonNil keeps empty byte slices from being stored as NULL in NOT NULL columns.
+func nonNil(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
+}
+
+// rowScanner is a *sql.Row or *sql.Rows.
+type rowScanner interface {
+	Scan(dest ...any) error
+}
