@@ -59,7 +59,7 @@ func benchRoundTrips(b *testing.B, st *sqlstore.Store, persons int) {
 	n := notice.NewMaker(ring, time.Now, nil)
 	devices := device.New(st, nil, n, session.NewManager(st, session.Config{}, time.Now), aud, time.Now, device.Config{}, logger)
 	approvals := approval.New(st, ring, devices, aud, time.Now, approval.Config{}, profile.Executors(ring, n), nil, logger)
-	svc := profile.New(st, approvals, ring)
+	svc := profile.New(st, approvals, devices, ring)
 
 	batch := make([]store.Person, persons)
 	for i := range batch {

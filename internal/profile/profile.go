@@ -1,6 +1,9 @@
 // Package profile owns the insured person's own data as the person sees and
 // changes it: viewing name, address and bank details, and changing the address or
-// the bank account through an approval on the bound phone (Freigabe).
+// the bank account through an approval on the bound phone (Freigabe); and
+// asking for the removal of a bound phone, which a phone approves unless a
+// fresh eID identification removes it at once (package device decides and
+// carries it out).
 //
 //	RequestAddressChange / RequestBankChange ──▶ approval pending
 //	  phone approves ──▶ the executor (Executors) runs in the approving
@@ -64,12 +67,13 @@ type Notices interface {
 type Service struct {
 	store     Store
 	approvals Approvals
+	devices   Devices
 	sealer    Sealer
 }
 
 // New returns a service.
-func New(st Store, approvals Approvals, sealer Sealer) *Service {
-	return &Service{store: st, approvals: approvals, sealer: sealer}
+func New(st Store, approvals Approvals, devices Devices, sealer Sealer) *Service {
+	return &Service{store: st, approvals: approvals, devices: devices, sealer: sealer}
 }
 
 // View is what the person sees of their data.

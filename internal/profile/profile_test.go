@@ -101,9 +101,11 @@ func newFixtureOn(t *testing.T, st *sqlstore.Store) *fixture {
 		t.Fatal(err)
 	}
 	devices := device.New(st, accounts, n, sessions, aud, time.Now, device.Config{}, logger)
-	approvals := approval.New(st, ring, devices, aud, time.Now, approval.Config{}, profile.Executors(ring, n), nil, logger)
+	executors := profile.Executors(ring, n)
+	executors[device.ActionRemove] = device.NewRemoveExecutor(n)
+	approvals := approval.New(st, ring, devices, aud, time.Now, approval.Config{}, executors, nil, logger)
 	f := &fixture{st: st, approvals: approvals, devices: devices, ring: ring, person: p,
-		svc: profile.New(st, approvals, ring)}
+		svc: profile.New(st, approvals, devices, ring)}
 	// Bind a phone with the letter's activation code and initial password.
 	code, _ := proofing.NewActivationCode()
 	st.PutOneTime(t.Context(), store.OneTime{Kind: device.ActivationKind, Digest: proofing.CodeDigest(code),
