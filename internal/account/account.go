@@ -149,6 +149,9 @@ type Store interface {
 	PersonByKVNR(ctx context.Context, kvnr string) (store.Person, error)
 	PersonByID(ctx context.Context, id store.PersonID) (store.Person, error)
 	AccountByPerson(ctx context.Context, id store.PersonID) (store.Account, error)
+	// PersonDevices returns the person's bound devices (an app login says
+	// whether there are any).
+	PersonDevices(ctx context.Context, id store.PersonID) ([]store.Device, error)
 	UpdateAccount(ctx context.Context, id store.PersonID, now time.Time, fn func(a *store.Account, exists bool) error,
 		notices ...store.Notice) (store.Account, error)
 	UpdateCounter(ctx context.Context, key string, fn func(c *store.Counter) error) (store.Counter, error)
@@ -211,6 +214,10 @@ type Login struct {
 type LoginResult struct {
 	Token   session.Token
 	Session store.Session
+	// NeedsDevice, for an app session (session.KindApp), says that the
+	// person has no bound phone yet: the app binds itself next (with eID or
+	// an activation letter).
+	NeedsDevice bool
 }
 
 func counterKey(id store.PersonID) string { return "login:" + strconv.FormatInt(int64(id), 10) }
@@ -321,7 +328,15 @@ func (s *Service) Login(ctx context.Context, in Login, kind string) (LoginResult
 	}
 	s.record(ctx, audit.Event{Actor: subject(p.ID), Event: "account.login", Subject: subject(p.ID), ClientIP: in.ClientIP,
 		Details: map[string]any{"kind": kind, "level": string(session.LevelLow), "origin": string(origin), "must_change_password": acct.PasswordInitial}})
-	return LoginResult{Token: tok, Session: sess}, nil
+	res := LoginResult{Token: tok, Session: sess}
+	if kind == session.KindApp {
+		devs, err := s.store.PersonDevices(ctx, p.ID)
+		if err != nil {
+			return LoginResult{}, fmt.Errorf("account: login: %w", err)
+		}
+		res.NeedsDevice = len(devs) == 0
+	}
+	return res, nil
 }
 
 var errLoginUnknown = errors.New("account: unknown")

@@ -11,19 +11,21 @@ import (
 	"github.com/pforte/pforte/internal/access"
 	"github.com/pforte/pforte/internal/account"
 	"github.com/pforte/pforte/internal/approval"
-	"github.com/pforte/pforte/internal/password"
+	"github.com/pforte/pforte/internal/device"
+	"github.com/pforte/pforte/internal/profile"
 	"github.com/pforte/pforte/internal/server"
 	"github.com/pforte/pforte/internal/session"
 	"github.com/pforte/pforte/internal/store"
 )
 
-// Accounts is the account service the API calls.
+// Accounts logs persons in with a password and changes passwords (package
+// account).
 type Accounts interface {
 	Login(ctx context.Context, in account.Login, kind string) (account.LoginResult, error)
 	ChangePassword(ctx context.Context, tok session.Token, sess store.Session, current, next, clientIP string) error
 }
 
-// Access runs access requests and password resets.
+// Access runs the flows without a login (package access).
 type Access interface {
 	RequestLetter(ctx context.Context, in access.Request) error
 	RequestReset(ctx context.Context, in access.Request) error
@@ -31,7 +33,7 @@ type Access interface {
 	StartEID(ctx context.Context, in access.Request, purpose string) (access.EIDStart, error)
 }
 
-// Sessions checks and ends sessions.
+// Sessions checks and ends sessions (package session).
 type Sessions interface {
 	Authenticate(ctx context.Context, tok session.Token) (store.Session, error)
 	End(ctx context.Context, tok session.Token) error
@@ -40,6 +42,66 @@ type Sessions interface {
 // Persons reads master data.
 type Persons interface {
 	PersonByID(ctx context.Context, id store.PersonID) (store.Person, error)
+}
+
+// Devices runs device bindings and app logins (package device).
+type Devices interface {
+	NewChallengeFor(ctx context.Context, purpose string, dev store.DeviceID, forID string) (device.Challenge, error)
+	BindWithLetter(ctx context.Context, r device.BindRequest) (device.Binding, error)
+	BindWithSession(ctx context.Context, sess store.Session, deviceKey, pinKey []byte, kdf, name, model string, proof device.Proof, clientIP string) (device.Binding, error)
+	Login(ctx context.Context, dev store.DeviceID, p device.Proof, method, clientIP, userAgent string) (session.Token, store.Session, error)
+	ChangePIN(ctx context.Context, dev store.DeviceID, newPINKey []byte, kdf string, p device.Proof, clientIP string) error
+	Unbind(ctx context.Context, dev store.DeviceID, p device.Proof, clientIP string) error
+	UnlockWithLetter(ctx context.Context, dev store.DeviceID, r device.BindRequest) error
+	UnlockWithSession(ctx context.Context, dev store.DeviceID, sess store.Session, deviceKey, pinKey []byte, kdf, name, model string, proof device.Proof, clientIP string) error
+	List(ctx context.Context, id store.PersonID) ([]store.Device, error)
+	Rename(ctx context.Context, id store.PersonID, dev store.DeviceID, name string) error
+}
+
+// Approvals answers approval requests from the phone and streams them
+// (package approval).
+type Approvals interface {
+	Pending(ctx context.Context, person store.PersonID) ([]store.Approval, error)
+	Approve(ctx context.Context, id string, dev store.DeviceID, proof device.Proof, method string, tapped int, clientIP string) (store.Approval, error)
+	Decline(ctx context.Context, id string, dev store.DeviceID, proof device.Proof, notMe bool, clientIP string) (store.Approval, error)
+	Watch(ctx context.Context, id store.PersonID, interval time.Duration) <-chan store.Approval
+}
+
+// Profile changes the person's data through approvals and serves the
+// outbox (package profile).
+type Profile interface {
+	RequestAddressChange(ctx context.Context, id store.PersonID, a profile.Address, client string, sessionLevel session.Level) (store.Approval, error)
+	RequestBankChange(ctx context.Context, id store.PersonID, iban, client string, sessionLevel session.Level) (store.Approval, error)
+	// RequestDeviceRemoval removes a phone at once after a fresh eID
+	// identification, otherwise through an approval on a bound phone.
+	RequestDeviceRemoval(ctx context.Context, sess store.Session, dev store.DeviceID, client, clientIP string) (profile.Removal, error)
+	Status(ctx context.Context, approvalID string, id store.PersonID) (store.Approval, error)
+	Outbox(ctx context.Context, after int64, limit int) ([]profile.OutboxEvent, error)
+}
+
+// Services are what the API calls; every one is required.
+type Services struct {
+	Accounts  Accounts
+	Access    Access
+	Sessions  Sessions
+	Persons   Persons
+	Devices   Devices
+	Approvals Approvals
+	Profile   Profile
+}
+
+func (s Services) check() error {
+	var missing []string
+	for name, v := range map[string]any{"Accounts": s.Accounts, "Access": s.Access, "Sessions": s.Sessions, "Persons": s.Persons,
+		"Devices": s.Devices, "Approvals": s.Approvals, "Profile": s.Profile} {
+		if v == nil {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) > 0 {
+		return errors.New("appapi: missing services: " + strings.Join(missing, ", "))
+	}
+	return nil
 }
 
 // Config tunes the API. Zero fields take the defaults.
@@ -54,50 +116,77 @@ type Config struct {
 	// address only to a session its personal.view rule allows (nil: the
 	// defaults).
 	Policy approval.Policy
+	// OutboxToken is the core system's bearer token for the outbox; empty
+	// keeps the outbox closed (every call 401).
+	OutboxToken string
+	// Draining closes when the server begins a graceful shutdown: event
+	// streams end then. Nil: streams end only with their request.
+	Draining <-chan struct{}
 }
 
-// API serves /api/v1.
+// API serves /api/v1: one handler type per area, sharing base.
 type API struct {
-	accounts Accounts
-	access   Access
-	sessions Sessions
-	persons  Persons
-	logger   *slog.Logger
-	limiter  *server.IPLimiter
-	portal   string
-	policy   approval.Policy
-	devices  Devices // nil: no device endpoints
-
-	approvals   Approvals // nil: no approval endpoints
-	profile     Profile
-	remover     Remover
-	outboxToken string
-	watcher     Watcher
-	draining    <-chan struct{}
+	sessions  *sessionHandlers
+	access    *accessHandlers
+	devices   *deviceHandlers
+	approvals *approvalHandlers
+	outbox    *outboxHandlers
 }
 
-// New returns the API.
-func New(accounts Accounts, access Access, sessions Sessions, persons Persons, cfg Config, now func() time.Time, logger *slog.Logger) *API {
+// New returns the API; every service is required.
+func New(cfg Config, svc Services, now func() time.Time, logger *slog.Logger) (*API, error) {
+	if err := svc.check(); err != nil {
+		return nil, err
+	}
 	if cfg.LoginRate <= 0 {
 		cfg.LoginRate = 1
 	}
 	if cfg.LoginBurst <= 0 {
 		cfg.LoginBurst = 10
 	}
-	return &API{accounts: accounts, access: access, sessions: sessions, persons: persons, logger: logger,
-		limiter: server.NewIPLimiter(cfg.LoginRate, cfg.LoginBurst, now), portal: strings.TrimRight(cfg.PortalURL, "/"),
-		policy: cfg.Policy}
+	if cfg.Policy == nil {
+		cfg.Policy = approval.DefaultPolicy()
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	b := &base{sessions: svc.Sessions, logger: logger, limiter: server.NewIPLimiter(cfg.LoginRate, cfg.LoginBurst, now)}
+	return &API{
+		sessions:  &sessionHandlers{base: b, accounts: svc.Accounts, persons: svc.Persons, devices: svc.Devices, policy: cfg.Policy},
+		access:    &accessHandlers{base: b, access: svc.Access, portal: strings.TrimRight(cfg.PortalURL, "/")},
+		devices:   &deviceHandlers{base: b, devices: svc.Devices, profile: svc.Profile},
+		approvals: &approvalHandlers{base: b, approvals: svc.Approvals, profile: svc.Profile, draining: cfg.Draining},
+		outbox:    &outboxHandlers{base: b, profile: svc.Profile, token: cfg.OutboxToken},
+	}, nil
+}
+
+// base is what every area's handlers share: sessions from bearer tokens, the
+// per-IP limit, and the one error answer.
+type base struct {
+	sessions Sessions
+	logger   *slog.Logger
+	limiter  *server.IPLimiter
 }
 
 type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 
+type sessionFunc func(w http.ResponseWriter, r *http.Request, tok session.Token, s store.Session) error
+
 // handle turns a handler's error into the one JSON error answer.
-func (a *API) handle(h handlerFunc) http.Handler {
+func (b *base) handle(h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := h(w, r); err != nil {
-			a.fail(w, r, err)
+			b.fail(w, r, err)
 		}
 	})
+}
+
+// limit answers *answer.Limited when the client IP is over its budget.
+func (b *base) limit(r *http.Request) error {
+	if ok, wait := b.limiter.Allow(r); !ok {
+		return limited(wait)
+	}
+	return nil
 }
 
 // bearer extracts the session token from the Authorization header.
@@ -112,17 +201,27 @@ func bearer(r *http.Request) (session.Token, bool) {
 
 var errUnauthenticated = errors.New("appapi: no valid session")
 
+// session returns the live session of the request's bearer token, or
+// errUnauthenticated.
+func (b *base) session(r *http.Request) (session.Token, store.Session, error) {
+	tok, ok := bearer(r)
+	if !ok {
+		return "", store.Session{}, errUnauthenticated
+	}
+	s, err := b.sessions.Authenticate(r.Context(), tok)
+	if errors.Is(err, session.ErrNoSession) {
+		return "", store.Session{}, errUnauthenticated
+	}
+	if err != nil {
+		return "", store.Session{}, err
+	}
+	return tok, s, nil
+}
+
 // authenticated runs h with the session of the request's bearer token.
-func (a *API) authenticated(h func(w http.ResponseWriter, r *http.Request, tok session.Token, s store.Session) error) http.Handler {
-	return a.handle(func(w http.ResponseWriter, r *http.Request) error {
-		tok, ok := bearer(r)
-		if !ok {
-			return errUnauthenticated
-		}
-		s, err := a.sessions.Authenticate(r.Context(), tok)
-		if errors.Is(err, session.ErrNoSession) {
-			return errUnauthenticated
-		}
+func (b *base) authenticated(h sessionFunc) http.Handler {
+	return b.handle(func(w http.ResponseWriter, r *http.Request) error {
+		tok, s, err := b.session(r)
 		if err != nil {
 			return err
 		}
@@ -136,8 +235,8 @@ var errPasswordChangeDue = errors.New("appapi: password change due")
 // chosenPassword is authenticated for everything but choosing the first
 // password: a session from the letter's initial password may only replace it,
 // read /me and log out.
-func (a *API) chosenPassword(h func(w http.ResponseWriter, r *http.Request, tok session.Token, s store.Session) error) http.Handler {
-	return a.authenticated(func(w http.ResponseWriter, r *http.Request, tok session.Token, s store.Session) error {
+func (b *base) chosenPassword(h sessionFunc) http.Handler {
+	return b.authenticated(func(w http.ResponseWriter, r *http.Request, tok session.Token, s store.Session) error {
 		if s.MustChangePassword {
 			return errPasswordChangeDue
 		}
@@ -146,185 +245,3 @@ func (a *API) chosenPassword(h func(w http.ResponseWriter, r *http.Request, tok 
 }
 
 func remoteIP(r *http.Request) string { return server.ClientIP(r) }
-
-type sessionRequest struct {
-	KVNR     *string `json:"kvnr"`
-	Password *string `json:"password"`
-}
-
-type sessionResponse struct {
-	SessionToken       string `json:"session_token"`
-	Level              string `json:"level"`
-	MustChangePassword bool   `json:"must_change_password"`
-	// DeviceBindingRequired asks the app to bind itself first: by eID, or
-	// by ordering an activation letter (POST /api/v1/activation-letters).
-	DeviceBindingRequired bool `json:"device_binding_required"`
-}
-
-func (a *API) createSession(w http.ResponseWriter, r *http.Request) error {
-	if ok, wait := a.limiter.Allow(r); !ok {
-		return &rateLimited{wait: wait}
-	}
-	var req sessionRequest
-	if err := decode(r, &req); err != nil {
-		return err
-	}
-	if req.KVNR == nil || req.Password == nil {
-		return &errBadRequest{"Bitte geben Sie Versichertennummer und Passwort an."}
-	}
-	if len(*req.KVNR) > 32 || len(*req.Password) > 1024 {
-		return account.ErrLoginFailed
-	}
-	res, err := a.accounts.Login(r.Context(), account.Login{KVNR: *req.KVNR, Password: *req.Password,
-		ClientIP: remoteIP(r), UserAgent: r.UserAgent()}, session.KindApp)
-	if err != nil {
-		return err
-	}
-	resp := sessionResponse{SessionToken: string(res.Token), Level: res.Session.Level, MustChangePassword: res.Session.MustChangePassword}
-	if a.devices != nil {
-		devs, err := a.devices.List(r.Context(), res.Session.PersonID)
-		if err != nil {
-			return err
-		}
-		resp.DeviceBindingRequired = len(devs) == 0
-	}
-	return writeJSON(w, http.StatusCreated, resp)
-}
-
-func (a *API) deleteSession(w http.ResponseWriter, r *http.Request, tok session.Token, _ store.Session) error {
-	if err := a.sessions.End(r.Context(), tok); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
-}
-
-type passwordRequest struct {
-	CurrentPassword *string `json:"current_password"`
-	NewPassword     *string `json:"new_password"`
-}
-
-func (a *API) changePassword(w http.ResponseWriter, r *http.Request, tok session.Token, s store.Session) error {
-	var req passwordRequest
-	if err := decode(r, &req); err != nil {
-		return err
-	}
-	if req.CurrentPassword == nil || req.NewPassword == nil {
-		return &errBadRequest{"Bitte geben Sie das bisherige und das neue Passwort an."}
-	}
-	if len(*req.CurrentPassword) > 1024 || len(*req.NewPassword) > 1024 {
-		return &account.RefusedError{Reasons: []password.Reason{{Code: password.TooLong, Limit: 128}}}
-	}
-	if err := a.accounts.ChangePassword(r.Context(), tok, s, *req.CurrentPassword, *req.NewPassword, remoteIP(r)); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
-}
-
-type meResponse struct {
-	FamilyName         string     `json:"family_name,omitempty"`
-	GivenNames         string     `json:"given_names,omitempty"`
-	Title              string     `json:"title,omitempty"`
-	Address            *meAddress `json:"address,omitempty"`
-	Level              string     `json:"level"`
-	MustChangePassword bool       `json:"must_change_password"`
-	// Restricted: the session's level does not allow personal data; name
-	// and address are left out until the login is confirmed on the phone.
-	Restricted bool `json:"restricted,omitempty"`
-}
-
-type meAddress struct {
-	Street      string `json:"street"`
-	HouseNumber string `json:"house_number"`
-	PostalCode  string `json:"postal_code"`
-	City        string `json:"city"`
-}
-
-func (a *API) me(w http.ResponseWriter, r *http.Request, _ session.Token, s store.Session) error {
-	policy := a.policy
-	if policy == nil {
-		policy = approval.DefaultPolicy()
-	}
-	if !policy.Allows(approval.ActionPersonalView, session.Level(s.Level)) {
-		return writeJSON(w, http.StatusOK, meResponse{Level: s.Level, MustChangePassword: s.MustChangePassword, Restricted: true})
-	}
-	p, err := a.persons.PersonByID(r.Context(), s.PersonID)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, meResponse{
-		FamilyName: p.FamilyName, GivenNames: p.GivenNames, Title: p.Title,
-		Address: &meAddress{Street: p.Street, HouseNumber: p.HouseNumber, PostalCode: p.PostalCode, City: p.City},
-		Level:   s.Level, MustChangePassword: s.MustChangePassword,
-	})
-}
-
-type accessRequest struct {
-	KVNR       *string `json:"kvnr"`
-	PostalCode *string `json:"postal_code"`
-	BirthDate  *string `json:"birth_date"`
-	Method     *string `json:"method"`
-}
-
-type accessResponse struct {
-	Status  string `json:"status"`
-	Message string `json:"message"`
-	// RedirectURL is where the app sends the person for the eID: a portal
-	// address that hands the browser on to the identification partner.
-	RedirectURL string `json:"redirect_url,omitempty"`
-}
-
-// EIDStartPath is the portal route that takes a browser from an API eID start
-// to the partner (package web serves it).
-const EIDStartPath = "/eid/start/"
-
-// createAccessRequest answers every well-formed request identically.
-func (a *API) createAccessRequest(w http.ResponseWriter, r *http.Request) error {
-	return a.accessOrReset(w, r, access.PurposeAccess)
-}
-
-// createPasswordReset is the forgotten-password twin of createAccessRequest.
-func (a *API) createPasswordReset(w http.ResponseWriter, r *http.Request) error {
-	return a.accessOrReset(w, r, access.PurposeReset)
-}
-
-func (a *API) accessOrReset(w http.ResponseWriter, r *http.Request, purpose string) error {
-	if ok, wait := a.limiter.Allow(r); !ok {
-		return &rateLimited{wait: wait}
-	}
-	var req accessRequest
-	if err := decode(r, &req); err != nil {
-		return err
-	}
-	if req.KVNR == nil || req.PostalCode == nil || req.BirthDate == nil || req.Method == nil {
-		return &errBadRequest{"Bitte geben Sie Versichertennummer, Postleitzahl, Geburtsdatum und Verfahren an."}
-	}
-	if *req.Method != "letter" && *req.Method != "eid" {
-		return &errBadRequest{"Als Verfahren sind \"eid\" (Online-Ausweis) und \"letter\" (Brief an die hinterlegte Adresse) möglich."}
-	}
-	if len(*req.KVNR) > 32 || len(*req.PostalCode) > 16 || len(*req.BirthDate) > 32 {
-		return &errBadRequest{"Ein Feld ist zu lang."}
-	}
-	in := access.Request{KVNR: *req.KVNR, PostalCode: *req.PostalCode, BirthDate: *req.BirthDate, ClientIP: remoteIP(r)}
-	if *req.Method == "eid" {
-		start, err := a.access.StartEID(r.Context(), in, purpose)
-		if err != nil {
-			return err
-		}
-		return writeJSON(w, http.StatusAccepted, accessResponse{Status: "accepted",
-			Message:     "Bitte weisen Sie sich mit Ihrem Personalausweis aus.",
-			RedirectURL: a.portal + EIDStartPath + start.Flow})
-	}
-	var err error
-	if purpose == access.PurposeReset {
-		err = a.access.RequestReset(r.Context(), in)
-	} else {
-		err = a.access.RequestLetter(r.Context(), in)
-	}
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusAccepted, accessResponse{Status: "accepted",
-		Message: "Wenn Ihre Angaben zu unseren Daten passen, schicken wir Ihnen einen Brief an Ihre bei uns hinterlegte Adresse."})
-}

@@ -4,26 +4,15 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/pforte/pforte/internal/access"
-	"github.com/pforte/pforte/internal/account"
 	"github.com/pforte/pforte/internal/appapi"
-	"github.com/pforte/pforte/internal/audit"
-	"github.com/pforte/pforte/internal/dispatch"
-	"github.com/pforte/pforte/internal/letter"
-	"github.com/pforte/pforte/internal/notice"
-	"github.com/pforte/pforte/internal/password"
-	"github.com/pforte/pforte/internal/seal"
-	"github.com/pforte/pforte/internal/server"
-	"github.com/pforte/pforte/internal/session"
+	"github.com/pforte/pforte/internal/node"
+	"github.com/pforte/pforte/internal/node/nodetest"
 	"github.com/pforte/pforte/internal/store"
-	"github.com/pforte/pforte/internal/store/sqlstore/sqltest"
 )
 
 const (
@@ -32,45 +21,20 @@ const (
 	strong  = "Kastanienbaum im Herbstwind"
 )
 
+// newServer starts a node (nodetest) whose login limits per client are cfg's
+// and puts Jürgen Müller with an initial password into the register.
 func newServer(t *testing.T, cfg appapi.Config) string {
 	t.Helper()
-	st := sqltest.SQLite(t)
-	p := store.Person{KVNR: kvnr, FamilyName: "Müller", GivenNames: "Jürgen", BirthDate: "1970-03-14",
-		Street: "Hauptstraße", HouseNumber: "1", PostalCode: "10115", City: "Berlin", Relation: store.RelationMember,
-		Digest: []byte("d"), UpdatedAt: time.Now()}
-	if _, err := st.UpsertPersons(t.Context(), []store.Person{p}); err != nil {
+	n := nodetest.Start(t, nodetest.Options{Config: func(c *node.Config) {
+		c.LoginRate, c.LoginBurst = cfg.LoginRate, cfg.LoginBurst
+		c.Access.MinTime = 50 * time.Millisecond
+	}})
+	p := n.Person(t, store.Person{KVNR: kvnr, FamilyName: "Müller", GivenNames: "Jürgen", BirthDate: "1970-03-14",
+		Street: "Hauptstraße", HouseNumber: "1", PostalCode: "10115", City: "Berlin"})
+	if _, err := n.Accounts.SetInitialPassword(t.Context(), p.ID, initial); err != nil {
 		t.Fatal(err)
 	}
-	p, _ = st.PersonByKVNR(t.Context(), kvnr)
-	h, err := password.NewHasher(password.Params{Memory: 8 * 1024, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}, nil, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	sessions := session.NewManager(st, session.Config{}, time.Now)
-	k, _ := seal.GenerateKey("t1")
-	ring, _ := seal.NewKeyring(k)
-	accounts := account.New(st, h, sessions, audit.New(st, audit.GenerateKey(), time.Now, logger), notice.NewMaker(ring, time.Now, nil), time.Now, account.Config{}, logger)
-	if _, err := accounts.SetInitialPassword(t.Context(), p.ID, initial); err != nil {
-		t.Fatal(err)
-	}
-	renderer, err := letter.NewRenderer(letter.Sender{Name: "Beispiel-Kasse", Street: "Hauptstraße 1", PostalCity: "10115 Berlin",
-		Phone: "0800 123 456", Web: "portal.example"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	letters := dispatch.New(st, ring, renderer, audit.New(st, audit.GenerateKey(), time.Now, logger), nil, time.Now, dispatch.Config{}, logger)
-	aud := audit.New(st, audit.GenerateKey(), time.Now, logger)
-	flows := access.New(st, accounts, h, letters, aud, ring, access.Config{Portal: "https://portal.example", MinTime: 50 * time.Millisecond},
-		time.Now, logger)
-	api := appapi.New(accounts, flows, sessions, st, cfg, time.Now, logger)
-	srv := server.New(server.Config{}, logger, st, nil)
-	for pattern, h := range api.Routes() {
-		srv.Handle(pattern, h)
-	}
-	ts := httptest.NewServer(srv.Handler())
-	t.Cleanup(ts.Close)
-	return ts.URL
+	return n.URL
 }
 
 type reply struct {

@@ -1,43 +1,36 @@
 package appapi
 
 import (
-	"context"
-	"crypto/subtle"
 	"errors"
 	"net/http"
 	"slices"
-	"strconv"
 	"time"
 
-	"github.com/pforte/pforte/internal/account"
 	"github.com/pforte/pforte/internal/approval"
 	"github.com/pforte/pforte/internal/device"
-	"github.com/pforte/pforte/internal/field"
 	"github.com/pforte/pforte/internal/profile"
 	"github.com/pforte/pforte/internal/session"
 	"github.com/pforte/pforte/internal/store"
 )
 
-// Approvals answers approval requests from the phone (package approval).
-type Approvals interface {
-	Pending(ctx context.Context, person store.PersonID) ([]store.Approval, error)
-	Approve(ctx context.Context, id string, dev store.DeviceID, proof device.Proof, method string, tapped int, clientIP string) (store.Approval, error)
-	Decline(ctx context.Context, id string, dev store.DeviceID, proof device.Proof, notMe bool, clientIP string) (store.Approval, error)
+// approvalHandlers are the phone's approvals (list, stream, approve,
+// decline) and the changes a person asks for (address, bank account), whose
+// status any session of the person may read.
+type approvalHandlers struct {
+	*base
+	approvals Approvals
+	profile   Profile
+	draining  <-chan struct{}
 }
 
-// Profile changes the person's data through approvals (package profile).
-type Profile interface {
-	RequestAddressChange(ctx context.Context, id store.PersonID, a profile.Address, client string, sessionLevel session.Level) (store.Approval, error)
-	RequestBankChange(ctx context.Context, id store.PersonID, iban, client string, sessionLevel session.Level) (store.Approval, error)
-	Status(ctx context.Context, approvalID string, id store.PersonID) (store.Approval, error)
-	Outbox(ctx context.Context, after int64, limit int) ([]profile.OutboxEvent, error)
-}
-
-// EnableApprovals adds the approval, personal-data, device removal and outbox
-// endpoints. outboxToken is the core system's bearer token for the outbox (""
-// leaves the outbox closed).
-func (a *API) EnableApprovals(approvals Approvals, watcher Watcher, prof Profile, remover Remover, outboxToken string) {
-	a.approvals, a.watcher, a.profile, a.remover, a.outboxToken = approvals, watcher, prof, remover, outboxToken
+func (h *approvalHandlers) routes(m map[string]http.Handler) {
+	m["GET /api/v1/app/approvals"] = h.chosenPassword(h.pendingApprovals)
+	m["GET /api/v1/app/approvals/events"] = h.chosenPassword(h.approvalEvents)
+	m["POST /api/v1/approvals/{id}/approve"] = h.handle(h.approve)
+	m["POST /api/v1/approvals/{id}/decline"] = h.handle(h.decline)
+	m["GET /api/v1/approvals/{id}"] = h.chosenPassword(h.approvalStatus)
+	m["PUT /api/v1/me/address"] = h.chosenPassword(h.changeAddress)
+	m["PUT /api/v1/me/bank-account"] = h.chosenPassword(h.changeBank)
 }
 
 type approvalJSON struct {
@@ -66,11 +59,11 @@ func deviceSession(s store.Session) error {
 // portal shows for number matching is never sent; only the choices are. Only
 // a session from the phone's own login may read them: a password alone does
 // not show what is waiting for approval.
-func (a *API) pendingApprovals(w http.ResponseWriter, r *http.Request, _ session.Token, s store.Session) error {
+func (h *approvalHandlers) pendingApprovals(w http.ResponseWriter, r *http.Request, _ session.Token, s store.Session) error {
 	if err := deviceSession(s); err != nil {
 		return err
 	}
-	list, err := a.approvals.Pending(r.Context(), s.PersonID)
+	list, err := h.approvals.Pending(r.Context(), s.PersonID)
 	if err != nil {
 		return err
 	}
@@ -93,15 +86,15 @@ type approveRequest struct {
 	proofJSON
 }
 
-func (a *API) approve(w http.ResponseWriter, r *http.Request) error {
+func (h *approvalHandlers) approve(w http.ResponseWriter, r *http.Request) error {
 	var req approveRequest
 	if err := decode(r, &req); err != nil {
 		return err
 	}
 	if req.DeviceID == "" || len(req.DeviceID) > 64 || len(req.ChallengeID) > 64 || req.Number < 0 || req.Number > 99 {
-		return &errBadRequest{"Bitte geben Sie Geräte-ID, Challenge und Signaturen an."}
+		return bad("Bitte geben Sie Geräte-ID, Challenge und Signaturen an.")
 	}
-	_, err := a.approvals.Approve(r.Context(), r.PathValue("id"), store.DeviceID(req.DeviceID), req.proof(), req.Method, req.Number, remoteIP(r))
+	_, err := h.approvals.Approve(r.Context(), r.PathValue("id"), store.DeviceID(req.DeviceID), req.proof(), req.Method, req.Number, remoteIP(r))
 	if err != nil {
 		return err
 	}
@@ -116,15 +109,15 @@ type declineRequest struct {
 	NotMe           bool   `json:"not_me"`
 }
 
-func (a *API) decline(w http.ResponseWriter, r *http.Request) error {
+func (h *approvalHandlers) decline(w http.ResponseWriter, r *http.Request) error {
 	var req declineRequest
 	if err := decode(r, &req); err != nil {
 		return err
 	}
 	if req.DeviceID == "" || len(req.DeviceID) > 64 || len(req.ChallengeID) > 64 {
-		return &errBadRequest{"Bitte geben Sie Geräte-ID, Challenge und Signatur an."}
+		return bad("Bitte geben Sie Geräte-ID, Challenge und Signatur an.")
 	}
-	_, err := a.approvals.Decline(r.Context(), r.PathValue("id"), store.DeviceID(req.DeviceID),
+	_, err := h.approvals.Decline(r.Context(), r.PathValue("id"), store.DeviceID(req.DeviceID),
 		device.Proof{ChallengeID: req.ChallengeID, DeviceSignature: req.DeviceSignature}, req.NotMe, remoteIP(r))
 	if err != nil {
 		return err
@@ -145,12 +138,12 @@ func pending(x store.Approval) pendingJSON {
 	return pendingJSON{ApprovalID: x.ID, Status: string(x.Status), Action: x.Action, ExpiresAt: x.ExpiresAt, Executed: !x.UsedAt.IsZero()}
 }
 
-func (a *API) changeAddress(w http.ResponseWriter, r *http.Request, _ session.Token, s store.Session) error {
+func (h *approvalHandlers) changeAddress(w http.ResponseWriter, r *http.Request, _ session.Token, s store.Session) error {
 	var req profile.Address
 	if err := decode(r, &req); err != nil {
 		return err
 	}
-	x, err := a.profile.RequestAddressChange(r.Context(), s.PersonID, req, "api", session.Level(s.Level))
+	x, err := h.profile.RequestAddressChange(r.Context(), s.PersonID, req, "api", session.Level(s.Level))
 	if err != nil {
 		return err
 	}
@@ -161,107 +154,23 @@ type bankRequest struct {
 	IBAN string `json:"iban"`
 }
 
-func (a *API) changeBank(w http.ResponseWriter, r *http.Request, _ session.Token, s store.Session) error {
+func (h *approvalHandlers) changeBank(w http.ResponseWriter, r *http.Request, _ session.Token, s store.Session) error {
 	var req bankRequest
 	if err := decode(r, &req); err != nil {
 		return err
 	}
-	x, err := a.profile.RequestBankChange(r.Context(), s.PersonID, req.IBAN, "api", session.Level(s.Level))
+	x, err := h.profile.RequestBankChange(r.Context(), s.PersonID, req.IBAN, "api", session.Level(s.Level))
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, http.StatusAccepted, pending(x))
 }
 
-func (a *API) approvalStatus(w http.ResponseWriter, r *http.Request, _ session.Token, s store.Session) error {
+func (h *approvalHandlers) approvalStatus(w http.ResponseWriter, r *http.Request, _ session.Token, s store.Session) error {
 	// Only reads: an approved change was carried out when it was approved.
-	x, err := a.profile.Status(r.Context(), r.PathValue("id"), s.PersonID)
+	x, err := h.profile.Status(r.Context(), r.PathValue("id"), s.PersonID)
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, pending(x))
-}
-
-type outboxJSON struct {
-	Events []profile.OutboxEvent `json:"events"`
-	Next   int64                 `json:"next"`
-}
-
-// outbox serves the core system: events after the cursor, at least once;
-// event ids make them idempotent.
-func (a *API) outbox(w http.ResponseWriter, r *http.Request) error {
-	tok, ok := bearer(r)
-	if a.outboxToken == "" || !ok || subtle.ConstantTimeCompare([]byte(tok), []byte(a.outboxToken)) != 1 {
-		return errUnauthenticated
-	}
-	q := r.URL.Query()
-	var after int64
-	if v := q.Get("after"); v != "" {
-		var err error
-		after, err = strconv.ParseInt(v, 10, 64)
-		if err != nil || after < 0 {
-			return &errBadRequest{"after muss eine nicht negative ganze Zahl sein."}
-		}
-	}
-	limit := 100
-	if l := q.Get("limit"); l != "" {
-		var err error
-		limit, err = strconv.Atoi(l)
-		if err != nil || limit < 1 || limit > 1000 {
-			return &errBadRequest{"limit muss zwischen 1 und 1000 liegen."}
-		}
-	}
-	events, err := a.profile.Outbox(r.Context(), after, limit)
-	if err != nil {
-		return err
-	}
-	next := after
-	if len(events) > 0 {
-		next = events[len(events)-1].Seq
-	}
-	if events == nil {
-		events = []profile.OutboxEvent{}
-	}
-	return writeJSON(w, http.StatusOK, outboxJSON{Events: events, Next: next})
-}
-
-// approvalError maps the approval and profile errors; ok is false for others.
-func approvalError(w http.ResponseWriter, err error) bool {
-	var (
-		inv *field.Error
-	)
-	write := func(status int, code, msg string) {
-		_ = writeJSON(w, status, authFailedJSON{Error: code, Message: msg})
-	}
-	switch {
-	case errors.As(err, &inv):
-		_ = writeJSON(w, http.StatusBadRequest, fieldErrorJSON{Error: "invalid_field", Field: inv.Name, Message: inv.Message})
-	case errors.Is(err, errDeviceSession):
-		write(http.StatusForbidden, "device_session_required", "Bitte melden Sie sich in der Service-App mit Ihrer Freigabe-PIN an.")
-	case errors.Is(err, approval.ErrNotFound):
-		write(http.StatusNotFound, "not_found", "Diese Freigabe gibt es nicht.")
-	case errors.Is(err, approval.ErrNotPending):
-		write(http.StatusConflict, "not_pending", "Diese Freigabe wurde schon beantwortet.")
-	case errors.Is(err, approval.ErrExpired):
-		write(http.StatusGone, "expired", "Diese Freigabe ist abgelaufen.")
-	case errors.Is(err, approval.ErrLevelTooLow):
-		write(http.StatusForbidden, "level_too_low", "Für diese Freigabe brauchen Sie ein Gerät, das mit dem Online-Ausweis verbunden wurde.")
-	case errors.Is(err, approval.ErrWrongNumber):
-		write(http.StatusConflict, "wrong_number", "Die gewählte Zahl passt nicht. Die Anmeldung wurde abgelehnt.")
-	case errors.Is(err, approval.ErrNoDevice):
-		write(http.StatusConflict, "no_device", "Für diese Änderung brauchen Sie ein verbundenes Smartphone. Bitte verbinden Sie zuerst die Service-App.")
-	case errors.Is(err, approval.ErrTooManyPending):
-		retryAfter(w, 5*time.Minute)
-		write(http.StatusTooManyRequests, "too_many_pending", "Es warten schon zu viele Freigaben. Bitte versuchen Sie es später noch einmal.")
-	case errors.Is(err, approval.ErrSessionLevel):
-		write(http.StatusForbidden, "session_level_too_low",
-			"Für diese Änderung muss Ihre Anmeldung auf Ihrem Smartphone bestätigt sein. Bitte melden Sie sich in der Service-App an.")
-	case errors.Is(err, account.ErrTooManyChanges):
-		retryAfter(w, 24*time.Hour)
-		write(http.StatusTooManyRequests, "too_many_password_changes",
-			"Ihr Passwort wurde heute schon mehrmals geändert. Eine weitere Änderung ist erst morgen möglich.")
-	default:
-		return false
-	}
-	return true
 }

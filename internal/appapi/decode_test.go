@@ -5,6 +5,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/pforte/pforte/internal/answer"
 )
 
 // FuzzDecode: no input panics the decoder, and every refusal is a bad request
@@ -26,8 +28,8 @@ func FuzzDecode(f *testing.F) {
 			r := httptest.NewRequest("POST", "/", strings.NewReader(body))
 			r.Header.Set("Content-Type", "application/json")
 			err := decode(r, target)
-			var bad *errBadRequest
-			if err != nil && (!errors.As(err, &bad) || bad.msg == "") {
+			var b *answer.Bad
+			if err != nil && (!errors.As(err, &b) || b.Message == "") {
 				t.Fatalf("decode(%q) = %v, want a bad request", body, err)
 			}
 		}
@@ -44,8 +46,8 @@ func TestDecodeRefusesDuplicateMembers(t *testing.T) {
 		r := httptest.NewRequest("PUT", "/", strings.NewReader(body))
 		var req bankRequest
 		err := decode(r, &req)
-		var bad *errBadRequest
-		if !errors.As(err, &bad) || !strings.Contains(bad.msg, "doppelt") || req.IBAN != "" {
+		var b *answer.Bad
+		if !errors.As(err, &b) || !strings.Contains(b.Message, "doppelt") || req.IBAN != "" {
 			t.Errorf("decode(%s) = %v, IBAN %q; want a bad request naming the duplicate, nothing decoded", body, err, req.IBAN)
 		}
 	}

@@ -2,70 +2,28 @@ package appapi_test
 
 import (
 	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/pforte/pforte/appclient"
-	"github.com/pforte/pforte/internal/account"
-	"github.com/pforte/pforte/internal/appapi"
-	"github.com/pforte/pforte/internal/audit"
-	"github.com/pforte/pforte/internal/device"
-	"github.com/pforte/pforte/internal/notice"
-	"github.com/pforte/pforte/internal/password"
-	"github.com/pforte/pforte/internal/proofing"
-	"github.com/pforte/pforte/internal/seal"
-	"github.com/pforte/pforte/internal/server"
-	"github.com/pforte/pforte/internal/session"
+	"github.com/pforte/pforte/internal/node/nodetest"
 	"github.com/pforte/pforte/internal/store"
-	"github.com/pforte/pforte/internal/store/sqlstore/sqltest"
 )
 
-// deviceServer serves the API with device endpoints for a person whose
-// account has the initial password and an activation code.
+// deviceServer starts a node (nodetest) with Jürgen Müller in the register,
+// his account with the initial password, and an activation code.
 func deviceServer(t *testing.T) (base, code string) {
 	t.Helper()
-	st := sqltest.SQLite(t)
-	p := store.Person{KVNR: kvnr, FamilyName: "Müller", GivenNames: "Jürgen", BirthDate: "1970-03-14", Street: "Hauptstraße",
-		HouseNumber: "1", PostalCode: "10115", City: "Berlin", Relation: store.RelationMember, Digest: []byte("d"), UpdatedAt: time.Now()}
-	if _, err := st.UpsertPersons(t.Context(), []store.Person{p}); err != nil {
+	n := nodetest.Start(t, nodetest.Options{})
+	p := n.Person(t, store.Person{KVNR: kvnr, FamilyName: "Müller", GivenNames: "Jürgen", BirthDate: "1970-03-14",
+		Street: "Hauptstraße", HouseNumber: "1", PostalCode: "10115", City: "Berlin"})
+	if _, err := n.Accounts.SetInitialPassword(t.Context(), p.ID, initial); err != nil {
 		t.Fatal(err)
 	}
-	p, _ = st.PersonByKVNR(t.Context(), kvnr)
-	h, _ := password.NewHasher(password.Params{Memory: 8 * 1024, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}, nil, 2)
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	sessions := session.NewManager(st, session.Config{}, time.Now)
-	aud := audit.New(st, audit.GenerateKey(), time.Now, logger)
-	k, _ := seal.GenerateKey("t1")
-	ring, _ := seal.NewKeyring(k)
-	notices := notice.NewMaker(ring, time.Now, nil)
-	accounts := account.New(st, h, sessions, aud, notices, time.Now, account.Config{}, logger)
-	if _, err := accounts.SetInitialPassword(t.Context(), p.ID, initial); err != nil {
-		t.Fatal(err)
-	}
-	code, _ = proofing.NewActivationCode()
-	if err := st.PutOneTime(t.Context(), store.OneTime{Kind: device.ActivationKind, Digest: proofing.CodeDigest(code),
-		Subject: "person:" + jsonNumber(int64(p.ID)), CreatedAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
-		t.Fatal(err)
-	}
-	devs := device.New(st, accounts, notices, sessions, aud, time.Now, device.Config{}, logger)
-	api := appapi.New(accounts, nil, sessions, st, appapi.Config{LoginRate: 1000, LoginBurst: 1000}, time.Now, logger)
-	api.EnableDevices(devs)
-	srv := server.New(server.Config{}, logger, st, nil)
-	for pattern, h := range api.Routes() {
-		srv.Handle(pattern, h)
-	}
-	ts := httptest.NewServer(srv.Handler())
-	t.Cleanup(ts.Close)
-	return ts.URL, code
+	return n.URL, n.ActivationCode(t, p)
 }
-
-func jsonNumber(v int64) string { b, _ := json.Marshal(v); return string(b) }
 
 func challenge(t *testing.T, base, purpose, dev string) appclient.Challenge {
 	t.Helper()

@@ -2,28 +2,10 @@ package appapi_test
 
 import (
 	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"testing"
-	"time"
 
 	"github.com/pforte/pforte/appclient"
-	"github.com/pforte/pforte/internal/account"
-	"github.com/pforte/pforte/internal/appapi"
-	"github.com/pforte/pforte/internal/approval"
-	"github.com/pforte/pforte/internal/audit"
-	"github.com/pforte/pforte/internal/device"
-	"github.com/pforte/pforte/internal/notice"
-	"github.com/pforte/pforte/internal/password"
-	"github.com/pforte/pforte/internal/profile"
-	"github.com/pforte/pforte/internal/proofing"
-	"github.com/pforte/pforte/internal/seal"
-	"github.com/pforte/pforte/internal/server"
-	"github.com/pforte/pforte/internal/session"
-	"github.com/pforte/pforte/internal/store"
-	"github.com/pforte/pforte/internal/store/sqlstore/sqltest"
 )
 
 // TestAddressFieldsRefuseInvisibleCharacters: an address change whose street,
@@ -35,48 +17,7 @@ import (
 // approval.FieldProblem; until then the approval's text check refuses the
 // change (400 for the field "text") and this test FAILS on the field name.
 func TestAddressFieldsRefuseInvisibleCharacters(t *testing.T) {
-	st := sqltest.SQLite(t)
-	p := store.Person{KVNR: kvnr, FamilyName: "Müller", GivenNames: "Jürgen", BirthDate: "1970-03-14", Street: "Hauptstraße",
-		HouseNumber: "1", PostalCode: "10115", City: "Berlin", Relation: store.RelationMember, Digest: []byte("d"), UpdatedAt: time.Now()}
-	if _, err := st.UpsertPersons(t.Context(), []store.Person{p}); err != nil {
-		t.Fatal(err)
-	}
-	p, _ = st.PersonByKVNR(t.Context(), kvnr)
-	h, err := password.NewHasher(password.Params{Memory: 8 * 1024, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}, nil, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	sessions := session.NewManager(st, session.Config{}, time.Now)
-	aud := audit.New(st, audit.GenerateKey(), time.Now, logger)
-	k, _ := seal.GenerateKey("t1")
-	ring, _ := seal.NewKeyring(k)
-	notices := notice.NewMaker(ring, time.Now, nil)
-	accounts := account.New(st, h, sessions, aud, notices, time.Now, account.Config{}, logger)
-	if _, err := accounts.SetInitialPassword(t.Context(), p.ID, initial); err != nil {
-		t.Fatal(err)
-	}
-	code, err := proofing.NewActivationCode()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := st.PutOneTime(t.Context(), store.OneTime{Kind: device.ActivationKind, Digest: proofing.CodeDigest(code),
-		Subject: "person:" + jsonNumber(int64(p.ID)), CreatedAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
-		t.Fatal(err)
-	}
-	devs := device.New(st, accounts, notices, sessions, aud, time.Now, device.Config{}, logger)
-	approvals := approval.New(st, ring, devs, aud, time.Now, approval.Config{}, profile.Executors(ring, notices), nil, logger)
-	prof := profile.New(st, approvals, ring)
-	api := appapi.New(accounts, nil, sessions, st, appapi.Config{LoginRate: 1000, LoginBurst: 1000}, time.Now, logger)
-	api.EnableDevices(devs)
-	api.EnableApprovals(approvals, approvals, prof, device.NewRemover(st, approvals, notices, aud, time.Now, logger), "")
-	srv := server.New(server.Config{}, logger, st, nil)
-	for pattern, h := range api.Routes() {
-		srv.Handle(pattern, h)
-	}
-	ts := httptest.NewServer(srv.Handler())
-	t.Cleanup(ts.Close)
-	base := ts.URL
+	base, code := deviceServer(t)
 
 	first := login(t, base, initial)
 	if first.status != http.StatusCreated {

@@ -12,11 +12,6 @@ import (
 	"github.com/pforte/pforte/internal/store"
 )
 
-// Watcher streams a person's approval requests (package approval).
-type Watcher interface {
-	Watch(ctx context.Context, id store.PersonID, interval time.Duration) <-chan store.Approval
-}
-
 // Stream limits: a stream ends after streamMaxAge (the app reconnects), sends a
 // comment every heartbeat so proxies keep it open, and polls the database every
 // pollEvery for requests created on other nodes.
@@ -35,7 +30,7 @@ type eventJSON struct {
 // requests: each pending request once as event "approval", and its final state
 // once as event "approval.done". Polling GET /api/v1/app/approvals gives the
 // same requests to an app that cannot keep a stream open.
-func (a *API) approvalEvents(w http.ResponseWriter, r *http.Request, _ session.Token, s store.Session) error {
+func (h *approvalHandlers) approvalEvents(w http.ResponseWriter, r *http.Request, _ session.Token, s store.Session) error {
 	if err := deviceSession(s); err != nil {
 		return err
 	}
@@ -47,10 +42,10 @@ func (a *API) approvalEvents(w http.ResponseWriter, r *http.Request, _ session.T
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), streamMaxAge)
 	defer cancel()
-	if a.draining != nil {
+	if h.draining != nil {
 		go func() {
 			select {
-			case <-a.draining:
+			case <-h.draining:
 				cancel()
 			case <-ctx.Done():
 			}
@@ -64,7 +59,7 @@ func (a *API) approvalEvents(w http.ResponseWriter, r *http.Request, _ session.T
 	if err := rc.Flush(); err != nil {
 		return nil
 	}
-	events := a.watcher.Watch(ctx, s.PersonID, pollEvery)
+	events := h.approvals.Watch(ctx, s.PersonID, pollEvery)
 	tick := time.NewTicker(heartbeat)
 	defer tick.Stop()
 	for {
@@ -95,6 +90,3 @@ func (a *API) approvalEvents(w http.ResponseWriter, r *http.Request, _ session.T
 		}
 	}
 }
-
-// SetDraining lets streams end when the server starts a graceful shutdown.
-func (a *API) SetDraining(ch <-chan struct{}) { a.draining = ch }

@@ -29,31 +29,31 @@ func accessView(purpose string) view {
 }
 
 // start shows what the portal is.
-func (w *Web) start(rw http.ResponseWriter, r *http.Request) error {
+func (w *accessPages) start(rw http.ResponseWriter, r *http.Request) error {
 	return w.render(rw, r, http.StatusOK, "start", view{Title: "Willkommen"})
 }
 
 // accessForm shows the form to request access.
-func (w *Web) accessForm(rw http.ResponseWriter, r *http.Request) error {
+func (w *accessPages) accessForm(rw http.ResponseWriter, r *http.Request) error {
 	return w.render(rw, r, http.StatusOK, "access", accessView(access.PurposeAccess))
 }
 
 // forgotForm shows the form for a forgotten password.
-func (w *Web) forgotForm(rw http.ResponseWriter, r *http.Request) error {
+func (w *accessPages) forgotForm(rw http.ResponseWriter, r *http.Request) error {
 	return w.render(rw, r, http.StatusOK, "access", accessView(access.PurposeReset))
 }
 
 // requestAccess starts an eID identification or requests a password letter.
-func (w *Web) requestAccess(rw http.ResponseWriter, r *http.Request) error {
+func (w *accessPages) requestAccess(rw http.ResponseWriter, r *http.Request) error {
 	return w.submitAccess(rw, r, access.PurposeAccess)
 }
 
 // requestReset starts an eID identification or requests a reset letter.
-func (w *Web) requestReset(rw http.ResponseWriter, r *http.Request) error {
+func (w *accessPages) requestReset(rw http.ResponseWriter, r *http.Request) error {
 	return w.submitAccess(rw, r, access.PurposeReset)
 }
 
-func (w *Web) submitAccess(rw http.ResponseWriter, r *http.Request, purpose string) error {
+func (w *accessPages) submitAccess(rw http.ResponseWriter, r *http.Request, purpose string) error {
 	values, err := decodeForm(rw, r, "kvnr", "postal_code", "birth_date", "method")
 	if err != nil {
 		return err
@@ -105,7 +105,7 @@ var (
 // eidStart continues in the browser an identification the service app started
 // through the API: it keeps the flow in the eID cookie and sends the browser on
 // to the partner.
-func (w *Web) eidStart(rw http.ResponseWriter, r *http.Request) error {
+func (w *accessPages) eidStart(rw http.ResponseWriter, r *http.Request) error {
 	flow := r.PathValue("flow")
 	target, err := w.access.EIDRedirect(r.Context(), flow)
 	if err != nil {
@@ -116,7 +116,7 @@ func (w *Web) eidStart(rw http.ResponseWriter, r *http.Request) error {
 }
 
 // eidReturn is where the identification partner sends the browser back.
-func (w *Web) eidReturn(rw http.ResponseWriter, r *http.Request) error {
+func (w *accessPages) eidReturn(rw http.ResponseWriter, r *http.Request) error {
 	flow := w.cookieValue(r, eidCookie)
 	w.clearCookie(rw, eidCookie)
 	if flow == "" {
@@ -144,13 +144,13 @@ func chooseView(replace bool) view {
 // choosePasswordForm shows the form. It cannot check the ticket: the
 // SameSite=Strict cookie is not sent on the redirect chain that started at the
 // partner; the POST checks it.
-func (w *Web) choosePasswordForm(rw http.ResponseWriter, r *http.Request) error {
+func (w *accessPages) choosePasswordForm(rw http.ResponseWriter, r *http.Request) error {
 	return w.render(rw, r, http.StatusOK, "choose-password", chooseView(r.URL.Query().Get("ersetzen") == "1"))
 }
 
 // choosePassword sets the password of the person the eID identification
 // proved and starts a session.
-func (w *Web) choosePassword(rw http.ResponseWriter, r *http.Request) error {
+func (w *accessPages) choosePassword(rw http.ResponseWriter, r *http.Request) error {
 	values, err := decodeForm(rw, r, "new_password", "new_password_repeat")
 	if err != nil {
 		return err
@@ -176,12 +176,12 @@ func (w *Web) choosePassword(rw http.ResponseWriter, r *http.Request) error {
 func resetView() view { return view{Title: "Passwort zurücksetzen"} }
 
 // resetForm shows the form for the code from a reset letter.
-func (w *Web) resetForm(rw http.ResponseWriter, r *http.Request) error {
+func (w *accessPages) resetForm(rw http.ResponseWriter, r *http.Request) error {
 	return w.render(rw, r, http.StatusOK, "reset", resetView())
 }
 
 // reset sets a new password with the code from a reset letter.
-func (w *Web) reset(rw http.ResponseWriter, r *http.Request) error {
+func (w *accessPages) reset(rw http.ResponseWriter, r *http.Request) error {
 	values, err := decodeForm(rw, r, "kvnr", "code", "new_password", "new_password_repeat")
 	if err != nil {
 		return err

@@ -17,9 +17,9 @@ import (
 
 // loginView is the login page; next, when an application's sign-in led
 // there, names the application.
-func (w *Web) loginView(r *http.Request, next string) view {
+func (w *loginPages) loginView(r *http.Request, next string) view {
 	v := view{Title: "Anmelden"}
-	if next != "" && w.apps != nil {
+	if next != "" {
 		if _, name, ok := w.apps.Client(r.Context(), next); ok {
 			v.Data = loginPage{App: name}
 		}
@@ -29,7 +29,7 @@ func (w *Web) loginView(r *http.Request, next string) view {
 
 // loginForm shows the login form; "weiter" names where a login continues
 // (an application's sign-in).
-func (w *Web) loginForm(rw http.ResponseWriter, r *http.Request) error {
+func (w *loginPages) loginForm(rw http.ResponseWriter, r *http.Request) error {
 	next := w.validNext(r.URL.Query().Get("weiter"))
 	v := w.loginView(r, next)
 	v.Form = &form{values: map[string]string{"weiter": next}}
@@ -41,7 +41,7 @@ func (w *Web) loginForm(rw http.ResponseWriter, r *http.Request) error {
 type loginPage struct{ App string }
 
 // login checks KVNR and password and starts a browser session.
-func (w *Web) login(rw http.ResponseWriter, r *http.Request) error {
+func (w *loginPages) login(rw http.ResponseWriter, r *http.Request) error {
 	values, err := decodeForm(rw, r, "kvnr", "password", "weiter")
 	if err != nil {
 		return err
@@ -49,7 +49,7 @@ func (w *Web) login(rw http.ResponseWriter, r *http.Request) error {
 	next := w.validNext(values["weiter"])
 	values["weiter"] = next
 	if ok, wait := w.limiter.Allow(r); !ok {
-		return &rateLimited{wait}
+		return rateLimited(wait)
 	}
 	v := w.loginView(r, next)
 	v.Form = keep(values)
@@ -72,16 +72,13 @@ func (w *Web) login(rw http.ResponseWriter, r *http.Request) error {
 	if res.Session.MustChangePassword {
 		return redirect(rw, r, changeURL(next))
 	}
-	if w.approvals != nil {
-		// With a bound phone, the session stays low until the phone
-		// confirms the login.
-		return w.startStepUp(rw, r, res.Token, res.Session, next, true)
-	}
-	return redirect(rw, r, w.nextPage(next))
+	// With a bound phone, the session stays low until the phone confirms
+	// the login.
+	return w.startStepUp(rw, r, res.Token, res.Session, next, true)
 }
 
 // logout ends the session (if any) and forgets the cookie.
-func (w *Web) logout(rw http.ResponseWriter, r *http.Request) error {
+func (w *loginPages) logout(rw http.ResponseWriter, r *http.Request) error {
 	if _, err := decodeForm(rw, r); err != nil {
 		return err
 	}
@@ -148,7 +145,7 @@ type overviewPage struct {
 }
 
 // overview shows the account page.
-func (w *Web) overview(rw http.ResponseWriter, r *http.Request, tok session.Token, s store.Session) error {
+func (w *accountPages) overview(rw http.ResponseWriter, r *http.Request, tok session.Token, s store.Session) error {
 	p, err := w.persons.PersonByID(r.Context(), s.PersonID)
 	if err != nil {
 		return err
@@ -158,7 +155,7 @@ func (w *Web) overview(rw http.ResponseWriter, r *http.Request, tok session.Toke
 		return err
 	}
 	page := overviewPage{Name: displayName(p), Level: levelWord(s.Level)}
-	if w.approvals != nil && !w.levelOK(s, approval.ActionPersonalView) {
+	if !w.levelOK(s, approval.ActionPersonalView) {
 		need := w.approvals.Policy()[approval.ActionPersonalView].Level
 		page.Need = levelWord(need)
 		if page.CanStepUp, err = w.usableDevice(r.Context(), s.PersonID, need); err != nil {
@@ -203,14 +200,14 @@ func changeURL(next string) string {
 }
 
 // changePasswordForm shows the form.
-func (w *Web) changePasswordForm(rw http.ResponseWriter, r *http.Request, _ session.Token, s store.Session) error {
+func (w *accountPages) changePasswordForm(rw http.ResponseWriter, r *http.Request, _ session.Token, s store.Session) error {
 	v := changeView(s)
 	v.Form = &form{values: map[string]string{"weiter": w.validNext(r.URL.Query().Get("weiter"))}}
 	return w.render(rw, r, http.StatusOK, "change-password", v)
 }
 
 // changePassword replaces the password after checking the current one.
-func (w *Web) changePassword(rw http.ResponseWriter, r *http.Request, tok session.Token, s store.Session) error {
+func (w *accountPages) changePassword(rw http.ResponseWriter, r *http.Request, tok session.Token, s store.Session) error {
 	values, err := decodeForm(rw, r, "current_password", "new_password", "new_password_repeat", "weiter")
 	if err != nil {
 		return err

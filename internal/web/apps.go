@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"errors"
 	"net/http"
 
 	"github.com/pforte/pforte/internal/session"
@@ -23,42 +22,24 @@ type Applications interface {
 	Client(ctx context.Context, next string) (id, name string, ok bool)
 }
 
-// EnableApplications adds the sign-in of other applications to the login
-// and step-up pages. Call it before Routes.
-func (w *Web) EnableApplications(apps Applications) { w.apps = apps }
+// noApplications is the Applications of a portal no other application
+// signs in through.
+type noApplications struct{}
 
-// Session returns the live portal session of r's cookie (for package oidc).
-func (w *Web) Session(r *http.Request) (store.Session, bool) {
-	_, s, err := w.currentSession(r)
-	return s, err == nil
-}
-
-// EndSession ends r's portal session, if any, and clears its cookie on rw
-// (RP-initiated logout).
-func (w *Web) EndSession(rw http.ResponseWriter, r *http.Request) error {
-	tok, _, err := w.currentSession(r)
-	if errors.Is(err, errUnauthenticated) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	if err := w.sessions.End(r.Context(), tok); err != nil {
-		return err
-	}
-	w.clearCookie(rw, sessionCookie)
-	w.clearCookie(rw, stepUpCookie)
-	return nil
+func (noApplications) Continue(string) (string, bool) { return "", false }
+func (noApplications) Cancel(string) (string, bool)   { return "", false }
+func (noApplications) Client(context.Context, string) (id, name string, ok bool) {
+	return "", "", false
 }
 
 // higher is the page an application's sign-in shows when the session is
 // below the level the application asked for ("niveau"): it offers the phone
 // confirmation, or explains that none can reach the level, and always a way
 // back to the application.
-func (w *Web) higher(rw http.ResponseWriter, r *http.Request, _ session.Token, s store.Session) error {
+func (w *loginPages) higher(rw http.ResponseWriter, r *http.Request, _ session.Token, s store.Session) error {
 	next := w.validNext(r.URL.Query().Get("weiter"))
 	level := session.Level(r.URL.Query().Get("niveau"))
-	if next == "" || level.Rank() == 0 || w.apps == nil {
+	if next == "" || level.Rank() == 0 {
 		return redirect(rw, r, "/konto")
 	}
 	if session.Level(s.Level).Rank() >= level.Rank() {

@@ -27,7 +27,7 @@ type devicesPage struct {
 
 // devicesView builds the device page; failed is the device whose rename
 // failed with problem, value what was typed.
-func (w *Web) devicesView(r *http.Request, s store.Session, failed, value, problem string) (view, error) {
+func (w *devicePages) devicesView(r *http.Request, s store.Session, failed, value, problem string) (view, error) {
 	list, err := w.devices.List(r.Context(), s.PersonID)
 	if err != nil {
 		return view{}, err
@@ -52,7 +52,7 @@ func (w *Web) devicesView(r *http.Request, s store.Session, failed, value, probl
 // devicesList shows the bound phones with their PIN state. Every session may
 // see it: a person whose PIN is locked cannot confirm a higher level and
 // must still learn why.
-func (w *Web) devicesList(rw http.ResponseWriter, r *http.Request, _ session.Token, s store.Session) error {
+func (w *devicePages) devicesList(rw http.ResponseWriter, r *http.Request, _ session.Token, s store.Session) error {
 	v, err := w.devicesView(r, s, "", "", "")
 	if err != nil {
 		return err
@@ -62,7 +62,7 @@ func (w *Web) devicesList(rw http.ResponseWriter, r *http.Request, _ session.Tok
 
 // renameDevice renames one of the person's phones; it needs the level of the
 // personal data.
-func (w *Web) renameDevice(rw http.ResponseWriter, r *http.Request, _ session.Token, s store.Session) error {
+func (w *devicePages) renameDevice(rw http.ResponseWriter, r *http.Request, _ session.Token, s store.Session) error {
 	id := r.PathValue("id")
 	if !validID(id) {
 		return device.ErrNotFound

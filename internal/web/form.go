@@ -82,21 +82,21 @@ func decodeForm(rw http.ResponseWriter, r *http.Request, names ...string) (map[s
 	if err := r.ParseForm(); err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			return nil, &badRequest{http.StatusRequestEntityTooLarge, "Die gesendeten Daten sind zu umfangreich."}
+			return nil, badRequest(http.StatusRequestEntityTooLarge, "Die gesendeten Daten sind zu umfangreich.")
 		}
-		return nil, &badRequest{http.StatusBadRequest, "Die gesendeten Daten konnten nicht gelesen werden."}
+		return nil, badRequest(http.StatusBadRequest, "Die gesendeten Daten konnten nicht gelesen werden.")
 	}
 	out := make(map[string]string, len(names))
 	for key, vs := range r.PostForm {
 		if !utf8.ValidString(key) {
-			return nil, &badRequest{http.StatusBadRequest, "Die Eingabe enthält ungültige Zeichen."}
+			return nil, badRequest(http.StatusBadRequest, "Die Eingabe enthält ungültige Zeichen.")
 		}
 		for _, v := range vs {
 			if !utf8.ValidString(v) || strings.ContainsRune(v, 0) {
-				return nil, &badRequest{http.StatusBadRequest, "Die Eingabe enthält ungültige Zeichen."}
+				return nil, badRequest(http.StatusBadRequest, "Die Eingabe enthält ungültige Zeichen.")
 			}
 			if len(v) > maxValue {
-				return nil, &badRequest{http.StatusBadRequest, "Eine Eingabe ist zu lang."}
+				return nil, badRequest(http.StatusBadRequest, "Eine Eingabe ist zu lang.")
 			}
 		}
 	}

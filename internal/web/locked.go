@@ -33,37 +33,35 @@ type lockedPage struct {
 // to confirm the login (portal.login with number matching), which passes the
 // lock. Only the password's owner gets here: a wrong password during the lock
 // gets the generic failure (package account).
-func (w *Web) lockedLogin(rw http.ResponseWriter, r *http.Request, l *account.LockedError, next string) error {
+func (w *loginPages) lockedLogin(rw http.ResponseWriter, r *http.Request, l *account.LockedError, next string) error {
 	page := lockedPage{Until: longDateTime(l.Until), Next: next}
-	if w.approvals != nil {
-		usable, err := w.usableDevice(r.Context(), l.Person, "")
+	usable, err := w.usableDevice(r.Context(), l.Person, "")
+	if err != nil {
+		return err
+	}
+	if usable {
+		text := "Anmeldung im Online-Portal (Konto vorübergehend gesperrt) am " + longDateTime(w.cfg.Now())
+		data, err := json.Marshal(loginData{Client: "portal", IP: server.ClientIP(r)})
 		if err != nil {
 			return err
 		}
-		if usable {
-			text := "Anmeldung im Online-Portal (Konto vorübergehend gesperrt) am " + longDateTime(w.cfg.Now())
-			data, err := json.Marshal(loginData{Client: "portal", IP: server.ClientIP(r)})
-			if err != nil {
-				return err
-			}
-			a, err := w.approvals.Create(r.Context(), l.Person, approval.ActionPortalLogin, text, data, "", "portal", session.LevelLow)
-			switch {
-			case errors.Is(err, approval.ErrTooManyPending):
-				page.TooMany = true
-			case errors.Is(err, approval.ErrNoDevice):
-			case err != nil:
-				return err
-			default:
-				w.setCookie(rw, lockedCookie, l.Ticket, account.LockedTicketTTL, http.SameSiteLaxMode)
-				w.setCookie(rw, stepUpCookie, a.ID, stepUpLifetime, http.SameSiteLaxMode)
-				return redirect(rw, r, w.lockedURL(next))
-			}
+		a, err := w.approvals.Create(r.Context(), l.Person, approval.ActionPortalLogin, text, data, "", "portal", session.LevelLow)
+		switch {
+		case errors.Is(err, approval.ErrTooManyPending):
+			page.TooMany = true
+		case errors.Is(err, approval.ErrNoDevice):
+		case err != nil:
+			return err
+		default:
+			w.setCookie(rw, lockedCookie, l.Ticket, account.LockedTicketTTL, http.SameSiteLaxMode)
+			w.setCookie(rw, stepUpCookie, a.ID, stepUpLifetime, http.SameSiteLaxMode)
+			return redirect(rw, r, w.lockedURL(next))
 		}
 	}
 	return w.render(rw, r, http.StatusForbidden, "locked", view{Title: "Konto vorübergehend gesperrt", Data: page})
 }
 
-func (w *Web) lockedURL(next string) string {
+func (w *loginPages) lockedURL(next string) string {
 	if w.validNext(next) != "" {
 		return "/anmelden/gesperrt?weiter=" + url.QueryEscape(next)
 	}
@@ -73,7 +71,7 @@ func (w *Web) lockedURL(next string) string {
 // awaitLockedLogin is the waiting page of a login during a lock: it shows the
 // number while the phone's request is pending and logs the person in once the
 // phone approved it.
-func (w *Web) awaitLockedLogin(rw http.ResponseWriter, r *http.Request) error {
+func (w *loginPages) awaitLockedLogin(rw http.ResponseWriter, r *http.Request) error {
 	next := w.validNext(r.URL.Query().Get("weiter"))
 	back := func() error {
 		w.clearCookie(rw, lockedCookie)

@@ -19,7 +19,7 @@ type personalPage struct {
 }
 
 // personal shows name, address and bank account.
-func (w *Web) personal(rw http.ResponseWriter, r *http.Request, _ session.Token, s store.Session) error {
+func (w *personalPages) personal(rw http.ResponseWriter, r *http.Request, _ session.Token, s store.Session) error {
 	v, err := w.profile.View(r.Context(), s.PersonID)
 	if err != nil {
 		return err
@@ -43,7 +43,7 @@ func bankView() view {
 }
 
 // addressForm shows the form, filled in with the address on file.
-func (w *Web) addressForm(rw http.ResponseWriter, r *http.Request, _ session.Token, s store.Session) error {
+func (w *personalPages) addressForm(rw http.ResponseWriter, r *http.Request, _ session.Token, s store.Session) error {
 	p, err := w.profile.View(r.Context(), s.PersonID)
 	if err != nil {
 		return err
@@ -55,7 +55,7 @@ func (w *Web) addressForm(rw http.ResponseWriter, r *http.Request, _ session.Tok
 }
 
 // changeAddress asks the phone to approve the new address.
-func (w *Web) changeAddress(rw http.ResponseWriter, r *http.Request, _ session.Token, s store.Session) error {
+func (w *personalPages) changeAddress(rw http.ResponseWriter, r *http.Request, _ session.Token, s store.Session) error {
 	values, err := decodeForm(rw, r, "street", "house_number", "postal_code", "city")
 	if err != nil {
 		return err
@@ -71,12 +71,12 @@ func (w *Web) changeAddress(rw http.ResponseWriter, r *http.Request, _ session.T
 }
 
 // bankForm shows the form for a new bank account.
-func (w *Web) bankForm(rw http.ResponseWriter, r *http.Request, _ session.Token, _ store.Session) error {
+func (w *personalPages) bankForm(rw http.ResponseWriter, r *http.Request, _ session.Token, _ store.Session) error {
 	return w.render(rw, r, http.StatusOK, "change-data", bankView())
 }
 
 // changeBank asks the phone to approve the new bank account.
-func (w *Web) changeBank(rw http.ResponseWriter, r *http.Request, _ session.Token, s store.Session) error {
+func (w *personalPages) changeBank(rw http.ResponseWriter, r *http.Request, _ session.Token, s store.Session) error {
 	values, err := decodeForm(rw, r, "iban")
 	if err != nil {
 		return err
@@ -101,7 +101,7 @@ type changeWaitPage struct {
 // awaitChange is the waiting page of an address or bank change: it shows
 // what the phone is asked to approve, and confirms the change once the phone
 // approved it (the approval carried it out; this page only reads).
-func (w *Web) awaitChange(rw http.ResponseWriter, r *http.Request, _ session.Token, s store.Session) error {
+func (w *personalPages) awaitChange(rw http.ResponseWriter, r *http.Request, _ session.Token, s store.Session) error {
 	id := r.PathValue("id")
 	if !validID(id) {
 		return approval.ErrNotFound

@@ -15,10 +15,8 @@ import (
 
 	"github.com/pforte/pforte/internal/access"
 	"github.com/pforte/pforte/internal/account"
-	"github.com/pforte/pforte/internal/approval"
-	"github.com/pforte/pforte/internal/device"
+	"github.com/pforte/pforte/internal/answer"
 	"github.com/pforte/pforte/internal/field"
-	"github.com/pforte/pforte/internal/password"
 	"github.com/pforte/pforte/internal/server"
 	"github.com/pforte/pforte/internal/session"
 	"github.com/pforte/pforte/internal/store"
@@ -60,12 +58,12 @@ func dateTime(t time.Time) string {
 type handlerFunc func(rw http.ResponseWriter, r *http.Request) error
 
 // page wraps a handler with the cross-origin check and the page headers.
-func (w *Web) page(h handlerFunc) http.Handler {
+func (w *base) page(h handlerFunc) http.Handler {
 	return w.wrap(h, "")
 }
 
 // partnerPage is page for pages whose forms may redirect to the eID partner.
-func (w *Web) partnerPage(h handlerFunc) http.Handler {
+func (w *base) partnerPage(h handlerFunc) http.Handler {
 	extra := ""
 	if w.cfg.EIDOrigin != "" {
 		extra = " " + w.cfg.EIDOrigin
@@ -75,15 +73,15 @@ func (w *Web) partnerPage(h handlerFunc) http.Handler {
 
 // passwordPage is page for pages with a new-password form: they may load the
 // portal's own strength-meter script and let it ask the portal.
-func (w *Web) passwordPage(h handlerFunc) http.Handler {
+func (w *base) passwordPage(h handlerFunc) http.Handler {
 	return w.wrapCSP(h, fmtCSP("", "; script-src 'self'; connect-src 'self'"))
 }
 
-func (w *Web) wrap(h handlerFunc, formTargets string) http.Handler {
+func (w *base) wrap(h handlerFunc, formTargets string) http.Handler {
 	return w.wrapCSP(h, fmtCSP(formTargets, ""))
 }
 
-func (w *Web) wrapCSP(h handlerFunc, csp string) http.Handler {
+func (w *base) wrapCSP(h handlerFunc, csp string) http.Handler {
 	return w.cop.Handler(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		hd := rw.Header()
 		hd.Set("Content-Security-Policy", csp)
@@ -109,12 +107,12 @@ func fmtCSP(formTargets, extra string) string {
 // goes to the login page. A session that must replace its initial password
 // reaches only handlers that allow it (mustChangeOK) and is sent there
 // from everywhere else.
-func (w *Web) authenticated(h func(rw http.ResponseWriter, r *http.Request, tok session.Token, s store.Session) error, mustChangeOK bool) http.Handler {
+func (w *base) authenticated(h func(rw http.ResponseWriter, r *http.Request, tok session.Token, s store.Session) error, mustChangeOK bool) http.Handler {
 	return w.page(w.withSession(h, mustChangeOK))
 }
 
 // withSession runs h with the request's session (see authenticated).
-func (w *Web) withSession(h func(rw http.ResponseWriter, r *http.Request, tok session.Token, s store.Session) error, mustChangeOK bool) handlerFunc {
+func (w *base) withSession(h func(rw http.ResponseWriter, r *http.Request, tok session.Token, s store.Session) error, mustChangeOK bool) handlerFunc {
 	return handlerFunc(func(rw http.ResponseWriter, r *http.Request) error {
 		tok, s, err := w.currentSession(r)
 		if err != nil {
@@ -129,26 +127,8 @@ func (w *Web) withSession(h func(rw http.ResponseWriter, r *http.Request, tok se
 
 var errUnauthenticated = errors.New("web: no valid session")
 
-// currentSession returns the session of the request's cookie, or
-// errUnauthenticated.
-func (w *Web) currentSession(r *http.Request) (session.Token, store.Session, error) {
-	c, err := r.Cookie(w.cookieName(sessionCookie))
-	if err != nil || c.Value == "" || len(c.Value) > 128 {
-		return "", store.Session{}, errUnauthenticated
-	}
-	tok := session.Token(c.Value)
-	s, err := w.sessions.Authenticate(r.Context(), tok)
-	if errors.Is(err, session.ErrNoSession) {
-		return "", store.Session{}, errUnauthenticated
-	}
-	if err != nil {
-		return "", store.Session{}, err
-	}
-	return tok, s, nil
-}
-
 // asset serves one embedded file.
-func (w *Web) asset(name, contentType string) http.Handler {
+func (w *base) asset(name, contentType string) http.Handler {
 	b, err := staticFS.ReadFile(name)
 	if err != nil {
 		panic("web: missing asset " + name)
@@ -179,22 +159,20 @@ type message struct {
 
 // view is what every page template gets.
 type view struct {
-	Title      string
-	Insurer    string
-	Phone      string
-	LoggedIn   bool
-	Refresh    bool // a waiting page: the browser reloads it every 2 seconds
-	PhonePages bool // the phone pages exist (EnableApprovals)
-	Form       *form
-	Message    *message
-	Data       any
+	Title    string
+	Insurer  string
+	Phone    string
+	LoggedIn bool
+	Refresh  bool // a waiting page: the browser reloads it every 2 seconds
+	Form     *form
+	Message  *message
+	Data     any
 }
 
 // render executes the page into a buffer and writes it with status, so a
 // template failure never sends half a page.
-func (w *Web) render(rw http.ResponseWriter, r *http.Request, status int, name string, v view) error {
+func (w *base) render(rw http.ResponseWriter, r *http.Request, status int, name string, v view) error {
 	v.Insurer, v.Phone = w.cfg.InsurerName, w.cfg.Phone
-	v.PhonePages = w.approvals != nil
 	if v.Form == nil {
 		v.Form = &form{}
 	}
@@ -209,18 +187,12 @@ func (w *Web) render(rw http.ResponseWriter, r *http.Request, status int, name s
 }
 
 // renderMessage shows a message page.
-func (w *Web) renderMessage(rw http.ResponseWriter, r *http.Request, status int, m message) error {
+func (w *base) renderMessage(rw http.ResponseWriter, r *http.Request, status int, m message) error {
 	return w.render(rw, r, status, "message", view{Title: m.Heading, Message: &m})
 }
 
-// Errors the handlers return for fail.
+// Errors the handlers return for fail, beside package answer's.
 type (
-	// badRequest is malformed input that a form page cannot show at a
-	// field: not UTF-8, too long, unreadable.
-	badRequest struct {
-		status int
-		msg    string
-	}
 	// formFailed re-renders the form page the person submitted, with the
 	// values they typed (never a password) and what is wrong.
 	formFailed struct {
@@ -228,134 +200,113 @@ type (
 		view  view
 		cause error
 	}
-	// rateLimited asks the client to come back after wait.
-	rateLimited struct{ wait time.Duration }
 	// fieldProblems are problems the handler found itself (missing field,
 	// repeated password differs).
 	fieldProblems []fieldError
 )
 
-func (e *badRequest) Error() string   { return "web: bad request: " + e.msg }
 func (e *formFailed) Error() string   { return "web: form " + e.page + ": " + e.cause.Error() }
 func (e *formFailed) Unwrap() error   { return e.cause }
-func (e *rateLimited) Error() string  { return "web: rate limited" }
 func (e fieldProblems) Error() string { return "web: " + strconv.Itoa(len(e)) + " field problems" }
 
-const (
-	msgLoginFailed    = "Die Anmeldung ist fehlgeschlagen. Bitte prüfen Sie Ihre Versichertennummer und Ihr Passwort."
-	msgResetFailed    = "Das Passwort konnte nicht zurückgesetzt werden. Bitte prüfen Sie Ihre Versichertennummer und den Code aus dem Brief. Der Code gilt nur einmal und nur bis zu dem im Brief genannten Datum."
-	msgRefused        = "Dieses Passwort kann nicht verwendet werden. Bitte wählen Sie ein anderes."
-	msgEIDUnavailable = "Die Identifizierung mit dem Online-Ausweis ist derzeit nicht möglich. Bitte wählen Sie den Weg per Brief."
-	msgWrongOld       = "Das bisherige Passwort ist nicht richtig."
-	msgWrongInitial   = "Das Initialpasswort ist nicht richtig oder nicht mehr gültig. Bitte prüfen Sie die Eingabe mit dem Brief."
-)
+// badRequest is input the portal cannot read (not UTF-8, too long), with
+// status 400 or 413.
+func badRequest(status int, msg string) error { return &answer.Bad{Status: status, Message: msg} }
 
-// fail turns a handler's error into the page that answers it. Expected
-// outcomes get their page and a German message that reveals nothing; anything
-// else is logged once with the request id and answered with a generic 500
-// page.
-func (w *Web) fail(rw http.ResponseWriter, r *http.Request, err error) {
-	var (
-		ff      *formFailed
-		bad     *badRequest
-		limited *rateLimited
-	)
-	var rerr error
+// rateLimited asks the client to come back after wait.
+func rateLimited(wait time.Duration) error { return &answer.Limited{Wait: wait} }
+
+const msgWrongInitial = "Das Initialpasswort ist nicht richtig oder nicht mehr gültig. Bitte prüfen Sie die Eingabe mit dem Brief."
+
+// more are the lines a page adds to package answer's message, by code.
+var more = map[string][]string{
+	"eid_no_match": {"Bitte prüfen Sie die Versichertennummer auf Ihrer Gesundheitskarte. Wenn sich Ihr Name oder Ihre Anschrift geändert hat, rufen Sie uns bitte an."},
+	"eid_failed":   {"Wenn es wieder nicht gelingt, können Sie Ihre Zugangsdaten auch per Brief anfordern."},
+	"too_many_pending": {"Wenn Sie selbst keine Anfrage begonnen haben, lehnen Sie Anfragen in der Service-App mit „Das war ich nicht“ ab " +
+		"und ändern Sie Ihr Passwort."},
+	"session_level_too_low":     {"Melden Sie sich ab und wieder an, und bestätigen Sie die Anmeldung auf Ihrem Smartphone."},
+	"too_many_password_changes": {"Wenn Sie Ihr Passwort nicht selbst geändert haben, rufen Sie uns bitte an."},
+	"no_device": {"Installieren Sie die Service-App und verbinden Sie sie mit dem Aktivierungsbrief oder mit Ihrem Online-Ausweis. " +
+		"Danach können Sie hier weitermachen."},
+}
+
+// links are the ways back a page offers, by code; others lead to the start.
+var links = map[string][]link{
+	"rate_limited":              {{"/anmelden", "Zurück zur Anmeldung"}},
+	"eid_unavailable":           {{"/zugang", "Zugangsdaten anfordern"}},
+	"identification_expired":    {{"/zugang", "Zugangsdaten erneut anfordern"}, {"/passwort-vergessen", "Passwort vergessen"}},
+	"eid_no_match":              {{"/zugang", "Erneut versuchen"}, {"/", "Zur Startseite"}},
+	"eid_cancelled":             {{"/zugang", "Erneut versuchen"}, {"/", "Zur Startseite"}},
+	"eid_failed":                {{"/zugang", "Erneut versuchen"}, {"/", "Zur Startseite"}},
+	"too_many_pending":          {{"/konto", "Zu Mein Konto"}, {"/", "Zur Startseite"}},
+	"session_level_too_low":     {{"/konto", "Zu Mein Konto (dort abmelden)"}},
+	"too_many_password_changes": {{"/konto", "Zu Mein Konto"}},
+	"no_device":                 {{"/geraete", "Meine Geräte"}, {"/konto", "Zu Mein Konto"}},
+	"not_found":                 {{"/konto", "Zu Mein Konto"}},
+}
+
+// fail turns a handler's error into the page that answers it: a form shown
+// again with what is wrong, or a message page with package answer's heading
+// and text and the ways back. Anything the table does not know is logged
+// once with the request id and answered with a generic 500 page.
+func (w *base) fail(rw http.ResponseWriter, r *http.Request, err error) {
+	var ff *formFailed
 	switch {
 	case errors.As(err, &ff) && !formProblem(ff.cause):
 		w.fail(rw, r, ff.cause)
 		return
 	case errors.As(err, &ff):
-		rerr = w.renderForm(rw, r, ff)
-	case errors.As(err, &bad):
-		rerr = w.renderMessage(rw, r, bad.status, message{Heading: "Die Eingabe konnte nicht verarbeitet werden", Alert: true,
-			Lines: []string{bad.msg}, Links: []link{{"/", "Zur Startseite"}}})
+		if rerr := w.renderForm(rw, r, ff); rerr != nil {
+			w.internal(rw, r, rerr)
+		}
+		return
 	case errors.Is(err, errUnauthenticated):
 		w.clearCookie(rw, sessionCookie)
-		rerr = redirect(rw, r, "/anmelden")
-	case errors.As(err, &limited):
-		retryAfter(rw, limited.wait)
-		rerr = w.renderMessage(rw, r, http.StatusTooManyRequests, message{Heading: "Zu viele Versuche", Alert: true,
-			Lines: []string{"Von Ihrem Anschluss kamen in kurzer Zeit zu viele Anmeldeversuche. Bitte warten Sie einen Moment und versuchen Sie es dann noch einmal."},
-			Links: []link{{"/anmelden", "Zurück zur Anmeldung"}}})
-	case errors.Is(err, password.ErrBusy):
-		retryAfter(rw, time.Second)
-		rerr = w.renderMessage(rw, r, http.StatusServiceUnavailable, message{Heading: "Der Dienst ist gerade ausgelastet", Alert: true,
-			Lines: []string{"Bitte versuchen Sie es in wenigen Sekunden noch einmal."}, Links: []link{{r.URL.Path, "Erneut versuchen"}}})
-	case errors.Is(err, access.ErrEIDUnavailable):
-		rerr = w.renderMessage(rw, r, http.StatusNotFound, message{Heading: "Online-Ausweis nicht verfügbar", Alert: true,
-			Lines: []string{msgEIDUnavailable}, Links: []link{{"/zugang", "Zugangsdaten anfordern"}}})
-	case errors.Is(err, access.ErrTicket):
-		w.clearCookie(rw, ticketCookie)
-		rerr = w.renderMessage(rw, r, http.StatusBadRequest, message{Heading: "Die Identifizierung ist abgelaufen", Alert: true,
-			Lines: []string{"Die Identifizierung mit dem Online-Ausweis gilt 15 Minuten und nur für ein Passwort. Bitte weisen Sie sich erneut aus."},
-			Links: []link{{"/zugang", "Zugangsdaten erneut anfordern"}, {"/passwort-vergessen", "Passwort vergessen"}}})
-	case errors.Is(err, access.ErrEIDNoMatch):
-		rerr = w.renderMessage(rw, r, http.StatusForbidden, message{Heading: "Die Identifizierung hat nicht gepasst", Alert: true,
-			Lines: []string{"Die Daten aus Ihrem Ausweis passen nicht zu den Angaben, die wir zu dieser Versichertennummer haben.",
-				"Bitte prüfen Sie die Versichertennummer auf Ihrer Gesundheitskarte. Wenn sich Ihr Name oder Ihre Anschrift geändert hat, rufen Sie uns bitte an."},
-			Links: []link{{"/zugang", "Erneut versuchen"}, {"/", "Zur Startseite"}}})
-	case errors.Is(err, access.ErrEIDCancelled):
-		rerr = w.renderMessage(rw, r, http.StatusOK, message{Heading: "Identifizierung abgebrochen",
-			Lines: []string{"Sie haben die Identifizierung mit dem Online-Ausweis abgebrochen. Es wurde nichts geändert."},
-			Links: []link{{"/zugang", "Erneut versuchen"}, {"/", "Zur Startseite"}}})
-	case errors.Is(err, access.ErrEIDFailed):
-		rerr = w.renderMessage(rw, r, http.StatusBadRequest, message{Heading: "Die Identifizierung ist fehlgeschlagen", Alert: true,
-			Lines: []string{"Die Identifizierung mit dem Online-Ausweis konnte nicht abgeschlossen werden. Bitte beginnen Sie noch einmal.",
-				"Wenn es wieder nicht gelingt, können Sie Ihre Zugangsdaten auch per Brief anfordern."},
-			Links: []link{{"/zugang", "Erneut versuchen"}, {"/", "Zur Startseite"}}})
-	case errors.Is(err, approval.ErrTooManyPending) && strings.HasPrefix(r.URL.Path, "/anmelden"):
-		retryAfter(rw, 5*time.Minute)
-		rerr = w.renderMessage(rw, r, http.StatusTooManyRequests, message{Heading: "Zu viele Anmeldeversuche", Alert: true,
-			Lines: []string{"Zu viele Anmeldeversuche — bitte warten Sie einige Minuten und melden Sie sich dann erneut an.",
-				"Wenn Sie selbst keine Anmeldung begonnen haben, lehnen Sie Anfragen in der Service-App mit „Das war ich nicht“ ab und ändern Sie Ihr Passwort."},
-			Links: []link{{"/anmelden", "Zur Anmeldung"}, {"/", "Zur Startseite"}}})
-	case errors.Is(err, approval.ErrTooManyPending):
-		retryAfter(rw, 5*time.Minute)
-		rerr = w.renderMessage(rw, r, http.StatusTooManyRequests, message{Heading: "Zu viele unbestätigte Anfragen", Alert: true,
-			Lines: []string{"Es gibt zu viele Anfragen dieser Art, die nicht in der Service-App bestätigt wurden — bitte warten Sie einige Minuten und versuchen Sie es dann erneut.",
-				"Wenn Sie selbst keine Anfrage begonnen haben, lehnen Sie Anfragen in der Service-App mit „Das war ich nicht“ ab und ändern Sie Ihr Passwort."},
-			Links: []link{{"/konto", "Zu Mein Konto"}, {"/", "Zur Startseite"}}})
-	case errors.Is(err, approval.ErrSessionLevel):
-		rerr = w.renderMessage(rw, r, http.StatusForbidden, message{Heading: "Anmeldung mit dem Smartphone nötig", Alert: true,
-			Lines: []string{"Für diese Aktion muss Ihre Anmeldung in der Service-App bestätigt sein. Mit dem Passwort allein ist sie nicht möglich.",
-				"Melden Sie sich ab und wieder an, und bestätigen Sie die Anmeldung auf Ihrem Smartphone."},
-			Links: []link{{"/konto", "Zu Mein Konto (dort abmelden)"}}})
-	case errors.Is(err, account.ErrTooManyChanges):
-		retryAfter(rw, 24*time.Hour)
-		rerr = w.renderMessage(rw, r, http.StatusTooManyRequests, message{Heading: "Heute keine weitere Passwortänderung", Alert: true,
-			Lines: []string{"Ihr Passwort wurde heute schon mehrmals geändert. Aus Sicherheitsgründen ist eine weitere Änderung erst morgen möglich.",
-				"Wenn Sie Ihr Passwort nicht selbst geändert haben, rufen Sie uns bitte an."},
-			Links: []link{{"/konto", "Zu Mein Konto"}}})
-	case errors.Is(err, approval.ErrNoDevice):
-		rerr = w.renderMessage(rw, r, http.StatusConflict, message{Heading: "Kein Smartphone verbunden", Alert: true,
-			Lines: []string{"Für diese Aktion brauchen Sie ein Smartphone, das mit Ihrem Konto verbunden ist: Sie bestätigen sie dort in der Service-App mit Ihrer Freigabe-PIN.",
-				"Installieren Sie die Service-App und verbinden Sie sie mit dem Aktivierungsbrief oder mit Ihrem Online-Ausweis. Danach können Sie hier weitermachen."},
-			Links: []link{{"/geraete", "Meine Geräte"}, {"/konto", "Zu Mein Konto"}}})
-	case errors.Is(err, approval.ErrNotFound), errors.Is(err, device.ErrNotFound):
-		rerr = w.renderMessage(rw, r, http.StatusNotFound, message{Heading: "Nicht gefunden", Alert: true,
-			Lines: []string{"Diese Anfrage oder dieses Gerät gibt es nicht (mehr)."},
-			Links: []link{{"/konto", "Zu Mein Konto"}}})
-	case r.Context().Err() != nil && errors.Is(err, r.Context().Err()):
-		// The client went away; nobody reads an answer.
+		_ = redirect(rw, r, "/anmelden")
 		return
-	default:
-		rerr = err
+	case r.Context().Err() != nil && errors.Is(err, r.Context().Err()):
+		return // the client went away; nobody reads an answer
 	}
-	if rerr != nil {
+	a, ok := answer.For(err)
+	if !ok {
+		w.internal(rw, r, err)
+		return
+	}
+	if errors.Is(err, access.ErrTicket) {
+		w.clearCookie(rw, ticketCookie)
+	}
+	m := message{Heading: a.Heading, Lines: append([]string{a.Message}, more[a.Code]...), Links: links[a.Code], Alert: a.Status >= 400}
+	if a.Code == "too_many_pending" && strings.HasPrefix(r.URL.Path, "/anmelden") {
+		// The login's own push requests: say so, and lead back to the login.
+		m.Heading = "Zu viele Anmeldeversuche"
+		m.Lines[0] = "Zu viele Anmeldeversuche — bitte warten Sie einige Minuten und melden Sie sich dann erneut an."
+		m.Links = []link{{"/anmelden", "Zur Anmeldung"}, {"/", "Zur Startseite"}}
+	}
+	if a.Code == "eid_unavailable" {
+		// Without a partner the portal's eID pages do not exist.
+		a.Status = http.StatusNotFound
+	}
+	if a.Code == "busy" {
+		m.Links = []link{{r.URL.Path, "Erneut versuchen"}}
+	}
+	if len(m.Links) == 0 {
+		m.Links = []link{{"/", "Zur Startseite"}}
+	}
+	if a.RetryAfter > 0 {
+		retryAfter(rw, a.RetryAfter)
+	}
+	if rerr := w.renderMessage(rw, r, a.Status, m); rerr != nil {
 		w.internal(rw, r, rerr)
 	}
 }
 
 // internal logs err once and answers with the generic 500 page.
-func (w *Web) internal(rw http.ResponseWriter, r *http.Request, err error) {
+func (w *base) internal(rw http.ResponseWriter, r *http.Request, err error) {
 	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
 		return
 	}
 	w.logger.ErrorContext(r.Context(), "web request failed", server.RequestIDAttr(r.Context()), slog.Any("error", err))
-	m := message{Heading: "Ein Fehler ist aufgetreten", Alert: true,
-		Lines: []string{"Bei der Bearbeitung ist ein Fehler aufgetreten. Bitte versuchen Sie es später noch einmal."},
-		Links: []link{{"/", "Zur Startseite"}}}
+	m := message{Heading: answer.Internal.Heading, Alert: true, Lines: []string{answer.Internal.Message}, Links: []link{{"/", "Zur Startseite"}}}
 	if w.render(rw, r, http.StatusInternalServerError, "message", view{Title: m.Heading, Message: &m}) != nil {
 		http.Error(rw, "Ein interner Fehler ist aufgetreten.", http.StatusInternalServerError)
 	}
@@ -373,36 +324,37 @@ func formProblem(err error) bool {
 		errors.Is(err, access.ErrEIDUnavailable)
 }
 
-// renderForm shows the form page again with what is wrong.
-func (w *Web) renderForm(rw http.ResponseWriter, r *http.Request, ff *formFailed) error {
+// renderForm shows the form page again with what is wrong: every field
+// error at once, or the outcome's message from package answer.
+func (w *base) renderForm(rw http.ResponseWriter, r *http.Request, ff *formFailed) error {
 	f := ff.view.Form
+	a, _ := answer.For(ff.cause)
 	var (
-		invalid  *field.Error
 		refused  *account.RefusedError
 		problems fieldProblems
 	)
 	switch {
 	case errors.As(ff.cause, &problems):
 		f.Errors = append(f.Errors, problems...)
-	case errors.As(ff.cause, &invalid):
-		f.Errors = append(f.Errors, fieldError{Field: invalid.Name, Message: invalid.Message})
+	case len(field.All(ff.cause)) > 0:
+		for _, e := range field.All(ff.cause) {
+			f.Errors = append(f.Errors, fieldError{Field: e.Name, Message: e.Message})
+		}
 	case errors.As(ff.cause, &refused):
-		f.Errors = append(f.Errors, fieldError{Field: "new_password", Message: msgRefused})
+		f.Errors = append(f.Errors, fieldError{Field: "new_password", Message: a.Message})
 		for _, rs := range refused.Reasons {
 			f.Reasons = append(f.Reasons, rs.Message("de"))
 		}
 	case errors.Is(ff.cause, account.ErrWrongPassword):
-		msg := msgWrongOld
+		msg := a.Message
 		if p, ok := ff.view.Data.(changePage); ok && p.Initial {
 			msg = msgWrongInitial
 		}
 		f.Errors = append(f.Errors, fieldError{Field: "current_password", Message: msg})
-	case errors.Is(ff.cause, account.ErrLoginFailed):
-		f.Errors = append(f.Errors, fieldError{Message: msgLoginFailed})
 	case errors.Is(ff.cause, access.ErrEIDUnavailable):
-		f.Errors = append(f.Errors, fieldError{Field: "method", Message: msgEIDUnavailable})
-	case errors.Is(ff.cause, access.ErrResetFailed):
-		f.Errors = append(f.Errors, fieldError{Message: msgResetFailed})
+		f.Errors = append(f.Errors, fieldError{Field: "method", Message: a.Message})
+	case errors.Is(ff.cause, account.ErrLoginFailed), errors.Is(ff.cause, access.ErrResetFailed):
+		f.Errors = append(f.Errors, fieldError{Message: a.Message})
 	default:
 		return ff.cause
 	}
@@ -410,7 +362,7 @@ func (w *Web) renderForm(rw http.ResponseWriter, r *http.Request, ff *formFailed
 }
 
 // denyCrossOrigin answers a refused cross-origin request.
-func (w *Web) denyCrossOrigin(rw http.ResponseWriter, r *http.Request) {
+func (w *base) denyCrossOrigin(rw http.ResponseWriter, r *http.Request) {
 	rw.Header().Set("Content-Security-Policy", fmtCSP("", ""))
 	_ = w.renderMessage(rw, r, http.StatusForbidden, message{Heading: "Anfrage abgelehnt", Alert: true,
 		Lines: []string{"Diese Anfrage kam nicht von einer Seite dieses Portals und wurde deshalb abgelehnt. Bitte öffnen Sie das Portal direkt und versuchen Sie es dort noch einmal."},

@@ -7,46 +7,62 @@ import (
 )
 
 // Routes lists the portal's routes, for mounting on the server. Every one of
-// them is behind http.CrossOriginProtection and sets the page headers. The
-// phone pages (login confirmation, personal data, devices) are there only
-// after EnableApprovals.
+// them is behind http.CrossOriginProtection and sets the page headers.
 func (w *Web) Routes() map[string]http.Handler {
-	routes := map[string]http.Handler{
-		"GET /{$}":                     w.page(w.start),
-		"GET /zugang":                  w.partnerPage(w.accessForm),
-		"POST /zugang":                 w.partnerPage(w.requestAccess),
-		"GET /eid/rueckkehr":           w.page(w.eidReturn),
-		"GET /eid/start/{flow}":        w.partnerPage(w.eidStart),
-		"GET /passwort-festlegen":      w.passwordPage(w.choosePasswordForm),
-		"POST /passwort-festlegen":     w.passwordPage(w.choosePassword),
-		"GET /anmelden":                w.page(w.loginForm),
-		"POST /anmelden":               w.page(w.login),
-		"POST /abmelden":               w.page(w.logout),
-		"GET /konto":                   w.authenticated(w.overview, false),
-		"GET /passwort-aendern":        w.passwordPage(w.withSession(w.changePasswordForm, true)),
-		"POST /passwort-aendern":       w.passwordPage(w.withSession(w.changePassword, true)),
-		"GET /passwort-vergessen":      w.partnerPage(w.forgotForm),
-		"POST /passwort-vergessen":     w.partnerPage(w.requestReset),
-		"GET /passwort-zuruecksetzen":  w.passwordPage(w.resetForm),
-		"POST /passwort-zuruecksetzen": w.passwordPage(w.reset),
-		"POST /passwort-staerke":       w.page(w.strength),
-		"GET /static/strength.js":      w.asset("static/strength.js", "text/javascript; charset=utf-8"),
-		"GET /static/style.css":        w.asset("static/style.css", "text/css; charset=utf-8"),
+	m := map[string]http.Handler{
+		"GET /static/strength.js": w.base.asset("static/strength.js", "text/javascript; charset=utf-8"),
+		"GET /static/style.css":   w.base.asset("static/style.css", "text/css; charset=utf-8"),
 	}
-	if w.approvals != nil {
-		view := approval.ActionPersonalView
-		routes["GET /anmelden/freigabe"] = w.authenticated(w.awaitStepUp, false)
-		routes["GET /anmelden/gesperrt"] = w.page(w.awaitLockedLogin)
-		routes["GET /anmelden/hoeher"] = w.authenticated(w.higher, false)
-		routes["POST /anmelden/freigabe"] = w.authenticated(w.requestStepUp, false)
-		routes["GET /daten"] = w.protected(view, "daten", w.personal)
-		routes["GET /daten/anschrift"] = w.protected(view, "daten", w.addressForm)
-		routes["POST /daten/anschrift"] = w.protected(view, "daten", w.changeAddress)
-		routes["GET /daten/bankverbindung"] = w.protected(view, "daten", w.bankForm)
-		routes["POST /daten/bankverbindung"] = w.protected(view, "daten", w.changeBank)
-		routes["GET /freigabe/{id}"] = w.protected(view, "daten", w.awaitChange)
-		routes["GET /geraete"] = w.authenticated(w.devicesList, false)
-		routes["POST /geraete/{id}/name"] = w.authenticated(w.renameDevice, false)
-	}
-	return routes
+	w.access.routes(m)
+	w.login.routes(m)
+	w.account.routes(m)
+	w.personal.routes(m)
+	w.devices.routes(m)
+	return m
+}
+
+func (w *accessPages) routes(m map[string]http.Handler) {
+	m["GET /{$}"] = w.page(w.start)
+	m["GET /zugang"] = w.partnerPage(w.accessForm)
+	m["POST /zugang"] = w.partnerPage(w.requestAccess)
+	m["GET /eid/rueckkehr"] = w.page(w.eidReturn)
+	m["GET /eid/start/{flow}"] = w.partnerPage(w.eidStart)
+	m["GET /passwort-festlegen"] = w.passwordPage(w.choosePasswordForm)
+	m["POST /passwort-festlegen"] = w.passwordPage(w.choosePassword)
+	m["GET /passwort-vergessen"] = w.partnerPage(w.forgotForm)
+	m["POST /passwort-vergessen"] = w.partnerPage(w.requestReset)
+	m["GET /passwort-zuruecksetzen"] = w.passwordPage(w.resetForm)
+	m["POST /passwort-zuruecksetzen"] = w.passwordPage(w.reset)
+}
+
+func (w *loginPages) routes(m map[string]http.Handler) {
+	m["GET /anmelden"] = w.page(w.loginForm)
+	m["POST /anmelden"] = w.page(w.login)
+	m["POST /abmelden"] = w.page(w.logout)
+	m["GET /anmelden/freigabe"] = w.authenticated(w.awaitStepUp, false)
+	m["POST /anmelden/freigabe"] = w.authenticated(w.requestStepUp, false)
+	m["GET /anmelden/gesperrt"] = w.page(w.awaitLockedLogin)
+	m["GET /anmelden/hoeher"] = w.authenticated(w.higher, false)
+}
+
+func (w *accountPages) routes(m map[string]http.Handler) {
+	m["GET /konto"] = w.authenticated(w.overview, false)
+	m["GET /passwort-aendern"] = w.passwordPage(w.withSession(w.changePasswordForm, true))
+	m["POST /passwort-aendern"] = w.passwordPage(w.withSession(w.changePassword, true))
+	m["POST /passwort-staerke"] = w.page(w.strength)
+}
+
+func (w *personalPages) routes(m map[string]http.Handler) {
+	view := approval.ActionPersonalView
+	m["GET /daten"] = w.protected(view, "daten", w.personal)
+	m["GET /daten/anschrift"] = w.protected(view, "daten", w.addressForm)
+	m["POST /daten/anschrift"] = w.protected(view, "daten", w.changeAddress)
+	m["GET /daten/bankverbindung"] = w.protected(view, "daten", w.bankForm)
+	m["POST /daten/bankverbindung"] = w.protected(view, "daten", w.changeBank)
+	m["GET /freigabe/{id}"] = w.protected(view, "daten", w.awaitChange)
+}
+
+func (w *devicePages) routes(m map[string]http.Handler) {
+	m["GET /geraete"] = w.authenticated(w.devicesList, false)
+	m["POST /geraete/{id}/name"] = w.authenticated(w.renameDevice, false)
 }

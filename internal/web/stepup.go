@@ -58,13 +58,6 @@ type Devices interface {
 	Rename(ctx context.Context, id store.PersonID, dev store.DeviceID, name string) error
 }
 
-// EnableApprovals adds the phone as second factor to the portal: the login
-// step-up, the personal data pages with their changes, and the device list.
-// Call it before Routes.
-func (w *Web) EnableApprovals(approvals Approvals, prof Profile, devices Devices) {
-	w.approvals, w.profile, w.devices = approvals, prof, devices
-}
-
 // stepUpCookie holds the id of the portal.login request the browser waits
 // for.
 const stepUpCookie = "pforte_stepup"
@@ -78,17 +71,14 @@ const stepUpLifetime = 10 * time.Minute
 var nextPages = map[string]string{"daten": "/daten", "geraete": "/geraete"}
 
 // nextPath returns where the key next leads, and false for an unknown key.
-func (w *Web) nextPath(next string) (string, bool) {
+func (w *base) nextPath(next string) (string, bool) {
 	if p, ok := nextPages[next]; ok {
 		return p, true
 	}
-	if w.apps != nil {
-		return w.apps.Continue(next)
-	}
-	return "", false
+	return w.apps.Continue(next)
 }
 
-func (w *Web) nextPage(key string) string {
+func (w *base) nextPage(key string) string {
 	if p, ok := w.nextPath(key); ok {
 		return p
 	}
@@ -96,7 +86,7 @@ func (w *Web) nextPage(key string) string {
 }
 
 // validNext returns next if it is a known key, else "".
-func (w *Web) validNext(next string) string {
+func (w *base) validNext(next string) string {
 	if _, ok := w.nextPath(next); ok {
 		return next
 	}
@@ -104,7 +94,7 @@ func (w *Web) validNext(next string) string {
 }
 
 // stepUpURL is the waiting page, carrying where to continue.
-func (w *Web) stepUpURL(next string) string {
+func (w *base) stepUpURL(next string) string {
 	if w.validNext(next) != "" {
 		return "/anmelden/freigabe?weiter=" + url.QueryEscape(next)
 	}
@@ -138,7 +128,7 @@ func longDateTime(t time.Time) string {
 // usableDevice reports whether the person has a bound device of at least
 // level (empty: any) whose PIN is not locked, so a phone confirmation can
 // reach that level.
-func (w *Web) usableDevice(ctx context.Context, id store.PersonID, level string) (bool, error) {
+func (w *base) usableDevice(ctx context.Context, id store.PersonID, level string) (bool, error) {
 	devs, err := w.devices.List(ctx, id)
 	if err != nil {
 		return false, err
@@ -161,7 +151,7 @@ type loginData struct {
 // browser to the waiting page. afterLogin: the password login just created
 // the session, so a refusal for push fatigue ends it, and a person without a
 // usable phone simply continues at level low.
-func (w *Web) startStepUp(rw http.ResponseWriter, r *http.Request, tok session.Token, s store.Session, next string, afterLogin bool) error {
+func (w *loginPages) startStepUp(rw http.ResponseWriter, r *http.Request, tok session.Token, s store.Session, next string, afterLogin bool) error {
 	usable, err := w.usableDevice(r.Context(), s.PersonID, "")
 	if err != nil {
 		return err
@@ -175,11 +165,9 @@ func (w *Web) startStepUp(rw http.ResponseWriter, r *http.Request, tok session.T
 	// The phone shows, and signs, which application the login is for.
 	client, asker := "portal", "portal"
 	text := "Anmeldung im Online-Portal am " + longDateTime(w.cfg.Now())
-	if w.apps != nil {
-		if id, name, ok := w.apps.Client(r.Context(), next); ok {
-			client, asker = id, "client:"+id
-			text = "Anmeldung bei „" + name + "“ über das Online-Portal am " + longDateTime(w.cfg.Now())
-		}
+	if id, name, ok := w.apps.Client(r.Context(), next); ok {
+		client, asker = id, "client:"+id
+		text = "Anmeldung bei „" + name + "“ über das Online-Portal am " + longDateTime(w.cfg.Now())
 	}
 	data, err := json.Marshal(loginData{Client: client, IP: server.ClientIP(r)})
 	if err != nil {
@@ -204,7 +192,7 @@ func (w *Web) startStepUp(rw http.ResponseWriter, r *http.Request, tok session.T
 
 // requestStepUp starts a phone confirmation for a session that is already
 // there (from the account page or a page that needs a higher level).
-func (w *Web) requestStepUp(rw http.ResponseWriter, r *http.Request, tok session.Token, s store.Session) error {
+func (w *loginPages) requestStepUp(rw http.ResponseWriter, r *http.Request, tok session.Token, s store.Session) error {
 	values, err := decodeForm(rw, r, "weiter")
 	if err != nil {
 		return err
@@ -223,7 +211,7 @@ type stepUpPage struct {
 
 // awaitStepUp is the waiting page: it shows the number to tap while the
 // request is pending and raises the session once the phone approved it.
-func (w *Web) awaitStepUp(rw http.ResponseWriter, r *http.Request, tok session.Token, s store.Session) error {
+func (w *loginPages) awaitStepUp(rw http.ResponseWriter, r *http.Request, tok session.Token, s store.Session) error {
 	next := w.validNext(r.URL.Query().Get("weiter"))
 	id := w.cookieValue(r, stepUpCookie)
 	if !validID(id) {
@@ -267,7 +255,7 @@ func (w *Web) awaitStepUp(rw http.ResponseWriter, r *http.Request, tok session.T
 
 // raise uses the approved login request once and replaces the session with
 // one at the binding's level: a new token on the level change.
-func (w *Web) raise(rw http.ResponseWriter, r *http.Request, tok session.Token, s store.Session, a store.Approval, next string) error {
+func (w *loginPages) raise(rw http.ResponseWriter, r *http.Request, tok session.Token, s store.Session, a store.Approval, next string) error {
 	level, err := w.approvals.CompleteLogin(r.Context(), a.ID, s.PersonID)
 	if errors.Is(err, approval.ErrUsed) {
 		// A parallel request of this browser raised the session.
@@ -296,7 +284,7 @@ func (w *Web) raise(rw http.ResponseWriter, r *http.Request, tok session.Token, 
 }
 
 // levelOK reports whether the session may do action per the policy table.
-func (w *Web) levelOK(s store.Session, action string) bool {
+func (w *base) levelOK(s store.Session, action string) bool {
 	return w.approvals.Policy().Allows(action, session.Level(s.Level))
 }
 
@@ -312,13 +300,13 @@ type needPhonePage struct {
 // needPhone answers a request whose session is below the level the page
 // needs: with a usable phone it offers the confirmation, without one it
 // explains how to connect one.
-func (w *Web) needPhone(rw http.ResponseWriter, r *http.Request, s store.Session, next string) error {
+func (w *base) needPhone(rw http.ResponseWriter, r *http.Request, s store.Session, next string) error {
 	return w.renderNeedPhone(rw, r, s, next, w.approvals.Policy()[approval.ActionPersonalView].Level, "")
 }
 
 // renderNeedPhone renders the page that asks for a phone confirmation to
 // reach level need; cancel is set for an application's sign-in.
-func (w *Web) renderNeedPhone(rw http.ResponseWriter, r *http.Request, s store.Session, next, need, cancel string) error {
+func (w *base) renderNeedPhone(rw http.ResponseWriter, r *http.Request, s store.Session, next, need, cancel string) error {
 	usable, err := w.usableDevice(r.Context(), s.PersonID, need)
 	if err != nil {
 		return err
@@ -332,7 +320,7 @@ func (w *Web) renderNeedPhone(rw http.ResponseWriter, r *http.Request, s store.S
 // (approval.ActionPersonalView for the personal data): a lower session gets
 // the page that asks for the phone confirmation. next is where a
 // confirmation continues.
-func (w *Web) protected(action, next string, h func(rw http.ResponseWriter, r *http.Request, tok session.Token, s store.Session) error) http.Handler {
+func (w *base) protected(action, next string, h func(rw http.ResponseWriter, r *http.Request, tok session.Token, s store.Session) error) http.Handler {
 	return w.authenticated(func(rw http.ResponseWriter, r *http.Request, tok session.Token, s store.Session) error {
 		if !w.levelOK(s, action) {
 			return w.needPhone(rw, r, s, next)

@@ -12,9 +12,9 @@ var strengthLabels = [...]string{"nicht geeignet", "sehr schwach", "schwach", "g
 // proposed password, against the person's data when a session is present. It
 // never stores or logs the password; the client-address limit keeps it from
 // being a guessing oracle at scale.
-func (w *Web) strength(rw http.ResponseWriter, r *http.Request) error {
+func (w *accountPages) strength(rw http.ResponseWriter, r *http.Request) error {
 	if ok, wait := w.meter.Allow(r); !ok {
-		return &rateLimited{wait}
+		return rateLimited(wait)
 	}
 	values, err := decodeForm(rw, r, "password")
 	if err != nil {

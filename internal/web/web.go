@@ -2,10 +2,13 @@ package web
 
 import (
 	"context"
+	"errors"
 	"html/template"
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/pforte/pforte/internal/access"
@@ -119,39 +122,112 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// Web serves the portal pages.
+// Services are what the portal calls. All are required but Applications:
+// nil when no other application signs in through the portal.
+type Services struct {
+	Accounts     Accounts
+	Access       Access
+	Sessions     Sessions
+	Persons      Persons
+	Approvals    Approvals
+	Profile      Profile
+	Devices      Devices
+	Applications Applications
+}
+
+func (s Services) check() error {
+	var missing []string
+	for name, v := range map[string]any{"Accounts": s.Accounts, "Access": s.Access, "Sessions": s.Sessions, "Persons": s.Persons,
+		"Approvals": s.Approvals, "Profile": s.Profile, "Devices": s.Devices} {
+		if v == nil {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) > 0 {
+		slices.Sort(missing)
+		return errors.New("web: missing services: " + strings.Join(missing, ", "))
+	}
+	return nil
+}
+
+// Web serves the portal pages: one handler type per area, sharing base.
 type Web struct {
-	cfg      Config
-	accounts Accounts
-	access   Access
-	sessions Sessions
-	persons  Persons
-	logger   *slog.Logger
-	pages    map[string]*template.Template
-	limiter  *server.IPLimiter
-	meter    *server.IPLimiter // strength checks: a keystroke's worth
-	cop      *http.CrossOriginProtection
+	base     *base
+	access   *accessPages
+	login    *loginPages
+	account  *accountPages
+	personal *personalPages
+	devices  *devicePages
+}
 
-	// Set by EnableApprovals; nil without it.
+// base is what every area's pages share: the browser's session, the layout
+// and its headers, the one failure page, and the phone confirmation a page
+// may ask for.
+type base struct {
+	*Browser
+	cfg       Config
+	logger    *slog.Logger
+	pages     map[string]*template.Template
+	cop       *http.CrossOriginProtection
 	approvals Approvals
-	profile   Profile
 	devices   Devices
-
-	// Set by EnableApplications; nil without it.
-	apps Applications
+	apps      Applications
 }
 
 // New returns the portal. It panics if the embedded templates do not parse,
 // which is a programming error found at start.
-func New(cfg Config, accounts Accounts, access Access, sessions Sessions, persons Persons, logger *slog.Logger) *Web {
+func New(cfg Config, svc Services, logger *slog.Logger) (*Web, error) {
+	if err := svc.check(); err != nil {
+		return nil, err
+	}
 	cfg = cfg.withDefaults()
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	w := &Web{cfg: cfg, accounts: accounts, access: access, sessions: sessions, persons: persons, logger: logger,
-		pages: mustParsePages(), limiter: server.NewIPLimiter(cfg.LoginRate, cfg.LoginBurst, cfg.Now),
-		meter: server.NewIPLimiter(5, 30, cfg.Now),
-		cop:   http.NewCrossOriginProtection()}
-	w.cop.SetDenyHandler(http.HandlerFunc(w.denyCrossOrigin))
-	return w
+	if svc.Applications == nil {
+		svc.Applications = noApplications{}
+	}
+	b := &base{Browser: NewBrowser(svc.Sessions, cfg.InsecureCookies), cfg: cfg, logger: logger, pages: mustParsePages(),
+		cop: http.NewCrossOriginProtection(), approvals: svc.Approvals, devices: svc.Devices, apps: svc.Applications}
+	b.cop.SetDenyHandler(http.HandlerFunc(b.denyCrossOrigin))
+	return &Web{
+		base:   b,
+		access: &accessPages{base: b, access: svc.Access},
+		login: &loginPages{base: b, accounts: svc.Accounts, sessions: svc.Sessions, approvals: svc.Approvals,
+			limiter: server.NewIPLimiter(cfg.LoginRate, cfg.LoginBurst, cfg.Now)},
+		account: &accountPages{base: b, accounts: svc.Accounts, sessions: svc.Sessions, persons: svc.Persons,
+			meter: server.NewIPLimiter(5, 30, cfg.Now)},
+		personal: &personalPages{base: b, profile: svc.Profile},
+		devices:  &devicePages{base: b, devices: svc.Devices},
+	}, nil
 }
+
+// The pages of each area, with the services they call.
+type (
+	accessPages struct {
+		*base
+		access Access
+	}
+	loginPages struct {
+		*base
+		accounts  Accounts
+		sessions  Sessions
+		approvals Approvals
+		limiter   *server.IPLimiter
+	}
+	accountPages struct {
+		*base
+		accounts Accounts
+		sessions Sessions
+		persons  Persons
+		meter    *server.IPLimiter // strength checks: a keystroke's worth
+	}
+	personalPages struct {
+		*base
+		profile Profile
+	}
+	devicePages struct {
+		*base
+		devices Devices
+	}
+)

@@ -94,7 +94,7 @@ func TestLetterLoginAndForcedChange(t *testing.T) {
 	if sent.status != other.status || sent.body != other.body {
 		t.Errorf("answers differ for match and no match:\n%s\n---\n%s", sent.body, other.body)
 	}
-	if n := len(p.sink.letters()); n != 1 {
+	if n := len(p.node.Letters.Paths()); n != 1 {
 		t.Fatalf("%d letters delivered, want 1", n)
 	}
 	pw := p.initialPassword(t)
