@@ -32,7 +32,7 @@ var domainGraph = map[string][]string{
 	"internal/maintenance": {},
 	"internal/notice":      {},
 	"internal/password":    {},
-	"internal/profile":     {"internal/approval", "internal/dispatch", "internal/field", "internal/notice", "internal/registry", "internal/seal", "internal/session"},
+	"internal/profile":     {"internal/approval", "internal/device", "internal/dispatch", "internal/field", "internal/notice", "internal/registry", "internal/seal", "internal/session"},
 	"internal/proofing":    {"internal/registry"},
 	"internal/registry":    {"internal/seal"},
 	"internal/seal":        {},

@@ -35,7 +35,23 @@ var httpPackages = []string{
 	"internal/appapi",
 	"internal/oidc",
 	"internal/server",
+	"internal/answer", // the table of HTTP answers both surfaces share
 }
+
+// nodePackage wires the domain and HTTP packages into one node; only the
+// command (and its own test harness below it) imports it.
+const nodePackage = "internal/node"
+
+// testHarnesses are packages only tests import: they start Chromium, open
+// test databases, start whole nodes. A harness may import another.
+var testHarnesses = []string{
+	"internal/browsertest",
+	"internal/store/testdb",
+	"internal/store/sqlstore/sqltest",
+	"internal/node/nodetest",
+}
+
+func isHarness(dir string) bool { return slices.Contains(testHarnesses, dir) }
 
 // netHTTPAllowed lists the domain packages that may import net/http, each with its
 // reason. Add a package only when speaking HTTP to an outside party is its job;
@@ -63,7 +79,7 @@ func isHTTP(dir string) bool {
 // isDomain reports whether the module directory dir is a domain package: below
 // internal/, neither an HTTP package nor part of the store.
 func isDomain(dir string) bool {
-	return under(dir, "internal") && !isHTTP(dir) && !under(dir, "internal/store")
+	return under(dir, "internal") && !isHTTP(dir) && !under(dir, "internal/store") && !under(dir, nodePackage) && !isHarness(dir)
 }
 
 // edge is one import of a non-test file: package from imports path to. Paths of
@@ -90,9 +106,19 @@ type importRule struct {
 
 var importRules = []importRule{
 	{
-		from: func(d string) bool { return !under(d, "cmd") && !under(d, "internal/store/sqlstore") },
+		from: func(d string) bool { return !under(d, "cmd") && !under(d, "internal/store/sqlstore") && !isHarness(d) },
 		to:   localUnder("internal/store/sqlstore"),
-		why:  "only cmd/... may import internal/store/sqlstore",
+		why:  "only cmd/... (and the test harnesses) may import internal/store/sqlstore",
+	},
+	{
+		from: func(d string) bool { return !under(d, "cmd") && !under(d, nodePackage) },
+		to:   localUnder(nodePackage),
+		why:  "only cmd/... imports internal/node, the wiring of one node",
+	},
+	{
+		from: func(d string) bool { return !isHarness(d) },
+		to:   func(e edge) bool { return e.local && isHarness(e.to) },
+		why:  "test harnesses are imported by tests only",
 	},
 	{
 		from: isDomain,
@@ -466,7 +492,14 @@ func TestArchRules(t *testing.T) {
 		{edge{"internal/registry", "internal/web", false}, 0},    // not the module's package
 		{edge{"internal/registry", "internal/store/sqlstore", true}, 1},
 		{edge{"internal/store/storetest", "internal/store/sqlstore", true}, 1},
-		{edge{"internal/web", "internal/store/sqlstore/sqltest", true}, 1},
+		{edge{"internal/web", "internal/store/sqlstore/sqltest", true}, 2}, // sqlstore, and a harness
+		{edge{"internal/web", "internal/node/nodetest", true}, 2},          // the node, and a harness
+		{edge{"internal/node/nodetest", "internal/store/testdb", true}, 0},
+		{edge{"internal/store/testdb", "internal/store/sqlstore", true}, 0},
+		{edge{"cmd/pforte", "internal/node", true}, 0},
+		{edge{"internal/oidc", "internal/node", true}, 1},
+		{edge{"internal/node", "internal/web", true}, 0},
+		{edge{"internal/answer", "net/http", false}, 0},
 		{edge{"cmd/pforte", "internal/store/sqlstore", true}, 0},
 		{edge{"internal/store/sqlstore/sqltest", "internal/store/sqlstore", true}, 0},
 		{edge{"internal/web", "internal/registry", true}, 0},

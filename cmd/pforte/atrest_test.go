@@ -1,6 +1,7 @@
 package main
 
 import (
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -68,7 +69,7 @@ func TestAuditVerifyWithCheckpoints(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := newCheckpointer(st, testAuditKey(), f, nil).Publish(t.Context(), false); err != nil {
+		if _, err := audit.NewCheckpointer(st, testAuditKey(), f, time.Now, slog.New(slog.DiscardHandler)).Publish(t.Context(), false); err != nil {
 			t.Fatal(err)
 		}
 		f.Close()

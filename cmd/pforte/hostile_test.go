@@ -8,12 +8,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 
 	"github.com/pforte/pforte/internal/seal"
-	"github.com/pforte/pforte/internal/server"
 	"github.com/pforte/pforte/internal/store/sqlstore/sqltest"
 )
 
@@ -26,20 +24,12 @@ func hostileServer(t testing.TB) (*httptest.Server, []string) {
 	cfg.Audit.Key = testAuditKeyText
 	st := sqltest.Open(t, "sqlite:"+filepath.Join(t.TempDir(), "p.db"))
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	a, err := buildApp(t.Context(), cfg, logger, st, nil)
+	a, err := buildNode(t.Context(), cfg, logger, st)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := server.New(cfg.serverConfig(), logger, st, nil)
-	var patterns []string
-	for _, routes := range []map[string]http.Handler{a.api.Routes(), a.web.Routes()} {
-		for p, h := range routes {
-			srv.Handle(p, h)
-			patterns = append(patterns, p)
-		}
-	}
-	sort.Strings(patterns)
-	ts := httptest.NewTLSServer(srv.Handler())
+	patterns := a.Patterns()
+	ts := httptest.NewTLSServer(a.Handler())
 	t.Cleanup(ts.Close)
 	return ts, patterns
 }

@@ -230,7 +230,7 @@ func TestNoSecretInLogsOrErrorBodies(t *testing.T) {
 	sec.add("initial password (as printed)", strings.ReplaceAll(initial, "-", " "))
 	sec.add("activation code", activation)
 	var pdf, manifest bytes.Buffer
-	if _, err := n.a.letters.Export(ctx, &pdf, &manifest, 100); err != nil {
+	if _, err := n.a.Letters.Export(ctx, &pdf, &manifest, 100); err != nil {
 		t.Fatalf("letter export: %v", err)
 	}
 

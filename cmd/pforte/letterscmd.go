@@ -41,12 +41,12 @@ func runLettersExport(ctx context.Context, env *environment, args []string) erro
 		return err
 	}
 	defer st.Close()
-	a, err := buildApp(ctx, cfg, cfg.logger(env.stderr), st, nil)
+	a, err := buildNode(ctx, cfg, cfg.logger(env.stderr), st)
 	if err != nil {
 		return err
 	}
 	// Notices waiting for delivery become letters of this batch.
-	if _, err := a.notices.Deliver(ctx); err != nil {
+	if _, err := a.Notices.Deliver(ctx); err != nil {
 		return err
 	}
 	if err := os.MkdirAll(*out, 0o700); err != nil {
@@ -64,7 +64,7 @@ func runLettersExport(ctx context.Context, env *environment, args []string) erro
 		return err
 	}
 	defer os.Remove(csvTmp.Name())
-	batch, err := a.letters.Export(ctx, pdfTmp, csvTmp, *maxLetters)
+	batch, err := a.Letters.Export(ctx, pdfTmp, csvTmp, *maxLetters)
 	if cerr := pdfTmp.Close(); err == nil {
 		err = cerr
 	}
@@ -107,11 +107,11 @@ func runLettersReturned(ctx context.Context, env *environment, args []string) er
 		return err
 	}
 	defer st.Close()
-	a, err := buildApp(ctx, cfg, cfg.logger(env.stderr), st, nil)
+	a, err := buildNode(ctx, cfg, cfg.logger(env.stderr), st)
 	if err != nil {
 		return err
 	}
-	if err := a.letters.Returned(ctx, fs.Arg(0), a.access); err != nil {
+	if err := a.Letters.Returned(ctx, fs.Arg(0), a.Access); err != nil {
 		return err
 	}
 	fmt.Fprintf(env.stdout, "letter %s marked returned; its codes are void\n", fs.Arg(0))

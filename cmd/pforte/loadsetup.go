@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/pforte/pforte/internal/account"
+	"github.com/pforte/pforte/internal/node"
 	"github.com/pforte/pforte/internal/proofing"
 	"github.com/pforte/pforte/internal/registry"
 	"github.com/pforte/pforte/internal/session"
@@ -90,11 +91,11 @@ func runLoadSetup(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return err
 	}
-	a, err := buildApp(ctx, cfg, logger, st, nil)
+	a, err := buildNode(ctx, cfg, logger, st)
 	if err != nil {
 		return err
 	}
-	pw, err := loadAccountPassword(a.accounts, persons)
+	pw, err := loadAccountPassword(a.Accounts, persons)
 	if err != nil {
 		return err
 	}
@@ -168,7 +169,7 @@ func loadAccountPassword(accounts *account.Service, persons []store.Person) (str
 // prepareAccounts gives each person pw the way a person gets one: an initial
 // password (as from a letter), the first login with it, and the change to
 // pw. It runs as many persons at once as there are CPUs.
-func prepareAccounts(ctx context.Context, a *app, persons []store.Person, pw string) error {
+func prepareAccounts(ctx context.Context, a *node.Node, persons []store.Person, pw string) error {
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	errs := make(chan error, runtime.GOMAXPROCS(0))
@@ -194,21 +195,21 @@ func prepareAccounts(ctx context.Context, a *app, persons []store.Person, pw str
 	return ctx.Err()
 }
 
-func prepareAccount(ctx context.Context, a *app, p store.Person, pw string) error {
+func prepareAccount(ctx context.Context, a *node.Node, p store.Person, pw string) error {
 	initial, err := proofing.NewInitialPassword()
 	if err != nil {
 		return err
 	}
-	if _, err := a.accounts.SetInitialPassword(ctx, p.ID, initial); err != nil {
+	if _, err := a.Accounts.SetInitialPassword(ctx, p.ID, initial); err != nil {
 		return err
 	}
-	res, err := a.accounts.Login(ctx, account.Login{KVNR: p.KVNR, Password: initial, ClientIP: "127.0.0.1",
+	res, err := a.Accounts.Login(ctx, account.Login{KVNR: p.KVNR, Password: initial, ClientIP: "127.0.0.1",
 		UserAgent: "pforte-load-setup"}, session.KindApp)
 	if err != nil {
 		return fmt.Errorf("first login: %w", err)
 	}
-	if err := a.accounts.ChangePassword(ctx, res.Token, res.Session, initial, pw, "127.0.0.1"); err != nil {
+	if err := a.Accounts.ChangePassword(ctx, res.Token, res.Session, initial, pw, "127.0.0.1"); err != nil {
 		return fmt.Errorf("change password: %w", err)
 	}
-	return a.sessions.End(ctx, res.Token)
+	return a.Sessions.End(ctx, res.Token)
 }

@@ -73,7 +73,7 @@ func TestNoticesOutliveAHostileAccount(t *testing.T) {
 	}
 
 	// Every notice owed goes out, the daily cap notwithstanding.
-	if _, err := n.a.notices.Deliver(ctx); err != nil {
+	if _, err := n.a.Notices.Deliver(ctx); err != nil {
 		t.Fatal(err)
 	}
 	owed, err := n.st.PersonNotices(ctx, n.person.ID, 100)

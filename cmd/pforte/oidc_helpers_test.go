@@ -27,11 +27,11 @@ import (
 	"github.com/pforte/pforte/internal/approval"
 	"github.com/pforte/pforte/internal/audit"
 	"github.com/pforte/pforte/internal/device"
+	"github.com/pforte/pforte/internal/node"
 	"github.com/pforte/pforte/internal/oidc"
 	"github.com/pforte/pforte/internal/proofing"
 	"github.com/pforte/pforte/internal/registry"
 	"github.com/pforte/pforte/internal/seal"
-	"github.com/pforte/pforte/internal/server"
 	"github.com/pforte/pforte/internal/store"
 	"github.com/pforte/pforte/internal/store/sqlstore"
 )
@@ -50,7 +50,7 @@ const (
 // oidcNode is one node with the OpenID provider on, insured persons with a
 // password, and the relying party's redirect URI registered.
 type oidcNode struct {
-	a        *app
+	a        *node.Node
 	st       *sqlstore.Store
 	base     string // the portal, e.g. http://127.0.0.1:PORT
 	issuer   string
@@ -139,7 +139,7 @@ func startOIDCNode(t testing.TB, st *sqlstore.Store, redirect string, o nodeOpti
 		t.Fatal(err)
 	}
 	persons := all[:accounts]
-	pw, err := loadAccountPassword(a.accounts, persons)
+	pw, err := loadAccountPassword(a.Accounts, persons)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,16 +152,14 @@ func startOIDCNode(t testing.TB, st *sqlstore.Store, redirect string, o nodeOpti
 
 // serveNode builds a node of cfg on st and serves it on ln until the test
 // ends.
-func serveNode(t testing.TB, cfg Config, st *sqlstore.Store, ln net.Listener) (*app, *slog.Logger) {
+func serveNode(t testing.TB, cfg Config, st *sqlstore.Store, ln net.Listener) (*node.Node, *slog.Logger) {
 	t.Helper()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	a, err := buildApp(t.Context(), cfg, logger, st, nil)
+	a, err := buildNode(t.Context(), cfg, logger, st)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := server.New(cfg.serverConfig(), logger, st, nil)
-	a.mount(srv)
-	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 5 * time.Second}
+	hs := &http.Server{Handler: a.Handler(), ReadHeaderTimeout: 5 * time.Second}
 	go hs.Serve(ln)
 	t.Cleanup(func() { hs.Close() })
 	return a, logger

@@ -153,7 +153,7 @@ func TestOIDCSigningKeyRotation(t *testing.T) {
 	if err := later.Ensure(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	if err := n.a.keys.Ensure(t.Context()); err != nil {
+	if err := n.a.Keys.Ensure(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	resp, err := http.Get(n.issuer + "/keys")

@@ -231,7 +231,7 @@ func TestOIDCFirstLoginWithLetterPassword(t *testing.T) {
 	n := newOIDCNode(t, sqltest.SQLite(t), redirect)
 	p := n.others[0]
 	const initial = "ABCDEFGHJKLMNPQR"
-	if _, err := n.a.accounts.SetInitialPassword(t.Context(), p.ID, initial); err != nil {
+	if _, err := n.a.Accounts.SetInitialPassword(t.Context(), p.ID, initial); err != nil {
 		t.Fatal(err)
 	}
 	party := newRelyingParty(t, n.issuer, redirect)

@@ -19,7 +19,6 @@ import (
 	"github.com/pforte/pforte/internal/oidc"
 	"github.com/pforte/pforte/internal/registry"
 	"github.com/pforte/pforte/internal/seal"
-	"github.com/pforte/pforte/internal/server"
 	"github.com/pforte/pforte/internal/store/sqlstore"
 )
 
@@ -150,14 +149,12 @@ func startWatchedNode(t *testing.T, st *sqlstore.Store, redirect string) *watche
 	prev := slog.Default()
 	slog.SetDefault(logger)
 	t.Cleanup(func() { slog.SetDefault(prev) })
-	a, err := buildApp(ctx, cfg, logger, st, nil)
+	a, err := buildNode(ctx, cfg, logger, st)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := server.New(cfg.serverConfig(), logger, st, nil)
-	a.mount(srv)
 	tr := &traffic{}
-	hs := &http.Server{Handler: tr.wrap(srv.Handler()), ReadHeaderTimeout: 5 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelError)}
+	hs := &http.Server{Handler: tr.wrap(a.Handler()), ReadHeaderTimeout: 5 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelError)}
 	go hs.Serve(ln)
 	t.Cleanup(func() { hs.Close() })
 
@@ -177,7 +174,7 @@ func startWatchedNode(t *testing.T, st *sqlstore.Store, redirect string) *watche
 	if err != nil {
 		t.Fatal(err)
 	}
-	pw, err := loadAccountPassword(a.accounts, all[:1])
+	pw, err := loadAccountPassword(a.Accounts, all[:1])
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,288 @@
+// Package node builds one Pforte node: every service wired by hand on one
+// store.Store, the HTTP routes of the portal, the API and the OpenID
+// provider on the server frame, and the loops every node runs beside serving
+// (maintenance, notice delivery, audit checkpoints). Any number of nodes may
+// share one database: all state that outlives a request lives there.
+//
+//	Build(cfg, store) ──▶ Node (services complete, routes mounted, stored
+//	                            values brought up to date)
+//	Node.Serve(ctx, ln) ──▶ sweeper, notices and checkpoints run, HTTP served
+//	                         until ctx ends, then a last checkpoint
+//
+// It owns the object graph and nothing else: configuration is parsed by the
+// command (package main), rules belong to the domain packages, and HTTP
+// shapes to the HTTP packages. The graph is built in one function, by
+// hand, with no container: a reader sees every dependency where it is made.
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/pforte/pforte/internal/access"
+	"github.com/pforte/pforte/internal/account"
+	"github.com/pforte/pforte/internal/appapi"
+	"github.com/pforte/pforte/internal/approval"
+	"github.com/pforte/pforte/internal/audit"
+	"github.com/pforte/pforte/internal/device"
+	"github.com/pforte/pforte/internal/dispatch"
+	"github.com/pforte/pforte/internal/eid"
+	"github.com/pforte/pforte/internal/letter"
+	"github.com/pforte/pforte/internal/maintenance"
+	"github.com/pforte/pforte/internal/notice"
+	"github.com/pforte/pforte/internal/oidc"
+	"github.com/pforte/pforte/internal/password"
+	"github.com/pforte/pforte/internal/profile"
+	"github.com/pforte/pforte/internal/seal"
+	"github.com/pforte/pforte/internal/seal/reseal"
+	"github.com/pforte/pforte/internal/server"
+	"github.com/pforte/pforte/internal/session"
+	"github.com/pforte/pforte/internal/signkey"
+	"github.com/pforte/pforte/internal/store"
+	"github.com/pforte/pforte/internal/web"
+)
+
+// Config is everything a node needs, parsed and checked by the command.
+// Zero fields of the packages' own configs take their defaults.
+type Config struct {
+	// PublicURL is the portal's address as persons reach it: printed into
+	// letters, the eID return address, the OpenID issuer's base.
+	PublicURL string
+	// Insurer is the sender on every letter and the name on every page.
+	Insurer letter.Sender
+	// Keys seal sensitive fields at rest; required.
+	Keys *seal.Keyring
+	// AuditKey keys the audit trail's hashes and checkpoints; required.
+	AuditKey audit.Key
+
+	// Password hashing: argon2id parameters, the optional pepper, and how
+	// many hashes run at once (0: the number of CPUs).
+	Password  password.Params
+	Pepper    []byte
+	MaxHashes int
+
+	Accounts    account.Config
+	Access      access.Config // Portal, EID and Partner are set by Build
+	Letters     dispatch.Config
+	Notices     notice.Config
+	Devices     device.Config
+	Approvals   approval.Config
+	Maintenance maintenance.Config
+
+	// HTTP is the server frame; Portal the pages' settings (InsurerName
+	// and Phone default to Insurer's); LoginRate and LoginBurst bound
+	// logins per client address on the pages and the API.
+	HTTP       server.Config
+	Portal     web.Config
+	LoginRate  float64
+	LoginBurst int
+	// OutboxToken is the core system's bearer token for the outbox;
+	// empty: the outbox is closed.
+	OutboxToken string
+
+	// EID is the identification partner; nil: eID is not offered.
+	EID *eid.Config
+	// OIDC turns on the OpenID provider for its clients; nil: off.
+	OIDC        *oidc.Config
+	SigningKeys signkey.Config
+
+	// Checkpoints, if not nil, gets every audit checkpoint as a line of
+	// JSON (put it on write-once storage); CheckpointInterval is how often
+	// one is published while the chain grows (default 1 minute).
+	Checkpoints        io.Writer
+	CheckpointInterval time.Duration
+
+	// LetterSink receives each letter as a PDF when it is queued (the
+	// demo's folder); nil in production, where batches are exported.
+	LetterSink dispatch.Sink
+	// Routes are more routes to mount (the demo's relying party).
+	Routes map[string]http.Handler
+	// Version is reported when the node starts.
+	Version string
+
+	// Now is the clock (default time.Now); Logger the log (default none).
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+// Node is one node: its services, for the commands and tests that drive
+// them directly, and its server.
+type Node struct {
+	Store     store.Store
+	Audit     *audit.Log
+	Sessions  *session.Manager
+	Accounts  *account.Service
+	Access    *access.Service
+	Letters   *dispatch.Service
+	Notices   *notice.Service
+	Devices   *device.Service
+	Approvals *approval.Service
+	Profile   *profile.Service
+	// Keys and OIDC are nil without OpenID clients.
+	Keys *signkey.Manager
+	OIDC *oidc.Provider
+
+	Sweeper     *maintenance.Sweeper
+	Checkpoints *audit.Checkpointer
+
+	cfg      Config
+	server   *server.Server
+	patterns []string
+	logger   *slog.Logger
+}
+
+// Build wires a node on st. It brings values stored by older versions up to
+// date (sealed fields bound to their place) and makes sure signing keys
+// exist, so the node can serve at once.
+func Build(ctx context.Context, cfg Config, st store.Store) (*Node, error) {
+	if cfg.Keys == nil {
+		return nil, errors.New("node: no data keys")
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.MaxHashes <= 0 {
+		cfg.MaxHashes = runtime.GOMAXPROCS(0)
+	}
+	if cfg.CheckpointInterval <= 0 {
+		cfg.CheckpointInterval = time.Minute
+	}
+	now, logger, ring := cfg.Now, cfg.Logger, cfg.Keys
+	hasher, err := password.NewHasher(cfg.Password, cfg.Pepper, cfg.MaxHashes)
+	if err != nil {
+		return nil, fmt.Errorf("node: password: %w", err)
+	}
+	renderer, err := letter.NewRenderer(cfg.Insurer)
+	if err != nil {
+		return nil, fmt.Errorf("node: letters: %w", err)
+	}
+	res, err := reseal.Run(ctx, st, ring, now, 0)
+	if err != nil {
+		return nil, fmt.Errorf("node: bind sealed fields to their place: %w", err)
+	}
+	if !res.AlreadyDone {
+		logger.Info("sealed fields bound to their place", slog.Int("ibans", res.IBANs), slog.Int("outbox_payloads", res.Payloads))
+	}
+
+	n := &Node{Store: st, cfg: cfg, logger: logger}
+	n.Audit = audit.New(st, cfg.AuditKey, now, logger)
+	n.Checkpoints = audit.NewCheckpointer(st, cfg.AuditKey, cfg.Checkpoints, now, logger)
+	n.Sessions = session.NewManager(st, session.Config{}, now)
+	n.Letters = dispatch.New(st, ring, renderer, n.Audit, cfg.LetterSink, now, cfg.Letters, logger)
+	n.Notices = notice.New(st, ring, []notice.Channel{notice.ChannelFunc(n.Letters.DeliverNotice)}, now, cfg.Notices, logger)
+	notices := notice.NewMaker(ring, now, n.Notices.Kick)
+
+	acfg := cfg.Accounts
+	acfg.Policy.InsurerName = cfg.Insurer.Name
+	n.Accounts = account.New(st, hasher, n.Sessions, n.Audit, notices, now, acfg, logger)
+	flows := cfg.Access
+	flows.Portal = cfg.PublicURL
+	if cfg.EID != nil {
+		ecfg := *cfg.EID
+		ecfg.RedirectURL = strings.TrimRight(cfg.PublicURL, "/") + "/eid/rueckkehr"
+		client, err := eid.New(ctx, ecfg, &http.Client{Timeout: 10 * time.Second})
+		if err != nil {
+			return nil, fmt.Errorf("node: eid: %w", err)
+		}
+		flows.EID, flows.Partner = client, ecfg.Issuer
+	}
+	n.Access = access.New(st, n.Accounts, hasher, n.Letters, n.Audit, ring, flows, now, logger)
+
+	// Each approval action that changes data is carried out by its
+	// executor in the approving transaction.
+	n.Devices = device.New(st, n.Accounts, notices, n.Sessions, n.Audit, now, cfg.Devices, logger)
+	executors := profile.Executors(ring, notices)
+	executors[device.ActionRemove] = device.NewRemoveExecutor(notices)
+	n.Approvals = approval.New(st, ring, n.Devices, n.Audit, now, cfg.Approvals, executors, notices.Kick, logger)
+	n.Profile = profile.New(st, n.Approvals, n.Devices, ring)
+
+	reg := prometheus.NewRegistry()
+	registerAuditMetrics(reg, n.Checkpoints)
+	n.server = server.New(cfg.HTTP, logger, st, reg)
+
+	browser := web.NewBrowser(n.Sessions, cfg.Portal.InsecureCookies)
+	var apps web.Applications
+	provider := maintenance.NoProvider
+	if cfg.OIDC != nil {
+		n.Keys = signkey.New(st, ring, now, cfg.SigningKeys)
+		if err := n.Keys.Ensure(ctx); err != nil {
+			return nil, fmt.Errorf("node: signing keys: %w", err)
+		}
+		n.OIDC, err = oidc.New(*cfg.OIDC, st, n.Keys, st, n.Approvals, n.Audit, browser, now, logger)
+		if err != nil {
+			return nil, err
+		}
+		apps, provider = n.OIDC, providerUpkeep{n.OIDC, n.Keys}
+	}
+	n.Sweeper = maintenance.New(st, n.Approvals, provider, now, cfg.Maintenance, logger)
+
+	pcfg := cfg.Portal
+	if pcfg.InsurerName == "" {
+		pcfg.InsurerName = cfg.Insurer.Name
+	}
+	if pcfg.Phone == "" {
+		pcfg.Phone = cfg.Insurer.Phone
+	}
+	if cfg.EID != nil && pcfg.EIDOrigin == "" {
+		pcfg.EIDOrigin = origin(cfg.EID.Issuer)
+	}
+	pcfg.LoginRate, pcfg.LoginBurst, pcfg.Now = cfg.LoginRate, cfg.LoginBurst, now
+	portal, err := web.New(pcfg, web.Services{Accounts: n.Accounts, Access: n.Access, Sessions: n.Sessions, Persons: st,
+		Approvals: n.Approvals, Profile: n.Profile, Devices: n.Devices, Applications: apps}, logger)
+	if err != nil {
+		return nil, fmt.Errorf("node: %w", err)
+	}
+	api, err := appapi.New(appapi.Config{LoginRate: cfg.LoginRate, LoginBurst: cfg.LoginBurst, PortalURL: cfg.PublicURL,
+		Policy: n.Approvals.Policy(), OutboxToken: cfg.OutboxToken, Draining: n.server.Draining()},
+		appapi.Services{Accounts: n.Accounts, Access: n.Access, Sessions: n.Sessions, Persons: st, Devices: n.Devices,
+			Approvals: n.Approvals, Profile: n.Profile}, now, logger)
+	if err != nil {
+		return nil, fmt.Errorf("node: %w", err)
+	}
+	n.mount(api.Routes(), portal.Routes(), cfg.Routes)
+	if n.OIDC != nil {
+		n.mount(n.OIDC.Routes())
+	}
+	return n, nil
+}
+
+func (n *Node) mount(routes ...map[string]http.Handler) {
+	for _, m := range routes {
+		for pattern, h := range m {
+			n.server.Handle(pattern, h)
+			n.patterns = append(n.patterns, pattern)
+		}
+	}
+	slices.Sort(n.patterns)
+}
+
+// Patterns are the route patterns the node serves beside the server
+// frame's own (health, readiness, metrics), sorted.
+func (n *Node) Patterns() []string { return slices.Clone(n.patterns) }
+
+// origin is the scheme and host of u ("" if it has none).
+func origin(u string) string {
+	scheme, rest, ok := strings.Cut(u, "://")
+	if !ok || rest == "" {
+		return ""
+	}
+	host, _, _ := strings.Cut(rest, "/")
+	return scheme + "://" + host
+}
+
+// Handler is the node's whole HTTP handler (with the middleware), for
+// serving it on a server of one's own.
+func (n *Node) Handler() http.Handler { return n.server.Handler() }
