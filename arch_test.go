@@ -36,6 +36,7 @@ var httpPackages = []string{
 	"internal/oidc",
 	"internal/server",
 	"internal/answer", // the table of HTTP answers both surfaces share
+	"internal/demo",   // the demo's relying party
 }
 
 // nodePackage wires the domain and HTTP packages into one node; only the
@@ -59,6 +60,8 @@ func isHarness(dir string) bool { return slices.Contains(testHarnesses, dir) }
 var netHTTPAllowed = map[string]string{
 	"internal/eid":     "speaks HTTP to the identification partner",
 	"internal/eid/sim": "simulates the identification partner's HTTP endpoints",
+	"internal/phone":   "plays the phone against a node's API (through appclient)",
+	"internal/load":    "sends measured load to a node on loopback",
 }
 
 // bannedNames are package names that say nothing about what the package owns.

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/pforte/pforte/internal/audit"
+	"github.com/pforte/pforte/internal/demo"
 	"github.com/pforte/pforte/internal/oidc"
 	"github.com/pforte/pforte/internal/registry"
 	"github.com/pforte/pforte/internal/seal"
@@ -124,7 +125,7 @@ func runDemo(ctx context.Context, env *environment, args []string) error {
 	}
 	base := "http://" + ln.Addr().String()
 	cfg.PublicURL = base
-	cfg.OIDC.Clients = []oidc.ClientConfig{demoClient(base, clientSecret)}
+	cfg.OIDC.Clients = []oidc.ClientConfig{demo.Client(base, clientSecret)}
 	if problems := cfg.validate(needs{keys: true, audit: true, http: true}); len(problems) > 0 {
 		ln.Close()
 		return &configError{problems: problems}
@@ -155,7 +156,7 @@ func runDemo(ctx context.Context, env *environment, args []string) error {
 	}
 	fmt.Fprintf(env.stdout, "Try it in a browser: %s/zugang, choose \"Online-Ausweis\" with the data of a matching identity.\n\n", base)
 	env.useLogger(logger)
-	return serve(ctx, cfg, logger, st, ln, folderSink{dir: lettersDir}, newDemoApp(base, clientSecret, logger).routes())
+	return serve(ctx, cfg, logger, st, ln, folderSink{dir: lettersDir}, demo.NewRelyingParty(base, clientSecret, logger).Routes())
 }
 
 // ensureKeyFile writes a new data key to path unless one is there.
@@ -178,17 +179,6 @@ func ensureSecretFile(path string, generate func() string) error {
 	return os.WriteFile(path, []byte(generate()+"\n"), 0o600)
 }
 
-// demoClient is the demo's one OpenID client: the relying party at
-// /demo-app/ and, with the same credentials, CIBA.
-func demoClient(base, secret string) oidc.ClientConfig {
-	return oidc.ClientConfig{ID: demoAppID, Name: "Demo-Anwendung", Secret: secret,
-		RedirectURIs:           []string{base + demoAppPath + "/callback"},
-		PostLogoutRedirectURIs: []string{base + demoAppPath + "/abgemeldet"},
-		Scopes:                 []string{oidc.ScopeProfile, oidc.ScopeKVNR, oidc.ScopeOfflineAccess},
-		Levels:                 []string{"low", "substantial", "high"},
-		CIBA:                   true, AuthorizationDetailsTypes: []string{"payment_initiation", "application_submission"}}
-}
-
 // printOIDCWalkthrough tells how to try the OpenID provider.
 func printOIDCWalkthrough(w io.Writer, base, secretFile string, csv []byte) {
 	kvnr := "X110411675"
@@ -206,7 +196,7 @@ func printOIDCWalkthrough(w io.Writer, base, secretFile string, csv []byte) {
     curl -s -u %[3]s:"$(cat %[2]s)" %[1]s/oidc/oauth/token \
       -d grant_type=urn:openid:params:grant-type:ciba -d auth_req_id=AUTH_REQ_ID
 
-`, base, secretFile, demoAppID, kvnr)
+`, base, secretFile, demo.ClientID, kvnr)
 }
 
 // printWalkthrough tells a newcomer what to try next.
@@ -238,8 +228,8 @@ Request access as an insured person (a password letter to the address on file):
     -H 'Content-Type: application/json' -d '{"current_password":"…","new_password":"…"}'
   API reference: %[1]s/api/openapi.json and docs/api.md
 
-Bind a phone with the reference app client, which reads the QR code from the letter
-(needs pdftoppm from poppler-utils; or pass --code-url with the URL in the QR code):
+Bind a phone with the reference app client, which reads the activation link of the
+letter's QR code from its PDF (or pass --code-url with the URL in the QR code):
   go run ./cmd/pforte app activate --server %[1]s --state phone.json \
     --letter %[5]s/L….pdf --kvnr %[6]s --password 'YOUR PASSWORD' --pin 482915 --name "Mein Telefon"
   go run ./cmd/pforte app login --state phone.json --pin 482915

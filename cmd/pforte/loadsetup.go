@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/pforte/pforte/internal/account"
+	"github.com/pforte/pforte/internal/load"
 	"github.com/pforte/pforte/internal/node"
 	"github.com/pforte/pforte/internal/proofing"
 	"github.com/pforte/pforte/internal/registry"
@@ -24,7 +25,7 @@ import (
 )
 
 // maxSetupAccounts bounds `load setup --accounts`.
-const maxSetupAccounts = maxLoginWorkers
+const maxSetupAccounts = load.MaxLoginWorkers
 
 // runLoadSetup fills a new SQLite database for a load run: synthetic insured
 // persons, and for the first of them an account whose password was chosen

@@ -108,8 +108,9 @@ func exitCode(env *environment, err error) int {
 	if err == nil {
 		return 0
 	}
-	if code, ok := appExitCode(env, err); ok {
-		return code
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return ee.code
 	}
 	var ce *configError
 	var ue *usageError

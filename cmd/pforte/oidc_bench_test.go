@@ -15,6 +15,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/pforte/pforte/internal/load"
 	"github.com/pforte/pforte/internal/password"
 	"github.com/pforte/pforte/internal/session"
 	"github.com/pforte/pforte/internal/store"
@@ -232,7 +233,7 @@ func BenchmarkCodeFlowPasswordLogin(b *testing.B) {
 			var hashes int64
 			var hashTime time.Duration
 			reference := func() {
-				done, elapsed, err := measureHashes(b.Context(), h, workers, hashReference/2)
+				done, elapsed, err := load.MeasureHashes(b.Context(), h, workers, hashReference/2)
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -414,7 +414,7 @@ func (d *doc) secretBlock(code barcode.Barcode) error {
 	if code == nil {
 		return fmt.Errorf("%w: no QR code", errLayout)
 	}
-	d.qrCode(code)
+	d.qrCode(code, l.ActivationURL)
 	s := lay.qrSlot
 	d.font(famSans, "", lay.smallSize)
 	d.grey(greyText)
@@ -442,8 +442,11 @@ func encodeQR(content string) (barcode.Barcode, error) {
 // one filled path in module units: a transformation maps modules to the page,
 // and each horizontal run of dark modules is one rectangle. Filling all runs
 // at once leaves no seams between rows when the page is rasterised and keeps
-// the page content small (fpdf holds every page of a batch in memory).
-func (d *doc) qrCode(code barcode.Barcode) {
+// the page content small (fpdf holds every page of a batch in memory). The
+// code is also a link to target, what it carries: a letter opened on a
+// screen leads there with a click, and a program reads it from the PDF
+// without rendering the page and decoding the code.
+func (d *doc) qrCode(code barcode.Barcode, target string) {
 	lay := d.lay
 	n := code.Bounds().Dx()
 	s := lay.qrSlot
@@ -475,6 +478,7 @@ func (d *doc) qrCode(code barcode.Barcode) {
 	}
 	b.WriteString("f Q")
 	d.f.RawWriteStr(b.String())
+	d.f.LinkString(x0, y0, float64(n)*m, float64(n)*m, target)
 	if d.r.drawn != nil {
 		d.r.drawn("qr", rect{X: x0, Y: y0, W: float64(n) * m, H: float64(n) * m})
 	}

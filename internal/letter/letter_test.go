@@ -241,3 +241,28 @@ func TestKindString(t *testing.T) {
 		t.Errorf("Kind(42).String() = %q, want %q", got, want)
 	}
 }
+
+// FuzzActivationLink: reading a link from any bytes never panics, and what it
+// returns is an activation URL.
+func FuzzActivationLink(f *testing.F) {
+	f.Add([]byte("/URI (https://p.example/app/activate#abc)"))
+	f.Add([]byte("/URI (https://p.example/other) /URI (https://p.example/app/activate#x\\)y)"))
+	f.Add([]byte("/URI (unterminated"))
+	f.Add([]byte("/URI (a(b)c\\\\)"))
+	f.Fuzz(func(t *testing.T, pdf []byte) {
+		link, err := ActivationLink(pdf)
+		if err == nil && (!strings.Contains(link, "/app/activate#") || len(link) > maxLinkLen) {
+			t.Errorf("ActivationLink(%q) = %q", pdf, link)
+		}
+	})
+}
+
+func TestActivationLinkEscapes(t *testing.T) {
+	got, err := ActivationLink([]byte(`<< /URI (https://p.example/x) >> << /URI (https://p.example/app/activate#a\)b\\c) >>`))
+	if err != nil || got != `https://p.example/app/activate#a)b\c` {
+		t.Errorf("ActivationLink = %q, %v", got, err)
+	}
+	if _, err := ActivationLink([]byte("no link")); !errors.Is(err, ErrNoActivationLink) {
+		t.Errorf("no link: %v", err)
+	}
+}

@@ -167,6 +167,10 @@ func TestQRCodeDecodes(t *testing.T) {
 				if got := res.GetText(); got != u {
 					t.Errorf("QR code = %q, want %q", got, u)
 				}
+				// The code's link is what the code carries.
+				if link, err := ActivationLink(b); err != nil || link != res.GetText() {
+					t.Errorf("ActivationLink = %q, %v; want the QR code's %q", link, err, res.GetText())
+				}
 			})
 		}
 	}

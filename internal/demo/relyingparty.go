@@ -1,4 +1,10 @@
-package main
+// Package demo is what `pforte demo` brings beside a node: a relying party
+// of the node's OpenID provider at /demo-app/ (go-oidc and x/oauth2, as an
+// insurer's other application would use them), and identities for the eID
+// simulator made from the register, one for every branch of the match. It is
+// a development tool: `pforte serve` uses the identities only with
+// --eid-simulator-insecure, and never the relying party.
+package demo
 
 import (
 	"context"
@@ -16,6 +22,8 @@ import (
 
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
+
+	"github.com/pforte/pforte/internal/oidc"
 )
 
 // The demo's relying party: a small application of "another insurer
@@ -24,13 +32,14 @@ import (
 // demo`, at /demo-app/, and is an OpenID client like any other: go-oidc and
 // x/oauth2 over HTTP against the provider's discovery document.
 const (
-	demoAppID   = "demo-app"
+	// ClientID is the relying party's client id at the provider.
+	ClientID    = "demo-app"
 	demoAppPath = "/demo-app"
 )
 
 // demoApp keeps the state of sign-ins in flight in memory (a demo runs as
 // one process); a cookie names the sign-in.
-type demoApp struct {
+type RelyingParty struct {
 	issuer, base, secret string
 	logger               *slog.Logger
 
@@ -46,11 +55,11 @@ type demoFlow struct {
 
 const demoCookie = "pforte_demo_app"
 
-func newDemoApp(base, secret string, logger *slog.Logger) *demoApp {
-	return &demoApp{issuer: base + "/oidc", base: base, secret: secret, logger: logger, flows: map[string]demoFlow{}}
+func NewRelyingParty(base, secret string, logger *slog.Logger) *RelyingParty {
+	return &RelyingParty{issuer: base + "/oidc", base: base, secret: secret, logger: logger, flows: map[string]demoFlow{}}
 }
 
-func (d *demoApp) routes() map[string]http.Handler {
+func (d *RelyingParty) Routes() map[string]http.Handler {
 	return map[string]http.Handler{
 		"GET " + demoAppPath + "/{$}":        http.HandlerFunc(d.home),
 		"GET " + demoAppPath + "/start":      http.HandlerFunc(d.start),
@@ -60,7 +69,7 @@ func (d *demoApp) routes() map[string]http.Handler {
 }
 
 // config discovers the provider on first use (the server must be up).
-func (d *demoApp) config(ctx context.Context) (*gooidc.Provider, oauth2.Config, error) {
+func (d *RelyingParty) config(ctx context.Context) (*gooidc.Provider, oauth2.Config, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.provider == nil {
@@ -70,7 +79,7 @@ func (d *demoApp) config(ctx context.Context) (*gooidc.Provider, oauth2.Config, 
 		}
 		d.provider = p
 	}
-	return d.provider, oauth2.Config{ClientID: demoAppID, ClientSecret: d.secret, Endpoint: d.provider.Endpoint(),
+	return d.provider, oauth2.Config{ClientID: ClientID, ClientSecret: d.secret, Endpoint: d.provider.Endpoint(),
 		RedirectURL: d.base + demoAppPath + "/callback", Scopes: []string{gooidc.ScopeOpenID, "profile", "kvnr"}}, nil
 }
 
@@ -98,7 +107,7 @@ type demoView struct {
 	Logout string
 }
 
-func (d *demoApp) render(rw http.ResponseWriter, status int, v demoView) {
+func (d *RelyingParty) render(rw http.ResponseWriter, status int, v demoView) {
 	rw.Header().Set("Content-Type", "text/html; charset=utf-8")
 	rw.Header().Set("Cache-Control", "no-store")
 	rw.WriteHeader(status)
@@ -107,11 +116,11 @@ func (d *demoApp) render(rw http.ResponseWriter, status int, v demoView) {
 	}
 }
 
-func (d *demoApp) home(rw http.ResponseWriter, _ *http.Request) {
+func (d *RelyingParty) home(rw http.ResponseWriter, _ *http.Request) {
 	d.render(rw, http.StatusOK, demoView{})
 }
 
-func (d *demoApp) loggedOut(rw http.ResponseWriter, _ *http.Request) {
+func (d *RelyingParty) loggedOut(rw http.ResponseWriter, _ *http.Request) {
 	d.render(rw, http.StatusOK, demoView{Error: "Sie sind abgemeldet."})
 }
 
@@ -119,7 +128,7 @@ var demoLevels = map[string]string{"low": "http://eidas.europa.eu/LoA/low", "sub
 
 // start begins a sign-in: state, nonce and PKCE verifier are kept under a
 // random cookie key, and the browser goes to the provider.
-func (d *demoApp) start(rw http.ResponseWriter, r *http.Request) {
+func (d *RelyingParty) start(rw http.ResponseWriter, r *http.Request) {
 	_, conf, err := d.config(r.Context())
 	if err != nil {
 		d.logger.Error("demo app discovery", slog.Any("error", err))
@@ -157,7 +166,7 @@ func (d *demoApp) start(rw http.ResponseWriter, r *http.Request) {
 
 // callback checks state, exchanges the code with the verifier, verifies the
 // ID token and its nonce, and shows the claims.
-func (d *demoApp) callback(rw http.ResponseWriter, r *http.Request) {
+func (d *RelyingParty) callback(rw http.ResponseWriter, r *http.Request) {
 	c, err := r.Cookie(demoCookie)
 	var f demoFlow
 	ok := false
@@ -183,7 +192,7 @@ func (d *demoApp) callback(rw http.ResponseWriter, r *http.Request) {
 		if tok, err = conf.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(f.verifier)); err == nil {
 			raw, _ := tok.Extra("id_token").(string)
 			var idt *gooidc.IDToken
-			idt, err = p.VerifierContext(ctx, &gooidc.Config{ClientID: demoAppID, SupportedSigningAlgs: []string{"ES256"}}).Verify(ctx, raw)
+			idt, err = p.VerifierContext(ctx, &gooidc.Config{ClientID: ClientID, SupportedSigningAlgs: []string{"ES256"}}).Verify(ctx, raw)
 			if err == nil && idt.Nonce != f.nonce {
 				err = errors.New("nonce does not match")
 			}
@@ -197,7 +206,7 @@ func (d *demoApp) callback(rw http.ResponseWriter, r *http.Request) {
 	d.render(rw, http.StatusBadGateway, demoView{Error: "Die Anmeldung konnte nicht geprüft werden."})
 }
 
-func (d *demoApp) showClaims(rw http.ResponseWriter, idt *gooidc.IDToken, raw string) {
+func (d *RelyingParty) showClaims(rw http.ResponseWriter, idt *gooidc.IDToken, raw string) {
 	var c map[string]any
 	idt.Claims(&c)
 	v := demoView{Logout: d.issuer + "/end_session?" + url.Values{"id_token_hint": {raw},
@@ -230,4 +239,15 @@ func toString(v any) string {
 		return strconv.FormatFloat(x, 'f', -1, 64)
 	}
 	return ""
+}
+
+// Client is the demo's one OpenID client: the relying party at
+// /demo-app/ and, with the same credentials, CIBA.
+func Client(base, secret string) oidc.ClientConfig {
+	return oidc.ClientConfig{ID: ClientID, Name: "Demo-Anwendung", Secret: secret,
+		RedirectURIs:           []string{base + demoAppPath + "/callback"},
+		PostLogoutRedirectURIs: []string{base + demoAppPath + "/abgemeldet"},
+		Scopes:                 []string{oidc.ScopeProfile, oidc.ScopeKVNR, oidc.ScopeOfflineAccess},
+		Levels:                 []string{"low", "substantial", "high"},
+		CIBA:                   true, AuthorizationDetailsTypes: []string{"payment_initiation", "application_submission"}}
 }
