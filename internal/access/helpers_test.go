@@ -18,8 +18,7 @@ import (
 	"github.com/pforte/pforte/internal/seal"
 	"github.com/pforte/pforte/internal/session"
 	"github.com/pforte/pforte/internal/store"
-	"github.com/pforte/pforte/internal/store/sqlstore"
-	"github.com/pforte/pforte/internal/store/sqlstore/sqltest"
+	"github.com/pforte/pforte/internal/store/testdb"
 )
 
 type clock struct {
@@ -32,7 +31,7 @@ func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 // fixture is one person in the register, with the account service the flows
 // keep passwords with.
 type fixture struct {
-	st       *sqlstore.Store
+	st       store.Store
 	svc      *account.Service
 	sessions *session.Manager
 	hasher   account.Hasher
@@ -49,7 +48,7 @@ const (
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	st := sqltest.SQLite(t)
+	st := testdb.Open(t)
 	p := store.Person{KVNR: kvnr, FamilyName: "Müller", GivenNames: "Jürgen", BirthDate: "1970-03-14",
 		Street: "Hauptstraße", HouseNumber: "1", PostalCode: "10115", City: "Berlin", Relation: store.RelationMember,
 		Digest: []byte("d"), UpdatedAt: time.Now()}

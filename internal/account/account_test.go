@@ -17,8 +17,7 @@ import (
 	"github.com/pforte/pforte/internal/seal"
 	"github.com/pforte/pforte/internal/session"
 	"github.com/pforte/pforte/internal/store"
-	"github.com/pforte/pforte/internal/store/sqlstore"
-	"github.com/pforte/pforte/internal/store/sqlstore/sqltest"
+	"github.com/pforte/pforte/internal/store/testdb"
 )
 
 type clock struct {
@@ -86,7 +85,7 @@ func (f *fixture) lockNotices(t *testing.T) int {
 }
 
 type fixture struct {
-	st       *sqlstore.Store
+	st       store.Store
 	svc      *account.Service
 	sessions *session.Manager
 	hasher   *countingHasher
@@ -98,7 +97,7 @@ const kvnr = "X110411675"
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	st := sqltest.SQLite(t)
+	st := testdb.Open(t)
 	p := store.Person{KVNR: kvnr, FamilyName: "Müller", GivenNames: "Jürgen", BirthDate: "1970-03-14",
 		Street: "Hauptstraße", HouseNumber: "1", PostalCode: "10115", City: "Berlin", Relation: store.RelationMember,
 		Digest: []byte("d"), UpdatedAt: time.Now()}

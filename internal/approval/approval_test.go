@@ -14,7 +14,7 @@ import (
 	"github.com/pforte/pforte/internal/field"
 	"github.com/pforte/pforte/internal/session"
 	"github.com/pforte/pforte/internal/store"
-	"github.com/pforte/pforte/internal/store/sqlstore/sqltest"
+	"github.com/pforte/pforte/internal/store/testdb"
 )
 
 const addressText = "Neue Anschrift: Lindenweg 3, 04109 Leipzig"
@@ -85,7 +85,7 @@ func TestApproveAndExecute(t *testing.T) {
 }
 
 func TestCreateValidates(t *testing.T) {
-	f := newFixture(t, sqltest.SQLite(t), approval.Config{})
+	f := newFixture(t, testdb.Open(t), approval.Config{})
 	ctx := t.Context()
 	if _, err := f.svc.Create(ctx, f.person.ID, approval.ActionAddressChange, addressText, addressData, "", "", session.LevelSubstantial); !errors.Is(err, approval.ErrNoDevice) {
 		t.Errorf("without a device = %v, want ErrNoDevice", err)
@@ -247,7 +247,7 @@ func TestNewerRequestWithdrawsTheOlder(t *testing.T) {
 // TestSessionMustMeetThePolicy: a session below the action's policy level
 // cannot even ask (a password-only session cannot push bank changes).
 func TestSessionMustMeetThePolicy(t *testing.T) {
-	f := newFixture(t, sqltest.SQLite(t), approval.Config{})
+	f := newFixture(t, testdb.Open(t), approval.Config{})
 	f.bind(t)
 	for _, action := range []string{approval.ActionAddressChange, approval.ActionBankChange, approval.ActionDeviceRemove} {
 		if _, err := f.svc.Create(t.Context(), f.person.ID, action, addressText, addressData, "", "api", session.LevelLow); !errors.Is(err, approval.ErrSessionLevel) {
@@ -412,7 +412,7 @@ func TestMaxPendingLogins(t *testing.T) {
 }
 
 func TestMaxPendingClientRequests(t *testing.T) {
-	f := newFixture(t, sqltest.SQLite(t), approval.Config{})
+	f := newFixture(t, testdb.Open(t), approval.Config{})
 	ctx := t.Context()
 	f.bind(t)
 	create := func(action string) error {
@@ -437,7 +437,7 @@ func TestMaxPendingClientRequests(t *testing.T) {
 }
 
 func TestApprovedLoginsDoNotCount(t *testing.T) {
-	f := newFixture(t, sqltest.SQLite(t), approval.Config{MaxPendingLogins: 1})
+	f := newFixture(t, testdb.Open(t), approval.Config{MaxPendingLogins: 1})
 	ctx := t.Context()
 	phone := f.bind(t)
 	for i := range 3 {
@@ -472,7 +472,7 @@ func TestLevelTooLow(t *testing.T) {
 }
 
 func TestForeignDeviceCannotAnswer(t *testing.T) {
-	f := newFixture(t, sqltest.SQLite(t), approval.Config{})
+	f := newFixture(t, testdb.Open(t), approval.Config{})
 	phone := f.bind(t)
 	a := f.createAddressChange(t)
 	// The device of another person: re-home the binding in the database.
@@ -482,7 +482,7 @@ func TestForeignDeviceCannotAnswer(t *testing.T) {
 		t.Fatal(err)
 	}
 	other, _ = f.st.PersonByKVNR(t.Context(), other.KVNR)
-	if _, err := f.st.DB().ExecContext(t.Context(), "UPDATE devices SET person_id = $1 WHERE id = $2", int64(other.ID), phone.ID); err != nil {
+	if _, err := testdb.SQL(t, f.st).DB().ExecContext(t.Context(), "UPDATE devices SET person_id = $1 WHERE id = $2", int64(other.ID), phone.ID); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.svc.Approve(t.Context(), a.ID, store.DeviceID(phone.ID), f.approveProof(t, phone, a.ID, a.Action, a.Text, a.Data, pin), "pin", 0, ""); !errors.Is(err, approval.ErrNotFound) {
@@ -512,7 +512,7 @@ func TestPolicyValidate(t *testing.T) {
 // TestTextAndDataSealedAtRest: the store holds neither the text nor the data in
 // clear (a new bank account is personal data), and the service still works.
 func TestTextAndDataSealedAtRest(t *testing.T) {
-	f := newFixture(t, sqltest.SQLite(t), approval.Config{})
+	f := newFixture(t, testdb.Open(t), approval.Config{})
 	f.bind(t)
 	a, err := f.svc.Create(t.Context(), f.person.ID, approval.ActionBankChange, "Neue IBAN: DE89 3704 0044 0532 0130 00",
 		[]byte(`{"iban":"DE89370400440532013000"}`), "", "test", session.LevelSubstantial)
@@ -521,7 +521,7 @@ func TestTextAndDataSealedAtRest(t *testing.T) {
 	}
 	var text string
 	var data []byte
-	if err := f.st.DB().QueryRowContext(t.Context(), "SELECT text, data FROM approvals WHERE id = $1", a.ID).Scan(&text, &data); err != nil {
+	if err := testdb.SQL(t, f.st).DB().QueryRowContext(t.Context(), "SELECT text, data FROM approvals WHERE id = $1", a.ID).Scan(&text, &data); err != nil {
 		t.Fatal(err)
 	}
 	if strings.Contains(text, "DE89") || strings.Contains(string(data), "DE89") {
@@ -537,7 +537,7 @@ func TestTextAndDataSealedAtRest(t *testing.T) {
 // not only for portal logins: a session cannot push address changes without
 // end (each newer one withdraws the older, and withdrawn ones count).
 func TestEveryActionIsCapped(t *testing.T) {
-	f := newFixture(t, sqltest.SQLite(t), approval.Config{})
+	f := newFixture(t, testdb.Open(t), approval.Config{})
 	f.bind(t)
 	for i := range 3 {
 		if _, err := f.svc.Create(t.Context(), f.person.ID, approval.ActionAddressChange, addressText, addressData, "", "api", session.LevelHigh); err != nil {

@@ -7,14 +7,14 @@ import (
 	"github.com/pforte/pforte/internal/approval"
 	"github.com/pforte/pforte/internal/field"
 	"github.com/pforte/pforte/internal/session"
-	"github.com/pforte/pforte/internal/store/sqlstore/sqltest"
+	"github.com/pforte/pforte/internal/store/testdb"
 )
 
 // TestCreateRefusesTextsThePhoneCannotShowAsSigned guards checkText: a
 // request whose text holds a bidi override, a zero-width, C1 or other format
 // character, or a line separator is refused; line breaks are fine.
 func TestCreateRefusesTextsThePhoneCannotShowAsSigned(t *testing.T) {
-	f := newFixture(t, sqltest.SQLite(t), approval.Config{})
+	f := newFixture(t, testdb.Open(t), approval.Config{})
 	f.bind(t)
 	for name, text := range map[string]string{
 		"right-to-left override U+202E": "Neue Anschrift: \u202egizpieL 90140 ,3 gewnedniL",

@@ -21,8 +21,7 @@ import (
 	"github.com/pforte/pforte/internal/seal"
 	"github.com/pforte/pforte/internal/session"
 	"github.com/pforte/pforte/internal/store"
-	"github.com/pforte/pforte/internal/store/sqlstore"
-	"github.com/pforte/pforte/internal/store/sqlstore/sqltest"
+	"github.com/pforte/pforte/internal/store/testdb"
 )
 
 type clock struct {
@@ -78,7 +77,7 @@ var fastKDF = appclient.KDFParams{Alg: appclient.KDFArgon2id, Time: 1, Memory: 8
 // fixture is one person with an account, the device service and the approval
 // service on one database; the reference app client plays the phone.
 type fixture struct {
-	st      *sqlstore.Store
+	st      store.Store
 	clk     *clock
 	logger  *slog.Logger
 	aud     *audit.Log
@@ -89,10 +88,10 @@ type fixture struct {
 
 // backends runs fn on SQLite and, when PFORTE_TEST_POSTGRES is set, PostgreSQL.
 func backends(t *testing.T, cfg approval.Config, fn func(t *testing.T, f *fixture)) {
-	sqltest.Backends(t, func(t *testing.T, st *sqlstore.Store) { fn(t, newFixture(t, st, cfg)) })
+	testdb.Each(t, func(t *testing.T, st store.Store) { fn(t, newFixture(t, st, cfg)) })
 }
 
-func newFixture(t *testing.T, st *sqlstore.Store, cfg approval.Config) *fixture {
+func newFixture(t *testing.T, st store.Store, cfg approval.Config) *fixture {
 	t.Helper()
 	clk := &clock{t: time.Date(2026, 11, 29, 9, 0, 0, 0, time.UTC)}
 	p := store.Person{KVNR: kvnr, FamilyName: "Müller", GivenNames: "Jürgen", BirthDate: "1970-03-14", Street: "Hauptstraße",

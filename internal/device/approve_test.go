@@ -7,11 +7,11 @@ import (
 	"github.com/pforte/pforte/appclient"
 	"github.com/pforte/pforte/internal/device"
 	"github.com/pforte/pforte/internal/store"
-	"github.com/pforte/pforte/internal/store/sqlstore/sqltest"
+	"github.com/pforte/pforte/internal/store/testdb"
 )
 
 func TestProveDevice(t *testing.T) {
-	f := newFixture(t, sqltest.SQLite(t))
+	f := newFixture(t, testdb.Open(t))
 	phone := f.bind(t)
 	dev := store.DeviceID(phone.ID)
 	hash := appclient.ContentHash(device.PurposeDecline, "", nil)

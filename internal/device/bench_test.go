@@ -27,7 +27,7 @@ import (
 func BenchmarkAppLogin(b *testing.B) {
 	for _, backend := range []string{"sqlite", "sqlite-sync-normal", "postgres"} {
 		b.Run(backend, func(b *testing.B) {
-			var st *sqlstore.Store
+			var st store.Store
 			switch backend {
 			case "sqlite":
 				st = sqltest.SQLite(b)
@@ -41,7 +41,7 @@ func BenchmarkAppLogin(b *testing.B) {
 	}
 }
 
-func benchLogins(b *testing.B, st *sqlstore.Store) {
+func benchLogins(b *testing.B, st store.Store) {
 	const clients = 16
 	fixtureMaxDevices = clients
 	defer func() { fixtureMaxDevices = 0 }()

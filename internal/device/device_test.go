@@ -25,8 +25,8 @@ import (
 	"github.com/pforte/pforte/internal/seal"
 	"github.com/pforte/pforte/internal/session"
 	"github.com/pforte/pforte/internal/store"
-	"github.com/pforte/pforte/internal/store/sqlstore"
 	"github.com/pforte/pforte/internal/store/sqlstore/sqltest"
+	"github.com/pforte/pforte/internal/store/testdb"
 )
 
 type clock struct {
@@ -45,12 +45,12 @@ func (c *clock) advance(d time.Duration) {
 // counts them by kind from the store.
 type notices struct {
 	*notice.Maker
-	st   *sqlstore.Store
+	st   store.Store
 	ring *seal.Keyring // seals the notices, and approvals in tests that make them
 	id   store.PersonID
 }
 
-func newNotices(t testing.TB, st *sqlstore.Store, now func() time.Time) *notices {
+func newNotices(t testing.TB, st store.Store, now func() time.Time) *notices {
 	t.Helper()
 	k, err := seal.GenerateKey("t1")
 	if err != nil {
@@ -91,7 +91,7 @@ var fixtureMaxDevices int
 var fastKDF = appclient.KDFParams{Alg: appclient.KDFArgon2id, Time: 1, Memory: 8 * 1024, Threads: 1}
 
 type fixture struct {
-	st      *sqlstore.Store
+	st      store.Store
 	svc     *device.Service
 	clk     *clock
 	notices *notices
@@ -99,13 +99,13 @@ type fixture struct {
 	code    string
 }
 
-func newFixture(t testing.TB, st *sqlstore.Store) *fixture {
+func newFixture(t testing.TB, st store.Store) *fixture {
 	t.Helper()
 	return newFixtureConfig(t, st, device.Config{MaxDevices: fixtureMaxDevices})
 }
 
 // newFixtureConfig is newFixture with the device rules cfg.
-func newFixtureConfig(t testing.TB, st *sqlstore.Store, cfg device.Config) *fixture {
+func newFixtureConfig(t testing.TB, st store.Store, cfg device.Config) *fixture {
 	t.Helper()
 	clk := &clock{t: time.Date(2026, 11, 29, 9, 0, 0, 0, time.UTC)}
 	p := store.Person{KVNR: kvnr, FamilyName: "Müller", GivenNames: "Jürgen", BirthDate: "1970-03-14", Street: "Hauptstraße",
@@ -221,7 +221,7 @@ func proofOf(id string, p appclient.Proof) device.Proof {
 }
 
 func TestBindWithLetter(t *testing.T) {
-	f := newFixture(t, sqltest.SQLite(t))
+	f := newFixture(t, testdb.Open(t))
 	phone := newPhone(t)
 	req := f.bindRequest(t, phone, "https://portal.example/app/activate#"+f.code)
 	b, err := f.svc.BindWithLetter(t.Context(), req)
@@ -268,7 +268,7 @@ func TestBindWithLetter(t *testing.T) {
 }
 
 func TestChallengesAreSingleUsePurposeBoundAndExpire(t *testing.T) {
-	f := newFixture(t, sqltest.SQLite(t))
+	f := newFixture(t, testdb.Open(t))
 	phone := f.bind(t)
 	dev := store.DeviceID(phone.ID)
 	p := f.loginProof(t, phone, pin)
@@ -296,7 +296,7 @@ func TestChallengesAreSingleUsePurposeBoundAndExpire(t *testing.T) {
 }
 
 func TestAppLoginAndPINLimit(t *testing.T) {
-	f := newFixture(t, sqltest.SQLite(t))
+	f := newFixture(t, testdb.Open(t))
 	phone := f.bind(t)
 	dev := store.DeviceID(phone.ID)
 	_, sess, err := f.svc.Login(t.Context(), dev, f.loginProof(t, phone, pin), "fpt", "", "")
@@ -338,7 +338,7 @@ func TestAppLoginAndPINLimit(t *testing.T) {
 }
 
 func TestPINChangeAndUnbind(t *testing.T) {
-	f := newFixture(t, sqltest.SQLite(t))
+	f := newFixture(t, testdb.Open(t))
 	phone := f.bind(t)
 	dev := store.DeviceID(phone.ID)
 	ch := f.challenge(t, device.PurposePINChange, dev)
@@ -426,7 +426,7 @@ func testParallelWrongPINs(t *testing.T, svcs []*device.Service, f *fixture, pho
 }
 
 func TestParallelWrongPINsSQLite(t *testing.T) {
-	f := newFixture(t, sqltest.SQLite(t))
+	f := newFixture(t, testdb.Open(t))
 	phone := f.bind(t)
 	testParallelWrongPINs(t, []*device.Service{f.svc}, f, phone, 200)
 }
@@ -448,7 +448,7 @@ func TestParallelWrongPINsPostgresThreeNodes(t *testing.T) {
 }
 
 func TestUnlockWithANewLetterAndANewPIN(t *testing.T) {
-	f := newFixture(t, sqltest.SQLite(t))
+	f := newFixture(t, testdb.Open(t))
 	phone := f.bind(t)
 	dev := store.DeviceID(phone.ID)
 	for range 3 {
@@ -495,7 +495,7 @@ func TestUnlockWithANewLetterAndANewPIN(t *testing.T) {
 // face) is recorded as reported_method in the audit trail; the session's amr
 // is what the server verified, the device key and the PIN key: hwk and pin.
 func TestReportedMethodIsNoAMR(t *testing.T) {
-	f := newFixture(t, sqltest.SQLite(t))
+	f := newFixture(t, testdb.Open(t))
 	phone := f.bind(t)
 	dev := store.DeviceID(phone.ID)
 	for _, tc := range []struct{ reported, recorded string }{

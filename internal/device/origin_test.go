@@ -10,7 +10,7 @@ import (
 	"github.com/pforte/pforte/internal/device"
 	"github.com/pforte/pforte/internal/session"
 	"github.com/pforte/pforte/internal/store"
-	"github.com/pforte/pforte/internal/store/sqlstore/sqltest"
+	"github.com/pforte/pforte/internal/store/testdb"
 )
 
 // eidSession starts a session at level high whose origin is an eID
@@ -73,7 +73,7 @@ func (f *fixture) lastVia(t *testing.T, event string) string {
 // minutes ago; a session at level high from a phone bound at high (an app
 // login) does not do.
 func TestFreshEIDMeansAnEIDOrigin(t *testing.T) {
-	f := newFixture(t, sqltest.SQLite(t))
+	f := newFixture(t, testdb.Open(t))
 	ctx := t.Context()
 
 	// An eID identification 10 minutes ago binds a phone at high.

@@ -17,7 +17,7 @@ import (
 	"github.com/pforte/pforte/internal/field"
 	"github.com/pforte/pforte/internal/session"
 	"github.com/pforte/pforte/internal/store"
-	"github.com/pforte/pforte/internal/store/sqlstore/sqltest"
+	"github.com/pforte/pforte/internal/store/testdb"
 )
 
 // torsionPoints are the canonical encodings of the 8 points of small order on
@@ -190,7 +190,7 @@ type presented struct {
 func testEntryPoints(t *testing.T, cfg device.Config, want string, bad map[string]presented, good string) {
 	for _, ep := range entryPoints {
 		t.Run(ep.name, func(t *testing.T) {
-			f := newFixtureConfig(t, sqltest.SQLite(t), cfg)
+			f := newFixtureConfig(t, testdb.Open(t), cfg)
 			kdf, err := appclient.ParseKDF([]byte(good))
 			if err != nil {
 				t.Fatal(err)

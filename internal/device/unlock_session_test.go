@@ -18,7 +18,7 @@ import (
 	"github.com/pforte/pforte/internal/seal"
 	"github.com/pforte/pforte/internal/session"
 	"github.com/pforte/pforte/internal/store"
-	"github.com/pforte/pforte/internal/store/sqlstore/sqltest"
+	"github.com/pforte/pforte/internal/store/testdb"
 )
 
 // eidSessions gives sessions the way a person gets them: by an eID
@@ -98,7 +98,7 @@ func (e *eidSessions) eid(t *testing.T, newPassword string) store.Session {
 // unlocks a locked PIN; an older eID session and a session at level
 // substantial are refused and change nothing.
 func TestUnlockWithSessionNeedsAFreshEIDIdentification(t *testing.T) {
-	f := newFixture(t, sqltest.SQLite(t))
+	f := newFixture(t, testdb.Open(t))
 	e := newEIDSessions(t, f)
 	phone := f.bind(t)
 	dev := store.DeviceID(phone.ID)

@@ -18,8 +18,7 @@ import (
 	"github.com/pforte/pforte/internal/notice"
 	"github.com/pforte/pforte/internal/seal"
 	"github.com/pforte/pforte/internal/store"
-	"github.com/pforte/pforte/internal/store/sqlstore"
-	"github.com/pforte/pforte/internal/store/sqlstore/sqltest"
+	"github.com/pforte/pforte/internal/store/testdb"
 )
 
 type voider struct{ voided []store.PersonID }
@@ -29,9 +28,9 @@ func (v *voider) VoidLetterCodes(_ context.Context, id store.PersonID) error {
 	return nil
 }
 
-func setup(t *testing.T, cfg dispatch.Config) (*dispatch.Service, *sqlstore.Store, store.Person) {
+func setup(t *testing.T, cfg dispatch.Config) (*dispatch.Service, store.Store, store.Person) {
 	t.Helper()
-	st := sqltest.SQLite(t)
+	st := testdb.Open(t)
 	now := time.Date(2026, 11, 29, 9, 0, 0, 0, time.UTC)
 	p := store.Person{KVNR: "X110411675", FamilyName: "Weiß", GivenNames: "Jürgen", Title: "Dr.", BirthDate: "1970",
 		Street: "Hauptstraße", HouseNumber: "12a", PostalCode: "10115", City: "Berlin", Relation: store.RelationMember,

@@ -15,8 +15,7 @@ import (
 
 	"github.com/pforte/pforte/internal/maintenance"
 	"github.com/pforte/pforte/internal/store"
-	"github.com/pforte/pforte/internal/store/sqlstore"
-	"github.com/pforte/pforte/internal/store/sqlstore/sqltest"
+	"github.com/pforte/pforte/internal/store/testdb"
 )
 
 var t0 = time.Date(2026, 11, 29, 9, 0, 0, 0, time.UTC)
@@ -24,7 +23,7 @@ var t0 = time.Date(2026, 11, 29, 9, 0, 0, 0, time.UTC)
 // storeApprovals expires approvals in the store at the clock's time, as
 // package approval does.
 type storeApprovals struct {
-	st    *sqlstore.Store
+	st    store.Store
 	now   func() time.Time
 	calls atomic.Int64
 }
@@ -58,7 +57,7 @@ func (p *provider) Ensure(context.Context) error {
 
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
-func seed(t *testing.T, st *sqlstore.Store) store.PersonID {
+func seed(t *testing.T, st store.Store) store.PersonID {
 	t.Helper()
 	p := store.Person{KVNR: "X110411675", FamilyName: "Müller", GivenNames: "Jürgen", BirthDate: "1970", Street: "Weg",
 		PostalCode: "10115", City: "Berlin", Relation: store.RelationMember, Digest: []byte("d"), UpdatedAt: t0}
@@ -73,7 +72,7 @@ func seed(t *testing.T, st *sqlstore.Store) store.PersonID {
 }
 
 func TestExpireMovesOnlyExpiredRequests(t *testing.T) {
-	st := sqltest.SQLite(t)
+	st := testdb.Open(t)
 	pid := seed(t, st)
 	for i, created := range []time.Time{t0, t0.Add(4 * time.Minute)} {
 		a := store.Approval{ID: []string{"old", "young"}[i], PersonID: pid, Action: "address.change", Text: "x", Data: []byte(`{}`),
@@ -99,7 +98,7 @@ func TestExpireMovesOnlyExpiredRequests(t *testing.T) {
 // TestCleanKeepsTheRetention: what expired within the retention stays, what
 // expired before it goes; the provider is asked with the same cutoff.
 func TestCleanKeepsTheRetention(t *testing.T) {
-	st := sqltest.SQLite(t)
+	st := testdb.Open(t)
 	pid := seed(t, st)
 	now := t0.Add(48 * time.Hour)
 	for _, v := range []struct {
@@ -141,7 +140,7 @@ func TestCleanKeepsTheRetention(t *testing.T) {
 // TestRunKeepsTheIntervals: in a bubble of fake time, Run expires every
 // ExpireEvery and cleans every CleanEvery, and stops with its context.
 func TestRunKeepsTheIntervals(t *testing.T) {
-	st := sqltest.SQLite(t)
+	st := testdb.Open(t)
 	synctest.Test(t, func(t *testing.T) {
 		a := &storeApprovals{st: st, now: time.Now}
 		p := &provider{}

@@ -14,8 +14,7 @@ import (
 	"github.com/pforte/pforte/internal/notice"
 	"github.com/pforte/pforte/internal/seal"
 	"github.com/pforte/pforte/internal/store"
-	"github.com/pforte/pforte/internal/store/sqlstore"
-	"github.com/pforte/pforte/internal/store/sqlstore/sqltest"
+	"github.com/pforte/pforte/internal/store/testdb"
 )
 
 type clock struct {
@@ -52,7 +51,7 @@ func (c *channel) Deliver(_ context.Context, d notice.Delivery) error {
 }
 
 type fixture struct {
-	st     *sqlstore.Store
+	st     store.Store
 	clk    *clock
 	maker  *notice.Maker
 	svc    *notice.Service
@@ -60,7 +59,7 @@ type fixture struct {
 	person store.Person
 }
 
-func newFixture(t *testing.T, st *sqlstore.Store) *fixture {
+func newFixture(t *testing.T, st store.Store) *fixture {
 	t.Helper()
 	clk := &clock{t: time.Date(2026, 11, 29, 9, 0, 0, 0, time.UTC)}
 	p := store.Person{KVNR: "X110411675", FamilyName: "Müller", GivenNames: "Jürgen", BirthDate: "1970-03-14",
@@ -100,7 +99,7 @@ func (f *fixture) queue(t *testing.T, kind notice.Kind, d notice.Details) store.
 }
 
 func TestDeliverOpensAndSends(t *testing.T) {
-	sqltest.Backends(t, func(t *testing.T, st *sqlstore.Store) {
+	testdb.Each(t, func(t *testing.T, st store.Store) {
 		f := newFixture(t, st)
 		old := []string{"Jürgen Müller", "Alte Gasse 1", "04109 Leipzig"}
 		a := f.queue(t, notice.AddressChanged, notice.Details{To: old})
@@ -138,7 +137,7 @@ func TestDeliverOpensAndSends(t *testing.T) {
 // TestFailedDeliveryIsRetried: a notice whose channel fails stays queued and
 // goes out on a later pass, after its backoff: never lost.
 func TestFailedDeliveryIsRetried(t *testing.T) {
-	f := newFixture(t, sqltest.SQLite(t))
+	f := newFixture(t, testdb.Open(t))
 	n := f.queue(t, notice.PasswordChanged, notice.Details{})
 	f.ch.fail = errors.New("printer on fire")
 	if res, err := f.svc.Deliver(t.Context()); err != nil || res != (notice.Result{Failed: 1}) {
@@ -161,7 +160,7 @@ func TestFailedDeliveryIsRetried(t *testing.T) {
 // TestDeferredDeliveryWaits: a channel's budget defers a notice to the time it
 // names; it is neither dropped nor retried sooner.
 func TestDeferredDeliveryWaits(t *testing.T) {
-	f := newFixture(t, sqltest.SQLite(t))
+	f := newFixture(t, testdb.Open(t))
 	f.queue(t, notice.BankChanged, notice.Details{})
 	tomorrow := time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)
 	f.ch.deferTill = tomorrow
@@ -182,7 +181,7 @@ func TestDeferredDeliveryWaits(t *testing.T) {
 // TestRepeatsMerge: one kind, person, recipient and day is one notice, however
 // often the change is repeated; another day or another recipient is another.
 func TestRepeatsMerge(t *testing.T) {
-	f := newFixture(t, sqltest.SQLite(t))
+	f := newFixture(t, testdb.Open(t))
 	for range 10 {
 		f.queue(t, notice.PasswordChanged, notice.Details{})
 	}
@@ -219,7 +218,7 @@ func TestRepeatsMerge(t *testing.T) {
 }
 
 func TestMakeRefusesUnknownKinds(t *testing.T) {
-	f := newFixture(t, sqltest.SQLite(t))
+	f := newFixture(t, testdb.Open(t))
 	if _, err := f.maker.Make(f.person.ID, "account.deleted", notice.Details{}); err == nil {
 		t.Error("an unknown kind was made")
 	}

@@ -35,7 +35,7 @@ func BenchmarkApprovalRoundTrip(b *testing.B) {
 	for _, backend := range []string{"sqlite", "sqlite-sync-normal", "postgres"} {
 		for _, persons := range []int{1, 100} {
 			b.Run(fmt.Sprintf("%s/persons=%d", backend, persons), func(b *testing.B) {
-				var st *sqlstore.Store
+				var st store.Store
 				switch backend {
 				case "sqlite":
 					st = sqltest.SQLite(b)
@@ -50,7 +50,7 @@ func BenchmarkApprovalRoundTrip(b *testing.B) {
 	}
 }
 
-func benchRoundTrips(b *testing.B, st *sqlstore.Store, persons int) {
+func benchRoundTrips(b *testing.B, st store.Store, persons int) {
 	ctx := b.Context()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	k, _ := seal.GenerateKey("b1")

@@ -8,6 +8,7 @@ import (
 	"github.com/pforte/pforte/internal/seal"
 	"github.com/pforte/pforte/internal/session"
 	"github.com/pforte/pforte/internal/store"
+	"github.com/pforte/pforte/internal/store/testdb"
 )
 
 // An IBAN ciphertext copied into another person's row does not open there:
@@ -24,7 +25,7 @@ func TestViewRefusesAnIBANOfAnotherRow(t *testing.T) {
 	if v, err := f.svc.View(ctx, f.person.ID); err != nil || v.IBANMasked == "" {
 		t.Fatalf("own IBAN: %+v, %v", v, err)
 	}
-	if _, err := f.st.DB().ExecContext(ctx, "UPDATE persons SET iban_key_id = $1, iban_sealed = $2 WHERE id = $3",
+	if _, err := testdb.SQL(t, f.st).DB().ExecContext(ctx, "UPDATE persons SET iban_key_id = $1, iban_sealed = $2 WHERE id = $3",
 		f.person.IBAN.KeyID, f.person.IBAN.Ciphertext, int64(other.ID)); err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +53,7 @@ func TestOutboxRefusesAPayloadOfAnotherEvent(t *testing.T) {
 	if err != nil || len(events) != 2 {
 		t.Fatalf("outbox %+v, %v", events, err)
 	}
-	if _, err := f.st.DB().ExecContext(ctx, "UPDATE outbox SET payload = (SELECT payload FROM outbox WHERE seq = 1) WHERE seq = 2"); err != nil {
+	if _, err := testdb.SQL(t, f.st).DB().ExecContext(ctx, "UPDATE outbox SET payload = (SELECT payload FROM outbox WHERE seq = 1) WHERE seq = 2"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.svc.Outbox(ctx, 0, 10); !errors.Is(err, seal.ErrDecrypt) {

@@ -27,6 +27,7 @@ import (
 	"github.com/pforte/pforte/internal/store"
 	"github.com/pforte/pforte/internal/store/sqlstore"
 	"github.com/pforte/pforte/internal/store/sqlstore/sqltest"
+	"github.com/pforte/pforte/internal/store/testdb"
 )
 
 const (
@@ -65,7 +66,7 @@ func (f *fixture) queuedNotices(t *testing.T) []string {
 }
 
 type fixture struct {
-	st        *sqlstore.Store
+	st        store.Store
 	svc       *profile.Service
 	approvals *approval.Service
 	devices   *device.Service
@@ -76,10 +77,10 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	return newFixtureOn(t, sqltest.SQLite(t))
+	return newFixtureOn(t, testdb.Open(t))
 }
 
-func newFixtureOn(t *testing.T, st *sqlstore.Store) *fixture {
+func newFixtureOn(t *testing.T, st store.Store) *fixture {
 	t.Helper()
 	k, _ := seal.GenerateKey("t1")
 	ring, _ := seal.NewKeyring(k)
@@ -192,7 +193,7 @@ func TestAddressChange(t *testing.T) {
 		t.Errorf("payload %s", events[0].Payload)
 	}
 	var raw []byte
-	f.st.DB().QueryRowContext(ctx, "SELECT payload FROM outbox").Scan(&raw)
+	testdb.SQL(t, f.st).DB().QueryRowContext(ctx, "SELECT payload FROM outbox").Scan(&raw)
 	if json.Valid(raw) && (contains(raw, "Leipzig") || contains(raw, kvnr)) {
 		t.Errorf("outbox payload stored in clear: %s", raw)
 	}

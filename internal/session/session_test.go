@@ -8,8 +8,7 @@ import (
 
 	"github.com/pforte/pforte/internal/session"
 	"github.com/pforte/pforte/internal/store"
-	"github.com/pforte/pforte/internal/store/sqlstore"
-	"github.com/pforte/pforte/internal/store/sqlstore/sqltest"
+	"github.com/pforte/pforte/internal/store/testdb"
 )
 
 type clock struct{ t time.Time }
@@ -17,7 +16,7 @@ type clock struct{ t time.Time }
 func (c *clock) now() time.Time          { return c.t }
 func (c *clock) advance(d time.Duration) { c.t = c.t.Add(d) }
 func newClock() *clock                   { return &clock{t: time.Date(2026, 11, 29, 9, 0, 0, 0, time.UTC)} }
-func seed(t *testing.T, st *sqlstore.Store) store.PersonID {
+func seed(t *testing.T, st store.Store) store.PersonID {
 	t.Helper()
 	p := store.Person{KVNR: "X110411675", FamilyName: "Müller", GivenNames: "Jürgen", BirthDate: "1970",
 		Street: "Hauptstraße", PostalCode: "10115", City: "Berlin", Relation: store.RelationMember, Digest: []byte("d"),
@@ -33,7 +32,7 @@ func seed(t *testing.T, st *sqlstore.Store) store.PersonID {
 }
 
 func TestLifecycle(t *testing.T) {
-	st := sqltest.SQLite(t)
+	st := testdb.Open(t)
 	id := seed(t, st)
 	clk := newClock()
 	m := session.NewManager(st, session.Config{}, clk.now)
@@ -69,7 +68,7 @@ func TestLifecycle(t *testing.T) {
 }
 
 func TestAbsoluteExpiry(t *testing.T) {
-	st := sqltest.SQLite(t)
+	st := testdb.Open(t)
 	id := seed(t, st)
 	clk := newClock()
 	m := session.NewManager(st, session.Config{High: session.Lifetime{Idle: 15 * time.Minute, Absolute: time.Hour}}, clk.now)
@@ -91,7 +90,7 @@ func TestAbsoluteExpiry(t *testing.T) {
 }
 
 func TestReplaceGivesNewToken(t *testing.T) {
-	st := sqltest.SQLite(t)
+	st := testdb.Open(t)
 	id := seed(t, st)
 	clk := newClock()
 	m := session.NewManager(st, session.Config{}, clk.now)
@@ -147,7 +146,7 @@ func TestLevels(t *testing.T) {
 }
 
 func TestOriginIsStoredAndRequired(t *testing.T) {
-	st := sqltest.SQLite(t)
+	st := testdb.Open(t)
 	id := seed(t, st)
 	clk := newClock()
 	m := session.NewManager(st, session.Config{}, clk.now)

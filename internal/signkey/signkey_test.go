@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math/big"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -24,7 +23,7 @@ import (
 	"github.com/pforte/pforte/internal/seal"
 	"github.com/pforte/pforte/internal/signkey"
 	"github.com/pforte/pforte/internal/store"
-	"github.com/pforte/pforte/internal/store/sqlstore/sqltest"
+	"github.com/pforte/pforte/internal/store/testdb"
 )
 
 // The method sets an OpenID provider library (zitadel/oidc's op.SigningKey and
@@ -188,7 +187,7 @@ func verify(t *testing.T, m *signkey.Manager, token, subject string) error {
 }
 
 func TestFirstEnsureSignsAtOnce(t *testing.T) {
-	st := sqltest.SQLite(t)
+	st := testdb.Open(t)
 	clk := newClock()
 	m := signkey.New(st, keyring(t, "k1"), clk.Now, signkey.Config{})
 	if _, err := m.SigningKey(t.Context()); !errors.Is(err, signkey.ErrNoKey) {
@@ -242,7 +241,7 @@ func TestTimeline(t *testing.T) {
 		micro    = time.Microsecond
 	)
 	ctx := t.Context()
-	st := sqltest.SQLite(t)
+	st := testdb.Open(t)
 	clk := newClock()
 	start := clk.Now()
 	m := signkey.New(st, keyring(t, "k1"), clk.Now, signkey.Config{Lifetime: lifetime, Overlap: overlap, TokenMaxAge: maxAge})
@@ -373,7 +372,7 @@ func TestBoundaries(t *testing.T) {
 		day   = 24 * time.Hour
 		micro = time.Microsecond
 	)
-	st := sqltest.SQLite(t)
+	st := testdb.Open(t)
 	clk := newClock()
 	start := clk.Now()
 	m := signkey.New(st, keyring(t, "k1"), clk.Now, signkey.Config{})
@@ -428,7 +427,7 @@ func TestBoundaries(t *testing.T) {
 // stays published.
 func TestAfterOutage(t *testing.T) {
 	const day = 24 * time.Hour
-	st := sqltest.SQLite(t)
+	st := testdb.Open(t)
 	clk := newClock()
 	start := clk.Now()
 	m := signkey.New(st, keyring(t, "k1"), clk.Now, signkey.Config{})
@@ -460,62 +459,56 @@ func TestAfterOutage(t *testing.T) {
 // TestParallelEnsureAddsOnce runs Ensure on several nodes at once, each with its
 // own store on one database.
 func TestParallelEnsureAddsOnce(t *testing.T) {
-	for _, backend := range []struct {
-		name string
-		dsn  func(t *testing.T) string
-	}{
-		{"sqlite", func(t *testing.T) string { return "sqlite:" + filepath.Join(t.TempDir(), "pforte.db") }},
-		{"postgres", func(t *testing.T) string { return sqltest.PostgresURL(t) }},
-	} {
-		t.Run(backend.name, func(t *testing.T) {
-			const nodes = 6
-			dsn := backend.dsn(t)
-			clk := newClock()
-			kr := keyring(t, "k1")
-			var (
-				managers []*signkey.Manager
-				stores   []signkey.Store
-			)
-			for range nodes {
-				st := sqltest.Open(t, dsn)
-				stores = append(stores, st)
-				managers = append(managers, signkey.New(st, kr, clk.Now, signkey.Config{}))
+	testdb.Each(t, func(t *testing.T, first store.Store) {
+		const nodes = 6
+		clk := newClock()
+		kr := keyring(t, "k1")
+		var (
+			managers []*signkey.Manager
+			stores   []signkey.Store
+		)
+		for i := range nodes {
+			st := first
+			if i > 0 {
+				st = testdb.Reopen(t, first)
 			}
-			ensureAll := func() {
-				var wg sync.WaitGroup
-				startGate := make(chan struct{})
-				for _, m := range managers {
-					wg.Go(func() {
-						<-startGate
-						if err := m.Ensure(t.Context()); err != nil {
-							t.Error(err)
-						}
-					})
-				}
-				close(startGate)
-				wg.Wait()
-			}
-			ensureAll()
-			if n := count(t, stores[0]); n != 1 {
-				t.Fatalf("%d nodes starting at once added %d keys, want 1", nodes, n)
-			}
-			// When the next key is due, they add exactly one more; every node
-			// then signs with the same key.
-			clk.Set(clk.Now().Add(29 * 24 * time.Hour))
-			ensureAll()
-			if n := count(t, stores[len(stores)-1]); n != 2 {
-				t.Fatalf("%d nodes rotating at once left %d keys, want 2", nodes, n)
-			}
-			clk.Set(clk.Now().Add(24 * time.Hour))
-			var ids []string
+			stores = append(stores, st)
+			managers = append(managers, signkey.New(st, kr, clk.Now, signkey.Config{}))
+		}
+		ensureAll := func() {
+			var wg sync.WaitGroup
+			startGate := make(chan struct{})
 			for _, m := range managers {
-				ids = append(ids, mustSigningKey(t, m).ID())
+				wg.Go(func() {
+					<-startGate
+					if err := m.Ensure(t.Context()); err != nil {
+						t.Error(err)
+					}
+				})
 			}
-			if len(slices.Compact(slices.Clone(ids))) != 1 {
-				t.Errorf("nodes sign with %v, want one key", ids)
-			}
-		})
-	}
+			close(startGate)
+			wg.Wait()
+		}
+		ensureAll()
+		if n := count(t, stores[0]); n != 1 {
+			t.Fatalf("%d nodes starting at once added %d keys, want 1", nodes, n)
+		}
+		// When the next key is due, they add exactly one more; every node
+		// then signs with the same key.
+		clk.Set(clk.Now().Add(29 * 24 * time.Hour))
+		ensureAll()
+		if n := count(t, stores[len(stores)-1]); n != 2 {
+			t.Fatalf("%d nodes rotating at once left %d keys, want 2", nodes, n)
+		}
+		clk.Set(clk.Now().Add(24 * time.Hour))
+		var ids []string
+		for _, m := range managers {
+			ids = append(ids, mustSigningKey(t, m).ID())
+		}
+		if len(slices.Compact(slices.Clone(ids))) != 1 {
+			t.Errorf("nodes sign with %v, want one key", ids)
+		}
+	})
 }
 
 func count(t *testing.T, st signkey.Store) int {
@@ -531,7 +524,7 @@ func count(t *testing.T, st signkey.Store) int {
 // keyring gained a newer key, and the next signing key is sealed under the
 // newer one.
 func TestDataKeyRotation(t *testing.T) {
-	st := sqltest.SQLite(t)
+	st := testdb.Open(t)
 	clk := newClock()
 	oldKey := sealKey(t, "old")
 	mustEnsure(t, signkey.New(st, ring(t, oldKey), clk.Now, signkey.Config{}))
@@ -584,7 +577,7 @@ func TestSealedKeyBoundToItsRow(t *testing.T) {
 			clk := newClock()
 			var genuine []store.SigningKey
 			for range 2 {
-				src := sqltest.SQLite(t)
+				src := testdb.Open(t)
 				mustEnsure(t, signkey.New(src, kr, clk.Now, signkey.Config{}))
 				keys, err := src.SigningKeys(t.Context())
 				if err != nil {
@@ -594,7 +587,7 @@ func TestSealedKeyBoundToItsRow(t *testing.T) {
 			}
 			victim := genuine[0]
 			tamper(&victim, &genuine[1])
-			st := sqltest.SQLite(t)
+			st := testdb.Open(t)
 			if err := st.AddSigningKey(t.Context(), victim); err != nil {
 				t.Fatal(err)
 			}
@@ -614,7 +607,7 @@ func TestSealedKeyBoundToItsRow(t *testing.T) {
 }
 
 func TestRedaction(t *testing.T) {
-	st := sqltest.SQLite(t)
+	st := testdb.Open(t)
 	clk := newClock()
 	m := signkey.New(st, keyring(t, "k1"), clk.Now, signkey.Config{})
 	mustEnsure(t, m)
@@ -675,7 +668,7 @@ func TestRedaction(t *testing.T) {
 // TestConcurrentUse signs from many goroutines while the clock crosses a
 // rotation and Ensure runs, for the race detector.
 func TestConcurrentUse(t *testing.T) {
-	st := sqltest.SQLite(t)
+	st := testdb.Open(t)
 	clk := newClock()
 	start := clk.Now()
 	m := signkey.New(st, keyring(t, "k1"), clk.Now, signkey.Config{})
@@ -755,7 +748,7 @@ func (c *countingStore) SigningKeys(ctx context.Context) ([]store.SigningKey, er
 // and at once when the listing it has holds no key that signs now (another
 // node's key took over).
 func TestListingReused(t *testing.T) {
-	st := sqltest.SQLite(t)
+	st := testdb.Open(t)
 	clk := newClock()
 	cs := &countingStore{Store: st}
 	ring := keyring(t, "k1")

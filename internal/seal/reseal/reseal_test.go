@@ -17,8 +17,7 @@ import (
 	"github.com/pforte/pforte/internal/seal"
 	"github.com/pforte/pforte/internal/seal/reseal"
 	"github.com/pforte/pforte/internal/store"
-	"github.com/pforte/pforte/internal/store/sqlstore"
-	"github.com/pforte/pforte/internal/store/sqlstore/sqltest"
+	"github.com/pforte/pforte/internal/store/testdb"
 )
 
 var now = time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
@@ -41,7 +40,7 @@ func unbound(k seal.Key, plain string) store.Sealed {
 }
 
 type fixture struct {
-	st   *sqlstore.Store
+	st   store.Store
 	key  seal.Key
 	ring *seal.Keyring
 	ids  []store.PersonID
@@ -56,7 +55,7 @@ func newFixture(t *testing.T, iban func(f *fixture, i int) store.Sealed, payload
 	t.Helper()
 	k, _ := seal.GenerateKey("t1")
 	ring, _ := seal.NewKeyring(k)
-	f := &fixture{st: sqltest.SQLite(t), key: k, ring: ring}
+	f := &fixture{st: testdb.Open(t), key: k, ring: ring}
 	ctx := t.Context()
 	for i := 1; i <= 3; i++ {
 		p := store.Person{KVNR: kvnr(i), FamilyName: "Müller", GivenNames: "Jürgen", BirthDate: "1970", Street: "Hauptstraße",

@@ -6,20 +6,9 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/pforte/pforte/internal/store"
 	"github.com/pforte/pforte/internal/store/sqlstore"
 	"github.com/pforte/pforte/internal/store/sqlstore/sqltest"
-	"github.com/pforte/pforte/internal/store/storetest"
 )
-
-func TestConformanceSQLite(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) store.Store { return sqltest.SQLite(t) })
-}
-
-func TestConformancePostgres(t *testing.T) {
-	sqltest.PostgresURL(t) // skips without PFORTE_TEST_POSTGRES
-	storetest.Run(t, func(t *testing.T) store.Store { return sqltest.Postgres(t) })
-}
 
 // TestMigrationsMatch checks that both dialects have the same migration numbers.
 func TestMigrationsMatch(t *testing.T) {

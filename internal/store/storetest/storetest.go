@@ -1,6 +1,7 @@
 // Package storetest is the conformance suite of the store contract. Every backend
-// runs it (package sqlstore runs it on SQLite always and on PostgreSQL when
-// PFORTE_TEST_POSTGRES is set); a method without a test here is not part of the
+// runs it: its own test runs it on each backend package testdb lists (SQLite
+// always, PostgreSQL when PFORTE_TEST_POSTGRES is set), so a new backend is its
+// package plus one line there; a method without a test here is not part of the
 // contract. The concurrency tests pin down the guarantees later packages build
 // on: parallel updaters keep every increment, a one-time value is consumed
 // exactly once, and parallel audit appends keep one chain.
