@@ -17,8 +17,8 @@ import (
 // importRules). A new domain package, or a new edge between two, is a change
 // to this table, made on purpose and reviewed as such.
 var domainGraph = map[string][]string{
-	"internal/access":      {"internal/account", "internal/audit", "internal/dispatch", "internal/eid", "internal/field", "internal/letter", "internal/password", "internal/proofing", "internal/registry", "internal/session"},
-	"internal/account":     {"internal/audit", "internal/notice", "internal/password", "internal/proofing", "internal/registry", "internal/session"},
+	"internal/access":      {"internal/account", "internal/audit", "internal/dispatch", "internal/eid", "internal/field", "internal/lang", "internal/letter", "internal/password", "internal/proofing", "internal/registry", "internal/session"},
+	"internal/account":     {"internal/audit", "internal/lang", "internal/notice", "internal/password", "internal/proofing", "internal/registry", "internal/session"},
 	"internal/approval":    {"internal/audit", "internal/device", "internal/field", "internal/jsonstrict", "internal/session"},
 	"internal/audit":       {},
 	"internal/browsertest": {}, // starts Chromium for the page tests; tests only
@@ -28,12 +28,13 @@ var domainGraph = map[string][]string{
 	"internal/eid/sim":     {},
 	"internal/field":       {},
 	"internal/jsonstrict":  {},
-	"internal/letter":      {},
+	"internal/lang":        {},
+	"internal/letter":      {"internal/lang"},
 	"internal/load":        {"internal/password"},
 	"internal/maintenance": {},
 	"internal/notice":      {},
 	"internal/password":    {},
-	"internal/phone":       {"internal/letter"},
+	"internal/phone":       {"internal/lang", "internal/letter"},
 	"internal/profile":     {"internal/approval", "internal/device", "internal/dispatch", "internal/field", "internal/notice", "internal/registry", "internal/seal", "internal/session"},
 	"internal/proofing":    {"internal/registry"},
 	"internal/registry":    {"internal/seal"},

@@ -81,7 +81,8 @@ type Store interface {
 // Accounts keeps the passwords the flows give out or prove (package
 // account).
 type Accounts interface {
-	// InitialValidity is how long a letter's initial password is valid.
+	// InitialValidity is how long a letter's initial password is valid;
+	// its codes hold to the end of that day, German time.
 	InitialValidity() time.Duration
 	// SetInitialPassword gives the person the letter's initial password;
 	// account.ErrHasPassword if they chose one.

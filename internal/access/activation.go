@@ -8,6 +8,7 @@ import (
 
 	"github.com/pforte/pforte/internal/audit"
 	"github.com/pforte/pforte/internal/dispatch"
+	"github.com/pforte/pforte/internal/lang"
 	"github.com/pforte/pforte/internal/letter"
 	"github.com/pforte/pforte/internal/proofing"
 	"github.com/pforte/pforte/internal/store"
@@ -35,7 +36,7 @@ func (a *Service) OrderActivationLetter(ctx context.Context, id store.PersonID, 
 		return false, err
 	}
 	now := a.now()
-	expires := now.Add(a.accounts.InitialValidity())
+	expires := lang.EndOfDay(now.Add(a.accounts.InitialValidity()))
 	q, err := a.letters.Queue(ctx, p, letter.KindActivation, dispatch.Secrets{ActivationURL: proofing.ActivationURL(a.cfg.Portal, code)},
 		expires, time.Time{}, "")
 	if errors.Is(err, dispatch.ErrDailyCap) {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/pforte/pforte/internal/audit"
 	"github.com/pforte/pforte/internal/dispatch"
+	"github.com/pforte/pforte/internal/lang"
 	"github.com/pforte/pforte/internal/letter"
 	"github.com/pforte/pforte/internal/proofing"
 	"github.com/pforte/pforte/internal/store"
@@ -86,7 +87,7 @@ func (a *Service) sendPasswordLetter(ctx context.Context, p store.Person) (acces
 		return accessOutcome{}, err
 	}
 	now := a.now()
-	expires := now.Add(a.accounts.InitialValidity())
+	expires := lang.EndOfDay(now.Add(a.accounts.InitialValidity()))
 	q, err := a.letters.Queue(ctx, p, letter.KindPassword, dispatch.Secrets{
 		InitialPassword: initial, ActivationURL: proofing.ActivationURL(a.cfg.Portal, code)}, expires, time.Time{}, "")
 	if errors.Is(err, dispatch.ErrLimit) {

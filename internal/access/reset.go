@@ -9,6 +9,7 @@ import (
 
 	"github.com/pforte/pforte/internal/account"
 	"github.com/pforte/pforte/internal/dispatch"
+	"github.com/pforte/pforte/internal/lang"
 	"github.com/pforte/pforte/internal/letter"
 	"github.com/pforte/pforte/internal/proofing"
 	"github.com/pforte/pforte/internal/registry"
@@ -56,7 +57,7 @@ func (a *Service) requestReset(ctx context.Context, kvnr string, in Request) (ac
 		return accessOutcome{}, err
 	}
 	now := a.now()
-	expires := now.Add(a.accounts.InitialValidity())
+	expires := lang.EndOfDay(now.Add(a.accounts.InitialValidity()))
 	who := subject(person.ID)
 	q, err := a.letters.Queue(ctx, person, letter.KindPasswordReset, dispatch.Secrets{
 		InitialPassword: code, ActivationURL: proofing.ActivationURL(a.cfg.Portal, activation)}, expires, time.Time{}, "")

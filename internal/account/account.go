@@ -38,6 +38,7 @@ import (
 	"time"
 
 	"github.com/pforte/pforte/internal/audit"
+	"github.com/pforte/pforte/internal/lang"
 	"github.com/pforte/pforte/internal/notice"
 	"github.com/pforte/pforte/internal/password"
 	"github.com/pforte/pforte/internal/proofing"
@@ -627,7 +628,7 @@ func (s *Service) SetInitialPassword(ctx context.Context, id store.PersonID, ini
 		return time.Time{}, err
 	}
 	now := s.now()
-	expires := now.Add(s.cfg.InitialValidity).UTC().Truncate(time.Microsecond)
+	expires := lang.EndOfDay(now.Add(s.cfg.InitialValidity)).Truncate(time.Microsecond)
 	_, err = s.store.UpdateAccount(ctx, id, now, func(a *store.Account, exists bool) error {
 		if exists && a.PasswordHash != "" && !a.PasswordInitial {
 			return ErrHasPassword

@@ -13,6 +13,7 @@ import (
 	"github.com/pforte/pforte/internal/answer"
 	"github.com/pforte/pforte/internal/device"
 	"github.com/pforte/pforte/internal/field"
+	"github.com/pforte/pforte/internal/lang"
 	"github.com/pforte/pforte/internal/server"
 )
 
@@ -106,19 +107,10 @@ func (b *base) fail(w http.ResponseWriter, r *http.Request, err error) {
 		// secret to its owner.
 		body.LockedUntil = locked.Until.UTC().Format(time.RFC3339)
 		body.Message = "Die Anmeldung mit dem Passwort ist nach zu vielen fehlgeschlagenen Versuchen vorübergehend gesperrt, bis " +
-			locked.Until.In(berlin).Format("02.01.2006 15:04") + " Uhr. Melden Sie sich mit Ihrem verbundenen Gerät an " +
+			lang.Short(locked.Until) + ". Melden Sie sich mit Ihrem verbundenen Gerät an " +
 			"oder setzen Sie das Passwort zurück."
 	case errors.As(err, &wrong):
 		body.RemainingAttempts = &wrong.Remaining
 	}
 	_ = writeJSON(w, a.Status, body)
 }
-
-// berlin is German time, for times in messages.
-var berlin = func() *time.Location {
-	loc, err := time.LoadLocation("Europe/Berlin")
-	if err != nil {
-		return time.UTC
-	}
-	return loc
-}()

@@ -14,6 +14,8 @@ import (
 	"golang.org/x/image/font/gofont/gobold"
 	"golang.org/x/image/font/gofont/gomono"
 	"golang.org/x/image/font/gofont/goregular"
+
+	"github.com/pforte/pforte/internal/lang"
 )
 
 // errLayout reports text that does not fit where the layout puts it. It is a
@@ -282,7 +284,7 @@ func (d *doc) infoBlock() {
 		label, value string
 		mono         bool
 	}{
-		{"Datum", germanDate(d.l.Date), false},
+		{"Datum", lang.Date(d.l.Date), false},
 		{"Brief-Nr.", d.l.ID, true},
 		{"Telefon", s.Phone, false},
 		{"Internet", s.Web, false},
@@ -381,7 +383,7 @@ func (d *doc) secretBlock(code barcode.Barcode) error {
 	}
 	y += pl.H + 2
 	d.font(famSans, "B", lay.bodySize)
-	d.text(pl.X, y, "gültig bis "+germanDate(l.ValidUntil))
+	d.text(pl.X, y, "gültig bis "+lang.Date(l.ValidUntil))
 	y += lay.bodyPitch + 2
 
 	var notes []string

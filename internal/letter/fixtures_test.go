@@ -19,8 +19,8 @@ func testSender() Sender {
 
 var (
 	testDate  = time.Date(2026, time.November, 29, 9, 30, 0, 0, time.UTC)
-	testUntil = time.Date(2026, time.December, 29, 23, 59, 0, 0, time.UTC)
-	testEvent = time.Date(2026, time.November, 28, 14, 3, 0, 0, time.UTC)
+	testUntil = time.Date(2026, time.December, 29, 22, 59, 0, 0, time.UTC) // 23:59 in Germany
+	testEvent = time.Date(2026, time.November, 28, 14, 3, 0, 0, time.UTC)  // 15:03 in Germany
 )
 
 const (

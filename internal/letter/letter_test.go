@@ -10,26 +10,6 @@ import (
 	"time"
 )
 
-func TestGermanDate(t *testing.T) {
-	tests := []struct {
-		t    time.Time
-		want string
-	}{
-		{time.Date(2026, time.November, 29, 0, 0, 0, 0, time.UTC), "29. November 2026"},
-		{time.Date(2027, time.March, 1, 0, 0, 0, 0, time.UTC), "1. März 2027"},
-		{time.Date(2026, time.January, 9, 0, 0, 0, 0, time.UTC), "9. Januar 2026"},
-		{time.Date(2026, time.December, 31, 0, 0, 0, 0, time.UTC), "31. Dezember 2026"},
-	}
-	for _, tt := range tests {
-		if got := germanDate(tt.t); got != tt.want {
-			t.Errorf("germanDate(%v) = %q, want %q", tt.t, got, tt.want)
-		}
-	}
-	if got, want := germanDateTime(testEvent), "28. November 2026 um 14:03 Uhr"; got != want {
-		t.Errorf("germanDateTime = %q, want %q", got, want)
-	}
-}
-
 func TestGroupPassword(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{"K7PX9MRT4QWZ", "K7PX 9MRT 4QWZ"},

@@ -1,5 +1,7 @@
 package letter
 
+import "github.com/pforte/pforte/internal/lang"
+
 // content is the text of one letter, in the order it is printed. For kinds
 // with secrets the secret block sits between intro and steps.
 type content struct {
@@ -24,7 +26,7 @@ func letterText(s Sender, l Letter) content {
 
 	switch l.Kind {
 	case KindPassword:
-		until := germanDate(l.ValidUntil)
+		until := lang.Date(l.ValidUntil)
 		return content{
 			title:   "Ihre Zugangsdaten",
 			subject: "Ihre Zugangsdaten für das Online-Portal und die Service-App",
@@ -51,7 +53,7 @@ func letterText(s Sender, l Letter) content {
 			alertRest: "Wir sperren die Zugangsdaten dann sofort.",
 		}
 	case KindPasswordReset:
-		until := germanDate(l.ValidUntil)
+		until := lang.Date(l.ValidUntil)
 		return content{
 			title:   "Neues Passwort festlegen",
 			subject: "Ihr Code für ein neues Passwort",
@@ -75,7 +77,7 @@ func letterText(s Sender, l Letter) content {
 			alertRest: "Wir sperren den Code dann sofort.",
 		}
 	case KindActivation:
-		until := germanDate(l.ValidUntil)
+		until := lang.Date(l.ValidUntil)
 		return content{
 			title:   "Ihr QR-Code für die Service-App",
 			subject: "Ihr QR-Code für die Service-App",
@@ -102,7 +104,7 @@ func letterText(s Sender, l Letter) content {
 			title:   "Neues Gerät verbunden",
 			subject: "Neues Gerät mit Ihrem Zugang verbunden",
 			intro: []string{
-				"Ihr Zugang wurde am " + germanDateTime(l.ChangedAt) + " mit dem Gerät „" + l.DeviceName +
+				"Ihr Zugang wurde am " + lang.DateTime(l.ChangedAt) + " mit dem Gerät „" + l.DeviceName +
 					"“ verbunden. Mit diesem Gerät können Sie sich jetzt anmelden und Änderungen freigeben.",
 				"Waren Sie das? Dann müssen Sie nichts weiter tun. Welche Geräte mit Ihrem Zugang " +
 					"verbunden sind, sehen Sie jederzeit im Portal unter " + s.Web + ".",
@@ -116,7 +118,7 @@ func letterText(s Sender, l Letter) content {
 			subject: "Ihr Passwort wurde geändert",
 			intro: []string{
 				"Das Passwort für Ihren Zugang zum Online-Portal und zur Service-App wurde am " +
-					germanDateTime(l.ChangedAt) + " geändert.",
+					lang.DateTime(l.ChangedAt) + " geändert.",
 				"Waren Sie das? Dann müssen Sie nichts weiter tun.",
 			},
 			alertBold: notYou + s.Phone,
@@ -127,7 +129,7 @@ func letterText(s Sender, l Letter) content {
 			title:   "Anschrift geändert",
 			subject: "Ihre Anschrift wurde geändert",
 			intro: []string{
-				"Die Anschrift, die wir für Sie gespeichert haben, wurde am " + germanDateTime(l.ChangedAt) +
+				"Die Anschrift, die wir für Sie gespeichert haben, wurde am " + lang.DateTime(l.ChangedAt) +
 					" geändert. Wir schreiben Ihnen an Ihre bisherige Anschrift, damit Sie davon erfahren. " +
 					"Aus Datenschutzgründen nennen wir die neue Anschrift in diesem Brief nicht.",
 				"Waren Sie das? Dann müssen Sie nichts weiter tun.",
@@ -140,7 +142,7 @@ func letterText(s Sender, l Letter) content {
 			title:   "Bankverbindung geändert",
 			subject: "Ihre Bankverbindung wurde geändert",
 			intro: []string{
-				"Die Bankverbindung, die wir für Sie gespeichert haben, wurde am " + germanDateTime(l.ChangedAt) +
+				"Die Bankverbindung, die wir für Sie gespeichert haben, wurde am " + lang.DateTime(l.ChangedAt) +
 					" geändert und auf Ihrem Smartphone freigegeben. Aus Datenschutzgründen nennen wir " +
 					"die neue Bankverbindung in diesem Brief nicht.",
 				"Waren Sie das? Dann müssen Sie nichts weiter tun.",
@@ -153,7 +155,7 @@ func letterText(s Sender, l Letter) content {
 			title:   "Gerät getrennt",
 			subject: "Ein Gerät wurde von Ihrem Zugang getrennt",
 			intro: []string{
-				"Das Gerät „" + l.DeviceName + "“ wurde am " + germanDateTime(l.ChangedAt) +
+				"Das Gerät „" + l.DeviceName + "“ wurde am " + lang.DateTime(l.ChangedAt) +
 					" von Ihrem Zugang getrennt. Mit diesem Gerät können Sie sich nicht mehr anmelden " +
 					"und keine Änderungen mehr freigeben.",
 				"Waren Sie das? Dann müssen Sie nichts weiter tun. Ein neues Gerät verbinden Sie im Portal unter " +
@@ -167,7 +169,7 @@ func letterText(s Sender, l Letter) content {
 			title:   "Anmeldung gesperrt",
 			subject: "Ihre Anmeldung mit Passwort wurde wiederholt gesperrt",
 			intro: []string{
-				"Am " + germanDateTime(l.ChangedAt) + " wurde die Anmeldung mit Ihrem Passwort zum wiederholten Mal " +
+				"Am " + lang.DateTime(l.ChangedAt) + " wurde die Anmeldung mit Ihrem Passwort zum wiederholten Mal " +
 					"nach zu vielen falschen Passwörtern vorübergehend gesperrt.",
 				"Solange die Sperre gilt, können Sie sich im Portal mit Ihrem Passwort und einer Bestätigung " +
 					"in der Service-App anmelden, sich in der Service-App anmelden oder unter " + s.Web +
@@ -185,7 +187,7 @@ func letterText(s Sender, l Letter) content {
 			title:   "Freigabe-PIN gesperrt",
 			subject: "Ihre Freigabe-PIN wurde gesperrt",
 			intro: []string{
-				"Ihre Freigabe-PIN wurde am " + germanDateTime(l.ChangedAt) + where +
+				"Ihre Freigabe-PIN wurde am " + lang.DateTime(l.ChangedAt) + where +
 					" nach zu vielen falschen Eingaben gesperrt. Solange sie gesperrt ist, " +
 					"können Sie mit Ihrem Smartphone keine Änderungen freigeben.",
 				"Um eine neue Freigabe-PIN festzulegen, melden Sie sich im Portal unter " + s.Web +

@@ -80,9 +80,9 @@ func TestPDFText(t *testing.T) {
 			case KindActivation:
 				want = append(want, "gültig bis 29. Dezember 2026", "portal.beispiel-kasse.de")
 			case KindDeviceBound, KindPINLocked:
-				want = append(want, "28. November 2026 um 14:03 Uhr", "„Pixel 8 von Änne“")
+				want = append(want, "28. November 2026 um 15:03 Uhr", "„Pixel 8 von Änne“")
 			default:
-				want = append(want, "28. November 2026 um 14:03 Uhr")
+				want = append(want, "28. November 2026 um 15:03 Uhr")
 			}
 			for _, w := range want {
 				if !strings.Contains(text, w) {

@@ -30,6 +30,7 @@ import (
 	"time"
 
 	"github.com/pforte/pforte/appclient"
+	"github.com/pforte/pforte/internal/lang"
 	"github.com/pforte/pforte/internal/letter"
 )
 
@@ -496,7 +497,7 @@ func runAppApprovals(ctx context.Context, env Env, args []string) error {
 	lines := []string{fmt.Sprintf("%d pending approval(s)", len(list))}
 	for i, a := range list {
 		out[i] = approvalJSON{ID: a.ID, Action: a.Action, Text: a.Text, CreatedAt: a.CreatedAt, ExpiresAt: a.ExpiresAt, Choices: a.Choices}
-		lines = append(lines, "", fmt.Sprintf("%s  %s  (expires %s)", a.ID, a.Action, a.ExpiresAt.Local().Format("15:04:05")))
+		lines = append(lines, "", fmt.Sprintf("%s  %s  (expires %s)", a.ID, a.Action, a.ExpiresAt.In(lang.Berlin).Format("15:04:05")))
 		for _, l := range strings.Split(a.Text, "\n") {
 			lines = append(lines, "  "+l)
 		}

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/pforte/pforte/internal/lang"
 	"github.com/pforte/pforte/internal/server"
 
 	"github.com/pforte/pforte/internal/account"
@@ -171,7 +172,7 @@ func (w *accountPages) overview(rw http.ResponseWriter, r *http.Request, tok ses
 		if ls.Kind == session.KindApp {
 			kind = "App"
 		}
-		page.Sessions = append(page.Sessions, sessionRow{Kind: kind, Origin: originWord(ls.Origin), Since: dateTime(ls.CreatedAt), LastSeen: dateTime(ls.LastSeenAt),
+		page.Sessions = append(page.Sessions, sessionRow{Kind: kind, Origin: originWord(ls.Origin), Since: lang.Short(ls.CreatedAt), LastSeen: lang.Short(ls.LastSeenAt),
 			Current: subtle.ConstantTimeCompare(ls.TokenHash, mine) == 1})
 	}
 	return w.render(rw, r, http.StatusOK, "account", view{Title: "Mein Konto", LoggedIn: true, Data: page})

@@ -7,6 +7,7 @@ import (
 	"github.com/pforte/pforte/internal/approval"
 	"github.com/pforte/pforte/internal/device"
 	"github.com/pforte/pforte/internal/field"
+	"github.com/pforte/pforte/internal/lang"
 	"github.com/pforte/pforte/internal/session"
 	"github.com/pforte/pforte/internal/store"
 )
@@ -38,7 +39,7 @@ func (w *devicePages) devicesView(r *http.Request, s store.Session, failed, valu
 	}
 	f := &form{}
 	for _, d := range list {
-		row := deviceRow{ID: string(d.ID), Name: d.Name, Model: d.Model, Level: levelWord(d.Level), BoundAt: dateTime(d.BoundAt),
+		row := deviceRow{ID: string(d.ID), Name: d.Name, Model: d.Model, Level: levelWord(d.Level), BoundAt: lang.Short(d.BoundAt),
 			Locked: !d.PINLockedAt.IsZero(), Value: d.Name}
 		if string(d.ID) == failed {
 			row.Value, row.Error = value, problem

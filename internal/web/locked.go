@@ -8,6 +8,7 @@ import (
 
 	"github.com/pforte/pforte/internal/account"
 	"github.com/pforte/pforte/internal/approval"
+	"github.com/pforte/pforte/internal/lang"
 	"github.com/pforte/pforte/internal/server"
 	"github.com/pforte/pforte/internal/session"
 	"github.com/pforte/pforte/internal/store"
@@ -34,13 +35,13 @@ type lockedPage struct {
 // lock. Only the password's owner gets here: a wrong password during the lock
 // gets the generic failure (package account).
 func (w *loginPages) lockedLogin(rw http.ResponseWriter, r *http.Request, l *account.LockedError, next string) error {
-	page := lockedPage{Until: longDateTime(l.Until), Next: next}
+	page := lockedPage{Until: lang.DateTime(l.Until), Next: next}
 	usable, err := w.usableDevice(r.Context(), l.Person, "")
 	if err != nil {
 		return err
 	}
 	if usable {
-		text := "Anmeldung im Online-Portal (Konto vorübergehend gesperrt) am " + longDateTime(w.cfg.Now())
+		text := "Anmeldung im Online-Portal (Konto vorübergehend gesperrt) am " + lang.DateTime(w.cfg.Now())
 		data, err := json.Marshal(loginData{Client: "portal", IP: server.ClientIP(r)})
 		if err != nil {
 			return err
@@ -97,10 +98,10 @@ func (w *loginPages) awaitLockedLogin(rw http.ResponseWriter, r *http.Request) e
 	if err != nil {
 		return err
 	}
-	page := lockedPage{Until: longDateTime(l.Until), Next: next}
+	page := lockedPage{Until: lang.DateTime(l.Until), Next: next}
 	switch a.Status {
 	case store.ApprovalPending:
-		page.Number, page.Expires = a.Number, dateTime(a.ExpiresAt)
+		page.Number, page.Expires = a.Number, lang.Short(a.ExpiresAt)
 		return w.render(rw, r, http.StatusOK, "locked", view{Title: "Anmeldung bestätigen", Refresh: true, Data: page})
 	case store.ApprovalApproved:
 		level, err := w.approvals.CompleteLogin(r.Context(), a.ID, l.Person)

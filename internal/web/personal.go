@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/pforte/pforte/internal/approval"
+	"github.com/pforte/pforte/internal/lang"
 	"github.com/pforte/pforte/internal/profile"
 	"github.com/pforte/pforte/internal/session"
 	"github.com/pforte/pforte/internal/store"
@@ -118,7 +119,7 @@ func (w *personalPages) awaitChange(rw http.ResponseWriter, r *http.Request, _ s
 	switch a.Status {
 	case store.ApprovalPending:
 		return w.render(rw, r, http.StatusOK, "change-wait", view{Title: "Änderung bestätigen", LoggedIn: true, Refresh: true,
-			Data: changeWaitPage{ID: a.ID, Text: a.Text, Bank: bank, Until: dateTime(a.ExpiresAt)}})
+			Data: changeWaitPage{ID: a.ID, Text: a.Text, Bank: bank, Until: lang.Short(a.ExpiresAt)}})
 	case store.ApprovalApproved:
 		m := message{Heading: "Ihre neue Anschrift ist gespeichert",
 			Lines: []string{"Ihre neue Anschrift ist gespeichert. Wir schicken eine Bestätigung an Ihre bisherige Anschrift."}, Links: back}

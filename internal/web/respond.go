@@ -17,6 +17,7 @@ import (
 	"github.com/pforte/pforte/internal/account"
 	"github.com/pforte/pforte/internal/answer"
 	"github.com/pforte/pforte/internal/field"
+	"github.com/pforte/pforte/internal/lang"
 	"github.com/pforte/pforte/internal/server"
 	"github.com/pforte/pforte/internal/session"
 	"github.com/pforte/pforte/internal/store"
@@ -35,23 +36,10 @@ var pageNames = []string{"start", "access", "choose-password", "login", "account
 func mustParsePages() map[string]*template.Template {
 	pages := make(map[string]*template.Template, len(pageNames))
 	for _, name := range pageNames {
-		t := template.New("layout.html").Funcs(template.FuncMap{"dateTime": dateTime})
+		t := template.New("layout.html").Funcs(template.FuncMap{"dateTime": lang.Short})
 		pages[name] = template.Must(t.ParseFS(templateFS, "templates/layout.html", "templates/form.html", "templates/"+name+".html"))
 	}
 	return pages
-}
-
-var berlin = func() *time.Location {
-	loc, err := time.LoadLocation("Europe/Berlin")
-	if err != nil {
-		return time.UTC
-	}
-	return loc
-}()
-
-// dateTime formats t the German way in German time.
-func dateTime(t time.Time) string {
-	return t.In(berlin).Format("02.01.2006, 15:04") + " Uhr"
 }
 
 // handlerFunc handles one request; an error goes to fail.

@@ -6,11 +6,11 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
-	"strconv"
 	"time"
 
 	"github.com/pforte/pforte/internal/approval"
 	"github.com/pforte/pforte/internal/device"
+	"github.com/pforte/pforte/internal/lang"
 	"github.com/pforte/pforte/internal/profile"
 	"github.com/pforte/pforte/internal/server"
 	"github.com/pforte/pforte/internal/session"
@@ -115,16 +115,6 @@ func validID(s string) bool {
 	return true
 }
 
-// germanMonths are the month names, January first.
-var germanMonths = [...]string{"Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September",
-	"Oktober", "November", "Dezember"}
-
-// longDateTime is "29. November 2026 um 10:41 Uhr" in German time.
-func longDateTime(t time.Time) string {
-	t = t.In(berlin)
-	return strconv.Itoa(t.Day()) + ". " + germanMonths[t.Month()-1] + " " + strconv.Itoa(t.Year()) + " um " + t.Format("15:04") + " Uhr"
-}
-
 // usableDevice reports whether the person has a bound device of at least
 // level (empty: any) whose PIN is not locked, so a phone confirmation can
 // reach that level.
@@ -164,10 +154,10 @@ func (w *loginPages) startStepUp(rw http.ResponseWriter, r *http.Request, tok se
 	}
 	// The phone shows, and signs, which application the login is for.
 	client, asker := "portal", "portal"
-	text := "Anmeldung im Online-Portal am " + longDateTime(w.cfg.Now())
+	text := "Anmeldung im Online-Portal am " + lang.DateTime(w.cfg.Now())
 	if id, name, ok := w.apps.Client(r.Context(), next); ok {
 		client, asker = id, "client:"+id
-		text = "Anmeldung bei „" + name + "“ über das Online-Portal am " + longDateTime(w.cfg.Now())
+		text = "Anmeldung bei „" + name + "“ über das Online-Portal am " + lang.DateTime(w.cfg.Now())
 	}
 	data, err := json.Marshal(loginData{Client: client, IP: server.ClientIP(r)})
 	if err != nil {
@@ -229,7 +219,7 @@ func (w *loginPages) awaitStepUp(rw http.ResponseWriter, r *http.Request, tok se
 	switch a.Status {
 	case store.ApprovalPending:
 		return w.render(rw, r, http.StatusOK, "stepup", view{Title: "Anmeldung bestätigen", LoggedIn: true, Refresh: true,
-			Data: stepUpPage{Number: a.Number, Next: next, Until: dateTime(a.ExpiresAt)}})
+			Data: stepUpPage{Number: a.Number, Next: next, Until: lang.Short(a.ExpiresAt)}})
 	case store.ApprovalApproved:
 		return w.raise(rw, r, tok, s, a, next)
 	case store.ApprovalDeclined:
