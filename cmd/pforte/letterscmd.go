@@ -2,10 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
+	"github.com/pforte/pforte/internal/dispatch"
+	"github.com/pforte/pforte/internal/lang"
 	"github.com/pforte/pforte/internal/letter"
 )
 
@@ -16,9 +20,12 @@ func runLetters(ctx context.Context, env *environment, args []string) error {
 			return runLettersExport(ctx, env, args[1:])
 		case "returned":
 			return runLettersReturned(ctx, env, args[1:])
+		case "review":
+			return runLettersReview(ctx, env, args[1:])
 		}
 	}
-	return &usageError{msg: "usage: pforte letters export --out DIR | pforte letters returned LETTER-ID"}
+	return &usageError{msg: "usage: pforte letters export --out DIR | pforte letters returned LETTER-ID | " +
+		"pforte letters review list | pforte letters review release|reject LETTER-ID --by NAME --reason TEXT"}
 }
 
 func runLettersExport(ctx context.Context, env *environment, args []string) error {
@@ -116,4 +123,94 @@ func runLettersReturned(ctx context.Context, env *environment, args []string) er
 	}
 	fmt.Fprintf(env.stdout, "letter %s marked returned; its codes are void\n", fs.Arg(0))
 	return nil
+}
+
+// runLettersReview lists the letters waiting for staff review (addresses not
+// verified) and releases or rejects one, recording who and why.
+func runLettersReview(ctx context.Context, env *environment, args []string) error {
+	if len(args) == 0 || (args[0] != "list" && args[0] != "release" && args[0] != "reject") {
+		return &usageError{msg: "usage: pforte letters review list | pforte letters review release|reject LETTER-ID --by NAME --reason TEXT"}
+	}
+	action := args[0]
+	fs := newFlagSet(env, "letters review "+action, "letters review "+action+" [--database DSN] [--config FILE] [LETTER-ID --by NAME --reason TEXT]")
+	cf := newConfigFlags(fs)
+	by := fs.String("by", "", "who decides (staff member); recorded in the audit trail")
+	reason := fs.String("reason", "", "why (recorded in the audit trail)")
+	// The letter id may come before the flags or after them.
+	rest, id := args[1:], ""
+	if action != "list" && len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
+		id, rest = rest[0], rest[1:]
+	}
+	if err := parseFlags(fs, rest); err != nil {
+		return err
+	}
+	if id == "" && fs.NArg() == 1 {
+		id = fs.Arg(0)
+	} else if fs.NArg() != 0 {
+		id = ""
+	}
+	if action == "list" && (fs.NArg() != 0) || action != "list" && id == "" {
+		return &usageError{msg: "letters review: list takes no letter id; release and reject take one"}
+	}
+	if action != "list" && (strings.TrimSpace(*by) == "" || strings.TrimSpace(*reason) == "") {
+		return &usageError{msg: "letters review " + action + ": --by and --reason are required"}
+	}
+	cfg, err := cf.load(env.environ, needs{keys: true, audit: true})
+	if err != nil {
+		return err
+	}
+	st, err := openStore(ctx, cfg, false)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	a, err := buildNode(ctx, cfg, cfg.logger(env.stderr), st)
+	if err != nil {
+		return err
+	}
+	switch action {
+	case "release":
+		if err := a.Letters.Release(ctx, id, *by, *reason); err != nil {
+			return reviewError(id, err)
+		}
+		fmt.Fprintf(env.stdout, "letter %s released: it goes out with the next print batch\n", id)
+		return nil
+	case "reject":
+		if err := a.Letters.Reject(ctx, id, *by, *reason, a.Access); err != nil {
+			return reviewError(id, err)
+		}
+		fmt.Fprintf(env.stdout, "letter %s rejected; its codes are void\n", id)
+		return nil
+	}
+	waiting, err := a.Letters.InReview(ctx, 1000)
+	if err != nil {
+		return err
+	}
+	if len(waiting) == 0 {
+		fmt.Fprintln(env.stdout, "no letters wait for review")
+		return nil
+	}
+	for _, w := range waiting {
+		verified := "never verified"
+		if !w.Person.AddressVerifiedAt.IsZero() {
+			verified = "verified " + lang.Date(w.Person.AddressVerifiedAt) + " (" + w.Person.AddressVerifiedBy + ")"
+		}
+		fmt.Fprintf(env.stdout, "%s  %s  queued %s  valid until %s\n  KVNR %s, address %s:\n", w.Letter.ID, w.Letter.Kind,
+			lang.Short(w.Letter.CreatedAt), lang.Date(w.Letter.ExpiresAt), w.Person.KVNR, verified)
+		for _, line := range strings.Split(w.Letter.Address, "\n") {
+			fmt.Fprintf(env.stdout, "    %s\n", line)
+		}
+	}
+	return nil
+}
+
+// reviewError says what an operator can do about a refused decision.
+func reviewError(id string, err error) error {
+	switch {
+	case errors.Is(err, dispatch.ErrNotInReview):
+		return fmt.Errorf("letter %s does not wait for review (see `pforte letters review list`)", id)
+	case errors.Is(err, dispatch.ErrExpired):
+		return fmt.Errorf("letter %s expired while it waited; reject it, and the person can order a new one", id)
+	}
+	return err
 }

@@ -7,7 +7,7 @@
 // flood of access requests can silence them, and a notice over its budget waits
 // for the next day instead of being dropped.
 //
-//	Queue ──▶ review (address unverified: staff decide) ──▶ queued
+//	Queue ──▶ review (address unverified: staff decide, review.go) ──▶ queued | rejected
 //	Queue ──▶ queued ──Export──▶ handed_over ──Returned──▶ returned (codes void)
 //	a newer letter of the same kind ──▶ older ones superseded (codes void)
 //

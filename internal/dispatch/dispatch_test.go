@@ -30,8 +30,20 @@ func (v *voider) VoidLetterCodes(_ context.Context, id store.PersonID) error {
 
 func setup(t *testing.T, cfg dispatch.Config) (*dispatch.Service, store.Store, store.Person) {
 	t.Helper()
-	st := testdb.Open(t)
+	return setupWith(t, cfg, nil)
+}
+
+func setupWith(t *testing.T, cfg dispatch.Config, sink dispatch.Sink) (*dispatch.Service, store.Store, store.Person) {
+	t.Helper()
 	now := time.Date(2026, 11, 29, 9, 0, 0, 0, time.UTC)
+	return setupAt(t, cfg, sink, func() time.Time { return now })
+}
+
+// setupAt is setupWith on the clock now.
+func setupAt(t *testing.T, cfg dispatch.Config, sink dispatch.Sink, clock func() time.Time) (*dispatch.Service, store.Store, store.Person) {
+	t.Helper()
+	st := testdb.Open(t)
+	now := clock()
 	p := store.Person{KVNR: "X110411675", FamilyName: "Weiß", GivenNames: "Jürgen", Title: "Dr.", BirthDate: "1970",
 		Street: "Hauptstraße", HouseNumber: "12a", PostalCode: "10115", City: "Berlin", Relation: store.RelationMember,
 		AddressVerifiedAt: now.AddDate(0, -2, 0), AddressVerifiedBy: "melderegister", Digest: []byte("d"), UpdatedAt: now}
@@ -47,7 +59,7 @@ func setup(t *testing.T, cfg dispatch.Config) (*dispatch.Service, store.Store, s
 		t.Fatal(err)
 	}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	return dispatch.New(st, ring, r, audit.New(st, audit.GenerateKey(), time.Now, logger), nil, func() time.Time { return now }, cfg, logger), st, p
+	return dispatch.New(st, ring, r, audit.New(st, audit.GenerateKey(), time.Now, logger), sink, clock, cfg, logger), st, p
 }
 
 func TestQueueExportReturn(t *testing.T) {

@@ -19,6 +19,7 @@ const (
 	LetterHandedOver LetterStatus = "handed_over" // in a batch given to the print service
 	LetterReturned   LetterStatus = "returned"    // came back undeliverable; codes void
 	LetterSuperseded LetterStatus = "superseded"  // a newer letter replaced it; codes void
+	LetterRejected   LetterStatus = "rejected"    // staff refused the letter in review; codes void
 )
 
 // Letter is one letter Pforte sends. The secrets it prints (an initial password,
