@@ -35,6 +35,7 @@ var httpPackages = []string{
 	"internal/appapi",
 	"internal/oidc",
 	"internal/server",
+	"internal/serviceapp",
 }
 
 // netHTTPAllowed lists the domain packages that may import net/http, each with its
@@ -244,7 +245,7 @@ func walk(root string) (*module, error) {
 			}
 			switch {
 			case strings.HasPrefix(name, "."), strings.HasPrefix(name, "_"),
-				name == "testdata", name == "vendor", name == "pforte-data":
+				name == "testdata", name == "vendor", name == "pforte-data", name == "node_modules":
 				return fs.SkipDir
 			}
 			if _, err := os.Stat(filepath.Join(p, "go.mod")); err == nil {
