@@ -16,6 +16,7 @@ func (a *App) Routes() map[string]http.Handler {
 		"GET /app/sw.js":                a.serviceWorker(),
 		"GET /app/manifest.webmanifest": a.serve(a.files["manifest.webmanifest"]),
 		"GET /app/icons/{name}":         a.named("icons/"),
+		"GET /app/chunks/{name}":        a.named("chunks/"),
 		"GET /app/":                     http.HandlerFunc(a.missing),
 	}
 }
