@@ -13,6 +13,9 @@ func (a *API) Routes() map[string]http.Handler {
 		"GET /api/v1/me":                  a.authenticated(a.me),
 		"GET /api/openapi.json":           http.HandlerFunc(serveOpenAPI),
 	}
+	if meter, ok := a.strengthMeter(); ok {
+		routes["POST /api/v1/password-strength"] = meter
+	}
 	if a.devices != nil {
 		routes["POST /api/v1/app/challenges"] = a.handle(a.createChallenge)
 		routes["POST /api/v1/devices"] = a.handle(a.bindDevice)
