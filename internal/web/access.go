@@ -111,6 +111,11 @@ func (w *Web) eidStart(rw http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	w.setCookie(rw, eidCookie, flow, flowLifetime, http.SameSiteLaxMode)
+	if r.URL.Query().Get("weiter") == "app" {
+		w.setCookie(rw, appCookie, "1", flowLifetime, http.SameSiteLaxMode) // back to the service app (appsession.go)
+	} else {
+		w.clearCookie(rw, appCookie)
+	}
 	return redirect(rw, r, target)
 }
 
@@ -118,14 +123,27 @@ func (w *Web) eidStart(rw http.ResponseWriter, r *http.Request) error {
 func (w *Web) eidReturn(rw http.ResponseWriter, r *http.Request) error {
 	flow := w.cookieValue(r, eidCookie)
 	w.clearCookie(rw, eidCookie)
-	if flow == "" {
-		return account.ErrEIDFailed
+	toApp := w.cookieValue(r, appCookie) == "1"
+	if toApp {
+		w.clearCookie(rw, appCookie)
 	}
-	proven, err := w.access.FinishEID(r.Context(), flow, r.URL.Query(), server.ClientIP(r))
+	proven, err := account.Proven{}, account.ErrEIDFailed
+	if flow != "" {
+		proven, err = w.access.FinishEID(r.Context(), flow, r.URL.Query(), server.ClientIP(r))
+	}
 	if err != nil {
+		if why := eidFailure(err); toApp && why != "" {
+			return redirect(rw, r, appEIDPath+"?fehler="+why)
+		}
 		return err
 	}
 	w.setCookie(rw, ticketCookie, proven.Ticket, flowLifetime, http.SameSiteStrictMode)
+	if toApp {
+		if proven.HasPassword {
+			return redirect(rw, r, appEIDPath+"?ersetzen=1")
+		}
+		return redirect(rw, r, appEIDPath)
+	}
 	if proven.HasPassword {
 		return redirect(rw, r, "/passwort-festlegen?ersetzen=1")
 	}

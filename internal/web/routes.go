@@ -17,6 +17,7 @@ func (w *Web) Routes() map[string]http.Handler {
 		"POST /zugang":                 w.partnerPage(w.requestAccess),
 		"GET /eid/rueckkehr":           w.page(w.eidReturn),
 		"GET /eid/start/{flow}":        w.partnerPage(w.eidStart),
+		"POST /eid/app-sitzung":        w.page(w.appSession),
 		"GET /passwort-festlegen":      w.passwordPage(w.choosePasswordForm),
 		"POST /passwort-festlegen":     w.passwordPage(w.choosePassword),
 		"GET /anmelden":                w.page(w.loginForm),
