@@ -161,13 +161,17 @@ func registerAuditMetrics(reg *prometheus.Registry, c *audit.Checkpointer) {
 	)
 }
 
-// mount puts every route of the node on srv: the app API, the portal and,
-// with clients configured, the OpenID provider below /oidc/.
+// mount puts every route of the node on srv: the app API, the portal, the
+// service app (/app/) and, with clients configured, the OpenID provider
+// below /oidc/.
 func (a *app) mount(srv *server.Server) {
 	for pattern, h := range a.api.Routes() {
 		srv.Handle(pattern, h)
 	}
 	for pattern, h := range a.web.Routes() {
+		srv.Handle(pattern, h)
+	}
+	for pattern, h := range a.svcApp.Routes() {
 		srv.Handle(pattern, h)
 	}
 	if a.oidc != nil {

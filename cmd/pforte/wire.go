@@ -25,6 +25,7 @@ import (
 	"github.com/pforte/pforte/internal/password"
 	"github.com/pforte/pforte/internal/profile"
 	"github.com/pforte/pforte/internal/seal"
+	"github.com/pforte/pforte/internal/serviceapp"
 	"github.com/pforte/pforte/internal/session"
 	"github.com/pforte/pforte/internal/signkey"
 	"github.com/pforte/pforte/internal/store/sqlstore"
@@ -42,6 +43,7 @@ type app struct {
 	sessions *session.Manager
 	api      *appapi.API
 	web      *web.Web
+	svcApp   *serviceapp.App // the service app at /app/
 	devices  *device.Service
 	remover  *device.Remover
 	notices  *notice.Service
@@ -137,6 +139,7 @@ func buildApp(ctx context.Context, cfg Config, logger *slog.Logger, st *sqlstore
 	a.web = web.New(web.Config{InsurerName: cfg.Insurer.Name, Phone: cfg.Insurer.Phone, EIDOrigin: eidOrigin,
 		LoginRate: cfg.HTTP.LoginRatePerIP, LoginBurst: cfg.HTTP.LoginBurstPerIP}, a.accounts, a.access, a.sessions, st, logger)
 	a.web.EnableApprovals(a.approval, a.profile, a.devices)
+	a.svcApp = serviceapp.New(serviceapp.Config{InsurerName: cfg.Insurer.Name, Phone: cfg.Insurer.Phone})
 	if len(cfg.OIDC.Clients) > 0 {
 		ocfg, err := cfg.oidcConfig()
 		if err != nil {
