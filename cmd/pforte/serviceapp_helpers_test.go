@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"image"
 	"image/color"
@@ -49,7 +50,7 @@ type appNode struct {
 	base    string // http://localhost:PORT
 	letters string // the folder the letters are written to
 	// eidPerson is the person the simulator's first identity matches;
-	// others have no account either.
+	// others have no account either, and an address a letter may go to.
 	eidPerson store.Person
 	others    []store.Person
 	issuer    string
@@ -78,7 +79,7 @@ func startAppNode(t *testing.T) *appNode {
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 
 	var csv bytes.Buffer
-	if err := registry.Generate(&csv, 8, 11, time.Now().UTC()); err != nil {
+	if err := registry.Generate(&csv, 40, 11, time.Now().UTC()); err != nil {
 		t.Fatal(err)
 	}
 	ring, _ := cfg.keyring()
@@ -119,9 +120,12 @@ func startAppNode(t *testing.T) *appNode {
 	// The simulator's first identity is the first adult member with a full
 	// birth date (simIdentities).
 	for _, p := range page {
+		if p, err = st.PersonByID(ctx, p.ID); err != nil { // all fields
+			t.Fatal(err)
+		}
 		if n.eidPerson.ID == 0 && p.Relation == store.RelationMember && len(p.BirthDate) == len("2006-01-02") {
 			n.eidPerson = p
-		} else if p.Relation == store.RelationMember && len(p.BirthDate) == len("2006-01-02") && p.PostalCode != "" {
+		} else if p.Relation == store.RelationMember && len(p.BirthDate) == len("2006-01-02") && time.Since(p.AddressVerifiedAt) < 300*24*time.Hour {
 			n.others = append(n.others, p)
 		}
 	}
@@ -360,4 +364,45 @@ func watchConsole(t *testing.T, ctx context.Context) {
 			}
 		}
 	}()
+}
+
+// qrText reads the letter's QR code (the activation URL).
+func qrText(t *testing.T, page image.Image) string {
+	t.Helper()
+	bmp, err := gozxing.NewBinaryBitmapFromImage(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := qrcode.NewQRCodeReader().Decode(bmp, map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_TRY_HARDER: true})
+	if err != nil {
+		t.Fatalf("no QR code on the letter: %v", err)
+	}
+	return res.GetText()
+}
+
+// requestLetter asks for a password letter for p through the API and
+// returns the letter's PDF.
+func (n *appNode) requestLetter(t *testing.T, p store.Person) string {
+	t.Helper()
+	seen := n.letterFiles()
+	status, body := tokenPostJSON(t, n.base+"/api/v1/access-requests", map[string]string{"kvnr": p.KVNR, "postal_code": p.PostalCode,
+		"birth_date": p.BirthDate, "method": "letter"})
+	if status != http.StatusAccepted {
+		t.Fatalf("access request: %d %v", status, body)
+	}
+	return n.newLetter(t, seen)
+}
+
+// tokenPostJSON posts a JSON body and decodes the JSON answer.
+func tokenPostJSON(t *testing.T, u string, body any) (int, map[string]any) {
+	t.Helper()
+	b, _ := json.Marshal(body)
+	resp, err := http.Post(u, "application/json", bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&out)
+	return resp.StatusCode, out
 }
