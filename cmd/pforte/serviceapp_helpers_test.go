@@ -56,7 +56,8 @@ type appNode struct {
 	issuer    string
 }
 
-func startAppNode(t *testing.T) *appNode {
+// startAppNode starts the node; tune changes its configuration.
+func startAppNode(t *testing.T, tune ...func(*Config)) *appNode {
 	t.Helper()
 	ctx := t.Context()
 	st := sqltest.SQLite(t)
@@ -96,6 +97,9 @@ func startAppNode(t *testing.T) *appNode {
 		t.Fatal(err)
 	}
 	cfg.EID = simCfg.EID
+	for _, f := range tune {
+		f(&cfg)
+	}
 	if problems := cfg.validate(needs{keys: true, http: true}); len(problems) > 0 {
 		t.Fatal(problems)
 	}

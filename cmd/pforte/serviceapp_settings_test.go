@@ -18,8 +18,8 @@ import (
 )
 
 // activateWithPhoto binds the app for p with a password letter, read from a
-// photo of the letter after the camera was refused.
-func (s svc) activateWithPhoto(p store.Person) {
+// photo of the letter after the camera was refused, and returns the letter.
+func (s svc) activateWithPhoto(p store.Person) string {
 	s.t.Helper()
 	letter := s.n.requestLetter(s.t, p)
 	initial := initialPassword(s.t, letter)
@@ -44,6 +44,7 @@ func (s svc) activateWithPhoto(p store.Person) {
 	s.screen("Ihr Smartphone ist verbunden")
 	s.do("to the login", tap("Zur Anmeldung"))
 	s.screen("Anmelden")
+	return letter
 }
 
 // addAuthenticator adds a virtual platform authenticator with user
