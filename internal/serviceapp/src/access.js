@@ -81,7 +81,7 @@ export function letterOnTheWay() {
       h("li", { text: "Scannen Sie den QR-Code im Brief mit der App. Sie können den QR-Code auch mit der Kamera Ihres Smartphones öffnen." }),
       h("li", { text: "Geben Sie das Initialpasswort aus dem Brief ein. Danach legen Sie Ihr eigenes Passwort und Ihre Freigabe-PIN fest." })),
     p("Der Brief gilt 30 Tage. Sie erhalten keinen Brief? Dann prüfen Sie bitte Ihre Angaben." + callUs()),
-    p("Sie haben diesen Brief nicht angefordert? Dann rufen Sie uns bitte an." + (callUs() ? "" : "")),
+    p("Sie erhalten einen Brief, den Sie nicht angefordert haben? Dann melden Sie sich bitte bei uns." + callUs()),
     backToStart());
 }
 

@@ -221,7 +221,9 @@ export function choosePIN(proof, unlock, token) {
       } catch (e) {
         status.textContent = "";
         if (isCode(e, "bind_refused")) {
-          return [{ text: "proof" in /** @type {any} */ (proof) ? explain(e) : explain(e) }];
+          return [{ text: "token" in proof
+            ? "Die Identifizierung mit dem Online-Ausweis ist abgelaufen. Bitte weisen Sie sich noch einmal aus."
+            : explain(e) }];
         }
         if (isCode(e, "too_many_devices")) return [{ text: explain(e) + " Geräte entfernen Sie in der Service-App eines verbundenen Smartphones unter „Einstellungen“." }];
         return problemsOf(e, { name: "device_name", pin_key: "new_pin", kdf: "new_pin" });

@@ -3,12 +3,12 @@
 // approved with the PIN (portal logins: tap the number the portal shows) or
 // declined with "Das war ich nicht".
 
-import { ApiError, NetworkError, call } from "./api.js";
+import { NetworkError, call } from "./api.js";
 import { explain, isCode, OFFLINE } from "./errors.js";
 import { login, proof } from "./keys.js";
 import { contentHash, unb64 } from "./protocol.js";
 import { watchApprovals } from "./events.js";
-import { go, pinForm, pinProblems, state, withSeed } from "./common.js";
+import { go, pinForm, pinProblems, state } from "./common.js";
 import { settings } from "./settings.js";
 import { alertBox, announce, button, dateTime, h, okBox, p, screen, showProblems } from "./ui.js";
 
@@ -322,5 +322,3 @@ async function declineIt(a, finish, status) {
     if (problems.length && f) showProblems(/** @type {HTMLElement} */ (f.querySelector(".answer") || f), problems);
   }
 }
-
-export { withSeed, ApiError };

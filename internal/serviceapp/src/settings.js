@@ -1,7 +1,7 @@
 // Einstellungen: the password, the Freigabe-PIN, this device's name, the
 // person's other devices, biometric unlock, logging out and unbinding.
 
-import { call, str } from "./api.js";
+import { call } from "./api.js";
 import { explain, isCode } from "./errors.js";
 import { proof, seedFromPIN, login } from "./keys.js";
 import { contentHash, DEFAULT_KDF, kdfJSON, pinChangeContent, pinPublicKey, b64, checkPINFormat } from "./protocol.js";
@@ -221,5 +221,3 @@ function unbind() {
     } }),
     back());
 }
-
-export { str };
