@@ -1,8 +1,8 @@
 // Package serviceapp serves the insured person's service app: the installable
 // German web app (PWA) at /app/ that binds the phone's browser as the second
 // factor and speaks the app protocol (docs/app-protocol.md) against the JSON
-// API (docs/api.md). It owns the built front end in dist/ (embedded with
-// go:embed, built from src/ by `npm run build` with esbuild and committed, so
+// API (docs/api.md). It owns the built front end in dist/ (embedded in the
+// binary; built from src/ by `npm run build` with esbuild and committed, so
 // the binary needs no Node), the routes that serve it and their headers.
 //
 // It does not own any rule of the protocol or of the API: the app's code runs in
