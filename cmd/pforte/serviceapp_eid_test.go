@@ -1,20 +1,27 @@
 package main
 
 import (
+	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/pforte/pforte/appclient"
 	"github.com/pforte/pforte/internal/browsertest"
+	"github.com/pforte/pforte/internal/device"
+	"github.com/pforte/pforte/internal/proofing"
 	"github.com/pforte/pforte/internal/serviceapp/apptest"
+	"github.com/pforte/pforte/internal/store"
 )
 
 // TestServiceAppEIDBinding registers with the Online-Ausweis in the app:
 // the partner (the simulator), back in the app the password, then the PIN;
 // the device is bound at level high. A failed identification comes back to
-// the app and says why.
+// the app and says why. Then: a portal login tapped with the wrong number is
+// declined, and another phone is removed through an approval.
 func TestServiceAppEIDBinding(t *testing.T) {
 	apptest.NeedAxe(t)
 	ctx := browsertest.StartWith(t, browsertest.Options{Timeout: 4 * time.Minute})
@@ -70,4 +77,67 @@ func TestServiceAppEIDBinding(t *testing.T) {
 	s.do("to the login", tap("Zur Anmeldung"))
 	s.screen("Anmelden")
 	s.login(svcPIN)
+
+	// A portal login where the person taps another number than the portal
+	// shows: declined as "not me".
+	b := newBrowserless("http://nowhere.invalid")
+	u, _, body := b.post(t, n.base, "/anmelden", url.Values{"kvnr": {p.KVNR}, "password": {svcPassword}})
+	if u.Path != "/anmelden/freigabe" {
+		t.Fatalf("portal login led to %s", u)
+	}
+	number := numberOnPage(t, body)
+	s.wait("Anmeldung im Online-Portal")
+	login := s.pendingOf(p, "portal.login")
+	wrong := -1
+	for _, c := range login.Choices {
+		if c != number {
+			wrong = c
+		}
+	}
+	s.do("open", tap("Ansehen und beantworten"))
+	s.screen("Anmeldung im Online-Portal")
+	s.do("tap another number", tap(strconv.Itoa(wrong)), apptest.Fill("pin", svcPIN), tap("Freigeben"))
+	s.wait("Die Zahl passte nicht zu der im Online-Portal.")
+	if a, err := n.st.ApprovalByID(t.Context(), login.ID); err != nil || a.Status != store.ApprovalDeclined {
+		t.Errorf("the login tapped wrong is %s (%v), want declined", a.Status, err)
+	}
+
+	// A second phone (the reference client), removed from this one through
+	// an approval on a bound phone.
+	code, err := proofing.NewActivationCode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.st.PutOneTime(t.Context(), store.OneTime{Kind: device.ActivationKind, Digest: proofing.CodeDigest(code),
+		Subject: "person:" + strconv.FormatInt(int64(p.ID), 10), CreatedAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	phone, err := appclient.NewDevice(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	phone.KDF = appclient.KDFParams{Alg: appclient.KDFArgon2id, Time: 1, Memory: 8 * 1024, Threads: 1}
+	second, _, err := (&appclient.Client{BaseURL: n.base}).Bind(t.Context(), phone, p.KVNR, svcPassword, code, "905173", "Altes Telefon", "Pixel 6")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.do("back", tap("Zurück zur Übersicht"))
+	s.screen("Freigaben")
+	s.do("settings", tap("Einstellungen"))
+	s.screen("Einstellungen")
+	s.do("devices", tap("Meine Geräte"))
+	if text := s.screen("Meine Geräte"); !strings.Contains(text, "Altes Telefon") || !strings.Contains(text, "Ausweis-Telefon (dieses Gerät)") {
+		t.Fatalf("devices:\n%s", text)
+	}
+	s.do("remove the other", tap("Gerät entfernen"))
+	s.wait("Bitte bestätigen Sie das Entfernen in der Liste der Freigaben.")
+	s.do("to the approvals", tap("Zu den Freigaben"))
+	s.wait("Gerät entfernen")
+	s.do("open", tap("Ansehen und beantworten"))
+	s.screen("Gerät entfernen")
+	s.do("approve", apptest.Fill("pin", svcPIN), tap("Freigeben"))
+	s.wait("Freigegeben")
+	if devs, err := n.a.devices.List(t.Context(), p.ID); err != nil || len(devs) != 1 || devs[0].ID == store.DeviceID(second) {
+		t.Errorf("after removing the other phone: %+v (%v)", devs, err)
+	}
 }
