@@ -63,7 +63,7 @@ export function isoDate(s) {
 
 /** The KVNR field. */
 export const kvnrField = () => field({ id: "kvnr", label: "Versichertennummer", autocomplete: "off", maxlength: 12,
-  hint: "Ein Buchstabe und neun Ziffern, wie auf Ihrer Gesundheitskarte, zum Beispiel A123456780." });
+  hint: "Ein Buchstabe und neun Ziffern, wie auf Ihrer Gesundheitskarte, zum Beispiel T555558879." });
 
 /** The three fields that identify the person. */
 export function identityFields() {
