@@ -37,6 +37,7 @@ var httpPackages = []string{
 	"internal/server",
 	"internal/answer", // the table of HTTP answers both surfaces share
 	"internal/demo",   // the demo's relying party
+	"internal/serviceapp",
 }
 
 // nodePackage wires the domain and HTTP packages into one node; only the
@@ -50,6 +51,7 @@ var testHarnesses = []string{
 	"internal/store/testdb",
 	"internal/store/sqlstore/sqltest",
 	"internal/node/nodetest",
+	"internal/serviceapp/apptest",
 }
 
 func isHarness(dir string) bool { return slices.Contains(testHarnesses, dir) }
@@ -273,7 +275,7 @@ func walk(root string) (*module, error) {
 			}
 			switch {
 			case strings.HasPrefix(name, "."), strings.HasPrefix(name, "_"),
-				name == "testdata", name == "vendor", name == "pforte-data":
+				name == "testdata", name == "vendor", name == "pforte-data", name == "node_modules":
 				return fs.SkipDir
 			}
 			if _, err := os.Stat(filepath.Join(p, "go.mod")); err == nil {

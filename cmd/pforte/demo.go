@@ -212,6 +212,11 @@ Pforte demo is running at %[1]s  (stop with Ctrl-C)
 Open the portal in a browser: %[1]s/  (request access by letter or with the
 simulated ID card, log in, choose a password, see your data and devices)
 
+Open the service app (the phone) in a browser: %[1]s/app/  (register, activate it
+with the letter's QR code: the camera, a photo of the letter PDF or the link
+%[1]s/app/activate#CODE; choose the Freigabe-PIN; then confirm the portal's logins
+and changes there). Use a separate browser profile to keep portal and phone apart.
+
 Try:
   curl %[1]s/healthz          # the process is alive
   curl %[1]s/readyz           # the database answers

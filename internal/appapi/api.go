@@ -12,6 +12,7 @@ import (
 	"github.com/pforte/pforte/internal/account"
 	"github.com/pforte/pforte/internal/approval"
 	"github.com/pforte/pforte/internal/device"
+	"github.com/pforte/pforte/internal/password"
 	"github.com/pforte/pforte/internal/profile"
 	"github.com/pforte/pforte/internal/server"
 	"github.com/pforte/pforte/internal/session"
@@ -23,6 +24,10 @@ import (
 type Accounts interface {
 	Login(ctx context.Context, in account.Login, kind string) (account.LoginResult, error)
 	ChangePassword(ctx context.Context, tok session.Token, sess store.Session, current, next, clientIP string) error
+	// Strength rates pw for the strength meter, 0 to 4, against p's data
+	// when p is not nil; CheckNew says why the policy refuses it.
+	Strength(p *store.Person, pw string) int
+	CheckNew(p store.Person, pw string) []password.Reason
 }
 
 // Access runs the flows without a login (package access).
@@ -152,7 +157,8 @@ func New(cfg Config, svc Services, now func() time.Time, logger *slog.Logger) (*
 	}
 	b := &base{sessions: svc.Sessions, logger: logger, limiter: server.NewIPLimiter(cfg.LoginRate, cfg.LoginBurst, now)}
 	return &API{
-		sessions:  &sessionHandlers{base: b, accounts: svc.Accounts, persons: svc.Persons, devices: svc.Devices, policy: cfg.Policy},
+		sessions: &sessionHandlers{base: b, accounts: svc.Accounts, persons: svc.Persons, devices: svc.Devices, policy: cfg.Policy,
+			meter: server.NewIPLimiter(5, 30, now)},
 		access:    &accessHandlers{base: b, access: svc.Access, portal: strings.TrimRight(cfg.PortalURL, "/")},
 		devices:   &deviceHandlers{base: b, devices: svc.Devices, profile: svc.Profile},
 		approvals: &approvalHandlers{base: b, approvals: svc.Approvals, profile: svc.Profile, draining: cfg.Draining},

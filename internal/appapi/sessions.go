@@ -6,6 +6,7 @@ import (
 	"github.com/pforte/pforte/internal/account"
 	"github.com/pforte/pforte/internal/approval"
 	"github.com/pforte/pforte/internal/password"
+	"github.com/pforte/pforte/internal/server"
 	"github.com/pforte/pforte/internal/session"
 	"github.com/pforte/pforte/internal/store"
 )
@@ -18,6 +19,7 @@ type sessionHandlers struct {
 	persons  Persons
 	devices  Devices
 	policy   approval.Policy
+	meter    *server.IPLimiter // strength checks: a typist's pace
 }
 
 func (h *sessionHandlers) routes(m map[string]http.Handler) {
@@ -25,6 +27,7 @@ func (h *sessionHandlers) routes(m map[string]http.Handler) {
 	m["DELETE /api/v1/sessions/current"] = h.authenticated(h.deleteSession)
 	m["POST /api/v1/password"] = h.authenticated(h.changePassword)
 	m["GET /api/v1/me"] = h.authenticated(h.me)
+	m["POST /api/v1/password-strength"] = h.handle(h.strength)
 }
 
 type sessionRequest struct {

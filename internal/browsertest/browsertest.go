@@ -24,6 +24,23 @@ const Env = "PFORTE_TEST_BROWSER"
 // within 60 seconds.
 func Start(t *testing.T) context.Context {
 	t.Helper()
+	return StartWith(t, Options{})
+}
+
+// Options change how StartWith starts the browser.
+type Options struct {
+	// Timeout bounds everything the browser does (default 60 seconds).
+	Timeout time.Duration
+	// Flags are further command-line flags, e.g. a fake camera.
+	Flags []chromedp.ExecAllocatorOption
+}
+
+// StartWith is Start with options.
+func StartWith(t *testing.T, o Options) context.Context {
+	t.Helper()
+	if o.Timeout <= 0 {
+		o.Timeout = 60 * time.Second
+	}
 	path := os.Getenv(Env)
 	if path == "" {
 		if os.Getenv("PFORTE_TEST_REQUIRE_TOOLS") != "" {
@@ -31,9 +48,9 @@ func Start(t *testing.T) context.Context {
 		}
 		t.Skip(Env + " does not name a Chromium binary")
 	}
-	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(t.Context(), o.Timeout)
 	t.Cleanup(cancel)
-	ctx, cancelAlloc := chromedp.NewExecAllocator(ctx,
+	flags := append([]chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(path),
 		chromedp.Headless,
 		chromedp.NoSandbox,
@@ -44,7 +61,8 @@ func Start(t *testing.T) context.Context {
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("disable-dev-shm-usage", true),
 		chromedp.UserDataDir(t.TempDir()),
-	)
+	}, o.Flags...)
+	ctx, cancelAlloc := chromedp.NewExecAllocator(ctx, flags...)
 	t.Cleanup(cancelAlloc)
 	ctx, cancelCtx := chromedp.NewContext(ctx)
 	t.Cleanup(cancelCtx)

@@ -46,6 +46,7 @@ import (
 	"github.com/pforte/pforte/internal/seal"
 	"github.com/pforte/pforte/internal/seal/reseal"
 	"github.com/pforte/pforte/internal/server"
+	"github.com/pforte/pforte/internal/serviceapp"
 	"github.com/pforte/pforte/internal/session"
 	"github.com/pforte/pforte/internal/signkey"
 	"github.com/pforte/pforte/internal/store"
@@ -252,7 +253,8 @@ func Build(ctx context.Context, cfg Config, st store.Store) (*Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("node: %w", err)
 	}
-	n.mount(api.Routes(), portal.Routes(), cfg.Routes)
+	app := serviceapp.New(serviceapp.Config{InsurerName: pcfg.InsurerName, Phone: pcfg.Phone})
+	n.mount(api.Routes(), portal.Routes(), app.Routes(), cfg.Routes)
 	if n.OIDC != nil {
 		n.mount(n.OIDC.Routes())
 	}

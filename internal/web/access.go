@@ -112,6 +112,11 @@ func (w *accessPages) eidStart(rw http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	w.setCookie(rw, eidCookie, flow, flowLifetime, http.SameSiteLaxMode)
+	if r.URL.Query().Get("weiter") == "app" {
+		w.setCookie(rw, appCookie, "1", flowLifetime, http.SameSiteLaxMode) // back to the service app (appsession.go)
+	} else {
+		w.clearCookie(rw, appCookie)
+	}
 	return redirect(rw, r, target)
 }
 
@@ -119,14 +124,27 @@ func (w *accessPages) eidStart(rw http.ResponseWriter, r *http.Request) error {
 func (w *accessPages) eidReturn(rw http.ResponseWriter, r *http.Request) error {
 	flow := w.cookieValue(r, eidCookie)
 	w.clearCookie(rw, eidCookie)
-	if flow == "" {
-		return access.ErrEIDFailed
+	toApp := w.cookieValue(r, appCookie) == "1"
+	if toApp {
+		w.clearCookie(rw, appCookie)
 	}
-	proven, err := w.access.FinishEID(r.Context(), flow, r.URL.Query(), server.ClientIP(r))
+	proven, err := access.Proven{}, access.ErrEIDFailed
+	if flow != "" {
+		proven, err = w.access.FinishEID(r.Context(), flow, r.URL.Query(), server.ClientIP(r))
+	}
 	if err != nil {
+		if why := eidFailure(err); toApp && why != "" {
+			return redirect(rw, r, appEIDPath+"?fehler="+why)
+		}
 		return err
 	}
 	w.setCookie(rw, ticketCookie, proven.Ticket, flowLifetime, http.SameSiteStrictMode)
+	if toApp {
+		if proven.HasPassword {
+			return redirect(rw, r, appEIDPath+"?ersetzen=1")
+		}
+		return redirect(rw, r, appEIDPath)
+	}
 	if proven.HasPassword {
 		return redirect(rw, r, "/passwort-festlegen?ersetzen=1")
 	}

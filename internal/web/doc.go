@@ -34,6 +34,10 @@
 //	     ▼
 //	GET /konto
 //
+// An identification the service app started (/eid/start/{flow}?weiter=app)
+// comes back to the app at /app/eid instead, and POST /eid/app-sitzung hands
+// the ticket over as an API session (appsession.go).
+//
 // The session cookie __Host-pforte_session is a browser-session cookie
 // (HttpOnly, Secure, SameSite=Lax). A session that must still replace its
 // initial password reaches only /passwort-aendern and /abmelden.

@@ -27,6 +27,7 @@ func (w *accessPages) routes(m map[string]http.Handler) {
 	m["POST /zugang"] = w.partnerPage(w.requestAccess)
 	m["GET /eid/rueckkehr"] = w.page(w.eidReturn)
 	m["GET /eid/start/{flow}"] = w.partnerPage(w.eidStart)
+	m["POST /eid/app-sitzung"] = w.page(w.appSession)
 	m["GET /passwort-festlegen"] = w.passwordPage(w.choosePasswordForm)
 	m["POST /passwort-festlegen"] = w.passwordPage(w.choosePassword)
 	m["GET /passwort-vergessen"] = w.partnerPage(w.forgotForm)

@@ -1,0 +1,172 @@
+// Package apptest drives the service app (package serviceapp) in the headless
+// Chromium of package browsertest, for tests only: waiting for a screen,
+// reading it, and checking it with axe-core for WCAG 2.1 A and AA
+// violations. axe-core comes from the app's npm devDependencies
+// (internal/serviceapp/node_modules, after npm ci) and is injected by the
+// test, never shipped; without it the check skips, or fails when
+// PFORTE_TEST_REQUIRE_TOOLS is set.
+package apptest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// StepTimeout bounds one step in the browser.
+const StepTimeout = 30 * time.Second
+
+// Do runs the steps within StepTimeout or fails t, saying where the app is.
+func Do(t testing.TB, ctx context.Context, what string, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	sctx, cancel := context.WithTimeout(ctx, StepTimeout)
+	defer cancel()
+	if err := chromedp.Do(sctx, steps...); err != nil {
+		t.Fatalf("%s: %v (%s)", what, err, Where(ctx))
+	}
+}
+
+// Where describes the app's screen for a failure message.
+func Where(ctx context.Context) string {
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	loc, _ := chromedp.Run(ctx, chromedp.Location())
+	body, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body ? document.body.innerText : ""`))
+	if len(body) > 1200 {
+		body = body[:1200] + "…"
+	}
+	return fmt.Sprintf("at %s: %q", loc, body)
+}
+
+// Screen waits until the app shows a screen whose heading contains heading,
+// and returns the text of its main element.
+func Screen(t testing.TB, ctx context.Context, heading string) string {
+	t.Helper()
+	sctx, cancel := context.WithTimeout(ctx, StepTimeout)
+	defer cancel()
+	for {
+		got, err := chromedp.Run(sctx, chromedp.Evaluate[string](`(() => { const h = document.querySelector("main h1"); return h ? h.textContent : ""; })()`))
+		if err == nil && strings.Contains(got, heading) {
+			text, err := chromedp.Run(sctx, chromedp.Evaluate[string](`document.querySelector("main").innerText`))
+			if err == nil {
+				return text
+			}
+		}
+		select {
+		case <-sctx.Done():
+			t.Fatalf("waiting for the screen %q: %v (%s)", heading, sctx.Err(), Where(ctx))
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// WaitText waits until the main element's text contains want and returns it.
+func WaitText(t testing.TB, ctx context.Context, want string) string {
+	t.Helper()
+	sctx, cancel := context.WithTimeout(ctx, StepTimeout)
+	defer cancel()
+	for {
+		text, err := chromedp.Run(sctx, chromedp.Evaluate[string](`document.querySelector("main") ? document.querySelector("main").innerText : ""`))
+		if err == nil && strings.Contains(text, want) {
+			return text
+		}
+		select {
+		case <-sctx.Done():
+			t.Fatalf("waiting for %q: %v (%s)", want, sctx.Err(), Where(ctx))
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// Button is the selector of the button whose text is text.
+func Button(text string) string {
+	return fmt.Sprintf(`//button[normalize-space()=%q]`, text)
+}
+
+// Fill types value into the input with id (after clearing it).
+func Fill(id, value string) chromedp.Action[chromedp.Void] {
+	return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+		if _, err := chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`document.getElementById(%q).value = ""`, id))(ctx, tg); err != nil {
+			return chromedp.Void{}, err
+		}
+		return chromedp.SendKeys(chromedp.ID(id), value)(ctx, tg)
+	}
+}
+
+var (
+	axeOnce   sync.Once
+	axeSource string
+	axeErr    error
+)
+
+// axePath is axe-core's browser build in the app's node_modules.
+func axePath() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "node_modules", "axe-core", "axe.min.js")
+}
+
+// NeedAxe returns axe-core's source, or skips t without it (fails under
+// PFORTE_TEST_REQUIRE_TOOLS).
+func NeedAxe(t testing.TB) string {
+	t.Helper()
+	axeOnce.Do(func() {
+		b, err := os.ReadFile(axePath())
+		axeSource, axeErr = string(b), err
+	})
+	if axeErr != nil {
+		if os.Getenv("PFORTE_TEST_REQUIRE_TOOLS") != "" {
+			t.Fatalf("axe-core is required (PFORTE_TEST_REQUIRE_TOOLS is set): run npm ci in internal/serviceapp (%v)", axeErr)
+		}
+		t.Skipf("axe-core not installed (npm ci in internal/serviceapp): %v", axeErr)
+	}
+	return axeSource
+}
+
+// Violation is one axe-core finding.
+type Violation struct {
+	ID    string   `json:"id"`
+	Help  string   `json:"help"`
+	Nodes []string `json:"nodes"`
+}
+
+// A11y checks the current screen with axe-core against WCAG 2.1 A and AA and
+// fails t for every violation; name says which screen it was.
+func A11y(t testing.TB, ctx context.Context, name string) {
+	t.Helper()
+	src := NeedAxe(t)
+	sctx, cancel := context.WithTimeout(ctx, StepTimeout)
+	defer cancel()
+	// Evaluated through DevTools, so the page's CSP does not apply to it.
+	has, err := chromedp.Run(sctx, chromedp.Evaluate[bool](`typeof window.axe === "object"`))
+	if err != nil {
+		t.Fatalf("axe-core on %s: %v", name, err)
+	}
+	if !has {
+		if err := chromedp.Do(sctx, chromedp.Evaluate[chromedp.Void](src)); err != nil {
+			t.Fatalf("inject axe-core on %s: %v", name, err)
+		}
+	}
+	raw, err := chromedp.Run(sctx, chromedp.Evaluate[[]byte](`axe.run(document, {runOnly: {type: "tag",
+		values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}, resultTypes: ["violations"]})
+		.then(r => r.violations.map(v => ({id: v.id, help: v.help, nodes: v.nodes.map(n => n.html.slice(0, 200))})))`,
+		chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatalf("axe-core on %s: %v", name, err)
+	}
+	var vs []Violation
+	if err := json.Unmarshal(raw, &vs); err != nil {
+		t.Fatalf("axe-core result on %s: %v", name, err)
+	}
+	for _, v := range vs {
+		t.Errorf("WCAG violation on %s: %s (%s) at %v", name, v.ID, v.Help, v.Nodes)
+	}
+}
