@@ -19,6 +19,7 @@ import (
 var domainGraph = map[string][]string{
 	"internal/account":     {"internal/audit", "internal/dispatch", "internal/eid", "internal/letter", "internal/notice", "internal/password", "internal/proofing", "internal/registry", "internal/session"},
 	"internal/approval":    {"internal/audit", "internal/device", "internal/jsonstrict", "internal/session"},
+	"internal/assistant":   {},
 	"internal/audit":       {},
 	"internal/browsertest": {}, // starts Chromium for the page tests; tests only
 	"internal/device":      {"internal/audit", "internal/notice", "internal/password", "internal/proofing", "internal/registry", "internal/session"},
