@@ -15,8 +15,9 @@ type API struct {
 	mux *http.ServeMux
 }
 
-// NewAPI returns the JSON handlers. mailbox may be nil: then hand-overs
-// name the telephone and the hand-over route is not mounted.
+// NewAPI returns the JSON handlers. sessions may be nil (no one is
+// ever logged in), and so may mailbox: then hand-overs name the telephone
+// and the hand-over route is not mounted.
 func NewAPI(cfg Config, a Assistant, sessions Sessions, mailbox Mailbox, logger *slog.Logger) *API {
 	api := &API{base: newBase(cfg, a, sessions, mailbox, logger)}
 	api.cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

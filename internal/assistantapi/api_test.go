@@ -215,3 +215,12 @@ func FuzzAssistantAPI(f *testing.F) {
 		}
 	})
 }
+
+func TestAssistantAPINoSessions(t *testing.T) {
+	api := NewAPI(Config{}, newAssistant(t), nil, &recordingMailbox{}, nil)
+	rec := httptest.NewRecorder()
+	api.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/api/v1/assistant", strings.NewReader(`{"question":"Mensch bitte"}`)))
+	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `"channel":"phone"`) {
+		t.Errorf("%d %s", rec.Code, rec.Body)
+	}
+}

@@ -90,9 +90,17 @@ func newBase(cfg Config, a Assistant, sessions Sessions, mailbox Mailbox, logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
+	if sessions == nil {
+		sessions = anonymous{}
+	}
 	return base{cfg: cfg, assistant: a, sessions: sessions, mailbox: mailbox, logger: logger,
 		limiter: server.NewIPLimiter(cfg.RatePerIP, cfg.BurstPerIP, cfg.Now), cop: http.NewCrossOriginProtection()}
 }
+
+// anonymous is the Sessions of a node without sessions: no one is logged in.
+type anonymous struct{}
+
+func (anonymous) SessionLevel(*http.Request) (string, string, bool) { return "", "", false }
 
 // question builds what the assistant is asked. Without a mailbox nothing
 // could be handed over by mailbox, so the assistant is asked as if no one

@@ -28,8 +28,9 @@ type Page struct {
 	mux *http.ServeMux
 }
 
-// NewPage returns the page handlers. mailbox may be nil: then hand-overs
-// name the telephone and the hand-over route is not mounted.
+// NewPage returns the page handlers. sessions may be nil (no one is ever
+// logged in), and so may mailbox: then hand-overs name the telephone and
+// the hand-over route is not mounted.
 func NewPage(cfg Config, a Assistant, sessions Sessions, mailbox Mailbox, logger *slog.Logger) *Page {
 	p := &Page{base: newBase(cfg, a, sessions, mailbox, logger)}
 	p.cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
