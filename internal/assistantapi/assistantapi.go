@@ -119,6 +119,9 @@ func (b *base) handover(r *http.Request, conversation string) error {
 	if b.mailbox == nil {
 		return errNoMailbox
 	}
+	if err := b.limited(r); err != nil { // each one is a message staff read
+		return err
+	}
 	level, person, ok := b.sessions.SessionLevel(r)
 	if !ok {
 		return assistant.ErrLevel
