@@ -20,6 +20,7 @@ var domainGraph = map[string][]string{
 	"internal/access":      {"internal/account", "internal/audit", "internal/dispatch", "internal/eid", "internal/field", "internal/lang", "internal/letter", "internal/password", "internal/proofing", "internal/registry", "internal/session"},
 	"internal/account":     {"internal/audit", "internal/lang", "internal/notice", "internal/password", "internal/proofing", "internal/registry", "internal/session"},
 	"internal/approval":    {"internal/audit", "internal/device", "internal/field", "internal/jsonstrict", "internal/session"},
+	"internal/assistant":   {},
 	"internal/audit":       {},
 	"internal/browsertest": {}, // starts Chromium for the page tests; tests only
 	"internal/device":      {"internal/audit", "internal/field", "internal/notice", "internal/password", "internal/proofing", "internal/registry", "internal/session"},

@@ -33,6 +33,7 @@ import (
 var httpPackages = []string{
 	"internal/web",
 	"internal/appapi",
+	"internal/assistantapi",
 	"internal/oidc",
 	"internal/server",
 	"internal/answer", // the table of HTTP answers both surfaces share
@@ -492,6 +493,8 @@ func TestArchRules(t *testing.T) {
 		{edge{"internal/registry", "internal/store", true}, 0},
 		{edge{"internal/registry", "internal/audit", true}, 0},
 		{edge{"internal/registry", "internal/web", true}, 1},
+		{edge{"internal/assistant", "internal/assistantapi", true}, 1},
+		{edge{"internal/assistantapi", "internal/assistant", true}, 0},
 		{edge{"internal/proofing", "internal/oidc/ciba", true}, 1},
 		{edge{"internal/registry", "internal/webhook", true}, 0}, // not below internal/web
 		{edge{"internal/registry", "internal/web", false}, 0},    // not the module's package

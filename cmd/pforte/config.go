@@ -95,6 +95,9 @@ type Config struct {
 		DailyCap    int `yaml:"daily_cap"`
 		// NoticeDailyCap is the notices' own daily budget of letters.
 		NoticeDailyCap int `yaml:"notice_daily_cap"`
+		// DeliveryDays is how many working days a letter usually takes
+		// to arrive (the assistant tells people so).
+		DeliveryDays int `yaml:"delivery_days"`
 	} `yaml:"letters"`
 	Device struct {
 		MaxDevices int `yaml:"max_devices"`
@@ -158,6 +161,8 @@ type Config struct {
 		CheckpointFile     string        `yaml:"checkpoint_file"`
 		CheckpointInterval time.Duration `yaml:"checkpoint_interval"`
 	} `yaml:"audit"`
+	// Assistant configures the FAQ assistant (assistantcmd.go).
+	Assistant assistantSettings `yaml:"assistant"`
 }
 
 // defaultConfig returns the documented defaults.
@@ -195,6 +200,8 @@ func defaultConfig() Config {
 	c.Letters.PersonLimit = 3
 	c.Letters.DailyCap = 2000
 	c.Letters.NoticeDailyCap = 20000
+	c.Letters.DeliveryDays = 5
+	c.Assistant = defaultAssistantSettings()
 	c.Password.MaxChangesPerDay = 5
 	c.Audit.CheckpointInterval = time.Minute
 	return c
@@ -493,6 +500,7 @@ func (c *Config) validate(need needs) []string {
 		}
 	}
 	p = append(p, c.validateAudit(need)...)
+	p = append(p, c.validateAssistant()...)
 	return p
 }
 

@@ -62,6 +62,7 @@ func commands() []command {
 		{"letters", "letters: export a print batch | record a returned letter", runLetters},
 		{"audit", "audit trail: verify", runAudit},
 		{"app", "the reference phone app: activate | login | approvals | approve | decline | change-pin | unbind", runApp},
+		{"assistant", "the FAQ assistant: ask a question | check the knowledge base", runAssistant},
 		{"load", "load measurement: setup | hash | login (loopback only)", runLoad},
 		{"keygen", "print a new data key for data_keys (--subject: a key for oidc.subject_key)", runKeygen},
 		{"version", "print the version", runVersion},

@@ -64,6 +64,9 @@ func (e *RefusedError) Error() string {
 	return "account: new password refused: " + strings.Join(codes, ", ")
 }
 
+// DefaultInitialValidity is the default of Config.InitialValidity.
+const DefaultInitialValidity = 30 * 24 * time.Hour
+
 // Config holds the account rules. Zero fields take the defaults.
 type Config struct {
 	// MaxFailures is how many failed logins in a row lock the account
@@ -112,7 +115,7 @@ func (c Config) withDefaults() Config {
 		c.RepeatedLockWindow = 24 * time.Hour
 	}
 	if c.InitialValidity <= 0 {
-		c.InitialValidity = 30 * 24 * time.Hour
+		c.InitialValidity = DefaultInitialValidity
 	}
 	if c.MaxChangesPerDay <= 0 {
 		c.MaxChangesPerDay = 5

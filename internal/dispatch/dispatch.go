@@ -45,6 +45,9 @@ var ErrLimit = errors.New("dispatch: letter limit reached")
 // ErrLimit) holds): no more letters with codes today, for anyone.
 var ErrDailyCap = fmt.Errorf("%w: the day's cap", ErrLimit)
 
+// DefaultPersonWindow is the default of Config.PersonWindow.
+const DefaultPersonWindow = 30 * 24 * time.Hour
+
 // Config holds the limits. Zero fields take the defaults.
 type Config struct {
 	// PersonLimit letters with codes per person within PersonWindow
@@ -66,7 +69,7 @@ func (c Config) withDefaults() Config {
 		c.PersonLimit = 3
 	}
 	if c.PersonWindow <= 0 {
-		c.PersonWindow = 30 * 24 * time.Hour
+		c.PersonWindow = DefaultPersonWindow
 	}
 	if c.DailyCap <= 0 {
 		c.DailyCap = 2000
