@@ -1,6 +1,7 @@
-package main
+package oidc_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -9,17 +10,18 @@ import (
 	"net/url"
 	"runtime"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"golang.org/x/oauth2"
 
+	"github.com/pforte/pforte/internal/node/nodetest"
 	"github.com/pforte/pforte/internal/password"
 	"github.com/pforte/pforte/internal/session"
 	"github.com/pforte/pforte/internal/store"
-	"github.com/pforte/pforte/internal/store/sqlstore"
-	"github.com/pforte/pforte/internal/store/sqlstore/sqltest"
+	"github.com/pforte/pforte/internal/store/testdb"
 )
 
 // The OpenID benchmarks run a real node (HTTP on loopback, the store on
@@ -31,15 +33,6 @@ import (
 // half after the flows) to measure the raw argon2id rate it reports its
 // ratio against.
 const hashReference = 3 * time.Second
-
-// benchStore returns a fresh store of backend ("sqlite" or "postgres"; the
-// latter skips without PFORTE_TEST_POSTGRES).
-func benchStore(b *testing.B, backend string) *sqlstore.Store {
-	if backend == "postgres" {
-		return sqltest.Postgres(b)
-	}
-	return sqltest.SQLite(b)
-}
 
 // benchTransport keeps one idle connection per worker, so that the workers'
 // requests do not pay for new connections.
@@ -59,7 +52,7 @@ var lowACR = oauth2.SetAuthURLParam("acr_values", session.LevelLow.ACR())
 // the benchmark, as they run on RunParallel's goroutines.
 type codeFlow struct {
 	node     *oidcNode
-	rp       *relyingParty
+	rp       *nodetest.RelyingParty
 	redirect string
 	tr       *http.Transport
 }
@@ -77,8 +70,8 @@ func (f *codeFlow) run(person store.Person) (*oauth2.Token, error) {
 			}
 			return nil
 		}}
-	s := f.rp.start(lowACR)
-	resp, err := c.Get(s.url)
+	s := f.rp.Start(lowACR)
+	resp, err := c.Get(s.URL)
 	if err != nil {
 		return nil, fmt.Errorf("authorization request: %w", err)
 	}
@@ -103,26 +96,59 @@ func (f *codeFlow) run(person store.Person) (*oauth2.Token, error) {
 		return nil, fmt.Errorf("login ended at %d %s, want a redirect to the relying party: %.300s", resp.StatusCode, resp.Request.URL, body)
 	}
 	q := back.Query()
-	if q.Get("state") != s.state || q.Get("error") != "" || q.Get("code") == "" {
+	if q.Get("state") != s.State || q.Get("error") != "" || q.Get("code") == "" {
 		return nil, fmt.Errorf("relying party got %s", back)
 	}
-	tok, err := f.rp.conf.Exchange(f.rp.ctx, q.Get("code"), oauth2.VerifierOption(s.verifier))
+	tok, err := f.rp.Conf.Exchange(f.rp.Ctx, q.Get("code"), oauth2.VerifierOption(s.Verifier))
 	if err != nil {
 		return nil, fmt.Errorf("exchange: %w", err)
 	}
 	raw, _ := tok.Extra("id_token").(string)
-	idt, err := f.rp.verifier.Verify(f.rp.ctx, raw)
+	idt, err := f.rp.Verifier.Verify(f.rp.Ctx, raw)
 	if err != nil {
 		return nil, fmt.Errorf("verify ID token: %w", err)
 	}
-	var claims idClaims
+	var claims nodetest.IDClaims
 	if err := idt.Claims(&claims); err != nil {
 		return nil, err
 	}
-	if idt.Nonce != s.nonce || claims.ACR != session.LevelLow.ACR() {
-		return nil, fmt.Errorf("ID token nonce/acr %q/%q, want %q/%q", idt.Nonce, claims.ACR, s.nonce, session.LevelLow.ACR())
+	if idt.Nonce != s.Nonce || claims.ACR != session.LevelLow.ACR() {
+		return nil, fmt.Errorf("ID token nonce/acr %q/%q, want %q/%q", idt.Nonce, claims.ACR, s.Nonce, session.LevelLow.ACR())
 	}
 	return tok, nil
+}
+
+// measureHashes runs workers goroutines hashing with h for d and returns the
+// hashes finished within d. It is `pforte load hash`'s measurement (package
+// main cannot be imported): a hash that started runs to its end (argon2id
+// cannot be interrupted) and counts only if it ended in time.
+func measureHashes(ctx context.Context, h *password.Hasher, workers int, d time.Duration) (int64, time.Duration, error) {
+	start := time.Now()
+	deadline := start.Add(d)
+	ctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+	var done atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, workers)
+	for range workers {
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				if _, err := h.Hash(context.WithoutCancel(ctx), "Kastanienbaum im Herbstwind"); err != nil {
+					errs <- err
+					return
+				}
+				if time.Now().Before(deadline) {
+					done.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		return 0, 0, fmt.Errorf("hash: %w", err)
+	}
+	return done.Load(), min(time.Since(start), d), nil
 }
 
 // drain reads and closes resp's body (so the connection is reused) and
@@ -164,14 +190,14 @@ func refresh(c *http.Client, endpoint, token string) (string, error) {
 // presented token used, stores its successor and an access token, writes an
 // audit entry and signs an ID token. Reports grants/s.
 func BenchmarkRefreshGrant(b *testing.B) {
-	for _, backend := range []string{"sqlite", "postgres"} {
-		b.Run(backend, func(b *testing.B) {
-			st := benchStore(b, backend)
-			rp := rpServer(b)
+	for _, backend := range testdb.Backends() { // PostgreSQL skips without PFORTE_TEST_POSTGRES
+		b.Run(backend.Name, func(b *testing.B) {
+			st := backend.Open(b)
+			rp := nodetest.RPServer(b)
 			redirect := rp.URL + "/callback"
 			workers := runtime.GOMAXPROCS(0) // RunParallel's goroutines at parallelism 1
 			n := startOIDCNode(b, st, redirect, nodeOptions{accounts: 1, production: true})
-			f := &codeFlow{node: n, rp: newRelyingParty(b, n.issuer, redirect), redirect: redirect, tr: benchTransport(b)}
+			f := &codeFlow{node: n, rp: nodetest.NewRelyingParty(b, n.issuer, redirect), redirect: redirect, tr: benchTransport(b)}
 			families := make([]string, workers)
 			for i := range families {
 				tok, err := f.run(n.persons[0])
@@ -183,7 +209,7 @@ func BenchmarkRefreshGrant(b *testing.B) {
 				}
 				families[i] = tok.RefreshToken
 			}
-			endpoint := f.rp.provider.Endpoint().TokenURL
+			endpoint := f.rp.Provider.Endpoint().TokenURL
 			c := &http.Client{Transport: f.tr, Timeout: 30 * time.Second}
 			var worker atomic.Int64
 			b.ResetTimer()
@@ -217,14 +243,14 @@ func BenchmarkRefreshGrant(b *testing.B) {
 // ratio. A flow verifies one hash, so the ratio says what the rest of a flow
 // costs.
 func BenchmarkCodeFlowPasswordLogin(b *testing.B) {
-	for _, backend := range []string{"sqlite", "postgres"} {
-		b.Run(backend, func(b *testing.B) {
-			st := benchStore(b, backend)
-			rp := rpServer(b)
+	for _, backend := range testdb.Backends() { // PostgreSQL skips without PFORTE_TEST_POSTGRES
+		b.Run(backend.Name, func(b *testing.B) {
+			st := backend.Open(b)
+			rp := nodetest.RPServer(b)
 			redirect := rp.URL + "/callback"
 			workers := runtime.GOMAXPROCS(0)
 			n := startOIDCNode(b, st, redirect, nodeOptions{accounts: workers, production: true})
-			f := &codeFlow{node: n, rp: newRelyingParty(b, n.issuer, redirect), redirect: redirect, tr: benchTransport(b)}
+			f := &codeFlow{node: n, rp: nodetest.NewRelyingParty(b, n.issuer, redirect), redirect: redirect, tr: benchTransport(b)}
 			h, err := password.NewHasher(password.DefaultParams(), nil, workers)
 			if err != nil {
 				b.Fatal(err)
