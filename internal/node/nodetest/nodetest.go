@@ -1,14 +1,15 @@
 // Package nodetest starts whole Pforte nodes for tests: the real graph of
 // package node on a fresh store of any backend (package testdb), served on
 // loopback, with cheap password hashing, letters kept as PDF files, the log
-// kept for inspection, and helpers that give persons a password and bind
-// the reference app client as their phone. With Options.Clients the node
-// is an OpenID provider, and oidc.go has what its relying parties do: the
-// standard clients, a go-oidc and x/oauth2 relying party, a browser that
-// needs no pages rendered, and a whole sign-in confirmed on the phone.
-// Tests of the HTTP packages and of the flows across packages use it
-// instead of wiring services by hand, so what they test is what serves.
-// Only tests import this package.
+// kept for inspection, and helpers that put persons into the register (one
+// by one, or the generated register's with Insure), give them a password
+// and bind the reference app client as their phone. With Options.Clients
+// the node is an OpenID provider, and oidc.go has what its relying parties
+// do: the standard clients, a go-oidc and x/oauth2 relying party, a
+// browser that needs no pages rendered, and a whole sign-in confirmed on
+// the phone. Tests of the HTTP packages and of the flows across packages
+// use it instead of wiring services by hand, so what they test is what
+// serves. Only tests import this package.
 package nodetest
 
 import (
