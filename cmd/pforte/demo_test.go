@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/pforte/pforte/internal/audit"
+	"github.com/pforte/pforte/internal/node/nodetest"
 )
 
 // TestDemoServes runs `pforte demo` as a newcomer would and checks that it
@@ -199,12 +200,12 @@ func letterPath(t *testing.T, base, dir string) (string, string) {
 // demo application's page then shows the ID token's claims.
 func demoAppSignIn(t *testing.T, base, kvnr, pw string) {
 	t.Helper()
-	b := newBrowserless("no-stop:")
-	u, status, body := b.get(t, base+"/demo-app/start?niveau=low")
+	b := nodetest.NewBrowserless("no-stop:")
+	u, status, body := b.Get(t, base+"/demo-app/start?niveau=low")
 	if u.Path != "/anmelden" || status != http.StatusOK {
 		t.Fatalf("demo app sign-in led to %s (%d): %s", u, status, body)
 	}
-	u, status, body = b.post(t, base, "/anmelden", url.Values{"kvnr": {kvnr}, "password": {pw}, "weiter": {u.Query().Get("weiter")}})
+	u, status, body = b.Post(t, base, "/anmelden", url.Values{"kvnr": {kvnr}, "password": {pw}, "weiter": {u.Query().Get("weiter")}})
 	if u.Path != "/demo-app/callback" || status != http.StatusOK {
 		t.Fatalf("after the login the browser is at %s (%d): %s", u, status, body)
 	}

@@ -1,14 +1,20 @@
 // Package nodetest starts whole Pforte nodes for tests: the real graph of
 // package node on a fresh store of any backend (package testdb), served on
 // loopback, with cheap password hashing, letters kept as PDF files, the log
-// kept for inspection, and helpers that give persons a password and bind
-// the reference app client as their phone. Tests of the HTTP packages and
-// of the flows across packages use it instead of wiring services by hand,
-// so what they test is what serves. Only tests import this package.
+// kept for inspection, and helpers that put persons into the register (one
+// by one, or the generated register's with Insure), give them a password
+// and bind the reference app client as their phone. With Options.Clients
+// the node is an OpenID provider, and oidc.go has what its relying parties
+// do: the standard clients, a go-oidc and x/oauth2 relying party, a
+// browser that needs no pages rendered, and a whole sign-in confirmed on
+// the phone. Tests of the HTTP packages and of the flows across packages
+// use it instead of wiring services by hand, so what they test is what
+// serves. Only tests import this package.
 package nodetest
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/tls"
 	"errors"
 	"net"
@@ -31,6 +37,7 @@ import (
 	"github.com/pforte/pforte/internal/eid/sim"
 	"github.com/pforte/pforte/internal/letter"
 	"github.com/pforte/pforte/internal/node"
+	"github.com/pforte/pforte/internal/oidc"
 	"github.com/pforte/pforte/internal/password"
 	"github.com/pforte/pforte/internal/proofing"
 	"github.com/pforte/pforte/internal/seal"
@@ -57,6 +64,10 @@ type Options struct {
 	// Identities start the eID simulator with them as the node's
 	// identification partner; nil: no partner.
 	Identities []sim.Identity
+	// Clients, if not nil, turn on the OpenID provider for them at
+	// URL+"/oidc" with a fresh subject key (StandardClients are the usual
+	// ones). Config may change the provider's configuration further.
+	Clients []oidc.ClientConfig
 	// TLS serves the node over HTTPS (Go's cookie jar sends __Host-
 	// cookies only there); Client trusts its certificate.
 	TLS bool
@@ -82,6 +93,10 @@ type Node struct {
 	Logs *Logs
 	// Partner is the eID simulator's issuer URL ("" without one).
 	Partner string
+	// AppHTTP, if not nil, is the HTTP client of App, and so of the
+	// phone's requests in BindPhone, Pending and LoginWithPhone: a test
+	// that routes the app's requests (through a balancer) sets it.
+	AppHTTP *http.Client
 	// tlsConfig trusts the node's certificate (TLS only).
 	tlsConfig *tls.Config
 	opts      Options
@@ -122,6 +137,11 @@ func Start(t testing.TB, o Options) *Node {
 	if o.Identities != nil {
 		n.Partner = startSimulator(t, base, o.Identities)
 		cfg.EID = &eid.Config{Issuer: n.Partner, ClientID: simClient, ClientSecret: eid.NewSecret(simSecret)}
+	}
+	if o.Clients != nil {
+		key := make([]byte, 32)
+		rand.Read(key)
+		cfg.OIDC = &oidc.Config{Issuer: base + "/oidc", SubjectKey: key, Clients: o.Clients}
 	}
 	if o.Config != nil {
 		o.Config(&cfg)
@@ -169,7 +189,8 @@ func (n *Node) serve(t testing.TB, st store.Store, ln net.Listener) {
 	if n.opts.Wrap == nil {
 		go func() { done <- built.Serve(ctx, ln) }()
 	} else {
-		hs := &http.Server{Handler: n.opts.Wrap(built.Handler()), ReadHeaderTimeout: 5 * time.Second}
+		hs := &http.Server{Handler: n.opts.Wrap(built.Handler()), ReadHeaderTimeout: 5 * time.Second,
+			ErrorLog: slog.NewLogLogger(n.Cfg.Logger.Handler(), slog.LevelWarn)}
 		go hs.Serve(ln)
 		go func() { done <- built.Run(ctx) }()
 		t.Cleanup(func() { hs.Close() })
@@ -199,8 +220,8 @@ func (n *Node) Client(t testing.TB) *http.Client {
 
 // App is the reference app client on the node.
 func (n *Node) App() *appclient.Client {
-	c := &appclient.Client{BaseURL: n.URL}
-	if n.tlsConfig != nil {
+	c := &appclient.Client{BaseURL: n.URL, HTTP: n.AppHTTP}
+	if n.AppHTTP == nil && n.tlsConfig != nil {
 		c.HTTP = &http.Client{Transport: &http.Transport{TLSClientConfig: n.tlsConfig}, Timeout: 30 * time.Second}
 	}
 	return c

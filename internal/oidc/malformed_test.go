@@ -1,4 +1,4 @@
-package main
+package oidc_test
 
 import (
 	"encoding/base64"
@@ -79,7 +79,7 @@ func hostileOIDCInputs(issuer, bearer string) []oidcInput {
 // malformed sends every hostile input to every endpoint, with GET and POST,
 // and every endpoint wrong methods.
 func (h *hostileOIDC) malformed(t *testing.T) {
-	plain, withSession := stopAtRedirect(nil), stopAtRedirect(h.b.c.Jar)
+	plain, withSession := stopAtRedirect(nil), stopAtRedirect(h.b.Client.Jar)
 	seen := map[int]int{}
 	for _, in := range hostileOIDCInputs(h.n.issuer, h.tok.AccessToken) {
 		for _, path := range oidcPaths {

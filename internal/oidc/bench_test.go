@@ -1,4 +1,4 @@
-package main
+package oidc_test
 
 import (
 	"encoding/json"
@@ -16,11 +16,11 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/pforte/pforte/internal/load"
+	"github.com/pforte/pforte/internal/node/nodetest"
 	"github.com/pforte/pforte/internal/password"
 	"github.com/pforte/pforte/internal/session"
 	"github.com/pforte/pforte/internal/store"
-	"github.com/pforte/pforte/internal/store/sqlstore"
-	"github.com/pforte/pforte/internal/store/sqlstore/sqltest"
+	"github.com/pforte/pforte/internal/store/testdb"
 )
 
 // The OpenID benchmarks run a real node (HTTP on loopback, the store on
@@ -32,15 +32,6 @@ import (
 // half after the flows) to measure the raw argon2id rate it reports its
 // ratio against.
 const hashReference = 3 * time.Second
-
-// benchStore returns a fresh store of backend ("sqlite" or "postgres"; the
-// latter skips without PFORTE_TEST_POSTGRES).
-func benchStore(b *testing.B, backend string) *sqlstore.Store {
-	if backend == "postgres" {
-		return sqltest.Postgres(b)
-	}
-	return sqltest.SQLite(b)
-}
 
 // benchTransport keeps one idle connection per worker, so that the workers'
 // requests do not pay for new connections.
@@ -60,7 +51,7 @@ var lowACR = oauth2.SetAuthURLParam("acr_values", session.LevelLow.ACR())
 // the benchmark, as they run on RunParallel's goroutines.
 type codeFlow struct {
 	node     *oidcNode
-	rp       *relyingParty
+	rp       *nodetest.RelyingParty
 	redirect string
 	tr       *http.Transport
 }
@@ -78,8 +69,8 @@ func (f *codeFlow) run(person store.Person) (*oauth2.Token, error) {
 			}
 			return nil
 		}}
-	s := f.rp.start(lowACR)
-	resp, err := c.Get(s.url)
+	s := f.rp.Start(lowACR)
+	resp, err := c.Get(s.URL)
 	if err != nil {
 		return nil, fmt.Errorf("authorization request: %w", err)
 	}
@@ -104,24 +95,24 @@ func (f *codeFlow) run(person store.Person) (*oauth2.Token, error) {
 		return nil, fmt.Errorf("login ended at %d %s, want a redirect to the relying party: %.300s", resp.StatusCode, resp.Request.URL, body)
 	}
 	q := back.Query()
-	if q.Get("state") != s.state || q.Get("error") != "" || q.Get("code") == "" {
+	if q.Get("state") != s.State || q.Get("error") != "" || q.Get("code") == "" {
 		return nil, fmt.Errorf("relying party got %s", back)
 	}
-	tok, err := f.rp.conf.Exchange(f.rp.ctx, q.Get("code"), oauth2.VerifierOption(s.verifier))
+	tok, err := f.rp.Conf.Exchange(f.rp.Ctx, q.Get("code"), oauth2.VerifierOption(s.Verifier))
 	if err != nil {
 		return nil, fmt.Errorf("exchange: %w", err)
 	}
 	raw, _ := tok.Extra("id_token").(string)
-	idt, err := f.rp.verifier.Verify(f.rp.ctx, raw)
+	idt, err := f.rp.Verifier.Verify(f.rp.Ctx, raw)
 	if err != nil {
 		return nil, fmt.Errorf("verify ID token: %w", err)
 	}
-	var claims idClaims
+	var claims nodetest.IDClaims
 	if err := idt.Claims(&claims); err != nil {
 		return nil, err
 	}
-	if idt.Nonce != s.nonce || claims.ACR != session.LevelLow.ACR() {
-		return nil, fmt.Errorf("ID token nonce/acr %q/%q, want %q/%q", idt.Nonce, claims.ACR, s.nonce, session.LevelLow.ACR())
+	if idt.Nonce != s.Nonce || claims.ACR != session.LevelLow.ACR() {
+		return nil, fmt.Errorf("ID token nonce/acr %q/%q, want %q/%q", idt.Nonce, claims.ACR, s.Nonce, session.LevelLow.ACR())
 	}
 	return tok, nil
 }
@@ -165,14 +156,14 @@ func refresh(c *http.Client, endpoint, token string) (string, error) {
 // presented token used, stores its successor and an access token, writes an
 // audit entry and signs an ID token. Reports grants/s.
 func BenchmarkRefreshGrant(b *testing.B) {
-	for _, backend := range []string{"sqlite", "postgres"} {
-		b.Run(backend, func(b *testing.B) {
-			st := benchStore(b, backend)
-			rp := rpServer(b)
+	for _, backend := range testdb.Backends() { // PostgreSQL skips without PFORTE_TEST_POSTGRES
+		b.Run(backend.Name, func(b *testing.B) {
+			st := backend.Open(b)
+			rp := nodetest.RPServer(b)
 			redirect := rp.URL + "/callback"
 			workers := runtime.GOMAXPROCS(0) // RunParallel's goroutines at parallelism 1
 			n := startOIDCNode(b, st, redirect, nodeOptions{accounts: 1, production: true})
-			f := &codeFlow{node: n, rp: newRelyingParty(b, n.issuer, redirect), redirect: redirect, tr: benchTransport(b)}
+			f := &codeFlow{node: n, rp: nodetest.NewRelyingParty(b, n.issuer, redirect), redirect: redirect, tr: benchTransport(b)}
 			families := make([]string, workers)
 			for i := range families {
 				tok, err := f.run(n.persons[0])
@@ -184,7 +175,7 @@ func BenchmarkRefreshGrant(b *testing.B) {
 				}
 				families[i] = tok.RefreshToken
 			}
-			endpoint := f.rp.provider.Endpoint().TokenURL
+			endpoint := f.rp.Provider.Endpoint().TokenURL
 			c := &http.Client{Transport: f.tr, Timeout: 30 * time.Second}
 			var worker atomic.Int64
 			b.ResetTimer()
@@ -218,14 +209,14 @@ func BenchmarkRefreshGrant(b *testing.B) {
 // ratio. A flow verifies one hash, so the ratio says what the rest of a flow
 // costs.
 func BenchmarkCodeFlowPasswordLogin(b *testing.B) {
-	for _, backend := range []string{"sqlite", "postgres"} {
-		b.Run(backend, func(b *testing.B) {
-			st := benchStore(b, backend)
-			rp := rpServer(b)
+	for _, backend := range testdb.Backends() { // PostgreSQL skips without PFORTE_TEST_POSTGRES
+		b.Run(backend.Name, func(b *testing.B) {
+			st := backend.Open(b)
+			rp := nodetest.RPServer(b)
 			redirect := rp.URL + "/callback"
 			workers := runtime.GOMAXPROCS(0)
 			n := startOIDCNode(b, st, redirect, nodeOptions{accounts: workers, production: true})
-			f := &codeFlow{node: n, rp: newRelyingParty(b, n.issuer, redirect), redirect: redirect, tr: benchTransport(b)}
+			f := &codeFlow{node: n, rp: nodetest.NewRelyingParty(b, n.issuer, redirect), redirect: redirect, tr: benchTransport(b)}
 			h, err := password.NewHasher(password.DefaultParams(), nil, workers)
 			if err != nil {
 				b.Fatal(err)

@@ -1,4 +1,4 @@
-package main
+package oidc_test
 
 import (
 	"net/http"
@@ -7,15 +7,15 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pforte/pforte/internal/store/sqlstore"
-	"github.com/pforte/pforte/internal/store/sqlstore/sqltest"
+	"github.com/pforte/pforte/internal/store"
+	"github.com/pforte/pforte/internal/store/testdb"
 )
 
 // rows counts the rows of table.
-func rows(t *testing.T, st *sqlstore.Store, table string) int {
+func rows(t *testing.T, st store.Store, table string) int {
 	t.Helper()
 	var n int
-	if err := st.DB().QueryRowContext(t.Context(), "SELECT count(*) FROM "+table).Scan(&n); err != nil {
+	if err := testdb.SQL(t, st).DB().QueryRowContext(t.Context(), "SELECT count(*) FROM "+table).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	return n
@@ -26,7 +26,7 @@ func rows(t *testing.T, st *sqlstore.Store, table string) int {
 // stored or sent to the phone: encoding/json would keep the last value, a
 // client's own system may read the first.
 func TestCIBADuplicateMembers(t *testing.T) {
-	sqltest.Backends(t, func(t *testing.T, st *sqlstore.Store) {
+	testdb.Each(t, func(t *testing.T, st store.Store) {
 		n := newOIDCNode(t, st, "http://127.0.0.1:1/callback")
 		n.bindPhone(t)
 		for _, details := range []string{
@@ -60,7 +60,7 @@ func TestCIBADuplicateMembers(t *testing.T) {
 // authentication with the Basic one, both as JSON.
 func TestOIDCErrorAnswersMounted(t *testing.T) {
 	quietOP(t)
-	n := newOIDCNode(t, sqltest.SQLite(t), "http://127.0.0.1:1/callback")
+	n := newOIDCNode(t, testdb.Open(t), "http://127.0.0.1:1/callback")
 	req, _ := http.NewRequest(http.MethodGet, n.issuer+"/userinfo", nil)
 	req.Header.Set("Authorization", "Bearer bm90LWEtdG9rZW4")
 	resp, err := http.DefaultClient.Do(req)

@@ -1,4 +1,4 @@
-package main
+package oidc_test
 
 import (
 	"context"
@@ -16,8 +16,9 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/pforte/pforte/internal/approval"
+	"github.com/pforte/pforte/internal/node/nodetest"
 	"github.com/pforte/pforte/internal/signkey"
-	"github.com/pforte/pforte/internal/store/sqlstore/sqltest"
+	"github.com/pforte/pforte/internal/store/testdb"
 )
 
 // balancer is a transport that sends each request, whatever its host, to the
@@ -43,66 +44,66 @@ func newBalancer(addrs ...string) (*balancer, *http.Transport) {
 // PostgreSQL database, every request going to the other node than the one
 // before: no step depends on the node that did the step before.
 func TestOIDCAcrossNodes(t *testing.T) {
-	dsn := sqltest.PostgresURL(t)
-	rp := rpServer(t)
+	st := openBackend(t, "postgres") // skips without PFORTE_TEST_POSTGRES
+	rp := nodetest.RPServer(t)
 	redirect := rp.URL + "/callback"
-	a := newOIDCNode(t, sqltest.Open(t, dsn), redirect)
-	b := startOIDCNode(t, sqltest.Open(t, dsn), redirect, nodeOptions{peer: a})
+	a := newOIDCNode(t, st, redirect)
+	b := a.another(t)
 	a.bindPhone(t)
-	lb, tr := newBalancer(a.addr, b.addr)
+	lb, tr := newBalancer(a.Addr, b.Addr)
 
 	ctx := gooidc.ClientContext(t.Context(), &http.Client{Transport: tr, Timeout: 10 * time.Second})
 	p, err := gooidc.NewProvider(ctx, a.issuer)
 	if err != nil {
 		t.Fatal(err)
 	}
-	party := &relyingParty{ctx: ctx, provider: p,
-		conf: oauth2.Config{ClientID: rpID, ClientSecret: rpSecret, Endpoint: p.Endpoint(), RedirectURL: redirect,
+	party := &nodetest.RelyingParty{Ctx: ctx, Provider: p,
+		Conf: oauth2.Config{ClientID: rpID, ClientSecret: rpSecret, Endpoint: p.Endpoint(), RedirectURL: redirect,
 			Scopes: []string{gooidc.ScopeOpenID, "profile", gooidc.ScopeOfflineAccess}},
-		verifier: p.VerifierContext(ctx, &gooidc.Config{ClientID: rpID, SupportedSigningAlgs: []string{"ES256"}})}
-	browser := newBrowserless(rp.URL)
-	browser.c.Transport = tr
-	a.app.HTTP = &http.Client{Transport: tr, Timeout: 10 * time.Second,
+		Verifier: p.VerifierContext(ctx, &gooidc.Config{ClientID: rpID, SupportedSigningAlgs: []string{"ES256"}})}
+	browser := nodetest.NewBrowserless(rp.URL)
+	browser.Client.Transport = tr
+	a.AppHTTP = &http.Client{Transport: tr, Timeout: 10 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 
-	s := party.start(oauth2.SetAuthURLParam("acr_values", "http://eidas.europa.eu/LoA/substantial"))
-	back := a.loginWithPhone(t, browser, s.url)
-	tok, _, claims := party.finish(t, s, back)
+	s := party.Start(oauth2.SetAuthURLParam("acr_values", "http://eidas.europa.eu/LoA/substantial"))
+	back := a.loginWithPhone(t, browser, s.URL)
+	tok, _, claims := party.Finish(t, s, back)
 	checkPhoneLogin(t, claims, "")
-	next, err := party.refresh(tok.RefreshToken)
+	next, err := party.Refresh(tok.RefreshToken)
 	if err != nil {
 		t.Fatalf("refresh on the other node: %v", err)
 	}
-	if _, err := party.refresh(tok.RefreshToken); err == nil {
+	if _, err := party.Refresh(tok.RefreshToken); err == nil {
 		t.Error("the rotated refresh token was accepted again on the other node")
 	}
-	if _, err := party.refresh(next.RefreshToken); err == nil {
+	if _, err := party.Refresh(next.RefreshToken); err == nil {
 		t.Error("after the reuse the family still refreshes")
 	}
 	// CIBA: asked on one node, approved through the other, polled on both.
 	hc := &http.Client{Transport: tr, Timeout: 10 * time.Second}
-	status, res := tokenPostWith(t, hc, a.issuer+"/bc-authorize", cibaID, cibaSecret, url.Values{"scope": {"openid"},
+	status, res := nodetest.TokenPostWith(t, hc, a.issuer+"/bc-authorize", cibaID, cibaSecret, url.Values{"scope": {"openid"},
 		"login_hint": {a.person.KVNR}, "binding_message": {"ZAHLUNG-1"}, "authorization_details": {cibaDetails}})
 	if status != http.StatusOK {
 		t.Fatalf("backchannel request: %d %v", status, res)
 	}
 	id, _ := res["auth_req_id"].(string)
 	poll := url.Values{"grant_type": {"urn:openid:params:grant-type:ciba"}, "auth_req_id": {id}}
-	status, body := tokenPostWith(t, hc, a.issuer+"/oauth/token", cibaID, cibaSecret, poll)
+	status, body := nodetest.TokenPostWith(t, hc, a.issuer+"/oauth/token", cibaID, cibaSecret, poll)
 	wantError(t, "pending", status, body, http.StatusBadRequest, "authorization_pending")
-	status, body = tokenPostWith(t, hc, a.issuer+"/oauth/token", cibaID, cibaSecret, poll)
+	status, body = nodetest.TokenPostWith(t, hc, a.issuer+"/oauth/token", cibaID, cibaSecret, poll)
 	wantError(t, "polled at once on the other node", status, body, http.StatusBadRequest, "slow_down")
 	ap, _ := a.pending(t, approval.ActionClientRequest)
-	if err := a.app.Approve(t.Context(), a.phone, ap, phonePIN, "pin", 0); err != nil {
+	if err := a.App().Approve(t.Context(), a.phone.Device, ap, phonePIN, "pin", 0); err != nil {
 		t.Fatal(err)
 	}
-	ageLastPoll(t, a.st, id, 11*time.Second)
-	status, body = tokenPostWith(t, hc, a.issuer+"/oauth/token", cibaID, cibaSecret, poll)
+	ageLastPoll(t, a.Store, id, 11*time.Second)
+	status, body = nodetest.TokenPostWith(t, hc, a.issuer+"/oauth/token", cibaID, cibaSecret, poll)
 	if status != http.StatusOK || body["authorization_details"] == nil {
 		t.Fatalf("poll after approval: %d %v", status, body)
 	}
-	ageLastPoll(t, a.st, id, 11*time.Second)
-	status, body = tokenPostWith(t, hc, a.issuer+"/oauth/token", cibaID, cibaSecret, poll)
+	ageLastPoll(t, a.Store, id, 11*time.Second)
+	status, body = nodetest.TokenPostWith(t, hc, a.issuer+"/oauth/token", cibaID, cibaSecret, poll)
 	wantError(t, "second redemption on the other node", status, body, http.StatusBadRequest, "invalid_grant")
 
 	for i := range lb.hits {
@@ -116,20 +117,20 @@ func TestOIDCAcrossNodes(t *testing.T) {
 // JWKS every node serves) a day before it signs, while tokens keep being
 // signed, and verified, with the current one.
 func TestOIDCSigningKeyRotation(t *testing.T) {
-	rp := rpServer(t)
+	rp := nodetest.RPServer(t)
 	redirect := rp.URL + "/callback"
-	n := newOIDCNode(t, sqltest.SQLite(t), redirect)
-	party := newRelyingParty(t, n.issuer, redirect)
-	b := newBrowserless(rp.URL)
+	n := newOIDCNode(t, testdb.Open(t), redirect)
+	party := nodetest.NewRelyingParty(t, n.issuer, redirect)
+	b := nodetest.NewBrowserless(rp.URL)
 	signIn := func() (string, *gooidc.IDToken) {
 		t.Helper()
-		s := party.start(oauth2.SetAuthURLParam("acr_values", "http://eidas.europa.eu/LoA/low"))
-		u, _, _ := b.get(t, s.url)
+		s := party.Start(oauth2.SetAuthURLParam("acr_values", "http://eidas.europa.eu/LoA/low"))
+		u, _, _ := b.Get(t, s.URL)
 		if u.Path == "/anmelden" {
-			u, _, _ = b.post(t, n.base, "/anmelden", url.Values{"kvnr": {n.person.KVNR}, "password": {n.password},
+			u, _, _ = b.Post(t, n.base, "/anmelden", url.Values{"kvnr": {n.person.KVNR}, "password": {n.password},
 				"weiter": {u.Query().Get("weiter")}})
 		}
-		tok, idt, _ := party.finish(t, s, u)
+		tok, idt, _ := party.Finish(t, s, u)
 		raw, _ := tok.Extra("id_token").(string)
 		return raw, idt
 	}
@@ -143,17 +144,14 @@ func TestOIDCSigningKeyRotation(t *testing.T) {
 		return head.Kid
 	}
 	first, _ := signIn()
-	ring, err := n.cfg.keyring()
-	if err != nil {
-		t.Fatal(err)
-	}
+	ring := n.Cfg.Keys
 	// A node whose clock is a day before the current key retires adds the
 	// next one; this node sees it at its next rotation check.
-	later := signkey.New(n.st, ring, func() time.Time { return time.Now().Add(29 * 24 * time.Hour) }, n.cfg.signkeyConfig())
+	later := signkey.New(n.Store, ring, func() time.Time { return time.Now().Add(29 * 24 * time.Hour) }, n.Cfg.SigningKeys)
 	if err := later.Ensure(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	if err := n.a.Keys.Ensure(t.Context()); err != nil {
+	if err := n.Keys.Ensure(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	resp, err := http.Get(n.issuer + "/keys")
@@ -175,7 +173,7 @@ func TestOIDCSigningKeyRotation(t *testing.T) {
 	if kid(second) != kid(first) {
 		t.Errorf("the new key signs before its time: %s, then %s", kid(first), kid(second))
 	}
-	if _, err := party.verifier.Verify(party.ctx, first); err != nil {
+	if _, err := party.Verifier.Verify(party.Ctx, first); err != nil {
 		t.Errorf("a token of the current key no longer verifies: %v", err)
 	}
 }

@@ -1,4 +1,4 @@
-package main
+package node_test
 
 import (
 	"bytes"
@@ -14,8 +14,8 @@ import (
 
 	"github.com/pforte/pforte/appclient"
 	"github.com/pforte/pforte/internal/approval"
+	"github.com/pforte/pforte/internal/node/nodetest"
 	"github.com/pforte/pforte/internal/store"
-	"github.com/pforte/pforte/internal/store/sqlstore/sqltest"
 )
 
 // secrets collects every secret value a test saw or made, with the forms
@@ -165,7 +165,7 @@ func (s *secrets) harvestTraffic(all []exchange) {
 // (before its export clears them).
 func letterSecrets(t *testing.T, n *watchedNode, id store.PersonID, kind string) (initial, code string) {
 	t.Helper()
-	letters, err := n.st.PersonLetters(t.Context(), id)
+	letters, err := n.Store.PersonLetters(t.Context(), id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,7 +174,7 @@ func letterSecrets(t *testing.T, n *watchedNode, id store.PersonID, kind string)
 		if l.Kind != kind || l.Secrets.IsZero() {
 			continue
 		}
-		plain, err := n.ring.OpenFor(l.Secrets, []byte("letter:"+l.ID))
+		plain, err := n.Cfg.Keys.OpenFor(l.Secrets, []byte("letter:"+l.ID))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -202,9 +202,9 @@ func letterSecrets(t *testing.T, n *watchedNode, id store.PersonID, kind string)
 // line or in the body of an error answer, or if a KVNR appears in a log line
 // (where it is never allowed: log lines name persons by their id).
 func TestNoSecretInLogsOrErrorBodies(t *testing.T) {
-	rp := rpServer(t)
+	rp := nodetest.RPServer(t)
 	redirect := rp.URL + "/callback"
-	n := startWatchedNode(t, sqltest.SQLite(t), redirect)
+	n := startWatchedNode(t, redirect)
 	ctx := t.Context()
 	var sec secrets
 	kvnrs := []string{n.person.KVNR}
@@ -221,7 +221,7 @@ func TestNoSecretInLogsOrErrorBodies(t *testing.T) {
 		t.Fatal("no person with a full birth date")
 	}
 	kvnrs = append(kvnrs, p.KVNR)
-	if code, raw := apiCall(t, "POST", n.base+"/api/v1/access-requests", "", map[string]string{"kvnr": p.KVNR,
+	if code, raw := nodetest.CallAPI(t, "POST", n.URL+"/api/v1/access-requests", "", map[string]string{"kvnr": p.KVNR,
 		"postal_code": p.PostalCode, "birth_date": p.BirthDate, "method": "letter"}); code != http.StatusAccepted {
 		t.Fatalf("access request: %d %s", code, raw)
 	}
@@ -235,10 +235,10 @@ func TestNoSecretInLogsOrErrorBodies(t *testing.T) {
 	}
 
 	// First login with the initial password, which may only be replaced.
-	if code, raw := apiCall(t, "POST", n.base+"/api/v1/sessions", "", map[string]string{"kvnr": p.KVNR, "password": "falsch-" + initial}); code != http.StatusUnauthorized {
+	if code, raw := nodetest.CallAPI(t, "POST", n.URL+"/api/v1/sessions", "", map[string]string{"kvnr": p.KVNR, "password": "falsch-" + initial}); code != http.StatusUnauthorized {
 		t.Errorf("wrong password: %d %s", code, raw)
 	}
-	code, raw := apiCall(t, "POST", n.base+"/api/v1/sessions", "", map[string]string{"kvnr": p.KVNR, "password": initial})
+	code, raw := nodetest.CallAPI(t, "POST", n.URL+"/api/v1/sessions", "", map[string]string{"kvnr": p.KVNR, "password": initial})
 	if code != http.StatusCreated {
 		t.Fatalf("first login: %d %s", code, raw)
 	}
@@ -251,11 +251,11 @@ func TestNoSecretInLogsOrErrorBodies(t *testing.T) {
 	portal := login.SessionToken
 	const chosen = "Kastanienbaum im Herbstwind"
 	sec.add("chosen password", chosen)
-	if code, raw := apiCall(t, "POST", n.base+"/api/v1/password", portal, map[string]string{"current_password": initial,
+	if code, raw := nodetest.CallAPI(t, "POST", n.URL+"/api/v1/password", portal, map[string]string{"current_password": initial,
 		"new_password": "kurz"}); code/100 != 4 {
 		t.Errorf("weak password: %d %s", code, raw)
 	}
-	if code, raw := apiCall(t, "POST", n.base+"/api/v1/password", portal, map[string]string{"current_password": initial,
+	if code, raw := nodetest.CallAPI(t, "POST", n.URL+"/api/v1/password", portal, map[string]string{"current_password": initial,
 		"new_password": chosen}); code != http.StatusNoContent {
 		t.Fatalf("choose password: %d %s", code, raw)
 	}
@@ -266,7 +266,7 @@ func TestNoSecretInLogsOrErrorBodies(t *testing.T) {
 		t.Fatal(err)
 	}
 	phone.KDF = appclient.KDFParams{Alg: appclient.KDFArgon2id, Time: 1, Memory: 8 * 1024, Threads: 1}
-	app := n.app
+	app := n.App()
 	if _, _, err := app.Bind(ctx, phone, p.KVNR, chosen, "falsch"+activation[6:], phonePIN, "Testtelefon", "Pixel 8"); err == nil {
 		t.Error("bind with a wrong activation code succeeded")
 	}
@@ -292,7 +292,7 @@ func TestNoSecretInLogsOrErrorBodies(t *testing.T) {
 		{"/api/v1/me/address", approval.ActionAddressChange, map[string]string{"street": "Lindenallee", "house_number": "3", "postal_code": "04109", "city": "Leipzig"}},
 		{"/api/v1/me/bank-account", approval.ActionBankChange, map[string]string{"iban": iban}},
 	} {
-		code, raw := apiCall(t, "PUT", n.base+ch.path, as.Token, ch.body)
+		code, raw := nodetest.CallAPI(t, "PUT", n.URL+ch.path, as.Token, ch.body)
 		if code != http.StatusAccepted {
 			t.Fatalf("%s: %d %s", ch.path, code, raw)
 		}
@@ -313,28 +313,28 @@ func TestNoSecretInLogsOrErrorBodies(t *testing.T) {
 				}
 			}
 		}
-		if code, raw := apiCall(t, "GET", n.base+"/api/v1/approvals/"+started.ID, portal, nil); code != http.StatusOK || !strings.Contains(string(raw), `"approved"`) {
+		if code, raw := nodetest.CallAPI(t, "GET", n.URL+"/api/v1/approvals/"+started.ID, portal, nil); code != http.StatusOK || !strings.Contains(string(raw), `"approved"`) {
 			t.Errorf("%s status: %d %s", ch.action, code, raw)
 		}
 	}
-	if code, raw := apiCall(t, "GET", n.base+"/api/v1/outbox", n.outboxToken, nil); code != http.StatusOK {
+	if code, raw := nodetest.CallAPI(t, "GET", n.URL+"/api/v1/outbox", n.outboxToken, nil); code != http.StatusOK {
 		t.Errorf("outbox: %d %s", code, raw)
 	}
 	sec.add("outbox token", n.outboxToken)
-	if code, _ := apiCall(t, "GET", n.base+"/api/v1/outbox", n.outboxToken[:len(n.outboxToken)-2]+"xx", nil); code != http.StatusUnauthorized {
+	if code, _ := nodetest.CallAPI(t, "GET", n.URL+"/api/v1/outbox", n.outboxToken[:len(n.outboxToken)-2]+"xx", nil); code != http.StatusUnauthorized {
 		t.Errorf("outbox with a wrong token: %d", code)
 	}
 
 	// The API session ends.
-	if code, raw := apiCall(t, "DELETE", n.base+"/api/v1/sessions/current", portal, nil); code/100 != 2 {
+	if code, raw := nodetest.CallAPI(t, "DELETE", n.URL+"/api/v1/sessions/current", portal, nil); code/100 != 2 {
 		t.Errorf("logout: %d %s", code, raw)
 	}
-	if code, _ := apiCall(t, "GET", n.base+"/api/v1/me", portal, nil); code != http.StatusUnauthorized {
+	if code, _ := nodetest.CallAPI(t, "GET", n.URL+"/api/v1/me", portal, nil); code != http.StatusUnauthorized {
 		t.Errorf("the ended session still works: %d", code)
 	}
 
 	// A forgotten password: a reset letter, its code used in the portal.
-	if code, raw := apiCall(t, "POST", n.base+"/api/v1/password-resets", "", map[string]string{"kvnr": p.KVNR, "postal_code": "04109" /* the new address */, "birth_date": p.BirthDate, "method": "letter"}); code != http.StatusAccepted {
+	if code, raw := nodetest.CallAPI(t, "POST", n.URL+"/api/v1/password-resets", "", map[string]string{"kvnr": p.KVNR, "postal_code": "04109" /* the new address */, "birth_date": p.BirthDate, "method": "letter"}); code != http.StatusAccepted {
 		t.Fatalf("reset request: %d %s", code, raw)
 	}
 	resetCode, resetActivation := letterSecrets(t, n, p.ID, "password_reset")
@@ -342,51 +342,51 @@ func TestNoSecretInLogsOrErrorBodies(t *testing.T) {
 	sec.add("reset letter's activation code", resetActivation)
 	const afterReset = "Leuchtturm an der Ostsee"
 	sec.add("password after the reset", afterReset)
-	portalBrowser := newBrowserless(rp.URL)
-	portalBrowser.post(t, n.base, "/passwort-zuruecksetzen", url.Values{"kvnr": {p.KVNR}, "code": {"ABCD-EFGH-JKLM-NPQR"},
+	portalBrowser := nodetest.NewBrowserless(rp.URL)
+	portalBrowser.Post(t, n.URL, "/passwort-zuruecksetzen", url.Values{"kvnr": {p.KVNR}, "code": {"ABCD-EFGH-JKLM-NPQR"},
 		"new_password": {afterReset}, "new_password_repeat": {afterReset}})
-	if u, _, body := portalBrowser.post(t, n.base, "/passwort-zuruecksetzen", url.Values{"kvnr": {p.KVNR}, "code": {resetCode},
+	if u, _, body := portalBrowser.Post(t, n.URL, "/passwort-zuruecksetzen", url.Values{"kvnr": {p.KVNR}, "code": {resetCode},
 		"new_password": {afterReset}, "new_password_repeat": {afterReset}}); u.Path != "/konto" {
 		t.Errorf("reset with the letter's code led to %s: %s", u, body)
 	}
-	portalBrowser.post(t, n.base, "/abmelden", url.Values{})
+	portalBrowser.Post(t, n.URL, "/abmelden", url.Values{})
 
 	// The other person signs in to a relying party through the portal:
 	// password, then the phone's approval raises the login (step-up); code
 	// flow, userinfo, refresh, a reused refresh token, a wrong code.
 	n.bindPhone(t)
 	sec.add("password", n.password)
-	party := newRelyingParty(t, n.issuer, redirect)
-	b := newBrowserless(rp.URL)
-	b.post(t, n.base, "/anmelden", url.Values{"kvnr": {n.person.KVNR}, "password": {"falsch-" + n.password}})
-	s := party.start(oauth2.SetAuthURLParam("acr_values", "http://eidas.europa.eu/LoA/substantial"))
-	back := n.loginWithPhone(t, b, s.url)
+	party := nodetest.NewRelyingParty(t, n.Issuer(), redirect)
+	b := nodetest.NewBrowserless(rp.URL)
+	b.Post(t, n.URL, "/anmelden", url.Values{"kvnr": {n.person.KVNR}, "password": {"falsch-" + n.password}})
+	s := party.Start(oauth2.SetAuthURLParam("acr_values", "http://eidas.europa.eu/LoA/substantial"))
+	back := n.loginWithPhone(t, b, s.URL)
 	sec.add("authorization code", back.Query().Get("code"))
-	tok, _, _ := party.finish(t, s, back)
+	tok, _, _ := party.Finish(t, s, back)
 	sec.add("access token", tok.AccessToken)
 	sec.add("refresh token", tok.RefreshToken)
 	if raw, ok := tok.Extra("id_token").(string); ok {
 		sec.add("ID token", raw)
 	}
-	if _, err := party.provider.UserInfo(party.ctx, oauth2.StaticTokenSource(tok)); err != nil {
+	if _, err := party.Provider.UserInfo(party.Ctx, oauth2.StaticTokenSource(tok)); err != nil {
 		t.Errorf("userinfo: %v", err)
 	}
-	next, err := party.refresh(tok.RefreshToken)
+	next, err := party.Refresh(tok.RefreshToken)
 	if err != nil {
 		t.Fatalf("refresh: %v", err)
 	}
 	sec.add("refreshed access token", next.AccessToken)
 	sec.add("refreshed refresh token", next.RefreshToken)
-	if _, err := party.refresh(tok.RefreshToken); err == nil {
+	if _, err := party.Refresh(tok.RefreshToken); err == nil {
 		t.Error("a used refresh token was accepted again")
 	}
-	if code, _ := tokenPost(t, party.conf.Endpoint.TokenURL, rpID, rpSecret, url.Values{"grant_type": {"authorization_code"},
-		"code": {back.Query().Get("code")}, "redirect_uri": {redirect}, "code_verifier": {s.verifier}}); code == http.StatusOK {
+	if code, _ := nodetest.TokenPost(t, party.Conf.Endpoint.TokenURL, nodetest.Bonus, nodetest.BonusSecret, url.Values{"grant_type": {"authorization_code"},
+		"code": {back.Query().Get("code")}, "redirect_uri": {redirect}, "code_verifier": {s.Verifier}}); code == http.StatusOK {
 		t.Error("a used code was exchanged again")
 	}
-	sec.add("client secret", rpSecret)
-	sec.add("PKCE verifier", s.verifier)
-	b.post(t, n.base, "/abmelden", url.Values{})
+	sec.add("client secret", nodetest.BonusSecret)
+	sec.add("PKCE verifier", s.Verifier)
+	b.Post(t, n.URL, "/abmelden", url.Values{})
 
 	// Everything the traffic carried counts too.
 	sec.harvestTraffic(n.traffic.exchanges())
@@ -394,8 +394,8 @@ func TestNoSecretInLogsOrErrorBodies(t *testing.T) {
 	if len(sec.values) < 25 {
 		t.Fatalf("only %d secrets collected: %v", len(sec.values), sec.values)
 	}
-	logs := n.logs.String()
-	if !strings.Contains(logs, `"level":"DEBUG"`) && !strings.Contains(logs, `"level":"INFO"`) {
+	logs := n.Logs.String()
+	if !strings.Contains(logs, "level=DEBUG") && !strings.Contains(logs, "level=INFO") {
 		t.Fatalf("the node logged nothing at debug or info:\n%s", logs)
 	}
 	for _, line := range strings.Split(logs, "\n") {

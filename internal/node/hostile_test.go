@@ -1,37 +1,29 @@
-package main
+package node_test
 
 import (
 	"bytes"
 	"io"
-	"log/slog"
 	"math/rand/v2"
 	"net/http"
-	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/pforte/pforte/internal/seal"
-	"github.com/pforte/pforte/internal/store/sqlstore/sqltest"
+	"github.com/pforte/pforte/internal/node"
+	"github.com/pforte/pforte/internal/node/nodetest"
 )
 
-// hostileServer serves every route of a node (API and portal) on SQLite.
-func hostileServer(t testing.TB) (*httptest.Server, []string) {
+// hostileServer serves every route of a node (API and portal) over HTTPS on
+// a fresh store, with the command's default login limits (1 a second, a
+// burst of 10, per client address). It returns the node's URL, its route
+// patterns and a client without cookies that trusts its certificate.
+func hostileServer(t testing.TB) (string, []string, *http.Client) {
 	t.Helper()
-	k, _ := seal.GenerateKey("t1")
-	cfg := defaultConfig()
-	cfg.DataKeys = k.Encode()
-	cfg.Audit.Key = testAuditKeyText
-	st := sqltest.Open(t, "sqlite:"+filepath.Join(t.TempDir(), "p.db"))
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	a, err := buildNode(t.Context(), cfg, logger, st)
-	if err != nil {
-		t.Fatal(err)
-	}
-	patterns := a.Patterns()
-	ts := httptest.NewTLSServer(a.Handler())
-	t.Cleanup(ts.Close)
-	return ts, patterns
+	n := nodetest.Start(t, nodetest.Options{TLS: true, Config: func(c *node.Config) {
+		c.LoginRate, c.LoginBurst = 1, 10
+	}})
+	client := n.Client(t)
+	client.Jar = nil
+	return n.URL, n.Patterns(), client
 }
 
 // concrete turns a route pattern into a method and a path, filling wildcards.
@@ -64,8 +56,7 @@ var hostileBodies = []string{
 // TestNoInputCausesA5xx sends hostile bodies, paths and credentials to every
 // route of a node; every answer must be below 500.
 func TestNoInputCausesA5xx(t *testing.T) {
-	ts, patterns := hostileServer(t)
-	client := ts.Client()
+	base, patterns, client := hostileServer(t)
 	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	seen := map[int]int{}
 	for _, pattern := range patterns {
@@ -73,14 +64,14 @@ func TestNoInputCausesA5xx(t *testing.T) {
 			for _, body := range hostileBodies {
 				for _, ct := range []string{"application/json", "application/x-www-form-urlencoded", "text/plain"} {
 					method, path := concrete(pattern, fill)
-					req, err := http.NewRequest(method, ts.URL+path+"?after=-1&limit=99999&state=%ff", bytes.NewReader([]byte(body)))
+					req, err := http.NewRequest(method, base+path+"?after=-1&limit=99999&state=%ff", bytes.NewReader([]byte(body)))
 					if err != nil {
 						continue // a path that is not a URL never reaches the server
 					}
 					req.Header.Set("Content-Type", ct)
 					req.Header.Set("Authorization", "Bearer "+strings.Repeat("A", 43))
 					req.Header.Set("Cookie", "__Host-pforte_session=garbage; __Host-pforte_eid=x; __Host-pforte_ticket=y; __Host-pforte_stepup=z")
-					req.Header.Set("Origin", ts.URL)
+					req.Header.Set("Origin", base)
 					resp, err := client.Do(req)
 					if err != nil {
 						t.Fatalf("%s %s: %v", method, path, err)
@@ -107,12 +98,11 @@ func FuzzRoutes(f *testing.F) {
 	for i, b := range hostileBodies {
 		f.Add(uint8(i), "x", b)
 	}
-	ts, patterns := hostileServer(f)
-	client := ts.Client()
+	base, patterns, client := hostileServer(f)
 	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	f.Fuzz(func(t *testing.T, route uint8, fill, body string) {
 		method, path := concrete(patterns[int(route)%len(patterns)], fill)
-		req, err := http.NewRequest(method, ts.URL+path, strings.NewReader(body))
+		req, err := http.NewRequest(method, base+path, strings.NewReader(body))
 		if err != nil {
 			return
 		}

@@ -1,4 +1,4 @@
-package main
+package oidc_test
 
 import (
 	"encoding/json"
@@ -16,9 +16,9 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/pforte/pforte/internal/node/nodetest"
 	"github.com/pforte/pforte/internal/store"
-	"github.com/pforte/pforte/internal/store/sqlstore"
-	"github.com/pforte/pforte/internal/store/sqlstore/sqltest"
+	"github.com/pforte/pforte/internal/store/testdb"
 )
 
 // TestOIDCHostileInputs sends what an attacker or a broken relying party
@@ -27,7 +27,7 @@ import (
 // registered, and nothing at all answers 5xx.
 func TestOIDCHostileInputs(t *testing.T) {
 	quietOP(t)
-	sqltest.Backends(t, func(t *testing.T, st *sqlstore.Store) {
+	testdb.Each(t, func(t *testing.T, st store.Store) {
 		h := newHostileOIDC(t, st)
 		t.Run("authorize", h.authorize)
 		t.Run("token", h.token)
@@ -43,9 +43,9 @@ func TestOIDCHostileInputs(t *testing.T) {
 // the relying party "bonus".
 type hostileOIDC struct {
 	n        *oidcNode
-	st       *sqlstore.Store
-	party    *relyingParty
-	b        *browserless // signed in
+	st       store.Store
+	party    *nodetest.RelyingParty
+	b        *nodetest.Browserless // signed in
 	rpURL    string
 	redirect string // registered for "bonus"
 	tokenURL string
@@ -53,17 +53,17 @@ type hostileOIDC struct {
 	idToken  string
 }
 
-func newHostileOIDC(t *testing.T, st *sqlstore.Store) *hostileOIDC {
+func newHostileOIDC(t *testing.T, st store.Store) *hostileOIDC {
 	t.Helper()
-	rp := rpServer(t)
+	rp := nodetest.RPServer(t)
 	h := &hostileOIDC{st: st, rpURL: rp.URL, redirect: rp.URL + "/callback"}
 	h.n = newOIDCNode(t, st, h.redirect)
 	h.n.bindPhone(t)
-	h.party = newRelyingParty(t, h.n.issuer, h.redirect)
-	h.tokenURL = h.party.provider.Endpoint().TokenURL
-	h.b = newBrowserless(rp.URL)
-	s := h.party.start()
-	h.tok, _, _ = h.party.finish(t, s, h.n.loginWithPhone(t, h.b, s.url))
+	h.party = nodetest.NewRelyingParty(t, h.n.issuer, h.redirect)
+	h.tokenURL = h.party.Provider.Endpoint().TokenURL
+	h.b = nodetest.NewBrowserless(rp.URL)
+	s := h.party.Start()
+	h.tok, _, _ = h.party.Finish(t, s, h.n.loginWithPhone(t, h.b, s.URL))
 	h.idToken, _ = h.tok.Extra("id_token").(string)
 	return h
 }
@@ -246,11 +246,11 @@ func (h *hostileOIDC) authorize(t *testing.T) {
 
 	// prompt=none in a browser without a session: login_required at the
 	// relying party, with the state.
-	s := h.party.start(oauth2.SetAuthURLParam("prompt", "none"))
-	back, status, body := newBrowserless(h.rpURL).get(t, s.url)
+	s := h.party.Start(oauth2.SetAuthURLParam("prompt", "none"))
+	back, status, body := nodetest.NewBrowserless(h.rpURL).Get(t, s.URL)
 	q := back.Query()
 	if !strings.HasPrefix(back.String(), h.redirect+"?") || q.Get("error") != "login_required" ||
-		q.Get("state") != s.state || q.Has("code") {
+		q.Get("state") != s.State || q.Has("code") {
 		t.Errorf("prompt=none without a session ended at %s (%d): %s, want login_required at the relying party", back, status, clipBody(body, 200))
 	}
 }
@@ -280,10 +280,10 @@ func (h *hostileOIDC) wantErrorRedirect(t *testing.T, a oidcAnswer, state string
 
 // code runs a new authorization request through b's live session and
 // returns its code.
-func (h *hostileOIDC) code(t *testing.T) (authStart, string) {
+func (h *hostileOIDC) code(t *testing.T) (nodetest.AuthStart, string) {
 	t.Helper()
-	s := h.party.start()
-	back, _, body := h.b.get(t, s.url)
+	s := h.party.Start()
+	back, _, body := h.b.Get(t, s.URL)
 	code := back.Query().Get("code")
 	if code == "" {
 		t.Fatalf("no code at %s: %s", back, clipBody(body, 200))
@@ -291,9 +291,9 @@ func (h *hostileOIDC) code(t *testing.T) (authStart, string) {
 	return s, code
 }
 
-func (h *hostileOIDC) exchange(s authStart, code string) url.Values {
+func (h *hostileOIDC) exchange(s nodetest.AuthStart, code string) url.Values {
 	return url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {h.redirect},
-		"code_verifier": {s.verifier}}
+		"code_verifier": {s.Verifier}}
 }
 
 func (h *hostileOIDC) token(t *testing.T) {
@@ -364,7 +364,7 @@ func (h *hostileOIDC) token(t *testing.T) {
 			if tc.mod != nil {
 				tc.mod(form)
 			}
-			status, body := tokenPost(t, h.tokenURL, tc.id, tc.secret, form)
+			status, body := nodetest.TokenPost(t, h.tokenURL, tc.id, tc.secret, form)
 			if status >= 500 || (tc.status != 0 && status != tc.status) || (tc.status == 0 && status != 400 && status != 401) ||
 				!slices.Contains(tc.codes, fmt.Sprint(body["error"])) || body["access_token"] != nil {
 				t.Errorf("got %d %v, want %d and one of %v", status, body, tc.status, tc.codes)
@@ -374,7 +374,7 @@ func (h *hostileOIDC) token(t *testing.T) {
 
 	t.Run("replayed code", func(t *testing.T) {
 		s, code := h.code(t)
-		status, first := tokenPost(t, h.tokenURL, rpID, rpSecret, h.exchange(s, code))
+		status, first := nodetest.TokenPost(t, h.tokenURL, rpID, rpSecret, h.exchange(s, code))
 		access, _ := first["access_token"].(string)
 		refresh, _ := first["refresh_token"].(string)
 		if status != http.StatusOK || access == "" || refresh == "" {
@@ -383,12 +383,12 @@ func (h *hostileOIDC) token(t *testing.T) {
 		if got := h.userinfo(t, access); got != http.StatusOK {
 			t.Fatalf("userinfo before the replay: %d", got)
 		}
-		status, body := tokenPost(t, h.tokenURL, rpID, rpSecret, h.exchange(s, code))
+		status, body := nodetest.TokenPost(t, h.tokenURL, rpID, rpSecret, h.exchange(s, code))
 		wantError(t, "replay", status, body, http.StatusBadRequest, "invalid_grant")
 		if got := h.userinfo(t, access); got != http.StatusUnauthorized && got != http.StatusForbidden {
 			t.Errorf("userinfo with the first exchange's access token after the replay: %d, want 401 or 403", got)
 		}
-		status, body = tokenPost(t, h.tokenURL, rpID, rpSecret, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refresh}})
+		status, body = nodetest.TokenPost(t, h.tokenURL, rpID, rpSecret, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refresh}})
 		wantError(t, "refresh after the replay", status, body, http.StatusBadRequest, "invalid_grant")
 	})
 
@@ -398,13 +398,13 @@ func (h *hostileOIDC) token(t *testing.T) {
 	// client's tokens with it.
 	t.Run("replay without client credentials revokes nothing", func(t *testing.T) {
 		s, code := h.code(t)
-		status, first := tokenPost(t, h.tokenURL, rpID, rpSecret, h.exchange(s, code))
+		status, first := nodetest.TokenPost(t, h.tokenURL, rpID, rpSecret, h.exchange(s, code))
 		access, _ := first["access_token"].(string)
 		if status != http.StatusOK || access == "" {
 			t.Fatalf("exchange: %d %v", status, first)
 		}
 		for _, cred := range [][2]string{{"", ""}, {rpID, "wrong-secret"}, {"evil", "evil-secret"}} {
-			status, body := tokenPost(t, h.tokenURL, cred[0], cred[1], h.exchange(s, code))
+			status, body := nodetest.TokenPost(t, h.tokenURL, cred[0], cred[1], h.exchange(s, code))
 			if status != http.StatusUnauthorized || body["error"] != "invalid_client" {
 				t.Errorf("replay with credentials %q: %d %v, want 401 invalid_client", cred, status, body)
 			}
@@ -416,9 +416,9 @@ func (h *hostileOIDC) token(t *testing.T) {
 
 	t.Run("code presented without client credentials stays usable", func(t *testing.T) {
 		s, code := h.code(t)
-		status, body := tokenPost(t, h.tokenURL, rpID, "wrong-secret", h.exchange(s, code))
+		status, body := nodetest.TokenPost(t, h.tokenURL, rpID, "wrong-secret", h.exchange(s, code))
 		wantError(t, "wrong secret", status, body, http.StatusUnauthorized, "invalid_client")
-		status, body = tokenPost(t, h.tokenURL, rpID, rpSecret, h.exchange(s, code))
+		status, body = nodetest.TokenPost(t, h.tokenURL, rpID, rpSecret, h.exchange(s, code))
 		if status != http.StatusOK {
 			t.Errorf("the client's own exchange after a stranger's attempt: %d %v, want 200", status, body)
 		}
@@ -437,7 +437,7 @@ func (h *hostileOIDC) token(t *testing.T) {
 		}); err != nil {
 			t.Fatal(err)
 		}
-		status, body := tokenPost(t, h.tokenURL, rpID, rpSecret, h.exchange(s, code))
+		status, body := nodetest.TokenPost(t, h.tokenURL, rpID, rpSecret, h.exchange(s, code))
 		wantError(t, "expired code", status, body, http.StatusBadRequest, "invalid_grant")
 	})
 }
@@ -458,14 +458,14 @@ func (h *hostileOIDC) userinfo(t *testing.T, access string) int {
 // completed the request.
 func (h *hostileOIDC) callback(t *testing.T) {
 	// The signed-in browser, stopped before it fetches its code.
-	stop := &http.Client{Jar: h.b.c.Jar, Timeout: 20 * time.Second, CheckRedirect: func(r *http.Request, _ []*http.Request) error {
+	stop := &http.Client{Jar: h.b.Client.Jar, Timeout: 20 * time.Second, CheckRedirect: func(r *http.Request, _ []*http.Request) error {
 		if r.URL.Path == "/oidc/authorize/callback" || strings.HasPrefix(r.URL.String(), h.rpURL) {
 			return http.ErrUseLastResponse
 		}
 		return nil
 	}}
-	s := h.party.start()
-	resp, err := stop.Get(s.url)
+	s := h.party.Start()
+	resp, err := stop.Get(s.URL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -478,7 +478,7 @@ func (h *hostileOIDC) callback(t *testing.T) {
 
 	// A request that no login completed.
 	fresh := stopAtRedirect(nil)
-	resp, err = fresh.Get(h.party.start().url)
+	resp, err = fresh.Get(h.party.Start().URL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -489,13 +489,13 @@ func (h *hostileOIDC) callback(t *testing.T) {
 		t.Fatalf("authorization request led to %q, want the login glue", resp.Header.Get("Location"))
 	}
 
-	other := newBrowserless(h.rpURL)
-	signedIn := newBrowserless(h.rpURL) // the same person, in a session of its own
-	h.n.loginWithPhone(t, signedIn, h.party.start().url)
+	other := nodetest.NewBrowserless(h.rpURL)
+	signedIn := nodetest.NewBrowserless(h.rpURL) // the same person, in a session of its own
+	h.n.loginWithPhone(t, signedIn, h.party.Start().URL)
 	at := func(id string) string { return h.n.base + "/oidc/authorize/callback?id=" + url.QueryEscape(id) }
 	cases := []struct {
 		name string
-		b    *browserless
+		b    *nodetest.Browserless
 		url  string
 	}{
 		{"another browser without a session", other, at(id)},
@@ -510,19 +510,19 @@ func (h *hostileOIDC) callback(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			u, status, body := tc.b.get(t, tc.url)
+			u, status, body := tc.b.Get(t, tc.url)
 			if status != http.StatusBadRequest || strings.HasPrefix(u.String(), h.rpURL) || u.Query().Has("code") {
 				t.Errorf("got %d at %s, want 400 and no code: %s", status, u, clipBody(body, 200))
 			}
 		})
 	}
 	// The browser that logged in gets its code, once.
-	back, _, body := h.b.get(t, callback.String())
+	back, _, body := h.b.Get(t, callback.String())
 	if !strings.HasPrefix(back.String(), h.redirect+"?") {
 		t.Fatalf("the signed-in browser's callback ended at %s: %s", back, clipBody(body, 200))
 	}
-	h.party.finish(t, s, back)
-	if u, status, _ := h.b.get(t, callback.String()); status != http.StatusBadRequest || u.Query().Has("code") {
+	h.party.Finish(t, s, back)
+	if u, status, _ := h.b.Get(t, callback.String()); status != http.StatusBadRequest || u.Query().Has("code") {
 		t.Errorf("callback a second time: %d at %s, want 400", status, u)
 	}
 }
@@ -641,7 +641,7 @@ func (h *hostileOIDC) ciba(t *testing.T) {
 	for _, tc := range polls {
 		t.Run("poll: "+tc.name, func(t *testing.T) {
 			tc.form.Set("grant_type", "urn:openid:params:grant-type:ciba")
-			status, body := tokenPost(t, h.tokenURL, tc.id, tc.secret, tc.form)
+			status, body := nodetest.TokenPost(t, h.tokenURL, tc.id, tc.secret, tc.form)
 			if status != tc.status || !slices.Contains(tc.codes, fmt.Sprint(body["error"])) {
 				t.Errorf("got %d %v, want %d and one of %v", status, body, tc.status, tc.codes)
 			}
@@ -654,7 +654,7 @@ func (h *hostileOIDC) ciba(t *testing.T) {
 func (h *hostileOIDC) backchannel(t *testing.T, id, secret string, raw bool, form url.Values) (int, map[string]any) {
 	t.Helper()
 	if !raw {
-		return tokenPost(t, h.n.issuer+"/bc-authorize", id, secret, form)
+		return nodetest.TokenPost(t, h.n.issuer+"/bc-authorize", id, secret, form)
 	}
 	req, _ := http.NewRequest(http.MethodPost, h.n.issuer+"/bc-authorize", strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")

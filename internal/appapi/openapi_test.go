@@ -1,30 +1,18 @@
-package main
+package appapi_test
 
 import (
 	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/pforte/pforte/internal/seal"
-	"github.com/pforte/pforte/internal/store/sqlstore/sqltest"
+	"github.com/pforte/pforte/internal/node/nodetest"
 )
 
 // TestOpenAPIDescribesEveryAPIRoute: every route the API serves, with every
 // part enabled, is in /api/openapi.json with its method.
 func TestOpenAPIDescribesEveryAPIRoute(t *testing.T) {
-	k, _ := seal.GenerateKey("t1")
-	cfg := defaultConfig()
-	cfg.DataKeys = k.Encode()
-	cfg.Audit.Key = testAuditKeyText
-	st := sqltest.Open(t, "sqlite:"+filepath.Join(t.TempDir(), "p.db"))
-	a, err := buildNode(t.Context(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), st)
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := nodetest.Start(t, nodetest.Options{})
 	rec := httptest.NewRecorder()
 	a.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/api/openapi.json", nil))
 	var doc struct {

@@ -1,4 +1,4 @@
-package main
+package oidc_test
 
 import (
 	"context"
@@ -15,8 +15,9 @@ import (
 
 	"github.com/pforte/pforte/internal/approval"
 	"github.com/pforte/pforte/internal/browsertest"
-	"github.com/pforte/pforte/internal/store/sqlstore"
-	"github.com/pforte/pforte/internal/store/sqlstore/sqltest"
+	"github.com/pforte/pforte/internal/node/nodetest"
+	"github.com/pforte/pforte/internal/store"
+	"github.com/pforte/pforte/internal/store/testdb"
 )
 
 // chromeStepTimeout bounds one step in Chromium (a page, a redirect chain,
@@ -170,7 +171,7 @@ func (n *oidcNode) chromeLogin(t *testing.T, ctx context.Context, isCallback fun
 	}
 	number := chromeNumber(t, ctx)
 	a, _ := n.pending(t, approval.ActionPortalLogin)
-	if err := n.app.Approve(t.Context(), n.phone, a, phonePIN, "pin", number); err != nil {
+	if err := n.App().Approve(t.Context(), n.phone.Device, a, phonePIN, "pin", number); err != nil {
 		t.Fatalf("the phone approves %d: %v", number, err)
 	}
 	// The waiting page reloads itself and goes on to the relying party;
@@ -190,26 +191,26 @@ func (n *oidcNode) chromeLogin(t *testing.T, ctx context.Context, isCallback fun
 // party; then refresh rotation and reuse detection, single sign-on with the
 // live portal session, RP-initiated logout, and prompt=login.
 func TestOIDCCodeFlowInChromium(t *testing.T) {
-	sqltest.Backends(t, func(t *testing.T, st *sqlstore.Store) {
+	testdb.Each(t, func(t *testing.T, st store.Store) {
 		ctx := browsertest.Start(t)
-		rp := rpServer(t)
+		rp := nodetest.RPServer(t)
 		redirect := rp.URL + "/callback"
 		n := newOIDCNode(t, st, redirect)
 		n.bindPhone(t)
-		party := newRelyingParty(t, n.issuer, redirect)
+		party := nodetest.NewRelyingParty(t, n.issuer, redirect)
 		rpHost := strings.TrimPrefix(rp.URL, "http://")
 		isCallback := func(u *url.URL) bool { return u.Host == rpHost && u.Path == "/callback" }
 		substantial := oauth2.SetAuthURLParam("acr_values", "http://eidas.europa.eu/LoA/substantial")
-		tokenURL := party.provider.Endpoint().TokenURL
+		tokenURL := party.Provider.Endpoint().TokenURL
 		refresh := func(rt string) (int, map[string]any) {
-			return tokenPost(t, tokenURL, rpID, rpSecret, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}})
+			return nodetest.TokenPost(t, tokenURL, rpID, rpSecret, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}})
 		}
 
 		// The first sign-in: login page, password, phone, back to the RP.
-		s := party.start(substantial)
-		chromeDo(t, ctx, "open the authorization request", chromedp.Navigate(s.url))
+		s := party.Start(substantial)
+		chromeDo(t, ctx, "open the authorization request", chromedp.Navigate(s.URL))
 		back := n.chromeLogin(t, ctx, isCallback)
-		tok, idt, claims := party.finish(t, s, back)
+		tok, idt, claims := party.Finish(t, s, back)
 		checkPhoneLogin(t, claims, n.person.KVNR)
 
 		// Refresh rotates; reusing the first refresh token revokes the
@@ -218,7 +219,7 @@ func TestOIDCCodeFlowInChromium(t *testing.T) {
 		if first == "" {
 			t.Fatal("no refresh token for offline_access")
 		}
-		next, err := party.refresh(first)
+		next, err := party.Refresh(first)
 		if err != nil {
 			t.Fatalf("refresh: %v", err)
 		}
@@ -235,13 +236,13 @@ func TestOIDCCodeFlowInChromium(t *testing.T) {
 		// A second sign-in in the same browser uses the live portal
 		// session: the redirects lead straight back, no page in between.
 		before := chromeHistory(t, ctx)
-		s = party.start(substantial)
-		chromeDo(t, ctx, "open the second authorization request", chromedp.Navigate(s.url))
+		s = party.Start(substantial)
+		chromeDo(t, ctx, "open the second authorization request", chromedp.Navigate(s.URL))
 		back = chromeWaitURL(t, ctx, "the relying party's callback (single sign-on)", isCallback)
 		if after := chromeHistory(t, ctx); len(after) != len(before)+1 {
 			t.Errorf("the second sign-in showed pages: history %v after %v, want only the callback added", after, before)
 		}
-		tok2, idt2, claims2 := party.finish(t, s, back)
+		tok2, idt2, claims2 := party.Finish(t, s, back)
 		if idt2.Subject != idt.Subject || claims2.AuthTime != claims.AuthTime {
 			t.Errorf("single sign-on: sub/auth_time %q/%d, want the first sign-in's %q/%d",
 				idt2.Subject, claims2.AuthTime, idt.Subject, claims.AuthTime)
@@ -271,19 +272,19 @@ func TestOIDCCodeFlowInChromium(t *testing.T) {
 
 		// Signed in again, prompt=login still shows the login page, and
 		// the new login counts.
-		s = party.start(substantial)
-		chromeDo(t, ctx, "open the third authorization request", chromedp.Navigate(s.url))
-		party.finish(t, s, n.chromeLogin(t, ctx, isCallback))
-		s = party.start(substantial, oauth2.SetAuthURLParam("prompt", "login"))
+		s = party.Start(substantial)
+		chromeDo(t, ctx, "open the third authorization request", chromedp.Navigate(s.URL))
+		party.Finish(t, s, n.chromeLogin(t, ctx, isCallback))
+		s = party.Start(substantial, oauth2.SetAuthURLParam("prompt", "login"))
 		asked := time.Now().Truncate(time.Second)
-		chromeDo(t, ctx, "open the authorization request with prompt=login", chromedp.Navigate(s.url))
+		chromeDo(t, ctx, "open the authorization request with prompt=login", chromedp.Navigate(s.URL))
 		chromeWaitURL(t, ctx, "the login page for prompt=login", func(u *url.URL) bool {
-			if isCallback(u) && u.Query().Get("state") == s.state {
+			if isCallback(u) && u.Query().Get("state") == s.State {
 				t.Fatalf("prompt=login returned to the relying party without a login: %s", u)
 			}
 			return u.Path == "/anmelden"
 		})
-		_, _, claims4 := party.finish(t, s, n.chromeLogin(t, ctx, isCallback))
+		_, _, claims4 := party.Finish(t, s, n.chromeLogin(t, ctx, isCallback))
 		if at := time.Unix(claims4.AuthTime, 0); at.Before(asked) {
 			t.Errorf("prompt=login: auth_time %v is before the request (%v), want the new login's", at, asked)
 		}

@@ -1,4 +1,4 @@
-package main
+package oidc_test
 
 import (
 	"encoding/base64"
@@ -11,7 +11,8 @@ import (
 
 	"golang.org/x/oauth2"
 
-	"github.com/pforte/pforte/internal/store/sqlstore/sqltest"
+	"github.com/pforte/pforte/internal/node/nodetest"
+	"github.com/pforte/pforte/internal/store/testdb"
 )
 
 // FuzzOIDCEndpoints sends fuzzed queries and bodies, with fuzzed methods,
@@ -20,9 +21,9 @@ import (
 // TestOIDCHostileInputs (the 2 MB ones shortened) and well-formed requests.
 func FuzzOIDCEndpoints(f *testing.F) {
 	quietOP(f)
-	rp := rpServer(f)
+	rp := nodetest.RPServer(f)
 	redirect := rp.URL + "/callback"
-	n := newOIDCNode(f, sqltest.SQLite(f), redirect)
+	n := newOIDCNode(f, testdb.Open(f), redirect)
 	for i, in := range hostileOIDCInputs(n.issuer, "x") {
 		for p := range oidcPaths {
 			f.Add(uint8(p), uint8(i), clipBody(in.query, 4096), clipBody(in.body, 4096))

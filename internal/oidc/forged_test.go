@@ -1,4 +1,4 @@
-package main
+package oidc_test
 
 import (
 	"crypto/ecdsa"
@@ -76,7 +76,7 @@ func (h *hostileOIDC) endSession(t *testing.T) {
 		{"not UTF-8", "\xff\xfe.\xff.\xff"},
 		{"of 100 kB", strings.Repeat("A", 100_000)},
 	}
-	c := stopAtRedirect(h.b.c.Jar)
+	c := stopAtRedirect(h.b.Client.Jar)
 	check := func(t *testing.T, method string, q url.Values, what string) {
 		t.Helper()
 		var req *http.Request
@@ -93,7 +93,7 @@ func (h *hostileOIDC) endSession(t *testing.T) {
 		if a.status != http.StatusBadRequest || a.errorCode() != "invalid_request" || a.header.Get("Location") != "" {
 			t.Errorf("got %d %q to %q, want 400 invalid_request and no redirect", a.status, clipBody(a.body, 200), a.header.Get("Location"))
 		}
-		if u, _, _ := h.b.get(t, h.n.base+"/konto"); u.Path != "/konto" {
+		if u, _, _ := h.b.Get(t, h.n.base+"/konto"); u.Path != "/konto" {
 			t.Fatalf("after %s the portal session is gone (/konto is at %s)", what, u)
 		}
 	}
@@ -124,12 +124,12 @@ func (h *hostileOIDC) endSession(t *testing.T) {
 	}
 
 	// The genuine logout still works, and ends the session.
-	back, _, body := h.b.get(t, h.n.issuer+"/end_session?"+url.Values{"id_token_hint": {h.idToken},
+	back, _, body := h.b.Get(t, h.n.issuer+"/end_session?"+url.Values{"id_token_hint": {h.idToken},
 		"post_logout_redirect_uri": {logout}, "state": {"bye"}}.Encode())
 	if back.Path != "/callback/abgemeldet" || back.Query().Get("state") != "bye" {
 		t.Fatalf("genuine logout ended at %s: %s", back, clipBody(body, 200))
 	}
-	if u, _, _ := h.b.get(t, h.n.base+"/konto"); u.Path != "/anmelden" {
+	if u, _, _ := h.b.Get(t, h.n.base+"/konto"); u.Path != "/anmelden" {
 		t.Errorf("after the genuine logout /konto is at %s, want the login page", u)
 	}
 }

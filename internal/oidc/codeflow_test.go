@@ -1,8 +1,7 @@
-package main
+package oidc_test
 
 import (
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"slices"
@@ -13,41 +12,31 @@ import (
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 
-	"github.com/pforte/pforte/internal/store/sqlstore"
-	"github.com/pforte/pforte/internal/store/sqlstore/sqltest"
+	"github.com/pforte/pforte/internal/node/nodetest"
+	"github.com/pforte/pforte/internal/store"
+	"github.com/pforte/pforte/internal/store/testdb"
 )
-
-// rpServer is the relying party's redirect target; the browserless client
-// stops before it, Chromium lands on it.
-func rpServer(t testing.TB) *httptest.Server {
-	ts := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		rw.Header().Set("Content-Type", "text/html; charset=utf-8")
-		rw.Write([]byte("<!DOCTYPE html><title>RP</title><main>Relying party</main>"))
-	}))
-	t.Cleanup(ts.Close)
-	return ts
-}
 
 // TestOIDCCodeFlow runs the code flow at substantial with the phone's
 // approval, then refresh with rotation, reuse detection and logout, on
 // both databases.
 func TestOIDCCodeFlow(t *testing.T) {
-	sqltest.Backends(t, func(t *testing.T, st *sqlstore.Store) {
-		rp := rpServer(t)
+	testdb.Each(t, func(t *testing.T, st store.Store) {
+		rp := nodetest.RPServer(t)
 		redirect := rp.URL + "/callback"
 		n := newOIDCNode(t, st, redirect)
 		n.bindPhone(t)
-		party := newRelyingParty(t, n.issuer, redirect)
-		b := newBrowserless(rp.URL)
+		party := nodetest.NewRelyingParty(t, n.issuer, redirect)
+		b := nodetest.NewBrowserless(rp.URL)
 
-		s := party.start(oauth2.SetAuthURLParam("acr_values", "http://eidas.europa.eu/LoA/substantial"))
-		back := n.loginWithPhone(t, b, s.url)
-		tok, idt, claims := party.finish(t, s, back)
+		s := party.Start(oauth2.SetAuthURLParam("acr_values", "http://eidas.europa.eu/LoA/substantial"))
+		back := n.loginWithPhone(t, b, s.URL)
+		tok, idt, claims := party.Finish(t, s, back)
 		checkPhoneLogin(t, claims, n.person.KVNR)
 		if strings.Contains(idt.Subject, n.person.KVNR) || idt.Subject == "" {
 			t.Errorf("sub %q is empty or shows the KVNR", idt.Subject)
 		}
-		info, err := party.provider.UserInfo(party.ctx, oauth2.StaticTokenSource(tok))
+		info, err := party.Provider.UserInfo(party.Ctx, oauth2.StaticTokenSource(tok))
 		if err != nil {
 			t.Fatalf("userinfo: %v", err)
 		}
@@ -57,8 +46,8 @@ func TestOIDCCodeFlow(t *testing.T) {
 
 		// High cannot be reached with a letter-bound phone: the portal says
 		// so and offers the way back, which tells the client access_denied.
-		s = party.start(oauth2.SetAuthURLParam("acr_values", "http://eidas.europa.eu/LoA/high"))
-		page, code, html := b.get(t, s.url)
+		s = party.Start(oauth2.SetAuthURLParam("acr_values", "http://eidas.europa.eu/LoA/high"))
+		page, code, html := b.Get(t, s.URL)
 		if page.Path != "/anmelden/hoeher" || code != http.StatusForbidden || !strings.Contains(html, "hoch") {
 			t.Fatalf("a sign-in at high led to %s (%d): %s", page, code, html)
 		}
@@ -66,8 +55,8 @@ func TestOIDCCodeFlow(t *testing.T) {
 		if cancel == nil {
 			t.Fatalf("no way back to the application on the page: %s", html)
 		}
-		back, _, _ = b.get(t, n.base+cancel[1])
-		if q := back.Query(); !strings.HasPrefix(back.String(), redirect) || q.Get("error") != "access_denied" || q.Get("state") != s.state {
+		back, _, _ = b.Get(t, n.base+cancel[1])
+		if q := back.Query(); !strings.HasPrefix(back.String(), redirect) || q.Get("error") != "access_denied" || q.Get("state") != s.State {
 			t.Errorf("cancelling returned to %s, want the client with access_denied and its state", back)
 		}
 
@@ -76,7 +65,7 @@ func TestOIDCCodeFlow(t *testing.T) {
 		if first == "" {
 			t.Fatal("no refresh token for offline_access")
 		}
-		next, err := party.refresh(first)
+		next, err := party.Refresh(first)
 		if err != nil {
 			t.Fatalf("refresh: %v", err)
 		}
@@ -84,11 +73,11 @@ func TestOIDCCodeFlow(t *testing.T) {
 			t.Fatalf("refresh did not rotate the refresh token")
 		}
 		raw, _ := next.Extra("id_token").(string)
-		rid, err := party.verifier.Verify(party.ctx, raw)
+		rid, err := party.Verifier.Verify(party.Ctx, raw)
 		if err != nil {
 			t.Fatalf("refreshed ID token: %v", err)
 		}
-		var rc idClaims
+		var rc nodetest.IDClaims
 		rid.Claims(&rc)
 		if rc.Sub != idt.Subject || rc.ACR != claims.ACR || rc.AuthTime != claims.AuthTime {
 			t.Errorf("refreshed ID token sub/acr/auth_time = %q/%q/%d, want %q/%q/%d", rc.Sub, rc.ACR, rc.AuthTime,
@@ -96,41 +85,41 @@ func TestOIDCCodeFlow(t *testing.T) {
 		}
 		// Reusing the first refresh token revokes the family: the rotated
 		// one stops working too.
-		tokenURL := party.provider.Endpoint().TokenURL
-		status, body := tokenPost(t, tokenURL, rpID, rpSecret, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {first}})
+		tokenURL := party.Provider.Endpoint().TokenURL
+		status, body := nodetest.TokenPost(t, tokenURL, rpID, rpSecret, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {first}})
 		if status != http.StatusBadRequest || body["error"] != "invalid_grant" {
 			t.Fatalf("reuse: %d %v, want 400 invalid_grant", status, body)
 		}
-		status, body = tokenPost(t, tokenURL, rpID, rpSecret, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {next.RefreshToken}})
+		status, body = nodetest.TokenPost(t, tokenURL, rpID, rpSecret, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {next.RefreshToken}})
 		if status != http.StatusBadRequest || body["error"] != "invalid_grant" {
 			t.Fatalf("rotated token after reuse: %d %v, want 400 invalid_grant", status, body)
 		}
-		if _, err := party.provider.UserInfo(party.ctx, oauth2.StaticTokenSource(next)); err == nil {
+		if _, err := party.Provider.UserInfo(party.Ctx, oauth2.StaticTokenSource(next)); err == nil {
 			t.Error("the access token of a revoked family still reads userinfo")
 		}
 
 		// A second sign-in reuses the portal session (no new login), then
 		// RP-initiated logout ends it and revokes the client's tokens.
-		s = party.start(oauth2.SetAuthURLParam("acr_values", "http://eidas.europa.eu/LoA/substantial"))
-		back, _, body2 := b.get(t, s.url)
+		s = party.Start(oauth2.SetAuthURLParam("acr_values", "http://eidas.europa.eu/LoA/substantial"))
+		back, _, body2 := b.Get(t, s.URL)
 		if !strings.HasPrefix(back.String(), rp.URL) {
 			t.Fatalf("second sign-in did not return to the relying party: %s %s", back, body2)
 		}
-		tok2, _, c2 := party.finish(t, s, back)
+		tok2, _, c2 := party.Finish(t, s, back)
 
 		// A client not allowed the scope kvnr gets no KVNR however it asks,
 		// and its public sub differs from bonus's pairwise one.
-		epa := newRelyingParty(t, n.issuer, redirect)
-		epa.conf.ClientID, epa.conf.ClientSecret = epaID, epaSecret
-		epa.verifier = epa.provider.VerifierContext(epa.ctx, &gooidc.Config{ClientID: epaID, SupportedSigningAlgs: []string{"ES256"}})
-		s = epa.start(oauth2.SetAuthURLParam("acr_values", "http://eidas.europa.eu/LoA/substantial"))
-		back, _, _ = b.get(t, s.url)
-		etok, eidt, ec := epa.finish(t, s, back)
+		epa := nodetest.NewRelyingParty(t, n.issuer, redirect)
+		epa.Conf.ClientID, epa.Conf.ClientSecret = epaID, epaSecret
+		epa.Verifier = epa.Provider.VerifierContext(epa.Ctx, &gooidc.Config{ClientID: epaID, SupportedSigningAlgs: []string{"ES256"}})
+		s = epa.Start(oauth2.SetAuthURLParam("acr_values", "http://eidas.europa.eu/LoA/substantial"))
+		back, _, _ = b.Get(t, s.URL)
+		etok, eidt, ec := epa.Finish(t, s, back)
 		if ec.KVNR != "" || ec.Sub == c2.Sub || ec.Sub == "" {
 			t.Errorf("epa: kvnr %q (want none), sub %q (bonus has %q)", ec.KVNR, ec.Sub, c2.Sub)
 		}
 		var einfo map[string]any
-		if info, err := epa.provider.UserInfo(epa.ctx, oauth2.StaticTokenSource(etok)); err != nil {
+		if info, err := epa.Provider.UserInfo(epa.Ctx, oauth2.StaticTokenSource(etok)); err != nil {
 			t.Fatal(err)
 		} else if info.Claims(&einfo); einfo["kvnr"] != nil || einfo["family_name"] != n.person.FamilyName || info.Subject != eidt.Subject {
 			t.Errorf("epa userinfo %v", einfo)
@@ -138,12 +127,12 @@ func TestOIDCCodeFlow(t *testing.T) {
 		// Introspection answers for the client's own live tokens only;
 		// revoking the access token ends it at once, revoking the refresh
 		// token ends the family.
-		s = party.start()
-		back, _, _ = b.get(t, s.url)
-		rtok, _, _ := party.finish(t, s, back)
+		s = party.Start()
+		back, _, _ = b.Get(t, s.URL)
+		rtok, _, _ := party.Finish(t, s, back)
 		introspect := func(id, secret, token string) map[string]any {
 			t.Helper()
-			_, body := tokenPost(t, n.issuer+"/oauth/introspect", id, secret, url.Values{"token": {token}})
+			_, body := nodetest.TokenPost(t, n.issuer+"/oauth/introspect", id, secret, url.Values{"token": {token}})
 			return body
 		}
 		if got := introspect(rpID, rpSecret, rtok.AccessToken); got["active"] != true || got["sub"] != c2.Sub ||
@@ -155,7 +144,7 @@ func TestOIDCCodeFlow(t *testing.T) {
 		}
 		revoke := func(token string) {
 			t.Helper()
-			if status, body := tokenPost(t, n.issuer+"/revoke", rpID, rpSecret, url.Values{"token": {token}}); status != http.StatusOK {
+			if status, body := nodetest.TokenPost(t, n.issuer+"/revoke", rpID, rpSecret, url.Values{"token": {token}}); status != http.StatusOK {
 				t.Fatalf("revoke: %d %v", status, body)
 			}
 		}
@@ -163,11 +152,11 @@ func TestOIDCCodeFlow(t *testing.T) {
 		if got := introspect(rpID, rpSecret, rtok.AccessToken); got["active"] != false {
 			t.Errorf("introspection after revocation: %v", got)
 		}
-		if _, err := party.provider.UserInfo(party.ctx, oauth2.StaticTokenSource(rtok)); err == nil {
+		if _, err := party.Provider.UserInfo(party.Ctx, oauth2.StaticTokenSource(rtok)); err == nil {
 			t.Error("a revoked access token still reads userinfo")
 		}
 		revoke(rtok.RefreshToken)
-		status, body = tokenPost(t, tokenURL, rpID, rpSecret, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rtok.RefreshToken}})
+		status, body = nodetest.TokenPost(t, tokenURL, rpID, rpSecret, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rtok.RefreshToken}})
 		if status != http.StatusBadRequest || body["error"] != "invalid_grant" {
 			t.Errorf("refresh after revocation: %d %v", status, body)
 		}
@@ -175,22 +164,22 @@ func TestOIDCCodeFlow(t *testing.T) {
 		// max_age=0 asks for a new login although the session is live; a
 		// login during the request satisfies it.
 		time.Sleep(1100 * time.Millisecond) // auth_time has whole seconds
-		s = party.start(oauth2.SetAuthURLParam("max_age", "0"))
-		back = n.loginWithPhone(t, b, s.url)
-		if _, _, c3 := party.finish(t, s, back); c3.AuthTime <= c2.AuthTime {
+		s = party.Start(oauth2.SetAuthURLParam("max_age", "0"))
+		back = n.loginWithPhone(t, b, s.URL)
+		if _, _, c3 := party.Finish(t, s, back); c3.AuthTime <= c2.AuthTime {
 			t.Errorf("max_age=0: auth_time %d not after the earlier %d", c3.AuthTime, c2.AuthTime)
 		}
 		raw, _ = tok2.Extra("id_token").(string)
 		logout := n.issuer + "/end_session?" + url.Values{"id_token_hint": {raw},
 			"post_logout_redirect_uri": {redirect + "/abgemeldet"}, "state": {"bye"}}.Encode()
-		back, _, _ = b.get(t, logout)
+		back, _, _ = b.Get(t, logout)
 		if back.Path != "/callback/abgemeldet" || back.Query().Get("state") != "bye" {
 			t.Fatalf("logout returned to %s", back)
 		}
-		if u, _, _ := b.get(t, n.base+"/konto"); u.Path != "/anmelden" {
+		if u, _, _ := b.Get(t, n.base+"/konto"); u.Path != "/anmelden" {
 			t.Errorf("after logout /konto is at %s, want the login page", u)
 		}
-		status, body = tokenPost(t, tokenURL, rpID, rpSecret, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok2.RefreshToken}})
+		status, body = nodetest.TokenPost(t, tokenURL, rpID, rpSecret, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok2.RefreshToken}})
 		if status != http.StatusBadRequest || body["error"] != "invalid_grant" {
 			t.Errorf("refresh after logout: %d %v, want 400 invalid_grant", status, body)
 		}
@@ -204,7 +193,7 @@ func TestOIDCCodeFlow(t *testing.T) {
 }
 
 // auditEvents lists the events of the audit trail in order.
-func auditEvents(t testing.TB, st *sqlstore.Store) []string {
+func auditEvents(t testing.TB, st store.Store) []string {
 	t.Helper()
 	var out []string
 	for after := int64(0); ; {
@@ -226,35 +215,35 @@ func auditEvents(t testing.TB, st *sqlstore.Store) []string {
 // letter's initial password) happens in an application's sign-in chooses a
 // password and is then back at the application.
 func TestOIDCFirstLoginWithLetterPassword(t *testing.T) {
-	rp := rpServer(t)
+	rp := nodetest.RPServer(t)
 	redirect := rp.URL + "/callback"
-	n := newOIDCNode(t, sqltest.SQLite(t), redirect)
+	n := newOIDCNode(t, testdb.Open(t), redirect)
 	p := n.others[0]
 	const initial = "ABCDEFGHJKLMNPQR"
-	if _, err := n.a.Accounts.SetInitialPassword(t.Context(), p.ID, initial); err != nil {
+	if _, err := n.Accounts.SetInitialPassword(t.Context(), p.ID, initial); err != nil {
 		t.Fatal(err)
 	}
-	party := newRelyingParty(t, n.issuer, redirect)
-	b := newBrowserless(rp.URL)
-	s := party.start(oauth2.SetAuthURLParam("acr_values", "http://eidas.europa.eu/LoA/low"))
-	u, _, _ := b.get(t, s.url)
+	party := nodetest.NewRelyingParty(t, n.issuer, redirect)
+	b := nodetest.NewBrowserless(rp.URL)
+	s := party.Start(oauth2.SetAuthURLParam("acr_values", "http://eidas.europa.eu/LoA/low"))
+	u, _, _ := b.Get(t, s.URL)
 	next := u.Query().Get("weiter")
 	// A wrong password keeps the application's name and the way back.
-	_, status, body := b.post(t, n.base, "/anmelden", url.Values{"kvnr": {p.KVNR}, "password": {"falsch"}, "weiter": {next}})
+	_, status, body := b.Post(t, n.base, "/anmelden", url.Values{"kvnr": {p.KVNR}, "password": {"falsch"}, "weiter": {next}})
 	if status/100 != 4 || !strings.Contains(body, "Die Anwendung „Bonusprogramm“") || !strings.Contains(body, `name="weiter" value="`+next+`"`) {
 		t.Fatalf("a failed login (%d) lost the application: %s", status, body)
 	}
-	u, _, body = b.post(t, n.base, "/anmelden", url.Values{"kvnr": {p.KVNR}, "password": {initial}, "weiter": {next}})
+	u, _, body = b.Post(t, n.base, "/anmelden", url.Values{"kvnr": {p.KVNR}, "password": {initial}, "weiter": {next}})
 	if u.Path != "/passwort-aendern" || !strings.Contains(body, `name="weiter" value="`+next+`"`) {
 		t.Fatalf("the first login led to %s: %s", u, body)
 	}
 	chosen := "Kastanienbaum im Herbstwind"
-	back, _, body := b.post(t, n.base, "/passwort-aendern", url.Values{"current_password": {initial},
+	back, _, body := b.Post(t, n.base, "/passwort-aendern", url.Values{"current_password": {initial},
 		"new_password": {chosen}, "new_password_repeat": {chosen}, "weiter": {next}})
 	if !strings.HasPrefix(back.String(), redirect) {
 		t.Fatalf("after choosing a password the browser is at %s, want the application: %s", back, body)
 	}
-	if _, _, c := party.finish(t, s, back); c.ACR != "http://eidas.europa.eu/LoA/low" || !slices.Contains(c.AMR, "pwd") {
+	if _, _, c := party.Finish(t, s, back); c.ACR != "http://eidas.europa.eu/LoA/low" || !slices.Contains(c.AMR, "pwd") {
 		t.Errorf("acr %q amr %v", c.ACR, c.AMR)
 	}
 }

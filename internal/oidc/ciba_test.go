@@ -1,4 +1,4 @@
-package main
+package oidc_test
 
 import (
 	"bytes"
@@ -15,9 +15,9 @@ import (
 
 	"github.com/pforte/pforte/appclient"
 	"github.com/pforte/pforte/internal/approval"
+	"github.com/pforte/pforte/internal/node/nodetest"
 	"github.com/pforte/pforte/internal/store"
-	"github.com/pforte/pforte/internal/store/sqlstore"
-	"github.com/pforte/pforte/internal/store/sqlstore/sqltest"
+	"github.com/pforte/pforte/internal/store/testdb"
 )
 
 const cibaDetails = `[{"type":"payment_initiation","amount":"42.00","currency":"EUR","creditor":"Apotheke am Markt","iban":"DE02120300000000202051"}]`
@@ -26,14 +26,14 @@ const cibaDetails = `[{"type":"payment_initiation","amount":"42.00","currency":"
 // auth_req_id.
 func cibaStart(t *testing.T, n *oidcNode, kvnr, bindingMessage, details string) (int, map[string]any) {
 	t.Helper()
-	return tokenPost(t, n.issuer+"/bc-authorize", cibaID, cibaSecret, url.Values{"scope": {"openid profile"},
+	return nodetest.TokenPost(t, n.issuer+"/bc-authorize", cibaID, cibaSecret, url.Values{"scope": {"openid profile"},
 		"login_hint": {kvnr}, "binding_message": {bindingMessage}, "authorization_details": {details},
 		"acr_values": {"http://eidas.europa.eu/LoA/substantial"}})
 }
 
 func cibaPoll(t *testing.T, n *oidcNode, id string) (int, map[string]any) {
 	t.Helper()
-	return tokenPost(t, n.issuer+"/oauth/token", cibaID, cibaSecret,
+	return nodetest.TokenPost(t, n.issuer+"/oauth/token", cibaID, cibaSecret,
 		url.Values{"grant_type": {"urn:openid:params:grant-type:ciba"}, "auth_req_id": {id}})
 }
 
@@ -49,7 +49,7 @@ func wantError(t *testing.T, what string, status int, body map[string]any, wantS
 // phone: approve (the tokens carry exactly the authorization_details the
 // phone signed), decline, slow_down, an unknown KVNR and expiry.
 func TestCIBA(t *testing.T) {
-	sqltest.Backends(t, func(t *testing.T, st *sqlstore.Store) {
+	testdb.Each(t, func(t *testing.T, st store.Store) {
 		n := newOIDCNode(t, st, "http://127.0.0.1:1/callback")
 		n.bindPhone(t)
 		ctx := t.Context()
@@ -81,7 +81,7 @@ func TestCIBA(t *testing.T) {
 		if err := json.Unmarshal(a.Data, &signed); err != nil || signed.BindingMessage != "ZAHLUNG-4711" {
 			t.Fatalf("approval data %s: %v", a.Data, err)
 		}
-		if err := n.app.Approve(ctx, n.phone, a, phonePIN, "fpt", 0); err != nil {
+		if err := n.App().Approve(ctx, n.phone.Device, a, phonePIN, "fpt", 0); err != nil {
 			t.Fatal(err)
 		}
 		// Polling after the (slowed) interval yields the tokens.
@@ -109,7 +109,7 @@ func TestCIBA(t *testing.T) {
 		if err != nil {
 			t.Fatalf("CIBA ID token: %v", err)
 		}
-		var ic idClaims
+		var ic nodetest.IDClaims
 		idt.Claims(&ic)
 		// The app reported "fpt"; the token says what the server verified.
 		if ic.ACR != "http://eidas.europa.eu/LoA/substantial" || strings.Join(ic.AMR, " ") != "hwk pin mfa" {
@@ -124,7 +124,7 @@ func TestCIBA(t *testing.T) {
 		_, res = cibaStart(t, n, n.person.KVNR, "ANTRAG-9", `[{"type":"claim_submission","claim":"Zahnreinigung"}]`)
 		declined, _ := res["auth_req_id"].(string)
 		a, _ = n.pending(t, approval.ActionClientRequest)
-		if err := n.app.Decline(ctx, n.phone, a, false); err != nil {
+		if err := n.App().Decline(ctx, n.phone.Device, a, false); err != nil {
 			t.Fatal(err)
 		}
 		status, body = cibaPoll(t, n, declined)
@@ -143,10 +143,10 @@ func TestCIBA(t *testing.T) {
 		wantError(t, "unknown KVNR after expiry", status, body, http.StatusBadRequest, "expired_token")
 
 		// Another client cannot redeem the request; wrong credentials are 401.
-		status, body = tokenPost(t, n.issuer+"/oauth/token", rpID, rpSecret,
+		status, body = nodetest.TokenPost(t, n.issuer+"/oauth/token", rpID, rpSecret,
 			url.Values{"grant_type": {"urn:openid:params:grant-type:ciba"}, "auth_req_id": {id}})
 		wantError(t, "other client", status, body, http.StatusBadRequest, "invalid_grant")
-		status, body = tokenPost(t, n.issuer+"/oauth/token", cibaID, "wrong",
+		status, body = nodetest.TokenPost(t, n.issuer+"/oauth/token", cibaID, "wrong",
 			url.Values{"grant_type": {"urn:openid:params:grant-type:ciba"}, "auth_req_id": {id}})
 		wantError(t, "wrong secret", status, body, http.StatusUnauthorized, "invalid_client")
 		events := auditEvents(t, st)
@@ -160,7 +160,7 @@ func TestCIBA(t *testing.T) {
 
 // ageLastPoll moves the request's last poll d into the past, as if the
 // client had waited.
-func ageLastPoll(t *testing.T, st *sqlstore.Store, id string, d time.Duration) {
+func ageLastPoll(t *testing.T, st store.Store, id string, d time.Duration) {
 	t.Helper()
 	if _, err := st.UpdateCIBARequest(t.Context(), digestOf(id), func(c *store.CIBARequest) error {
 		c.LastPollAt = c.LastPollAt.Add(-d)
@@ -171,7 +171,7 @@ func ageLastPoll(t *testing.T, st *sqlstore.Store, id string, d time.Duration) {
 }
 
 // expire moves the request's expiry into the past.
-func expire(t *testing.T, st *sqlstore.Store, id string) {
+func expire(t *testing.T, st store.Store, id string) {
 	t.Helper()
 	if _, err := st.UpdateCIBARequest(t.Context(), digestOf(id), func(c *store.CIBARequest) error {
 		c.ExpiresAt = time.Now().Add(-time.Second)
