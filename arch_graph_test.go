@@ -31,7 +31,7 @@ var domainGraph = map[string][]string{
 	"internal/jsonstrict":  {},
 	"internal/lang":        {},
 	"internal/letter":      {"internal/lang"},
-	"internal/load":        {"internal/password"},
+	"internal/load":        {"internal/account", "internal/password", "internal/proofing", "internal/registry", "internal/session"},
 	"internal/maintenance": {},
 	"internal/notice":      {},
 	"internal/password":    {},

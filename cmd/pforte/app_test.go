@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/pforte/pforte/appclient"
+	"github.com/pforte/pforte/internal/demo"
 	"github.com/pforte/pforte/internal/store/sqlstore/sqltest"
 )
 
@@ -59,7 +60,7 @@ func TestAppEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	samples := samplePersons(raw, 1)
+	samples := demo.Samples(raw, 1)
 	if len(samples) == 0 {
 		t.Fatal("no sample person")
 	}
@@ -90,8 +91,8 @@ func TestAppEndToEnd(t *testing.T) {
 			return resp.StatusCode, out
 		}
 	}
-	if code, body := post("/api/v1/access-requests", "", map[string]string{"kvnr": p.kvnr, "postal_code": p.postalCode,
-		"birth_date": p.birthDate, "method": "letter"}); code != http.StatusAccepted {
+	if code, body := post("/api/v1/access-requests", "", map[string]string{"kvnr": p.KVNR, "postal_code": p.PostalCode,
+		"birth_date": p.BirthDate, "method": "letter"}); code != http.StatusAccepted {
 		t.Fatalf("access request: %d %v", code, body)
 	}
 	pdfs, _ := filepath.Glob(filepath.Join(dir, "letters", "*.pdf"))
@@ -107,7 +108,7 @@ func TestAppEndToEnd(t *testing.T) {
 		t.Fatalf("no initial password in the letter:\n%s", text)
 	}
 	const password = "Kastanienbaum im Herbstwind"
-	code, body := post("/api/v1/sessions", "", map[string]string{"kvnr": p.kvnr, "password": string(m[1])})
+	code, body := post("/api/v1/sessions", "", map[string]string{"kvnr": p.KVNR, "password": string(m[1])})
 	if code != http.StatusCreated {
 		t.Fatalf("first login: %d %v", code, body)
 	}
@@ -141,7 +142,7 @@ func TestAppEndToEnd(t *testing.T) {
 		}
 		return out + errOut
 	}
-	out := step(0, "activate", "--server", base, "--letter", pdfs[0], "--kvnr", p.kvnr, "--password", password,
+	out := step(0, "activate", "--server", base, "--letter", pdfs[0], "--kvnr", p.KVNR, "--password", password,
 		"--pin", appTestPIN, "--name", "Testtelefon", "--json")
 	var bound map[string]string
 	if err := json.Unmarshal([]byte(out), &bound); err != nil || bound["device_id"] == "" || bound["level"] != "substantial" {
@@ -257,8 +258,8 @@ func TestAppEndToEnd(t *testing.T) {
 	// The notice was queued with the change; the node's deliverer turns it
 	// into a letter right after (kicked by the approval), so wait briefly.
 	notice, letters := waitForLetter(t, pdftotext, filepath.Join(dir, "letters"), "Ihre Anschrift wurde geändert")
-	if !strings.Contains(notice, p.postalCode) {
-		t.Errorf("no address-change notice to the old address (%s) among %d letters", p.postalCode, len(letters))
+	if !strings.Contains(notice, p.PostalCode) {
+		t.Errorf("no address-change notice to the old address (%s) among %d letters", p.PostalCode, len(letters))
 	}
 	// The outbox holds the change for the core system (the demo configures no
 	// outbox client, so read the demo's database).
@@ -288,7 +289,7 @@ func TestAppEndToEnd(t *testing.T) {
 
 	// Without a phone, a password login asks the app to bind one; the person
 	// can order an activation letter (QR code only).
-	code, body = post("/api/v1/sessions", "", map[string]string{"kvnr": p.kvnr, "password": password})
+	code, body = post("/api/v1/sessions", "", map[string]string{"kvnr": p.KVNR, "password": password})
 	if code != http.StatusCreated || body["device_binding_required"] != true {
 		t.Fatalf("login without a phone: %d %v", code, body)
 	}

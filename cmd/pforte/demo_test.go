@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/pforte/pforte/internal/audit"
+	"github.com/pforte/pforte/internal/demo"
 	"github.com/pforte/pforte/internal/node/nodetest"
 )
 
@@ -139,7 +140,7 @@ func letterPath(t *testing.T, base, dir string) (string, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	samples := samplePersons(raw, 1)
+	samples := demo.Samples(raw, 1)
 	if len(samples) == 0 {
 		t.Fatal("no sample person with a verified address")
 	}
@@ -161,8 +162,8 @@ func letterPath(t *testing.T, base, dir string) (string, string) {
 		json.NewDecoder(resp.Body).Decode(&out)
 		return resp.StatusCode, out
 	}
-	if code, body := post("/api/v1/access-requests", "", map[string]string{"kvnr": p.kvnr, "postal_code": p.postalCode,
-		"birth_date": p.birthDate, "method": "letter"}); code != http.StatusAccepted {
+	if code, body := post("/api/v1/access-requests", "", map[string]string{"kvnr": p.KVNR, "postal_code": p.PostalCode,
+		"birth_date": p.BirthDate, "method": "letter"}); code != http.StatusAccepted {
 		t.Fatalf("access request: %d %v", code, body)
 	}
 	pdfs, _ := filepath.Glob(filepath.Join(dir, "letters", "*.pdf"))
@@ -178,7 +179,7 @@ func letterPath(t *testing.T, base, dir string) (string, string) {
 		t.Fatalf("no initial password in the letter text:\n%s", text)
 	}
 	initial := string(m[1])
-	code, body := post("/api/v1/sessions", "", map[string]string{"kvnr": p.kvnr, "password": initial})
+	code, body := post("/api/v1/sessions", "", map[string]string{"kvnr": p.KVNR, "password": initial})
 	if code != http.StatusCreated || body["must_change_password"] != true {
 		t.Fatalf("first login: %d %v", code, body)
 	}
@@ -187,13 +188,13 @@ func letterPath(t *testing.T, base, dir string) (string, string) {
 		"new_password": "Kastanienbaum im Herbstwind"}); code != http.StatusNoContent {
 		t.Fatalf("choose password: %d %v", code, body)
 	}
-	if code, body := post("/api/v1/sessions", "", map[string]string{"kvnr": p.kvnr, "password": initial}); code != http.StatusUnauthorized {
+	if code, body := post("/api/v1/sessions", "", map[string]string{"kvnr": p.KVNR, "password": initial}); code != http.StatusUnauthorized {
 		t.Errorf("initial password after the change: %d %v", code, body)
 	}
-	if code, body := post("/api/v1/sessions", "", map[string]string{"kvnr": p.kvnr, "password": "Kastanienbaum im Herbstwind"}); code != http.StatusCreated || body["must_change_password"] != false {
+	if code, body := post("/api/v1/sessions", "", map[string]string{"kvnr": p.KVNR, "password": "Kastanienbaum im Herbstwind"}); code != http.StatusCreated || body["must_change_password"] != false {
 		t.Errorf("login with the chosen password: %d %v", code, body)
 	}
-	return p.kvnr, "Kastanienbaum im Herbstwind"
+	return p.KVNR, "Kastanienbaum im Herbstwind"
 }
 
 // demoAppSignIn signs in to the demo's relying party with the password: the

@@ -144,12 +144,13 @@ func runLettersReview(ctx context.Context, env *environment, args []string) erro
 	if err := parseFlags(fs, rest); err != nil {
 		return err
 	}
-	if id == "" && fs.NArg() == 1 {
+	if id == "" && action != "list" {
 		id = fs.Arg(0)
-	} else if fs.NArg() != 0 {
-		id = ""
+		rest = fs.Args()[min(1, fs.NArg()):]
+	} else {
+		rest = fs.Args()
 	}
-	if action == "list" && (fs.NArg() != 0) || action != "list" && id == "" {
+	if len(rest) > 0 || action != "list" && id == "" {
 		return &usageError{msg: "letters review: list takes no letter id; release and reject take one"}
 	}
 	if action != "list" && (strings.TrimSpace(*by) == "" || strings.TrimSpace(*reason) == "") {

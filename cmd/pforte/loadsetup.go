@@ -3,24 +3,15 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"runtime"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
-	"github.com/pforte/pforte/internal/account"
 	"github.com/pforte/pforte/internal/load"
-	"github.com/pforte/pforte/internal/node"
-	"github.com/pforte/pforte/internal/proofing"
 	"github.com/pforte/pforte/internal/registry"
-	"github.com/pforte/pforte/internal/session"
-	"github.com/pforte/pforte/internal/store"
 	"github.com/pforte/pforte/internal/store/sqlstore"
 )
 
@@ -88,7 +79,7 @@ func runLoadSetup(ctx context.Context, env *environment, args []string) error {
 	if _, err := importRegistry(ctx, &quiet, im, bytes.NewReader(csv.Bytes()), cfg); err != nil {
 		return err
 	}
-	persons, err := firstPersons(ctx, st, csv.Bytes(), *accounts)
+	persons, err := load.FirstPersons(ctx, st, csv.Bytes(), *accounts)
 	if err != nil {
 		return err
 	}
@@ -96,12 +87,12 @@ func runLoadSetup(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return err
 	}
-	pw, err := loadAccountPassword(a.Accounts, persons)
+	pw, err := load.Password(a.Accounts, persons)
 	if err != nil {
 		return err
 	}
 	start := time.Now()
-	if err := prepareAccounts(ctx, a, persons, pw); err != nil {
+	if err := load.Prepare(ctx, a.Accounts, a.Sessions, persons, pw); err != nil {
 		return err
 	}
 	fmt.Fprintf(env.stderr, "load setup: %d accounts with a chosen password in %.1fs\n", len(persons), time.Since(start).Seconds())
@@ -122,95 +113,4 @@ func runLoadSetup(ctx context.Context, env *environment, args []string) error {
 	}
 	fmt.Fprintf(env.stdout, "password: %s\n", pw)
 	return nil
-}
-
-// firstPersons returns the first n persons of the generated CSV as stored.
-func firstPersons(ctx context.Context, st *sqlstore.Store, csv []byte, n int) ([]store.Person, error) {
-	r, err := registry.NewReader(bytes.NewReader(csv), registry.ReaderOptions{})
-	if err != nil {
-		return nil, err
-	}
-	var out []store.Person
-	for len(out) < n {
-		row, err := r.Next()
-		if errors.Is(err, io.EOF) {
-			return nil, fmt.Errorf("load setup: only %d persons for %d accounts", len(out), n)
-		}
-		if err != nil {
-			continue
-		}
-		p, err := st.PersonByKVNR(ctx, row.KVNR)
-		if err != nil {
-			return nil, fmt.Errorf("load setup: person %d: %w", len(out)+1, err)
-		}
-		out = append(out, p)
-	}
-	return out, nil
-}
-
-// loadAccountPassword returns a random password the policy accepts for every
-// one of persons.
-func loadAccountPassword(accounts *account.Service, persons []store.Person) (string, error) {
-	for range 10 {
-		pw := "Last " + strings.ToLower(rand.Text())
-		ok := true
-		for _, p := range persons {
-			if len(accounts.CheckNew(p, pw)) > 0 {
-				ok = false
-				break
-			}
-		}
-		if ok {
-			return pw, nil
-		}
-	}
-	return "", errors.New("load setup: no random password passed the policy for every account")
-}
-
-// prepareAccounts gives each person pw the way a person gets one: an initial
-// password (as from a letter), the first login with it, and the change to
-// pw. It runs as many persons at once as there are CPUs.
-func prepareAccounts(ctx context.Context, a *node.Node, persons []store.Person, pw string) error {
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	errs := make(chan error, runtime.GOMAXPROCS(0))
-	for range runtime.GOMAXPROCS(0) {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= len(persons) || ctx.Err() != nil {
-					return
-				}
-				if err := prepareAccount(ctx, a, persons[i], pw); err != nil {
-					errs <- fmt.Errorf("load setup: account %d: %w", i+1, err)
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	close(errs)
-	if err := <-errs; err != nil {
-		return err
-	}
-	return ctx.Err()
-}
-
-func prepareAccount(ctx context.Context, a *node.Node, p store.Person, pw string) error {
-	initial, err := proofing.NewInitialPassword()
-	if err != nil {
-		return err
-	}
-	if _, err := a.Accounts.SetInitialPassword(ctx, p.ID, initial); err != nil {
-		return err
-	}
-	res, err := a.Accounts.Login(ctx, account.Login{KVNR: p.KVNR, Password: initial, ClientIP: "127.0.0.1",
-		UserAgent: "pforte-load-setup"}, session.KindApp)
-	if err != nil {
-		return fmt.Errorf("first login: %w", err)
-	}
-	if err := a.Accounts.ChangePassword(ctx, res.Token, res.Session, initial, pw, "127.0.0.1"); err != nil {
-		return fmt.Errorf("change password: %w", err)
-	}
-	return a.Sessions.End(ctx, res.Token)
 }

@@ -3,14 +3,11 @@ package nodetest
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"errors"
-	"io"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/pforte/pforte/internal/audit"
+	"github.com/pforte/pforte/internal/load"
 	"github.com/pforte/pforte/internal/registry"
 	"github.com/pforte/pforte/internal/store"
 )
@@ -48,51 +45,18 @@ func (n *Node) Insure(t testing.TB, accounts int) Insured {
 	if _, err := im.Import(ctx, bytes.NewReader(csv.Bytes()), registry.ImportOptions{BatchSize: 100}); err != nil {
 		t.Fatal(err)
 	}
-	r, err := registry.NewReader(bytes.NewReader(csv.Bytes()), registry.ReaderOptions{})
+	all, err := load.FirstPersons(ctx, n.Store, csv.Bytes(), count)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var all []store.Person
-	for len(all) < count {
-		row, err := r.Next()
-		if errors.Is(err, io.EOF) {
-			t.Fatalf("nodetest: the register has %d persons, want %d", len(all), count)
-		}
-		if err != nil {
-			continue
-		}
-		p, err := n.Store.PersonByKVNR(ctx, row.KVNR)
-		if err != nil {
-			t.Fatalf("nodetest: person %d of the register: %v", len(all)+1, err)
-		}
-		all = append(all, p)
+	pw, err := load.Password(n.Accounts, all[:accounts])
+	if err != nil {
+		t.Fatal(err)
 	}
-	in := Insured{Person: all[0], Persons: all[:accounts], Others: all[accounts:], Password: n.acceptedPassword(t, all[:accounts])}
-	for _, p := range in.Persons {
-		n.GivePassword(t, p, in.Password)
+	if err := load.Prepare(ctx, n.Accounts, n.Sessions, all[:accounts], pw); err != nil {
+		t.Fatal(err)
 	}
-	return in
-}
-
-// acceptedPassword returns a random password the policy accepts for every
-// one of persons.
-func (n *Node) acceptedPassword(t testing.TB, persons []store.Person) string {
-	t.Helper()
-	for range 10 {
-		pw := "Last " + strings.ToLower(rand.Text())
-		ok := true
-		for _, p := range persons {
-			if len(n.Accounts.CheckNew(p, pw)) > 0 {
-				ok = false
-				break
-			}
-		}
-		if ok {
-			return pw
-		}
-	}
-	t.Fatal("nodetest: no random password passed the policy for every account")
-	return ""
+	return Insured{Person: all[0], Persons: all[:accounts], Others: all[accounts:], Password: pw}
 }
 
 // importAuditor records the register's events in the node's audit trail,

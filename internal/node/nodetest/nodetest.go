@@ -31,17 +31,16 @@ import (
 	"log/slog"
 
 	"github.com/pforte/pforte/appclient"
-	"github.com/pforte/pforte/internal/account"
 	"github.com/pforte/pforte/internal/audit"
 	"github.com/pforte/pforte/internal/eid"
 	"github.com/pforte/pforte/internal/eid/sim"
 	"github.com/pforte/pforte/internal/letter"
+	"github.com/pforte/pforte/internal/load"
 	"github.com/pforte/pforte/internal/node"
 	"github.com/pforte/pforte/internal/oidc"
 	"github.com/pforte/pforte/internal/password"
 	"github.com/pforte/pforte/internal/proofing"
 	"github.com/pforte/pforte/internal/seal"
-	"github.com/pforte/pforte/internal/session"
 	"github.com/pforte/pforte/internal/store"
 	"github.com/pforte/pforte/internal/store/testdb"
 )
@@ -255,23 +254,8 @@ func (n *Node) Person(t testing.TB, p store.Person) store.Person {
 // change to pw.
 func (n *Node) GivePassword(t testing.TB, p store.Person, pw string) {
 	t.Helper()
-	ctx := t.Context()
-	initial, err := proofing.NewInitialPassword()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := n.Accounts.SetInitialPassword(ctx, p.ID, initial); err != nil {
-		t.Fatal(err)
-	}
-	res, err := n.Accounts.Login(ctx, account.Login{KVNR: p.KVNR, Password: initial, ClientIP: "127.0.0.1"}, session.KindApp)
-	if err != nil {
-		t.Fatalf("nodetest: first login: %v", err)
-	}
-	if err := n.Accounts.ChangePassword(ctx, res.Token, res.Session, initial, pw, "127.0.0.1"); err != nil {
-		t.Fatalf("nodetest: change password: %v", err)
-	}
-	if err := n.Sessions.End(ctx, res.Token); err != nil {
-		t.Fatal(err)
+	if err := load.Prepare(t.Context(), n.Accounts, n.Sessions, []store.Person{p}, pw); err != nil {
+		t.Fatalf("nodetest: %v", err)
 	}
 }
 
