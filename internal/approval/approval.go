@@ -18,7 +18,9 @@
 //	   │  │                                  and its notice commit with the approval,
 //	   │  │                                  or the request stays pending
 //	   │  │ Decline (device key alone), or a wrong number tapped
-//	   │  └───────────────────────────────────────────────▶ declined (NotMe: audit "approval.not_me")
+//	   │  └───────────────────────────────────────────────▶ declined (reason declined, not_me — audit
+//	   │                                                      "approval.not_me", the flag for staff — or
+//	   │                                                      wrong_number)
 //	   ├── a newer request of the same person and action ─▶ withdrawn
 //	   └── expiry (5 minutes) ─────────────────────────────▶ expired
 //
@@ -74,7 +76,7 @@ var (
 	// requires (a letter-bound device cannot approve what requires high).
 	ErrLevelTooLow = errors.New("approval: device level too low")
 	// ErrWrongNumber: the number tapped was not the one the portal showed; the
-	// request is now declined with the not-me flag.
+	// request is now declined (reason wrong_number), without the not-me flag.
 	ErrWrongNumber = errors.New("approval: wrong number tapped")
 	// ErrNoDevice: the person has no bound device to ask.
 	ErrNoDevice = errors.New("approval: no bound device")
@@ -146,7 +148,7 @@ type Store interface {
 	CreateApproval(ctx context.Context, a store.Approval, since time.Time, check func(unapproved int) error, withdraw func(old store.Approval) bool) error
 	ApprovalByID(ctx context.Context, id string) (store.Approval, error)
 	PendingApprovals(ctx context.Context, id store.PersonID, now time.Time) ([]store.Approval, error)
-	AnswerApproval(ctx context.Context, id string, dev store.DeviceID, notMe bool, now time.Time) (store.Approval, error)
+	AnswerApproval(ctx context.Context, id string, dev store.DeviceID, reason store.DeclineReason, now time.Time) (store.Approval, error)
 	ApproveApproval(ctx context.Context, id string, contentHash []byte, dev store.DeviceID, method string, now time.Time,
 		exec func(ctx context.Context, tx store.ApprovalTx, a store.Approval) error) (store.Approval, error)
 	RedeemApproval(ctx context.Context, id string, person store.PersonID, now time.Time) error
@@ -443,8 +445,8 @@ func (s *Service) lost(ctx context.Context, id string) error {
 }
 
 // decline runs the transition to declined.
-func (s *Service) decline(ctx context.Context, id string, dev store.DeviceID, notMe bool) (store.Approval, error) {
-	a, err := s.store.AnswerApproval(ctx, id, dev, notMe, s.now().UTC().Truncate(time.Microsecond))
+func (s *Service) decline(ctx context.Context, id string, dev store.DeviceID, reason store.DeclineReason) (store.Approval, error) {
+	a, err := s.store.AnswerApproval(ctx, id, dev, reason, s.now().UTC().Truncate(time.Microsecond))
 	if errors.Is(err, store.ErrConflict) {
 		return store.Approval{}, s.lost(ctx, id)
 	}
@@ -495,8 +497,9 @@ var amrMethods = map[string]bool{"pin": true, "fpt": true, "face": true}
 // what the app reports ("pin", "fpt", "face"). The device must be bound to the
 // request's person (ErrNotFound otherwise) and at least at the required level
 // (ErrLevelTooLow). For portal.login, tapped must be the number the portal
-// shows: a wrong tap, with a valid proof, declines the request with the not-me
-// flag and returns it with ErrWrongNumber. Device errors pass through:
+// shows: a wrong tap, with a valid proof, declines the request (reason
+// wrong_number, no not-me flag: a mistap is no report) and returns it with
+// ErrWrongNumber. Device errors pass through:
 // device.ErrProof, *device.WrongPINError, device.ErrPINLocked.
 func (s *Service) Approve(ctx context.Context, id string, dev store.DeviceID, proof device.Proof, method string, tapped int, clientIP string) (store.Approval, error) {
 	a, d, err := s.answerable(ctx, id, dev)
@@ -520,11 +523,14 @@ func (s *Service) Approve(ctx context.Context, id string, dev store.DeviceID, pr
 		return store.Approval{}, err
 	}
 	if a.Action == ActionPortalLogin && tapped != a.Number {
-		got, err := s.decline(ctx, id, dev, true)
+		// A mistapped number is no "this was not me": the login is
+		// declined and the person asked to sign in again; only the
+		// explicit answer flags it for staff.
+		got, err := s.decline(ctx, id, dev, store.DeclineWrongNumber)
 		if err != nil {
 			return store.Approval{}, err
 		}
-		s.record(ctx, audit.Event{Actor: subject(a.PersonID), Event: "approval.not_me", Subject: subject(a.PersonID), ClientIP: clientIP,
+		s.record(ctx, audit.Event{Actor: subject(a.PersonID), Event: "approval.declined", Subject: subject(a.PersonID), ClientIP: clientIP,
 			Details: map[string]any{"approval": a.ID, "action": a.Action, "device": string(dev), "reason": "wrong_number"}})
 		return got, ErrWrongNumber
 	}
@@ -558,7 +564,11 @@ func (s *Service) Decline(ctx context.Context, id string, dev store.DeviceID, pr
 	if _, err := s.devices.ProveDevice(ctx, dev, device.PurposeDecline, hash, proof, clientIP); err != nil {
 		return store.Approval{}, err
 	}
-	got, err := s.decline(ctx, id, dev, notMe)
+	reason := store.DeclineDeclined
+	if notMe {
+		reason = store.DeclineNotMe
+	}
+	got, err := s.decline(ctx, id, dev, reason)
 	if err != nil {
 		return store.Approval{}, err
 	}

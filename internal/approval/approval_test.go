@@ -369,14 +369,16 @@ func TestPortalLoginNumberMatching(t *testing.T) {
 			wrongTap = b.Choices[1]
 		}
 		got, err = f.svc.Approve(ctx, b.ID, dev, f.approveProof(t, phone, b.ID, b.Action, b.Text, b.Data, pin), "pin", wrongTap, "")
-		if !errors.Is(err, approval.ErrWrongNumber) || got.Status != store.ApprovalDeclined || !got.NotMe {
-			t.Errorf("wrong tap = %+v, %v; want declined, not me", got, err)
+		if !errors.Is(err, approval.ErrWrongNumber) || got.Status != store.ApprovalDeclined || got.NotMe ||
+			got.DeclineReason != store.DeclineWrongNumber {
+			t.Errorf("wrong tap = %+v, %v; want declined for the wrong number, not flagged as not me", got, err)
 		}
 		if _, err := f.svc.CompleteLogin(ctx, b.ID, f.person.ID); !errors.Is(err, approval.ErrNotApproved) {
 			t.Errorf("CompleteLogin after a wrong tap = %v, want ErrNotApproved", err)
 		}
-		if !slices.Contains(f.auditEvents(t), "approval.not_me") {
-			t.Error("a wrong tap left no approval.not_me")
+		// A mistap is no report: only the explicit "Das war ich nicht" is.
+		if slices.Contains(f.auditEvents(t), "approval.not_me") {
+			t.Error("a wrong tap was recorded as approval.not_me")
 		}
 	})
 }

@@ -103,8 +103,8 @@ func (ss sealingStore) CreateApproval(ctx context.Context, a store.Approval, sin
 	return ss.Store.CreateApproval(ctx, sealed, since, check, withdraw)
 }
 
-func (ss sealingStore) AnswerApproval(ctx context.Context, id string, dev store.DeviceID, notMe bool, now time.Time) (store.Approval, error) {
-	a, err := ss.Store.AnswerApproval(ctx, id, dev, notMe, now)
+func (ss sealingStore) AnswerApproval(ctx context.Context, id string, dev store.DeviceID, reason store.DeclineReason, now time.Time) (store.Approval, error) {
+	a, err := ss.Store.AnswerApproval(ctx, id, dev, reason, now)
 	if err != nil {
 		return a, err
 	}

@@ -197,10 +197,18 @@ func AddressLines(p store.Person) []string {
 	return []string{name, strings.TrimSpace(p.Street + " " + p.HouseNumber), p.PostalCode + " " + p.City}
 }
 
-// Salutation greets p; the register does not record a gender, so the neutral
-// form is used.
+// Salutation greets p as DIN 5008 practice does: "Guten Tag Frau Dr. Weiß,"
+// where the register knows the salutation, otherwise the name alone without
+// middle names ("Guten Tag Jürgen Weiß,").
 func Salutation(p store.Person) string {
-	return "Guten Tag " + strings.Join(strings.Fields(p.Title+" "+p.GivenNames+" "+p.FamilyName), " ") + ","
+	if p.Salutation != "" {
+		// DIN 5008 practice: "Guten Tag Frau Dr. Weiß,".
+		return "Guten Tag " + strings.Join(strings.Fields(p.Salutation+" "+p.Title+" "+p.FamilyName), " ") + ","
+	}
+	// Without the register's salutation: the first given name and the
+	// family name, no middle names.
+	first, _, _ := strings.Cut(strings.TrimSpace(p.GivenNames), " ")
+	return "Guten Tag " + strings.Join(strings.Fields(p.Title+" "+first+" "+p.FamilyName), " ") + ","
 }
 
 func subject(id store.PersonID) string { return "person:" + strconv.FormatInt(int64(id), 10) }

@@ -212,3 +212,20 @@ func TestUnverifiedAddressGoesToReview(t *testing.T) {
 		t.Errorf("queue to an unverified address = %+v, %v", q, err)
 	}
 }
+
+func TestSalutation(t *testing.T) {
+	tests := []struct {
+		p    store.Person
+		want string
+	}{
+		{store.Person{Salutation: "Frau", Title: "Dr.", GivenNames: "Anna Maria", FamilyName: "Weiß"}, "Guten Tag Frau Dr. Weiß,"},
+		{store.Person{Salutation: "Herr", GivenNames: "Jürgen", FamilyName: "Müller-Lüdenscheidt"}, "Guten Tag Herr Müller-Lüdenscheidt,"},
+		{store.Person{GivenNames: "Jürgen Karl", FamilyName: "Weiß"}, "Guten Tag Jürgen Weiß,"},
+		{store.Person{Title: "Prof. Dr.", GivenNames: "Anna", FamilyName: "Groß"}, "Guten Tag Prof. Dr. Anna Groß,"},
+	}
+	for _, tt := range tests {
+		if got := dispatch.Salutation(tt.p); got != tt.want {
+			t.Errorf("Salutation(%+v) = %q, want %q", tt.p, got, tt.want)
+		}
+	}
+}

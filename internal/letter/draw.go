@@ -31,12 +31,21 @@ const (
 
 // The font files, copied when the package is initialised, before any code
 // could hand the shared gofont slices to fpdf (which modifies the bytes it
-// reads; see newDoc). They are never passed to fpdf themselves.
+// reads; see newDoc). They are never passed to fpdf themselves. The text
+// fonts print '-' as a hyphen (withHyphen).
 var (
-	fontRegular = bytes.Clone(goregular.TTF)
-	fontBold    = bytes.Clone(gobold.TTF)
+	fontRegular = mustHyphen(goregular.TTF)
+	fontBold    = mustHyphen(gobold.TTF)
 	fontMono    = bytes.Clone(gomono.TTF)
 )
+
+func mustHyphen(ttf []byte) []byte {
+	b, err := withHyphen(ttf)
+	if err != nil {
+		panic(err) // the embedded Go fonts have both glyphs
+	}
+	return b
+}
 
 // doc is one PDF document being built: one letter or a batch.
 type doc struct {

@@ -34,6 +34,9 @@ const (
 	ColIBAN              = "iban"
 	ColRelation          = "relation"
 	ColMemberKVNR        = "member_kvnr"
+	// ColSalutation is optional: "Frau", "Herr" or empty (letters greet
+	// with the name alone then).
+	ColSalutation = "salutation"
 )
 
 // column indexes into columnNames.
@@ -53,6 +56,7 @@ const (
 	colIBAN
 	colRelation
 	colMemberKVNR
+	colSalutation
 	numColumns
 )
 
@@ -60,7 +64,7 @@ const (
 var columnNames = [numColumns]string{
 	ColKVNR, ColFamilyName, ColGivenNames, ColTitle, ColBirthName, ColBirthDate,
 	ColStreet, ColHouseNumber, ColPostalCode, ColCity, ColAddressVerifiedAt,
-	ColAddressVerifiedBy, ColIBAN, ColRelation, ColMemberKVNR,
+	ColAddressVerifiedBy, ColIBAN, ColRelation, ColMemberKVNR, ColSalutation,
 }
 
 // requiredColumns must be in the header and must not be empty in any row.
@@ -114,6 +118,7 @@ type Row struct {
 	IBAN              string    // electronic form, or empty
 	Relation          store.Relation
 	MemberKVNR        string // for dependents: the member's KVNR
+	Salutation        string // "Frau", "Herr" or empty
 }
 
 // RowError reports a rejected record. Reason says what is wrong in words meant
@@ -355,6 +360,12 @@ func (r *Reader) parseRow(f *[numColumns]string) (Row, string) {
 		return Row{}, ColAddressVerifiedBy + ": must be empty when " + ColAddressVerifiedAt + " is empty"
 	}
 
+	switch row.Salutation = f[colSalutation]; row.Salutation {
+	case "", "Frau", "Herr":
+	default:
+		return Row{}, ColSalutation + ": want Frau, Herr or nothing"
+	}
+
 	if s := f[colIBAN]; s != "" {
 		if row.IBAN, p = checkIBAN(s); p != "" {
 			return Row{}, ColIBAN + ": " + p
@@ -534,6 +545,7 @@ func (w *Writer) Write(row Row) error {
 	rec[colIBAN] = row.IBAN
 	rec[colRelation] = string(row.Relation)
 	rec[colMemberKVNR] = row.MemberKVNR
+	rec[colSalutation] = row.Salutation
 	if err := w.w.Write(rec); err != nil {
 		return fmt.Errorf("registry: csv: write: %w", err)
 	}

@@ -14,7 +14,12 @@ import (
 	"github.com/pforte/pforte/internal/store"
 )
 
-const testHeader = "kvnr,family_name,given_names,title,birth_name,birth_date,street,house_number,postal_code,city,address_verified_at,address_verified_by,iban,relation,member_kvnr\n"
+// testHeader is a header without the optional salutation column, as files
+// written before it existed have; writerHeader is what Writer writes.
+const (
+	testHeader   = "kvnr,family_name,given_names,title,birth_name,birth_date,street,house_number,postal_code,city,address_verified_at,address_verified_by,iban,relation,member_kvnr\n"
+	writerHeader = "kvnr,family_name,given_names,title,birth_name,birth_date,street,house_number,postal_code,city,address_verified_at,address_verified_by,iban,relation,member_kvnr,salutation\n"
+)
 
 // kvnrN returns a valid KVNR whose digits are n.
 func kvnrN(t testing.TB, letter byte, n int) string {
@@ -319,7 +324,7 @@ func TestWriterEmpty(t *testing.T) {
 	if err := NewWriter(&buf).Flush(); err != nil {
 		t.Fatal(err)
 	}
-	if got := buf.String(); got != testHeader {
+	if got := buf.String(); got != writerHeader {
 		t.Errorf("empty output = %q, want the header", got)
 	}
 }
@@ -432,6 +437,27 @@ func TestDocExamples(t *testing.T) {
 		rows, errs := readAll(t, example, ReaderOptions{})
 		if len(errs) != 0 || len(rows) == 0 {
 			t.Errorf("example %d: %d rows, errors %v", i+1, len(rows), errs)
+		}
+	}
+}
+
+// TestReaderSalutation: the optional salutation column takes Frau, Herr or
+// nothing; files without it read as before.
+func TestReaderSalutation(t *testing.T) {
+	head := strings.TrimSuffix(testHeader, "\n") + ",salutation\n"
+	line := strings.TrimSuffix(memberLine("X110411675"), "\n")
+	for value, want := range map[string]string{"Frau": "", "Herr": "", "": "", "Divers": "salutation: want Frau, Herr or nothing"} {
+		r, err := NewReader(strings.NewReader(head+line+","+value+"\n"), ReaderOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		row, err := r.Next()
+		var re *RowError
+		switch {
+		case want == "" && (err != nil || row.Salutation != value):
+			t.Errorf("salutation %q: %+v, %v", value, row.Salutation, err)
+		case want != "" && (!errors.As(err, &re) || re.Reason != want):
+			t.Errorf("salutation %q: %v, want %q", value, err, want)
 		}
 	}
 }

@@ -145,9 +145,9 @@ func (g *generator) adult(lo, hi int) Row {
 // person returns given names and a birth date age years (and up to a year
 // more) before now.
 func (g *generator) person(age int) Row {
-	names := femaleNames
+	names, salutation := femaleNames, "Frau"
 	if g.chance(0.5) {
-		names = maleNames
+		names, salutation = maleNames, "Herr"
 	}
 	given := names[g.rng.IntN(len(names))]
 	if g.chance(0.15) {
@@ -166,7 +166,7 @@ func (g *generator) person(age int) Row {
 			bd = BirthDate{year: int16(y), month: uint8(m)}
 		}
 	}
-	return Row{GivenNames: given, BirthDate: bd}
+	return Row{GivenNames: given, BirthDate: bd, Salutation: salutation}
 }
 
 func (g *generator) otherFamilyName(not string) string {

@@ -41,7 +41,7 @@ func TestGenerateZero(t *testing.T) {
 	if err := Generate(&buf, 0, 1, testNow); err != nil {
 		t.Fatal(err)
 	}
-	if buf.String() != testHeader {
+	if buf.String() != writerHeader {
 		t.Errorf("Generate(0) = %q, want only the header", buf.String())
 	}
 	if err := Generate(&buf, -1, 1, testNow); err == nil {

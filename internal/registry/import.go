@@ -294,6 +294,7 @@ func (im *Importer) person(p *store.Person, row *Row, enc []byte, now time.Time)
 		AddressVerifiedBy: row.AddressVerifiedBy,
 		Relation:          row.Relation,
 		MemberKVNR:        row.MemberKVNR,
+		Salutation:        row.Salutation,
 		UpdatedAt:         now,
 	}
 	enc = appendDigestInput(enc[:0], p, row.IBAN)
@@ -342,6 +343,11 @@ func appendDigestInput(b []byte, p *store.Person, iban string) []byte {
 	b = appendField(b, iban)
 	b = appendField(b, string(p.Relation))
 	b = appendField(b, p.MemberKVNR)
+	// Appended only when set, so that persons without one keep the digest
+	// they had before the column existed.
+	if p.Salutation != "" {
+		b = appendField(b, p.Salutation)
+	}
 	return b
 }
 

@@ -16,7 +16,11 @@ type Account struct {
 	PasswordInitial   bool
 	PasswordExpiresAt time.Time
 	PasswordChangedAt time.Time
-	Version           int64
+	// Language is the language the person chose for pages and letters
+	// ("de", "en"); empty until they choose (German letters, pages in the
+	// browser's language).
+	Language  string
+	Version   int64
 	CreatedAt         time.Time
 	UpdatedAt         time.Time
 }

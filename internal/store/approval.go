@@ -33,7 +33,9 @@ type Approval struct {
 	ContentHash []byte
 	Level       string // the level the approving device must have
 	Status      ApprovalStatus
-	NotMe       bool     // declined with "this was not me"
+	NotMe       bool     // declined with "this was not me" (DeclineReason DeclineNotMe)
+	// DeclineReason says why a declined request was declined.
+	DeclineReason DeclineReason
 	DeviceID    DeviceID // the device that answered
 	Method      string   // how the answer was confirmed: "pin", "fpt", "face"; empty for a decline
 	// Number is the number a portal shows for number matching (0 when not
@@ -47,6 +49,16 @@ type Approval struct {
 	AnsweredAt time.Time // zero until answered
 	UsedAt     time.Time // zero until executed
 }
+
+// DeclineReason is why a request was declined.
+type DeclineReason string
+
+// The reasons of a decline.
+const (
+	DeclineDeclined    DeclineReason = "declined"     // the person said no
+	DeclineNotMe       DeclineReason = "not_me"       // "this was not me": a flag for staff
+	DeclineWrongNumber DeclineReason = "wrong_number" // a portal login's number mistapped
+)
 
 // OutboxEvent is an event for the core insurance system. ID is chosen by the
 // producer and makes the event idempotent: an event whose ID exists is not stored
@@ -101,10 +113,10 @@ type Approvals interface {
 	// AnswerApproval declines: the one transition pending → declined, in one
 	// atomic update that checks the request is pending and not expired at
 	// now: of any number of concurrent answers exactly one succeeds. It
-	// records dev, notMe and now as AnsweredAt and returns the declined
+	// records dev, the reason (NotMe for DeclineNotMe) and now as AnsweredAt and returns the declined
 	// request. ErrNotFound for an unknown id, ErrConflict when the request
 	// is not pending or expired.
-	AnswerApproval(ctx context.Context, id string, dev DeviceID, notMe bool, now time.Time) (Approval, error)
+	AnswerApproval(ctx context.Context, id string, dev DeviceID, reason DeclineReason, now time.Time) (Approval, error)
 	// ApproveApproval is the one transition pending → approved, and the
 	// approved action's execution, in one transaction: the request must be
 	// pending, not expired at now and its ContentHash must equal

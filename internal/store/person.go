@@ -53,6 +53,9 @@ type Person struct {
 	FamilyName string
 	GivenNames string // several given names separated by single spaces
 	Title      string
+	// Salutation is "Frau" or "Herr" where the register knows it, else
+	// empty (letters then greet with the name alone).
+	Salutation string
 	BirthName  string
 	// BirthDate is "YYYY-MM-DD", "YYYY-MM" or "YYYY" (a partial date keeps only
 	// the known part).

@@ -47,6 +47,7 @@ type Store interface {
 	SigningKeys
 	OIDC
 	Upgrades
+	LoginEvents
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
 	// Close releases the database connections.

@@ -137,6 +137,9 @@ func (w *loginPages) awaitLockedLogin(rw http.ResponseWriter, r *http.Request) e
 	case store.ApprovalDeclined:
 		w.clearCookie(rw, lockedCookie)
 		w.clearCookie(rw, stepUpCookie)
+		if a.DeclineReason == store.DeclineWrongNumber {
+			return w.renderMessage(rw, r, http.StatusForbidden, declinedMessage(a.DeclineReason))
+		}
 		return w.renderMessage(rw, r, http.StatusForbidden, message{Heading: "Anmeldung abgelehnt", Alert: true,
 			Lines: []string{"Die Anmeldung wurde in der Service-App abgelehnt. Sie sind nicht angemeldet.",
 				"Haben Sie die Anmeldung nicht selbst begonnen? Dann kennt vielleicht jemand Ihr Passwort: Bitte setzen Sie es zurück."},

@@ -295,10 +295,15 @@ func TestStepUpWrongNumber(t *testing.T) {
 	if err := p.approve(t, phone, a, wrong); !errors.Is(err, approval.ErrWrongNumber) {
 		t.Fatalf("approve with the wrong number: %v", err)
 	}
+	// A mistap is no "this was not me": the page asks to sign in again,
+	// and nothing is flagged for staff.
 	got := p.get(t, "/anmelden/freigabe")
-	if got.status != http.StatusForbidden || !has(got.body, "Anmeldung abgelehnt",
-		"Sie haben angegeben, dass Sie das nicht waren. Bitte ändern Sie Ihr Passwort.", `href="/passwort-vergessen"`) {
+	if got.status != http.StatusForbidden || !has(got.body, "Zahl passt nicht — bitte erneut anmelden", `href="/anmelden"`) ||
+		strings.Contains(got.body, "nicht waren") {
 		t.Fatalf("declined page: %d\n%s", got.status, got.body)
+	}
+	if stored, err := p.st.ApprovalByID(t.Context(), a.ID); err != nil || stored.NotMe || stored.DeclineReason != store.DeclineWrongNumber {
+		t.Errorf("stored after a mistap: %+v, %v; want declined for the wrong number, no not-me flag", stored, err)
 	}
 	if a := p.get(t, "/konto"); a.path != "/anmelden" {
 		t.Errorf("the session survived the decline: /konto ended at %s", a.path)

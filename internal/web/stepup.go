@@ -228,19 +228,32 @@ func (w *loginPages) awaitStepUp(rw http.ResponseWriter, r *http.Request, tok se
 		}
 		w.clearCookie(rw, stepUpCookie)
 		w.clearCookie(rw, sessionCookie)
-		m := message{Heading: "Anmeldung abgelehnt", Alert: true,
-			Lines: []string{"Die Anmeldung wurde in der Service-App abgelehnt. Sie sind nicht angemeldet."},
-			Links: []link{{"/anmelden", "Erneut anmelden"}, {"/", "Zur Startseite"}}}
-		if a.NotMe {
-			m.Lines = append(m.Lines, "Sie haben angegeben, dass Sie das nicht waren. Bitte ändern Sie Ihr Passwort.")
-			m.Links = []link{{"/passwort-vergessen", "Passwort ändern"}, {"/", "Zur Startseite"}}
-		}
-		return w.renderMessage(rw, r, http.StatusForbidden, m)
+		return w.renderMessage(rw, r, http.StatusForbidden, declinedMessage(a.DeclineReason))
 	default: // expired
 		w.clearCookie(rw, stepUpCookie)
 		return w.render(rw, r, http.StatusOK, "stepup", view{Title: "Bestätigung abgelaufen", LoggedIn: true,
 			Data: stepUpPage{Next: next, Expired: true, Level: levelWord(s.Level)}})
 	}
+}
+
+// declinedMessage says why a login on the phone did not go through and
+// leads back: a mistapped number is a reason to sign in again, the explicit
+// "Das war ich nicht" a reason to change the password.
+func declinedMessage(reason store.DeclineReason) message {
+	switch reason {
+	case store.DeclineWrongNumber:
+		return message{Heading: "Zahl passt nicht", Alert: true,
+			Lines: []string{"Zahl passt nicht — bitte erneut anmelden. In der Service-App wurde eine andere Zahl gewählt als die hier angezeigte; die Anmeldung wurde deshalb nicht bestätigt."},
+			Links: []link{{"/anmelden", "Erneut anmelden"}, {"/", "Zur Startseite"}}}
+	case store.DeclineNotMe:
+		return message{Heading: "Anmeldung abgelehnt", Alert: true,
+			Lines: []string{"Die Anmeldung wurde in der Service-App abgelehnt. Sie sind nicht angemeldet.",
+				"Sie haben angegeben, dass Sie das nicht waren. Bitte ändern Sie Ihr Passwort."},
+			Links: []link{{"/passwort-vergessen", "Passwort ändern"}, {"/", "Zur Startseite"}}}
+	}
+	return message{Heading: "Anmeldung abgelehnt", Alert: true,
+		Lines: []string{"Die Anmeldung wurde in der Service-App abgelehnt. Sie sind nicht angemeldet."},
+		Links: []link{{"/anmelden", "Erneut anmelden"}, {"/", "Zur Startseite"}}}
 }
 
 // raise uses the approved login request once and replaces the session with

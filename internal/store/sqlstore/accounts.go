@@ -16,14 +16,14 @@ type accounts struct{ *db }
 var _ store.Accounts = (*accounts)(nil)
 
 const accountColumns = `person_id, password_hash, password_initial, password_expires_at, password_changed_at,
-	version, created_at, updated_at`
+	language, version, created_at, updated_at`
 
 func scanAccount(row rowScanner) (store.Account, error) {
 	var (
 		a                              store.Account
 		expires, changed, created, upd int64
 	)
-	err := row.Scan(&a.PersonID, &a.PasswordHash, &a.PasswordInitial, &expires, &changed, &a.Version, &created, &upd)
+	err := row.Scan(&a.PersonID, &a.PasswordHash, &a.PasswordInitial, &expires, &changed, &a.Language, &a.Version, &created, &upd)
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.Account{}, store.ErrNotFound
 	}
@@ -71,15 +71,15 @@ func (s *accounts) UpdateAccount(ctx context.Context, id store.PersonID, now tim
 			next.Version = cur.Version + 1
 			next.CreatedAt = cur.CreatedAt
 			_, err = tx.ExecContext(ctx, `UPDATE accounts SET password_hash = $1, password_initial = $2,
-				password_expires_at = $3, password_changed_at = $4, version = $5, updated_at = $6 WHERE person_id = $7`,
+				password_expires_at = $3, password_changed_at = $4, version = $5, updated_at = $6, language = $7 WHERE person_id = $8`,
 				next.PasswordHash, next.PasswordInitial, micros(next.PasswordExpiresAt), micros(next.PasswordChangedAt),
-				next.Version, micros(next.UpdatedAt), int64(id))
+				next.Version, micros(next.UpdatedAt), next.Language, int64(id))
 		} else {
 			next.Version = 1
 			next.CreatedAt = next.UpdatedAt
-			_, err = tx.ExecContext(ctx, `INSERT INTO accounts (`+accountColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+			_, err = tx.ExecContext(ctx, `INSERT INTO accounts (`+accountColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
 				int64(id), next.PasswordHash, next.PasswordInitial, micros(next.PasswordExpiresAt), micros(next.PasswordChangedAt),
-				next.Version, micros(next.CreatedAt), micros(next.UpdatedAt))
+				next.Language, next.Version, micros(next.CreatedAt), micros(next.UpdatedAt))
 		}
 		if err != nil {
 			return fmt.Errorf("sqlstore: write account: %w", err)

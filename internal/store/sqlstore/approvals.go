@@ -25,23 +25,23 @@ type approvals struct {
 var _ store.Approvals = (*approvals)(nil)
 
 const approvalColumns = `id, person_id, action, text, data, content_hash, level, status, not_me, device_id, method,
-	number, choices, client, created_at, expires_at, answered_at, used_at`
+	number, choices, client, created_at, expires_at, answered_at, used_at, decline_reason`
 
 func scanApproval(row rowScanner) (store.Approval, error) {
 	var (
 		a                                store.Approval
-		status, dev, choices             string
+		status, dev, choices, reason     string
 		created, expires, answered, used int64
 	)
 	err := row.Scan(&a.ID, &a.PersonID, &a.Action, &a.Text, &a.Data, &a.ContentHash, &a.Level, &status, &a.NotMe, &dev,
-		&a.Method, &a.Number, &choices, &a.Client, &created, &expires, &answered, &used)
+		&a.Method, &a.Number, &choices, &a.Client, &created, &expires, &answered, &used, &reason)
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.Approval{}, store.ErrNotFound
 	}
 	if err != nil {
 		return store.Approval{}, fmt.Errorf("sqlstore: scan approval: %w", err)
 	}
-	a.Status, a.DeviceID = store.ApprovalStatus(status), store.DeviceID(dev)
+	a.Status, a.DeviceID, a.DeclineReason = store.ApprovalStatus(status), store.DeviceID(dev), store.DeclineReason(reason)
 	if a.Choices, err = decodeInts(choices); err != nil {
 		return store.Approval{}, fmt.Errorf("sqlstore: scan approval: choices: %w", err)
 	}
@@ -98,10 +98,10 @@ func (s *approvals) CreateApproval(ctx context.Context, a store.Approval, since 
 			}
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO approvals (`+approvalColumns+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
 			a.ID, int64(a.PersonID), a.Action, a.Text, nonNil(a.Data), nonNil(a.ContentHash), a.Level, string(a.Status), a.NotMe,
 			string(a.DeviceID), a.Method, a.Number, encodeInts(a.Choices), a.Client,
-			micros(a.CreatedAt), micros(a.ExpiresAt), micros(a.AnsweredAt), micros(a.UsedAt))
+			micros(a.CreatedAt), micros(a.ExpiresAt), micros(a.AnsweredAt), micros(a.UsedAt), string(a.DeclineReason))
 		if isUniqueViolation(err) {
 			return store.ErrConflict
 		}
@@ -178,11 +178,11 @@ func (s *approvals) PendingApprovals(ctx context.Context, id store.PersonID, now
 
 // AnswerApproval implements store.Approvals: one UPDATE checks and moves the
 // request, so the database decides the single winner.
-func (s *approvals) AnswerApproval(ctx context.Context, id string, dev store.DeviceID, notMe bool, now time.Time) (store.Approval, error) {
+func (s *approvals) AnswerApproval(ctx context.Context, id string, dev store.DeviceID, reason store.DeclineReason, now time.Time) (store.Approval, error) {
 	a, err := scanApproval(s.w.QueryRowContext(ctx, `UPDATE approvals
-		SET status = 'declined', device_id = $1, method = '', not_me = $2, answered_at = $3
+		SET status = 'declined', device_id = $1, method = '', not_me = $2, answered_at = $3, decline_reason = $5
 		WHERE id = $4 AND status = 'pending' AND expires_at > $3
-		RETURNING `+approvalColumns, string(dev), notMe, micros(now), id))
+		RETURNING `+approvalColumns, string(dev), reason == store.DeclineNotMe, micros(now), id, string(reason)))
 	if errors.Is(err, store.ErrNotFound) {
 		if _, err := s.ApprovalByID(ctx, id); err != nil {
 			return store.Approval{}, err

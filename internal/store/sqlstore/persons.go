@@ -22,13 +22,13 @@ type persons struct {
 
 var _ store.Persons = (*persons)(nil)
 
-const personColumns = `id, kvnr, family_name, given_names, title, birth_name, birth_date,
+const personColumns = `id, kvnr, family_name, given_names, title, salutation, birth_name, birth_date,
 	street, house_number, postal_code, city, address_verified_at, address_verified_by,
 	iban_key_id, iban_sealed, relation, member_kvnr, digest, version, created_at, updated_at`
 
 // personInsertColumns are the columns an upsert writes, in order.
 var personInsertColumns = []string{
-	"kvnr", "family_name", "given_names", "title", "birth_name", "birth_date",
+	"kvnr", "family_name", "given_names", "title", "salutation", "birth_name", "birth_date",
 	"street", "house_number", "postal_code", "city", "address_verified_at", "address_verified_by",
 	"iban_key_id", "iban_sealed", "relation", "member_kvnr", "digest", "version", "created_at", "updated_at",
 }
@@ -96,7 +96,7 @@ func (s *persons) upsertSQL(n int) string {
 	}
 	b.WriteString(` ON CONFLICT (kvnr) DO UPDATE SET
 		family_name = excluded.family_name, given_names = excluded.given_names,
-		title = excluded.title, birth_name = excluded.birth_name, birth_date = excluded.birth_date,
+		title = excluded.title, salutation = excluded.salutation, birth_name = excluded.birth_name, birth_date = excluded.birth_date,
 		street = excluded.street, house_number = excluded.house_number,
 		postal_code = excluded.postal_code, city = excluded.city,
 		address_verified_at = excluded.address_verified_at, address_verified_by = excluded.address_verified_by,
@@ -140,7 +140,7 @@ func (s *persons) upsertChunk(ctx context.Context, tx *sql.Tx, full *sql.Stmt, r
 			sealed = p.IBAN.Ciphertext
 		}
 		at := micros(p.UpdatedAt)
-		args = append(args, p.KVNR, p.FamilyName, p.GivenNames, p.Title, p.BirthName, p.BirthDate,
+		args = append(args, p.KVNR, p.FamilyName, p.GivenNames, p.Title, p.Salutation, p.BirthName, p.BirthDate,
 			p.Street, p.HouseNumber, p.PostalCode, p.City, micros(p.AddressVerifiedAt), p.AddressVerifiedBy,
 			p.IBAN.KeyID, sealed, string(p.Relation), p.MemberKVNR, nonNil(p.Digest), int64(1), at, at)
 	}
@@ -178,7 +178,7 @@ func scanPerson(row rowScanner) (store.Person, error) {
 		sealed                       []byte
 		relation                     string
 	)
-	err := row.Scan(&p.ID, &p.KVNR, &p.FamilyName, &p.GivenNames, &p.Title, &p.BirthName, &p.BirthDate,
+	err := row.Scan(&p.ID, &p.KVNR, &p.FamilyName, &p.GivenNames, &p.Title, &p.Salutation, &p.BirthName, &p.BirthDate,
 		&p.Street, &p.HouseNumber, &p.PostalCode, &p.City, &verifiedAt, &p.AddressVerifiedBy,
 		&p.IBAN.KeyID, &sealed, &relation, &p.MemberKVNR, &p.Digest, &p.Version, &created, &updated)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -248,12 +248,12 @@ func (s *persons) updatePerson(ctx context.Context, tx *sql.Tx, id store.PersonI
 		family_name = $1, given_names = $2, title = $3, birth_name = $4, birth_date = $5,
 		street = $6, house_number = $7, postal_code = $8, city = $9,
 		address_verified_at = $10, address_verified_by = $11, iban_key_id = $12, iban_sealed = $13,
-		relation = $14, member_kvnr = $15, digest = $16, version = $17, updated_at = $18
-		WHERE id = $19`,
+		relation = $14, member_kvnr = $15, digest = $16, version = $17, updated_at = $18, salutation = $19
+		WHERE id = $20`,
 		next.FamilyName, next.GivenNames, next.Title, next.BirthName, next.BirthDate,
 		next.Street, next.HouseNumber, next.PostalCode, next.City,
 		micros(next.AddressVerifiedAt), next.AddressVerifiedBy, next.IBAN.KeyID, sealed,
-		string(next.Relation), next.MemberKVNR, nonNil(next.Digest), next.Version, micros(next.UpdatedAt),
+		string(next.Relation), next.MemberKVNR, nonNil(next.Digest), next.Version, micros(next.UpdatedAt), next.Salutation,
 		int64(id))
 	if err != nil {
 		return store.Person{}, fmt.Errorf("sqlstore: update person: %w", err)

@@ -50,13 +50,14 @@ func testAccounts(t *testing.T, s store.Store) {
 			t.Error("exists = true for a new account")
 		}
 		a.PasswordHash, a.PasswordInitial, a.PasswordExpiresAt = "$argon2id$initial", true, at(60)
+		a.Language = "en"
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := store.Account{PersonID: id, PasswordHash: "$argon2id$initial", PasswordInitial: true, PasswordExpiresAt: at(60),
-		Version: 1, CreatedAt: at(1), UpdatedAt: at(1)}
+		Language: "en", Version: 1, CreatedAt: at(1), UpdatedAt: at(1)}
 	if diff := cmp.Diff(want, created); diff != "" {
 		t.Errorf("created (-want +got):\n%s", diff)
 	}

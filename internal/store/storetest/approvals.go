@@ -76,7 +76,7 @@ func testApprovals(t *testing.T, s store.Store) {
 	if stored, err := s.ApprovalByID(ctx, "A2"); err != nil || !cmp.Equal(want, stored) {
 		t.Errorf("stored after answer: %+v, %v", stored, err)
 	}
-	if _, err := s.AnswerApproval(ctx, "A2", "D1", true, at(3)); !errors.Is(err, store.ErrConflict) {
+	if _, err := s.AnswerApproval(ctx, "A2", "D1", store.DeclineNotMe, at(3)); !errors.Is(err, store.ErrConflict) {
 		t.Errorf("second answer = %v, want ErrConflict", err)
 	}
 	if _, err := s.ApproveApproval(ctx, "A1", login.ContentHash, "D1", "pin", at(5), nil); !errors.Is(err, store.ErrConflict) {
@@ -85,15 +85,19 @@ func testApprovals(t *testing.T, s store.Store) {
 	if _, err := s.ApproveApproval(ctx, "nope", login.ContentHash, "D1", "pin", at(3), nil); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("answer of an unknown approval = %v, want ErrNotFound", err)
 	}
-	if _, err := s.AnswerApproval(ctx, "nope", "D1", false, at(3)); !errors.Is(err, store.ErrNotFound) {
+	if _, err := s.AnswerApproval(ctx, "nope", "D1", store.DeclineDeclined, at(3)); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("decline of an unknown approval = %v, want ErrNotFound", err)
 	}
 	if _, err := s.ApproveApproval(ctx, "A3", []byte("another content hash, 32 bytes!"), "D1", "pin", at(3), nil); !errors.Is(err, store.ErrConflict) {
 		t.Errorf("approval over another content hash = %v, want ErrConflict", err)
 	}
-	declined, err := s.AnswerApproval(ctx, "A3", "D2", true, at(4))
-	if err != nil || declined.Status != store.ApprovalDeclined || !declined.NotMe || declined.DeviceID != "D2" {
+	declined, err := s.AnswerApproval(ctx, "A3", "D2", store.DeclineNotMe, at(4))
+	if err != nil || declined.Status != store.ApprovalDeclined || !declined.NotMe || declined.DeviceID != "D2" ||
+		declined.DeclineReason != store.DeclineNotMe {
 		t.Errorf("decline = %+v, %v", declined, err)
+	}
+	if stored, err := s.ApprovalByID(ctx, "A3"); err != nil || stored.DeclineReason != store.DeclineNotMe || !stored.NotMe {
+		t.Errorf("stored decline = %+v, %v", stored, err)
 	}
 
 	// The sweep moves only pending requests past their expiry.
@@ -129,7 +133,7 @@ func testApprovalCreateCheck(t *testing.T, s store.Store) {
 	if _, err := s.ApproveApproval(ctx, "L2", approval("L2", pid, "", 0).ContentHash, "D", "pin", at(3), nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.AnswerApproval(ctx, "L3", "D", true, at(3)); err != nil {
+	if _, err := s.AnswerApproval(ctx, "L3", "D", store.DeclineNotMe, at(3)); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.CreateApproval(ctx, approval("L4", pid, "portal.login", 4), at(-10), record, nil); err != nil {
@@ -208,7 +212,7 @@ func testApprovalAnsweredExactlyOnce(t *testing.T, s store.Store) {
 				err error
 			)
 			if i%2 == 1 {
-				a, err = s.AnswerApproval(t.Context(), "A", dev, false, at(1))
+				a, err = s.AnswerApproval(t.Context(), "A", dev, store.DeclineDeclined, at(1))
 			} else {
 				a, err = s.ApproveApproval(t.Context(), "A", approval("A", pid, "", 0).ContentHash, dev, "pin", at(1), nil)
 			}

@@ -209,7 +209,7 @@ func testApprovalWithdraw(t *testing.T, s store.Store) {
 	if _, err := s.ApproveApproval(ctx, "A1", contentHash, "D", "pin", at(2), nil); !errors.Is(err, store.ErrConflict) {
 		t.Errorf("approving a withdrawn request = %v, want ErrConflict", err)
 	}
-	if _, err := s.AnswerApproval(ctx, "A1", "D", false, at(2)); !errors.Is(err, store.ErrConflict) {
+	if _, err := s.AnswerApproval(ctx, "A1", "D", store.DeclineDeclined, at(2)); !errors.Is(err, store.ErrConflict) {
 		t.Errorf("declining a withdrawn request = %v, want ErrConflict", err)
 	}
 	// A withdrawn request counts as unapproved.

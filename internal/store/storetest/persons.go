@@ -19,6 +19,7 @@ func person(i int) store.Person {
 		FamilyName:        "Müller",
 		GivenNames:        "Jürgen Karl",
 		Title:             "Dr.",
+		Salutation:        "Herr",
 		BirthName:         "Weiß",
 		BirthDate:         "1970-03",
 		Street:            "Hauptstraße",

@@ -57,6 +57,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"CounterCreateAndUpdate", testCounterCreateAndUpdate},
 		{"CounterParallelIncrementsNewKey", testCounterParallelNewKey},
 		{"CounterParallelIncrementsExistingKey", testCounterParallelExisting},
+		{"LoginEvents", testLoginEvents},
 		{"OneTimeLifecycle", testOneTimeLifecycle},
 		{"OneTimeExpiry", testOneTimeExpiry},
 		{"OneTimeConsumedExactlyOnce", testOneTimeExactlyOnce},
