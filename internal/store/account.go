@@ -21,8 +21,8 @@ type Account struct {
 	// browser's language).
 	Language  string
 	Version   int64
-	CreatedAt         time.Time
-	UpdatedAt         time.Time
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // Accounts is the contract for accounts.

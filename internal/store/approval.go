@@ -33,11 +33,11 @@ type Approval struct {
 	ContentHash []byte
 	Level       string // the level the approving device must have
 	Status      ApprovalStatus
-	NotMe       bool     // declined with "this was not me" (DeclineReason DeclineNotMe)
+	NotMe       bool // declined with "this was not me" (DeclineReason DeclineNotMe)
 	// DeclineReason says why a declined request was declined.
 	DeclineReason DeclineReason
-	DeviceID    DeviceID // the device that answered
-	Method      string   // how the answer was confirmed: "pin", "fpt", "face"; empty for a decline
+	DeviceID      DeviceID // the device that answered
+	Method        string   // how the answer was confirmed: "pin", "fpt", "face"; empty for a decline
 	// Number is the number a portal shows for number matching (0 when not
 	// used); it is never sent to the device.
 	Number int
