@@ -41,6 +41,9 @@ type Client struct {
 	// HTTP sends the requests; nil means a client with a 30-second timeout
 	// that does not follow redirects.
 	HTTP *http.Client
+	// UserAgent, when set, names the app to the server (the person sees
+	// it in their sign-in history).
+	UserAgent string
 }
 
 var defaultHTTP = &http.Client{
@@ -531,6 +534,9 @@ func (c *Client) call(ctx context.Context, method, path, token string, body any,
 		return err
 	}
 	req.Header.Set("Accept", "application/json")
+	if c.UserAgent != "" {
+		req.Header.Set("User-Agent", c.UserAgent)
+	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}

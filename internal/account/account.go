@@ -248,7 +248,7 @@ func (s *Service) Login(ctx context.Context, in Login, kind string) (LoginResult
 	}
 	if err != nil {
 		if errors.Is(err, errLoginUnknown) {
-			// The same work as a wrong password: one counter write, one hash.
+			// The same work as a wrong password: two writes, one hash.
 			s.dummyWrite(ctx, kvnr)
 			if derr := s.hasher.DummyVerify(ctx, in.Password); errors.Is(derr, password.ErrBusy) {
 				return LoginResult{}, derr
@@ -266,6 +266,9 @@ func (s *Service) Login(ctx context.Context, in Login, kind string) (LoginResult
 		// The lock's own checks (lock.go) take the place of the dummy
 		// write; once they are spent, the lock answers as before.
 		if err := s.reserveLocked(ctx, p.ID, until, now); errors.Is(err, errLocked) {
+			// Not recorded in the person's history (unbounded tries
+			// against a lock would grow it): the same work as a wrong
+			// password, two writes and one hash.
 			s.dummyWrite(ctx, kvnr)
 			if derr := s.hasher.DummyVerify(ctx, in.Password); errors.Is(derr, password.ErrBusy) {
 				return LoginResult{}, derr
@@ -307,6 +310,13 @@ func (s *Service) Login(ctx context.Context, in Login, kind string) (LoginResult
 		}
 		s.record(ctx, audit.Event{Actor: "anonymous", Event: "account.login_failed", Subject: subject(p.ID), ClientIP: in.ClientIP,
 			Details: map[string]any{"reason": reason}})
+		outcome := session.OutcomeFailed
+		if duringLock {
+			outcome = session.OutcomeLocked
+		}
+		if err := s.sessions.Failed(ctx, p.ID, kind, session.OriginPassword, outcome, in.UserAgent, ""); err != nil {
+			s.logger.Error("sign-in history", slog.Any("error", err))
+		}
 		return LoginResult{}, ErrLoginFailed
 	}
 	if duringLock {
@@ -365,21 +375,23 @@ func (s *Service) lookup(ctx context.Context, kvnr string) (store.Person, store.
 	return p, acct, nil
 }
 
-// dummyWrite spends one counter write where a real attempt would reserve one,
-// so unknown and locked accounts cost the same database work as a wrong
-// password. The counters are a fixed set of 64 rows: attacker-chosen KVNRs
-// cannot grow the table.
+// dummyWrite spends the writes a counted wrong password makes (its counter
+// and its line in the sign-in history) where none is made, so unknown and
+// locked accounts cost the same database work. The counters are a fixed
+// set of 64 rows: attacker-chosen KVNRs cannot grow the table.
 func (s *Service) dummyWrite(ctx context.Context, kvnr string) {
 	h := fnv.New32a()
 	h.Write([]byte(kvnr))
-	key := "login:dummy:" + strconv.Itoa(int(h.Sum32()%64))
 	now := s.now()
-	if _, err := s.store.UpdateCounter(ctx, key, func(c *store.Counter) error {
-		c.Value++
-		c.UpdatedAt = now
-		return nil
-	}); err != nil {
-		s.logger.Error("login dummy write", slog.Any("error", err))
+	for i, n := range []uint32{h.Sum32() % 64, (h.Sum32() / 64) % 64} {
+		key := "login:dummy:" + strconv.Itoa(int(n))
+		if _, err := s.store.UpdateCounter(ctx, key, func(c *store.Counter) error {
+			c.Value++
+			c.UpdatedAt = now
+			return nil
+		}); err != nil {
+			s.logger.Error("login dummy write", slog.Int("write", i), slog.Any("error", err))
+		}
 	}
 }
 

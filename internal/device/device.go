@@ -153,6 +153,8 @@ type Notices interface {
 // Sessions starts app sessions (package session).
 type Sessions interface {
 	Create(ctx context.Context, n session.New) (session.Token, store.Session, error)
+	// Failed records a failed sign-in for the person's history.
+	Failed(ctx context.Context, person store.PersonID, kind string, method session.Origin, outcome, userAgent, deviceName string) error
 }
 
 // Auditor records security events.

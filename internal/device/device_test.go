@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -329,11 +330,32 @@ func TestAppLoginAndPINLimit(t *testing.T) {
 	if _, _, err := f.svc.Login(t.Context(), dev, f.loginProof(t, phone, wrongPIN), "pin", "", ""); !errors.Is(err, device.ErrPINLocked) {
 		t.Errorf("third wrong PIN = %v, want locked", err)
 	}
-	if _, _, err := f.svc.Login(t.Context(), dev, f.loginProof(t, phone, pin), "pin", "", ""); !errors.Is(err, device.ErrPINLocked) {
-		t.Errorf("right PIN after the lock = %v, want locked", err)
+	for range 3 {
+		if _, _, err := f.svc.Login(t.Context(), dev, f.loginProof(t, phone, pin), "pin", "", ""); !errors.Is(err, device.ErrPINLocked) {
+			t.Errorf("right PIN after the lock = %v, want locked", err)
+		}
 	}
 	if n := f.notices.count(notice.PINLocked); n != 1 {
 		t.Errorf("%d PIN-locked notices, want 1", n)
+	}
+	// The person's history has the counted attempts with the phone's name,
+	// the last as the lock; tries against the lock add nothing (they are
+	// not bounded).
+	events, err := f.st.PersonLoginEvents(t.Context(), f.person.ID, time.Time{}, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var outcomes []string
+	for _, e := range events {
+		if e.Method == string(session.OriginDevice) {
+			outcomes = append(outcomes, e.Outcome)
+			if e.DeviceName == "" {
+				t.Errorf("history entry without the device name: %+v", e)
+			}
+		}
+	}
+	if want := []string{session.OutcomeLocked, session.OutcomeFailed, session.OutcomeFailed, session.OutcomeOK}; !slices.Equal(outcomes, want) {
+		t.Errorf("app sign-in history = %v, want %v (newest first)", outcomes, want)
 	}
 }
 

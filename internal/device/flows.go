@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -222,8 +223,12 @@ func (s *Service) authenticate(ctx context.Context, dev store.DeviceID, purpose 
 		s.record(ctx, audit.Event{Actor: "system", Event: "device.pin_locked", Subject: subject(d.PersonID),
 			Details: map[string]any{"device": string(dev)}})
 	}
-	return store.Device{}, ErrPINLocked
+	return store.Device{}, errLockedNow
 }
+
+// errLockedNow is ErrPINLocked from an attempt that was counted (the one
+// that reached the limit), as opposed to one refused by the lock.
+var errLockedNow = fmt.Errorf("%w by this attempt", ErrPINLocked)
 
 // amrMethods are the RFC 8176 values an app may report for how the person
 // opened the PIN key: the PIN typed, a fingerprint or the face.
@@ -246,11 +251,25 @@ func (s *Service) Login(ctx context.Context, dev store.DeviceID, p Proof, method
 		method = "pin"
 	}
 	d, err := s.authenticate(ctx, dev, PurposeLogin, appclient.ContentHash(PurposeLogin, "", nil), p, clientIP)
+	if wrong := (*WrongPINError)(nil); errors.As(err, &wrong) || errors.Is(err, errLockedNow) {
+		// The device signature was good: the device is the person's. Only
+		// counted attempts enter the history (the PIN limit bounds them);
+		// tries against a locked PIN do not.
+		outcome := session.OutcomeFailed
+		if errors.Is(err, errLockedNow) {
+			outcome = session.OutcomeLocked
+		}
+		if x, lerr := s.store.DeviceByID(ctx, dev); lerr == nil {
+			if herr := s.sessions.Failed(ctx, x.PersonID, session.KindApp, session.OriginDevice, outcome, userAgent, x.Name); herr != nil {
+				s.logger.Error("sign-in history", slog.Any("error", herr))
+			}
+		}
+	}
 	if err != nil {
 		return "", store.Session{}, err
 	}
 	tok, sess, err := s.sessions.Create(ctx, session.New{PersonID: d.PersonID, Kind: session.KindApp, Level: session.Level(d.Level),
-		AMR: VerifiedAMR(), Origin: session.OriginDevice, ClientIP: clientIP, UserAgent: userAgent})
+		AMR: VerifiedAMR(), Origin: session.OriginDevice, ClientIP: clientIP, UserAgent: userAgent, DeviceName: d.Name})
 	if err != nil {
 		return "", store.Session{}, err
 	}

@@ -1,7 +1,8 @@
 // Package maintenance owns the upkeep every node runs beside serving: moving
 // unanswered approval requests past their expiry to expired, and removing what
 // has expired for longer than the retention (one-time values such as
-// challenges and codes, sessions, OpenID requests and tokens), and keeping the
+// challenges and codes, sessions, OpenID requests and tokens), the sign-in
+// history past its reach, and keeping the
 // token signing keys rotated. It does not own what it sweeps (each step is a
 // method of the package that owns the data) or the delivery of notices
 // (package notice runs its own loop).
@@ -30,6 +31,9 @@ type Config struct {
 	// Retention keeps expired rows this long, for looking into a recent
 	// problem (default 24 h).
 	Retention time.Duration
+	// History is how far back the sign-in history reaches; older
+	// entries go (default 90 days, session.HistoryDays).
+	History time.Duration
 }
 
 func (c Config) withDefaults() Config {
@@ -41,6 +45,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Retention <= 0 {
 		c.Retention = 24 * time.Hour
+	}
+	if c.History <= 0 {
+		c.History = 90 * 24 * time.Hour
 	}
 	return c
 }
@@ -64,6 +71,7 @@ func (c Config) Validate() []error {
 type Store interface {
 	DeleteOneTimesBefore(ctx context.Context, t time.Time) (int64, error)
 	DeleteExpiredSessions(ctx context.Context, t time.Time) (int64, error)
+	DeleteLoginEventsBefore(ctx context.Context, t time.Time) (int64, error)
 }
 
 // Approvals moves unanswered requests past their expiry to expired (package
@@ -115,11 +123,11 @@ func (s *Sweeper) Expire(ctx context.Context) (int64, error) {
 
 // Cleaned counts what one Clean removed.
 type Cleaned struct {
-	OneTimes, Sessions int64
+	OneTimes, Sessions, LoginEvents int64
 }
 
 // Clean removes one-time values and sessions that expired more than Retention
-// ago, the provider's old requests and tokens, and keeps the signing keys
+// ago, sign-in history entries older than History, the provider's old requests and tokens, and keeps the signing keys
 // rotated. Every step runs; their errors are joined.
 func (s *Sweeper) Clean(ctx context.Context) (Cleaned, error) {
 	cutoff := s.now().Add(-s.cfg.Retention)
@@ -131,6 +139,9 @@ func (s *Sweeper) Clean(ctx context.Context) (Cleaned, error) {
 	}
 	if res.Sessions, err = s.store.DeleteExpiredSessions(ctx, cutoff); err != nil {
 		errs = append(errs, fmt.Errorf("maintenance: sessions: %w", err))
+	}
+	if res.LoginEvents, err = s.store.DeleteLoginEventsBefore(ctx, s.now().Add(-s.cfg.History)); err != nil {
+		errs = append(errs, fmt.Errorf("maintenance: sign-in history: %w", err))
 	}
 	if err := s.provider.Ensure(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("maintenance: signing keys: %w", err))

@@ -96,7 +96,8 @@ func TestExpireMovesOnlyExpiredRequests(t *testing.T) {
 }
 
 // TestCleanKeepsTheRetention: what expired within the retention stays, what
-// expired before it goes; the provider is asked with the same cutoff.
+// expired before it goes; sign-in history older than 90 days goes; the
+// provider is asked with the same cutoff.
 func TestCleanKeepsTheRetention(t *testing.T) {
 	st := testdb.Open(t)
 	pid := seed(t, st)
@@ -117,6 +118,12 @@ func TestCleanKeepsTheRetention(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	for _, age := range []time.Duration{91 * 24 * time.Hour, 89 * 24 * time.Hour} {
+		if err := st.AddLoginEvent(t.Context(), store.LoginEvent{PersonID: pid, At: now.Add(-age), Kind: "browser",
+			Method: "password", Outcome: "ok"}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	p := &provider{}
 	s := maintenance.New(st, &storeApprovals{st: st, now: func() time.Time { return now }}, p,
 		func() time.Time { return now }, maintenance.Config{Retention: 24 * time.Hour}, quiet())
@@ -124,7 +131,7 @@ func TestCleanKeepsTheRetention(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(maintenance.Cleaned{OneTimes: 1, Sessions: 1}, got); diff != "" {
+	if diff := cmp.Diff(maintenance.Cleaned{OneTimes: 1, Sessions: 1, LoginEvents: 1}, got); diff != "" {
 		t.Errorf("Clean (-want +got):\n%s", diff)
 	}
 	if diff := cmp.Diff([]time.Time{now.Add(-24 * time.Hour)}, p.cutoffs); diff != "" || p.ensured != 1 {

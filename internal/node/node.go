@@ -228,7 +228,9 @@ func Build(ctx context.Context, cfg Config, st store.Store) (*Node, error) {
 		}
 		apps, provider = n.OIDC, providerUpkeep{n.OIDC, n.Keys}
 	}
-	n.Sweeper = maintenance.New(st, n.Approvals, provider, now, cfg.Maintenance, logger)
+	mcfg := cfg.Maintenance
+	mcfg.History = session.HistoryDays * 24 * time.Hour
+	n.Sweeper = maintenance.New(st, n.Approvals, provider, now, mcfg, logger)
 
 	pcfg := cfg.Portal
 	if pcfg.InsurerName == "" {

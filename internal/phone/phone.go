@@ -268,7 +268,7 @@ func (f *appFlags) load() (*appState, *appclient.Client, error) {
 	if err := appclient.CheckServerURL(st.device.Server); err != nil {
 		return nil, nil, fmt.Errorf("read state %s: %w", *f.state, err)
 	}
-	return st, &appclient.Client{BaseURL: st.device.Server}, nil
+	return st, &appclient.Client{BaseURL: st.device.Server, UserAgent: userAgent()}, nil
 }
 
 // print writes v as JSON with --json, or the text lines otherwise.
@@ -361,7 +361,7 @@ func runAppActivate(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	c := &appclient.Client{BaseURL: strings.TrimRight(*server, "/")}
+	c := &appclient.Client{BaseURL: strings.TrimRight(*server, "/"), UserAgent: userAgent()}
 	id, level, err := c.Bind(ctx, d, *kvnr, *password, code, *pin, *name, *model)
 	if err != nil {
 		return err
@@ -637,4 +637,14 @@ func runAppUnbind(ctx context.Context, env Env, args []string) error {
 		return fmt.Errorf("device %s was unbound but the state could not be saved: %w", id, err)
 	}
 	return af.print(env, map[string]string{"device_id": id, "status": "unbound"}, fmt.Sprintf("device %s unbound", id))
+}
+
+// userAgent names the command-line app and its system to the server, in
+// the words browsers use for systems.
+func userAgent() string {
+	system := map[string]string{"linux": "Linux", "darwin": "Macintosh", "windows": "Windows"}[runtime.GOOS]
+	if system == "" {
+		system = runtime.GOOS
+	}
+	return "pforte-app/1 (" + system + ")"
 }

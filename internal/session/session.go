@@ -187,6 +187,8 @@ type Store interface {
 	DeleteSession(ctx context.Context, hash []byte) error
 	DeletePersonSessions(ctx context.Context, id store.PersonID, keep []byte) (int64, error)
 	PersonSessions(ctx context.Context, id store.PersonID, now time.Time) ([]store.Session, error)
+	AddLoginEvent(ctx context.Context, e store.LoginEvent) error
+	PersonLoginEvents(ctx context.Context, id store.PersonID, since time.Time, limit int) ([]store.LoginEvent, error)
 }
 
 // Manager creates and checks sessions.
@@ -215,6 +217,9 @@ type New struct {
 	MustChangePassword bool
 	ClientIP           string
 	UserAgent          string
+	// DeviceName is the phone that signed in (an app login), for the
+	// person's sign-in history.
+	DeviceName string
 }
 
 // ErrNoOrigin reports a session described without a valid origin (a
@@ -266,6 +271,11 @@ func (m *Manager) Create(ctx context.Context, n New) (Token, store.Session, erro
 		return "", store.Session{}, err
 	}
 	if err := m.store.CreateSession(ctx, s); err != nil {
+		return "", store.Session{}, fmt.Errorf("session: create: %w", err)
+	}
+	// Every session is a sign-in the person sees in their history.
+	if err := m.store.AddLoginEvent(ctx, store.LoginEvent{PersonID: s.PersonID, At: s.CreatedAt, Kind: s.Kind, Method: s.Origin,
+		Outcome: OutcomeOK, UserAgent: clip(s.UserAgent, maxUserAgent), DeviceName: n.DeviceName}); err != nil {
 		return "", store.Session{}, fmt.Errorf("session: create: %w", err)
 	}
 	return tok, s, nil

@@ -30,8 +30,15 @@ func accessView(purpose string) view {
 
 // start shows what the portal is.
 func (w *accessPages) start(rw http.ResponseWriter, r *http.Request) error {
-	return w.render(rw, r, http.StatusOK, "start", view{Title: "Willkommen"})
+	notice := ""
+	if r.URL.Query().Get("hinweis") == "abgemeldet" {
+		notice = "Sie sind abgemeldet. Auf einem gemeinsam genutzten Rechner schließen Sie jetzt am besten das Browserfenster."
+	}
+	return w.render(rw, r, http.StatusOK, "start", view{Title: "Willkommen", Data: startPage{Notice: notice}})
 }
+
+// startPage is the data of the start page.
+type startPage struct{ Notice string }
 
 // accessForm shows the form to request access.
 func (w *accessPages) accessForm(rw http.ResponseWriter, r *http.Request) error {

@@ -89,7 +89,7 @@ func (w *loginPages) logout(rw http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	w.clearCookie(rw, sessionCookie)
-	return redirect(rw, r, "/")
+	return redirect(rw, r, "/?hinweis=abgemeldet")
 }
 
 // levelWords names the assurance levels for people.
@@ -126,11 +126,38 @@ func originWord(origin string) string {
 
 // sessionRow is one line of the session list.
 type sessionRow struct {
+	ID       string // session.ID, for ending it
 	Kind     string
+	Client   string // browser and system, in words
 	Origin   string // what the session was started with, in words
 	Since    string
 	LastSeen string
 	Current  bool
+}
+
+// historyRow is one line of the sign-in history.
+type historyRow struct {
+	At      string
+	Kind    string
+	Client  string // browser and system, or the phone's name
+	Method  string
+	Outcome string
+	Failed  bool
+}
+
+// outcomeWords name a sign-in's outcome for people.
+var outcomeWords = map[string]string{
+	session.OutcomeOK:     "angemeldet",
+	session.OutcomeFailed: "fehlgeschlagen (falsches Passwort oder falsche PIN)",
+	session.OutcomeLocked: "fehlgeschlagen, Zugang gesperrt",
+}
+
+// kindWord names a session kind for people.
+func kindWord(kind string) string {
+	if kind == session.KindApp {
+		return "App"
+	}
+	return "Browser"
 }
 
 // overviewPage is the data of the account page.
@@ -139,6 +166,8 @@ type overviewPage struct {
 	Level    string
 	Notice   string
 	Sessions []sessionRow
+	History  []historyRow
+	Days     int // how far back History reaches
 	// CanStepUp: the session is below the personal data's level and a
 	// phone can confirm it.
 	CanStepUp bool
@@ -155,7 +184,11 @@ func (w *accountPages) overview(rw http.ResponseWriter, r *http.Request, tok ses
 	if err != nil {
 		return err
 	}
-	page := overviewPage{Name: displayName(p), Level: levelWord(s.Level)}
+	events, err := w.sessions.History(r.Context(), s.PersonID)
+	if err != nil {
+		return err
+	}
+	page := overviewPage{Name: displayName(p), Level: levelWord(s.Level), Days: session.HistoryDays}
 	if !w.levelOK(s, approval.ActionPersonalView) {
 		need := w.approvals.Policy()[approval.ActionPersonalView].Level
 		page.Need = levelWord(need)
@@ -163,19 +196,50 @@ func (w *accountPages) overview(rw http.ResponseWriter, r *http.Request, tok ses
 			return err
 		}
 	}
-	if r.URL.Query().Get("hinweis") == "passwort" {
+	switch r.URL.Query().Get("hinweis") {
+	case "passwort":
 		page.Notice = "Ihr Passwort wurde geändert. Alle anderen Sitzungen wurden beendet."
+	case "sitzung":
+		page.Notice = "Die Sitzung wurde beendet. Wer sie benutzt hat, muss sich neu anmelden."
 	}
 	mine := tok.Hash()
 	for _, ls := range list {
-		kind := "Browser"
-		if ls.Kind == session.KindApp {
-			kind = "App"
-		}
-		page.Sessions = append(page.Sessions, sessionRow{Kind: kind, Origin: originWord(ls.Origin), Since: lang.Short(ls.CreatedAt), LastSeen: lang.Short(ls.LastSeenAt),
+		page.Sessions = append(page.Sessions, sessionRow{ID: session.ID(ls), Kind: kindWord(ls.Kind), Client: uaSummary(ls.UserAgent),
+			Origin: originWord(ls.Origin), Since: lang.Short(ls.CreatedAt), LastSeen: lang.Short(ls.LastSeenAt),
 			Current: subtle.ConstantTimeCompare(ls.TokenHash, mine) == 1})
 	}
+	for _, e := range events {
+		client := uaSummary(e.UserAgent)
+		if e.DeviceName != "" {
+			client = "Smartphone „" + e.DeviceName + "“"
+		}
+		page.History = append(page.History, historyRow{At: lang.Short(e.At), Kind: kindWord(e.Kind), Client: client,
+			Method: originWord(e.Method), Outcome: outcomeWords[e.Outcome], Failed: e.Outcome != session.OutcomeOK})
+	}
 	return w.render(rw, r, http.StatusOK, "account", view{Title: "Mein Konto", LoggedIn: true, Data: page})
+}
+
+// endSession ends one of the person's sessions from the account page;
+// ending the current one is a logout.
+func (w *accountPages) endSession(rw http.ResponseWriter, r *http.Request, tok session.Token, s store.Session) error {
+	if _, err := decodeForm(rw, r); err != nil {
+		return err
+	}
+	id := r.PathValue("id")
+	if id == session.ID(s) {
+		if err := w.sessions.End(r.Context(), tok); err != nil {
+			return err
+		}
+		w.clearCookie(rw, sessionCookie)
+		return redirect(rw, r, "/?hinweis=abgemeldet")
+	}
+	if err := w.sessions.EndByID(r.Context(), s.PersonID, id); errors.Is(err, session.ErrNotYours) {
+		// Ended meanwhile (or never the person's): the list shows what is.
+		return redirect(rw, r, "/konto#sitzungen")
+	} else if err != nil {
+		return err
+	}
+	return redirect(rw, r, "/konto?hinweis=sitzung#sitzungen")
 }
 
 // displayName is the person's name for a greeting: title, given names,

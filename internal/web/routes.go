@@ -48,6 +48,7 @@ func (w *loginPages) routes(m map[string]http.Handler) {
 
 func (w *accountPages) routes(m map[string]http.Handler) {
 	m["GET /konto"] = w.authenticated(w.overview, false)
+	m["POST /konto/sitzungen/{id}/beenden"] = w.authenticated(w.endSession, false)
 	m["GET /passwort-aendern"] = w.passwordPage(w.withSession(w.changePasswordForm, true))
 	m["POST /passwort-aendern"] = w.passwordPage(w.withSession(w.changePassword, true))
 	m["POST /passwort-staerke"] = w.page(w.strength)

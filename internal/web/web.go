@@ -70,6 +70,12 @@ type Sessions interface {
 	End(ctx context.Context, tok session.Token) error
 	// List returns the person's live sessions, newest first.
 	List(ctx context.Context, id store.PersonID) ([]store.Session, error)
+	// History returns the person's sign-ins and failed attempts of the
+	// last session.HistoryDays days, newest first.
+	History(ctx context.Context, id store.PersonID) ([]store.LoginEvent, error)
+	// EndByID ends the person's session that session.ID names;
+	// session.ErrNotYours if none does.
+	EndByID(ctx context.Context, person store.PersonID, id string) error
 	// Replace ends the session of tok and starts the one n describes, with a
 	// new token (a level change); session.ErrNoSession if tok has ended.
 	Replace(ctx context.Context, tok session.Token, n session.New) (session.Token, store.Session, error)

@@ -1,0 +1,89 @@
+package session
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+	"unicode/utf8"
+
+	"github.com/pforte/pforte/internal/store"
+)
+
+// The sign-in history: every session the Manager creates is a successful
+// sign-in; the packages that check a password or a PIN record the failed
+// attempts of known persons (Failed). The person sees the last
+// HistoryDays days; maintenance removes older entries.
+
+// HistoryDays is how far back the person's sign-in history reaches.
+const HistoryDays = 90
+
+// Outcomes of a sign-in attempt.
+const (
+	OutcomeOK     = "ok"
+	OutcomeFailed = "failed"
+	OutcomeLocked = "locked"
+)
+
+// maxUserAgent bounds the user agent kept with an event.
+const maxUserAgent = 300
+
+// clip cuts s to at most n bytes at a character boundary.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+// Failed records a failed sign-in attempt of a known person (a wrong
+// password, a wrong PIN, an attempt during a lock: outcome OutcomeFailed or
+// OutcomeLocked). The audit trail keeps the security record; this entry is
+// what the person sees on their own page.
+func (m *Manager) Failed(ctx context.Context, person store.PersonID, kind string, method Origin, outcome, userAgent, deviceName string) error {
+	e := store.LoginEvent{PersonID: person, At: m.now().UTC().Truncate(time.Microsecond), Kind: kind, Method: string(method),
+		Outcome: outcome, UserAgent: clip(userAgent, maxUserAgent), DeviceName: deviceName}
+	if err := m.store.AddLoginEvent(ctx, e); err != nil {
+		return fmt.Errorf("session: record failed sign-in: %w", err)
+	}
+	return nil
+}
+
+// History returns the person's sign-ins and failed attempts of the last
+// HistoryDays days, newest first (at most 200).
+func (m *Manager) History(ctx context.Context, id store.PersonID) ([]store.LoginEvent, error) {
+	list, err := m.store.PersonLoginEvents(ctx, id, m.now().AddDate(0, 0, -HistoryDays), 200)
+	if err != nil {
+		return nil, fmt.Errorf("session: history: %w", err)
+	}
+	return list, nil
+}
+
+// ID names a session on the person's own pages (to end it there): a prefix
+// of its token's hash, which reveals nothing of the token.
+func ID(s store.Session) string { return hex.EncodeToString(s.TokenHash[:min(8, len(s.TokenHash))]) }
+
+// ErrNotYours: no live session of the person has that ID.
+var ErrNotYours = errors.New("session: no such session of the person")
+
+// EndByID ends the person's session named id (ID). ErrNotYours for an id
+// that names none of the person's live sessions.
+func (m *Manager) EndByID(ctx context.Context, person store.PersonID, id string) error {
+	list, err := m.List(ctx, person)
+	if err != nil {
+		return err
+	}
+	for _, s := range list {
+		if ID(s) == id {
+			if err := m.store.DeleteSession(ctx, s.TokenHash); err != nil {
+				return fmt.Errorf("session: end: %w", err)
+			}
+			return nil
+		}
+	}
+	return ErrNotYours
+}
