@@ -3,7 +3,9 @@
 // loopback, with cheap password hashing, letters kept as PDF files, the log
 // kept for inspection, and helpers that put persons into the register (one
 // by one, or the generated register's with Insure), give them a password
-// and bind the reference app client as their phone. With Options.Clients
+// and bind the reference app client as their phone. Options.Host names
+// the node (http://localhost:PORT) where a browser needs a host name
+// rather than an address. With Options.Clients
 // the node is an OpenID provider, and oidc.go has what its relying parties
 // do: the standard clients, a go-oidc and x/oauth2 relying party, a
 // browser that needs no pages rendered, and a whole sign-in confirmed on
@@ -67,6 +69,12 @@ type Options struct {
 	// URL+"/oidc" with a fresh subject key (StandardClients are the usual
 	// ones). Config may change the provider's configuration further.
 	Clients []oidc.ClientConfig
+	// Host is the host name in URL and so in the node's public URL, e.g.
+	// "localhost" where the browser needs a name rather than an address
+	// (WebAuthn's relying party id); empty: 127.0.0.1. The node listens
+	// on 127.0.0.1 either way. Not with TLS, whose test certificate names
+	// 127.0.0.1 only.
+	Host string
 	// TLS serves the node over HTTPS (Go's cookie jar sends __Host-
 	// cookies only there); Client trusts its certificate.
 	TLS bool
@@ -117,6 +125,14 @@ func Start(t testing.TB, o Options) *Node {
 		scheme = "https://"
 	}
 	base := scheme + ln.Addr().String()
+	if o.Host != "" {
+		if o.TLS {
+			ln.Close()
+			t.Fatal("nodetest: Host with TLS: the test certificate names 127.0.0.1 only")
+		}
+		_, port, _ := net.SplitHostPort(ln.Addr().String())
+		base = scheme + net.JoinHostPort(o.Host, port)
+	}
 	k, err := seal.GenerateKey("t1")
 	if err != nil {
 		t.Fatal(err)
