@@ -114,7 +114,7 @@ func (s svc) wait(text string) string {
 	return apptest.WaitText(s.t, s.ctx, text)
 }
 
-func tap(text string) chromedp.Action[chromedp.Void] { return chromedp.Tap(apptest.Button(text)) }
+func tap(text string) chromedp.Action[chromedp.Void] { return apptest.Tap(text) }
 
 // strength waits until the meter rates the typed password as good or strong.
 func (s svc) strength() {
