@@ -2,11 +2,9 @@ package nodetest
 
 import (
 	"bytes"
-	"context"
 	"testing"
 	"time"
 
-	"github.com/pforte/pforte/internal/audit"
 	"github.com/pforte/pforte/internal/load"
 	"github.com/pforte/pforte/internal/registry"
 	"github.com/pforte/pforte/internal/store"
@@ -41,10 +39,7 @@ func (n *Node) Insure(t testing.TB, accounts int) Insured {
 	if err := registry.Generate(&csv, count, registerSeed, time.Now().UTC()); err != nil {
 		t.Fatal(err)
 	}
-	im := registry.NewImporter(n.Store, n.Cfg.Keys, importAuditor{n.Audit}, time.Now)
-	if _, err := im.Import(ctx, bytes.NewReader(csv.Bytes()), registry.ImportOptions{BatchSize: 100}); err != nil {
-		t.Fatal(err)
-	}
+	importCSV(t, n.Store, n.Cfg.Keys, n.Audit, csv.Bytes())
 	all, err := load.FirstPersons(ctx, n.Store, csv.Bytes(), count)
 	if err != nil {
 		t.Fatal(err)
@@ -57,12 +52,4 @@ func (n *Node) Insure(t testing.TB, accounts int) Insured {
 		t.Fatal(err)
 	}
 	return Insured{Person: all[0], Persons: all[:accounts], Others: all[accounts:], Password: pw}
-}
-
-// importAuditor records the register's events in the node's audit trail,
-// as the import command does.
-type importAuditor struct{ log *audit.Log }
-
-func (a importAuditor) Record(ctx context.Context, e registry.AuditEvent) error {
-	return a.log.Record(ctx, audit.Event{Actor: "import", Event: e.Event, Subject: e.Subject, Details: e.Details})
 }

@@ -3,11 +3,14 @@
 // loopback, with cheap password hashing, letters kept as PDF files, the log
 // kept for inspection, and helpers that put persons into the register (one
 // by one, or the generated register's with Insure), give them a password
-// and bind the reference app client as their phone. With Options.Clients
-// the node is an OpenID provider, and oidc.go has what its relying parties
-// do: the standard clients, a go-oidc and x/oauth2 relying party, a
-// browser that needs no pages rendered, and a whole sign-in confirmed on
-// the phone. Tests of the HTTP packages and of the flows across packages
+// and bind the reference app client as their phone. Options.Register
+// imports a generated register before the node starts and lets the eID
+// simulator offer the identities `pforte demo` derives from it;
+// Options.Host names the node (http://localhost:PORT) where a browser
+// needs a host name rather than an address. With Options.Clients the node
+// is an OpenID provider, and oidc.go has what its relying parties do: the
+// standard clients, a go-oidc and x/oauth2 relying party, a browser that
+// needs no pages rendered, and a whole sign-in confirmed on the phone. Tests of the HTTP packages and of the flows across packages
 // use it instead of wiring services by hand, so what they test is what
 // serves. Only tests import this package.
 package nodetest
@@ -32,6 +35,7 @@ import (
 
 	"github.com/pforte/pforte/appclient"
 	"github.com/pforte/pforte/internal/audit"
+	"github.com/pforte/pforte/internal/demo"
 	"github.com/pforte/pforte/internal/eid"
 	"github.com/pforte/pforte/internal/eid/sim"
 	"github.com/pforte/pforte/internal/letter"
@@ -61,12 +65,23 @@ type Options struct {
 	// in (PublicURL, keys, cheap hashing, the sink, the eID partner).
 	Config func(c *node.Config)
 	// Identities start the eID simulator with them as the node's
-	// identification partner; nil: no partner.
+	// identification partner; nil: no partner (unless Register).
 	Identities []sim.Identity
+	// Register, if not nil, is imported before the node starts, and the
+	// eID simulator is started with the identities `pforte demo` derives
+	// from it (demo.Identities), followed by Identities: its first
+	// identity matches a person of the register (Node.PersonOf).
+	Register *Register
 	// Clients, if not nil, turn on the OpenID provider for them at
 	// URL+"/oidc" with a fresh subject key (StandardClients are the usual
 	// ones). Config may change the provider's configuration further.
 	Clients []oidc.ClientConfig
+	// Host is the host name in URL and so in the node's public URL, e.g.
+	// "localhost" where the browser needs a name rather than an address
+	// (WebAuthn's relying party id); empty: 127.0.0.1. The node listens
+	// on 127.0.0.1 either way. Not with TLS, whose test certificate names
+	// 127.0.0.1 only.
+	Host string
 	// TLS serves the node over HTTPS (Go's cookie jar sends __Host-
 	// cookies only there); Client trusts its certificate.
 	TLS bool
@@ -90,8 +105,13 @@ type Node struct {
 	Letters *Letters
 	// Logs is everything the node logged.
 	Logs *Logs
-	// Partner is the eID simulator's issuer URL ("" without one).
-	Partner string
+	// Partner is the eID simulator's issuer URL ("" without one), and
+	// Identities are the identities it offers.
+	Partner    string
+	Identities []sim.Identity
+	// Registered are the persons Options.Register imported, as stored, in
+	// the register's order.
+	Registered []store.Person
 	// AppHTTP, if not nil, is the HTTP client of App, and so of the
 	// phone's requests in BindPhone, Pending and LoginWithPhone: a test
 	// that routes the app's requests (through a balancer) sets it.
@@ -117,6 +137,14 @@ func Start(t testing.TB, o Options) *Node {
 		scheme = "https://"
 	}
 	base := scheme + ln.Addr().String()
+	if o.Host != "" {
+		if o.TLS {
+			ln.Close()
+			t.Fatal("nodetest: Host with TLS: the test certificate names 127.0.0.1 only")
+		}
+		_, port, _ := net.SplitHostPort(ln.Addr().String())
+		base = scheme + net.JoinHostPort(o.Host, port)
+	}
 	k, err := seal.GenerateKey("t1")
 	if err != nil {
 		t.Fatal(err)
@@ -133,8 +161,18 @@ func Start(t testing.TB, o Options) *Node {
 	if o.Production {
 		cfg.Password = password.DefaultParams()
 	}
-	if o.Identities != nil {
-		n.Partner = startSimulator(t, base, o.Identities)
+	identities := o.Identities
+	if o.Register != nil {
+		n.Registered = importRegister(t, st, cfg, *o.Register)
+		derived, err := demo.Identities(t.Context(), st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		identities = append(derived, o.Identities...)
+	}
+	if identities != nil {
+		n.Identities = identities
+		n.Partner = startSimulator(t, base, identities)
 		cfg.EID = &eid.Config{Issuer: n.Partner, ClientID: simClient, ClientSecret: eid.NewSecret(simSecret)}
 	}
 	if o.Clients != nil {
@@ -158,7 +196,8 @@ func (n *Node) Another(t testing.TB) *Node {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := &Node{URL: n.URL, Cfg: n.Cfg, Letters: n.Letters, Logs: n.Logs, Partner: n.Partner, opts: n.opts}
+	m := &Node{URL: n.URL, Cfg: n.Cfg, Letters: n.Letters, Logs: n.Logs, Partner: n.Partner, Identities: n.Identities,
+		Registered: n.Registered, opts: n.opts}
 	m.serve(t, testdb.Reopen(t, n.Store), ln)
 	return m
 }

@@ -50,9 +50,16 @@ func StandardClients(redirect string) []oidc.ClientConfig {
 			Levels:                 []string{"low", "substantial", "high"}},
 		{ID: EPA, Name: "ePA", Secret: EPASecret, RedirectURIs: []string{redirect}, SubjectType: oidc.SubjectPublic,
 			Scopes: []string{oidc.ScopeProfile}},
-		{ID: KasseApp, Name: "Kasse-App", Secret: KasseAppSecret, CIBA: true, Scopes: []string{oidc.ScopeProfile},
-			AuthorizationDetailsTypes: []string{"payment_initiation", "claim_submission"}},
+		KasseAppClient(),
 	}
+}
+
+// KasseAppClient is the client KasseApp of StandardClients alone
+// ("Kasse-App"): it asks for approvals by CIBA, with payment_initiation
+// and claim_submission details, and needs no redirect URI.
+func KasseAppClient() oidc.ClientConfig {
+	return oidc.ClientConfig{ID: KasseApp, Name: "Kasse-App", Secret: KasseAppSecret, CIBA: true, Scopes: []string{oidc.ScopeProfile},
+		AuthorizationDetailsTypes: []string{"payment_initiation", "claim_submission"}}
 }
 
 // Issuer is the OpenID provider's issuer URL (with Options.Clients).

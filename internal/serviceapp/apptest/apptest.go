@@ -92,6 +92,32 @@ func Button(text string) string {
 	return fmt.Sprintf(`//button[normalize-space()=%q]`, text)
 }
 
+// Tap taps the button whose text is text. When the app renders its screen
+// anew between finding the button and tapping it, the button is found
+// again (a person taps the button they see): no touch was sent then.
+func Tap(text string) chromedp.Action[chromedp.Void] {
+	return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+		for {
+			_, err := chromedp.Tap(Button(text))(ctx, tg)
+			if err == nil || !replaced(err) {
+				return chromedp.Void{}, err
+			}
+			select {
+			case <-ctx.Done():
+				return chromedp.Void{}, fmt.Errorf("%w (the button was replaced while it was tapped)", err)
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	}
+}
+
+// replaced reports whether err says the node a query found left the page
+// before the action on it.
+func replaced(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "Could not find node with given id") || strings.Contains(msg, "Node is detached from document")
+}
+
 // Fill types value into the input with id (after clearing it).
 func Fill(id, value string) chromedp.Action[chromedp.Void] {
 	return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
