@@ -147,6 +147,9 @@ var rows = []row{
 		Message: "Die gewählte Zahl passt nicht. Die Anmeldung wurde abgelehnt."}},
 	{is(approval.ErrNoDevice), Answer{Status: http.StatusConflict, Code: "no_device", Heading: "Kein Smartphone verbunden",
 		Message: "Für diese Aktion brauchen Sie ein Smartphone, das mit Ihrem Konto verbunden ist: Sie bestätigen sie dort in der Service-App mit Ihrer Freigabe-PIN."}},
+	{is(approval.ErrDevicesLocked), Answer{Status: http.StatusConflict, Code: "devices_locked", Heading: "Freigabe-PIN gesperrt",
+		Message: "Ihre Freigabe-PIN ist auf jedem verbundenen Smartphone gesperrt, deshalb kann nichts freigegeben werden. " +
+			"Entsperren Sie sie mit einem neuen Brief oder dem Online-Ausweis; danach geht es hier weiter."}},
 	{is(approval.ErrTooManyPending), Answer{Status: http.StatusTooManyRequests, Code: "too_many_pending", Heading: "Zu viele unbestätigte Anfragen",
 		RetryAfter: 5 * time.Minute,
 		Message:    "Es gibt zu viele Anfragen dieser Art, die nicht in der Service-App bestätigt wurden — bitte warten Sie einige Minuten und versuchen Sie es dann erneut."}},

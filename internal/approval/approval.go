@@ -50,6 +50,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/big"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -80,6 +81,9 @@ var (
 	ErrWrongNumber = errors.New("approval: wrong number tapped")
 	// ErrNoDevice: the person has no bound device to ask.
 	ErrNoDevice = errors.New("approval: no bound device")
+	// ErrDevicesLocked: every bound device's Freigabe-PIN is locked; no
+	// one could approve the request, so it is not made.
+	ErrDevicesLocked = errors.New("approval: every bound device's pin is locked")
 	// ErrTooManyPending: too many unapproved requests of the action recently
 	// (push fatigue protection).
 	ErrTooManyPending = errors.New("approval: too many pending requests")
@@ -313,7 +317,9 @@ func numberMatching() (int, []int, error) {
 // carries number matching (Number for the portal, Choices for the device). A
 // new request withdraws the person's pending one of the same action. At most
 // MaxPendingLogins unapproved requests per action and LoginWindow are allowed:
-// pushes nobody approves stop there (push fatigue).
+// pushes nobody approves stop there (push fatigue). ErrNoDevice without a
+// bound device; ErrDevicesLocked when every bound device's PIN is locked
+// (nobody could approve it: the person learns at once how to unlock).
 func (s *Service) Create(ctx context.Context, person store.PersonID, action, text string, data []byte, level, client string,
 	sessionLevel session.Level) (store.Approval, error) {
 	if action == ActionClientRequest {
@@ -358,6 +364,9 @@ func (s *Service) create(ctx context.Context, person store.PersonID, action, tex
 	}
 	if len(devs) == 0 {
 		return store.Approval{}, ErrNoDevice
+	}
+	if !slices.ContainsFunc(devs, func(d store.Device) bool { return d.PINLockedAt.IsZero() }) {
+		return store.Approval{}, ErrDevicesLocked
 	}
 	id, err := randomID()
 	if err != nil {

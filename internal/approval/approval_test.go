@@ -118,6 +118,44 @@ func TestCreateValidates(t *testing.T) {
 	}
 }
 
+// TestNoRequestWhenEveryPINIsLocked: with every bound phone's PIN locked
+// nobody could approve a request, so none is made (a CIBA client and the
+// portal learn it at once); one usable phone is enough.
+func TestNoRequestWhenEveryPINIsLocked(t *testing.T) {
+	f := newFixture(t, testdb.Open(t), approval.Config{})
+	ctx := t.Context()
+	first := store.DeviceID(f.bind(t).ID)
+	second := store.DeviceID(f.bind(t).ID)
+	lock := func(dev store.DeviceID) {
+		t.Helper()
+		if _, err := f.st.UpdateDevice(ctx, dev, func(d *store.Device) error {
+			d.PINLockedAt = time.Now()
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lock(first)
+	if _, err := f.svc.Create(ctx, f.person.ID, approval.ActionAddressChange, addressText, addressData, "", "", session.LevelSubstantial); err != nil {
+		t.Errorf("with one usable phone: %v", err)
+	}
+	lock(second)
+	for _, create := range []func() error{
+		func() error {
+			_, err := f.svc.Create(ctx, f.person.ID, approval.ActionAddressChange, addressText, addressData, "", "", session.LevelSubstantial)
+			return err
+		},
+		func() error {
+			_, err := f.svc.CreateForClient(ctx, f.person.ID, "Zahlung", []byte(`{}`), "", "client:kasse-app")
+			return err
+		},
+	} {
+		if err := create(); !errors.Is(err, approval.ErrDevicesLocked) {
+			t.Errorf("every PIN locked: %v, want ErrDevicesLocked", err)
+		}
+	}
+}
+
 func TestWrongPIN(t *testing.T) {
 	backends(t, approval.Config{}, func(t *testing.T, f *fixture) {
 		phone := f.bind(t)

@@ -230,6 +230,7 @@ var links = map[string][]link{
 	"session_level_too_low":     {{"/konto", "Zu Mein Konto (dort abmelden)"}},
 	"too_many_password_changes": {{"/konto", "Zu Mein Konto"}},
 	"no_device":                 {{"/geraete", "Meine Geräte"}, {"/konto", "Zu Mein Konto"}},
+	"devices_locked":            {{"/geraete", "Freigabe-PIN entsperren (Meine Geräte)"}, {"/konto", "Zu Mein Konto"}},
 	"not_found":                 {{"/konto", "Zu Mein Konto"}},
 }
 
