@@ -71,7 +71,7 @@ func (p *Provider) liveAccessToken(ctx context.Context, id, subject string) (sto
 	if err != nil {
 		return store.Token{}, fmt.Errorf("oidc: access token: %w", err)
 	}
-	if t.Kind != store.TokenAccess || !t.RevokedAt.IsZero() || !p.clock().Before(t.ExpiresAt) || t.Subject != subject {
+	if t.Kind != store.TokenAccess || !t.RevokedAt.IsZero() || !p.clock.now().Before(t.ExpiresAt) || t.Subject != subject {
 		return store.Token{}, errInactive
 	}
 	return t, nil
@@ -189,7 +189,7 @@ func (p *Provider) introspection(r *http.Request) (*oidc.IntrospectionResponse, 
 	if r.PostForm.Get("client_secret") != "" || r.PostForm.Get("client_assertion") != "" {
 		return nil, &oauthError{http.StatusUnauthorized, string(oidc.InvalidClient), "authenticate with HTTP Basic (client_secret_basic)"}
 	}
-	c, oe := p.authenticateClient(r)
+	c, oe := p.clients.basic(r)
 	if oe != nil {
 		return nil, oe
 	}
@@ -226,7 +226,7 @@ func (p *Provider) revoke(inner http.Handler) http.Handler {
 			writeError(rw, http.StatusMethodNotAllowed, string(oidc.InvalidRequest), "use POST")
 			return
 		}
-		if _, oe := p.tokenClient(r); oe != nil {
+		if _, oe := p.clients.tokenClient(r); oe != nil {
 			writeError(rw, oe.status, oe.kind, oe.desc)
 			return
 		}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"slices"
 	"sort"
 	"strings"
@@ -65,28 +64,6 @@ func badRequest[K ~string](kind K, desc string) *oauthError {
 	return &oauthError{http.StatusBadRequest, string(kind), desc}
 }
 
-var errInvalidClient = &oauthError{http.StatusUnauthorized, string(oidc.InvalidClient), "client authentication failed"}
-
-// authenticateClient checks HTTP Basic client credentials (RFC 6749 2.3.1).
-func (p *Provider) authenticateClient(r *http.Request) (*client, *oauthError) {
-	id, secret, ok := r.BasicAuth()
-	if !ok {
-		return nil, errInvalidClient
-	}
-	var err1, err2 error
-	id, err1 = url.QueryUnescape(id)
-	secret, err2 = url.QueryUnescape(secret)
-	c, known := p.clients[id]
-	if err1 != nil || err2 != nil || !known {
-		secretDigest(secret)
-		return nil, errInvalidClient
-	}
-	if !c.authenticate(secret) {
-		return nil, errInvalidClient
-	}
-	return c, nil
-}
-
 // cibaResponse is the backchannel endpoint's answer.
 type cibaResponse struct {
 	AuthReqID string `json:"auth_req_id"`
@@ -120,7 +97,7 @@ func (p *Provider) answer(rw http.ResponseWriter, r *http.Request, what string, 
 }
 
 func (p *Provider) startCIBA(r *http.Request) (cibaResponse, error) {
-	c, oe := p.authenticateClient(r)
+	c, oe := p.clients.basic(r)
 	if oe != nil {
 		return cibaResponse{}, oe
 	}
@@ -175,7 +152,7 @@ func (p *Provider) startCIBA(r *http.Request) (cibaResponse, error) {
 	if err != nil {
 		return cibaResponse{}, err
 	}
-	now := p.clock()
+	now := p.clock.now()
 	authReqID := randomSecret()
 	req := store.CIBARequest{Hash: digest(authReqID), ID: randomID(), ClientID: c.cfg.ID, Scopes: scopes, ACR: string(level),
 		BindingMessage: bm, AuthorizationDetails: details, Interval: p.cfg.PollInterval, CreatedAt: now,
@@ -208,7 +185,7 @@ func (p *Provider) startCIBA(r *http.Request) (cibaResponse, error) {
 	if req.PersonID != 0 {
 		subject = personRef(req.PersonID)
 	}
-	p.record(r.Context(), audit.Event{Actor: "client:" + c.cfg.ID, Event: "oidc.ciba_requested", Subject: subject,
+	p.rec.record(r.Context(), audit.Event{Actor: "client:" + c.cfg.ID, Event: "oidc.ciba_requested", Subject: subject,
 		Details: map[string]any{"client": c.cfg.ID, "request": req.ID, "approval": req.ApprovalID, "level": string(level)}})
 	return cibaResponse{AuthReqID: authReqID, ExpiresIn: int64(req.ExpiresAt.Sub(now).Seconds()), Interval: int64(req.Interval.Seconds())}, nil
 }
@@ -332,7 +309,7 @@ func (p *Provider) cibaToken(rw http.ResponseWriter, r *http.Request) {
 }
 
 func (p *Provider) redeemCIBA(r *http.Request) (*cibaTokenResponse, error) {
-	c, oe := p.authenticateClient(r)
+	c, oe := p.clients.basic(r)
 	if oe != nil {
 		return nil, oe
 	}
@@ -340,7 +317,7 @@ func (p *Provider) redeemCIBA(r *http.Request) (*cibaTokenResponse, error) {
 	if id == "" || len(id) > 128 {
 		return nil, badRequest(oidc.InvalidRequest, "auth_req_id is missing")
 	}
-	now := p.clock()
+	now := p.clock.now()
 	var slow bool
 	req, err := p.st.UpdateCIBARequest(r.Context(), digest(id), func(cr *store.CIBARequest) error {
 		slow = false
@@ -402,7 +379,7 @@ func (p *Provider) redeemCIBA(r *http.Request) (*cibaTokenResponse, error) {
 	}
 	// What the phone proved, not what its app reported (a.Method): the
 	// device key and the PIN key signed, device.VerifiedAMR.
-	g := &cibaGrant{c: req, subject: p.subject(c, req.PersonID), authTime: a.AnsweredAt, amr: append(device.VerifiedAMR(), "mfa"),
+	g := &cibaGrant{c: req, subject: p.clients.subject(c, req.PersonID), authTime: a.AnsweredAt, amr: append(device.VerifiedAMR(), "mfa"),
 		acr: session.Level(a.Level).ACR()}
 	ctx := op.ContextWithIssuer(r.Context(), p.cfg.Issuer)
 	resp, err := op.CreateTokenResponse(ctx, g, c, p.op, true, "", "")

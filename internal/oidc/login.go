@@ -46,11 +46,11 @@ func (p *Provider) Client(ctx context.Context, next string) (string, string, boo
 	if !ok {
 		return "", "", false
 	}
-	req, err := p.st.AuthRequestByID(ctx, path[len(loginPath+"?id="):], p.clock())
+	req, err := p.st.AuthRequestByID(ctx, path[len(loginPath+"?id="):], p.clock.now())
 	if err != nil {
 		return "", "", false
 	}
-	c, ok := p.clients[req.ClientID]
+	c, ok := p.clients.byID[req.ClientID]
 	if !ok {
 		return "", "", false
 	}
@@ -70,13 +70,13 @@ func (p *Provider) login(rw http.ResponseWriter, r *http.Request) {
 		p.loginFailed(rw, r)
 		return
 	}
-	now := p.clock()
+	now := p.clock.now()
 	req, err := p.st.AuthRequestByID(r.Context(), id, now)
 	if err != nil || !req.DoneAt.IsZero() {
 		p.loginFailed(rw, r)
 		return
 	}
-	c, ok := p.clients[req.ClientID]
+	c, ok := p.clients.byID[req.ClientID]
 	if !ok {
 		p.loginFailed(rw, r)
 		return
@@ -130,7 +130,7 @@ func (p *Provider) login(rw http.ResponseWriter, r *http.Request) {
 		p.loginFailed(rw, r)
 		return
 	}
-	p.record(r.Context(), audit.Event{Actor: personRef(sess.PersonID), Event: "oidc.login", Subject: personRef(sess.PersonID),
+	p.rec.record(r.Context(), audit.Event{Actor: personRef(sess.PersonID), Event: "oidc.login", Subject: personRef(sess.PersonID),
 		Details: map[string]any{"client": c.cfg.ID, "request": id, "level": sess.Level}})
 	http.Redirect(rw, r, callbackPath+"?id="+id, http.StatusSeeOther)
 }
@@ -143,7 +143,7 @@ func (p *Provider) cancel(rw http.ResponseWriter, r *http.Request) {
 		p.loginFailed(rw, r)
 		return
 	}
-	req, err := p.st.AuthRequestByID(r.Context(), id, p.clock())
+	req, err := p.st.AuthRequestByID(r.Context(), id, p.clock.now())
 	if err != nil || !req.DoneAt.IsZero() {
 		p.loginFailed(rw, r)
 		return
@@ -154,7 +154,7 @@ func (p *Provider) cancel(rw http.ResponseWriter, r *http.Request) {
 // refuse sends the browser back to the client with an OAuth error, and
 // completes the request so it cannot be used any more.
 func (p *Provider) refuse(rw http.ResponseWriter, r *http.Request, req store.AuthRequest, e *oidc.Error) {
-	now := p.clock()
+	now := p.clock.now()
 	_, err := p.st.UpdateAuthRequest(r.Context(), req.ID, func(ar *store.AuthRequest) error {
 		if !ar.DoneAt.IsZero() {
 			return errAlreadyDone

@@ -3,7 +3,6 @@ package oidc
 import (
 	"context"
 	"crypto/hkdf"
-	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -81,10 +80,10 @@ type Provider struct {
 	approvals Approvals
 	audit     Auditor
 	browser   Browser
-	now       func() time.Time
+	clock     clock
+	rec       recorder
 	logger    *slog.Logger
-	clients   map[string]*client
-	subjects  []byte // HMAC key of the subject identifiers
+	clients   *clients
 	op        *op.Provider
 	cors      *cors.Cors // op's CORS rules, for the endpoints Provider serves itself
 	handler   http.Handler
@@ -97,15 +96,12 @@ func New(cfg Config, st Store, keys Keys, persons Persons, approvals Approvals, 
 	if errs := cfg.Validate(); len(errs) > 0 {
 		return nil, fmt.Errorf("oidc: %w", errors.Join(errs...))
 	}
+	cs, err := newClients(cfg)
+	if err != nil {
+		return nil, err
+	}
 	p := &Provider{cfg: cfg, st: st, keys: keys, persons: persons, approvals: approvals, audit: aud, browser: browser,
-		now: now, logger: logger, clients: make(map[string]*client, len(cfg.Clients))}
-	for _, c := range cfg.Clients {
-		p.clients[c.ID] = newClient(c, cfg.AccessTTL)
-	}
-	var err error
-	if p.subjects, err = hkdf.Key(sha256.New, cfg.SubjectKey, nil, "pforte oidc subject v1", 32); err != nil {
-		return nil, fmt.Errorf("oidc: derive subject key: %w", err)
-	}
+		clock: clock(now), rec: recorder{aud, logger}, logger: logger, clients: cs}
 	cryptoKey, err := hkdf.Key(sha256.New, cfg.SubjectKey, nil, "pforte oidc crypto v1", 32)
 	if err != nil {
 		return nil, fmt.Errorf("oidc: derive crypto key: %w", err)
@@ -155,27 +151,22 @@ func (p *Provider) Routes() map[string]http.Handler {
 	return routes
 }
 
-// clock is now in UTC, truncated to what the store keeps.
-func (p *Provider) clock() time.Time { return p.now().UTC().Truncate(time.Microsecond) }
+// clock is the provider's time source.
+type clock func() time.Time
 
-// subject is the "sub" client c sees for person: an HMAC of the person id,
-// under the client id for pairwise clients. It never reveals the KVNR or
-// the internal id, and is stable for the life of the subject key.
-func (p *Provider) subject(c *client, person store.PersonID) string {
-	m := hmac.New(sha256.New, p.subjects)
-	if c.cfg.SubjectType == SubjectPairwise {
-		m.Write([]byte("pairwise\x00" + c.cfg.ID + "\x00"))
-	} else {
-		m.Write([]byte("public\x00"))
-	}
-	m.Write([]byte(strconv.FormatInt(int64(person), 10)))
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+// now is the time in UTC, truncated to what the store keeps.
+func (c clock) now() time.Time { return c().UTC().Truncate(time.Microsecond) }
+
+// recorder writes the provider's audit events.
+type recorder struct {
+	audit  Auditor
+	logger *slog.Logger
 }
 
 // record writes an audit event; a failure is logged, never shown.
-func (p *Provider) record(ctx context.Context, ev audit.Event) {
-	if err := p.audit.Record(ctx, ev); err != nil {
-		p.logger.ErrorContext(ctx, "audit", slog.String("event", ev.Event), slog.Any("error", err))
+func (r recorder) record(ctx context.Context, ev audit.Event) {
+	if err := r.audit.Record(ctx, ev); err != nil {
+		r.logger.ErrorContext(ctx, "audit", slog.String("event", ev.Event), slog.Any("error", err))
 	}
 }
 

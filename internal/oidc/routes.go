@@ -146,7 +146,7 @@ func (p *Provider) callback(inner http.Handler) http.Handler {
 			p.loginFailed(rw, r)
 			return
 		}
-		req, err := p.st.AuthRequestByID(r.Context(), id, p.clock())
+		req, err := p.st.AuthRequestByID(r.Context(), id, p.clock.now())
 		if err != nil {
 			p.loginFailed(rw, r)
 			return
@@ -213,7 +213,7 @@ func (p *Provider) token(inner http.Handler) http.Handler {
 			writeError(rw, http.StatusBadRequest, string(oidc.UnsupportedGrantType), "supported: authorization_code, refresh_token, "+cibaGrantType)
 			return
 		}
-		c, oe := p.tokenClient(r)
+		c, oe := p.clients.tokenClient(r)
 		if oe != nil {
 			writeError(rw, oe.status, oe.kind, oe.desc)
 			return
@@ -225,32 +225,6 @@ func (p *Provider) token(inner http.Handler) http.Handler {
 		}
 		inner.ServeHTTP(rw, r.WithContext(context.WithValue(r.Context(), grantReadKey{}, read)))
 	})
-}
-
-// tokenClient authenticates the client of a token request: a confidential
-// client with HTTP Basic, a public one by its client_id alone.
-func (p *Provider) tokenClient(r *http.Request) (*client, *oauthError) {
-	if r.PostForm.Get("client_secret") != "" || r.PostForm.Get("client_assertion") != "" {
-		if _, _, basic := r.BasicAuth(); basic {
-			return nil, badRequest(oidc.InvalidRequest, "use one way of client authentication") // RFC 6749 2.3
-		}
-		return nil, &oauthError{http.StatusUnauthorized, string(oidc.InvalidClient), "authenticate with HTTP Basic (client_secret_basic)"}
-	}
-	if id, secret, basic := r.BasicAuth(); basic {
-		if secret == "" { // a public client named in the header
-			id, err := url.QueryUnescape(id)
-			if c, ok := p.clients[id]; ok && err == nil && c.cfg.Public {
-				return c, nil
-			}
-			return nil, errInvalidClient
-		}
-		return p.authenticateClient(r)
-	}
-	c, ok := p.clients[r.PostForm.Get("client_id")]
-	if !ok || !c.cfg.Public {
-		return nil, errInvalidClient
-	}
-	return c, nil
 }
 
 // grantRead is what checkGrant read of the presented code or refresh token

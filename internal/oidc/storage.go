@@ -46,7 +46,7 @@ func invalidRequest(desc string) error { return oidc.ErrInvalidRequest().WithDes
 // S256 for every client, bounded state and nonce, the query response mode,
 // and acr_values the client is allowed.
 func (s *storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, _ string) (op.AuthRequest, error) {
-	c, ok := s.p.clients[req.ClientID]
+	c, ok := s.p.clients.byID[req.ClientID]
 	if !ok {
 		return nil, errUnknownClient
 	}
@@ -78,7 +78,7 @@ func (s *storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, 
 	if req.MaxAge != nil {
 		maxAge = int64(min(*req.MaxAge, 1<<31))
 	}
-	now := s.p.clock()
+	now := s.p.clock.now()
 	r := store.AuthRequest{ID: randomID(), ClientID: c.cfg.ID, RedirectURI: req.RedirectURI, State: req.State,
 		Nonce: req.Nonce, Scopes: scopes, ResponseType: string(req.ResponseType), ResponseMode: string(req.ResponseMode),
 		CodeChallenge: req.CodeChallenge, ACRValues: slices.Clone([]string(req.ACRValues)), Prompt: slices.Clone([]string(req.Prompt)),
@@ -107,8 +107,8 @@ func validChallenge(ch string) bool { return len(ch) == 43 && base64URL(ch) }
 // wrap gives a stored request its subject.
 func (s *storage) wrap(r store.AuthRequest) *authRequest {
 	a := &authRequest{r: r}
-	if c, ok := s.p.clients[r.ClientID]; ok && r.PersonID != 0 {
-		a.subject = s.p.subject(c, r.PersonID)
+	if c, ok := s.p.clients.byID[r.ClientID]; ok && r.PersonID != 0 {
+		a.subject = s.p.clients.subject(c, r.PersonID)
 	}
 	return a
 }
@@ -117,7 +117,7 @@ func (s *storage) AuthRequestByID(ctx context.Context, id string) (op.AuthReques
 	if len(id) > 64 {
 		return nil, errors.New("oidc: unknown auth request")
 	}
-	r, err := s.p.st.AuthRequestByID(ctx, id, s.p.clock())
+	r, err := s.p.st.AuthRequestByID(ctx, id, s.p.clock.now())
 	if err != nil {
 		return nil, fmt.Errorf("oidc: auth request: %w", err)
 	}
@@ -146,7 +146,7 @@ func (s *storage) AuthRequestByCode(ctx context.Context, code string) (op.AuthRe
 	} else if found, err = s.p.st.AuthRequestByCode(ctx, hash); err != nil {
 		return nil, fmt.Errorf("oidc: code: %w", err)
 	}
-	now := s.p.clock()
+	now := s.p.clock.now()
 	r, err := s.p.st.UpdateAuthRequest(ctx, found.ID, func(r *store.AuthRequest) error {
 		switch {
 		case !r.CodeUsedAt.IsZero():
@@ -162,7 +162,7 @@ func (s *storage) AuthRequestByCode(ctx context.Context, code string) (op.AuthRe
 		if rerr != nil {
 			return nil, fmt.Errorf("oidc: revoke after code replay: %w", rerr)
 		}
-		s.p.record(ctx, audit.Event{Actor: "client:" + found.ClientID, Event: "oidc.code_replayed", Subject: personRef(found.PersonID),
+		s.p.rec.record(ctx, audit.Event{Actor: "client:" + found.ClientID, Event: "oidc.code_replayed", Subject: personRef(found.PersonID),
 			Details: map[string]any{"client": found.ClientID, "request": found.ID, "revoked": n}})
 		return nil, err
 	}
@@ -175,7 +175,7 @@ func (s *storage) AuthRequestByCode(ctx context.Context, code string) (op.AuthRe
 // SaveAuthCode stores the code's digest, once per request, and starts its
 // CodeTTL.
 func (s *storage) SaveAuthCode(ctx context.Context, id, code string) error {
-	now := s.p.clock()
+	now := s.p.clock.now()
 	_, err := s.p.st.UpdateAuthRequest(ctx, id, func(r *store.AuthRequest) error {
 		if r.DoneAt.IsZero() || r.CodeHash != nil {
 			return invalidRequest("the authorization request is not complete or was already used")
@@ -206,11 +206,11 @@ type grant struct {
 func (s *storage) grantOf(req op.TokenRequest) (grant, error) {
 	switch r := req.(type) {
 	case *authRequest:
-		c := s.p.clients[r.r.ClientID]
+		c := s.p.clients.byID[r.r.ClientID]
 		g := grant{family: r.r.ID, clientID: r.r.ClientID, subject: r.subject, person: r.r.PersonID, scopes: r.r.Scopes,
 			authTime: r.r.AuthTime, acr: r.r.ACR, amr: r.r.AMR}
 		if c != nil {
-			g.familyExpires = s.p.clock().Add(c.cfg.RefreshMax)
+			g.familyExpires = s.p.clock.now().Add(c.cfg.RefreshMax)
 		}
 		return g, nil
 	case *refreshRequest:
@@ -234,7 +234,7 @@ func (s *storage) CreateAccessToken(ctx context.Context, req op.TokenRequest) (s
 	if err != nil {
 		return "", time.Time{}, err
 	}
-	t := s.accessToken(g, s.p.clock())
+	t := s.accessToken(g, s.p.clock.now())
 	if err := s.p.st.CreateTokens(ctx, t); err != nil {
 		return "", time.Time{}, fmt.Errorf("oidc: store access token: %w", err)
 	}
@@ -253,7 +253,7 @@ func grantName(req op.TokenRequest) string {
 }
 
 func (s *storage) recordIssued(ctx context.Context, g grant, grantType string, refresh bool) {
-	s.p.record(ctx, audit.Event{Actor: "client:" + g.clientID, Event: "oidc.token_issued", Subject: personRef(g.person),
+	s.p.rec.record(ctx, audit.Event{Actor: "client:" + g.clientID, Event: "oidc.token_issued", Subject: personRef(g.person),
 		Details: map[string]any{"client": g.clientID, "grant": grantType, "family": g.family, "acr": g.acr, "refresh": refresh}})
 }
 
@@ -266,11 +266,11 @@ func (s *storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Token
 	if err != nil {
 		return "", "", time.Time{}, err
 	}
-	c, ok := s.p.clients[g.clientID]
+	c, ok := s.p.clients.byID[g.clientID]
 	if !ok {
 		return "", "", time.Time{}, errUnknownClient
 	}
-	now := s.p.clock()
+	now := s.p.clock.now()
 	access := s.accessToken(g, now)
 	value := randomSecret()
 	refresh := store.Token{ID: randomID(), Kind: store.TokenRefresh, Hash: digest(value), Family: g.family, ClientID: g.clientID,
@@ -303,11 +303,11 @@ func minTime(a, b time.Time) time.Time {
 // reused handles a refresh token presented after it was rotated: the whole
 // family (every access and refresh token from that login) is revoked.
 func (s *storage) reused(ctx context.Context, t store.Token) error {
-	n, err := s.p.st.RevokeTokenFamily(ctx, t.Family, s.p.clock())
+	n, err := s.p.st.RevokeTokenFamily(ctx, t.Family, s.p.clock.now())
 	if err != nil {
 		return fmt.Errorf("oidc: revoke family after reuse: %w", err)
 	}
-	s.p.record(ctx, audit.Event{Actor: "client:" + t.ClientID, Event: "oidc.refresh_reused", Subject: personRef(t.PersonID),
+	s.p.rec.record(ctx, audit.Event{Actor: "client:" + t.ClientID, Event: "oidc.refresh_reused", Subject: personRef(t.PersonID),
 		Details: map[string]any{"client": t.ClientID, "family": t.Family, "revoked": n}})
 	return oidc.ErrInvalidGrant().WithDescription("refresh token was already used; the grant is revoked")
 }
@@ -332,7 +332,7 @@ func (s *storage) TokenRequestByRefreshToken(ctx context.Context, value string) 
 			return nil, fmt.Errorf("oidc: refresh token: %w", err)
 		}
 	}
-	now := s.p.clock()
+	now := s.p.clock.now()
 	switch {
 	case !t.RevokedAt.IsZero() || !now.Before(t.ExpiresAt):
 		return nil, op.ErrInvalidRefreshToken
@@ -351,22 +351,22 @@ func (s *storage) TerminateSession(context.Context, string, string) error { retu
 // else's valid ID token does not log this browser out.
 func (s *storage) TerminateSessionFromRequest(ctx context.Context, req *op.EndSessionRequest) (string, error) {
 	call, _ := ctx.Value(browserKey{}).(browserCall)
-	c, ok := s.p.clients[req.ClientID]
+	c, ok := s.p.clients.byID[req.ClientID]
 	if call.r == nil || !ok || req.IDTokenHintClaims == nil {
 		return req.RedirectURI, nil
 	}
 	sess, live := s.p.browser.Session(call.r)
-	if !live || req.IDTokenHintClaims.Subject != s.p.subject(c, sess.PersonID) {
+	if !live || req.IDTokenHintClaims.Subject != s.p.clients.subject(c, sess.PersonID) {
 		return req.RedirectURI, nil
 	}
 	if err := s.p.browser.EndSession(call.rw, call.r); err != nil {
 		return "", fmt.Errorf("oidc: end portal session: %w", err)
 	}
-	n, err := s.p.st.RevokeClientTokens(ctx, sess.PersonID, c.cfg.ID, s.p.clock())
+	n, err := s.p.st.RevokeClientTokens(ctx, sess.PersonID, c.cfg.ID, s.p.clock.now())
 	if err != nil {
 		return "", fmt.Errorf("oidc: revoke at logout: %w", err)
 	}
-	s.p.record(ctx, audit.Event{Actor: personRef(sess.PersonID), Event: "oidc.logout", Subject: personRef(sess.PersonID),
+	s.p.rec.record(ctx, audit.Event{Actor: personRef(sess.PersonID), Event: "oidc.logout", Subject: personRef(sess.PersonID),
 		Details: map[string]any{"client": c.cfg.ID, "revoked": n}})
 	return req.RedirectURI, nil
 }
@@ -375,7 +375,7 @@ func (s *storage) TerminateSessionFromRequest(ctx context.Context, req *op.EndSe
 // value) of the client: a refresh token with its whole family. Unknown or
 // foreign tokens are no error (RFC 7009 2.2).
 func (s *storage) RevokeToken(ctx context.Context, tokenOrID, userID, clientID string) *oidc.Error {
-	now := s.p.clock()
+	now := s.p.clock.now()
 	var t store.Token
 	var err error
 	if userID == "" {
@@ -401,7 +401,7 @@ func (s *storage) RevokeToken(ctx context.Context, tokenOrID, userID, clientID s
 	if err != nil {
 		return oidc.ErrServerError()
 	}
-	s.p.record(ctx, audit.Event{Actor: "client:" + clientID, Event: "oidc.token_revoked", Subject: personRef(t.PersonID),
+	s.p.rec.record(ctx, audit.Event{Actor: "client:" + clientID, Event: "oidc.token_revoked", Subject: personRef(t.PersonID),
 		Details: map[string]any{"client": clientID, "kind": t.Kind, "family": t.Family, "revoked": n}})
 	return nil
 }
@@ -445,14 +445,14 @@ func (s *storage) KeySet(ctx context.Context) ([]op.Key, error) {
 // of op's callers pass the error on as it is, and a plain error would be a
 // 500 there.
 func (s *storage) GetClientByClientID(_ context.Context, id string) (op.Client, error) {
-	if c, ok := s.p.clients[id]; ok {
+	if c, ok := s.p.clients.byID[id]; ok {
 		return c, nil
 	}
 	return nil, oidc.ErrInvalidClient().WithDescription("unknown client").WithParent(errUnknownClient)
 }
 
 func (s *storage) AuthorizeClientIDSecret(_ context.Context, id, secret string) error {
-	c, ok := s.p.clients[id]
+	c, ok := s.p.clients.byID[id]
 	if !ok {
 		secretDigest(secret) // the same work for unknown clients
 		return oidc.ErrInvalidClient().WithParent(errUnknownClient)
