@@ -21,10 +21,6 @@ import (
 // or text/plain and without WWW-Authenticate, and a refused client with the
 // text of op's internal error chain, which no client can act on.
 
-// basicChallenge is the challenge of every 401 after client authentication
-// (RFC 6749 5.2, RFC 7617): the confidential clients use HTTP Basic.
-const basicChallenge = `Basic realm="pforte", charset="UTF-8"`
-
 // maxAccessTokenLen bounds a presented access token: a JWT with the largest
 // authorization_details stays well below it.
 const maxAccessTokenLen = 8 << 10
@@ -156,7 +152,7 @@ func (p *Provider) userinfo(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		p.answer(rw, r, "userinfo", nil, err)
+		p.answers.answer(rw, r, "userinfo", nil, err)
 		return
 	}
 	if !slices.Contains(t.Scopes, ScopeOpenID) {
@@ -169,7 +165,7 @@ func (p *Provider) userinfo(rw http.ResponseWriter, r *http.Request) {
 		writeBearerError(rw, errTokenRefused)
 		return
 	}
-	p.answer(rw, r, "userinfo", ui, err)
+	p.answers.answer(rw, r, "userinfo", ui, err)
 }
 
 // introspect is the introspection endpoint (RFC 7662) for confidential
@@ -182,7 +178,7 @@ func (p *Provider) introspect(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	res, err := p.introspection(r)
-	p.answer(rw, r, "introspection", res, err)
+	p.answers.answer(rw, r, "introspection", res, err)
 }
 
 func (p *Provider) introspection(r *http.Request) (*oidc.IntrospectionResponse, error) {
@@ -233,22 +229,3 @@ func (p *Provider) revoke(inner http.Handler) http.Handler {
 		inner.ServeHTTP(rw, r)
 	})
 }
-
-// challenged adds the Basic challenge to every 401 that h (one of op's
-// handlers, after Pforte's checks) answers.
-func challenged(h http.Handler) http.Handler {
-	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		h.ServeHTTP(&challengeWriter{rw}, r)
-	})
-}
-
-type challengeWriter struct{ http.ResponseWriter }
-
-func (w *challengeWriter) WriteHeader(status int) {
-	if status == http.StatusUnauthorized && w.Header().Get("WWW-Authenticate") == "" {
-		w.Header().Set("WWW-Authenticate", basicChallenge)
-	}
-	w.ResponseWriter.WriteHeader(status)
-}
-
-func (w *challengeWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

@@ -45,24 +45,12 @@ type cibaData struct {
 
 func (c *cibaData) bytes() ([]byte, error) { return json.Marshal(c) }
 
-// oauthError is an error the endpoint answers with its status.
-type oauthError struct {
-	status     int
-	kind, desc string
-}
-
-func (e *oauthError) Error() string { return "oidc: " + e.kind + ": " + e.desc }
-
 // The error codes of CIBA and RFC 9396 that package oidc does not name.
 const (
 	errKindBindingMessage = "invalid_binding_message"
 	errKindDetails        = "invalid_authorization_details"
 	errKindExpired        = "expired_token"
 )
-
-func badRequest[K ~string](kind K, desc string) *oauthError {
-	return &oauthError{http.StatusBadRequest, string(kind), desc}
-}
 
 // cibaResponse is the backchannel endpoint's answer.
 type cibaResponse struct {
@@ -78,22 +66,7 @@ type cibaResponse struct {
 // request then stays pending until it expires.
 func (p *Provider) backchannel(rw http.ResponseWriter, r *http.Request) {
 	res, err := p.startCIBA(r)
-	p.answer(rw, r, "backchannel authentication", res, err)
-}
-
-// answer writes res, or err as an OAuth error: an *oauthError with its
-// status, anything else as a logged server_error.
-func (p *Provider) answer(rw http.ResponseWriter, r *http.Request, what string, res any, err error) {
-	var oe *oauthError
-	switch {
-	case errors.As(err, &oe):
-		writeError(rw, oe.status, oe.kind, oe.desc)
-	case err != nil:
-		p.logger.ErrorContext(r.Context(), "oidc: "+what, "error", err.Error())
-		writeError(rw, http.StatusInternalServerError, string(oidc.ServerError), "")
-	default:
-		writeJSON(rw, res)
-	}
+	p.answers.answer(rw, r, "backchannel authentication", res, err)
 }
 
 func (p *Provider) startCIBA(r *http.Request) (cibaResponse, error) {
@@ -305,7 +278,7 @@ type cibaTokenResponse struct {
 // core 11 and 13).
 func (p *Provider) cibaToken(rw http.ResponseWriter, r *http.Request) {
 	res, err := p.redeemCIBA(r)
-	p.answer(rw, r, "CIBA token", res, err)
+	p.answers.answer(rw, r, "CIBA token", res, err)
 }
 
 func (p *Provider) redeemCIBA(r *http.Request) (*cibaTokenResponse, error) {

@@ -83,6 +83,7 @@ type Provider struct {
 	clock     clock
 	rec       recorder
 	logger    *slog.Logger
+	answers   answers
 	clients   *clients
 	op        *op.Provider
 	cors      *cors.Cors // op's CORS rules, for the endpoints Provider serves itself
@@ -101,7 +102,7 @@ func New(cfg Config, st Store, keys Keys, persons Persons, approvals Approvals, 
 		return nil, err
 	}
 	p := &Provider{cfg: cfg, st: st, keys: keys, persons: persons, approvals: approvals, audit: aud, browser: browser,
-		clock: clock(now), rec: recorder{aud, logger}, logger: logger, clients: cs}
+		clock: clock(now), rec: recorder{aud, logger}, logger: logger, answers: answers{logger}, clients: cs}
 	cryptoKey, err := hkdf.Key(sha256.New, cfg.SubjectKey, nil, "pforte oidc crypto v1", 32)
 	if err != nil {
 		return nil, fmt.Errorf("oidc: derive crypto key: %w", err)

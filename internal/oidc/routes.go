@@ -68,28 +68,6 @@ func (p *Provider) routes() http.Handler {
 	})
 }
 
-// writeError answers with an OAuth error object; a failed client
-// authentication carries the Basic challenge (RFC 6749 5.2).
-func writeError(rw http.ResponseWriter, status int, kind, desc string) {
-	if status == http.StatusUnauthorized && kind == string(oidc.InvalidClient) {
-		rw.Header().Set("WWW-Authenticate", basicChallenge)
-	}
-	rw.Header().Set("Content-Type", "application/json")
-	rw.Header().Set("Cache-Control", "no-store")
-	rw.WriteHeader(status)
-	json.NewEncoder(rw).Encode(struct {
-		Error       string `json:"error"`
-		Description string `json:"error_description,omitempty"`
-	}{kind, desc})
-}
-
-// writeJSON answers 200 with v.
-func writeJSON(rw http.ResponseWriter, v any) {
-	rw.Header().Set("Content-Type", "application/json")
-	rw.Header().Set("Cache-Control", "no-store")
-	json.NewEncoder(rw).Encode(v)
-}
-
 // discovery extends op's discovery document with what Pforte adds: CIBA in
 // poll mode, the eIDAS acr values, authorization_details types, and S256 as
 // the only PKCE method.
