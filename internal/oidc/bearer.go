@@ -2,6 +2,7 @@ package oidc
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -51,26 +52,87 @@ func (p *Provider) liveAccess(ctx context.Context, raw string) (store.Token, err
 	if err != nil {
 		return store.Token{}, errInactive
 	}
-	return p.liveAccessToken(ctx, claims.JWTID, claims.Subject)
+	return p.claims.live(ctx, claims.JWTID, claims.Subject)
 }
 
-// liveAccessToken returns the access token with id if it is live at the
-// provider's clock and belongs to subject: errInactive otherwise.
-func (p *Provider) liveAccessToken(ctx context.Context, id, subject string) (store.Token, error) {
+// claims reads what a live access token grants: the storage (for op) and
+// the userinfo and introspection endpoints share it.
+type claims struct {
+	st      Store
+	persons Persons
+	issuer  string
+	clock   clock
+}
+
+// live returns the access token with id if it is live at the provider's
+// clock and belongs to subject: errInactive otherwise.
+func (c *claims) live(ctx context.Context, id, subject string) (store.Token, error) {
 	if id == "" || len(id) > 64 {
 		return store.Token{}, errInactive
 	}
-	t, err := p.st.TokenByID(ctx, id)
+	t, err := c.st.TokenByID(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return store.Token{}, errInactive
 	}
 	if err != nil {
 		return store.Token{}, fmt.Errorf("oidc: access token: %w", err)
 	}
-	if t.Kind != store.TokenAccess || !t.RevokedAt.IsZero() || !p.clock.now().Before(t.ExpiresAt) || t.Subject != subject {
+	if t.Kind != store.TokenAccess || !t.RevokedAt.IsZero() || !c.clock.now().Before(t.ExpiresAt) || t.Subject != subject {
 		return store.Token{}, errInactive
 	}
 	return t, nil
+}
+
+// userinfo sets sub and the claims of scopes.
+func (c *claims) userinfo(ctx context.Context, ui *oidc.UserInfo, person store.PersonID, subject string, scopes []string) error {
+	ui.Subject = subject
+	if !slices.Contains(scopes, ScopeProfile) && !slices.Contains(scopes, ScopeKVNR) {
+		return nil
+	}
+	p, err := c.persons.PersonByID(ctx, person)
+	if err != nil {
+		return fmt.Errorf("oidc: userinfo: %w", err)
+	}
+	if slices.Contains(scopes, ScopeProfile) {
+		ui.GivenName = p.GivenNames
+		ui.FamilyName = p.FamilyName
+		ui.Name = strings.TrimSpace(p.GivenNames + " " + p.FamilyName)
+	}
+	if slices.Contains(scopes, ScopeKVNR) {
+		ui.AppendClaims(ClaimKVNR, p.KVNR)
+	}
+	return nil
+}
+
+// introspection describes the live access token t to the client clientID:
+// errInactive unless the token is the client's or names it as audience.
+func (c *claims) introspection(ctx context.Context, resp *oidc.IntrospectionResponse, t store.Token, clientID string) error {
+	if t.ClientID != clientID && !slices.Contains(t.Audience, clientID) {
+		return errInactive
+	}
+	ui := new(oidc.UserInfo)
+	if err := c.userinfo(ctx, ui, t.PersonID, t.Subject, t.Scopes); err != nil {
+		return err
+	}
+	resp.SetUserInfo(ui)
+	resp.Scope = t.Scopes
+	resp.ClientID = t.ClientID
+	resp.TokenType = oidc.BearerToken
+	resp.Expiration = oidc.FromTime(t.ExpiresAt)
+	resp.IssuedAt = oidc.FromTime(t.CreatedAt)
+	resp.AuthTime = oidc.FromTime(t.AuthTime)
+	resp.Audience = t.Audience
+	resp.AuthenticationMethodsReferences = t.AMR
+	resp.Issuer = c.issuer
+	resp.JWTID = t.ID
+	if resp.Claims == nil {
+		resp.Claims = map[string]any{}
+	}
+	resp.Claims["acr"] = t.ACR
+	if t.AuthorizationDetails != nil {
+		resp.Claims["authorization_details"] = json.RawMessage(t.AuthorizationDetails)
+	}
+	return nil
 }
 
 // bearerToken finds the access token of a userinfo request: in the
@@ -160,7 +222,7 @@ func (p *Provider) userinfo(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ui := new(oidc.UserInfo)
-	err = (&storage{p}).fillUserinfo(r.Context(), ui, t.PersonID, t.Subject, t.Scopes)
+	err = p.claims.userinfo(r.Context(), ui, t.PersonID, t.Subject, t.Scopes)
 	if errors.Is(err, store.ErrNotFound) { // the person is gone
 		writeBearerError(rw, errTokenRefused)
 		return
@@ -201,7 +263,7 @@ func (p *Provider) introspection(r *http.Request) (*oidc.IntrospectionResponse, 
 	if err != nil {
 		return nil, err
 	}
-	err = (&storage{p}).setIntrospection(r.Context(), res, t, c.cfg.ID)
+	err = p.claims.introspection(r.Context(), res, t, c.cfg.ID)
 	if errors.Is(err, errInactive) || errors.Is(err, store.ErrNotFound) {
 		return new(oidc.IntrospectionResponse), nil
 	}

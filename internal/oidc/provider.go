@@ -85,6 +85,7 @@ type Provider struct {
 	logger    *slog.Logger
 	answers   answers
 	clients   *clients
+	claims    *claims
 	op        *op.Provider
 	cors      *cors.Cors // op's CORS rules, for the endpoints Provider serves itself
 	handler   http.Handler
@@ -132,7 +133,9 @@ func New(cfg Config, st Store, keys Keys, persons Persons, approvals Approvals, 
 	if isHTTPLoopback(cfg.Issuer) {
 		opts = append(opts, op.WithAllowInsecure())
 	}
-	p.op, err = op.NewProvider(opCfg, &storage{p}, op.StaticIssuer(cfg.Issuer), opts...)
+	p.claims = &claims{st: st, persons: persons, issuer: cfg.Issuer, clock: p.clock}
+	s := &storage{cfg: cfg, st: st, clients: cs, keys: keys, browser: browser, claims: p.claims, clock: p.clock, rec: p.rec}
+	p.op, err = op.NewProvider(opCfg, s, op.StaticIssuer(cfg.Issuer), opts...)
 	if err != nil {
 		return nil, fmt.Errorf("oidc: provider: %w", err)
 	}
