@@ -38,21 +38,36 @@ var errInactive = errors.New("oidc: access token invalid, expired or revoked")
 
 var errTokenRefused = &oauthError{http.StatusUnauthorized, errKindInvalidToken, "the access token is invalid, expired or revoked"}
 
+// bearer serves the endpoints that take an access token: userinfo and
+// introspection.
+type bearer struct {
+	issuer   string
+	verifier verifier
+	claims   *claims
+	clients  *clients
+	answers  answers
+}
+
+// verifier hands out op's verifier of access tokens.
+type verifier interface {
+	AccessTokenVerifier(ctx context.Context) *op.AccessTokenVerifier
+}
+
 // liveAccess verifies a presented access token (an ES256 JWT of this
 // issuer, not expired) and returns the stored token it names if that is
 // live too: errInactive otherwise.
-func (p *Provider) liveAccess(ctx context.Context, raw string) (store.Token, error) {
+func (b *bearer) liveAccess(ctx context.Context, raw string) (store.Token, error) {
 	if raw == "" || len(raw) > maxAccessTokenLen {
 		return store.Token{}, errInactive
 	}
-	ctx = op.ContextWithIssuer(ctx, p.cfg.Issuer)
-	v := p.op.AccessTokenVerifier(ctx)
+	ctx = op.ContextWithIssuer(ctx, b.issuer)
+	v := b.verifier.AccessTokenVerifier(ctx)
 	v.SupportedSignAlgs = []string{string(jose.ES256)}
 	claims, err := op.VerifyAccessToken[*oidc.AccessTokenClaims](ctx, raw, v)
 	if err != nil {
 		return store.Token{}, errInactive
 	}
-	return p.claims.live(ctx, claims.JWTID, claims.Subject)
+	return b.claims.live(ctx, claims.JWTID, claims.Subject)
 }
 
 // claims reads what a live access token grants: the storage (for op) and
@@ -197,7 +212,7 @@ func writeBearerError(rw http.ResponseWriter, e *oauthError) {
 
 // userinfo is the UserInfo endpoint (OpenID Connect Core 5.3): the claims
 // of a live access token's scopes, for tokens that carry openid.
-func (p *Provider) userinfo(rw http.ResponseWriter, r *http.Request) {
+func (b *bearer) userinfo(rw http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodPost {
 		rw.Header().Set("Allow", "GET, POST")
 		writeError(rw, http.StatusMethodNotAllowed, string(oidc.InvalidRequest), "use GET or POST")
@@ -208,13 +223,13 @@ func (p *Provider) userinfo(rw http.ResponseWriter, r *http.Request) {
 		writeBearerError(rw, oe)
 		return
 	}
-	t, err := p.liveAccess(r.Context(), raw)
+	t, err := b.liveAccess(r.Context(), raw)
 	if errors.Is(err, errInactive) {
 		writeBearerError(rw, errTokenRefused)
 		return
 	}
 	if err != nil {
-		p.answers.answer(rw, r, "userinfo", nil, err)
+		b.answers.answer(rw, r, "userinfo", nil, err)
 		return
 	}
 	if !slices.Contains(t.Scopes, ScopeOpenID) {
@@ -222,32 +237,32 @@ func (p *Provider) userinfo(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ui := new(oidc.UserInfo)
-	err = p.claims.userinfo(r.Context(), ui, t.PersonID, t.Subject, t.Scopes)
+	err = b.claims.userinfo(r.Context(), ui, t.PersonID, t.Subject, t.Scopes)
 	if errors.Is(err, store.ErrNotFound) { // the person is gone
 		writeBearerError(rw, errTokenRefused)
 		return
 	}
-	p.answers.answer(rw, r, "userinfo", ui, err)
+	b.answers.answer(rw, r, "userinfo", ui, err)
 }
 
 // introspect is the introspection endpoint (RFC 7662) for confidential
 // clients authenticated with HTTP Basic: active only for a live access
 // token issued to the asking client (or naming it as audience).
-func (p *Provider) introspect(rw http.ResponseWriter, r *http.Request) {
+func (b *bearer) introspect(rw http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		rw.Header().Set("Allow", http.MethodPost)
 		writeError(rw, http.StatusMethodNotAllowed, string(oidc.InvalidRequest), "use POST")
 		return
 	}
-	res, err := p.introspection(r)
-	p.answers.answer(rw, r, "introspection", res, err)
+	res, err := b.introspection(r)
+	b.answers.answer(rw, r, "introspection", res, err)
 }
 
-func (p *Provider) introspection(r *http.Request) (*oidc.IntrospectionResponse, error) {
+func (b *bearer) introspection(r *http.Request) (*oidc.IntrospectionResponse, error) {
 	if r.PostForm.Get("client_secret") != "" || r.PostForm.Get("client_assertion") != "" {
 		return nil, &oauthError{http.StatusUnauthorized, string(oidc.InvalidClient), "authenticate with HTTP Basic (client_secret_basic)"}
 	}
-	c, oe := p.clients.basic(r)
+	c, oe := b.clients.basic(r)
 	if oe != nil {
 		return nil, oe
 	}
@@ -256,14 +271,14 @@ func (p *Provider) introspection(r *http.Request) (*oidc.IntrospectionResponse, 
 		return nil, badRequest(oidc.InvalidRequest, "send the token to introspect, once")
 	}
 	res := new(oidc.IntrospectionResponse)
-	t, err := p.liveAccess(r.Context(), tokens[0])
+	t, err := b.liveAccess(r.Context(), tokens[0])
 	if errors.Is(err, errInactive) {
 		return res, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	err = p.claims.introspection(r.Context(), res, t, c.cfg.ID)
+	err = b.claims.introspection(r.Context(), res, t, c.cfg.ID)
 	if errors.Is(err, errInactive) || errors.Is(err, store.ErrNotFound) {
 		return new(oidc.IntrospectionResponse), nil
 	}
@@ -272,22 +287,4 @@ func (p *Provider) introspection(r *http.Request) (*oidc.IntrospectionResponse, 
 	}
 	res.Active = true
 	return res, nil
-}
-
-// revoke is the revocation endpoint (RFC 7009) in front of op's: the client
-// authenticates as at the token endpoint (HTTP Basic, or a public client by
-// its client_id) before op revokes anything.
-func (p *Provider) revoke(inner http.Handler) http.Handler {
-	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPost {
-			rw.Header().Set("Allow", http.MethodPost)
-			writeError(rw, http.StatusMethodNotAllowed, string(oidc.InvalidRequest), "use POST")
-			return
-		}
-		if _, oe := p.clients.tokenClient(r); oe != nil {
-			writeError(rw, oe.status, oe.kind, oe.desc)
-			return
-		}
-		inner.ServeHTTP(rw, r)
-	})
 }

@@ -86,6 +86,7 @@ type Provider struct {
 	answers   answers
 	clients   *clients
 	claims    *claims
+	bearer    *bearer
 	op        *op.Provider
 	cors      *cors.Cors // op's CORS rules, for the endpoints Provider serves itself
 	handler   http.Handler
@@ -139,6 +140,7 @@ func New(cfg Config, st Store, keys Keys, persons Persons, approvals Approvals, 
 	if err != nil {
 		return nil, fmt.Errorf("oidc: provider: %w", err)
 	}
+	p.bearer = &bearer{issuer: cfg.Issuer, verifier: p.op, claims: p.claims, clients: cs, answers: p.answers}
 	p.handler = p.routes()
 	return p, nil
 }

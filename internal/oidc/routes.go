@@ -54,8 +54,8 @@ func (p *Provider) routes() http.Handler {
 	mux.Handle(callbackPath, p.callback(inner))
 	mux.Handle(endPath, p.endSession(inner))
 	mux.Handle(tokenPath, p.token(challenged(inner)))
-	mux.Handle(userinfoPath, p.cors.Handler(http.HandlerFunc(p.userinfo)))
-	mux.Handle(introspectPath, p.cors.Handler(http.HandlerFunc(p.introspect)))
+	mux.Handle(userinfoPath, p.cors.Handler(http.HandlerFunc(p.bearer.userinfo)))
+	mux.Handle(introspectPath, p.cors.Handler(http.HandlerFunc(p.bearer.introspect)))
 	mux.Handle(revokePath, p.revoke(challenged(inner)))
 	mux.HandleFunc("POST "+backchannel, p.backchannel)
 	mux.HandleFunc(prefix+"/device_authorization", notOffered)
@@ -276,5 +276,23 @@ func validRequestID(s string) bool {
 func base64URL(s string) bool {
 	return !strings.ContainsFunc(s, func(r rune) bool {
 		return (r < 'a' || r > 'z') && (r < 'A' || r > 'Z') && (r < '0' || r > '9') && r != '-' && r != '_'
+	})
+}
+
+// revoke is the revocation endpoint (RFC 7009) in front of op's: the client
+// authenticates as at the token endpoint (HTTP Basic, or a public client by
+// its client_id) before op revokes anything.
+func (p *Provider) revoke(inner http.Handler) http.Handler {
+	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			rw.Header().Set("Allow", http.MethodPost)
+			writeError(rw, http.StatusMethodNotAllowed, string(oidc.InvalidRequest), "use POST")
+			return
+		}
+		if _, oe := p.clients.tokenClient(r); oe != nil {
+			writeError(rw, oe.status, oe.kind, oe.desc)
+			return
+		}
+		inner.ServeHTTP(rw, r)
 	})
 }
