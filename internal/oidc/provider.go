@@ -87,6 +87,7 @@ type Provider struct {
 	clients   *clients
 	claims    *claims
 	bearer    *bearer
+	gate      *tokenGate
 	op        *op.Provider
 	cors      *cors.Cors // op's CORS rules, for the endpoints Provider serves itself
 	handler   http.Handler
@@ -141,6 +142,7 @@ func New(cfg Config, st Store, keys Keys, persons Persons, approvals Approvals, 
 		return nil, fmt.Errorf("oidc: provider: %w", err)
 	}
 	p.bearer = &bearer{issuer: cfg.Issuer, verifier: p.op, claims: p.claims, clients: cs, answers: p.answers}
+	p.gate = &tokenGate{st: st, clients: cs, ciba: http.HandlerFunc(p.cibaToken)}
 	p.handler = p.routes()
 	return p, nil
 }

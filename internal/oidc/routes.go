@@ -1,11 +1,8 @@
 package oidc
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -16,7 +13,6 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/op"
 
 	"github.com/pforte/pforte/internal/session"
-	"github.com/pforte/pforte/internal/store"
 )
 
 // Paths under the portal's host. Package op's own endpoints keep its
@@ -53,10 +49,10 @@ func (p *Provider) routes() http.Handler {
 	mux.HandleFunc("GET "+cancelPath, p.cancel)
 	mux.Handle(callbackPath, p.callback(inner))
 	mux.Handle(endPath, p.endSession(inner))
-	mux.Handle(tokenPath, p.token(challenged(inner)))
+	mux.Handle(tokenPath, p.gate.token(challenged(inner)))
 	mux.Handle(userinfoPath, p.cors.Handler(http.HandlerFunc(p.bearer.userinfo)))
 	mux.Handle(introspectPath, p.cors.Handler(http.HandlerFunc(p.bearer.introspect)))
-	mux.Handle(revokePath, p.revoke(challenged(inner)))
+	mux.Handle(revokePath, p.gate.revoke(challenged(inner)))
 	mux.HandleFunc("POST "+backchannel, p.backchannel)
 	mux.HandleFunc(prefix+"/device_authorization", notOffered)
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
@@ -166,102 +162,6 @@ func (p *Provider) endSession(inner http.Handler) http.Handler {
 	})
 }
 
-// token sends the CIBA grant to Pforte's handler and the code and refresh
-// grants to op, after checks op makes too late: op uses up a code (and, for a
-// replay, revokes its tokens) before it authenticates the client and checks
-// PKCE, and handles a refresh token's reuse before it compares the client.
-// So here the client authenticates first (confidential clients with HTTP
-// Basic only), and a code or refresh token that is not the client's, or a
-// code whose verifier does not match, is refused without touching it. Only
-// POST is answered (RFC 6749 3.2): op would take a GET's query as the form
-// and skip these checks.
-func (p *Provider) token(inner http.Handler) http.Handler {
-	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPost {
-			rw.Header().Set("Allow", http.MethodPost)
-			writeError(rw, http.StatusMethodNotAllowed, string(oidc.InvalidRequest), "use POST")
-			return
-		}
-		grant := r.PostForm.Get("grant_type")
-		if grant == cibaGrantType {
-			p.cibaToken(rw, r)
-			return
-		}
-		if grant != string(oidc.GrantTypeCode) && grant != string(oidc.GrantTypeRefreshToken) {
-			writeError(rw, http.StatusBadRequest, string(oidc.UnsupportedGrantType), "supported: authorization_code, refresh_token, "+cibaGrantType)
-			return
-		}
-		c, oe := p.clients.tokenClient(r)
-		if oe != nil {
-			writeError(rw, oe.status, oe.kind, oe.desc)
-			return
-		}
-		read, oe := p.checkGrant(r, c, grant)
-		if oe != nil {
-			writeError(rw, oe.status, oe.kind, oe.desc)
-			return
-		}
-		inner.ServeHTTP(rw, r.WithContext(context.WithValue(r.Context(), grantReadKey{}, read)))
-	})
-}
-
-// grantRead is what checkGrant read of the presented code or refresh token
-// (nil pointers when it found nothing); the storage methods op calls next in
-// the same request take it from the context instead of reading it again.
-type grantRead struct {
-	hash    []byte
-	code    *store.AuthRequest
-	refresh *store.Token
-}
-
-type grantReadKey struct{}
-
-// grantReadFrom returns what the request's checks read for hash.
-func grantReadFrom(ctx context.Context, hash []byte) (grantRead, bool) {
-	g, ok := ctx.Value(grantReadKey{}).(grantRead)
-	return g, ok && bytes.Equal(g.hash, hash)
-}
-
-// checkGrant refuses a code or refresh token that belongs to another client,
-// and a code whose PKCE verifier does not match, before op uses either. It
-// returns what it read.
-func (p *Provider) checkGrant(r *http.Request, c *client, grant string) (grantRead, *oauthError) {
-	invalid := badRequest(oidc.InvalidGrant, "the grant is invalid, expired, used, or another client's")
-	if grant == string(oidc.GrantTypeRefreshToken) {
-		value := r.PostForm.Get("refresh_token")
-		if value == "" || len(value) > maxTokenLen {
-			return grantRead{}, invalid
-		}
-		read := grantRead{hash: digest(value)}
-		t, err := p.st.RefreshTokenByHash(r.Context(), read.hash)
-		if err != nil {
-			return grantRead{}, nil // op refuses an unknown token the same way
-		}
-		if t.ClientID != c.cfg.ID {
-			return grantRead{}, invalid
-		}
-		read.refresh = &t
-		return read, nil
-	}
-	code, verifier := r.PostForm.Get("code"), r.PostForm.Get("code_verifier")
-	if code == "" || len(code) > maxTokenLen {
-		return grantRead{}, invalid
-	}
-	read := grantRead{hash: digest(code)}
-	req, err := p.st.AuthRequestByCode(r.Context(), read.hash)
-	if err != nil {
-		return grantRead{}, nil // op refuses an unknown code the same way
-	}
-	sum := sha256.Sum256([]byte(verifier))
-	challenge := base64.RawURLEncoding.EncodeToString(sum[:])
-	if req.ClientID != c.cfg.ID || len(verifier) < 43 || len(verifier) > 128 ||
-		subtle.ConstantTimeCompare([]byte(challenge), []byte(req.CodeChallenge)) != 1 {
-		return grantRead{}, invalid
-	}
-	read.code = &req
-	return read, nil
-}
-
 // notOffered answers the endpoints op serves that Pforte does not offer.
 func notOffered(rw http.ResponseWriter, _ *http.Request) {
 	writeError(rw, http.StatusNotFound, string(oidc.InvalidRequest), "not offered")
@@ -276,23 +176,5 @@ func validRequestID(s string) bool {
 func base64URL(s string) bool {
 	return !strings.ContainsFunc(s, func(r rune) bool {
 		return (r < 'a' || r > 'z') && (r < 'A' || r > 'Z') && (r < '0' || r > '9') && r != '-' && r != '_'
-	})
-}
-
-// revoke is the revocation endpoint (RFC 7009) in front of op's: the client
-// authenticates as at the token endpoint (HTTP Basic, or a public client by
-// its client_id) before op revokes anything.
-func (p *Provider) revoke(inner http.Handler) http.Handler {
-	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPost {
-			rw.Header().Set("Allow", http.MethodPost)
-			writeError(rw, http.StatusMethodNotAllowed, string(oidc.InvalidRequest), "use POST")
-			return
-		}
-		if _, oe := p.clients.tokenClient(r); oe != nil {
-			writeError(rw, oe.status, oe.kind, oe.desc)
-			return
-		}
-		inner.ServeHTTP(rw, r)
 	})
 }
