@@ -86,6 +86,7 @@ type Provider struct {
 	answers   answers
 	clients   *clients
 	claims    *claims
+	login     *loginGlue
 	bearer    *bearer
 	gate      *tokenGate
 	op        *op.Provider
@@ -141,6 +142,7 @@ func New(cfg Config, st Store, keys Keys, persons Persons, approvals Approvals, 
 	if err != nil {
 		return nil, fmt.Errorf("oidc: provider: %w", err)
 	}
+	p.login = &loginGlue{st: st, clients: cs, browser: browser, authorizer: p.op, clock: p.clock, rec: p.rec, logger: logger}
 	p.bearer = &bearer{issuer: cfg.Issuer, verifier: p.op, claims: p.claims, clients: cs, answers: p.answers}
 	p.gate = &tokenGate{st: st, clients: cs, ciba: http.HandlerFunc(p.cibaToken)}
 	p.handler = p.routes()
@@ -207,6 +209,20 @@ func isHTTPLoopback(issuer string) bool {
 		}
 	}
 	return false
+}
+
+// Continue returns where the portal continues with the "weiter" key next,
+// and false if next is not one of ours.
+func (p *Provider) Continue(next string) (string, bool) { return p.login.Continue(next) }
+
+// Cancel returns where a person abandons the sign-in of the "weiter" key
+// next: the application is told access_denied.
+func (p *Provider) Cancel(next string) (string, bool) { return p.login.Cancel(next) }
+
+// Client returns the id and name of the client whose pending request the
+// "weiter" key next names: the phone's login confirmation shows the name.
+func (p *Provider) Client(ctx context.Context, next string) (string, string, bool) {
+	return p.login.Client(ctx, next)
 }
 
 // Sweep removes authorization requests, tokens and CIBA requests that expired

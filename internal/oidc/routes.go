@@ -2,7 +2,6 @@ package oidc
 
 import (
 	"context"
-	"crypto/subtle"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -45,10 +44,10 @@ func (p *Provider) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle(prefix+"/", inner)
 	mux.HandleFunc("GET "+discoveryPath, p.discovery)
-	mux.HandleFunc("GET "+loginPath, p.login)
-	mux.HandleFunc("GET "+cancelPath, p.cancel)
-	mux.Handle(callbackPath, p.callback(inner))
-	mux.Handle(endPath, p.endSession(inner))
+	mux.HandleFunc("GET "+loginPath, p.login.login)
+	mux.HandleFunc("GET "+cancelPath, p.login.cancel)
+	mux.Handle(callbackPath, p.login.callback(inner))
+	mux.Handle(endPath, endSession(inner))
 	mux.Handle(tokenPath, p.gate.token(challenged(inner)))
 	mux.Handle(userinfoPath, p.cors.Handler(http.HandlerFunc(p.bearer.userinfo)))
 	mux.Handle(introspectPath, p.cors.Handler(http.HandlerFunc(p.bearer.introspect)))
@@ -110,30 +109,6 @@ func (p *Provider) discovery(rw http.ResponseWriter, r *http.Request) {
 	json.NewEncoder(rw).Encode(doc)
 }
 
-// callback releases the code only to the browser whose portal session
-// completed the request: an authorization request id that leaked (or was
-// planted in someone else's browser) yields no code.
-func (p *Provider) callback(inner http.Handler) http.Handler {
-	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		id := r.Form.Get("id")
-		if !validRequestID(id) {
-			p.loginFailed(rw, r)
-			return
-		}
-		req, err := p.st.AuthRequestByID(r.Context(), id, p.clock.now())
-		if err != nil {
-			p.loginFailed(rw, r)
-			return
-		}
-		sess, ok := p.browser.Session(r)
-		if !ok || req.DoneAt.IsZero() || req.CodeHash != nil || subtle.ConstantTimeCompare(sess.TokenHash, req.SessionHash) != 1 {
-			p.loginFailed(rw, r)
-			return
-		}
-		inner.ServeHTTP(rw, r)
-	})
-}
-
 // browserKey carries the browser request of a logout into
 // TerminateSessionFromRequest.
 type browserKey struct{}
@@ -145,7 +120,7 @@ type browserCall struct {
 
 // endSession requires an id_token_hint (op verifies it) and lets
 // TerminateSessionFromRequest end the browser's portal session.
-func (p *Provider) endSession(inner http.Handler) http.Handler {
+func endSession(inner http.Handler) http.Handler {
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		if r.Form.Get("id_token_hint") == "" {
 			writeError(rw, http.StatusBadRequest, string(oidc.InvalidRequest), "id_token_hint is required")
