@@ -33,12 +33,16 @@ func badRequest[K ~string](kind K, desc string) *oauthError {
 type answers struct{ logger *slog.Logger }
 
 // answer writes res, or err as an OAuth error: an *oauthError with its
-// status, anything else as a logged server_error.
+// status, a *cibaError as 400 (CIBA core 13), anything else as a logged
+// server_error.
 func (a answers) answer(rw http.ResponseWriter, r *http.Request, what string, res any, err error) {
 	var oe *oauthError
+	var ce *cibaError
 	switch {
 	case errors.As(err, &oe):
 		writeError(rw, oe.status, oe.kind, oe.desc)
+	case errors.As(err, &ce):
+		writeError(rw, http.StatusBadRequest, ce.code, ce.desc)
 	case err != nil:
 		a.logger.ErrorContext(r.Context(), "oidc: "+what, "error", err.Error())
 		writeError(rw, http.StatusInternalServerError, string(oidc.ServerError), "")

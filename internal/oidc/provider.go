@@ -70,28 +70,30 @@ type Browser interface {
 }
 
 // Provider is Pforte's OpenID provider: package op serves the standard
-// endpoints on the storage and clients below, and Provider adds what op lacks
-// (the login glue, CIBA, the stricter checks in front of op's handlers).
+// endpoints on storage and the clients, and Provider puts in front of them
+// what op lacks, each role a type of its own that holds what it needs:
+//
+//	loginGlue   the portal's login completes authorization requests (login.go)
+//	cibaService CIBA in poll mode: start, and redeem once (ciba.go)
+//	tokenGate   the checks op makes too late at the token endpoint (token.go)
+//	bearer      userinfo and introspection, on op's verifier (bearer.go)
+//	storage     op.Storage, on the store (storage.go)
+//	answers     the JSON answers and OAuth errors (answer.go)
+//
+// Provider itself mounts them (routes.go), serves discovery, decodes and
+// answers the CIBA endpoints, and sweeps what expired.
 type Provider struct {
-	cfg       Config
-	st        Store
-	keys      Keys
-	persons   Persons
-	approvals Approvals
-	audit     Auditor
-	browser   Browser
-	clock     clock
-	rec       recorder
-	logger    *slog.Logger
-	answers   answers
-	clients   *clients
-	claims    *claims
-	login     *loginGlue
-	bearer    *bearer
-	gate      *tokenGate
-	op        *op.Provider
-	cors      *cors.Cors // op's CORS rules, for the endpoints Provider serves itself
-	handler   http.Handler
+	cfg     Config
+	st      Store
+	op      *op.Provider
+	cors    *cors.Cors // op's CORS rules, for the endpoints Provider serves itself
+	clients *clients
+	answers answers
+	login   *loginGlue
+	ciba    *cibaService
+	gate    *tokenGate
+	bearer  *bearer
+	handler http.Handler
 }
 
 // New builds the provider. cfg must have passed Validate.
@@ -105,8 +107,6 @@ func New(cfg Config, st Store, keys Keys, persons Persons, approvals Approvals, 
 	if err != nil {
 		return nil, err
 	}
-	p := &Provider{cfg: cfg, st: st, keys: keys, persons: persons, approvals: approvals, audit: aud, browser: browser,
-		clock: clock(now), rec: recorder{aud, logger}, logger: logger, answers: answers{logger}, clients: cs}
 	cryptoKey, err := hkdf.Key(sha256.New, cfg.SubjectKey, nil, "pforte oidc crypto v1", 32)
 	if err != nil {
 		return nil, fmt.Errorf("oidc: derive crypto key: %w", err)
@@ -131,19 +131,22 @@ func New(cfg Config, st Store, keys Keys, persons Persons, approvals Approvals, 
 		ExposedHeaders:   []string{"WWW-Authenticate"},
 		AllowCredentials: false,
 	}
-	p.cors = cors.New(corsOpts)
 	opts := []op.Option{op.WithCORSOptions(&corsOpts)}
 	if isHTTPLoopback(cfg.Issuer) {
 		opts = append(opts, op.WithAllowInsecure())
 	}
-	p.claims = &claims{st: st, persons: persons, issuer: cfg.Issuer, clock: p.clock}
-	s := &storage{cfg: cfg, st: st, clients: cs, keys: keys, browser: browser, claims: p.claims, clock: p.clock, rec: p.rec}
-	p.op, err = op.NewProvider(opCfg, s, op.StaticIssuer(cfg.Issuer), opts...)
+	clk, rec, ans := clock(now), recorder{aud, logger}, answers{logger}
+	tc := &claims{st: st, persons: persons, issuer: cfg.Issuer, clock: clk}
+	s := &storage{cfg: cfg, st: st, clients: cs, keys: keys, browser: browser, claims: tc, clock: clk, rec: rec}
+	provider, err := op.NewProvider(opCfg, s, op.StaticIssuer(cfg.Issuer), opts...)
 	if err != nil {
 		return nil, fmt.Errorf("oidc: provider: %w", err)
 	}
-	p.login = &loginGlue{st: st, clients: cs, browser: browser, authorizer: p.op, clock: p.clock, rec: p.rec, logger: logger}
-	p.bearer = &bearer{issuer: cfg.Issuer, verifier: p.op, claims: p.claims, clients: cs, answers: p.answers}
+	p := &Provider{cfg: cfg, st: st, op: provider, cors: cors.New(corsOpts), clients: cs, answers: ans,
+		login: &loginGlue{st: st, clients: cs, browser: browser, authorizer: provider, clock: clk, rec: rec, logger: logger},
+		ciba: &cibaService{cfg: cfg, st: st, clients: cs, persons: persons, approvals: approvals, tokens: provider, clock: clk,
+			rec: rec},
+		bearer: &bearer{issuer: cfg.Issuer, verifier: provider, claims: tc, clients: cs, answers: ans}}
 	p.gate = &tokenGate{st: st, clients: cs, ciba: http.HandlerFunc(p.cibaToken)}
 	p.handler = p.routes()
 	return p, nil

@@ -137,6 +137,60 @@ func endSession(inner http.Handler) http.Handler {
 	})
 }
 
+// backchannelResponse is the backchannel endpoint's answer.
+type backchannelResponse struct {
+	AuthReqID string `json:"auth_req_id"`
+	ExpiresIn int64  `json:"expires_in"`
+	Interval  int64  `json:"interval"`
+}
+
+// backchannel is the CIBA backchannel authentication endpoint (poll mode):
+// the client authenticates with HTTP Basic, and the CIBA service starts its
+// request.
+func (p *Provider) backchannel(rw http.ResponseWriter, r *http.Request) {
+	const what = "backchannel authentication"
+	c, req, err := decodeBackchannel(r, p.clients)
+	if err != nil {
+		p.answers.answer(rw, r, what, nil, err)
+		return
+	}
+	started, err := p.ciba.Start(r.Context(), c, req)
+	p.answers.answer(rw, r, what, backchannelResponse{AuthReqID: started.AuthReqID, ExpiresIn: int64(started.ExpiresIn.Seconds()),
+		Interval: int64(started.Interval.Seconds())}, err)
+}
+
+// decodeBackchannel authenticates the client of a backchannel request and
+// reads its parameters, refusing those of the modes Pforte does not offer.
+func decodeBackchannel(r *http.Request, cs *clients) (*client, cibaRequest, error) {
+	c, oe := cs.basic(r)
+	if oe != nil {
+		return nil, cibaRequest{}, oe
+	}
+	f := r.PostForm
+	for _, name := range []string{"login_hint_token", "id_token_hint", "user_code", "request", "client_notification_token"} {
+		if f.Get(name) != "" {
+			return nil, cibaRequest{}, badRequest(oidc.InvalidRequest, name+" is not supported: use login_hint (poll mode)")
+		}
+	}
+	return c, cibaRequest{Scopes: strings.Fields(f.Get("scope")), ACRValues: strings.Fields(f.Get("acr_values")),
+		LoginHint: f.Get("login_hint"), BindingMessage: f.Get("binding_message"),
+		AuthorizationDetails: f.Get("authorization_details")}, nil
+}
+
+// cibaToken answers the CIBA grant at the token endpoint (poll mode, CIBA
+// core 10.1 and 11): the client authenticates with HTTP Basic, and the CIBA
+// service redeems its auth_req_id.
+func (p *Provider) cibaToken(rw http.ResponseWriter, r *http.Request) {
+	const what = "CIBA token"
+	c, oe := p.clients.basic(r)
+	if oe != nil {
+		p.answers.answer(rw, r, what, nil, oe)
+		return
+	}
+	res, err := p.ciba.Redeem(r.Context(), c, r.PostForm.Get("auth_req_id"))
+	p.answers.answer(rw, r, what, res, err)
+}
+
 // notOffered answers the endpoints op serves that Pforte does not offer.
 func notOffered(rw http.ResponseWriter, _ *http.Request) {
 	writeError(rw, http.StatusNotFound, string(oidc.InvalidRequest), "not offered")
