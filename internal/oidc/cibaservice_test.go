@@ -1,6 +1,7 @@
 package oidc
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -50,6 +51,7 @@ func (c *stepClock) advance(d time.Duration) {
 // a bound phone, a person without one, the CIBA client and a client that
 // may not use CIBA.
 type cibaFixture struct {
+	p       *Provider
 	st      store.Store
 	clock   *stepClock
 	svc     *cibaService
@@ -89,7 +91,7 @@ func newCIBAFixture(t *testing.T, st store.Store) *cibaFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.svc, f.clients = p.ciba, p.clients
+	f.p, f.svc, f.clients = p, p.ciba, p.clients
 	f.kasse, f.bonus = p.clients.byID[testCIBA], p.clients.byID[testRP]
 	f.person = f.insure(t, "A12345678", "Jürgen")
 	f.nophone = f.insure(t, "B23456789", "Erika")
@@ -453,6 +455,42 @@ func TestCIBARedeemOnce(t *testing.T) {
 			})
 		}
 	})
+}
+
+// TestCIBAServerErrors checks that a store that fails is the server's
+// error, which the handlers answer server_error, and never a refusal the
+// client would act on.
+func TestCIBAServerErrors(t *testing.T) {
+	f := newCIBAFixture(t, testdb.Open(t))
+	id := f.start(t, f.request())
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	_, err := f.svc.Start(ctx, f.kasse, f.request())
+	var ce *cibaError
+	if !errors.Is(err, context.Canceled) || errors.As(err, &ce) {
+		t.Errorf("Start on a failing store: %v, want the store's error", err)
+	}
+	_, err = f.svc.Redeem(ctx, f.kasse, id)
+	if !errors.Is(err, context.Canceled) || errors.As(err, &ce) {
+		t.Errorf("Redeem on a failing store: %v, want the store's error", err)
+	}
+}
+
+// TestSweepCIBA checks that Sweep removes expired CIBA requests: a poll
+// then finds nothing.
+func TestSweepCIBA(t *testing.T) {
+	f := newCIBAFixture(t, testdb.Open(t))
+	expired := f.start(t, f.request())
+	f.clock.advance(5*time.Minute + time.Second)
+	live := f.start(t, f.request())
+	if err := f.p.Sweep(t.Context(), f.clock.now()); err != nil {
+		t.Fatal(err)
+	}
+	_, err := f.svc.Redeem(t.Context(), f.kasse, expired)
+	wantRefusal(t, "swept request", err, "invalid_grant")
+	if _, err := f.svc.Redeem(t.Context(), f.kasse, live); !errors.Is(err, errCIBAPending) {
+		t.Errorf("live request after the sweep: %v, want authorization_pending", err)
+	}
 }
 
 // tokens counts the tokens of the family (by revoking them: call it last).
