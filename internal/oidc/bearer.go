@@ -2,6 +2,7 @@ package oidc
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -21,10 +22,6 @@ import (
 // or text/plain and without WWW-Authenticate, and a refused client with the
 // text of op's internal error chain, which no client can act on.
 
-// basicChallenge is the challenge of every 401 after client authentication
-// (RFC 6749 5.2, RFC 7617): the confidential clients use HTTP Basic.
-const basicChallenge = `Basic realm="pforte", charset="UTF-8"`
-
 // maxAccessTokenLen bounds a presented access token: a JWT with the largest
 // authorization_details stays well below it.
 const maxAccessTokenLen = 8 << 10
@@ -41,40 +38,116 @@ var errInactive = errors.New("oidc: access token invalid, expired or revoked")
 
 var errTokenRefused = &oauthError{http.StatusUnauthorized, errKindInvalidToken, "the access token is invalid, expired or revoked"}
 
+// bearer serves the endpoints that take an access token: userinfo and
+// introspection.
+type bearer struct {
+	issuer   string
+	verifier verifier
+	claims   *claims
+	clients  *clients
+	answers  answers
+}
+
+// verifier hands out op's verifier of access tokens.
+type verifier interface {
+	AccessTokenVerifier(ctx context.Context) *op.AccessTokenVerifier
+}
+
 // liveAccess verifies a presented access token (an ES256 JWT of this
 // issuer, not expired) and returns the stored token it names if that is
 // live too: errInactive otherwise.
-func (p *Provider) liveAccess(ctx context.Context, raw string) (store.Token, error) {
+func (b *bearer) liveAccess(ctx context.Context, raw string) (store.Token, error) {
 	if raw == "" || len(raw) > maxAccessTokenLen {
 		return store.Token{}, errInactive
 	}
-	ctx = op.ContextWithIssuer(ctx, p.cfg.Issuer)
-	v := p.op.AccessTokenVerifier(ctx)
+	ctx = op.ContextWithIssuer(ctx, b.issuer)
+	v := b.verifier.AccessTokenVerifier(ctx)
 	v.SupportedSignAlgs = []string{string(jose.ES256)}
 	claims, err := op.VerifyAccessToken[*oidc.AccessTokenClaims](ctx, raw, v)
 	if err != nil {
 		return store.Token{}, errInactive
 	}
-	return p.liveAccessToken(ctx, claims.JWTID, claims.Subject)
+	return b.claims.live(ctx, claims.JWTID, claims.Subject)
 }
 
-// liveAccessToken returns the access token with id if it is live at the
-// provider's clock and belongs to subject: errInactive otherwise.
-func (p *Provider) liveAccessToken(ctx context.Context, id, subject string) (store.Token, error) {
+// claims reads what a live access token grants: the storage (for op) and
+// the userinfo and introspection endpoints share it.
+type claims struct {
+	st      Store
+	persons Persons
+	issuer  string
+	clock   clock
+}
+
+// live returns the access token with id if it is live at the provider's
+// clock and belongs to subject: errInactive otherwise.
+func (c *claims) live(ctx context.Context, id, subject string) (store.Token, error) {
 	if id == "" || len(id) > 64 {
 		return store.Token{}, errInactive
 	}
-	t, err := p.st.TokenByID(ctx, id)
+	t, err := c.st.TokenByID(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return store.Token{}, errInactive
 	}
 	if err != nil {
 		return store.Token{}, fmt.Errorf("oidc: access token: %w", err)
 	}
-	if t.Kind != store.TokenAccess || !t.RevokedAt.IsZero() || !p.clock().Before(t.ExpiresAt) || t.Subject != subject {
+	if t.Kind != store.TokenAccess || !t.RevokedAt.IsZero() || !c.clock.now().Before(t.ExpiresAt) || t.Subject != subject {
 		return store.Token{}, errInactive
 	}
 	return t, nil
+}
+
+// userinfo sets sub and the claims of scopes.
+func (c *claims) userinfo(ctx context.Context, ui *oidc.UserInfo, person store.PersonID, subject string, scopes []string) error {
+	ui.Subject = subject
+	if !slices.Contains(scopes, ScopeProfile) && !slices.Contains(scopes, ScopeKVNR) {
+		return nil
+	}
+	p, err := c.persons.PersonByID(ctx, person)
+	if err != nil {
+		return fmt.Errorf("oidc: userinfo: %w", err)
+	}
+	if slices.Contains(scopes, ScopeProfile) {
+		ui.GivenName = p.GivenNames
+		ui.FamilyName = p.FamilyName
+		ui.Name = strings.TrimSpace(p.GivenNames + " " + p.FamilyName)
+	}
+	if slices.Contains(scopes, ScopeKVNR) {
+		ui.AppendClaims(ClaimKVNR, p.KVNR)
+	}
+	return nil
+}
+
+// introspection describes the live access token t to the client clientID:
+// errInactive unless the token is the client's or names it as audience.
+func (c *claims) introspection(ctx context.Context, resp *oidc.IntrospectionResponse, t store.Token, clientID string) error {
+	if t.ClientID != clientID && !slices.Contains(t.Audience, clientID) {
+		return errInactive
+	}
+	ui := new(oidc.UserInfo)
+	if err := c.userinfo(ctx, ui, t.PersonID, t.Subject, t.Scopes); err != nil {
+		return err
+	}
+	resp.SetUserInfo(ui)
+	resp.Scope = t.Scopes
+	resp.ClientID = t.ClientID
+	resp.TokenType = oidc.BearerToken
+	resp.Expiration = oidc.FromTime(t.ExpiresAt)
+	resp.IssuedAt = oidc.FromTime(t.CreatedAt)
+	resp.AuthTime = oidc.FromTime(t.AuthTime)
+	resp.Audience = t.Audience
+	resp.AuthenticationMethodsReferences = t.AMR
+	resp.Issuer = c.issuer
+	resp.JWTID = t.ID
+	if resp.Claims == nil {
+		resp.Claims = map[string]any{}
+	}
+	resp.Claims["acr"] = t.ACR
+	if t.AuthorizationDetails != nil {
+		resp.Claims["authorization_details"] = json.RawMessage(t.AuthorizationDetails)
+	}
+	return nil
 }
 
 // bearerToken finds the access token of a userinfo request: in the
@@ -139,7 +212,7 @@ func writeBearerError(rw http.ResponseWriter, e *oauthError) {
 
 // userinfo is the UserInfo endpoint (OpenID Connect Core 5.3): the claims
 // of a live access token's scopes, for tokens that carry openid.
-func (p *Provider) userinfo(rw http.ResponseWriter, r *http.Request) {
+func (b *bearer) userinfo(rw http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodPost {
 		rw.Header().Set("Allow", "GET, POST")
 		writeError(rw, http.StatusMethodNotAllowed, string(oidc.InvalidRequest), "use GET or POST")
@@ -150,13 +223,13 @@ func (p *Provider) userinfo(rw http.ResponseWriter, r *http.Request) {
 		writeBearerError(rw, oe)
 		return
 	}
-	t, err := p.liveAccess(r.Context(), raw)
+	t, err := b.liveAccess(r.Context(), raw)
 	if errors.Is(err, errInactive) {
 		writeBearerError(rw, errTokenRefused)
 		return
 	}
 	if err != nil {
-		p.answer(rw, r, "userinfo", nil, err)
+		b.answers.answer(rw, r, "userinfo", nil, err)
 		return
 	}
 	if !slices.Contains(t.Scopes, ScopeOpenID) {
@@ -164,32 +237,32 @@ func (p *Provider) userinfo(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ui := new(oidc.UserInfo)
-	err = (&storage{p}).fillUserinfo(r.Context(), ui, t.PersonID, t.Subject, t.Scopes)
+	err = b.claims.userinfo(r.Context(), ui, t.PersonID, t.Subject, t.Scopes)
 	if errors.Is(err, store.ErrNotFound) { // the person is gone
 		writeBearerError(rw, errTokenRefused)
 		return
 	}
-	p.answer(rw, r, "userinfo", ui, err)
+	b.answers.answer(rw, r, "userinfo", ui, err)
 }
 
 // introspect is the introspection endpoint (RFC 7662) for confidential
 // clients authenticated with HTTP Basic: active only for a live access
 // token issued to the asking client (or naming it as audience).
-func (p *Provider) introspect(rw http.ResponseWriter, r *http.Request) {
+func (b *bearer) introspect(rw http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		rw.Header().Set("Allow", http.MethodPost)
 		writeError(rw, http.StatusMethodNotAllowed, string(oidc.InvalidRequest), "use POST")
 		return
 	}
-	res, err := p.introspection(r)
-	p.answer(rw, r, "introspection", res, err)
+	res, err := b.introspection(r)
+	b.answers.answer(rw, r, "introspection", res, err)
 }
 
-func (p *Provider) introspection(r *http.Request) (*oidc.IntrospectionResponse, error) {
+func (b *bearer) introspection(r *http.Request) (*oidc.IntrospectionResponse, error) {
 	if r.PostForm.Get("client_secret") != "" || r.PostForm.Get("client_assertion") != "" {
 		return nil, &oauthError{http.StatusUnauthorized, string(oidc.InvalidClient), "authenticate with HTTP Basic (client_secret_basic)"}
 	}
-	c, oe := p.authenticateClient(r)
+	c, oe := b.clients.basic(r)
 	if oe != nil {
 		return nil, oe
 	}
@@ -198,14 +271,14 @@ func (p *Provider) introspection(r *http.Request) (*oidc.IntrospectionResponse, 
 		return nil, badRequest(oidc.InvalidRequest, "send the token to introspect, once")
 	}
 	res := new(oidc.IntrospectionResponse)
-	t, err := p.liveAccess(r.Context(), tokens[0])
+	t, err := b.liveAccess(r.Context(), tokens[0])
 	if errors.Is(err, errInactive) {
 		return res, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	err = (&storage{p}).setIntrospection(r.Context(), res, t, c.cfg.ID)
+	err = b.claims.introspection(r.Context(), res, t, c.cfg.ID)
 	if errors.Is(err, errInactive) || errors.Is(err, store.ErrNotFound) {
 		return new(oidc.IntrospectionResponse), nil
 	}
@@ -215,40 +288,3 @@ func (p *Provider) introspection(r *http.Request) (*oidc.IntrospectionResponse, 
 	res.Active = true
 	return res, nil
 }
-
-// revoke is the revocation endpoint (RFC 7009) in front of op's: the client
-// authenticates as at the token endpoint (HTTP Basic, or a public client by
-// its client_id) before op revokes anything.
-func (p *Provider) revoke(inner http.Handler) http.Handler {
-	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPost {
-			rw.Header().Set("Allow", http.MethodPost)
-			writeError(rw, http.StatusMethodNotAllowed, string(oidc.InvalidRequest), "use POST")
-			return
-		}
-		if _, oe := p.tokenClient(r); oe != nil {
-			writeError(rw, oe.status, oe.kind, oe.desc)
-			return
-		}
-		inner.ServeHTTP(rw, r)
-	})
-}
-
-// challenged adds the Basic challenge to every 401 that h (one of op's
-// handlers, after Pforte's checks) answers.
-func challenged(h http.Handler) http.Handler {
-	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		h.ServeHTTP(&challengeWriter{rw}, r)
-	})
-}
-
-type challengeWriter struct{ http.ResponseWriter }
-
-func (w *challengeWriter) WriteHeader(status int) {
-	if status == http.StatusUnauthorized && w.Header().Get("WWW-Authenticate") == "" {
-		w.Header().Set("WWW-Authenticate", basicChallenge)
-	}
-	w.ResponseWriter.WriteHeader(status)
-}
-
-func (w *challengeWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

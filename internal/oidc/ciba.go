@@ -2,11 +2,10 @@ package oidc
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
-	"net/url"
 	"slices"
 	"sort"
 	"strings"
@@ -46,14 +45,6 @@ type cibaData struct {
 
 func (c *cibaData) bytes() ([]byte, error) { return json.Marshal(c) }
 
-// oauthError is an error the endpoint answers with its status.
-type oauthError struct {
-	status     int
-	kind, desc string
-}
-
-func (e *oauthError) Error() string { return "oidc: " + e.kind + ": " + e.desc }
-
 // The error codes of CIBA and RFC 9396 that package oidc does not name.
 const (
 	errKindBindingMessage = "invalid_binding_message"
@@ -61,107 +52,104 @@ const (
 	errKindExpired        = "expired_token"
 )
 
-func badRequest[K ~string](kind K, desc string) *oauthError {
-	return &oauthError{http.StatusBadRequest, string(kind), desc}
+// cibaService runs CIBA in poll mode on plain values: Start asks the
+// person's phone, Redeem answers a poll. The handlers in routes.go decode
+// the HTTP requests, call one of them and render the answer.
+type cibaService struct {
+	cfg       Config // the poll interval, the lifetime, the issuer
+	st        Store
+	clients   *clients
+	persons   Persons
+	approvals Approvals
+	tokens    op.TokenCreator // op's, to issue the tokens
+	clock     clock
+	rec       recorder
 }
 
-var errInvalidClient = &oauthError{http.StatusUnauthorized, string(oidc.InvalidClient), "client authentication failed"}
-
-// authenticateClient checks HTTP Basic client credentials (RFC 6749 2.3.1).
-func (p *Provider) authenticateClient(r *http.Request) (*client, *oauthError) {
-	id, secret, ok := r.BasicAuth()
-	if !ok {
-		return nil, errInvalidClient
-	}
-	var err1, err2 error
-	id, err1 = url.QueryUnescape(id)
-	secret, err2 = url.QueryUnescape(secret)
-	c, known := p.clients[id]
-	if err1 != nil || err2 != nil || !known {
-		secretDigest(secret)
-		return nil, errInvalidClient
-	}
-	if !c.authenticate(secret) {
-		return nil, errInvalidClient
-	}
-	return c, nil
+// cibaRequest is a backchannel authentication request (CIBA core 7.1) as
+// its client sent it.
+type cibaRequest struct {
+	Scopes               []string
+	ACRValues            []string
+	LoginHint            string // a KVNR
+	BindingMessage       string
+	AuthorizationDetails string // an RFC 9396 JSON array
 }
 
-// cibaResponse is the backchannel endpoint's answer.
-type cibaResponse struct {
-	AuthReqID string `json:"auth_req_id"`
-	ExpiresIn int64  `json:"expires_in"`
-	Interval  int64  `json:"interval"`
+// cibaStarted is a started request: the auth_req_id the client polls with,
+// how long it may poll, and how often.
+type cibaStarted struct {
+	AuthReqID string
+	ExpiresIn time.Duration
+	Interval  time.Duration
 }
 
-// backchannel is the CIBA backchannel authentication endpoint (poll mode):
-// it asks the person named by login_hint (a KVNR) to approve, on the phone,
-// exactly the binding_message and authorization_details of the request. An
-// unknown KVNR, or a person without a phone, gets the same answer, and the
-// request then stays pending until it expires.
-func (p *Provider) backchannel(rw http.ResponseWriter, r *http.Request) {
-	res, err := p.startCIBA(r)
-	p.answer(rw, r, "backchannel authentication", res, err)
+// cibaError is a refused CIBA request or poll: the OAuth error code the
+// client is told (CIBA core 11 and 13, RFC 6749 5.2, RFC 9396 5) and why.
+type cibaError struct {
+	code, desc string
+	interval   time.Duration // slow_down: the interval the client must keep now
 }
 
-// answer writes res, or err as an OAuth error: an *oauthError with its
-// status, anything else as a logged server_error.
-func (p *Provider) answer(rw http.ResponseWriter, r *http.Request, what string, res any, err error) {
-	var oe *oauthError
-	switch {
-	case errors.As(err, &oe):
-		writeError(rw, oe.status, oe.kind, oe.desc)
-	case err != nil:
-		p.logger.ErrorContext(r.Context(), "oidc: "+what, "error", err.Error())
-		writeError(rw, http.StatusInternalServerError, string(oidc.ServerError), "")
-	default:
-		writeJSON(rw, res)
+func (e *cibaError) Error() string {
+	if e.desc == "" {
+		return "oidc: CIBA: " + e.code
 	}
+	return "oidc: CIBA: " + e.code + ": " + e.desc
 }
 
-func (p *Provider) startCIBA(r *http.Request) (cibaResponse, error) {
-	c, oe := p.authenticateClient(r)
-	if oe != nil {
-		return cibaResponse{}, oe
-	}
+func cibaRefusal[K ~string](code K, desc string) *cibaError {
+	return &cibaError{code: string(code), desc: desc}
+}
+
+// The answers to a poll that are not tokens, but for slow_down.
+var (
+	errCIBAPending = cibaRefusal(oidc.AuthorizationPending, "")
+	errCIBADenied  = cibaRefusal(oidc.AccessDenied, "the person declined")
+	errCIBAExpired = cibaRefusal(errKindExpired, "the request expired")
+	// errCIBAUnknown is a request that is unknown, another client's or
+	// redeemed already.
+	errCIBAUnknown = cibaRefusal(oidc.InvalidGrant, "auth_req_id is unknown or was already redeemed")
+)
+
+// Start asks the person whose KVNR req.LoginHint is to approve on the phone
+// exactly the binding message and authorization_details client c sent, and
+// stores the request. An unknown KVNR, a person without a phone, and a
+// person with too many unanswered requests get the same answer as anyone
+// else: the request then stays pending until it expires. A refused request
+// is a *cibaError; any other error is the server's.
+func (s *cibaService) Start(ctx context.Context, c *client, req cibaRequest) (cibaStarted, error) {
 	if !c.cfg.CIBA {
-		return cibaResponse{}, badRequest(oidc.UnauthorizedClient, "the client may not use CIBA")
+		return cibaStarted{}, cibaRefusal(oidc.UnauthorizedClient, "the client may not use CIBA")
 	}
-	f := r.PostForm
-	for _, name := range []string{"login_hint_token", "id_token_hint", "user_code", "request", "client_notification_token"} {
-		if f.Get(name) != "" {
-			return cibaResponse{}, badRequest(oidc.InvalidRequest, name+" is not supported: use login_hint (poll mode)")
-		}
-	}
-	scopes := strings.Fields(f.Get("scope"))
+	scopes := slices.Clone(req.Scopes)
 	if !slices.Contains(scopes, ScopeOpenID) || len(scopes) > 8 {
-		return cibaResponse{}, badRequest(oidc.InvalidScope, "scope must contain openid")
+		return cibaStarted{}, cibaRefusal(oidc.InvalidScope, "scope must contain openid")
 	}
-	for _, s := range scopes {
-		if !c.IsScopeAllowed(s) || s == ScopeOfflineAccess {
-			return cibaResponse{}, badRequest(oidc.InvalidScope, "scope "+s+" is not allowed")
+	for _, sc := range scopes {
+		if !c.IsScopeAllowed(sc) || sc == ScopeOfflineAccess {
+			return cibaStarted{}, cibaRefusal(oidc.InvalidScope, "scope "+sc+" is not allowed")
 		}
 	}
 	slices.Sort(scopes)
 	scopes = slices.Compact(scopes)
-	level, ok := c.levelFor(strings.Fields(f.Get("acr_values")))
+	level, ok := c.levelFor(req.ACRValues)
 	if !ok {
-		return cibaResponse{}, badRequest(oidc.AccessDenied, "acr_values: no requested level is available to this client")
+		return cibaStarted{}, cibaRefusal(oidc.AccessDenied, "acr_values: no requested level is available to this client")
 	}
 	if level.Rank() < session.LevelSubstantial.Rank() {
 		level = session.LevelSubstantial // a phone approval is at least substantial
 	}
-	hint := f.Get("login_hint")
-	if !registry.ValidKVNR(hint) {
-		return cibaResponse{}, badRequest(oidc.InvalidRequest, "login_hint must be a KVNR")
+	if !registry.ValidKVNR(req.LoginHint) {
+		return cibaStarted{}, cibaRefusal(oidc.InvalidRequest, "login_hint must be a KVNR")
 	}
-	bm := f.Get("binding_message")
+	bm := req.BindingMessage
 	if !utf8.ValidString(bm) || utf8.RuneCountInString(bm) > maxBindingRunes || strings.ContainsFunc(bm, isControl) {
-		return cibaResponse{}, badRequest(errKindBindingMessage, fmt.Sprintf("binding_message must be at most %d characters without control characters", maxBindingRunes))
+		return cibaStarted{}, cibaRefusal(errKindBindingMessage, fmt.Sprintf("binding_message must be at most %d characters without control characters", maxBindingRunes))
 	}
-	details, shown, err := parseDetails(f.Get("authorization_details"), c.cfg.AuthorizationDetailsTypes)
+	details, shown, err := parseDetails(req.AuthorizationDetails, c.cfg.AuthorizationDetailsTypes)
 	if err != nil {
-		return cibaResponse{}, badRequest(errKindDetails, err.Error())
+		return cibaStarted{}, cibaRefusal(errKindDetails, err.Error())
 	}
 	text := c.cfg.Name + " bittet um Ihre Freigabe."
 	if bm != "" {
@@ -169,24 +157,24 @@ func (p *Provider) startCIBA(r *http.Request) (cibaResponse, error) {
 	}
 	text += shown
 	if utf8.RuneCountInString(text) > approval.MaxTextRunes {
-		return cibaResponse{}, badRequest(errKindDetails, "the request is too long to be shown on the phone")
+		return cibaStarted{}, cibaRefusal(errKindDetails, "the request is too long to be shown on the phone")
 	}
 	data, err := (&cibaData{Client: c.cfg.ID, Scope: strings.Join(scopes, " "), BindingMessage: bm, AuthorizationDetails: details}).bytes()
 	if err != nil {
-		return cibaResponse{}, err
+		return cibaStarted{}, err
 	}
-	now := p.clock()
+	now := s.clock.now()
 	authReqID := randomSecret()
-	req := store.CIBARequest{Hash: digest(authReqID), ID: randomID(), ClientID: c.cfg.ID, Scopes: scopes, ACR: string(level),
-		BindingMessage: bm, AuthorizationDetails: details, Interval: p.cfg.PollInterval, CreatedAt: now,
-		ExpiresAt: now.Add(p.cfg.CIBATTL)}
-	person, err := p.persons.PersonByKVNR(r.Context(), hint)
+	cr := store.CIBARequest{Hash: digest(authReqID), ID: randomID(), ClientID: c.cfg.ID, Scopes: scopes, ACR: string(level),
+		BindingMessage: bm, AuthorizationDetails: details, Interval: s.cfg.PollInterval, CreatedAt: now,
+		ExpiresAt: now.Add(s.cfg.CIBATTL)}
+	person, err := s.persons.PersonByKVNR(ctx, req.LoginHint)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 	case err != nil:
-		return cibaResponse{}, err
+		return cibaStarted{}, fmt.Errorf("oidc: CIBA person: %w", err)
 	default:
-		a, err := p.approvals.CreateForClient(r.Context(), person.ID, text, data, string(level), "client:"+c.cfg.ID)
+		a, err := s.approvals.CreateForClient(ctx, person.ID, text, data, string(level), "client:"+c.cfg.ID)
 		switch {
 		case errors.Is(err, approval.ErrNoDevice), errors.Is(err, approval.ErrNotFound), errors.Is(err, approval.ErrTooManyPending):
 			// Like an unknown person: pending until it expires. Too many
@@ -194,23 +182,113 @@ func (p *Provider) startCIBA(r *http.Request) (cibaResponse, error) {
 		case err != nil:
 			var inv *field.Error
 			if errors.As(err, &inv) {
-				return cibaResponse{}, badRequest(errKindDetails, "the request cannot be shown on the phone")
+				return cibaStarted{}, cibaRefusal(errKindDetails, "the request cannot be shown on the phone")
 			}
-			return cibaResponse{}, err
+			return cibaStarted{}, fmt.Errorf("oidc: CIBA approval: %w", err)
 		default:
-			req.PersonID, req.ApprovalID, req.ExpiresAt = person.ID, a.ID, a.ExpiresAt
+			cr.PersonID, cr.ApprovalID, cr.ExpiresAt = person.ID, a.ID, a.ExpiresAt
 		}
 	}
-	if err := p.st.CreateCIBARequest(r.Context(), req); err != nil {
-		return cibaResponse{}, fmt.Errorf("oidc: store CIBA request: %w", err)
+	if err := s.st.CreateCIBARequest(ctx, cr); err != nil {
+		return cibaStarted{}, fmt.Errorf("oidc: store CIBA request: %w", err)
 	}
 	subject := "unknown"
-	if req.PersonID != 0 {
-		subject = personRef(req.PersonID)
+	if cr.PersonID != 0 {
+		subject = personRef(cr.PersonID)
 	}
-	p.record(r.Context(), audit.Event{Actor: "client:" + c.cfg.ID, Event: "oidc.ciba_requested", Subject: subject,
-		Details: map[string]any{"client": c.cfg.ID, "request": req.ID, "approval": req.ApprovalID, "level": string(level)}})
-	return cibaResponse{AuthReqID: authReqID, ExpiresIn: int64(req.ExpiresAt.Sub(now).Seconds()), Interval: int64(req.Interval.Seconds())}, nil
+	s.rec.record(ctx, audit.Event{Actor: "client:" + c.cfg.ID, Event: "oidc.ciba_requested", Subject: subject,
+		Details: map[string]any{"client": c.cfg.ID, "request": cr.ID, "approval": cr.ApprovalID, "level": string(level)}})
+	return cibaStarted{AuthReqID: authReqID, ExpiresIn: cr.ExpiresAt.Sub(now), Interval: cr.Interval}, nil
+}
+
+// cibaTokenResponse is the token response of the CIBA grant: the standard
+// one plus the authorization_details the person approved (RFC 9396 7).
+type cibaTokenResponse struct {
+	*oidc.AccessTokenResponse
+	AuthorizationDetails json.RawMessage `json:"authorization_details"`
+}
+
+// Redeem answers client c's poll of the request authReqID (CIBA core 10.1
+// and 11). It returns the tokens when the person approved, once: of any
+// number of polls, on any number of nodes, at most one gets them. Otherwise
+// a *cibaError: slow_down when polled sooner than the interval after the
+// last poll (the interval then grows by 5 seconds), errCIBAPending,
+// errCIBADenied, errCIBAExpired (also for a request a newer one of the
+// client withdrew), and errCIBAUnknown for an unknown, another client's or
+// a redeemed request. Any other error is the server's.
+func (s *cibaService) Redeem(ctx context.Context, c *client, authReqID string) (*cibaTokenResponse, error) {
+	if authReqID == "" || len(authReqID) > 128 {
+		return nil, cibaRefusal(oidc.InvalidRequest, "auth_req_id is missing")
+	}
+	now := s.clock.now()
+	var slow bool
+	req, err := s.st.UpdateCIBARequest(ctx, digest(authReqID), func(cr *store.CIBARequest) error {
+		slow = false
+		switch {
+		case cr.ClientID != c.cfg.ID, !cr.IssuedAt.IsZero():
+			return errCIBAUnknown
+		case !now.Before(cr.ExpiresAt):
+			return errCIBAExpired
+		}
+		if !cr.LastPollAt.IsZero() && now.Before(cr.LastPollAt.Add(cr.Interval)) {
+			cr.Interval += slowDownStep
+			slow = true
+		}
+		cr.LastPollAt = now
+		return nil
+	})
+	var refused *cibaError
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil, errCIBAUnknown
+	case errors.As(err, &refused):
+		return nil, refused
+	case err != nil:
+		return nil, fmt.Errorf("oidc: CIBA poll: %w", err)
+	case slow:
+		return nil, &cibaError{code: string(oidc.SlowDown), desc: fmt.Sprintf("poll at most every %d seconds", int(req.Interval.Seconds())),
+			interval: req.Interval}
+	case req.PersonID == 0:
+		return nil, errCIBAPending
+	}
+	a, err := s.approvals.Status(ctx, req.ApprovalID, req.PersonID)
+	if err != nil {
+		return nil, fmt.Errorf("oidc: CIBA approval: %w", err)
+	}
+	switch a.Status {
+	case store.ApprovalPending:
+		return nil, errCIBAPending
+	case store.ApprovalDeclined:
+		return nil, errCIBADenied
+	case store.ApprovalExpired, store.ApprovalWithdrawn:
+		return nil, errCIBAExpired
+	}
+	data, err := (&cibaData{Client: req.ClientID, Scope: strings.Join(req.Scopes, " "), BindingMessage: req.BindingMessage,
+		AuthorizationDetails: req.AuthorizationDetails}).bytes()
+	if err != nil {
+		return nil, err
+	}
+	if err := s.approvals.Redeem(ctx, req.ApprovalID, req.PersonID, data); err != nil {
+		if errors.Is(err, approval.ErrUsed) || errors.Is(err, approval.ErrNotApproved) || errors.Is(err, approval.ErrDataChanged) {
+			return nil, errCIBAUnknown
+		}
+		return nil, fmt.Errorf("oidc: use CIBA approval: %w", err)
+	}
+	if _, err := s.st.UpdateCIBARequest(ctx, req.Hash, func(cr *store.CIBARequest) error {
+		cr.IssuedAt = now
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("oidc: mark CIBA request redeemed: %w", err)
+	}
+	// What the phone proved, not what its app reported (a.Method): the
+	// device key and the PIN key signed, device.VerifiedAMR.
+	g := &cibaGrant{c: req, subject: s.clients.subject(c, req.PersonID), authTime: a.AnsweredAt, amr: append(device.VerifiedAMR(), "mfa"),
+		acr: session.Level(a.Level).ACR()}
+	resp, err := op.CreateTokenResponse(op.ContextWithIssuer(ctx, s.cfg.Issuer), g, c, s.tokens, true, "", "")
+	if err != nil {
+		return nil, fmt.Errorf("oidc: CIBA tokens: %w", err)
+	}
+	return &cibaTokenResponse{AccessTokenResponse: resp, AuthorizationDetails: req.AuthorizationDetails}, nil
 }
 
 // isControl reports characters that could change how the phone shows a text
@@ -308,106 +386,4 @@ func showValue(v any) (string, error) {
 		return "", errors.New("control character")
 	}
 	return s, nil
-}
-
-// Errors of the CIBA poll, inside the store update.
-var (
-	errCIBAUnknown = errors.New("oidc: unknown CIBA request")
-	errCIBAIssued  = errors.New("oidc: CIBA request already redeemed")
-	errCIBAExpired = errors.New("oidc: CIBA request expired")
-)
-
-// cibaTokenResponse is the token response of the CIBA grant: the standard
-// one plus the authorization_details the person approved (RFC 9396 7).
-type cibaTokenResponse struct {
-	*oidc.AccessTokenResponse
-	AuthorizationDetails json.RawMessage `json:"authorization_details"`
-}
-
-// cibaToken answers the CIBA grant at the token endpoint (poll mode, CIBA
-// core 11 and 13).
-func (p *Provider) cibaToken(rw http.ResponseWriter, r *http.Request) {
-	res, err := p.redeemCIBA(r)
-	p.answer(rw, r, "CIBA token", res, err)
-}
-
-func (p *Provider) redeemCIBA(r *http.Request) (*cibaTokenResponse, error) {
-	c, oe := p.authenticateClient(r)
-	if oe != nil {
-		return nil, oe
-	}
-	id := r.PostForm.Get("auth_req_id")
-	if id == "" || len(id) > 128 {
-		return nil, badRequest(oidc.InvalidRequest, "auth_req_id is missing")
-	}
-	now := p.clock()
-	var slow bool
-	req, err := p.st.UpdateCIBARequest(r.Context(), digest(id), func(cr *store.CIBARequest) error {
-		slow = false
-		switch {
-		case cr.ClientID != c.cfg.ID:
-			return errCIBAUnknown
-		case !cr.IssuedAt.IsZero():
-			return errCIBAIssued
-		case !now.Before(cr.ExpiresAt):
-			return errCIBAExpired
-		}
-		if !cr.LastPollAt.IsZero() && now.Before(cr.LastPollAt.Add(cr.Interval)) {
-			cr.Interval += slowDownStep
-			slow = true
-		}
-		cr.LastPollAt = now
-		return nil
-	})
-	switch {
-	case errors.Is(err, store.ErrNotFound), errors.Is(err, errCIBAUnknown), errors.Is(err, errCIBAIssued):
-		return nil, badRequest(oidc.InvalidGrant, "auth_req_id is unknown or was already redeemed")
-	case errors.Is(err, errCIBAExpired):
-		return nil, badRequest(errKindExpired, "the request expired")
-	case err != nil:
-		return nil, err
-	case slow:
-		return nil, badRequest(oidc.SlowDown, fmt.Sprintf("poll at most every %d seconds", int(req.Interval.Seconds())))
-	case req.PersonID == 0:
-		return nil, badRequest(oidc.AuthorizationPending, "")
-	}
-	a, err := p.approvals.Status(r.Context(), req.ApprovalID, req.PersonID)
-	if err != nil {
-		return nil, fmt.Errorf("oidc: CIBA approval: %w", err)
-	}
-	switch a.Status {
-	case store.ApprovalPending:
-		return nil, badRequest(oidc.AuthorizationPending, "")
-	case store.ApprovalDeclined:
-		return nil, badRequest(oidc.AccessDenied, "the person declined")
-	case store.ApprovalExpired, store.ApprovalWithdrawn:
-		return nil, badRequest(errKindExpired, "the request expired")
-	}
-	data, err := (&cibaData{Client: req.ClientID, Scope: strings.Join(req.Scopes, " "), BindingMessage: req.BindingMessage,
-		AuthorizationDetails: req.AuthorizationDetails}).bytes()
-	if err != nil {
-		return nil, err
-	}
-	if err := p.approvals.Redeem(r.Context(), req.ApprovalID, req.PersonID, data); err != nil {
-		if errors.Is(err, approval.ErrUsed) || errors.Is(err, approval.ErrNotApproved) || errors.Is(err, approval.ErrDataChanged) {
-			return nil, badRequest(oidc.InvalidGrant, "auth_req_id is unknown or was already redeemed")
-		}
-		return nil, fmt.Errorf("oidc: use CIBA approval: %w", err)
-	}
-	if _, err := p.st.UpdateCIBARequest(r.Context(), req.Hash, func(cr *store.CIBARequest) error {
-		cr.IssuedAt = now
-		return nil
-	}); err != nil {
-		return nil, fmt.Errorf("oidc: mark CIBA request redeemed: %w", err)
-	}
-	// What the phone proved, not what its app reported (a.Method): the
-	// device key and the PIN key signed, device.VerifiedAMR.
-	g := &cibaGrant{c: req, subject: p.subject(c, req.PersonID), authTime: a.AnsweredAt, amr: append(device.VerifiedAMR(), "mfa"),
-		acr: session.Level(a.Level).ACR()}
-	ctx := op.ContextWithIssuer(r.Context(), p.cfg.Issuer)
-	resp, err := op.CreateTokenResponse(ctx, g, c, p.op, true, "", "")
-	if err != nil {
-		return nil, fmt.Errorf("oidc: CIBA tokens: %w", err)
-	}
-	return &cibaTokenResponse{AccessTokenResponse: resp, AuthorizationDetails: req.AuthorizationDetails}, nil
 }

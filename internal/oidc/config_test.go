@@ -81,22 +81,22 @@ func TestLevelFor(t *testing.T) {
 }
 
 func TestSubjects(t *testing.T) {
-	p := &Provider{subjects: make([]byte, 32)}
+	cs := &clients{subjects: make([]byte, 32)}
 	pub1 := newClient(ClientConfig{ID: "a", SubjectType: SubjectPublic}, 0)
 	pub2 := newClient(ClientConfig{ID: "b", SubjectType: SubjectPublic}, 0)
 	pw1 := newClient(ClientConfig{ID: "a", SubjectType: SubjectPairwise}, 0)
 	pw2 := newClient(ClientConfig{ID: "b", SubjectType: SubjectPairwise}, 0)
 	person := store.PersonID(42)
-	if p.subject(pub1, person) != p.subject(pub2, person) {
+	if cs.subject(pub1, person) != cs.subject(pub2, person) {
 		t.Error("public subjects differ between clients")
 	}
-	if p.subject(pw1, person) == p.subject(pw2, person) || p.subject(pw1, person) == p.subject(pub1, person) {
+	if cs.subject(pw1, person) == cs.subject(pw2, person) || cs.subject(pw1, person) == cs.subject(pub1, person) {
 		t.Error("pairwise subjects are shared")
 	}
-	if p.subject(pw1, person) == p.subject(pw1, 43) {
+	if cs.subject(pw1, person) == cs.subject(pw1, 43) {
 		t.Error("two persons share a subject")
 	}
-	if s := p.subject(pw1, person); strings.Contains(s, "42") && len(s) < 40 {
+	if s := cs.subject(pw1, person); strings.Contains(s, "42") && len(s) < 40 {
 		t.Errorf("subject %q looks like the internal id", s)
 	}
 }

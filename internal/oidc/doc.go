@@ -49,17 +49,25 @@
 //
 // # CIBA (poll mode)
 //
-//	bc-authorize ──▶ pending ──phone approves──▶ approved ──first poll after──▶ tokens issued (once)
-//	  │ (KVNR,          │  └─phone declines──▶ access_denied
-//	  │  binding msg,   └─ expiry ────────────▶ expired_token
-//	  │  authorization_details)
-//	  └ unknown KVNR or no phone: pending until it expires, like any other
+// The CIBA service starts a request (Start, behind /bc-authorize) and answers
+// each poll of it (Redeem, behind the token endpoint's CIBA grant):
+//
+//	bc-authorize ──▶ pending ──phone approves──▶ approved ──next poll──▶ tokens issued (once)
+//	  │ (KVNR,          │  ├─phone declines─────────────────────▶ access_denied
+//	  │  binding msg,   │  └─withdrawn by the client's newer request ──▶ expired_token
+//	  │  authorization_ └─ expiry, pending or approved ──────────▶ expired_token
+//	  │  details)
+//	  └ unknown KVNR, no phone, or too many unanswered requests: pending until it expires, like any other
+//
+// A poll of a pending request answers authorization_pending; a poll sooner
+// than the interval after the last one answers slow_down and adds 5 seconds
+// to the interval; every poll after the tokens answers invalid_grant.
 //
 // The approval's display text shows the client, the binding message and every
 // member of every authorization_details entry; its data carries their
 // canonical JSON, and the content hash the phone signs covers both. Tokens are
-// issued only through approval.Execute with the data rebuilt from the stored
+// issued only after approval.Redeem accepted the data rebuilt from the stored
 // request, so the authorization_details a client receives are exactly those
-// the phone signed. Polling faster than the interval answers slow_down and
-// adds 5 seconds to it.
+// the phone signed. Redeem takes an approval once: of parallel polls of an
+// approved request, on any number of nodes, exactly one gets the tokens.
 package oidc

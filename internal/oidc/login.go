@@ -2,8 +2,10 @@ package oidc
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"html/template"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"slices"
@@ -21,9 +23,23 @@ import (
 // login or phone confirmation: "app-" followed by the request id.
 const NextPrefix = "app-"
 
+// loginGlue connects authorization requests to the portal's own login: it
+// completes a request with the browser's portal session, sends the browser
+// to the portal's login or phone confirmation when that session does not
+// do, and releases the code only to the browser that logged in.
+type loginGlue struct {
+	st         Store
+	clients    *clients
+	browser    Browser
+	authorizer op.Authorizer // op's, to send a refusal back to the client
+	clock      clock
+	rec        recorder
+	logger     *slog.Logger
+}
+
 // Continue returns where the portal continues with the "weiter" key next,
 // and false if next is not one of ours.
-func (p *Provider) Continue(next string) (string, bool) {
+func (g *loginGlue) Continue(next string) (string, bool) {
 	if len(next) <= len(NextPrefix) || next[:len(NextPrefix)] != NextPrefix || !validRequestID(next[len(NextPrefix):]) {
 		return "", false
 	}
@@ -32,8 +48,8 @@ func (p *Provider) Continue(next string) (string, bool) {
 
 // Cancel returns where a person abandons the sign-in of the "weiter" key
 // next: the application is told access_denied.
-func (p *Provider) Cancel(next string) (string, bool) {
-	if _, ok := p.Continue(next); !ok {
+func (g *loginGlue) Cancel(next string) (string, bool) {
+	if _, ok := g.Continue(next); !ok {
 		return "", false
 	}
 	return cancelPath + "?id=" + next[len(NextPrefix):], true
@@ -41,16 +57,16 @@ func (p *Provider) Cancel(next string) (string, bool) {
 
 // Client returns the id and name of the client whose pending request the
 // "weiter" key next names: the phone's login confirmation shows the name.
-func (p *Provider) Client(ctx context.Context, next string) (string, string, bool) {
-	path, ok := p.Continue(next)
+func (g *loginGlue) Client(ctx context.Context, next string) (string, string, bool) {
+	path, ok := g.Continue(next)
 	if !ok {
 		return "", "", false
 	}
-	req, err := p.st.AuthRequestByID(ctx, path[len(loginPath+"?id="):], p.clock())
+	req, err := g.st.AuthRequestByID(ctx, path[len(loginPath+"?id="):], g.clock.now())
 	if err != nil {
 		return "", "", false
 	}
-	c, ok := p.clients[req.ClientID]
+	c, ok := g.clients.byID[req.ClientID]
 	if !ok {
 		return "", "", false
 	}
@@ -64,26 +80,26 @@ var errAlreadyDone = errors.New("oidc: auth request already completed")
 // browser's portal session when that session is fresh enough (prompt=login,
 // max_age) and at the level the client asked for, and otherwise sends the
 // browser to the portal's login or phone confirmation, which come back here.
-func (p *Provider) login(rw http.ResponseWriter, r *http.Request) {
+func (g *loginGlue) login(rw http.ResponseWriter, r *http.Request) {
 	id := r.Form.Get("id")
 	if !validRequestID(id) {
-		p.loginFailed(rw, r)
+		loginFailed(rw, r)
 		return
 	}
-	now := p.clock()
-	req, err := p.st.AuthRequestByID(r.Context(), id, now)
+	now := g.clock.now()
+	req, err := g.st.AuthRequestByID(r.Context(), id, now)
 	if err != nil || !req.DoneAt.IsZero() {
-		p.loginFailed(rw, r)
+		loginFailed(rw, r)
 		return
 	}
-	c, ok := p.clients[req.ClientID]
+	c, ok := g.clients.byID[req.ClientID]
 	if !ok {
-		p.loginFailed(rw, r)
+		loginFailed(rw, r)
 		return
 	}
 	level, _ := c.levelFor(req.ACRValues)
 	promptNone := slices.Contains(req.Prompt, oidc.PromptNone)
-	sess, live := p.browser.Session(r)
+	sess, live := g.browser.Session(r)
 	// A login during this request satisfies prompt=login and any max_age
 	// (op turns prompt=login into max_age 0).
 	loggedInSince := live && !sess.CreatedAt.Before(req.CreatedAt)
@@ -92,7 +108,7 @@ func (p *Provider) login(rw http.ResponseWriter, r *http.Request) {
 		(req.MaxAge < 0 || loggedInSince || now.Sub(sess.CreatedAt) <= time.Duration(req.MaxAge)*time.Second)
 	switch {
 	case !fresh && promptNone:
-		p.refuse(rw, r, req, oidc.ErrLoginRequired())
+		g.refuse(rw, r, req, oidc.ErrLoginRequired())
 		return
 	case !fresh && live && sess.MustChangePassword:
 		http.Redirect(rw, r, "/passwort-aendern?weiter="+url.QueryEscape(NextPrefix+id), http.StatusSeeOther)
@@ -101,7 +117,7 @@ func (p *Provider) login(rw http.ResponseWriter, r *http.Request) {
 		http.Redirect(rw, r, "/anmelden?weiter="+url.QueryEscape(NextPrefix+id), http.StatusSeeOther)
 		return
 	case session.Level(sess.Level).Rank() < level.Rank() && promptNone:
-		p.refuse(rw, r, req, oidc.ErrInteractionRequired())
+		g.refuse(rw, r, req, oidc.ErrInteractionRequired())
 		return
 	case session.Level(sess.Level).Rank() < level.Rank():
 		http.Redirect(rw, r, "/anmelden/hoeher?weiter="+url.QueryEscape(NextPrefix+id)+"&niveau="+string(level), http.StatusSeeOther)
@@ -111,7 +127,7 @@ func (p *Provider) login(rw http.ResponseWriter, r *http.Request) {
 	if len(amr) >= 2 && !slices.Contains(amr, "mfa") {
 		amr = append(amr, "mfa")
 	}
-	_, err = p.st.UpdateAuthRequest(r.Context(), id, func(ar *store.AuthRequest) error {
+	_, err = g.st.UpdateAuthRequest(r.Context(), id, func(ar *store.AuthRequest) error {
 		if !ar.DoneAt.IsZero() {
 			return errAlreadyDone
 		}
@@ -125,37 +141,37 @@ func (p *Provider) login(rw http.ResponseWriter, r *http.Request) {
 	})
 	if err != nil {
 		if !errors.Is(err, errAlreadyDone) && !errors.Is(err, store.ErrNotFound) {
-			p.logger.ErrorContext(r.Context(), "oidc: complete auth request", "error", err.Error())
+			g.logger.ErrorContext(r.Context(), "oidc: complete auth request", "error", err.Error())
 		}
-		p.loginFailed(rw, r)
+		loginFailed(rw, r)
 		return
 	}
-	p.record(r.Context(), audit.Event{Actor: personRef(sess.PersonID), Event: "oidc.login", Subject: personRef(sess.PersonID),
+	g.rec.record(r.Context(), audit.Event{Actor: personRef(sess.PersonID), Event: "oidc.login", Subject: personRef(sess.PersonID),
 		Details: map[string]any{"client": c.cfg.ID, "request": id, "level": sess.Level}})
 	http.Redirect(rw, r, callbackPath+"?id="+id, http.StatusSeeOther)
 }
 
 // cancel returns the request to its client with access_denied: the person
 // abandoned the sign-in (for example, the level cannot be reached).
-func (p *Provider) cancel(rw http.ResponseWriter, r *http.Request) {
+func (g *loginGlue) cancel(rw http.ResponseWriter, r *http.Request) {
 	id := r.Form.Get("id")
 	if !validRequestID(id) {
-		p.loginFailed(rw, r)
+		loginFailed(rw, r)
 		return
 	}
-	req, err := p.st.AuthRequestByID(r.Context(), id, p.clock())
+	req, err := g.st.AuthRequestByID(r.Context(), id, g.clock.now())
 	if err != nil || !req.DoneAt.IsZero() {
-		p.loginFailed(rw, r)
+		loginFailed(rw, r)
 		return
 	}
-	p.refuse(rw, r, req, oidc.ErrAccessDenied().WithDescription("the person cancelled the sign-in"))
+	g.refuse(rw, r, req, oidc.ErrAccessDenied().WithDescription("the person cancelled the sign-in"))
 }
 
 // refuse sends the browser back to the client with an OAuth error, and
 // completes the request so it cannot be used any more.
-func (p *Provider) refuse(rw http.ResponseWriter, r *http.Request, req store.AuthRequest, e *oidc.Error) {
-	now := p.clock()
-	_, err := p.st.UpdateAuthRequest(r.Context(), req.ID, func(ar *store.AuthRequest) error {
+func (g *loginGlue) refuse(rw http.ResponseWriter, r *http.Request, req store.AuthRequest, e *oidc.Error) {
+	now := g.clock.now()
+	_, err := g.st.UpdateAuthRequest(r.Context(), req.ID, func(ar *store.AuthRequest) error {
 		if !ar.DoneAt.IsZero() {
 			return errAlreadyDone
 		}
@@ -164,10 +180,34 @@ func (p *Provider) refuse(rw http.ResponseWriter, r *http.Request, req store.Aut
 		return nil
 	})
 	if err != nil {
-		p.loginFailed(rw, r)
+		loginFailed(rw, r)
 		return
 	}
-	op.AuthRequestError(rw, r, &authRequest{r: req}, e, p.op)
+	op.AuthRequestError(rw, r, &authRequest{r: req}, e, g.authorizer)
+}
+
+// callback releases the code only to the browser whose portal session
+// completed the request: an authorization request id that leaked (or was
+// planted in someone else's browser) yields no code.
+func (g *loginGlue) callback(inner http.Handler) http.Handler {
+	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		id := r.Form.Get("id")
+		if !validRequestID(id) {
+			loginFailed(rw, r)
+			return
+		}
+		req, err := g.st.AuthRequestByID(r.Context(), id, g.clock.now())
+		if err != nil {
+			loginFailed(rw, r)
+			return
+		}
+		sess, ok := g.browser.Session(r)
+		if !ok || req.DoneAt.IsZero() || req.CodeHash != nil || subtle.ConstantTimeCompare(sess.TokenHash, req.SessionHash) != 1 {
+			loginFailed(rw, r)
+			return
+		}
+		inner.ServeHTTP(rw, r)
+	})
 }
 
 var failedPage = template.Must(template.New("failed").Parse(`<!DOCTYPE html>
@@ -181,7 +221,7 @@ var failedPage = template.Must(template.New("failed").Parse(`<!DOCTYPE html>
 
 // loginFailed answers a request id that is unknown, expired, used or not
 // this browser's, the same way for each.
-func (p *Provider) loginFailed(rw http.ResponseWriter, _ *http.Request) {
+func loginFailed(rw http.ResponseWriter, _ *http.Request) {
 	rw.Header().Set("Content-Type", "text/html; charset=utf-8")
 	rw.Header().Set("Cache-Control", "no-store")
 	rw.WriteHeader(http.StatusBadRequest)

@@ -3,7 +3,6 @@ package oidc
 import (
 	"context"
 	"crypto/hkdf"
-	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -71,23 +70,30 @@ type Browser interface {
 }
 
 // Provider is Pforte's OpenID provider: package op serves the standard
-// endpoints on the storage and clients below, and Provider adds what op lacks
-// (the login glue, CIBA, the stricter checks in front of op's handlers).
+// endpoints on storage and the clients, and Provider puts in front of them
+// what op lacks, each role a type of its own that holds what it needs:
+//
+//	loginGlue   the portal's login completes authorization requests (login.go)
+//	cibaService CIBA in poll mode: start, and redeem once (ciba.go)
+//	tokenGate   the checks op makes too late at the token endpoint (token.go)
+//	bearer      userinfo and introspection, on op's verifier (bearer.go)
+//	storage     op.Storage, on the store (storage.go)
+//	answers     the JSON answers and OAuth errors (answer.go)
+//
+// Provider itself mounts them (routes.go), serves discovery, decodes and
+// answers the CIBA endpoints, and sweeps what expired.
 type Provider struct {
-	cfg       Config
-	st        Store
-	keys      Keys
-	persons   Persons
-	approvals Approvals
-	audit     Auditor
-	browser   Browser
-	now       func() time.Time
-	logger    *slog.Logger
-	clients   map[string]*client
-	subjects  []byte // HMAC key of the subject identifiers
-	op        *op.Provider
-	cors      *cors.Cors // op's CORS rules, for the endpoints Provider serves itself
-	handler   http.Handler
+	cfg     Config
+	st      Store
+	op      *op.Provider
+	cors    *cors.Cors // op's CORS rules, for the endpoints Provider serves itself
+	clients *clients
+	answers answers
+	login   *loginGlue
+	ciba    *cibaService
+	gate    *tokenGate
+	bearer  *bearer
+	handler http.Handler
 }
 
 // New builds the provider. cfg must have passed Validate.
@@ -97,14 +103,9 @@ func New(cfg Config, st Store, keys Keys, persons Persons, approvals Approvals, 
 	if errs := cfg.Validate(); len(errs) > 0 {
 		return nil, fmt.Errorf("oidc: %w", errors.Join(errs...))
 	}
-	p := &Provider{cfg: cfg, st: st, keys: keys, persons: persons, approvals: approvals, audit: aud, browser: browser,
-		now: now, logger: logger, clients: make(map[string]*client, len(cfg.Clients))}
-	for _, c := range cfg.Clients {
-		p.clients[c.ID] = newClient(c, cfg.AccessTTL)
-	}
-	var err error
-	if p.subjects, err = hkdf.Key(sha256.New, cfg.SubjectKey, nil, "pforte oidc subject v1", 32); err != nil {
-		return nil, fmt.Errorf("oidc: derive subject key: %w", err)
+	cs, err := newClients(cfg)
+	if err != nil {
+		return nil, err
 	}
 	cryptoKey, err := hkdf.Key(sha256.New, cfg.SubjectKey, nil, "pforte oidc crypto v1", 32)
 	if err != nil {
@@ -130,15 +131,23 @@ func New(cfg Config, st Store, keys Keys, persons Persons, approvals Approvals, 
 		ExposedHeaders:   []string{"WWW-Authenticate"},
 		AllowCredentials: false,
 	}
-	p.cors = cors.New(corsOpts)
 	opts := []op.Option{op.WithCORSOptions(&corsOpts)}
 	if isHTTPLoopback(cfg.Issuer) {
 		opts = append(opts, op.WithAllowInsecure())
 	}
-	p.op, err = op.NewProvider(opCfg, &storage{p}, op.StaticIssuer(cfg.Issuer), opts...)
+	clk, rec, ans := clock(now), recorder{aud, logger}, answers{logger}
+	tc := &claims{st: st, persons: persons, issuer: cfg.Issuer, clock: clk}
+	s := &storage{cfg: cfg, st: st, clients: cs, keys: keys, browser: browser, claims: tc, clock: clk, rec: rec}
+	provider, err := op.NewProvider(opCfg, s, op.StaticIssuer(cfg.Issuer), opts...)
 	if err != nil {
 		return nil, fmt.Errorf("oidc: provider: %w", err)
 	}
+	p := &Provider{cfg: cfg, st: st, op: provider, cors: cors.New(corsOpts), clients: cs, answers: ans,
+		login: &loginGlue{st: st, clients: cs, browser: browser, authorizer: provider, clock: clk, rec: rec, logger: logger},
+		ciba: &cibaService{cfg: cfg, st: st, clients: cs, persons: persons, approvals: approvals, tokens: provider, clock: clk,
+			rec: rec},
+		bearer: &bearer{issuer: cfg.Issuer, verifier: provider, claims: tc, clients: cs, answers: ans}}
+	p.gate = &tokenGate{st: st, clients: cs, ciba: http.HandlerFunc(p.cibaToken)}
 	p.handler = p.routes()
 	return p, nil
 }
@@ -155,27 +164,22 @@ func (p *Provider) Routes() map[string]http.Handler {
 	return routes
 }
 
-// clock is now in UTC, truncated to what the store keeps.
-func (p *Provider) clock() time.Time { return p.now().UTC().Truncate(time.Microsecond) }
+// clock is the provider's time source.
+type clock func() time.Time
 
-// subject is the "sub" client c sees for person: an HMAC of the person id,
-// under the client id for pairwise clients. It never reveals the KVNR or
-// the internal id, and is stable for the life of the subject key.
-func (p *Provider) subject(c *client, person store.PersonID) string {
-	m := hmac.New(sha256.New, p.subjects)
-	if c.cfg.SubjectType == SubjectPairwise {
-		m.Write([]byte("pairwise\x00" + c.cfg.ID + "\x00"))
-	} else {
-		m.Write([]byte("public\x00"))
-	}
-	m.Write([]byte(strconv.FormatInt(int64(person), 10)))
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+// now is the time in UTC, truncated to what the store keeps.
+func (c clock) now() time.Time { return c().UTC().Truncate(time.Microsecond) }
+
+// recorder writes the provider's audit events.
+type recorder struct {
+	audit  Auditor
+	logger *slog.Logger
 }
 
 // record writes an audit event; a failure is logged, never shown.
-func (p *Provider) record(ctx context.Context, ev audit.Event) {
-	if err := p.audit.Record(ctx, ev); err != nil {
-		p.logger.ErrorContext(ctx, "audit", slog.String("event", ev.Event), slog.Any("error", err))
+func (r recorder) record(ctx context.Context, ev audit.Event) {
+	if err := r.audit.Record(ctx, ev); err != nil {
+		r.logger.ErrorContext(ctx, "audit", slog.String("event", ev.Event), slog.Any("error", err))
 	}
 }
 
@@ -208,6 +212,20 @@ func isHTTPLoopback(issuer string) bool {
 		}
 	}
 	return false
+}
+
+// Continue returns where the portal continues with the "weiter" key next,
+// and false if next is not one of ours.
+func (p *Provider) Continue(next string) (string, bool) { return p.login.Continue(next) }
+
+// Cancel returns where a person abandons the sign-in of the "weiter" key
+// next: the application is told access_denied.
+func (p *Provider) Cancel(next string) (string, bool) { return p.login.Cancel(next) }
+
+// Client returns the id and name of the client whose pending request the
+// "weiter" key next names: the phone's login confirmation shows the name.
+func (p *Provider) Client(ctx context.Context, next string) (string, string, bool) {
+	return p.login.Client(ctx, next)
 }
 
 // Sweep removes authorization requests, tokens and CIBA requests that expired

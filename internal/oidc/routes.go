@@ -1,11 +1,7 @@
 package oidc
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
-	"crypto/subtle"
-	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -16,7 +12,6 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/op"
 
 	"github.com/pforte/pforte/internal/session"
-	"github.com/pforte/pforte/internal/store"
 )
 
 // Paths under the portal's host. Package op's own endpoints keep its
@@ -49,14 +44,14 @@ func (p *Provider) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle(prefix+"/", inner)
 	mux.HandleFunc("GET "+discoveryPath, p.discovery)
-	mux.HandleFunc("GET "+loginPath, p.login)
-	mux.HandleFunc("GET "+cancelPath, p.cancel)
-	mux.Handle(callbackPath, p.callback(inner))
-	mux.Handle(endPath, p.endSession(inner))
-	mux.Handle(tokenPath, p.token(challenged(inner)))
-	mux.Handle(userinfoPath, p.cors.Handler(http.HandlerFunc(p.userinfo)))
-	mux.Handle(introspectPath, p.cors.Handler(http.HandlerFunc(p.introspect)))
-	mux.Handle(revokePath, p.revoke(challenged(inner)))
+	mux.HandleFunc("GET "+loginPath, p.login.login)
+	mux.HandleFunc("GET "+cancelPath, p.login.cancel)
+	mux.Handle(callbackPath, p.login.callback(inner))
+	mux.Handle(endPath, endSession(inner))
+	mux.Handle(tokenPath, p.gate.token(challenged(inner)))
+	mux.Handle(userinfoPath, p.cors.Handler(http.HandlerFunc(p.bearer.userinfo)))
+	mux.Handle(introspectPath, p.cors.Handler(http.HandlerFunc(p.bearer.introspect)))
+	mux.Handle(revokePath, p.gate.revoke(challenged(inner)))
 	mux.HandleFunc("POST "+backchannel, p.backchannel)
 	mux.HandleFunc(prefix+"/device_authorization", notOffered)
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
@@ -66,28 +61,6 @@ func (p *Provider) routes() http.Handler {
 		}
 		mux.ServeHTTP(rw, r)
 	})
-}
-
-// writeError answers with an OAuth error object; a failed client
-// authentication carries the Basic challenge (RFC 6749 5.2).
-func writeError(rw http.ResponseWriter, status int, kind, desc string) {
-	if status == http.StatusUnauthorized && kind == string(oidc.InvalidClient) {
-		rw.Header().Set("WWW-Authenticate", basicChallenge)
-	}
-	rw.Header().Set("Content-Type", "application/json")
-	rw.Header().Set("Cache-Control", "no-store")
-	rw.WriteHeader(status)
-	json.NewEncoder(rw).Encode(struct {
-		Error       string `json:"error"`
-		Description string `json:"error_description,omitempty"`
-	}{kind, desc})
-}
-
-// writeJSON answers 200 with v.
-func writeJSON(rw http.ResponseWriter, v any) {
-	rw.Header().Set("Content-Type", "application/json")
-	rw.Header().Set("Cache-Control", "no-store")
-	json.NewEncoder(rw).Encode(v)
 }
 
 // discovery extends op's discovery document with what Pforte adds: CIBA in
@@ -136,30 +109,6 @@ func (p *Provider) discovery(rw http.ResponseWriter, r *http.Request) {
 	json.NewEncoder(rw).Encode(doc)
 }
 
-// callback releases the code only to the browser whose portal session
-// completed the request: an authorization request id that leaked (or was
-// planted in someone else's browser) yields no code.
-func (p *Provider) callback(inner http.Handler) http.Handler {
-	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		id := r.Form.Get("id")
-		if !validRequestID(id) {
-			p.loginFailed(rw, r)
-			return
-		}
-		req, err := p.st.AuthRequestByID(r.Context(), id, p.clock())
-		if err != nil {
-			p.loginFailed(rw, r)
-			return
-		}
-		sess, ok := p.browser.Session(r)
-		if !ok || req.DoneAt.IsZero() || req.CodeHash != nil || subtle.ConstantTimeCompare(sess.TokenHash, req.SessionHash) != 1 {
-			p.loginFailed(rw, r)
-			return
-		}
-		inner.ServeHTTP(rw, r)
-	})
-}
-
 // browserKey carries the browser request of a logout into
 // TerminateSessionFromRequest.
 type browserKey struct{}
@@ -171,7 +120,7 @@ type browserCall struct {
 
 // endSession requires an id_token_hint (op verifies it) and lets
 // TerminateSessionFromRequest end the browser's portal session.
-func (p *Provider) endSession(inner http.Handler) http.Handler {
+func endSession(inner http.Handler) http.Handler {
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		if r.Form.Get("id_token_hint") == "" {
 			writeError(rw, http.StatusBadRequest, string(oidc.InvalidRequest), "id_token_hint is required")
@@ -188,126 +137,58 @@ func (p *Provider) endSession(inner http.Handler) http.Handler {
 	})
 }
 
-// token sends the CIBA grant to Pforte's handler and the code and refresh
-// grants to op, after checks op makes too late: op uses up a code (and, for a
-// replay, revokes its tokens) before it authenticates the client and checks
-// PKCE, and handles a refresh token's reuse before it compares the client.
-// So here the client authenticates first (confidential clients with HTTP
-// Basic only), and a code or refresh token that is not the client's, or a
-// code whose verifier does not match, is refused without touching it. Only
-// POST is answered (RFC 6749 3.2): op would take a GET's query as the form
-// and skip these checks.
-func (p *Provider) token(inner http.Handler) http.Handler {
-	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPost {
-			rw.Header().Set("Allow", http.MethodPost)
-			writeError(rw, http.StatusMethodNotAllowed, string(oidc.InvalidRequest), "use POST")
-			return
-		}
-		grant := r.PostForm.Get("grant_type")
-		if grant == cibaGrantType {
-			p.cibaToken(rw, r)
-			return
-		}
-		if grant != string(oidc.GrantTypeCode) && grant != string(oidc.GrantTypeRefreshToken) {
-			writeError(rw, http.StatusBadRequest, string(oidc.UnsupportedGrantType), "supported: authorization_code, refresh_token, "+cibaGrantType)
-			return
-		}
-		c, oe := p.tokenClient(r)
-		if oe != nil {
-			writeError(rw, oe.status, oe.kind, oe.desc)
-			return
-		}
-		read, oe := p.checkGrant(r, c, grant)
-		if oe != nil {
-			writeError(rw, oe.status, oe.kind, oe.desc)
-			return
-		}
-		inner.ServeHTTP(rw, r.WithContext(context.WithValue(r.Context(), grantReadKey{}, read)))
-	})
+// backchannelResponse is the backchannel endpoint's answer.
+type backchannelResponse struct {
+	AuthReqID string `json:"auth_req_id"`
+	ExpiresIn int64  `json:"expires_in"`
+	Interval  int64  `json:"interval"`
 }
 
-// tokenClient authenticates the client of a token request: a confidential
-// client with HTTP Basic, a public one by its client_id alone.
-func (p *Provider) tokenClient(r *http.Request) (*client, *oauthError) {
-	if r.PostForm.Get("client_secret") != "" || r.PostForm.Get("client_assertion") != "" {
-		if _, _, basic := r.BasicAuth(); basic {
-			return nil, badRequest(oidc.InvalidRequest, "use one way of client authentication") // RFC 6749 2.3
-		}
-		return nil, &oauthError{http.StatusUnauthorized, string(oidc.InvalidClient), "authenticate with HTTP Basic (client_secret_basic)"}
-	}
-	if id, secret, basic := r.BasicAuth(); basic {
-		if secret == "" { // a public client named in the header
-			id, err := url.QueryUnescape(id)
-			if c, ok := p.clients[id]; ok && err == nil && c.cfg.Public {
-				return c, nil
-			}
-			return nil, errInvalidClient
-		}
-		return p.authenticateClient(r)
-	}
-	c, ok := p.clients[r.PostForm.Get("client_id")]
-	if !ok || !c.cfg.Public {
-		return nil, errInvalidClient
-	}
-	return c, nil
-}
-
-// grantRead is what checkGrant read of the presented code or refresh token
-// (nil pointers when it found nothing); the storage methods op calls next in
-// the same request take it from the context instead of reading it again.
-type grantRead struct {
-	hash    []byte
-	code    *store.AuthRequest
-	refresh *store.Token
-}
-
-type grantReadKey struct{}
-
-// grantReadFrom returns what the request's checks read for hash.
-func grantReadFrom(ctx context.Context, hash []byte) (grantRead, bool) {
-	g, ok := ctx.Value(grantReadKey{}).(grantRead)
-	return g, ok && bytes.Equal(g.hash, hash)
-}
-
-// checkGrant refuses a code or refresh token that belongs to another client,
-// and a code whose PKCE verifier does not match, before op uses either. It
-// returns what it read.
-func (p *Provider) checkGrant(r *http.Request, c *client, grant string) (grantRead, *oauthError) {
-	invalid := badRequest(oidc.InvalidGrant, "the grant is invalid, expired, used, or another client's")
-	if grant == string(oidc.GrantTypeRefreshToken) {
-		value := r.PostForm.Get("refresh_token")
-		if value == "" || len(value) > maxTokenLen {
-			return grantRead{}, invalid
-		}
-		read := grantRead{hash: digest(value)}
-		t, err := p.st.RefreshTokenByHash(r.Context(), read.hash)
-		if err != nil {
-			return grantRead{}, nil // op refuses an unknown token the same way
-		}
-		if t.ClientID != c.cfg.ID {
-			return grantRead{}, invalid
-		}
-		read.refresh = &t
-		return read, nil
-	}
-	code, verifier := r.PostForm.Get("code"), r.PostForm.Get("code_verifier")
-	if code == "" || len(code) > maxTokenLen {
-		return grantRead{}, invalid
-	}
-	read := grantRead{hash: digest(code)}
-	req, err := p.st.AuthRequestByCode(r.Context(), read.hash)
+// backchannel is the CIBA backchannel authentication endpoint (poll mode):
+// the client authenticates with HTTP Basic, and the CIBA service starts its
+// request.
+func (p *Provider) backchannel(rw http.ResponseWriter, r *http.Request) {
+	const what = "backchannel authentication"
+	c, req, err := decodeBackchannel(r, p.clients)
 	if err != nil {
-		return grantRead{}, nil // op refuses an unknown code the same way
+		p.answers.answer(rw, r, what, nil, err)
+		return
 	}
-	sum := sha256.Sum256([]byte(verifier))
-	challenge := base64.RawURLEncoding.EncodeToString(sum[:])
-	if req.ClientID != c.cfg.ID || len(verifier) < 43 || len(verifier) > 128 ||
-		subtle.ConstantTimeCompare([]byte(challenge), []byte(req.CodeChallenge)) != 1 {
-		return grantRead{}, invalid
+	started, err := p.ciba.Start(r.Context(), c, req)
+	p.answers.answer(rw, r, what, backchannelResponse{AuthReqID: started.AuthReqID, ExpiresIn: int64(started.ExpiresIn.Seconds()),
+		Interval: int64(started.Interval.Seconds())}, err)
+}
+
+// decodeBackchannel authenticates the client of a backchannel request and
+// reads its parameters, refusing those of the modes Pforte does not offer.
+func decodeBackchannel(r *http.Request, cs *clients) (*client, cibaRequest, error) {
+	c, oe := cs.basic(r)
+	if oe != nil {
+		return nil, cibaRequest{}, oe
 	}
-	read.code = &req
-	return read, nil
+	f := r.PostForm
+	for _, name := range []string{"login_hint_token", "id_token_hint", "user_code", "request", "client_notification_token"} {
+		if f.Get(name) != "" {
+			return nil, cibaRequest{}, badRequest(oidc.InvalidRequest, name+" is not supported: use login_hint (poll mode)")
+		}
+	}
+	return c, cibaRequest{Scopes: strings.Fields(f.Get("scope")), ACRValues: strings.Fields(f.Get("acr_values")),
+		LoginHint: f.Get("login_hint"), BindingMessage: f.Get("binding_message"),
+		AuthorizationDetails: f.Get("authorization_details")}, nil
+}
+
+// cibaToken answers the CIBA grant at the token endpoint (poll mode, CIBA
+// core 10.1 and 11): the client authenticates with HTTP Basic, and the CIBA
+// service redeems its auth_req_id.
+func (p *Provider) cibaToken(rw http.ResponseWriter, r *http.Request) {
+	const what = "CIBA token"
+	c, oe := p.clients.basic(r)
+	if oe != nil {
+		p.answers.answer(rw, r, what, nil, oe)
+		return
+	}
+	res, err := p.ciba.Redeem(r.Context(), c, r.PostForm.Get("auth_req_id"))
+	p.answers.answer(rw, r, what, res, err)
 }
 
 // notOffered answers the endpoints op serves that Pforte does not offer.
