@@ -1,6 +1,7 @@
 package oidc
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -33,7 +34,7 @@ func badRequest[K ~string](kind K, desc string) *oauthError {
 type answers struct{ logger *slog.Logger }
 
 // answer writes res, or err as an OAuth error: an *oauthError with its
-// status, a *cibaError as 400 (CIBA core 13), anything else as a logged
+// status, a *cibaError with its status, 400 unless set (CIBA core 13), anything else as a logged
 // server_error.
 func (a answers) answer(rw http.ResponseWriter, r *http.Request, what string, res any, err error) {
 	var oe *oauthError
@@ -42,7 +43,7 @@ func (a answers) answer(rw http.ResponseWriter, r *http.Request, what string, re
 	case errors.As(err, &oe):
 		writeError(rw, oe.status, oe.kind, oe.desc)
 	case errors.As(err, &ce):
-		writeError(rw, http.StatusBadRequest, ce.code, ce.desc)
+		writeError(rw, cmp.Or(ce.status, http.StatusBadRequest), ce.code, ce.desc)
 	case err != nil:
 		a.logger.ErrorContext(r.Context(), "oidc: "+what, "error", err.Error())
 		writeError(rw, http.StatusInternalServerError, string(oidc.ServerError), "")

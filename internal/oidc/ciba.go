@@ -6,8 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -89,6 +89,7 @@ type cibaStarted struct {
 type cibaError struct {
 	code, desc string
 	interval   time.Duration // slow_down: the interval the client must keep now
+	status     int           // the HTTP status; zero for 400
 }
 
 func (e *cibaError) Error() string {
@@ -112,11 +113,18 @@ var (
 	errCIBAUnknown = cibaRefusal(oidc.InvalidGrant, "auth_req_id is unknown or was already redeemed")
 )
 
+// errCIBALocked refuses a request at once when the person's Freigabe-PIN is
+// locked on every bound phone: nobody could approve it (403, CIBA core 13).
+var errCIBALocked = &cibaError{code: string(oidc.AccessDenied), status: http.StatusForbidden,
+	desc: "the person's approval PIN is locked on every bound phone; they can unlock it in the portal under \"Meine Geräte\""}
+
 // Start asks the person whose KVNR req.LoginHint is to approve on the phone
 // exactly the binding message and authorization_details client c sent, and
 // stores the request. An unknown KVNR, a person without a phone, and a
 // person with too many unanswered requests get the same answer as anyone
-// else: the request then stays pending until it expires. A refused request
+// else: the request then stays pending until it expires. A person whose PIN
+// is locked on every phone is refused at once (errCIBALocked): the client
+// can tell them how to unlock instead of waiting. A refused request
 // is a *cibaError; any other error is the server's.
 func (s *cibaService) Start(ctx context.Context, c *client, req cibaRequest) (cibaStarted, error) {
 	if !c.cfg.CIBA {
@@ -179,6 +187,8 @@ func (s *cibaService) Start(ctx context.Context, c *client, req cibaRequest) (ci
 		case errors.Is(err, approval.ErrNoDevice), errors.Is(err, approval.ErrNotFound), errors.Is(err, approval.ErrTooManyPending):
 			// Like an unknown person: pending until it expires. Too many
 			// unanswered requests (push fatigue) look the same.
+		case errors.Is(err, approval.ErrDevicesLocked):
+			return cibaStarted{}, errCIBALocked
 		case err != nil:
 			var inv *field.Error
 			if errors.As(err, &inv) {
@@ -303,8 +313,9 @@ func isControl(r rune) bool {
 // maxDetails objects, each with a "type" the client may use, strings without
 // control characters, and no object (at any depth) naming a member twice.
 // It returns the canonical encoding (what is stored, signed and put into
-// tokens) and the German lines the phone shows: every member of every
-// object, so that nothing approved is hidden.
+// tokens) and the German lines the phone shows (details.go): a sentence per
+// known type and every other member in plain words, so that nothing
+// approved is hidden.
 func parseDetails(raw string, allowed []string) (json.RawMessage, string, error) {
 	if raw == "" {
 		return nil, "", errors.New("authorization_details is required")
@@ -327,31 +338,24 @@ func parseDetails(raw string, allowed []string) (json.RawMessage, string, error)
 	if len(list) == 0 || len(list) > maxDetails {
 		return nil, "", fmt.Errorf("authorization_details must have 1 to %d entries", maxDetails)
 	}
-	var shown strings.Builder
 	for _, d := range list {
-		t, _ := d["type"].(string)
-		if !slices.Contains(allowed, t) {
+		if t, _ := d["type"].(string); !slices.Contains(allowed, t) {
 			return nil, "", errors.New("authorization_details type is missing or not allowed for this client")
-		}
-		shown.WriteString("\n" + t + ":")
-		keys := make([]string, 0, len(d))
-		for k := range d {
-			if k != "type" {
-				keys = append(keys, k)
-			}
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			v, err := showValue(d[k])
-			if err != nil || strings.ContainsFunc(k, isControl) || k == "" {
-				return nil, "", errors.New("authorization_details contain control characters or empty names")
-			}
-			shown.WriteString("\n  " + k + ": " + v)
 		}
 	}
 	canon, err := json.Marshal(list)
 	if err != nil {
 		return nil, "", errors.New("authorization_details cannot be encoded")
+	}
+	var shown strings.Builder
+	for _, d := range list {
+		t := d["type"].(string)
+		delete(d, "type")
+		text, err := showDetail(t, d)
+		if err != nil {
+			return nil, "", errors.New("authorization_details contain control characters or empty names")
+		}
+		shown.WriteString(text)
 	}
 	return canon, shown.String(), nil
 }

@@ -69,7 +69,7 @@ func TestCIBA(t *testing.T) {
 
 		// What the phone shows and signs.
 		a, _ := n.pending(t, approval.ActionClientRequest)
-		for _, s := range []string{"Kasse-App", "ZAHLUNG-4711", "payment_initiation", "Apotheke am Markt", "42.00", "DE02120300000000202051"} {
+		for _, s := range []string{"Kasse-App", "ZAHLUNG-4711", "Zahlung über 42,00 € an Apotheke am Markt", "IBAN: DE02 1203 0000 0000 2020 51"} {
 			if !strings.Contains(a.Text, s) {
 				t.Errorf("the phone's text lacks %q:\n%s", s, a.Text)
 			}

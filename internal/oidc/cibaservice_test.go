@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"net/http"
 	"slices"
 	"strings"
 	"sync"
@@ -185,7 +186,7 @@ func (f *cibaFixture) approve(t *testing.T, authReqID string) {
 // decline answers the phone's request of authReqID with no.
 func (f *cibaFixture) decline(t *testing.T, authReqID string) {
 	t.Helper()
-	if _, err := f.st.AnswerApproval(t.Context(), f.approval(t, authReqID).ID, f.phone, false, f.clock.now()); err != nil {
+	if _, err := f.st.AnswerApproval(t.Context(), f.approval(t, authReqID).ID, f.phone, store.DeclineDeclined, f.clock.now()); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -276,7 +277,7 @@ func testCIBAStart(t *testing.T, st store.Store) {
 		t.Errorf("stored %+v", cr)
 	}
 	a := f.approval(t, res.AuthReqID)
-	for _, s := range []string{"Kasse-App", "ZAHLUNG-4711", "payment_initiation", "Apotheke am Markt", "42.00"} {
+	for _, s := range []string{"Kasse-App", "ZAHLUNG-4711", "Zahlung über 42,00 € an Apotheke am Markt"} {
 		if !strings.Contains(a.Text, s) {
 			t.Errorf("the phone's text lacks %q:\n%s", s, a.Text)
 		}
@@ -314,6 +315,19 @@ func testCIBAStart(t *testing.T, st store.Store) {
 	f.start(t, f.request())
 	f.start(t, f.request())
 	alike("too many unanswered", f.request())
+
+	// A person whose every phone has a locked PIN: refused at once (403),
+	// not pending until it expires.
+	if _, err := f.st.UpdateDevice(ctx, f.phone, func(d *store.Device) error {
+		d.PINLockedAt = f.clock.now()
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.svc.Start(ctx, f.kasse, f.request())
+	if ce := wantRefusal(t, "every PIN locked", err, "access_denied"); ce.status != http.StatusForbidden || !strings.Contains(ce.desc, "locked") {
+		t.Errorf("every PIN locked: %d %q, want 403 saying so", ce.status, ce.desc)
+	}
 }
 
 // TestCIBARedeem runs every answer of Redeem, in order: the poll before the

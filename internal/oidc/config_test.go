@@ -110,7 +110,7 @@ func TestParseDetails(t *testing.T) {
 	if string(canon) != `[{"a":"x","b":2,"n":{"k":[1,2]},"ok":true,"type":"payment_initiation"}]` {
 		t.Errorf("canonical form %s", canon)
 	}
-	want := "\npayment_initiation:\n  a: x\n  b: 2\n  n: {\"k\":[1,2]}\n  ok: ja"
+	want := "\nZahlung\n  A: x\n  B: 2\n  N – K 1: 1\n  N – K 2: 2\n  Ok: ja"
 	if shown != want {
 		t.Errorf("shown %q, want %q", shown, want)
 	}
