@@ -24,6 +24,10 @@ import (
 const (
 	PurposeAccess = "access" // first access: prove identity, choose a password
 	PurposeReset  = "reset"  // forgotten password: prove identity, choose a new one
+	// PurposeConfirm: a logged-in person confirms with the eID (a phone is
+	// lost, or the PIN locked): the session becomes a fresh eID session at
+	// level high; the password stays (StartConfirm, Confirm).
+	PurposeConfirm = "confirm"
 )
 
 // The outcomes of an eID identification the person is told about.
@@ -87,6 +91,26 @@ func (a *Service) StartEID(ctx context.Context, in Request, purpose string) (EID
 	if err != nil {
 		return EIDStart{}, err
 	}
+	return a.startFlow(ctx, kvnr, purpose, "anonymous", in.ClientIP)
+}
+
+// StartConfirm begins an identification of the logged-in person id, who
+// confirms their session with the eID (Confirm); no form: their data are
+// on file, and the partner's answer must match them as for any other.
+func (a *Service) StartConfirm(ctx context.Context, id store.PersonID, clientIP string) (EIDStart, error) {
+	if a.partner == nil {
+		return EIDStart{}, ErrEIDUnavailable
+	}
+	p, err := a.store.PersonByID(ctx, id)
+	if err != nil {
+		return EIDStart{}, fmt.Errorf("access: eid confirm: %w", err)
+	}
+	return a.startFlow(ctx, p.KVNR, PurposeConfirm, subject(id), clientIP)
+}
+
+// startFlow stores a sealed flow for kvnr and purpose and returns where the
+// browser goes.
+func (a *Service) startFlow(ctx context.Context, kvnr, purpose, actor, clientIP string) (EIDStart, error) {
 	req, err := a.partner.Start()
 	if err != nil {
 		return EIDStart{}, fmt.Errorf("access: eid start: %w", err)
@@ -111,7 +135,7 @@ func (a *Service) StartEID(ctx context.Context, in Request, purpose string) (EID
 		Data: blob, CreatedAt: now, ExpiresAt: now.Add(flowTTL)}); err != nil {
 		return EIDStart{}, fmt.Errorf("access: eid start: %w", err)
 	}
-	a.record(ctx, audit.Event{Actor: "anonymous", Event: "proofing.eid_started", ClientIP: in.ClientIP,
+	a.record(ctx, audit.Event{Actor: actor, Event: "proofing.eid_started", ClientIP: clientIP,
 		Details: map[string]any{"purpose": purpose}})
 	return EIDStart{RedirectURL: req.URL, Flow: flow}, nil
 }
@@ -158,10 +182,12 @@ func (a *Service) openFlow(data, digest []byte) (flowState, error) {
 	return st, nil
 }
 
-// Proven is a proven identity waiting for a password.
+// Proven is a proven identity waiting for a password (or, for
+// PurposeConfirm, for the session it confirms).
 type Proven struct {
 	Ticket      string // single use, valid 15 minutes
 	HasPassword bool   // the person had chosen a password before (a reset)
+	Purpose     string // what the identification was started for
 }
 
 // FinishEID completes an identification: flow is the browser's value from
@@ -255,7 +281,7 @@ func (a *Service) FinishEID(ctx context.Context, flow string, query url.Values, 
 			"address_confirmed": res.AddressMatched}})
 	acct, err := a.store.AccountByPerson(ctx, p.ID)
 	hasPassword := err == nil && acct.PasswordHash != "" && !acct.PasswordInitial
-	return Proven{Ticket: ticket, HasPassword: hasPassword}, nil
+	return Proven{Ticket: ticket, HasPassword: hasPassword, Purpose: st.Purpose}, nil
 }
 
 // ChoosePassword sets the password of the person a ticket proves and starts a
@@ -273,6 +299,9 @@ func (a *Service) ChoosePassword(ctx context.Context, ticket, newPassword, clien
 	}
 	if err != nil {
 		return account.LoginResult{}, fmt.Errorf("access: choose password: %w", err)
+	}
+	if string(ot.Data) == PurposeConfirm {
+		return account.LoginResult{}, ErrTicket // confirms a session; sets no password
 	}
 	id, err := store.ParsePersonRef(ot.Subject)
 	if err != nil {
@@ -294,4 +323,36 @@ func (a *Service) ChoosePassword(ctx context.Context, ticket, newPassword, clien
 	// was issued: the freshness rules count from then, not from now.
 	return a.accounts.SetProvenPassword(ctx, p, newPassword, session.New{PersonID: p.ID, Kind: kind, Level: session.LevelHigh,
 		AMR: []string{"hwk", "pin"}, Origin: session.OriginEID, OriginAt: ot.CreatedAt, ClientIP: clientIP, UserAgent: userAgent}, "eid")
+}
+
+// ErrOtherPerson: the eID identified someone else than the person of the
+// session it was to confirm.
+var ErrOtherPerson = errors.New("access: the identification is of another person")
+
+// Confirm uses a PurposeConfirm ticket for the session sess: it returns the
+// session to replace sess with, a fresh eID session (origin eid, level
+// high, origin time the identification's) of the same kind. The ticket is
+// used up either way. ErrTicket for an unknown, used, expired or other
+// purpose's ticket; ErrOtherPerson when the identification is not of the
+// session's person.
+func (a *Service) Confirm(ctx context.Context, ticket string, sess store.Session, clientIP, userAgent string) (session.New, error) {
+	if a.partner == nil {
+		return session.New{}, ErrEIDUnavailable
+	}
+	ot, err := a.store.ConsumeOneTime(ctx, ticketKind, proofing.CodeDigest(ticket), a.now())
+	if errors.Is(err, store.ErrNotFound) || (err == nil && string(ot.Data) != PurposeConfirm) {
+		return session.New{}, ErrTicket
+	}
+	if err != nil {
+		return session.New{}, fmt.Errorf("access: eid confirm: %w", err)
+	}
+	if ot.Subject != subject(sess.PersonID) {
+		a.record(ctx, audit.Event{Actor: subject(sess.PersonID), Event: "proofing.eid_confirm_refused", Subject: subject(sess.PersonID),
+			ClientIP: clientIP, Details: map[string]any{"reason": "other_person"}})
+		return session.New{}, ErrOtherPerson
+	}
+	a.record(ctx, audit.Event{Actor: subject(sess.PersonID), Event: "proofing.eid_confirmed", Subject: subject(sess.PersonID),
+		ClientIP: clientIP})
+	return session.New{PersonID: sess.PersonID, Kind: sess.Kind, Level: session.LevelHigh, AMR: []string{"hwk", "pin"},
+		Origin: session.OriginEID, OriginAt: ot.CreatedAt, ClientIP: clientIP, UserAgent: userAgent}, nil
 }

@@ -220,3 +220,84 @@ func textAfter(t *testing.T, pdf []byte, label string) string {
 	}
 	return string(m[1])
 }
+
+// TestConfirmWithEID: a logged-in person confirms their session with the
+// eID: Confirm describes a fresh eID session at level high and keeps the
+// password; the ticket is single use, of its purpose only, and of the
+// session's person only.
+func TestConfirmWithEID(t *testing.T) {
+	f := newFixture(t)
+	a, _, b := withEID(t, f)
+	if _, err := f.svc.SetInitialPassword(t.Context(), f.person.ID, initial); err != nil {
+		t.Fatal(err)
+	}
+	res, err := f.login(t, initial)
+	if err != nil {
+		t.Fatal(err)
+	}
+	confirm := func(choice sim.Choice) (access.Proven, error) {
+		t.Helper()
+		start, err := a.StartConfirm(t.Context(), f.person.ID, "192.0.2.1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		loc, err := b.Authorize(t.Context(), start.RedirectURL, choice)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a.FinishEID(t.Context(), start.Flow, loc.Query(), "192.0.2.1")
+	}
+	if _, err := confirm(sim.Choice{Identity: 2}); !errors.Is(err, access.ErrEIDNoMatch) {
+		t.Errorf("another person's card: %v, want ErrEIDNoMatch", err)
+	}
+	proven, err := confirm(sim.Choice{Identity: 0})
+	if err != nil || proven.Purpose != access.PurposeConfirm {
+		t.Fatalf("confirm = %+v, %v", proven, err)
+	}
+	// A confirm ticket sets no password.
+	if _, err := a.ChoosePassword(t.Context(), proven.Ticket, "Kastanienbaum im Herbstwind", "", "", session.KindBrowser); !errors.Is(err, access.ErrTicket) {
+		t.Errorf("ChoosePassword with a confirm ticket = %v, want ErrTicket", err)
+	}
+	// Nor does it confirm another person's session.
+	other := res.Session
+	other.PersonID++
+	if _, err := a.Confirm(t.Context(), proven.Ticket, other, "", ""); !errors.Is(err, access.ErrOtherPerson) {
+		t.Errorf("Confirm for another person = %v, want ErrOtherPerson", err)
+	}
+	// That used it up.
+	if _, err := a.Confirm(t.Context(), proven.Ticket, res.Session, "", ""); !errors.Is(err, access.ErrTicket) {
+		t.Errorf("Confirm after the refusal = %v, want ErrTicket", err)
+	}
+	proven, err = confirm(sim.Choice{Identity: 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := a.Confirm(t.Context(), proven.Ticket, res.Session, "192.0.2.1", "Firefox")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, _ := f.st.PersonIdentifications(t.Context(), f.person.ID)
+	if n.PersonID != f.person.ID || n.Level != session.LevelHigh || n.Origin != session.OriginEID || n.Kind != res.Session.Kind ||
+		!n.OriginAt.Equal(ids[len(ids)-1].At) {
+		t.Errorf("Confirm = %+v", n)
+	}
+	if _, err := a.Confirm(t.Context(), proven.Ticket, res.Session, "", ""); !errors.Is(err, access.ErrTicket) {
+		t.Errorf("second Confirm = %v, want ErrTicket", err)
+	}
+	// An access ticket confirms nothing.
+	access1, err := identify(t, f, a, b, me, sim.Choice{Identity: 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Confirm(t.Context(), access1.Ticket, res.Session, "", ""); !errors.Is(err, access.ErrTicket) {
+		t.Errorf("Confirm with an access ticket = %v, want ErrTicket", err)
+	}
+	// The password is the one it was.
+	if _, err := f.login(t, initial); err != nil {
+		t.Errorf("login after confirming: %v", err)
+	}
+	// Anonymous requests cannot start a confirmation.
+	if _, err := a.StartEID(t.Context(), me, access.PurposeConfirm); err == nil {
+		t.Error("StartEID with PurposeConfirm accepted")
+	}
+}

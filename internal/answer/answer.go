@@ -105,6 +105,8 @@ var rows = []row{
 		Message: "Die Identifizierung mit dem Online-Ausweis gilt 15 Minuten und nur für ein Passwort. Bitte weisen Sie sich erneut aus."}},
 	{is(access.ErrEIDNoMatch), Answer{Status: http.StatusForbidden, Code: "eid_no_match", Heading: "Die Identifizierung hat nicht gepasst",
 		Message: "Die Daten aus Ihrem Ausweis passen nicht zu den Angaben, die wir zu dieser Versichertennummer haben."}},
+	{is(access.ErrOtherPerson), Answer{Status: http.StatusForbidden, Code: "eid_other_person", Heading: "Anderer Ausweis",
+		Message: "Der Ausweis gehört nicht zu der Person, die hier angemeldet ist. Es wurde nichts geändert."}},
 	{is(access.ErrEIDCancelled), Answer{Status: http.StatusOK, Code: "eid_cancelled", Heading: "Identifizierung abgebrochen",
 		Message: "Sie haben die Identifizierung mit dem Online-Ausweis abgebrochen. Es wurde nichts geändert."}},
 	{is(access.ErrEIDFailed), Answer{Status: http.StatusBadRequest, Code: "eid_failed", Heading: "Die Identifizierung ist fehlgeschlagen",
