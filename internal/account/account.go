@@ -598,7 +598,7 @@ func (s *Service) ChangePassword(ctx context.Context, tok session.Token, sess st
 			return err
 		}
 	}
-	if _, err := s.sessions.EndOthers(ctx, p.ID, tok); err != nil {
+	if _, err := s.sessions.EndOthers(ctx, p.ID, tok, session.EndedPasswordChanged); err != nil {
 		return err
 	}
 	s.record(ctx, audit.Event{Actor: subject(p.ID), Event: "account.password_changed", Subject: subject(p.ID), ClientIP: clientIP,

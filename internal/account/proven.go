@@ -53,7 +53,7 @@ func (s *Service) SetProvenPassword(ctx context.Context, p store.Person, pw stri
 		return LoginResult{}, fmt.Errorf("account: set password: %w", err)
 	}
 	s.notify.Kick()
-	if _, err := s.sessions.EndOthers(ctx, p.ID, ""); err != nil {
+	if _, err := s.sessions.EndOthers(ctx, p.ID, "", session.EndedPasswordChanged); err != nil {
 		return LoginResult{}, err
 	}
 	if err := s.reset(ctx, p.ID); err != nil {

@@ -70,6 +70,57 @@ func ID(s store.Session) string { return hex.EncodeToString(s.TokenHash[:min(8, 
 // ErrNotYours: no live session of the person has that ID.
 var ErrNotYours = errors.New("session: no such session of the person")
 
+// EndReason says why a session ended before its time, for the page that
+// meets its stale cookie.
+type EndReason string
+
+// Reasons a session ended early.
+const (
+	// EndedPasswordChanged: the password was changed (or set anew) in
+	// another session; every other session ends.
+	EndedPasswordChanged EndReason = "password_changed"
+	// EndedByPerson: the person ended it from another session's account
+	// page.
+	EndedByPerson EndReason = "ended_by_person"
+)
+
+// EndedError is ErrNoSession for a session that was ended early, with why.
+type EndedError struct{ Reason EndReason }
+
+func (e *EndedError) Error() string        { return "session: ended: " + string(e.Reason) }
+func (e *EndedError) Is(target error) bool { return target == ErrNoSession }
+
+// endedKind is the one-time kind that remembers an ended session until it
+// would have expired: its digest is the token's hash, its subject the
+// reason. It reveals nothing to whoever lacks the token.
+const endedKind = "session-ended"
+
+// remember keeps why s ended until it would have expired.
+func (m *Manager) remember(ctx context.Context, s store.Session, why EndReason) error {
+	now := m.now()
+	if !s.ExpiresAt.After(now) {
+		return nil
+	}
+	if err := m.store.PutOneTime(ctx, store.OneTime{Kind: endedKind, Digest: s.TokenHash, Subject: string(why),
+		CreatedAt: now, ExpiresAt: s.ExpiresAt}); err != nil {
+		return fmt.Errorf("session: remember the end: %w", err)
+	}
+	return nil
+}
+
+// whyEnded is what Authenticate answers for a token without a live session:
+// an *EndedError when the session was ended early, else ErrNoSession.
+func (m *Manager) whyEnded(ctx context.Context, tok Token, now time.Time) error {
+	o, err := m.store.OneTimeByDigest(ctx, endedKind, tok.Hash(), now)
+	if errors.Is(err, store.ErrNotFound) {
+		return ErrNoSession
+	}
+	if err != nil {
+		return fmt.Errorf("session: authenticate: %w", err)
+	}
+	return &EndedError{Reason: EndReason(o.Subject)}
+}
+
 // EndByID ends the person's session named id (ID). ErrNotYours for an id
 // that names none of the person's live sessions.
 func (m *Manager) EndByID(ctx context.Context, person store.PersonID, id string) error {
@@ -79,6 +130,9 @@ func (m *Manager) EndByID(ctx context.Context, person store.PersonID, id string)
 	}
 	for _, s := range list {
 		if ID(s) == id {
+			if err := m.remember(ctx, s, EndedByPerson); err != nil {
+				return err
+			}
 			if err := m.store.DeleteSession(ctx, s.TokenHash); err != nil {
 				return fmt.Errorf("session: end: %w", err)
 			}

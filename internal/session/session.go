@@ -22,6 +22,7 @@
 package session
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -187,6 +188,8 @@ type Store interface {
 	DeleteSession(ctx context.Context, hash []byte) error
 	DeletePersonSessions(ctx context.Context, id store.PersonID, keep []byte) (int64, error)
 	PersonSessions(ctx context.Context, id store.PersonID, now time.Time) ([]store.Session, error)
+	PutOneTime(ctx context.Context, o store.OneTime) error
+	OneTimeByDigest(ctx context.Context, kind string, digest []byte, now time.Time) (store.OneTime, error)
 	AddLoginEvent(ctx context.Context, e store.LoginEvent) error
 	PersonLoginEvents(ctx context.Context, id store.PersonID, since time.Time, limit int) ([]store.LoginEvent, error)
 }
@@ -293,7 +296,7 @@ func (m *Manager) Authenticate(ctx context.Context, tok Token) (store.Session, e
 	now := m.now()
 	s, err := m.store.SessionByHash(ctx, tok.Hash(), now)
 	if errors.Is(err, store.ErrNotFound) {
-		return store.Session{}, ErrNoSession
+		return store.Session{}, m.whyEnded(ctx, tok, now)
 	}
 	if err != nil {
 		return store.Session{}, fmt.Errorf("session: authenticate: %w", err)
@@ -347,11 +350,23 @@ func (m *Manager) End(ctx context.Context, tok Token) error {
 	return nil
 }
 
-// EndOthers ends every session of the person except keep (empty: all).
-func (m *Manager) EndOthers(ctx context.Context, id store.PersonID, keep Token) (int64, error) {
+// EndOthers ends every session of the person except keep (empty: all) and
+// remembers why (EndedError), for the page that meets a stale cookie.
+func (m *Manager) EndOthers(ctx context.Context, id store.PersonID, keep Token, why EndReason) (int64, error) {
 	var keepHash []byte
 	if keep != "" {
 		keepHash = keep.Hash()
+	}
+	live, err := m.store.PersonSessions(ctx, id, m.now())
+	if err != nil {
+		return 0, fmt.Errorf("session: end others: %w", err)
+	}
+	for _, s := range live {
+		if !bytes.Equal(s.TokenHash, keepHash) {
+			if err := m.remember(ctx, s, why); err != nil {
+				return 0, err
+			}
+		}
 	}
 	n, err := m.store.DeletePersonSessions(ctx, id, keepHash)
 	if err != nil {

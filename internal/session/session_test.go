@@ -113,7 +113,7 @@ func TestReplaceGivesNewToken(t *testing.T) {
 		t.Errorf("replacing an ended session = %v, want ErrNoSession", err)
 	}
 	other, _, _ := m.Create(ctx, session.New{PersonID: id, Kind: session.KindApp, Level: session.LevelLow, Origin: session.OriginDevice})
-	if n, err := m.EndOthers(ctx, id, next); err != nil || n != 1 {
+	if n, err := m.EndOthers(ctx, id, next, session.EndedPasswordChanged); err != nil || n != 1 {
 		t.Errorf("EndOthers = %d, %v", n, err)
 	}
 	if _, err := m.Authenticate(ctx, other); !errors.Is(err, session.ErrNoSession) {
