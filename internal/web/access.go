@@ -2,9 +2,11 @@ package web
 
 import (
 	"net/http"
+	"regexp"
 
 	"github.com/pforte/pforte/internal/access"
 	"github.com/pforte/pforte/internal/server"
+	"github.com/pforte/pforte/internal/store"
 
 	"github.com/pforte/pforte/internal/session"
 )
@@ -96,15 +98,25 @@ func (w *accessPages) submitAccess(rw http.ResponseWriter, r *http.Request, purp
 var (
 	letterSent = message{Heading: "Vielen Dank für Ihre Anfrage",
 		Lines: []string{
-			"Wenn Ihre Angaben zu unseren Daten passen, senden wir Ihnen einen Brief mit Ihrem Initialpasswort an die Anschrift, die bei uns hinterlegt ist. Der Brief ist in der Regel in drei bis fünf Werktagen bei Ihnen.",
+			"Passen Ihre Angaben zu unseren Daten und haben Sie noch kein eigenes Passwort, senden wir Ihnen einen Brief mit Ihrem " +
+				"Initialpasswort an die Anschrift, die bei uns hinterlegt ist. Der Brief ist in der Regel in drei bis fünf Werktagen bei " +
+				"Ihnen. Ist Ihre Anschrift bei uns noch nicht bestätigt, prüft unser Service-Team den Brief vor dem Versand; das kann " +
+				"einige Werktage länger dauern.",
 			"Mit dem Initialpasswort und Ihrer Versichertennummer melden Sie sich dann an und legen ein eigenes Passwort fest.",
-			"Sie erhalten keinen Brief? Dann prüfen Sie bitte Ihre Angaben oder rufen Sie uns an.",
+			"Sie haben schon ein eigenes Passwort? Dann schicken wir keinen neuen Brief: Melden Sie sich an, oder wählen Sie " +
+				"„Passwort vergessen“. Ist Ihre Freigabe-PIN gesperrt oder brauchen Sie einen neuen QR-Code, bestellen Sie den Brief " +
+				"nach der Anmeldung unter „Meine Geräte“.",
+			"Nach zwei Wochen noch kein Brief? Prüfen Sie Ihre Angaben und fragen Sie noch einmal an, oder rufen Sie uns an.",
 		},
-		Links: []link{{"/anmelden", "Zur Anmeldung"}, {"/", "Zur Startseite"}}}
+		Links: []link{{"/anmelden", "Zur Anmeldung"}, {"/passwort-vergessen", "Passwort vergessen"}, {"/", "Zur Startseite"}}}
 	resetLetterSent = message{Heading: "Vielen Dank für Ihre Anfrage",
 		Lines: []string{
-			"Wenn Ihre Angaben zu unseren Daten passen, senden wir Ihnen einen Brief mit einem Code an die Anschrift, die bei uns hinterlegt ist. Der Brief ist in der Regel in drei bis fünf Werktagen bei Ihnen.",
+			"Passen Ihre Angaben zu unseren Daten, senden wir Ihnen einen Brief mit einem Rücksetzcode an die Anschrift, die bei uns " +
+				"hinterlegt ist. Der Brief ist in der Regel in drei bis fünf Werktagen bei Ihnen; ist Ihre Anschrift noch nicht " +
+				"bestätigt, prüft unser Service-Team ihn vorher, das kann einige Werktage länger dauern.",
 			"Mit dem Code legen Sie auf der Seite „Passwort zurücksetzen“ ein neues Passwort fest. Bis dahin gilt Ihr bisheriges Passwort weiter.",
+			"Nach zwei Wochen noch kein Brief? Prüfen Sie Ihre Angaben und fragen Sie noch einmal an, oder rufen Sie uns an. " +
+				"Schneller geht es mit dem Online-Ausweis.",
 		},
 		Links: []link{{"/passwort-zuruecksetzen", "Passwort zurücksetzen"}, {"/", "Zur Startseite"}}}
 )
@@ -144,6 +156,9 @@ func (w *accessPages) eidReturn(rw http.ResponseWriter, r *http.Request) error {
 			return redirect(rw, r, appEIDPath+"?fehler="+why)
 		}
 		return err
+	}
+	if proven.Purpose == access.PurposeConfirm {
+		return w.confirmed(rw, r, proven.Ticket)
 	}
 	w.setCookie(rw, ticketCookie, proven.Ticket, flowLifetime, http.SameSiteStrictMode)
 	if toApp {
@@ -195,7 +210,7 @@ func (w *accessPages) choosePassword(rw http.ResponseWriter, r *http.Request) er
 	}
 	w.clearCookie(rw, ticketCookie)
 	w.setCookie(rw, sessionCookie, string(res.Token), 0, http.SameSiteLaxMode)
-	return redirect(rw, r, "/konto")
+	return redirect(rw, r, "/konto?hinweis=passwort-festgelegt")
 }
 
 func resetView() view { return view{Title: "Passwort zurücksetzen"} }
@@ -222,5 +237,56 @@ func (w *accessPages) reset(rw http.ResponseWriter, r *http.Request) error {
 		return &formFailed{"reset", v, err}
 	}
 	w.setCookie(rw, sessionCookie, string(res.Token), 0, http.SameSiteLaxMode)
-	return redirect(rw, r, "/konto")
+	return redirect(rw, r, "/konto?hinweis=neues-passwort")
+}
+
+// backPath is a page an eID confirmation of the session may return to: the
+// account, the personal data, the devices, or a device's removal page.
+var backPath = regexp.MustCompile(`^/(konto|daten|geraete)(/[A-Za-z0-9_-]{1,64}/entfernen)?$`)
+
+// confirmWithEID starts an eID identification of the logged-in person that
+// turns their session into a fresh eID session at level high (to remove a
+// lost phone, or to see their data without a phone); the password stays.
+func (w *accessPages) confirmWithEID(rw http.ResponseWriter, r *http.Request, _ session.Token, s store.Session) error {
+	values, err := decodeForm(rw, r, "zurueck")
+	if err != nil {
+		return err
+	}
+	back := values["zurueck"]
+	if !backPath.MatchString(back) {
+		back = "/konto"
+	}
+	started, err := w.access.StartConfirm(r.Context(), s.PersonID, server.ClientIP(r))
+	if err != nil {
+		return err
+	}
+	w.clearCookie(rw, appCookie)
+	w.setCookie(rw, eidCookie, started.Flow, flowLifetime, http.SameSiteLaxMode)
+	w.setCookie(rw, backCookie, back, flowLifetime, http.SameSiteLaxMode)
+	return redirect(rw, r, started.RedirectURL)
+}
+
+// confirmed finishes an eID confirmation: the browser's session (sent on
+// the partner's top-level redirect, SameSite=Lax) is replaced by a fresh
+// eID session of the same person.
+func (w *accessPages) confirmed(rw http.ResponseWriter, r *http.Request, ticket string) error {
+	back := w.cookieValue(r, backCookie)
+	w.clearCookie(rw, backCookie)
+	if !backPath.MatchString(back) {
+		back = "/konto"
+	}
+	tok, s, err := w.currentSession(r)
+	if err != nil {
+		return err // logged out meanwhile: the login page
+	}
+	n, err := w.access.Confirm(r.Context(), ticket, s, server.ClientIP(r), r.UserAgent())
+	if err != nil {
+		return err
+	}
+	newTok, _, err := w.sessions.Replace(r.Context(), tok, n)
+	if err != nil {
+		return err
+	}
+	w.setCookie(rw, sessionCookie, string(newTok), 0, http.SameSiteLaxMode)
+	return redirect(rw, r, back+"?hinweis=ausweis")
 }

@@ -19,13 +19,13 @@ import (
 // loginView is the login page; next, when an application's sign-in led
 // there, names the application.
 func (w *loginPages) loginView(r *http.Request, next string) view {
-	v := view{Title: "Anmelden"}
+	page := loginPage{Reason: loginReasons[r.URL.Query().Get("grund")]}
 	if next != "" {
 		if _, name, ok := w.apps.Client(r.Context(), next); ok {
-			v.Data = loginPage{App: name}
+			page.App = name
 		}
 	}
-	return v
+	return view{Title: "Anmelden", Data: page}
 }
 
 // loginForm shows the login form; "weiter" names where a login continues
@@ -38,8 +38,8 @@ func (w *loginPages) loginForm(rw http.ResponseWriter, r *http.Request) error {
 }
 
 // loginPage is the data of the login page: the application that asks, if
-// one does.
-type loginPage struct{ App string }
+// one does, and why an earlier session is gone, if it is.
+type loginPage struct{ App, Reason string }
 
 // login checks KVNR and password and starts a browser session.
 func (w *loginPages) login(rw http.ResponseWriter, r *http.Request) error {
@@ -152,6 +152,60 @@ var outcomeWords = map[string]string{
 	session.OutcomeLocked: "fehlgeschlagen, Zugang gesperrt",
 }
 
+// letterRow is one of the person's letters on the account page.
+type letterRow struct {
+	Date, What, Status string
+	Problem            bool // it will not arrive: the status says what to do
+}
+
+// letterKinds name letters for people, by kind (package letter).
+var letterKinds = map[string]string{
+	"password":         "Zugangsdaten (Initialpasswort und QR-Code)",
+	"activation":       "QR-Code für die Service-App",
+	"password_reset":   "Code für ein neues Passwort",
+	"device_bound":     "Hinweis: neues Smartphone verbunden",
+	"device_removed":   "Hinweis: Smartphone entfernt",
+	"password_changed": "Hinweis: Passwort geändert",
+	"address_changed":  "Hinweis: Anschrift geändert",
+	"bank_changed":     "Hinweis: Bankverbindung geändert",
+	"pin_locked":       "Hinweis: Freigabe-PIN gesperrt",
+	"login_locked":     "Hinweis: Anmeldung gesperrt",
+}
+
+// letterStatus says where a letter is and, when it will not arrive, what
+// the person can do.
+func letterStatus(l store.Letter) (string, bool) {
+	switch l.Status {
+	case store.LetterReview:
+		return "Wird vor dem Versand geprüft, weil Ihre Anschrift bei uns noch nicht bestätigt ist. Das kann einige Werktage dauern.", false
+	case store.LetterQueued:
+		return "Wird gedruckt und verschickt.", false
+	case store.LetterHandedOver:
+		return "Am " + lang.Date(l.UpdatedAt) + " zur Post gegeben; in der Regel drei bis fünf Werktage unterwegs.", false
+	case store.LetterSuperseded:
+		return "Durch einen neueren Brief ersetzt; sein Code gilt nicht mehr.", false
+	case store.LetterReturned:
+		return "Kam als unzustellbar zurück; sein Code gilt nicht mehr. Bitte teilen Sie uns Ihre aktuelle Anschrift mit.", true
+	case store.LetterRejected:
+		return "Nicht verschickt: Ihre Anschrift konnte nicht bestätigt werden. Bitte rufen Sie uns an, oder nutzen Sie den Online-Ausweis.", true
+	}
+	return string(l.Status), false
+}
+
+// letterRows are the person's newest letters, at most max.
+func letterRows(list []store.Letter, max int) []letterRow {
+	var rows []letterRow
+	for _, l := range list[:min(len(list), max)] {
+		what, ok := letterKinds[l.Kind]
+		if !ok {
+			what = "Brief"
+		}
+		status, problem := letterStatus(l)
+		rows = append(rows, letterRow{Date: lang.Date(l.CreatedAt), What: what, Status: status, Problem: problem})
+	}
+	return rows
+}
+
 // kindWord names a session kind for people.
 func kindWord(kind string) string {
 	if kind == session.KindApp {
@@ -167,6 +221,7 @@ type overviewPage struct {
 	Notice   string
 	Sessions []sessionRow
 	History  []historyRow
+	Letters  []letterRow
 	Days     int // how far back History reaches
 	// CanStepUp: the session is below the personal data's level and a
 	// phone can confirm it.
@@ -188,7 +243,11 @@ func (w *accountPages) overview(rw http.ResponseWriter, r *http.Request, tok ses
 	if err != nil {
 		return err
 	}
-	page := overviewPage{Name: displayName(p), Level: levelWord(s.Level), Days: session.HistoryDays}
+	letters, err := w.persons.PersonLetters(r.Context(), s.PersonID)
+	if err != nil {
+		return err
+	}
+	page := overviewPage{Name: displayName(p), Level: levelWord(s.Level), Days: session.HistoryDays, Letters: letterRows(letters, 10)}
 	if !w.levelOK(s, approval.ActionPersonalView) {
 		need := w.approvals.Policy()[approval.ActionPersonalView].Level
 		page.Need = levelWord(need)
@@ -201,6 +260,11 @@ func (w *accountPages) overview(rw http.ResponseWriter, r *http.Request, tok ses
 		page.Notice = "Ihr Passwort wurde geändert. Alle anderen Sitzungen wurden beendet."
 	case "sitzung":
 		page.Notice = "Die Sitzung wurde beendet. Wer sie benutzt hat, muss sich neu anmelden."
+	case "neues-passwort":
+		page.Notice = "Ihr neues Passwort gilt ab jetzt. Alle anderen Sitzungen wurden beendet; verbundene Smartphones bleiben verbunden."
+	case "passwort-festgelegt":
+		page.Notice = "Ihr Passwort ist gespeichert. Sie melden sich künftig mit Ihrer Versichertennummer und diesem Passwort an; " +
+			"andere Sitzungen wurden beendet."
 	}
 	mine := tok.Hash()
 	for _, ls := range list {

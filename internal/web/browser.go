@@ -65,8 +65,11 @@ func (b *Browser) currentSession(r *http.Request) (session.Token, store.Session,
 	}
 	tok := session.Token(c.Value)
 	s, err := b.sessions.Authenticate(r.Context(), tok)
+	if ended := (*session.EndedError)(nil); errors.As(err, &ended) {
+		return "", store.Session{}, &endedSession{ended.Reason}
+	}
 	if errors.Is(err, session.ErrNoSession) {
-		return "", store.Session{}, errUnauthenticated
+		return "", store.Session{}, errExpired
 	}
 	if err != nil {
 		return "", store.Session{}, err

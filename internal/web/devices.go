@@ -8,6 +8,7 @@ import (
 	"github.com/pforte/pforte/internal/device"
 	"github.com/pforte/pforte/internal/field"
 	"github.com/pforte/pforte/internal/lang"
+	"github.com/pforte/pforte/internal/server"
 	"github.com/pforte/pforte/internal/session"
 	"github.com/pforte/pforte/internal/store"
 )
@@ -24,6 +25,21 @@ type devicesPage struct {
 	Devices   []deviceRow
 	CanRename bool // the session's level allows changes
 	Notice    string
+	AnyLocked bool // some phone's PIN is locked: the page says how to unlock
+	EID       bool // an identification partner is configured
+}
+
+// deviceNotices are what the device page says after an action, by the
+// "hinweis" parameter.
+var deviceNotices = map[string]string{
+	"name":     "Der Name des Geräts wurde geändert.",
+	"entfernt": "Das Gerät wurde entfernt: Mit ihm kann niemand mehr etwas freigeben. Wir schicken Ihnen eine Bestätigung per Brief.",
+	"brief": "Ihr Brief ist bestellt. Wir schicken ihn an die Anschrift, die bei uns hinterlegt ist; er ist in der Regel in drei bis " +
+		"fünf Werktagen bei Ihnen. Ein früherer QR-Code gilt ab jetzt nicht mehr.",
+	"brief-pruefung": "Ihr Brief ist bestellt. Ihre Anschrift ist bei uns aber noch nicht bestätigt. Damit der QR-Code sicher bei " +
+		"Ihnen ankommt, prüft unser Service-Team den Brief vor dem Versand; das kann einige Werktage dauern, danach ist er in drei " +
+		"bis fünf Werktagen bei Ihnen. Unter „Mein Konto“ sehen Sie bei „Ihre Briefe“, ob er verschickt wurde. Schneller geht es " +
+		"mit dem Online-Ausweis.",
 }
 
 // devicesView builds the device page; failed is the device whose rename
@@ -33,14 +49,13 @@ func (w *devicePages) devicesView(r *http.Request, s store.Session, failed, valu
 	if err != nil {
 		return view{}, err
 	}
-	p := devicesPage{CanRename: w.levelOK(s, approval.ActionPersonalView)}
-	if r.URL.Query().Get("hinweis") == "name" {
-		p.Notice = "Der Name des Geräts wurde geändert."
-	}
+	p := devicesPage{CanRename: w.levelOK(s, approval.ActionPersonalView), EID: w.cfg.EIDOrigin != "",
+		Notice: deviceNotices[r.URL.Query().Get("hinweis")]}
 	f := &form{}
 	for _, d := range list {
 		row := deviceRow{ID: string(d.ID), Name: d.Name, Model: d.Model, Level: levelWord(d.Level), BoundAt: lang.Short(d.BoundAt),
 			Locked: !d.PINLockedAt.IsZero(), Value: d.Name}
+		p.AnyLocked = p.AnyLocked || row.Locked
 		if string(d.ID) == failed {
 			row.Value, row.Error = value, problem
 			f.Errors = append(f.Errors, fieldError{Field: "name-" + row.ID, Message: problem})
@@ -88,4 +103,82 @@ func (w *devicePages) renameDevice(rw http.ResponseWriter, r *http.Request, _ se
 		return err
 	}
 	return redirect(rw, r, "/geraete?hinweis=name")
+}
+
+// removePage is the data of a phone's removal page: which ways the person
+// has from where they are.
+type removePage struct {
+	ID, Name, Model string
+	Locked          bool
+	// Now: the session comes from an eID identification within the last
+	// 15 minutes; the phone goes at once.
+	Now bool
+	// CanRequest: the session's level allows asking a phone, and some
+	// phone's PIN is usable to approve it.
+	CanRequest bool
+	Only       bool // it is the person's only phone
+	EID        bool // an identification partner is configured
+}
+
+// removeForm explains the ways to remove a phone (lost, broken, sold) and
+// offers those the person has now.
+func (w *devicePages) removeForm(rw http.ResponseWriter, r *http.Request, _ session.Token, s store.Session) error {
+	id := r.PathValue("id")
+	if !validID(id) {
+		return device.ErrNotFound
+	}
+	list, err := w.devices.List(r.Context(), s.PersonID)
+	if err != nil {
+		return err
+	}
+	page := removePage{ID: id, Now: session.FreshEID(s, w.cfg.Now()), Only: len(list) == 1, EID: w.cfg.EIDOrigin != ""}
+	found, usable := false, false
+	for _, d := range list {
+		usable = usable || d.PINLockedAt.IsZero()
+		if string(d.ID) == id {
+			found = true
+			page.Name, page.Model, page.Locked = d.Name, d.Model, !d.PINLockedAt.IsZero()
+		}
+	}
+	if !found {
+		return device.ErrNotFound
+	}
+	page.CanRequest = usable && w.levelOK(s, approval.ActionDeviceRemove)
+	return w.render(rw, r, http.StatusOK, "device-remove", view{Title: "Gerät entfernen", LoggedIn: true, Data: page})
+}
+
+// removeDevice removes the phone at once after a fresh eID identification,
+// otherwise asks a bound phone to approve the removal.
+func (w *devicePages) removeDevice(rw http.ResponseWriter, r *http.Request, _ session.Token, s store.Session) error {
+	id := r.PathValue("id")
+	if !validID(id) {
+		return device.ErrNotFound
+	}
+	if _, err := decodeForm(rw, r); err != nil {
+		return err
+	}
+	res, err := w.profile.RequestDeviceRemoval(r.Context(), s, store.DeviceID(id), "portal", server.ClientIP(r))
+	if err != nil {
+		return err
+	}
+	if res.Done {
+		return redirect(rw, r, "/geraete?hinweis=entfernt")
+	}
+	return redirect(rw, r, "/freigabe/"+res.Approval.ID)
+}
+
+// orderLetter sends the person a letter with a new activation code: for a
+// new phone, or to unlock a locked PIN.
+func (w *devicePages) orderLetter(rw http.ResponseWriter, r *http.Request, _ session.Token, s store.Session) error {
+	if _, err := decodeForm(rw, r); err != nil {
+		return err
+	}
+	inReview, err := w.access.OrderActivationLetter(r.Context(), s.PersonID, server.ClientIP(r))
+	if err != nil {
+		return err
+	}
+	if inReview {
+		return redirect(rw, r, "/geraete?hinweis=brief-pruefung")
+	}
+	return redirect(rw, r, "/geraete?hinweis=brief")
 }

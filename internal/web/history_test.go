@@ -51,7 +51,17 @@ func TestSignInHistoryAndEndingASession(t *testing.T) {
 		"new_password_repeat": {strong}}); a.path != "/konto" {
 		t.Fatalf("change ended at %s", a.path)
 	}
-	// The change ended the other session; sign it in again.
+	// The change ended the other session, and that browser is told why.
+	gone := func(c *http.Client) answer {
+		req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, p.url+"/konto", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p.do(t, c, req)
+	}
+	if a := gone(&other); a.path != "/anmelden" || !strings.Contains(a.body, "weil Ihr Passwort geändert wurde") {
+		t.Errorf("the other browser after the password change: %s\n%s", a.path, a.body)
+	}
 	if a := login(&other, android, strong); a.path != "/konto" {
 		t.Fatalf("second browser's login after the change ended at %s", a.path)
 	}
@@ -102,8 +112,8 @@ func TestSignInHistoryAndEndingASession(t *testing.T) {
 	if ended.path != "/konto" || !strings.Contains(ended.body, "Die Sitzung wurde beendet") {
 		t.Errorf("ending the other session ended at %s", ended.path)
 	}
-	if path := check(&other); path != "/anmelden" {
-		t.Errorf("other browser after its session was ended: %s, want /anmelden", path)
+	if a := gone(&other); a.path != "/anmelden" || !strings.Contains(a.body, "in einer anderen Sitzung beendet") {
+		t.Errorf("other browser after its session was ended: %s, want /anmelden saying why", a.path)
 	}
 	if path := check(p.client); path != "/konto" {
 		t.Errorf("this browser after ending the other: %s, want /konto", path)
@@ -112,7 +122,7 @@ func TestSignInHistoryAndEndingASession(t *testing.T) {
 	if a := p.post(t, "/konto/sitzungen/"+current[1]+"/beenden", nil); a.path != "/" || !strings.Contains(a.body, "Sie sind abgemeldet") {
 		t.Errorf("ending this session ended at %s", a.path)
 	}
-	if path := check(p.client); path != "/anmelden" {
-		t.Errorf("after ending this session: %s, want /anmelden", path)
+	if a := gone(p.client); a.path != "/anmelden" || strings.Contains(a.body, `class="notice"`) {
+		t.Errorf("after ending this session: %s, want /anmelden without a reason (the cookie is gone)", a.path)
 	}
 }

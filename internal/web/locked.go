@@ -102,7 +102,7 @@ func (w *loginPages) awaitLockedLogin(rw http.ResponseWriter, r *http.Request) e
 	switch a.Status {
 	case store.ApprovalPending:
 		page.Number, page.Expires = a.Number, lang.Short(a.ExpiresAt)
-		return w.render(rw, r, http.StatusOK, "locked", view{Title: "Anmeldung bestätigen", Refresh: true, Data: page})
+		return w.render(rw, r, http.StatusOK, "locked", view{Title: "Anmeldung bestätigen", Waiting: true, Data: page})
 	case store.ApprovalApproved:
 		level, err := w.approvals.CompleteLogin(r.Context(), a.ID, l.Person)
 		if errors.Is(err, approval.ErrUsed) {

@@ -97,6 +97,7 @@ type changeWaitPage struct {
 	Text  string
 	Bank  bool
 	Until string
+	Back  link // where the person may go while the request stays open
 }
 
 // awaitChange is the waiting page of an address or bank change: it shows
@@ -112,20 +113,29 @@ func (w *personalPages) awaitChange(rw http.ResponseWriter, r *http.Request, _ s
 		return err
 	}
 	bank := a.Action == approval.ActionBankChange
-	if !bank && a.Action != approval.ActionAddressChange {
+	removal := a.Action == approval.ActionDeviceRemove
+	if !bank && !removal && a.Action != approval.ActionAddressChange {
 		return approval.ErrNotFound
 	}
 	back := []link{{"/daten", "Zurück zu Meine Daten"}}
+	if removal {
+		back = []link{{"/geraete", "Zurück zu Meine Geräte"}}
+	}
 	switch a.Status {
 	case store.ApprovalPending:
-		return w.render(rw, r, http.StatusOK, "change-wait", view{Title: "Änderung bestätigen", LoggedIn: true, Refresh: true,
-			Data: changeWaitPage{ID: a.ID, Text: a.Text, Bank: bank, Until: lang.Short(a.ExpiresAt)}})
+		return w.render(rw, r, http.StatusOK, "change-wait", view{Title: "Änderung bestätigen", LoggedIn: true, Waiting: true,
+			Data: changeWaitPage{ID: a.ID, Text: a.Text, Bank: bank, Until: lang.Short(a.ExpiresAt), Back: back[0]}})
 	case store.ApprovalApproved:
 		m := message{Heading: "Ihre neue Anschrift ist gespeichert",
 			Lines: []string{"Ihre neue Anschrift ist gespeichert. Wir schicken eine Bestätigung an Ihre bisherige Anschrift."}, Links: back}
-		if bank {
+		switch {
+		case bank:
 			m = message{Heading: "Ihre neue Bankverbindung ist gespeichert",
 				Lines: []string{"Ihre neue Bankverbindung ist gespeichert. Künftige Zahlungen gehen auf dieses Konto. " +
+					"Wir schicken Ihnen eine Bestätigung per Brief."}, Links: back}
+		case removal:
+			m = message{Heading: "Das Gerät wurde entfernt",
+				Lines: []string{"Das Gerät wurde entfernt: Mit ihm kann niemand mehr etwas freigeben. " +
 					"Wir schicken Ihnen eine Bestätigung per Brief."}, Links: back}
 		}
 		return w.renderMessage(rw, r, http.StatusOK, m)

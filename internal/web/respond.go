@@ -5,6 +5,7 @@ import (
 	"context"
 	"embed"
 	"errors"
+	"fmt"
 	"html/template"
 	"log/slog"
 	"math"
@@ -31,7 +32,7 @@ var staticFS embed.FS
 
 // pageNames are the templates in templates/, each rendered into layout.html.
 var pageNames = []string{"start", "access", "choose-password", "login", "account", "change-password", "reset", "message",
-	"stepup", "need-phone", "personal", "change-data", "change-wait", "devices", "locked"}
+	"stepup", "need-phone", "personal", "change-data", "change-wait", "devices", "device-remove", "locked"}
 
 func mustParsePages() map[string]*template.Template {
 	pages := make(map[string]*template.Template, len(pageNames))
@@ -95,8 +96,12 @@ func fmtCSP(formTargets, extra string) string {
 // goes to the login page. A session that must replace its initial password
 // reaches only handlers that allow it (mustChangeOK) and is sent there
 // from everywhere else.
+//
+// Every such page may carry a form that confirms the session with the eID
+// (POST /eid/bestaetigen, which redirects to the partner), so each allows
+// the partner as a form target.
 func (w *base) authenticated(h func(rw http.ResponseWriter, r *http.Request, tok session.Token, s store.Session) error, mustChangeOK bool) http.Handler {
-	return w.page(w.withSession(h, mustChangeOK))
+	return w.partnerPage(w.withSession(h, mustChangeOK))
 }
 
 // withSession runs h with the request's session (see authenticated).
@@ -114,6 +119,26 @@ func (w *base) withSession(h func(rw http.ResponseWriter, r *http.Request, tok s
 }
 
 var errUnauthenticated = errors.New("web: no valid session")
+
+// errExpired is errUnauthenticated for a cookie whose session is gone: it
+// expired, or was ended by a logout.
+var errExpired = fmt.Errorf("%w: the session has ended", errUnauthenticated)
+
+// endedSession is errUnauthenticated for a session that was ended early
+// (session.EndedError), with why.
+type endedSession struct{ reason session.EndReason }
+
+func (e *endedSession) Error() string { return "web: session ended: " + string(e.reason) }
+func (e *endedSession) Unwrap() error { return errUnauthenticated }
+
+// loginReasons say on the login page why a session a cookie named is gone,
+// by the "grund" parameter the failure adds.
+var loginReasons = map[string]string{
+	"passwort": "Sie wurden abgemeldet, weil Ihr Passwort geändert wurde: Dabei enden alle anderen Sitzungen. Haben Sie das nicht " +
+		"selbst getan, setzen Sie Ihr Passwort über „Passwort vergessen“ neu und rufen Sie uns an.",
+	"beendet":    "Diese Sitzung wurde unter „Mein Konto“ in einer anderen Sitzung beendet. Bitte melden Sie sich neu an.",
+	"abgelaufen": "Ihre Sitzung ist abgelaufen, weil Sie länger nicht aktiv waren. Bitte melden Sie sich neu an.",
+}
 
 // asset serves one embedded file.
 func (w *base) asset(name, contentType string) http.Handler {
@@ -151,16 +176,25 @@ type view struct {
 	Insurer  string
 	Phone    string
 	LoggedIn bool
-	Refresh  bool // a waiting page: the browser reloads it every 2 seconds
-	Form     *form
-	Message  *message
-	Data     any
+	Waiting  bool // a waiting page: wait.js asks for it again until it no longer waits
+	// Confirmed: the page follows an eID confirmation of the session,
+	// which the layout says above it.
+	Confirmed bool
+	Form      *form
+	Message   *message
+	Data      any
 }
 
 // render executes the page into a buffer and writes it with status, so a
 // template failure never sends half a page.
 func (w *base) render(rw http.ResponseWriter, r *http.Request, status int, name string, v view) error {
 	v.Insurer, v.Phone = w.cfg.InsurerName, w.cfg.Phone
+	v.Confirmed = v.LoggedIn && r.URL.Query().Get("hinweis") == "ausweis"
+	if csp := rw.Header().Get("Content-Security-Policy"); v.Waiting && !strings.Contains(csp, "script-src") {
+		// A waiting page runs the portal's own wait.js, which asks the
+		// portal for the page again.
+		rw.Header().Set("Content-Security-Policy", csp+"; script-src 'self'; connect-src 'self'")
+	}
 	if v.Form == nil {
 		v.Form = &form{}
 	}
@@ -226,6 +260,7 @@ var links = map[string][]link{
 	"eid_no_match":              {{"/zugang", "Erneut versuchen"}, {"/", "Zur Startseite"}},
 	"eid_cancelled":             {{"/zugang", "Erneut versuchen"}, {"/", "Zur Startseite"}},
 	"eid_failed":                {{"/zugang", "Erneut versuchen"}, {"/", "Zur Startseite"}},
+	"eid_other_person":          {{"/konto", "Zu Mein Konto"}},
 	"too_many_pending":          {{"/konto", "Zu Mein Konto"}, {"/", "Zur Startseite"}},
 	"session_level_too_low":     {{"/konto", "Zu Mein Konto (dort abmelden)"}},
 	"too_many_password_changes": {{"/konto", "Zu Mein Konto"}},
@@ -251,7 +286,17 @@ func (w *base) fail(rw http.ResponseWriter, r *http.Request, err error) {
 		return
 	case errors.Is(err, errUnauthenticated):
 		w.clearCookie(rw, sessionCookie)
-		_ = redirect(rw, r, "/anmelden")
+		to := "/anmelden"
+		var ended *endedSession
+		switch {
+		case errors.As(err, &ended) && ended.reason == session.EndedPasswordChanged:
+			to += "?grund=passwort"
+		case errors.As(err, &ended) && ended.reason == session.EndedByPerson:
+			to += "?grund=beendet"
+		case errors.Is(err, errExpired):
+			to += "?grund=abgelaufen"
+		}
+		_ = redirect(rw, r, to)
 		return
 	case r.Context().Err() != nil && errors.Is(err, r.Context().Err()):
 		return // the client went away; nobody reads an answer
@@ -270,6 +315,12 @@ func (w *base) fail(rw http.ResponseWriter, r *http.Request, err error) {
 		m.Heading = "Zu viele Anmeldeversuche"
 		m.Lines[0] = "Zu viele Anmeldeversuche — bitte warten Sie einige Minuten und melden Sie sich dann erneut an."
 		m.Links = []link{{"/anmelden", "Zur Anmeldung"}, {"/", "Zur Startseite"}}
+	}
+	if strings.HasPrefix(a.Code, "eid_") && r.URL.Path == "/eid/rueckkehr" {
+		if _, _, err := w.currentSession(r); err == nil {
+			// A logged-in person's confirmation: back to their pages.
+			m.Links = []link{{"/geraete", "Zurück zu Meine Geräte"}, {"/konto", "Zu Mein Konto"}}
+		}
 	}
 	if a.Code == "eid_unavailable" {
 		// Without a partner the portal's eID pages do not exist.

@@ -12,6 +12,7 @@ func (w *Web) Routes() map[string]http.Handler {
 	m := map[string]http.Handler{
 		"GET /static/strength.js": w.base.asset("static/strength.js", "text/javascript; charset=utf-8"),
 		"GET /static/style.css":   w.base.asset("static/style.css", "text/css; charset=utf-8"),
+		"GET /static/wait.js":     w.base.asset("static/wait.js", "text/javascript; charset=utf-8"),
 	}
 	w.access.routes(m)
 	w.login.routes(m)
@@ -28,6 +29,7 @@ func (w *accessPages) routes(m map[string]http.Handler) {
 	m["GET /eid/rueckkehr"] = w.page(w.eidReturn)
 	m["GET /eid/start/{flow}"] = w.partnerPage(w.eidStart)
 	m["POST /eid/app-sitzung"] = w.page(w.appSession)
+	m["POST /eid/bestaetigen"] = w.authenticated(w.confirmWithEID, false)
 	m["GET /passwort-festlegen"] = w.passwordPage(w.choosePasswordForm)
 	m["POST /passwort-festlegen"] = w.passwordPage(w.choosePassword)
 	m["GET /passwort-vergessen"] = w.partnerPage(w.forgotForm)
@@ -67,4 +69,7 @@ func (w *personalPages) routes(m map[string]http.Handler) {
 func (w *devicePages) routes(m map[string]http.Handler) {
 	m["GET /geraete"] = w.authenticated(w.devicesList, false)
 	m["POST /geraete/{id}/name"] = w.authenticated(w.renameDevice, false)
+	m["GET /geraete/{id}/entfernen"] = w.authenticated(w.removeForm, false)
+	m["POST /geraete/{id}/entfernen"] = w.authenticated(w.removeDevice, false)
+	m["POST /geraete/aktivierungsbrief"] = w.authenticated(w.orderLetter, false)
 }

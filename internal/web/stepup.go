@@ -47,6 +47,11 @@ type Profile interface {
 	RequestBankChange(ctx context.Context, id store.PersonID, iban, client string, sessionLevel session.Level) (store.Approval, error)
 	// Status returns the person's request; it only reads.
 	Status(ctx context.Context, approvalID string, id store.PersonID) (store.Approval, error)
+	// RequestDeviceRemoval removes one of the session's person's phones:
+	// at once after a fresh eID identification, otherwise through an
+	// approval on a bound phone (approval.ErrSessionLevel below the
+	// policy's level); device.ErrNotFound for a phone not theirs.
+	RequestDeviceRemoval(ctx context.Context, sess store.Session, dev store.DeviceID, client, clientIP string) (profile.Removal, error)
 }
 
 // Devices lists and renames the person's bound phones (package device).
@@ -218,7 +223,7 @@ func (w *loginPages) awaitStepUp(rw http.ResponseWriter, r *http.Request, tok se
 	}
 	switch a.Status {
 	case store.ApprovalPending:
-		return w.render(rw, r, http.StatusOK, "stepup", view{Title: "Anmeldung bestätigen", LoggedIn: true, Refresh: true,
+		return w.render(rw, r, http.StatusOK, "stepup", view{Title: "Anmeldung bestätigen", LoggedIn: true, Waiting: true,
 			Data: stepUpPage{Number: a.Number, Next: next, Until: lang.Short(a.ExpiresAt)}})
 	case store.ApprovalApproved:
 		return w.raise(rw, r, tok, s, a, next)
@@ -298,6 +303,9 @@ type needPhonePage struct {
 	Need, Have string // the levels needed and held, in words
 	App        bool   // an application's sign-in asks, not the personal data pages
 	Cancel     string // where an application's sign-in is abandoned
+	// Back is the page an eID confirmation returns to; empty when the eID
+	// cannot serve here (no partner, or an application's sign-in).
+	Back string
 }
 
 // needPhone answers a request whose session is below the level the page
@@ -314,9 +322,12 @@ func (w *base) renderNeedPhone(rw http.ResponseWriter, r *http.Request, s store.
 	if err != nil {
 		return err
 	}
+	page := needPhonePage{HasDevice: usable, Next: next, Need: levelWord(need), Have: levelWord(s.Level), App: cancel != "", Cancel: cancel}
+	if p, ok := nextPages[next]; ok && w.cfg.EIDOrigin != "" && cancel == "" {
+		page.Back = p
+	}
 	return w.render(rw, r, http.StatusForbidden, "need-phone", view{Title: "Bestätigung mit dem Smartphone nötig", LoggedIn: true,
-		Data: needPhonePage{HasDevice: usable, Next: next, Need: levelWord(need), Have: levelWord(s.Level),
-			App: cancel != "", Cancel: cancel}})
+		Data: page})
 }
 
 // protected is authenticated for pages that need the level of action

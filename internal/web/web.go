@@ -60,6 +60,16 @@ type Access interface {
 	// ResetWithCode sets a new password with a reset letter's code:
 	// access.ErrResetFailed, *account.RefusedError.
 	ResetWithCode(ctx context.Context, kvnr, code, newPassword, clientIP, userAgent string) (account.LoginResult, error)
+	// StartConfirm begins an eID identification of a logged-in person, to
+	// confirm their session; Confirm uses its ticket for the session:
+	// access.ErrTicket, access.ErrOtherPerson.
+	StartConfirm(ctx context.Context, id store.PersonID, clientIP string) (access.EIDStart, error)
+	Confirm(ctx context.Context, ticket string, sess store.Session, clientIP, userAgent string) (session.New, error)
+	// OrderActivationLetter sends a logged-in person a letter with a new
+	// activation code (to bind a phone or unlock its PIN); it reports
+	// whether the letter waits for staff review: access.ErrLetterRefused,
+	// access.ErrLettersToday.
+	OrderActivationLetter(ctx context.Context, id store.PersonID, clientIP string) (bool, error)
 }
 
 // Sessions checks, lists and ends sessions (package session).
@@ -85,6 +95,8 @@ type Sessions interface {
 type Persons interface {
 	// PersonByID returns the person, or store.ErrNotFound.
 	PersonByID(ctx context.Context, id store.PersonID) (store.Person, error)
+	// PersonLetters returns the person's letters, newest first.
+	PersonLetters(ctx context.Context, id store.PersonID) ([]store.Letter, error)
 }
 
 // Config configures the portal pages. Zero fields take the defaults.
@@ -204,7 +216,7 @@ func New(cfg Config, svc Services, logger *slog.Logger) (*Web, error) {
 		account: &accountPages{base: b, accounts: svc.Accounts, sessions: svc.Sessions, persons: svc.Persons,
 			meter: server.NewIPLimiter(5, 30, cfg.Now)},
 		personal: &personalPages{base: b, profile: svc.Profile},
-		devices:  &devicePages{base: b, devices: svc.Devices},
+		devices:  &devicePages{base: b, devices: svc.Devices, profile: svc.Profile, access: svc.Access},
 	}, nil
 }
 
@@ -235,5 +247,7 @@ type (
 	devicePages struct {
 		*base
 		devices Devices
+		profile Profile
+		access  Access
 	}
 )

@@ -14,6 +14,19 @@ import (
 
 const pageCSP = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
+// loggedInCSP is the policy of a logged-in person's page: any may carry the
+// form that confirms the session with the eID, which redirects to the
+// partner.
+func (p *portal) loggedInCSP() string {
+	return strings.Replace(pageCSP, "form-action 'self'", "form-action 'self' "+p.node.Partner, 1)
+}
+
+// waitingCSP is the policy of a logged-in waiting page: the portal's own
+// wait.js asks for the page again.
+func (p *portal) waitingCSP() string {
+	return p.loggedInCSP() + "; script-src 'self'; connect-src 'self'"
+}
+
 func TestPagesRender(t *testing.T) {
 	p := newPortal(t, options{tls: true})
 	pages := []struct {
@@ -328,7 +341,7 @@ func TestEIDFlow(t *testing.T) {
 		t.Errorf("refused password: %d\n%s", a.status, a.body)
 	}
 	done := choose(strong, strong)
-	if done.path != "/konto" || !has(done.body, "Guten Tag, Jürgen Müller", "<strong>hoch</strong>") {
+	if done.path != "/konto" || !has(done.body, "Guten Tag, Jürgen Müller", "<strong>hoch</strong>", "Ihr Passwort ist gespeichert") {
 		t.Fatalf("after choosing ended at %s:\n%s", done.path, done.body)
 	}
 	// The ticket is gone: a second use says the identification expired.
