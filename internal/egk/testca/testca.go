@@ -1,3 +1,5 @@
+//lint:file-ignore SA1019 brainpoolP256r1 exists only as an elliptic.Curve, so its keys use the big.Int API crypto/ecdsa deprecated for the NIST curves it implements itself.
+
 // Package testca is a certificate authority for tests and the demo that
 // issues what the insurer's eGK CA issues: brainpoolP256r1 card certificates
 // in the shape of gemSpec_PKI's C.CH.AUT (the KVNR and the
@@ -191,7 +193,7 @@ func (ca *CA) Issue(spec CardSpec) (*Card, error) {
 // Software returns the card as the app's software card (brainpoolP256r1
 // keys only).
 func (c *Card) Software() (*appclient.SoftwareCard, error) {
-	return appclient.NewSoftwareCard(c.Key.D.FillBytes(make([]byte, 32)), c.Cert, [][]byte{c.ca.Cert})
+	return appclient.NewSoftwareCard(appclient.CardScalar(c.Key), c.Cert, [][]byte{c.ca.Cert})
 }
 
 // Extension makes an extension with the DER value der, for CardSpec.Extra.
@@ -476,7 +478,7 @@ func (ca *CA) Save(dir string) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
-	b, err := json.MarshalIndent(caFile{Key: appclient.B64(ca.Key.D.FillBytes(make([]byte, 32))), Cert: appclient.B64(ca.Cert)}, "", "  ")
+	b, err := json.MarshalIndent(caFile{Key: appclient.B64(appclient.CardScalar(ca.Key)), Cert: appclient.B64(ca.Cert)}, "", "  ")
 	if err != nil {
 		return err
 	}
@@ -508,10 +510,11 @@ func Load(dir string) (*CA, error) {
 	if err != nil {
 		return nil, fmt.Errorf("testca: certificate: %w", err)
 	}
-	c := brainpool.P256r1()
-	key := &ecdsa.PrivateKey{D: new(big.Int).SetBytes(d), PublicKey: ecdsa.PublicKey{Curve: c}}
-	key.X, key.Y = c.ScalarBaseMult(d)
-	if point(&key.PublicKey) == nil || string(point(&key.PublicKey)) != string(parsed.PublicKey) {
+	key, err := appclient.NewCardKey(d)
+	if err != nil {
+		return nil, fmt.Errorf("testca: %w", err)
+	}
+	if string(point(&key.PublicKey)) != string(parsed.PublicKey) {
 		return nil, errors.New("testca: the key does not belong to the certificate")
 	}
 	return &CA{Key: key, Cert: cert, name: parsed.RawSubject, ski: parsed.SubjectKeyID}, nil
