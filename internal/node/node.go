@@ -204,7 +204,7 @@ func Build(ctx context.Context, cfg Config, st store.Store) (*Node, error) {
 
 	// Each approval action that changes data is carried out by its
 	// executor in the approving transaction.
-	n.Devices = device.New(st, n.Accounts, notices, n.Sessions, n.Audit, now, cfg.Devices, logger)
+	n.Devices = device.New(st, n.Accounts, notices, n.Sessions, n.Audit, nil, now, cfg.Devices, logger)
 	executors := profile.Executors(ring, notices)
 	executors[device.ActionRemove] = device.NewRemoveExecutor(notices)
 	n.Approvals = approval.New(st, ring, n.Devices, n.Audit, now, cfg.Approvals, executors, notices.Kick, logger)
