@@ -59,6 +59,10 @@ type Devices interface {
 	Unbind(ctx context.Context, dev store.DeviceID, p device.Proof, clientIP string) error
 	UnlockWithLetter(ctx context.Context, dev store.DeviceID, r device.BindRequest) error
 	UnlockWithSession(ctx context.Context, dev store.DeviceID, sess store.Session, deviceKey, pinKey []byte, kdf, name, model string, proof device.Proof, clientIP string) error
+	// BindWithCard and UnlockWithCard are the health card's (eGK) binding
+	// and unlock; device.ErrEGKOff when no trust anchors are configured.
+	BindWithCard(ctx context.Context, sess *store.Session, r device.CardRequest) (device.CardBinding, error)
+	UnlockWithCard(ctx context.Context, dev store.DeviceID, r device.CardRequest) error
 	List(ctx context.Context, id store.PersonID) ([]store.Device, error)
 	Rename(ctx context.Context, id store.PersonID, dev store.DeviceID, name string) error
 }

@@ -3,7 +3,7 @@
 // which crypto/x509 cannot parse, so it is read with cryptobyte), trusting it
 // only through the insurer's configured CA certificates, and learning from an
 // OCSP responder or a CRL file whether it is revoked. The pairing statement
-// the card signs is package appclient's (docs/app-protocol.md section 7);
+// the card signs is package appclient's (docs/app-protocol.md section 12);
 // binding the device is package device's. It does not own accounts, sessions
 // or HTTP answers.
 //
