@@ -100,3 +100,27 @@ func (c *Client) UnlockWithCard(ctx context.Context, d *Device, card Card, newPI
 	}
 	return nil
 }
+
+// PasswordLogin logs in with the KVNR and the account's password and returns
+// the session token, which names the account for BindWithCard. A session
+// that must first replace the letter's initial password does not.
+func (c *Client) PasswordLogin(ctx context.Context, kvnr, password string) (string, error) {
+	req := struct {
+		KVNR     string `json:"kvnr"`
+		Password string `json:"password"`
+	}{kvnr, password}
+	var resp struct {
+		Token      *string `json:"session_token"`
+		MustChange *bool   `json:"must_change_password"`
+	}
+	if err := c.call(ctx, http.MethodPost, "/api/v1/sessions", "", req, http.StatusCreated, &resp); err != nil {
+		return "", fmt.Errorf("password login: %w", err)
+	}
+	if *resp.Token == "" {
+		return "", fmt.Errorf("password login: %w: empty session_token", ErrResponse)
+	}
+	if *resp.MustChange {
+		return "", errors.New("password login: the initial password must be replaced first (portal or service app)")
+	}
+	return *resp.Token, nil
+}
