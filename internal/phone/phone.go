@@ -1,8 +1,9 @@
 // Package phone plays the phone on the command line (`pforte app`): the
 // reference app client (package appclient) driven by subcommands that bind a
-// device with a letter, log in with the Freigabe-PIN, list, approve and
-// decline approvals, change the PIN and unbind, keeping the device's state
-// in a file of mode 0600. It is a development and test tool, as the eID
+// device with a letter or a (software) health card, log in with the
+// Freigabe-PIN, list, approve and decline approvals, change the PIN, unlock
+// a locked PIN with the card and unbind, keeping the device's state in a
+// file of mode 0600. It is a development and test tool, as the eID
 // simulator is: a real phone keeps its device key in hardware.
 //
 // A letter is read from its PDF through the link its QR code carries
