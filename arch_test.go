@@ -62,6 +62,7 @@ func isHarness(dir string) bool { return slices.Contains(testHarnesses, dir) }
 // serving HTTP belongs in an HTTP package.
 var netHTTPAllowed = map[string]string{
 	"internal/eid":     "speaks HTTP to the identification partner",
+	"internal/egk":     "asks the configured OCSP responder whether a health card's certificate is revoked",
 	"internal/eid/sim": "simulates the identification partner's HTTP endpoints",
 	"internal/phone":   "plays the phone against a node's API (through appclient)",
 	"internal/load":    "sends measured load to a node on loopback",

@@ -4,6 +4,7 @@ go 1.26.8
 
 require (
 	codeberg.org/go-pdf/fpdf v0.12.0
+	github.com/ProtonMail/go-crypto v1.5.2
 	github.com/blevesearch/bleve/v2 v2.6.3
 	github.com/boombuler/barcode v1.1.0
 	github.com/chromedp/chromedp v0.23.0

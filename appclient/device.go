@@ -179,6 +179,12 @@ func (d *Device) SignBind(pin, name, model string, ch Challenge) (Binding, error
 	if ch.Purpose != PurposeBind {
 		return Binding{}, fmt.Errorf("sign bind: %w: purpose %q", ErrChallenge, ch.Purpose)
 	}
+	return d.signBind(pin, name, model, ch)
+}
+
+// signBind signs the bind content of ch's purpose (bind or bind-egk) with
+// the device key and the new PIN key of pin.
+func (d *Device) signBind(pin, name, model string, ch Challenge) (Binding, error) {
 	if err := CheckNewPIN(pin); err != nil {
 		return Binding{}, fmt.Errorf("sign bind: %w", err)
 	}
@@ -203,7 +209,7 @@ func (d *Device) SignBind(pin, name, model string, ch Challenge) (Binding, error
 		Name:            name,
 		Model:           model,
 	}
-	h := ContentHash(PurposeBind, "", BindContent(b.DevicePublicKey, b.PINPublicKey, b.KDF, name, model))
+	h := ContentHash(ch.Purpose, "", BindContent(b.DevicePublicKey, b.PINPublicKey, b.KDF, name, model))
 	if b.Proof, err = d.sign(pinKey, ch, h); err != nil {
 		return Binding{}, err
 	}

@@ -23,11 +23,15 @@ const (
 	PurposeDecline   = "decline"
 	PurposePINChange = "pin-change"
 	PurposeUnbind    = "unbind"
+	// PurposeBindEGK binds (or unlocks) a device with the health card: the
+	// card signs a pairing statement over the same content a bind covers
+	// (egk.go).
+	PurposeBindEGK = "bind-egk"
 )
 
-var purposes = []string{PurposeBind, PurposeLogin, PurposeApprove, PurposeDecline, PurposePINChange, PurposeUnbind}
+var purposes = []string{PurposeBind, PurposeLogin, PurposeApprove, PurposeDecline, PurposePINChange, PurposeUnbind, PurposeBindEGK}
 
-// KnownPurpose reports whether p is one of the six purposes.
+// KnownPurpose reports whether p is one of the seven purposes.
 func KnownPurpose(p string) bool { return slices.Contains(purposes, p) }
 
 // ErrChallenge is returned, wrapped, for a malformed challenge.

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ProtonMail/go-crypto/brainpool"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -39,6 +40,8 @@ type vectors struct {
 	PINSeedB64         string       `json:"pin_seed_b64"`
 	PINPublicKeyHex    string       `json:"pin_public_key_hex"`
 	PINPublicKeyB64    string       `json:"pin_public_key_b64"`
+	CardKeyScalarHex   string       `json:"card_key_scalar_hex"`
+	CardPublicKeyHex   string       `json:"card_public_key_hex"`
 	Cases              []vectorCase `json:"cases"`
 }
 
@@ -62,10 +65,15 @@ type vectorCase struct {
 	PINSignatureB64    string `json:"pin_signature_b64"`
 	DeviceSignatureHex string `json:"device_signature_hex"`
 	DeviceSignatureB64 string `json:"device_signature_b64"`
+	StatementHex       string `json:"statement_hex,omitempty"`
+	StatementB64       string `json:"statement_b64,omitempty"`
+	StatementHashHex   string `json:"statement_hash_hex,omitempty"`
+	CardSignatureHex   string `json:"card_signature_hex,omitempty"`
+	CardSignatureB64   string `json:"card_signature_b64,omitempty"`
 }
 
 const vectorComment = "Pforte app protocol v1 test vectors. Everything is deterministic except " +
-	"device_signature_*: ECDSA is randomised, so implementations must VERIFY those " +
+	"device_signature_* and card_signature_*: ECDSA is randomised, so implementations must VERIFY those " +
 	"signatures, not reproduce them. Ed25519 (RFC 8032) is deterministic; a library " +
 	"that randomises Ed25519 must verify pin_signature_* instead of reproducing it."
 
@@ -83,9 +91,23 @@ func vectorDevice(t *testing.T) *Device {
 	return d
 }
 
-// computeVectors computes every deterministic value; the device signatures
-// are taken from sigs (by case) or, when sigs is nil, made afresh.
-func computeVectors(t *testing.T, sigs []string) vectors {
+// vectorCard returns the fixed card of the test vectors: private scalar
+// SHA-256("pforte test vector card key") mod N of brainpoolP256r1.
+func vectorCard(t *testing.T) *SoftwareCard {
+	t.Helper()
+	h := sha256.Sum256([]byte("pforte test vector card key"))
+	scalar := new(big.Int).Mod(new(big.Int).SetBytes(h[:]), brainpool.P256r1().Params().N)
+	c, err := NewSoftwareCard(scalar.FillBytes(make([]byte, 32)), []byte{0x30, 0}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// computeVectors computes every deterministic value; the device and card
+// signatures are taken from sigs (by case: device, card) or, when sigs is
+// nil, made afresh.
+func computeVectors(t *testing.T, sigs [][2]string) vectors {
 	t.Helper()
 	d := vectorDevice(t)
 	const pin = "314159"
@@ -111,6 +133,8 @@ func computeVectors(t *testing.T, sigs []string) vectors {
 		PINSeedB64:         B64(pinKey.Seed()),
 		PINPublicKeyHex:    hex.EncodeToString(pinPub),
 		PINPublicKeyB64:    B64(pinPub),
+		CardKeyScalarHex:   hex.EncodeToString(CardScalar(vectorCard(t).key)),
+		CardPublicKeyHex:   hex.EncodeToString(vectorCard(t).PublicKey()),
 	}
 	approveData := `{"city":"Berlin","house_number":"3","postal_code":"10115","street":"Lindenallee"}`
 	const name, model = "Telefon von Jürgen", "Pixel 8"
@@ -127,6 +151,8 @@ func computeVectors(t *testing.T, sigs []string) vectors {
 		{PurposeBind, "ch_test_vector_bind", seq(0xb0, 16), PurposeBind, "",
 			BindContent(d.PublicKey(), pinPub, kdf, name, model), "", name, model},
 		{PurposeLogin, "ch_test_vector_login", seq(0xc0, 16), PurposeLogin, "", nil, "", "", ""},
+		{PurposeBindEGK, "ch_test_vector_egk", seq(0xd0, 16), PurposeBindEGK, "",
+			BindContent(d.PublicKey(), pinPub, kdf, name, model), "", name, model},
 	}
 	for i, in := range inputs {
 		enc := ContentEncoding(in.typ, in.text, in.data)
@@ -141,12 +167,26 @@ func computeVectors(t *testing.T, sigs []string) vectors {
 		}
 		msg := SignedMessage(in.purpose, in.id, in.nonce, h)
 		devSig := p.DeviceSignature
-		if sigs != nil {
-			if devSig, err = hex.DecodeString(sigs[i]); err != nil {
+		if sigs != nil && sigs[i][0] != "" {
+			if devSig, err = hex.DecodeString(sigs[i][0]); err != nil {
 				t.Fatal(err)
 			}
 		}
-		v.Cases = append(v.Cases, vectorCase{
+		var statement, cardSig []byte
+		var statementHash [32]byte
+		if in.purpose == PurposeBindEGK {
+			statement = PairingStatement{ChallengeID: in.id, Nonce: in.nonce, ContentHash: h}.Marshal()
+			statementHash = sha256.Sum256(statement)
+			if cardSig, err = vectorCard(t).SignHash(statementHash); err != nil {
+				t.Fatal(err)
+			}
+			if sigs != nil && sigs[i][1] != "" {
+				if cardSig, err = hex.DecodeString(sigs[i][1]); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		c := vectorCase{
 			Purpose:            in.purpose,
 			ChallengeID:        in.id,
 			NonceHex:           hex.EncodeToString(in.nonce),
@@ -166,7 +206,13 @@ func computeVectors(t *testing.T, sigs []string) vectors {
 			PINSignatureB64:    B64(p.PINSignature),
 			DeviceSignatureHex: hex.EncodeToString(devSig),
 			DeviceSignatureB64: B64(devSig),
-		})
+		}
+		if statement != nil {
+			c.StatementHex, c.StatementB64 = hex.EncodeToString(statement), B64(statement)
+			c.StatementHashHex = hex.EncodeToString(statementHash[:])
+			c.CardSignatureHex, c.CardSignatureB64 = hex.EncodeToString(cardSig), B64(cardSig)
+		}
+		v.Cases = append(v.Cases, c)
 	}
 	return v
 }
@@ -188,7 +234,22 @@ func marshalVectors(t *testing.T, v vectors) []byte {
 // docs/app-protocol.md prints the file verbatim.
 func TestVectors(t *testing.T) {
 	if *update {
-		b := marshalVectors(t, computeVectors(t, nil))
+		// Keep the signatures of the cases the file has: ECDSA signatures
+		// are randomised, and new ones for old cases would only churn.
+		var old vectors
+		var fresh [][2]string
+		if b, err := os.ReadFile(vectorsFile); err == nil && json.Unmarshal(b, &old) == nil {
+			kept := map[string][2]string{}
+			for _, c := range old.Cases {
+				kept[c.Purpose] = [2]string{c.DeviceSignatureHex, c.CardSignatureHex}
+			}
+			var sigs [][2]string
+			for _, c := range computeVectors(t, nil).Cases {
+				sigs = append(sigs, kept[c.Purpose])
+			}
+			fresh = sigs
+		}
+		b := marshalVectors(t, computeVectors(t, fresh))
 		if err := os.WriteFile(vectorsFile, b, 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -216,9 +277,9 @@ func TestVectors(t *testing.T) {
 	if err := dec.Decode(&stored); err != nil {
 		t.Fatal(err)
 	}
-	var sigs []string
+	var sigs [][2]string
 	for _, c := range stored.Cases {
-		sigs = append(sigs, c.DeviceSignatureHex)
+		sigs = append(sigs, [2]string{c.DeviceSignatureHex, c.CardSignatureHex})
 	}
 	want := computeVectors(t, sigs)
 	if diff := cmp.Diff(want, stored); diff != "" {
@@ -237,6 +298,17 @@ func TestVectors(t *testing.T) {
 		}
 		if B64(p.DeviceSignature) != c.DeviceSignatureB64 {
 			t.Errorf("%s: device_signature_b64 does not encode device_signature_hex", c.Purpose)
+		}
+		if c.Purpose != PurposeBindEGK {
+			continue
+		}
+		st := mustHex(c.StatementHex)
+		if !VerifyCardSignature(mustHex(stored.CardPublicKeyHex), st, mustHex(c.CardSignatureHex)) {
+			t.Errorf("%s: the fixed card signature does not verify", c.Purpose)
+		}
+		if parsed, err := ParsePairingStatement(st); err != nil || parsed.ChallengeID != c.ChallengeID ||
+			hex.EncodeToString(parsed.ContentHash[:]) != c.ContentHashHex {
+			t.Errorf("%s: ParsePairingStatement = %+v, %v", c.Purpose, parsed, err)
 		}
 	}
 

@@ -23,6 +23,7 @@ import (
 	"github.com/pforte/pforte/appclient"
 	"github.com/pforte/pforte/internal/approval"
 	"github.com/pforte/pforte/internal/audit"
+	"github.com/pforte/pforte/internal/egk"
 	"github.com/pforte/pforte/internal/maintenance"
 	"github.com/pforte/pforte/internal/oidc"
 	"github.com/pforte/pforte/internal/password"
@@ -152,6 +153,15 @@ type Config struct {
 		ClientSecret     string `yaml:"client_secret" secret:"true"`
 		ClientSecretFile string `yaml:"client_secret_file"`
 	} `yaml:"eid"`
+	// EGK configures binding a phone with the health card (eGK): the CA
+	// certificates that issue the insurer's cards (files, PEM or DER) and
+	// where their revocation is learned. Without trust anchors it is off.
+	EGK struct {
+		TrustAnchors []string      `yaml:"trust_anchors"`
+		OCSPURL      string        `yaml:"ocsp_url"`
+		CRLFile      string        `yaml:"crl_file"`
+		OCSPMaxAge   time.Duration `yaml:"ocsp_max_age"`
+	} `yaml:"egk"`
 	// Audit keys the audit trail and publishes checkpoints of it
 	// (docs/operations.md). The key (base64 of at least 32 bytes, `pforte
 	// keygen --audit`) never goes into the database; prefer KeyFile.
@@ -288,6 +298,14 @@ func (s setting) set(raw string) error {
 			return fmt.Errorf("%s: want a number such as 1 or 0.5", s.key)
 		}
 		s.field.SetFloat(v)
+	case []string:
+		var list []string
+		for _, item := range strings.Split(raw, ",") {
+			if item = strings.TrimSpace(item); item != "" {
+				list = append(list, item)
+			}
+		}
+		s.field.Set(reflect.ValueOf(list))
 	case time.Duration:
 		v, err := time.ParseDuration(raw)
 		if err != nil {
@@ -501,7 +519,39 @@ func (c *Config) validate(need needs) []string {
 	}
 	p = append(p, c.validateAudit(need)...)
 	p = append(p, c.validateAssistant()...)
+	p = append(p, c.validateEGK()...)
 	return p
+}
+
+// validateEGK checks the egk section by building its verifier: every
+// anchor file read and parsed, the CRL file read and checked.
+func (c *Config) validateEGK() []string {
+	if len(c.EGK.TrustAnchors) == 0 {
+		if c.EGK.OCSPURL != "" || c.EGK.CRLFile != "" {
+			return []string{"egk.ocsp_url and egk.crl_file: need egk.trust_anchors (without them binding with the health card is off)"}
+		}
+		return nil
+	}
+	cfg, err := c.egkConfig()
+	if err != nil {
+		return []string{err.Error()}
+	}
+	if _, err := egk.New(*cfg, time.Now, nil); err != nil {
+		return strings.Split(err.Error(), "\n")
+	}
+	return nil
+}
+
+// egkConfig reads the trust anchors; nil when none are configured.
+func (c *Config) egkConfig() (*egk.Config, error) {
+	if len(c.EGK.TrustAnchors) == 0 {
+		return nil, nil
+	}
+	anchors, err := egk.LoadAnchors(c.EGK.TrustAnchors)
+	if err != nil {
+		return nil, fmt.Errorf("egk.trust_anchors: %v", err)
+	}
+	return &egk.Config{Anchors: anchors, OCSPURL: c.EGK.OCSPURL, CRLFile: c.EGK.CRLFile, OCSPMaxAge: c.EGK.OCSPMaxAge}, nil
 }
 
 // validateAudit checks the audit section.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/pforte/pforte/internal/audit"
 	"github.com/pforte/pforte/internal/demo"
+	"github.com/pforte/pforte/internal/egk/testca"
 	"github.com/pforte/pforte/internal/oidc"
 	"github.com/pforte/pforte/internal/registry"
 	"github.com/pforte/pforte/internal/seal"
@@ -84,6 +85,12 @@ func runDemo(ctx context.Context, env *environment, args []string) error {
 	cfg.OIDC.SubjectKeyFile = subjectKeyFile
 	cfg.HTTP.Listen = *listen
 	cfg.Log.Format = "text"
+	caDir := filepath.Join(*dir, "egk-test-ca")
+	if err := demoTestCA(caDir); err != nil {
+		return err
+	}
+	cfg.EGK.TrustAnchors = []string{filepath.Join(caDir, "ca.pem")}
+	cfg.EGK.CRLFile = filepath.Join(caDir, "ca.crl")
 	if problems := cfg.validate(needs{keys: true, audit: true, http: true}); len(problems) > 0 {
 		return &configError{problems: problems}
 	}
@@ -155,6 +162,10 @@ func runDemo(ctx context.Context, env *environment, args []string) error {
 		fmt.Fprintf(env.stdout, "  - %s\n", id.Label)
 	}
 	fmt.Fprintf(env.stdout, "Try it in a browser: %s/zugang, choose \"Online-Ausweis\" with the data of a matching identity.\n\n", base)
+	fmt.Fprintf(env.stdout, "Health card (eGK), with test cards of the demo's test CA in %s (no real card):\n", caDir)
+	fmt.Fprintf(env.stdout, "  pforte egk test-card --ca %s --kvnr KVNR --out karte.json\n", caDir)
+	fmt.Fprintf(env.stdout, "  pforte app activate --server %s --state phone-egk.json --egk karte.json --kvnr KVNR --password - --pin 482915\n", base)
+	fmt.Fprintf(env.stdout, "  (the person needs a password first; or name the account with --letter PDF instead of --kvnr and --password)\n\n")
 	env.useLogger(logger)
 	return serve(ctx, cfg, logger, st, ln, folderSink{dir: lettersDir}, demo.NewRelyingParty(base, clientSecret, logger).Routes())
 }
@@ -169,6 +180,22 @@ func ensureKeyFile(path string) error {
 		return err
 	}
 	return os.WriteFile(path, []byte(k.Encode()+"\n"), 0o600)
+}
+
+// demoTestCA makes the demo's test eGK CA in dir once and writes it a fresh,
+// empty CRL on every start (a CRL is valid for 30 days).
+func demoTestCA(dir string) error {
+	ca, err := testca.Load(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		now := time.Now()
+		if ca, err = testca.New("Demo eGK-CA TEST-ONLY", now.AddDate(0, 0, -1), now.AddDate(5, 0, 0)); err == nil {
+			err = ca.Save(dir)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("demo: test eGK CA: %w", err)
+	}
+	return writeTestCRL(ca, dir, nil)
 }
 
 // ensureSecretFile writes make() to path unless the file is there.

@@ -76,6 +76,9 @@ func (c *Config) nodeConfig(logger *slog.Logger, sink dispatch.Sink, routes map[
 		}
 		nc.EID = &eid.Config{Issuer: c.EID.Issuer, ClientID: c.EID.ClientID, ClientSecret: eid.NewSecret(secret)}
 	}
+	if nc.EGK, err = c.egkConfig(); err != nil {
+		return node.Config{}, err
+	}
 	if len(c.OIDC.Clients) > 0 {
 		ocfg, err := c.oidcConfig()
 		if err != nil {

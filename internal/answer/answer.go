@@ -23,6 +23,7 @@ import (
 	"github.com/pforte/pforte/internal/account"
 	"github.com/pforte/pforte/internal/approval"
 	"github.com/pforte/pforte/internal/device"
+	"github.com/pforte/pforte/internal/egk"
 	"github.com/pforte/pforte/internal/field"
 	"github.com/pforte/pforte/internal/password"
 )
@@ -136,6 +137,22 @@ var rows = []row{
 	{is(device.ErrNotFound), Answer{Status: http.StatusNotFound, Code: "not_found", Heading: "Nicht gefunden",
 		Message: "Dieses Gerät gibt es nicht (mehr)."}},
 
+	// The health card (eGK). What is wrong with a card is no secret to
+	// the person holding it, so the answers say it.
+	{is(device.ErrEGKOff), Answer{Status: http.StatusBadRequest, Code: "egk_unavailable", Heading: "Gesundheitskarte nicht verfügbar",
+		Message: "Die Anmeldung mit der Gesundheitskarte ist derzeit nicht möglich. Bitte nutzen Sie den Brief oder den Online-Ausweis."}},
+	{as[*egk.RefusedError](), Answer{Status: http.StatusUnprocessableEntity, Code: "card_refused", Heading: "Gesundheitskarte nicht verwendbar",
+		Message: "Ihre Gesundheitskarte kann hierfür nicht verwendet werden."}},
+	{is(egk.ErrRevocationUnavailable), Answer{Status: http.StatusServiceUnavailable, Code: "card_status_unavailable",
+		Heading: "Kartenprüfung gerade nicht möglich", RetryAfter: time.Minute,
+		Message: "Ob Ihre Gesundheitskarte gültig ist, kann gerade nicht geprüft werden. Es wurde nichts geändert. Bitte versuchen Sie es in einigen Minuten noch einmal."}},
+	{is(device.ErrCardStatement), Answer{Status: http.StatusUnprocessableEntity, Code: "card_statement_mismatch", Heading: "Karte hat etwas anderes bestätigt",
+		Message: "Die Gesundheitskarte hat ein anderes Gerät oder eine andere Anfrage bestätigt. Bitte beginnen Sie noch einmal."}},
+	{is(device.ErrCardSignature), Answer{Status: http.StatusUnprocessableEntity, Code: "card_signature_invalid", Heading: "Kartensignatur ungültig",
+		Message: "Die Signatur der Gesundheitskarte passt nicht zu ihrem Zertifikat. Bitte halten Sie die Karte noch einmal an das Smartphone."}},
+	{is(device.ErrCardNotYours), Answer{Status: http.StatusForbidden, Code: "card_not_yours", Heading: "Andere Versichertennummer",
+		Message: "Diese Gesundheitskarte gehört zu einer anderen Versichertennummer als Ihr Konto. Bitte nutzen Sie Ihre eigene Karte."}},
+
 	// Approvals (Freigaben).
 	{is(approval.ErrNotFound), Answer{Status: http.StatusNotFound, Code: "not_found", Heading: "Nicht gefunden",
 		Message: "Diese Anfrage gibt es nicht (mehr)."}},
@@ -186,9 +203,30 @@ func For(err error) (Answer, bool) {
 		case errors.As(err, &invalid):
 			a.Message = invalid.Message
 		}
+		var refused *egk.RefusedError
+		if errors.As(err, &refused) {
+			if m, ok := cardMessages[refused.Reason]; ok {
+				a.Message = m
+			}
+		}
 		return a, true
 	}
 	return Answer{}, false
+}
+
+// cardMessages say what is wrong with a refused health card.
+var cardMessages = map[egk.Reason]string{
+	egk.ReasonMalformed:         "Das Zertifikat der Gesundheitskarte konnte nicht gelesen werden.",
+	egk.ReasonCurve:             "Das Zertifikat stammt nicht von einer Gesundheitskarte (anderes Schlüsselverfahren).",
+	egk.ReasonCriticalExtension: "Das Zertifikat der Gesundheitskarte enthält eine Angabe, die wir nicht prüfen können.",
+	egk.ReasonKeyUsage:          "Das Zertifikat ist nicht das Authentisierungszertifikat einer Gesundheitskarte.",
+	egk.ReasonNotCard:           "Das Zertifikat ist nicht das Authentisierungszertifikat einer Gesundheitskarte.",
+	egk.ReasonUnknownIssuer:     "Diese Gesundheitskarte wurde nicht von Ihrer Krankenkasse ausgegeben.",
+	egk.ReasonNotYetValid:       "Ihre Gesundheitskarte ist noch nicht gültig. Bitte versuchen Sie es ab dem Gültigkeitsbeginn noch einmal.",
+	egk.ReasonExpired:           "Ihre Gesundheitskarte ist abgelaufen. Bitte nutzen Sie Ihre neue Karte, den Brief oder den Online-Ausweis.",
+	egk.ReasonNoKVNR:            "Im Zertifikat der Gesundheitskarte steht keine gültige Versichertennummer.",
+	egk.ReasonRevoked:           "Ihre Gesundheitskarte ist gesperrt. Bitte nutzen Sie Ihre neue Karte, den Brief oder den Online-Ausweis.",
+	egk.ReasonStatusUnknown:     "Ihre Gesundheitskarte ist unserem Prüfdienst nicht bekannt. Bitte nutzen Sie den Brief oder den Online-Ausweis.",
 }
 
 // Internal is the answer to a failure the table does not know.

@@ -63,6 +63,13 @@ type Devices interface {
 	Rename(ctx context.Context, id store.PersonID, dev store.DeviceID, name string) error
 }
 
+// Cards binds and unlocks phones with the health card (device.CardFlows):
+// device.ErrEGKOff when no trust anchors are configured.
+type Cards interface {
+	BindWithCard(ctx context.Context, sess *store.Session, r device.CardRequest) (device.CardBinding, error)
+	UnlockWithCard(ctx context.Context, dev store.DeviceID, r device.CardRequest) error
+}
+
 // Approvals answers approval requests from the phone and streams them
 // (package approval).
 type Approvals interface {
@@ -93,6 +100,9 @@ type Services struct {
 	Devices   Devices
 	Approvals Approvals
 	Profile   Profile
+	// Cards is optional: nil answers the health card's calls with
+	// egk_unavailable.
+	Cards Cards
 }
 
 func (s Services) check() error {
@@ -160,7 +170,7 @@ func New(cfg Config, svc Services, now func() time.Time, logger *slog.Logger) (*
 		sessions: &sessionHandlers{base: b, accounts: svc.Accounts, persons: svc.Persons, devices: svc.Devices, policy: cfg.Policy,
 			meter: server.NewIPLimiter(5, 30, now)},
 		access:    &accessHandlers{base: b, access: svc.Access, portal: strings.TrimRight(cfg.PortalURL, "/")},
-		devices:   &deviceHandlers{base: b, devices: svc.Devices, profile: svc.Profile},
+		devices:   &deviceHandlers{base: b, devices: svc.Devices, profile: svc.Profile, cards: svc.Cards},
 		approvals: &approvalHandlers{base: b, approvals: svc.Approvals, profile: svc.Profile, draining: cfg.Draining},
 		outbox:    &outboxHandlers{base: b, profile: svc.Profile, token: cfg.OutboxToken},
 	}, nil

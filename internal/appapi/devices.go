@@ -16,6 +16,7 @@ type deviceHandlers struct {
 	*base
 	devices Devices
 	profile Profile
+	cards   Cards // nil: no health card
 }
 
 func (h *deviceHandlers) routes(m map[string]http.Handler) {
@@ -27,6 +28,8 @@ func (h *deviceHandlers) routes(m map[string]http.Handler) {
 	m["POST /api/v1/devices/{id}/pin"] = h.handle(h.changePIN)
 	m["DELETE /api/v1/devices/{id}"] = h.handle(h.unbindDevice)
 	m["POST /api/v1/devices/{id}/unlock"] = h.handle(h.unlockDevice)
+	m["POST /api/v1/devices/egk"] = h.handle(h.bindWithCard)
+	m["POST /api/v1/devices/{id}/unlock/egk"] = h.handle(h.unlockWithCard)
 	m["POST /api/v1/me/devices/{id}/remove"] = h.chosenPassword(h.removeDevice)
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/pforte/pforte/internal/account"
 	"github.com/pforte/pforte/internal/answer"
 	"github.com/pforte/pforte/internal/device"
+	"github.com/pforte/pforte/internal/egk"
 	"github.com/pforte/pforte/internal/field"
 	"github.com/pforte/pforte/internal/lang"
 	"github.com/pforte/pforte/internal/server"
@@ -51,6 +52,8 @@ type errorJSON struct {
 	LockedUntil string `json:"locked_until,omitempty"`
 	// RemainingAttempts follows a wrong PIN proof (authentication_failed).
 	RemainingAttempts *int `json:"remaining_attempts,omitempty"`
+	// Reason says why a health card was refused (card_refused).
+	Reason string `json:"reason,omitempty"`
 }
 
 // The API's own outcomes, beside package answer's table.
@@ -93,6 +96,7 @@ func (b *base) fail(w http.ResponseWriter, r *http.Request, err error) {
 		refused *account.RefusedError
 		locked  *account.LockedError
 		wrong   *device.WrongPINError
+		card    *egk.RefusedError
 	)
 	switch {
 	case errors.As(err, &invalid):
@@ -111,6 +115,8 @@ func (b *base) fail(w http.ResponseWriter, r *http.Request, err error) {
 			"oder setzen Sie das Passwort zurück."
 	case errors.As(err, &wrong):
 		body.RemainingAttempts = &wrong.Remaining
+	case errors.As(err, &card):
+		body.Reason = string(card.Reason)
 	}
 	_ = writeJSON(w, a.Status, body)
 }

@@ -135,6 +135,7 @@ type Store interface {
 	UpdateDevice(ctx context.Context, id store.DeviceID, fn func(d *store.Device) error, notices ...store.Notice) (store.Device, error)
 	PutOneTime(ctx context.Context, v store.OneTime) error
 	ConsumeOneTime(ctx context.Context, kind string, digest []byte, now time.Time) (store.OneTime, error)
+	OneTimeByDigest(ctx context.Context, kind string, digest []byte, now time.Time) (store.OneTime, error)
 }
 
 // Passwords checks a person's password (package account).
@@ -169,19 +170,18 @@ type Service struct {
 	notices   Notices
 	sessions  Sessions
 	audit     Auditor
+	cards     Cards // nil: no binding with the health card
 	now       func() time.Time
 	cfg       Config
 	logger    *slog.Logger
 }
 
-// New returns a service.
-func New(st Store, passwords Passwords, notices Notices, sessions Sessions, aud Auditor, now func() time.Time, cfg Config, logger *slog.Logger) *Service {
-	return &Service{store: st, passwords: passwords, notices: notices, sessions: sessions, audit: aud, now: now,
+// New returns a service. cards checks health cards; nil leaves binding with
+// the card off (ErrEGKOff).
+func New(st Store, passwords Passwords, notices Notices, sessions Sessions, aud Auditor, cards Cards, now func() time.Time, cfg Config, logger *slog.Logger) *Service {
+	return &Service{store: st, passwords: passwords, notices: notices, sessions: sessions, audit: aud, cards: cards, now: now,
 		cfg: cfg.withDefaults(), logger: logger}
 }
-
-// PINLimit is the configured attempt limit.
-func (s *Service) PINLimit() int { return s.cfg.PINLimit }
 
 func subject(id store.PersonID) string { return "person:" + strconv.FormatInt(int64(id), 10) }
 
@@ -207,10 +207,11 @@ const (
 	PurposeDecline   = "decline"
 	PurposePINChange = "pin-change"
 	PurposeUnbind    = "unbind"
+	PurposeBindEGK   = appclient.PurposeBindEGK
 )
 
 var purposes = map[string]bool{PurposeBind: true, PurposeLogin: true, PurposeApprove: true, PurposeDecline: true,
-	PurposePINChange: true, PurposeUnbind: true}
+	PurposePINChange: true, PurposeUnbind: true, PurposeBindEGK: true}
 
 // Challenge is what the app must sign.
 type Challenge struct {
@@ -222,8 +223,8 @@ type Challenge struct {
 
 const challengeKind = "challenge"
 
-// NewChallenge issues a challenge for purpose. Every purpose except bind is
-// bound to a device.
+// NewChallenge issues a challenge for purpose. Every purpose except bind and
+// bind-egk is bound to a device.
 func (s *Service) NewChallenge(ctx context.Context, purpose string, dev store.DeviceID) (Challenge, error) {
 	return s.NewChallengeFor(ctx, purpose, dev, "")
 }
@@ -239,7 +240,7 @@ func (s *Service) NewChallengeFor(ctx context.Context, purpose string, dev store
 	if !purposes[purpose] {
 		return Challenge{}, field.Invalid("purpose", "Unbekannter Zweck der Anfrage.")
 	}
-	if (purpose == PurposeBind) != (dev == "") {
+	if (purpose == PurposeBind || purpose == PurposeBindEGK) != (dev == "") {
 		return Challenge{}, field.Invalid("device_id", "Die Geräte-ID fehlt oder ist hier nicht erlaubt.")
 	}
 	if dev != "" {

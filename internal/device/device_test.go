@@ -108,6 +108,12 @@ func newFixture(t testing.TB, st store.Store) *fixture {
 // newFixtureConfig is newFixture with the device rules cfg.
 func newFixtureConfig(t testing.TB, st store.Store, cfg device.Config) *fixture {
 	t.Helper()
+	return newFixtureCards(t, st, cfg, nil)
+}
+
+// newFixtureCards is newFixtureConfig with the health card checks cards.
+func newFixtureCards(t testing.TB, st store.Store, cfg device.Config, cards device.Cards) *fixture {
+	t.Helper()
 	clk := &clock{t: time.Date(2026, 11, 29, 9, 0, 0, 0, time.UTC)}
 	p := store.Person{KVNR: kvnr, FamilyName: "Müller", GivenNames: "Jürgen", BirthDate: "1970-03-14", Street: "Hauptstraße",
 		HouseNumber: "1", PostalCode: "10115", City: "Berlin", Relation: store.RelationMember, Digest: []byte("d"), UpdatedAt: clk.now()}
@@ -136,7 +142,7 @@ func newFixtureConfig(t testing.TB, st store.Store, cfg device.Config) *fixture 
 		t.Fatal(err)
 	}
 	f := &fixture{st: st, clk: clk, notices: ntc, person: p}
-	f.svc = device.New(st, accounts, f.notices, sessions, aud, clk.now, cfg, logger)
+	f.svc = device.New(st, accounts, f.notices, sessions, aud, cards, clk.now, cfg, logger)
 	f.code = f.newCode(t)
 	return f
 }
@@ -430,7 +436,7 @@ func testParallelWrongPINs(t *testing.T, svcs []*device.Service, f *fixture, pho
 	if err != nil {
 		t.Fatal(err)
 	}
-	limit := f.svc.PINLimit()
+	limit := 3 // the default device.Config.PINLimit
 	// Exactly limit PIN proofs were checked: limit-1 answered "wrong", the
 	// limit-th locked, every other request was refused before a check (as
 	// locked, or as busy while the checked ones were in flight).
@@ -464,7 +470,7 @@ func TestParallelWrongPINsPostgresThreeNodes(t *testing.T) {
 		st := sqltest.Open(t, url)
 		logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 		svcs = append(svcs, device.New(st, nil, f.notices, session.NewManager(st, session.Config{}, f.clk.now),
-			audit.New(st, audit.GenerateKey(), f.clk.now, logger), f.clk.now, device.Config{}, logger))
+			audit.New(st, audit.GenerateKey(), f.clk.now, logger), nil, f.clk.now, device.Config{}, logger))
 	}
 	testParallelWrongPINs(t, svcs, f, phone, 200)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"strings"
 	"time"
 
@@ -111,7 +112,7 @@ func (s *Service) BindWithLetter(ctx context.Context, r BindRequest) (Binding, e
 	if err != nil {
 		return Binding{}, fmt.Errorf("device: bind: %w", err)
 	}
-	return s.add(ctx, p, r.DeviceKey, r.PINKey, r.KDF, r.Name, r.Model, string(session.LevelSubstantial), "letter", r.ClientIP)
+	return s.add(ctx, p, r.DeviceKey, r.PINKey, r.KDF, r.Name, r.Model, string(session.LevelSubstantial), "letter", r.ClientIP, nil)
 }
 
 // BindWithSession binds a phone at level high for the person of a session
@@ -138,10 +139,12 @@ func (s *Service) BindWithSession(ctx context.Context, sess store.Session, devic
 	if err != nil {
 		return Binding{}, fmt.Errorf("device: bind: %w", err)
 	}
-	return s.add(ctx, p, deviceKey, pinKey, kdf, name, model, string(session.LevelHigh), sess.Origin, clientIP)
+	return s.add(ctx, p, deviceKey, pinKey, kdf, name, model, string(session.LevelHigh), sess.Origin, clientIP, nil)
 }
 
-func (s *Service) add(ctx context.Context, p store.Person, deviceKey, pinKey []byte, kdf, name, model, level, via, clientIP string) (Binding, error) {
+// add binds the device with its notice and records it; via names the proof
+// of identity (letter, eid, egk), extra adds to the audit event's details.
+func (s *Service) add(ctx context.Context, p store.Person, deviceKey, pinKey []byte, kdf, name, model, level, via, clientIP string, extra map[string]any) (Binding, error) {
 	id, err := randomID("dev_", 16)
 	if err != nil {
 		return Binding{}, err
@@ -163,8 +166,10 @@ func (s *Service) add(ctx context.Context, p store.Person, deviceKey, pinKey []b
 		return Binding{}, err
 	}
 	s.notices.Kick()
+	details := map[string]any{"device": id, "level": level, "via": via}
+	maps.Copy(details, extra)
 	s.record(ctx, audit.Event{Actor: subject(p.ID), Event: "device.bound", Subject: subject(p.ID), ClientIP: clientIP,
-		Details: map[string]any{"device": id, "level": level, "via": via}})
+		Details: details})
 	return Binding{ID: store.DeviceID(id), Level: level}, nil
 }
 

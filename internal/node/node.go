@@ -36,6 +36,7 @@ import (
 	"github.com/pforte/pforte/internal/audit"
 	"github.com/pforte/pforte/internal/device"
 	"github.com/pforte/pforte/internal/dispatch"
+	"github.com/pforte/pforte/internal/egk"
 	"github.com/pforte/pforte/internal/eid"
 	"github.com/pforte/pforte/internal/letter"
 	"github.com/pforte/pforte/internal/maintenance"
@@ -93,6 +94,9 @@ type Config struct {
 
 	// EID is the identification partner; nil: eID is not offered.
 	EID *eid.Config
+	// EGK is the trust in the insurer's health cards (its CA certificates
+	// and the revocation sources); nil: binding with the card is off.
+	EGK *egk.Config
 	// OIDC turns on the OpenID provider for its clients; nil: off.
 	OIDC        *oidc.Config
 	SigningKeys signkey.Config
@@ -204,7 +208,19 @@ func Build(ctx context.Context, cfg Config, st store.Store) (*Node, error) {
 
 	// Each approval action that changes data is carried out by its
 	// executor in the approving transaction.
-	n.Devices = device.New(st, n.Accounts, notices, n.Sessions, n.Audit, now, cfg.Devices, logger)
+	var cards device.Cards
+	if cfg.EGK != nil {
+		v, err := egk.New(*cfg.EGK, now, logger)
+		if err != nil {
+			return nil, fmt.Errorf("node: egk: %w", err)
+		}
+		cards = v
+		logger.Info("binding with the health card (eGK) is on", slog.Int("trust_anchors", len(cfg.EGK.Anchors)),
+			slog.Bool("ocsp", cfg.EGK.OCSPURL != ""), slog.Bool("crl", cfg.EGK.CRLFile != ""))
+	} else {
+		logger.Info("binding with the health card (eGK) is off: no egk.trust_anchors configured")
+	}
+	n.Devices = device.New(st, n.Accounts, notices, n.Sessions, n.Audit, cards, now, cfg.Devices, logger)
 	executors := profile.Executors(ring, notices)
 	executors[device.ActionRemove] = device.NewRemoveExecutor(notices)
 	n.Approvals = approval.New(st, ring, n.Devices, n.Audit, now, cfg.Approvals, executors, notices.Kick, logger)
@@ -251,7 +267,7 @@ func Build(ctx context.Context, cfg Config, st store.Store) (*Node, error) {
 	api, err := appapi.New(appapi.Config{LoginRate: cfg.LoginRate, LoginBurst: cfg.LoginBurst, PortalURL: cfg.PublicURL,
 		Policy: n.Approvals.Policy(), OutboxToken: cfg.OutboxToken, Draining: n.server.Draining()},
 		appapi.Services{Accounts: n.Accounts, Access: n.Access, Sessions: n.Sessions, Persons: st, Devices: n.Devices,
-			Approvals: n.Approvals, Profile: n.Profile}, now, logger)
+			Approvals: n.Approvals, Profile: n.Profile, Cards: n.Devices.Cards()}, now, logger)
 	if err != nil {
 		return nil, fmt.Errorf("node: %w", err)
 	}

@@ -1,8 +1,9 @@
 // Package phone plays the phone on the command line (`pforte app`): the
 // reference app client (package appclient) driven by subcommands that bind a
-// device with a letter, log in with the Freigabe-PIN, list, approve and
-// decline approvals, change the PIN and unbind, keeping the device's state
-// in a file of mode 0600. It is a development and test tool, as the eID
+// device with a letter or a (software) health card, log in with the
+// Freigabe-PIN, list, approve and decline approvals, change the PIN, unlock
+// a locked PIN with the card and unbind, keeping the device's state in a
+// file of mode 0600. It is a development and test tool, as the eID
 // simulator is: a real phone keeps its device key in hardware.
 //
 // A letter is read from its PDF through the link its QR code carries
@@ -123,6 +124,7 @@ func appSubcommands() []appSubcommand {
 		{"decline", "decline a request", runAppDecline},
 		{"change-pin", "change the Freigabe-PIN", runAppChangePIN},
 		{"unbind", "remove this device's binding", runAppUnbind},
+		{"unlock", "replace a locked Freigabe-PIN with the health card", runAppUnlock},
 	}
 }
 
@@ -307,7 +309,7 @@ func checkPINFlag(sub, name, pin string) error {
 }
 
 func runAppActivate(ctx context.Context, env Env, args []string) error {
-	af, fs := newAppFlags(env, "activate", "--server URL --state FILE (--letter PDF | --code-url URL) --kvnr K --password P --pin NNNNNN [--name NAME] [--model M]")
+	af, fs := newAppFlags(env, "activate", "--server URL --state FILE (--letter PDF | --code-url URL) (--kvnr K --password P | --egk CARD.json) --pin NNNNNN [--name NAME] [--model M]")
 	server := fs.String("server", "", "base URL of the Pforte server (https; http only on loopback)")
 	letterPDF := fs.String("letter", "", "letter PDF whose QR code carries the activation URL")
 	codeURL := fs.String("code-url", "", "activation URL from the letter's QR code (instead of --letter)")
@@ -316,8 +318,13 @@ func runAppActivate(ctx context.Context, env Env, args []string) error {
 	pin := fs.String("pin", "", "new Freigabe-PIN, 6 digits")
 	name := fs.String("name", "pforte app", "device name shown in the portal and the notice letter")
 	model := fs.String("model", "pforte CLI", "device model")
+	cardFile := fs.String("egk", "", "software health card file (a test card): the card signs the pairing instead of the password; "+
+		"the account is named by the letter (--letter/--code-url) or by --kvnr and --password")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if *cardFile != "" {
+		return activateWithCard(ctx, env, af, *server, *cardFile, *letterPDF, *codeURL, *kvnr, *password, *pin, *name, *model)
 	}
 	if err := required("activate", map[string]string{"server": *server, "state": *af.state, "kvnr": *kvnr,
 		"password": *password, "pin": *pin}); err != nil {

@@ -76,7 +76,9 @@ const (
 	// OriginDevice: the bound phone, an app login or a login confirmed on
 	// the phone.
 	OriginDevice Origin = "device"
-	// OriginEGK: the electronic health card (reserved).
+	// OriginEGK: the electronic health card: the app session that starts
+	// when a phone is bound with the card's signature over its key
+	// (package device, BindWithCard).
 	OriginEGK Origin = "egk"
 )
 
@@ -96,6 +98,15 @@ const EIDFreshness = 15 * time.Minute
 // FreshEID reports whether s came from an eID identification made at most
 // EIDFreshness before now (and is still at level high). Only such a session
 // binds a phone at level high or unlocks a PIN without a letter.
+//
+// A session of origin egk does not count, although it is at level high:
+// the card's signature proves the person for the one device key it names
+// (DESIGN.md 3.4: "a fresh eID identification, or an eGK signature over the
+// device key"), and is checked where it is given (device.BindWithCard,
+// UnlockWithCard). Counting the session that binding starts as an
+// identification would let it bind further phones, unlock others' PINs or
+// remove phones at once without the card; each of those asks for the card
+// again instead.
 func FreshEID(s store.Session, now time.Time) bool {
 	return Origin(s.Origin) == OriginEID && s.Level == string(LevelHigh) && !s.OriginAt.IsZero() &&
 		!s.OriginAt.After(now) && now.Sub(s.OriginAt) <= EIDFreshness
