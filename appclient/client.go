@@ -253,6 +253,46 @@ func (c *Client) Bind(ctx context.Context, d *Device, kvnr, password, activation
 	return d.ID, *resp.Level, nil
 }
 
+// UnlockWithLetter replaces the locked PIN of the bound device d with
+// newPIN: kvnr, the account's password and the activation code of a new
+// letter (the code or the whole activation URL) prove the person again, and
+// d's device key and the new PIN key sign the bind content. name and model
+// are signed as in a binding.
+func (c *Client) UnlockWithLetter(ctx context.Context, d *Device, kvnr, password, activationCode, newPIN, name, model string) error {
+	if d.ID == "" {
+		return fmt.Errorf("unlock: %w", ErrNotBound)
+	}
+	if err := CheckNewPIN(newPIN); err != nil {
+		return fmt.Errorf("unlock: %w", err)
+	}
+	ch, err := c.Challenge(ctx, PurposeBind, "")
+	if err != nil {
+		return fmt.Errorf("unlock: %w", err)
+	}
+	b, err := d.SignBind(newPIN, name, model, ch)
+	if err != nil {
+		return fmt.Errorf("unlock: %w", err)
+	}
+	req := struct {
+		KVNR            string `json:"kvnr"`
+		Password        string `json:"password"`
+		ActivationCode  string `json:"activation_code"`
+		DeviceKey       string `json:"device_key"`
+		PINKey          string `json:"pin_key"`
+		KDF             string `json:"kdf"`
+		Name            string `json:"name"`
+		Model           string `json:"model"`
+		ChallengeID     string `json:"challenge_id"`
+		DeviceSignature string `json:"device_signature"`
+		PINSignature    string `json:"pin_signature"`
+	}{kvnr, password, activationCode, B64(b.DevicePublicKey), B64(b.PINPublicKey), string(b.KDF), b.Name, b.Model,
+		ch.ID, B64(b.Proof.DeviceSignature), B64(b.Proof.PINSignature)}
+	if err := c.call(ctx, http.MethodPost, "/api/v1/devices/"+url.PathEscape(d.ID)+"/unlock", "", req, http.StatusNoContent, nil); err != nil {
+		return fmt.Errorf("unlock: %w", err)
+	}
+	return nil
+}
+
 // proofJSON is the proof as every signed request carries it.
 type proofJSON struct {
 	DeviceID        string `json:"device_id,omitempty"`

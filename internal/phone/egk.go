@@ -86,16 +86,32 @@ func activateWithCard(ctx context.Context, env Env, af *appFlags, server, cardFi
 }
 
 func runAppUnlock(ctx context.Context, env Env, args []string) error {
-	af, fs := newAppFlags(env, "unlock", "--state FILE --egk CARD.json --new-pin NNNNNN [--name NAME] [--model M]")
-	cardFile := fs.String("egk", "", "software health card file of the device's person")
+	af, fs := newAppFlags(env, "unlock", "--state FILE ((--letter PDF | --code-url URL) --kvnr K --password P | --egk CARD.json) --new-pin NNNNNN [--name NAME] [--model M]")
+	letterPDF := fs.String("letter", "", "a new letter's PDF whose QR code carries the activation URL")
+	codeURL := fs.String("code-url", "", "activation URL from the new letter's QR code (instead of --letter)")
+	kvnr := fs.String("kvnr", "", "Krankenversichertennummer (with the letter)")
+	password := fs.String("password", "", "the account's password (with the letter); - reads it from the first line of stdin")
+	cardFile := fs.String("egk", "", "software health card file of the device's person (instead of the letter)")
 	newPIN := fs.String("new-pin", "", "new Freigabe-PIN, 6 digits")
 	name := fs.String("name", "pforte app", "device name, signed with the new PIN key")
 	model := fs.String("model", "pforte CLI", "device model")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if err := required("unlock", map[string]string{"state": *af.state, "egk": *cardFile, "new-pin": *newPIN}); err != nil {
+	if err := required("unlock", map[string]string{"state": *af.state, "new-pin": *newPIN}); err != nil {
 		return err
+	}
+	byLetter := *letterPDF != "" || *codeURL != ""
+	if byLetter == (*cardFile != "") {
+		return &usageError{msg: "app unlock: give a new letter (--letter PDF or --code-url URL, with --kvnr and --password) or --egk CARD.json"}
+	}
+	if byLetter {
+		if *letterPDF != "" && *codeURL != "" {
+			return &usageError{msg: "app unlock: give exactly one of --letter PDF and --code-url URL"}
+		}
+		if err := required("unlock", map[string]string{"kvnr": *kvnr, "password": *password}); err != nil {
+			return err
+		}
 	}
 	if err := appclient.CheckNewPIN(*newPIN); err != nil {
 		return &usageError{msg: "app unlock: --new-pin: want 6 digits, not all the same and not a run like 123456"}
@@ -104,12 +120,36 @@ func runAppUnlock(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	card, err := appclient.ReadSoftwareCardFile(*cardFile)
-	if err != nil {
-		return err
-	}
-	if err := c.UnlockWithCard(ctx, st.device, card, *newPIN, *name, *model); err != nil {
-		return err
+	if byLetter {
+		if *password == "-" {
+			line, err := bufio.NewReader(env.Stdin).ReadString('\n')
+			if err != nil && (err != io.EOF || line == "") {
+				return fmt.Errorf("read password from stdin: %w", err)
+			}
+			*password = strings.TrimRight(line, "\r\n")
+		}
+		raw := *codeURL
+		if *letterPDF != "" {
+			if raw, err = readLetter(*letterPDF); err != nil {
+				return err
+			}
+		}
+		code, err := activationCode(raw)
+		if err != nil {
+			return err
+		}
+		err = c.UnlockWithLetter(ctx, st.device, *kvnr, *password, code, *newPIN, *name, *model)
+		if err != nil {
+			return err
+		}
+	} else {
+		card, err := appclient.ReadSoftwareCardFile(*cardFile)
+		if err != nil {
+			return err
+		}
+		if err := c.UnlockWithCard(ctx, st.device, card, *newPIN, *name, *model); err != nil {
+			return err
+		}
 	}
 	return af.print(env, map[string]string{"device_id": st.device.ID, "status": "pin_unlocked"},
 		fmt.Sprintf("the Freigabe-PIN of device %s is replaced; log in with the new PIN", st.device.ID))

@@ -124,7 +124,7 @@ func appSubcommands() []appSubcommand {
 		{"decline", "decline a request", runAppDecline},
 		{"change-pin", "change the Freigabe-PIN", runAppChangePIN},
 		{"unbind", "remove this device's binding", runAppUnbind},
-		{"unlock", "replace a locked Freigabe-PIN with the health card", runAppUnlock},
+		{"unlock", "replace a locked Freigabe-PIN with a new letter or the health card", runAppUnlock},
 	}
 }
 
