@@ -273,6 +273,7 @@ func Build(ctx context.Context, cfg Config, st store.Store) (*Node, error) {
 	}
 	app := serviceapp.New(serviceapp.Config{InsurerName: pcfg.InsurerName, Phone: pcfg.Phone})
 	n.mount(api.Routes(), portal.Routes(), app.Routes(), cfg.Routes)
+	n.server.HandleUnknown(portal.Unknown)
 	if n.OIDC != nil {
 		n.mount(n.OIDC.Routes())
 	}

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"regexp"
 	"runtime/debug"
+	"strings"
 	"time"
 )
 
@@ -243,8 +244,16 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 	if pattern == "" {
 		probe := &headerProbe{header: http.Header{}}
 		h.ServeHTTP(probe, r)
+		status := http.StatusNotFound
 		if probe.status == http.StatusMethodNotAllowed {
+			status = http.StatusMethodNotAllowed
 			w.Header().Set("Allow", probe.header.Get("Allow"))
+		}
+		if s.pages != nil && wantsPage(r) {
+			s.pages(w, r, status)
+			return
+		}
+		if status == http.StatusMethodNotAllowed {
 			WriteError(w, http.StatusMethodNotAllowed, "method_not_allowed", msgMethodNotAllowed)
 			return
 		}
@@ -267,3 +276,9 @@ type headerProbe struct {
 func (p *headerProbe) Header() http.Header         { return p.header }
 func (p *headerProbe) WriteHeader(code int)        { p.status = code }
 func (p *headerProbe) Write(b []byte) (int, error) { return len(b), nil }
+
+// wantsPage reports whether an unmatched request is a browser's that should
+// get a page: it accepts HTML and is not for the API.
+func wantsPage(r *http.Request) bool {
+	return !strings.HasPrefix(r.URL.Path, "/api/") && strings.Contains(r.Header.Get("Accept"), "text/html")
+}

@@ -30,6 +30,7 @@ type Server struct {
 	metrics *httpMetrics
 	mux     *http.ServeMux
 	handler http.Handler
+	pages   PageFallback // nil: unknown routes are answered in JSON only
 
 	mu        sync.Mutex
 	addr      string
@@ -68,6 +69,19 @@ func New(cfg Config, logger *slog.Logger, ready ReadyChecker, reg *prometheus.Re
 // invalid or conflicting pattern, which is a programming error found at start.
 func (s *Server) Handle(pattern string, h http.Handler) {
 	s.mux.Handle(pattern, h)
+}
+
+// PageFallback answers, as a page for a person, a browser's request that no
+// route matched: status is 404 (no such path) or 405 (the path exists with
+// other methods; the Allow header is set).
+type PageFallback func(w http.ResponseWriter, r *http.Request, status int)
+
+// HandleUnknown mounts f for the requests no route matches that come from a
+// browser (they accept text/html) and are not for the API (/api/): those
+// get a page, every other one keeps the JSON answer. Call it before
+// serving, at most once.
+func (s *Server) HandleUnknown(f PageFallback) {
+	s.pages = f
 }
 
 // Handler returns the full middleware chain around all mounted routes.

@@ -5,6 +5,7 @@ import (
 	"regexp"
 
 	"github.com/pforte/pforte/internal/access"
+	"github.com/pforte/pforte/internal/field"
 	"github.com/pforte/pforte/internal/server"
 	"github.com/pforte/pforte/internal/store"
 
@@ -89,7 +90,15 @@ func (w *accessPages) submitAccess(rw http.ResponseWriter, r *http.Request, purp
 		}
 		return w.renderMessage(rw, r, http.StatusOK, sent)
 	default:
-		return &formFailed{"access", v, fieldProblems{{"method", "Bitte wählen Sie, wie Sie sich ausweisen möchten."}}}
+		// Every error at once: the entries' own, then the missing choice.
+		var problems fieldProblems
+		if _, err := in.Validate(w.cfg.Now()); err != nil {
+			for _, e := range field.All(err) {
+				problems = append(problems, fieldError{e.Name, e.Message})
+			}
+		}
+		problems = append(problems, fieldError{"method", "Bitte wählen Sie, wie Sie sich ausweisen möchten."})
+		return &formFailed{"access", v, problems}
 	}
 }
 

@@ -99,6 +99,16 @@ var levelWords = map[string]string{
 	string(session.LevelHigh):        "hoch",
 }
 
+// levelMeanings say in words what reaches a level and what it opens.
+var levelMeanings = map[string]string{
+	string(session.LevelLow): "Sie haben sich mit Ihrem Passwort angemeldet. Damit sehen Sie Ihr Konto und Ihre Geräte; " +
+		"für Ihre persönlichen Daten bestätigen Sie die Anmeldung mit dem Smartphone.",
+	string(session.LevelSubstantial): "Sie haben die Anmeldung mit Ihrem Smartphone und der Freigabe-PIN bestätigt. " +
+		"Damit sehen und ändern Sie Ihre persönlichen Daten; jede Änderung geben Sie in der Service-App frei.",
+	string(session.LevelHigh): "Sie haben sich mit dem Online-Ausweis angemeldet, oder mit einem Smartphone, das mit dem " +
+		"Online-Ausweis oder der Gesundheitskarte verbunden wurde. Das ist die höchste Stufe.",
+}
+
 // levelWord names a level for people ("normal", "substantiell", "hoch").
 func levelWord(level string) string {
 	if w, ok := levelWords[level]; ok {
@@ -222,7 +232,8 @@ type overviewPage struct {
 	Sessions []sessionRow
 	History  []historyRow
 	Letters  []letterRow
-	Days     int // how far back History reaches
+	Meaning  string // what the level means, in words
+	Days     int    // how far back History reaches
 	// CanStepUp: the session is below the personal data's level and a
 	// phone can confirm it.
 	CanStepUp bool
@@ -247,7 +258,8 @@ func (w *accountPages) overview(rw http.ResponseWriter, r *http.Request, tok ses
 	if err != nil {
 		return err
 	}
-	page := overviewPage{Name: displayName(p), Level: levelWord(s.Level), Days: session.HistoryDays, Letters: letterRows(letters, 10)}
+	page := overviewPage{Name: displayName(p), Level: levelWord(s.Level), Days: session.HistoryDays, Letters: letterRows(letters, 10),
+		Meaning: levelMeanings[s.Level]}
 	if !w.levelOK(s, approval.ActionPersonalView) {
 		need := w.approvals.Policy()[approval.ActionPersonalView].Level
 		page.Need = levelWord(need)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -95,15 +96,32 @@ func decodeForm(rw http.ResponseWriter, r *http.Request, names ...string) (map[s
 			if !utf8.ValidString(v) || strings.ContainsRune(v, 0) {
 				return nil, badRequest(http.StatusBadRequest, "Die Eingabe enthält ungültige Zeichen.")
 			}
-			if len(v) > maxValue {
+			if len(v) > maxValue && !slices.Contains(names, key) {
 				return nil, badRequest(http.StatusBadRequest, "Eine Eingabe ist zu lang.")
 			}
 		}
 	}
 	for _, n := range names {
-		out[n] = r.PostForm.Get(n)
+		// An over-long entry of the form is cut to maxValue: the field's
+		// own check then says it is too long or malformed, and the form
+		// comes back with every other entry kept. Every field has a
+		// shorter limit than maxValue (a password 128 characters), so a
+		// cut value is never accepted as the whole one.
+		out[n] = clipValue(r.PostForm.Get(n))
 	}
 	return out, nil
+}
+
+// clipValue cuts v to at most maxValue bytes at a character boundary.
+func clipValue(v string) string {
+	if len(v) <= maxValue {
+		return v
+	}
+	n := maxValue
+	for n > 0 && !utf8.RuneStart(v[n]) {
+		n--
+	}
+	return v[:n]
 }
 
 // keep returns the values a page may show again: everything but passwords.

@@ -592,7 +592,8 @@ func TestPhonePagesRefuseCrossSiteAndHostileInput(t *testing.T) {
 	}{
 		{"/daten/anschrift", "street=%ff%fe&postal_code=12345&city=x", http.StatusBadRequest},
 		{"/daten/anschrift", "street=a%00b&postal_code=12345&city=x", http.StatusBadRequest},
-		{"/daten/bankverbindung", "iban=" + strings.Repeat("D", 2000), http.StatusBadRequest},
+		{"/daten/bankverbindung", "iban=" + strings.Repeat("D", 2000), http.StatusUnprocessableEntity},
+		{"/daten/bankverbindung", "iban=DE89&x=" + strings.Repeat("D", 2000), http.StatusBadRequest},
 		{"/daten/bankverbindung", "iban=" + strings.Repeat("D", 1000), http.StatusUnprocessableEntity},
 		{"/daten/anschrift", "street=" + strings.Repeat("x", 20<<10), http.StatusRequestEntityTooLarge},
 		{"/geraete/" + phone.ID + "/name", "name=%ff", http.StatusBadRequest},

@@ -73,3 +73,21 @@ func (w *devicePages) routes(m map[string]http.Handler) {
 	m["POST /geraete/{id}/entfernen"] = w.authenticated(w.removeDevice, false)
 	m["POST /geraete/aktivierungsbrief"] = w.authenticated(w.orderLetter, false)
 }
+
+// Unknown answers a browser's request for a path the node does not serve
+// (404) or a method a path does not take (405) with a page that says so
+// and leads back (server.Server.HandleUnknown).
+func (w *Web) Unknown(rw http.ResponseWriter, r *http.Request, status int) {
+	w.base.page(func(rw http.ResponseWriter, r *http.Request) error {
+		m := message{Heading: "Seite nicht gefunden", Alert: true,
+			Lines: []string{"Diese Seite gibt es nicht. Vielleicht ist der Link alt oder nicht vollständig; " +
+				"prüfen Sie die Adresse, oder beginnen Sie auf der Startseite."},
+			Links: []link{{"/", "Zur Startseite"}, {"/anmelden", "Anmelden"}, {"/konto", "Mein Konto"}}}
+		if status == http.StatusMethodNotAllowed {
+			m = message{Heading: "Das geht so nicht", Alert: true,
+				Lines: []string{"Diese Seite lässt sich so nicht aufrufen. Bitte gehen Sie über die Knöpfe und Links des Portals."},
+				Links: []link{{"/", "Zur Startseite"}, {"/konto", "Mein Konto"}}}
+		}
+		return w.base.renderMessage(rw, r, status, m)
+	}).ServeHTTP(rw, r)
+}

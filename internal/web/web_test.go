@@ -207,6 +207,11 @@ func TestAccessFormErrors(t *testing.T) {
 		{"iso date", accessForm(kvnr, postalCode, "1970-03-14", "letter"), 200, []string{"Vielen Dank"}},
 		{"short german date", accessForm(kvnr, postalCode, "4.3.1970", "letter"), 200, []string{"Vielen Dank"}},
 		{"reset by letter", accessForm(kvnr, postalCode, birthDate, "letter"), 200, []string{"Code"}},
+		// Every error at once, and an over-long entry keeps the others.
+		{"all wrong", accessForm("A1", "1", "32.13.1970", ""), 422, []string{`<a href="#kvnr">`, `<a href="#postal_code">`,
+			`<a href="#birth_date">`, `<a href="#method-eid">`}},
+		{"over-long kvnr", accessForm(strings.Repeat("X", 3000), postalCode, birthDate, "letter"), 422,
+			[]string{`<a href="#kvnr">`, `value="10115"`, `value="14.03.1970"`, `value="letter" checked`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -235,7 +240,8 @@ func TestHostileInput(t *testing.T) {
 		{"invalid UTF-8", "POST", "/anmelden", "kvnr=%ff%fe&password=x", form, 400},
 		{"invalid UTF-8 in a key", "POST", "/zugang", "%ff=1&kvnr=X110411675", form, 400},
 		{"NUL byte", "POST", "/anmelden", "kvnr=X110411675%00&password=x", form, 400},
-		{"overlong value", "POST", "/passwort-zuruecksetzen", "code=" + strings.Repeat("A", 2000), form, 400},
+		{"overlong value of the form", "POST", "/passwort-zuruecksetzen", "code=" + strings.Repeat("A", 2000), form, 422},
+		{"overlong value of no field", "POST", "/passwort-zuruecksetzen", "junk=" + strings.Repeat("A", 2000), form, 400},
 		{"body over 16 KiB", "POST", "/zugang", "kvnr=" + strings.Repeat("A", 20<<10), form, 413},
 		{"malformed encoding", "POST", "/anmelden", "kvnr=%zz", form, 400},
 		{"JSON body", "POST", "/anmelden", `{"kvnr":"X110411675"}`, "application/json", 422},
