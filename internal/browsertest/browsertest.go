@@ -1,5 +1,6 @@
 // Package browsertest starts the headless Chromium that page tests drive
-// (with chromedp). It owns nothing else: each test writes its own steps.
+// (with chromedp) and checks a page with axe-core (axe.go). It owns nothing
+// else: each test writes its own steps.
 //
 // The browser is Debian's chromium, named by PFORTE_TEST_BROWSER; without it
 // the test skips (or fails when PFORTE_TEST_REQUIRE_TOOLS is set, as in CI), so
