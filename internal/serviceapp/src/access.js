@@ -22,7 +22,27 @@ export function welcome() {
       { text: "Registrieren", go: register },
       { text: "Brief ist da: App aktivieren", go: () => activate("") },
       { text: "Ich habe schon ein Passwort", go: () => passwordLogin("bind") },
+      { text: "Mit der Gesundheitskarte?", go: healthCard, secondary: true },
       { text: "Passwort vergessen", go: forgot, secondary: true },
+    ]));
+}
+
+/**
+ * The health card (eGK): a browser cannot read it, so this app explains what
+ * the native app does with it and offers the two ways it has.
+ */
+export function healthCard() {
+  screen("Mit der Gesundheitskarte verbinden",
+    p("Ihre elektronische Gesundheitskarte kann ein Smartphone mit Ihrem Konto verbinden, ohne Brief: In der Service-App aus dem " +
+      "App Store oder von Google Play halten Sie die Karte an die Rückseite des Smartphones und geben die Zugangsnummer (CAN) " +
+      "von der Vorderseite der Karte und die PIN Ihrer Gesundheitskarte ein. Die Karte bestätigt dann, dass dieses Smartphone " +
+      "Ihnen gehört. CAN und Karten-PIN bleiben dabei auf dem Smartphone."),
+    p("Diese App läuft im Browser, und ein Browser kann die Gesundheitskarte nicht lesen. Hier verbinden Sie das Smartphone " +
+      "deshalb mit dem Brief oder mit dem Online-Ausweis."),
+    actions([
+      { text: "Registrieren (Brief oder Online-Ausweis)", go: register },
+      { text: "Brief ist da: App aktivieren", go: () => activate("") },
+      { text: "Zurück zum Start", go: welcome, secondary: true },
     ]));
 }
 
