@@ -44,6 +44,7 @@ import (
 	"github.com/pforte/pforte/internal/dispatch"
 	"github.com/pforte/pforte/internal/eid"
 	"github.com/pforte/pforte/internal/field"
+	"github.com/pforte/pforte/internal/lang"
 	"github.com/pforte/pforte/internal/letter"
 	"github.com/pforte/pforte/internal/password"
 	"github.com/pforte/pforte/internal/proofing"
@@ -102,7 +103,8 @@ type Hasher interface {
 
 // Letters queues letters (package dispatch).
 type Letters interface {
-	Queue(ctx context.Context, p store.Person, kind letter.Kind, sec dispatch.Secrets, expires, changedAt time.Time, device string) (dispatch.Queued, error)
+	Queue(ctx context.Context, p store.Person, kind letter.Kind, requested lang.Language, sec dispatch.Secrets, expires,
+		changedAt time.Time, device string) (dispatch.Queued, error)
 }
 
 // Auditor records security events (package audit).

@@ -37,7 +37,7 @@ func (a *Service) OrderActivationLetter(ctx context.Context, id store.PersonID, 
 	}
 	now := a.now()
 	expires := lang.EndOfDay(now.Add(a.accounts.InitialValidity()))
-	q, err := a.letters.Queue(ctx, p, letter.KindActivation, dispatch.Secrets{ActivationURL: proofing.ActivationURL(a.cfg.Portal, code)},
+	q, err := a.letters.Queue(ctx, p, letter.KindActivation, "", dispatch.Secrets{ActivationURL: proofing.ActivationURL(a.cfg.Portal, code)},
 		expires, time.Time{}, "")
 	if errors.Is(err, dispatch.ErrDailyCap) {
 		return false, ErrLettersToday

@@ -88,7 +88,7 @@ func (a *Service) sendPasswordLetter(ctx context.Context, p store.Person) (acces
 	}
 	now := a.now()
 	expires := lang.EndOfDay(now.Add(a.accounts.InitialValidity()))
-	q, err := a.letters.Queue(ctx, p, letter.KindPassword, dispatch.Secrets{
+	q, err := a.letters.Queue(ctx, p, letter.KindPassword, "", dispatch.Secrets{
 		InitialPassword: initial, ActivationURL: proofing.ActivationURL(a.cfg.Portal, code)}, expires, time.Time{}, "")
 	if errors.Is(err, dispatch.ErrLimit) {
 		return a.dummy(ctx, accessOutcome{name: "limit", subject: who})

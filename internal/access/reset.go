@@ -59,7 +59,7 @@ func (a *Service) requestReset(ctx context.Context, kvnr string, in Request) (ac
 	now := a.now()
 	expires := lang.EndOfDay(now.Add(a.accounts.InitialValidity()))
 	who := subject(person.ID)
-	q, err := a.letters.Queue(ctx, person, letter.KindPasswordReset, dispatch.Secrets{
+	q, err := a.letters.Queue(ctx, person, letter.KindPasswordReset, "", dispatch.Secrets{
 		InitialPassword: code, ActivationURL: proofing.ActivationURL(a.cfg.Portal, activation)}, expires, time.Time{}, "")
 	if errors.Is(err, dispatch.ErrLimit) {
 		return a.dummy(ctx, accessOutcome{name: "limit", subject: who})
