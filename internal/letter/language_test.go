@@ -173,3 +173,43 @@ func TestMixedBatch(t *testing.T) {
 		}
 	}
 }
+
+// TestValuesAreNeverFormats: what a person or the insurer typed (a device
+// name, the sender's phone and web address) is an argument of a text, never
+// part of its format, in every language: printf verbs in it print as typed.
+func TestValuesAreNeverFormats(t *testing.T) {
+	sender := testSender()
+	sender.Phone = "0800 %d 100%%"
+	sender.Web = "www.%s.de"
+	r, err := NewRenderer(sender)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const device = "Pixel %s %[1]d %v"
+	for _, k := range []Kind{KindDeviceBound, KindDeviceRemoved, KindPINLocked, KindPassword} {
+		for _, lg := range lang.All() {
+			l := testLetter(k)
+			l.Language = lg
+			if l.DeviceName != "" {
+				l.DeviceName = device
+			}
+			b, err := r.Render(l)
+			if err != nil {
+				t.Fatalf("Render: %v", err)
+			}
+			text := pdfText(t, writePDF(t, b))
+			want := []string{sender.Phone, sender.Web}
+			if l.DeviceName != "" {
+				want = append(want, device)
+			}
+			for _, w := range want {
+				if !strings.Contains(text, w) {
+					t.Errorf("%s/%s: %q is not printed as typed:\n%s", k, lg, w, text)
+				}
+			}
+			if strings.Contains(text, "%!") {
+				t.Errorf("%s/%s: a value was read as a format:\n%s", k, lg, text)
+			}
+		}
+	}
+}
