@@ -156,10 +156,12 @@ func TestUsedKeysExist(t *testing.T) {
 func TestScannerFindsKeys(t *testing.T) {
 	dir := t.TempDir()
 	files := map[string]string{
-		"go.mod":              "module example.org/m\n",
-		"a/a.go":              "package a\n\nfunc f(l L, k string) {\n\tl.T(\"x.one\", 1)\n\t_ = l.T(`x.two`)\n\tl.T(k)\n\tl.T(\"x.\" + k)\n}\n",
-		"a/a_test.go":         "package a\n\nfunc g(l L) { l.T(\"x.test\") }\n",
-		"a/page.html":         "{{define \"p\"}}<p>{{t \"x.three\" .A}}</p>{{- t \"x.four\"}}{{printf \"%s\" (t \"x.five\")}}\n{{t .Key}}{{template \"t \\\"no\\\"\"}}{{end}}",
+		"go.mod":      "module example.org/m\n",
+		"a/a.go":      "package a\n\nfunc f(l L, k string) {\n\tl.T(\"x.one\", 1)\n\t_ = l.T(`x.two`)\n\tl.T(k)\n\tl.T(\"x.\" + k)\n}\n",
+		"a/a_test.go": "package a\n\nfunc g(l L) { l.T(\"x.test\") }\n",
+		"a/page.html": "{{define \"p\"}}<p>{{t \"x.three\" .A}}</p>{{- t \"x.four\"}}{{printf \"%s\" (t \"x.five\")}}\n" +
+			"{{t .Key}}{{template \"t \\\"no\\\"\"}}{{printf \"a t b\"}}{{.t}}{{$t}}{{$t := 1}}\n" +
+			"{{$label := t `x.six`}}{{if t \"x.seven\"}}{{end}}{{end}}",
 		"a/testdata/x.html":   `{{t "x.skipped"}}`,
 		"node_modules/y.html": `{{t "x.skipped"}}`,
 	}
@@ -178,7 +180,8 @@ func TestScannerFindsKeys(t *testing.T) {
 		got = append(got, u.key+"@"+u.pos)
 	}
 	sort.Strings(got)
-	want := []string{"x.five@a/page.html:1", "x.four@a/page.html:1", "x.one@a/a.go:4", "x.three@a/page.html:1", "x.two@a/a.go:5"}
+	want := []string{"x.five@a/page.html:1", "x.four@a/page.html:1", "x.one@a/a.go:4", "x.seven@a/page.html:3",
+		"x.six@a/page.html:3", "x.three@a/page.html:1", "x.two@a/a.go:5"}
 	if !slices.Equal(got, want) {
 		t.Errorf("keys found:\n got %v\nwant %v", got, want)
 	}
@@ -333,13 +336,8 @@ func moduleRoot(t *testing.T) string {
 // use is a key named in the code, with where: "internal/x/y.go:12".
 type use struct{ key, pos string }
 
-var (
-	// action is one template action, {{ … }}.
-	action = regexp.MustCompile(`(?s)\{\{.*?\}\}`)
-	// tCall is a call of the template function t inside an action: at its
-	// start, in parentheses or after a pipe, and what follows it.
-	tCall = regexp.MustCompile("(?:^\\{\\{-?|\\(|\\|)\\s*t\\s+(\"(?:[^\"\\\\]|\\\\.)*\"|`[^`]*`|[^\\s}]+)")
-)
+// action is one template action, {{ … }}.
+var action = regexp.MustCompile(`(?s)\{\{.*?\}\}`)
 
 // scanModule finds the keys the module's non-test Go files pass to a method
 // T and its .html templates pass to the function t. A key that is not a
@@ -412,17 +410,83 @@ func scanGo(path, rel string) (uses []use, problems []string, err error) {
 
 func scanTemplate(src, rel string) (uses []use, problems []string) {
 	for _, a := range action.FindAllStringIndex(src, -1) {
-		text := src[a[0]:a[1]]
-		for _, m := range tCall.FindAllStringSubmatchIndex(text, -1) {
-			pos := fmt.Sprintf("%s:%d", rel, 1+strings.Count(src[:a[0]+m[2]], "\n"))
-			arg := text[m[2]:m[3]]
-			key, err := strconv.Unquote(arg)
-			if err != nil {
+		for _, c := range tCalls(src[a[0]:a[1]]) {
+			pos := fmt.Sprintf("%s:%d", rel, 1+strings.Count(src[:a[0]+c.off], "\n"))
+			if !c.literal {
 				problems = append(problems, pos+": the key of t is not a string literal; name it literally (or list it in unusedOK)")
 				continue
 			}
-			uses = append(uses, use{key, pos})
+			uses = append(uses, use{c.key, pos})
 		}
 	}
 	return uses, problems
+}
+
+// tCall is a call of the template function t in an action: its key if that
+// is a string literal, and where in the action it is.
+type tCall struct {
+	key     string
+	literal bool
+	off     int
+}
+
+// tCalls lexes one action as far as needed to find the calls of t: the
+// identifier t (not a field .t or a variable $t) followed by an argument.
+// String literals are skipped whole, so a "t" inside one is no call.
+func tCalls(action string) []tCall {
+	var calls []tCall
+	ident := func(c byte) bool {
+		return c == '_' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+	}
+	// literal returns the end of the string literal starting at i, or -1.
+	literal := func(i int) int {
+		quote := action[i]
+		for j := i + 1; j < len(action); j++ {
+			switch {
+			case quote == '"' && action[j] == '\\':
+				j++
+			case action[j] == quote:
+				return j + 1
+			}
+		}
+		return -1
+	}
+	for i := 0; i < len(action); {
+		c := action[i]
+		switch {
+		case c == '"' || c == '`':
+			end := literal(i)
+			if end < 0 {
+				return calls
+			}
+			i = end
+		case ident(c):
+			start := i
+			for i < len(action) && ident(action[i]) {
+				i++
+			}
+			if action[start:i] != "t" || start > 0 && (action[start-1] == '.' || action[start-1] == '$') {
+				continue
+			}
+			j := i
+			for j < len(action) && (action[j] == ' ' || action[j] == '\t' || action[j] == '\n' || action[j] == '\r') {
+				j++
+			}
+			if j == i || j >= len(action) || action[j] == '}' || action[j] == ')' {
+				continue // t alone: not a call with a key
+			}
+			call := tCall{off: j}
+			if action[j] == '"' || action[j] == '`' {
+				if end := literal(j); end > 0 {
+					if key, err := strconv.Unquote(action[j:end]); err == nil {
+						call.key, call.literal = key, true
+					}
+				}
+			}
+			calls = append(calls, call)
+		default:
+			i++
+		}
+	}
+	return calls
 }
