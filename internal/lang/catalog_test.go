@@ -22,10 +22,21 @@ import (
 // verbs, no empty text, and the code and the catalogues agree on which keys
 // exist.
 
-// unusedOK lists the keys no literal .T("key") or {{t "key"}} in the module
-// names, each with the reason it is kept (for a key built at run time: where
-// it is built). Everything else unused is dead and goes.
-var unusedOK = map[string]string{}
+// The two allow-lists are the one place where keys built at run time are
+// registered. Prefer literal keys: a literal is checked, a registered key
+// only trusted.
+var (
+	// unusedOK lists the keys no literal .T("key") or {{t "key"}} in the
+	// module names, each with the reason it is kept (for a key built at run
+	// time: where it is built). Everything else unused is dead and goes.
+	unusedOK = map[string]string{}
+	// dynamicOK lists the places allowed to pass T (or t) a key that is not
+	// a string literal, each with the keys it may build: a Go function as
+	// "internal/x/y.go:Func" (or "internal/x/y.go:Type.Method"), a template
+	// file as "internal/x/templates/y.html". The keys it builds go into
+	// unusedOK.
+	dynamicOK = map[string]string{}
+)
 
 // TestCatalogueKeysMatch: every key is in every catalogue.
 func TestCatalogueKeysMatch(t *testing.T) {
@@ -121,7 +132,7 @@ func TestEveryTextPrints(t *testing.T) {
 // TestUsedKeysExist reads the module's Go code and templates: every key they
 // name exists, and every key is named somewhere (or in unusedOK).
 func TestUsedKeysExist(t *testing.T) {
-	uses, problems := scanModule(t, moduleRoot(t))
+	uses, problems := scanModule(t, moduleRoot(t), dynamicOK)
 	for _, p := range problems {
 		t.Error(p)
 	}
@@ -144,6 +155,11 @@ func TestUsedKeysExist(t *testing.T) {
 			t.Errorf("key %s is used, yet listed in unusedOK", k)
 		}
 	}
+	for place, why := range dynamicOK {
+		if strings.TrimSpace(why) == "" {
+			t.Errorf("dynamicOK lists %s without the keys it builds", place)
+		}
+	}
 	for k, why := range unusedOK {
 		if _, ok := loaded.keys[German][k]; !ok || strings.TrimSpace(why) == "" {
 			t.Errorf("unusedOK lists %s: it must exist and have a reason", k)
@@ -159,6 +175,7 @@ func TestScannerFindsKeys(t *testing.T) {
 		"go.mod":      "module example.org/m\n",
 		"a/a.go":      "package a\n\nfunc f(l L, k string) {\n\tl.T(\"x.one\", 1)\n\t_ = l.T(`x.two`)\n\tl.T(k)\n\tl.T(\"x.\" + k)\n}\n",
 		"a/a_test.go": "package a\n\nfunc g(l L) { l.T(\"x.test\") }\n",
+		"a/b.go":      "package a\n\nfunc (v *V) g(l L, k string) { l.T(\"x.dyn.\" + k) }\n\nfunc h(l L, k string) { l.T(k) }\n",
 		"a/page.html": "{{define \"p\"}}<p>{{t \"x.three\" .A}}</p>{{- t \"x.four\"}}{{printf \"%s\" (t \"x.five\")}}\n" +
 			"{{t .Key}}{{template \"t \\\"no\\\"\"}}{{printf \"a t b\"}}{{.t}}{{$t}}{{$t := 1}}\n" +
 			"{{$label := t `x.six`}}{{if t \"x.seven\"}}{{end}}{{end}}",
@@ -174,7 +191,7 @@ func TestScannerFindsKeys(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	uses, problems := scanModule(t, dir)
+	uses, problems := scanModule(t, dir, map[string]string{"a/b.go:V.g": "builds x.dyn.*"})
 	var got []string
 	for _, u := range uses {
 		got = append(got, u.key+"@"+u.pos)
@@ -185,10 +202,11 @@ func TestScannerFindsKeys(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("keys found:\n got %v\nwant %v", got, want)
 	}
-	if len(problems) != 3 {
-		t.Errorf("problems %q, want three keys that are not literals (a.go:6, a.go:7, page.html:2)", problems)
+	// b.go's g is in the allow-list, h is not.
+	if len(problems) != 4 {
+		t.Errorf("problems %q, want four keys that are not literals (a.go:6, a.go:7, b.go:5, page.html:2)", problems)
 	}
-	for i, where := range []string{"a/a.go:6", "a/a.go:7", "a/page.html:2"} {
+	for i, where := range []string{"a/a.go:6", "a/a.go:7", "a/b.go:5", "a/page.html:2"} {
 		if i < len(problems) && !strings.HasPrefix(problems[i], where) {
 			t.Errorf("problem %d = %q, want it at %s", i, problems[i], where)
 		}
@@ -342,7 +360,7 @@ var action = regexp.MustCompile(`(?s)\{\{.*?\}\}`)
 // scanModule finds the keys the module's non-test Go files pass to a method
 // T and its .html templates pass to the function t. A key that is not a
 // string literal is a problem: the test cannot check it.
-func scanModule(t *testing.T, root string) (uses []use, problems []string) {
+func scanModule(t *testing.T, root string, allowed map[string]string) (uses []use, problems []string) {
 	t.Helper()
 	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -362,7 +380,7 @@ func scanModule(t *testing.T, root string) (uses []use, problems []string) {
 		}
 		switch {
 		case strings.HasSuffix(path, ".go") && !strings.HasSuffix(path, "_test.go"):
-			u, p, err := scanGo(path, rel)
+			u, p, err := scanGo(path, rel, allowed)
 			uses, problems = append(uses, u...), append(problems, p...)
 			return err
 		case strings.HasSuffix(path, ".html"):
@@ -370,7 +388,7 @@ func scanModule(t *testing.T, root string) (uses []use, problems []string) {
 			if err != nil {
 				return err
 			}
-			u, p := scanTemplate(string(src), rel)
+			u, p := scanTemplate(string(src), rel, allowed)
 			uses, problems = append(uses, u...), append(problems, p...)
 		}
 		return nil
@@ -381,39 +399,60 @@ func scanModule(t *testing.T, root string) (uses []use, problems []string) {
 	return uses, problems
 }
 
-func scanGo(path, rel string) (uses []use, problems []string, err error) {
+func scanGo(path, rel string, allowed map[string]string) (uses []use, problems []string, err error) {
 	fset := token.NewFileSet()
 	f, err := parser.ParseFile(fset, path, nil, parser.SkipObjectResolution)
 	if err != nil {
 		return nil, nil, err
 	}
-	ast.Inspect(f, func(n ast.Node) bool {
-		call, ok := n.(*ast.CallExpr)
-		if !ok || len(call.Args) == 0 {
-			return true
-		}
-		if sel, ok := call.Fun.(*ast.SelectorExpr); !ok || sel.Sel.Name != "T" {
-			return true
-		}
-		pos := fmt.Sprintf("%s:%d", rel, fset.Position(call.Pos()).Line)
-		if lit, ok := call.Args[0].(*ast.BasicLit); ok && lit.Kind == token.STRING {
-			if key, err := strconv.Unquote(lit.Value); err == nil {
-				uses = append(uses, use{key, pos})
-				return true
+	for _, decl := range f.Decls {
+		fn := "" // the function being read, as dynamicOK names it
+		if d, ok := decl.(*ast.FuncDecl); ok {
+			fn = d.Name.Name
+			if d.Recv != nil && len(d.Recv.List) == 1 {
+				recv := d.Recv.List[0].Type
+				if star, ok := recv.(*ast.StarExpr); ok {
+					recv = star.X
+				}
+				if id, ok := recv.(*ast.Ident); ok {
+					fn = id.Name + "." + fn
+				}
 			}
 		}
-		problems = append(problems, pos+": the key of T is not a string literal; name it literally (or list it in unusedOK)")
-		return true
-	})
+		ast.Inspect(decl, func(n ast.Node) bool {
+			call, ok := n.(*ast.CallExpr)
+			if !ok || len(call.Args) == 0 {
+				return true
+			}
+			if sel, ok := call.Fun.(*ast.SelectorExpr); !ok || sel.Sel.Name != "T" {
+				return true
+			}
+			pos := fmt.Sprintf("%s:%d", rel, fset.Position(call.Pos()).Line)
+			if lit, ok := call.Args[0].(*ast.BasicLit); ok && lit.Kind == token.STRING {
+				if key, err := strconv.Unquote(lit.Value); err == nil {
+					uses = append(uses, use{key, pos})
+					return true
+				}
+			}
+			if _, ok := allowed[rel+":"+fn]; !ok {
+				problems = append(problems, pos+": the key of T is not a string literal; name it literally "+
+					"(or list "+rel+":"+fn+" in dynamicOK and its keys in unusedOK)")
+			}
+			return true
+		})
+	}
 	return uses, problems, nil
 }
 
-func scanTemplate(src, rel string) (uses []use, problems []string) {
+func scanTemplate(src, rel string, allowed map[string]string) (uses []use, problems []string) {
 	for _, a := range action.FindAllStringIndex(src, -1) {
 		for _, c := range tCalls(src[a[0]:a[1]]) {
 			pos := fmt.Sprintf("%s:%d", rel, 1+strings.Count(src[:a[0]+c.off], "\n"))
 			if !c.literal {
-				problems = append(problems, pos+": the key of t is not a string literal; name it literally (or list it in unusedOK)")
+				if _, ok := allowed[rel]; !ok {
+					problems = append(problems, pos+": the key of t is not a string literal; name it literally "+
+						"(or list "+rel+" in dynamicOK and its keys in unusedOK)")
+				}
 				continue
 			}
 			uses = append(uses, use{c.key, pos})

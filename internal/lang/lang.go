@@ -38,8 +38,9 @@
 // key takes the same verbs in both, no text is empty, every key the code
 // names exists, and every key is used. They find the keys by reading the
 // source: .T("key", …) in Go and t "key" in templates. So name keys as string
-// literals; a key built at run time cannot be checked and must be listed,
-// with its reason, in the test's allow-list.
+// literals. A key built at run time cannot be checked: the place that builds
+// it goes into the test's dynamicOK and the keys into its unusedOK, each
+// with its reason (catalog_test.go).
 //
 // # Pages
 //
