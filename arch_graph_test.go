@@ -28,7 +28,7 @@ var domainGraph = map[string][]string{
 	"internal/audit":       {},
 	"internal/browsertest": {}, // starts Chromium for the page tests; tests only
 	"internal/device":      {"internal/audit", "internal/egk", "internal/field", "internal/notice", "internal/password", "internal/proofing", "internal/registry", "internal/session"},
-	"internal/dispatch":    {"internal/audit", "internal/letter", "internal/notice"},
+	"internal/dispatch":    {"internal/audit", "internal/lang", "internal/letter", "internal/notice"},
 	"internal/egk":         {"internal/registry"},
 	"internal/egk/testca":  {"internal/egk"}, // a test CA for tests and the demo, never a production one
 	"internal/eid":         {"internal/proofing"},
@@ -39,7 +39,7 @@ var domainGraph = map[string][]string{
 	"internal/letter":      {"internal/lang"},
 	"internal/load":        {"internal/account", "internal/password", "internal/proofing", "internal/registry", "internal/session"},
 	"internal/maintenance": {},
-	"internal/notice":      {},
+	"internal/notice":      {"internal/lang"},
 	"internal/password":    {},
 	"internal/phone":       {"internal/lang", "internal/letter"},
 	"internal/profile":     {"internal/approval", "internal/device", "internal/dispatch", "internal/field", "internal/notice", "internal/registry", "internal/seal", "internal/session"},

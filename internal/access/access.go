@@ -12,7 +12,9 @@
 // request is answered the same way, after the same minimum time, whatever
 // happened (a letter queued or held for review, a limit reached, no person
 // matched); the outcome goes to the audit trail only. At most one letter's
-// codes are valid per person: a new letter voids the old one's.
+// codes are valid per person: a new letter voids the old one's. A letter is
+// written in the language of the request (Request.Language) unless the person
+// chose one for their account (package dispatch applies that rule).
 //
 // The eID flow across requests, with its state sealed in the store so that
 // any node serves any step:
@@ -44,6 +46,7 @@ import (
 	"github.com/pforte/pforte/internal/dispatch"
 	"github.com/pforte/pforte/internal/eid"
 	"github.com/pforte/pforte/internal/field"
+	"github.com/pforte/pforte/internal/lang"
 	"github.com/pforte/pforte/internal/letter"
 	"github.com/pforte/pforte/internal/password"
 	"github.com/pforte/pforte/internal/proofing"
@@ -59,6 +62,11 @@ type Request struct {
 	PostalCode string
 	BirthDate  string // YYYY-MM-DD or TT.MM.JJJJ
 	ClientIP   string
+	// Language is the language the request was made in: the page's, or
+	// the Accept-Language of the app's request (lang.Negotiate); zero for
+	// none. The letter it causes is in this language unless the person
+	// chose one (package dispatch decides).
+	Language lang.Language
 }
 
 var postalCode = regexp.MustCompile(`^[0-9]{5}$`)
@@ -102,7 +110,8 @@ type Hasher interface {
 
 // Letters queues letters (package dispatch).
 type Letters interface {
-	Queue(ctx context.Context, p store.Person, kind letter.Kind, sec dispatch.Secrets, expires, changedAt time.Time, device string) (dispatch.Queued, error)
+	Queue(ctx context.Context, p store.Person, kind letter.Kind, requested lang.Language, sec dispatch.Secrets, expires,
+		changedAt time.Time, device string) (dispatch.Queued, error)
 }
 
 // Auditor records security events (package audit).

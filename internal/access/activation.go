@@ -24,9 +24,10 @@ var ErrLettersToday = errors.New("access: no more letters today")
 
 // OrderActivationLetter sends a logged-in person who has a password but no
 // phone an activation letter (QR code only, no new password) to the address on
-// file, with the limits of password letters. It returns whether the letter
-// waits for staff review (address not verified).
-func (a *Service) OrderActivationLetter(ctx context.Context, id store.PersonID, clientIP string) (inReview bool, err error) {
+// file, with the limits of password letters. requested is the language of the
+// request (zero for none); the person's own choice wins over it. It returns
+// whether the letter waits for staff review (address not verified).
+func (a *Service) OrderActivationLetter(ctx context.Context, id store.PersonID, clientIP string, requested lang.Language) (inReview bool, err error) {
 	p, err := a.store.PersonByID(ctx, id)
 	if err != nil {
 		return false, fmt.Errorf("access: activation letter: %w", err)
@@ -37,7 +38,7 @@ func (a *Service) OrderActivationLetter(ctx context.Context, id store.PersonID, 
 	}
 	now := a.now()
 	expires := lang.EndOfDay(now.Add(a.accounts.InitialValidity()))
-	q, err := a.letters.Queue(ctx, p, letter.KindActivation, dispatch.Secrets{ActivationURL: proofing.ActivationURL(a.cfg.Portal, code)},
+	q, err := a.letters.Queue(ctx, p, letter.KindActivation, requested, dispatch.Secrets{ActivationURL: proofing.ActivationURL(a.cfg.Portal, code)},
 		expires, time.Time{}, "")
 	if errors.Is(err, dispatch.ErrDailyCap) {
 		return false, ErrLettersToday

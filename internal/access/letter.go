@@ -71,12 +71,13 @@ func (a *Service) requestLetter(ctx context.Context, kvnr string, in Request) (a
 		// through RequestReset, which never replaces it by a letter alone.
 		return a.dummy(ctx, accessOutcome{name: "has_password", subject: who})
 	}
-	return a.sendPasswordLetter(ctx, p)
+	return a.sendPasswordLetter(ctx, p, in.Language)
 }
 
-// sendPasswordLetter queues a Passwortbrief to p's registered address and, if a
-// limit allows it, replaces the person's earlier letter codes by the new ones.
-func (a *Service) sendPasswordLetter(ctx context.Context, p store.Person) (accessOutcome, error) {
+// sendPasswordLetter queues a Passwortbrief to p's registered address, in the
+// language of the request (requested) unless p chose one, and, if a limit
+// allows it, replaces the person's earlier letter codes by the new ones.
+func (a *Service) sendPasswordLetter(ctx context.Context, p store.Person, requested lang.Language) (accessOutcome, error) {
 	who := subject(p.ID)
 	initial, err := proofing.NewInitialPassword()
 	if err != nil {
@@ -88,7 +89,7 @@ func (a *Service) sendPasswordLetter(ctx context.Context, p store.Person) (acces
 	}
 	now := a.now()
 	expires := lang.EndOfDay(now.Add(a.accounts.InitialValidity()))
-	q, err := a.letters.Queue(ctx, p, letter.KindPassword, dispatch.Secrets{
+	q, err := a.letters.Queue(ctx, p, letter.KindPassword, requested, dispatch.Secrets{
 		InitialPassword: initial, ActivationURL: proofing.ActivationURL(a.cfg.Portal, code)}, expires, time.Time{}, "")
 	if errors.Is(err, dispatch.ErrLimit) {
 		return a.dummy(ctx, accessOutcome{name: "limit", subject: who})

@@ -113,10 +113,10 @@ func TestActivationLetterPastTheDailyCap(t *testing.T) {
 	f := newFixture(t)
 	verifyAddress(t, f, f.clk.now())
 	a, _ := newAccessWith(t, f, flowOptions{letters: dispatch.Config{DailyCap: 1}})
-	if _, err := a.OrderActivationLetter(t.Context(), f.person.ID, ""); err != nil {
+	if _, err := a.OrderActivationLetter(t.Context(), f.person.ID, "", ""); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.OrderActivationLetter(t.Context(), f.person.ID, ""); !errors.Is(err, access.ErrLettersToday) {
+	if _, err := a.OrderActivationLetter(t.Context(), f.person.ID, "", ""); !errors.Is(err, access.ErrLettersToday) {
 		t.Errorf("letter past the daily cap = %v, want ErrLettersToday", err)
 	}
 }
@@ -126,12 +126,12 @@ func TestOrderActivationLetter(t *testing.T) {
 	verifyAddress(t, f, f.clk.now())
 	a, sink := newAccess(t, f)
 	for i := range 3 {
-		review, err := a.OrderActivationLetter(t.Context(), f.person.ID, "")
+		review, err := a.OrderActivationLetter(t.Context(), f.person.ID, "", "")
 		if err != nil || review {
 			t.Fatalf("letter %d: review %v, %v", i+1, review, err)
 		}
 	}
-	if _, err := a.OrderActivationLetter(t.Context(), f.person.ID, ""); !errors.Is(err, access.ErrLetterRefused) {
+	if _, err := a.OrderActivationLetter(t.Context(), f.person.ID, "", ""); !errors.Is(err, access.ErrLetterRefused) {
 		t.Errorf("fourth letter in 30 days = %v", err)
 	}
 	letters, _ := f.st.PersonLetters(t.Context(), f.person.ID)

@@ -46,7 +46,7 @@ func (a *Service) requestReset(ctx context.Context, kvnr string, in Request) (ac
 	}
 	acct, err := a.store.AccountByPerson(ctx, person.ID)
 	if err != nil || acct.PasswordHash == "" || acct.PasswordInitial {
-		return a.sendPasswordLetter(ctx, person)
+		return a.sendPasswordLetter(ctx, person, in.Language)
 	}
 	code, err := proofing.NewInitialPassword() // same alphabet and length: 80 bits
 	if err != nil {
@@ -59,7 +59,7 @@ func (a *Service) requestReset(ctx context.Context, kvnr string, in Request) (ac
 	now := a.now()
 	expires := lang.EndOfDay(now.Add(a.accounts.InitialValidity()))
 	who := subject(person.ID)
-	q, err := a.letters.Queue(ctx, person, letter.KindPasswordReset, dispatch.Secrets{
+	q, err := a.letters.Queue(ctx, person, letter.KindPasswordReset, in.Language, dispatch.Secrets{
 		InitialPassword: code, ActivationURL: proofing.ActivationURL(a.cfg.Portal, activation)}, expires, time.Time{}, "")
 	if errors.Is(err, dispatch.ErrLimit) {
 		return a.dummy(ctx, accessOutcome{name: "limit", subject: who})

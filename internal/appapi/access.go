@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/pforte/pforte/internal/access"
+	"github.com/pforte/pforte/internal/lang"
 	"github.com/pforte/pforte/internal/session"
 	"github.com/pforte/pforte/internal/store"
 )
@@ -68,7 +69,8 @@ func (h *accessHandlers) accessOrReset(w http.ResponseWriter, r *http.Request, p
 	if len(*req.KVNR) > 32 || len(*req.PostalCode) > 16 || len(*req.BirthDate) > 32 {
 		return bad("Ein Feld ist zu lang.")
 	}
-	in := access.Request{KVNR: *req.KVNR, PostalCode: *req.PostalCode, BirthDate: *req.BirthDate, ClientIP: remoteIP(r)}
+	in := access.Request{KVNR: *req.KVNR, PostalCode: *req.PostalCode, BirthDate: *req.BirthDate, ClientIP: remoteIP(r),
+		Language: requestLanguage(r)}
 	if *req.Method == "eid" {
 		start, err := h.access.StartEID(r.Context(), in, purpose)
 		if err != nil {
@@ -91,6 +93,12 @@ func (h *accessHandlers) accessOrReset(w http.ResponseWriter, r *http.Request, p
 		Message: "Wenn Ihre Angaben zu unseren Daten passen, schicken wir Ihnen einen Brief an Ihre bei uns hinterlegte Adresse."})
 }
 
+// requestLanguage is the language the app asks in (Accept-Language): the
+// letter a request causes is in it unless the person chose a language.
+func requestLanguage(r *http.Request) lang.Language {
+	return lang.Negotiate(r.Header.Get("Accept-Language"))
+}
+
 type activationLetterResponse struct {
 	Status   string `json:"status"`
 	InReview bool   `json:"in_review"`
@@ -100,7 +108,7 @@ type activationLetterResponse struct {
 // orderActivationLetter sends the logged-in person an activation letter (QR
 // code only) to bind a phone.
 func (h *accessHandlers) orderActivationLetter(w http.ResponseWriter, r *http.Request, _ session.Token, s store.Session) error {
-	inReview, err := h.access.OrderActivationLetter(r.Context(), s.PersonID, remoteIP(r))
+	inReview, err := h.access.OrderActivationLetter(r.Context(), s.PersonID, remoteIP(r), requestLanguage(r))
 	if err != nil {
 		return err
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/pforte/pforte/internal/account"
 	"github.com/pforte/pforte/internal/approval"
 	"github.com/pforte/pforte/internal/device"
+	"github.com/pforte/pforte/internal/lang"
 	"github.com/pforte/pforte/internal/password"
 	"github.com/pforte/pforte/internal/profile"
 	"github.com/pforte/pforte/internal/server"
@@ -34,7 +35,7 @@ type Accounts interface {
 type Access interface {
 	RequestLetter(ctx context.Context, in access.Request) error
 	RequestReset(ctx context.Context, in access.Request) error
-	OrderActivationLetter(ctx context.Context, id store.PersonID, clientIP string) (inReview bool, err error)
+	OrderActivationLetter(ctx context.Context, id store.PersonID, clientIP string, requested lang.Language) (inReview bool, err error)
 	StartEID(ctx context.Context, in access.Request, purpose string) (access.EIDStart, error)
 }
 

@@ -15,6 +15,15 @@
 // until the batch is handed over, then wiped: after that no copy exists except on
 // paper. It does not own the layout (package letter) or the codes themselves
 // (package proofing, package account).
+//
+// Dispatch decides the language of a letter when it queues it, and stores it
+// with the letter, so that a batch exported days later and a letter released
+// from review print in the language decided at request time: the person's own
+// choice (store.Account.Language) when they made one, otherwise the language
+// of the request that caused the letter (Queue's requested: an access or reset
+// request made on an English page or with an English Accept-Language),
+// otherwise German (lang.Choose). A notice's letter is in the language its
+// Delivery names, which package notice takes from the person's choice.
 package dispatch
 
 import (
@@ -32,6 +41,7 @@ import (
 	"time"
 
 	"github.com/pforte/pforte/internal/audit"
+	"github.com/pforte/pforte/internal/lang"
 	"github.com/pforte/pforte/internal/letter"
 	"github.com/pforte/pforte/internal/notice"
 	"github.com/pforte/pforte/internal/store"
@@ -92,6 +102,7 @@ type Store interface {
 	MarkHandedOver(ctx context.Context, ids []string, batchID string, now time.Time) error
 	SetLetterStatus(ctx context.Context, id string, from, to store.LetterStatus, now time.Time) error
 	PersonByID(ctx context.Context, id store.PersonID) (store.Person, error)
+	AccountByPerson(ctx context.Context, id store.PersonID) (store.Account, error)
 	VoidOneTimes(ctx context.Context, kind, subject string, now time.Time) (int64, error)
 }
 
@@ -197,18 +208,30 @@ func AddressLines(p store.Person) []string {
 	return []string{name, strings.TrimSpace(p.Street + " " + p.HouseNumber), p.PostalCode + " " + p.City}
 }
 
-// Salutation greets p as DIN 5008 practice does: "Guten Tag Frau Dr. Weiß,"
-// where the register knows the salutation, otherwise the name alone without
-// middle names ("Guten Tag Jürgen Weiß,").
-func Salutation(p store.Person) string {
-	if p.Salutation != "" {
-		// DIN 5008 practice: "Guten Tag Frau Dr. Weiß,".
-		return "Guten Tag " + strings.Join(strings.Fields(p.Salutation+" "+p.Title+" "+p.FamilyName), " ") + ","
+// Salutation greets p in lg. In German as DIN 5008 practice does: "Guten Tag
+// Frau Dr. Weiß," where the register knows the salutation (Frau or Herr),
+// otherwise the name alone without middle names ("Guten Tag Jürgen Weiß,").
+// In English "Dear Ms Dr Weiß," or "Dear Jürgen Weiß,": titles lose their full
+// stops as British usage writes them; names are never translated.
+func Salutation(lg lang.Language, p store.Person) string {
+	title := p.Title
+	if lg == lang.English {
+		title = strings.ReplaceAll(title, ".", "")
+	}
+	var word string
+	switch p.Salutation {
+	case "Frau":
+		word = lg.T("letter.salutation.frau")
+	case "Herr":
+		word = lg.T("letter.salutation.herr")
+	}
+	if word != "" {
+		return lg.T("letter.salutation.named", strings.Join(strings.Fields(word+" "+title+" "+p.FamilyName), " "))
 	}
 	// Without the register's salutation: the first given name and the
 	// family name, no middle names.
 	first, _, _ := strings.Cut(strings.TrimSpace(p.GivenNames), " ")
-	return "Guten Tag " + strings.Join(strings.Fields(p.Title+" "+first+" "+p.FamilyName), " ") + ","
+	return lg.T("letter.salutation.named", strings.Join(strings.Fields(title+" "+first+" "+p.FamilyName), " "))
 }
 
 func subject(id store.PersonID) string { return "person:" + strconv.FormatInt(int64(id), 10) }
@@ -224,10 +247,17 @@ type Queued struct {
 // person's window and the daily cap, and supersedes the person's earlier
 // code letters. A letter to an address not verified within
 // RequireVerifiedWithin waits in review. ErrLimit when a limit refuses it.
-// Notices go through DeliverNotice.
-func (s *Service) Queue(ctx context.Context, p store.Person, kind letter.Kind, sec Secrets, expires, changedAt time.Time, device string) (Queued, error) {
+// requested is the language of the request that caused the letter (zero:
+// none); the person's own choice wins over it. Notices go through
+// DeliverNotice.
+func (s *Service) Queue(ctx context.Context, p store.Person, kind letter.Kind, requested lang.Language, sec Secrets,
+	expires, changedAt time.Time, device string) (Queued, error) {
 	if !hasCodes(kind) {
 		return Queued{}, fmt.Errorf("dispatch: %s letters are notices: use DeliverNotice", kindName(kind))
+	}
+	lg, err := s.languageFor(ctx, p.ID, requested)
+	if err != nil {
+		return Queued{}, err
 	}
 	now := s.now()
 	id, err := newID(now)
@@ -237,7 +267,7 @@ func (s *Service) Queue(ctx context.Context, p store.Person, kind letter.Kind, s
 	lines := AddressLines(p)
 	// Render once now, so a letter that cannot be printed is refused here
 	// and not at export.
-	doc := s.document(id, kind, now, p, lines, sec, expires, changedAt, device)
+	doc := s.document(id, kind, lg, now, p, lines, sec, expires, changedAt, device)
 	pdf, err := s.renderer.Render(doc)
 	if err != nil {
 		return Queued{}, fmt.Errorf("dispatch: render: %w", err)
@@ -246,7 +276,7 @@ func (s *Service) Queue(ctx context.Context, p store.Person, kind letter.Kind, s
 	if p.AddressVerifiedAt.IsZero() || now.Sub(p.AddressVerifiedAt) > s.cfg.RequireVerifiedWithin {
 		status = store.LetterReview
 	}
-	l, err := s.sealed(id, kind, p.ID, lines, sec, changedAt, device, now, expires, status)
+	l, err := s.sealed(id, kind, lg, p.ID, lines, sec, changedAt, device, now, expires, status)
 	if err != nil {
 		return Queued{}, err
 	}
@@ -280,10 +310,23 @@ func (s *Service) Queue(ctx context.Context, p store.Person, kind letter.Kind, s
 	return Queued{Letter: l, InReview: status == store.LetterReview}, nil
 }
 
-func (s *Service) document(id string, kind letter.Kind, date time.Time, p store.Person, lines []string, sec Secrets,
-	expires, changedAt time.Time, device string) letter.Letter {
-	doc := letter.Letter{ID: id, Kind: kind, Date: date, Recipient: letter.Recipient{Lines: lines},
-		Salutation: Salutation(p), KVNR: p.KVNR}
+// languageFor is the language of a letter to the person: their own choice,
+// otherwise requested, otherwise German.
+func (s *Service) languageFor(ctx context.Context, id store.PersonID, requested lang.Language) (lang.Language, error) {
+	a, err := s.store.AccountByPerson(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return lang.Choose("", requested), nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("dispatch: language: %w", err)
+	}
+	return lang.Choose(a.Language, requested), nil
+}
+
+func (s *Service) document(id string, kind letter.Kind, lg lang.Language, date time.Time, p store.Person, lines []string,
+	sec Secrets, expires, changedAt time.Time, device string) letter.Letter {
+	doc := letter.Letter{ID: id, Kind: kind, Language: lg, Date: date, Recipient: letter.Recipient{Lines: lines},
+		Salutation: Salutation(lg, p), KVNR: p.KVNR}
 	switch kind {
 	case letter.KindPassword, letter.KindPasswordReset:
 		doc.InitialPassword, doc.ActivationURL, doc.ValidUntil = sec.InitialPassword, sec.ActivationURL, expires
@@ -310,10 +353,10 @@ var noticeLetters = map[notice.Kind]letter.Kind{
 	notice.LoginLocked:     letter.KindLoginLocked,
 }
 
-// DeliverNotice queues the letter that carries a notice (notice.Channel): to
-// d.Details.To when set (the OLD address of an address change), otherwise to
-// the person's registered address. The letter's id is derived from the
-// notice's, so delivering one notice twice queues one letter. Notices count
+// DeliverNotice queues the letter that carries a notice (notice.Channel), in
+// d.Language: to d.Details.To when set (the OLD address of an address change),
+// otherwise to the person's registered address. The letter's id is derived
+// from the notice's, so delivering one notice twice queues one letter. Notices count
 // against NoticeDailyCap only; over it the notice is deferred to the next day.
 func (s *Service) DeliverNotice(ctx context.Context, d notice.Delivery) error {
 	kind, ok := noticeLetters[d.Kind]
@@ -332,12 +375,13 @@ func (s *Service) DeliverNotice(ctx context.Context, d notice.Delivery) error {
 	if len(d.Details.To) > 0 {
 		lines = d.Details.To
 	}
-	doc := s.document(id, kind, now, d.Person, lines, Secrets{}, time.Time{}, d.Details.At, d.Details.Device)
+	lg := lang.Choose("", d.Language)
+	doc := s.document(id, kind, lg, now, d.Person, lines, Secrets{}, time.Time{}, d.Details.At, d.Details.Device)
 	pdf, err := s.renderer.Render(doc)
 	if err != nil {
 		return fmt.Errorf("dispatch: render notice %s: %w", d.ID, err)
 	}
-	l, err := s.sealed(id, kind, d.Person.ID, lines, Secrets{}, d.Details.At, d.Details.Device, now, time.Time{}, store.LetterQueued)
+	l, err := s.sealed(id, kind, lg, d.Person.ID, lines, Secrets{}, d.Details.At, d.Details.Device, now, time.Time{}, store.LetterQueued)
 	if err != nil {
 		return err
 	}
@@ -376,8 +420,8 @@ func (s *Service) deliverToSink(ctx context.Context, id string, pdf []byte) {
 }
 
 // sealed builds the stored letter with its secrets and particulars sealed.
-func (s *Service) sealed(id string, kind letter.Kind, person store.PersonID, lines []string, sec Secrets, changedAt time.Time,
-	device string, now, expires time.Time, status store.LetterStatus) (store.Letter, error) {
+func (s *Service) sealed(id string, kind letter.Kind, lg lang.Language, person store.PersonID, lines []string, sec Secrets,
+	changedAt time.Time, device string, now, expires time.Time, status store.LetterStatus) (store.Letter, error) {
 	plain, err := json.Marshal(struct {
 		Secrets
 		ChangedAt time.Time `json:"changed_at,omitzero"`
@@ -391,7 +435,7 @@ func (s *Service) sealed(id string, kind letter.Kind, person store.PersonID, lin
 		return store.Letter{}, fmt.Errorf("dispatch: seal: %w", err)
 	}
 	return store.Letter{ID: id, PersonID: person, Kind: kindName(kind), Status: status, Address: strings.Join(lines, "\n"),
-		Secrets: sealed, CreatedAt: now.UTC().Truncate(time.Microsecond), ExpiresAt: expires.UTC().Truncate(time.Microsecond)}, nil
+		Language: string(lg), Secrets: sealed, CreatedAt: now.UTC().Truncate(time.Microsecond), ExpiresAt: expires.UTC().Truncate(time.Microsecond)}, nil
 }
 
 func (s *Service) record(ctx context.Context, e audit.Event) {
@@ -472,7 +516,10 @@ func (s *Service) reconstruct(ctx context.Context, l store.Letter) (letter.Lette
 	if err := json.Unmarshal(plain, &v); err != nil {
 		return letter.Letter{}, fmt.Errorf("dispatch: letter %s: %w", l.ID, err)
 	}
-	return s.document(l.ID, kind, l.CreatedAt, p, strings.Split(l.Address, "\n"), v.Secrets, l.ExpiresAt, v.ChangedAt, v.Device), nil
+	// The language decided when the letter was queued (empty: German).
+	lg, _ := lang.Parse(l.Language)
+	return s.document(l.ID, kind, lg, l.CreatedAt, p, strings.Split(l.Address, "\n"), v.Secrets, l.ExpiresAt, v.ChangedAt,
+		v.Device), nil
 }
 
 // Returned records that a handed-over letter came back undeliverable and voids

@@ -14,6 +14,7 @@ import (
 
 	"github.com/pforte/pforte/internal/audit"
 	"github.com/pforte/pforte/internal/dispatch"
+	"github.com/pforte/pforte/internal/lang"
 	"github.com/pforte/pforte/internal/letter"
 	"github.com/pforte/pforte/internal/notice"
 	"github.com/pforte/pforte/internal/seal"
@@ -66,7 +67,7 @@ func TestQueueExportReturn(t *testing.T) {
 	d, st, p := setup(t, dispatch.Config{})
 	ctx := t.Context()
 	exp := time.Date(2026, 12, 29, 0, 0, 0, 0, time.UTC)
-	q, err := d.Queue(ctx, p, letter.KindPassword, dispatch.Secrets{InitialPassword: "ABCDEFGHJKLMNPQR",
+	q, err := d.Queue(ctx, p, letter.KindPassword, "", dispatch.Secrets{InitialPassword: "ABCDEFGHJKLMNPQR",
 		ActivationURL: "https://portal.example/app/activate#code"}, exp, time.Time{}, "")
 	if err != nil {
 		t.Fatal(err)
@@ -112,7 +113,7 @@ func TestLimits(t *testing.T) {
 	d, _, p := setup(t, dispatch.Config{PersonLimit: 2, DailyCap: 3})
 	ctx := t.Context()
 	queue := func() error {
-		_, err := d.Queue(ctx, p, letter.KindActivation, dispatch.Secrets{ActivationURL: "https://portal.example/app/activate#c"},
+		_, err := d.Queue(ctx, p, letter.KindActivation, "", dispatch.Secrets{ActivationURL: "https://portal.example/app/activate#c"},
 			time.Date(2026, 12, 29, 0, 0, 0, 0, time.UTC), time.Time{}, "")
 		return err
 	}
@@ -143,7 +144,7 @@ func TestNoticesHaveTheirOwnBudget(t *testing.T) {
 	d, st, p := setup(t, dispatch.Config{PersonLimit: 100, DailyCap: 2, NoticeDailyCap: 5})
 	ctx := t.Context()
 	for i := range 3 {
-		_, err := d.Queue(ctx, p, letter.KindActivation, dispatch.Secrets{ActivationURL: "https://portal.example/app/activate#c"},
+		_, err := d.Queue(ctx, p, letter.KindActivation, "", dispatch.Secrets{ActivationURL: "https://portal.example/app/activate#c"},
 			time.Date(2026, 12, 29, 0, 0, 0, 0, time.UTC), time.Time{}, "")
 		if i < 2 && err != nil || i == 2 && !errors.Is(err, dispatch.ErrDailyCap) {
 			t.Fatalf("code letter %d: %v", i+1, err)
@@ -206,7 +207,7 @@ func TestUnverifiedAddressGoesToReview(t *testing.T) {
 		t.Fatal(err)
 	}
 	p, _ = st.PersonByID(t.Context(), p.ID)
-	q, err := d.Queue(t.Context(), p, letter.KindPassword, dispatch.Secrets{InitialPassword: "ABCDEFGHJKLMNPQR",
+	q, err := d.Queue(t.Context(), p, letter.KindPassword, "", dispatch.Secrets{InitialPassword: "ABCDEFGHJKLMNPQR",
 		ActivationURL: "https://portal.example/app/activate#code"}, time.Date(2026, 12, 29, 0, 0, 0, 0, time.UTC), time.Time{}, "")
 	if err != nil || !q.InReview || q.Letter.Status != store.LetterReview {
 		t.Errorf("queue to an unverified address = %+v, %v", q, err)
@@ -215,17 +216,23 @@ func TestUnverifiedAddressGoesToReview(t *testing.T) {
 
 func TestSalutation(t *testing.T) {
 	tests := []struct {
-		p    store.Person
-		want string
+		p           store.Person
+		german, eng string
 	}{
-		{store.Person{Salutation: "Frau", Title: "Dr.", GivenNames: "Anna Maria", FamilyName: "Weiß"}, "Guten Tag Frau Dr. Weiß,"},
-		{store.Person{Salutation: "Herr", GivenNames: "Jürgen", FamilyName: "Müller-Lüdenscheidt"}, "Guten Tag Herr Müller-Lüdenscheidt,"},
-		{store.Person{GivenNames: "Jürgen Karl", FamilyName: "Weiß"}, "Guten Tag Jürgen Weiß,"},
-		{store.Person{Title: "Prof. Dr.", GivenNames: "Anna", FamilyName: "Groß"}, "Guten Tag Prof. Dr. Anna Groß,"},
+		{store.Person{Salutation: "Frau", Title: "Dr.", GivenNames: "Anna Maria", FamilyName: "Weiß"}, "Guten Tag Frau Dr. Weiß,", "Dear Ms Dr Weiß,"},
+		{store.Person{Salutation: "Herr", GivenNames: "Jürgen", FamilyName: "Müller-Lüdenscheidt"}, "Guten Tag Herr Müller-Lüdenscheidt,", "Dear Mr Müller-Lüdenscheidt,"},
+		{store.Person{Salutation: "Herr", GivenNames: "Jürgen", FamilyName: "Müller"}, "Guten Tag Herr Müller,", "Dear Mr Müller,"},
+		{store.Person{GivenNames: "Jürgen Karl", FamilyName: "Müller"}, "Guten Tag Jürgen Müller,", "Dear Jürgen Müller,"},
+		{store.Person{Title: "Prof. Dr.", GivenNames: "Anna", FamilyName: "Groß"}, "Guten Tag Prof. Dr. Anna Groß,", "Dear Prof Dr Anna Groß,"},
+		// A value the register does not give is no salutation.
+		{store.Person{Salutation: "Divers", GivenNames: "Kim", FamilyName: "Öz"}, "Guten Tag Kim Öz,", "Dear Kim Öz,"},
 	}
 	for _, tt := range tests {
-		if got := dispatch.Salutation(tt.p); got != tt.want {
-			t.Errorf("Salutation(%+v) = %q, want %q", tt.p, got, tt.want)
+		if got := dispatch.Salutation(lang.German, tt.p); got != tt.german {
+			t.Errorf("German Salutation(%+v) = %q, want %q", tt.p, got, tt.german)
+		}
+		if got := dispatch.Salutation(lang.English, tt.p); got != tt.eng {
+			t.Errorf("English Salutation(%+v) = %q, want %q", tt.p, got, tt.eng)
 		}
 	}
 }

@@ -1,10 +1,11 @@
-// Package letter owns the layout and the German text of every letter Pforte
-// prints, renders letters to PDF, and assembles batches for the print service:
-// one PDF holding all letters of a batch and a CSV manifest describing them.
+// Package letter owns the layout and the text of every letter Pforte prints,
+// in German and English, renders letters to PDF, and assembles batches for the
+// print service: one PDF holding all letters of a batch and a CSV manifest
+// describing them.
 //
-// It does not own who gets a letter, how initial passwords and activation codes
-// are made, how many letters a person may receive, or where letters and their
-// states are stored. The caller passes finished values; this package only turns
+// It does not own who gets a letter, in which language (package dispatch
+// decides), how initial passwords and activation codes are made, how many
+// letters a person may receive, or where letters and their states are stored. The caller passes finished values; this package only turns
 // them into bytes. The states a letter goes through are tracked by its caller:
 //
 //	queued ──Render/RenderBatch──▶ rendered ──print service takes batch──▶ handed over
@@ -17,6 +18,17 @@
 // binds the phone. KindActivation carries only the QR code. KindDeviceBound,
 // KindPasswordChanged, KindAddressChanged (sent to the old address; it never
 // prints the new one) and KindPINLocked are notices without secrets.
+//
+// # Languages
+//
+// A Letter's Language (German when empty) picks its words: every text and
+// every label on the page comes from package lang's catalogue under the keys
+// letter.*, dates in the language's form and German local time (English
+// letters say "German time" where they give a time). The letter's values,
+// the sender, names and addresses print as given, never translated. A label
+// that is longer in one language than the layout planned for is set smaller
+// (the initial password's label); a text that does not fit is an error the
+// tests find for every kind in every language. A batch may mix languages.
 //
 // # Layout
 //

@@ -58,8 +58,8 @@ type doc struct {
 	pages int     // pages of the current letter so far
 }
 
-// newDoc starts a document dated date with fonts and fixed metadata.
-func (r *Renderer) newDoc(date time.Time, title string) *doc {
+// newDoc starts a document in lg dated date with fonts and fixed metadata.
+func (r *Renderer) newDoc(date time.Time, title string, lg lang.Language) *doc {
 	f := fpdf.NewCustom(&fpdf.InitType{OrientationStr: "P", UnitStr: "mm", SizeStr: "A4"})
 	f.SetCatalogSort(true)
 	f.SetCompression(true)
@@ -74,7 +74,7 @@ func (r *Renderer) newDoc(date time.Time, title string) *doc {
 	if title != "" {
 		f.SetTitle(title, true)
 	}
-	f.SetLang("de-DE")
+	f.SetLang(pdfLang(lg))
 	f.SetAutoPageBreak(false, 0)
 	f.SetMargins(pageLayout.left, 20, pageLayout.right)
 	// fpdf writes into the font bytes it is given while it subsets them, so
@@ -144,7 +144,7 @@ func (d *doc) addLetter(l Letter, code barcode.Barcode) (int, error) {
 	d.font(famSans, "", lay.bodySize)
 	salutation := l.Salutation
 	if salutation == "" {
-		salutation = "Guten Tag,"
+		salutation = l.language().T("letter.salutation.default")
 	}
 	d.paragraph(lay.left, textW, salutation)
 	for _, p := range c.intro {
@@ -184,7 +184,7 @@ func (d *doc) addLetter(l Letter, code barcode.Barcode) (int, error) {
 
 	d.font(famSans, "", lay.bodySize)
 	d.room(3)
-	d.line(lay.left, "Mit freundlichen Grüßen")
+	d.line(lay.left, l.language().T("letter.closing"))
 	d.y += lay.bodyPitch
 	d.line(lay.left, d.r.sender.Name)
 
@@ -288,15 +288,16 @@ func (d *doc) addressField() error {
 func (d *doc) infoBlock() {
 	lay := d.lay
 	s := d.r.sender
+	lg := d.l.language()
 	y := lay.infoTop
 	for _, kv := range []struct {
 		label, value string
 		mono         bool
 	}{
-		{"Datum", lang.Date(d.l.Date), false},
-		{"Brief-Nr.", d.l.ID, true},
-		{"Telefon", s.Phone, false},
-		{"Internet", s.Web, false},
+		{lg.T("letter.info.date"), lg.Date(d.l.Date), false},
+		{lg.T("letter.info.letter_no"), d.l.ID, true},
+		{lg.T("letter.info.phone"), s.Phone, false},
+		{lg.T("letter.info.web"), s.Web, false},
 	} {
 		d.font(famSans, "", lay.smallSize)
 		d.grey(greyText)
@@ -323,9 +324,10 @@ func (d *doc) footer() {
 	d.grey(greyText)
 	d.font(famSans, "", lay.smallSize)
 	d.text(lay.left, lay.footerTop, footerLine1(s))
-	d.text(lay.left, lay.footerTop+3.2, footerLine2(s))
+	lg := d.l.language()
+	d.text(lay.left, lay.footerTop+3.2, footerLine2(s, lg))
 	d.font(famMono, "", lay.smallSize)
-	id := "Brief-Nr. " + d.l.ID
+	id := lg.T("letter.footer.letter_no", d.l.ID)
 	d.text(lay.pageW-lay.right-d.f.GetStringWidth(id), lay.footerTop+3.2, id)
 	d.grey(0)
 }
@@ -358,6 +360,7 @@ func (d *doc) alert(c content, textW float64) {
 func (d *doc) secretBlock(code barcode.Barcode) error {
 	lay := d.lay
 	l := d.l
+	lg := l.language()
 	d.f.SetDrawColor(greyRule, greyRule, greyRule)
 	d.f.SetLineWidth(0.3)
 	b := lay.secretBox
@@ -368,12 +371,20 @@ func (d *doc) secretBlock(code barcode.Barcode) error {
 	colW := lay.qrSlot.X - pl.X - 3
 	d.grey(0)
 	if l.Kind == KindPassword || l.Kind == KindPasswordReset {
-		label := "Initialpasswort:"
+		label := lg.T("letter.secret.initial_password")
 		if l.Kind == KindPasswordReset {
-			label = "Rücksetzcode:"
+			label = lg.T("letter.secret.reset_code")
 		}
 		baseline := y + 0.8*pl.H
-		d.font(famSans, "B", 11)
+		// The label takes what the longest password leaves of the line: a
+		// longer label (as in English) is set smaller, down to 9 pt; the
+		// password never is.
+		size := 11.0
+		d.font(famSans, "B", size)
+		for size > 9 && pl.X+d.f.GetStringWidth(label)+3+d.r.longestPasswordW > pl.right() {
+			size -= 0.5
+			d.font(famSans, "B", size)
+		}
 		d.f.Text(pl.X, baseline, label)
 		x := pl.X + d.f.GetStringWidth(label) + 3
 		d.font(famMono, "", lay.passwordSize)
@@ -388,27 +399,21 @@ func (d *doc) secretBlock(code barcode.Barcode) error {
 		}
 	} else {
 		d.font(famSans, "B", 11)
-		d.f.Text(pl.X, y+0.8*pl.H, "Ihr QR-Code für die Service-App")
+		d.f.Text(pl.X, y+0.8*pl.H, lg.T("letter.secret.qr_heading"))
 	}
 	y += pl.H + 2
 	d.font(famSans, "B", lay.bodySize)
-	d.text(pl.X, y, "gültig bis "+lang.Date(l.ValidUntil))
+	d.text(pl.X, y, lg.T("letter.secret.valid_until", lg.Date(l.ValidUntil)))
 	y += lay.bodyPitch + 2
 
 	var notes []string
 	switch l.Kind {
 	case KindPassword:
-		notes = []string{
-			"Nur für Ihre erste Anmeldung im Portal. Danach wählen Sie Ihr eigenes Passwort.",
-			"Rechts: Ihr QR-Code, um Ihr Smartphone mit der Service-App zu verbinden.",
-		}
+		notes = []string{lg.T("letter.secret.password_note"), lg.T("letter.secret.password_qr_note")}
 	case KindPasswordReset:
-		notes = []string{
-			"Nur zum Festlegen eines neuen Passworts im Portal.",
-			"Rechts: Ihr QR-Code, um ein Smartphone mit der Service-App zu verbinden.",
-		}
+		notes = []string{lg.T("letter.secret.reset_note"), lg.T("letter.secret.reset_qr_note")}
 	default:
-		notes = []string{"Scannen Sie den QR-Code mit der Service-App, um Ihr Smartphone zu verbinden."}
+		notes = []string{lg.T("letter.secret.activation_note")}
 	}
 	d.font(famSans, "", 9)
 	for _, n := range notes {
@@ -429,11 +434,19 @@ func (d *doc) secretBlock(code barcode.Barcode) error {
 	s := lay.qrSlot
 	d.font(famSans, "", lay.smallSize)
 	d.grey(greyText)
-	for i, ln := range []string{"QR-Code für die Service-App", "führt zu " + urlHost(l.ActivationURL)} {
+	for i, ln := range []string{lg.T("letter.secret.qr_caption"), lg.T("letter.secret.qr_target", urlHost(l.ActivationURL))} {
 		d.text(s.X+(s.W-d.f.GetStringWidth(ln))/2, lay.qrCaptionTop+float64(i)*3, ln)
 	}
 	d.grey(0)
 	return nil
+}
+
+// pdfLang is the PDF's language entry for lg.
+func pdfLang(lg lang.Language) string {
+	if lg == lang.English {
+		return "en-GB"
+	}
+	return "de-DE"
 }
 
 // encodeQR returns content as a QR code with error correction level M, or

@@ -9,6 +9,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/pforte/pforte/internal/lang"
 )
 
 // ErrInvalid is wrapped by every error that reports an invalid Sender,
@@ -183,18 +185,30 @@ type Letter struct {
 	Kind      Kind
 	Date      time.Time // the letter's date, printed "29. November 2026"
 	Recipient Recipient
+	// Language is the language the letter is written in; the zero value is
+	// German. Names, addresses and the sender are printed as given.
+	Language lang.Language
 	// Salutation opens the letter, e.g. "Sehr geehrte Frau Dr. Müller," or
-	// "Guten Tag Jürgen Müller,". Empty means "Guten Tag,".
+	// "Guten Tag Jürgen Müller,", in the letter's language. Empty means
+	// "Guten Tag," ("Dear Sir or Madam,").
 	Salutation string
 	// KVNR is not printed; it goes to the manifest, where the print service's
 	// system matches letters by it.
 	KVNR string
 
-	InitialPassword string    // printed in groups of four after "Initialpasswort:"
+	InitialPassword string    // printed in groups of four after "Initialpasswort:" ("Initial password:")
 	ActivationURL   string    // carried by the QR code; only its host is printed as text
-	ValidUntil      time.Time // "gültig bis …"
+	ValidUntil      time.Time // "gültig bis …" ("valid until …")
 	DeviceName      string    // the phone's name as the person chose it
 	ChangedAt       time.Time // when the reported change happened
+}
+
+// language is the letter's language, German for the zero value.
+func (l Letter) language() lang.Language {
+	if l.Language == "" {
+		return lang.German
+	}
+	return l.Language
 }
 
 // String prints ID, Kind and Date only.
@@ -231,6 +245,9 @@ func (l Letter) validate(fc fontCheck) error {
 	}
 	if l.Date.IsZero() {
 		add("date", fmt.Errorf("%w: missing", ErrInvalid))
+	}
+	if l.Language != "" && !l.Language.Valid() {
+		add("language", fmt.Errorf("%w: want one of %v or empty (German)", ErrInvalid, lang.All()))
 	}
 	if err := l.Recipient.validate(fc); err != nil {
 		errs = append(errs, err)

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pforte/pforte/internal/lang"
 )
 
 func TestGroupPassword(t *testing.T) {
@@ -85,6 +87,10 @@ func TestLetterValidation(t *testing.T) {
 		{"empty salutation", KindPassword, func(l *Letter) { l.Salutation = "" }, true},
 		{"no kvnr", KindPassword, func(l *Letter) { l.KVNR = "" }, true},
 		{"pin locked without device", KindPINLocked, func(l *Letter) { l.DeviceName = "" }, true},
+		{"english", KindPassword, func(l *Letter) { l.Language = lang.English }, true},
+		{"german", KindPassword, func(l *Letter) { l.Language = lang.German }, true},
+		{"unknown language", KindPassword, func(l *Letter) { l.Language = "fr" }, false},
+		{"language as a tag", KindPassword, func(l *Letter) { l.Language = "en-GB" }, false},
 		{"no id", KindPassword, func(l *Letter) { l.ID = "" }, false},
 		{"id with space", KindPassword, func(l *Letter) { l.ID = "PB 1" }, false},
 		{"id too long", KindPassword, func(l *Letter) { l.ID = strings.Repeat("a", MaxIDLen+1) }, false},

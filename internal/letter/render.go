@@ -11,8 +11,9 @@ import (
 	"time"
 
 	"github.com/boombuler/barcode"
-
 	"golang.org/x/image/font/sfnt"
+
+	"github.com/pforte/pforte/internal/lang"
 )
 
 // MaxBatchLetters bounds RenderBatch. fpdf builds the whole document in
@@ -42,6 +43,9 @@ type Renderer struct {
 	sender Sender
 	loc    *time.Location
 	glyphs []*sfnt.Font // regular and bold: every printed character needs a glyph in both
+	// longestPasswordW is the width of the longest initial password as the
+	// secret block prints it: the room its label must leave.
+	longestPasswordW float64
 
 	// drawn, when set by a test, is told where every secret was drawn.
 	drawn func(what string, r rect)
@@ -77,6 +81,9 @@ func NewRenderer(sender Sender, opts ...Option) (*Renderer, error) {
 	if err := r.checkSenderFits(); err != nil {
 		return nil, fmt.Errorf("letter: sender: %w", err)
 	}
+	d := r.newDoc(time.Unix(0, 0).UTC(), "", lang.German)
+	d.font(famMono, "", pageLayout.passwordSize)
+	r.longestPasswordW = d.f.GetStringWidth(groupPassword(strings.Repeat("W", MaxPasswordLen)))
 	return r, nil
 }
 
@@ -95,7 +102,7 @@ func (r *Renderer) hasGlyph(c rune) bool {
 
 // checkSenderFits measures the sender's texts in a scratch document.
 func (r *Renderer) checkSenderFits() error {
-	d := r.newDoc(time.Unix(0, 0).UTC(), "")
+	d := r.newDoc(time.Unix(0, 0).UTC(), "", lang.German)
 	lay := &pageLayout
 	textW := lay.pageW - lay.left - lay.right
 	s := r.sender
@@ -111,9 +118,11 @@ func (r *Renderer) checkSenderFits() error {
 	fits("phone", "", 10, s.Phone, lay.infoW)
 	fits("web address", "", 10, s.Web, lay.infoW)
 	fits("footer", "", lay.smallSize, footerLine1(s), textW)
-	d.font(famMono, "", lay.smallSize)
-	idW := d.f.GetStringWidth("Brief-Nr. " + strings.Repeat("W", MaxIDLen))
-	fits("footer", "", lay.smallSize, footerLine2(s), textW-idW-5)
+	for _, lg := range lang.All() {
+		d.font(famMono, "", lay.smallSize)
+		idW := d.f.GetStringWidth(lg.T("letter.footer.letter_no", strings.Repeat("W", MaxIDLen)))
+		fits("footer", "", lay.smallSize, footerLine2(s, lg), textW-idW-5)
+	}
 	if err := d.f.Error(); err != nil {
 		errs = append(errs, fmt.Errorf("fonts: %w", err))
 	}
@@ -130,7 +139,7 @@ func (r *Renderer) Render(l Letter) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("letter: render %s: %w", l.ID, err)
 	}
-	d := r.newDoc(l.Date, letterText(r.sender, l).title)
+	d := r.newDoc(l.Date, letterText(r.sender, l).title, l.language())
 	if _, err := d.addLetter(l, code); err != nil {
 		return nil, fmt.Errorf("letter: render %s: %w", l.ID, err)
 	}
@@ -185,7 +194,9 @@ func (r *Renderer) RenderBatch(w io.Writer, letters []Letter) (BatchResult, erro
 	if err != nil {
 		return BatchResult{}, fmt.Errorf("letter: render batch: %w", err)
 	}
-	d := r.newDoc(latest, "Briefe")
+	// The batch is for the print service: its metadata is German, whatever
+	// the languages of its letters.
+	d := r.newDoc(latest, "Briefe", lang.German)
 	res := BatchResult{Entries: make([]ManifestEntry, 0, len(letters))}
 	for i, l := range letters {
 		first := d.f.PageNo() + 1
@@ -248,4 +259,6 @@ func (r *Renderer) inLocation(l Letter) Letter {
 }
 
 func footerLine1(s Sender) string { return s.Name + " · " + s.Street + " · " + s.PostalCity }
-func footerLine2(s Sender) string { return "Telefon " + s.Phone + " · " + s.Web }
+func footerLine2(s Sender, lg lang.Language) string {
+	return lg.T("letter.footer.contact", s.Phone, s.Web)
+}

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/pforte/pforte/internal/lang"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -152,29 +154,33 @@ func TestConcurrentRender(t *testing.T) {
 func TestEveryKindOnePage(t *testing.T) {
 	r := testRenderer(t)
 	for _, k := range allKinds {
-		t.Run(k.String(), func(t *testing.T) {
-			// The longest values each kind accepts must still fit on one page.
-			l := testLetter(k)
-			l.Salutation = strings.Repeat("Ä", maxSalutationLen)
-			l.Recipient.Lines = []string{"Herrn", "Prof. Dr. Jürgen Müller-Lüdenscheidt", "c/o Straßenbahn-Betriebshof Süd", "Hinterhaus, 3. Obergeschoss links", "Großer Kurfürstendamm 123a", "12345 Berlin-Charlottenburg"}
-			if l.DeviceName != "" {
-				l.DeviceName = strings.Repeat("Ö", maxDeviceNameLen)
-			}
-			if l.InitialPassword != "" {
-				l.InitialPassword = strings.Repeat("W", MaxPasswordLen)
-			}
-			if l.ActivationURL != "" {
-				l.ActivationURL = "https://portal.beispiel-kasse.de/app/activate#" + strings.Repeat("A", MaxURLLen-46)
-			}
-			var buf bytes.Buffer
-			res, err := r.RenderBatch(&buf, []Letter{l})
-			if err != nil {
-				t.Fatalf("RenderBatch: %v", err)
-			}
-			if res.Pages != 1 || res.Entries[0].PageCount != 1 {
-				t.Errorf("pages = %d, page count = %d, want 1 and 1", res.Pages, res.Entries[0].PageCount)
-			}
-		})
+		for _, lg := range lang.All() {
+			t.Run(k.String()+"/"+string(lg), func(t *testing.T) {
+				// The longest values each kind accepts must still fit on one
+				// page, in every language.
+				l := testLetter(k)
+				l.Language = lg
+				l.Salutation = strings.Repeat("Ä", maxSalutationLen)
+				l.Recipient.Lines = []string{"Herrn", "Prof. Dr. Jürgen Müller-Lüdenscheidt", "c/o Straßenbahn-Betriebshof Süd", "Hinterhaus, 3. Obergeschoss links", "Großer Kurfürstendamm 123a", "12345 Berlin-Charlottenburg"}
+				if l.DeviceName != "" {
+					l.DeviceName = strings.Repeat("Ö", maxDeviceNameLen)
+				}
+				if l.InitialPassword != "" {
+					l.InitialPassword = strings.Repeat("W", MaxPasswordLen)
+				}
+				if l.ActivationURL != "" {
+					l.ActivationURL = "https://portal.beispiel-kasse.de/app/activate#" + strings.Repeat("A", MaxURLLen-46)
+				}
+				var buf bytes.Buffer
+				res, err := r.RenderBatch(&buf, []Letter{l})
+				if err != nil {
+					t.Fatalf("RenderBatch: %v", err)
+				}
+				if res.Pages != 1 || res.Entries[0].PageCount != 1 {
+					t.Errorf("pages = %d, page count = %d, want 1 and 1", res.Pages, res.Entries[0].PageCount)
+				}
+			})
+		}
 	}
 }
 
@@ -191,60 +197,68 @@ func TestNoSecretInWindow(t *testing.T) {
 		"short url":   testURL,
 		"longest url": "https://portal.beispiel-kasse.de/app/activate#" + strings.Repeat("z", MaxURLLen-46),
 	}
-	for _, k := range []Kind{KindPassword, KindActivation} {
+	for _, k := range []Kind{KindPassword, KindActivation, KindPasswordReset} {
 		for name, u := range urls {
-			t.Run(k.String()+"/"+name, func(t *testing.T) {
-				r := testRenderer(t)
-				drawn := map[string]rect{}
-				r.drawn = func(what string, at rect) { drawn[what] = at }
-				l := testLetter(k)
-				l.ActivationURL = u
-				if k == KindPassword {
-					l.InitialPassword = strings.Repeat("W", MaxPasswordLen)
-				}
-				if _, err := r.Render(l); err != nil {
-					t.Fatalf("Render: %v", err)
-				}
-				want := []string{"qr"}
-				if k == KindPassword {
-					want = append(want, "password")
-				}
-				if len(drawn) != len(want) {
-					t.Fatalf("drawn secrets = %v, want %v", drawn, want)
-				}
-				for _, what := range want {
-					at, ok := drawn[what]
-					if !ok {
-						t.Fatalf("%s was not drawn", what)
-					}
-					if at.overlaps(lay.window) {
-						t.Errorf("%s at %+v overlaps the window %+v", what, at, lay.window)
-					}
-					if at.Y < 105 || at.bottom() > 210 {
-						t.Errorf("%s at %+v leaves the middle third (105 to 210 mm)", what, at)
-					}
-					if at.X < lay.secretBox.X || at.right() > lay.secretBox.right() || at.Y < lay.secretBox.Y || at.bottom() > lay.secretBox.bottom() {
-						t.Errorf("%s at %+v leaves the secret block %+v", what, at, lay.secretBox)
-					}
-				}
-				qr := drawn["qr"]
-				if qr.W < 25 || qr.H < 25 {
-					t.Errorf("QR code is %.1f x %.1f mm, want at least 25 mm", qr.W, qr.H)
-				}
-				if pw, ok := drawn["password"]; ok && pw.overlaps(lay.qrSlot) {
-					t.Errorf("password at %+v runs into the QR code's quiet zone %+v", pw, lay.qrSlot)
-				}
-				// The quiet zone: four modules on every side inside the slot.
-				// A code has at least 21 modules, so a module is at most
-				// qr.W/21; the margin must hold four of the real modules.
-				s := lay.qrSlot
-				margin := min(qr.X-s.X, s.right()-qr.right(), qr.Y-s.Y, s.bottom()-qr.bottom())
-				modules := int(math.Round(qr.W * float64(lay.qrQuietZone) / margin))
-				if modules < 21 || margin < 4*qr.W/float64(modules)-1e-9 {
-					t.Errorf("quiet zone %.2f mm is less than four modules", margin)
-				}
-			})
+			for _, lg := range lang.All() {
+				t.Run(k.String()+"/"+name+"/"+string(lg), func(t *testing.T) {
+					testSecretsPlaced(t, k, u, lg)
+				})
+			}
 		}
+	}
+}
+
+func testSecretsPlaced(t *testing.T, k Kind, u string, lg lang.Language) {
+	lay := pageLayout
+	r := testRenderer(t)
+	drawn := map[string]rect{}
+	r.drawn = func(what string, at rect) { drawn[what] = at }
+	l := testLetter(k)
+	l.ActivationURL = u
+	l.Language = lg
+	if k != KindActivation {
+		l.InitialPassword = strings.Repeat("W", MaxPasswordLen)
+	}
+	if _, err := r.Render(l); err != nil {
+		t.Fatalf("Render: %v", err)
+	}
+	want := []string{"qr"}
+	if k != KindActivation {
+		want = append(want, "password")
+	}
+	if len(drawn) != len(want) {
+		t.Fatalf("drawn secrets = %v, want %v", drawn, want)
+	}
+	for _, what := range want {
+		at, ok := drawn[what]
+		if !ok {
+			t.Fatalf("%s was not drawn", what)
+		}
+		if at.overlaps(lay.window) {
+			t.Errorf("%s at %+v overlaps the window %+v", what, at, lay.window)
+		}
+		if at.Y < 105 || at.bottom() > 210 {
+			t.Errorf("%s at %+v leaves the middle third (105 to 210 mm)", what, at)
+		}
+		if at.X < lay.secretBox.X || at.right() > lay.secretBox.right() || at.Y < lay.secretBox.Y || at.bottom() > lay.secretBox.bottom() {
+			t.Errorf("%s at %+v leaves the secret block %+v", what, at, lay.secretBox)
+		}
+	}
+	qr := drawn["qr"]
+	if qr.W < 25 || qr.H < 25 {
+		t.Errorf("QR code is %.1f x %.1f mm, want at least 25 mm", qr.W, qr.H)
+	}
+	if pw, ok := drawn["password"]; ok && pw.overlaps(lay.qrSlot) {
+		t.Errorf("password at %+v runs into the QR code's quiet zone %+v", pw, lay.qrSlot)
+	}
+	// The quiet zone: four modules on every side inside the slot.
+	// A code has at least 21 modules, so a module is at most
+	// qr.W/21; the margin must hold four of the real modules.
+	s := lay.qrSlot
+	margin := min(qr.X-s.X, s.right()-qr.right(), qr.Y-s.Y, s.bottom()-qr.bottom())
+	modules := int(math.Round(qr.W * float64(lay.qrQuietZone) / margin))
+	if modules < 21 || margin < 4*qr.W/float64(modules)-1e-9 {
+		t.Errorf("quiet zone %.2f mm is less than four modules", margin)
 	}
 }
 

@@ -19,7 +19,8 @@
 //	      a hostile client repeats a change
 //
 // Delivery is at least once; channels make it exactly once per notice id
-// (package dispatch derives the letter's id from it).
+// (package dispatch derives the letter's id from it). A Delivery names the
+// language the person reads: their own choice, German without one.
 package notice
 
 import (
@@ -36,6 +37,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pforte/pforte/internal/lang"
 	"github.com/pforte/pforte/internal/store"
 )
 
@@ -139,6 +141,10 @@ type Delivery struct {
 	Kind    Kind
 	Details Details
 	Count   int // how many changes the notice reports (merged repeats)
+	// Language is the language the person reads notices in: their own
+	// choice (store.Account.Language), German without one. A notice is
+	// caused by a change, not by a request, so no request's language counts.
+	Language lang.Language
 }
 
 // Channel delivers notices one way. Deliver must send each Delivery.ID at
@@ -166,6 +172,7 @@ type Store interface {
 	FinishNotice(ctx context.Context, id string, now time.Time) error
 	RetryNotice(ctx context.Context, id string, next time.Time, reason string) error
 	PersonByID(ctx context.Context, id store.PersonID) (store.Person, error)
+	AccountByPerson(ctx context.Context, id store.PersonID) (store.Account, error)
 }
 
 // Config tunes delivery. Zero fields take the defaults.
@@ -281,7 +288,14 @@ func (s *Service) send(ctx context.Context, n store.Notice) error {
 	if err := json.Unmarshal(plain, &d); err != nil {
 		return fmt.Errorf("notice %s: details: %w", n.ID, err)
 	}
-	del := Delivery{ID: n.ID, Person: p, Kind: Kind(n.Kind), Details: d, Count: max(n.Count, 1)}
+	choice := ""
+	if a, err := s.store.AccountByPerson(ctx, n.PersonID); err == nil {
+		choice = a.Language
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("notice %s: account: %w", n.ID, err)
+	}
+	del := Delivery{ID: n.ID, Person: p, Kind: Kind(n.Kind), Details: d, Count: max(n.Count, 1),
+		Language: lang.Choose(choice, lang.German)}
 	for _, c := range s.channels {
 		if err := c.Deliver(ctx, del); err != nil {
 			return err

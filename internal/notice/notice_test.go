@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/pforte/pforte/internal/lang"
 	"github.com/pforte/pforte/internal/notice"
 	"github.com/pforte/pforte/internal/seal"
 	"github.com/pforte/pforte/internal/store"
@@ -224,5 +225,28 @@ func TestMakeRefusesUnknownKinds(t *testing.T) {
 	}
 	if _, err := f.maker.Make(0, notice.PasswordChanged, notice.Details{}); err == nil {
 		t.Error("a notice without a person was made")
+	}
+}
+
+// TestDeliveryInTheAccountLanguage: a notice speaks the language the person
+// chose, German without a choice (or with one Pforte does not speak).
+func TestDeliveryInTheAccountLanguage(t *testing.T) {
+	for choice, want := range map[string]lang.Language{"": lang.German, "de": lang.German, "en": lang.English, "fr": lang.German} {
+		f := newFixture(t, testdb.Open(t))
+		if choice != "" {
+			if _, err := f.st.UpdateAccount(t.Context(), f.person.ID, f.clk.now(), func(a *store.Account, _ bool) error {
+				a.Language = choice
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		f.queue(t, notice.PasswordChanged, notice.Details{})
+		if _, err := f.svc.Deliver(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		if len(f.ch.got) != 1 || f.ch.got[0].Language != want {
+			t.Errorf("choice %q: deliveries %+v, want one in %s", choice, f.ch.got, want)
+		}
 	}
 }

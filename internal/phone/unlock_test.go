@@ -33,7 +33,7 @@ func TestUnlockWithALetterOnANode(t *testing.T) {
 	order := func() string {
 		t.Helper()
 		before := len(n.Letters.Paths())
-		if _, err := n.Access.OrderActivationLetter(t.Context(), p.ID, "127.0.0.1"); err != nil {
+		if _, err := n.Access.OrderActivationLetter(t.Context(), p.ID, "127.0.0.1", ""); err != nil {
 			t.Fatal(err)
 		}
 		paths := n.Letters.Wait(t, before+1)

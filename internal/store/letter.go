@@ -26,11 +26,14 @@ const (
 // an activation code) are kept sealed only until the letter is handed over to the
 // print service, then wiped.
 type Letter struct {
-	ID        string
-	PersonID  PersonID
-	Kind      string // the letter kind, see package letter
-	Status    LetterStatus
-	Address   string // the address lines printed, separated by "\n"
+	ID       string
+	PersonID PersonID
+	Kind     string // the letter kind, see package letter
+	Status   LetterStatus
+	Address  string // the address lines printed, separated by "\n"
+	// Language is the language the letter is printed in ("de", "en"),
+	// decided when it was queued; empty means German.
+	Language  string
 	Secrets   Sealed // sealed letter values; zero after hand-over
 	BatchID   string
 	CreatedAt time.Time

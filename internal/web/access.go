@@ -71,7 +71,7 @@ func (w *accessPages) submitAccess(rw http.ResponseWriter, r *http.Request, purp
 	v := accessView(purpose)
 	v.Form = keep(values)
 	in := access.Request{KVNR: values["kvnr"], PostalCode: values["postal_code"],
-		BirthDate: isoDate(values["birth_date"]), ClientIP: server.ClientIP(r)}
+		BirthDate: isoDate(values["birth_date"]), ClientIP: server.ClientIP(r), Language: w.language(r)}
 	switch values["method"] {
 	case "eid":
 		started, err := w.access.StartEID(r.Context(), in, purpose)

@@ -173,7 +173,7 @@ func (w *devicePages) orderLetter(rw http.ResponseWriter, r *http.Request, _ ses
 	if _, err := decodeForm(rw, r); err != nil {
 		return err
 	}
-	inReview, err := w.access.OrderActivationLetter(r.Context(), s.PersonID, server.ClientIP(r))
+	inReview, err := w.access.OrderActivationLetter(r.Context(), s.PersonID, server.ClientIP(r), w.language(r))
 	if err != nil {
 		return err
 	}

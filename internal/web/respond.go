@@ -43,6 +43,12 @@ func mustParsePages() map[string]*template.Template {
 	return pages
 }
 
+// language is the language of r: what the browser asks for
+// (Accept-Language), German by default.
+func (w *base) language(r *http.Request) lang.Language {
+	return lang.Negotiate(r.Header.Get("Accept-Language"))
+}
+
 // handlerFunc handles one request; an error goes to fail.
 type handlerFunc func(rw http.ResponseWriter, r *http.Request) error
 

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/pforte/pforte/internal/access"
+	"github.com/pforte/pforte/internal/lang"
 	"github.com/pforte/pforte/internal/server"
 
 	"github.com/pforte/pforte/internal/account"
@@ -69,7 +70,7 @@ type Access interface {
 	// activation code (to bind a phone or unlock its PIN); it reports
 	// whether the letter waits for staff review: access.ErrLetterRefused,
 	// access.ErrLettersToday.
-	OrderActivationLetter(ctx context.Context, id store.PersonID, clientIP string) (bool, error)
+	OrderActivationLetter(ctx context.Context, id store.PersonID, clientIP string, requested lang.Language) (bool, error)
 }
 
 // Sessions checks, lists and ends sessions (package session).

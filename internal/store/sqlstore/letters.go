@@ -17,7 +17,7 @@ type letters struct{ *db }
 var _ store.Letters = (*letters)(nil)
 
 const letterColumns = `id, person_id, kind, status, address, secrets_key_id, secrets_sealed, batch_id,
-	created_at, expires_at, updated_at`
+	created_at, expires_at, updated_at, language`
 
 func scanLetter(row rowScanner) (store.Letter, error) {
 	var (
@@ -26,7 +26,8 @@ func scanLetter(row rowScanner) (store.Letter, error) {
 		sealed            []byte
 		created, exp, upd int64
 	)
-	err := row.Scan(&l.ID, &l.PersonID, &l.Kind, &status, &l.Address, &l.Secrets.KeyID, &sealed, &l.BatchID, &created, &exp, &upd)
+	err := row.Scan(&l.ID, &l.PersonID, &l.Kind, &status, &l.Address, &l.Secrets.KeyID, &sealed, &l.BatchID, &created, &exp, &upd,
+		&l.Language)
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.Letter{}, store.ErrNotFound
 	}
@@ -110,9 +111,9 @@ func (s *letters) insertLetter(ctx context.Context, tx *sql.Tx, l store.Letter, 
 	if !l.Secrets.IsZero() {
 		sealed = l.Secrets.Ciphertext
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO letters (`+letterColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+	_, err := tx.ExecContext(ctx, `INSERT INTO letters (`+letterColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
 		l.ID, int64(l.PersonID), l.Kind, string(l.Status), l.Address, l.Secrets.KeyID, sealed, l.BatchID,
-		micros(l.CreatedAt), micros(l.ExpiresAt), micros(l.CreatedAt))
+		micros(l.CreatedAt), micros(l.ExpiresAt), micros(l.CreatedAt), l.Language)
 	if isUniqueViolation(err) {
 		return store.ErrConflict
 	}

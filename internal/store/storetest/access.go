@@ -259,7 +259,10 @@ func testLetters(t *testing.T, s store.Store) {
 	if _, err := s.QueueLetter(ctx, letter("L1", id, "password", 0), passwordKinds, at(-100), "2026-11-29", record); err != nil {
 		t.Fatal(err)
 	}
-	sup, err := s.QueueLetter(ctx, letter("L2", id, "password", 1), passwordKinds, at(-100), "2026-11-29", record)
+	// L2 is in English: the language is stored with the letter.
+	l2in := letter("L2", id, "password", 1)
+	l2in.Language = "en"
+	sup, err := s.QueueLetter(ctx, l2in, passwordKinds, at(-100), "2026-11-29", record)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -304,7 +307,7 @@ func testLetters(t *testing.T, s store.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := letter("L2", id, "password", 1)
+	want := l2in
 	want.UpdatedAt = want.CreatedAt
 	if diff := cmp.Diff(want, l2); diff != "" {
 		t.Errorf("L2 (-want +got):\n%s", diff)
@@ -326,7 +329,7 @@ func testLetters(t *testing.T, s store.Store) {
 		t.Fatal(err)
 	}
 	l2, _ = s.LetterByID(ctx, "L2")
-	if l2.Status != store.LetterHandedOver || l2.BatchID != "B1" || !l2.Secrets.IsZero() || !l2.UpdatedAt.Equal(at(10)) {
+	if l2.Status != store.LetterHandedOver || l2.BatchID != "B1" || !l2.Secrets.IsZero() || !l2.UpdatedAt.Equal(at(10)) || l2.Language != "en" {
 		t.Errorf("handed over L2 = %+v", l2)
 	}
 	if err := s.SetLetterStatus(ctx, "L2", store.LetterHandedOver, store.LetterReturned, at(20)); err != nil {
