@@ -10,6 +10,7 @@ package browsertest
 import (
 	"context"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -34,6 +35,11 @@ type Options struct {
 	Timeout time.Duration
 	// Flags are further command-line flags, e.g. a fake camera.
 	Flags []chromedp.ExecAllocatorOption
+	// Language is what the browser asks for in Accept-Language and uses as
+	// its own locale (default "de-DE,de": the pages' first language). A
+	// browser left to itself asks for its build's or machine's language,
+	// which differs between machines.
+	Language string
 }
 
 // StartWith is Start with options.
@@ -49,8 +55,12 @@ func StartWith(t *testing.T, o Options) context.Context {
 		}
 		t.Skip(Env + " does not name a Chromium binary")
 	}
+	if o.Language == "" {
+		o.Language = "de-DE,de"
+	}
 	ctx, cancel := context.WithTimeout(t.Context(), o.Timeout)
 	t.Cleanup(cancel)
+	locale, _, _ := strings.Cut(o.Language, ",")
 	flags := append([]chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(path),
 		chromedp.Headless,
@@ -61,6 +71,9 @@ func StartWith(t *testing.T, o Options) context.Context {
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.Flag("lang", locale),
+		chromedp.Flag("accept-lang", o.Language),
+		chromedp.Env("LANGUAGE=" + locale),
 		chromedp.UserDataDir(t.TempDir()),
 	}, o.Flags...)
 	ctx, cancelAlloc := chromedp.NewExecAllocator(ctx, flags...)
