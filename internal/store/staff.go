@@ -145,12 +145,14 @@ type StaffRequests interface {
 	// StaffRequestByID returns the request, or ErrNotFound.
 	StaffRequestByID(ctx context.Context, id string) (StaffRequest, error)
 	// DecideStaffRequest moves a pending request to status (confirmed or
-	// declined) by the staff member by at now, calling act inside the same
-	// transaction's row lock first: of any number of parallel decisions
-	// exactly one succeeds. ErrConflict if the request is not pending;
-	// act's error aborts the decision and is returned.
+	// declined) by the staff member by at now, calling check with the
+	// request under the same transaction's row lock first: of any number
+	// of parallel decisions exactly one succeeds. ErrConflict if the
+	// request is not pending, ErrNotFound if there is none; check's error
+	// aborts the decision and is returned. check only reads: it must not
+	// call the store.
 	DecideStaffRequest(ctx context.Context, id string, status StaffRequestStatus, by StaffID, now time.Time,
-		act func(r StaffRequest) error) (StaffRequest, error)
+		check func(r StaffRequest) error) (StaffRequest, error)
 	// PendingStaffRequests lists pending requests, oldest first: of the
 	// person, or of everyone when person is 0; at most limit.
 	PendingStaffRequests(ctx context.Context, person PersonID, limit int) ([]StaffRequest, error)

@@ -232,7 +232,7 @@ func (s *staffRequests) StaffRequestByID(ctx context.Context, id string) (store.
 
 // DecideStaffRequest implements store.StaffRequests.
 func (s *staffRequests) DecideStaffRequest(ctx context.Context, id string, status store.StaffRequestStatus, by store.StaffID, now time.Time,
-	act func(r store.StaffRequest) error) (store.StaffRequest, error) {
+	check func(r store.StaffRequest) error) (store.StaffRequest, error) {
 	var out store.StaffRequest
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		r, err := scanStaffRequest(tx.QueryRowContext(ctx, "SELECT "+staffRequestColumns+" FROM staff_requests WHERE id = $1"+s.forUpdate(), id))
@@ -242,7 +242,7 @@ func (s *staffRequests) DecideStaffRequest(ctx context.Context, id string, statu
 		if r.Status != store.StaffRequestPending {
 			return store.ErrConflict
 		}
-		if err := act(r); err != nil {
+		if err := check(r); err != nil {
 			return err
 		}
 		now = now.UTC().Truncate(time.Microsecond)
