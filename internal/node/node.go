@@ -50,6 +50,7 @@ import (
 	"github.com/pforte/pforte/internal/serviceapp"
 	"github.com/pforte/pforte/internal/session"
 	"github.com/pforte/pforte/internal/signkey"
+	"github.com/pforte/pforte/internal/staff"
 	"github.com/pforte/pforte/internal/store"
 	"github.com/pforte/pforte/internal/web"
 )
@@ -80,6 +81,8 @@ type Config struct {
 	Devices     device.Config
 	Approvals   approval.Config
 	Maintenance maintenance.Config
+	// Staff sets the back office's staff logins and sessions.
+	Staff staff.Config
 
 	// HTTP is the server frame; Portal the pages' settings (InsurerName
 	// and Phone default to Insurer's); LoginRate and LoginBurst bound
@@ -133,6 +136,7 @@ type Node struct {
 	Devices   *device.Service
 	Approvals *approval.Service
 	Profile   *profile.Service
+	Staff     *staff.Service
 	// Keys and OIDC are nil without OpenID clients.
 	Keys *signkey.Manager
 	OIDC *oidc.Provider
@@ -225,6 +229,7 @@ func Build(ctx context.Context, cfg Config, st store.Store) (*Node, error) {
 	executors[device.ActionRemove] = device.NewRemoveExecutor(notices)
 	n.Approvals = approval.New(st, ring, n.Devices, n.Audit, now, cfg.Approvals, executors, notices.Kick, logger)
 	n.Profile = profile.New(st, n.Approvals, n.Devices, ring)
+	n.Staff = staff.New(st, hasher, ring, n.Audit, now, cfg.Staff, logger)
 
 	reg := prometheus.NewRegistry()
 	registerAuditMetrics(reg, n.Checkpoints)
