@@ -3,8 +3,9 @@
 // five after the first minute) for the page again and goes on as soon as it
 // no longer waits: to where the portal sends it, or to the page's new
 // state. The status line is a live region: it says once that the page
-// goes on by itself, and when it does. Without JavaScript the "Status
-// prüfen" button does the same.
+// goes on by itself, and when it does, in the page's language (the
+// data-live and data-going attributes hold the texts). Without JavaScript
+// the "Status prüfen" button does the same.
 (function () {
   "use strict";
   var status = document.getElementById("wait-status");
@@ -13,14 +14,14 @@
   }
   var started = Date.now();
   status.setAttribute("aria-live", "polite");
-  status.textContent = "Diese Seite geht von selbst weiter, sobald Sie in der Service-App bestätigt haben.";
+  status.textContent = status.getAttribute("data-live");
 
   function schedule() {
     setTimeout(check, Date.now() - started > 60000 ? 5000 : 2000);
   }
 
   function goOn(url) {
-    status.textContent = "Ihre Antwort ist da. Die Seite wird geladen …";
+    status.textContent = status.getAttribute("data-going");
     if (url) {
       window.location.assign(url);
     } else {
