@@ -41,8 +41,9 @@ func (b *Browser) applyLanguage(rw http.ResponseWriter, saved string) {
 	}
 }
 
-// maxReturn bounds the return path of the switch.
-const maxReturn = 1024
+// maxReturn bounds the return path of the switch (below maxValue, so a
+// path the form cut is refused, not followed).
+const maxReturn = 512
 
 // returnPath reports whether p may be where the switch returns to: a path
 // of this portal, with its query, and nothing that a browser could read as
