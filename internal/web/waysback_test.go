@@ -222,7 +222,7 @@ func TestPortalNamesTheAppsButtons(t *testing.T) {
 	}
 }
 
-var resetCodeRE = regexp.MustCompile(`Rücksetzcode:\s+((?:[A-Z2-9]{4} ?){4})`)
+var resetCodeRE = regexp.MustCompile(`(?:Rücksetzcode|Reset code):\s+((?:[A-Z2-9]{4} ?){4})`)
 
 // TestForgottenPasswordByLetter: "Passwort vergessen" by letter, the code
 // from the PDF, a new password, and the account page says it holds now and
