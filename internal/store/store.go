@@ -48,6 +48,7 @@ type Store interface {
 	OIDC
 	Upgrades
 	LoginEvents
+	Mailbox
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
 	// Close releases the database connections.

@@ -15,7 +15,7 @@
 //
 // Composition: Store has one part per role of the store contract (persons,
 // accounts, sessions, letters, identifications, devices, approvals, notices,
-// counters, oneTimes, auditChain, signingKeys, oidc, upgrades, loginEvents), each a small
+// counters, oneTimes, auditChain, signingKeys, oidc, upgrades, loginEvents, mailbox), each a small
 // type in its role's file (persons.go, approvals.go, …) and embedded in Store,
 // so *Store is a store.Store while no type carries more than one role. Store
 // itself adds only the life cycle: Open, Migrate, SchemaVersion, Ping, Close,
@@ -96,6 +96,7 @@ type Store struct {
 	*oidc
 	*upgrades
 	*loginEvents
+	*mailbox
 }
 
 var _ store.Store = (*Store)(nil)
@@ -120,6 +121,7 @@ func newStore(d *db) *Store {
 		oidc:            &oidc{db: d},
 		upgrades:        &upgrades{db: d},
 		loginEvents:     &loginEvents{db: d},
+		mailbox:         &mailbox{db: d},
 	}
 }
 

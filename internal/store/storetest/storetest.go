@@ -82,6 +82,8 @@ func Run(t *testing.T, newStore NewStore) {
 		{"UpgradeMarks", testUpgradeMarks},
 		{"RewriteIBANs", testRewriteIBANs},
 		{"RewriteOutboxPayloads", testRewriteOutboxPayloads},
+		{"Mailbox", testMailbox},
+		{"MailboxParallel", testMailboxParallel},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, newStore(t)) })
