@@ -26,13 +26,14 @@ const staffToken = "staff-token-for-tests-0123456789abcdef"
 type fixture struct {
 	n          *nodetest.Node
 	alice, bob store.Person
+	password   string // both persons'
 }
 
 func start(t *testing.T) *fixture {
 	t.Helper()
 	n := nodetest.Start(t, nodetest.Options{Config: func(c *node.Config) { c.StaffToken = staffToken }})
 	in := n.Insure(t, 2)
-	return &fixture{n: n, alice: in.Persons[0], bob: in.Persons[1]}
+	return &fixture{n: n, alice: in.Persons[0], bob: in.Persons[1], password: in.Password}
 }
 
 // token is a session of p at level, as a bearer token.
