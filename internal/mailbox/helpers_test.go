@@ -28,6 +28,7 @@ type fixture struct {
 	svc        *mailbox.Service
 	now        time.Time
 	alice, bob store.Person
+	ring       *seal.Keyring
 }
 
 var testNow = time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
@@ -43,7 +44,7 @@ func newFixture(t *testing.T, cfg mailbox.Config) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{st: st, now: testNow}
+	f := &fixture{st: st, now: testNow, ring: ring}
 	if _, err := st.UpsertPersons(t.Context(), []store.Person{
 		{KVNR: "X110411675", FamilyName: "Muster", GivenNames: "Alice", BirthDate: "1980-01-02", PostalCode: "10115", Relation: store.RelationMember},
 		{KVNR: "T555558879", FamilyName: "Beispiel", GivenNames: "Bob", BirthDate: "1970-03-04", PostalCode: "20095", Relation: store.RelationMember},
@@ -56,7 +57,7 @@ func newFixture(t *testing.T, cfg mailbox.Config) *fixture {
 	if f.bob, err = st.PersonByKVNR(t.Context(), "T555558879"); err != nil {
 		t.Fatal(err)
 	}
-	f.svc = mailbox.New(st, ring, nil, func() time.Time { return f.now }, cfg, nil)
+	f.svc = mailbox.New(st, ring, mailbox.NewNoticeTexts(ring, "0800 123 456"), func() time.Time { return f.now }, cfg, nil)
 	return f
 }
 

@@ -233,7 +233,7 @@ func Build(ctx context.Context, cfg Config, st store.Store) (*Node, error) {
 	n.Approvals = approval.New(st, ring, n.Devices, n.Audit, now, cfg.Approvals, executors, notices.Kick, logger)
 	n.Profile = profile.New(st, n.Approvals, n.Devices, ring)
 
-	n.Mailbox = mailbox.New(st, ring, nil, now, cfg.Mailbox, logger)
+	n.Mailbox = mailbox.New(st, ring, mailbox.NewNoticeTexts(ring, cfg.Insurer.Phone), now, cfg.Mailbox, logger)
 
 	reg := prometheus.NewRegistry()
 	registerAuditMetrics(reg, n.Checkpoints)

@@ -238,3 +238,62 @@ func testMailboxParallel(t *testing.T, s store.Store) {
 		t.Errorf("thread after parallel adds: %+v, %v", th, err)
 	}
 }
+
+// testMailboxNotices: every queued notice is filed in the person's mailbox
+// in its transaction; a merged repeat makes it unread again and brings it
+// back from the archive; a notice of a change that failed files nothing.
+func testMailboxNotices(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	pid := seedPerson(t, s, 1)
+	if err := s.QueueNotice(ctx, notice("N1", pid, "password_changed", "pw-day1", 0)); err != nil {
+		t.Fatal(err)
+	}
+	list, err := s.MailThreads(ctx, pid, store.MailThreadQuery{})
+	if err != nil || len(list) != 1 {
+		t.Fatalf("threads after a notice: %v, %v", threadIDs(list), err)
+	}
+	th := list[0]
+	want := notice("N1", pid, "password_changed", "pw-day1", 0)
+	if th.NoticeID != "N1" || th.NoticeKind != "password_changed" || !cmp.Equal(th.NoticeDetails, want.Details) || th.NoticeCount != 1 ||
+		th.Unread != 1 || th.Messages != 1 || !th.LastAt.Equal(at(0)) {
+		t.Errorf("notice thread = %+v", th)
+	}
+	if _, msgs, err := s.MailThread(ctx, pid, th.ID); err != nil || len(msgs) != 1 || msgs[0].Author != "notice" || msgs[0].Direction != store.MailToPerson {
+		t.Errorf("notice message = %+v, %v", msgs, err)
+	}
+	if _, err := s.MarkMailRead(ctx, pid, th.ID, store.MailToPerson, at(1)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetMailArchived(ctx, pid, th.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	// The repeat merges: the same thread, unread again, in the inbox.
+	if err := s.QueueNotice(ctx, notice("N1b", pid, "password_changed", "pw-day1", 5)); err != nil {
+		t.Fatal(err)
+	}
+	list, err = s.MailThreads(ctx, pid, store.MailThreadQuery{})
+	if err != nil || len(list) != 1 || list[0].ID != th.ID || list[0].NoticeCount != 2 || list[0].Unread != 1 || list[0].Messages != 1 ||
+		!list[0].LastAt.Equal(at(5)) {
+		t.Errorf("after the merged repeat: %+v, %v", list, err)
+	}
+	if err := s.QueueNotice(ctx, notice("N2", pid, "device_bound", "dev-day1", 6)); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.MailUnread(ctx, pid); err != nil || n != 2 {
+		t.Errorf("unread = %d, %v; want 2", n, err)
+	}
+	// A change whose transaction fails after its first notice was filed
+	// (the second is malformed) leaves no thread.
+	other := seedPerson(t, s, 2)
+	bad := notice("N4", other, "x", "", 8)
+	bad.MergeKey = ""
+	if _, err := s.UpdateAccount(ctx, other, at(7), func(a *store.Account, _ bool) error {
+		a.PasswordHash = "x"
+		return nil
+	}, notice("N3", other, "password_changed", "pw-other", 7), bad); err == nil {
+		t.Fatal("UpdateAccount with a malformed notice succeeded")
+	}
+	if l, err := s.MailThreads(ctx, other, store.MailThreadQuery{}); err != nil || len(l) != 0 {
+		t.Errorf("threads of the failed change: %v, %v", threadIDs(l), err)
+	}
+}

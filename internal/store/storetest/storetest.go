@@ -84,6 +84,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"RewriteOutboxPayloads", testRewriteOutboxPayloads},
 		{"Mailbox", testMailbox},
 		{"MailboxParallel", testMailboxParallel},
+		{"MailboxNotices", testMailboxNotices},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, newStore(t)) })
