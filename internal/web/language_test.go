@@ -178,3 +178,18 @@ func TestLanguageFollowsTheAccount(t *testing.T) {
 		t.Errorf("account language %q (%v), want de", acct.Language, err)
 	}
 }
+
+// TestStrengthMeterSpeaksThePagesLanguage: the meter's words follow the
+// language of the page it is on.
+func TestStrengthMeterSpeaksThePagesLanguage(t *testing.T) {
+	p := newPortal(t, options{tls: true})
+	for _, l := range lang.All() {
+		if a, _ := p.switchLanguage(t, p.client, string(l), "/"); a.status != http.StatusOK {
+			t.Fatalf("switch to %s: %d", l, a.status)
+		}
+		a := p.post(t, "/passwort-staerke", url.Values{"password": {"a"}})
+		if want := l.T("web.strength.unsuitable"); a.status != http.StatusOK || !strings.Contains(a.body, `"label":"`+want+`"`) {
+			t.Errorf("%s: %d %s, want the label %q", l, a.status, a.body, want)
+		}
+	}
+}
