@@ -14,6 +14,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/pforte/pforte/internal/config"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -61,6 +63,7 @@ func commands() []command {
 		{"registry", "insured master data: generate | import", runRegistry},
 		{"letters", "letters: export a print batch | record a returned letter", runLetters},
 		{"audit", "audit trail: verify", runAudit},
+		{"staff", "back-office staff accounts: add | disable | reset | list", runStaff},
 		{"app", "the reference phone app: activate | login | approvals | approve | decline | change-pin | unbind | unlock", runApp},
 		{"egk", "test health cards: test-ca | test-card (tests and the demo only)", runEGK},
 		{"assistant", "the FAQ assistant: ask a question | check the knowledge base", runAssistant},
@@ -114,7 +117,7 @@ func exitCode(env *environment, err error) int {
 	if errors.As(err, &ee) {
 		return ee.code
 	}
-	var ce *configError
+	var ce *config.Error
 	var ue *usageError
 	switch {
 	case errors.Is(err, errFlagHelp):

@@ -159,6 +159,7 @@ type Store interface {
 	UpdateAccount(ctx context.Context, id store.PersonID, now time.Time, fn func(a *store.Account, exists bool) error,
 		notices ...store.Notice) (store.Account, error)
 	UpdateCounter(ctx context.Context, key string, fn func(c *store.Counter) error) (store.Counter, error)
+	CounterByKey(ctx context.Context, key string) (store.Counter, error)
 	UpdateCounterNotice(ctx context.Context, key string, fn func(c *store.Counter) (owed bool, err error), n store.Notice) (store.Counter, error)
 	PutOneTime(ctx context.Context, v store.OneTime) error
 	OneTimeByDigest(ctx context.Context, kind string, digest []byte, now time.Time) (store.OneTime, error)

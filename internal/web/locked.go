@@ -99,6 +99,9 @@ func (w *loginPages) awaitLockedLogin(rw http.ResponseWriter, r *http.Request) e
 	if err != nil {
 		return err
 	}
+	if answerProbe(rw, r, a.Status == store.ApprovalPending) {
+		return nil
+	}
 	lg := w.language(r)
 	page := lockedPage{Until: lg.DateTime(l.Until), Next: next}
 	switch a.Status {

@@ -117,6 +117,9 @@ func (w *personalPages) awaitChange(rw http.ResponseWriter, r *http.Request, _ s
 	if !bank && !removal && a.Action != approval.ActionAddressChange {
 		return approval.ErrNotFound
 	}
+	if answerProbe(rw, r, a.Status == store.ApprovalPending) {
+		return nil
+	}
 	l := w.language(r)
 	back := []link{{"/daten", l.T("web.link.back_personal")}}
 	if removal {

@@ -221,6 +221,9 @@ func (w *loginPages) awaitStepUp(rw http.ResponseWriter, r *http.Request, tok se
 	if err != nil {
 		return err
 	}
+	if answerProbe(rw, r, a.Status == store.ApprovalPending) {
+		return nil
+	}
 	l := w.language(r)
 	switch a.Status {
 	case store.ApprovalPending:
