@@ -117,6 +117,11 @@ func TestLanguageSwitchStaysOnThePortal(t *testing.T) {
 		!strings.Contains(a.body, `href="/"`) {
 		t.Errorf("refused return: %d, the page does not say why in German with a way back:\n%s", a.status, a.body)
 	}
+	// Another site cannot choose for the person.
+	if a := p.postRaw(t, "/sprache", "sprache=en&zurueck=%2F", http.Header{"Sec-Fetch-Site": {"cross-site"}}); a.status != http.StatusForbidden ||
+		p.cookie(t, "__Host-pforte_lang") != "" {
+		t.Errorf("a switch from another site: %d, cookie %q", a.status, p.cookie(t, "__Host-pforte_lang"))
+	}
 	// A path of the portal, with its query, is fine.
 	if a, _ := p.switchLanguage(t, p.noFollow(), "en", "/geraete?hinweis=brief#brief"); a.status != http.StatusSeeOther ||
 		a.header.Get("Location") != "/geraete?hinweis=brief#brief" {
