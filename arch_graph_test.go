@@ -189,6 +189,16 @@ func TestArchTypeSize(t *testing.T) {
 	for _, msg := range typeSizeProblems(counts, methodsDictated) {
 		t.Error(msg)
 	}
+	// The largest types, for the record (go test -v -run TestArchTypeSize .).
+	types := slices.SortedFunc(maps.Keys(counts), func(a, b string) int {
+		if c := counts[b] - counts[a]; c != 0 {
+			return c
+		}
+		return strings.Compare(a, b)
+	})
+	for _, typ := range types[:5] {
+		t.Logf("%s: %d methods", typ, counts[typ])
+	}
 }
 
 // typeSizeProblems reports the types of counts with more than maxMethods

@@ -46,6 +46,14 @@ var httpPackages = []string{
 // command (and its own test harness below it) imports it.
 const nodePackage = "internal/node"
 
+// configPackage reads the binary's configuration and maps it onto the
+// node's: it belongs to the command (it may import what the command
+// imports), and only the command imports it.
+const configPackage = "internal/config"
+
+// isCommand reports whether dir is the binary or the configuration it reads.
+func isCommand(dir string) bool { return under(dir, "cmd") || dir == configPackage }
+
 // testHarnesses are packages only tests import: they start Chromium, open
 // test databases, start whole nodes. A harness may import another.
 var testHarnesses = []string{
@@ -87,7 +95,8 @@ func isHTTP(dir string) bool {
 // isDomain reports whether the module directory dir is a domain package: below
 // internal/, neither an HTTP package nor part of the store.
 func isDomain(dir string) bool {
-	return under(dir, "internal") && !isHTTP(dir) && !under(dir, "internal/store") && !under(dir, nodePackage) && !isHarness(dir)
+	return under(dir, "internal") && !isHTTP(dir) && !under(dir, "internal/store") && !under(dir, nodePackage) && !isHarness(dir) &&
+		dir != configPackage
 }
 
 // edge is one import of a non-test file: package from imports path to. Paths of
@@ -114,14 +123,19 @@ type importRule struct {
 
 var importRules = []importRule{
 	{
-		from: func(d string) bool { return !under(d, "cmd") && !under(d, "internal/store/sqlstore") && !isHarness(d) },
+		from: func(d string) bool { return !isCommand(d) && !under(d, "internal/store/sqlstore") && !isHarness(d) },
 		to:   localUnder("internal/store/sqlstore"),
-		why:  "only cmd/... (and the test harnesses) may import internal/store/sqlstore",
+		why:  "only cmd/... and internal/config (and the test harnesses) may import internal/store/sqlstore",
 	},
 	{
-		from: func(d string) bool { return !under(d, "cmd") && !under(d, nodePackage) },
+		from: func(d string) bool { return !isCommand(d) && !under(d, nodePackage) },
 		to:   localUnder(nodePackage),
-		why:  "only cmd/... imports internal/node, the wiring of one node",
+		why:  "only cmd/... and internal/config import internal/node, the wiring of one node",
+	},
+	{
+		from: func(d string) bool { return !under(d, "cmd") },
+		to:   localUnder(configPackage),
+		why:  "only cmd/... reads the configuration; services get their values from it",
 	},
 	{
 		from: func(d string) bool { return !isHarness(d) },
@@ -531,6 +545,12 @@ func TestArchRules(t *testing.T) {
 		{edge{"appclient/qr", "internal/device", true}, 1},
 		{edge{"appclient", "net/http", false}, 0},
 		{edge{"appclient", "appclient/qr", true}, 0},
+		{edge{"cmd/pforte", "internal/config", true}, 0},
+		{edge{"internal/config", "internal/node", true}, 0},
+		{edge{"internal/config", "internal/store/sqlstore", true}, 0},
+		{edge{"internal/config", "internal/oidc", true}, 0},
+		{edge{"internal/web", "internal/config", true}, 1},
+		{edge{"internal/node", "internal/config", true}, 1},
 	}
 	for _, tc := range imports {
 		if got := violations(tc.e); len(got) != tc.want {

@@ -219,7 +219,7 @@ func TestAppEndToEnd(t *testing.T) {
 		}
 	}()
 	newAddr := map[string]string{"street": "Lindenallee", "house_number": "3", "postal_code": "04109", "city": "Leipzig"}
-	// A password-only session cannot even ask: the policy needs substantial.
+	// A password-only session cannot even ask: the policy config.Needs substantial.
 	if code, body := request("PUT", "/api/v1/me/address", newAddr); code != http.StatusForbidden || body["error"] != "session_level_too_low" {
 		t.Fatalf("address change from a password session: %d %v, want 403 session_level_too_low", code, body)
 	}

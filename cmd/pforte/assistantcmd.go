@@ -6,74 +6,14 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"math"
 	"os"
 	"strings"
 	"time"
 
-	"github.com/pforte/pforte/internal/account"
 	"github.com/pforte/pforte/internal/assistant"
 	"github.com/pforte/pforte/internal/assistantapi"
-	"github.com/pforte/pforte/internal/dispatch"
-	"github.com/pforte/pforte/internal/session"
+	"github.com/pforte/pforte/internal/config"
 )
-
-// assistantSettings is the assistant section of the configuration.
-type assistantSettings struct {
-	// PhoneHours says when the service telephone (insurer.phone) is
-	// staffed, as a German phrase; the hand-over names it.
-	PhoneHours string `yaml:"phone_hours"`
-	// Retention is how long a conversation is kept for a hand-over.
-	Retention time.Duration `yaml:"retention"`
-	// MinConfidence is the confidence (0 to 1) below which the assistant
-	// hands over instead of answering.
-	MinConfidence float64 `yaml:"min_confidence"`
-}
-
-func defaultAssistantSettings() assistantSettings {
-	return assistantSettings{PhoneHours: "montags bis freitags von 8 bis 18 Uhr",
-		Retention: assistant.DefaultRetention, MinConfidence: assistant.DefaultMinConfidence}
-}
-
-// validateAssistant checks the keys the assistant adds.
-func (c *Config) validateAssistant() []string {
-	var p []string
-	if h := strings.TrimSpace(c.Assistant.PhoneHours); h == "" || len([]rune(h)) > 200 {
-		p = append(p, "assistant.phone_hours: required, at most 200 characters")
-	}
-	if c.Assistant.Retention < time.Minute || c.Assistant.Retention > assistant.MaxRetention {
-		p = append(p, fmt.Sprintf("assistant.retention: %v is not between 1m and %v", c.Assistant.Retention, assistant.MaxRetention))
-	}
-	if v := c.Assistant.MinConfidence; math.IsNaN(v) || v <= 0 || v >= 1 {
-		p = append(p, fmt.Sprintf("assistant.min_confidence: %v is not between 0 and 1 (exclusive)", v))
-	}
-	if c.Letters.DeliveryDays < 1 || c.Letters.DeliveryDays > 30 {
-		p = append(p, fmt.Sprintf("letters.delivery_days: %d is not between 1 and 30", c.Letters.DeliveryDays))
-	}
-	return p
-}
-
-// assistantConfig is what the assistant tells people, taken from the
-// settings the node enforces: its answers name no limit of their own.
-func (c *Config) assistantConfig() assistant.Config {
-	return assistant.Config{
-		InsurerName:           c.Insurer.Name,
-		Phone:                 c.Insurer.Phone,
-		OpeningHours:          c.Assistant.PhoneHours,
-		LetterDays:            c.Letters.DeliveryDays,
-		LetterLimit:           c.Letters.PersonLimit,
-		LetterWindowDays:      int(dispatch.DefaultPersonWindow / (24 * time.Hour)),
-		InitialPasswordDays:   int(account.DefaultInitialValidity / (24 * time.Hour)),
-		PasswordMinLength:     c.Password.MinLength,
-		PasswordChangesPerDay: c.Password.MaxChangesPerDay,
-		PINAttempts:           c.Device.PINLimit,
-		MaxDevices:            c.Device.MaxDevices,
-		ApprovalMinutes:       int(math.Ceil(c.Approvals.TTL.Minutes())),
-		EIDMinutes:            int(session.EIDFreshness / time.Minute),
-		MinConfidence:         c.Assistant.MinConfidence,
-		Retention:             c.Assistant.Retention,
-	}
-}
 
 // runAssistant is `pforte assistant ask|check`.
 func runAssistant(ctx context.Context, env *environment, args []string) error {
@@ -83,7 +23,7 @@ func runAssistant(ctx context.Context, env *environment, args []string) error {
 	}
 	sub := args[0]
 	flags := newFlagSet(env, "assistant "+sub, synopsis)
-	cf := newConfigFlags(flags)
+	cf := config.NewFlags(flags)
 	asJSON := flags.Bool("json", false, "print the answer as the API does (JSON)")
 	level := flags.String("level", "", "ask as a session at this `level` (low, substantial, high): at substantial a hand-over offers the mailbox")
 	kbDir := flags.String("kb", "", "read the knowledge base from this `directory` instead of the one built in (to try edits)")
@@ -96,7 +36,7 @@ func runAssistant(ctx context.Context, env *environment, args []string) error {
 	default:
 		return &usageError{msg: fmt.Sprintf("--level %q: want low, substantial or high", *level)}
 	}
-	cfg, err := cf.load(env.environ, needs{})
+	cfg, err := cf.Load(env.environ, config.Needs{})
 	if err != nil {
 		return err
 	}
@@ -108,7 +48,7 @@ func runAssistant(ctx context.Context, env *environment, args []string) error {
 		kb = os.DirFS(*kbDir)
 	}
 	start := time.Now()
-	a, err := assistant.New(cfg.assistantConfig(), kb, assistant.KeepNothing{}, time.Now)
+	a, err := assistant.New(cfg.AssistantConfig(), kb, assistant.KeepNothing{}, time.Now)
 	if err != nil {
 		return knowledgeBaseError(err, *kbDir)
 	}
@@ -142,7 +82,7 @@ func runAssistant(ctx context.Context, env *environment, args []string) error {
 func knowledgeBaseError(err error, dir string) error {
 	var le *assistant.LoadError
 	if !errors.As(err, &le) {
-		return &configError{problems: []string{err.Error()}}
+		return &config.Error{Problems: []string{err.Error()}}
 	}
 	problems := make([]string, len(le.Problems))
 	for i, p := range le.Problems {
@@ -153,7 +93,7 @@ func knowledgeBaseError(err error, dir string) error {
 		}
 		problems[i] = "knowledge base: " + p
 	}
-	return &configError{problems: problems}
+	return &config.Error{Problems: problems}
 }
 
 // printAnswer writes an answer for people.

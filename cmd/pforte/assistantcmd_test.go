@@ -10,6 +10,7 @@ import (
 
 	"github.com/pforte/pforte/internal/assistant"
 	"github.com/pforte/pforte/internal/assistantapi"
+	"github.com/pforte/pforte/internal/config"
 )
 
 func TestAssistantCommandAsks(t *testing.T) {
@@ -65,8 +66,8 @@ func TestAssistantCommandConfiguration(t *testing.T) {
 			t.Errorf("stderr does not name %s:\n%s", want, errOut)
 		}
 	}
-	cfg := defaultConfig()
-	ac := cfg.assistantConfig()
+	cfg := config.Default()
+	ac := cfg.AssistantConfig()
 	if errs := ac.Validate(); len(errs) > 0 {
 		t.Errorf("the default configuration does not make a valid assistant configuration: %v", errs)
 	}

@@ -49,7 +49,7 @@ func TestMigrateBindsSealedFields(t *testing.T) {
 	})
 }
 
-// TestAuditVerifyWithCheckpoints: verify needs the audit key, and with the
+// TestAuditVerifyWithCheckpoints: verify config.Needs the audit key, and with the
 // checkpoint file it detects a tail cut off together with the head, which
 // the database alone cannot show.
 func TestAuditVerifyWithCheckpoints(t *testing.T) {

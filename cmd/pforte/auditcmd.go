@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/pforte/pforte/internal/audit"
+	"github.com/pforte/pforte/internal/config"
 )
 
 // fileList is a flag that may be given more than once.
@@ -27,19 +28,19 @@ func runAudit(ctx context.Context, env *environment, args []string) error {
 		return &usageError{msg: "usage: pforte " + synopsis}
 	}
 	fs := newFlagSet(env, "audit verify", synopsis)
-	cf := newConfigFlags(fs)
+	cf := config.NewFlags(fs)
 	var files fileList
 	fs.Var(&files, "checkpoints", "checkpoint `file` (audit.checkpoint_file) to check the chain against; may be repeated")
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}
-	cfg, err := cf.load(env.environ, needs{audit: true})
+	cfg, err := cf.Load(env.environ, config.Needs{Audit: true})
 	if err != nil {
 		return err
 	}
-	key, err := cfg.auditKey()
+	key, err := cfg.AuditKey()
 	if err != nil {
-		return &configError{problems: []string{err.Error()}}
+		return &config.Error{Problems: []string{err.Error()}}
 	}
 	var checkpoints []audit.Checkpoint
 	for _, name := range files {

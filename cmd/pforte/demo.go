@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/pforte/pforte/internal/audit"
+	"github.com/pforte/pforte/internal/config"
 	"github.com/pforte/pforte/internal/demo"
 	"github.com/pforte/pforte/internal/egk/testca"
 	"github.com/pforte/pforte/internal/oidc"
@@ -77,7 +78,7 @@ func runDemo(ctx context.Context, env *environment, args []string) error {
 	}
 	clientSecret := strings.TrimSpace(string(rawSecret))
 
-	cfg := defaultConfig()
+	cfg := config.Default()
 	cfg.Database = "sqlite:" + dbPath
 	cfg.DataKeysFile = keyFile
 	cfg.Audit.KeyFile = auditKeyFile
@@ -91,11 +92,11 @@ func runDemo(ctx context.Context, env *environment, args []string) error {
 	}
 	cfg.EGK.TrustAnchors = []string{filepath.Join(caDir, "ca.pem")}
 	cfg.EGK.CRLFile = filepath.Join(caDir, "ca.crl")
-	if problems := cfg.validate(needs{keys: true, audit: true, http: true}); len(problems) > 0 {
-		return &configError{problems: problems}
+	if problems := cfg.Validate(config.Needs{Keys: true, Audit: true, HTTP: true}); len(problems) > 0 {
+		return &config.Error{Problems: problems}
 	}
-	logger := cfg.logger(env.stderr)
-	ring, err := cfg.keyring()
+	logger := cfg.Logger(env.stderr)
+	ring, err := cfg.Keyring()
 	if err != nil {
 		return err
 	}
@@ -132,12 +133,12 @@ func runDemo(ctx context.Context, env *environment, args []string) error {
 	base := "http://" + ln.Addr().String()
 	cfg.PublicURL = base
 	cfg.OIDC.Clients = []oidc.ClientConfig{demo.Client(base, clientSecret)}
-	if problems := cfg.validate(needs{keys: true, audit: true, http: true}); len(problems) > 0 {
+	if problems := cfg.Validate(config.Needs{Keys: true, Audit: true, HTTP: true}); len(problems) > 0 {
 		ln.Close()
-		return &configError{problems: problems}
+		return &config.Error{Problems: problems}
 	}
 	simHost, _, err := net.SplitHostPort(*simListen)
-	if err != nil || !isLoopback(simHost) {
+	if err != nil || !config.IsLoopback(simHost) {
 		ln.Close()
 		return &usageError{msg: "demo: --eid-listen must be a loopback host:port"}
 	}
@@ -165,7 +166,7 @@ func runDemo(ctx context.Context, env *environment, args []string) error {
 	fmt.Fprintf(env.stdout, "Health card (eGK), with test cards of the demo's test CA in %s (no real card):\n", caDir)
 	fmt.Fprintf(env.stdout, "  pforte egk test-card --ca %s --kvnr KVNR --out karte.json\n", caDir)
 	fmt.Fprintf(env.stdout, "  pforte app activate --server %s --state phone-egk.json --egk karte.json --kvnr KVNR --password - --pin 482915\n", base)
-	fmt.Fprintf(env.stdout, "  (the person needs a password first; or name the account with --letter PDF instead of --kvnr and --password)\n\n")
+	fmt.Fprintf(env.stdout, "  (the person config.Needs a password first; or name the account with --letter PDF instead of --kvnr and --password)\n\n")
 	env.useLogger(logger)
 	return serve(ctx, cfg, logger, st, ln, folderSink{dir: lettersDir}, demo.NewRelyingParty(base, clientSecret, logger).Routes())
 }

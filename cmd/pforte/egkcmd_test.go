@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/pforte/pforte/appclient"
+	"github.com/pforte/pforte/internal/config"
 )
 
 // TestEGKTestCardAndConfig makes a test CA and a card with `pforte egk`,
@@ -29,20 +30,20 @@ func TestEGKTestCardAndConfig(t *testing.T) {
 	if _, err := appclient.ReadSoftwareCardFile(cardFile); err != nil {
 		t.Fatalf("the card file: %v", err)
 	}
-	load := func(env ...string) (Config, error) {
+	load := func(env ...string) (config.Config, error) {
 		fs := newFlagSet(&environment{stderr: &bytes.Buffer{}}, "t", "t")
-		cf := newConfigFlags(fs)
+		cf := config.NewFlags(fs)
 		if err := fs.Parse(nil); err != nil {
 			t.Fatal(err)
 		}
-		return cf.load(env, needs{http: true})
+		return cf.Load(env, config.Needs{HTTP: true})
 	}
 	anchors, crl := "PFORTE_EGK_TRUST_ANCHORS="+filepath.Join(dir, "ca.pem"), "PFORTE_EGK_CRL_FILE="+filepath.Join(dir, "ca.crl")
 	cfg, err := load(anchors, crl)
 	if err != nil || len(cfg.EGK.TrustAnchors) != 1 {
 		t.Fatalf("egk configuration: %+v, %v", cfg.EGK, err)
 	}
-	if ec, err := cfg.egkConfig(); err != nil || ec == nil || len(ec.Anchors) != 1 {
+	if ec, err := cfg.EGKConfig(); err != nil || ec == nil || len(ec.Anchors) != 1 {
 		t.Errorf("egkConfig: %+v, %v", ec, err)
 	}
 	for name, env := range map[string][]string{

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/pforte/pforte/internal/access"
+	"github.com/pforte/pforte/internal/config"
 	"github.com/pforte/pforte/internal/store"
 )
 
@@ -28,11 +29,11 @@ func TestLettersReview(t *testing.T) {
 		}
 		// Two access requests: both letters wait, the addresses never verified.
 		fs := flag.NewFlagSet("test", flag.ContinueOnError)
-		cf := newConfigFlags(fs)
+		cf := config.NewFlags(fs)
 		if err := fs.Parse([]string{"--database", dsn}); err != nil {
 			t.Fatal(err)
 		}
-		cfg, err := cf.load(c.environ, needs{keys: true, audit: true})
+		cfg, err := cf.Load(c.environ, config.Needs{Keys: true, Audit: true})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/pforte/pforte/internal/config"
 	"github.com/pforte/pforte/internal/dispatch"
 	"github.com/pforte/pforte/internal/lang"
 	"github.com/pforte/pforte/internal/letter"
@@ -30,7 +31,7 @@ func runLetters(ctx context.Context, env *environment, args []string) error {
 
 func runLettersExport(ctx context.Context, env *environment, args []string) error {
 	fs := newFlagSet(env, "letters export", "letters export --out DIR [--max N] [--database DSN] [--config FILE]")
-	cf := newConfigFlags(fs)
+	cf := config.NewFlags(fs)
 	out := fs.String("out", "", "folder for the batch PDF and its manifest")
 	maxLetters := fs.Int("max", letter.MaxBatchLetters, "most letters in the batch")
 	if err := parseFlags(fs, args); err != nil {
@@ -39,7 +40,7 @@ func runLettersExport(ctx context.Context, env *environment, args []string) erro
 	if *out == "" || *maxLetters < 1 {
 		return &usageError{msg: "letters export: --out DIR is required and --max must be positive"}
 	}
-	cfg, err := cf.load(env.environ, needs{keys: true, audit: true})
+	cfg, err := cf.Load(env.environ, config.Needs{Keys: true, Audit: true})
 	if err != nil {
 		return err
 	}
@@ -48,7 +49,7 @@ func runLettersExport(ctx context.Context, env *environment, args []string) erro
 		return err
 	}
 	defer st.Close()
-	a, err := buildNode(ctx, cfg, cfg.logger(env.stderr), st)
+	a, err := buildNode(ctx, cfg, cfg.Logger(env.stderr), st)
 	if err != nil {
 		return err
 	}
@@ -98,14 +99,14 @@ func runLettersExport(ctx context.Context, env *environment, args []string) erro
 
 func runLettersReturned(ctx context.Context, env *environment, args []string) error {
 	fs := newFlagSet(env, "letters returned", "letters returned [--database DSN] [--config FILE] LETTER-ID")
-	cf := newConfigFlags(fs)
+	cf := config.NewFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
 		return &usageError{msg: "letters returned: name one letter id"}
 	}
-	cfg, err := cf.load(env.environ, needs{keys: true, audit: true})
+	cfg, err := cf.Load(env.environ, config.Needs{Keys: true, Audit: true})
 	if err != nil {
 		return err
 	}
@@ -114,7 +115,7 @@ func runLettersReturned(ctx context.Context, env *environment, args []string) er
 		return err
 	}
 	defer st.Close()
-	a, err := buildNode(ctx, cfg, cfg.logger(env.stderr), st)
+	a, err := buildNode(ctx, cfg, cfg.Logger(env.stderr), st)
 	if err != nil {
 		return err
 	}
@@ -133,7 +134,7 @@ func runLettersReview(ctx context.Context, env *environment, args []string) erro
 	}
 	action := args[0]
 	fs := newFlagSet(env, "letters review "+action, "letters review "+action+" [--database DSN] [--config FILE] [LETTER-ID --by NAME --reason TEXT]")
-	cf := newConfigFlags(fs)
+	cf := config.NewFlags(fs)
 	by := fs.String("by", "", "who decides (staff member); recorded in the audit trail")
 	reason := fs.String("reason", "", "why (recorded in the audit trail)")
 	// The letter id may come before the flags or after them.
@@ -156,7 +157,7 @@ func runLettersReview(ctx context.Context, env *environment, args []string) erro
 	if action != "list" && (strings.TrimSpace(*by) == "" || strings.TrimSpace(*reason) == "") {
 		return &usageError{msg: "letters review " + action + ": --by and --reason are required"}
 	}
-	cfg, err := cf.load(env.environ, needs{keys: true, audit: true})
+	cfg, err := cf.Load(env.environ, config.Needs{Keys: true, Audit: true})
 	if err != nil {
 		return err
 	}
@@ -165,7 +166,7 @@ func runLettersReview(ctx context.Context, env *environment, args []string) erro
 		return err
 	}
 	defer st.Close()
-	a, err := buildNode(ctx, cfg, cfg.logger(env.stderr), st)
+	a, err := buildNode(ctx, cfg, cfg.Logger(env.stderr), st)
 	if err != nil {
 		return err
 	}

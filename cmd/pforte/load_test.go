@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/pforte/pforte/internal/config"
 )
 
 func TestLoadRefusesBadArguments(t *testing.T) {
@@ -46,12 +48,12 @@ func TestLoadRefusesBadArguments(t *testing.T) {
 // TestLoginRateConfig checks the per-IP login limit settings.
 func TestLoginRateConfig(t *testing.T) {
 	c := newCLI(t)
-	cfg, err := newConfigFlags(newFlagSet(&environment{stderr: io.Discard}, "t", "t")).load(
-		append(c.environ, "PFORTE_HTTP_LOGIN_RATE_PER_IP=2.5", "PFORTE_HTTP_LOGIN_BURST_PER_IP=20"), needs{http: true})
+	cfg, err := config.NewFlags(newFlagSet(&environment{stderr: io.Discard}, "t", "t")).Load(
+		append(c.environ, "PFORTE_HTTP_LOGIN_RATE_PER_IP=2.5", "PFORTE_HTTP_LOGIN_BURST_PER_IP=20"), config.Needs{HTTP: true})
 	if err != nil || cfg.HTTP.LoginRatePerIP != 2.5 || cfg.HTTP.LoginBurstPerIP != 20 {
 		t.Errorf("rate %v burst %d, err %v; want 2.5, 20", cfg.HTTP.LoginRatePerIP, cfg.HTTP.LoginBurstPerIP, err)
 	}
-	if d := defaultConfig(); d.HTTP.LoginRatePerIP != 1 || d.HTTP.LoginBurstPerIP != 10 {
+	if d := config.Default(); d.HTTP.LoginRatePerIP != 1 || d.HTTP.LoginBurstPerIP != 10 {
 		t.Errorf("defaults: rate %v burst %d, want 1, 10", d.HTTP.LoginRatePerIP, d.HTTP.LoginBurstPerIP)
 	}
 	for _, env := range [][]string{
@@ -100,7 +102,7 @@ func TestLoadLogin(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg := defaultConfig()
+			cfg := config.Default()
 			cfg.Database = dsn
 			cfg.DataKeys = strings.TrimPrefix(c.environ[0], "PFORTE_DATA_KEYS=")
 			cfg.Audit.Key = testAuditKeyText

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pforte/pforte/internal/config"
 	"github.com/pforte/pforte/internal/load"
 	"github.com/pforte/pforte/internal/registry"
 	"github.com/pforte/pforte/internal/store/sqlstore"
@@ -24,7 +25,7 @@ const maxSetupAccounts = load.MaxLoginWorkers
 func runLoadSetup(ctx context.Context, env *environment, args []string) error {
 	fs := newFlagSet(env, "load setup",
 		"load setup --database sqlite:PATH [--count N] [--accounts M] [--out FILE] [--password-out FILE]")
-	cf := newConfigFlags(fs)
+	cf := config.NewFlags(fs)
 	count := fs.Int("count", 1000, "synthetic insured persons to generate and import")
 	accounts := fs.Int("accounts", 1, fmt.Sprintf("persons given the password (1-%d, at most --count); one per load worker keeps their failure counters apart", maxSetupAccounts))
 	seed := fs.Int64("seed", 1, "seed of the synthetic data")
@@ -42,7 +43,7 @@ func runLoadSetup(ctx context.Context, env *environment, args []string) error {
 	if *accounts < 1 || *accounts > min(*count, maxSetupAccounts) {
 		return &usageError{msg: fmt.Sprintf("load setup: --accounts must be between 1 and %d and at most --count", maxSetupAccounts)}
 	}
-	cfg, err := cf.load(env.environ, needs{keys: true, audit: true})
+	cfg, err := cf.Load(env.environ, config.Needs{Keys: true, Audit: true})
 	if err != nil {
 		return err
 	}
@@ -53,11 +54,11 @@ func runLoadSetup(ctx context.Context, env *environment, args []string) error {
 	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
 		return &usageError{msg: fmt.Sprintf("load setup: %s exists; setup fills a new, throwaway database only", path)}
 	}
-	ring, err := cfg.keyring()
+	ring, err := cfg.Keyring()
 	if err != nil {
 		return err
 	}
-	logger := cfg.logger(env.stderr)
+	logger := cfg.Logger(env.stderr)
 	st, err := openStore(ctx, cfg, true)
 	if err != nil {
 		return err

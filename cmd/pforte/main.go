@@ -14,6 +14,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/pforte/pforte/internal/config"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -115,7 +117,7 @@ func exitCode(env *environment, err error) int {
 	if errors.As(err, &ee) {
 		return ee.code
 	}
-	var ce *configError
+	var ce *config.Error
 	var ue *usageError
 	switch {
 	case errors.Is(err, errFlagHelp):

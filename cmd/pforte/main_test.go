@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/pforte/pforte/internal/seal"
 	"github.com/pforte/pforte/internal/store/sqlstore"
@@ -86,78 +85,6 @@ func TestInvalidConfigurationReportsEverythingAtOnce(t *testing.T) {
 	code, _, errOut = c.run("", "migrate", "--config", file)
 	if code != 2 || !strings.Contains(errOut, "databse") {
 		t.Errorf("unknown YAML key: code %d, stderr %q", code, errOut)
-	}
-}
-
-func TestConfigPrecedence(t *testing.T) {
-	dir := t.TempDir()
-	file := filepath.Join(dir, "pforte.yaml")
-	os.WriteFile(file, []byte("database: sqlite:from-file.db\nhttp:\n  listen: 127.0.0.1:1111\n  write_timeout: 45s\n"), 0o600)
-	fs := newFlagSet(&environment{stderr: &bytes.Buffer{}}, "t", "t")
-	cf := newConfigFlags(fs)
-	cf.flag("listen", "http.listen", "")
-	if err := fs.Parse([]string{"--config", file, "--listen", "127.0.0.1:3333"}); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := cf.load([]string{"PFORTE_DATABASE=sqlite:from-env.db", "PFORTE_HTTP_LISTEN=127.0.0.1:2222"}, needs{http: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if cfg.Database != "sqlite:from-env.db" || cfg.HTTP.Listen != "127.0.0.1:3333" || cfg.HTTP.WriteTimeout.String() != "45s" {
-		t.Errorf("precedence: database %q listen %q write timeout %v", cfg.Database, cfg.HTTP.Listen, cfg.HTTP.WriteTimeout)
-	}
-	// Secrets never appear in error messages.
-	_, err = cf.load([]string{"PFORTE_DATA_KEYS=k1:c2VjcmV0LXNlY3JldC1zZWNyZXQ="}, needs{keys: true})
-	if err == nil || strings.Contains(err.Error(), "c2VjcmV0") {
-		t.Errorf("bad key error = %v", err)
-	}
-}
-
-// TestDeviceKDFMinimumConfig: the KDF minimum for new PIN keys is read from
-// the environment and refused outside the protocol's bounds.
-func TestDeviceKDFMinimumConfig(t *testing.T) {
-	load := func(env ...string) (Config, error) {
-		fs := newFlagSet(&environment{stderr: &bytes.Buffer{}}, "t", "t")
-		cf := newConfigFlags(fs)
-		if err := fs.Parse(nil); err != nil {
-			t.Fatal(err)
-		}
-		return cf.load(env, needs{http: true})
-	}
-	cfg, err := load("PFORTE_DEVICE_KDF_MIN_TIME=3", "PFORTE_DEVICE_KDF_MIN_MEMORY=65536")
-	if err != nil || cfg.Device.KDFMinTime != 3 || cfg.Device.KDFMinMemory != 65536 {
-		t.Errorf("kdf minimum 3/65536: %+v, %v", cfg.Device, err)
-	}
-	if cfg, err := load(); err != nil || cfg.Device.KDFMinTime != 1 || cfg.Device.KDFMinMemory != 8192 {
-		t.Errorf("default kdf minimum: %+v, %v", cfg.Device, err)
-	}
-	_, err = load("PFORTE_DEVICE_KDF_MIN_TIME=0", "PFORTE_DEVICE_KDF_MIN_MEMORY=4096")
-	if err == nil || !strings.Contains(err.Error(), "device.kdf_min_time") || !strings.Contains(err.Error(), "device.kdf_min_memory") {
-		t.Errorf("kdf minimum below the protocol's bounds = %v", err)
-	}
-}
-
-func TestMaintenanceAndNoticeConfig(t *testing.T) {
-	load := func(env ...string) (Config, error) {
-		fs := newFlagSet(&environment{stderr: &bytes.Buffer{}}, "t", "t")
-		cf := newConfigFlags(fs)
-		if err := fs.Parse(nil); err != nil {
-			t.Fatal(err)
-		}
-		return cf.load(env, needs{http: true})
-	}
-	cfg, err := load("PFORTE_MAINTENANCE_EXPIRE_EVERY=10s", "PFORTE_MAINTENANCE_CLEAN_EVERY=5m", "PFORTE_MAINTENANCE_RETENTION=72h",
-		"PFORTE_LETTERS_NOTICE_DAILY_CAP=500", "PFORTE_PASSWORD_MAX_CHANGES_PER_DAY=3")
-	if err != nil || cfg.Maintenance.ExpireEvery != 10*time.Second || cfg.Maintenance.CleanEvery != 5*time.Minute ||
-		cfg.Maintenance.Retention != 72*time.Hour || cfg.Letters.NoticeDailyCap != 500 || cfg.Password.MaxChangesPerDay != 3 {
-		t.Errorf("config: %+v %+v %+v, %v", cfg.Maintenance, cfg.Letters, cfg.Password, err)
-	}
-	_, err = load("PFORTE_MAINTENANCE_EXPIRE_EVERY=1ms", "PFORTE_MAINTENANCE_RETENTION=1m", "PFORTE_LETTERS_NOTICE_DAILY_CAP=0",
-		"PFORTE_PASSWORD_MAX_CHANGES_PER_DAY=0")
-	for _, key := range []string{"maintenance.expire_every", "maintenance.retention", "letters.notice_daily_cap", "password.max_changes_per_day"} {
-		if err == nil || !strings.Contains(err.Error(), key) {
-			t.Errorf("bad %s not reported: %v", key, err)
-		}
 	}
 }
 

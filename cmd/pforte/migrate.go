@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/pforte/pforte/internal/audit"
+	"github.com/pforte/pforte/internal/config"
 	"github.com/pforte/pforte/internal/seal"
 	"github.com/pforte/pforte/internal/seal/reseal"
 	"github.com/pforte/pforte/internal/store/sqlstore"
@@ -19,7 +20,7 @@ import (
 
 // openStore opens the configured database and brings its schema up to date when
 // migrate is set; otherwise it refuses a schema older than this binary.
-func openStore(ctx context.Context, cfg Config, migrate bool) (*sqlstore.Store, error) {
+func openStore(ctx context.Context, cfg config.Config, migrate bool) (*sqlstore.Store, error) {
 	dialect, source, err := sqlstore.ParseDSN(cfg.Database)
 	if err != nil {
 		return nil, err
@@ -56,18 +57,18 @@ func openStore(ctx context.Context, cfg Config, migrate bool) (*sqlstore.Store, 
 	}
 	if current != latest {
 		st.Close()
-		return nil, fmt.Errorf("database schema is at version %d, this binary needs %d: run 'pforte migrate' first", current, latest)
+		return nil, fmt.Errorf("database schema is at version %d, this binary config.Needs %d: run 'pforte migrate' first", current, latest)
 	}
 	return st, nil
 }
 
 func runMigrate(ctx context.Context, env *environment, args []string) error {
 	fs := newFlagSet(env, "migrate", "migrate [--database DSN] [--config FILE]")
-	cf := newConfigFlags(fs)
+	cf := config.NewFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	cfg, err := cf.load(env.environ, needs{})
+	cfg, err := cf.Load(env.environ, config.Needs{})
 	if err != nil {
 		return err
 	}
@@ -91,9 +92,9 @@ func runMigrate(ctx context.Context, env *environment, args []string) error {
 		}
 		return nil
 	}
-	ring, err := cfg.keyring()
+	ring, err := cfg.Keyring()
 	if err != nil {
-		return &configError{problems: []string{err.Error()}}
+		return &config.Error{Problems: []string{err.Error()}}
 	}
 	res, err := resealAtRest(ctx, st, ring)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/pforte/pforte/internal/audit"
+	"github.com/pforte/pforte/internal/config"
 	"github.com/pforte/pforte/internal/registry"
 )
 
@@ -70,15 +71,15 @@ func (a importAuditor) Record(ctx context.Context, e registry.AuditEvent) error 
 
 func runRegistryImport(ctx context.Context, env *environment, args []string) error {
 	fs := newFlagSet(env, "registry import", "registry import [--database DSN] [--config FILE] [--allow-invalid-kvnr] FILE|-")
-	cf := newConfigFlags(fs)
-	cf.boolFlag("allow-invalid-kvnr", "registry.allow_invalid_kvnr", "accept KVNRs with a wrong check digit (test data only)")
+	cf := config.NewFlags(fs)
+	cf.BoolFlag("allow-invalid-kvnr", "registry.allow_invalid_kvnr", "accept KVNRs with a wrong check digit (test data only)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
 		return &usageError{msg: "registry import: name one FILE, or - for standard input"}
 	}
-	cfg, err := cf.load(env.environ, needs{keys: true, audit: true})
+	cfg, err := cf.Load(env.environ, config.Needs{Keys: true, Audit: true})
 	if err != nil {
 		return err
 	}
@@ -91,7 +92,7 @@ func runRegistryImport(ctx context.Context, env *environment, args []string) err
 		defer f.Close()
 		in = f
 	}
-	ring, err := cfg.keyring()
+	ring, err := cfg.Keyring()
 	if err != nil {
 		return err
 	}
@@ -100,7 +101,7 @@ func runRegistryImport(ctx context.Context, env *environment, args []string) err
 		return err
 	}
 	defer st.Close()
-	aud, err := auditLog(cfg, st, cfg.logger(env.stderr))
+	aud, err := auditLog(cfg, st, cfg.Logger(env.stderr))
 	if err != nil {
 		return err
 	}
@@ -116,7 +117,7 @@ func runRegistryImport(ctx context.Context, env *environment, args []string) err
 
 // importRegistry runs an import, reporting rejected rows and progress on stderr
 // and the summary on stdout.
-func importRegistry(ctx context.Context, env *environment, im *registry.Importer, in io.Reader, cfg Config) (registry.Summary, error) {
+func importRegistry(ctx context.Context, env *environment, im *registry.Importer, in io.Reader, cfg config.Config) (registry.Summary, error) {
 	start := time.Now()
 	opts := registry.ImportOptions{
 		BatchSize:        cfg.Registry.BatchSize,

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 
+	"github.com/pforte/pforte/internal/config"
 	"github.com/pforte/pforte/internal/dispatch"
 	"github.com/pforte/pforte/internal/node"
 	"github.com/pforte/pforte/internal/store"
@@ -16,8 +17,8 @@ import (
 
 func runServe(ctx context.Context, env *environment, args []string) error {
 	fs := newFlagSet(env, "serve", "serve [--config FILE] [--database DSN] [--listen HOST:PORT]")
-	cf := newConfigFlags(fs)
-	cf.flag("listen", "http.listen", "listen `address` (default 127.0.0.1:8080)")
+	cf := config.NewFlags(fs)
+	cf.Flag("listen", "http.listen", "listen `address` (default 127.0.0.1:8080)")
 	simInsecure := fs.Bool("eid-simulator-insecure", false,
 		"INSECURE, development only: start the eID simulator and use it as the identification partner")
 	simListen := fs.String("eid-simulator-listen", "127.0.0.1:8081", "listen `address` of the eID simulator (loopback only)")
@@ -27,11 +28,11 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	if fs.NArg() > 0 {
 		return &usageError{msg: fmt.Sprintf("serve: unexpected argument %q", fs.Arg(0))}
 	}
-	cfg, err := cf.load(env.environ, needs{keys: true, audit: true, http: true})
+	cfg, err := cf.Load(env.environ, config.Needs{Keys: true, Audit: true, HTTP: true})
 	if err != nil {
 		return err
 	}
-	logger := cfg.logger(env.stderr)
+	logger := cfg.Logger(env.stderr)
 	st, err := openStore(ctx, cfg, false)
 	if err != nil {
 		return err
@@ -42,7 +43,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 			return &usageError{msg: "serve: --eid-simulator-insecure and eid.issuer exclude each other"}
 		}
 		host, _, err := net.SplitHostPort(*simListen)
-		if err != nil || !isLoopback(host) {
+		if err != nil || !config.IsLoopback(host) {
 			return &usageError{msg: "serve: --eid-simulator-listen must be a loopback host:port"}
 		}
 		simLn, err := net.Listen("tcp", *simListen)
@@ -69,7 +70,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 // serve builds the node of cfg on st and serves it on ln until ctx ends.
 // sink receives each queued letter (the demo's folder; nil in production);
 // extra are further routes (the demo's relying party).
-func serve(ctx context.Context, cfg Config, logger *slog.Logger, st store.Store, ln net.Listener, sink dispatch.Sink,
+func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, st store.Store, ln net.Listener, sink dispatch.Sink,
 	extra map[string]http.Handler) error {
 	var checkpoints io.Writer
 	if cfg.Audit.CheckpointFile != "" {
@@ -81,11 +82,12 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger, st store.Store,
 		defer f.Close()
 		checkpoints = f
 	}
-	nc, err := cfg.nodeConfig(logger, sink, extra, checkpoints)
+	nc, err := cfg.NodeConfig(logger, sink, extra, checkpoints)
 	if err != nil {
 		ln.Close()
 		return err
 	}
+	nc.Version = version
 	n, err := node.Build(ctx, nc, st)
 	if err != nil {
 		ln.Close()

@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-// needTool returns the path of a program a test needs (pdftotext, pdftoppm
+// needTool returns the path of a program a test config.Needs (pdftotext, pdftoppm
 // from poppler-utils). Without it the test is skipped, or fails when
 // PFORTE_TEST_REQUIRE_TOOLS is set (as in CI): never passes unchecked.
 func needTool(t *testing.T, name string) string {

@@ -124,6 +124,21 @@ func (p *portal) get(t *testing.T, path string) answer {
 	return p.do(t, p.client, req)
 }
 
+// probe asks a waiting page as its script does whether it still waits.
+func (p *portal) probe(t *testing.T, path string) string {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, p.url+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("X-Pforte-Wait", "1")
+	a := p.do(t, p.noFollow(), req)
+	if a.status != http.StatusOK || a.header.Get("Cache-Control") != "no-store" {
+		t.Fatalf("question to the waiting page %s: %d %v", path, a.status, a.header)
+	}
+	return a.body
+}
+
 func (p *portal) post(t *testing.T, path string, values url.Values) answer {
 	t.Helper()
 	return p.postRaw(t, path, values.Encode(), nil)

@@ -98,6 +98,9 @@ func (w *loginPages) awaitLockedLogin(rw http.ResponseWriter, r *http.Request) e
 	if err != nil {
 		return err
 	}
+	if answerProbe(rw, r, a.Status == store.ApprovalPending) {
+		return nil
+	}
 	page := lockedPage{Until: lang.DateTime(l.Until), Next: next}
 	switch a.Status {
 	case store.ApprovalPending:

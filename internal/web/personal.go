@@ -117,6 +117,9 @@ func (w *personalPages) awaitChange(rw http.ResponseWriter, r *http.Request, _ s
 	if !bank && !removal && a.Action != approval.ActionAddressChange {
 		return approval.ErrNotFound
 	}
+	if answerProbe(rw, r, a.Status == store.ApprovalPending) {
+		return nil
+	}
 	back := []link{{"/daten", "Zurück zu Meine Daten"}}
 	if removal {
 		back = []link{{"/geraete", "Zurück zu Meine Geräte"}}

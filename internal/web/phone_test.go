@@ -250,8 +250,20 @@ func TestStepUpLogin(t *testing.T) {
 		t.Error("the number changed on reload")
 	}
 
+	if got := p.probe(t, "/anmelden/freigabe"); got != "waiting" {
+		t.Errorf("the waiting page's question before the phone answered: %q, want waiting", got)
+	}
 	if err := p.approve(t, phone, a, n); err != nil {
 		t.Fatal(err)
+	}
+	// The script's question only reads: the page, loaded anew, raises the
+	// session (a question that followed on would use the one-time step of
+	// a sign-in for an application, and the page would then find it used).
+	if got := p.probe(t, "/anmelden/freigabe"); got != "done" {
+		t.Errorf("the waiting page's question after the phone answered: %q, want done", got)
+	}
+	if p.cookie(t, "__Host-pforte_session") != low || p.cookie(t, "__Host-pforte_stepup") == "" {
+		t.Fatal("the waiting page's question changed the session")
 	}
 	done := p.get(t, "/anmelden/freigabe")
 	if done.path != "/konto" || !strings.Contains(done.body, "<strong>substantiell</strong>") {

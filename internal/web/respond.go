@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"io"
 	"log/slog"
 	"math"
 	"net/http"
@@ -417,4 +418,25 @@ func (w *base) denyCrossOrigin(rw http.ResponseWriter, r *http.Request) {
 
 func retryAfter(rw http.ResponseWriter, d time.Duration) {
 	rw.Header().Set("Retry-After", strconv.Itoa(int(math.Max(1, math.Ceil(d.Seconds())))))
+}
+
+// waitProbeHeader marks the question of a waiting page's script (wait.js)
+// whether the page still waits.
+const waitProbeHeader = "X-Pforte-Wait"
+
+// answerProbe answers that question when r asks it: "waiting" or "done",
+// and nothing else happens; the page loaded anew then does what it does,
+// once. It reports whether it answered.
+func answerProbe(rw http.ResponseWriter, r *http.Request, waiting bool) bool {
+	if r.Header.Get(waitProbeHeader) == "" {
+		return false
+	}
+	rw.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	rw.Header().Set("Cache-Control", "no-store")
+	answer := "done"
+	if waiting {
+		answer = "waiting"
+	}
+	_, _ = io.WriteString(rw, answer)
+	return true
 }

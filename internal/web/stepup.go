@@ -221,6 +221,9 @@ func (w *loginPages) awaitStepUp(rw http.ResponseWriter, r *http.Request, tok se
 	if err != nil {
 		return err
 	}
+	if answerProbe(rw, r, a.Status == store.ApprovalPending) {
+		return nil
+	}
 	switch a.Status {
 	case store.ApprovalPending:
 		return w.render(rw, r, http.StatusOK, "stepup", view{Title: "Anmeldung bestätigen", LoggedIn: true, Waiting: true,

@@ -25,7 +25,7 @@ async (v) => {
   out.pin_public_key_b64 = P.b64(pinPub);
   out.device_public_key_b64 = P.b64(pub);
   for (const c of v.cases) {
-    const data = c.purpose === "bind" ? P.bindContent(pub, pinPub, v.kdf, c.device_name, c.device_model)
+    const data = (c.purpose === "bind" || c.purpose === "bind-egk") ? P.bindContent(pub, pinPub, v.kdf, c.device_name, c.device_model)
       : new TextEncoder().encode(c.data_text || "");
     const r = { purpose: c.purpose, data_hex: P.hex(data), content_encoding_hex: P.hex(P.contentEncoding(c.type, c.text, data)) };
     const h = await P.contentHash(c.type, c.text, data);

@@ -1,10 +1,12 @@
 // Waiting pages (a login or a change the phone must confirm). Instead of
 // reloading the page, the script asks the portal every two seconds (every
-// five after the first minute) for the page again and goes on as soon as it
-// no longer waits: to where the portal sends it, or to the page's new
-// state. The status line is a live region: it says once that the page
-// goes on by itself, and when it does. Without JavaScript the "Status
-// prüfen" button does the same.
+// five after the first minute) whether the page still waits, with the
+// X-Pforte-Wait header: that question only reads (the portal answers
+// "waiting" or "done" and acts on nothing), so the page itself, loaded anew
+// once the answer is there, is what logs in or goes on, exactly once. The
+// status line is a live region: it says once that the page goes on by
+// itself, and when it does. Without JavaScript the "Status prüfen" button
+// does the same.
 (function () {
   "use strict";
   var status = document.getElementById("wait-status");
@@ -19,36 +21,31 @@
     setTimeout(check, Date.now() - started > 60000 ? 5000 : 2000);
   }
 
-  function goOn(url) {
+  function goOn() {
     status.textContent = "Ihre Antwort ist da. Die Seite wird geladen …";
-    if (url) {
-      window.location.assign(url);
-    } else {
-      window.location.reload();
-    }
+    window.location.reload();
   }
 
   function check() {
-    fetch(window.location.href, { credentials: "same-origin", cache: "no-store", headers: { "Accept": "text/html" } })
+    // redirect "manual": a redirect is followed by the page itself, never
+    // by this question (it may lead to a step that works only once).
+    fetch(window.location.href, { credentials: "same-origin", cache: "no-store", redirect: "manual",
+      headers: { "X-Pforte-Wait": "1" } })
       .then(function (res) {
-        if (res.redirected) {
-          goOn(res.url);
-          return null;
+        if (res.type === "opaqueredirect") {
+          return "done";
         }
-        if (!res.ok && res.status >= 500) {
-          return "";
+        if (res.status >= 500) {
+          return "waiting";
         }
-        return res.text();
+        return res.ok ? res.text() : "done";
       })
-      .then(function (html) {
-        if (html === null) {
-          return;
+      .then(function (answer) {
+        if (answer === "waiting") {
+          schedule();
+        } else {
+          goOn();
         }
-        if (html !== "" && html.indexOf("data-waiting") < 0) {
-          goOn("");
-          return;
-        }
-        schedule();
       })
       .catch(schedule);
   }

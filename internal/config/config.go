@@ -1,4 +1,10 @@
-package main
+// Package config reads Pforte's configuration: the defaults, a YAML file,
+// PFORTE_* environment variables and command-line flags, in rising
+// precedence, validated at once with every problem named together; and maps
+// it onto the configurations of the node and its services, reading the
+// files it names (keys, pepper, secrets). docs/configuration.md lists every
+// key. The binary's commands (cmd/pforte) are its only users.
+package config
 
 import (
 	"bytes"
@@ -172,11 +178,11 @@ type Config struct {
 		CheckpointInterval time.Duration `yaml:"checkpoint_interval"`
 	} `yaml:"audit"`
 	// Assistant configures the FAQ assistant (assistantcmd.go).
-	Assistant assistantSettings `yaml:"assistant"`
+	Assistant AssistantSettings `yaml:"assistant"`
 }
 
-// defaultConfig returns the documented defaults.
-func defaultConfig() Config {
+// Default returns the documented defaults.
+func Default() Config {
 	var c Config
 	c.Database = "sqlite:./pforte-data/pforte.db"
 	c.SQLite.Synchronous = "full"
@@ -211,27 +217,27 @@ func defaultConfig() Config {
 	c.Letters.DailyCap = 2000
 	c.Letters.NoticeDailyCap = 20000
 	c.Letters.DeliveryDays = 5
-	c.Assistant = defaultAssistantSettings()
+	c.Assistant = defaultAssistant()
 	c.Password.MaxChangesPerDay = 5
 	c.Audit.CheckpointInterval = time.Minute
 	return c
 }
 
-// needs names the parts of the configuration a command uses; only those are
+// Needs names the parts of the configuration a command uses; only those are
 // required to be complete.
-type needs struct {
-	keys  bool // data keys to seal and open sensitive fields
-	audit bool // the audit key, to write or verify the audit trail
-	http  bool
+type Needs struct {
+	Keys  bool // data keys to seal and open sensitive fields
+	Audit bool // the audit key, to write or verify the audit trail
+	HTTP  bool
 }
 
-// configError is an invalid configuration; the command exits with code 2.
-type configError struct{ problems []string }
+// Error is an invalid configuration; the command exits with code 2.
+type Error struct{ Problems []string }
 
-func (e *configError) Error() string {
+func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString("invalid configuration:")
-	for _, p := range e.problems {
+	for _, p := range e.Problems {
 		b.WriteString("\n  - ")
 		b.WriteString(p)
 	}
@@ -318,9 +324,9 @@ func (s setting) set(raw string) error {
 	return nil
 }
 
-// configFlags registers the flags every command shares on fs and returns a
+// Flags registers the flags every command shares on fs and returns a
 // function that applies those the user set.
-type configFlags struct {
+type Flags struct {
 	fs       *flag.FlagSet
 	file     *string
 	database *string
@@ -328,8 +334,8 @@ type configFlags struct {
 	switches map[string]*bool   // setting key -> boolean flag
 }
 
-func newConfigFlags(fs *flag.FlagSet) *configFlags {
-	return &configFlags{
+func NewFlags(fs *flag.FlagSet) *Flags {
+	return &Flags{
 		fs:       fs,
 		file:     fs.String("config", "", "YAML configuration `file`"),
 		database: fs.String("database", "", "database: sqlite:PATH or postgres://… (default sqlite:./pforte-data/pforte.db)"),
@@ -338,20 +344,20 @@ func newConfigFlags(fs *flag.FlagSet) *configFlags {
 	}
 }
 
-// flag adds a flag bound to the setting with the given key.
-func (cf *configFlags) flag(name, key, usage string) {
+// Flag adds a flag bound to the setting with the given key.
+func (cf *Flags) Flag(name, key, usage string) {
 	cf.extra[key] = cf.fs.String(name, "", usage)
 }
 
-// boolFlag adds a boolean flag that, when given, sets the setting to true.
-func (cf *configFlags) boolFlag(name, key, usage string) {
+// BoolFlag adds a boolean flag that, when given, sets the setting to true.
+func (cf *Flags) BoolFlag(name, key, usage string) {
 	cf.switches[key] = cf.fs.Bool(name, false, usage)
 }
 
-// loadConfig builds the configuration: defaults, then the YAML file, then the
-// environment, then flags; then validates what the command needs.
-func (cf *configFlags) load(environ []string, need needs) (Config, error) {
-	c := defaultConfig()
+// Load builds the configuration: defaults, then the YAML file, then the
+// environment, then flags; then validates what the command Needs.
+func (cf *Flags) Load(environ []string, need Needs) (Config, error) {
+	c := Default()
 	var problems []string
 	if *cf.file != "" {
 		raw, err := os.ReadFile(*cf.file)
@@ -405,15 +411,15 @@ func (cf *configFlags) load(environ []string, need needs) (Config, error) {
 			_ = byKey[key].set("true")
 		}
 	}
-	problems = append(problems, c.validate(need)...)
+	problems = append(problems, c.Validate(need)...)
 	if len(problems) > 0 {
-		return c, &configError{problems: problems}
+		return c, &Error{Problems: problems}
 	}
 	return c, nil
 }
 
-// validate returns every problem of the configuration.
-func (c *Config) validate(need needs) []string {
+// Validate returns every problem of the configuration.
+func (c *Config) Validate(need Needs) []string {
 	var p []string
 	if _, _, err := sqlstore.ParseDSN(c.Database); err != nil {
 		p = append(p, "database: "+strings.TrimPrefix(err.Error(), "sqlstore: "))
@@ -427,11 +433,11 @@ func (c *Config) validate(need needs) []string {
 	if c.Log.Format != "json" && c.Log.Format != "text" {
 		p = append(p, fmt.Sprintf("log.format: %q is not json or text", c.Log.Format))
 	}
-	if need.http {
+	if need.HTTP {
 		if _, port, err := net.SplitHostPort(c.HTTP.Listen); err != nil || port == "" {
 			p = append(p, fmt.Sprintf("http.listen: %q is not host:port", c.HTTP.Listen))
 		}
-		for _, err := range c.serverConfig().Validate() {
+		for _, err := range c.ServerConfig().Validate() {
 			p = append(p, "http: "+err.Error())
 		}
 		if !(c.HTTP.LoginRatePerIP > 0) || math.IsInf(c.HTTP.LoginRatePerIP, 0) {
@@ -450,7 +456,7 @@ func (c *Config) validate(need needs) []string {
 	if c.Insurer.Name == "" || c.Insurer.Phone == "" {
 		p = append(p, "insurer.name and insurer.phone: required (they are printed on every letter)")
 	}
-	if _, err := c.hasherParams(); err != nil {
+	if _, err := c.HasherParams(); err != nil {
 		p = append(p, err.Error())
 	}
 	for _, err := range (password.Policy{MinLength: c.Password.MinLength, InsurerName: c.Insurer.Name}).Validate() {
@@ -468,10 +474,10 @@ func (c *Config) validate(need needs) []string {
 	if c.Device.KDFMinMemory < appclient.MinKDFMemory || c.Device.KDFMinMemory > appclient.MaxKDFMemory {
 		p = append(p, fmt.Sprintf("device.kdf_min_memory: %d KiB is not between %d and %d", c.Device.KDFMinMemory, appclient.MinKDFMemory, appclient.MaxKDFMemory))
 	}
-	for _, err := range c.approvalConfig().Validate() {
+	for _, err := range c.ApprovalConfig().Validate() {
 		p = append(p, "approvals: "+err.Error())
 	}
-	for _, err := range c.maintenanceConfig().Validate() {
+	for _, err := range c.MaintenanceConfig().Validate() {
 		p = append(p, err.Error())
 	}
 	if c.Letters.PersonLimit < 1 || c.Letters.PersonLimit > 10 {
@@ -487,7 +493,7 @@ func (c *Config) validate(need needs) []string {
 		p = append(p, "password.max_changes_per_day: between 1 and 100")
 	}
 	if c.EID.Issuer != "" {
-		if u, err := url.Parse(c.EID.Issuer); err != nil || u.Host == "" || (u.Scheme != "https" && !(u.Scheme == "http" && isLoopback(u.Hostname()))) {
+		if u, err := url.Parse(c.EID.Issuer); err != nil || u.Host == "" || (u.Scheme != "https" && !(u.Scheme == "http" && IsLoopback(u.Hostname()))) {
 			p = append(p, "eid.issuer: must be an https URL (http only on loopback)")
 		}
 		if c.EID.ClientID == "" {
@@ -498,22 +504,22 @@ func (c *Config) validate(need needs) []string {
 		}
 	}
 	if len(c.OIDC.Clients) > 0 {
-		if cfg, err := c.oidcConfig(); err != nil {
+		if cfg, err := c.OIDCConfig(); err != nil {
 			p = append(p, err.Error())
 		} else {
 			for _, err := range cfg.Validate() {
 				p = append(p, err.Error())
 			}
 		}
-		for _, err := range c.signkeyConfig().Validate() {
+		for _, err := range c.SigningKeyConfig().Validate() {
 			p = append(p, err.Error())
 		}
 	}
 	if c.DataKeys != "" && c.DataKeysFile != "" {
 		p = append(p, "data_keys and data_keys_file: set only one")
 	}
-	if need.keys {
-		if _, err := c.keyring(); err != nil {
+	if need.Keys {
+		if _, err := c.Keyring(); err != nil {
 			p = append(p, err.Error())
 		}
 	}
@@ -532,7 +538,7 @@ func (c *Config) validateEGK() []string {
 		}
 		return nil
 	}
-	cfg, err := c.egkConfig()
+	cfg, err := c.EGKConfig()
 	if err != nil {
 		return []string{err.Error()}
 	}
@@ -542,8 +548,8 @@ func (c *Config) validateEGK() []string {
 	return nil
 }
 
-// egkConfig reads the trust anchors; nil when none are configured.
-func (c *Config) egkConfig() (*egk.Config, error) {
+// EGKConfig reads the trust anchors; nil when none are configured.
+func (c *Config) EGKConfig() (*egk.Config, error) {
 	if len(c.EGK.TrustAnchors) == 0 {
 		return nil, nil
 	}
@@ -555,21 +561,21 @@ func (c *Config) egkConfig() (*egk.Config, error) {
 }
 
 // validateAudit checks the audit section.
-func (c *Config) validateAudit(need needs) []string {
+func (c *Config) validateAudit(need Needs) []string {
 	var p []string
 	if c.Audit.CheckpointInterval < time.Second {
 		p = append(p, fmt.Sprintf("audit.checkpoint_interval: %v is shorter than 1s", c.Audit.CheckpointInterval))
 	}
-	if need.audit {
-		if _, err := c.auditKey(); err != nil {
+	if need.Audit {
+		if _, err := c.AuditKey(); err != nil {
 			p = append(p, err.Error())
 		}
 	}
 	return p
 }
 
-// auditKey reads the audit key from audit.key or audit.key_file.
-func (c *Config) auditKey() (audit.Key, error) {
+// AuditKey reads the audit key from audit.key or audit.key_file.
+func (c *Config) AuditKey() (audit.Key, error) {
 	raw := c.Audit.Key
 	if c.Audit.KeyFile != "" {
 		if raw != "" {
@@ -591,8 +597,8 @@ func (c *Config) auditKey() (audit.Key, error) {
 	return k, nil
 }
 
-// keyring builds the data keyring from data_keys or data_keys_file.
-func (c *Config) keyring() (*seal.Keyring, error) {
+// Keyring builds the data keyring from data_keys or data_keys_file.
+func (c *Config) Keyring() (*seal.Keyring, error) {
 	spec := c.DataKeys
 	if c.DataKeysFile != "" {
 		raw, err := os.ReadFile(c.DataKeysFile)
@@ -615,8 +621,8 @@ func (c *Config) keyring() (*seal.Keyring, error) {
 	return ring, nil
 }
 
-// hasherParams maps the password section onto argon2id parameters.
-func (c *Config) hasherParams() (password.Params, error) {
+// HasherParams maps the password section onto argon2id parameters.
+func (c *Config) HasherParams() (password.Params, error) {
 	p := password.DefaultParams()
 	p.Memory, p.Time, p.Threads = uint32(max(c.Password.MemoryKiB, 0)), uint32(max(c.Password.Time, 0)), uint8(min(max(c.Password.Threads, 0), 255))
 	if errs := p.Validate(); len(errs) > 0 {
@@ -625,7 +631,7 @@ func (c *Config) hasherParams() (password.Params, error) {
 	return p, nil
 }
 
-func isLoopback(host string) bool {
+func IsLoopback(host string) bool {
 	if host == "localhost" {
 		return true
 	}
@@ -633,9 +639,9 @@ func isLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// oidcConfig builds the provider's configuration: the issuer below the
+// OIDCConfig builds the provider's configuration: the issuer below the
 // public URL, the subject key and client secrets read from their files.
-func (c *Config) oidcConfig() (oidc.Config, error) {
+func (c *Config) OIDCConfig() (oidc.Config, error) {
 	cfg := oidc.Config{Issuer: strings.TrimRight(c.PublicURL, "/") + "/oidc", CodeTTL: c.OIDC.CodeTTL,
 		AccessTTL: c.OIDC.AccessTTL, LoginTTL: c.OIDC.LoginTTL, PollInterval: c.OIDC.PollInterval, CIBATTL: c.Approvals.TTL,
 		Clients: slices.Clone(c.OIDC.Clients)}
@@ -671,15 +677,15 @@ func (c *Config) oidcConfig() (oidc.Config, error) {
 	return cfg, nil
 }
 
-// signkeyConfig is the signing key timeline. A retired key stays published
+// SigningKeyConfig is the signing key timeline. A retired key stays published
 // for the default 24 hours, well past the longest token lifetime (1 hour), so
 // that an expired ID token still works as the id_token_hint of a logout.
-func (c *Config) signkeyConfig() signkey.Config {
+func (c *Config) SigningKeyConfig() signkey.Config {
 	return signkey.Config{Lifetime: c.SigningKeys.Lifetime, Overlap: c.SigningKeys.Overlap}
 }
 
-// eidSecret reads the client secret for the identification partner.
-func (c *Config) eidSecret() (string, error) {
+// EIDSecret reads the client secret for the identification partner.
+func (c *Config) EIDSecret() (string, error) {
 	if c.EID.ClientSecretFile == "" {
 		return c.EID.ClientSecret, nil
 	}
@@ -690,13 +696,13 @@ func (c *Config) eidSecret() (string, error) {
 	return strings.TrimSpace(string(raw)), nil
 }
 
-// approvalConfig is the approvals section with the default policy completed.
-func (c *Config) maintenanceConfig() maintenance.Config {
+// ApprovalConfig is the approvals section with the default policy completed.
+func (c *Config) MaintenanceConfig() maintenance.Config {
 	return maintenance.Config{ExpireEvery: c.Maintenance.ExpireEvery, CleanEvery: c.Maintenance.CleanEvery,
 		Retention: c.Maintenance.Retention}
 }
 
-func (c *Config) approvalConfig() approval.Config {
+func (c *Config) ApprovalConfig() approval.Config {
 	policy := approval.DefaultPolicy()
 	for action, rule := range c.Approvals.Policy {
 		policy[action] = rule
@@ -704,8 +710,8 @@ func (c *Config) approvalConfig() approval.Config {
 	return approval.Config{TTL: c.Approvals.TTL, MaxPendingLogins: c.Approvals.MaxPendingLogins, Policy: policy}
 }
 
-// outboxToken reads the core system's outbox token ("" when not configured).
-func (c *Config) outboxToken() (string, error) {
+// OutboxToken reads the core system's outbox token ("" when not configured).
+func (c *Config) OutboxToken() (string, error) {
 	if c.Outbox.ClientTokenFile == "" {
 		return "", nil
 	}
@@ -720,8 +726,8 @@ func (c *Config) outboxToken() (string, error) {
 	return tok, nil
 }
 
-// pepper reads the optional pepper file.
-func (c *Config) pepper() ([]byte, error) {
+// Pepper reads the optional pepper file.
+func (c *Config) Pepper() ([]byte, error) {
 	if c.Password.PepperFile == "" {
 		return nil, nil
 	}
@@ -732,8 +738,8 @@ func (c *Config) pepper() ([]byte, error) {
 	return bytes.TrimSpace(raw), nil
 }
 
-// serverConfig maps the http section onto the server package's config.
-func (c *Config) serverConfig() server.Config {
+// ServerConfig maps the http section onto the server package's config.
+func (c *Config) ServerConfig() server.Config {
 	return server.Config{
 		Listen:            c.HTTP.Listen,
 		MaxBodyBytes:      c.HTTP.MaxBodyBytes,
@@ -745,8 +751,8 @@ func (c *Config) serverConfig() server.Config {
 	}
 }
 
-// logger builds the process logger on w.
-func (c *Config) logger(w io.Writer) *slog.Logger {
+// Logger builds the process logger on w.
+func (c *Config) Logger(w io.Writer) *slog.Logger {
 	var level slog.Level
 	_ = level.UnmarshalText([]byte(c.Log.Level))
 	opts := &slog.HandlerOptions{Level: level}
