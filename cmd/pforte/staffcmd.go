@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/pforte/pforte/internal/config"
 	"github.com/pforte/pforte/internal/lang"
 	"github.com/pforte/pforte/internal/staff"
 )
@@ -21,7 +22,7 @@ func runStaff(ctx context.Context, env *environment, args []string) error {
 	}
 	action := args[0]
 	fs := newFlagSet(env, "staff "+action, staffSynopsis)
-	cf := newConfigFlags(fs)
+	cf := config.NewFlags(fs)
 	name := fs.String("name", "", "the staff member's name as the back office shows it (add)")
 	role := fs.String("role", "", "clerk, supervisor or auditor (add)")
 	// The login may come before the flags or after them.
@@ -50,7 +51,7 @@ func runStaff(ctx context.Context, env *environment, args []string) error {
 	case action != "add" && (*name != "" || *role != ""):
 		return &usageError{msg: "staff " + action + ": --name and --role belong to add"}
 	}
-	cfg, err := cf.load(env.environ, needs{keys: true, audit: true})
+	cfg, err := cf.Load(env.environ, config.Needs{Keys: true, Audit: true})
 	if err != nil {
 		return err
 	}
@@ -59,7 +60,7 @@ func runStaff(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	defer st.Close()
-	a, err := buildNode(ctx, cfg, cfg.logger(env.stderr), st)
+	a, err := buildNode(ctx, cfg, cfg.Logger(env.stderr), st)
 	if err != nil {
 		return err
 	}
