@@ -28,6 +28,7 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"slices"
 	"strings"
 	"time"
@@ -120,6 +121,10 @@ type Config struct {
 	InsurerName string
 	// FourEyes, nil: both rules on.
 	FourEyes *FourEyes
+	// AllowedNetworks, if not empty, are the only client networks the
+	// back office answers (its login included); every other address gets
+	// 403. Empty: any address.
+	AllowedNetworks []netip.Prefix
 	// LoginRate and LoginBurst bound staff login attempts per client
 	// address (default 0.2 per second, burst 5); the exact per-account
 	// limit is package staff's.

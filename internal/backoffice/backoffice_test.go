@@ -3,12 +3,15 @@ package backoffice_test
 import (
 	"fmt"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/pforte/pforte/internal/node"
+	"github.com/pforte/pforte/internal/node/nodetest"
 	"github.com/pforte/pforte/internal/staff"
 	"github.com/pforte/pforte/internal/store"
 )
@@ -252,5 +255,31 @@ func TestSearch(t *testing.T) {
 	}
 	if code, _ := m.do(t, n, "GET", "/backoffice/personen/abc", nil); code != http.StatusNotFound {
 		t.Errorf("person id not a number: %d", code)
+	}
+}
+
+// TestAllowedNetworks: with an allow-list the back office answers only
+// clients in it, its login included; the portal stays open.
+func TestAllowedNetworks(t *testing.T) {
+	for _, tt := range []struct {
+		network string
+		want    int
+	}{{"10.0.0.0/8", http.StatusForbidden}, {"127.0.0.0/8", http.StatusOK}} {
+		n := nodetest.Start(t, nodetest.Options{TLS: true, Config: func(c *node.Config) {
+			c.Backoffice.AllowedNetworks = []netip.Prefix{netip.MustParsePrefix(tt.network)}
+		}})
+		c := bare(t, n)
+		for _, p := range []string{"/backoffice/anmelden", "/backoffice/static/backoffice.css"} {
+			if code, _ := send(t, c, n, "GET", p, nil, nil); code != tt.want {
+				t.Errorf("%s allowed, GET %s: %d, want %d", tt.network, p, code, tt.want)
+			}
+		}
+		code, _ := send(t, c, n, "POST", "/backoffice/anmelden", url.Values{"kennung": {"x"}, "passwort": {"y"}, "code": {"123456"}}, nil)
+		if want := map[int]int{http.StatusForbidden: http.StatusForbidden, http.StatusOK: http.StatusUnauthorized}[tt.want]; code != want {
+			t.Errorf("%s allowed, POST login: %d, want %d", tt.network, code, want)
+		}
+		if code, _ := send(t, c, n, "GET", "/anmelden", nil, nil); code != http.StatusOK {
+			t.Errorf("the portal's login with a back-office allow-list: %d", code)
+		}
 	}
 }

@@ -2,6 +2,8 @@ package config
 
 import (
 	"fmt"
+	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/pforte/pforte/internal/backoffice"
@@ -20,6 +22,9 @@ type BackofficeSettings struct {
 	// FourEyesRecentAddress: releasing a letter to an address changed in
 	// the last 30 days needs a second staff member.
 	FourEyesRecentAddress bool `yaml:"four_eyes_recent_address"`
+	// AllowedNetworks are the client networks (CIDR, e.g. 10.20.0.0/16)
+	// the back office answers; empty: any.
+	AllowedNetworks []string `yaml:"allowed_networks"`
 }
 
 func defaultBackoffice() BackofficeSettings {
@@ -37,6 +42,11 @@ func (c *Config) validateBackoffice() []string {
 	if b.SessionLifetime < b.IdleTimeout || b.SessionLifetime > 24*time.Hour {
 		p = append(p, fmt.Sprintf("backoffice.session_lifetime: %v is not between the idle timeout and 24h", b.SessionLifetime))
 	}
+	for _, n := range b.AllowedNetworks {
+		if _, err := netip.ParsePrefix(strings.TrimSpace(n)); err != nil {
+			p = append(p, fmt.Sprintf("backoffice.allowed_networks: %q is no network in CIDR notation (e.g. 10.20.0.0/16)", n))
+		}
+	}
 	return p
 }
 
@@ -48,6 +58,12 @@ func (c *Config) StaffConfig() staff.Config {
 // BackofficeConfig is the back office's configuration (the node fills in
 // the cookies, the insurer's name and the clock).
 func (c *Config) BackofficeConfig() backoffice.Config {
-	return backoffice.Config{FourEyes: &backoffice.FourEyes{PINReset: c.Backoffice.FourEyesPINReset,
+	bc := backoffice.Config{FourEyes: &backoffice.FourEyes{PINReset: c.Backoffice.FourEyesPINReset,
 		RecentAddress: c.Backoffice.FourEyesRecentAddress}}
+	for _, n := range c.Backoffice.AllowedNetworks {
+		if p, err := netip.ParsePrefix(strings.TrimSpace(n)); err == nil {
+			bc.AllowedNetworks = append(bc.AllowedNetworks, p.Masked())
+		}
+	}
+	return bc
 }

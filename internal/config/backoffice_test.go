@@ -33,8 +33,12 @@ func TestBackofficeConfig(t *testing.T) {
 		cfg.StaffConfig().Idle != 5*time.Minute || cfg.StaffConfig().Absolute != 8*time.Hour {
 		t.Errorf("from the environment: %+v, %v", cfg.Backoffice, err)
 	}
-	_, err = load("PFORTE_BACKOFFICE_IDLE_TIMEOUT=2h", "PFORTE_BACKOFFICE_SESSION_LIFETIME=48h")
-	for _, key := range []string{"backoffice.idle_timeout", "backoffice.session_lifetime"} {
+	cfg, err = load("PFORTE_BACKOFFICE_ALLOWED_NETWORKS=10.20.0.0/16, 192.0.2.7/32")
+	if err != nil || len(cfg.BackofficeConfig().AllowedNetworks) != 2 || cfg.BackofficeConfig().AllowedNetworks[1].String() != "192.0.2.7/32" {
+		t.Errorf("allowed networks: %v, %v", cfg.BackofficeConfig().AllowedNetworks, err)
+	}
+	_, err = load("PFORTE_BACKOFFICE_IDLE_TIMEOUT=2h", "PFORTE_BACKOFFICE_SESSION_LIFETIME=48h", "PFORTE_BACKOFFICE_ALLOWED_NETWORKS=10.0.0.0/33")
+	for _, key := range []string{"backoffice.idle_timeout", "backoffice.session_lifetime", "backoffice.allowed_networks"} {
 		if err == nil || !strings.Contains(err.Error(), key) {
 			t.Errorf("bad %s not reported: %v", key, err)
 		}
