@@ -29,6 +29,7 @@ var routePerms = map[string]staff.Permission{
 	"POST /backoffice/personen/{id}/geraete/{dev}/entfernen":      staff.PermDeviceRevoke,
 	"POST /backoffice/personen/{id}/geraete/{dev}/pin-entsperren": staff.PermPINReset,
 	"POST /backoffice/personen/{id}/aktivierungsbrief":            staff.PermLetterOrder,
+	"POST /backoffice/personen/{id}/nicht-ich/{seq}":              staff.PermNotMe,
 	"GET /backoffice/briefe":                                      staff.PermLetterReview,
 	"POST /backoffice/briefe/{id}/freigeben":                      staff.PermLetterReview,
 	"POST /backoffice/briefe/{id}/ablehnen":                       staff.PermLetterReview,
@@ -72,6 +73,7 @@ func TestPermissionMatrix(t *testing.T) {
 		rest = strings.ReplaceAll(rest, "/personen/{id}", fmt.Sprintf("/personen/%d", p.ID))
 		rest = strings.ReplaceAll(rest, "{id}", "unbekannt")
 		rest = strings.ReplaceAll(rest, "{dev}", "unbekannt")
+		rest = strings.ReplaceAll(rest, "{seq}", "1")
 		return method, rest
 	}
 	for _, role := range staff.Roles {

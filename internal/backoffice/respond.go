@@ -225,6 +225,13 @@ func (e *inputError) Error() string { return "backoffice: bad input: " + e.msg }
 
 func badInput(msg string) error { return &inputError{msg} }
 
+// errNoReport and errAnswered: the "not me" report is not the person's, or
+// was answered already.
+var (
+	errNoReport = errors.New("backoffice: no such report")
+	errAnswered = errors.New("backoffice: report answered")
+)
+
 // errNoPerson: the person id names nobody.
 var errNoPerson = errors.New("backoffice: no such person")
 
@@ -248,6 +255,10 @@ func answerFor(err error) (answer, bool) {
 		return answer{http.StatusForbidden, "Keine Berechtigung", "Dafür fehlt Ihrer Rolle die Berechtigung. Es wurde nichts geändert."}, true
 	case errors.Is(err, errNoPerson):
 		return answer{http.StatusNotFound, "Person nicht gefunden", "Diese Person gibt es nicht."}, true
+	case errors.Is(err, errNoReport):
+		return answer{http.StatusNotFound, "Meldung nicht gefunden", "Diese Meldung „Das war ich nicht“ gibt es bei dieser Person nicht."}, true
+	case errors.Is(err, errAnswered):
+		return answer{http.StatusConflict, "Schon beantwortet", "Diese Meldung ist bereits beantwortet."}, true
 	case errors.Is(err, staff.ErrNoReason):
 		return answer{http.StatusBadRequest, "Begründung fehlt", "Bitte geben Sie eine Begründung an: höchstens " +
 			strconv.Itoa(staff.MaxReason) + " Zeichen und ohne KVNR. Es wurde nichts geändert."}, true
