@@ -285,3 +285,19 @@ func TestAllowedNetworks(t *testing.T) {
 		}
 	}
 }
+
+// TestLoginRateLimited: more staff logins from one address than the burst
+// allows get 429 before any password is checked.
+func TestLoginRateLimited(t *testing.T) {
+	n := start(t)
+	c := bare(t, n)
+	form := url.Values{"kennung": {"niemand"}, "passwort": {"falsch"}, "code": {"123456"}}
+	var codes []int
+	for range 6 {
+		code, _ := send(t, c, n, "POST", "/backoffice/anmelden", form, nil)
+		codes = append(codes, code)
+	}
+	if want := []int{401, 401, 401, 401, 401, 429}; !slices.Equal(codes, want) {
+		t.Errorf("answers %v, want %v", codes, want)
+	}
+}
