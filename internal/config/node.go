@@ -42,6 +42,10 @@ func (c *Config) NodeConfig(logger *slog.Logger, sink dispatch.Sink, routes map[
 	if err != nil {
 		return node.Config{}, err
 	}
+	staffToken, err := c.StaffToken()
+	if err != nil {
+		return node.Config{}, err
+	}
 	nc := node.Config{
 		PublicURL: c.PublicURL,
 		Insurer: letter.Sender{Name: c.Insurer.Name, Street: c.Insurer.Street, PostalCity: c.Insurer.PostalCity,
@@ -61,6 +65,7 @@ func (c *Config) NodeConfig(logger *slog.Logger, sink dispatch.Sink, routes map[
 		HTTP:        c.ServerConfig(),
 		LoginRate:   c.HTTP.LoginRatePerIP, LoginBurst: c.HTTP.LoginBurstPerIP,
 		OutboxToken: outboxToken,
+		Mailbox:     c.MailboxConfig(), StaffToken: staffToken,
 		SigningKeys: c.SigningKeyConfig(),
 		Checkpoints: checkpoints, CheckpointInterval: c.Audit.CheckpointInterval,
 		LetterSink: sink, Routes: routes,
