@@ -130,6 +130,11 @@ func TestRevokeDeviceAndUnlock(t *testing.T) {
 	if es := auditOf(t, n, store.AuditFilter{Event: "device.removed", Actor: m.ID.Ref()}); len(es) != 1 {
 		t.Errorf("device.removed by staff: %d entries", len(es))
 	}
+	// The removal's notice lands in the person's mailbox, which the person
+	// view counts without showing its content.
+	if _, body := m.do(t, n, "GET", fmt.Sprintf("/backoffice/personen/%d", p.ID), nil); !strings.Contains(body, "Hinweis (device_removed)") {
+		t.Error("the person view does not show the mailbox's notice thread")
+	}
 	unlock := fmt.Sprintf("/backoffice/personen/%d/entsperren", p.ID)
 	if code, _ := m.do(t, n, "POST", unlock, url.Values{"grund": {"Anruf"}}); code != http.StatusConflict {
 		t.Errorf("unlocking an unlocked login: %d, want 409", code)

@@ -70,6 +70,9 @@ type Reads interface {
 	StaffByLogin(ctx context.Context, login string) (store.StaffMember, error)
 	StaffByID(ctx context.Context, id store.StaffID) (store.StaffMember, error)
 	SearchAudit(ctx context.Context, f store.AuditFilter, limit int) ([]store.AuditEntry, error)
+	// MailThreads lists the person's mailbox threads (their subjects and
+	// messages stay sealed: the person view shows only counts and times).
+	MailThreads(ctx context.Context, person store.PersonID, q store.MailThreadQuery) ([]store.MailThread, error)
 }
 
 // Devices are the staff acts on phones (device.Desk).

@@ -145,6 +145,7 @@ type personData struct {
 	Devices     []store.Device
 	Letters     []store.Letter
 	Approvals   []store.Approval
+	Mail        []store.MailThread // the newest threads of the inbox
 	Requests    []staff.Request
 	Audit       []auditRow
 	NotMe       []notMeReport // "that was not me" reports, open ones first
@@ -205,6 +206,9 @@ func (b *personPages) person(rw http.ResponseWriter, r *http.Request, s current)
 		return err
 	}
 	if d.Approvals, err = b.svc.Reads.PendingApprovals(ctx, p.ID, now); err != nil {
+		return err
+	}
+	if d.Mail, err = b.svc.Reads.MailThreads(ctx, p.ID, store.MailThreadQuery{Limit: 20}); err != nil {
 		return err
 	}
 	if d.Requests, err = b.svc.Staff.Pending(ctx, p.ID); err != nil {
