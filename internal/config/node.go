@@ -58,6 +58,7 @@ func (c *Config) NodeConfig(logger *slog.Logger, sink dispatch.Sink, routes map[
 		Maintenance: c.MaintenanceConfig(),
 		HTTP:        c.ServerConfig(),
 		LoginRate:   c.HTTP.LoginRatePerIP, LoginBurst: c.HTTP.LoginBurstPerIP,
+		Assistant: c.AssistantConfig(), AssistantRate: c.Assistant.RatePerIP, AssistantBurst: c.Assistant.BurstPerIP,
 		OutboxToken: outboxToken,
 		SigningKeys: c.SigningKeyConfig(),
 		Checkpoints: checkpoints, CheckpointInterval: c.Audit.CheckpointInterval,

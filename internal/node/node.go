@@ -33,6 +33,7 @@ import (
 	"github.com/pforte/pforte/internal/account"
 	"github.com/pforte/pforte/internal/appapi"
 	"github.com/pforte/pforte/internal/approval"
+	"github.com/pforte/pforte/internal/assistant"
 	"github.com/pforte/pforte/internal/audit"
 	"github.com/pforte/pforte/internal/device"
 	"github.com/pforte/pforte/internal/dispatch"
@@ -88,6 +89,14 @@ type Config struct {
 	Portal     web.Config
 	LoginRate  float64
 	LoginBurst int
+	// Assistant is what the FAQ assistant tells people, taken from the
+	// settings the node enforces (package config fills it); InsurerName
+	// and Phone default to Insurer's. AssistantRate and AssistantBurst
+	// bound the questions of one client address, on the page and the API
+	// together (defaults: 2 a second, bursts of 20).
+	Assistant      assistant.Config
+	AssistantRate  float64
+	AssistantBurst int
 	// OutboxToken is the core system's bearer token for the outbox;
 	// empty: the outbox is closed.
 	OutboxToken string
@@ -272,7 +281,11 @@ func Build(ctx context.Context, cfg Config, st store.Store) (*Node, error) {
 		return nil, fmt.Errorf("node: %w", err)
 	}
 	app := serviceapp.New(serviceapp.Config{InsurerName: pcfg.InsurerName, Phone: pcfg.Phone})
-	n.mount(api.Routes(), portal.Routes(), app.Routes(), cfg.Routes)
+	help, err := newAssistant(cfg, pcfg.InsurerName, pcfg.Phone, logger)
+	if err != nil {
+		return nil, err
+	}
+	n.mount(api.Routes(), portal.Routes(), app.Routes(), cfg.Routes, help.API.Routes(), help.Page.Routes())
 	n.server.HandleUnknown(portal.Unknown)
 	if n.OIDC != nil {
 		n.mount(n.OIDC.Routes())
