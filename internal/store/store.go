@@ -48,6 +48,11 @@ type Store interface {
 	OIDC
 	Upgrades
 	LoginEvents
+	StaffAccounts
+	StaffSessions
+	StaffRequests
+	PersonSearch
+	AuditSearch
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
 	// Close releases the database connections.

@@ -48,6 +48,18 @@ func TestAssistantPanelOnEveryPage(t *testing.T) {
 		check(path, p.get(t, path))
 	}
 
+	// In English the panel speaks English and says that the answers are
+	// German.
+	req, err = http.NewRequestWithContext(t.Context(), http.MethodGet, p.url+"/", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Accept-Language", "en")
+	if a := p.do(t, p.client, req); !strings.Contains(a.body, `<h2 id="assistent-titel">Ask the assistant</h2>`) ||
+		!strings.Contains(a.body, "answers in German") || !strings.Contains(a.body, `<button type="submit">Ask</button>`) {
+		t.Errorf("English panel:\n%s", a.body)
+	}
+
 	// What the panel's form sends, the node answers.
 	a := p.post(t, "/hilfe/assistent", url.Values{"frage": {"Wie lange dauert der Passwortbrief?"}})
 	if a.status != http.StatusOK || !strings.Contains(a.body, "Werktagen") || !strings.Contains(a.body, "nicht rechtsverbindlich") {

@@ -82,6 +82,13 @@ func Run(t *testing.T, newStore NewStore) {
 		{"UpgradeMarks", testUpgradeMarks},
 		{"RewriteIBANs", testRewriteIBANs},
 		{"RewriteOutboxPayloads", testRewriteOutboxPayloads},
+		{"StaffAccounts", testStaffAccounts},
+		{"StaffTOTPStepUsedOnce", testStaffTOTPStepParallel},
+		{"StaffSessions", testStaffSessions},
+		{"StaffRequests", testStaffRequests},
+		{"StaffRequestDecidedOnce", testStaffRequestDecidedOnce},
+		{"PersonsByBirthDate", testPersonsByBirthDate},
+		{"SearchAudit", testSearchAudit},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, newStore(t)) })
