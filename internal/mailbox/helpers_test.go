@@ -33,7 +33,7 @@ type fixture struct {
 
 var testNow = time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
 
-func newFixture(t *testing.T, cfg mailbox.Config) *fixture {
+func newFixture(t testing.TB, cfg mailbox.Config) *fixture {
 	t.Helper()
 	st := testdb.Open(t)
 	key, err := seal.GenerateKey("k1")
@@ -62,7 +62,7 @@ func newFixture(t *testing.T, cfg mailbox.Config) *fixture {
 }
 
 // send starts a thread from staff to p and returns its id.
-func (f *fixture) send(t *testing.T, p store.Person, subject, text string, ups ...mailbox.Upload) string {
+func (f *fixture) send(t testing.TB, p store.Person, subject, text string, ups ...mailbox.Upload) string {
 	t.Helper()
 	id, err := f.svc.Send(t.Context(), mailbox.Outgoing{KVNR: p.KVNR, Author: "staff:42", Subject: subject, Text: text, Attachments: ups})
 	if err != nil {
