@@ -40,6 +40,7 @@ var httpPackages = []string{
 	"internal/answer", // the table of HTTP answers both surfaces share
 	"internal/demo",   // the demo's relying party
 	"internal/serviceapp",
+	"internal/backoffice",
 }
 
 // nodePackage wires the domain and HTTP packages into one node; only the

@@ -63,6 +63,7 @@ func commands() []command {
 		{"registry", "insured master data: generate | import", runRegistry},
 		{"letters", "letters: export a print batch | record a returned letter", runLetters},
 		{"audit", "audit trail: verify", runAudit},
+		{"staff", "back-office staff accounts: add | disable | reset | list", runStaff},
 		{"app", "the reference phone app: activate | login | approvals | approve | decline | change-pin | unbind | unlock", runApp},
 		{"egk", "test health cards: test-ca | test-card (tests and the demo only)", runEGK},
 		{"mailbox", "the mailbox: send a message to an insured person", runMailbox},

@@ -201,13 +201,13 @@ func (in Request) Validate(today time.Time) (kvnr string, err error) {
 	var problems field.Errors
 	kvnr = strings.ToUpper(strings.TrimSpace(in.KVNR))
 	if !registry.ValidKVNR(kvnr) {
-		problems = append(problems, field.Invalid("kvnr", "Bitte prüfen Sie die Versichertennummer: ein Buchstabe und neun Ziffern, wie auf Ihrer Gesundheitskarte."))
+		problems = append(problems, field.Wrong("kvnr", lang.Key("field.kvnr")))
 	}
 	if !postalCode.MatchString(strings.TrimSpace(in.PostalCode)) {
-		problems = append(problems, field.Invalid("postal_code", "Bitte geben Sie eine Postleitzahl mit fünf Ziffern an."))
+		problems = append(problems, field.Wrong("postal_code", lang.Key("field.postal_code")))
 	}
 	if d, err := registry.ParseBirthDate(strings.TrimSpace(in.BirthDate), today); err != nil || len(d.String()) != len("2006-01-02") {
-		problems = append(problems, field.Invalid("birth_date", "Bitte geben Sie Ihr Geburtsdatum vollständig an (TT.MM.JJJJ)."))
+		problems = append(problems, field.Wrong("birth_date", lang.Key("field.birth_date")))
 	}
 	if err := problems.Err(); err != nil {
 		return "", err

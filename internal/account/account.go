@@ -159,6 +159,7 @@ type Store interface {
 	UpdateAccount(ctx context.Context, id store.PersonID, now time.Time, fn func(a *store.Account, exists bool) error,
 		notices ...store.Notice) (store.Account, error)
 	UpdateCounter(ctx context.Context, key string, fn func(c *store.Counter) error) (store.Counter, error)
+	CounterByKey(ctx context.Context, key string) (store.Counter, error)
 	UpdateCounterNotice(ctx context.Context, key string, fn func(c *store.Counter) (owed bool, err error), n store.Notice) (store.Counter, error)
 	PutOneTime(ctx context.Context, v store.OneTime) error
 	OneTimeByDigest(ctx context.Context, kind string, digest []byte, now time.Time) (store.OneTime, error)
@@ -222,6 +223,9 @@ type LoginResult struct {
 	// person has no bound phone yet: the app binds itself next (with eID or
 	// an activation letter).
 	NeedsDevice bool
+	// Language is the language the person chose for pages and letters
+	// (store.Account.Language), empty when they made no choice.
+	Language string
 }
 
 func counterKey(id store.PersonID) string { return "login:" + strconv.FormatInt(int64(id), 10) }
@@ -342,7 +346,7 @@ func (s *Service) Login(ctx context.Context, in Login, kind string) (LoginResult
 	}
 	s.record(ctx, audit.Event{Actor: subject(p.ID), Event: "account.login", Subject: subject(p.ID), ClientIP: in.ClientIP,
 		Details: map[string]any{"kind": kind, "level": string(session.LevelLow), "origin": string(origin), "must_change_password": acct.PasswordInitial}})
-	res := LoginResult{Token: tok, Session: sess}
+	res := LoginResult{Token: tok, Session: sess, Language: acct.Language}
 	if kind == session.KindApp {
 		devs, err := s.store.PersonDevices(ctx, p.ID)
 		if err != nil {
@@ -719,4 +723,25 @@ func (s *Service) Strength(p *store.Person, pw string) int {
 		c = PolicyContext(*p)
 	}
 	return s.cfg.Policy.Strength(pw, c)
+}
+
+// SetLanguage saves the language the person chose for the portal's pages
+// and their letters (store.Account.Language); a login brings it back. A
+// person without an account (never logged in) has no choice to save:
+// store.ErrNotFound.
+func (s *Service) SetLanguage(ctx context.Context, id store.PersonID, l lang.Language) error {
+	if !l.Valid() {
+		return fmt.Errorf("account: set language: %q is no language of the portal", l)
+	}
+	_, err := s.store.UpdateAccount(ctx, id, s.now(), func(a *store.Account, exists bool) error {
+		if !exists {
+			return store.ErrNotFound
+		}
+		a.Language = string(l)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("account: set language: %w", err)
+	}
+	return nil
 }

@@ -169,6 +169,10 @@ func (s *Service) ConfirmLockedLogin(ctx context.Context, ticket string, level s
 	if err != nil {
 		return LoginResult{}, err
 	}
+	acct, err := s.store.AccountByPerson(ctx, l.Person)
+	if err != nil {
+		return LoginResult{}, fmt.Errorf("account: confirm locked login: %w", err)
+	}
 	tok, sess, err := s.sessions.Create(ctx, session.New{PersonID: l.Person, Kind: session.KindBrowser, Level: level,
 		AMR: []string{"pwd", "hwk", method}, Origin: session.OriginDevice, MustChangePassword: t.MustChangePassword,
 		ClientIP: clientIP, UserAgent: userAgent})
@@ -178,7 +182,7 @@ func (s *Service) ConfirmLockedLogin(ctx context.Context, ticket string, level s
 	s.record(ctx, audit.Event{Actor: subject(l.Person), Event: "account.login", Subject: subject(l.Person), ClientIP: clientIP,
 		Details: map[string]any{"kind": session.KindBrowser, "level": string(level), "origin": string(session.OriginDevice),
 			"during_lock": true, "must_change_password": t.MustChangePassword}})
-	return LoginResult{Token: tok, Session: sess}, nil
+	return LoginResult{Token: tok, Session: sess, Language: acct.Language}, nil
 }
 
 // lockedRepeatedly records the repeated lock whose notice reserve queued

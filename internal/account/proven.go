@@ -42,14 +42,15 @@ func (s *Service) SetProvenPassword(ctx context.Context, p store.Person, pw stri
 	if err == nil && cur.PasswordHash != "" && !cur.PasswordInitial {
 		notices = append(notices, pwNotice)
 	}
-	if _, err := s.store.UpdateAccount(ctx, p.ID, now, func(a *store.Account, exists bool) error {
+	acct, err := s.store.UpdateAccount(ctx, p.ID, now, func(a *store.Account, exists bool) error {
 		replaced = exists && a.PasswordHash != "" && !a.PasswordInitial
 		if replaced != (len(notices) == 1) {
 			return errAccountMoved
 		}
 		a.PasswordHash, a.PasswordInitial, a.PasswordExpiresAt, a.PasswordChangedAt = h, false, time.Time{}, now
 		return nil
-	}, notices...); err != nil {
+	}, notices...)
+	if err != nil {
 		return LoginResult{}, fmt.Errorf("account: set password: %w", err)
 	}
 	s.notify.Kick()
@@ -65,5 +66,5 @@ func (s *Service) SetProvenPassword(ctx context.Context, p store.Person, pw stri
 	}
 	s.record(ctx, audit.Event{Actor: subject(p.ID), Event: "account.password_set", Subject: subject(p.ID), ClientIP: n.ClientIP,
 		Details: map[string]any{"via": via, "replaced": replaced, "level": string(n.Level)}})
-	return LoginResult{Token: tok, Session: sess}, nil
+	return LoginResult{Token: tok, Session: sess, Language: acct.Language}, nil
 }

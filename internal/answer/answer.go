@@ -1,8 +1,9 @@
 // Package answer is the one table of what a person is told when a request
 // does not go through: for every outcome of the domain packages (a wrong
 // password, a locked PIN, an expired approval, input of the wrong shape …)
-// the HTTP status, the API's stable error code, and the German heading and
-// message. The portal (package web) and the JSON API (package appapi) both
+// the HTTP status, the API's stable error code, and the heading and message
+// in every language of the catalogue (package lang): German for the API,
+// the person's language on the portal's pages (Answer.In). The portal (package web) and the JSON API (package appapi) both
 // answer from it, so the same failure reads the same on every surface and
 // a new outcome is one row here.
 //
@@ -25,6 +26,7 @@ import (
 	"github.com/pforte/pforte/internal/device"
 	"github.com/pforte/pforte/internal/egk"
 	"github.com/pforte/pforte/internal/field"
+	"github.com/pforte/pforte/internal/lang"
 	"github.com/pforte/pforte/internal/password"
 )
 
@@ -34,20 +36,45 @@ type Answer struct {
 	Status int
 	// Code is the API's stable error code ("pin_locked").
 	Code string
-	// Heading is the portal page's heading.
+	// Heading is the portal page's heading, in German.
 	Heading string
 	// Message is the German text: what happened, and what to do.
 	Message string
 	// RetryAfter, when positive, is sent as Retry-After.
 	RetryAfter time.Duration
+
+	// heading and message are Heading and Message in every language.
+	heading, message lang.Text
+}
+
+// In returns the heading and the message in l. An answer whose message
+// came as plain German text (a field.Error or Bad without a Text) keeps
+// that text.
+func (a Answer) In(l lang.Language) (heading, message string) {
+	heading, message = a.Heading, a.Message
+	if !a.heading.IsZero() {
+		heading = a.heading.In(l)
+	}
+	if !a.message.IsZero() {
+		message = a.message.In(l)
+	}
+	return heading, message
+}
+
+// german fills Heading and Message from the texts.
+func (a Answer) german() Answer {
+	a.Heading, a.Message = a.heading.In(lang.German), a.message.In(lang.German)
+	return a
 }
 
 // Bad is a request that cannot be read (not UTF-8, not JSON, too long, a
-// field missing); Message says what is wrong, in German.
+// field missing); Message says what is wrong, in German, and Text, when
+// set, in every language.
 type Bad struct {
 	// Status is 400 (the default) or 413 (too large).
 	Status  int
 	Message string
+	Text    lang.Text
 }
 
 func (e *Bad) Error() string { return "bad request: " + e.Message }
@@ -76,104 +103,101 @@ func as[T error]() func(error) bool {
 // rows is the table, in the order outcomes are matched.
 var rows = []row{
 	// Input.
-	{as[*field.Error](), Answer{Status: http.StatusBadRequest, Code: "invalid_field", Heading: "Bitte prüfen Sie Ihre Eingabe",
-		Message: "Eine Angabe hat nicht die richtige Form."}},
-	{as[*Bad](), Answer{Status: http.StatusBadRequest, Code: "bad_request", Heading: "Die Eingabe konnte nicht verarbeitet werden",
-		Message: "Die Anfrage konnte nicht gelesen werden."}},
-	{as[*Limited](), Answer{Status: http.StatusTooManyRequests, Code: "rate_limited", Heading: "Zu viele Versuche",
-		Message: "Von Ihrem Anschluss kamen in kurzer Zeit zu viele Anfragen. Bitte warten Sie einen Moment und versuchen Sie es dann noch einmal."}},
-	{is(password.ErrBusy), Answer{Status: http.StatusServiceUnavailable, Code: "busy", Heading: "Der Dienst ist gerade ausgelastet",
-		Message: "Bitte versuchen Sie es in wenigen Sekunden noch einmal.", RetryAfter: time.Second}},
+	{as[*field.Error](), Answer{Status: http.StatusBadRequest, Code: "invalid_field", heading: lang.Key("answer.invalid_field.heading"),
+		message: lang.Key("answer.invalid_field.message")}},
+	{as[*Bad](), Answer{Status: http.StatusBadRequest, Code: "bad_request", heading: lang.Key("answer.bad_request.heading"),
+		message: lang.Key("answer.bad_request.message")}},
+	{as[*Limited](), Answer{Status: http.StatusTooManyRequests, Code: "rate_limited", heading: lang.Key("answer.rate_limited.heading"),
+		message: lang.Key("answer.rate_limited.message")}},
+	{is(password.ErrBusy), Answer{Status: http.StatusServiceUnavailable, Code: "busy", heading: lang.Key("answer.busy.heading"),
+		message: lang.Key("answer.busy.message"), RetryAfter: time.Second}},
 
 	// Logins and passwords.
-	{is(account.ErrLoginFailed), Answer{Status: http.StatusUnauthorized, Code: "login_failed", Heading: "Anmeldung fehlgeschlagen",
-		Message: "Die Anmeldung ist fehlgeschlagen. Bitte prüfen Sie Ihre Versichertennummer und Ihr Passwort."}},
-	{as[*account.LockedError](), Answer{Status: http.StatusForbidden, Code: "account_locked", Heading: "Anmeldung vorübergehend gesperrt",
-		Message: "Die Anmeldung mit dem Passwort ist nach zu vielen fehlgeschlagenen Versuchen vorübergehend gesperrt. " +
-			"Melden Sie sich mit Ihrem verbundenen Smartphone an oder setzen Sie das Passwort zurück."}},
-	{is(account.ErrWrongPassword), Answer{Status: http.StatusForbidden, Code: "wrong_password", Heading: "Passwort nicht richtig",
-		Message: "Das bisherige Passwort ist nicht richtig."}},
-	{as[*account.RefusedError](), Answer{Status: http.StatusUnprocessableEntity, Code: "password_refused", Heading: "Passwort nicht möglich",
-		Message: "Dieses Passwort kann nicht verwendet werden. Bitte wählen Sie ein anderes."}},
+	{is(account.ErrLoginFailed), Answer{Status: http.StatusUnauthorized, Code: "login_failed", heading: lang.Key("answer.login_failed.heading"),
+		message: lang.Key("answer.login_failed.message")}},
+	{as[*account.LockedError](), Answer{Status: http.StatusForbidden, Code: "account_locked", heading: lang.Key("answer.account_locked.heading"),
+		message: lang.Key("answer.account_locked.message")}},
+	{is(account.ErrWrongPassword), Answer{Status: http.StatusForbidden, Code: "wrong_password", heading: lang.Key("answer.wrong_password.heading"),
+		message: lang.Key("answer.wrong_password.message")}},
+	{as[*account.RefusedError](), Answer{Status: http.StatusUnprocessableEntity, Code: "password_refused", heading: lang.Key("answer.password_refused.heading"),
+		message: lang.Key("answer.password_refused.message")}},
 	{is(account.ErrTooManyChanges), Answer{Status: http.StatusTooManyRequests, Code: "too_many_password_changes",
-		Heading: "Heute keine weitere Passwortänderung", RetryAfter: 24 * time.Hour,
-		Message: "Ihr Passwort wurde heute schon mehrmals geändert. Aus Sicherheitsgründen ist eine weitere Änderung erst morgen möglich."}},
+		heading: lang.Key("answer.too_many_password_changes.heading"), RetryAfter: 24 * time.Hour,
+		message: lang.Key("answer.too_many_password_changes.message")}},
 
 	// Access without a login.
-	{is(access.ErrEIDUnavailable), Answer{Status: http.StatusBadRequest, Code: "eid_unavailable", Heading: "Online-Ausweis nicht verfügbar",
-		Message: "Die Identifizierung mit dem Online-Ausweis ist derzeit nicht möglich. Bitte wählen Sie den Weg per Brief."}},
-	{is(access.ErrTicket), Answer{Status: http.StatusBadRequest, Code: "identification_expired", Heading: "Die Identifizierung ist abgelaufen",
-		Message: "Die Identifizierung mit dem Online-Ausweis gilt 15 Minuten und nur für ein Passwort. Bitte weisen Sie sich erneut aus."}},
-	{is(access.ErrEIDNoMatch), Answer{Status: http.StatusForbidden, Code: "eid_no_match", Heading: "Die Identifizierung hat nicht gepasst",
-		Message: "Die Daten aus Ihrem Ausweis passen nicht zu den Angaben, die wir zu dieser Versichertennummer haben."}},
-	{is(access.ErrOtherPerson), Answer{Status: http.StatusForbidden, Code: "eid_other_person", Heading: "Anderer Ausweis",
-		Message: "Der Ausweis gehört nicht zu der Person, die hier angemeldet ist. Es wurde nichts geändert."}},
-	{is(access.ErrEIDCancelled), Answer{Status: http.StatusOK, Code: "eid_cancelled", Heading: "Identifizierung abgebrochen",
-		Message: "Sie haben die Identifizierung mit dem Online-Ausweis abgebrochen. Es wurde nichts geändert."}},
-	{is(access.ErrEIDFailed), Answer{Status: http.StatusBadRequest, Code: "eid_failed", Heading: "Die Identifizierung ist fehlgeschlagen",
-		Message: "Die Identifizierung mit dem Online-Ausweis konnte nicht abgeschlossen werden. Bitte beginnen Sie noch einmal."}},
-	{is(access.ErrResetFailed), Answer{Status: http.StatusUnauthorized, Code: "reset_failed", Heading: "Zurücksetzen fehlgeschlagen",
-		Message: "Das Passwort konnte nicht zurückgesetzt werden. Bitte prüfen Sie Ihre Versichertennummer und den Code aus dem Brief. " +
-			"Der Code gilt nur einmal und nur bis zu dem im Brief genannten Datum."}},
-	{is(access.ErrLettersToday), Answer{Status: http.StatusServiceUnavailable, Code: "letters_today", Heading: "Heute kein Brief mehr möglich",
+	{is(access.ErrEIDUnavailable), Answer{Status: http.StatusBadRequest, Code: "eid_unavailable", heading: lang.Key("answer.eid_unavailable.heading"),
+		message: lang.Key("answer.eid_unavailable.message")}},
+	{is(access.ErrTicket), Answer{Status: http.StatusBadRequest, Code: "identification_expired", heading: lang.Key("answer.identification_expired.heading"),
+		message: lang.Key("answer.identification_expired.message")}},
+	{is(access.ErrEIDNoMatch), Answer{Status: http.StatusForbidden, Code: "eid_no_match", heading: lang.Key("answer.eid_no_match.heading"),
+		message: lang.Key("answer.eid_no_match.message")}},
+	{is(access.ErrOtherPerson), Answer{Status: http.StatusForbidden, Code: "eid_other_person", heading: lang.Key("answer.eid_other_person.heading"),
+		message: lang.Key("answer.eid_other_person.message")}},
+	{is(access.ErrEIDCancelled), Answer{Status: http.StatusOK, Code: "eid_cancelled", heading: lang.Key("answer.eid_cancelled.heading"),
+		message: lang.Key("answer.eid_cancelled.message")}},
+	{is(access.ErrEIDFailed), Answer{Status: http.StatusBadRequest, Code: "eid_failed", heading: lang.Key("answer.eid_failed.heading"),
+		message: lang.Key("answer.eid_failed.message")}},
+	{is(access.ErrResetFailed), Answer{Status: http.StatusUnauthorized, Code: "reset_failed", heading: lang.Key("answer.reset_failed.heading"),
+		message: lang.Key("answer.reset_failed.message")}},
+	{is(access.ErrLettersToday), Answer{Status: http.StatusServiceUnavailable, Code: "letters_today", heading: lang.Key("answer.letters_today.heading"),
 		RetryAfter: 12 * time.Hour,
-		Message:    "Heute können wir keine weiteren Briefe verschicken. Bitte bestellen Sie den Brief morgen noch einmal oder nutzen Sie den Online-Ausweis."}},
-	{is(access.ErrLetterRefused), Answer{Status: http.StatusTooManyRequests, Code: "letter_limit", Heading: "Kein weiterer Brief möglich",
-		Message: "Sie haben in den letzten 30 Tagen schon mehrere Briefe erhalten. Bitte nutzen Sie den letzten Brief oder den Online-Ausweis."}},
+		message:    lang.Key("answer.letters_today.message")}},
+	{is(access.ErrLetterRefused), Answer{Status: http.StatusTooManyRequests, Code: "letter_limit", heading: lang.Key("answer.letter_limit.heading"),
+		message: lang.Key("answer.letter_limit.message")}},
 
 	// The phone and the Freigabe-PIN. None says which factor failed.
-	{as[*device.WrongPINError](), Answer{Status: http.StatusUnauthorized, Code: "authentication_failed", Heading: "Freigabe fehlgeschlagen",
-		Message: "Die Freigabe ist fehlgeschlagen. Bitte versuchen Sie es noch einmal."}},
-	{is(device.ErrProof), Answer{Status: http.StatusUnauthorized, Code: "authentication_failed", Heading: "Freigabe fehlgeschlagen",
-		Message: "Die Freigabe ist fehlgeschlagen. Bitte versuchen Sie es noch einmal."}},
-	{is(device.ErrPINLocked), Answer{Status: http.StatusLocked, Code: "pin_locked", Heading: "Freigabe-PIN gesperrt",
-		Message: "Ihre Freigabe-PIN ist gesperrt. Sie können sie mit einem neuen Brief oder dem Online-Ausweis entsperren."}},
-	{is(device.ErrPINBusy), Answer{Status: http.StatusTooManyRequests, Code: "pin_busy", Heading: "Bitte kurz warten", RetryAfter: time.Second,
-		Message: "Gerade laufen schon Anmeldungen mit diesem Gerät. Bitte versuchen Sie es gleich noch einmal."}},
-	{is(device.ErrBindRefused), Answer{Status: http.StatusUnauthorized, Code: "bind_refused", Heading: "Gerät nicht verbunden",
-		Message: "Das Gerät konnte nicht verbunden werden. Bitte prüfen Sie Versichertennummer, Passwort und QR-Code."}},
-	{is(device.ErrTooManyDevices), Answer{Status: http.StatusConflict, Code: "too_many_devices", Heading: "Zu viele Geräte",
-		Message: "Sie haben bereits die größte erlaubte Zahl an Geräten verbunden. Bitte trennen Sie zuerst ein Gerät."}},
-	{is(device.ErrNotFound), Answer{Status: http.StatusNotFound, Code: "not_found", Heading: "Nicht gefunden",
-		Message: "Dieses Gerät gibt es nicht (mehr)."}},
+	{as[*device.WrongPINError](), Answer{Status: http.StatusUnauthorized, Code: "authentication_failed", heading: lang.Key("answer.authentication_failed.heading"),
+		message: lang.Key("answer.authentication_failed.message")}},
+	{is(device.ErrProof), Answer{Status: http.StatusUnauthorized, Code: "authentication_failed", heading: lang.Key("answer.authentication_failed.heading"),
+		message: lang.Key("answer.authentication_failed.message")}},
+	{is(device.ErrPINLocked), Answer{Status: http.StatusLocked, Code: "pin_locked", heading: lang.Key("answer.pin_locked.heading"),
+		message: lang.Key("answer.pin_locked.message")}},
+	{is(device.ErrPINBusy), Answer{Status: http.StatusTooManyRequests, Code: "pin_busy", heading: lang.Key("answer.pin_busy.heading"), RetryAfter: time.Second,
+		message: lang.Key("answer.pin_busy.message")}},
+	{is(device.ErrBindRefused), Answer{Status: http.StatusUnauthorized, Code: "bind_refused", heading: lang.Key("answer.bind_refused.heading"),
+		message: lang.Key("answer.bind_refused.message")}},
+	{is(device.ErrTooManyDevices), Answer{Status: http.StatusConflict, Code: "too_many_devices", heading: lang.Key("answer.too_many_devices.heading"),
+		message: lang.Key("answer.too_many_devices.message")}},
+	{is(device.ErrNotFound), Answer{Status: http.StatusNotFound, Code: "not_found", heading: lang.Key("answer.device_not_found.heading"),
+		message: lang.Key("answer.device_not_found.message")}},
 
 	// The health card (eGK). What is wrong with a card is no secret to
 	// the person holding it, so the answers say it.
-	{is(device.ErrEGKOff), Answer{Status: http.StatusBadRequest, Code: "egk_unavailable", Heading: "Gesundheitskarte nicht verfügbar",
-		Message: "Die Anmeldung mit der Gesundheitskarte ist derzeit nicht möglich. Bitte nutzen Sie den Brief oder den Online-Ausweis."}},
-	{as[*egk.RefusedError](), Answer{Status: http.StatusUnprocessableEntity, Code: "card_refused", Heading: "Gesundheitskarte nicht verwendbar",
-		Message: "Ihre Gesundheitskarte kann hierfür nicht verwendet werden."}},
+	{is(device.ErrEGKOff), Answer{Status: http.StatusBadRequest, Code: "egk_unavailable", heading: lang.Key("answer.egk_unavailable.heading"),
+		message: lang.Key("answer.egk_unavailable.message")}},
+	{as[*egk.RefusedError](), Answer{Status: http.StatusUnprocessableEntity, Code: "card_refused", heading: lang.Key("answer.card_refused.heading"),
+		message: lang.Key("answer.card_refused.message")}},
 	{is(egk.ErrRevocationUnavailable), Answer{Status: http.StatusServiceUnavailable, Code: "card_status_unavailable",
-		Heading: "Kartenprüfung gerade nicht möglich", RetryAfter: time.Minute,
-		Message: "Ob Ihre Gesundheitskarte gültig ist, kann gerade nicht geprüft werden. Es wurde nichts geändert. Bitte versuchen Sie es in einigen Minuten noch einmal."}},
-	{is(device.ErrCardStatement), Answer{Status: http.StatusUnprocessableEntity, Code: "card_statement_mismatch", Heading: "Karte hat etwas anderes bestätigt",
-		Message: "Die Gesundheitskarte hat ein anderes Gerät oder eine andere Anfrage bestätigt. Bitte beginnen Sie noch einmal."}},
-	{is(device.ErrCardSignature), Answer{Status: http.StatusUnprocessableEntity, Code: "card_signature_invalid", Heading: "Kartensignatur ungültig",
-		Message: "Die Signatur der Gesundheitskarte passt nicht zu ihrem Zertifikat. Bitte halten Sie die Karte noch einmal an das Smartphone."}},
-	{is(device.ErrCardNotYours), Answer{Status: http.StatusForbidden, Code: "card_not_yours", Heading: "Andere Versichertennummer",
-		Message: "Diese Gesundheitskarte gehört zu einer anderen Versichertennummer als Ihr Konto. Bitte nutzen Sie Ihre eigene Karte."}},
+		heading: lang.Key("answer.card_status_unavailable.heading"), RetryAfter: time.Minute,
+		message: lang.Key("answer.card_status_unavailable.message")}},
+	{is(device.ErrCardStatement), Answer{Status: http.StatusUnprocessableEntity, Code: "card_statement_mismatch", heading: lang.Key("answer.card_statement_mismatch.heading"),
+		message: lang.Key("answer.card_statement_mismatch.message")}},
+	{is(device.ErrCardSignature), Answer{Status: http.StatusUnprocessableEntity, Code: "card_signature_invalid", heading: lang.Key("answer.card_signature_invalid.heading"),
+		message: lang.Key("answer.card_signature_invalid.message")}},
+	{is(device.ErrCardNotYours), Answer{Status: http.StatusForbidden, Code: "card_not_yours", heading: lang.Key("answer.card_not_yours.heading"),
+		message: lang.Key("answer.card_not_yours.message")}},
 
 	// Approvals (Freigaben).
-	{is(approval.ErrNotFound), Answer{Status: http.StatusNotFound, Code: "not_found", Heading: "Nicht gefunden",
-		Message: "Diese Anfrage gibt es nicht (mehr)."}},
-	{is(approval.ErrNotPending), Answer{Status: http.StatusConflict, Code: "not_pending", Heading: "Schon beantwortet",
-		Message: "Diese Freigabe wurde schon beantwortet."}},
-	{is(approval.ErrExpired), Answer{Status: http.StatusGone, Code: "expired", Heading: "Abgelaufen",
-		Message: "Diese Freigabe ist abgelaufen."}},
-	{is(approval.ErrLevelTooLow), Answer{Status: http.StatusForbidden, Code: "level_too_low", Heading: "Anderes Gerät nötig",
-		Message: "Für diese Freigabe brauchen Sie ein Gerät, das mit dem Online-Ausweis verbunden wurde."}},
-	{is(approval.ErrWrongNumber), Answer{Status: http.StatusConflict, Code: "wrong_number", Heading: "Zahl passt nicht",
-		Message: "Die gewählte Zahl passt nicht. Die Anmeldung wurde abgelehnt."}},
-	{is(approval.ErrNoDevice), Answer{Status: http.StatusConflict, Code: "no_device", Heading: "Kein Smartphone verbunden",
-		Message: "Für diese Aktion brauchen Sie ein Smartphone, das mit Ihrem Konto verbunden ist: Sie bestätigen sie dort in der Service-App mit Ihrer Freigabe-PIN."}},
-	{is(approval.ErrDevicesLocked), Answer{Status: http.StatusConflict, Code: "devices_locked", Heading: "Freigabe-PIN gesperrt",
-		Message: "Ihre Freigabe-PIN ist auf jedem verbundenen Smartphone gesperrt, deshalb kann nichts freigegeben werden. " +
-			"Entsperren Sie sie mit einem neuen Brief oder dem Online-Ausweis; danach geht es hier weiter."}},
-	{is(approval.ErrTooManyPending), Answer{Status: http.StatusTooManyRequests, Code: "too_many_pending", Heading: "Zu viele unbestätigte Anfragen",
+	{is(approval.ErrNotFound), Answer{Status: http.StatusNotFound, Code: "not_found", heading: lang.Key("answer.approval_not_found.heading"),
+		message: lang.Key("answer.approval_not_found.message")}},
+	{is(approval.ErrNotPending), Answer{Status: http.StatusConflict, Code: "not_pending", heading: lang.Key("answer.not_pending.heading"),
+		message: lang.Key("answer.not_pending.message")}},
+	{is(approval.ErrExpired), Answer{Status: http.StatusGone, Code: "expired", heading: lang.Key("answer.expired.heading"),
+		message: lang.Key("answer.expired.message")}},
+	{is(approval.ErrLevelTooLow), Answer{Status: http.StatusForbidden, Code: "level_too_low", heading: lang.Key("answer.level_too_low.heading"),
+		message: lang.Key("answer.level_too_low.message")}},
+	{is(approval.ErrWrongNumber), Answer{Status: http.StatusConflict, Code: "wrong_number", heading: lang.Key("answer.wrong_number.heading"),
+		message: lang.Key("answer.wrong_number.message")}},
+	{is(approval.ErrNoDevice), Answer{Status: http.StatusConflict, Code: "no_device", heading: lang.Key("answer.no_device.heading"),
+		message: lang.Key("answer.no_device.message")}},
+	{is(approval.ErrDevicesLocked), Answer{Status: http.StatusConflict, Code: "devices_locked", heading: lang.Key("answer.devices_locked.heading"),
+		message: lang.Key("answer.devices_locked.message")}},
+	{is(approval.ErrTooManyPending), Answer{Status: http.StatusTooManyRequests, Code: "too_many_pending", heading: lang.Key("answer.too_many_pending.heading"),
 		RetryAfter: 5 * time.Minute,
-		Message:    "Es gibt zu viele Anfragen dieser Art, die nicht in der Service-App bestätigt wurden — bitte warten Sie einige Minuten und versuchen Sie es dann erneut."}},
-	{is(approval.ErrSessionLevel), Answer{Status: http.StatusForbidden, Code: "session_level_too_low", Heading: "Anmeldung mit dem Smartphone nötig",
-		Message: "Für diese Aktion muss Ihre Anmeldung auf Ihrem Smartphone bestätigt sein. Mit dem Passwort allein ist sie nicht möglich."}},
+		message:    lang.Key("answer.too_many_pending.message")}},
+	{is(approval.ErrSessionLevel), Answer{Status: http.StatusForbidden, Code: "session_level_too_low", heading: lang.Key("answer.session_level_too_low.heading"),
+		message: lang.Key("answer.session_level_too_low.message")}},
 }
 
 // For returns the answer to err, and false for an error the table does not
@@ -186,7 +210,7 @@ func For(err error) (Answer, bool) {
 		if !r.is(err) {
 			continue
 		}
-		a := r.answer
+		a := r.answer.german()
 		var (
 			bad     *Bad
 			limited *Limited
@@ -194,19 +218,19 @@ func For(err error) (Answer, bool) {
 		)
 		switch {
 		case errors.As(err, &bad):
-			a.Message = bad.Message
+			a.Message, a.message = bad.Message, bad.Text
 			if bad.Status != 0 {
 				a.Status = bad.Status
 			}
 		case errors.As(err, &limited):
 			a.RetryAfter = limited.Wait
 		case errors.As(err, &invalid):
-			a.Message = invalid.Message
+			a.Message, a.message = invalid.Message, invalid.Text
 		}
 		var refused *egk.RefusedError
 		if errors.As(err, &refused) {
 			if m, ok := cardMessages[refused.Reason]; ok {
-				a.Message = m
+				a.Message, a.message = m.In(lang.German), m
 			}
 		}
 		return a, true
@@ -215,20 +239,20 @@ func For(err error) (Answer, bool) {
 }
 
 // cardMessages say what is wrong with a refused health card.
-var cardMessages = map[egk.Reason]string{
-	egk.ReasonMalformed:         "Das Zertifikat der Gesundheitskarte konnte nicht gelesen werden.",
-	egk.ReasonCurve:             "Das Zertifikat stammt nicht von einer Gesundheitskarte (anderes Schlüsselverfahren).",
-	egk.ReasonCriticalExtension: "Das Zertifikat der Gesundheitskarte enthält eine Angabe, die wir nicht prüfen können.",
-	egk.ReasonKeyUsage:          "Das Zertifikat ist nicht das Authentisierungszertifikat einer Gesundheitskarte.",
-	egk.ReasonNotCard:           "Das Zertifikat ist nicht das Authentisierungszertifikat einer Gesundheitskarte.",
-	egk.ReasonUnknownIssuer:     "Diese Gesundheitskarte wurde nicht von Ihrer Krankenkasse ausgegeben.",
-	egk.ReasonNotYetValid:       "Ihre Gesundheitskarte ist noch nicht gültig. Bitte versuchen Sie es ab dem Gültigkeitsbeginn noch einmal.",
-	egk.ReasonExpired:           "Ihre Gesundheitskarte ist abgelaufen. Bitte nutzen Sie Ihre neue Karte, den Brief oder den Online-Ausweis.",
-	egk.ReasonNoKVNR:            "Im Zertifikat der Gesundheitskarte steht keine gültige Versichertennummer.",
-	egk.ReasonRevoked:           "Ihre Gesundheitskarte ist gesperrt. Bitte nutzen Sie Ihre neue Karte, den Brief oder den Online-Ausweis.",
-	egk.ReasonStatusUnknown:     "Ihre Gesundheitskarte ist unserem Prüfdienst nicht bekannt. Bitte nutzen Sie den Brief oder den Online-Ausweis.",
+var cardMessages = map[egk.Reason]lang.Text{
+	egk.ReasonMalformed:         lang.Key("answer.card.malformed"),
+	egk.ReasonCurve:             lang.Key("answer.card.curve"),
+	egk.ReasonCriticalExtension: lang.Key("answer.card.critical_extension"),
+	egk.ReasonKeyUsage:          lang.Key("answer.card.key_usage"),
+	egk.ReasonNotCard:           lang.Key("answer.card.not_card"),
+	egk.ReasonUnknownIssuer:     lang.Key("answer.card.unknown_issuer"),
+	egk.ReasonNotYetValid:       lang.Key("answer.card.not_yet_valid"),
+	egk.ReasonExpired:           lang.Key("answer.card.expired"),
+	egk.ReasonNoKVNR:            lang.Key("answer.card.no_k_v_n_r"),
+	egk.ReasonRevoked:           lang.Key("answer.card.revoked"),
+	egk.ReasonStatusUnknown:     lang.Key("answer.card.status_unknown"),
 }
 
 // Internal is the answer to a failure the table does not know.
-var Internal = Answer{Status: http.StatusInternalServerError, Code: "internal", Heading: "Ein Fehler ist aufgetreten",
-	Message: "Bei der Bearbeitung ist ein Fehler aufgetreten. Bitte versuchen Sie es später noch einmal."}
+var Internal = Answer{Status: http.StatusInternalServerError, Code: "internal", heading: lang.Key("answer.internal.heading"),
+	message: lang.Key("answer.internal.message")}.german()

@@ -42,6 +42,7 @@ import (
 	"github.com/pforte/pforte/appclient"
 	"github.com/pforte/pforte/internal/audit"
 	"github.com/pforte/pforte/internal/field"
+	"github.com/pforte/pforte/internal/lang"
 	"github.com/pforte/pforte/internal/notice"
 	"github.com/pforte/pforte/internal/proofing"
 	"github.com/pforte/pforte/internal/session"
@@ -307,10 +308,10 @@ type Proof struct {
 // checkName bounds a device name or model.
 func checkName(name, v string, required bool) error {
 	if required && strings.TrimSpace(v) == "" {
-		return field.Invalid(name, "Bitte geben Sie dem Gerät einen Namen.")
+		return field.Wrong(name, lang.Key("field.device_name"))
 	}
 	if !utf8.ValidString(v) || utf8.RuneCountInString(v) > 40 || strings.ContainsFunc(v, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
-		return field.Invalid(name, "Der Name darf höchstens 40 Zeichen lang sein und keine Steuerzeichen enthalten.")
+		return field.Wrong(name, lang.Key("field.device_name_long"))
 	}
 	return nil
 }

@@ -13,6 +13,8 @@ package field
 import (
 	"errors"
 	"strings"
+
+	"github.com/pforte/pforte/internal/lang"
 )
 
 // Error is one field whose input has the wrong shape.
@@ -21,10 +23,27 @@ type Error struct {
 	Name string
 	// Message says in German what the field should hold.
 	Message string
+	// Text says it in every language; zero for an Invalid error.
+	Text lang.Text
 }
 
-// Invalid returns the error for field name.
+// Invalid returns the error for field name, with a German message.
 func Invalid(name, message string) *Error { return &Error{Name: name, Message: message} }
+
+// Wrong returns the error for field name, with a message from the
+// catalogue.
+func Wrong(name string, text lang.Text) *Error {
+	return &Error{Name: name, Message: text.In(lang.German), Text: text}
+}
+
+// In returns the message in l: Text in l, or the German Message when the
+// error has no Text.
+func (e *Error) In(l lang.Language) string {
+	if e.Text.IsZero() {
+		return e.Message
+	}
+	return e.Text.In(l)
+}
 
 func (e *Error) Error() string { return "invalid " + e.Name }
 

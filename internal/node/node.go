@@ -34,10 +34,12 @@ import (
 	"github.com/pforte/pforte/internal/appapi"
 	"github.com/pforte/pforte/internal/approval"
 	"github.com/pforte/pforte/internal/audit"
+	"github.com/pforte/pforte/internal/backoffice"
 	"github.com/pforte/pforte/internal/device"
 	"github.com/pforte/pforte/internal/dispatch"
 	"github.com/pforte/pforte/internal/egk"
 	"github.com/pforte/pforte/internal/eid"
+	"github.com/pforte/pforte/internal/lang"
 	"github.com/pforte/pforte/internal/letter"
 	"github.com/pforte/pforte/internal/mailbox"
 	"github.com/pforte/pforte/internal/mailboxapi"
@@ -52,6 +54,7 @@ import (
 	"github.com/pforte/pforte/internal/serviceapp"
 	"github.com/pforte/pforte/internal/session"
 	"github.com/pforte/pforte/internal/signkey"
+	"github.com/pforte/pforte/internal/staff"
 	"github.com/pforte/pforte/internal/store"
 	"github.com/pforte/pforte/internal/web"
 )
@@ -82,6 +85,11 @@ type Config struct {
 	Devices     device.Config
 	Approvals   approval.Config
 	Maintenance maintenance.Config
+	// Staff sets the back office's staff logins and sessions; Backoffice
+	// its pages (the four-eyes rules; cookies, insurer name and clock
+	// come from the portal's settings).
+	Staff      staff.Config
+	Backoffice backoffice.Config
 
 	// HTTP is the server frame; Portal the pages' settings (InsurerName
 	// and Phone default to Insurer's); LoginRate and LoginBurst bound
@@ -139,6 +147,7 @@ type Node struct {
 	Devices   *device.Service
 	Approvals *approval.Service
 	Profile   *profile.Service
+	Staff     *staff.Service
 	Mailbox   *mailbox.Service
 	// Keys and OIDC are nil without OpenID clients.
 	Keys *signkey.Manager
@@ -232,6 +241,7 @@ func Build(ctx context.Context, cfg Config, st store.Store) (*Node, error) {
 	executors[device.ActionRemove] = device.NewRemoveExecutor(notices)
 	n.Approvals = approval.New(st, ring, n.Devices, n.Audit, now, cfg.Approvals, executors, notices.Kick, logger)
 	n.Profile = profile.New(st, n.Approvals, n.Devices, ring)
+	n.Staff = staff.New(st, hasher, ring, n.Audit, now, cfg.Staff, logger)
 
 	n.Mailbox = mailbox.New(st, ring, mailbox.NewNoticeTexts(ring, cfg.Insurer.Phone), now, cfg.Mailbox, logger)
 
@@ -286,8 +296,16 @@ func Build(ctx context.Context, cfg Config, st store.Store) (*Node, error) {
 		return nil, fmt.Errorf("node: %w", err)
 	}
 	app := serviceapp.New(serviceapp.Config{InsurerName: pcfg.InsurerName, Phone: pcfg.Phone})
+	bcfg := cfg.Backoffice
+	bcfg.InsecureCookies, bcfg.InsurerName, bcfg.Now = pcfg.InsecureCookies, pcfg.InsurerName, now
+	back, err := backoffice.New(bcfg, backoffice.Services{Staff: n.Staff, Reads: st, Devices: device.NewDesk(n.Devices),
+		Accounts: account.NewDesk(n.Accounts), Sessions: n.Sessions, Letters: backofficeLetters{n.Letters, n.Access},
+		Verify: func(ctx context.Context) (audit.Result, error) { return audit.Verify(ctx, st, cfg.AuditKey, nil, nil) }}, logger)
+	if err != nil {
+		return nil, fmt.Errorf("node: %w", err)
+	}
 	boxcfg := mailboxapi.Config{InsurerName: pcfg.InsurerName, Phone: pcfg.Phone, StaffToken: cfg.StaffToken, Now: now}
-	n.mount(api.Routes(), portal.Routes(), app.Routes(), cfg.Routes,
+	n.mount(api.Routes(), portal.Routes(), app.Routes(), back.Routes(), cfg.Routes,
 		mailboxapi.NewAPI(boxcfg, n.Mailbox, n.Sessions, logger).Routes(),
 		mailboxapi.NewPages(boxcfg, n.Mailbox, browser, logger).Routes(),
 		mailboxapi.NewStaff(boxcfg, n.Mailbox, logger).Routes())
@@ -296,6 +314,22 @@ func Build(ctx context.Context, cfg Config, st store.Store) (*Node, error) {
 		n.mount(n.OIDC.Routes())
 	}
 	return n, nil
+}
+
+// backofficeLetters are the letters the back office reviews and orders:
+// the review queue of dispatch, whose rejection voids the codes through
+// access, and access's activation letter.
+type backofficeLetters struct {
+	*dispatch.Service
+	access *access.Service
+}
+
+func (l backofficeLetters) Reject(ctx context.Context, id, by, reason string) error {
+	return l.Service.Reject(ctx, id, by, reason, l.access)
+}
+
+func (l backofficeLetters) OrderActivationLetter(ctx context.Context, id store.PersonID, clientIP string, requested lang.Language) (bool, error) {
+	return l.access.OrderActivationLetter(ctx, id, clientIP, requested)
 }
 
 func (n *Node) mount(routes ...map[string]http.Handler) {

@@ -23,7 +23,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -31,6 +30,7 @@ import (
 	"github.com/pforte/pforte/internal/approval"
 	"github.com/pforte/pforte/internal/dispatch"
 	"github.com/pforte/pforte/internal/field"
+	"github.com/pforte/pforte/internal/lang"
 	"github.com/pforte/pforte/internal/notice"
 	"github.com/pforte/pforte/internal/registry"
 	"github.com/pforte/pforte/internal/seal"
@@ -135,15 +135,15 @@ var postalCode = regexp.MustCompile(`^[0-9]{5}$`)
 func cleanField(name, v string, max int, required bool) (string, error) {
 	v = strings.Join(strings.Fields(v), " ")
 	if required && v == "" {
-		return "", field.Invalid(name, "Bitte füllen Sie dieses Feld aus.")
+		return "", field.Wrong(name, lang.Key("field.required"))
 	}
 	if !utf8.ValidString(v) || utf8.RuneCountInString(v) > max || strings.ContainsFunc(v, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
-		return "", field.Invalid(name, "Bitte höchstens "+strconv.Itoa(max)+" Zeichen, ohne Steuerzeichen.")
+		return "", field.Wrong(name, lang.Key("field.too_long", max))
 	}
 	// What the phone shows is what it signs: no bidi overrides, zero-width
 	// or other invisible characters in what a person enters.
-	if msg := approval.FieldProblem(v); msg != "" {
-		return "", field.Invalid(name, msg)
+	if approval.FieldProblem(v) != "" {
+		return "", field.Wrong(name, lang.Key("field.display_unsafe"))
 	}
 	return v, nil
 }
@@ -162,7 +162,7 @@ func validAddress(a Address) (Address, error) {
 	}
 	a.PostalCode = strings.TrimSpace(a.PostalCode)
 	if !postalCode.MatchString(a.PostalCode) {
-		return Address{}, field.Invalid("postal_code", "Bitte geben Sie eine Postleitzahl mit fünf Ziffern an.")
+		return Address{}, field.Wrong("postal_code", lang.Key("field.postal_code"))
 	}
 	return a, nil
 }
@@ -191,11 +191,11 @@ type bankData struct {
 // RequestBankChange asks the person's phone to approve a new bank account.
 func (s *Service) RequestBankChange(ctx context.Context, id store.PersonID, iban, client string, sessionLevel session.Level) (store.Approval, error) {
 	if len(iban) > 64 {
-		return store.Approval{}, field.Invalid("iban", "Bitte prüfen Sie die IBAN.")
+		return store.Approval{}, field.Wrong("iban", lang.Key("field.iban"))
 	}
 	norm, err := registry.CheckIBAN(iban)
 	if err != nil {
-		return store.Approval{}, field.Invalid("iban", "Bitte prüfen Sie die IBAN: Sie hat nicht die richtige Form oder Prüfziffer.")
+		return store.Approval{}, field.Wrong("iban", lang.Key("field.iban_form"))
 	}
 	data, err := json.Marshal(bankData{IBAN: norm})
 	if err != nil {

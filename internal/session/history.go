@@ -82,6 +82,9 @@ const (
 	// EndedByPerson: the person ended it from another session's account
 	// page.
 	EndedByPerson EndReason = "ended_by_person"
+	// EndedByStaff: the insurer's staff ended every session of the person
+	// from the back office.
+	EndedByStaff EndReason = "ended_by_staff"
 )
 
 // EndedError is ErrNoSession for a session that was ended early, with why.

@@ -48,6 +48,11 @@ type Store interface {
 	OIDC
 	Upgrades
 	LoginEvents
+	StaffAccounts
+	StaffSessions
+	StaffRequests
+	PersonSearch
+	AuditSearch
 	Mailbox
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error

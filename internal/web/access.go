@@ -6,6 +6,7 @@ import (
 
 	"github.com/pforte/pforte/internal/access"
 	"github.com/pforte/pforte/internal/field"
+	"github.com/pforte/pforte/internal/lang"
 	"github.com/pforte/pforte/internal/server"
 	"github.com/pforte/pforte/internal/store"
 
@@ -20,24 +21,23 @@ type accessPage struct {
 	Reset   bool
 }
 
-func accessView(purpose string) view {
+func accessView(l lang.Language, purpose string) view {
 	if purpose == access.PurposeReset {
-		p := accessPage{Action: "/passwort-vergessen", Heading: "Passwort vergessen", Reset: true,
-			Intro: "Geben Sie Ihre Versichertennummer, Ihre Postleitzahl und Ihr Geburtsdatum an. Danach legen Sie mit dem Online-Ausweis sofort ein neues Passwort fest, oder Sie erhalten einen Code per Brief."}
+		p := accessPage{Action: "/passwort-vergessen", Heading: l.T("web.link.forgot"), Reset: true, Intro: l.T("web.access.intro_reset")}
 		return view{Title: p.Heading, Data: p}
 	}
-	p := accessPage{Action: "/zugang", Heading: "Zugangsdaten anfordern",
-		Intro: "Geben Sie Ihre Versichertennummer, Ihre Postleitzahl und Ihr Geburtsdatum an und wählen Sie, wie Sie sich ausweisen möchten."}
+	p := accessPage{Action: "/zugang", Heading: l.T("web.link.request_access"), Intro: l.T("web.access.intro")}
 	return view{Title: p.Heading, Data: p}
 }
 
 // start shows what the portal is.
 func (w *accessPages) start(rw http.ResponseWriter, r *http.Request) error {
+	l := w.language(r)
 	notice := ""
 	if r.URL.Query().Get("hinweis") == "abgemeldet" {
-		notice = "Sie sind abgemeldet. Auf einem gemeinsam genutzten Rechner schließen Sie jetzt am besten das Browserfenster."
+		notice = l.T("web.start.logged_out")
 	}
-	return w.render(rw, r, http.StatusOK, "start", view{Title: "Willkommen", Data: startPage{Notice: notice}})
+	return w.render(rw, r, http.StatusOK, "start", view{Title: l.T("web.start.welcome"), Data: startPage{Notice: notice}})
 }
 
 // startPage is the data of the start page.
@@ -45,12 +45,12 @@ type startPage struct{ Notice string }
 
 // accessForm shows the form to request access.
 func (w *accessPages) accessForm(rw http.ResponseWriter, r *http.Request) error {
-	return w.render(rw, r, http.StatusOK, "access", accessView(access.PurposeAccess))
+	return w.render(rw, r, http.StatusOK, "access", accessView(w.language(r), access.PurposeAccess))
 }
 
 // forgotForm shows the form for a forgotten password.
 func (w *accessPages) forgotForm(rw http.ResponseWriter, r *http.Request) error {
-	return w.render(rw, r, http.StatusOK, "access", accessView(access.PurposeReset))
+	return w.render(rw, r, http.StatusOK, "access", accessView(w.language(r), access.PurposeReset))
 }
 
 // requestAccess starts an eID identification or requests a password letter.
@@ -68,10 +68,11 @@ func (w *accessPages) submitAccess(rw http.ResponseWriter, r *http.Request, purp
 	if err != nil {
 		return err
 	}
-	v := accessView(purpose)
+	l := w.language(r)
+	v := accessView(l, purpose)
 	v.Form = keep(values)
 	in := access.Request{KVNR: values["kvnr"], PostalCode: values["postal_code"],
-		BirthDate: isoDate(values["birth_date"]), ClientIP: server.ClientIP(r), Language: w.language(r)}
+		BirthDate: isoDate(values["birth_date"]), ClientIP: server.ClientIP(r), Language: l}
 	switch values["method"] {
 	case "eid":
 		started, err := w.access.StartEID(r.Context(), in, purpose)
@@ -81,9 +82,9 @@ func (w *accessPages) submitAccess(rw http.ResponseWriter, r *http.Request, purp
 		w.setCookie(rw, eidCookie, started.Flow, flowLifetime, http.SameSiteLaxMode)
 		return redirect(rw, r, started.RedirectURL)
 	case "letter":
-		request, sent := w.access.RequestLetter, letterSent
+		request, sent := w.access.RequestLetter, letterSent(l)
 		if purpose == access.PurposeReset {
-			request, sent = w.access.RequestReset, resetLetterSent
+			request, sent = w.access.RequestReset, resetLetterSent(l)
 		}
 		if err := request(r.Context(), in); err != nil {
 			return &formFailed{"access", v, err}
@@ -94,41 +95,27 @@ func (w *accessPages) submitAccess(rw http.ResponseWriter, r *http.Request, purp
 		var problems fieldProblems
 		if _, err := in.Validate(w.cfg.Now()); err != nil {
 			for _, e := range field.All(err) {
-				problems = append(problems, fieldError{e.Name, e.Message})
+				problems = append(problems, fieldError{e.Name, e.In(l)})
 			}
 		}
-		problems = append(problems, fieldError{"method", "Bitte wählen Sie, wie Sie sich ausweisen möchten."})
+		problems = append(problems, fieldError{"method", l.T("web.access.method_missing")})
 		return &formFailed{"access", v, problems}
 	}
 }
 
-// The confirmations of letter requests: the same for every well-formed
-// request, whether or not the data matched anyone.
-var (
-	letterSent = message{Heading: "Vielen Dank für Ihre Anfrage",
-		Lines: []string{
-			"Passen Ihre Angaben zu unseren Daten und haben Sie noch kein eigenes Passwort, senden wir Ihnen einen Brief mit Ihrem " +
-				"Initialpasswort an die Anschrift, die bei uns hinterlegt ist. Der Brief ist in der Regel in drei bis fünf Werktagen bei " +
-				"Ihnen. Ist Ihre Anschrift bei uns noch nicht bestätigt, prüft unser Service-Team den Brief vor dem Versand; das kann " +
-				"einige Werktage länger dauern.",
-			"Mit dem Initialpasswort und Ihrer Versichertennummer melden Sie sich dann an und legen ein eigenes Passwort fest.",
-			"Sie haben schon ein eigenes Passwort? Dann schicken wir keinen neuen Brief: Melden Sie sich an, oder wählen Sie " +
-				"„Passwort vergessen“. Ist Ihre Freigabe-PIN gesperrt oder brauchen Sie einen neuen QR-Code, bestellen Sie den Brief " +
-				"nach der Anmeldung unter „Meine Geräte“.",
-			"Nach zwei Wochen noch kein Brief? Prüfen Sie Ihre Angaben und fragen Sie noch einmal an, oder rufen Sie uns an.",
-		},
-		Links: []link{{"/anmelden", "Zur Anmeldung"}, {"/passwort-vergessen", "Passwort vergessen"}, {"/", "Zur Startseite"}}}
-	resetLetterSent = message{Heading: "Vielen Dank für Ihre Anfrage",
-		Lines: []string{
-			"Passen Ihre Angaben zu unseren Daten, senden wir Ihnen einen Brief mit einem Rücksetzcode an die Anschrift, die bei uns " +
-				"hinterlegt ist. Der Brief ist in der Regel in drei bis fünf Werktagen bei Ihnen; ist Ihre Anschrift noch nicht " +
-				"bestätigt, prüft unser Service-Team ihn vorher, das kann einige Werktage länger dauern.",
-			"Mit dem Code legen Sie auf der Seite „Passwort zurücksetzen“ ein neues Passwort fest. Bis dahin gilt Ihr bisheriges Passwort weiter.",
-			"Nach zwei Wochen noch kein Brief? Prüfen Sie Ihre Angaben und fragen Sie noch einmal an, oder rufen Sie uns an. " +
-				"Schneller geht es mit dem Online-Ausweis.",
-		},
-		Links: []link{{"/passwort-zuruecksetzen", "Passwort zurücksetzen"}, {"/", "Zur Startseite"}}}
-)
+// letterSent and resetLetterSent confirm letter requests: the same for
+// every well-formed request, whether or not the data matched anyone.
+func letterSent(l lang.Language) message {
+	return message{Heading: l.T("web.sent.heading"),
+		Lines: []string{l.T("web.sent.letter"), l.T("web.sent.login"), l.T("web.sent.have_password"), l.T("web.sent.no_letter")},
+		Links: []link{{"/anmelden", l.T("web.link.to_login")}, {"/passwort-vergessen", l.T("web.link.forgot")}, {"/", l.T("web.link.start")}}}
+}
+
+func resetLetterSent(l lang.Language) message {
+	return message{Heading: l.T("web.sent.heading"),
+		Lines: []string{l.T("web.sent.reset_letter"), l.T("web.sent.reset_code"), l.T("web.sent.reset_no_letter")},
+		Links: []link{{"/passwort-zuruecksetzen", l.T("web.reset.title")}, {"/", l.T("web.link.start")}}}
+}
 
 // eidStart continues in the browser an identification the service app started
 // through the API: it keeps the flow in the eID cookie and sends the browser on
@@ -186,15 +173,15 @@ func (w *accessPages) eidReturn(rw http.ResponseWriter, r *http.Request) error {
 // identification.
 type choosePage struct{ Replace bool }
 
-func chooseView(replace bool) view {
-	return view{Title: "Passwort festlegen", Data: choosePage{Replace: replace}}
+func chooseView(l lang.Language, replace bool) view {
+	return view{Title: l.T("web.choose.title"), Data: choosePage{Replace: replace}}
 }
 
 // choosePasswordForm shows the form. It cannot check the ticket: the
 // SameSite=Strict cookie is not sent on the redirect chain that started at the
 // partner; the POST checks it.
 func (w *accessPages) choosePasswordForm(rw http.ResponseWriter, r *http.Request) error {
-	return w.render(rw, r, http.StatusOK, "choose-password", chooseView(r.URL.Query().Get("ersetzen") == "1"))
+	return w.render(rw, r, http.StatusOK, "choose-password", chooseView(w.language(r), r.URL.Query().Get("ersetzen") == "1"))
 }
 
 // choosePassword sets the password of the person the eID identification
@@ -204,9 +191,10 @@ func (w *accessPages) choosePassword(rw http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return err
 	}
-	v := chooseView(false)
+	l := w.language(r)
+	v := chooseView(l, false)
 	v.Form = keep(values)
-	if err := requireRepeat(values); err != nil {
+	if err := requireRepeat(l, values); err != nil {
 		return &formFailed{"choose-password", v, err}
 	}
 	ticket := w.cookieValue(r, ticketCookie)
@@ -218,15 +206,15 @@ func (w *accessPages) choosePassword(rw http.ResponseWriter, r *http.Request) er
 		return &formFailed{"choose-password", v, err}
 	}
 	w.clearCookie(rw, ticketCookie)
-	w.setCookie(rw, sessionCookie, string(res.Token), 0, http.SameSiteLaxMode)
+	w.sessionStarted(rw, res.Token, res.Language)
 	return redirect(rw, r, "/konto?hinweis=passwort-festgelegt")
 }
 
-func resetView() view { return view{Title: "Passwort zurücksetzen"} }
+func resetView(l lang.Language) view { return view{Title: l.T("web.reset.title")} }
 
 // resetForm shows the form for the code from a reset letter.
 func (w *accessPages) resetForm(rw http.ResponseWriter, r *http.Request) error {
-	return w.render(rw, r, http.StatusOK, "reset", resetView())
+	return w.render(rw, r, http.StatusOK, "reset", resetView(w.language(r)))
 }
 
 // reset sets a new password with the code from a reset letter.
@@ -235,17 +223,18 @@ func (w *accessPages) reset(rw http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	v := resetView()
+	l := w.language(r)
+	v := resetView(l)
 	v.Form = keep(values)
 	v.Form.values["code"] = "" // a code is a secret too
-	if err := requireRepeat(values); err != nil {
+	if err := requireRepeat(l, values); err != nil {
 		return &formFailed{"reset", v, err}
 	}
 	res, err := w.access.ResetWithCode(r.Context(), values["kvnr"], values["code"], values["new_password"], server.ClientIP(r), r.UserAgent())
 	if err != nil {
 		return &formFailed{"reset", v, err}
 	}
-	w.setCookie(rw, sessionCookie, string(res.Token), 0, http.SameSiteLaxMode)
+	w.sessionStarted(rw, res.Token, res.Language)
 	return redirect(rw, r, "/konto?hinweis=neues-passwort")
 }
 

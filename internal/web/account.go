@@ -19,13 +19,14 @@ import (
 // loginView is the login page; next, when an application's sign-in led
 // there, names the application.
 func (w *loginPages) loginView(r *http.Request, next string) view {
-	page := loginPage{Reason: loginReasons[r.URL.Query().Get("grund")]}
+	l := w.language(r)
+	page := loginPage{Reason: loginReason(l, r.URL.Query().Get("grund"))}
 	if next != "" {
 		if _, name, ok := w.apps.Client(r.Context(), next); ok {
 			page.App = name
 		}
 	}
-	return view{Title: "Anmelden", Data: page}
+	return view{Title: l.T("web.login.title"), Data: page}
 }
 
 // loginForm shows the login form; "weiter" names where a login continues
@@ -69,7 +70,7 @@ func (w *loginPages) login(rw http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	w.setCookie(rw, sessionCookie, string(res.Token), 0, http.SameSiteLaxMode)
+	w.sessionStarted(rw, res.Token, res.Language)
 	if res.Session.MustChangePassword {
 		return redirect(rw, r, changeURL(next))
 	}
@@ -92,44 +93,47 @@ func (w *loginPages) logout(rw http.ResponseWriter, r *http.Request) error {
 	return redirect(rw, r, "/?hinweis=abgemeldet")
 }
 
-// levelWords names the assurance levels for people.
-var levelWords = map[string]string{
-	string(session.LevelLow):         "normal",
-	string(session.LevelSubstantial): "substantiell",
-	string(session.LevelHigh):        "hoch",
-}
-
-// levelMeanings say in words what reaches a level and what it opens.
-var levelMeanings = map[string]string{
-	string(session.LevelLow): "Sie haben sich mit Ihrem Passwort angemeldet. Damit sehen Sie Ihr Konto und Ihre Geräte; " +
-		"für Ihre persönlichen Daten bestätigen Sie die Anmeldung mit dem Smartphone.",
-	string(session.LevelSubstantial): "Sie haben die Anmeldung mit Ihrem Smartphone und der Freigabe-PIN bestätigt. " +
-		"Damit sehen und ändern Sie Ihre persönlichen Daten; jede Änderung geben Sie in der Service-App frei.",
-	string(session.LevelHigh): "Sie haben sich mit dem Online-Ausweis angemeldet, oder mit einem Smartphone, das mit dem " +
-		"Online-Ausweis oder der Gesundheitskarte verbunden wurde. Das ist die höchste Stufe.",
-}
-
-// levelWord names a level for people ("normal", "substantiell", "hoch").
-func levelWord(level string) string {
-	if w, ok := levelWords[level]; ok {
-		return w
+// levelWord names a level for people ("normal", "substantiell", "hoch");
+// an unknown one shows as it is.
+func levelWord(l lang.Language, level string) string {
+	switch session.Level(level) {
+	case session.LevelLow:
+		return l.T("web.level.low")
+	case session.LevelSubstantial:
+		return l.T("web.level.substantial")
+	case session.LevelHigh:
+		return l.T("web.level.high")
 	}
 	return level
 }
 
-// originWords name a session's origin for people: what it was started with.
-var originWords = map[string]string{
-	string(session.OriginPassword): "Passwort",
-	string(session.OriginLetter):   "Brief (Erstpasswort oder Rücksetzcode)",
-	string(session.OriginEID):      "Online-Ausweis",
-	string(session.OriginDevice):   "Smartphone (Service-App)",
-	string(session.OriginEGK):      "Gesundheitskarte",
+// levelMeaning says in words what reaches a level and what it opens.
+func levelMeaning(l lang.Language, level string) string {
+	switch session.Level(level) {
+	case session.LevelLow:
+		return l.T("web.level.low_meaning")
+	case session.LevelSubstantial:
+		return l.T("web.level.substantial_meaning")
+	case session.LevelHigh:
+		return l.T("web.level.high_meaning")
+	}
+	return ""
 }
 
-// originWord names an origin for people; an unknown one shows as it is.
-func originWord(origin string) string {
-	if w, ok := originWords[origin]; ok {
-		return w
+// originWord names a session's origin for people: what it was started
+// with; an unknown one shows as it is.
+func originWord(l lang.Language, origin string) string {
+	switch session.Origin(origin) {
+	case session.OriginPassword:
+		return l.T("web.origin.password")
+	case session.OriginLetter:
+		return l.T("web.origin.letter")
+	case session.OriginEID:
+		return l.T("web.origin.eid")
+	case session.OriginDevice:
+		return l.T("web.origin.device")
+	case session.OriginEGK:
+		return l.T("web.origin.egk")
 	}
 	return origin
 }
@@ -155,11 +159,17 @@ type historyRow struct {
 	Failed  bool
 }
 
-// outcomeWords name a sign-in's outcome for people.
-var outcomeWords = map[string]string{
-	session.OutcomeOK:     "angemeldet",
-	session.OutcomeFailed: "fehlgeschlagen (falsches Passwort oder falsche PIN)",
-	session.OutcomeLocked: "fehlgeschlagen, Zugang gesperrt",
+// outcomeWord names a sign-in's outcome for people.
+func outcomeWord(l lang.Language, outcome string) string {
+	switch outcome {
+	case session.OutcomeOK:
+		return l.T("web.outcome.ok")
+	case session.OutcomeFailed:
+		return l.T("web.outcome.failed")
+	case session.OutcomeLocked:
+		return l.T("web.outcome.locked")
+	}
+	return outcome
 }
 
 // letterRow is one of the person's letters on the account page.
@@ -168,60 +178,69 @@ type letterRow struct {
 	Problem            bool // it will not arrive: the status says what to do
 }
 
-// letterKinds name letters for people, by kind (package letter).
-var letterKinds = map[string]string{
-	"password":         "Zugangsdaten (Initialpasswort und QR-Code)",
-	"activation":       "QR-Code für die Service-App",
-	"password_reset":   "Code für ein neues Passwort",
-	"device_bound":     "Hinweis: neues Smartphone verbunden",
-	"device_removed":   "Hinweis: Smartphone entfernt",
-	"password_changed": "Hinweis: Passwort geändert",
-	"address_changed":  "Hinweis: Anschrift geändert",
-	"bank_changed":     "Hinweis: Bankverbindung geändert",
-	"pin_locked":       "Hinweis: Freigabe-PIN gesperrt",
-	"login_locked":     "Hinweis: Anmeldung gesperrt",
+// letterKind names a letter for people, by kind (package letter).
+func letterKind(l lang.Language, kind string) string {
+	switch kind {
+	case "password":
+		return l.T("web.letter.password")
+	case "activation":
+		return l.T("web.letter.activation")
+	case "password_reset":
+		return l.T("web.letter.password_reset")
+	case "device_bound":
+		return l.T("web.letter.device_bound")
+	case "device_removed":
+		return l.T("web.letter.device_removed")
+	case "password_changed":
+		return l.T("web.letter.password_changed")
+	case "address_changed":
+		return l.T("web.letter.address_changed")
+	case "bank_changed":
+		return l.T("web.letter.bank_changed")
+	case "pin_locked":
+		return l.T("web.letter.pin_locked")
+	case "login_locked":
+		return l.T("web.letter.login_locked")
+	}
+	return l.T("web.account.letter")
 }
 
 // letterStatus says where a letter is and, when it will not arrive, what
 // the person can do.
-func letterStatus(l store.Letter) (string, bool) {
-	switch l.Status {
+func letterStatus(l lang.Language, lt store.Letter) (string, bool) {
+	switch lt.Status {
 	case store.LetterReview:
-		return "Wird vor dem Versand geprüft, weil Ihre Anschrift bei uns noch nicht bestätigt ist. Das kann einige Werktage dauern.", false
+		return l.T("web.letter.review"), false
 	case store.LetterQueued:
-		return "Wird gedruckt und verschickt.", false
+		return l.T("web.letter.queued"), false
 	case store.LetterHandedOver:
-		return "Am " + lang.Date(l.UpdatedAt) + " zur Post gegeben; in der Regel drei bis fünf Werktage unterwegs.", false
+		return l.T("web.letter.handed_over", l.Date(lt.UpdatedAt)), false
 	case store.LetterSuperseded:
-		return "Durch einen neueren Brief ersetzt; sein Code gilt nicht mehr.", false
+		return l.T("web.letter.superseded"), false
 	case store.LetterReturned:
-		return "Kam als unzustellbar zurück; sein Code gilt nicht mehr. Bitte teilen Sie uns Ihre aktuelle Anschrift mit.", true
+		return l.T("web.letter.returned"), true
 	case store.LetterRejected:
-		return "Nicht verschickt: Ihre Anschrift konnte nicht bestätigt werden. Bitte rufen Sie uns an, oder nutzen Sie den Online-Ausweis.", true
+		return l.T("web.letter.rejected"), true
 	}
-	return string(l.Status), false
+	return string(lt.Status), false
 }
 
 // letterRows are the person's newest letters, at most max.
-func letterRows(list []store.Letter, max int) []letterRow {
+func letterRows(l lang.Language, list []store.Letter, max int) []letterRow {
 	var rows []letterRow
-	for _, l := range list[:min(len(list), max)] {
-		what, ok := letterKinds[l.Kind]
-		if !ok {
-			what = "Brief"
-		}
-		status, problem := letterStatus(l)
-		rows = append(rows, letterRow{Date: lang.Date(l.CreatedAt), What: what, Status: status, Problem: problem})
+	for _, lt := range list[:min(len(list), max)] {
+		status, problem := letterStatus(l, lt)
+		rows = append(rows, letterRow{Date: l.Date(lt.CreatedAt), What: letterKind(l, lt.Kind), Status: status, Problem: problem})
 	}
 	return rows
 }
 
 // kindWord names a session kind for people.
-func kindWord(kind string) string {
+func kindWord(l lang.Language, kind string) string {
 	if kind == session.KindApp {
-		return "App"
+		return l.T("web.kind.app")
 	}
-	return "Browser"
+	return l.T("web.kind.browser")
 }
 
 // overviewPage is the data of the account page.
@@ -258,41 +277,41 @@ func (w *accountPages) overview(rw http.ResponseWriter, r *http.Request, tok ses
 	if err != nil {
 		return err
 	}
-	page := overviewPage{Name: displayName(p), Level: levelWord(s.Level), Days: session.HistoryDays, Letters: letterRows(letters, 10),
-		Meaning: levelMeanings[s.Level]}
+	l := w.language(r)
+	page := overviewPage{Name: displayName(p), Level: levelWord(l, s.Level), Days: session.HistoryDays, Letters: letterRows(l, letters, 10),
+		Meaning: levelMeaning(l, s.Level)}
 	if !w.levelOK(s, approval.ActionPersonalView) {
 		need := w.approvals.Policy()[approval.ActionPersonalView].Level
-		page.Need = levelWord(need)
+		page.Need = levelWord(l, need)
 		if page.CanStepUp, err = w.usableDevice(r.Context(), s.PersonID, need); err != nil {
 			return err
 		}
 	}
 	switch r.URL.Query().Get("hinweis") {
 	case "passwort":
-		page.Notice = "Ihr Passwort wurde geändert. Alle anderen Sitzungen wurden beendet."
+		page.Notice = l.T("web.account.notice_password")
 	case "sitzung":
-		page.Notice = "Die Sitzung wurde beendet. Wer sie benutzt hat, muss sich neu anmelden."
+		page.Notice = l.T("web.account.notice_session")
 	case "neues-passwort":
-		page.Notice = "Ihr neues Passwort gilt ab jetzt. Alle anderen Sitzungen wurden beendet; verbundene Smartphones bleiben verbunden."
+		page.Notice = l.T("web.account.notice_new_password")
 	case "passwort-festgelegt":
-		page.Notice = "Ihr Passwort ist gespeichert. Sie melden sich künftig mit Ihrer Versichertennummer und diesem Passwort an; " +
-			"andere Sitzungen wurden beendet."
+		page.Notice = l.T("web.account.notice_password_set")
 	}
 	mine := tok.Hash()
 	for _, ls := range list {
-		page.Sessions = append(page.Sessions, sessionRow{ID: session.ID(ls), Kind: kindWord(ls.Kind), Client: uaSummary(ls.UserAgent),
-			Origin: originWord(ls.Origin), Since: lang.Short(ls.CreatedAt), LastSeen: lang.Short(ls.LastSeenAt),
+		page.Sessions = append(page.Sessions, sessionRow{ID: session.ID(ls), Kind: kindWord(l, ls.Kind), Client: uaSummary(l, ls.UserAgent),
+			Origin: originWord(l, ls.Origin), Since: l.Short(ls.CreatedAt), LastSeen: l.Short(ls.LastSeenAt),
 			Current: subtle.ConstantTimeCompare(ls.TokenHash, mine) == 1})
 	}
 	for _, e := range events {
-		client := uaSummary(e.UserAgent)
+		client := uaSummary(l, e.UserAgent)
 		if e.DeviceName != "" {
-			client = "Smartphone „" + e.DeviceName + "“"
+			client = l.T("web.account.phone", e.DeviceName)
 		}
-		page.History = append(page.History, historyRow{At: lang.Short(e.At), Kind: kindWord(e.Kind), Client: client,
-			Method: originWord(e.Method), Outcome: outcomeWords[e.Outcome], Failed: e.Outcome != session.OutcomeOK})
+		page.History = append(page.History, historyRow{At: l.Short(e.At), Kind: kindWord(l, e.Kind), Client: client,
+			Method: originWord(l, e.Method), Outcome: outcomeWord(l, e.Outcome), Failed: e.Outcome != session.OutcomeOK})
 	}
-	return w.render(rw, r, http.StatusOK, "account", view{Title: "Mein Konto", LoggedIn: true, Data: page})
+	return w.render(rw, r, http.StatusOK, "account", view{Title: l.T("web.nav.account"), LoggedIn: true, Data: page})
 }
 
 // endSession ends one of the person's sessions from the account page;
@@ -327,8 +346,8 @@ func displayName(p store.Person) string {
 // changePage is the data of the change-password page.
 type changePage struct{ Initial bool }
 
-func changeView(s store.Session) view {
-	return view{Title: "Passwort ändern", LoggedIn: true, Data: changePage{Initial: s.MustChangePassword}}
+func changeView(l lang.Language, s store.Session) view {
+	return view{Title: l.T("web.change.title"), LoggedIn: true, Data: changePage{Initial: s.MustChangePassword}}
 }
 
 // changeURL is the change-password page, carrying where to continue (an
@@ -342,7 +361,7 @@ func changeURL(next string) string {
 
 // changePasswordForm shows the form.
 func (w *accountPages) changePasswordForm(rw http.ResponseWriter, r *http.Request, _ session.Token, s store.Session) error {
-	v := changeView(s)
+	v := changeView(w.language(r), s)
 	v.Form = &form{values: map[string]string{"weiter": w.validNext(r.URL.Query().Get("weiter"))}}
 	return w.render(rw, r, http.StatusOK, "change-password", v)
 }
@@ -355,13 +374,14 @@ func (w *accountPages) changePassword(rw http.ResponseWriter, r *http.Request, t
 	}
 	next := w.validNext(values["weiter"])
 	values["weiter"] = next
-	v := changeView(s)
+	l := w.language(r)
+	v := changeView(l, s)
 	v.Form = keep(values)
 	var problems fieldProblems
 	if values["current_password"] == "" {
-		problems = append(problems, fieldError{"current_password", "Bitte geben Sie Ihr bisheriges Passwort ein."})
+		problems = append(problems, fieldError{"current_password", l.T("web.change.current_missing")})
 	}
-	if err, ok := requireRepeat(values).(fieldProblems); ok {
+	if err, ok := requireRepeat(l, values).(fieldProblems); ok {
 		problems = append(problems, err...)
 	}
 	if len(problems) > 0 {

@@ -16,6 +16,7 @@ import (
 // deviceRow is one bound phone on the device page.
 type deviceRow struct {
 	ID, Name, Model, Level, BoundAt string
+	High                            bool // bound with the eID or the health card
 	Locked                          bool
 	Value, Error                    string // the rename form, when it failed
 }
@@ -29,17 +30,20 @@ type devicesPage struct {
 	EID       bool // an identification partner is configured
 }
 
-// deviceNotices are what the device page says after an action, by the
-// "hinweis" parameter.
-var deviceNotices = map[string]string{
-	"name":     "Der Name des Geräts wurde geändert.",
-	"entfernt": "Das Gerät wurde entfernt: Mit ihm kann niemand mehr etwas freigeben. Wir schicken Ihnen eine Bestätigung per Brief.",
-	"brief": "Ihr Brief ist bestellt. Wir schicken ihn an die Anschrift, die bei uns hinterlegt ist; er ist in der Regel in drei bis " +
-		"fünf Werktagen bei Ihnen. Ein früherer QR-Code gilt ab jetzt nicht mehr.",
-	"brief-pruefung": "Ihr Brief ist bestellt. Ihre Anschrift ist bei uns aber noch nicht bestätigt. Damit der QR-Code sicher bei " +
-		"Ihnen ankommt, prüft unser Service-Team den Brief vor dem Versand; das kann einige Werktage dauern, danach ist er in drei " +
-		"bis fünf Werktagen bei Ihnen. Unter „Mein Konto“ sehen Sie bei „Ihre Briefe“, ob er verschickt wurde. Schneller geht es " +
-		"mit dem Online-Ausweis.",
+// deviceNotice is what the device page says after an action, by the
+// "hinweis" parameter; "" for none.
+func deviceNotice(l lang.Language, hinweis string) string {
+	switch hinweis {
+	case "name":
+		return l.T("web.devices.notice_name")
+	case "entfernt":
+		return l.T("web.devices.notice_removed")
+	case "brief":
+		return l.T("web.devices.notice_letter")
+	case "brief-pruefung":
+		return l.T("web.devices.notice_letter_review")
+	}
+	return ""
 }
 
 // devicesView builds the device page; failed is the device whose rename
@@ -49,12 +53,13 @@ func (w *devicePages) devicesView(r *http.Request, s store.Session, failed, valu
 	if err != nil {
 		return view{}, err
 	}
+	l := w.language(r)
 	p := devicesPage{CanRename: w.levelOK(s, approval.ActionPersonalView), EID: w.cfg.EIDOrigin != "",
-		Notice: deviceNotices[r.URL.Query().Get("hinweis")]}
+		Notice: deviceNotice(l, r.URL.Query().Get("hinweis"))}
 	f := &form{}
 	for _, d := range list {
-		row := deviceRow{ID: string(d.ID), Name: d.Name, Model: d.Model, Level: levelWord(d.Level), BoundAt: lang.Short(d.BoundAt),
-			Locked: !d.PINLockedAt.IsZero(), Value: d.Name}
+		row := deviceRow{ID: string(d.ID), Name: d.Name, Model: d.Model, Level: levelWord(l, d.Level), BoundAt: l.Short(d.BoundAt),
+			High: d.Level == string(session.LevelHigh), Locked: !d.PINLockedAt.IsZero(), Value: d.Name}
 		p.AnyLocked = p.AnyLocked || row.Locked
 		if string(d.ID) == failed {
 			row.Value, row.Error = value, problem
@@ -62,7 +67,7 @@ func (w *devicePages) devicesView(r *http.Request, s store.Session, failed, valu
 		}
 		p.Devices = append(p.Devices, row)
 	}
-	return view{Title: "Meine Geräte", LoggedIn: true, Form: f, Data: p}, nil
+	return view{Title: l.T("web.nav.devices"), LoggedIn: true, Form: f, Data: p}, nil
 }
 
 // devicesList shows the bound phones with their PIN state. Every session may
@@ -93,7 +98,7 @@ func (w *devicePages) renameDevice(rw http.ResponseWriter, r *http.Request, _ se
 	err = w.devices.Rename(r.Context(), s.PersonID, store.DeviceID(id), values["name"])
 	var invalid *field.Error
 	if errors.As(err, &invalid) {
-		v, verr := w.devicesView(r, s, id, values["name"], invalid.Message)
+		v, verr := w.devicesView(r, s, id, values["name"], invalid.In(w.language(r)))
 		if verr != nil {
 			return verr
 		}
@@ -144,7 +149,7 @@ func (w *devicePages) removeForm(rw http.ResponseWriter, r *http.Request, _ sess
 		return device.ErrNotFound
 	}
 	page.CanRequest = usable && w.levelOK(s, approval.ActionDeviceRemove)
-	return w.render(rw, r, http.StatusOK, "device-remove", view{Title: "Gerät entfernen", LoggedIn: true, Data: page})
+	return w.render(rw, r, http.StatusOK, "device-remove", view{Title: w.language(r).T("web.remove.title"), LoggedIn: true, Data: page})
 }
 
 // removeDevice removes the phone at once after a fresh eID identification,

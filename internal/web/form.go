@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/pforte/pforte/internal/lang"
 )
 
 const (
@@ -83,21 +85,21 @@ func decodeForm(rw http.ResponseWriter, r *http.Request, names ...string) (map[s
 	if err := r.ParseForm(); err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			return nil, badRequest(http.StatusRequestEntityTooLarge, "Die gesendeten Daten sind zu umfangreich.")
+			return nil, badRequest(http.StatusRequestEntityTooLarge, lang.Key("web.bad.too_large"))
 		}
-		return nil, badRequest(http.StatusBadRequest, "Die gesendeten Daten konnten nicht gelesen werden.")
+		return nil, badRequest(http.StatusBadRequest, lang.Key("web.bad.unreadable"))
 	}
 	out := make(map[string]string, len(names))
 	for key, vs := range r.PostForm {
 		if !utf8.ValidString(key) {
-			return nil, badRequest(http.StatusBadRequest, "Die Eingabe enthält ungültige Zeichen.")
+			return nil, badRequest(http.StatusBadRequest, lang.Key("web.bad.characters"))
 		}
 		for _, v := range vs {
 			if !utf8.ValidString(v) || strings.ContainsRune(v, 0) {
-				return nil, badRequest(http.StatusBadRequest, "Die Eingabe enthält ungültige Zeichen.")
+				return nil, badRequest(http.StatusBadRequest, lang.Key("web.bad.characters"))
 			}
 			if len(v) > maxValue && !slices.Contains(names, key) {
-				return nil, badRequest(http.StatusBadRequest, "Eine Eingabe ist zu lang.")
+				return nil, badRequest(http.StatusBadRequest, lang.Key("web.bad.too_long"))
 			}
 		}
 	}
@@ -156,12 +158,12 @@ func isoDate(s string) string {
 }
 
 // requireRepeat checks that the repeated new password equals the new one.
-func requireRepeat(values map[string]string) error {
+func requireRepeat(l lang.Language, values map[string]string) error {
 	var problems fieldProblems
 	if values["new_password"] == "" {
-		problems = append(problems, fieldError{"new_password", "Bitte geben Sie ein neues Passwort ein."})
+		problems = append(problems, fieldError{"new_password", l.T("web.password.missing")})
 	} else if values["new_password"] != values["new_password_repeat"] {
-		problems = append(problems, fieldError{"new_password_repeat", "Die beiden Eingaben des neuen Passworts stimmen nicht überein. Bitte geben Sie es zweimal gleich ein."})
+		problems = append(problems, fieldError{"new_password_repeat", l.T("web.password.mismatch")})
 	}
 	if len(problems) > 0 {
 		return problems

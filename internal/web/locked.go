@@ -35,7 +35,8 @@ type lockedPage struct {
 // lock. Only the password's owner gets here: a wrong password during the lock
 // gets the generic failure (package account).
 func (w *loginPages) lockedLogin(rw http.ResponseWriter, r *http.Request, l *account.LockedError, next string) error {
-	page := lockedPage{Until: lang.DateTime(l.Until), Next: next}
+	lg := w.language(r)
+	page := lockedPage{Until: lg.DateTime(l.Until), Next: next}
 	usable, err := w.usableDevice(r.Context(), l.Person, "")
 	if err != nil {
 		return err
@@ -59,7 +60,7 @@ func (w *loginPages) lockedLogin(rw http.ResponseWriter, r *http.Request, l *acc
 			return redirect(rw, r, w.lockedURL(next))
 		}
 	}
-	return w.render(rw, r, http.StatusForbidden, "locked", view{Title: "Konto vorübergehend gesperrt", Data: page})
+	return w.render(rw, r, http.StatusForbidden, "locked", view{Title: lg.T("web.locked.title"), Data: page})
 }
 
 func (w *loginPages) lockedURL(next string) string {
@@ -101,11 +102,12 @@ func (w *loginPages) awaitLockedLogin(rw http.ResponseWriter, r *http.Request) e
 	if answerProbe(rw, r, a.Status == store.ApprovalPending) {
 		return nil
 	}
-	page := lockedPage{Until: lang.DateTime(l.Until), Next: next}
+	lg := w.language(r)
+	page := lockedPage{Until: lg.DateTime(l.Until), Next: next}
 	switch a.Status {
 	case store.ApprovalPending:
-		page.Number, page.Expires = a.Number, lang.Short(a.ExpiresAt)
-		return w.render(rw, r, http.StatusOK, "locked", view{Title: "Anmeldung bestätigen", Waiting: true, Data: page})
+		page.Number, page.Expires = a.Number, lg.Short(a.ExpiresAt)
+		return w.render(rw, r, http.StatusOK, "locked", view{Title: lg.T("web.stepup.title"), Waiting: true, Data: page})
 	case store.ApprovalApproved:
 		level, err := w.approvals.CompleteLogin(r.Context(), a.ID, l.Person)
 		if errors.Is(err, approval.ErrUsed) {
@@ -132,7 +134,7 @@ func (w *loginPages) awaitLockedLogin(rw http.ResponseWriter, r *http.Request) e
 		}
 		w.clearCookie(rw, lockedCookie)
 		w.clearCookie(rw, stepUpCookie)
-		w.setCookie(rw, sessionCookie, string(res.Token), 0, http.SameSiteLaxMode)
+		w.sessionStarted(rw, res.Token, res.Language)
 		if res.Session.MustChangePassword {
 			return redirect(rw, r, changeURL(next))
 		}
@@ -141,16 +143,15 @@ func (w *loginPages) awaitLockedLogin(rw http.ResponseWriter, r *http.Request) e
 		w.clearCookie(rw, lockedCookie)
 		w.clearCookie(rw, stepUpCookie)
 		if a.DeclineReason == store.DeclineWrongNumber {
-			return w.renderMessage(rw, r, http.StatusForbidden, declinedMessage(a.DeclineReason))
+			return w.renderMessage(rw, r, http.StatusForbidden, declinedMessage(lg, a.DeclineReason))
 		}
-		return w.renderMessage(rw, r, http.StatusForbidden, message{Heading: "Anmeldung abgelehnt", Alert: true,
-			Lines: []string{"Die Anmeldung wurde in der Service-App abgelehnt. Sie sind nicht angemeldet.",
-				"Haben Sie die Anmeldung nicht selbst begonnen? Dann kennt vielleicht jemand Ihr Passwort: Bitte setzen Sie es zurück."},
-			Links: []link{{"/passwort-vergessen", "Passwort zurücksetzen"}, {"/", "Zur Startseite"}}})
+		return w.renderMessage(rw, r, http.StatusForbidden, message{Heading: lg.T("web.declined.title"), Alert: true,
+			Lines: []string{lg.T("web.declined.text"), lg.T("web.declined.locked_not_me")},
+			Links: []link{{"/passwort-vergessen", lg.T("web.reset.title")}, {"/", lg.T("web.link.start")}}})
 	default: // expired
 		w.clearCookie(rw, lockedCookie)
 		w.clearCookie(rw, stepUpCookie)
 		page.Expired = true
-		return w.render(rw, r, http.StatusOK, "locked", view{Title: "Bestätigung abgelaufen", Data: page})
+		return w.render(rw, r, http.StatusOK, "locked", view{Title: lg.T("web.stepup.expired"), Data: page})
 	}
 }

@@ -29,18 +29,18 @@ func (w *personalPages) personal(rw http.ResponseWriter, r *http.Request, _ sess
 	p := personalPage{Name: strings.Join(strings.Fields(v.Title+" "+v.GivenNames+" "+v.FamilyName), " "),
 		AddressLines:    []string{strings.TrimSpace(a.Street + " " + a.HouseNumber), strings.TrimSpace(a.PostalCode + " " + a.City)},
 		AddressVerified: v.AddressVerified, IBAN: v.IBANMasked}
-	return w.render(rw, r, http.StatusOK, "personal", view{Title: "Meine Daten", LoggedIn: true, Data: p})
+	return w.render(rw, r, http.StatusOK, "personal", view{Title: w.language(r).T("web.nav.personal"), LoggedIn: true, Data: p})
 }
 
 // changeForm is the data of the address and bank account forms.
 type changeForm struct{ Bank bool }
 
-func addressView() view {
-	return view{Title: "Anschrift ändern", LoggedIn: true, Data: changeForm{}}
+func addressView(l lang.Language) view {
+	return view{Title: l.T("web.data.address_title"), LoggedIn: true, Data: changeForm{}}
 }
 
-func bankView() view {
-	return view{Title: "Bankverbindung ändern", LoggedIn: true, Data: changeForm{Bank: true}}
+func bankView(l lang.Language) view {
+	return view{Title: l.T("web.data.bank_title"), LoggedIn: true, Data: changeForm{Bank: true}}
 }
 
 // addressForm shows the form, filled in with the address on file.
@@ -49,7 +49,7 @@ func (w *personalPages) addressForm(rw http.ResponseWriter, r *http.Request, _ s
 	if err != nil {
 		return err
 	}
-	v := addressView()
+	v := addressView(w.language(r))
 	v.Form = keep(map[string]string{"street": p.Address.Street, "house_number": p.Address.HouseNumber,
 		"postal_code": p.Address.PostalCode, "city": p.Address.City})
 	return w.render(rw, r, http.StatusOK, "change-data", v)
@@ -61,7 +61,7 @@ func (w *personalPages) changeAddress(rw http.ResponseWriter, r *http.Request, _
 	if err != nil {
 		return err
 	}
-	v := addressView()
+	v := addressView(w.language(r))
 	v.Form = keep(values)
 	a, err := w.profile.RequestAddressChange(r.Context(), s.PersonID, profile.Address{Street: values["street"],
 		HouseNumber: values["house_number"], PostalCode: values["postal_code"], City: values["city"]}, "portal", session.Level(s.Level))
@@ -73,7 +73,7 @@ func (w *personalPages) changeAddress(rw http.ResponseWriter, r *http.Request, _
 
 // bankForm shows the form for a new bank account.
 func (w *personalPages) bankForm(rw http.ResponseWriter, r *http.Request, _ session.Token, _ store.Session) error {
-	return w.render(rw, r, http.StatusOK, "change-data", bankView())
+	return w.render(rw, r, http.StatusOK, "change-data", bankView(w.language(r)))
 }
 
 // changeBank asks the phone to approve the new bank account.
@@ -82,7 +82,7 @@ func (w *personalPages) changeBank(rw http.ResponseWriter, r *http.Request, _ se
 	if err != nil {
 		return err
 	}
-	v := bankView()
+	v := bankView(w.language(r))
 	v.Form = keep(values)
 	a, err := w.profile.RequestBankChange(r.Context(), s.PersonID, values["iban"], "portal", session.Level(s.Level))
 	if err != nil {
@@ -120,40 +120,35 @@ func (w *personalPages) awaitChange(rw http.ResponseWriter, r *http.Request, _ s
 	if answerProbe(rw, r, a.Status == store.ApprovalPending) {
 		return nil
 	}
-	back := []link{{"/daten", "Zurück zu Meine Daten"}}
+	l := w.language(r)
+	back := []link{{"/daten", l.T("web.link.back_personal")}}
 	if removal {
-		back = []link{{"/geraete", "Zurück zu Meine Geräte"}}
+		back = []link{{"/geraete", l.T("web.link.back_devices")}}
 	}
 	switch a.Status {
 	case store.ApprovalPending:
-		return w.render(rw, r, http.StatusOK, "change-wait", view{Title: "Änderung bestätigen", LoggedIn: true, Waiting: true,
-			Data: changeWaitPage{ID: a.ID, Text: a.Text, Bank: bank, Until: lang.Short(a.ExpiresAt), Back: back[0]}})
+		return w.render(rw, r, http.StatusOK, "change-wait", view{Title: l.T("web.wait.change_title"), LoggedIn: true, Waiting: true,
+			Data: changeWaitPage{ID: a.ID, Text: a.Text, Bank: bank, Until: l.Short(a.ExpiresAt), Back: back[0]}})
 	case store.ApprovalApproved:
-		m := message{Heading: "Ihre neue Anschrift ist gespeichert",
-			Lines: []string{"Ihre neue Anschrift ist gespeichert. Wir schicken eine Bestätigung an Ihre bisherige Anschrift."}, Links: back}
+		m := message{Heading: l.T("web.change.address_saved"), Lines: []string{l.T("web.change.address_saved_text")}, Links: back}
 		switch {
 		case bank:
-			m = message{Heading: "Ihre neue Bankverbindung ist gespeichert",
-				Lines: []string{"Ihre neue Bankverbindung ist gespeichert. Künftige Zahlungen gehen auf dieses Konto. " +
-					"Wir schicken Ihnen eine Bestätigung per Brief."}, Links: back}
+			m = message{Heading: l.T("web.change.bank_saved"), Lines: []string{l.T("web.change.bank_saved_text")}, Links: back}
 		case removal:
-			m = message{Heading: "Das Gerät wurde entfernt",
-				Lines: []string{"Das Gerät wurde entfernt: Mit ihm kann niemand mehr etwas freigeben. " +
-					"Wir schicken Ihnen eine Bestätigung per Brief."}, Links: back}
+			m = message{Heading: l.T("web.change.removed"), Lines: []string{l.T("web.devices.notice_removed")}, Links: back}
 		}
 		return w.renderMessage(rw, r, http.StatusOK, m)
 	case store.ApprovalDeclined:
-		return w.renderMessage(rw, r, http.StatusOK, message{Heading: "Änderung abgelehnt", Alert: true,
-			Lines: []string{"Die Änderung wurde in der Service-App abgelehnt. Es wurde nichts geändert.", "Angefragt war: " + a.Text},
+		return w.renderMessage(rw, r, http.StatusOK, message{Heading: l.T("web.change.declined"), Alert: true,
+			Lines: []string{l.T("web.change.declined_text"), l.T("web.change.asked", a.Text)},
 			Links: back})
 	case store.ApprovalWithdrawn:
-		return w.renderMessage(rw, r, http.StatusOK, message{Heading: "Änderung ersetzt", Alert: true,
-			Lines: []string{"Sie haben danach eine neuere Änderung derselben Art beantragt. Diese hier wurde deshalb zurückgezogen; " +
-				"es gilt nur die neuere.", "Zurückgezogen wurde: " + a.Text},
+		return w.renderMessage(rw, r, http.StatusOK, message{Heading: l.T("web.change.withdrawn"), Alert: true,
+			Lines: []string{l.T("web.change.withdrawn_text"), l.T("web.change.withdrawn_what", a.Text)},
 			Links: back})
 	default:
-		return w.renderMessage(rw, r, http.StatusOK, message{Heading: "Änderung abgelaufen", Alert: true,
-			Lines: []string{"Die Änderung wurde nicht rechtzeitig in der Service-App bestätigt und ist abgelaufen. Es wurde nichts geändert. Sie können die Änderung erneut beantragen."},
+		return w.renderMessage(rw, r, http.StatusOK, message{Heading: l.T("web.change.expired"), Alert: true,
+			Lines: []string{l.T("web.change.expired_text")},
 			Links: back})
 	}
 }

@@ -141,7 +141,7 @@ func (p *portal) declineOnPhone(t *testing.T, phone *appclient.Device, a store.A
 	}
 }
 
-var numberRE = regexp.MustCompile(`Tippen Sie in der Service-App auf die Zahl ([0-9]{2})\.`)
+var numberRE = regexp.MustCompile(`(?:Tippen Sie in der Service-App auf die Zahl|In the service app, tap the number) ([0-9]{2})\.`)
 
 // shownNumber reads the number the waiting page shows.
 func shownNumber(t *testing.T, body string) int {

@@ -35,19 +35,20 @@ var staticFS embed.FS
 var pageNames = []string{"start", "access", "choose-password", "login", "account", "change-password", "reset", "message",
 	"stepup", "need-phone", "personal", "change-data", "change-wait", "devices", "device-remove", "locked"}
 
-func mustParsePages() map[string]*template.Template {
-	pages := make(map[string]*template.Template, len(pageNames))
-	for _, name := range pageNames {
-		t := template.New("layout.html").Funcs(template.FuncMap{"dateTime": lang.Short})
-		pages[name] = template.Must(t.ParseFS(templateFS, "templates/layout.html", "templates/form.html", "templates/"+name+".html"))
+// mustParsePages parses every page once per language, with the
+// language's template functions (lang.Language.Funcs): the words come from
+// the catalogue, the markup is the same in every language.
+func mustParsePages() map[lang.Language]map[string]*template.Template {
+	sets := make(map[lang.Language]map[string]*template.Template, len(lang.All()))
+	for _, l := range lang.All() {
+		pages := make(map[string]*template.Template, len(pageNames))
+		for _, name := range pageNames {
+			t := template.New("layout.html").Funcs(l.Funcs())
+			pages[name] = template.Must(t.ParseFS(templateFS, "templates/layout.html", "templates/form.html", "templates/"+name+".html"))
+		}
+		sets[l] = pages
 	}
-	return pages
-}
-
-// language is the language of r: what the browser asks for
-// (Accept-Language), German by default.
-func (w *base) language(r *http.Request) lang.Language {
-	return lang.Negotiate(r.Header.Get("Accept-Language"))
+	return sets
 }
 
 // handlerFunc handles one request; an error goes to fail.
@@ -138,13 +139,18 @@ type endedSession struct{ reason session.EndReason }
 func (e *endedSession) Error() string { return "web: session ended: " + string(e.reason) }
 func (e *endedSession) Unwrap() error { return errUnauthenticated }
 
-// loginReasons say on the login page why a session a cookie named is gone,
-// by the "grund" parameter the failure adds.
-var loginReasons = map[string]string{
-	"passwort": "Sie wurden abgemeldet, weil Ihr Passwort geändert wurde: Dabei enden alle anderen Sitzungen. Haben Sie das nicht " +
-		"selbst getan, setzen Sie Ihr Passwort über „Passwort vergessen“ neu und rufen Sie uns an.",
-	"beendet":    "Diese Sitzung wurde unter „Mein Konto“ in einer anderen Sitzung beendet. Bitte melden Sie sich neu an.",
-	"abgelaufen": "Ihre Sitzung ist abgelaufen, weil Sie länger nicht aktiv waren. Bitte melden Sie sich neu an.",
+// loginReason says on the login page why a session a cookie named is
+// gone, by the "grund" parameter the failure adds; "" for none.
+func loginReason(l lang.Language, grund string) string {
+	switch grund {
+	case "passwort":
+		return l.T("web.login.reason_password")
+	case "beendet":
+		return l.T("web.login.reason_ended")
+	case "abgelaufen":
+		return l.T("web.login.reason_expired")
+	}
+	return ""
 }
 
 // asset serves one embedded file.
@@ -180,6 +186,7 @@ type message struct {
 // view is what every page template gets.
 type view struct {
 	Title    string
+	Here     string // where the language switch returns to (render sets it)
 	Insurer  string
 	Phone    string
 	LoggedIn bool
@@ -195,7 +202,11 @@ type view struct {
 // render executes the page into a buffer and writes it with status, so a
 // template failure never sends half a page.
 func (w *base) render(rw http.ResponseWriter, r *http.Request, status int, name string, v view) error {
-	v.Insurer, v.Phone = w.cfg.InsurerName, w.cfg.Phone
+	l := w.language(r)
+	v.Insurer, v.Phone, v.Here = w.cfg.InsurerName, w.cfg.Phone, here(r)
+	if v.Insurer == "" {
+		v.Insurer = l.T("web.layout.insurer")
+	}
 	v.Confirmed = v.LoggedIn && r.URL.Query().Get("hinweis") == "ausweis"
 	if csp := rw.Header().Get("Content-Security-Policy"); v.Waiting && !strings.Contains(csp, "script-src") {
 		// A waiting page runs the portal's own wait.js, which asks the
@@ -206,7 +217,7 @@ func (w *base) render(rw http.ResponseWriter, r *http.Request, status int, name 
 		v.Form = &form{}
 	}
 	var buf bytes.Buffer
-	if err := w.pages[name].Execute(&buf, v); err != nil {
+	if err := w.pages[l][name].Execute(&buf, v); err != nil {
 		return err
 	}
 	rw.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -240,40 +251,57 @@ func (e fieldProblems) Error() string { return "web: " + strconv.Itoa(len(e)) + 
 
 // badRequest is input the portal cannot read (not UTF-8, too long), with
 // status 400 or 413.
-func badRequest(status int, msg string) error { return &answer.Bad{Status: status, Message: msg} }
+func badRequest(status int, text lang.Text) error {
+	return &answer.Bad{Status: status, Message: text.In(lang.German), Text: text}
+}
 
 // rateLimited asks the client to come back after wait.
 func rateLimited(wait time.Duration) error { return &answer.Limited{Wait: wait} }
 
-const msgWrongInitial = "Das Initialpasswort ist nicht richtig oder nicht mehr gültig. Bitte prüfen Sie die Eingabe mit dem Brief."
-
-// more are the lines a page adds to package answer's message, by code.
-var more = map[string][]string{
-	"eid_no_match": {"Bitte prüfen Sie die Versichertennummer auf Ihrer Gesundheitskarte. Wenn sich Ihr Name oder Ihre Anschrift geändert hat, rufen Sie uns bitte an."},
-	"eid_failed":   {"Wenn es wieder nicht gelingt, können Sie Ihre Zugangsdaten auch per Brief anfordern."},
-	"too_many_pending": {"Wenn Sie selbst keine Anfrage begonnen haben, lehnen Sie Anfragen in der Service-App mit „Das war ich nicht“ ab " +
-		"und ändern Sie Ihr Passwort."},
-	"session_level_too_low":     {"Melden Sie sich ab und wieder an, und bestätigen Sie die Anmeldung auf Ihrem Smartphone."},
-	"too_many_password_changes": {"Wenn Sie Ihr Passwort nicht selbst geändert haben, rufen Sie uns bitte an."},
-	"no_device": {"Installieren Sie die Service-App und verbinden Sie sie mit dem Aktivierungsbrief oder mit Ihrem Online-Ausweis. " +
-		"Danach können Sie hier weitermachen."},
+// moreLines are the lines a page adds to package answer's message, by code.
+func moreLines(l lang.Language, code string) []string {
+	switch code {
+	case "eid_no_match":
+		return []string{l.T("web.more.eid_no_match")}
+	case "eid_failed":
+		return []string{l.T("web.more.eid_failed")}
+	case "too_many_pending":
+		return []string{l.T("web.more.too_many_pending")}
+	case "session_level_too_low":
+		return []string{l.T("web.more.session_level_too_low")}
+	case "too_many_password_changes":
+		return []string{l.T("web.more.too_many_password_changes")}
+	case "no_device":
+		return []string{l.T("web.more.no_device")}
+	}
+	return nil
 }
 
-// links are the ways back a page offers, by code; others lead to the start.
-var links = map[string][]link{
-	"rate_limited":              {{"/anmelden", "Zurück zur Anmeldung"}},
-	"eid_unavailable":           {{"/zugang", "Zugangsdaten anfordern"}},
-	"identification_expired":    {{"/zugang", "Zugangsdaten erneut anfordern"}, {"/passwort-vergessen", "Passwort vergessen"}},
-	"eid_no_match":              {{"/zugang", "Erneut versuchen"}, {"/", "Zur Startseite"}},
-	"eid_cancelled":             {{"/zugang", "Erneut versuchen"}, {"/", "Zur Startseite"}},
-	"eid_failed":                {{"/zugang", "Erneut versuchen"}, {"/", "Zur Startseite"}},
-	"eid_other_person":          {{"/konto", "Zu Mein Konto"}},
-	"too_many_pending":          {{"/konto", "Zu Mein Konto"}, {"/", "Zur Startseite"}},
-	"session_level_too_low":     {{"/konto", "Zu Mein Konto (dort abmelden)"}},
-	"too_many_password_changes": {{"/konto", "Zu Mein Konto"}},
-	"no_device":                 {{"/geraete", "Meine Geräte"}, {"/konto", "Zu Mein Konto"}},
-	"devices_locked":            {{"/geraete", "Freigabe-PIN entsperren (Meine Geräte)"}, {"/konto", "Zu Mein Konto"}},
-	"not_found":                 {{"/konto", "Zu Mein Konto"}},
+// waysBack are the ways back a page offers, by code; others lead to the
+// start.
+func waysBack(l lang.Language, code string) []link {
+	start, toAccount, retry := link{"/", l.T("web.link.start")}, link{"/konto", l.T("web.link.to_account")}, link{"/zugang", l.T("web.link.retry")}
+	switch code {
+	case "rate_limited":
+		return []link{{"/anmelden", l.T("web.link.back_login")}}
+	case "eid_unavailable":
+		return []link{{"/zugang", l.T("web.link.request_access")}}
+	case "identification_expired":
+		return []link{{"/zugang", l.T("web.link.request_access_again")}, {"/passwort-vergessen", l.T("web.link.forgot")}}
+	case "eid_no_match", "eid_cancelled", "eid_failed":
+		return []link{retry, start}
+	case "eid_other_person", "too_many_password_changes", "not_found":
+		return []link{toAccount}
+	case "too_many_pending":
+		return []link{toAccount, start}
+	case "session_level_too_low":
+		return []link{{"/konto", l.T("web.link.to_account_logout")}}
+	case "no_device":
+		return []link{{"/geraete", l.T("web.nav.devices")}, toAccount}
+	case "devices_locked":
+		return []link{{"/geraete", l.T("web.link.unlock_pin")}, toAccount}
+	}
+	return nil
 }
 
 // fail turns a handler's error into the page that answers it: a form shown
@@ -316,17 +344,19 @@ func (w *base) fail(rw http.ResponseWriter, r *http.Request, err error) {
 	if errors.Is(err, access.ErrTicket) {
 		w.clearCookie(rw, ticketCookie)
 	}
-	m := message{Heading: a.Heading, Lines: append([]string{a.Message}, more[a.Code]...), Links: links[a.Code], Alert: a.Status >= 400}
+	l := w.language(r)
+	heading, msg := a.In(l)
+	m := message{Heading: heading, Lines: append([]string{msg}, moreLines(l, a.Code)...), Links: waysBack(l, a.Code), Alert: a.Status >= 400}
 	if a.Code == "too_many_pending" && strings.HasPrefix(r.URL.Path, "/anmelden") {
 		// The login's own push requests: say so, and lead back to the login.
-		m.Heading = "Zu viele Anmeldeversuche"
-		m.Lines[0] = "Zu viele Anmeldeversuche — bitte warten Sie einige Minuten und melden Sie sich dann erneut an."
-		m.Links = []link{{"/anmelden", "Zur Anmeldung"}, {"/", "Zur Startseite"}}
+		m.Heading = l.T("web.fail.login_pending")
+		m.Lines[0] = l.T("web.fail.login_pending_text")
+		m.Links = []link{{"/anmelden", l.T("web.link.to_login")}, {"/", l.T("web.link.start")}}
 	}
 	if strings.HasPrefix(a.Code, "eid_") && r.URL.Path == "/eid/rueckkehr" {
 		if _, _, err := w.currentSession(r); err == nil {
 			// A logged-in person's confirmation: back to their pages.
-			m.Links = []link{{"/geraete", "Zurück zu Meine Geräte"}, {"/konto", "Zu Mein Konto"}}
+			m.Links = []link{{"/geraete", l.T("web.link.back_devices")}, {"/konto", l.T("web.link.to_account")}}
 		}
 	}
 	if a.Code == "eid_unavailable" {
@@ -334,10 +364,10 @@ func (w *base) fail(rw http.ResponseWriter, r *http.Request, err error) {
 		a.Status = http.StatusNotFound
 	}
 	if a.Code == "busy" {
-		m.Links = []link{{r.URL.Path, "Erneut versuchen"}}
+		m.Links = []link{{r.URL.Path, l.T("web.link.retry")}}
 	}
 	if len(m.Links) == 0 {
-		m.Links = []link{{"/", "Zur Startseite"}}
+		m.Links = []link{{"/", l.T("web.link.start")}}
 	}
 	if a.RetryAfter > 0 {
 		retryAfter(rw, a.RetryAfter)
@@ -353,9 +383,11 @@ func (w *base) internal(rw http.ResponseWriter, r *http.Request, err error) {
 		return
 	}
 	w.logger.ErrorContext(r.Context(), "web request failed", server.RequestIDAttr(r.Context()), slog.Any("error", err))
-	m := message{Heading: answer.Internal.Heading, Alert: true, Lines: []string{answer.Internal.Message}, Links: []link{{"/", "Zur Startseite"}}}
+	l := w.language(r)
+	heading, msg := answer.Internal.In(l)
+	m := message{Heading: heading, Alert: true, Lines: []string{msg}, Links: []link{{"/", l.T("web.link.start")}}}
 	if w.render(rw, r, http.StatusInternalServerError, "message", view{Title: m.Heading, Message: &m}) != nil {
-		http.Error(rw, "Ein interner Fehler ist aufgetreten.", http.StatusInternalServerError)
+		http.Error(rw, heading, http.StatusInternalServerError)
 	}
 }
 
@@ -375,7 +407,9 @@ func formProblem(err error) bool {
 // error at once, or the outcome's message from package answer.
 func (w *base) renderForm(rw http.ResponseWriter, r *http.Request, ff *formFailed) error {
 	f := ff.view.Form
+	l := w.language(r)
 	a, _ := answer.For(ff.cause)
+	_, msg := a.In(l)
 	var (
 		refused  *account.RefusedError
 		problems fieldProblems
@@ -385,23 +419,22 @@ func (w *base) renderForm(rw http.ResponseWriter, r *http.Request, ff *formFaile
 		f.Errors = append(f.Errors, problems...)
 	case len(field.All(ff.cause)) > 0:
 		for _, e := range field.All(ff.cause) {
-			f.Errors = append(f.Errors, fieldError{Field: e.Name, Message: e.Message})
+			f.Errors = append(f.Errors, fieldError{Field: e.Name, Message: e.In(l)})
 		}
 	case errors.As(ff.cause, &refused):
-		f.Errors = append(f.Errors, fieldError{Field: "new_password", Message: a.Message})
+		f.Errors = append(f.Errors, fieldError{Field: "new_password", Message: msg})
 		for _, rs := range refused.Reasons {
-			f.Reasons = append(f.Reasons, rs.Message("de"))
+			f.Reasons = append(f.Reasons, rs.Message(string(l)))
 		}
 	case errors.Is(ff.cause, account.ErrWrongPassword):
-		msg := a.Message
 		if p, ok := ff.view.Data.(changePage); ok && p.Initial {
-			msg = msgWrongInitial
+			msg = l.T("web.change.wrong_initial")
 		}
 		f.Errors = append(f.Errors, fieldError{Field: "current_password", Message: msg})
 	case errors.Is(ff.cause, access.ErrEIDUnavailable):
-		f.Errors = append(f.Errors, fieldError{Field: "method", Message: a.Message})
+		f.Errors = append(f.Errors, fieldError{Field: "method", Message: msg})
 	case errors.Is(ff.cause, account.ErrLoginFailed), errors.Is(ff.cause, access.ErrResetFailed):
-		f.Errors = append(f.Errors, fieldError{Message: a.Message})
+		f.Errors = append(f.Errors, fieldError{Message: msg})
 	default:
 		return ff.cause
 	}
@@ -411,9 +444,10 @@ func (w *base) renderForm(rw http.ResponseWriter, r *http.Request, ff *formFaile
 // denyCrossOrigin answers a refused cross-origin request.
 func (w *base) denyCrossOrigin(rw http.ResponseWriter, r *http.Request) {
 	rw.Header().Set("Content-Security-Policy", fmtCSP("", ""))
-	_ = w.renderMessage(rw, r, http.StatusForbidden, message{Heading: "Anfrage abgelehnt", Alert: true,
-		Lines: []string{"Diese Anfrage kam nicht von einer Seite dieses Portals und wurde deshalb abgelehnt. Bitte öffnen Sie das Portal direkt und versuchen Sie es dort noch einmal."},
-		Links: []link{{"/", "Zur Startseite"}}})
+	l := w.language(r)
+	_ = w.renderMessage(rw, r, http.StatusForbidden, message{Heading: l.T("web.fail.cross_origin"), Alert: true,
+		Lines: []string{l.T("web.fail.cross_origin_text")},
+		Links: []link{{"/", l.T("web.link.start")}}})
 }
 
 func retryAfter(rw http.ResponseWriter, d time.Duration) {

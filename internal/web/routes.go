@@ -54,6 +54,7 @@ func (w *accountPages) routes(m map[string]http.Handler) {
 	m["GET /passwort-aendern"] = w.passwordPage(w.withSession(w.changePasswordForm, true))
 	m["POST /passwort-aendern"] = w.passwordPage(w.withSession(w.changePassword, true))
 	m["POST /passwort-staerke"] = w.page(w.strength)
+	m["POST /sprache"] = w.page(w.chooseLanguage)
 }
 
 func (w *personalPages) routes(m map[string]http.Handler) {
@@ -79,14 +80,12 @@ func (w *devicePages) routes(m map[string]http.Handler) {
 // and leads back (server.Server.HandleUnknown).
 func (w *Web) Unknown(rw http.ResponseWriter, r *http.Request, status int) {
 	w.base.page(func(rw http.ResponseWriter, r *http.Request) error {
-		m := message{Heading: "Seite nicht gefunden", Alert: true,
-			Lines: []string{"Diese Seite gibt es nicht. Vielleicht ist der Link alt oder nicht vollständig; " +
-				"prüfen Sie die Adresse, oder beginnen Sie auf der Startseite."},
-			Links: []link{{"/", "Zur Startseite"}, {"/anmelden", "Anmelden"}, {"/konto", "Mein Konto"}}}
+		l := w.base.language(r)
+		m := message{Heading: l.T("web.unknown.title"), Alert: true, Lines: []string{l.T("web.unknown.text")},
+			Links: []link{{"/", l.T("web.link.start")}, {"/anmelden", l.T("web.login.title")}, {"/konto", l.T("web.nav.account")}}}
 		if status == http.StatusMethodNotAllowed {
-			m = message{Heading: "Das geht so nicht", Alert: true,
-				Lines: []string{"Diese Seite lässt sich so nicht aufrufen. Bitte gehen Sie über die Knöpfe und Links des Portals."},
-				Links: []link{{"/", "Zur Startseite"}, {"/konto", "Mein Konto"}}}
+			m = message{Heading: l.T("web.unknown.method"), Alert: true, Lines: []string{l.T("web.unknown.method_text")},
+				Links: []link{{"/", l.T("web.link.start")}, {"/konto", l.T("web.nav.account")}}}
 		}
 		return w.base.renderMessage(rw, r, status, m)
 	}).ServeHTTP(rw, r)

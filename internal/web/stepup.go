@@ -224,10 +224,11 @@ func (w *loginPages) awaitStepUp(rw http.ResponseWriter, r *http.Request, tok se
 	if answerProbe(rw, r, a.Status == store.ApprovalPending) {
 		return nil
 	}
+	l := w.language(r)
 	switch a.Status {
 	case store.ApprovalPending:
-		return w.render(rw, r, http.StatusOK, "stepup", view{Title: "Anmeldung bestätigen", LoggedIn: true, Waiting: true,
-			Data: stepUpPage{Number: a.Number, Next: next, Until: lang.Short(a.ExpiresAt)}})
+		return w.render(rw, r, http.StatusOK, "stepup", view{Title: l.T("web.stepup.title"), LoggedIn: true, Waiting: true,
+			Data: stepUpPage{Number: a.Number, Next: next, Until: l.Short(a.ExpiresAt)}})
 	case store.ApprovalApproved:
 		return w.raise(rw, r, tok, s, a, next)
 	case store.ApprovalDeclined:
@@ -236,32 +237,32 @@ func (w *loginPages) awaitStepUp(rw http.ResponseWriter, r *http.Request, tok se
 		}
 		w.clearCookie(rw, stepUpCookie)
 		w.clearCookie(rw, sessionCookie)
-		return w.renderMessage(rw, r, http.StatusForbidden, declinedMessage(a.DeclineReason))
+		return w.renderMessage(rw, r, http.StatusForbidden, declinedMessage(l, a.DeclineReason))
 	default: // expired
 		w.clearCookie(rw, stepUpCookie)
-		return w.render(rw, r, http.StatusOK, "stepup", view{Title: "Bestätigung abgelaufen", LoggedIn: true,
-			Data: stepUpPage{Next: next, Expired: true, Level: levelWord(s.Level)}})
+		return w.render(rw, r, http.StatusOK, "stepup", view{Title: l.T("web.stepup.expired"), LoggedIn: true,
+			Data: stepUpPage{Next: next, Expired: true, Level: levelWord(l, s.Level)}})
 	}
 }
 
 // declinedMessage says why a login on the phone did not go through and
 // leads back: a mistapped number is a reason to sign in again, the explicit
 // "Das war ich nicht" a reason to change the password.
-func declinedMessage(reason store.DeclineReason) message {
+func declinedMessage(l lang.Language, reason store.DeclineReason) message {
+	start := link{"/", l.T("web.link.start")}
 	switch reason {
 	case store.DeclineWrongNumber:
-		return message{Heading: "Zahl passt nicht", Alert: true,
-			Lines: []string{"Zahl passt nicht — bitte erneut anmelden. In der Service-App wurde eine andere Zahl gewählt als die hier angezeigte; die Anmeldung wurde deshalb nicht bestätigt."},
-			Links: []link{{"/anmelden", "Erneut anmelden"}, {"/", "Zur Startseite"}}}
+		return message{Heading: l.T("web.declined.wrong_number"), Alert: true,
+			Lines: []string{l.T("web.declined.wrong_number_text")},
+			Links: []link{{"/anmelden", l.T("web.link.login_again")}, start}}
 	case store.DeclineNotMe:
-		return message{Heading: "Anmeldung abgelehnt", Alert: true,
-			Lines: []string{"Die Anmeldung wurde in der Service-App abgelehnt. Sie sind nicht angemeldet.",
-				"Sie haben angegeben, dass Sie das nicht waren. Bitte ändern Sie Ihr Passwort."},
-			Links: []link{{"/passwort-vergessen", "Passwort ändern"}, {"/", "Zur Startseite"}}}
+		return message{Heading: l.T("web.declined.title"), Alert: true,
+			Lines: []string{l.T("web.declined.text"), l.T("web.declined.not_me")},
+			Links: []link{{"/passwort-vergessen", l.T("web.change.title")}, start}}
 	}
-	return message{Heading: "Anmeldung abgelehnt", Alert: true,
-		Lines: []string{"Die Anmeldung wurde in der Service-App abgelehnt. Sie sind nicht angemeldet."},
-		Links: []link{{"/anmelden", "Erneut anmelden"}, {"/", "Zur Startseite"}}}
+	return message{Heading: l.T("web.declined.title"), Alert: true,
+		Lines: []string{l.T("web.declined.text")},
+		Links: []link{{"/anmelden", l.T("web.link.login_again")}, start}}
 }
 
 // raise uses the approved login request once and replaces the session with
@@ -325,11 +326,12 @@ func (w *base) renderNeedPhone(rw http.ResponseWriter, r *http.Request, s store.
 	if err != nil {
 		return err
 	}
-	page := needPhonePage{HasDevice: usable, Next: next, Need: levelWord(need), Have: levelWord(s.Level), App: cancel != "", Cancel: cancel}
+	l := w.language(r)
+	page := needPhonePage{HasDevice: usable, Next: next, Need: levelWord(l, need), Have: levelWord(l, s.Level), App: cancel != "", Cancel: cancel}
 	if p, ok := nextPages[next]; ok && w.cfg.EIDOrigin != "" && cancel == "" {
 		page.Back = p
 	}
-	return w.render(rw, r, http.StatusForbidden, "need-phone", view{Title: "Bestätigung mit dem Smartphone nötig", LoggedIn: true,
+	return w.render(rw, r, http.StatusForbidden, "need-phone", view{Title: l.T("web.need.title"), LoggedIn: true,
 		Data: page})
 }
 

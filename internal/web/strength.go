@@ -3,10 +3,24 @@ package web
 import (
 	"encoding/json"
 	"net/http"
+
+	"github.com/pforte/pforte/internal/lang"
 )
 
-// strengthLabels name the scores the meter shows.
-var strengthLabels = [...]string{"nicht geeignet", "sehr schwach", "schwach", "gut", "stark"}
+// strengthLabel names a score (0 to 4) the meter shows.
+func strengthLabel(l lang.Language, score int) string {
+	switch score {
+	case 1:
+		return l.T("web.strength.very_weak")
+	case 2:
+		return l.T("web.strength.weak")
+	case 3:
+		return l.T("web.strength.good")
+	case 4:
+		return l.T("web.strength.strong")
+	}
+	return l.T("web.strength.unsuitable")
+}
 
 // strength answers the strength-meter script: the score (0 to 4) of a
 // proposed password, against the person's data when a session is present. It
@@ -30,10 +44,10 @@ func (w *accountPages) strength(rw http.ResponseWriter, r *http.Request) error {
 	} else {
 		score = w.accounts.Strength(nil, values["password"])
 	}
-	score = max(0, min(score, len(strengthLabels)-1))
+	score = max(0, min(score, 4))
 	rw.Header().Set("Content-Type", "application/json; charset=utf-8")
 	return json.NewEncoder(rw).Encode(struct {
 		Score int    `json:"score"`
 		Label string `json:"label"`
-	}{score, strengthLabels[score]})
+	}{score, strengthLabel(w.language(r), score)})
 }

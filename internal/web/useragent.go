@@ -3,17 +3,19 @@ package web
 import (
 	"regexp"
 	"strings"
+
+	"github.com/pforte/pforte/internal/lang"
 )
 
 // A person recognises a session by the browser and the system it runs on,
 // not by a user-agent string. uaSummary names both in words, from the
-// tokens browsers have sent for years; what it does not recognise it calls
-// "unbekannter Browser" rather than guessing.
+// tokens browsers have sent for years, in the reader's language; what it
+// does not recognise it calls "unbekannter Browser" rather than guessing.
 
 // uaBrowsers are tried in order: Edge and Opera also send "Chrome", Chrome
 // also sends "Safari".
 var uaBrowsers = []struct{ token, name string }{
-	{"pforte-app/", "Pforte-App (Kommandozeile)"},
+	{"pforte-app/", ""}, // uaSummary names it in the reader's language
 	{"Edg/", "Microsoft Edge"},
 	{"EdgA/", "Microsoft Edge"},
 	{"OPR/", "Opera"},
@@ -22,7 +24,7 @@ var uaBrowsers = []struct{ token, name string }{
 	{"FxiOS/", "Firefox"},
 	{"CriOS/", "Chrome"},
 	{"Chromium/", "Chromium"},
-	{"HeadlessChrome/", "Chrome (ohne Fenster)"},
+	{"HeadlessChrome/", ""}, // likewise
 	{"Chrome/", "Chrome"},
 	{"Safari/", "Safari"},
 	{"curl/", "curl"},
@@ -44,12 +46,19 @@ var uaSystems = []struct{ token, name string }{
 var uaVersion = regexp.MustCompile(`^(\d{1,4})`)
 
 // uaSummary names the browser (with its major version) and the system of
-// a user agent: "Firefox 133 unter Windows".
-func uaSummary(ua string) string {
+// a user agent in l: "Firefox 133 unter Windows".
+func uaSummary(l lang.Language, ua string) string {
 	browser := ""
 	for _, b := range uaBrowsers {
 		if i := strings.Index(ua, b.token); i >= 0 {
-			browser = b.name
+			switch b.token {
+			case "pforte-app/":
+				browser = l.T("web.ua.app")
+			case "HeadlessChrome/":
+				browser = l.T("web.ua.headless")
+			default:
+				browser = b.name
+			}
 			rest := ua[i+len(b.token):]
 			if j := strings.Index(ua, "Version/"); b.token == "Safari/" && j >= 0 {
 				rest = ua[j+len("Version/"):] // Safari's own version
@@ -69,11 +78,11 @@ func uaSummary(ua string) string {
 	}
 	switch {
 	case browser == "" && system == "":
-		return "unbekannter Browser"
+		return l.T("web.ua.unknown")
 	case browser == "":
-		return "Browser unter " + system
+		return l.T("web.ua.browser_on", system)
 	case system == "":
 		return browser
 	}
-	return browser + " unter " + system
+	return l.T("web.ua.on", browser, system)
 }

@@ -1,6 +1,10 @@
 package web
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/pforte/pforte/internal/lang"
+)
 
 func TestUASummary(t *testing.T) {
 	for ua, want := range map[string]string{
@@ -15,8 +19,23 @@ func TestUASummary(t *testing.T) {
 		"Something (Windows)":  "Browser unter Windows",
 		"curl/8.5.0":           "curl 8",
 	} {
-		if got := uaSummary(ua); got != want {
+		if got := uaSummary(lang.German, ua); got != want {
 			t.Errorf("uaSummary(%q) = %q, want %q", ua, got, want)
+		}
+	}
+}
+
+// TestUASummaryEnglish: the words around the names follow the language.
+func TestUASummaryEnglish(t *testing.T) {
+	for ua, want := range map[string]string{
+		"Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0":                              "Firefox 133 on Windows",
+		"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/131.0.0.0 Safari/537.36": "Chrome (headless) 131 on Linux",
+		"pforte-app/1 (Linux)": "Pforte app (command line) on Linux",
+		"":                     "unknown browser",
+		"Something (Windows)":  "Browser on Windows",
+	} {
+		if got := uaSummary(lang.English, ua); got != want {
+			t.Errorf("uaSummary(en, %q) = %q, want %q", ua, got, want)
 		}
 	}
 }

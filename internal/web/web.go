@@ -35,6 +35,9 @@ type Accounts interface {
 	// ConfirmLockedLogin uses the ticket once and starts a browser session
 	// at level after the phone approved: account.ErrLockedTicket.
 	ConfirmLockedLogin(ctx context.Context, ticket string, level session.Level, method, clientIP, userAgent string) (account.LoginResult, error)
+	// SetLanguage saves the language the person chose for pages and
+	// letters on their account.
+	SetLanguage(ctx context.Context, id store.PersonID, l lang.Language) error
 	// Strength rates a new password for the strength meter, 0 to 4, against
 	// the person's data when p is not nil.
 	Strength(p *store.Person, pw string) int
@@ -107,7 +110,8 @@ type Config struct {
 	// http://127.0.0.1 as a secure context, so even the local demo works with
 	// secure cookies. Only for plain-HTTP hosts other than loopback.
 	InsecureCookies bool
-	// InsurerName is shown in the header and titles (default "Ihre Krankenkasse").
+	// InsurerName is shown in the header and titles (default "Ihre
+	// Krankenkasse", in English "Your health insurer").
 	InsurerName string
 	// Phone is the service number shown on error pages and in the footer.
 	Phone string
@@ -126,9 +130,6 @@ type Config struct {
 }
 
 func (c Config) withDefaults() Config {
-	if c.InsurerName == "" {
-		c.InsurerName = "Ihre Krankenkasse"
-	}
 	if c.LoginRate <= 0 {
 		c.LoginRate = 1
 	}
@@ -186,7 +187,7 @@ type base struct {
 	*Browser
 	cfg       Config
 	logger    *slog.Logger
-	pages     map[string]*template.Template
+	pages     map[lang.Language]map[string]*template.Template // by language, then page
 	cop       *http.CrossOriginProtection
 	approvals Approvals
 	devices   Devices

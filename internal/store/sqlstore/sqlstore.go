@@ -15,7 +15,8 @@
 //
 // Composition: Store has one part per role of the store contract (persons,
 // accounts, sessions, letters, identifications, devices, approvals, notices,
-// counters, oneTimes, auditChain, signingKeys, oidc, upgrades, loginEvents, mailbox), each a small
+// counters, oneTimes, auditChain, signingKeys, oidc, upgrades, loginEvents,
+// staffAccounts, staffSessions, staffRequests, search, mailbox), each a small
 // type in its role's file (persons.go, approvals.go, …) and embedded in Store,
 // so *Store is a store.Store while no type carries more than one role. Store
 // itself adds only the life cycle: Open, Migrate, SchemaVersion, Ping, Close,
@@ -96,6 +97,10 @@ type Store struct {
 	*oidc
 	*upgrades
 	*loginEvents
+	*staffAccounts
+	*staffSessions
+	*staffRequests
+	*search
 	*mailbox
 }
 
@@ -121,6 +126,10 @@ func newStore(d *db) *Store {
 		oidc:            &oidc{db: d},
 		upgrades:        &upgrades{db: d},
 		loginEvents:     &loginEvents{db: d},
+		staffAccounts:   &staffAccounts{db: d},
+		staffSessions:   &staffSessions{db: d},
+		staffRequests:   &staffRequests{db: d},
+		search:          &search{db: d},
 		mailbox:         &mailbox{db: d},
 	}
 }

@@ -39,7 +39,7 @@
         return;
       }
       meter.value = res.score;
-      text.textContent = "Stärke: " + res.label;
+      text.textContent = (text.getAttribute("data-prefix") || "") + " " + res.label;
     }).catch(function () {});
   }
 })();

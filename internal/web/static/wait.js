@@ -5,8 +5,9 @@
 // "waiting" or "done" and acts on nothing), so the page itself, loaded anew
 // once the answer is there, is what logs in or goes on, exactly once. The
 // status line is a live region: it says once that the page goes on by
-// itself, and when it does. Without JavaScript the "Status prüfen" button
-// does the same.
+// itself, and when it does, in the page's language (the data-live and
+// data-going attributes hold the texts). Without JavaScript the "Status
+// prüfen" button does the same.
 (function () {
   "use strict";
   var status = document.getElementById("wait-status");
@@ -15,14 +16,14 @@
   }
   var started = Date.now();
   status.setAttribute("aria-live", "polite");
-  status.textContent = "Diese Seite geht von selbst weiter, sobald Sie in der Service-App bestätigt haben.";
+  status.textContent = status.getAttribute("data-live");
 
   function schedule() {
     setTimeout(check, Date.now() - started > 60000 ? 5000 : 2000);
   }
 
   function goOn() {
-    status.textContent = "Ihre Antwort ist da. Die Seite wird geladen …";
+    status.textContent = status.getAttribute("data-going");
     window.location.reload();
   }
 

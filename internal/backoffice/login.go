@@ -1,0 +1,66 @@
+package backoffice
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/pforte/pforte/internal/server"
+	"github.com/pforte/pforte/internal/staff"
+)
+
+// loginData is the login page's data.
+type loginData struct {
+	Login string
+	Error string
+}
+
+func (b *loginPages) loginForm(rw http.ResponseWriter, r *http.Request) error {
+	return b.render(rw, http.StatusOK, "login", view{Title: "Anmeldung Backoffice", Data: loginData{}})
+}
+
+// login checks login, password and code together; every failure looks the
+// same.
+func (b *loginPages) login(rw http.ResponseWriter, r *http.Request) error {
+	if ok, retry := b.limiter.Allow(r); !ok {
+		rw.Header().Set("Retry-After", strconv.Itoa(int(retry.Seconds())+1))
+		return b.render(rw, http.StatusTooManyRequests, "login", view{Title: "Anmeldung Backoffice",
+			Data: loginData{Error: "Zu viele Anmeldeversuche von dieser Adresse. Bitte warten Sie einen Moment."}})
+	}
+	if err := r.ParseForm(); err != nil {
+		return badInput("Das Formular ließ sich nicht lesen.")
+	}
+	login := r.PostForm.Get("kennung")
+	tok, _, err := b.svc.Staff.Login(r.Context(), login, r.PostForm.Get("passwort"), r.PostForm.Get("code"),
+		server.ClientIP(r), r.UserAgent())
+	if errors.Is(err, staff.ErrLoginFailed) {
+		if len(login) > 64 {
+			login = ""
+		}
+		return b.render(rw, http.StatusUnauthorized, "login", view{Title: "Anmeldung Backoffice",
+			Data: loginData{Login: login, Error: "Die Anmeldung ist fehlgeschlagen. Prüfen Sie Kennung, Passwort und Einmalcode; " +
+				"nach mehreren Fehlversuchen ist die Anmeldung für eine Viertelstunde gesperrt."}})
+	}
+	if err != nil {
+		return err
+	}
+	b.setCookie(rw, string(tok), 0)
+	return redirect(rw, r, "/backoffice/")
+}
+
+func (b *loginPages) logout(rw http.ResponseWriter, r *http.Request, s current) error {
+	if err := b.svc.Staff.Logout(r.Context(), s.tok, s.Member, server.ClientIP(r)); err != nil {
+		return err
+	}
+	b.setCookie(rw, "", -1)
+	return redirect(rw, r, "/backoffice/anmelden")
+}
+
+// homeData is the start page's data: what the role may do.
+type homeData struct {
+	Links []link
+}
+
+func (b *loginPages) home(rw http.ResponseWriter, r *http.Request, s current) error {
+	return b.render(rw, http.StatusOK, "home", view{Title: "Backoffice", Staff: &s.Member, Data: homeData{Links: nav(&s.Member)[1:]}})
+}
