@@ -243,7 +243,7 @@ func Build(ctx context.Context, cfg Config, st store.Store) (*Node, error) {
 	n.Profile = profile.New(st, n.Approvals, n.Devices, ring)
 	n.Staff = staff.New(st, hasher, ring, n.Audit, now, cfg.Staff, logger)
 
-	n.Mailbox = mailbox.New(st, ring, mailbox.NewNoticeTexts(ring, cfg.Insurer.Phone), now, cfg.Mailbox, logger)
+	n.Mailbox = mailbox.New(st, ring, mailbox.NewNoticeTexts(ring, cfg.Insurer.Phone), n.Audit, now, cfg.Mailbox, logger)
 
 	reg := prometheus.NewRegistry()
 	registerAuditMetrics(reg, n.Checkpoints)
