@@ -2,8 +2,8 @@ package mailbox_test
 
 import (
 	"bytes"
-	"context"
 	"compress/zlib"
+	"context"
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
