@@ -196,6 +196,17 @@ type Query struct {
 	After    string // Overview.Next of the previous page
 }
 
+// Unread counts the person's unread messages, at any level: the number is
+// all a session below substantial may learn, and what a notice of new mail
+// (the service app's event stream) says.
+func (s *Service) Unread(ctx context.Context, person store.PersonID) (int, error) {
+	n, err := s.store.MailUnread(ctx, person)
+	if err != nil {
+		return 0, fmt.Errorf("mailbox: unread: %w", err)
+	}
+	return n, nil
+}
+
 // mayRead reports whether a session at level may see subjects and content.
 func mayRead(level session.Level) bool {
 	return level == session.LevelSubstantial || level == session.LevelHigh

@@ -291,7 +291,7 @@ func Build(ctx context.Context, cfg Config, st store.Store) (*Node, error) {
 	api, err := appapi.New(appapi.Config{LoginRate: cfg.LoginRate, LoginBurst: cfg.LoginBurst, PortalURL: cfg.PublicURL,
 		Policy: n.Approvals.Policy(), OutboxToken: cfg.OutboxToken, Draining: n.server.Draining()},
 		appapi.Services{Accounts: n.Accounts, Access: n.Access, Sessions: n.Sessions, Persons: st, Devices: n.Devices,
-			Approvals: n.Approvals, Profile: n.Profile, Cards: n.Devices.Cards()}, now, logger)
+			Approvals: n.Approvals, Profile: n.Profile, Cards: n.Devices.Cards(), Mailbox: n.Mailbox}, now, logger)
 	if err != nil {
 		return nil, fmt.Errorf("node: %w", err)
 	}
