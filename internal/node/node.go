@@ -252,7 +252,7 @@ func Build(ctx context.Context, cfg Config, st store.Store) (*Node, error) {
 	n.Profile = profile.New(st, n.Approvals, n.Devices, ring)
 	n.Staff = staff.New(st, hasher, ring, n.Audit, now, cfg.Staff, logger)
 
-	n.Mailbox = mailbox.New(st, ring, mailbox.NewNoticeTexts(ring, cfg.Insurer.Phone), now, cfg.Mailbox, logger)
+	n.Mailbox = mailbox.New(st, ring, mailbox.NewNoticeTexts(ring, cfg.Insurer.Phone), n.Audit, now, cfg.Mailbox, logger)
 
 	reg := prometheus.NewRegistry()
 	registerAuditMetrics(reg, n.Checkpoints)
@@ -300,7 +300,7 @@ func Build(ctx context.Context, cfg Config, st store.Store) (*Node, error) {
 	api, err := appapi.New(appapi.Config{LoginRate: cfg.LoginRate, LoginBurst: cfg.LoginBurst, PortalURL: cfg.PublicURL,
 		Policy: n.Approvals.Policy(), OutboxToken: cfg.OutboxToken, Draining: n.server.Draining()},
 		appapi.Services{Accounts: n.Accounts, Access: n.Access, Sessions: n.Sessions, Persons: st, Devices: n.Devices,
-			Approvals: n.Approvals, Profile: n.Profile, Cards: n.Devices.Cards()}, now, logger)
+			Approvals: n.Approvals, Profile: n.Profile, Cards: n.Devices.Cards(), Mailbox: n.Mailbox}, now, logger)
 	if err != nil {
 		return nil, fmt.Errorf("node: %w", err)
 	}
