@@ -54,6 +54,7 @@ type Store interface {
 	PersonSearch
 	AuditSearch
 	Mailbox
+	AssistantConversations
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
 	// Close releases the database connections.

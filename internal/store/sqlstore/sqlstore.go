@@ -16,10 +16,10 @@
 // Composition: Store has one part per role of the store contract (persons,
 // accounts, sessions, letters, identifications, devices, approvals, notices,
 // counters, oneTimes, auditChain, signingKeys, oidc, upgrades, loginEvents,
-// staffAccounts, staffSessions, staffRequests, search, mailbox), each a small
-// type in its role's file (persons.go, approvals.go, …) and embedded in Store,
-// so *Store is a store.Store while no type carries more than one role. Store
-// itself adds only the life cycle: Open, Migrate, SchemaVersion, Ping, Close,
+// staffAccounts, staffSessions, staffRequests, search, mailbox,
+// assistantTurns), each a small type in its role's file (persons.go,
+// approvals.go, …) and embedded in Store, so *Store is a store.Store while no
+// type carries more than one role. Store itself adds only the life cycle: Open, Migrate, SchemaVersion, Ping, Close,
 // Dialect and DB. All parts share one db (db.go): the dialect, the writer and
 // reader handles, and what every part needs of them: transactions with their
 // retries, row locks, placeholders, error codes, the time encoding.
@@ -102,6 +102,7 @@ type Store struct {
 	*staffRequests
 	*search
 	*mailbox
+	*assistantTurns
 }
 
 var _ store.Store = (*Store)(nil)
@@ -131,6 +132,7 @@ func newStore(d *db) *Store {
 		staffRequests:   &staffRequests{db: d},
 		search:          &search{db: d},
 		mailbox:         &mailbox{db: d},
+		assistantTurns:  &assistantTurns{db: d},
 	}
 }
 

@@ -92,6 +92,8 @@ func Run(t *testing.T, newStore NewStore) {
 		{"Mailbox", testMailbox},
 		{"MailboxParallel", testMailboxParallel},
 		{"MailboxNotices", testMailboxNotices},
+		{"AssistantTurns", testAssistantTurns},
+		{"AssistantTurnsParallel", testAssistantTurnsParallel},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, newStore(t)) })
