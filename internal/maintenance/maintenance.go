@@ -89,11 +89,25 @@ type Provider interface {
 	Ensure(ctx context.Context) error
 }
 
+// Conversations removes the assistant's conversation turns older than its
+// retention (package assistant) and returns how many it removed.
+type Conversations interface {
+	Sweep(ctx context.Context) (int, error)
+}
+
+// NoConversations is the Conversations of a node that keeps none.
+var NoConversations Conversations = noConversations{}
+
+type noConversations struct{}
+
+func (noConversations) Sweep(context.Context) (int, error) { return 0, nil }
+
 // Sweeper runs the steps.
 type Sweeper struct {
-	store     Store
-	approvals Approvals
-	provider  Provider // NoProvider without OpenID clients
+	store         Store
+	approvals     Approvals
+	provider      Provider      // NoProvider without OpenID clients
+	conversations Conversations // NoConversations when none are kept
 	now       func() time.Time
 	cfg       Config
 	logger    *slog.Logger
@@ -108,8 +122,9 @@ func (noProvider) Sweep(context.Context, time.Time) error { return nil }
 func (noProvider) Ensure(context.Context) error           { return nil }
 
 // New returns a sweeper.
-func New(st Store, approvals Approvals, provider Provider, now func() time.Time, cfg Config, logger *slog.Logger) *Sweeper {
-	return &Sweeper{store: st, approvals: approvals, provider: provider, now: now, cfg: cfg.withDefaults(), logger: logger}
+func New(st Store, approvals Approvals, provider Provider, conversations Conversations, now func() time.Time, cfg Config, logger *slog.Logger) *Sweeper {
+	return &Sweeper{store: st, approvals: approvals, provider: provider, conversations: conversations, now: now,
+		cfg: cfg.withDefaults(), logger: logger}
 }
 
 // Expire moves unanswered approval requests past their expiry to expired and
@@ -125,11 +140,15 @@ func (s *Sweeper) Expire(ctx context.Context) (int64, error) {
 // Cleaned counts what one Clean removed.
 type Cleaned struct {
 	OneTimes, Sessions, LoginEvents, StaffSessions int64
+	// Conversations counts the assistant's conversation turns removed.
+	Conversations int64
 }
 
 // Clean removes one-time values, sessions and staff sessions that expired
-// more than Retention ago, sign-in history entries older than History, the provider's old requests and tokens, and keeps the signing keys
-// rotated. Every step runs; their errors are joined.
+// more than Retention ago, sign-in history entries older than History, the
+// provider's old requests and tokens and the assistant's conversation turns
+// older than the assistant's retention, and keeps the signing keys rotated.
+// Every step runs; their errors are joined.
 func (s *Sweeper) Clean(ctx context.Context) (Cleaned, error) {
 	cutoff := s.now().Add(-s.cfg.Retention)
 	var res Cleaned
@@ -147,6 +166,11 @@ func (s *Sweeper) Clean(ctx context.Context) (Cleaned, error) {
 	if res.LoginEvents, err = s.store.DeleteLoginEventsBefore(ctx, s.now().Add(-s.cfg.History)); err != nil {
 		errs = append(errs, fmt.Errorf("maintenance: sign-in history: %w", err))
 	}
+	n, err := s.conversations.Sweep(ctx)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("maintenance: assistant conversations: %w", err))
+	}
+	res.Conversations = int64(n)
 	if err := s.provider.Ensure(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("maintenance: signing keys: %w", err))
 	}

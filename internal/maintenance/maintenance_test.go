@@ -83,7 +83,7 @@ func TestExpireMovesOnlyExpiredRequests(t *testing.T) {
 		}
 	}
 	now := t0.Add(6 * time.Minute)
-	s := maintenance.New(st, &storeApprovals{st: st, now: func() time.Time { return now }}, maintenance.NoProvider,
+	s := maintenance.New(st, &storeApprovals{st: st, now: func() time.Time { return now }}, maintenance.NoProvider, maintenance.NoConversations,
 		func() time.Time { return now }, maintenance.Config{}, quiet())
 	if n, err := s.Expire(t.Context()); err != nil || n != 1 {
 		t.Errorf("Expire = %d, %v; want 1", n, err)
@@ -136,13 +136,13 @@ func TestCleanKeepsTheRetention(t *testing.T) {
 		}
 	}
 	p := &provider{}
-	s := maintenance.New(st, &storeApprovals{st: st, now: func() time.Time { return now }}, p,
+	s := maintenance.New(st, &storeApprovals{st: st, now: func() time.Time { return now }}, p, conversations{3},
 		func() time.Time { return now }, maintenance.Config{Retention: 24 * time.Hour}, quiet())
 	got, err := s.Clean(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(maintenance.Cleaned{OneTimes: 1, Sessions: 1, LoginEvents: 1, StaffSessions: 1}, got); diff != "" {
+	if diff := cmp.Diff(maintenance.Cleaned{OneTimes: 1, Sessions: 1, LoginEvents: 1, StaffSessions: 1, Conversations: 3}, got); diff != "" {
 		t.Errorf("Clean (-want +got):\n%s", diff)
 	}
 	if diff := cmp.Diff([]time.Time{now.Add(-24 * time.Hour)}, p.cutoffs); diff != "" || p.ensured != 1 {
@@ -162,7 +162,7 @@ func TestRunKeepsTheIntervals(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		a := &storeApprovals{st: st, now: time.Now}
 		p := &provider{}
-		s := maintenance.New(st, a, p, time.Now, maintenance.Config{ExpireEvery: 30 * time.Second, CleanEvery: 10 * time.Minute}, quiet())
+		s := maintenance.New(st, a, p, maintenance.NoConversations, time.Now, maintenance.Config{ExpireEvery: 30 * time.Second, CleanEvery: 10 * time.Minute}, quiet())
 		ctx, cancel := context.WithCancel(t.Context())
 		done := make(chan struct{})
 		go func() {
@@ -194,3 +194,8 @@ func TestConfigValidate(t *testing.T) {
 		t.Errorf("bad config: %d problems, want 3: %v", len(errs), errs)
 	}
 }
+
+// conversations is the assistant's sweep: it removes n turns.
+type conversations struct{ n int }
+
+func (c conversations) Sweep(context.Context) (int, error) { return c.n, nil }

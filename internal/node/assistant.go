@@ -9,21 +9,23 @@ import (
 	"github.com/pforte/pforte/internal/server"
 )
 
-// assistantHandlers are the assistant's JSON route and question page.
+// assistantHandlers are the assistant, its JSON route and its question
+// page.
 type assistantHandlers struct {
-	API  *assistantapi.API
-	Page *assistantapi.Page
+	Assistant *assistant.Assistant
+	API       *assistantapi.API
+	Page      *assistantapi.Page
 }
 
 // newAssistant builds the FAQ assistant from cfg.Assistant, with the
 // insurer's name and telephone the portal shows, and its handlers.
 //
-// The node has no mailbox hand-over yet, so the assistant is built without
-// one: every hand-over names the telephone and its hours, at every level,
-// and no conversation is kept (nothing could be handed over). The handlers
-// get no sessions for the same reason: a session's level only decides
-// whether the mailbox hand-over is offered.
-func newAssistant(cfg Config, insurer, phone string, logger *slog.Logger) (assistantHandlers, error) {
+// The conversations of persons with a session are kept in the database for
+// cfg.Assistant.Retention (anonymous askers keep nothing), so that a person
+// at level substantial can hand a conversation over to staff by mailbox on
+// any node; the maintenance sweeper removes older turns.
+func newAssistant(cfg Config, insurer, phone string, conversations assistant.Conversations, sessions assistantapi.Sessions,
+	mb assistantapi.Mailbox, logger *slog.Logger) (assistantHandlers, error) {
 	acfg := cfg.Assistant
 	if acfg.InsurerName == "" {
 		acfg.InsurerName = insurer
@@ -31,8 +33,7 @@ func newAssistant(cfg Config, insurer, phone string, logger *slog.Logger) (assis
 	if acfg.Phone == "" {
 		acfg.Phone = phone
 	}
-	acfg.NoMailbox = true
-	a, err := assistant.New(acfg, assistant.KnowledgeBase(), assistant.KeepNothing{}, cfg.Now)
+	a, err := assistant.New(acfg, assistant.KnowledgeBase(), conversations, cfg.Now)
 	if err != nil {
 		return assistantHandlers{}, fmt.Errorf("node: %w", err)
 	}
@@ -46,7 +47,8 @@ func newAssistant(cfg Config, insurer, phone string, logger *slog.Logger) (assis
 	hcfg := assistantapi.Config{InsurerName: acfg.InsurerName, Phone: acfg.Phone, MaxQuestionRunes: acfg.MaxQuestionRunes,
 		Limiter: server.NewIPLimiter(rate, burst, cfg.Now), Now: cfg.Now}
 	return assistantHandlers{
-		API:  assistantapi.NewAPI(hcfg, a, nil, nil, logger),
-		Page: assistantapi.NewPage(hcfg, a, nil, nil, logger),
+		Assistant: a,
+		API:       assistantapi.NewAPI(hcfg, a, sessions, mb, logger),
+		Page:      assistantapi.NewPage(hcfg, a, sessions, mb, logger),
 	}, nil
 }

@@ -277,9 +277,6 @@ func Build(ctx context.Context, cfg Config, st store.Store) (*Node, error) {
 		}
 		apps, provider = n.OIDC, providerUpkeep{n.OIDC, n.Keys}
 	}
-	mcfg := cfg.Maintenance
-	mcfg.History = session.HistoryDays * 24 * time.Hour
-	n.Sweeper = maintenance.New(st, n.Approvals, provider, now, mcfg, logger)
 
 	pcfg := cfg.Portal
 	if pcfg.InsurerName == "" {
@@ -292,6 +289,15 @@ func Build(ctx context.Context, cfg Config, st store.Store) (*Node, error) {
 		pcfg.EIDOrigin = origin(cfg.EID.Issuer)
 	}
 	pcfg.LoginRate, pcfg.LoginBurst, pcfg.Now = cfg.LoginRate, cfg.LoginBurst, now
+	help, err := newAssistant(cfg, pcfg.InsurerName, pcfg.Phone, dbConversations{store: st, sealer: ring},
+		askerSessions{tokens: n.Sessions, browser: browser}, staffMailbox{n.Mailbox}, logger)
+	if err != nil {
+		return nil, err
+	}
+	mcfg := cfg.Maintenance
+	mcfg.History = session.HistoryDays * 24 * time.Hour
+	n.Sweeper = maintenance.New(st, n.Approvals, provider, help.Assistant, now, mcfg, logger)
+
 	portal, err := web.New(pcfg, web.Services{Accounts: n.Accounts, Access: n.Access, Sessions: n.Sessions, Persons: st,
 		Approvals: n.Approvals, Profile: n.Profile, Devices: n.Devices, Applications: apps}, logger)
 	if err != nil {
@@ -313,10 +319,7 @@ func Build(ctx context.Context, cfg Config, st store.Store) (*Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("node: %w", err)
 	}
-	help, err := newAssistant(cfg, pcfg.InsurerName, pcfg.Phone, logger)
-	if err != nil {
-		return nil, err
-	}
+
 	boxcfg := mailboxapi.Config{InsurerName: pcfg.InsurerName, Phone: pcfg.Phone, StaffToken: cfg.StaffToken, Now: now}
 	n.mount(api.Routes(), portal.Routes(), app.Routes(), back.Routes(), cfg.Routes, help.API.Routes(), help.Page.Routes(),
 		mailboxapi.NewAPI(boxcfg, n.Mailbox, n.Sessions, logger).Routes(),

@@ -1,0 +1,124 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pforte/pforte/internal/assistant"
+	"github.com/pforte/pforte/internal/mailbox"
+	"github.com/pforte/pforte/internal/seal"
+	"github.com/pforte/pforte/internal/session"
+	"github.com/pforte/pforte/internal/store"
+)
+
+// dbConversations keeps the assistant's conversations in the database, so
+// that a question asked on one node can be handed over on another. The
+// masked question is sealed at rest, bound to its conversation and asker.
+// Turns of an anonymous asker (no session) are not kept: they could never
+// be handed over.
+type dbConversations struct {
+	store  store.AssistantConversations
+	sealer *seal.Keyring
+}
+
+var _ assistant.Conversations = dbConversations{}
+
+// questionPlace binds a sealed question to its conversation and asker: a
+// question copied to another conversation or asker does not open.
+func questionPlace(conversation assistant.ConversationID, asker string) []byte {
+	return seal.Place("assistant_turns", "question", string(conversation)+"/"+asker)
+}
+
+func (c dbConversations) Append(ctx context.Context, id assistant.ConversationID, t assistant.Turn) error {
+	if t.Asker == "" {
+		return nil
+	}
+	q, err := c.sealer.SealFor([]byte(t.Question), questionPlace(id, t.Asker))
+	if err != nil {
+		return fmt.Errorf("node: seal the assistant's question: %w", err)
+	}
+	masked := make([]string, len(t.Masked))
+	for i, m := range t.Masked {
+		masked[i] = string(m)
+	}
+	return c.store.AppendAssistantTurn(ctx, store.AssistantTurn{Conversation: string(id), Asker: t.Asker, At: t.At,
+		Question: q, Masked: masked, Entry: t.Entry, Confidence: t.Confidence, Handover: string(t.Handover)})
+}
+
+func (c dbConversations) Turns(ctx context.Context, id assistant.ConversationID, since time.Time) ([]assistant.Turn, error) {
+	rows, err := c.store.AssistantTurns(ctx, string(id), since, assistant.MaxTurns)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]assistant.Turn, 0, len(rows))
+	for _, r := range rows {
+		q, err := c.sealer.OpenFor(r.Question, questionPlace(id, r.Asker))
+		if err != nil {
+			return nil, fmt.Errorf("node: open the assistant's question: %w", err)
+		}
+		t := assistant.Turn{At: r.At, Asker: r.Asker, Question: string(q), Entry: r.Entry, Confidence: r.Confidence,
+			Handover: assistant.Reason(r.Handover)}
+		for _, m := range r.Masked {
+			t.Masked = append(t.Masked, assistant.Sensitive(m))
+		}
+		out = append(out, t)
+	}
+	return out, nil
+}
+
+func (c dbConversations) DeleteBefore(ctx context.Context, t time.Time) (int, error) {
+	return c.store.DeleteAssistantTurnsBefore(ctx, t)
+}
+
+// askerSessions tells the assistant's handlers who asks: the person of the
+// request's bearer token (service app) or, without one, of its portal
+// cookie, with the session's level. The asker is the person's store id.
+type askerSessions struct {
+	tokens  *session.Manager
+	browser interface {
+		Session(r *http.Request) (store.Session, bool)
+	}
+}
+
+func (s askerSessions) SessionLevel(r *http.Request) (level, person string, ok bool) {
+	var sess store.Session
+	if scheme, tok, found := strings.Cut(r.Header.Get("Authorization"), " "); found && strings.EqualFold(scheme, "Bearer") {
+		if tok == "" || len(tok) > 512 {
+			return "", "", false
+		}
+		var err error
+		if sess, err = s.tokens.Authenticate(r.Context(), session.Token(tok)); err != nil {
+			return "", "", false
+		}
+	} else if sess, ok = s.browser.Session(r); !ok {
+		return "", "", false
+	}
+	return sess.Level, strconv.FormatInt(int64(sess.PersonID), 10), true
+}
+
+// staffMailbox sends a hand-over as a message from the person to staff: a
+// new thread in the staff inbox whose text is the draft, which holds only
+// the masked conversation.
+type staffMailbox struct{ mailbox *mailbox.Service }
+
+// errAsker: the asker is not a person id of this node's (it comes from
+// askerSessions, so this does not happen).
+var errAsker = errors.New("node: the assistant's asker is not a person")
+
+func (m staffMailbox) SendToStaff(ctx context.Context, person string, d assistant.Draft) error {
+	id, err := strconv.ParseInt(person, 10, 64)
+	if err != nil || id <= 0 {
+		return errAsker
+	}
+	// assistant.Draft only drafts for level substantial or higher, the
+	// level the mailbox asks of a writer.
+	if _, err := m.mailbox.Write(ctx, store.PersonID(id), session.LevelSubstantial, d.Subject, d.Body, nil); err != nil {
+		return fmt.Errorf("node: hand the assistant's conversation over: %w", err)
+	}
+	return nil
+}
