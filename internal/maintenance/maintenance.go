@@ -108,9 +108,9 @@ type Sweeper struct {
 	approvals     Approvals
 	provider      Provider      // NoProvider without OpenID clients
 	conversations Conversations // NoConversations when none are kept
-	now       func() time.Time
-	cfg       Config
-	logger    *slog.Logger
+	now           func() time.Time
+	cfg           Config
+	logger        *slog.Logger
 }
 
 // NoProvider is the Provider of a node without OpenID clients: nothing to do.
