@@ -6,8 +6,10 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/pforte/pforte/internal/approval"
 	"github.com/pforte/pforte/internal/browsertest"
 	"github.com/pforte/pforte/internal/node/nodetest"
+	"github.com/pforte/pforte/internal/store"
 )
 
 // TestBrowserAssistant asks the assistant in Chromium as a person does,
@@ -52,4 +54,57 @@ func TestBrowserAssistant(t *testing.T) {
 		t.Errorf("the hand-over promises the mailbox:\n%s", got)
 	}
 	browsertest.A11y(t, ctx, "the assistant's hand-over")
+}
+
+// TestBrowserAssistantHandover hands a conversation over to staff in
+// Chromium as a person does: logged in and confirmed with the phone
+// (level substantial), the person asks about their own case, is offered the
+// hand-over by mailbox and takes it with the page's form; the message is in
+// their mailbox. axe-core checks the offer and the confirmation.
+func TestBrowserAssistantHandover(t *testing.T) {
+	ctx := browsertest.Start(t)
+	p := newPortal(t, options{})
+	p.withPassword(t)
+	phone := p.bindPhone(t)
+	run(t, ctx, "log in with the password",
+		chromedp.Navigate(p.url+"/anmelden"),
+		chromedp.WaitVisible("#kvnr"),
+		chromedp.SendKeys("#kvnr", kvnr),
+		chromedp.SendKeys("#password", strong),
+		chromedp.Click("main button[type=submit]"),
+		atPath("/anmelden/freigabe"),
+		chromedp.WaitVisible(".number"),
+	)
+	if err := p.approve(t, phone, p.pending(t, approval.ActionPortalLogin), shownNumber(t, text(t, ctx))); err != nil {
+		t.Fatal(err)
+	}
+	run(t, ctx, "wait for the refresh", atPath("/konto"), chromedp.WaitVisible("table"))
+
+	run(t, ctx, "ask about the own case",
+		chromedp.Navigate(p.url+"/hilfe/assistent"),
+		chromedp.WaitVisible("#frage"),
+		chromedp.SendKeys("#frage", "Wie ist der Stand meines Antrags auf Erstattung?"),
+		chromedp.Click(`//main//button[contains(., 'Fragen')]`),
+		atPath("/hilfe/assistent"),
+		chromedp.WaitVisible(`//button[contains(., 'an das Service-Team weitergeben')]`),
+	)
+	browsertest.A11y(t, ctx, "the assistant's offer to hand over by mailbox")
+	run(t, ctx, "hand over",
+		chromedp.Click(`//button[contains(., 'an das Service-Team weitergeben')]`),
+		chromedp.WaitVisible(`//p[contains(., 'Ihre Fragen sind beim Service-Team')]`),
+	)
+	browsertest.A11y(t, ctx, "the hand-over's confirmation")
+	threads, err := p.st.MailThreads(t.Context(), p.person.ID, store.MailThreadQuery{Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent := 0
+	for _, th := range threads {
+		if th.NoticeID == "" && th.UnreadByStaff == 1 {
+			sent++
+		}
+	}
+	if sent != 1 {
+		t.Errorf("%d messages to staff in the person's mailbox after the hand-over, want 1", sent)
+	}
 }
