@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/pforte/pforte/internal/assistant"
 	"github.com/pforte/pforte/internal/mailbox"
@@ -106,6 +107,36 @@ func (s askerSessions) SessionLevel(r *http.Request) (level, person string, ok b
 // the masked conversation.
 type staffMailbox struct{ mailbox *mailbox.Service }
 
+// historyMark begins the conversation in a draft's body (assistant.Draft).
+const historyMark = "\nVerlauf:\n"
+
+// shortened notes that the oldest questions did not fit into the message.
+const shortened = "(Ältere Fragen aus diesem Gespräch passten nicht in die Nachricht.)\n"
+
+// fitBody returns body if it has at most limit characters; otherwise its
+// header and as many of the conversation's latest lines as fit, with a
+// note that older ones were left out. The latest questions matter most to
+// staff, and a long conversation never turns a hand-over into an error.
+func fitBody(body string, limit int) string {
+	if utf8.RuneCountInString(body) <= limit {
+		return body
+	}
+	head, history, found := strings.Cut(body, historyMark)
+	head += historyMark + shortened
+	if !found || utf8.RuneCountInString(head) > limit {
+		r := []rune(body)
+		return string(r[:limit])
+	}
+	lines := strings.SplitAfter(history, "\n")
+	room := limit - utf8.RuneCountInString(head)
+	first := len(lines)
+	for first > 0 && utf8.RuneCountInString(lines[first-1]) <= room {
+		room -= utf8.RuneCountInString(lines[first-1])
+		first--
+	}
+	return head + strings.Join(lines[first:], "")
+}
+
 // errAsker: the asker is not a person id of this node's (it comes from
 // askerSessions, so this does not happen).
 var errAsker = errors.New("node: the assistant's asker is not a person")
@@ -117,7 +148,8 @@ func (m staffMailbox) SendToStaff(ctx context.Context, person string, d assistan
 	}
 	// assistant.Draft only drafts for level substantial or higher, the
 	// level the mailbox asks of a writer.
-	if _, err := m.mailbox.Write(ctx, store.PersonID(id), session.LevelSubstantial, d.Subject, d.Body, nil); err != nil {
+	body := fitBody(d.Body, m.mailbox.Limits().MaxTextRunes)
+	if _, err := m.mailbox.Write(ctx, store.PersonID(id), session.LevelSubstantial, d.Subject, body, nil); err != nil {
 		return fmt.Errorf("node: hand the assistant's conversation over: %w", err)
 	}
 	return nil

@@ -205,3 +205,39 @@ func TestAssistantConversationsSwept(t *testing.T) {
 		}
 	}
 }
+
+// TestAssistantHandoverLongConversation: a conversation longer than a
+// mailbox message may be is still handed over, with its latest questions
+// and a note that older ones were left out, never an error.
+func TestAssistantHandoverLongConversation(t *testing.T) {
+	n := nodetest.Start(t, nodetest.Options{Config: func(c *node.Config) {
+		c.StaffToken = handoverStaffToken
+		c.Assistant.MaxQuestionRunes = 5000
+		c.Mailbox.MaxTextRunes = 1500
+	}})
+	p := n.Person(t, store.Person{KVNR: "B234567891", GivenNames: "Erika", FamilyName: "Muster", BirthDate: "1980-01-01"})
+	tok := sessionOf(t, n, p, session.LevelSubstantial)
+	var conv string
+	for _, word := range []string{"Erstens", "Zweitens", "Drittens", "Viertens"} {
+		q := "Wie ist der Stand meines Antrags? " + word + " " + strings.Repeat("ausführlich ", 60)
+		status, raw := nodetest.CallAPI(t, "POST", n.URL+"/api/v1/assistant", tok, map[string]string{"question": q, "conversation": conv})
+		var r assistantapi.Response
+		if err := json.Unmarshal(raw, &r); status != http.StatusOK || err != nil || r.Conversation == "" {
+			t.Fatalf("ask: %d %s", status, raw)
+		}
+		conv = r.Conversation
+	}
+	if status, body := handOver(t, n.URL, tok, conv); status != http.StatusAccepted {
+		t.Fatalf("hand-over: %d %s", status, body)
+	}
+	got := staffInbox(t, n.URL)
+	if len(got) != 1 {
+		t.Fatalf("staff inbox: %v", got)
+	}
+	for _, text := range got {
+		if !strings.Contains(text, "Viertens") || strings.Contains(text, "Erstens") || !strings.Contains(text, "Ältere Fragen") ||
+			!strings.Contains(text, "Grund: ") {
+			t.Errorf("shortened hand-over:\n%s", text)
+		}
+	}
+}
