@@ -20,12 +20,15 @@ type assistantHandlers struct {
 // newAssistant builds the FAQ assistant from cfg.Assistant, with the
 // insurer's name and telephone the portal shows, and its handlers.
 //
-// The conversations of persons with a session are kept in the database for
-// cfg.Assistant.Retention (anonymous askers keep nothing), so that a person
-// at level substantial can hand a conversation over to staff by mailbox on
-// any node; the maintenance sweeper removes older turns.
-func newAssistant(cfg Config, insurer, phone string, conversations assistant.Conversations, sessions assistantapi.Sessions,
-	mb assistantapi.Mailbox, logger *slog.Logger) (assistantHandlers, error) {
+// The questions of persons with a session at level substantial or higher
+// are kept in the database for cfg.Assistant.Retention (anonymous askers
+// keep nothing), so that they can hand a conversation over to staff by
+// mailbox on any node; the maintenance sweeper removes older turns.
+//
+// The API learns who asks from apiSessions (bearer tokens), the page from
+// pageSessions (the portal's cookie).
+func newAssistant(cfg Config, insurer, phone string, conversations assistant.Conversations,
+	apiSessions, pageSessions assistantapi.Sessions, mb assistantapi.Mailbox, logger *slog.Logger) (assistantHandlers, error) {
 	acfg := cfg.Assistant
 	if acfg.InsurerName == "" {
 		acfg.InsurerName = insurer
@@ -48,7 +51,7 @@ func newAssistant(cfg Config, insurer, phone string, conversations assistant.Con
 		Limiter: server.NewIPLimiter(rate, burst, cfg.Now), Now: cfg.Now}
 	return assistantHandlers{
 		Assistant: a,
-		API:       assistantapi.NewAPI(hcfg, a, sessions, mb, logger),
-		Page:      assistantapi.NewPage(hcfg, a, sessions, mb, logger),
+		API:       assistantapi.NewAPI(hcfg, a, apiSessions, mb, logger),
+		Page:      assistantapi.NewPage(hcfg, a, pageSessions, mb, logger),
 	}, nil
 }

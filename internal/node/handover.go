@@ -76,27 +76,35 @@ func (c dbConversations) DeleteBefore(ctx context.Context, t time.Time) (int, er
 	return c.store.DeleteAssistantTurnsBefore(ctx, t)
 }
 
-// askerSessions tells the assistant's handlers who asks: the person of the
-// request's bearer token (service app) or, without one, of its portal
-// cookie, with the session's level. The asker is the person's store id.
-type askerSessions struct {
-	tokens  *session.Manager
+// bearerAsker tells the assistant's API who asks: the person of the
+// request's bearer token (the service app), with the session's level. The
+// API does not take the portal's cookie, so no other site can make a
+// browser hand a conversation over. The asker is the person's store id.
+type bearerAsker struct{ tokens *session.Manager }
+
+func (s bearerAsker) SessionLevel(r *http.Request) (level, person string, ok bool) {
+	scheme, tok, found := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !found || !strings.EqualFold(scheme, "Bearer") || tok == "" || len(tok) > 512 {
+		return "", "", false
+	}
+	sess, err := s.tokens.Authenticate(r.Context(), session.Token(tok))
+	if err != nil {
+		return "", "", false
+	}
+	return sess.Level, strconv.FormatInt(int64(sess.PersonID), 10), true
+}
+
+// cookieAsker tells the assistant's page who asks: the person of the
+// portal cookie, with the session's level.
+type cookieAsker struct {
 	browser interface {
 		Session(r *http.Request) (store.Session, bool)
 	}
 }
 
-func (s askerSessions) SessionLevel(r *http.Request) (level, person string, ok bool) {
-	var sess store.Session
-	if scheme, tok, found := strings.Cut(r.Header.Get("Authorization"), " "); found && strings.EqualFold(scheme, "Bearer") {
-		if tok == "" || len(tok) > 512 {
-			return "", "", false
-		}
-		var err error
-		if sess, err = s.tokens.Authenticate(r.Context(), session.Token(tok)); err != nil {
-			return "", "", false
-		}
-	} else if sess, ok = s.browser.Session(r); !ok {
+func (s cookieAsker) SessionLevel(r *http.Request) (level, person string, ok bool) {
+	sess, ok := s.browser.Session(r)
+	if !ok {
 		return "", "", false
 	}
 	return sess.Level, strconv.FormatInt(int64(sess.PersonID), 10), true

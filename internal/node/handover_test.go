@@ -140,6 +140,30 @@ func TestAssistantHandoverOnTheNode(t *testing.T) {
 			if status != http.StatusNotFound || !strings.Contains(body, "Gespräch") {
 				t.Errorf("hand-over of another person's conversation: %d %s", status, body)
 			}
+			// The API takes no cookie: another site cannot make a logged-in
+			// browser hand a conversation over.
+			browserTok, _, err := n.Sessions.Create(t.Context(), session.New{PersonID: p.ID, Kind: session.KindBrowser,
+				Level: session.LevelSubstantial, Origin: session.OriginDevice})
+			if err != nil {
+				t.Fatal(err)
+			}
+			cookie := string(browserTok)
+			req, err := http.NewRequestWithContext(t.Context(), "POST", n.URL+"/api/v1/assistant/handover",
+				strings.NewReader(`{"conversation":"`+r.Conversation+`"}`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Content-Type", "application/json")
+			req.AddCookie(&http.Cookie{Name: "__Host-pforte_session", Value: cookie})
+			req.AddCookie(&http.Cookie{Name: "pforte_session", Value: cookie})
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusForbidden {
+				t.Errorf("hand-over with the portal's cookie on the API: %d", resp.StatusCode)
+			}
 			if got := staffInbox(t, n.URL); len(got) != 0 {
 				t.Fatalf("refused hand-overs sent %v", got)
 			}

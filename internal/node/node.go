@@ -290,7 +290,7 @@ func Build(ctx context.Context, cfg Config, st store.Store) (*Node, error) {
 	}
 	pcfg.LoginRate, pcfg.LoginBurst, pcfg.Now = cfg.LoginRate, cfg.LoginBurst, now
 	help, err := newAssistant(cfg, pcfg.InsurerName, pcfg.Phone, dbConversations{store: st, sealer: ring},
-		askerSessions{tokens: n.Sessions, browser: browser}, staffMailbox{n.Mailbox}, logger)
+		bearerAsker{n.Sessions}, cookieAsker{browser}, staffMailbox{n.Mailbox}, logger)
 	if err != nil {
 		return nil, err
 	}
