@@ -60,6 +60,8 @@ func (c *Config) NodeConfig(logger *slog.Logger, sink dispatch.Sink, routes map[
 			KDFMinTime: uint32(c.Device.KDFMinTime), KDFMinMemory: uint32(c.Device.KDFMinMemory)},
 		Approvals:   c.ApprovalConfig(),
 		Maintenance: c.MaintenanceConfig(),
+		Staff:       c.StaffConfig(),
+		Backoffice:  c.BackofficeConfig(),
 		HTTP:        c.ServerConfig(),
 		LoginRate:   c.HTTP.LoginRatePerIP, LoginBurst: c.HTTP.LoginBurstPerIP,
 		OutboxToken: outboxToken,
