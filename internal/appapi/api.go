@@ -92,6 +92,12 @@ type Profile interface {
 	Outbox(ctx context.Context, after int64, limit int) ([]profile.OutboxEvent, error)
 }
 
+// Mailbox counts a person's unread mailbox messages (package mailbox),
+// for the event stream: a new message is announced, never shown.
+type Mailbox interface {
+	Unread(ctx context.Context, person store.PersonID) (int, error)
+}
+
 // Services are what the API calls; every one is required.
 type Services struct {
 	Accounts  Accounts
@@ -104,6 +110,9 @@ type Services struct {
 	// Cards is optional: nil answers the health card's calls with
 	// egk_unavailable.
 	Cards Cards
+	// Mailbox is optional: nil leaves the mailbox events out of the
+	// event stream.
+	Mailbox Mailbox
 }
 
 func (s Services) check() error {
@@ -172,7 +181,7 @@ func New(cfg Config, svc Services, now func() time.Time, logger *slog.Logger) (*
 			meter: server.NewIPLimiter(5, 30, now)},
 		access:    &accessHandlers{base: b, access: svc.Access, portal: strings.TrimRight(cfg.PortalURL, "/")},
 		devices:   &deviceHandlers{base: b, devices: svc.Devices, profile: svc.Profile, cards: svc.Cards},
-		approvals: &approvalHandlers{base: b, approvals: svc.Approvals, profile: svc.Profile, draining: cfg.Draining},
+		approvals: &approvalHandlers{base: b, approvals: svc.Approvals, profile: svc.Profile, mailbox: svc.Mailbox, draining: cfg.Draining},
 		outbox:    &outboxHandlers{base: b, profile: svc.Profile, token: cfg.OutboxToken},
 	}, nil
 }

@@ -20,6 +20,7 @@ type approvalHandlers struct {
 	*base
 	approvals Approvals
 	profile   Profile
+	mailbox   Mailbox // nil: the stream has no mailbox events
 	draining  <-chan struct{}
 }
 

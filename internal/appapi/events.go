@@ -29,7 +29,10 @@ type eventJSON struct {
 // approvalEvents is the server-sent event stream of the person's approval
 // requests: each pending request once as event "approval", and its final state
 // once as event "approval.done". Polling GET /api/v1/app/approvals gives the
-// same requests to an app that cannot keep a stream open.
+// same requests to an app that cannot keep a stream open. With a mailbox it
+// also sends event "mailbox" with the number of unread messages, at the
+// start and whenever it changes (checked every pollEvery): that a message
+// arrived, never what it says.
 func (h *approvalHandlers) approvalEvents(w http.ResponseWriter, r *http.Request, _ session.Token, s store.Session) error {
 	if err := deviceSession(s); err != nil {
 		return err
@@ -62,10 +65,30 @@ func (h *approvalHandlers) approvalEvents(w http.ResponseWriter, r *http.Request
 	events := h.approvals.Watch(ctx, s.PersonID, pollEvery)
 	tick := time.NewTicker(heartbeat)
 	defer tick.Stop()
+	mailTick := time.NewTicker(pollEvery)
+	defer mailTick.Stop()
+	unread := -1
+	mail := func() {
+		if h.mailbox == nil {
+			return
+		}
+		n, err := h.mailbox.Unread(ctx, s.PersonID)
+		if err != nil || n == unread {
+			return
+		}
+		unread = n
+		fmt.Fprintf(w, "event: mailbox\ndata: {\"unread\":%d}\n\n", n)
+	}
+	mail()
+	if err := rc.Flush(); err != nil {
+		return nil
+	}
 	for {
 		select {
 		case <-tick.C:
 			fmt.Fprint(w, ": keep-alive\n\n")
+		case <-mailTick.C:
+			mail()
 		case x, ok := <-events:
 			if !ok {
 				return nil

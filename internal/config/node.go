@@ -64,6 +64,7 @@ func (c *Config) NodeConfig(logger *slog.Logger, sink dispatch.Sink, routes map[
 		Backoffice:  c.BackofficeConfig(),
 		HTTP:        c.ServerConfig(),
 		LoginRate:   c.HTTP.LoginRatePerIP, LoginBurst: c.HTTP.LoginBurstPerIP,
+		Assistant: c.AssistantConfig(), AssistantRate: c.Assistant.RatePerIP, AssistantBurst: c.Assistant.BurstPerIP,
 		OutboxToken: outboxToken,
 		Mailbox:     c.MailboxConfig(), StaffToken: staffToken,
 		SigningKeys: c.SigningKeyConfig(),

@@ -3,6 +3,7 @@ package mailbox_test
 import (
 	"bytes"
 	"compress/zlib"
+	"context"
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
@@ -11,11 +12,13 @@ import (
 	"image/jpeg"
 	"image/png"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"codeberg.org/go-pdf/fpdf"
 
+	"github.com/pforte/pforte/internal/audit"
 	"github.com/pforte/pforte/internal/mailbox"
 	"github.com/pforte/pforte/internal/seal"
 	"github.com/pforte/pforte/internal/store"
@@ -29,11 +32,31 @@ type fixture struct {
 	now        time.Time
 	alice, bob store.Person
 	ring       *seal.Keyring
+	audit      *recorder
+}
+
+// recorder keeps the audit events the mailbox records.
+type recorder struct {
+	mu     sync.Mutex
+	events []audit.Event
+}
+
+func (r *recorder) Record(_ context.Context, e audit.Event) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.events = append(r.events, e)
+	return nil
+}
+
+func (r *recorder) all() []audit.Event {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]audit.Event(nil), r.events...)
 }
 
 var testNow = time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
 
-func newFixture(t *testing.T, cfg mailbox.Config) *fixture {
+func newFixture(t testing.TB, cfg mailbox.Config) *fixture {
 	t.Helper()
 	st := testdb.Open(t)
 	key, err := seal.GenerateKey("k1")
@@ -44,7 +67,7 @@ func newFixture(t *testing.T, cfg mailbox.Config) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{st: st, now: testNow, ring: ring}
+	f := &fixture{st: st, now: testNow, ring: ring, audit: &recorder{}}
 	if _, err := st.UpsertPersons(t.Context(), []store.Person{
 		{KVNR: "X110411675", FamilyName: "Muster", GivenNames: "Alice", BirthDate: "1980-01-02", PostalCode: "10115", Relation: store.RelationMember},
 		{KVNR: "T555558879", FamilyName: "Beispiel", GivenNames: "Bob", BirthDate: "1970-03-04", PostalCode: "20095", Relation: store.RelationMember},
@@ -57,12 +80,12 @@ func newFixture(t *testing.T, cfg mailbox.Config) *fixture {
 	if f.bob, err = st.PersonByKVNR(t.Context(), "T555558879"); err != nil {
 		t.Fatal(err)
 	}
-	f.svc = mailbox.New(st, ring, mailbox.NewNoticeTexts(ring, "0800 123 456"), func() time.Time { return f.now }, cfg, nil)
+	f.svc = mailbox.New(st, ring, mailbox.NewNoticeTexts(ring, "0800 123 456"), f.audit, func() time.Time { return f.now }, cfg, nil)
 	return f
 }
 
 // send starts a thread from staff to p and returns its id.
-func (f *fixture) send(t *testing.T, p store.Person, subject, text string, ups ...mailbox.Upload) string {
+func (f *fixture) send(t testing.TB, p store.Person, subject, text string, ups ...mailbox.Upload) string {
 	t.Helper()
 	id, err := f.svc.Send(t.Context(), mailbox.Outgoing{KVNR: p.KVNR, Author: "staff:42", Subject: subject, Text: text, Attachments: ups})
 	if err != nil {

@@ -47,6 +47,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/pforte/pforte/internal/audit"
 	"github.com/pforte/pforte/internal/session"
 	"github.com/pforte/pforte/internal/store"
 )
@@ -132,22 +133,30 @@ func (c Config) withDefaults() Config {
 // Limits returns the limits in force, defaults filled in.
 func (s *Service) Limits() Config { return s.cfg }
 
+// Auditor records security events (package audit): every act of staff or
+// an operator on a person's mailbox.
+type Auditor interface {
+	Record(ctx context.Context, e audit.Event) error
+}
+
 // Service runs the mailboxes.
 type Service struct {
 	store   Store
 	sealer  Sealer
 	notices NoticeTeller
+	audit   Auditor
 	now     func() time.Time
 	cfg     Config
 	logger  *slog.Logger
 }
 
-// New returns the mailbox service. notices tells the text of notice threads.
-func New(st Store, sealer Sealer, notices NoticeTeller, now func() time.Time, cfg Config, logger *slog.Logger) *Service {
+// New returns the mailbox service. notices tells the text of notice threads;
+// aud records what staff and operators do.
+func New(st Store, sealer Sealer, notices NoticeTeller, aud Auditor, now func() time.Time, cfg Config, logger *slog.Logger) *Service {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Service{store: st, sealer: sealer, notices: notices, now: now, cfg: cfg.withDefaults(), logger: logger}
+	return &Service{store: st, sealer: sealer, notices: notices, audit: aud, now: now, cfg: cfg.withDefaults(), logger: logger}
 }
 
 // NoticeTeller tells a notice thread's subject and text from the notice's
@@ -185,6 +194,17 @@ type Overview struct {
 type Query struct {
 	Archived bool
 	After    string // Overview.Next of the previous page
+}
+
+// Unread counts the person's unread messages, at any level: the number is
+// all a session below substantial may learn, and what a notice of new mail
+// (the service app's event stream) says.
+func (s *Service) Unread(ctx context.Context, person store.PersonID) (int, error) {
+	n, err := s.store.MailUnread(ctx, person)
+	if err != nil {
+		return 0, fmt.Errorf("mailbox: unread: %w", err)
+	}
+	return n, nil
 }
 
 // mayRead reports whether a session at level may see subjects and content.

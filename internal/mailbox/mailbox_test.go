@@ -140,6 +140,17 @@ func TestConversation(t *testing.T) {
 	if len(ov.Threads) != 0 || len(arch.Threads) != 1 || ov.Unread != 1 {
 		t.Errorf("after archiving: inbox %d, archive %d, unread %d", len(ov.Threads), len(arch.Threads), ov.Unread)
 	}
+	// Every act of staff is in the audit trail, naming the person by id.
+	var got []string
+	for _, e := range f.audit.all() {
+		got = append(got, e.Actor+" "+e.Event+" "+e.Subject)
+	}
+	ref := f.alice.ID.Ref()
+	want := []string{"staff:42 mailbox.sent " + ref, "staff-api mailbox.staff_read " + ref, "staff-api mailbox.staff_attachment " + ref,
+		"staff:43 mailbox.answered " + ref}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("audit events:\n got %q\nwant %q", got, want)
+	}
 	if _, err := f.svc.Write(ctx, f.alice.ID, subs, "Neue Frage", "Wie geht das?", nil); err != nil {
 		t.Fatal(err)
 	}

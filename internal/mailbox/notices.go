@@ -73,7 +73,29 @@ func (n *NoticeTexts) TellNotice(noticeID, kind string, details store.Sealed, co
 	if count > 1 {
 		text += fmt.Sprintf("\n\nDas ist an diesem Tag %d-mal geschehen; diese Nachricht nennt den ersten Zeitpunkt.", count)
 	}
-	return lang.German.T("letter." + kind + ".subject"), text, nil
+	return noticeSubject(k), text, nil
+}
+
+// noticeSubject is the subject of the notice's letter.
+func noticeSubject(k notice.Kind) string {
+	de := lang.German
+	switch k {
+	case notice.PasswordChanged:
+		return de.T("letter.password_changed.subject")
+	case notice.DeviceBound:
+		return de.T("letter.device_bound.subject")
+	case notice.DeviceRemoved:
+		return de.T("letter.device_removed.subject")
+	case notice.PINLocked:
+		return de.T("letter.pin_locked.subject")
+	case notice.AddressChanged:
+		return de.T("letter.address_changed.subject")
+	case notice.BankChanged:
+		return de.T("letter.bank_changed.subject")
+	case notice.LoginLocked:
+		return de.T("letter.login_locked.subject")
+	}
+	return "Benachrichtigung"
 }
 
 // markdownText escapes the characters the Markdown subset gives a meaning,

@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 	"unicode/utf8"
 
+	"github.com/pforte/pforte/internal/audit"
 	"github.com/pforte/pforte/internal/lang"
 	"github.com/pforte/pforte/internal/store"
 )
@@ -55,7 +57,20 @@ func (s *Service) Send(ctx context.Context, o Outgoing) (string, error) {
 	if !o.ReplyBy.IsZero() {
 		replyBy = lang.EndOfDay(o.ReplyBy).UTC().Truncate(time.Microsecond)
 	}
-	return s.create(ctx, p.ID, store.MailToPerson, o.Author, o.Subject, o.Text, replyBy, o.Attachments)
+	id, err := s.create(ctx, p.ID, store.MailToPerson, o.Author, o.Subject, o.Text, replyBy, o.Attachments)
+	if err != nil {
+		return "", err
+	}
+	s.record(ctx, o.Author, "mailbox.sent", p.ID, map[string]any{"thread": id, "attachments": len(o.Attachments)})
+	return id, nil
+}
+
+// record writes a staff act to the audit trail. The message is stored by
+// then; a failure to record is logged, not undone.
+func (s *Service) record(ctx context.Context, actor, event string, person store.PersonID, details map[string]any) {
+	if err := s.audit.Record(ctx, audit.Event{Actor: actor, Event: event, Subject: person.Ref(), Details: details}); err != nil {
+		s.logger.ErrorContext(ctx, "mailbox audit", slog.String("event", event), slog.Any("error", err))
+	}
 }
 
 // checkAuthor: staff messages name who wrote them.
@@ -82,6 +97,7 @@ func (s *Service) StaffOpen(ctx context.Context, id string) (Thread, error) {
 			return Thread{}, fmt.Errorf("mailbox: mark read: %w", err)
 		}
 	}
+	s.record(ctx, "staff-api", "mailbox.staff_read", person, map[string]any{"thread": id})
 	return th, nil
 }
 
@@ -108,6 +124,7 @@ func (s *Service) StaffReply(ctx context.Context, id, author, text string, ups [
 	if err := s.store.AddMailMessage(ctx, m); err != nil {
 		return "", fmt.Errorf("mailbox: staff reply: %w", err)
 	}
+	s.record(ctx, author, "mailbox.answered", person, map[string]any{"thread": id, "message": m.ID, "attachments": len(ups)})
 	return m.ID, nil
 }
 
@@ -145,6 +162,7 @@ func (s *Service) StaffAttachment(ctx context.Context, thread, id string) (File,
 	for _, m := range th.Messages {
 		for _, a := range m.Attachments {
 			if a.ID == id {
+				s.record(ctx, "staff-api", "mailbox.staff_attachment", person, map[string]any{"thread": thread, "attachment": id})
 				return s.attachment(ctx, person, id)
 			}
 		}

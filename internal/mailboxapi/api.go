@@ -123,6 +123,9 @@ func (a *API) list(w http.ResponseWriter, r *http.Request, s store.Session) erro
 }
 
 func (a *API) search(w http.ResponseWriter, r *http.Request, s store.Session) error {
+	if err := a.limited(r); err != nil { // a search opens every message
+		return err
+	}
 	hits, err := a.mailbox.Search(r.Context(), s.PersonID, session.Level(s.Level), r.URL.Query().Get("q"))
 	if err != nil {
 		return err

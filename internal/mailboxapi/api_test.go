@@ -159,6 +159,22 @@ func TestConversationThroughTheAPIs(t *testing.T) {
 	if list.Unread != 1 {
 		t.Errorf("unread after the staff answer = %d, want 1", list.Unread)
 	}
+	// The staff acts are in the audit trail.
+	entries, err := f.n.Store.AuditEntries(t.Context(), 0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, e := range entries {
+		if e.Subject == f.alice.ID.Ref() {
+			seen[e.Actor+" "+e.Event] = true
+		}
+	}
+	for _, want := range []string{"staff:4711 mailbox.sent", "staff-api mailbox.staff_read", "staff-api mailbox.staff_attachment", "staff:4711 mailbox.answered"} {
+		if !seen[want] {
+			t.Errorf("audit trail lacks %q: %v", want, seen)
+		}
+	}
 }
 
 // TestStaffAPINeedsItsToken: no token, a wrong one and a person's session

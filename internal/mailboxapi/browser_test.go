@@ -45,6 +45,23 @@ func atPath(path string) chromedp.Action[chromedp.Void] {
 	}
 }
 
+// screenshot saves the page as name in the folder PFORTE_TEST_SCREENSHOTS
+// names, for a person to look at; without it nothing is written.
+func screenshot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	dir := os.Getenv("PFORTE_TEST_SCREENSHOTS")
+	if dir == "" {
+		return
+	}
+	b, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatalf("screenshot: %v", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func mainText(t *testing.T, ctx context.Context) string {
 	t.Helper()
 	s, err := chromedp.Run(ctx, chromedp.Text("main"))
@@ -88,10 +105,11 @@ func TestBrowserMailbox(t *testing.T) {
 	// The person goes to the mailbox before confirming: at level low it
 	// shows the count and the way to the confirmation.
 	run(t, ctx, "open the mailbox at level low", chromedp.Navigate(f.n.URL+"/postfach"), atPath("/postfach"), chromedp.WaitVisible("h1"))
-	if got := mainText(t, ctx); !strings.Contains(got, "1 ungelesene Nachricht") || strings.Contains(got, "Haushaltshilfe") {
+	if got := mainText(t, ctx); !strings.Contains(got, "2 ungelesene Nachrichten") || strings.Contains(got, "Haushaltshilfe") { // the message and the notice of the bound phone
 		t.Errorf("mailbox at level low:\n%s", got)
 	}
 	browsertest.A11y(t, ctx, "mailbox at level low")
+	screenshot(t, ctx, "postfach-low.png")
 	run(t, ctx, "ask for the confirmation",
 		chromedp.Click(`//main//button[contains(., 'Mit dem Smartphone bestätigen')]`),
 		atPath("/anmelden/freigabe"),
@@ -125,6 +143,7 @@ func TestBrowserMailbox(t *testing.T) {
 		t.Errorf("the message loads %d images (%v)", n, err)
 	}
 	browsertest.A11y(t, ctx, "thread")
+	screenshot(t, ctx, "postfach-thread.png")
 
 	run(t, ctx, "answer with a PNG named PDF",
 		chromedp.SendKeys("#text", "Anbei die Bescheinigung."),
@@ -139,6 +158,7 @@ func TestBrowserMailbox(t *testing.T) {
 		t.Errorf("typed text after the refusal = %q, %v", v, err)
 	}
 	browsertest.A11y(t, ctx, "thread with a refused attachment")
+	screenshot(t, ctx, "postfach-refused.png")
 	run(t, ctx, "answer with the PDF",
 		chromedp.SetUploadFiles("#anhang", []string{good}),
 		chromedp.Click(`//button[contains(., 'Antwort senden')]`),

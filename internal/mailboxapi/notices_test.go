@@ -1,9 +1,13 @@
 package mailboxapi_test
 
 import (
+	"bufio"
+	"context"
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/pforte/pforte/internal/session"
 )
@@ -45,5 +49,51 @@ func TestChangesFileTheirNoticesInTheMailbox(t *testing.T) {
 	notices, err := f.n.Store.PersonNotices(t.Context(), f.alice.ID, 10)
 	if err != nil || len(notices) != 2 {
 		t.Errorf("notices (the letters' queue): %d, %v; want 2", len(notices), err)
+	}
+}
+
+// TestNewMessageIsAnnouncedOnTheAppStream: the service app's event stream
+// says how many messages are unread, at once and when a message arrives,
+// and never what a message says.
+func TestNewMessageIsAnnouncedOnTheAppStream(t *testing.T) {
+	f := start(t)
+	phone := f.n.BindPhone(t, f.alice, f.password, "482915")
+	app, err := f.n.App().Login(t.Context(), phone.Device, phone.PIN, "pin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, "GET", f.n.URL+"/api/v1/app/approvals/events", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+app.Token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	lines := bufio.NewScanner(resp.Body)
+	var seen strings.Builder
+	next := func(want string) {
+		t.Helper()
+		for lines.Scan() {
+			seen.WriteString(lines.Text() + "\n")
+			if lines.Text() == want {
+				return
+			}
+		}
+		t.Fatalf("the stream ended without %q:\n%s", want, seen.String())
+	}
+	// The phone's binding owes a notice, which is in the mailbox already.
+	next(`data: {"unread":1}`)
+	f.send(t, f.alice, "Geheimer Betreff", "Geheimer Inhalt")
+	next(`data: {"unread":2}`)
+	if strings.Contains(seen.String(), "Geheim") {
+		t.Errorf("the stream shows content:\n%s", seen.String())
+	}
+	if !strings.Contains(seen.String(), "event: mailbox\n") {
+		t.Errorf("no mailbox event:\n%s", seen.String())
 	}
 }

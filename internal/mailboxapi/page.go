@@ -260,6 +260,9 @@ func (p *Pages) listing(w http.ResponseWriter, r *http.Request, s store.Session,
 func (p *Pages) search(w http.ResponseWriter, r *http.Request, s store.Session) error {
 	q := r.URL.Query().Get("q")
 	v := view{Title: "Postfach durchsuchen", Query: q, Searched: true}
+	if err := p.limited(r); err != nil { // a search opens every message
+		return &formFailed{"list.html", v, err}
+	}
 	hits, err := p.mailbox.Search(r.Context(), s.PersonID, session.Level(s.Level), q)
 	if err != nil {
 		return &formFailed{"list.html", v, err}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/pforte/pforte/internal/store"
@@ -17,24 +18,20 @@ type mailbox struct{ *db }
 
 var _ store.Mailbox = (*mailbox)(nil)
 
-// threadSelect reads a thread with its notice (if any) and its counts.
+// threadSelect reads a thread with its notice (if any); fillCounts adds
+// the counts of its messages.
 const threadSelect = `SELECT t.id, t.person_id, t.subject_key_id, t.subject, t.notice_id, t.reply_by, t.archived,
-	t.created_at, t.last_at, COALESCE(n.kind, ''), COALESCE(n.details_key_id, ''), n.details, COALESCE(n.count, 0),
-	(SELECT count(*) FROM mail_messages m WHERE m.thread_id = t.id),
-	(SELECT count(*) FROM mail_messages m WHERE m.thread_id = t.id AND m.direction = 'to_person' AND m.read_at = 0),
-	(SELECT count(*) FROM mail_messages m WHERE m.thread_id = t.id AND m.direction = 'from_person' AND m.read_at = 0)
+	t.created_at, t.last_at, COALESCE(n.kind, ''), COALESCE(n.details_key_id, ''), n.details, COALESCE(n.count, 0)
 	FROM mail_threads t LEFT JOIN notices n ON n.id = t.notice_id`
 
 func scanThread(row rowScanner) (store.MailThread, error) {
 	var (
 		t                             store.MailThread
-		replyBy, created, last        int64
-		messages, unread, unreadStaff int64
-		noticeCount                   int64
+		replyBy, created, last, count int64
 		noticeDetails                 []byte
 	)
 	err := row.Scan(&t.ID, &t.PersonID, &t.Subject.KeyID, &t.Subject.Ciphertext, &t.NoticeID, &replyBy, &t.Archived,
-		&created, &last, &t.NoticeKind, &t.NoticeDetails.KeyID, &noticeDetails, &noticeCount, &messages, &unread, &unreadStaff)
+		&created, &last, &t.NoticeKind, &t.NoticeDetails.KeyID, &noticeDetails, &count)
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.MailThread{}, store.ErrNotFound
 	}
@@ -45,8 +42,51 @@ func scanThread(row rowScanner) (store.MailThread, error) {
 		t.NoticeDetails.Ciphertext = noticeDetails
 	}
 	t.ReplyBy, t.CreatedAt, t.LastAt = fromMicros(replyBy), fromMicros(created), fromMicros(last)
-	t.NoticeCount, t.Messages, t.Unread, t.UnreadByStaff = int(noticeCount), int(messages), int(unread), int(unreadStaff)
+	t.NoticeCount = int(count)
 	return t, nil
+}
+
+// fillCounts adds to each thread the counts of its messages, in one
+// grouped query over the threads' ids.
+func (s *mailbox) fillCounts(ctx context.Context, threads []store.MailThread) error {
+	if len(threads) == 0 {
+		return nil
+	}
+	at := make(map[string]int, len(threads))
+	args := make([]any, 0, len(threads))
+	var in strings.Builder
+	for i, t := range threads {
+		at[t.ID] = i
+		if i > 0 {
+			in.WriteString(", ")
+		}
+		in.WriteString(s.placeholder(i + 1))
+		args = append(args, t.ID)
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT thread_id, count(*),
+		COALESCE(sum(CASE WHEN direction = 'to_person' AND read_at = 0 THEN 1 ELSE 0 END), 0),
+		COALESCE(sum(CASE WHEN direction = 'from_person' AND read_at = 0 THEN 1 ELSE 0 END), 0)
+		FROM mail_messages WHERE thread_id IN (`+in.String()+`) GROUP BY thread_id`, args...)
+	if err != nil {
+		return fmt.Errorf("sqlstore: mail thread counts: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			id                    string
+			all, unread, forStaff int64
+		)
+		if err := rows.Scan(&id, &all, &unread, &forStaff); err != nil {
+			return fmt.Errorf("sqlstore: mail thread counts: %w", err)
+		}
+		if i, ok := at[id]; ok {
+			threads[i].Messages, threads[i].Unread, threads[i].UnreadByStaff = int(all), int(unread), int(forStaff)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("sqlstore: mail thread counts: %w", err)
+	}
+	return nil
 }
 
 const messageColumns = `id, thread_id, person_id, direction, author, body_key_id, body, created_at, read_at`
@@ -168,7 +208,11 @@ func (s *mailbox) MailThreads(ctx context.Context, person store.PersonID, q stor
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: mail threads: %w", err)
 	}
-	return collectThreads(rows)
+	threads, err := collectThreads(rows)
+	if err != nil {
+		return nil, err
+	}
+	return threads, s.fillCounts(ctx, threads)
 }
 
 func collectThreads(rows *sql.Rows) ([]store.MailThread, error) {
@@ -193,6 +237,11 @@ func (s *mailbox) MailThread(ctx context.Context, person store.PersonID, id stri
 	if err != nil {
 		return store.MailThread{}, nil, err
 	}
+	one := []store.MailThread{t}
+	if err := s.fillCounts(ctx, one); err != nil {
+		return store.MailThread{}, nil, err
+	}
+	t = one[0]
 	rows, err := s.r.QueryContext(ctx, "SELECT "+messageColumns+` FROM mail_messages WHERE thread_id = $1
 		ORDER BY created_at, id`, id)
 	if err != nil {
@@ -323,5 +372,9 @@ func (s *mailbox) StaffMailInbox(ctx context.Context, limit int) ([]store.MailTh
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: staff mail inbox: %w", err)
 	}
-	return collectThreads(rows)
+	threads, err := collectThreads(rows)
+	if err != nil {
+		return nil, err
+	}
+	return threads, s.fillCounts(ctx, threads)
 }
