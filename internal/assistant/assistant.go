@@ -221,7 +221,7 @@ func (a *Assistant) Ask(ctx context.Context, q Question) (Answer, error) {
 		ans.Handover = a.handover(reason, q.Level, cands)
 		ans.Text = ans.Handover.Text
 	}
-	if levelRank(q.Level) >= levelRank(mailboxLevel) {
+	if a.mailboxOpen(q.Level) {
 		id, err := a.keep(ctx, q, ans)
 		if err != nil {
 			return Answer{}, err
@@ -280,12 +280,15 @@ func (a *Assistant) handover(reason Reason, level string, cands []Candidate) *Ha
 		b.WriteString("Darauf habe ich leider keine sichere Antwort. ")
 	}
 	phone := fmt.Sprintf("Telefonisch erreichen Sie uns unter %s (%s).", a.cfg.Phone, a.cfg.OpeningHours)
-	if levelRank(level) >= levelRank(mailboxLevel) {
+	switch {
+	case a.mailboxOpen(level):
 		h.Channel = ChannelMailbox
 		b.WriteString("Wenn Sie möchten, geben wir Ihre Fragen aus diesem Gespräch – ohne persönliche Daten – als Nachricht " +
 			"an unsere Mitarbeiterinnen und Mitarbeiter weiter; die Antwort finden Sie dann in Ihrem Postfach. ")
 		b.WriteString(phone)
-	} else {
+	case a.cfg.NoMailbox:
+		b.WriteString(phone)
+	default:
 		b.WriteString(phone)
 		b.WriteString(" Wenn Sie im Portal angemeldet sind und die Anmeldung mit Ihrem Smartphone bestätigt haben, " +
 			"können Sie Ihre Frage auch hier als Nachricht an uns weitergeben.")
@@ -295,6 +298,12 @@ func (a *Assistant) handover(reason Reason, level string, cands []Candidate) *Ha
 	}
 	h.Text = b.String()
 	return h
+}
+
+// mailboxOpen reports whether an asker at level may hand over by mailbox:
+// the node has the mailbox hand-over and the level opens the mailbox.
+func (a *Assistant) mailboxOpen(level string) bool {
+	return !a.cfg.NoMailbox && levelRank(level) >= levelRank(mailboxLevel)
 }
 
 // keep records the turn in the asker's conversation and returns its id.

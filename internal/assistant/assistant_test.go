@@ -84,6 +84,36 @@ func TestAssistantHandover(t *testing.T) {
 	}
 }
 
+// TestAssistantHandoverWithoutMailbox: a node without the mailbox hand-over
+// names telephone and hours at every level, promises no message and keeps
+// nothing.
+func TestAssistantHandoverWithoutMailbox(t *testing.T) {
+	cfg := testConfig()
+	cfg.NoMailbox = true
+	conv := NewMemoryConversations(10)
+	a, err := New(cfg, KnowledgeBase(), conv, fixedNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, level := range []string{"", "low", "substantial", "high"} {
+		ans, err := a.Ask(t.Context(), Question{Text: "Ich möchte bitte mit einem Menschen sprechen", Level: level, Asker: "p1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := ans.Handover
+		if h == nil || h.Channel != ChannelPhone || ans.Conversation != "" {
+			t.Fatalf("at %q: %+v", level, ans)
+		}
+		if !strings.Contains(h.Text, "0800 111 222") || !strings.Contains(h.Text, "montags bis freitags von 8 bis 18 Uhr") ||
+			strings.Contains(h.Text, "Postfach") || strings.Contains(h.Text, "Nachricht") {
+			t.Errorf("at %q: text %q", level, h.Text)
+		}
+	}
+	if n, err := conv.DeleteBefore(t.Context(), fixedNow().Add(time.Hour)); err != nil || n != 0 {
+		t.Errorf("%d turns kept without a mailbox (%v)", n, err)
+	}
+}
+
 // TestAssistantHostileInput asks what an attacker or a confused person
 // might send: every input gets a clear answer with the disclaimer, none an
 // error or a panic, and none is repeated.

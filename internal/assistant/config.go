@@ -61,6 +61,10 @@ type Config struct {
 	// MaxQuestionRunes bounds a question; a longer one is refused with an
 	// answer that says so (default DefaultMaxQuestionRunes).
 	MaxQuestionRunes int
+	// NoMailbox says that the node cannot hand over by mailbox: every
+	// hand-over then names the telephone and its hours only, at every
+	// level, offers no message, and nothing is kept.
+	NoMailbox bool
 }
 
 // Defaults of the behaviour fields of Config.

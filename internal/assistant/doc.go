@@ -43,14 +43,17 @@
 //
 // A hand-over names the service telephone and its hours; at level
 // substantial or higher it offers a mailbox message to staff (ChannelMailbox),
-// which Draft builds from the kept conversation. Every answer carries the
-// Disclaimer: answers are not legally binding.
+// which Draft builds from the kept conversation. A node without the mailbox
+// hand-over sets Config.NoMailbox: then every hand-over names the telephone
+// only, at every level, and nothing is kept (the node today). Every answer
+// carries the Disclaimer: answers are not legally binding.
 //
 // The raw question is never kept, logged or repeated. Only the masked
 // question is used, and only questions asked at level substantial or higher
-// are kept (Conversations, a small interface the node backs with its
-// database), for at most Config.Retention; Sweep deletes older turns, and no
-// read returns them.
+// with the mailbox hand-over are kept (Conversations, a small interface; a
+// node needs it backed by its database, since the question and the hand-over
+// may reach different nodes), for at most Config.Retention; Sweep deletes
+// older turns, and no read returns them.
 //
 // The package does not own HTTP (package assistantapi serves the API and the
 // form page), the mailbox (the node sends a Draft through it), the storage

@@ -6,6 +6,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/pforte/pforte/internal/server"
 )
 
 func TestAssistantAPIAnswers(t *testing.T) {
@@ -192,6 +194,21 @@ func TestAssistantAPIRateLimit(t *testing.T) {
 		if i == 2 && (status != http.StatusTooManyRequests || hdr.Get("Retry-After") == "" || !strings.Contains(body, "warten")) {
 			t.Errorf("third question: %d %v %s", status, hdr, body)
 		}
+	}
+}
+
+// TestAssistantAPISharedLimit: with one Limiter the page and the API draw
+// on the same budget per address.
+func TestAssistantAPISharedLimit(t *testing.T) {
+	f := newFixture(t, false, Config{Limiter: server.NewIPLimiter(0.001, 2, nil)})
+	if status, _, body := f.post(t, "/api/v1/assistant", "application/json", `{"question":"Passwort vergessen"}`); status != http.StatusOK {
+		t.Fatalf("API: %d %s", status, body)
+	}
+	if status, _, body := f.post(t, PagePath, formType, form("frage", "Passwort vergessen")); status != http.StatusOK {
+		t.Fatalf("page: %d %s", status, body)
+	}
+	if status, _, body := f.post(t, "/api/v1/assistant", "application/json", `{"question":"Passwort vergessen"}`); status != http.StatusTooManyRequests {
+		t.Errorf("third question, the first two on the page and the API: %d %s", status, body)
 	}
 }
 

@@ -48,6 +48,10 @@ type Config struct {
 	// (default 2 per second, bursts of 20).
 	RatePerIP  float64
 	BurstPerIP int
+	// Limiter, if not nil, is used instead of buckets of the handlers' own
+	// (RatePerIP and BurstPerIP then do not apply): the node gives the page
+	// and the API the same, so one address has one budget of questions.
+	Limiter *server.IPLimiter
 	// MaxQuestionRunes is the longest question the form offers to take
 	// (default assistant.DefaultMaxQuestionRunes; the assistant decides).
 	MaxQuestionRunes int
@@ -93,8 +97,12 @@ func newBase(cfg Config, a Assistant, sessions Sessions, mailbox Mailbox, logger
 	if sessions == nil {
 		sessions = anonymous{}
 	}
+	limiter := cfg.Limiter
+	if limiter == nil {
+		limiter = server.NewIPLimiter(cfg.RatePerIP, cfg.BurstPerIP, cfg.Now)
+	}
 	return base{cfg: cfg, assistant: a, sessions: sessions, mailbox: mailbox, logger: logger,
-		limiter: server.NewIPLimiter(cfg.RatePerIP, cfg.BurstPerIP, cfg.Now), cop: http.NewCrossOriginProtection()}
+		limiter: limiter, cop: http.NewCrossOriginProtection()}
 }
 
 // anonymous is the Sessions of a node without sessions: no one is logged in.

@@ -19,7 +19,21 @@ const PagePath = "/hilfe/assistent"
 //go:embed templates/*.html
 var templateFS embed.FS
 
-var pageTemplate = template.Must(template.ParseFS(templateFS, "templates/assistent.html"))
+var pageTemplate = template.Must(template.New("assistent.html").Funcs(template.FuncMap{"confidence": confidenceWords}).
+	ParseFS(templateFS, "templates/assistent.html"))
+
+// confidenceWords says in words how well an answer of confidence c (at
+// least the assistant's threshold) fits the question.
+func confidenceWords(c float64) string {
+	switch {
+	case c >= 0.75:
+		return "Wie gut die Antwort passt: Sie passt sehr wahrscheinlich zu Ihrer Frage."
+	case c >= 0.55:
+		return "Wie gut die Antwort passt: Sie passt wahrscheinlich zu Ihrer Frage."
+	default:
+		return "Wie gut die Antwort passt: Sie passt vielleicht nur zum Teil. Fragen Sie gern noch einmal mit anderen Worten."
+	}
+}
 
 // Page serves the portal's question page: a plain form that works without
 // JavaScript.

@@ -36,7 +36,8 @@ func TestAssistantPageAnswers(t *testing.T) {
 		t.Fatalf("status %d: %s", status, body)
 	}
 	for _, want := range []string{`<section id="antwort" aria-labelledby="antwort-titel">`, "Ihre Frage: Wie lange dauert der Passwortbrief?",
-		"4 Werktagen", `<a href="/zugang">Zugangsdaten anfordern</a>`, "nicht rechtsverbindlich", `href="#antwort"`} {
+		"4 Werktagen", `<a href="/zugang">Zugangsdaten anfordern</a>`, "nicht rechtsverbindlich", `href="#antwort"`,
+		"Wie gut die Antwort passt: Sie passt sehr wahrscheinlich zu Ihrer Frage."} {
 		if !strings.Contains(body, want) {
 			t.Errorf("page lacks %q", want)
 		}
@@ -113,6 +114,15 @@ func TestAssistantPageHandover(t *testing.T) {
 	if strings.Contains(body, "uebergabe") || !strings.Contains(body, "0800 111 222") {
 		t.Errorf("anonymous hand-over: %s", body)
 	}
+	for _, want := range []string{"<dt>Service-Telefon</dt>\n<dd><a href=\"tel:0800%20111%20222\">0800 111 222</a></dd>",
+		"<dt>Erreichbar</dt>\n<dd>montags bis freitags von 8 bis 18 Uhr</dd>"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the hand-over lacks %q", want)
+		}
+	}
+	if strings.Contains(body, "Wie gut die Antwort passt") {
+		t.Error("a hand-over says how well an answer fits")
+	}
 }
 
 func TestAssistantPageCrossOrigin(t *testing.T) {
@@ -120,5 +130,16 @@ func TestAssistantPageCrossOrigin(t *testing.T) {
 	status, _, body := f.post(t, PagePath, formType, form("frage", "Passwort vergessen"), "Origin: https://evil.example", "Sec-Fetch-Site: cross-site")
 	if status != http.StatusForbidden || !strings.Contains(body, "nicht von einer Seite dieses Portals") {
 		t.Errorf("cross-site: %d %s", status, body)
+	}
+}
+
+func TestAssistantConfidenceWords(t *testing.T) {
+	for _, tc := range []struct {
+		c    float64
+		want string
+	}{{0.93, "sehr wahrscheinlich"}, {0.75, "sehr wahrscheinlich"}, {0.7, "Sie passt wahrscheinlich"}, {0.55, "Sie passt wahrscheinlich"}, {0.41, "nur zum Teil"}} {
+		if got := confidenceWords(tc.c); !strings.Contains(got, tc.want) {
+			t.Errorf("confidenceWords(%v) = %q, want %q", tc.c, got, tc.want)
+		}
 	}
 }

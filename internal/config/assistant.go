@@ -22,11 +22,15 @@ type AssistantSettings struct {
 	// MinConfidence is the confidence (0 to 1) below which the assistant
 	// hands over instead of answering.
 	MinConfidence float64 `yaml:"min_confidence"`
+	// RatePerIP and BurstPerIP bound the questions of one client address
+	// (page and API together; token bucket, in memory per node).
+	RatePerIP  float64 `yaml:"rate_per_ip"`
+	BurstPerIP int     `yaml:"burst_per_ip"`
 }
 
 func defaultAssistant() AssistantSettings {
 	return AssistantSettings{PhoneHours: "montags bis freitags von 8 bis 18 Uhr",
-		Retention: assistant.DefaultRetention, MinConfidence: assistant.DefaultMinConfidence}
+		Retention: assistant.DefaultRetention, MinConfidence: assistant.DefaultMinConfidence, RatePerIP: 2, BurstPerIP: 20}
 }
 
 // validateAssistant checks the keys the assistant adds.
@@ -40,6 +44,12 @@ func (c *Config) validateAssistant() []string {
 	}
 	if v := c.Assistant.MinConfidence; math.IsNaN(v) || v <= 0 || v >= 1 {
 		p = append(p, fmt.Sprintf("assistant.min_confidence: %v is not between 0 and 1 (exclusive)", v))
+	}
+	if r := c.Assistant.RatePerIP; !(r > 0) || math.IsInf(r, 0) {
+		p = append(p, fmt.Sprintf("assistant.rate_per_ip: %v is not a positive number", r))
+	}
+	if c.Assistant.BurstPerIP < 1 {
+		p = append(p, fmt.Sprintf("assistant.burst_per_ip: %d is not at least 1", c.Assistant.BurstPerIP))
 	}
 	if c.Letters.DeliveryDays < 1 || c.Letters.DeliveryDays > 30 {
 		p = append(p, fmt.Sprintf("letters.delivery_days: %d is not between 1 and 30", c.Letters.DeliveryDays))

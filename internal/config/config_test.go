@@ -80,3 +80,36 @@ func TestMaintenanceAndNoticeConfig(t *testing.T) {
 		}
 	}
 }
+
+// TestAssistantNodeConfig: the node's assistant takes the limits the node
+// enforces and the question budget per address from the configuration.
+func TestAssistantNodeConfig(t *testing.T) {
+	load := func(env ...string) (Config, error) {
+		fs := flag.NewFlagSet("t", flag.ContinueOnError)
+		cf := NewFlags(fs)
+		if err := fs.Parse(nil); err != nil {
+			t.Fatal(err)
+		}
+		return cf.Load(env, Needs{})
+	}
+	cfg, err := load("PFORTE_ASSISTANT_RATE_PER_IP=0.5", "PFORTE_ASSISTANT_BURST_PER_IP=4", "PFORTE_LETTERS_DELIVERY_DAYS=9",
+		"PFORTE_DATA_KEYS=k1:MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTIzNDU2Nzg5MDE=",
+		"PFORTE_AUDIT_KEY=MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTIzNDU2Nzg5MDE=")
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc, err := cfg.NodeConfig(nil, nil, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if nc.AssistantRate != 0.5 || nc.AssistantBurst != 4 || nc.Assistant.LetterDays != 9 || nc.Assistant.Phone != cfg.Insurer.Phone {
+		t.Errorf("node: rate %v burst %d assistant %+v", nc.AssistantRate, nc.AssistantBurst, nc.Assistant)
+	}
+	if d := Default(); d.Assistant.RatePerIP != 2 || d.Assistant.BurstPerIP != 20 {
+		t.Errorf("defaults: %+v", d.Assistant)
+	}
+	_, err = load("PFORTE_ASSISTANT_RATE_PER_IP=0", "PFORTE_ASSISTANT_BURST_PER_IP=0")
+	if err == nil || !strings.Contains(err.Error(), "assistant.rate_per_ip") || !strings.Contains(err.Error(), "assistant.burst_per_ip") {
+		t.Errorf("no budget = %v", err)
+	}
+}

@@ -33,6 +33,7 @@ import (
 	"github.com/pforte/pforte/internal/account"
 	"github.com/pforte/pforte/internal/appapi"
 	"github.com/pforte/pforte/internal/approval"
+	"github.com/pforte/pforte/internal/assistant"
 	"github.com/pforte/pforte/internal/audit"
 	"github.com/pforte/pforte/internal/backoffice"
 	"github.com/pforte/pforte/internal/device"
@@ -98,6 +99,14 @@ type Config struct {
 	Portal     web.Config
 	LoginRate  float64
 	LoginBurst int
+	// Assistant is what the FAQ assistant tells people, taken from the
+	// settings the node enforces (package config fills it); InsurerName
+	// and Phone default to Insurer's. AssistantRate and AssistantBurst
+	// bound the questions of one client address, on the page and the API
+	// together (defaults: 2 a second, bursts of 20).
+	Assistant      assistant.Config
+	AssistantRate  float64
+	AssistantBurst int
 	// OutboxToken is the core system's bearer token for the outbox;
 	// empty: the outbox is closed.
 	OutboxToken string
@@ -304,8 +313,12 @@ func Build(ctx context.Context, cfg Config, st store.Store) (*Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("node: %w", err)
 	}
+	help, err := newAssistant(cfg, pcfg.InsurerName, pcfg.Phone, logger)
+	if err != nil {
+		return nil, err
+	}
 	boxcfg := mailboxapi.Config{InsurerName: pcfg.InsurerName, Phone: pcfg.Phone, StaffToken: cfg.StaffToken, Now: now}
-	n.mount(api.Routes(), portal.Routes(), app.Routes(), back.Routes(), cfg.Routes,
+	n.mount(api.Routes(), portal.Routes(), app.Routes(), back.Routes(), cfg.Routes, help.API.Routes(), help.Page.Routes(),
 		mailboxapi.NewAPI(boxcfg, n.Mailbox, n.Sessions, logger).Routes(),
 		mailboxapi.NewPages(boxcfg, n.Mailbox, browser, logger).Routes(),
 		mailboxapi.NewStaff(boxcfg, n.Mailbox, logger).Routes())

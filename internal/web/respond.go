@@ -44,7 +44,7 @@ func mustParsePages() map[lang.Language]map[string]*template.Template {
 		pages := make(map[string]*template.Template, len(pageNames))
 		for _, name := range pageNames {
 			t := template.New("layout.html").Funcs(l.Funcs())
-			pages[name] = template.Must(t.ParseFS(templateFS, "templates/layout.html", "templates/form.html", "templates/"+name+".html"))
+			pages[name] = template.Must(t.ParseFS(templateFS, "templates/layout.html", "templates/form.html", "templates/assistant-panel.html", "templates/"+name+".html"))
 		}
 		sets[l] = pages
 	}

@@ -34,6 +34,7 @@ import (
 	"log/slog"
 
 	"github.com/pforte/pforte/appclient"
+	"github.com/pforte/pforte/internal/assistant"
 	"github.com/pforte/pforte/internal/audit"
 	"github.com/pforte/pforte/internal/demo"
 	"github.com/pforte/pforte/internal/eid"
@@ -52,6 +53,13 @@ import (
 // Insurer is the sender of the test nodes' letters.
 var Insurer = letter.Sender{Name: "Beispiel-Kasse", Street: "Hauptstraße 1", PostalCity: "10115 Berlin",
 	Phone: "0800 123 456", Web: "portal.example"}
+
+// Assistant is what the test nodes' assistant says: the limits of
+// `pforte serve`'s defaults, the insurer's name and telephone from
+// Insurer.
+var Assistant = assistant.Config{InsurerName: Insurer.Name, Phone: Insurer.Phone, OpeningHours: "montags bis freitags von 8 bis 18 Uhr",
+	LetterDays: 5, LetterLimit: 3, LetterWindowDays: 30, InitialPasswordDays: 30, PasswordMinLength: 10, PasswordChangesPerDay: 5,
+	PINAttempts: 3, MaxDevices: 3, ApprovalMinutes: 5, EIDMinutes: 15}
 
 // CheapPassword are argon2id parameters that keep tests fast; Options.
 // Production keeps the defaults.
@@ -158,6 +166,7 @@ func Start(t testing.TB, o Options) *Node {
 		Password: CheapPassword, MaxHashes: 4, LetterSink: n.Letters, LoginRate: 1_000_000, LoginBurst: 1_000_000,
 		Logger: slog.New(slog.NewTextHandler(n.Logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
 	cfg.Access.MinTime = 10 * time.Millisecond
+	cfg.Assistant = Assistant
 	if o.Production {
 		cfg.Password = password.DefaultParams()
 	}

@@ -7,6 +7,7 @@
 import { call, str } from "./api.js";
 import { explain, isCode } from "./errors.js";
 import { activate, choosePassword } from "./activate.js";
+import { helpScreen } from "./help.js";
 import { identityFields, kvnrField, normKVNR, problemsOf, readIdentity, validKVNR } from "./common.js";
 import { actions, alertBox, button, callUs, checked, field, form, h, okBox, p, radios, screen, submit, value } from "./ui.js";
 
@@ -24,6 +25,7 @@ export function welcome() {
       { text: "Ich habe schon ein Passwort", go: () => passwordLogin("bind") },
       { text: "Mit der Gesundheitskarte?", go: healthCard, secondary: true },
       { text: "Passwort vergessen", go: forgot, secondary: true },
+      { text: "Hilfe", go: () => helpScreen(welcome), secondary: true },
     ]));
 }
 

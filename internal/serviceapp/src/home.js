@@ -9,6 +9,7 @@ import { login, proof } from "./keys.js";
 import { contentHash, unb64 } from "./protocol.js";
 import { watchApprovals } from "./events.js";
 import { go, pinForm, pinProblems, state } from "./common.js";
+import { helpScreen } from "./help.js";
 import { settings } from "./settings.js";
 import { alertBox, announce, button, dateTime, h, okBox, p, screen, showProblems } from "./ui.js";
 
@@ -30,7 +31,8 @@ export function loginScreen(message) {
     } }),
     h("h2", { text: "Hilfe" }),
     h("ul", { class: "actions" },
-      h("li", {}, button("PIN vergessen oder gesperrt?", () => go.locked(), "link"))));
+      h("li", {}, button("PIN vergessen oder gesperrt?", () => go.locked(), "link")),
+      h("li", {}, button("Fragen an den Assistenten", () => helpScreen(() => loginScreen()), "link"))));
 }
 
 /** @type {Map<string, any>} the pending approvals by id */
@@ -86,6 +88,7 @@ export function home() {
   screen("Freigaben",
     h("nav", { class: "tabs", "aria-label": "App" },
       button("Einstellungen", () => settings(), "secondary"),
+      button("Hilfe", () => helpScreen(home), "secondary"),
       button("Abmelden", logout, "secondary")),
     live, list);
   let bad = 0;
