@@ -34,6 +34,7 @@ var httpPackages = []string{
 	"internal/web",
 	"internal/appapi",
 	"internal/assistantapi",
+	"internal/mailboxapi",
 	"internal/oidc",
 	"internal/server",
 	"internal/answer", // the table of HTTP answers both surfaces share

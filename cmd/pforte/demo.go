@@ -167,6 +167,10 @@ func runDemo(ctx context.Context, env *environment, args []string) error {
 	fmt.Fprintf(env.stdout, "  pforte egk test-card --ca %s --kvnr KVNR --out karte.json\n", caDir)
 	fmt.Fprintf(env.stdout, "  pforte app activate --server %s --state phone-egk.json --egk karte.json --kvnr KVNR --password - --pin 482915\n", base)
 	fmt.Fprintf(env.stdout, "  (the person config.Needs a password first; or name the account with --letter PDF instead of --kvnr and --password)\n\n")
+	fmt.Fprintf(env.stdout, "Back office for staff at %s/backoffice/ (German): create a staff account in another terminal; it prints the\n"+
+		"password and the TOTP secret for an authenticator app:\n", base)
+	fmt.Fprintf(env.stdout, "  PFORTE_DATA_KEYS_FILE=%s PFORTE_AUDIT_KEY_FILE=%s pforte staff add demo.leitung --name \"Demo Teamleitung\" --role supervisor --database %s\n\n",
+		keyFile, auditKeyFile, cfg.Database)
 	env.useLogger(logger)
 	return serve(ctx, cfg, logger, st, ln, folderSink{dir: lettersDir}, demo.NewRelyingParty(base, clientSecret, logger).Routes())
 }

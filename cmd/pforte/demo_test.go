@@ -54,7 +54,7 @@ func TestDemoServes(t *testing.T) {
 	if !strings.Contains(transcript.String(), "imported 50, updated 0, unchanged 0, skipped 0") {
 		t.Errorf("demo import summary missing:\n%s", transcript.String())
 	}
-	client := &http.Client{Timeout: 5 * time.Second}
+	client := &http.Client{Timeout: 30 * time.Second} // generous: a loaded machine, race detector
 	for _, path := range []string{"/healthz", "/readyz"} {
 		resp, err := client.Get(base + path)
 		if err != nil {

@@ -173,7 +173,7 @@ func hasProc() bool {
 
 func TestLoadHash(t *testing.T) {
 	c := newCLI(t)
-	code, out, errOut := c.run("", "load", "hash", "--concurrency", "2", "--duration", "1s", "--memory-kib", "8192", "--time", "1")
+	code, out, errOut := c.run("", "load", "hash", "--concurrency", "2", "--duration", "3s", "--memory-kib", "8192", "--time", "1")
 	if code != 0 || !strings.Contains(out, "hashes/s: ") || strings.Contains(out, "hashes: 0\n") {
 		t.Errorf("load hash: code %d\n%s%s", code, out, errOut)
 	}

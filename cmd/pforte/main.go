@@ -66,6 +66,7 @@ func commands() []command {
 		{"staff", "back-office staff accounts: add | disable | reset | list", runStaff},
 		{"app", "the reference phone app: activate | login | approvals | approve | decline | change-pin | unbind | unlock", runApp},
 		{"egk", "test health cards: test-ca | test-card (tests and the demo only)", runEGK},
+		{"mailbox", "the mailbox: send a message to an insured person", runMailbox},
 		{"assistant", "the FAQ assistant: ask a question | check the knowledge base", runAssistant},
 		{"load", "load measurement: setup | hash | login (loopback only)", runLoad},
 		{"keygen", "print a new data key for data_keys (--subject: a key for oidc.subject_key)", runKeygen},

@@ -2,9 +2,10 @@
 // does not go through: for every outcome of the domain packages (a wrong
 // password, a locked PIN, an expired approval, input of the wrong shape …)
 // the HTTP status, the API's stable error code, and the heading and message
-// in every language of the catalogue (package lang): German for the API,
-// the person's language on the portal's pages (Answer.In). The portal (package web) and the JSON API (package appapi) both
-// answer from it, so the same failure reads the same on every surface and
+// in every language of the catalogue (package lang, keys answer.<code>.*):
+// German for the API, the person's language on the portal's pages
+// (Answer.In). The portal (package web) and the JSON API (package appapi)
+// both answer from it, so the same failure reads the same on every surface and
 // a new outcome is one row here.
 //
 // Messages reveal nothing a caller may not know: a failed login does not say

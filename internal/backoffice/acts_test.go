@@ -11,6 +11,7 @@ import (
 
 	"github.com/pforte/pforte/internal/access"
 	"github.com/pforte/pforte/internal/account"
+	"github.com/pforte/pforte/internal/audit"
 	"github.com/pforte/pforte/internal/node/nodetest"
 	"github.com/pforte/pforte/internal/notice"
 	"github.com/pforte/pforte/internal/session"
@@ -129,6 +130,11 @@ func TestRevokeDeviceAndUnlock(t *testing.T) {
 	if es := auditOf(t, n, store.AuditFilter{Event: "device.removed", Actor: m.ID.Ref()}); len(es) != 1 {
 		t.Errorf("device.removed by staff: %d entries", len(es))
 	}
+	// The removal's notice lands in the person's mailbox, which the person
+	// view counts without showing its content.
+	if _, body := m.do(t, n, "GET", fmt.Sprintf("/backoffice/personen/%d", p.ID), nil); !strings.Contains(body, "Hinweis (device_removed)") {
+		t.Error("the person view does not show the mailbox's notice thread")
+	}
 	unlock := fmt.Sprintf("/backoffice/personen/%d/entsperren", p.ID)
 	if code, _ := m.do(t, n, "POST", unlock, url.Values{"grund": {"Anruf"}}); code != http.StatusConflict {
 		t.Errorf("unlocking an unlocked login: %d, want 409", code)
@@ -220,5 +226,42 @@ func TestLetterReview(t *testing.T) {
 	}
 	if code, _ := anna.do(t, n, "POST", fmt.Sprintf("/backoffice/personen/%d/aktivierungsbrief", a.ID), url.Values{"grund": {"neues Telefon"}}); code != http.StatusSeeOther {
 		t.Errorf("order a letter: %d", code)
+	}
+}
+
+// TestNotMeReport: a person's "that was not me" shows on the person view
+// until staff answer it with what they did; each report is answered once.
+func TestNotMeReport(t *testing.T) {
+	n := start(t)
+	in := n.Insure(t, 1)
+	p := in.Person
+	if err := n.Audit.Record(t.Context(), audit.Event{Actor: p.ID.Ref(), Event: "approval.not_me", Subject: p.ID.Ref(),
+		Details: map[string]any{"approval": "a-1", "action": "portal.login"}}); err != nil {
+		t.Fatal(err)
+	}
+	es := auditOf(t, n, store.AuditFilter{Event: "approval.not_me"})
+	if len(es) != 1 {
+		t.Fatalf("reports: %d", len(es))
+	}
+	m := loginStaff(t, n, "anna", staff.RoleClerk)
+	view := fmt.Sprintf("/backoffice/personen/%d", p.ID)
+	if _, body := m.do(t, n, "GET", view, nil); !strings.Contains(body, "<strong>offen</strong>") {
+		t.Error("the open report is not shown")
+	}
+	answer := fmt.Sprintf("%s/nicht-ich/%d", view, es[0].Seq)
+	if code, _ := m.do(t, n, "POST", answer, url.Values{"grund": {""}}); code != http.StatusBadRequest {
+		t.Errorf("without what was done: %d", code)
+	}
+	if code, _ := m.do(t, n, "POST", fmt.Sprintf("%s/nicht-ich/%d", view, es[0].Seq-1), url.Values{"grund": {"x"}}); code != http.StatusNotFound {
+		t.Errorf("another entry as report: %d", code)
+	}
+	if code, _ := m.do(t, n, "POST", answer, url.Values{"grund": {"Zurückgerufen, Passwort geändert, Sitzungen beendet"}}); code != http.StatusSeeOther {
+		t.Fatalf("answer: %d", code)
+	}
+	if code, _ := m.do(t, n, "POST", answer, url.Values{"grund": {"nochmal"}}); code != http.StatusConflict {
+		t.Errorf("answering twice: %d", code)
+	}
+	if _, body := m.do(t, n, "GET", view, nil); strings.Contains(body, "<strong>offen</strong>") || !strings.Contains(body, "beantwortet") {
+		t.Error("the report is not shown answered")
 	}
 }

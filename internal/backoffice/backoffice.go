@@ -28,6 +28,7 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"slices"
 	"strings"
 	"time"
@@ -69,6 +70,9 @@ type Reads interface {
 	StaffByLogin(ctx context.Context, login string) (store.StaffMember, error)
 	StaffByID(ctx context.Context, id store.StaffID) (store.StaffMember, error)
 	SearchAudit(ctx context.Context, f store.AuditFilter, limit int) ([]store.AuditEntry, error)
+	// MailThreads lists the person's mailbox threads (their subjects and
+	// messages stay sealed: the person view shows only counts and times).
+	MailThreads(ctx context.Context, person store.PersonID, q store.MailThreadQuery) ([]store.MailThread, error)
 }
 
 // Devices are the staff acts on phones (device.Desk).
@@ -120,6 +124,10 @@ type Config struct {
 	InsurerName string
 	// FourEyes, nil: both rules on.
 	FourEyes *FourEyes
+	// AllowedNetworks, if not empty, are the only client networks the
+	// back office answers (its login included); every other address gets
+	// 403. Empty: any address.
+	AllowedNetworks []netip.Prefix
 	// LoginRate and LoginBurst bound staff login attempts per client
 	// address (default 0.2 per second, burst 5); the exact per-account
 	// limit is package staff's.

@@ -3,12 +3,15 @@ package backoffice_test
 import (
 	"fmt"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/pforte/pforte/internal/node"
+	"github.com/pforte/pforte/internal/node/nodetest"
 	"github.com/pforte/pforte/internal/staff"
 	"github.com/pforte/pforte/internal/store"
 )
@@ -26,6 +29,7 @@ var routePerms = map[string]staff.Permission{
 	"POST /backoffice/personen/{id}/geraete/{dev}/entfernen":      staff.PermDeviceRevoke,
 	"POST /backoffice/personen/{id}/geraete/{dev}/pin-entsperren": staff.PermPINReset,
 	"POST /backoffice/personen/{id}/aktivierungsbrief":            staff.PermLetterOrder,
+	"POST /backoffice/personen/{id}/nicht-ich/{seq}":              staff.PermNotMe,
 	"GET /backoffice/briefe":                                      staff.PermLetterReview,
 	"POST /backoffice/briefe/{id}/freigeben":                      staff.PermLetterReview,
 	"POST /backoffice/briefe/{id}/ablehnen":                       staff.PermLetterReview,
@@ -69,6 +73,7 @@ func TestPermissionMatrix(t *testing.T) {
 		rest = strings.ReplaceAll(rest, "/personen/{id}", fmt.Sprintf("/personen/%d", p.ID))
 		rest = strings.ReplaceAll(rest, "{id}", "unbekannt")
 		rest = strings.ReplaceAll(rest, "{dev}", "unbekannt")
+		rest = strings.ReplaceAll(rest, "{seq}", "1")
 		return method, rest
 	}
 	for _, role := range staff.Roles {
@@ -252,5 +257,47 @@ func TestSearch(t *testing.T) {
 	}
 	if code, _ := m.do(t, n, "GET", "/backoffice/personen/abc", nil); code != http.StatusNotFound {
 		t.Errorf("person id not a number: %d", code)
+	}
+}
+
+// TestAllowedNetworks: with an allow-list the back office answers only
+// clients in it, its login included; the portal stays open.
+func TestAllowedNetworks(t *testing.T) {
+	for _, tt := range []struct {
+		network string
+		want    int
+	}{{"10.0.0.0/8", http.StatusForbidden}, {"127.0.0.0/8", http.StatusOK}} {
+		n := nodetest.Start(t, nodetest.Options{TLS: true, Config: func(c *node.Config) {
+			c.Backoffice.AllowedNetworks = []netip.Prefix{netip.MustParsePrefix(tt.network)}
+		}})
+		c := bare(t, n)
+		for _, p := range []string{"/backoffice/anmelden", "/backoffice/static/backoffice.css"} {
+			if code, _ := send(t, c, n, "GET", p, nil, nil); code != tt.want {
+				t.Errorf("%s allowed, GET %s: %d, want %d", tt.network, p, code, tt.want)
+			}
+		}
+		code, _ := send(t, c, n, "POST", "/backoffice/anmelden", url.Values{"kennung": {"x"}, "passwort": {"y"}, "code": {"123456"}}, nil)
+		if want := map[int]int{http.StatusForbidden: http.StatusForbidden, http.StatusOK: http.StatusUnauthorized}[tt.want]; code != want {
+			t.Errorf("%s allowed, POST login: %d, want %d", tt.network, code, want)
+		}
+		if code, _ := send(t, c, n, "GET", "/anmelden", nil, nil); code != http.StatusOK {
+			t.Errorf("the portal's login with a back-office allow-list: %d", code)
+		}
+	}
+}
+
+// TestLoginRateLimited: more staff logins from one address than the burst
+// allows get 429 before any password is checked.
+func TestLoginRateLimited(t *testing.T) {
+	n := start(t)
+	c := bare(t, n)
+	form := url.Values{"kennung": {"niemand"}, "passwort": {"falsch"}, "code": {"123456"}}
+	var codes []int
+	for range 6 {
+		code, _ := send(t, c, n, "POST", "/backoffice/anmelden", form, nil)
+		codes = append(codes, code)
+	}
+	if want := []int{401, 401, 401, 401, 401, 429}; !slices.Equal(codes, want) {
+		t.Errorf("answers %v, want %v", codes, want)
 	}
 }

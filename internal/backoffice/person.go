@@ -2,9 +2,11 @@ package backoffice
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -143,9 +145,11 @@ type personData struct {
 	Devices     []store.Device
 	Letters     []store.Letter
 	Approvals   []store.Approval
+	Mail        []store.MailThread // the newest threads of the inbox
 	Requests    []staff.Request
 	Audit       []auditRow
-	StaffHidden bool // the role does not see staff acts
+	NotMe       []notMeReport // "that was not me" reports, open ones first
+	StaffHidden bool          // the role does not see staff acts
 	Methods     []option
 	Can         map[string]bool // the acts the role may do
 }
@@ -204,6 +208,9 @@ func (b *personPages) person(rw http.ResponseWriter, r *http.Request, s current)
 	if d.Approvals, err = b.svc.Reads.PendingApprovals(ctx, p.ID, now); err != nil {
 		return err
 	}
+	if d.Mail, err = b.svc.Reads.MailThreads(ctx, p.ID, store.MailThreadQuery{Limit: 20}); err != nil {
+		return err
+	}
 	if d.Requests, err = b.svc.Staff.Pending(ctx, p.ID); err != nil {
 		return err
 	}
@@ -216,6 +223,10 @@ func (b *personPages) person(rw http.ResponseWriter, r *http.Request, s current)
 		return err
 	}
 	d.Audit = auditRows(entries)
+	if d.NotMe, err = b.notMeReports(ctx, p.ID); err != nil {
+		return err
+	}
+	d.Can["notme"] = staff.Allowed(s.Role, staff.PermNotMe)
 	if err := b.svc.Staff.Act(ctx, s.Member, "person_viewed", p.ID, server.ClientIP(r), nil); err != nil {
 		return err
 	}
@@ -405,4 +416,80 @@ func (b *personPages) orderLetter(rw http.ResponseWriter, r *http.Request, s cur
 		return redirect(rw, r, personURL(p.ID, "briefpruef"))
 	}
 	return redirect(rw, r, personURL(p.ID, "brief"))
+}
+
+// notMeReport is a person's "that was not me" answer to an approval request
+// on their phone (audit event approval.not_me), and whether staff answered
+// it.
+type notMeReport struct {
+	Seq      int64
+	Time     time.Time
+	Details  string
+	Answered bool
+}
+
+// notMeReports are the person's reports of the last entries, with whether
+// a staff.not_me_answered entry names each.
+func (b *base) notMeReports(ctx context.Context, id store.PersonID) ([]notMeReport, error) {
+	reports, err := b.svc.Reads.SearchAudit(ctx, store.AuditFilter{Subject: id.Ref(), Event: "approval.not_me"}, 50)
+	if err != nil || len(reports) == 0 {
+		return nil, err
+	}
+	answers, err := b.svc.Reads.SearchAudit(ctx, store.AuditFilter{Subject: id.Ref(), Event: "staff.not_me_answered"}, 200)
+	if err != nil {
+		return nil, err
+	}
+	answered := map[string]bool{}
+	for _, a := range answers {
+		var d struct {
+			Report int64 `json:"report"`
+		}
+		if json.Unmarshal(a.Details, &d) == nil {
+			answered[strconv.FormatInt(d.Report, 10)] = true
+		}
+	}
+	var open, done []notMeReport
+	for _, e := range reports {
+		r := notMeReport{Seq: e.Seq, Time: e.Time, Details: string(e.Details), Answered: answered[strconv.FormatInt(e.Seq, 10)]}
+		if r.Answered {
+			done = append(done, r)
+		} else {
+			open = append(open, r)
+		}
+	}
+	return append(open, done...), nil
+}
+
+// answerNotMe records that staff answered a "that was not me" report (the
+// person was called back, their phone or password secured) with what was
+// done.
+func (b *personPages) answerNotMe(rw http.ResponseWriter, r *http.Request, s current) error {
+	p, err := b.lookup(r.Context(), r)
+	if err != nil {
+		return err
+	}
+	reason, err := actForm(r)
+	if err != nil {
+		return err
+	}
+	seq, err := strconv.ParseInt(r.PathValue("seq"), 10, 64)
+	if err != nil || seq <= 0 {
+		return errNoReport
+	}
+	reports, err := b.notMeReports(r.Context(), p.ID)
+	if err != nil {
+		return err
+	}
+	i := slices.IndexFunc(reports, func(x notMeReport) bool { return x.Seq == seq })
+	if i < 0 {
+		return errNoReport
+	}
+	if reports[i].Answered {
+		return errAnswered
+	}
+	if err := b.svc.Staff.Act(r.Context(), s.Member, "not_me_answered", p.ID, server.ClientIP(r),
+		map[string]any{"report": seq, "reason": reason}); err != nil {
+		return err
+	}
+	return redirect(rw, r, personURL(p.ID, "nichtich"))
 }

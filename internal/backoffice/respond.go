@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strconv"
 
 	"github.com/pforte/pforte/internal/access"
@@ -61,10 +62,34 @@ func (b *base) page(h handlerFunc) http.Handler {
 		hd.Set("Cache-Control", "no-store")
 		hd.Set("X-Content-Type-Options", "nosniff")
 		hd.Set("Referrer-Policy", "no-referrer")
+		if !b.allowed(r) {
+			b.fail(rw, r, errNetwork)
+			return
+		}
 		if err := h(rw, r); err != nil {
 			b.fail(rw, r, err)
 		}
 	}))
+}
+
+// errNetwork: the client's address is outside Config.AllowedNetworks.
+var errNetwork = errors.New("backoffice: client network not allowed")
+
+// allowed reports whether the client's address may reach the back office.
+func (b *base) allowed(r *http.Request) bool {
+	if len(b.cfg.AllowedNetworks) == 0 {
+		return true
+	}
+	a, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		return false
+	}
+	for _, p := range b.cfg.AllowedNetworks {
+		if p.Contains(a.Addr().Unmap()) {
+			return true
+		}
+	}
+	return false
 }
 
 // errForbidden: the role lacks the route's permission.
@@ -118,6 +143,10 @@ func (b *base) asset(name, contentType string) http.Handler {
 		panic("backoffice: missing asset " + name)
 	}
 	return b.cop.Handler(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if !b.allowed(r) {
+			http.Error(rw, "Das Backoffice ist von diesem Netz aus nicht erreichbar.", http.StatusForbidden)
+			return
+		}
 		rw.Header().Set("Content-Type", contentType)
 		rw.Header().Set("Cache-Control", "public, max-age=3600")
 		rw.Header().Set("X-Content-Type-Options", "nosniff")
@@ -196,6 +225,13 @@ func (e *inputError) Error() string { return "backoffice: bad input: " + e.msg }
 
 func badInput(msg string) error { return &inputError{msg} }
 
+// errNoReport and errAnswered: the "not me" report is not the person's, or
+// was answered already.
+var (
+	errNoReport = errors.New("backoffice: no such report")
+	errAnswered = errors.New("backoffice: report answered")
+)
+
 // errNoPerson: the person id names nobody.
 var errNoPerson = errors.New("backoffice: no such person")
 
@@ -213,10 +249,16 @@ func answerFor(err error) (answer, bool) {
 	switch {
 	case errors.As(err, &in):
 		return answer{http.StatusBadRequest, "Eingabe prüfen", in.msg}, true
+	case errors.Is(err, errNetwork):
+		return answer{http.StatusForbidden, "Nicht erreichbar", "Das Backoffice ist von diesem Netz aus nicht erreichbar. Bitte nutzen Sie einen Arbeitsplatz im Netz der Krankenkasse."}, true
 	case errors.Is(err, errForbidden):
 		return answer{http.StatusForbidden, "Keine Berechtigung", "Dafür fehlt Ihrer Rolle die Berechtigung. Es wurde nichts geändert."}, true
 	case errors.Is(err, errNoPerson):
 		return answer{http.StatusNotFound, "Person nicht gefunden", "Diese Person gibt es nicht."}, true
+	case errors.Is(err, errNoReport):
+		return answer{http.StatusNotFound, "Meldung nicht gefunden", "Diese Meldung „Das war ich nicht“ gibt es bei dieser Person nicht."}, true
+	case errors.Is(err, errAnswered):
+		return answer{http.StatusConflict, "Schon beantwortet", "Diese Meldung ist bereits beantwortet."}, true
 	case errors.Is(err, staff.ErrNoReason):
 		return answer{http.StatusBadRequest, "Begründung fehlt", "Bitte geben Sie eine Begründung an: höchstens " +
 			strconv.Itoa(staff.MaxReason) + " Zeichen und ohne KVNR. Es wurde nichts geändert."}, true

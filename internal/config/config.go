@@ -179,6 +179,10 @@ type Config struct {
 	} `yaml:"audit"`
 	// Assistant configures the FAQ assistant (assistantcmd.go).
 	Assistant AssistantSettings `yaml:"assistant"`
+	// Backoffice configures the staff's back office (backoffice.go).
+	Backoffice BackofficeSettings `yaml:"backoffice"`
+	// Mailbox configures the Online-Postfach (mailbox.go).
+	Mailbox MailboxSettings `yaml:"mailbox"`
 }
 
 // Default returns the documented defaults.
@@ -218,6 +222,8 @@ func Default() Config {
 	c.Letters.NoticeDailyCap = 20000
 	c.Letters.DeliveryDays = 5
 	c.Assistant = defaultAssistant()
+	c.Backoffice = defaultBackoffice()
+	c.Mailbox = defaultMailbox()
 	c.Password.MaxChangesPerDay = 5
 	c.Audit.CheckpointInterval = time.Minute
 	return c
@@ -525,6 +531,8 @@ func (c *Config) Validate(need Needs) []string {
 	}
 	p = append(p, c.validateAudit(need)...)
 	p = append(p, c.validateAssistant()...)
+	p = append(p, c.validateBackoffice()...)
+	p = append(p, c.validateMailbox()...)
 	p = append(p, c.validateEGK()...)
 	return p
 }

@@ -42,6 +42,10 @@ func (c *Config) NodeConfig(logger *slog.Logger, sink dispatch.Sink, routes map[
 	if err != nil {
 		return node.Config{}, err
 	}
+	staffToken, err := c.StaffToken()
+	if err != nil {
+		return node.Config{}, err
+	}
 	nc := node.Config{
 		PublicURL: c.PublicURL,
 		Insurer: letter.Sender{Name: c.Insurer.Name, Street: c.Insurer.Street, PostalCity: c.Insurer.PostalCity,
@@ -56,10 +60,13 @@ func (c *Config) NodeConfig(logger *slog.Logger, sink dispatch.Sink, routes map[
 			KDFMinTime: uint32(c.Device.KDFMinTime), KDFMinMemory: uint32(c.Device.KDFMinMemory)},
 		Approvals:   c.ApprovalConfig(),
 		Maintenance: c.MaintenanceConfig(),
+		Staff:       c.StaffConfig(),
+		Backoffice:  c.BackofficeConfig(),
 		HTTP:        c.ServerConfig(),
 		LoginRate:   c.HTTP.LoginRatePerIP, LoginBurst: c.HTTP.LoginBurstPerIP,
 		Assistant: c.AssistantConfig(), AssistantRate: c.Assistant.RatePerIP, AssistantBurst: c.Assistant.BurstPerIP,
 		OutboxToken: outboxToken,
+		Mailbox:     c.MailboxConfig(), StaffToken: staffToken,
 		SigningKeys: c.SigningKeyConfig(),
 		Checkpoints: checkpoints, CheckpointInterval: c.Audit.CheckpointInterval,
 		LetterSink: sink, Routes: routes,

@@ -37,8 +37,10 @@
 // The tests hold the catalogues together: both files have the same keys, each
 // key takes the same verbs in both, no text is empty, every key the code
 // names exists, and every key is used. They find the keys by reading the
-// source: .T("key", …) in Go and t "key" in templates. So name keys as string
-// literals. A key built at run time cannot be checked: the place that builds
+// source: .T("key", …) and lang.Key("key", …) in Go, t "key" in templates. So
+// name keys as string literals. lang.Key makes a Text for a reader not known
+// where it is made (a domain package's field error, a failure answer); the
+// code that shows it prints it with Text.In. A key built at run time cannot be checked: the place that builds
 // it goes into the test's dynamicOK and the keys into its unusedOK, each
 // with its reason (catalog_test.go).
 //

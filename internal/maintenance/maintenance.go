@@ -71,6 +71,7 @@ func (c Config) Validate() []error {
 type Store interface {
 	DeleteOneTimesBefore(ctx context.Context, t time.Time) (int64, error)
 	DeleteExpiredSessions(ctx context.Context, t time.Time) (int64, error)
+	DeleteExpiredStaffSessions(ctx context.Context, t time.Time) (int64, error)
 	DeleteLoginEventsBefore(ctx context.Context, t time.Time) (int64, error)
 }
 
@@ -123,11 +124,11 @@ func (s *Sweeper) Expire(ctx context.Context) (int64, error) {
 
 // Cleaned counts what one Clean removed.
 type Cleaned struct {
-	OneTimes, Sessions, LoginEvents int64
+	OneTimes, Sessions, LoginEvents, StaffSessions int64
 }
 
-// Clean removes one-time values and sessions that expired more than Retention
-// ago, sign-in history entries older than History, the provider's old requests and tokens, and keeps the signing keys
+// Clean removes one-time values, sessions and staff sessions that expired
+// more than Retention ago, sign-in history entries older than History, the provider's old requests and tokens, and keeps the signing keys
 // rotated. Every step runs; their errors are joined.
 func (s *Sweeper) Clean(ctx context.Context) (Cleaned, error) {
 	cutoff := s.now().Add(-s.cfg.Retention)
@@ -139,6 +140,9 @@ func (s *Sweeper) Clean(ctx context.Context) (Cleaned, error) {
 	}
 	if res.Sessions, err = s.store.DeleteExpiredSessions(ctx, cutoff); err != nil {
 		errs = append(errs, fmt.Errorf("maintenance: sessions: %w", err))
+	}
+	if res.StaffSessions, err = s.store.DeleteExpiredStaffSessions(ctx, cutoff); err != nil {
+		errs = append(errs, fmt.Errorf("maintenance: staff sessions: %w", err))
 	}
 	if res.LoginEvents, err = s.store.DeleteLoginEventsBefore(ctx, s.now().Add(-s.cfg.History)); err != nil {
 		errs = append(errs, fmt.Errorf("maintenance: sign-in history: %w", err))

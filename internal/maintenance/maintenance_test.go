@@ -124,6 +124,17 @@ func TestCleanKeepsTheRetention(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	staffID, err := st.AddStaff(t.Context(), store.StaffMember{Login: "erika", Name: "Erika", Role: "clerk", PasswordHash: "x",
+		CreatedAt: t0, UpdatedAt: t0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, expires := range []time.Time{now.Add(-25 * time.Hour), now.Add(-time.Hour)} {
+		if err := st.CreateStaffSession(t.Context(), store.StaffSession{TokenHash: []byte{byte(i + 1)}, StaffID: staffID,
+			CreatedAt: expires.Add(-time.Hour), LastSeenAt: expires.Add(-time.Hour), IdleExpiresAt: expires, ExpiresAt: expires}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	p := &provider{}
 	s := maintenance.New(st, &storeApprovals{st: st, now: func() time.Time { return now }}, p,
 		func() time.Time { return now }, maintenance.Config{Retention: 24 * time.Hour}, quiet())
@@ -131,7 +142,7 @@ func TestCleanKeepsTheRetention(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(maintenance.Cleaned{OneTimes: 1, Sessions: 1, LoginEvents: 1}, got); diff != "" {
+	if diff := cmp.Diff(maintenance.Cleaned{OneTimes: 1, Sessions: 1, LoginEvents: 1, StaffSessions: 1}, got); diff != "" {
 		t.Errorf("Clean (-want +got):\n%s", diff)
 	}
 	if diff := cmp.Diff([]time.Time{now.Add(-24 * time.Hour)}, p.cutoffs); diff != "" || p.ensured != 1 {

@@ -42,6 +42,8 @@ import (
 	"github.com/pforte/pforte/internal/eid"
 	"github.com/pforte/pforte/internal/lang"
 	"github.com/pforte/pforte/internal/letter"
+	"github.com/pforte/pforte/internal/mailbox"
+	"github.com/pforte/pforte/internal/mailboxapi"
 	"github.com/pforte/pforte/internal/maintenance"
 	"github.com/pforte/pforte/internal/notice"
 	"github.com/pforte/pforte/internal/oidc"
@@ -108,6 +110,10 @@ type Config struct {
 	// OutboxToken is the core system's bearer token for the outbox;
 	// empty: the outbox is closed.
 	OutboxToken string
+	// Mailbox holds the mailbox's limits; StaffToken is the staff API's
+	// bearer token (empty: the staff API is closed).
+	Mailbox    mailbox.Config
+	StaffToken string
 
 	// EID is the identification partner; nil: eID is not offered.
 	EID *eid.Config
@@ -151,6 +157,7 @@ type Node struct {
 	Approvals *approval.Service
 	Profile   *profile.Service
 	Staff     *staff.Service
+	Mailbox   *mailbox.Service
 	// Keys and OIDC are nil without OpenID clients.
 	Keys *signkey.Manager
 	OIDC *oidc.Provider
@@ -245,9 +252,16 @@ func Build(ctx context.Context, cfg Config, st store.Store) (*Node, error) {
 	n.Profile = profile.New(st, n.Approvals, n.Devices, ring)
 	n.Staff = staff.New(st, hasher, ring, n.Audit, now, cfg.Staff, logger)
 
+	n.Mailbox = mailbox.New(st, ring, mailbox.NewNoticeTexts(ring, cfg.Insurer.Phone), now, cfg.Mailbox, logger)
+
 	reg := prometheus.NewRegistry()
 	registerAuditMetrics(reg, n.Checkpoints)
-	n.server = server.New(cfg.HTTP, logger, st, reg)
+	hcfg := cfg.HTTP
+	hcfg.LargeBodies = map[string]int64{}
+	for _, prefix := range mailboxapi.UploadPrefixes {
+		hcfg.LargeBodies[prefix] = mailboxapi.BodyLimit(n.Mailbox.Limits())
+	}
+	n.server = server.New(hcfg, logger, st, reg)
 
 	browser := web.NewBrowser(n.Sessions, cfg.Portal.InsecureCookies)
 	var apps web.Applications
@@ -303,7 +317,12 @@ func Build(ctx context.Context, cfg Config, st store.Store) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	n.mount(api.Routes(), portal.Routes(), app.Routes(), back.Routes(), cfg.Routes, help.API.Routes(), help.Page.Routes())
+	boxcfg := mailboxapi.Config{InsurerName: pcfg.InsurerName, Phone: pcfg.Phone, StaffToken: cfg.StaffToken, Now: now}
+	n.mount(api.Routes(), portal.Routes(), app.Routes(), back.Routes(), cfg.Routes,
+		mailboxapi.NewAPI(boxcfg, n.Mailbox, n.Sessions, logger).Routes(),
+		mailboxapi.NewPages(boxcfg, n.Mailbox, browser, logger).Routes(),
+		mailboxapi.NewStaff(boxcfg, n.Mailbox, logger).Routes(),
+		help.API.Routes(), help.Page.Routes())
 	n.server.HandleUnknown(portal.Unknown)
 	if n.OIDC != nil {
 		n.mount(n.OIDC.Routes())

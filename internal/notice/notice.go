@@ -3,8 +3,13 @@
 // locked", "your address was changed" (to the OLD address), "your bank account
 // was changed", "a phone was removed". It does not own the changes (packages
 // account, device and profile make them) or the way a notice travels (a
-// Channel: letters through package dispatch now; mailbox, push and e-mail
-// later).
+// Channel: letters through package dispatch now; push and e-mail later).
+// Every notice is also filed in the person's mailbox in the transaction that
+// queues it (the store keeps that promise, store.Notices); package mailbox
+// tells its text from the kind and the details (OpenDetails). The letter
+// stays beside it: each of these changes may be an intruder's, and the
+// mailbox is inside the account an intruder holds; the letter is the
+// channel outside it.
 //
 // A notice is made (Maker.Make) before its change and queued in the same
 // transaction as the change, so no change commits without its notice. The
@@ -67,6 +72,9 @@ func (k Kind) Valid() bool {
 	return false
 }
 
+// Kinds returns every notice kind.
+func Kinds() []Kind { return append([]Kind(nil), kinds...) }
+
 // Details are a notice's particulars.
 type Details struct {
 	At     time.Time `json:"at"`               // when the change happened
@@ -84,6 +92,20 @@ type Sealer interface {
 
 // place is the associated data of a notice's sealed details.
 func place(id string) []byte { return []byte("notices.details:" + id) }
+
+// OpenDetails opens the sealed details of the notice id (for the mailbox,
+// which shows each notice as a message).
+func OpenDetails(sealer Sealer, id string, sealed store.Sealed) (Details, error) {
+	plain, err := sealer.OpenFor(sealed, place(id))
+	if err != nil {
+		return Details{}, fmt.Errorf("notice %s: open: %w", id, err)
+	}
+	var d Details
+	if err := json.Unmarshal(plain, &d); err != nil {
+		return Details{}, fmt.Errorf("notice %s: details: %w", id, err)
+	}
+	return d, nil
+}
 
 // Maker makes notices for changes to queue in their transaction.
 type Maker struct {
@@ -280,13 +302,9 @@ func (s *Service) send(ctx context.Context, n store.Notice) error {
 	if err != nil {
 		return fmt.Errorf("notice %s: person: %w", n.ID, err)
 	}
-	plain, err := s.sealer.OpenFor(n.Details, place(n.ID))
+	d, err := OpenDetails(s.sealer, n.ID, n.Details)
 	if err != nil {
-		return fmt.Errorf("notice %s: open: %w", n.ID, err)
-	}
-	var d Details
-	if err := json.Unmarshal(plain, &d); err != nil {
-		return fmt.Errorf("notice %s: details: %w", n.ID, err)
+		return err
 	}
 	choice := ""
 	if a, err := s.store.AccountByPerson(ctx, n.PersonID); err == nil {

@@ -18,6 +18,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/pforte/pforte/internal/audit"
+	"github.com/pforte/pforte/internal/lang"
 	"github.com/pforte/pforte/internal/seal"
 	"github.com/pforte/pforte/internal/signkey"
 	"github.com/pforte/pforte/internal/store"
@@ -67,6 +68,12 @@ func (b signedIn) Session(*http.Request) (store.Session, bool) {
 }
 
 func (signedIn) EndSession(http.ResponseWriter, *http.Request) error { return nil }
+
+// Language is what the browser asks for, as the portal's is without a
+// choice.
+func (signedIn) Language(r *http.Request) lang.Language {
+	return lang.Negotiate(r.Header.Get("Accept-Language"))
+}
 
 // testOP is the provider on SQLite, served by an httptest server, with the
 // relying party "bonus" as a go-oidc and x/oauth2 client.

@@ -83,18 +83,18 @@ var errAlreadyDone = errors.New("oidc: auth request already completed")
 func (g *loginGlue) login(rw http.ResponseWriter, r *http.Request) {
 	id := r.Form.Get("id")
 	if !validRequestID(id) {
-		loginFailed(rw, r)
+		g.loginFailed(rw, r)
 		return
 	}
 	now := g.clock.now()
 	req, err := g.st.AuthRequestByID(r.Context(), id, now)
 	if err != nil || !req.DoneAt.IsZero() {
-		loginFailed(rw, r)
+		g.loginFailed(rw, r)
 		return
 	}
 	c, ok := g.clients.byID[req.ClientID]
 	if !ok {
-		loginFailed(rw, r)
+		g.loginFailed(rw, r)
 		return
 	}
 	level, _ := c.levelFor(req.ACRValues)
@@ -143,7 +143,7 @@ func (g *loginGlue) login(rw http.ResponseWriter, r *http.Request) {
 		if !errors.Is(err, errAlreadyDone) && !errors.Is(err, store.ErrNotFound) {
 			g.logger.ErrorContext(r.Context(), "oidc: complete auth request", "error", err.Error())
 		}
-		loginFailed(rw, r)
+		g.loginFailed(rw, r)
 		return
 	}
 	g.rec.record(r.Context(), audit.Event{Actor: personRef(sess.PersonID), Event: "oidc.login", Subject: personRef(sess.PersonID),
@@ -156,12 +156,12 @@ func (g *loginGlue) login(rw http.ResponseWriter, r *http.Request) {
 func (g *loginGlue) cancel(rw http.ResponseWriter, r *http.Request) {
 	id := r.Form.Get("id")
 	if !validRequestID(id) {
-		loginFailed(rw, r)
+		g.loginFailed(rw, r)
 		return
 	}
 	req, err := g.st.AuthRequestByID(r.Context(), id, g.clock.now())
 	if err != nil || !req.DoneAt.IsZero() {
-		loginFailed(rw, r)
+		g.loginFailed(rw, r)
 		return
 	}
 	g.refuse(rw, r, req, oidc.ErrAccessDenied().WithDescription("the person cancelled the sign-in"))
@@ -180,7 +180,7 @@ func (g *loginGlue) refuse(rw http.ResponseWriter, r *http.Request, req store.Au
 		return nil
 	})
 	if err != nil {
-		loginFailed(rw, r)
+		g.loginFailed(rw, r)
 		return
 	}
 	op.AuthRequestError(rw, r, &authRequest{r: req}, e, g.authorizer)
@@ -193,37 +193,40 @@ func (g *loginGlue) callback(inner http.Handler) http.Handler {
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		id := r.Form.Get("id")
 		if !validRequestID(id) {
-			loginFailed(rw, r)
+			g.loginFailed(rw, r)
 			return
 		}
 		req, err := g.st.AuthRequestByID(r.Context(), id, g.clock.now())
 		if err != nil {
-			loginFailed(rw, r)
+			g.loginFailed(rw, r)
 			return
 		}
 		sess, ok := g.browser.Session(r)
 		if !ok || req.DoneAt.IsZero() || req.CodeHash != nil || subtle.ConstantTimeCompare(sess.TokenHash, req.SessionHash) != 1 {
-			loginFailed(rw, r)
+			g.loginFailed(rw, r)
 			return
 		}
 		inner.ServeHTTP(rw, r)
 	})
 }
 
+// failedPage is the answer to a sign-in request that cannot go on, in the
+// language of the portal's pages.
 var failedPage = template.Must(template.New("failed").Parse(`<!DOCTYPE html>
-<html lang="de"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Anmeldung nicht möglich</title><link rel="stylesheet" href="/static/style.css"></head>
-<body><main id="inhalt"><h1>Anmeldung nicht möglich</h1>
-<p>Diese Anmeldeanfrage ist ungültig, abgelaufen oder wurde schon verwendet. Bitte starten Sie die Anmeldung in der Anwendung neu, aus der Sie gekommen sind.</p>
-<p lang="en">This sign-in request is invalid, expired or already used. Please start again from the application you came from.</p>
-<p><a href="/">Zur Startseite</a></p></main></body></html>
+<html lang="{{.Lang}}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{.Title}}</title><link rel="stylesheet" href="/static/style.css"></head>
+<body><main id="inhalt"><h1>{{.Title}}</h1>
+<p>{{.Text}}</p>
+<p><a href="/">{{.Start}}</a></p></main></body></html>
 `))
 
 // loginFailed answers a request id that is unknown, expired, used or not
 // this browser's, the same way for each.
-func loginFailed(rw http.ResponseWriter, _ *http.Request) {
+func (g *loginGlue) loginFailed(rw http.ResponseWriter, r *http.Request) {
+	l := g.browser.Language(r)
 	rw.Header().Set("Content-Type", "text/html; charset=utf-8")
 	rw.Header().Set("Cache-Control", "no-store")
 	rw.WriteHeader(http.StatusBadRequest)
-	failedPage.Execute(rw, nil)
+	_ = failedPage.Execute(rw, struct{ Lang, Title, Text, Start string }{string(l), l.T("oidc.failed.title"),
+		l.T("oidc.failed.text"), l.T("web.link.start")})
 }

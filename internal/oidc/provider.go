@@ -17,6 +17,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/op"
 
 	"github.com/pforte/pforte/internal/audit"
+	"github.com/pforte/pforte/internal/lang"
 	"github.com/pforte/pforte/internal/signkey"
 	"github.com/pforte/pforte/internal/store"
 )
@@ -67,6 +68,9 @@ type Browser interface {
 	// EndSession ends r's portal session, if any, and clears its cookie on
 	// rw.
 	EndSession(rw http.ResponseWriter, r *http.Request) error
+	// Language returns the language of the portal's pages for r: the
+	// person's choice, else the browser's Accept-Language.
+	Language(r *http.Request) lang.Language
 }
 
 // Provider is Pforte's OpenID provider: package op serves the standard

@@ -26,6 +26,11 @@ type Config struct {
 	// MaxBodyBytes caps every request body. Default 1 MiB.
 	MaxBodyBytes int64
 
+	// LargeBodies raise the cap for the paths under a prefix (the
+	// mailbox's uploads) to the prefix's value; the handlers there bound
+	// their bodies themselves. A value below MaxBodyBytes changes nothing.
+	LargeBodies map[string]int64
+
 	// ReadHeaderTimeout bounds reading the request headers. Default 5s.
 	ReadHeaderTimeout time.Duration
 

@@ -187,8 +187,13 @@ func (s *Server) measure(next http.Handler) http.Handler {
 // every body, so a handler reading past the limit gets an
 // *http.MaxBytesError.
 func (s *Server) limitBody(next http.Handler) http.Handler {
-	limit := s.cfg.MaxBodyBytes
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		limit := s.cfg.MaxBodyBytes
+		for prefix, max := range s.cfg.LargeBodies {
+			if max > limit && strings.HasPrefix(r.URL.Path, prefix) {
+				limit = max
+			}
+		}
 		if r.ContentLength > limit {
 			w.Header().Set("Connection", "close")
 			WriteError(w, http.StatusRequestEntityTooLarge, "request_too_large", msgTooLarge)

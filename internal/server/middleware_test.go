@@ -251,6 +251,39 @@ func TestBodyLimit(t *testing.T) {
 	}
 }
 
+// TestLargeBodies: a prefix with a larger limit takes bodies up to it, and
+// only there; elsewhere the general limit holds.
+func TestLargeBodies(t *testing.T) {
+	const limit = 16
+	f := newFixture(t, Config{MaxBodyBytes: limit, LargeBodies: map[string]int64{"/big/": 64}}, nil, func(s *Server) {
+		h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			b, err := io.ReadAll(r.Body)
+			if err != nil {
+				WriteError(w, http.StatusRequestEntityTooLarge, "handler_saw_limit", "")
+				return
+			}
+			writeJSON(w, http.StatusOK, map[string]string{"read": strconv.Itoa(len(b))})
+		})
+		s.Handle("POST /big/upload", h)
+		s.Handle("POST /upload", h)
+	})
+	for _, tt := range []struct {
+		path   string
+		size   int
+		status int
+	}{
+		{"/big/upload", 64, http.StatusOK},
+		{"/big/upload", 65, http.StatusRequestEntityTooLarge},
+		{"/upload", 17, http.StatusRequestEntityTooLarge},
+		{"/upload", 16, http.StatusOK},
+	} {
+		res := f.do(t, http.MethodPost, tt.path, strings.NewReader(strings.Repeat("x", tt.size)), nil)
+		if res.status != tt.status {
+			t.Errorf("POST %s with %d bytes: status %d, want %d", tt.path, tt.size, res.status, tt.status)
+		}
+	}
+}
+
 func TestNotFoundAndMethodNotAllowed(t *testing.T) {
 	tests := []struct {
 		name       string

@@ -54,6 +54,7 @@ const (
 	PermPINReset      Permission = "pin.reset"      // ask to reset a PIN lock (identity checked)
 	PermLetterOrder   Permission = "letter.order"   // order a new activation letter
 	PermLetterReview  Permission = "letter.review"  // the review queue: release or reject
+	PermNotMe         Permission = "notme.answer"   // answer a person's "that was not me" report
 	PermConfirm       Permission = "fouryes.decide" // confirm or decline another's four-eyes request
 	PermAuditView     Permission = "audit.view"     // the audit view with its filters and verification
 	PermAuditExport   Permission = "audit.export"   // the CSV export
@@ -73,6 +74,7 @@ var permissions = map[Permission][]Role{
 	PermPINReset:      {RoleClerk, RoleSupervisor},
 	PermLetterOrder:   {RoleClerk, RoleSupervisor},
 	PermLetterReview:  {RoleClerk, RoleSupervisor},
+	PermNotMe:         {RoleClerk, RoleSupervisor},
 	PermConfirm:       {RoleSupervisor},
 	PermAuditView:     {RoleSupervisor, RoleAuditor},
 	PermAuditExport:   {RoleAuditor},

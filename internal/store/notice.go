@@ -46,6 +46,11 @@ type Notices interface {
 	// transaction, or adds one to the Count of the notice with the same
 	// MergeKey. Changes that owe a notice queue it through their own
 	// transaction instead (ApprovalTx, AddDevice, UpdateAccount, …).
+	// Every way of queueing a notice also files it in the person's
+	// mailbox in the same transaction: a thread with NoticeID set and one
+	// unread message to the person (Author "notice", no body); a merged
+	// repeat makes that message unread again and moves the thread's
+	// LastAt to the repeat, out of the archive.
 	QueueNotice(ctx context.Context, n Notice) error
 	// ClaimNotices returns up to limit queued notices due at now, oldest
 	// first, and moves their NextAttemptAt to now+lease and Attempts up by

@@ -53,6 +53,7 @@ type Store interface {
 	StaffRequests
 	PersonSearch
 	AuditSearch
+	Mailbox
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
 	// Close releases the database connections.

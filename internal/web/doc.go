@@ -3,8 +3,24 @@
 // choosing a password after an eID identification, login with its confirmation
 // on the phone, the account page with the person's sessions, the personal data
 // and their changes, the bound phones, changing a password, logout and the
-// forgotten-password flows. Pages are German, rendered with html/template into one shared layout,
+// forgotten-password flows. Pages are rendered with html/template into one shared layout,
 // and need no JavaScript; the stylesheet is embedded.
+//
+// Every page speaks German and English. The words come from the message
+// catalogue (package lang): the templates name keys ({{t "web.login.title"}}),
+// the handlers and the failure answers call Language.T, and each template is
+// parsed once per language. A request's language is the person's choice
+// (the cookie __Host-pforte_lang) or else the browser's Accept-Language,
+// German by default; <html lang> follows it. The switch in every page's
+// header is a form:
+//
+//	POST /sprache {sprache, zurueck} ─▶ zurueck a path of the portal? no: 400, nothing set
+//	     │ logged in: Accounts.SetLanguage (the account keeps the choice)
+//	     ▼ cookie __Host-pforte_lang (one year, SameSite=Lax) ─▶ 303 to zurueck
+//
+// Every login (password, eID, reset code, phone during a lock) sets the
+// cookie from the account's choice, so the choice follows the person to any
+// browser; letters ordered on a page are printed in the page's language.
 //
 // It owns only the HTTP side: decoding forms, cookies, security headers and
 // turning the outcomes of package account into pages. It does not own accounts,

@@ -33,6 +33,10 @@ func (b *Browser) language(r *http.Request) lang.Language {
 	return lang.Negotiate(r.Header.Get("Accept-Language"))
 }
 
+// Language is language, for the OpenID provider's own pages (package
+// oidc), which follow the portal's.
+func (b *Browser) Language(r *http.Request) lang.Language { return b.language(r) }
+
 // applyLanguage makes the language saved on an account the browser's
 // choice, at a login; an account without a choice leaves the browser's.
 func (b *Browser) applyLanguage(rw http.ResponseWriter, saved string) {

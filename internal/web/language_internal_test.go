@@ -217,3 +217,18 @@ func TestGermanLeftFinds(t *testing.T) {
 		}
 	}
 }
+
+// TestLettersNameTheLinksAsTheyRead: where a letter tells a person which
+// links of the portal to follow, it names them as the page in the letter's
+// language reads them.
+func TestLettersNameTheLinksAsTheyRead(t *testing.T) {
+	quote := map[lang.Language][2]string{lang.German: {"„", "“"}, lang.English: {"“", "”"}}
+	for _, l := range lang.All() {
+		steps := l.T("letter.password_reset.step_portal", "portal.example")
+		for _, link := range []string{l.T("web.link.forgot"), l.T("web.access.reset_with_code")} {
+			if q := quote[l][0] + link + quote[l][1]; !strings.Contains(steps, q) {
+				t.Errorf("%s: the reset letter does not name the link %s:\n%s", l, q, steps)
+			}
+		}
+	}
+}

@@ -117,6 +117,11 @@ func TestLanguageSwitchStaysOnThePortal(t *testing.T) {
 		!strings.Contains(a.body, `href="/"`) {
 		t.Errorf("refused return: %d, the page does not say why in German with a way back:\n%s", a.status, a.body)
 	}
+	// Another site cannot choose for the person.
+	if a := p.postRaw(t, "/sprache", "sprache=en&zurueck=%2F", http.Header{"Sec-Fetch-Site": {"cross-site"}}); a.status != http.StatusForbidden ||
+		p.cookie(t, "__Host-pforte_lang") != "" {
+		t.Errorf("a switch from another site: %d, cookie %q", a.status, p.cookie(t, "__Host-pforte_lang"))
+	}
 	// A path of the portal, with its query, is fine.
 	if a, _ := p.switchLanguage(t, p.noFollow(), "en", "/geraete?hinweis=brief#brief"); a.status != http.StatusSeeOther ||
 		a.header.Get("Location") != "/geraete?hinweis=brief#brief" {
@@ -177,4 +182,95 @@ func TestLanguageFollowsTheAccount(t *testing.T) {
 	if acct, err := p.st.AccountByPerson(t.Context(), p.person.ID); err != nil || acct.Language != "de" {
 		t.Errorf("account language %q (%v), want de", acct.Language, err)
 	}
+}
+
+// TestStrengthMeterSpeaksThePagesLanguage: the meter's words follow the
+// language of the page it is on.
+func TestStrengthMeterSpeaksThePagesLanguage(t *testing.T) {
+	p := newPortal(t, options{tls: true})
+	for _, l := range lang.All() {
+		if a, _ := p.switchLanguage(t, p.client, string(l), "/"); a.status != http.StatusOK {
+			t.Fatalf("switch to %s: %d", l, a.status)
+		}
+		a := p.post(t, "/passwort-staerke", url.Values{"password": {"a"}})
+		if want := l.T("web.strength.unsuitable"); a.status != http.StatusOK || !strings.Contains(a.body, `"label":"`+want+`"`) {
+			t.Errorf("%s: %d %s, want the label %q", l, a.status, a.body, want)
+		}
+	}
+}
+
+// TestEnglishPagesSayNoGerman walks the pages a person reaches, the
+// failures included, with English chosen: every answer is an English page
+// (<html lang="en">, every text from the catalogue) that says nothing in
+// German but the data of the person and the insurer.
+func TestEnglishPagesSayNoGerman(t *testing.T) {
+	p := newPortal(t, options{tls: true, cfg: webConfig(1000, 1000)})
+	p.withPassword(t)
+	if a, _ := p.switchLanguage(t, p.client, "en", "/"); a.status != http.StatusOK {
+		t.Fatalf("switch: %d", a.status)
+	}
+	check := func(what string, a answer, status int) {
+		t.Helper()
+		if a.status != status {
+			t.Errorf("%s: %d, want %d", what, a.status, status)
+		}
+		if got := htmlLang(a.body); got != "en" || strings.Contains(a.body, "⟦") {
+			t.Errorf("%s: <html lang=%q> or a key without text:\n%s", what, got, a.body)
+		}
+		if left := web.GermanLeft(a.body, nodetest.Insurer.Name, "Jürgen Müller", "Hauptstraße"); len(left) > 0 {
+			t.Errorf("%s says in German: %q", what, left)
+		}
+	}
+	form := func(kv ...string) url.Values {
+		v := url.Values{}
+		for i := 0; i+1 < len(kv); i += 2 {
+			v.Set(kv[i], kv[i+1])
+		}
+		return v
+	}
+	for _, path := range []string{"/", "/zugang", "/passwort-vergessen", "/passwort-zuruecksetzen", "/anmelden",
+		"/anmelden?grund=passwort", "/anmelden?grund=beendet", "/anmelden?grund=abgelaufen", "/passwort-festlegen?ersetzen=1", "/?hinweis=abgemeldet"} {
+		check("GET "+path, p.get(t, path), http.StatusOK)
+	}
+	browserGet := func(method, path string) answer {
+		t.Helper()
+		req, err := http.NewRequestWithContext(t.Context(), method, p.url+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Accept", "text/html,application/xhtml+xml")
+		return p.do(t, p.client, req)
+	}
+	check("GET an unknown page", browserGet(http.MethodGet, "/gibt-es-nicht"), http.StatusNotFound)
+	check("the eID return without a flow", p.get(t, "/eid/rueckkehr?code=x&state=y"), http.StatusBadRequest)
+	check("an empty access request", p.post(t, "/zugang", url.Values{}), http.StatusUnprocessableEntity)
+	check("a malformed access request", p.post(t, "/zugang", form("kvnr", "A1", "postal_code", "1", "birth_date", "99.99.1", "method", "letter")),
+		http.StatusUnprocessableEntity)
+	check("an access request by letter", p.post(t, "/zugang", accessForm(kvnr, postalCode, birthDate, "letter")), http.StatusOK)
+	check("a reset by letter", p.post(t, "/passwort-vergessen", accessForm(kvnr, postalCode, birthDate, "letter")), http.StatusOK)
+	check("a reset with a wrong code", p.post(t, "/passwort-zuruecksetzen", form("kvnr", kvnr, "code", "AAAA BBBB CCCC DDDD",
+		"new_password", strong+" neu", "new_password_repeat", strong+" neu")), http.StatusUnprocessableEntity)
+	check("a reset whose passwords differ", p.post(t, "/passwort-zuruecksetzen", form("kvnr", kvnr, "code", "x",
+		"new_password", "a", "new_password_repeat", "b")), http.StatusUnprocessableEntity)
+	check("a password without an identification", p.post(t, "/passwort-festlegen", form("new_password", strong, "new_password_repeat", strong)),
+		http.StatusBadRequest)
+	check("a wrong password", p.post(t, "/anmelden", form("kvnr", kvnr, "password", "falsch falsch falsch")), http.StatusUnprocessableEntity)
+	check("input that is not UTF-8", p.postRaw(t, "/anmelden", "kvnr=%ff", nil), http.StatusBadRequest)
+	check("a request from another site", p.postRaw(t, "/anmelden", "", http.Header{"Sec-Fetch-Site": {"cross-site"}}), http.StatusForbidden)
+	check("a method a page does not take", browserGet(http.MethodDelete, "/konto"), http.StatusMethodNotAllowed)
+
+	check("the login", p.login(t), http.StatusOK)
+	for _, path := range []string{"/konto", "/geraete", "/passwort-aendern", "/konto?hinweis=passwort-festgelegt", "/konto?hinweis=sitzung"} {
+		check("GET "+path, p.get(t, path), http.StatusOK)
+	}
+	check("the personal data without a phone", p.get(t, "/daten"), http.StatusForbidden)
+	check("a phone that is not there", p.get(t, "/geraete/nope/entfernen"), http.StatusNotFound)
+	check("a request that is not there", p.get(t, "/freigabe/nope"), http.StatusForbidden)
+	check("a refused new password", p.post(t, "/passwort-aendern", form("current_password", strong, "new_password", "passwort123",
+		"new_password_repeat", "passwort123")), http.StatusUnprocessableEntity)
+	check("a wrong current password", p.post(t, "/passwort-aendern", form("current_password", "falsch", "new_password", strong+" neu",
+		"new_password_repeat", strong+" neu")), http.StatusUnprocessableEntity)
+	check("an activation letter", p.post(t, "/geraete/aktivierungsbrief", url.Values{}), http.StatusOK)
+	check("the letters on the account page", p.get(t, "/konto"), http.StatusOK)
+	check("a confirmation without a phone", p.post(t, "/anmelden/freigabe", url.Values{}), http.StatusConflict)
 }

@@ -45,14 +45,41 @@ func queueNotices(ctx context.Context, tx *sql.Tx, notices []store.Notice) error
 		if n.ID == "" || n.MergeKey == "" || n.PersonID == 0 || n.Kind == "" {
 			return fmt.Errorf("sqlstore: queue notice: id, merge key, person and kind are required")
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO notices (`+noticeColumns+`)
+		var id string
+		err := tx.QueryRowContext(ctx, `INSERT INTO notices (`+noticeColumns+`)
 			VALUES ($1, $2, $3, $4, $5, $6, 1, 'queued', 0, '', $7, $8, 0)
-			ON CONFLICT (merge_key) DO UPDATE SET count = notices.count + 1`,
+			ON CONFLICT (merge_key) DO UPDATE SET count = notices.count + 1
+			RETURNING id`,
 			n.ID, int64(n.PersonID), n.Kind, n.MergeKey, n.Details.KeyID, nonNil(n.Details.Ciphertext),
-			micros(n.CreatedAt), micros(n.CreatedAt))
+			micros(n.CreatedAt), micros(n.CreatedAt)).Scan(&id)
 		if err != nil {
 			return fmt.Errorf("sqlstore: queue notice: %w", err)
 		}
+		if err := fileNoticeThread(ctx, tx, id, n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// fileNoticeThread files the notice id (n, or the queued notice n merged
+// into) in the person's mailbox, inside tx: one thread per notice with one
+// message from "notice", whose text the mailbox tells from the notice. A
+// merged repeat makes the message unread again and brings the thread to
+// the top of the inbox, out of the archive.
+func fileNoticeThread(ctx context.Context, tx *sql.Tx, id string, n store.Notice) error {
+	thread, msg, at := "thr_"+id, "msg_"+id, micros(n.CreatedAt)
+	if _, err := tx.ExecContext(ctx, `INSERT INTO mail_threads (id, person_id, subject_key_id, subject, notice_id, reply_by,
+		archived, created_at, last_at) VALUES ($1, $2, '', $3, $4, 0, $5, $6, $6)
+		ON CONFLICT (notice_id) WHERE notice_id <> '' DO UPDATE SET last_at = excluded.last_at, archived = excluded.archived`,
+		thread, int64(n.PersonID), []byte{}, id, false, at); err != nil {
+		return fmt.Errorf("sqlstore: file notice in the mailbox: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO mail_messages (`+messageColumns+`)
+		VALUES ($1, $2, $3, 'to_person', 'notice', '', $4, $5, 0)
+		ON CONFLICT (id) DO UPDATE SET read_at = 0, created_at = excluded.created_at`,
+		msg, thread, int64(n.PersonID), []byte{}, at); err != nil {
+		return fmt.Errorf("sqlstore: file notice in the mailbox: %w", err)
 	}
 	return nil
 }

@@ -16,7 +16,8 @@
 // Composition: Store has one part per role of the store contract (persons,
 // accounts, sessions, letters, identifications, devices, approvals, notices,
 // counters, oneTimes, auditChain, signingKeys, oidc, upgrades, loginEvents,
-// staffAccounts, staffSessions, staffRequests, search), each a small type in its role's file (persons.go, approvals.go, …) and embedded in Store,
+// staffAccounts, staffSessions, staffRequests, search, mailbox), each a small
+// type in its role's file (persons.go, approvals.go, …) and embedded in Store,
 // so *Store is a store.Store while no type carries more than one role. Store
 // itself adds only the life cycle: Open, Migrate, SchemaVersion, Ping, Close,
 // Dialect and DB. All parts share one db (db.go): the dialect, the writer and
@@ -100,6 +101,7 @@ type Store struct {
 	*staffSessions
 	*staffRequests
 	*search
+	*mailbox
 }
 
 var _ store.Store = (*Store)(nil)
@@ -128,6 +130,7 @@ func newStore(d *db) *Store {
 		staffSessions:   &staffSessions{db: d},
 		staffRequests:   &staffRequests{db: d},
 		search:          &search{db: d},
+		mailbox:         &mailbox{db: d},
 	}
 }
 

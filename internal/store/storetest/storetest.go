@@ -89,6 +89,9 @@ func Run(t *testing.T, newStore NewStore) {
 		{"StaffRequestDecidedOnce", testStaffRequestDecidedOnce},
 		{"PersonsByBirthDate", testPersonsByBirthDate},
 		{"SearchAudit", testSearchAudit},
+		{"Mailbox", testMailbox},
+		{"MailboxParallel", testMailboxParallel},
+		{"MailboxNotices", testMailboxNotices},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, newStore(t)) })
