@@ -18,8 +18,8 @@ type assistantHandlers struct {
 // newAssistant builds the FAQ assistant from cfg.Assistant, with the
 // insurer's name and telephone the portal shows, and its handlers.
 //
-// The node has no mailbox hand-over yet, so the assistant is built without
-// one: every hand-over names the telephone and its hours, at every level,
+// The node does not wire the hand-over to the mailbox yet (it needs the
+// conversations in the database), so the assistant is built without it: every hand-over names the telephone and its hours, at every level,
 // and no conversation is kept (nothing could be handed over). The handlers
 // get no sessions for the same reason: a session's level only decides
 // whether the mailbox hand-over is offered.
