@@ -112,7 +112,12 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	p, _ = st.PersonByKVNR(t.Context(), kvnr)
-	h, err := password.NewHasher(password.Params{Memory: 8 * 1024, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}, nil, 4)
+	// A queue timeout longer than any test: the tests are about attempt
+	// limits, and a slow machine must not turn calls away busy (a busy
+	// call checks nothing and gives its attempt back, so a burst would
+	// leave some of the lock's checks unspent).
+	h, err := password.NewHasher(password.Params{Memory: 8 * 1024, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}, nil, 4,
+		password.WithQueueTimeout(time.Minute))
 	if err != nil {
 		t.Fatal(err)
 	}

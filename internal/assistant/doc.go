@@ -43,9 +43,10 @@
 //
 // A hand-over names the service telephone and its hours; at level
 // substantial or higher it offers a mailbox message to staff (ChannelMailbox),
-// which Draft builds from the kept conversation. A node without the mailbox
-// hand-over sets Config.NoMailbox: then every hand-over names the telephone
-// only, at every level, and nothing is kept (the node today). Every answer
+// which Draft builds from the kept conversation (the node keeps it in its
+// database and sends the draft through the mailbox). Without the mailbox
+// hand-over (Config.NoMailbox, the command line) every hand-over names the
+// telephone only, at every level, and nothing is kept. Every answer
 // carries the Disclaimer: answers are not legally binding.
 //
 // The raw question is never kept, logged or repeated. Only the masked

@@ -132,7 +132,7 @@ func TestRevokeDeviceAndUnlock(t *testing.T) {
 	}
 	// The removal's notice lands in the person's mailbox, which the person
 	// view counts without showing its content.
-	if _, body := m.do(t, n, "GET", fmt.Sprintf("/backoffice/personen/%d", p.ID), nil); !strings.Contains(body, "Hinweis (device_removed)") {
+	if _, body := m.do(t, n, "GET", fmt.Sprintf("/backoffice/personen/%d", p.ID), nil); !strings.Contains(body, "Hinweis: Gerät entfernt") {
 		t.Error("the person view does not show the mailbox's notice thread")
 	}
 	unlock := fmt.Sprintf("/backoffice/personen/%d/entsperren", p.ID)

@@ -31,7 +31,7 @@ var pageNames = []string{"login", "home", "message", "search", "person", "review
 func mustParsePages() map[string]*template.Template {
 	pages := make(map[string]*template.Template, len(pageNames))
 	for _, name := range pageNames {
-		t := template.New("layout.html").Funcs(template.FuncMap{"time": lang.Short})
+		t := template.New("layout.html").Funcs(template.FuncMap{"time": lang.Short, "de": label})
 		pages[name] = template.Must(t.ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html"))
 	}
 	return pages

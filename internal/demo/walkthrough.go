@@ -85,6 +85,14 @@ carries the change out and a notice letter to the old address appears in %[5]s/:
   go run ./cmd/pforte app approvals --state phone.json
   go run ./cmd/pforte app approve --state phone.json --id APPROVAL_ID --pin 482915
 
+The mailbox (Postfach): every notice above (phone bound, password or address changed)
+is there as a message; read it on the portal page %[1]s/postfach after confirming
+the login on the "phone" (a password-only login sees only the number of unread
+messages). Write to the person as the insurer, with a PDF attached if you like:
+  echo 'Guten Tag, bitte senden Sie uns **Ihre Bescheinigung**.' | \
+    PFORTE_DATA_KEYS_FILE=%[3]s PFORTE_AUDIT_KEY_FILE=%[9]s go run ./cmd/pforte mailbox send \
+    --database %[2]s --kvnr %[6]s --subject 'Ihr Antrag' --body - [--attach FILE.pdf] --reply-by 2099-12-31
+
 In another terminal:
   PFORTE_AUDIT_KEY_FILE=%[9]s go run ./cmd/pforte audit verify --database %[2]s --checkpoints %[10]s
       # checks the keyed hash chain of the audit trail against the published checkpoints

@@ -37,8 +37,6 @@ var (
 	// unusedOK.
 	dynamicOK = map[string]string{
 		"internal/lang/text.go:Text.In": "prints the key of a Text, which the scanner read where lang.Key made it",
-		"internal/mailbox/notices.go:NoticeTexts.TellNotice": "letter.<kind>.subject of each notice kind, the subjects " +
-			"package letter names literally",
 	}
 )
 

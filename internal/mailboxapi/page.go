@@ -31,7 +31,17 @@ var pageTemplates = template.Must(template.New("").Funcs(template.FuncMap{
 	"date":     lang.German.Date,
 	"datetime": lang.German.DateTime,
 	"size":     fileSize,
+	"num":      number,
 }).ParseFS(templateFS, "templates/*.html"))
+
+// number writes n with German thousands separators: 20.000.
+func number(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "." + s[i:]
+	}
+	return s
+}
 
 // fileSize says n bytes in German: "850 KB", "2,4 MB".
 func fileSize(n int64) string {

@@ -91,7 +91,8 @@ func TestPages(t *testing.T) {
 		t.Fatalf("mailbox: %d\n%s", code, body)
 	}
 	code, _, body = f.page(t, "GET", "/postfach/"+id, f.alice, subs, "", nil)
-	if code != http.StatusOK || !strings.Contains(body, "<strong>Rechnung</strong>") || !strings.Contains(body, "Rechnung.pdf") {
+	if code != http.StatusOK || !strings.Contains(body, "<strong>Rechnung</strong>") || !strings.Contains(body, "Rechnung.pdf") ||
+		!strings.Contains(body, "Höchstens 20.000 Zeichen") {
 		t.Fatalf("thread: %d\n%s", code, body)
 	}
 

@@ -147,8 +147,8 @@ func TestServiceAppLifeInTheBrowser(t *testing.T) {
 	s.screen("Anfrage einer Anwendung")
 	ciba := s.pendingOf(p, "client.request")
 	shown := s.shownText()
-	for _, want := range []string{"Kasse-App bittet um Ihre Freigabe.", "Kennung: ZAHLUNG-4711", "payment_initiation:",
-		"  amount: 42.00", "  creditor: Apotheke am Markt", "  iban: DE02120300000000202051"} {
+	for _, want := range []string{"Kasse-App bittet um Ihre Freigabe.", "Kennung: ZAHLUNG-4711",
+		"Zahlung über 42,00 € an Apotheke am Markt", "IBAN: DE02 1203 0000 0000 2020 51"} {
 		if !strings.Contains(shown, want) {
 			t.Errorf("the CIBA request shows %q, lacking %q", shown, want)
 		}
