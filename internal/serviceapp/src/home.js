@@ -88,7 +88,7 @@ export function home() {
   screen("Freigaben",
     h("nav", { class: "tabs", "aria-label": "App" },
       button("Einstellungen", () => settings(), "secondary"),
-      button("Hilfe", () => helpScreen(home), "secondary"),
+      button("Hilfe", () => helpScreen(home, state.session ? state.session.token : ""), "secondary"),
       button("Abmelden", logout, "secondary")),
     live, list);
   let bad = 0;
