@@ -174,6 +174,9 @@ type Summary struct {
 	ID       string
 	Subject  string
 	Notice   bool // a notice of a change (Pforte wrote it, no reply)
+	// NoticeKind is the kind of a notice's change (notice.Kind), so a
+	// page can say the subject in its language (NoticeSubject).
+	NoticeKind string
 	Unread   int
 	Messages int
 	LastAt   time.Time
@@ -271,13 +274,21 @@ func parseCursor(c string) (time.Time, string, bool) {
 	return time.UnixMicro(v).UTC(), id, true
 }
 
+// noticeKind is the notice kind of a notice thread, "" for others.
+func noticeKind(t store.MailThread) string {
+	if t.NoticeID == "" {
+		return ""
+	}
+	return t.NoticeKind
+}
+
 // summary opens a thread's subject.
 func (s *Service) summary(t store.MailThread) (Summary, error) {
 	subject, _, err := s.subject(t)
 	if err != nil {
 		return Summary{}, err
 	}
-	return Summary{ID: t.ID, Subject: subject, Notice: t.NoticeID != "", Unread: t.Unread, Messages: t.Messages,
+	return Summary{ID: t.ID, Subject: subject, Notice: t.NoticeID != "", NoticeKind: noticeKind(t), Unread: t.Unread, Messages: t.Messages,
 		LastAt: t.LastAt, ReplyBy: t.ReplyBy, Archived: t.Archived, UnreadByStaff: t.UnreadByStaff}, nil
 }
 
@@ -367,7 +378,7 @@ func (s *Service) load(ctx context.Context, person store.PersonID, id string) (T
 	if err != nil {
 		return Thread{}, err
 	}
-	th := Thread{Summary: Summary{ID: t.ID, Subject: subject, Notice: t.NoticeID != "", Unread: t.Unread, Messages: t.Messages,
+	th := Thread{Summary: Summary{ID: t.ID, Subject: subject, Notice: t.NoticeID != "", NoticeKind: noticeKind(t), Unread: t.Unread, Messages: t.Messages,
 		LastAt: t.LastAt, ReplyBy: t.ReplyBy, Archived: t.Archived, UnreadByStaff: t.UnreadByStaff},
 		PersonID: t.PersonID, CanReply: t.NoticeID == ""}
 	for _, m := range msgs {

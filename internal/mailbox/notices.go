@@ -73,29 +73,29 @@ func (n *NoticeTexts) TellNotice(noticeID, kind string, details store.Sealed, co
 	if count > 1 {
 		text += fmt.Sprintf("\n\nDas ist an diesem Tag %d-mal geschehen; diese Nachricht nennt den ersten Zeitpunkt.", count)
 	}
-	return noticeSubject(k), text, nil
+	return NoticeSubject(lang.German, kind), text, nil
 }
 
-// noticeSubject is the subject of the notice's letter.
-func noticeSubject(k notice.Kind) string {
-	de := lang.German
-	switch k {
+// NoticeSubject is the subject of the letter of a notice of kind (a
+// notice.Kind) in l: a notice thread's subject as a page in l says it.
+func NoticeSubject(l lang.Language, kind string) string {
+	switch notice.Kind(kind) {
 	case notice.PasswordChanged:
-		return de.T("letter.password_changed.subject")
+		return l.T("letter.password_changed.subject")
 	case notice.DeviceBound:
-		return de.T("letter.device_bound.subject")
+		return l.T("letter.device_bound.subject")
 	case notice.DeviceRemoved:
-		return de.T("letter.device_removed.subject")
+		return l.T("letter.device_removed.subject")
 	case notice.PINLocked:
-		return de.T("letter.pin_locked.subject")
+		return l.T("letter.pin_locked.subject")
 	case notice.AddressChanged:
-		return de.T("letter.address_changed.subject")
+		return l.T("letter.address_changed.subject")
 	case notice.BankChanged:
-		return de.T("letter.bank_changed.subject")
+		return l.T("letter.bank_changed.subject")
 	case notice.LoginLocked:
-		return de.T("letter.login_locked.subject")
+		return l.T("letter.login_locked.subject")
 	}
-	return "Benachrichtigung"
+	return l.T("mailbox.page.notice_kind")
 }
 
 // markdownText escapes the characters the Markdown subset gives a meaning,

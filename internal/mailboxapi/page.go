@@ -172,6 +172,7 @@ func (p *Pages) render(w http.ResponseWriter, r *http.Request, status int, name 
 	l := p.browser.Language(r)
 	v.Insurer, v.Phone, v.Limits = p.cfg.InsurerName, p.cfg.Phone, p.limits
 	v.Here, v.German = here(r), l != lang.German
+	sayNoticeSubjects(l, &v)
 	var buf bytes.Buffer
 	if err := pageTemplates[l].ExecuteTemplate(&buf, name, v); err != nil {
 		return err
@@ -188,6 +189,25 @@ func (p *Pages) renderProblem(w http.ResponseWriter, r *http.Request, status int
 		Links: []link{{PagePath, l.T("mailbox.page.to_mailbox")}, {"/konto", l.T("mailbox.page.to_account")}}}
 	if err := p.render(w, r, status, "problem.html", v); err != nil {
 		http.Error(w, l.T("mailbox.page.internal"), http.StatusInternalServerError)
+	}
+}
+
+// sayNoticeSubjects says the subjects of notice threads, which are the
+// subjects of the notices' letters, in l; the notices' texts stay German.
+func sayNoticeSubjects(l lang.Language, v *view) {
+	for i := range v.Threads {
+		if k := v.Threads[i].NoticeKind; k != "" {
+			v.Threads[i].Subject = mailbox.NoticeSubject(l, k)
+		}
+	}
+	for i := range v.Hits {
+		if k := v.Hits[i].NoticeKind; k != "" {
+			v.Hits[i].Subject = mailbox.NoticeSubject(l, k)
+		}
+	}
+	if v.Thread != nil && v.Thread.NoticeKind != "" {
+		v.Thread.Subject = mailbox.NoticeSubject(l, v.Thread.NoticeKind)
+		v.Title = v.Thread.Subject
 	}
 }
 
