@@ -171,17 +171,17 @@ type NoticeTeller interface {
 
 // Summary is a thread in a listing.
 type Summary struct {
-	ID       string
-	Subject  string
-	Notice   bool // a notice of a change (Pforte wrote it, no reply)
+	ID      string
+	Subject string
+	Notice  bool // a notice of a change (Pforte wrote it, no reply)
 	// NoticeKind is the kind of a notice's change (notice.Kind), so a
 	// page can say the subject in its language (NoticeSubject).
 	NoticeKind string
-	Unread   int
-	Messages int
-	LastAt   time.Time
-	ReplyBy  time.Time // zero: no answer asked for
-	Archived bool
+	Unread     int
+	Messages   int
+	LastAt     time.Time
+	ReplyBy    time.Time // zero: no answer asked for
+	Archived   bool
 	// UnreadByStaff counts the person's messages staff have not read
 	// (the staff side shows it).
 	UnreadByStaff int
