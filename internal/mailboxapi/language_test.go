@@ -29,9 +29,9 @@ func init() {
 }
 
 var (
-	// germanParts are elements marked as German: what the insurer wrote,
-	// the switch's "Deutsch".
-	germanParts = regexp.MustCompile(`(?s)<(\w+)[^>]*\slang="de"[^>]*>.*?</(\w+)>`)
+	// germanStart opens an element marked as German: what the insurer
+	// wrote, the switch's "Deutsch".
+	germanStart = regexp.MustCompile(`<(\w+)[^>]*\slang="de"[^>]*>`)
 	readAttrs   = regexp.MustCompile(`\s(?:aria-label|title|alt|placeholder)="([^"]*)"`)
 	tags        = regexp.MustCompile(`(?s)<[^>]*>`)
 )
@@ -39,7 +39,7 @@ var (
 // germanLeft returns the German an English page still says outside the
 // parts marked lang="de", apart from data (what the test wrote).
 func germanLeft(page string, data ...string) []string {
-	page = germanParts.ReplaceAllString(page, " ")
+	page = withoutGerman(page)
 	var said []string
 	for _, m := range readAttrs.FindAllStringSubmatch(page, -1) {
 		said = append(said, m[1])
@@ -61,11 +61,37 @@ func germanLeft(page string, data ...string) []string {
 	return left
 }
 
+// withoutGerman removes the elements marked lang="de" with what they hold,
+// elements of the same name inside them included.
+func withoutGerman(page string) string {
+	for {
+		m := germanStart.FindStringSubmatchIndex(page)
+		if m == nil {
+			return page
+		}
+		name := page[m[2]:m[3]]
+		open, end := regexp.MustCompile(`<`+name+`[\s>]`), "</"+name+">"
+		depth, i := 1, m[1]
+		for depth > 0 {
+			c := strings.Index(page[i:], end)
+			if c < 0 {
+				return page[:m[0]]
+			}
+			if o := open.FindStringIndex(page[i:]); o != nil && o[0] < c {
+				depth, i = depth+1, i+o[1]
+				continue
+			}
+			depth, i = depth-1, i+c+len(end)
+		}
+		page = page[:m[0]] + " " + page[i:]
+	}
+}
+
 func TestGermanLeftFinds(t *testing.T) {
-	if left := germanLeft(`<p>Your mailbox</p><p lang="de">Ihre Rechnung</p><button lang="de">Deutsch</button>`); len(left) > 0 {
+	if left := germanLeft(`<p>Your mailbox</p><div lang="de"><p>Ihre Rechnung</p><div><p>Bitte</p></div></div><button lang="de">Deutsch</button>`); len(left) > 0 {
 		t.Errorf("English page: %q", left)
 	}
-	if left := germanLeft(`<p>Ihre Nachricht</p><a aria-label="Konto">x</a>`); len(left) != 3 {
+	if left := germanLeft(`<div lang="de"><div>Bitte</div></div><p>Ihre Nachricht</p><a aria-label="Konto">x</a>`); len(left) != 3 {
 		t.Errorf("German page: %q, want Ihre, Nachricht, Konto", left)
 	}
 }
