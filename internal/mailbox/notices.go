@@ -11,8 +11,9 @@ import (
 
 // NoticeTexts tells a notice thread's subject and text: the subject of the
 // notice's letter, and a text of its own for the mailbox (the letter's text
-// speaks of the letter and of the address it goes to). Texts are German,
-// the mailbox's language; times are German local time.
+// speaks of the letter and of the address it goes to). Texts are German;
+// a page says the subject in its language (NoticeSubject); times are German
+// local time.
 type NoticeTexts struct {
 	sealer notice.Sealer
 	phone  string // the insurer's service telephone
