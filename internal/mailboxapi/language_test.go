@@ -158,6 +158,18 @@ func TestPagesInBothLanguages(t *testing.T) {
 			}
 		}
 	}
+	// A notice's subject, the subject of its letter, is said in the page's
+	// language; its text stays German.
+	f.n.BindPhone(t, f.alice, f.password, "482915")
+	for _, l := range lang.All() {
+		_, _, page := f.pageIn(t, l, "GET", "/postfach", f.alice, subs, "", nil)
+		if want := html.EscapeString(l.T("letter.device_bound.subject")); !strings.Contains(page, want) {
+			t.Errorf("%s inbox lacks the notice's subject %q:\n%s", l, want, page)
+		}
+		if left := germanLeft(page, data...); l == lang.English && len(left) > 0 {
+			t.Errorf("English inbox with a notice says German: %q", left)
+		}
+	}
 	// The English thread says that the insurer's message is in German.
 	_, _, page := f.pageIn(t, lang.English, "GET", "/postfach/"+id, f.alice, subs, "", nil)
 	if !strings.Contains(page, `<div class="message-body" lang="de">`) || !strings.Contains(page, "(in German)") ||
