@@ -14,6 +14,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/pforte/pforte/internal/lang"
 )
 
 // The attachment types a message may carry.
@@ -38,7 +40,7 @@ type Upload struct {
 // the right-to-left override that makes "rechnung‮fdp.exe" look like a
 // PDF), at most 120 characters, ending in .pdf, .jpg, .jpeg or .png.
 func checkName(name string) (string, string, error) {
-	bad := &InputError{Field: "attachments", Msg: "Der Dateiname „" + printable(name) + "“ ist nicht zulässig. Bitte benennen Sie die Datei um (nur Buchstaben, Ziffern, Leerzeichen, Punkt, Binde- und Unterstrich) und versuchen Sie es noch einmal."}
+	bad := &InputError{Field: "attachments", Msg: "Der Dateiname „" + printable(name) + "“ ist nicht zulässig. Bitte benennen Sie die Datei um (nur Buchstaben, Ziffern, Leerzeichen, Punkt, Binde- und Unterstrich) und versuchen Sie es noch einmal.", Text: lang.Key("mailbox.input.file_name", printable(name))}
 	if name == "" || !utf8.ValidString(name) || utf8.RuneCountInString(name) > 120 {
 		return "", "", bad
 	}
@@ -52,7 +54,7 @@ func checkName(name string) (string, string, error) {
 	}
 	typ, ok := extensions[strings.ToLower(path.Ext(name))]
 	if !ok {
-		return "", "", &InputError{Field: "attachments", Msg: "Die Datei „" + printable(name) + "“ hat keinen erlaubten Typ. Anhängen können Sie PDF-Dateien und Bilder im Format JPEG oder PNG."}
+		return "", "", &InputError{Field: "attachments", Msg: "Die Datei „" + printable(name) + "“ hat keinen erlaubten Typ. Anhängen können Sie PDF-Dateien und Bilder im Format JPEG oder PNG.", Text: lang.Key("mailbox.input.file_type", printable(name))}
 	}
 	return name, typ, nil
 }
@@ -93,9 +95,9 @@ func sniff(b []byte) string {
 // checkPDF.
 func checkContent(name, typ string, b []byte, maxPixels int) error {
 	if got := sniff(b); got != typ {
-		return &InputError{Field: "attachments", Msg: "Der Inhalt der Datei „" + printable(name) + "“ passt nicht zu ihrem Namen. Bitte hängen Sie die Datei in ihrem eigenen Format an (PDF, JPEG oder PNG)."}
+		return &InputError{Field: "attachments", Msg: "Der Inhalt der Datei „" + printable(name) + "“ passt nicht zu ihrem Namen. Bitte hängen Sie die Datei in ihrem eigenen Format an (PDF, JPEG oder PNG).", Text: lang.Key("mailbox.input.file_mismatch", printable(name))}
 	}
-	broken := &InputError{Field: "attachments", Msg: "Die Datei „" + printable(name) + "“ ist beschädigt oder kann nicht sicher geöffnet werden. Bitte speichern Sie sie neu (zum Beispiel als PDF) und versuchen Sie es noch einmal."}
+	broken := &InputError{Field: "attachments", Msg: "Die Datei „" + printable(name) + "“ ist beschädigt oder kann nicht sicher geöffnet werden. Bitte speichern Sie sie neu (zum Beispiel als PDF) und versuchen Sie es noch einmal.", Text: lang.Key("mailbox.input.file_broken", printable(name))}
 	switch typ {
 	case TypeJPEG, TypePNG:
 		cfg, _, err := image.DecodeConfig(bytes.NewReader(b))

@@ -48,6 +48,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/pforte/pforte/internal/audit"
+	"github.com/pforte/pforte/internal/lang"
 	"github.com/pforte/pforte/internal/session"
 	"github.com/pforte/pforte/internal/store"
 )
@@ -65,6 +66,9 @@ var ErrNotFound = errors.New("mailbox: not found")
 type InputError struct {
 	Field string
 	Msg   string
+	// Text is Msg from the catalogue, for a page in the reader's language
+	// (the JSON API says Msg); zero for the staff's errors.
+	Text lang.Text
 }
 
 func (e *InputError) Error() string { return "mailbox: bad " + e.Field + ": " + e.Msg }
@@ -167,14 +171,17 @@ type NoticeTeller interface {
 
 // Summary is a thread in a listing.
 type Summary struct {
-	ID       string
-	Subject  string
-	Notice   bool // a notice of a change (Pforte wrote it, no reply)
-	Unread   int
-	Messages int
-	LastAt   time.Time
-	ReplyBy  time.Time // zero: no answer asked for
-	Archived bool
+	ID      string
+	Subject string
+	Notice  bool // a notice of a change (Pforte wrote it, no reply)
+	// NoticeKind is the kind of a notice's change (notice.Kind), so a
+	// page can say the subject in its language (NoticeSubject).
+	NoticeKind string
+	Unread     int
+	Messages   int
+	LastAt     time.Time
+	ReplyBy    time.Time // zero: no answer asked for
+	Archived   bool
 	// UnreadByStaff counts the person's messages staff have not read
 	// (the staff side shows it).
 	UnreadByStaff int
@@ -226,7 +233,7 @@ func (s *Service) Overview(ctx context.Context, person store.PersonID, level ses
 	if q.After != "" {
 		at, id, ok := parseCursor(q.After)
 		if !ok {
-			return Overview{}, &InputError{Field: "after", Msg: "Die Seitenangabe ist ungültig. Bitte öffnen Sie das Postfach neu."}
+			return Overview{}, &InputError{Field: "after", Msg: "Die Seitenangabe ist ungültig. Bitte öffnen Sie das Postfach neu.", Text: lang.Key("mailbox.input.after")}
 		}
 		sq.BeforeAt, sq.BeforeID = at, id
 	}
@@ -267,13 +274,21 @@ func parseCursor(c string) (time.Time, string, bool) {
 	return time.UnixMicro(v).UTC(), id, true
 }
 
+// noticeKind is the notice kind of a notice thread, "" for others.
+func noticeKind(t store.MailThread) string {
+	if t.NoticeID == "" {
+		return ""
+	}
+	return t.NoticeKind
+}
+
 // summary opens a thread's subject.
 func (s *Service) summary(t store.MailThread) (Summary, error) {
 	subject, _, err := s.subject(t)
 	if err != nil {
 		return Summary{}, err
 	}
-	return Summary{ID: t.ID, Subject: subject, Notice: t.NoticeID != "", Unread: t.Unread, Messages: t.Messages,
+	return Summary{ID: t.ID, Subject: subject, Notice: t.NoticeID != "", NoticeKind: noticeKind(t), Unread: t.Unread, Messages: t.Messages,
 		LastAt: t.LastAt, ReplyBy: t.ReplyBy, Archived: t.Archived, UnreadByStaff: t.UnreadByStaff}, nil
 }
 
@@ -363,7 +378,7 @@ func (s *Service) load(ctx context.Context, person store.PersonID, id string) (T
 	if err != nil {
 		return Thread{}, err
 	}
-	th := Thread{Summary: Summary{ID: t.ID, Subject: subject, Notice: t.NoticeID != "", Unread: t.Unread, Messages: t.Messages,
+	th := Thread{Summary: Summary{ID: t.ID, Subject: subject, Notice: t.NoticeID != "", NoticeKind: noticeKind(t), Unread: t.Unread, Messages: t.Messages,
 		LastAt: t.LastAt, ReplyBy: t.ReplyBy, Archived: t.Archived, UnreadByStaff: t.UnreadByStaff},
 		PersonID: t.PersonID, CanReply: t.NoticeID == ""}
 	for _, m := range msgs {
@@ -475,13 +490,13 @@ func checkSubject(subject string) (string, error) {
 	subject = strings.TrimSpace(subject)
 	switch {
 	case subject == "":
-		return "", &InputError{Field: "subject", Msg: "Bitte geben Sie einen Betreff ein."}
+		return "", &InputError{Field: "subject", Msg: "Bitte geben Sie einen Betreff ein.", Text: lang.Key("mailbox.input.subject_missing")}
 	case !utf8.ValidString(subject) || utf8.RuneCountInString(subject) > MaxSubjectRunes:
-		return "", &InputError{Field: "subject", Msg: fmt.Sprintf("Der Betreff ist zu lang. Bitte kürzen Sie ihn auf höchstens %d Zeichen.", MaxSubjectRunes)}
+		return "", &InputError{Field: "subject", Msg: fmt.Sprintf("Der Betreff ist zu lang. Bitte kürzen Sie ihn auf höchstens %d Zeichen.", MaxSubjectRunes), Text: lang.Key("mailbox.input.subject_long", MaxSubjectRunes)}
 	}
 	for _, r := range subject {
 		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
-			return "", &InputError{Field: "subject", Msg: "Der Betreff enthält Steuer- oder unsichtbare Zeichen. Bitte schreiben Sie ihn neu."}
+			return "", &InputError{Field: "subject", Msg: "Der Betreff enthält Steuer- oder unsichtbare Zeichen. Bitte schreiben Sie ihn neu.", Text: lang.Key("mailbox.input.subject_control")}
 		}
 	}
 	return subject, nil
@@ -494,15 +509,15 @@ func (s *Service) checkText(text string) (string, error) {
 	text = strings.TrimSpace(strings.ReplaceAll(strings.ReplaceAll(text, "\r\n", "\n"), "\r", "\n"))
 	switch {
 	case text == "":
-		return "", &InputError{Field: "text", Msg: "Bitte schreiben Sie eine Nachricht."}
+		return "", &InputError{Field: "text", Msg: "Bitte schreiben Sie eine Nachricht.", Text: lang.Key("mailbox.input.text_missing")}
 	case !utf8.ValidString(text):
-		return "", &InputError{Field: "text", Msg: "Die Nachricht ist kein gültiger Text. Bitte schreiben Sie sie neu."}
+		return "", &InputError{Field: "text", Msg: "Die Nachricht ist kein gültiger Text. Bitte schreiben Sie sie neu.", Text: lang.Key("mailbox.input.text_invalid")}
 	case utf8.RuneCountInString(text) > s.cfg.MaxTextRunes:
-		return "", &InputError{Field: "text", Msg: fmt.Sprintf("Die Nachricht ist zu lang. Bitte kürzen Sie sie auf höchstens %d Zeichen oder hängen Sie ein PDF an.", s.cfg.MaxTextRunes)}
+		return "", &InputError{Field: "text", Msg: fmt.Sprintf("Die Nachricht ist zu lang. Bitte kürzen Sie sie auf höchstens %d Zeichen oder hängen Sie ein PDF an.", s.cfg.MaxTextRunes), Text: lang.Key("mailbox.input.text_long", s.cfg.MaxTextRunes)}
 	}
 	for _, r := range text {
 		if r != '\n' && r != '\t' && (unicode.IsControl(r) || (unicode.Is(unicode.Cf, r) && r != '\u00ad')) {
-			return "", &InputError{Field: "text", Msg: "Die Nachricht enthält Steuer- oder unsichtbare Zeichen. Bitte schreiben Sie sie neu."}
+			return "", &InputError{Field: "text", Msg: "Die Nachricht enthält Steuer- oder unsichtbare Zeichen. Bitte schreiben Sie sie neu.", Text: lang.Key("mailbox.input.text_control")}
 		}
 	}
 	return text, nil
@@ -512,7 +527,7 @@ func (s *Service) checkText(text string) (string, error) {
 // id. All problems are checked before anything is stored.
 func (s *Service) checkUploads(ups []Upload) ([]store.MailAttachment, error) {
 	if len(ups) > s.cfg.MaxFiles {
-		return nil, &InputError{Field: "attachments", Msg: fmt.Sprintf("Sie können höchstens %d Dateien an eine Nachricht hängen. Bitte verteilen Sie sie auf mehrere Nachrichten.", s.cfg.MaxFiles)}
+		return nil, &InputError{Field: "attachments", Msg: fmt.Sprintf("Sie können höchstens %d Dateien an eine Nachricht hängen. Bitte verteilen Sie sie auf mehrere Nachrichten.", s.cfg.MaxFiles), Text: lang.Key("mailbox.input.files_many", s.cfg.MaxFiles)}
 	}
 	var total int64
 	out := make([]store.MailAttachment, 0, len(ups))
@@ -523,14 +538,14 @@ func (s *Service) checkUploads(ups []Upload) ([]store.MailAttachment, error) {
 		}
 		size := int64(len(u.Content))
 		if size == 0 {
-			return nil, &InputError{Field: "attachments", Msg: "Die Datei „" + printable(name) + "“ ist leer. Bitte wählen Sie die richtige Datei."}
+			return nil, &InputError{Field: "attachments", Msg: "Die Datei „" + printable(name) + "“ ist leer. Bitte wählen Sie die richtige Datei.", Text: lang.Key("mailbox.input.file_empty", printable(name))}
 		}
 		if size > s.cfg.MaxFileBytes {
-			return nil, &InputError{Field: "attachments", Msg: fmt.Sprintf("Die Datei „%s“ ist zu groß (höchstens %s je Datei). Bitte verkleinern Sie sie, zum Beispiel als PDF mit geringerer Auflösung.", printable(name), megabytes(s.cfg.MaxFileBytes))}
+			return nil, &InputError{Field: "attachments", Msg: fmt.Sprintf("Die Datei „%s“ ist zu groß (höchstens %s je Datei). Bitte verkleinern Sie sie, zum Beispiel als PDF mit geringerer Auflösung.", printable(name), megabytes(s.cfg.MaxFileBytes)), Text: lang.Key("mailbox.input.file_large", printable(name), megabytes(s.cfg.MaxFileBytes))}
 		}
 		total += size
 		if total > s.cfg.MaxMessageBytes {
-			return nil, &InputError{Field: "attachments", Msg: fmt.Sprintf("Die Anhänge sind zusammen zu groß (höchstens %s je Nachricht). Bitte verteilen Sie sie auf mehrere Nachrichten.", megabytes(s.cfg.MaxMessageBytes))}
+			return nil, &InputError{Field: "attachments", Msg: fmt.Sprintf("Die Anhänge sind zusammen zu groß (höchstens %s je Nachricht). Bitte verteilen Sie sie auf mehrere Nachrichten.", megabytes(s.cfg.MaxMessageBytes)), Text: lang.Key("mailbox.input.files_large", megabytes(s.cfg.MaxMessageBytes))}
 		}
 		if err := checkContent(name, typ, u.Content, s.cfg.MaxPixels); err != nil {
 			return nil, err
@@ -589,7 +604,7 @@ func (s *Service) Reply(ctx context.Context, person store.PersonID, level sessio
 		return "", err
 	}
 	if !th.CanReply {
-		return "", &InputError{Field: "text", Msg: "Auf diese Benachrichtigung können Sie nicht antworten. Bitte schreiben Sie uns eine neue Nachricht."}
+		return "", &InputError{Field: "text", Msg: "Auf diese Benachrichtigung können Sie nicht antworten. Bitte schreiben Sie uns eine neue Nachricht.", Text: lang.Key("mailbox.input.notice_reply")}
 	}
 	m, err := s.message(thread, person, store.MailFromPerson, "", text, ups)
 	if err != nil {
@@ -659,11 +674,11 @@ func (s *Service) Search(ctx context.Context, person store.PersonID, level sessi
 	}
 	query = strings.TrimSpace(query)
 	if !utf8.ValidString(query) || utf8.RuneCountInString(query) > 100 {
-		return nil, &InputError{Field: "query", Msg: "Der Suchbegriff ist zu lang. Bitte suchen Sie nach höchstens 100 Zeichen."}
+		return nil, &InputError{Field: "query", Msg: "Der Suchbegriff ist zu lang. Bitte suchen Sie nach höchstens 100 Zeichen.", Text: lang.Key("mailbox.input.query_long")}
 	}
 	terms := strings.Fields(fold(query))
 	if len(terms) == 0 {
-		return nil, &InputError{Field: "query", Msg: "Bitte geben Sie einen Suchbegriff ein."}
+		return nil, &InputError{Field: "query", Msg: "Bitte geben Sie einen Suchbegriff ein.", Text: lang.Key("mailbox.input.query_missing")}
 	}
 	var threads []store.MailThread
 	for _, archived := range []bool{false, true} {

@@ -11,8 +11,9 @@ import (
 
 // NoticeTexts tells a notice thread's subject and text: the subject of the
 // notice's letter, and a text of its own for the mailbox (the letter's text
-// speaks of the letter and of the address it goes to). Texts are German,
-// the mailbox's language; times are German local time.
+// speaks of the letter and of the address it goes to). Texts are German;
+// a page says the subject in its language (NoticeSubject); times are German
+// local time.
 type NoticeTexts struct {
 	sealer notice.Sealer
 	phone  string // the insurer's service telephone
@@ -73,29 +74,29 @@ func (n *NoticeTexts) TellNotice(noticeID, kind string, details store.Sealed, co
 	if count > 1 {
 		text += fmt.Sprintf("\n\nDas ist an diesem Tag %d-mal geschehen; diese Nachricht nennt den ersten Zeitpunkt.", count)
 	}
-	return noticeSubject(k), text, nil
+	return NoticeSubject(lang.German, kind), text, nil
 }
 
-// noticeSubject is the subject of the notice's letter.
-func noticeSubject(k notice.Kind) string {
-	de := lang.German
-	switch k {
+// NoticeSubject is the subject of the letter of a notice of kind (a
+// notice.Kind) in l: a notice thread's subject as a page in l says it.
+func NoticeSubject(l lang.Language, kind string) string {
+	switch notice.Kind(kind) {
 	case notice.PasswordChanged:
-		return de.T("letter.password_changed.subject")
+		return l.T("letter.password_changed.subject")
 	case notice.DeviceBound:
-		return de.T("letter.device_bound.subject")
+		return l.T("letter.device_bound.subject")
 	case notice.DeviceRemoved:
-		return de.T("letter.device_removed.subject")
+		return l.T("letter.device_removed.subject")
 	case notice.PINLocked:
-		return de.T("letter.pin_locked.subject")
+		return l.T("letter.pin_locked.subject")
 	case notice.AddressChanged:
-		return de.T("letter.address_changed.subject")
+		return l.T("letter.address_changed.subject")
 	case notice.BankChanged:
-		return de.T("letter.bank_changed.subject")
+		return l.T("letter.bank_changed.subject")
 	case notice.LoginLocked:
-		return de.T("letter.login_locked.subject")
+		return l.T("letter.login_locked.subject")
 	}
-	return "Benachrichtigung"
+	return l.T("mailbox.page.notice_kind")
 }
 
 // markdownText escapes the characters the Markdown subset gives a meaning,

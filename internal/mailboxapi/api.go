@@ -254,7 +254,7 @@ func (a *API) archive(w http.ResponseWriter, r *http.Request, s store.Session) e
 		return err
 	}
 	if req.Archived == nil {
-		return &badRequest{"Bitte geben Sie „archived“ an (true oder false)."}
+		return &badRequest{msg: "Bitte geben Sie „archived“ an (true oder false)."}
 	}
 	if err := a.mailbox.Archive(r.Context(), s.PersonID, session.Level(s.Level), r.PathValue("id"), *req.Archived); err != nil {
 		return err

@@ -14,6 +14,7 @@ import (
 
 	"github.com/pforte/pforte/internal/approval"
 	"github.com/pforte/pforte/internal/browsertest"
+	"github.com/pforte/pforte/internal/lang"
 	"github.com/pforte/pforte/internal/node/nodetest"
 )
 
@@ -62,6 +63,25 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 	}
 }
 
+// noGermanLeft fails when a page in a language other than German says
+// German outside what the insurer wrote (the test's message).
+func noGermanLeft(t *testing.T, ctx context.Context, l lang.Language, name string) {
+	t.Helper()
+	if l == lang.German {
+		return
+	}
+	page, err := chromedp.Run(ctx, chromedp.OuterHTML("html"))
+	if err != nil {
+		t.Fatalf("read %s: %v", name, err)
+	}
+	if !strings.Contains(page, `<html lang="`+string(l)+`"`) {
+		t.Errorf("%s: lang attribute is not %s", name, l)
+	}
+	if left := germanLeft(page, nodetest.Insurer.Name, "Ihr Antrag auf Haushaltshilfe", "Merkblatt.pdf"); len(left) > 0 {
+		t.Errorf("%s in %s says German: %q", name, l, left)
+	}
+}
+
 func mainText(t *testing.T, ctx context.Context) string {
 	t.Helper()
 	s, err := chromedp.Run(ctx, chromedp.Text("main"))
@@ -75,8 +95,15 @@ func mainText(t *testing.T, ctx context.Context) string {
 // password and sees only the count; confirms the login on the phone and
 // lands in the mailbox; reads the message; a wrong file is refused with
 // the text kept; answers with a PDF; archives; searches. axe-core checks
-// every page on the way; staff read the answer.
+// every page on the way; staff read the answer. The walk is made in German
+// and, after the switch on the login page, in English.
 func TestBrowserMailbox(t *testing.T) {
+	for _, l := range lang.All() {
+		t.Run(string(l), func(t *testing.T) { walkMailbox(t, l) })
+	}
+}
+
+func walkMailbox(t *testing.T, l lang.Language) {
 	ctx := browsertest.Start(t)
 	browsertest.NeedAxe(t)
 	f := start(t)
@@ -93,9 +120,15 @@ func TestBrowserMailbox(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	run(t, ctx, "open the login page", chromedp.Navigate(f.n.URL+"/anmelden"), chromedp.WaitVisible("#kvnr"))
+	if l != lang.German {
+		run(t, ctx, "switch the language",
+			chromedp.Click(`button[name=sprache][value="`+string(l)+`"]`),
+			atPath("/anmelden"),
+			chromedp.WaitVisible(`html[lang="`+string(l)+`"] #kvnr`),
+		)
+	}
 	run(t, ctx, "log in with the password",
-		chromedp.Navigate(f.n.URL+"/anmelden"),
-		chromedp.WaitVisible("#kvnr"),
 		chromedp.SendKeys("#kvnr", p.KVNR),
 		chromedp.SendKeys("#password", f.password),
 		chromedp.Click("main button[type=submit]"),
@@ -105,13 +138,13 @@ func TestBrowserMailbox(t *testing.T) {
 	// The person goes to the mailbox before confirming: at level low it
 	// shows the count and the way to the confirmation.
 	run(t, ctx, "open the mailbox at level low", chromedp.Navigate(f.n.URL+"/postfach"), atPath("/postfach"), chromedp.WaitVisible("h1"))
-	if got := mainText(t, ctx); !strings.Contains(got, "2 ungelesene Nachrichten") || strings.Contains(got, "Haushaltshilfe") { // the message and the notice of the bound phone
+	if got := mainText(t, ctx); !strings.Contains(got, l.T("mailbox.page.unread_many", 2)) || strings.Contains(got, "Haushaltshilfe") { // the message and the notice of the bound phone
 		t.Errorf("mailbox at level low:\n%s", got)
 	}
 	browsertest.A11y(t, ctx, "mailbox at level low")
-	screenshot(t, ctx, "postfach-low.png")
+	screenshot(t, ctx, "postfach-low-"+string(l)+".png")
 	run(t, ctx, "ask for the confirmation",
-		chromedp.Click(`//main//button[contains(., 'Mit dem Smartphone bestätigen')]`),
+		chromedp.Click(`//main//button[contains(., '`+l.T("mailbox.page.confirm_button")+`')]`),
 		atPath("/anmelden/freigabe"),
 		chromedp.WaitVisible(".number"),
 	)
@@ -128,6 +161,7 @@ func TestBrowserMailbox(t *testing.T) {
 		chromedp.WaitVisible(`//a[contains(., 'Haushaltshilfe')]`),
 	)
 	browsertest.A11y(t, ctx, "mailbox")
+	noGermanLeft(t, ctx, l, "mailbox")
 	run(t, ctx, "open the message",
 		chromedp.Click(`//a[contains(., 'Haushaltshilfe')]`),
 		atPath("/postfach/"+id),
@@ -143,39 +177,40 @@ func TestBrowserMailbox(t *testing.T) {
 		t.Errorf("the message loads %d images (%v)", n, err)
 	}
 	browsertest.A11y(t, ctx, "thread")
-	screenshot(t, ctx, "postfach-thread.png")
+	noGermanLeft(t, ctx, l, "thread")
+	screenshot(t, ctx, "postfach-thread-"+string(l)+".png")
 
 	run(t, ctx, "answer with a PNG named PDF",
 		chromedp.SendKeys("#text", "Anbei die Bescheinigung."),
 		chromedp.SetUploadFiles("#anhang", []string{bad}),
-		chromedp.Click(`//button[contains(., 'Antwort senden')]`),
+		chromedp.Click(`//button[contains(., '`+l.T("mailbox.page.reply_send")+`')]`),
 		chromedp.WaitVisible(".error-summary"),
 	)
-	if got := mainText(t, ctx); !strings.Contains(got, "passt nicht zu ihrem Namen") {
+	if got := mainText(t, ctx); !strings.Contains(got, l.T("mailbox.input.file_mismatch", "Bescheinigung.pdf")) {
 		t.Errorf("refused attachment page:\n%s", got)
 	}
 	if v, err := chromedp.Run(ctx, chromedp.Value("#text")); err != nil || v != "Anbei die Bescheinigung." {
 		t.Errorf("typed text after the refusal = %q, %v", v, err)
 	}
 	browsertest.A11y(t, ctx, "thread with a refused attachment")
-	screenshot(t, ctx, "postfach-refused.png")
+	screenshot(t, ctx, "postfach-refused-"+string(l)+".png")
 	run(t, ctx, "answer with the PDF",
 		chromedp.SetUploadFiles("#anhang", []string{good}),
-		chromedp.Click(`//button[contains(., 'Antwort senden')]`),
+		chromedp.Click(`//button[contains(., '`+l.T("mailbox.page.reply_send")+`')]`),
 		atPath("/postfach/"+id),
-		chromedp.WaitVisible(`//p[contains(., 'Ihre Antwort ist verschickt')]`),
+		chromedp.WaitVisible(`//p[contains(., '`+l.T("mailbox.page.reply_sent")+`')]`),
 	)
-	if got := mainText(t, ctx); !strings.Contains(got, "Bescheinigung-Arzt.pdf") || !strings.Contains(got, "Ihre Nachricht") {
+	if got := mainText(t, ctx); !strings.Contains(got, "Bescheinigung-Arzt.pdf") || !strings.Contains(got, l.T("mailbox.page.own")) {
 		t.Errorf("thread after the answer:\n%s", got)
 	}
 	run(t, ctx, "archive it",
-		chromedp.Click(`//button[contains(., 'Ins Archiv legen')]`),
+		chromedp.Click(`//button[contains(., '`+l.T("mailbox.page.archive")+`')]`),
 		atPath("/postfach"),
-		chromedp.WaitVisible(`//p[contains(., 'liegt jetzt im Archiv')]`),
+		chromedp.WaitVisible(`//p[contains(., '`+l.T("mailbox.page.archived")+`')]`),
 	)
 	run(t, ctx, "search",
 		chromedp.SendKeys("#q", "aerztliche"),
-		chromedp.Click(`//button[contains(., 'Suchen')]`),
+		chromedp.Click(`//button[contains(., '`+l.T("mailbox.page.search_button")+`')]`),
 		atPath("/postfach/suche"),
 		chromedp.WaitVisible(`//a[contains(., 'Haushaltshilfe')]`),
 	)

@@ -26,7 +26,7 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, erro
 	case errors.As(err, &mbe):
 		return nil, &tooLarge{}
 	case err != nil:
-		return nil, &badRequest{"Die Anfrage konnte nicht gelesen werden."}
+		return nil, &badRequest{msg: "Die Anfrage konnte nicht gelesen werden."}
 	}
 	return body, nil
 }
@@ -35,20 +35,20 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, erro
 // field, no member named twice, no trailing data, at most limit bytes.
 func decodeJSON(w http.ResponseWriter, r *http.Request, limit int64, v any) error {
 	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(strings.ToLower(ct), "application/json") {
-		return &badRequest{"Bitte senden Sie JSON (Content-Type: application/json)."}
+		return &badRequest{msg: "Bitte senden Sie JSON (Content-Type: application/json)."}
 	}
 	body, err := readBody(w, r, limit)
 	if err != nil {
 		return err
 	}
 	if !utf8.Valid(body) {
-		return &badRequest{"Die Anfrage ist kein gültiges UTF-8."}
+		return &badRequest{msg: "Die Anfrage ist kein gültiges UTF-8."}
 	}
 	var dup *jsonstrict.DuplicateError
 	if err := jsonstrict.Check(body); errors.As(err, &dup) {
-		return &badRequest{"Die Anfrage nennt ein Feld doppelt."}
+		return &badRequest{msg: "Die Anfrage nennt ein Feld doppelt."}
 	} else if err != nil {
-		return &badRequest{"Die Anfrage ist kein gültiges JSON-Objekt."}
+		return &badRequest{msg: "Die Anfrage ist kein gültiges JSON-Objekt."}
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
@@ -56,15 +56,15 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, limit int64, v any) erro
 		var typeErr *json.UnmarshalTypeError
 		switch {
 		case errors.As(err, &typeErr) && typeErr.Field != "":
-			return &badRequest{fmt.Sprintf("Das Feld „%s“ hat den falschen Typ.", typeErr.Field)}
+			return &badRequest{msg: fmt.Sprintf("Das Feld „%s“ hat den falschen Typ.", typeErr.Field)}
 		case strings.HasPrefix(err.Error(), "json: unknown field"):
-			return &badRequest{"Die Anfrage enthält ein unbekanntes Feld."}
+			return &badRequest{msg: "Die Anfrage enthält ein unbekanntes Feld."}
 		default:
-			return &badRequest{"Die Anfrage ist kein gültiges JSON-Objekt."}
+			return &badRequest{msg: "Die Anfrage ist kein gültiges JSON-Objekt."}
 		}
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return &badRequest{"Nach dem JSON-Objekt folgen weitere Daten."}
+		return &badRequest{msg: "Nach dem JSON-Objekt folgen weitere Daten."}
 	}
 	return nil
 }

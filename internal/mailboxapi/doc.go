@@ -24,9 +24,16 @@
 // portal's session cookie; a plain form that works without JavaScript).
 // Each lists its routes in Routes.
 //
+// The pages speak the portal's language (web.Browser.Language): their
+// templates are parsed once per language with the catalogue (keys
+// mailbox.page.*), <html lang> follows it, and the header carries the
+// portal's switch (POST /sprache back to the page). Their problems and the
+// mailbox's input errors come from the catalogue (lang.Text); what the
+// insurer wrote stays German, marked lang="de" on an English page.
+//
 // A handler decodes strictly, calls one method of the mailbox and renders.
-// Bad input is a 4xx with a German message that says what to change and
-// changes nothing; a thread or attachment of another person is 404, exactly
+// Bad input is a 4xx with a German message (on the pages: in the page's
+// language) that says what to change and changes nothing; a thread or attachment of another person is 404, exactly
 // like one that does not exist; below substantial a person sees only the
 // number of unread messages and is shown the way to confirm the session
 // with the phone. Attachments arrive base64-encoded in JSON or as

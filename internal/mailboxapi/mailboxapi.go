@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pforte/pforte/internal/lang"
 	"github.com/pforte/pforte/internal/mailbox"
 	"github.com/pforte/pforte/internal/server"
 	"github.com/pforte/pforte/internal/session"
@@ -45,9 +46,11 @@ type Sessions interface {
 	Authenticate(ctx context.Context, tok session.Token) (store.Session, error)
 }
 
-// Browser finds the portal session of a browser request (web.Browser).
+// Browser finds the portal session and the language of a browser request
+// (web.Browser).
 type Browser interface {
 	Session(r *http.Request) (store.Session, bool)
+	Language(r *http.Request) lang.Language
 }
 
 // Config tunes the handlers. Zero fields take the defaults.

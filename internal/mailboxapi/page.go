@@ -27,28 +27,28 @@ const PagePath = "/postfach"
 //go:embed templates/*.html templates/postfach.css
 var templateFS embed.FS
 
-var pageTemplates = template.Must(template.New("").Funcs(template.FuncMap{
-	"date":     lang.German.Date,
-	"datetime": lang.German.DateTime,
-	"size":     fileSize,
-	"num":      number,
-}).ParseFS(templateFS, "templates/*.html"))
-
-// number writes n with German thousands separators: 20.000.
-func number(n int) string {
-	s := strconv.Itoa(n)
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "." + s[i:]
+// pageTemplates are the templates, parsed once per language with the
+// language's catalogue (lang.Language.Funcs).
+var pageTemplates = func() map[lang.Language]*template.Template {
+	sets := map[lang.Language]*template.Template{}
+	for _, l := range lang.All() {
+		funcs := template.FuncMap(l.Funcs())
+		funcs["size"] = func(n int64) string { return fileSize(l, n) }
+		sets[l] = template.Must(template.New("").Funcs(funcs).ParseFS(templateFS, "templates/*.html"))
 	}
-	return s
-}
+	return sets
+}()
 
-// fileSize says n bytes in German: "850 KB", "2,4 MB".
-func fileSize(n int64) string {
+// fileSize says n bytes in l: "850 KB", "2,4 MB" ("2.4 MB" in English).
+func fileSize(l lang.Language, n int64) string {
 	if n < 1<<20 {
 		return strconv.FormatInt((n+1023)/1024, 10) + " KB"
 	}
-	return strings.Replace(strconv.FormatFloat(float64(n)/(1<<20), 'f', 1, 64), ".", ",", 1) + " MB"
+	s := strconv.FormatFloat(float64(n)/(1<<20), 'f', 1, 64)
+	if l != lang.English {
+		s = strings.Replace(s, ".", ",", 1)
+	}
+	return s + " MB"
 }
 
 // Pages serves the portal's mailbox pages.
@@ -70,7 +70,7 @@ func NewPages(cfg Config, mb Mailbox, browser Browser, logger *slog.Logger) *Pag
 	p := &Pages{base: newBase(cfg, mb.Limits(), logger), mailbox: mb, browser: browser, cop: http.NewCrossOriginProtection(), css: css}
 	p.cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		setPageHeaders(w)
-		p.renderProblem(w, http.StatusForbidden, "Diese Anfrage kam nicht von einer Seite dieses Portals und wurde deshalb abgelehnt. Bitte öffnen Sie das Postfach direkt.")
+		p.renderProblem(w, r, http.StatusForbidden, lang.Key("mailbox.page.cross_origin"))
 	}))
 	p.mux = newMux(p.Routes())
 	return p
@@ -158,14 +158,23 @@ type view struct {
 	Thread *mailbox.Thread
 	// Form keeps what the person typed after a problem.
 	Subject, Text string
+
+	// Here is where the language switch returns to (see here).
+	Here string
+	// German is set on a page in another language: what the insurer
+	// wrote is marked lang="de" and said to be in German.
+	German bool
 }
 
 type link struct{ Href, Label string }
 
-func (p *Pages) render(w http.ResponseWriter, status int, name string, v view) error {
+func (p *Pages) render(w http.ResponseWriter, r *http.Request, status int, name string, v view) error {
+	l := p.browser.Language(r)
 	v.Insurer, v.Phone, v.Limits = p.cfg.InsurerName, p.cfg.Phone, p.limits
+	v.Here, v.German = here(r), l != lang.German
+	sayNoticeSubjects(l, &v)
 	var buf bytes.Buffer
-	if err := pageTemplates.ExecuteTemplate(&buf, name, v); err != nil {
+	if err := pageTemplates[l].ExecuteTemplate(&buf, name, v); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -174,11 +183,50 @@ func (p *Pages) render(w http.ResponseWriter, status int, name string, v view) e
 	return nil
 }
 
-func (p *Pages) renderProblem(w http.ResponseWriter, status int, msg string) {
-	v := view{Title: "Postfach", Problem: msg, Links: []link{{PagePath, "Zum Postfach"}, {"/konto", "Zu Mein Konto"}}}
-	if err := p.render(w, status, "problem.html", v); err != nil {
-		http.Error(w, msgInternal, http.StatusInternalServerError)
+func (p *Pages) renderProblem(w http.ResponseWriter, r *http.Request, status int, msg lang.Text) {
+	l := p.browser.Language(r)
+	v := view{Title: l.T("mailbox.page.title"), Problem: msg.In(l),
+		Links: []link{{PagePath, l.T("mailbox.page.to_mailbox")}, {"/konto", l.T("mailbox.page.to_account")}}}
+	if err := p.render(w, r, status, "problem.html", v); err != nil {
+		http.Error(w, l.T("mailbox.page.internal"), http.StatusInternalServerError)
 	}
+}
+
+// sayNoticeSubjects says the subjects of notice threads, which are the
+// subjects of the notices' letters, in l; the notices' texts stay German.
+func sayNoticeSubjects(l lang.Language, v *view) {
+	for i := range v.Threads {
+		if k := v.Threads[i].NoticeKind; k != "" {
+			v.Threads[i].Subject = mailbox.NoticeSubject(l, k)
+		}
+	}
+	for i := range v.Hits {
+		if k := v.Hits[i].NoticeKind; k != "" {
+			v.Hits[i].Subject = mailbox.NoticeSubject(l, k)
+		}
+	}
+	if v.Thread != nil && v.Thread.NoticeKind != "" {
+		v.Thread.Subject = mailbox.NoticeSubject(l, v.Thread.NoticeKind)
+		v.Title = v.Thread.Subject
+	}
+}
+
+// here is where the language switch on the page answering r returns to:
+// the page itself for a GET, the form for the new message, the thread for
+// its reply, the mailbox for any other POST.
+func here(r *http.Request) string {
+	switch {
+	case r.Method == http.MethodGet || r.Method == http.MethodHead:
+		if u := r.URL.RequestURI(); len(u) <= 512 {
+			return u
+		}
+		return r.URL.Path
+	case r.URL.Path == PagePath+"/neu":
+		return r.URL.Path
+	case strings.HasSuffix(r.URL.Path, "/antwort") && r.PathValue("id") != "":
+		return PagePath + "/" + url.PathEscape(r.PathValue("id"))
+	}
+	return PagePath
 }
 
 // fail shows what went wrong with the way back; unexpected errors are
@@ -189,21 +237,21 @@ func (p *Pages) fail(w http.ResponseWriter, r *http.Request, s store.Session, er
 	}
 	var form *formFailed
 	if errors.As(err, &form) {
-		f := failureOf(form.err, p.limits)
+		f := pageFailureOf(form.err, p.limits)
 		if !f.internal {
-			form.v.Problem, form.v.ProblemField = f.msg, f.field
-			if rerr := p.render(w, f.status, form.tmpl, form.v); rerr == nil {
+			form.v.Problem, form.v.ProblemField = f.text.In(p.browser.Language(r)), f.field
+			if rerr := p.render(w, r, f.status, form.tmpl, form.v); rerr == nil {
 				return
 			}
 		}
 		err = form.err
 	}
-	f := failureOf(err, p.limits)
+	f := pageFailureOf(err, p.limits)
 	if f.internal {
 		p.logger.ErrorContext(r.Context(), "mailbox page failed", server.RequestIDAttr(r.Context()), slog.Any("error", err))
 	}
 	if errors.Is(err, mailbox.ErrLevel) {
-		if rerr := p.render(w, http.StatusForbidden, "list.html", p.restrictedView(r, s)); rerr == nil {
+		if rerr := p.render(w, r, http.StatusForbidden, "list.html", p.restrictedView(r, s)); rerr == nil {
 			return
 		}
 	}
@@ -211,7 +259,7 @@ func (p *Pages) fail(w http.ResponseWriter, r *http.Request, s store.Session, er
 	if errors.As(err, &limited) {
 		w.Header().Set("Retry-After", "5")
 	}
-	p.renderProblem(w, f.status, f.msg)
+	p.renderProblem(w, r, f.status, f.text)
 }
 
 // formFailed is a form's failure: the form is shown again with what was
@@ -228,7 +276,7 @@ func (e *formFailed) Unwrap() error { return e.err }
 // restrictedView is the mailbox of a session below substantial: the count
 // and how to confirm the session.
 func (p *Pages) restrictedView(r *http.Request, s store.Session) view {
-	v := view{Title: "Postfach", Restricted: true}
+	v := view{Title: p.browser.Language(r).T("mailbox.page.title"), Restricted: true}
 	if ov, err := p.mailbox.Overview(r.Context(), s.PersonID, session.LevelLow, mailbox.Query{}); err == nil {
 		v.Unread = ov.Unread
 	}
@@ -248,28 +296,29 @@ func (p *Pages) listing(w http.ResponseWriter, r *http.Request, s store.Session,
 	if err != nil {
 		return err
 	}
+	l := p.browser.Language(r)
 	if ov.Restricted {
-		return p.render(w, http.StatusOK, "list.html", view{Title: "Postfach", Restricted: true, Unread: ov.Unread})
+		return p.render(w, r, http.StatusOK, "list.html", view{Title: l.T("mailbox.page.title"), Restricted: true, Unread: ov.Unread})
 	}
-	title := "Postfach"
+	title := l.T("mailbox.page.title")
 	if archived {
-		title = "Postfach: Archiv"
+		title = l.T("mailbox.page.title_archive")
 	}
 	v := view{Title: title, Unread: ov.Unread, Archived: archived, Threads: ov.Threads, Next: ov.Next}
 	switch r.URL.Query().Get("hinweis") {
 	case "gesendet":
-		v.Notice = "Ihre Nachricht ist verschickt. Sie finden sie mit der Antwort in Ihrem Postfach."
+		v.Notice = l.T("mailbox.page.sent")
 	case "archiviert":
-		v.Notice = "Die Nachricht liegt jetzt im Archiv."
+		v.Notice = l.T("mailbox.page.archived")
 	case "zurueck":
-		v.Notice = "Die Nachricht liegt wieder im Posteingang."
+		v.Notice = l.T("mailbox.page.restored")
 	}
-	return p.render(w, http.StatusOK, "list.html", v)
+	return p.render(w, r, http.StatusOK, "list.html", v)
 }
 
 func (p *Pages) search(w http.ResponseWriter, r *http.Request, s store.Session) error {
 	q := r.URL.Query().Get("q")
-	v := view{Title: "Postfach durchsuchen", Query: q, Searched: true}
+	v := view{Title: p.browser.Language(r).T("mailbox.page.title_search"), Query: q, Searched: true}
 	if err := p.limited(r); err != nil { // a search opens every message
 		return &formFailed{"list.html", v, err}
 	}
@@ -278,7 +327,7 @@ func (p *Pages) search(w http.ResponseWriter, r *http.Request, s store.Session) 
 		return &formFailed{"list.html", v, err}
 	}
 	v.Hits = hits
-	return p.render(w, http.StatusOK, "list.html", v)
+	return p.render(w, r, http.StatusOK, "list.html", v)
 }
 
 func (p *Pages) thread(w http.ResponseWriter, r *http.Request, s store.Session) error {
@@ -288,16 +337,16 @@ func (p *Pages) thread(w http.ResponseWriter, r *http.Request, s store.Session) 
 	}
 	v := view{Title: t.Subject, Thread: &t}
 	if r.URL.Query().Get("hinweis") == "gesendet" {
-		v.Notice = "Ihre Antwort ist verschickt."
+		v.Notice = p.browser.Language(r).T("mailbox.page.reply_sent")
 	}
-	return p.render(w, http.StatusOK, "thread.html", v)
+	return p.render(w, r, http.StatusOK, "thread.html", v)
 }
 
 func (p *Pages) writeForm(w http.ResponseWriter, r *http.Request, s store.Session) error {
 	if !mayWrite(s) {
 		return mailbox.ErrLevel
 	}
-	return p.render(w, http.StatusOK, "write.html", view{Title: "Neue Nachricht"})
+	return p.render(w, r, http.StatusOK, "write.html", view{Title: p.browser.Language(r).T("mailbox.page.title_write")})
 }
 
 // mayWrite mirrors the mailbox's level rule for the empty form, which
@@ -311,7 +360,7 @@ func (p *Pages) write(w http.ResponseWriter, r *http.Request, s store.Session) e
 		return err
 	}
 	f, err := p.readForm(w, r, "betreff", "text")
-	v := view{Title: "Neue Nachricht", Subject: f.fields["betreff"], Text: f.fields["text"]}
+	v := view{Title: p.browser.Language(r).T("mailbox.page.title_write"), Subject: f.fields["betreff"], Text: f.fields["text"]}
 	if err != nil {
 		return &formFailed{"write.html", v, err}
 	}
@@ -391,7 +440,7 @@ func (p *Pages) readForm(w http.ResponseWriter, r *http.Request, names ...string
 	f := form{fields: map[string]string{}}
 	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil {
-		return f, &badRequest{"Bitte senden Sie das Formular dieser Seite ab."}
+		return f, &badRequest{msg: "Bitte senden Sie das Formular dieser Seite ab.", text: lang.Key("mailbox.page.bad_form")}
 	}
 	limit := BodyLimit(p.limits)
 	if r.ContentLength > limit {
@@ -410,7 +459,7 @@ func (p *Pages) readForm(w http.ResponseWriter, r *http.Request, names ...string
 		}
 		vals, err := url.ParseQuery(string(b))
 		if err != nil {
-			return f, &badRequest{"Das Formular konnte nicht gelesen werden."}
+			return f, &badRequest{msg: "Das Formular konnte nicht gelesen werden.", text: lang.Key("mailbox.page.unreadable_form")}
 		}
 		for n := range wanted {
 			f.fields[n] = vals.Get(n)
@@ -418,7 +467,7 @@ func (p *Pages) readForm(w http.ResponseWriter, r *http.Request, names ...string
 	case "multipart/form-data":
 		mr, err := (&http.Request{Header: http.Header{"Content-Type": {r.Header.Get("Content-Type")}}, Body: body}).MultipartReader()
 		if err != nil || params["boundary"] == "" {
-			return f, &badRequest{"Das Formular konnte nicht gelesen werden."}
+			return f, &badRequest{msg: "Das Formular konnte nicht gelesen werden.", text: lang.Key("mailbox.page.unreadable_form")}
 		}
 		for parts := 0; ; parts++ {
 			part, err := mr.NextPart()
@@ -430,7 +479,7 @@ func (p *Pages) readForm(w http.ResponseWriter, r *http.Request, names ...string
 				return f, &tooLarge{}
 			}
 			if err != nil || parts > 50 {
-				return f, &badRequest{"Das Formular konnte nicht gelesen werden."}
+				return f, &badRequest{msg: "Das Formular konnte nicht gelesen werden.", text: lang.Key("mailbox.page.unreadable_form")}
 			}
 			name := part.FormName()
 			switch {
@@ -453,12 +502,12 @@ func (p *Pages) readForm(w http.ResponseWriter, r *http.Request, names ...string
 			}
 		}
 	default:
-		return f, &badRequest{"Bitte senden Sie das Formular dieser Seite ab."}
+		return f, &badRequest{msg: "Bitte senden Sie das Formular dieser Seite ab.", text: lang.Key("mailbox.page.bad_form")}
 	}
 	for n, v := range f.fields {
 		if !utf8.ValidString(v) {
 			f.fields[n] = ""
-			return f, &badRequest{"Das Formular ist kein gültiges UTF-8."}
+			return f, &badRequest{msg: "Das Formular ist kein gültiges UTF-8.", text: lang.Key("mailbox.page.bad_utf8")}
 		}
 	}
 	return f, nil

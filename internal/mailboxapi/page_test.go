@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pforte/pforte/internal/lang"
 	"github.com/pforte/pforte/internal/session"
 	"github.com/pforte/pforte/internal/store"
 )
@@ -17,12 +18,21 @@ import (
 // level is ""), without following redirects.
 func (f *fixture) page(t *testing.T, method, path string, p store.Person, level session.Level, ct string, body []byte) (int, http.Header, string) {
 	t.Helper()
+	return f.pageIn(t, "", method, path, p, level, ct, body)
+}
+
+// pageIn is page in the language l the person chose ("": no choice).
+func (f *fixture) pageIn(t *testing.T, l lang.Language, method, path string, p store.Person, level session.Level, ct string, body []byte) (int, http.Header, string) {
+	t.Helper()
 	req, err := http.NewRequestWithContext(t.Context(), method, f.n.URL+path, bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if ct != "" {
 		req.Header.Set("Content-Type", ct)
+	}
+	if l != "" {
+		req.AddCookie(&http.Cookie{Name: "__Host-pforte_lang", Value: string(l)})
 	}
 	if level != "" {
 		tok, _, err := f.n.Sessions.Create(t.Context(), session.New{PersonID: p.ID, Kind: "portal", Level: level, Origin: session.OriginDevice})

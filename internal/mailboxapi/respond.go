@@ -9,13 +9,17 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/pforte/pforte/internal/lang"
 	"github.com/pforte/pforte/internal/mailbox"
 	"github.com/pforte/pforte/internal/server"
 )
 
 // Errors of decoding and limits, each answered with a German message.
 type (
-	badRequest  struct{ msg string }
+	badRequest struct {
+		msg  string
+		text lang.Text // the message on a page; zero: the page's generic one
+	}
 	tooLarge    struct{}
 	rateLimited struct{ wait time.Duration }
 )
@@ -76,6 +80,51 @@ func failureOf(err error, limits mailbox.Config) failure {
 			msg: "Zu dieser Versichertennummer gibt es keine versicherte Person.", field: "kvnr"}
 	}
 	return failure{status: http.StatusInternalServerError, code: "internal", msg: msgInternal, internal: true}
+}
+
+// pageFailure is what an error means on a page: failureOf with the
+// message from the catalogue, to be said in the page's language.
+type pageFailure struct {
+	status   int
+	text     lang.Text
+	field    string
+	internal bool
+}
+
+// pageFailureOf is failureOf for the pages. An input error of the mailbox
+// says its own catalogue text when it has one.
+func pageFailureOf(err error, limits mailbox.Config) pageFailure {
+	f := failureOf(err, limits)
+	pf := pageFailure{status: f.status, field: f.field, internal: f.internal}
+	var (
+		in  *mailbox.InputError
+		bad *badRequest
+	)
+	switch f.code {
+	case "invalid_field":
+		if errors.As(err, &in) && !in.Text.IsZero() {
+			pf.text = in.Text
+		} else {
+			pf.text = lang.Key("mailbox.page.bad_form")
+		}
+	case "bad_request":
+		if errors.As(err, &bad) && !bad.text.IsZero() {
+			pf.text = bad.text
+		} else {
+			pf.text = lang.Key("mailbox.page.bad_form")
+		}
+	case "too_large":
+		pf.text = lang.Key("mailbox.page.too_large", megabytes(limits.MaxMessageBytes))
+	case "rate_limited":
+		pf.text = lang.Key("mailbox.page.rate_limited")
+	case "session_level_too_low":
+		pf.text = lang.Key("mailbox.page.level")
+	case "not_found":
+		pf.text = lang.Key("mailbox.page.not_found")
+	default:
+		pf.text = lang.Key("mailbox.page.internal")
+	}
+	return pf
 }
 
 // megabytes says n bytes in German, e.g. "10 MB".
