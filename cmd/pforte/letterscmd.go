@@ -40,19 +40,11 @@ func runLettersExport(ctx context.Context, env *environment, args []string) erro
 	if *out == "" || *maxLetters < 1 {
 		return &usageError{msg: "letters export: --out DIR is required and --max must be positive"}
 	}
-	cfg, err := cf.Load(env.environ, config.Needs{Keys: true, Audit: true})
+	a, done, err := openNode(ctx, env, cf)
 	if err != nil {
 		return err
 	}
-	st, err := openStore(ctx, cfg, false)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	a, err := buildNode(ctx, cfg, cfg.Logger(env.stderr), st)
-	if err != nil {
-		return err
-	}
+	defer done()
 	// Notices waiting for delivery become letters of this batch.
 	if _, err := a.Notices.Deliver(ctx); err != nil {
 		return err
@@ -106,19 +98,11 @@ func runLettersReturned(ctx context.Context, env *environment, args []string) er
 	if fs.NArg() != 1 {
 		return &usageError{msg: "letters returned: name one letter id"}
 	}
-	cfg, err := cf.Load(env.environ, config.Needs{Keys: true, Audit: true})
+	a, done, err := openNode(ctx, env, cf)
 	if err != nil {
 		return err
 	}
-	st, err := openStore(ctx, cfg, false)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	a, err := buildNode(ctx, cfg, cfg.Logger(env.stderr), st)
-	if err != nil {
-		return err
-	}
+	defer done()
 	if err := a.Letters.Returned(ctx, fs.Arg(0), a.Access); err != nil {
 		return err
 	}
@@ -157,19 +141,11 @@ func runLettersReview(ctx context.Context, env *environment, args []string) erro
 	if action != "list" && (strings.TrimSpace(*by) == "" || strings.TrimSpace(*reason) == "") {
 		return &usageError{msg: "letters review " + action + ": --by and --reason are required"}
 	}
-	cfg, err := cf.Load(env.environ, config.Needs{Keys: true, Audit: true})
+	a, done, err := openNode(ctx, env, cf)
 	if err != nil {
 		return err
 	}
-	st, err := openStore(ctx, cfg, false)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	a, err := buildNode(ctx, cfg, cfg.Logger(env.stderr), st)
-	if err != nil {
-		return err
-	}
+	defer done()
 	switch action {
 	case "release":
 		if err := a.Letters.Release(ctx, id, *by, *reason); err != nil {

@@ -59,19 +59,11 @@ func runMailbox(ctx context.Context, env *environment, args []string) error {
 		}
 		o.Attachments = append(o.Attachments, mailbox.Upload{Name: filepath.Base(path), Content: b})
 	}
-	cfg, err := cf.Load(env.environ, config.Needs{Keys: true, Audit: true})
+	n, done, err := openNode(ctx, env, cf)
 	if err != nil {
 		return err
 	}
-	st, err := openStore(ctx, cfg, false)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	n, err := buildNode(ctx, cfg, cfg.Logger(env.stderr), st)
-	if err != nil {
-		return err
-	}
+	defer done()
 	id, err := n.Mailbox.Send(ctx, o)
 	var in *mailbox.InputError
 	switch {

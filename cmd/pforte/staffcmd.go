@@ -51,19 +51,11 @@ func runStaff(ctx context.Context, env *environment, args []string) error {
 	case action != "add" && (*name != "" || *role != ""):
 		return &usageError{msg: "staff " + action + ": --name and --role belong to add"}
 	}
-	cfg, err := cf.Load(env.environ, config.Needs{Keys: true, Audit: true})
+	a, done, err := openNode(ctx, env, cf)
 	if err != nil {
 		return err
 	}
-	st, err := openStore(ctx, cfg, false)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	a, err := buildNode(ctx, cfg, cfg.Logger(env.stderr), st)
-	if err != nil {
-		return err
-	}
+	defer done()
 	var cr staff.Credentials
 	switch action {
 	case "add":

@@ -25,6 +25,26 @@ func buildNode(ctx context.Context, cfg config.Config, logger *slog.Logger, st s
 	return node.Build(ctx, nc, st)
 }
 
+// openNode loads the configuration a command that acts through the node's
+// services needs (data and audit keys), opens the database and builds the
+// node on it; done closes the database.
+func openNode(ctx context.Context, env *environment, cf *config.Flags) (n *node.Node, done func(), err error) {
+	cfg, err := cf.Load(env.environ, config.Needs{Keys: true, Audit: true})
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := openStore(ctx, cfg, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	n, err = buildNode(ctx, cfg, cfg.Logger(env.stderr), st)
+	if err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	return n, func() { st.Close() }, nil
+}
+
 // auditLog is the audit trail's writer for a command outside the node (the
 // registry import), keyed with the configured audit key.
 func auditLog(cfg config.Config, st *sqlstore.Store, logger *slog.Logger) (*audit.Log, error) {
