@@ -55,7 +55,7 @@ func RequestIDAttr(ctx context.Context) slog.Attr {
 
 // chain wraps the router in the middleware, outermost first.
 func (s *Server) chain(router http.Handler) http.Handler {
-	h := s.securityHeaders(router)
+	h := s.outage(s.securityHeaders(router))
 	h = s.limitBody(h)
 	h = s.measure(h)
 	h = s.accessLog(h)

@@ -35,6 +35,7 @@ func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 		defer cancel()
 		if err := s.ready.Ping(ctx); err != nil {
 			s.logger.WarnContext(ctx, "readiness check failed", "error", err.Error(), RequestIDAttr(r.Context()))
+			w.Header().Set("Retry-After", "5")
 			writeJSON(w, http.StatusServiceUnavailable, statusBody{Status: "unavailable"})
 			return
 		}

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -31,6 +32,7 @@ type Server struct {
 	mux     *http.ServeMux
 	handler http.Handler
 	pages   PageFallback // nil: unknown routes are answered in JSON only
+	probe   *outageProbe
 
 	mu        sync.Mutex
 	addr      string
@@ -59,6 +61,7 @@ func New(cfg Config, logger *slog.Logger, ready ReadyChecker, reg *prometheus.Re
 		mux:      http.NewServeMux(),
 		draining: make(chan struct{}),
 	}
+	s.probe = &outageProbe{ready: ready, now: time.Now}
 	s.routes()
 	s.handler = s.chain(http.HandlerFunc(s.route))
 	return s
