@@ -5,7 +5,8 @@
 // /app/eid (back from the Online-Ausweis) or /app/.
 //
 // The protocol module is exported for the conformance test that recomputes
-// the protocol's test vectors in the browser with exactly this code.
+// the protocol's test vectors in the browser with exactly this code, and the
+// mailbox's message builder for the test that feeds it hostile markup.
 
 import * as protocol from "./protocol.js";
 import { welcome } from "./access.js";
@@ -13,12 +14,13 @@ import { activate } from "./activate.js";
 import { eidReturn } from "./eid.js";
 import { home, loginScreen } from "./home.js";
 import { lockedScreen } from "./locked.js";
+import { rich } from "./mailbox.js";
 import { codeFrom } from "./qr.js";
 import { go, state } from "./common.js";
 import { loadDevice } from "./store.js";
 import { alertBox, button, callUs, p, screen } from "./ui.js";
 
-export { protocol };
+export { protocol, rich as messageHTML };
 
 /** The first screen for the stored device. */
 function start() {

@@ -8,7 +8,8 @@
 // link is shown only when it is a path of the portal itself.
 
 import { call } from "./api.js";
-import { problemsOf } from "./common.js";
+import { go, problemsOf } from "./common.js";
+import { mailbox } from "./mailbox.js";
 import { alertBox, button, field, form, h, okBox, p, screen, submit, value } from "./ui.js";
 
 /** What the app says above every answer's end, if the server sent none. */
@@ -54,7 +55,8 @@ function mailboxOffer(token, conversation) {
       const r = await call("POST", "/api/v1/assistant/handover", { token, body: { conversation }, expect: [202] });
       send.remove();
       status.replaceChildren(okBox(typeof r.message === "string" && r.message ? r.message :
-        "Ihre Fragen sind beim Service-Team. Die Antwort finden Sie in Ihrem Postfach."));
+        "Ihre Fragen sind beim Service-Team. Die Antwort finden Sie in Ihrem Postfach."),
+      button("Zum Postfach", () => mailbox(() => go.home()), "secondary"));
     } catch (e) {
       send.disabled = false;
       const problems = problemsOf(e);

@@ -10,6 +10,7 @@ import { contentHash, unb64 } from "./protocol.js";
 import { watchApprovals } from "./events.js";
 import { go, pinForm, pinProblems, state } from "./common.js";
 import { helpScreen } from "./help.js";
+import { mailbox } from "./mailbox.js";
 import { settings } from "./settings.js";
 import { alertBox, announce, button, dateTime, h, okBox, p, screen, showProblems } from "./ui.js";
 
@@ -85,8 +86,14 @@ export function home() {
   stopWatching();
   const list = h("div", { id: "freigaben", class: "approvals", "aria-live": "polite" });
   const live = h("p", { class: "live-state", role: "status" });
+  const postfach = button("Postfach", () => {
+    stopWatching();
+    mailbox(home);
+  }, "secondary");
+  postfach.id = "postfach-knopf";
   screen("Freigaben",
     h("nav", { class: "tabs", "aria-label": "App" },
+      postfach,
       button("Einstellungen", () => settings(), "secondary"),
       button("Hilfe", () => helpScreen(home, state.session ? state.session.token : ""), "secondary"),
       button("Abmelden", logout, "secondary")),
@@ -122,6 +129,11 @@ export function home() {
           pending.set(a.id, a);
           announce("Neue Anfrage: " + heading(a.action));
         } else if (!a) bad++;
+      } else if (type === "mailbox" && j && Number.isInteger(j.unread)) {
+        const before = postfach.textContent;
+        postfach.textContent = j.unread > 0 ? "Postfach (" + j.unread + " ungelesen)" : "Postfach";
+        if (j.unread > 0 && before !== postfach.textContent) announce("Neue Nachricht im Postfach");
+        return;
       } else if (type === "approval.done" && j && typeof j.approval_id === "string") {
         pending.delete(j.approval_id);
         closed(j.approval_id, String(j.status || ""));
