@@ -2,7 +2,7 @@
 // reference app client (package appclient) driven by subcommands that bind a
 // device with a letter or a (software) health card, log in with the
 // Freigabe-PIN, list, approve and decline approvals, change the PIN, unlock
-// a locked PIN with the card and unbind, keeping the device's state in a
+// a locked PIN with the card, unbind, and read and write the Online-Postfach, keeping the device's state in a
 // file of mode 0600. It is a development and test tool, as the eID
 // simulator is: a real phone keeps its device key in hardware.
 //
@@ -125,6 +125,11 @@ func appSubcommands() []appSubcommand {
 		{"change-pin", "change the Freigabe-PIN", runAppChangePIN},
 		{"unbind", "remove this device's binding", runAppUnbind},
 		{"unlock", "replace a locked Freigabe-PIN with a new letter or the health card", runAppUnlock},
+		{"mailbox", "list the Online-Postfach", runAppMailbox},
+		{"read", "read a thread of the Postfach (marks it read)", runAppRead},
+		{"reply", "reply to a thread, with files", runAppReply},
+		{"write", "write a new message to the insurer, with files", runAppWrite},
+		{"attachment", "save an attachment", runAppAttachment},
 	}
 }
 

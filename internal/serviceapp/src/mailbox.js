@@ -50,7 +50,7 @@ export async function mailbox(back, o = {}) {
         ? h("ul", { class: "cards" }, threads.map((/** @type {any} */ t) => h("li", { class: "card" + (Number(t.unread) > 0 ? " unread" : "") },
           h("h2", { text: String(t.subject || "(ohne Betreff)") }),
           p((Number(t.unread) > 0 ? "Ungelesen · " : "") + (t.notice ? "Benachrichtigung · " : "") + dateTime(String(t.last_at || "")), "hint"),
-          t.reply_by ? p("Antwort erbeten bis " + String(t.reply_by), "hint") : null,
+          t.reply_by ? p("Antwort erbeten bis " + day(String(t.reply_by)), "hint") : null,
           button("Öffnen", () => thread(String(t.id), back)))))
         : p(archived ? "Das Archiv ist leer." : "Ihr Postfach ist leer. Nachrichten Ihrer Krankenkasse erscheinen hier."));
   } catch (e) {
@@ -149,6 +149,15 @@ async function save(id, name) {
   a.remove();
   setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
+
+/**
+ * A German date without the time.
+ * @param {string} t
+ */
+const day = (t) => {
+  const d = new Date(t);
+  return isNaN(d.getTime()) ? "" : new Intl.DateTimeFormat("de-DE", { timeZone: "Europe/Berlin", dateStyle: "medium" }).format(d);
+};
 
 /** @param {number} n bytes */
 const size = (n) => n >= 1024 * 1024 ? (n / 1024 / 1024).toFixed(1).replace(".", ",") + " MB" : Math.max(1, Math.round(n / 1024)) + " KB";
