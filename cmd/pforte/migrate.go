@@ -30,7 +30,8 @@ func openStore(ctx context.Context, cfg config.Config, migrate bool) (*sqlstore.
 			return nil, fmt.Errorf("database folder: %w", err)
 		}
 	}
-	st, err := sqlstore.Open(ctx, cfg.Database, sqlstore.Options{SQLiteSynchronous: cfg.SQLite.Synchronous})
+	st, err := sqlstore.Open(ctx, cfg.Database, sqlstore.Options{SQLiteSynchronous: cfg.SQLite.Synchronous,
+		MinFreeBytes: cfg.SQLite.MinFreeMB << 20})
 	if err != nil {
 		return nil, err
 	}

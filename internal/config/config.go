@@ -2,8 +2,8 @@
 // PFORTE_* environment variables and command-line flags, in rising
 // precedence, validated at once with every problem named together; and maps
 // it onto the configurations of the node and its services, reading the
-// files it names (keys, pepper, secrets). docs/configuration.md lists every
-// key. The binary's commands (cmd/pforte) are its only users.
+// files it names (keys, pepper, secrets). The README's Configuration
+// section lists every key. The binary's commands (cmd/pforte) are its only users.
 package config
 
 import (
@@ -42,7 +42,7 @@ import (
 // Config is Pforte's whole configuration. It is read once, here, from (in rising
 // precedence) the defaults, a YAML file (--config), PFORTE_* environment
 // variables and command-line flags, and validated at once: every problem is
-// reported together. docs/configuration.md lists every key.
+// reported together. the README's Configuration section lists every key.
 type Config struct {
 	// Database is sqlite:PATH or a postgres:// URL.
 	Database string `yaml:"database"`
@@ -50,6 +50,9 @@ type Config struct {
 		// Synchronous is "full" (every commit synced) or "normal" (WAL
 		// commits synced at checkpoints; see docs/operations.md).
 		Synchronous string `yaml:"synchronous"`
+		// MinFreeMB is the free space (MiB) the database's file system
+		// must keep for the node to report ready (sqlstore.Options).
+		MinFreeMB int64 `yaml:"min_free_mb"`
 	} `yaml:"sqlite"`
 	Log struct {
 		Level  string `yaml:"level"`  // debug, info, warn, error
@@ -190,6 +193,7 @@ func Default() Config {
 	var c Config
 	c.Database = "sqlite:./pforte-data/pforte.db"
 	c.SQLite.Synchronous = "full"
+	c.SQLite.MinFreeMB = sqlstore.DefaultMinFreeBytes >> 20
 	c.Log.Level = "info"
 	c.Log.Format = "json"
 	c.HTTP.Listen = "127.0.0.1:8080"
@@ -432,6 +436,9 @@ func (c *Config) Validate(need Needs) []string {
 	}
 	if c.SQLite.Synchronous != "full" && c.SQLite.Synchronous != "normal" {
 		p = append(p, fmt.Sprintf("sqlite.synchronous: %q is not full or normal", c.SQLite.Synchronous))
+	}
+	if c.SQLite.MinFreeMB < 1 || c.SQLite.MinFreeMB > 1<<20 {
+		p = append(p, fmt.Sprintf("sqlite.min_free_mb: %d is not between 1 and 1048576", c.SQLite.MinFreeMB))
 	}
 	if !slices.Contains([]string{"debug", "info", "warn", "error"}, c.Log.Level) {
 		p = append(p, fmt.Sprintf("log.level: %q is not one of debug, info, warn, error", c.Log.Level))

@@ -20,6 +20,7 @@ type db struct {
 	dialect Dialect
 	w       *sql.DB // writes and read-modify-write transactions
 	r       *sql.DB // plain reads (the same pool as w on PostgreSQL)
+	health
 }
 
 // forUpdate is appended to a SELECT inside a read-modify-write transaction. SQLite
@@ -61,13 +62,16 @@ func (d *db) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 func (d *db) tryTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := d.w.BeginTx(ctx, nil)
 	if err != nil {
+		d.noteFault(err)
 		return fmt.Errorf("sqlstore: begin: %w", err)
 	}
 	if err := fn(tx); err != nil {
 		_ = tx.Rollback()
+		d.noteFault(err)
 		return err
 	}
 	if err := tx.Commit(); err != nil {
+		d.noteFault(err)
 		return fmt.Errorf("sqlstore: commit: %w", err)
 	}
 	return nil
@@ -91,6 +95,7 @@ func (d *db) retryable(err error) bool {
 func (d *db) execCount(ctx context.Context, what, query string, args ...any) (int64, error) {
 	res, err := d.w.ExecContext(ctx, query, args...)
 	if err != nil {
+		d.noteFault(err)
 		return 0, fmt.Errorf("sqlstore: %s: %w", what, err)
 	}
 	n, err := res.RowsAffected()

@@ -76,6 +76,9 @@ type Options struct {
 	// roll back the last commits, an application crash loses nothing, and the
 	// database is never corrupted). See docs/operations.md for the trade-off.
 	SQLiteSynchronous string
+	// MinFreeBytes is the free space SQLite's file system must keep for
+	// Ping to report ready (DefaultMinFreeBytes when 0; see health.go).
+	MinFreeBytes int64
 }
 
 // Store implements store.Store on a SQL database by embedding one part per role
@@ -169,11 +172,16 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	if opts.BusyTimeout <= 0 {
 		opts.BusyTimeout = 10 * time.Second
 	}
-	s := newStore(&db{dialect: dialect})
+	s := newStore(&db{dialect: dialect, health: health{now: time.Now}})
 	switch dialect {
 	case SQLite:
 		if opts.MaxOpenConns <= 0 {
 			opts.MaxOpenConns = 4
+		}
+		s.health.path = source
+		s.health.minFree = DefaultMinFreeBytes
+		if opts.MinFreeBytes > 0 {
+			s.health.minFree = uint64(opts.MinFreeBytes)
 		}
 		syncMode := "FULL"
 		switch opts.SQLiteSynchronous {
@@ -221,7 +229,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		pool.SetConnMaxIdleTime(5 * time.Minute)
 		s.w, s.r = pool, pool
 	}
-	if err := s.Ping(ctx); err != nil {
+	if err := s.ping(ctx); err != nil {
 		s.Close()
 		return nil, err
 	}
@@ -231,8 +239,18 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 // Dialect reports the engine behind the store.
 func (s *Store) Dialect() Dialect { return s.dialect }
 
-// Ping checks that the database answers.
+// Ping checks that the database answers and can take writes (health.go):
+// not while its disk is full or read-only, or moments after it refused a
+// write for either reason. It changes nothing.
 func (s *Store) Ping(ctx context.Context) error {
+	if err := s.ping(ctx); err != nil {
+		return err
+	}
+	return s.writable()
+}
+
+// ping checks that the database answers.
+func (s *Store) ping(ctx context.Context) error {
 	if err := s.w.PingContext(ctx); err != nil {
 		return fmt.Errorf("sqlstore: ping: %w", err)
 	}
