@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/pforte/pforte/internal/config"
@@ -49,43 +47,28 @@ func runLettersExport(ctx context.Context, env *environment, args []string) erro
 	if _, err := a.Notices.Deliver(ctx); err != nil {
 		return err
 	}
-	if err := os.MkdirAll(*out, 0o700); err != nil {
-		return err
+	// A batch is written under unfinished names, handed over, then named:
+	// a run stopped at any moment (kill -9 included) loses and doubles no
+	// letter; the next run on the same folder completes or removes what it
+	// left (dispatch.ExportToDir).
+	res, err := a.Letters.ExportToDir(ctx, *out, *maxLetters)
+	for _, id := range res.Completed {
+		fmt.Fprintf(env.stdout, "batch %s: completed (an earlier run was interrupted after handing it over)\n", id)
 	}
-	// Write into temporary names and rename only after the letters are
-	// marked handed over, so a half-written batch never looks complete.
-	pdfTmp, err := os.CreateTemp(*out, ".batch-*.pdf")
-	if err != nil {
-		return err
+	if res.Discarded > 0 {
+		fmt.Fprintf(env.stdout, "removed the unfinished files of %d interrupted run(s) that handed nothing over\n", res.Discarded)
 	}
-	defer os.Remove(pdfTmp.Name())
-	csvTmp, err := os.CreateTemp(*out, ".batch-*.csv")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(csvTmp.Name())
-	batch, err := a.Letters.Export(ctx, pdfTmp, csvTmp, *maxLetters)
-	if cerr := pdfTmp.Close(); err == nil {
-		err = cerr
-	}
-	if cerr := csvTmp.Close(); err == nil {
-		err = cerr
+	if errors.Is(err, dispatch.ErrExportRunning) {
+		return fmt.Errorf("letters export: another export is running in %s; wait for it to finish", *out)
 	}
 	if err != nil {
 		return err
 	}
-	if batch.Letters == 0 {
+	if res.Batch.Letters == 0 {
 		fmt.Fprintln(env.stdout, "no queued letters")
 		return nil
 	}
-	pdfPath, csvPath := filepath.Join(*out, batch.ID+".pdf"), filepath.Join(*out, batch.ID+".csv")
-	if err := os.Rename(pdfTmp.Name(), pdfPath); err != nil {
-		return err
-	}
-	if err := os.Rename(csvTmp.Name(), csvPath); err != nil {
-		return err
-	}
-	fmt.Fprintf(env.stdout, "batch %s: %d letters, %d pages\n  %s\n  %s\n", batch.ID, batch.Letters, batch.Pages, pdfPath, csvPath)
+	fmt.Fprintf(env.stdout, "batch %s: %d letters, %d pages\n  %s\n  %s\n", res.Batch.ID, res.Batch.Letters, res.Batch.Pages, res.PDF, res.Manifest)
 	return nil
 }
 

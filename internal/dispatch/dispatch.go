@@ -455,6 +455,27 @@ type Batch struct {
 // one PDF written to pdf and a CSV manifest written to manifest, then marks them
 // handed over and wipes their secrets. Nothing is marked when writing fails.
 func (s *Service) Export(ctx context.Context, pdf, manifest io.Writer, max int) (Batch, error) {
+	batchID, err := s.NewBatchID()
+	if err != nil {
+		return Batch{}, err
+	}
+	return s.ExportAs(ctx, batchID, pdf, manifest, max)
+}
+
+// NewBatchID returns a fresh batch id ("B…").
+func (s *Service) NewBatchID() (string, error) {
+	id, err := newID(s.now())
+	if err != nil {
+		return "", err
+	}
+	return "B" + id[1:], nil
+}
+
+// ExportAs is Export under a batch id the caller chose (NewBatchID), so
+// that files named after the batch exist before it is handed over
+// (ExportToDir). When pdf and manifest can Sync (files), they are synced
+// before the letters are marked: what is marked handed over is on disk.
+func (s *Service) ExportAs(ctx context.Context, batchID string, pdf, manifest io.Writer, max int) (Batch, error) {
 	max = min(max, letter.MaxBatchLetters)
 	queued, err := s.store.LettersByStatus(ctx, store.LetterQueued, max)
 	if err != nil {
@@ -464,11 +485,6 @@ func (s *Service) Export(ctx context.Context, pdf, manifest io.Writer, max int) 
 		return Batch{}, nil
 	}
 	now := s.now()
-	batchID, err := newID(now)
-	if err != nil {
-		return Batch{}, err
-	}
-	batchID = "B" + batchID[1:]
 	docs := make([]letter.Letter, 0, len(queued))
 	ids := make([]string, 0, len(queued))
 	for _, l := range queued {
@@ -485,6 +501,13 @@ func (s *Service) Export(ctx context.Context, pdf, manifest io.Writer, max int) 
 	}
 	if err := letter.WriteManifest(manifest, res.Entries); err != nil {
 		return Batch{}, fmt.Errorf("dispatch: export: %w", err)
+	}
+	for _, w := range []io.Writer{pdf, manifest} {
+		if f, ok := w.(interface{ Sync() error }); ok {
+			if err := f.Sync(); err != nil {
+				return Batch{}, fmt.Errorf("dispatch: export: %w", err)
+			}
+		}
 	}
 	if err := s.store.MarkHandedOver(ctx, ids, batchID, now); err != nil {
 		return Batch{}, fmt.Errorf("dispatch: export: %w", err)
