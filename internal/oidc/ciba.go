@@ -171,6 +171,9 @@ func (s *cibaService) Start(ctx context.Context, c *client, req cibaRequest) (ci
 	if err != nil {
 		return cibaStarted{}, err
 	}
+	// From here on the person's existence decides the work: every answer
+	// waits until the same moment (work that took longer is not padded).
+	defer padUntil(ctx, time.Now().Add(s.cfg.CIBAMinTime))
 	now := s.clock.now()
 	authReqID := randomSecret()
 	cr := store.CIBARequest{Hash: digest(authReqID), ID: randomID(), ClientID: c.cfg.ID, Scopes: scopes, ACR: string(level),
@@ -390,4 +393,16 @@ func showValue(v any) (string, error) {
 		return "", errors.New("control character")
 	}
 	return s, nil
+}
+
+// padUntil waits until deadline (on the monotonic clock), or until ctx ends.
+func padUntil(ctx context.Context, deadline time.Time) {
+	if wait := time.Until(deadline); wait > 0 {
+		t := time.NewTimer(wait)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+		}
+	}
 }

@@ -559,3 +559,26 @@ func jsonSame(a, b []byte) bool {
 	cb, _ := json.Marshal(y)
 	return string(ca) == string(cb)
 }
+
+// TestCIBAStartTakesItsMinimumTime: whether the KVNR names a person whose
+// phone is asked, a person without a phone or nobody, the answer comes no
+// earlier than CIBAMinTime after the request (the floor that keeps the
+// answer's time from telling which KVNRs exist; the scale suite's
+// TestEnumerationTiming measures the distributions).
+func TestCIBAStartTakesItsMinimumTime(t *testing.T) {
+	f := newCIBAFixture(t, testdb.Open(t))
+	f.svc.cfg.CIBAMinTime = 250 * time.Millisecond
+	unknown := f.request()
+	unknown.LoginHint = kvnr(t, "C34567890")
+	nophone := f.request()
+	nophone.LoginHint = f.nophone.KVNR
+	for what, req := range map[string]cibaRequest{"a person with a phone": f.request(), "no phone": nophone, "unknown KVNR": unknown} {
+		start := time.Now()
+		if _, err := f.svc.Start(t.Context(), f.kasse, req); err != nil {
+			t.Fatal(err)
+		}
+		if took := time.Since(start); took < f.svc.cfg.CIBAMinTime {
+			t.Errorf("%s: answered after %v, before the floor of %v", what, took, f.svc.cfg.CIBAMinTime)
+		}
+	}
+}

@@ -100,6 +100,11 @@ type Config struct {
 	// pending; set it to the approvals' TTL (5 minutes), which bounds the
 	// others, so that both look alike.
 	CIBATTL time.Duration
+	// CIBAMinTime is the least time a backchannel request for a
+	// well-formed KVNR takes (100 ms): asking a person's phone stores an
+	// approval, an unknown KVNR stores nothing, and without the floor the
+	// answer's time would tell a client which KVNRs exist.
+	CIBAMinTime time.Duration
 }
 
 func (c Config) withDefaults() Config {
@@ -117,6 +122,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.CIBATTL <= 0 {
 		c.CIBATTL = 5 * time.Minute
+	}
+	if c.CIBAMinTime <= 0 {
+		c.CIBAMinTime = 100 * time.Millisecond
 	}
 	c.Issuer = strings.TrimRight(c.Issuer, "/")
 	for i := range c.Clients {
