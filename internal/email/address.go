@@ -26,7 +26,7 @@ import (
 
 // ActionChange is the approval action that changes or removes a confirmed
 // address.
-const ActionChange = "email.change"
+const ActionChange = approval.ActionEmailChange
 
 // LinkTTL is how long a confirmation link works.
 const LinkTTL = 24 * time.Hour
