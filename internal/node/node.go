@@ -320,7 +320,7 @@ func Build(ctx context.Context, cfg Config, st store.Store) (*Node, error) {
 	n.Sweeper = maintenance.New(st, n.Approvals, provider, help.Assistant, now, mcfg, logger)
 
 	portal, err := web.New(pcfg, web.Services{Accounts: n.Accounts, Access: n.Access, Sessions: n.Sessions, Persons: st,
-		Approvals: n.Approvals, Profile: n.Profile, Devices: n.Devices, Applications: apps}, logger)
+		Approvals: n.Approvals, Profile: n.Profile, Devices: n.Devices, Applications: apps, Email: n.webEmail()}, logger)
 	if err != nil {
 		return nil, fmt.Errorf("node: %w", err)
 	}
@@ -351,6 +351,15 @@ func Build(ctx context.Context, cfg Config, st store.Store) (*Node, error) {
 		n.mount(n.OIDC.Routes())
 	}
 	return n, nil
+}
+
+// webEmail is the e-mail address for the portal: nil without a relay, so
+// the portal offers no address that could never be mailed.
+func (n *Node) webEmail() web.Email {
+	if n.Mail == nil {
+		return nil
+	}
+	return n.Email
 }
 
 // backofficeLetters are the letters the back office reviews and orders:
