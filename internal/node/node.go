@@ -327,7 +327,8 @@ func Build(ctx context.Context, cfg Config, st store.Store) (*Node, error) {
 	api, err := appapi.New(appapi.Config{LoginRate: cfg.LoginRate, LoginBurst: cfg.LoginBurst, PortalURL: cfg.PublicURL,
 		Policy: n.Approvals.Policy(), OutboxToken: cfg.OutboxToken, Draining: n.server.Draining()},
 		appapi.Services{Accounts: n.Accounts, Access: n.Access, Sessions: n.Sessions, Persons: st, Devices: n.Devices,
-			Approvals: n.Approvals, Profile: n.Profile, Cards: n.Devices.Cards(), Mailbox: n.Mailbox}, now, logger)
+			Approvals: n.Approvals, Profile: n.Profile, Cards: n.Devices.Cards(), Mailbox: n.Mailbox,
+			Email: n.apiEmail()}, now, logger)
 	if err != nil {
 		return nil, fmt.Errorf("node: %w", err)
 	}
@@ -356,6 +357,14 @@ func Build(ctx context.Context, cfg Config, st store.Store) (*Node, error) {
 // webEmail is the e-mail address for the portal: nil without a relay, so
 // the portal offers no address that could never be mailed.
 func (n *Node) webEmail() web.Email {
+	if n.Mail == nil {
+		return nil
+	}
+	return n.Email
+}
+
+// apiEmail is webEmail for the API.
+func (n *Node) apiEmail() appapi.Email {
 	if n.Mail == nil {
 		return nil
 	}
