@@ -536,7 +536,7 @@ func (c *Config) Validate(need Needs) []string {
 	p = append(p, c.validateAssistant()...)
 	p = append(p, c.validateBackoffice()...)
 	p = append(p, c.validateMailbox()...)
-	p = append(p, c.validateMail()...)
+	p = append(p, c.Mail.validate()...)
 	p = append(p, c.validateEGK()...)
 	return p
 }

@@ -56,9 +56,8 @@ func (m MailSettings) requireSTARTTLS() bool {
 	return !email.Loopback(m.Relay)
 }
 
-// validateMail checks the mail section.
-func (c *Config) validateMail() []string {
-	m := c.Mail
+// validate checks the mail section.
+func (m MailSettings) validate() []string {
 	if m.Relay == "" {
 		return nil
 	}
@@ -92,18 +91,18 @@ func (c *Config) validateMail() []string {
 	return p
 }
 
-// MailConfig is the sender's configuration, reading the password and CA
-// files; nil when no relay is configured.
-func (c *Config) MailConfig() (*email.SenderConfig, error) {
-	m := c.Mail
+// Sender is the sender's configuration, reading the password and CA
+// files; nil when no relay is configured. The mails link to portal and
+// are signed with the insurer's name and phone.
+func (m MailSettings) Sender(portal, insurer, phone string) (*email.SenderConfig, error) {
 	if m.Relay == "" {
 		return nil, nil
 	}
 	cfg := email.SenderConfig{Relay: m.Relay, From: m.From, FromName: m.FromName, Username: m.Username,
-		RequireSTARTTLS: m.requireSTARTTLS(), PortalURL: c.PublicURL, InsurerName: c.Insurer.Name, Phone: c.Insurer.Phone,
+		RequireSTARTTLS: m.requireSTARTTLS(), PortalURL: portal, InsurerName: insurer, Phone: phone,
 		FirstRetry: m.RetryFirst, MaxBackoff: m.RetryMax, MaxAttempts: m.MaxAttempts}
 	if cfg.FromName == "" {
-		cfg.FromName = c.Insurer.Name
+		cfg.FromName = insurer
 	}
 	if m.PasswordFile != "" {
 		raw, err := os.ReadFile(m.PasswordFile)

@@ -25,8 +25,8 @@ func TestMailConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m, err := cfg.MailConfig(); err != nil || m != nil {
-		t.Errorf("MailConfig without a relay = %+v, %v; want off", m, err)
+	if m, err := cfg.Mail.Sender(cfg.PublicURL, cfg.Insurer.Name, cfg.Insurer.Phone); err != nil || m != nil {
+		t.Errorf("Sender without a relay = %+v, %v; want off", m, err)
 	}
 	pw := filepath.Join(t.TempDir(), "relay-password")
 	if err := os.WriteFile(pw, []byte("s3cret-relay\n"), 0o600); err != nil {
@@ -47,7 +47,7 @@ func TestMailConfig(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", tt.relay, err)
 		}
-		m, err := cfg.MailConfig()
+		m, err := cfg.Mail.Sender(cfg.PublicURL, cfg.Insurer.Name, cfg.Insurer.Phone)
 		if err != nil || m == nil || m.RequireSTARTTLS != tt.want || m.Password != "s3cret-relay" || m.FromName != cfg.Insurer.Name ||
 			m.MaxAttempts != 12 || m.FirstRetry != time.Minute || m.MaxBackoff != 2*time.Hour {
 			t.Errorf("%s require_starttls=%q: %+v, %v; want STARTTLS %v", tt.relay, tt.require, m, err, tt.want)

@@ -46,7 +46,7 @@ func (c *Config) NodeConfig(logger *slog.Logger, sink dispatch.Sink, routes map[
 	if err != nil {
 		return node.Config{}, err
 	}
-	mailCfg, err := c.MailConfig()
+	mailCfg, err := c.Mail.Sender(c.PublicURL, c.Insurer.Name, c.Insurer.Phone)
 	if err != nil {
 		return node.Config{}, err
 	}
