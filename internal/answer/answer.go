@@ -211,6 +211,8 @@ var rows = []row{
 		message: lang.Key("answer.email_approval_required.message")}},
 	{is(email.ErrNothing), Answer{Status: http.StatusConflict, Code: "email_none", heading: lang.Key("answer.email_none.heading"),
 		message: lang.Key("answer.email_none.message")}},
+	{is(email.ErrTooManyLinks), Answer{Status: http.StatusTooManyRequests, Code: "email_too_many_links", heading: lang.Key("answer.email_too_many_links.heading"),
+		RetryAfter: 24 * time.Hour, message: lang.Key("answer.email_too_many_links.message")}},
 	{is(email.ErrLevel), Answer{Status: http.StatusForbidden, Code: "session_level_too_low", heading: lang.Key("answer.session_level_too_low.heading"),
 		message: lang.Key("answer.session_level_too_low.message")}},
 }

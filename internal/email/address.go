@@ -45,7 +45,14 @@ var (
 	ErrNeedsApproval = errors.New("email: change of a confirmed address needs an approval")
 	// ErrNothing: there is no address to change, remove or switch.
 	ErrNothing = errors.New("email: no address")
+	// ErrTooManyLinks: the person asked for MaxLinksPerDay confirmation
+	// links today (each is a mail to an address anyone may type).
+	ErrTooManyLinks = errors.New("email: too many confirmation links today")
 )
+
+// MaxLinksPerDay is how many confirmation links a person may ask for in a
+// day (UTC) with Add.
+const MaxLinksPerDay = 5
 
 // Store is what the service needs of the store.
 type Store interface {
@@ -53,6 +60,7 @@ type Store interface {
 	EmailByPendingHash(ctx context.Context, hash []byte) (store.Email, error)
 	EmailByUnsubscribeHash(ctx context.Context, hash []byte) (store.Email, error)
 	UpdateEmail(ctx context.Context, id store.PersonID, fn func(e *store.Email) error, queue ...store.OutMail) (store.Email, error)
+	UpdateCounter(ctx context.Context, key string, fn func(c *store.Counter) error) (store.Counter, error)
 }
 
 // Sealer encrypts at rest (package seal).
@@ -242,6 +250,9 @@ func (s *Service) Add(ctx context.Context, person store.PersonID, addr string, l
 		return err
 	}
 	now := s.clock()
+	if err := s.countLink(ctx, person, now); err != nil {
+		return err
+	}
 	p, err := newPending(s.sealer, person, addr, now)
 	if err != nil {
 		return err
@@ -257,6 +268,28 @@ func (s *Service) Add(ctx context.Context, person store.PersonID, addr string, l
 	}
 	s.kick()
 	s.record(ctx, person, "email.added", nil)
+	return nil
+}
+
+// countLink counts one confirmation link of the person today, or refuses
+// it with ErrTooManyLinks.
+func (s *Service) countLink(ctx context.Context, person store.PersonID, now time.Time) error {
+	key := "email_links:" + pid(person) + ":" + now.Format(time.DateOnly)
+	_, err := s.store.UpdateCounter(ctx, key, func(c *store.Counter) error {
+		if c.Value >= MaxLinksPerDay {
+			return ErrTooManyLinks
+		}
+		c.Value++
+		c.UpdatedAt = now
+		return nil
+	})
+	if errors.Is(err, ErrTooManyLinks) {
+		s.record(ctx, person, "email.refused", map[string]any{"reason": "too_many_links"})
+		return err
+	}
+	if err != nil {
+		return fmt.Errorf("email: count link: %w", err)
+	}
 	return nil
 }
 

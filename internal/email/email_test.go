@@ -2,6 +2,7 @@ package email_test
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -225,6 +226,7 @@ func TestUnsubscribe(t *testing.T) {
 	f.drain(t)
 	m := f.relay.Wait(2, 5*time.Second)[1]
 	tok := token(t, body(t, m), "abbestellen")
+	f.send(t, "Zwei", "Text") // its mail is queued before the unsubscribe
 	for range 2 {
 		if err := f.svc.Unsubscribe(ctx, tok); err != nil {
 			t.Fatal(err)
@@ -233,7 +235,10 @@ func TestUnsubscribe(t *testing.T) {
 	if v, err := f.svc.View(ctx, f.person.ID); err != nil || v.Notify {
 		t.Errorf("View after unsubscribing = %+v, %v", v, err)
 	}
-	f.send(t, "Zwei", "Text")
+	if res := f.drain(t); res != (email.Result{Dropped: 1}) {
+		t.Errorf("drain of a mail queued before unsubscribing = %+v, want it dropped", res)
+	}
+	f.send(t, "Drei", "Text")
 	if res := f.drain(t); res != (email.Result{}) {
 		t.Errorf("drain after unsubscribing = %+v, want nothing", res)
 	}
@@ -243,7 +248,7 @@ func TestUnsubscribe(t *testing.T) {
 	if err := f.svc.SetNotify(ctx, f.person.ID, true, session.LevelSubstantial); err != nil {
 		t.Fatal(err)
 	}
-	f.send(t, "Drei", "Text")
+	f.send(t, "Vier", "Text")
 	if res := f.drain(t); res.Sent != 1 {
 		t.Errorf("drain after switching notices on = %+v, want one sent", res)
 	}
@@ -274,6 +279,33 @@ func TestRules(t *testing.T) {
 	e, err := f.st.EmailByPerson(ctx, f.person.ID)
 	if err != nil || e.Address.IsZero() || !e.Pending.IsZero() {
 		t.Errorf("record after refused changes = %+v, %v; want the confirmed address alone", e, err)
+	}
+}
+
+// TestLinksPerDay: at most MaxLinksPerDay confirmation links a day, so
+// nobody sends a stranger's address a stream of mails; the next day one
+// may ask again.
+func TestLinksPerDay(t *testing.T) {
+	ctx := t.Context()
+	f := newFixture(t, smtptest.Options{}, nil)
+	for i := range email.MaxLinksPerDay {
+		if err := f.svc.Add(ctx, f.person.ID, fmt.Sprintf("a%d@beispiel-mail.de", i), session.LevelSubstantial); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before, err := f.svc.View(ctx, f.person.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.Add(ctx, f.person.ID, "zuviel@beispiel-mail.de", session.LevelSubstantial); !errors.Is(err, email.ErrTooManyLinks) {
+		t.Errorf("Add over the daily cap = %v, want ErrTooManyLinks", err)
+	}
+	if after, err := f.svc.View(ctx, f.person.ID); err != nil || after != before || !f.audit.has("email.refused") {
+		t.Errorf("after a refused Add: %+v, %v; want %+v and the refusal audited", after, err, before)
+	}
+	f.clock.add(24 * time.Hour)
+	if err := f.svc.Add(ctx, f.person.ID, "morgen@beispiel-mail.de", session.LevelSubstantial); err != nil {
+		t.Errorf("Add the next day = %v", err)
 	}
 }
 

@@ -302,7 +302,7 @@ func waysBack(l lang.Language, code string) []link {
 		return []link{{"/geraete", l.T("web.link.unlock_pin")}, toAccount}
 	case "email_link_invalid", "email_link_expired":
 		return []link{{"/daten/email", l.T("web.link.email_again")}, toAccount}
-	case "email_approval_required", "email_none":
+	case "email_approval_required", "email_none", "email_too_many_links":
 		return []link{{"/daten/email", l.T("web.link.email")}}
 	}
 	return nil
