@@ -3,6 +3,7 @@ package email_test
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -110,6 +111,36 @@ func TestRetryLimit(t *testing.T) {
 	}
 	if res := f.drain(t); res != (email.Result{}) {
 		t.Errorf("drain after failing = %+v, want nothing", res)
+	}
+}
+
+// TestRefusedRecipientLeavesNoAddress: a relay that refuses the
+// recipient (its reply repeats the address) keeps the mail queued, and
+// neither the log nor the queue's last error holds the address.
+func TestRefusedRecipientLeavesNoAddress(t *testing.T) {
+	f := newFixture(t, smtptest.Options{}, nil)
+	f.confirmed(t, "geheim.adresse@beispiel-mail.de")
+	refusing := smtptest.Start(t, smtptest.Options{RejectRecipients: true})
+	var logs strings.Builder
+	sender, err := email.NewSender(f.st, f.ring, f.audit, email.SenderConfig{Relay: refusing.Addr, From: "a@example-kasse.de",
+		PortalURL: portal, Timeout: 5 * time.Second}, f.clock.now, slog.New(slog.NewTextHandler(&logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.send(t, "Betreff", "Text")
+	res, err := sender.Drain(t.Context())
+	if err != nil || res.Retried != 1 {
+		t.Fatalf("drain against a refusing relay = %+v, %v; want one retried", res, err)
+	}
+	claimed, err := f.st.ClaimMails(t.Context(), f.clock.now().Add(24*time.Hour), time.Minute, 10)
+	if err != nil || len(claimed) != 1 {
+		t.Fatalf("queued mails: %+v, %v", claimed, err)
+	}
+	if !strings.Contains(claimed[0].LastError, "550") || !strings.Contains(logs.String(), "550") {
+		t.Errorf("the refusal is not recorded: %q\n%s", claimed[0].LastError, logs.String())
+	}
+	if strings.Contains(claimed[0].LastError+logs.String(), "geheim") {
+		t.Errorf("the address is kept: %q\n%s", claimed[0].LastError, logs.String())
 	}
 }
 

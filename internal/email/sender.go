@@ -193,7 +193,7 @@ func (s *Sender) sendBatch(ctx context.Context, batch []store.OutMail, res *Resu
 	defer func() { _ = client.Close() }()
 	for i, msg := range msgs {
 		if err := client.Send(msg); err != nil {
-			s.retry(ctx, of[i], fmt.Errorf("relay: %w", err), res)
+			s.retry(ctx, of[i], relayError(err), res)
 			continue
 		}
 		res.Sent++
@@ -201,6 +201,17 @@ func (s *Sender) sendBatch(ctx context.Context, batch []store.OutMail, res *Resu
 			s.logger.Error("mail finish", slog.String("mail", of[i].ID), slog.Any("error", err))
 		}
 	}
+}
+
+// relayError is what the log and the queue keep of a failed send: the
+// relay's replies often repeat the recipient's address, which is personal
+// data, so of a send error only its kind and SMTP code are kept.
+func relayError(err error) error {
+	var se *gomail.SendError
+	if errors.As(err, &se) {
+		return fmt.Errorf("relay: %s (SMTP %d, temporary %v)", se.Reason, se.ErrorCode(), se.IsTemp())
+	}
+	return fmt.Errorf("relay: %w", err)
 }
 
 // retry keeps m queued after a failed attempt, or fails it at the limit.

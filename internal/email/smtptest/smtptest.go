@@ -50,6 +50,9 @@ type Options struct {
 	// Username and Password, when set, are the one login the server takes
 	// (PLAIN, only after STARTTLS unless STARTTLS is off).
 	Username, Password string
+	// RejectRecipients refuses every recipient with a 550 reply that
+	// repeats the address, as relays do.
+	RejectRecipients bool
 }
 
 // Server is a running SMTP server on 127.0.0.1.
@@ -185,6 +188,9 @@ func (x *session) Mail(from string, _ *smtp.MailOptions) error {
 }
 
 func (x *session) Rcpt(to string, _ *smtp.RcptOptions) error {
+	if x.s.opts.RejectRecipients {
+		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "<" + to + ">: user unknown"}
+	}
 	x.to = append(x.to, to)
 	return nil
 }
