@@ -25,7 +25,8 @@
 // retries, row locks, placeholders, error codes, the time encoding.
 // Writes that belong to another role but must commit in the same transaction go
 // through functions that take the *sql.Tx: every role queues its notices with
-// queueNotices, and approvals holds persons and devices because an approval's
+// queueNotices, every message to a person queues its e-mail with
+// queueMessageMail, and approvals holds persons and devices because an approval's
 // executor updates both through the approving transaction (approvalTx).
 //
 // Only package main imports sqlstore; everything else sees the store interfaces.
