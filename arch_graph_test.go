@@ -21,36 +21,38 @@ import (
 // importRules). A new domain package, or a new edge between two, is a change
 // to this table, made on purpose and reviewed as such.
 var domainGraph = map[string][]string{
-	"internal/access":      {"internal/account", "internal/audit", "internal/dispatch", "internal/eid", "internal/field", "internal/lang", "internal/letter", "internal/password", "internal/proofing", "internal/registry", "internal/session"},
-	"internal/account":     {"internal/audit", "internal/lang", "internal/notice", "internal/password", "internal/proofing", "internal/registry", "internal/session"},
-	"internal/approval":    {"internal/audit", "internal/device", "internal/field", "internal/jsonstrict", "internal/session"},
-	"internal/assistant":   {},
-	"internal/audit":       {},
-	"internal/browsertest": {}, // starts Chromium for the page tests; tests only
-	"internal/device":      {"internal/audit", "internal/egk", "internal/field", "internal/lang", "internal/notice", "internal/password", "internal/proofing", "internal/registry", "internal/session"},
-	"internal/dispatch":    {"internal/audit", "internal/lang", "internal/letter", "internal/notice"},
-	"internal/egk":         {"internal/registry"},
-	"internal/egk/testca":  {"internal/egk"}, // a test CA for tests and the demo, never a production one
-	"internal/eid":         {"internal/proofing"},
-	"internal/eid/sim":     {},
-	"internal/field":       {"internal/lang"}, // messages in the person's language
-	"internal/jsonstrict":  {},
-	"internal/lang":        {},
-	"internal/letter":      {"internal/lang"},
-	"internal/load":        {"internal/account", "internal/password", "internal/proofing", "internal/registry", "internal/session"},
-	"internal/mailbox":     {"internal/audit", "internal/lang", "internal/notice", "internal/session"},
-	"internal/maintenance": {},
-	"internal/notice":      {"internal/lang"},
-	"internal/password":    {},
-	"internal/phone":       {"internal/lang", "internal/letter"},
-	"internal/profile":     {"internal/approval", "internal/device", "internal/dispatch", "internal/field", "internal/lang", "internal/notice", "internal/registry", "internal/seal", "internal/session"},
-	"internal/proofing":    {"internal/registry"},
-	"internal/registry":    {"internal/seal"},
-	"internal/seal":        {},
-	"internal/seal/reseal": {"internal/seal"},
-	"internal/session":     {},
-	"internal/signkey":     {},
-	"internal/staff":       {"internal/audit", "internal/seal"},
+	"internal/access":         {"internal/account", "internal/audit", "internal/dispatch", "internal/eid", "internal/field", "internal/lang", "internal/letter", "internal/password", "internal/proofing", "internal/registry", "internal/session"},
+	"internal/account":        {"internal/audit", "internal/lang", "internal/notice", "internal/password", "internal/proofing", "internal/registry", "internal/session"},
+	"internal/approval":       {"internal/audit", "internal/device", "internal/field", "internal/jsonstrict", "internal/session"},
+	"internal/assistant":      {},
+	"internal/audit":          {},
+	"internal/browsertest":    {}, // starts Chromium for the page tests; tests only
+	"internal/device":         {"internal/audit", "internal/egk", "internal/field", "internal/lang", "internal/notice", "internal/password", "internal/proofing", "internal/registry", "internal/session"},
+	"internal/dispatch":       {"internal/audit", "internal/lang", "internal/letter", "internal/notice"},
+	"internal/egk":            {"internal/registry"},
+	"internal/egk/testca":     {"internal/egk"}, // a test CA for tests and the demo, never a production one
+	"internal/email":          {"internal/approval", "internal/audit", "internal/field", "internal/lang", "internal/seal", "internal/session"},
+	"internal/email/smtptest": {}, // a real SMTP server on loopback; tests only
+	"internal/eid":            {"internal/proofing"},
+	"internal/eid/sim":        {},
+	"internal/field":          {"internal/lang"}, // messages in the person's language
+	"internal/jsonstrict":     {},
+	"internal/lang":           {},
+	"internal/letter":         {"internal/lang"},
+	"internal/load":           {"internal/account", "internal/password", "internal/proofing", "internal/registry", "internal/session"},
+	"internal/mailbox":        {"internal/audit", "internal/lang", "internal/notice", "internal/session"},
+	"internal/maintenance":    {},
+	"internal/notice":         {"internal/lang"},
+	"internal/password":       {},
+	"internal/phone":          {"internal/lang", "internal/letter"},
+	"internal/profile":        {"internal/approval", "internal/device", "internal/dispatch", "internal/field", "internal/lang", "internal/notice", "internal/registry", "internal/seal", "internal/session"},
+	"internal/proofing":       {"internal/registry"},
+	"internal/registry":       {"internal/seal"},
+	"internal/seal":           {},
+	"internal/seal/reseal":    {"internal/seal"},
+	"internal/session":        {},
+	"internal/signkey":        {},
+	"internal/staff":          {"internal/audit", "internal/seal"},
 }
 
 // graphProblems reports the domain packages missing from graph and the

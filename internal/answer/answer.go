@@ -26,6 +26,7 @@ import (
 	"github.com/pforte/pforte/internal/approval"
 	"github.com/pforte/pforte/internal/device"
 	"github.com/pforte/pforte/internal/egk"
+	"github.com/pforte/pforte/internal/email"
 	"github.com/pforte/pforte/internal/field"
 	"github.com/pforte/pforte/internal/lang"
 	"github.com/pforte/pforte/internal/password"
@@ -198,6 +199,21 @@ var rows = []row{
 		RetryAfter: 5 * time.Minute,
 		message:    lang.Key("answer.too_many_pending.message")}},
 	{is(approval.ErrSessionLevel), Answer{Status: http.StatusForbidden, Code: "session_level_too_low", heading: lang.Key("answer.session_level_too_low.heading"),
+		message: lang.Key("answer.session_level_too_low.message")}},
+
+	// The e-mail address and its links. A link used twice and an unknown
+	// one read the same.
+	{is(email.ErrLinkInvalid), Answer{Status: http.StatusNotFound, Code: "email_link_invalid", heading: lang.Key("answer.email_link_invalid.heading"),
+		message: lang.Key("answer.email_link_invalid.message")}},
+	{is(email.ErrLinkExpired), Answer{Status: http.StatusGone, Code: "email_link_expired", heading: lang.Key("answer.email_link_expired.heading"),
+		message: lang.Key("answer.email_link_expired.message")}},
+	{is(email.ErrNeedsApproval), Answer{Status: http.StatusConflict, Code: "email_approval_required", heading: lang.Key("answer.email_approval_required.heading"),
+		message: lang.Key("answer.email_approval_required.message")}},
+	{is(email.ErrNothing), Answer{Status: http.StatusConflict, Code: "email_none", heading: lang.Key("answer.email_none.heading"),
+		message: lang.Key("answer.email_none.message")}},
+	{is(email.ErrTooManyLinks), Answer{Status: http.StatusTooManyRequests, Code: "email_too_many_links", heading: lang.Key("answer.email_too_many_links.heading"),
+		RetryAfter: 24 * time.Hour, message: lang.Key("answer.email_too_many_links.message")}},
+	{is(email.ErrLevel), Answer{Status: http.StatusForbidden, Code: "session_level_too_low", heading: lang.Key("answer.session_level_too_low.heading"),
 		message: lang.Key("answer.session_level_too_low.message")}},
 }
 

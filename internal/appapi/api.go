@@ -113,6 +113,9 @@ type Services struct {
 	// Mailbox is optional: nil leaves the mailbox events out of the
 	// event stream.
 	Mailbox Mailbox
+	// Email is optional: nil leaves the e-mail address's routes out (no
+	// relay configured).
+	Email Email
 }
 
 func (s Services) check() error {
@@ -156,6 +159,7 @@ type API struct {
 	devices   *deviceHandlers
 	approvals *approvalHandlers
 	outbox    *outboxHandlers
+	email     *emailHandlers
 }
 
 // New returns the API; every service is required.
@@ -183,6 +187,7 @@ func New(cfg Config, svc Services, now func() time.Time, logger *slog.Logger) (*
 		devices:   &deviceHandlers{base: b, devices: svc.Devices, profile: svc.Profile, cards: svc.Cards},
 		approvals: &approvalHandlers{base: b, approvals: svc.Approvals, profile: svc.Profile, mailbox: svc.Mailbox, draining: cfg.Draining},
 		outbox:    &outboxHandlers{base: b, profile: svc.Profile, token: cfg.OutboxToken},
+		email:     &emailHandlers{base: b, email: svc.Email, policy: cfg.Policy},
 	}, nil
 }
 

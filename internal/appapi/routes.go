@@ -10,5 +10,6 @@ func (a *API) Routes() map[string]http.Handler {
 	a.devices.routes(m)
 	a.approvals.routes(m)
 	a.outbox.routes(m)
+	a.email.routes(m)
 	return m
 }

@@ -16,6 +16,9 @@ const (
 	ActionPortalLogin       = "portal.login"
 	ActionApplicationSubmit = "application.submit"
 	ActionDeviceRemove      = "device.remove"
+	// ActionEmailChange changes or removes a confirmed e-mail address
+	// (package email carries it out).
+	ActionEmailChange = "email.change"
 	// ActionClientRequest is a request of another insurer application,
 	// asked through OpenID Connect CIBA (package oidc).
 	ActionClientRequest = "client.request"
@@ -43,6 +46,7 @@ func DefaultPolicy() Policy {
 		ActionPortalLogin:       {Device: true},
 		ActionApplicationSubmit: {Level: string(session.LevelSubstantial), Device: true},
 		ActionDeviceRemove:      {Level: string(session.LevelSubstantial), Device: true},
+		ActionEmailChange:       {Level: string(session.LevelSubstantial), Device: true},
 		ActionClientRequest:     {Level: string(session.LevelSubstantial), Device: true},
 	}
 }

@@ -186,6 +186,8 @@ type Config struct {
 	Backoffice BackofficeSettings `yaml:"backoffice"`
 	// Mailbox configures the Online-Postfach (mailbox.go).
 	Mailbox MailboxSettings `yaml:"mailbox"`
+	// Mail configures the SMTP relay for notices by e-mail (mail.go).
+	Mail MailSettings `yaml:"mail"`
 }
 
 // Default returns the documented defaults.
@@ -228,6 +230,7 @@ func Default() Config {
 	c.Assistant = defaultAssistant()
 	c.Backoffice = defaultBackoffice()
 	c.Mailbox = defaultMailbox()
+	c.Mail = defaultMail()
 	c.Password.MaxChangesPerDay = 5
 	c.Audit.CheckpointInterval = time.Minute
 	return c
@@ -540,6 +543,7 @@ func (c *Config) Validate(need Needs) []string {
 	p = append(p, c.validateAssistant()...)
 	p = append(p, c.validateBackoffice()...)
 	p = append(p, c.validateMailbox()...)
+	p = append(p, c.Mail.validate()...)
 	p = append(p, c.validateEGK()...)
 	return p
 }

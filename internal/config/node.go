@@ -46,6 +46,10 @@ func (c *Config) NodeConfig(logger *slog.Logger, sink dispatch.Sink, routes map[
 	if err != nil {
 		return node.Config{}, err
 	}
+	mailCfg, err := c.Mail.Sender(c.PublicURL, c.Insurer.Name, c.Insurer.Phone)
+	if err != nil {
+		return node.Config{}, err
+	}
 	nc := node.Config{
 		PublicURL: c.PublicURL,
 		Insurer: letter.Sender{Name: c.Insurer.Name, Street: c.Insurer.Street, PostalCity: c.Insurer.PostalCity,
@@ -67,6 +71,7 @@ func (c *Config) NodeConfig(logger *slog.Logger, sink dispatch.Sink, routes map[
 		Assistant: c.AssistantConfig(), AssistantRate: c.Assistant.RatePerIP, AssistantBurst: c.Assistant.BurstPerIP,
 		OutboxToken: outboxToken,
 		Mailbox:     c.MailboxConfig(), StaffToken: staffToken,
+		Mail: mailCfg, MailInterval: c.Mail.Interval,
 		SigningKeys: c.SigningKeyConfig(),
 		Checkpoints: checkpoints, CheckpointInterval: c.Audit.CheckpointInterval,
 		LetterSink: sink, Routes: routes,

@@ -1,7 +1,7 @@
 // Package node builds one Pforte node: every service wired by hand on one
 // store.Store, the HTTP routes of the portal, the API and the OpenID
 // provider on the server frame, and the loops every node runs beside serving
-// (maintenance, notice delivery, audit checkpoints). Any number of nodes may
+// (maintenance, notice and mail delivery, audit checkpoints). Any number of nodes may
 // share one database: all state that outlives a request lives there.
 //
 //	Build(cfg, store) ──▶ Node (services complete, routes mounted, stored
@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"runtime"
 	"slices"
@@ -40,6 +41,7 @@ import (
 	"github.com/pforte/pforte/internal/dispatch"
 	"github.com/pforte/pforte/internal/egk"
 	"github.com/pforte/pforte/internal/eid"
+	"github.com/pforte/pforte/internal/email"
 	"github.com/pforte/pforte/internal/lang"
 	"github.com/pforte/pforte/internal/letter"
 	"github.com/pforte/pforte/internal/mailbox"
@@ -114,6 +116,11 @@ type Config struct {
 	// bearer token (empty: the staff API is closed).
 	Mailbox    mailbox.Config
 	StaffToken string
+	// Mail is the SMTP relay for notices by e-mail; nil: e-mail notices
+	// are off and the portal offers no e-mail address. MailInterval is
+	// how often the queue is looked at (default 30 seconds).
+	Mail         *email.SenderConfig
+	MailInterval time.Duration
 
 	// EID is the identification partner; nil: eID is not offered.
 	EID *eid.Config
@@ -158,6 +165,10 @@ type Node struct {
 	Profile   *profile.Service
 	Staff     *staff.Service
 	Mailbox   *mailbox.Service
+	// Email runs the persons' e-mail addresses; Mail sends the mail
+	// queue (nil without a relay).
+	Email *email.Service
+	Mail  *email.Sender
 	// Keys and OIDC are nil without OpenID clients.
 	Keys *signkey.Manager
 	OIDC *oidc.Provider
@@ -246,9 +257,19 @@ func Build(ctx context.Context, cfg Config, st store.Store) (*Node, error) {
 		logger.Info("binding with the health card (eGK) is off: no egk.trust_anchors configured")
 	}
 	n.Devices = device.New(st, n.Accounts, notices, n.Sessions, n.Audit, cards, now, cfg.Devices, logger)
+	mailKick := func() {}
+	if cfg.Mail != nil {
+		if n.Mail, err = email.NewSender(st, ring, n.Audit, *cfg.Mail, now, logger); err != nil {
+			return nil, fmt.Errorf("node: %w", err)
+		}
+		mailKick = n.Mail.Kick
+	}
 	executors := profile.Executors(ring, notices)
 	executors[device.ActionRemove] = device.NewRemoveExecutor(notices)
-	n.Approvals = approval.New(st, ring, n.Devices, n.Audit, now, cfg.Approvals, executors, notices.Kick, logger)
+	maps.Copy(executors, email.Executors(ring))
+	n.Approvals = approval.New(st, ring, n.Devices, n.Audit, now, cfg.Approvals, executors,
+		func() { notices.Kick(); mailKick() }, logger)
+	n.Email = email.New(st, ring, n.Approvals, n.Audit, now, mailKick)
 	n.Profile = profile.New(st, n.Approvals, n.Devices, ring)
 	n.Staff = staff.New(st, hasher, ring, n.Audit, now, cfg.Staff, logger)
 
@@ -299,14 +320,15 @@ func Build(ctx context.Context, cfg Config, st store.Store) (*Node, error) {
 	n.Sweeper = maintenance.New(st, n.Approvals, provider, help.Assistant, now, mcfg, logger)
 
 	portal, err := web.New(pcfg, web.Services{Accounts: n.Accounts, Access: n.Access, Sessions: n.Sessions, Persons: st,
-		Approvals: n.Approvals, Profile: n.Profile, Devices: n.Devices, Applications: apps}, logger)
+		Approvals: n.Approvals, Profile: n.Profile, Devices: n.Devices, Applications: apps, Email: n.webEmail()}, logger)
 	if err != nil {
 		return nil, fmt.Errorf("node: %w", err)
 	}
 	api, err := appapi.New(appapi.Config{LoginRate: cfg.LoginRate, LoginBurst: cfg.LoginBurst, PortalURL: cfg.PublicURL,
 		Policy: n.Approvals.Policy(), OutboxToken: cfg.OutboxToken, Draining: n.server.Draining()},
 		appapi.Services{Accounts: n.Accounts, Access: n.Access, Sessions: n.Sessions, Persons: st, Devices: n.Devices,
-			Approvals: n.Approvals, Profile: n.Profile, Cards: n.Devices.Cards(), Mailbox: n.Mailbox}, now, logger)
+			Approvals: n.Approvals, Profile: n.Profile, Cards: n.Devices.Cards(), Mailbox: n.Mailbox,
+			Email: n.apiEmail()}, now, logger)
 	if err != nil {
 		return nil, fmt.Errorf("node: %w", err)
 	}
@@ -330,6 +352,23 @@ func Build(ctx context.Context, cfg Config, st store.Store) (*Node, error) {
 		n.mount(n.OIDC.Routes())
 	}
 	return n, nil
+}
+
+// webEmail is the e-mail address for the portal: nil without a relay, so
+// the portal offers no address that could never be mailed.
+func (n *Node) webEmail() web.Email {
+	if n.Mail == nil {
+		return nil
+	}
+	return n.Email
+}
+
+// apiEmail is webEmail for the API.
+func (n *Node) apiEmail() appapi.Email {
+	if n.Mail == nil {
+		return nil
+	}
+	return n.Email
 }
 
 // backofficeLetters are the letters the back office reviews and orders:

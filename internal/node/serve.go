@@ -29,6 +29,13 @@ func (n *Node) Run(ctx context.Context) error {
 	}
 	go n.Sweeper.Run(ctx)
 	go n.Notices.Run(ctx, noticeEvery)
+	if n.Mail != nil {
+		every := n.cfg.MailInterval
+		if every <= 0 {
+			every = 30 * time.Second
+		}
+		go n.Mail.Run(ctx, every)
+	}
 	n.Checkpoints.Publish(ctx, false)
 	n.Checkpoints.Run(ctx, n.cfg.CheckpointInterval)
 	return nil

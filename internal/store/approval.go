@@ -91,6 +91,9 @@ type ApprovalTx interface {
 	AppendOutbox(ctx context.Context, e OutboxEvent) error
 	// QueueNotice queues n as Notices.QueueNotice does.
 	QueueNotice(ctx context.Context, n Notice) error
+	// UpdateEmail applies fn to the person's e-mail record and queues
+	// the mails, as Emails.UpdateEmail does.
+	UpdateEmail(ctx context.Context, id PersonID, fn func(e *Email) error, queue ...OutMail) (Email, error)
 }
 
 // Approvals is the contract for approval requests and the outbox their

@@ -16,6 +16,7 @@ import (
 	"github.com/pforte/pforte/internal/approval"
 	"github.com/pforte/pforte/internal/device"
 	"github.com/pforte/pforte/internal/eid/sim"
+	"github.com/pforte/pforte/internal/email"
 	"github.com/pforte/pforte/internal/node"
 	"github.com/pforte/pforte/internal/node/nodetest"
 	"github.com/pforte/pforte/internal/seal"
@@ -59,6 +60,8 @@ type options struct {
 	cfg      web.Config       // the portal's configuration
 	approval approval.Config  // the approval rules
 	now      func() time.Time // the node's clock; time.Now when nil
+	// mail, when set, is the SMTP relay (its PortalURL is the node's).
+	mail *email.SenderConfig
 }
 
 // newPortal starts a node (nodetest) with the eID simulator as its partner
@@ -83,6 +86,11 @@ func newPortal(t *testing.T, o options) *portal {
 			}
 			if o.now != nil {
 				c.Now = o.now
+			}
+			if o.mail != nil {
+				m := *o.mail
+				m.PortalURL = c.PublicURL
+				c.Mail, c.MailInterval = &m, 100*time.Millisecond
 			}
 		}})
 	person := n.Person(t, store.Person{KVNR: kvnr, FamilyName: "Müller", GivenNames: "Jürgen", BirthDate: "1970-03-14",

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"unicode"
 
+	"github.com/pforte/pforte/internal/email"
 	"github.com/pforte/pforte/internal/lang"
 )
 
@@ -117,6 +118,9 @@ func pageCases(l lang.Language) map[string][]view {
 		"need-phone": {{LoggedIn: true, Data: needPhonePage{HasDevice: true, Need: "a", Have: "b", Back: "/daten", Next: "daten"}},
 			{LoggedIn: true, Data: needPhonePage{App: true, Cancel: "/x"}}},
 		"personal": {{LoggedIn: true, Data: personalPage{Name: "Jane Doe", AddressLines: []string{"Main Street 1", "12345 Town"}, AddressVerified: true, IBAN: "DE89 **"}},
+			{LoggedIn: true, Data: personalPage{Name: "Jane Doe", Email: &email.View{Address: "j***@b***.de"}}},
+			{LoggedIn: true, Data: personalPage{Name: "Jane Doe", Email: &email.View{Pending: "j***@b***.de"}}},
+			{LoggedIn: true, Data: personalPage{Name: "Jane Doe", Email: &email.View{}}},
 			{LoggedIn: true, Data: personalPage{Name: "Jane Doe"}}},
 		"change-data": {{LoggedIn: true, Data: changeForm{}, Form: errs}, {LoggedIn: true, Data: changeForm{Bank: true}}},
 		"change-wait": {{LoggedIn: true, Waiting: true, Data: changeWaitPage{ID: "a1", Text: "Neue Anschrift: Hauptstraße 1", Until: "x",
@@ -125,6 +129,11 @@ func pageCases(l lang.Language) map[string][]view {
 		"device-remove": {{LoggedIn: true, Data: removePage{ID: "d1", Name: "Pixel", Now: true}},
 			{LoggedIn: true, Data: removePage{ID: "d1", Name: "Pixel", CanRequest: true, Only: true, EID: true}},
 			{LoggedIn: true, Data: removePage{ID: "d1", Name: "Pixel", CanRequest: true}}},
+		"email": {{LoggedIn: true, Data: emailPage{}, Form: errs},
+			{LoggedIn: true, Data: emailPage{View: email.View{Address: "j***@b***.de", Notify: true, Pending: "n***@b***.de"}, Until: "x"},
+				Message: &message{Lines: []string{"x"}}},
+			{LoggedIn: true, Data: emailPage{View: email.View{Address: "j***@b***.de"}}}},
+		"email-link": {{Data: emailPage{View: email.View{Pending: "j***@b***.de"}, Token: "t"}}, {Data: emailPage{Token: "t"}}},
 		"locked": {{Waiting: true, Data: lockedPage{Until: "x", Number: 7, Expires: "y", Next: "daten"}}, {Data: lockedPage{Expired: true}},
 			{Data: lockedPage{TooMany: true}}, {Data: lockedPage{}}},
 	}

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/pforte/pforte/internal/approval"
+	"github.com/pforte/pforte/internal/email"
 	"github.com/pforte/pforte/internal/lang"
 	"github.com/pforte/pforte/internal/profile"
 	"github.com/pforte/pforte/internal/session"
@@ -17,6 +18,9 @@ type personalPage struct {
 	AddressLines    []string
 	AddressVerified bool
 	IBAN            string // masked; empty when none is on file
+	// Email is the e-mail address (masked); nil when the portal offers
+	// none.
+	Email *email.View
 }
 
 // personal shows name, address and bank account.
@@ -29,6 +33,13 @@ func (w *personalPages) personal(rw http.ResponseWriter, r *http.Request, _ sess
 	p := personalPage{Name: strings.Join(strings.Fields(v.Title+" "+v.GivenNames+" "+v.FamilyName), " "),
 		AddressLines:    []string{strings.TrimSpace(a.Street + " " + a.HouseNumber), strings.TrimSpace(a.PostalCode + " " + a.City)},
 		AddressVerified: v.AddressVerified, IBAN: v.IBANMasked}
+	if w.email != nil {
+		ev, err := w.email.View(r.Context(), s.PersonID)
+		if err != nil {
+			return err
+		}
+		p.Email = &ev
+	}
 	return w.render(rw, r, http.StatusOK, "personal", view{Title: w.language(r).T("web.nav.personal"), LoggedIn: true, Data: p})
 }
 
@@ -114,7 +125,8 @@ func (w *personalPages) awaitChange(rw http.ResponseWriter, r *http.Request, _ s
 	}
 	bank := a.Action == approval.ActionBankChange
 	removal := a.Action == approval.ActionDeviceRemove
-	if !bank && !removal && a.Action != approval.ActionAddressChange {
+	mail := a.Action == approval.ActionEmailChange
+	if !bank && !removal && !mail && a.Action != approval.ActionAddressChange {
 		return approval.ErrNotFound
 	}
 	if answerProbe(rw, r, a.Status == store.ApprovalPending) {
@@ -124,6 +136,9 @@ func (w *personalPages) awaitChange(rw http.ResponseWriter, r *http.Request, _ s
 	back := []link{{"/daten", l.T("web.link.back_personal")}}
 	if removal {
 		back = []link{{"/geraete", l.T("web.link.back_devices")}}
+	}
+	if mail {
+		back = []link{{"/daten/email", l.T("web.link.email")}}
 	}
 	switch a.Status {
 	case store.ApprovalPending:
@@ -136,6 +151,8 @@ func (w *personalPages) awaitChange(rw http.ResponseWriter, r *http.Request, _ s
 			m = message{Heading: l.T("web.change.bank_saved"), Lines: []string{l.T("web.change.bank_saved_text")}, Links: back}
 		case removal:
 			m = message{Heading: l.T("web.change.removed"), Lines: []string{l.T("web.devices.notice_removed")}, Links: back}
+		case mail:
+			m = message{Heading: l.T("web.change.email_saved"), Lines: []string{l.T("web.change.email_saved_text")}, Links: back}
 		}
 		return w.renderMessage(rw, r, http.StatusOK, m)
 	case store.ApprovalDeclined:

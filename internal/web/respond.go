@@ -33,7 +33,7 @@ var staticFS embed.FS
 
 // pageNames are the templates in templates/, each rendered into layout.html.
 var pageNames = []string{"start", "access", "choose-password", "login", "account", "change-password", "reset", "message",
-	"stepup", "need-phone", "personal", "change-data", "change-wait", "devices", "device-remove", "locked"}
+	"stepup", "need-phone", "personal", "change-data", "change-wait", "devices", "device-remove", "locked", "email", "email-link"}
 
 // mustParsePages parses every page once per language, with the
 // language's template functions (lang.Language.Funcs): the words come from
@@ -300,6 +300,10 @@ func waysBack(l lang.Language, code string) []link {
 		return []link{{"/geraete", l.T("web.nav.devices")}, toAccount}
 	case "devices_locked":
 		return []link{{"/geraete", l.T("web.link.unlock_pin")}, toAccount}
+	case "email_link_invalid", "email_link_expired":
+		return []link{{"/daten/email", l.T("web.link.email_again")}, toAccount}
+	case "email_approval_required", "email_none", "email_too_many_links":
+		return []link{{"/daten/email", l.T("web.link.email")}}
 	}
 	return nil
 }

@@ -19,6 +19,7 @@ func (w *Web) Routes() map[string]http.Handler {
 	w.account.routes(m)
 	w.personal.routes(m)
 	w.devices.routes(m)
+	w.email.routes(m)
 	return m
 }
 

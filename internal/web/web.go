@@ -153,6 +153,9 @@ type Services struct {
 	Profile      Profile
 	Devices      Devices
 	Applications Applications
+	// Email runs the e-mail address; nil: the portal offers none (no
+	// relay configured).
+	Email Email
 }
 
 func (s Services) check() error {
@@ -178,6 +181,7 @@ type Web struct {
 	account  *accountPages
 	personal *personalPages
 	devices  *devicePages
+	email    *emailPages
 }
 
 // base is what every area's pages share: the browser's session, the layout
@@ -217,8 +221,9 @@ func New(cfg Config, svc Services, logger *slog.Logger) (*Web, error) {
 			limiter: server.NewIPLimiter(cfg.LoginRate, cfg.LoginBurst, cfg.Now)},
 		account: &accountPages{base: b, accounts: svc.Accounts, sessions: svc.Sessions, persons: svc.Persons,
 			meter: server.NewIPLimiter(5, 30, cfg.Now)},
-		personal: &personalPages{base: b, profile: svc.Profile},
+		personal: &personalPages{base: b, profile: svc.Profile, email: svc.Email},
 		devices:  &devicePages{base: b, devices: svc.Devices, profile: svc.Profile, access: svc.Access},
+		email:    &emailPages{base: b, email: svc.Email},
 	}, nil
 }
 
@@ -245,6 +250,7 @@ type (
 	personalPages struct {
 		*base
 		profile Profile
+		email   Email // nil: no e-mail address offered
 	}
 	devicePages struct {
 		*base

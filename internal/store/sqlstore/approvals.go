@@ -274,6 +274,10 @@ func (t approvalTx) QueueNotice(ctx context.Context, n store.Notice) error {
 	return queueNotices(ctx, t.tx, []store.Notice{n})
 }
 
+func (t approvalTx) UpdateEmail(ctx context.Context, id store.PersonID, fn func(e *store.Email) error, queue ...store.OutMail) (store.Email, error) {
+	return updateEmail(ctx, t.tx, t.s.forUpdate(), id, fn, queue)
+}
+
 // RedeemApproval implements store.Approvals.
 func (s *approvals) RedeemApproval(ctx context.Context, id string, person store.PersonID, now time.Time) error {
 	res, err := s.w.ExecContext(ctx, `UPDATE approvals SET used_at = $1

@@ -139,6 +139,9 @@ func insertMessage(ctx context.Context, tx *sql.Tx, m store.MailMessage) error {
 			return fmt.Errorf("sqlstore: add mail attachment: %w", err)
 		}
 	}
+	if m.Direction == store.MailToPerson {
+		return queueMessageMail(ctx, tx, m.PersonID, m.ID, m.CreatedAt)
+	}
 	return nil
 }
 

@@ -81,7 +81,7 @@ func fileNoticeThread(ctx context.Context, tx *sql.Tx, id string, n store.Notice
 		msg, thread, int64(n.PersonID), []byte{}, at); err != nil {
 		return fmt.Errorf("sqlstore: file notice in the mailbox: %w", err)
 	}
-	return nil
+	return queueMessageMail(ctx, tx, n.PersonID, msg, n.CreatedAt)
 }
 
 // QueueNotice implements store.Notices.

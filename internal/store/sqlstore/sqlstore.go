@@ -17,7 +17,7 @@
 // accounts, sessions, letters, identifications, devices, approvals, notices,
 // counters, oneTimes, auditChain, signingKeys, oidc, upgrades, loginEvents,
 // staffAccounts, staffSessions, staffRequests, search, mailbox,
-// assistantTurns), each a small type in its role's file (persons.go,
+// assistantTurns, emails), each a small type in its role's file (persons.go,
 // approvals.go, …) and embedded in Store, so *Store is a store.Store while no
 // type carries more than one role. Store itself adds only the life cycle: Open, Migrate, SchemaVersion, Ping, Close,
 // Dialect and DB. All parts share one db (db.go): the dialect, the writer and
@@ -25,7 +25,8 @@
 // retries, row locks, placeholders, error codes, the time encoding.
 // Writes that belong to another role but must commit in the same transaction go
 // through functions that take the *sql.Tx: every role queues its notices with
-// queueNotices, and approvals holds persons and devices because an approval's
+// queueNotices, every message to a person queues its e-mail with
+// queueMessageMail, and approvals holds persons and devices because an approval's
 // executor updates both through the approving transaction (approvalTx).
 //
 // Only package main imports sqlstore; everything else sees the store interfaces.
@@ -106,6 +107,7 @@ type Store struct {
 	*search
 	*mailbox
 	*assistantTurns
+	*emails
 }
 
 var _ store.Store = (*Store)(nil)
@@ -136,6 +138,7 @@ func newStore(d *db) *Store {
 		search:          &search{db: d},
 		mailbox:         &mailbox{db: d},
 		assistantTurns:  &assistantTurns{db: d},
+		emails:          &emails{db: d},
 	}
 }
 

@@ -94,6 +94,10 @@ func Run(t *testing.T, newStore NewStore) {
 		{"MailboxNotices", testMailboxNotices},
 		{"AssistantTurns", testAssistantTurns},
 		{"AssistantTurnsParallel", testAssistantTurnsParallel},
+		{"Emails", testEmails},
+		{"EmailMessageMails", testEmailMessageMails},
+		{"MailQueue", testMailQueue},
+		{"MailQueueParallelClaimers", testMailQueueParallelClaimers},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, newStore(t)) })
