@@ -15,7 +15,7 @@ import (
 // p50, p99 and the answers by class.
 func Print(w io.Writer, r *Result) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "\trequests\tp50\tp99\t2xx\t4xx\t503\tother 5xx\ttransport\t")
+	fmt.Fprintln(tw, "\trequests\tp50\tp99\t2xx\t4xx\t503\t502/504\tother 5xx\ttransport\t")
 	names := make([]string, 0, len(r.Scenarios))
 	for _, s := range Scenarios {
 		if _, ok := r.Scenarios[s]; ok {
@@ -48,7 +48,7 @@ func Print(w io.Writer, r *Result) {
 }
 
 func row(w io.Writer, name string, n int, p50, p99 time.Duration, c Classes) {
-	fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t\n", name, n, ms(p50), ms(p99), c.OK, c.Client, c.Busy, c.Server, c.Transport)
+	fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t\n", name, n, ms(p50), ms(p99), c.OK, c.Client, c.Busy, c.Gateway, c.Server, c.Transport)
 }
 
 func ms(d time.Duration) string {

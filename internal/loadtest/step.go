@@ -29,7 +29,8 @@ type Classes struct {
 	Client    int `json:"4xx"`
 	Busy      int `json:"503"`
 	BusyBare  int `json:"503_without_retry_after"`
-	Server    int `json:"other_5xx"` // 500, 502, 504, … (a proxy's too)
+	Server    int `json:"other_5xx"` // 500, 501, … from the application
+	Gateway   int `json:"502_504"`   // a proxy's: the node broke off or did not answer
 	Transport int `json:"transport_errors"`
 	Other     int `json:"other"` // 1xx, 3xx
 }
@@ -47,6 +48,8 @@ func (c *Classes) add(status int, h http.Header) {
 		if h.Get("Retry-After") == "" {
 			c.BusyBare++
 		}
+	case status == http.StatusBadGateway || status == http.StatusGatewayTimeout:
+		c.Gateway++
 	case status >= 500:
 		c.Server++
 	default:
@@ -60,6 +63,7 @@ func (c *Classes) merge(o Classes) {
 	c.Busy += o.Busy
 	c.BusyBare += o.BusyBare
 	c.Server += o.Server
+	c.Gateway += o.Gateway
 	c.Transport += o.Transport
 	c.Other += o.Other
 }
