@@ -77,11 +77,14 @@ func (l *Ledger) Entries(kind string) map[string]Tally {
 // matches what the clients know, Lost those with fewer, Doubled those with
 // more.
 type Check struct {
-	Kind    string   `json:"kind"`
-	Held    int      `json:"held"`
-	Lost    int      `json:"lost"`
-	Doubled int      `json:"doubled"`
-	Bad     []string `json:"bad,omitempty"` // the lost and doubled keys with both counts
+	Kind    string `json:"kind"`
+	Held    int    `json:"held"`
+	Lost    int    `json:"lost"`
+	Doubled int    `json:"doubled"`
+	// CutOff counts the keys with a cut-off request: held within the
+	// bound Confirmed ≤ stored ≤ Confirmed+CutOff rather than exactly.
+	CutOff int      `json:"cut_off"`
+	Bad    []string `json:"bad,omitempty"` // the lost and doubled keys with both counts
 }
 
 // Verify compares the stored counts of kind (stored[key]) with the ledger: a
@@ -92,6 +95,9 @@ func (l *Ledger) Verify(kind string, stored map[string]int) Check {
 	entries := l.Entries(kind)
 	for key, t := range entries {
 		n := stored[key]
+		if t.CutOff > 0 {
+			c.CutOff++
+		}
 		switch {
 		case n < t.Confirmed:
 			c.Lost++

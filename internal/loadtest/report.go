@@ -43,7 +43,7 @@ func Print(w io.Writer, r *Result) {
 	}
 	slices.Sort(errs)
 	for _, name := range errs {
-		fmt.Fprintf(w, "first error of %s: %s\n", name, r.Errors[name])
+		fmt.Fprintf(w, "first failure at %s: %s\n", name, r.Errors[name])
 	}
 }
 

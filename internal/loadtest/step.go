@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -79,7 +80,9 @@ func newRecorder() *recorder {
 	return &recorder{endpoints: map[string]*Endpoint{}, firstErr: map[string]string{}}
 }
 
-func (r *recorder) record(name string, status int, h http.Header, took time.Duration, err error) {
+// record adds one answer (status 0: none, err says why) of endpoint name;
+// the first failure of each endpoint is kept for the report.
+func (r *recorder) record(name string, status int, h http.Header, took time.Duration, err error, body []byte) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	e := r.endpoints[name]
@@ -92,8 +95,14 @@ func (r *recorder) record(name string, status int, h http.Header, took time.Dura
 	if status != 0 {
 		e.latencies = append(e.latencies, took)
 	}
-	if err != nil && r.firstErr[name] == "" {
+	if r.firstErr[name] != "" {
+		return
+	}
+	switch {
+	case err != nil:
 		r.firstErr[name] = err.Error()
+	case status >= 400:
+		r.firstErr[name] = strconv.Itoa(status) + " " + strings.TrimSpace(string(body[:min(len(body), 300)]))
 	}
 }
 
@@ -231,10 +240,10 @@ func (f *flows) once(ctx context.Context, s step, payload []byte) (answer, http.
 	}
 	took := time.Since(began)
 	if err != nil {
-		f.rec.record(s.name, 0, nil, took, err)
+		f.rec.record(s.name, 0, nil, took, err, nil)
 		return answer{}, nil, err
 	}
-	f.rec.record(s.name, resp.StatusCode, resp.Header, took, nil)
+	f.rec.record(s.name, resp.StatusCode, resp.Header, took, nil, b)
 	return answer{status: resp.StatusCode, body: b}, resp.Header, nil
 }
 
