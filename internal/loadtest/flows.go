@@ -76,7 +76,7 @@ type loginBody struct {
 }
 
 func (f *flows) passwordLogin(ctx context.Context) (int, error) {
-	a, err := f.pools[PasswordLogin].take()
+	a, err := f.pools[PasswordLogin].take(ctx)
 	if err != nil {
 		return 0, err
 	}
@@ -87,7 +87,7 @@ func (f *flows) passwordLogin(ctx context.Context) (int, error) {
 }
 
 func (f *flows) wrongPassword(ctx context.Context) (int, error) {
-	a, err := f.pools[WrongPassword].take()
+	a, err := f.pools[WrongPassword].take(ctx)
 	if err != nil {
 		return 0, err
 	}
@@ -163,7 +163,7 @@ func (f *flows) challenge(ctx context.Context, a *account, purpose, approvalID s
 }
 
 func (f *flows) appLogin(ctx context.Context) (int, error) {
-	a, err := f.pools[AppLogin].take()
+	a, err := f.pools[AppLogin].take(ctx)
 	if err != nil {
 		return 0, err
 	}
@@ -173,7 +173,7 @@ func (f *flows) appLogin(ctx context.Context) (int, error) {
 }
 
 func (f *flows) wrongPIN(ctx context.Context) (int, error) {
-	a, err := f.pools[WrongPIN].take()
+	a, err := f.pools[WrongPIN].take(ctx)
 	if err != nil {
 		return 0, err
 	}
@@ -207,7 +207,7 @@ func (f *flows) accessRequest(ctx context.Context) (int, error) {
 // (a password alone may not), reads the pending approval and approves it
 // with the PIN.
 func (f *flows) approval(ctx context.Context) (int, error) {
-	a, err := f.pools[Approval].take()
+	a, err := f.pools[Approval].take(ctx)
 	if err != nil {
 		return 0, err
 	}

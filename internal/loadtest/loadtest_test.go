@@ -24,6 +24,7 @@ func TestParseTarget(t *testing.T) {
 		{"remote refused", "https://staging.kasse.example", "", false},
 		{"remote refused by address", "http://192.0.2.10:8080", "", false},
 		{"remote named but other host", "https://prod.kasse.example", "staging.kasse.example", false},
+		{"remote named but other address", "https://192.0.2.11:8443", "192.0.2.10", false},
 		{"remote named, not https", "http://192.0.2.10:8080", "192.0.2.10", false},
 		{"remote named exactly", "https://192.0.2.10:8443", "192.0.2.10", true},
 		{"path", "http://127.0.0.1:8080/api", "", false},

@@ -225,14 +225,23 @@ func newPool(list []*account, uses int) *pool {
 	return p
 }
 
-func (p *pool) take() (*account, error) {
+// take waits for a free account: flows slowed by the server (a 503's
+// Retry-After) hold theirs longer, and the next ones wait rather than fail.
+func (p *pool) take(ctx context.Context) (*account, error) {
+	t := time.NewTimer(accountWait)
+	defer t.Stop()
 	select {
 	case a := <-p.ch:
 		return a, nil
-	case <-time.After(2 * time.Second):
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-t.C:
 		return nil, errors.New("loadtest: no free account (more accounts: loadtest setup --accounts)")
 	}
 }
+
+// accountWait bounds how long a flow waits for a free account.
+const accountWait = 30 * time.Second
 
 func (p *pool) give(a *account) {
 	if p.uses != nil {

@@ -115,7 +115,9 @@ func startPostgres(t *testing.T, tl tools) *postgres {
 		}
 	}
 	pg.run(tl.initdb, "-D", pg.data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync")
-	pg.start()
+	if err := pg.start(); err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() { pg.ctl("stop", "-m", "immediate") })
 	base := fmt.Sprintf("postgres://postgres@127.0.0.1:%d/%%s?sslmode=disable", pg.port)
 	db, err := sql.Open("pgx", fmt.Sprintf(base, "postgres"))
@@ -133,6 +135,13 @@ func startPostgres(t *testing.T, tl tools) *postgres {
 // run runs a PostgreSQL program as the cluster's user.
 func (pg *postgres) run(name string, args ...string) {
 	pg.t.Helper()
+	if err := pg.runErr(name, args...); err != nil {
+		pg.t.Fatal(err)
+	}
+}
+
+// runErr is run returning its error, for use beside the test's goroutine.
+func (pg *postgres) runErr(name string, args ...string) error {
 	cmd := exec.Command(name, args...)
 	if pg.runAs != nil {
 		uid, _ := strconv.Atoi(pg.runAs.Uid)
@@ -143,23 +152,22 @@ func (pg *postgres) run(name string, args ...string) {
 	cmd.Dir = filepath.Dir(pg.data)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		log, _ := os.ReadFile(pg.log)
-		pg.t.Fatalf("%s %s: %v\n%s\n%s", filepath.Base(name), strings.Join(args, " "), err, out, log)
+		return fmt.Errorf("%s %s: %v\n%s\n%s", filepath.Base(name), strings.Join(args, " "), err, out, log)
 	}
+	return nil
 }
 
-func (pg *postgres) ctl(args ...string) {
-	pg.t.Helper()
-	pg.run(pg.pgctl, append([]string{"-D", pg.data, "-w", "-t", "60"}, args...)...)
+func (pg *postgres) ctl(args ...string) error {
+	return pg.runErr(pg.pgctl, append([]string{"-D", pg.data, "-w", "-t", "60"}, args...)...)
 }
 
 // start starts the cluster on its port, listening on loopback only.
-func (pg *postgres) start() {
-	pg.t.Helper()
-	pg.ctl("start", "-l", pg.log, "-o", fmt.Sprintf("-p %d -h 127.0.0.1 -k %s -c max_connections=200 -c fsync=off", pg.port, filepath.Dir(pg.data)))
+func (pg *postgres) start() error {
+	return pg.ctl("start", "-l", pg.log, "-o", fmt.Sprintf("-p %d -h 127.0.0.1 -k %s -c max_connections=200 -c fsync=off", pg.port, filepath.Dir(pg.data)))
 }
 
 // stop stops the cluster the fast way: open sessions are ended at once.
-func (pg *postgres) stop() { pg.ctl("stop", "-m", "fast") }
+func (pg *postgres) stop() error { return pg.ctl("stop", "-m", "fast") }
 
 // node is one `pforte serve` process.
 type node struct {
@@ -182,26 +190,27 @@ type cluster struct {
 	dir   string
 }
 
-// startNode starts n's process and waits until it is ready.
-func (c *cluster) startNode(n *node) {
-	c.t.Helper()
+// startNode starts n's process and waits until it is ready. It may run
+// beside the test's goroutine, so it returns its error.
+func (c *cluster) startNode(n *node) error {
 	cmd := exec.Command(c.bin, "serve", "--database", c.dsn, "--listen", n.addr)
 	cmd.Env = c.env
 	cmd.Stdout, cmd.Stderr = n.log, n.log
 	if err := cmd.Start(); err != nil {
-		c.t.Fatal(err)
+		return err
 	}
 	n.cmd = cmd
-	waitStatus(c.t, n.url()+"/readyz", http.StatusOK, 60*time.Second)
+	_, err := waitStatus(n.url()+"/readyz", http.StatusOK, 60*time.Second)
+	return err
 }
 
 // kill kills n with SIGKILL and reaps it.
-func (c *cluster) kill(n *node) {
-	c.t.Helper()
+func (c *cluster) kill(n *node) error {
 	if err := n.cmd.Process.Kill(); err != nil {
-		c.t.Fatal(err)
+		return err
 	}
 	n.cmd.Wait()
+	return nil
 }
 
 // stopAll ends every node that still runs.
@@ -301,22 +310,23 @@ func (c *cluster) startNginx(nginx string) {
 		}
 	})
 	c.lb = fmt.Sprintf("http://127.0.0.1:%d", port)
-	waitStatus(c.t, c.lb+"/readyz", http.StatusOK, 30*time.Second)
+	if _, err := waitStatus(c.lb+"/readyz", http.StatusOK, 30*time.Second); err != nil {
+		c.t.Fatal(err)
+	}
 }
 
-// waitStatus polls url until it answers want, or fails the test after d.
-func waitStatus(t *testing.T, url string, want int, d time.Duration) time.Duration {
-	t.Helper()
+// waitStatus polls url until it answers want and returns how long that took,
+// or an error after d.
+func waitStatus(url string, want int, d time.Duration) (time.Duration, error) {
 	start := time.Now()
 	client := &http.Client{Timeout: 2 * time.Second}
 	for time.Since(start) < d {
 		if readyStatus(client, url) == want {
-			return time.Since(start)
+			return time.Since(start), nil
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	t.Fatalf("%s did not answer %d within %v", url, want, d)
-	return 0
+	return 0, fmt.Errorf("%s did not answer %d within %v", url, want, d)
 }
 
 // readyStatus returns url's status, 0 when it does not answer.

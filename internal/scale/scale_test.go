@@ -104,7 +104,9 @@ func TestReliability(t *testing.T) {
 	}
 	t.Cleanup(c.stopAll)
 	for _, n := range c.nodes {
-		c.startNode(n)
+		if err := c.startNode(n); err != nil {
+			t.Fatal(err)
+		}
 	}
 	c.startNginx(tl.nginx)
 	target, err := loadtest.ParseTarget(t.Context(), c.lb, "")
@@ -130,10 +132,16 @@ func TestReliability(t *testing.T) {
 				if !sleep(ctx, plans[1].Duration/4-2*time.Second) {
 					return
 				}
-				c.kill(victim)
+				if err := c.kill(victim); err != nil {
+					t.Error(err)
+					return
+				}
 				t.Logf("%s killed with SIGKILL", victim.name)
 				sleep(ctx, 2*time.Second)
-				c.startNode(victim)
+				if err := c.startNode(victim); err != nil {
+					t.Error(err)
+					return
+				}
 				t.Logf("%s started again and ready", victim.name)
 			}
 		})
@@ -148,17 +156,31 @@ func TestReliability(t *testing.T) {
 			if !sleep(ctx, plans[2].Duration/3) {
 				return
 			}
-			pg.stop()
+			if err := pg.stop(); err != nil {
+				t.Error(err)
+				return
+			}
 			t.Log("PostgreSQL stopped (fast)")
 			for _, n := range c.nodes {
-				took := waitStatus(t, n.url()+"/readyz", http.StatusServiceUnavailable, 15*time.Second)
+				took, err := waitStatus(n.url()+"/readyz", http.StatusServiceUnavailable, 15*time.Second)
+				if err != nil {
+					t.Errorf("%s while PostgreSQL is away: %v", n.name, err)
+					continue
+				}
 				t.Logf("%s: /readyz 503 after %v", n.name, took.Round(10*time.Millisecond))
 			}
 			sleep(ctx, 3*time.Second)
-			pg.start()
+			if err := pg.start(); err != nil {
+				t.Error(err)
+				return
+			}
 			t.Log("PostgreSQL started")
 			for _, n := range c.nodes {
-				took := waitStatus(t, n.url()+"/readyz", http.StatusOK, 30*time.Second)
+				took, err := waitStatus(n.url()+"/readyz", http.StatusOK, 30*time.Second)
+				if err != nil {
+					t.Errorf("%s after PostgreSQL is back: %v", n.name, err)
+					continue
+				}
 				t.Logf("%s: /readyz 200 after %v", n.name, took.Round(10*time.Millisecond))
 			}
 		})
