@@ -78,8 +78,12 @@ func runLoadtestSetup(ctx context.Context, env *environment, args []string) erro
 	} else if n > 0 {
 		return &usageError{msg: fmt.Sprintf("loadtest setup: the database holds %d persons; setup fills a database without persons only", n)}
 	}
+	// Some synthetic persons have an incomplete birth date (as real
+	// registers do); an access request needs a complete one, so a few more
+	// are generated and those are left out of the register entries.
+	count := *accounts + *register + *register/5 + 10
 	var csv bytes.Buffer
-	if err := registry.Generate(&csv, *accounts+*register, *seed, time.Now().UTC()); err != nil {
+	if err := registry.Generate(&csv, count, *seed, time.Now().UTC()); err != nil {
 		return err
 	}
 	aud, err := auditLog(cfg, st, logger)
@@ -91,7 +95,7 @@ func runLoadtestSetup(ctx context.Context, env *environment, args []string) erro
 	if _, err := importRegistry(ctx, &quiet, registry.NewImporter(st, ring, importAuditor{aud}, time.Now), bytes.NewReader(csv.Bytes()), cfg); err != nil {
 		return err
 	}
-	persons, err := load.FirstPersons(ctx, st, csv.Bytes(), *accounts+*register)
+	persons, err := load.FirstPersons(ctx, st, csv.Bytes(), count)
 	if err != nil {
 		return err
 	}
@@ -132,7 +136,13 @@ func runLoadtestSetup(ctx context.Context, env *environment, args []string) erro
 	}
 	state := &loadtest.State{Password: pw, PIN: pin, Accounts: bound}
 	for _, p := range persons[*accounts:] {
+		if d, err := registry.ParseBirthDate(p.BirthDate, time.Now()); err != nil || len(d.String()) != len("2006-01-02") || len(state.Register) == *register {
+			continue
+		}
 		state.Register = append(state.Register, loadtest.Entry{KVNR: p.KVNR, PostalCode: p.PostalCode, BirthDate: p.BirthDate})
+	}
+	if len(state.Register) < *register {
+		return fmt.Errorf("loadtest setup: only %d synthetic persons without an account have a complete birth date, %d asked for", len(state.Register), *register)
 	}
 	if err := loadtest.WriteState(*out, state); err != nil {
 		return err

@@ -10,9 +10,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pforte/pforte/internal/config"
 	"github.com/pforte/pforte/internal/loadtest"
+	"github.com/pforte/pforte/internal/registry"
 )
 
 func TestLoadtestRefusesBadArguments(t *testing.T) {
@@ -67,9 +69,22 @@ func TestLoadtest(t *testing.T) {
 	if fi, err := os.Stat(state); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("state file: %v, %v; want mode 0600", fi, err)
 	}
+	// Access requests need complete birth dates.
+	prepared, err := loadtest.ReadState(state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(prepared.Accounts) != 20 || len(prepared.Register) != 5 {
+		t.Errorf("state: %d accounts, %d register entries; want 20, 5", len(prepared.Accounts), len(prepared.Register))
+	}
+	for _, e := range prepared.Register {
+		if d, err := registry.ParseBirthDate(e.BirthDate, time.Now()); err != nil || len(d.String()) != len("2006-01-02") {
+			t.Errorf("register entry %s: birth date %q is not complete", e.KVNR, e.BirthDate)
+		}
+	}
 	// Synthetic persons never go into a register that has persons.
 	code, _, errOut = c.run("", "loadtest", "setup", "--database", dsn, "--out", filepath.Join(dir, "again.json"))
-	if code != 2 || !strings.Contains(errOut, "holds 25 persons") {
+	if code != 2 || !strings.Contains(errOut, "without persons only") {
 		t.Errorf("second setup: code %d, stderr %q; want 2, refused", code, errOut)
 	}
 

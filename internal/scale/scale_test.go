@@ -122,7 +122,7 @@ func TestReliability(t *testing.T) {
 	var rows []suiteRow
 	t.Run("1 mixed load", func(t *testing.T) {
 		res, ledger := load(t, target, parts[0], plans[0], nil)
-		rows = append(rows, judge(t, "1 mixed load "+plans[0].Duration.String(), db, res, ledger, parts[0], true))
+		rows = append(rows, judge(t, c, "1 mixed load "+plans[0].Duration.String(), db, res, ledger, parts[0], true))
 	})
 	t.Run("2 kill -9 a node", func(t *testing.T) {
 		victim := c.nodes[1]
@@ -145,7 +145,7 @@ func TestReliability(t *testing.T) {
 				t.Logf("%s started again and ready", victim.name)
 			}
 		})
-		rows = append(rows, judge(t, "2 kill -9 a node "+plans[1].Duration.String(), db, res, ledger, parts[1], false))
+		rows = append(rows, judge(t, c, "2 kill -9 a node "+plans[1].Duration.String(), db, res, ledger, parts[1], false))
 	})
 	t.Run("3 restart PostgreSQL", func(t *testing.T) {
 		pids := map[string]int{}
@@ -189,7 +189,7 @@ func TestReliability(t *testing.T) {
 				t.Errorf("%s did not live through the restart of PostgreSQL", n.name)
 			}
 		}
-		rows = append(rows, judge(t, "3 restart PostgreSQL "+plans[2].Duration.String(), db, res, ledger, parts[2], true))
+		rows = append(rows, judge(t, c, "3 restart PostgreSQL "+plans[2].Duration.String(), db, res, ledger, parts[2], true))
 	})
 	var b strings.Builder
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
@@ -226,7 +226,7 @@ func load(t *testing.T, target *loadtest.Target, st *loadtest.State, plan loadte
 
 // judge holds the database against the ledger and returns the item's row.
 // strict items (no node dies) must also see no proxy error at all.
-func judge(t *testing.T, name string, db *sql.DB, res *loadtest.Result, ledger *loadtest.Ledger, st *loadtest.State, strict bool) suiteRow {
+func judge(t *testing.T, c *cluster, name string, db *sql.DB, res *loadtest.Result, ledger *loadtest.Ledger, st *loadtest.State, strict bool) suiteRow {
 	t.Helper()
 	total := res.Totals()
 	row := suiteRow{name: name, server: total.Server, gateway: total.Gateway}
@@ -235,6 +235,9 @@ func judge(t *testing.T, name string, db *sql.DB, res *loadtest.Result, ledger *
 	}
 	if total.Server > 0 {
 		t.Errorf("%d answers were 5xx other than 502, 503 and 504 (the application's own)", total.Server)
+	}
+	if t.Failed() {
+		logErrors(t, c)
 	}
 	if total.BusyBare > 0 {
 		t.Errorf("%d answers were 503 without Retry-After", total.BusyBare)
@@ -257,6 +260,25 @@ func judge(t *testing.T, name string, db *sql.DB, res *loadtest.Result, ledger *
 		}
 	}
 	return row
+}
+
+// logErrors logs the nodes' error lines, the causes behind their 500s.
+func logErrors(t *testing.T, c *cluster) {
+	t.Helper()
+	for _, n := range c.nodes {
+		raw, err := os.ReadFile(n.log.Name())
+		if err != nil {
+			t.Log(err)
+			continue
+		}
+		var lines []string
+		for line := range strings.Lines(string(raw)) {
+			if strings.Contains(line, `"level":"ERROR"`) {
+				lines = append(lines, strings.TrimSpace(line))
+			}
+		}
+		t.Logf("%s: %d error lines; the last ones:\n%s", n.name, len(lines), strings.Join(lines[max(len(lines)-10, 0):], "\n"))
+	}
 }
 
 // verify reads the stored counts of the state's persons and phones and
