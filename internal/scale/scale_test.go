@@ -236,9 +236,6 @@ func judge(t *testing.T, c *cluster, name string, db *sql.DB, res *loadtest.Resu
 	if total.Server > 0 {
 		t.Errorf("%d answers were 5xx other than 502, 503 and 504 (the application's own)", total.Server)
 	}
-	if t.Failed() {
-		logErrors(t, c)
-	}
 	if total.BusyBare > 0 {
 		t.Errorf("%d answers were 503 without Retry-After", total.BusyBare)
 	}
@@ -258,6 +255,9 @@ func judge(t *testing.T, c *cluster, name string, db *sql.DB, res *loadtest.Resu
 		if check.Held == 0 {
 			t.Errorf("%s: nothing to check (no flow of this kind got through)", check.Kind)
 		}
+	}
+	if t.Failed() {
+		logErrors(t, c)
 	}
 	return row
 }
