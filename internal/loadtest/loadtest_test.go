@@ -110,7 +110,7 @@ func TestParseRates(t *testing.T) {
 	if diff := cmp.Diff(map[string]float64{AppLogin: 2, AccessRequest: 0.5}, got); diff != "" {
 		t.Errorf("ParseRates (-want +got):\n%s", diff)
 	}
-	for _, bad := range []string{"app-login", "app-login=x", "=1"} {
+	for _, bad := range []string{"app-login", "app-login=x", "app-login=1x", "=1"} {
 		if r, err := ParseRates(bad); err == nil && (Plan{Rates: r, Duration: time.Second}).Validate() == nil {
 			t.Errorf("ParseRates(%q) accepted", bad)
 		}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -27,7 +28,8 @@ func ParseRates(s string) (map[string]float64, error) {
 		name, raw, ok := strings.Cut(strings.TrimSpace(part), "=")
 		var r float64
 		if ok {
-			_, err := fmt.Sscanf(raw, "%g", &r)
+			var err error
+			r, err = strconv.ParseFloat(raw, 64)
 			ok = err == nil
 		}
 		if !ok {
