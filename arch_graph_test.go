@@ -31,15 +31,16 @@ var domainGraph = map[string][]string{
 	"internal/dispatch":       {"internal/audit", "internal/lang", "internal/letter", "internal/notice"},
 	"internal/egk":            {"internal/registry"},
 	"internal/egk/testca":     {"internal/egk"}, // a test CA for tests and the demo, never a production one
-	"internal/email":          {"internal/approval", "internal/audit", "internal/field", "internal/lang", "internal/seal", "internal/session"},
-	"internal/email/smtptest": {}, // a real SMTP server on loopback; tests only
 	"internal/eid":            {"internal/proofing"},
 	"internal/eid/sim":        {},
+	"internal/email":          {"internal/approval", "internal/audit", "internal/field", "internal/lang", "internal/seal", "internal/session"},
+	"internal/email/smtptest": {},                // a real SMTP server on loopback; tests only
 	"internal/field":          {"internal/lang"}, // messages in the person's language
 	"internal/jsonstrict":     {},
 	"internal/lang":           {},
 	"internal/letter":         {"internal/lang"},
 	"internal/load":           {"internal/account", "internal/password", "internal/proofing", "internal/registry", "internal/session"},
+	"internal/loadtest":       {},
 	"internal/mailbox":        {"internal/audit", "internal/lang", "internal/notice", "internal/session"},
 	"internal/maintenance":    {},
 	"internal/notice":         {"internal/lang"},
@@ -48,6 +49,7 @@ var domainGraph = map[string][]string{
 	"internal/profile":        {"internal/approval", "internal/device", "internal/dispatch", "internal/field", "internal/lang", "internal/notice", "internal/registry", "internal/seal", "internal/session"},
 	"internal/proofing":       {"internal/registry"},
 	"internal/registry":       {"internal/seal"},
+	"internal/scale":          {},
 	"internal/seal":           {},
 	"internal/seal/reseal":    {"internal/seal"},
 	"internal/session":        {},

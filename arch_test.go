@@ -71,11 +71,12 @@ func isHarness(dir string) bool { return slices.Contains(testHarnesses, dir) }
 // reason. Add a package only when speaking HTTP to an outside party is its job;
 // serving HTTP belongs in an HTTP package.
 var netHTTPAllowed = map[string]string{
-	"internal/eid":     "speaks HTTP to the identification partner",
-	"internal/egk":     "asks the configured OCSP responder whether a health card's certificate is revoked",
-	"internal/eid/sim": "simulates the identification partner's HTTP endpoints",
-	"internal/phone":   "plays the phone against a node's API (through appclient)",
-	"internal/load":    "sends measured load to a node on loopback",
+	"internal/eid":      "speaks HTTP to the identification partner",
+	"internal/egk":      "asks the configured OCSP responder whether a health card's certificate is revoked",
+	"internal/eid/sim":  "simulates the identification partner's HTTP endpoints",
+	"internal/phone":    "plays the phone against a node's API (through appclient)",
+	"internal/load":     "sends measured load to a node on loopback",
+	"internal/loadtest": "sends paced load to a system on loopback or to one staging host named exactly",
 }
 
 // bannedNames are package names that say nothing about what the package owns.

@@ -69,6 +69,7 @@ func commands() []command {
 		{"mailbox", "the mailbox: send a message to an insured person", runMailbox},
 		{"assistant", "the FAQ assistant: ask a question | check the knowledge base", runAssistant},
 		{"load", "load measurement: setup | hash | login (loopback only)", runLoad},
+		{"loadtest", "mixed load at a fixed rate: setup | run (loopback, or one named staging host)", runLoadtest},
 		{"keygen", "print a new data key for data_keys (--subject: a key for oidc.subject_key)", runKeygen},
 		{"version", "print the version", runVersion},
 	}

@@ -25,8 +25,11 @@ const (
 	outageRetryAfter = 5 * time.Second
 	// outagePingTimeout bounds the ping that decides.
 	outagePingTimeout = time.Second
-	// outageMemory is how long one ping's verdict is reused, so that a burst
-	// of failing requests pings once, not once each.
+	// outageMemory is how long a "down" verdict is reused, so that a burst
+	// of failing requests pings once, not once each. An "up" verdict is
+	// never reused: the database may have gone away right after it (the
+	// reliability suite saw 500s in the first second of a PostgreSQL
+	// restart), and while it answers 500s are rare.
 	outageMemory = time.Second
 
 	msgUnavailable = "Der Dienst ist gerade nicht erreichbar. Bitte versuchen Sie es in wenigen Sekunden erneut; Ihre Eingaben wurden nicht verarbeitet."
@@ -50,8 +53,8 @@ func (p *outageProbe) databaseDown(ctx context.Context) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	now := p.now()
-	if !p.checked.IsZero() && now.Sub(p.checked) < outageMemory {
-		return p.down
+	if p.down && now.Sub(p.checked) < outageMemory {
+		return true
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), outagePingTimeout)
 	defer cancel()

@@ -103,3 +103,24 @@ func TestOutageProbeRemembers(t *testing.T) {
 		t.Errorf("pings = %d, want 2 (one per %v)", pings, outageMemory)
 	}
 }
+
+// TestOutageProbeRechecksUp checks that a database that answered a moment ago
+// and went away since is reported down: only a "down" verdict is reused.
+func TestOutageProbeRechecksUp(t *testing.T) {
+	var down bool
+	now := time.Unix(1000, 0)
+	p := &outageProbe{ready: readyFunc(func(context.Context) error {
+		if down {
+			return errors.New("down")
+		}
+		return nil
+	}), now: func() time.Time { return now }}
+	if p.databaseDown(t.Context()) {
+		t.Fatal("database that answers reported down")
+	}
+	down = true
+	now = now.Add(outageMemory / 10)
+	if !p.databaseDown(t.Context()) {
+		t.Error("database gone right after a successful ping reported up")
+	}
+}
