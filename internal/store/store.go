@@ -55,6 +55,7 @@ type Store interface {
 	AuditSearch
 	Mailbox
 	AssistantConversations
+	Representations
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
 	// Close releases the database connections.

@@ -17,7 +17,7 @@
 // accounts, sessions, letters, identifications, devices, approvals, notices,
 // counters, oneTimes, auditChain, signingKeys, oidc, upgrades, loginEvents,
 // staffAccounts, staffSessions, staffRequests, search, mailbox,
-// assistantTurns), each a small type in its role's file (persons.go,
+// assistantTurns, representations), each a small type in its role's file (persons.go,
 // approvals.go, …) and embedded in Store, so *Store is a store.Store while no
 // type carries more than one role. Store itself adds only the life cycle: Open, Migrate, SchemaVersion, Ping, Close,
 // Dialect and DB. All parts share one db (db.go): the dialect, the writer and
@@ -103,6 +103,7 @@ type Store struct {
 	*search
 	*mailbox
 	*assistantTurns
+	*representations
 }
 
 var _ store.Store = (*Store)(nil)
@@ -133,6 +134,7 @@ func newStore(d *db) *Store {
 		search:          &search{db: d},
 		mailbox:         &mailbox{db: d},
 		assistantTurns:  &assistantTurns{db: d},
+		representations: &representations{db: d},
 	}
 }
 

@@ -94,6 +94,9 @@ func Run(t *testing.T, newStore NewStore) {
 		{"MailboxNotices", testMailboxNotices},
 		{"AssistantTurns", testAssistantTurns},
 		{"AssistantTurnsParallel", testAssistantTurnsParallel},
+		{"Representations", testRepresentations},
+		{"RepresentationEndedOnce", testRepresentationEndedOnce},
+		{"ApproveTxReadsRepresentations", testApproveTxReadsRepresentations},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, newStore(t)) })
