@@ -32,6 +32,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/pforte/pforte/internal/approval"
 	"github.com/pforte/pforte/internal/lang"
 	"github.com/pforte/pforte/internal/registry"
 	"github.com/pforte/pforte/internal/store"
@@ -50,7 +51,7 @@ var Actions = []string{ActionDataView, ActionAddressChange, ActionMailboxRead, A
 
 // ApprovalAction is the approval action of an address change on behalf: the
 // actor's phone approves it, its executor changes the subject's address.
-const ApprovalAction = "family.address_change"
+const ApprovalAction = approval.ActionFamilyAddressChange
 
 // ReprAge is the age from which a dependent acts alone.
 const ReprAge = 15

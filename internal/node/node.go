@@ -40,6 +40,8 @@ import (
 	"github.com/pforte/pforte/internal/dispatch"
 	"github.com/pforte/pforte/internal/egk"
 	"github.com/pforte/pforte/internal/eid"
+	"github.com/pforte/pforte/internal/family"
+	"github.com/pforte/pforte/internal/familyapi"
 	"github.com/pforte/pforte/internal/lang"
 	"github.com/pforte/pforte/internal/letter"
 	"github.com/pforte/pforte/internal/mailbox"
@@ -158,6 +160,7 @@ type Node struct {
 	Profile   *profile.Service
 	Staff     *staff.Service
 	Mailbox   *mailbox.Service
+	Family    *family.Service
 	// Keys and OIDC are nil without OpenID clients.
 	Keys *signkey.Manager
 	OIDC *oidc.Provider
@@ -248,8 +251,12 @@ func Build(ctx context.Context, cfg Config, st store.Store) (*Node, error) {
 	n.Devices = device.New(st, n.Accounts, notices, n.Sessions, n.Audit, cards, now, cfg.Devices, logger)
 	executors := profile.Executors(ring, notices)
 	executors[device.ActionRemove] = device.NewRemoveExecutor(notices)
+	for action, ex := range family.Executors(profile.NewAddressChanger(ring, notices)) {
+		executors[action] = ex
+	}
 	n.Approvals = approval.New(st, ring, n.Devices, n.Audit, now, cfg.Approvals, executors, notices.Kick, logger)
 	n.Profile = profile.New(st, n.Approvals, n.Devices, ring)
+	n.Family = family.New(st, n.Approvals, n.Profile, ring, n.Audit, now, logger)
 	n.Staff = staff.New(st, hasher, ring, n.Audit, now, cfg.Staff, logger)
 
 	n.Mailbox = mailbox.New(st, ring, mailbox.NewNoticeTexts(ring, cfg.Insurer.Phone), n.Audit, now, cfg.Mailbox, logger)
@@ -324,7 +331,10 @@ func Build(ctx context.Context, cfg Config, st store.Store) (*Node, error) {
 	n.mount(api.Routes(), portal.Routes(), app.Routes(), back.Routes(), cfg.Routes, help.API.Routes(), help.Page.Routes(),
 		mailboxapi.NewAPI(boxcfg, n.Mailbox, n.Sessions, logger).Routes(),
 		mailboxapi.NewPages(boxcfg, n.Mailbox, browser, logger).Routes(),
-		mailboxapi.NewStaff(boxcfg, n.Mailbox, logger).Routes())
+		mailboxapi.NewStaff(boxcfg, n.Mailbox, logger).Routes(),
+		familyapi.NewAPI(n.Family, n.Mailbox, n.Sessions, logger).Routes(),
+		familyapi.NewPages(pcfg.InsurerName, pcfg.Phone, n.Family, n.Mailbox, browser, logger).Routes(),
+		familyapi.NewStaff(cfg.StaffToken, n.Family, logger).Routes())
 	n.server.HandleUnknown(portal.Unknown)
 	if n.OIDC != nil {
 		n.mount(n.OIDC.Routes())
