@@ -312,7 +312,7 @@ func (p *Pages) mailboxWrite(w http.ResponseWriter, r *http.Request, s store.Ses
 	if err != nil {
 		return err
 	}
-	http.Redirect(w, r, PagePath+"/"+url.PathEscape(handle)+"/postfach/"+url.PathEscape(id), http.StatusSeeOther)
+	http.Redirect(w, r, PagePath+"/person/"+url.PathEscape(handle)+"/postfach/"+url.PathEscape(id), http.StatusSeeOther)
 	return nil
 }
 

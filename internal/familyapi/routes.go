@@ -30,12 +30,12 @@ func (s *Staff) Routes() map[string]http.Handler {
 // Routes lists the pages' routes.
 func (p *Pages) Routes() map[string]http.Handler {
 	return map[string]http.Handler{
-		"GET " + PagePath:                             p.page(p.list),
-		"GET " + PagePath + "/freigabe/{id}":          p.page(p.approval),
-		"GET " + PagePath + "/{handle}":               p.page(p.member),
-		"POST " + PagePath + "/{handle}/anschrift":    p.page(p.address),
-		"GET " + PagePath + "/{handle}/postfach":      p.page(p.mailboxList),
-		"POST " + PagePath + "/{handle}/postfach":     p.page(p.mailboxWrite),
-		"GET " + PagePath + "/{handle}/postfach/{id}": p.page(p.mailboxThread),
+		"GET " + PagePath:                                    p.page(p.list),
+		"GET " + PagePath + "/freigabe/{id}":                 p.page(p.approval),
+		"GET " + PagePath + "/person/{handle}":               p.page(p.member),
+		"POST " + PagePath + "/person/{handle}/anschrift":    p.page(p.address),
+		"GET " + PagePath + "/person/{handle}/postfach":      p.page(p.mailboxList),
+		"POST " + PagePath + "/person/{handle}/postfach":     p.page(p.mailboxWrite),
+		"GET " + PagePath + "/person/{handle}/postfach/{id}": p.page(p.mailboxThread),
 	}
 }
