@@ -134,8 +134,11 @@ func (p *Pages) page(h pageFunc) http.Handler {
 type view struct {
 	Title, Insurer, Phone string
 	Heading, Problem      string
-	Links                 []link
-	Here                  string
+	// ProblemField names the form field the problem concerns, for the
+	// link from the error summary.
+	ProblemField string
+	Links        []link
+	Here         string
 
 	Members []family.Member
 	Acts    []family.Act
@@ -177,6 +180,7 @@ func (p *Pages) problem(w http.ResponseWriter, r *http.Request, status int, head
 	l := p.browser.Language(r)
 	v := view{Title: heading.In(l), Heading: heading.In(l), Problem: msg.In(l), Links: p.waysBack(l)}
 	if err := p.render(w, r, status, "problem.html", v); err != nil {
+		p.logger.ErrorContext(r.Context(), "family page failed", slog.String("path", r.Pattern), slog.Any("error", err))
 		http.Error(w, l.T("family.page.internal"), http.StatusInternalServerError)
 	}
 }
@@ -208,6 +212,7 @@ func (p *Pages) fail(w http.ResponseWriter, r *http.Request, err error) {
 		v.Links = append(v.Links, link{"/zugang", l.T("family.page.own_access")})
 	}
 	if rerr := p.render(w, r, status, "problem.html", v); rerr != nil {
+		p.logger.ErrorContext(r.Context(), "family page failed", slog.String("path", r.Pattern), slog.Any("error", rerr))
 		http.Error(w, l.T("family.page.internal"), http.StatusInternalServerError)
 	}
 }
