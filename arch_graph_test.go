@@ -38,6 +38,7 @@ var domainGraph = map[string][]string{
 	"internal/lang":        {},
 	"internal/letter":      {"internal/lang"},
 	"internal/load":        {"internal/account", "internal/password", "internal/proofing", "internal/registry", "internal/session"},
+	"internal/family":      {"internal/approval", "internal/audit", "internal/field", "internal/lang", "internal/profile", "internal/registry", "internal/seal", "internal/session"},
 	"internal/mailbox":     {"internal/audit", "internal/lang", "internal/notice", "internal/session"},
 	"internal/maintenance": {},
 	"internal/notice":      {"internal/lang"},
