@@ -91,6 +91,18 @@ func TestRepresentationBoundaries(t *testing.T) {
 			refused(t, p.method+" another family's child", code, raw, http.StatusNotFound, "not_represented")
 		}
 		f.unchanged(t, f.stranger, f.mother)
+		// A child the register moves to another member's family: the
+		// mother's handle from before no longer works.
+		moved := f.n.Person(t, store.Person{KVNR: kvnr(t), FamilyName: "Muster", GivenNames: "Paul", BirthDate: birthDate(f.clock.Now(), 5, 0),
+			Street: "Alte Straße", HouseNumber: "1", PostalCode: "10115", City: "Berlin", Relation: store.RelationDependent, MemberKVNR: f.mother.KVNR})
+		movedHandle := f.handles(t, tok)["Paul"].Handle
+		moved, err := f.n.Store.UpdatePerson(t.Context(), moved.ID, func(p *store.Person) error { p.MemberKVNR = f.other.KVNR; return nil })
+		if err != nil {
+			t.Fatal(err)
+		}
+		code, raw = f.call(t, "POST", "/api/v1/family/members/"+movedHandle+"/address", tok, newAddress, nil)
+		refused(t, "address of a child moved to another family", code, raw, http.StatusNotFound, "not_represented")
+		f.unchanged(t, moved, f.mother)
 
 		// Appointed for the adult: data.view only, until tomorrow.
 		tomorrow := f.clock.Now().In(lang.Berlin).AddDate(0, 0, 1).Format("2006-01-02")
