@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -123,7 +124,7 @@ func (s *Service) Family(ctx context.Context, actor store.PersonID) ([]Member, e
 			m.Basis, m.Until = grants[0].Basis, grants[0].Until
 			for _, g := range grants {
 				for _, act := range g.Actions {
-					if !containsStr(m.Actions, act) {
+					if !slices.Contains(m.Actions, act) {
 						m.Actions = append(m.Actions, act)
 					}
 				}
@@ -163,20 +164,11 @@ func (s *Service) Family(ctx context.Context, actor store.PersonID) ([]Member, e
 	return out, nil
 }
 
-func containsStr(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
 // ordered returns the actions in the order of Actions.
 func ordered(actions []string) []string {
 	var out []string
 	for _, a := range Actions {
-		if containsStr(actions, a) {
+		if slices.Contains(actions, a) {
 			out = append(out, a)
 		}
 	}
@@ -253,13 +245,9 @@ type Subject struct {
 
 // Act checks that actor may do action for the person the handle names, at
 // a session of level, and records the act with both persons. Every act on
-// behalf starts here (Approve an address change through
-// RequestAddressChange). A refusal is recorded too, and changes nothing.
+// behalf starts here but the address change, which RequestAddressChange
+// checks and records itself. A refusal is recorded too, and changes nothing.
 func (s *Service) Act(ctx context.Context, actor store.PersonID, handle, action string, level session.Level) (Subject, error) {
-	return s.act(ctx, actor, handle, action, level, nil)
-}
-
-func (s *Service) act(ctx context.Context, actor store.PersonID, handle, action string, level session.Level, details map[string]any) (Subject, error) {
 	if level.Rank() < session.LevelSubstantial.Rank() {
 		return Subject{}, approval.ErrSessionLevel
 	}
@@ -278,9 +266,6 @@ func (s *Service) act(ctx context.Context, actor store.PersonID, handle, action 
 	d := map[string]any{"action": action, "basis": string(g.Basis)}
 	if g.Representation != 0 {
 		d["representation"] = int64(g.Representation)
-	}
-	for k, v := range details {
-		d[k] = v
 	}
 	s.record(ctx, actor, id, "family.acted", d)
 	return Subject{ID: id, Name: strings.TrimSpace(p.GivenNames + " " + p.FamilyName), Handle: handle, Grant: g}, nil
