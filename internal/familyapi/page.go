@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"time"
 
 	"github.com/pforte/pforte/internal/answer"
 	"github.com/pforte/pforte/internal/family"
@@ -32,6 +33,9 @@ var pageTemplates = func() map[lang.Language]*template.Template {
 		funcs := template.FuncMap(l.Funcs())
 		funcs["basis"] = func(b family.Basis) string { return basisWord(l, b) }
 		funcs["action"] = func(a string) string { return actionWord(l, a) }
+		// lastday says the last day a representation holds: its end is
+		// the midnight after it (exclusive).
+		funcs["lastday"] = func(until time.Time) string { return l.Date(until.Add(-time.Nanosecond)) }
 		sets[l] = template.Must(template.New("").Funcs(funcs).ParseFS(templateFS, "templates/*.html"))
 	}
 	return sets

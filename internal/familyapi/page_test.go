@@ -67,6 +67,10 @@ func TestPages(t *testing.T) {
 		!strings.Contains(html, "Lena Muster") || !strings.Contains(html, "eigenen Zugang beantragen") || strings.Contains(html, "Tom Muster") {
 		t.Fatalf("GET /familie = %d\n%s\n%s", code, html, f.n.Logs)
 	}
+	// Max turns 15 tomorrow: today is the last day his mother acts for him.
+	if want := "bis " + lang.German.Date(f.clock.Now()); !strings.Contains(html, want) {
+		t.Errorf("family page does not say %q", want)
+	}
 	if csp := h.Get("Content-Security-Policy"); !strings.Contains(csp, "frame-ancestors 'none'") {
 		t.Errorf("CSP = %q", csp)
 	}
