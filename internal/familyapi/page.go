@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"time"
 
 	"github.com/pforte/pforte/internal/answer"
@@ -33,6 +34,7 @@ var pageTemplates = func() map[lang.Language]*template.Template {
 		funcs := template.FuncMap(l.Funcs())
 		funcs["basis"] = func(b family.Basis) string { return basisWord(l, b) }
 		funcs["action"] = func(a string) string { return actionWord(l, a) }
+		funcs["has"] = func(actions []string, a string) bool { return slices.Contains(actions, a) }
 		// lastday says the last day a representation holds: its end is
 		// the midnight after it (exclusive).
 		funcs["lastday"] = func(until time.Time) string { return l.Date(until.Add(-time.Nanosecond)) }
