@@ -34,7 +34,8 @@ var domainGraph = map[string][]string{
 	"internal/eid":            {"internal/proofing"},
 	"internal/eid/sim":        {},
 	"internal/email":          {"internal/approval", "internal/audit", "internal/field", "internal/lang", "internal/seal", "internal/session"},
-	"internal/email/smtptest": {},                // a real SMTP server on loopback; tests only
+	"internal/email/smtptest": {}, // a real SMTP server on loopback; tests only
+	"internal/family":         {"internal/approval", "internal/audit", "internal/field", "internal/lang", "internal/profile", "internal/registry", "internal/seal", "internal/session"},
 	"internal/field":          {"internal/lang"}, // messages in the person's language
 	"internal/jsonstrict":     {},
 	"internal/lang":           {},

@@ -35,6 +35,7 @@ var httpPackages = []string{
 	"internal/appapi",
 	"internal/assistantapi",
 	"internal/mailboxapi",
+	"internal/familyapi",
 	"internal/oidc",
 	"internal/server",
 	"internal/answer", // the table of HTTP answers both surfaces share

@@ -27,6 +27,7 @@ import (
 	"github.com/pforte/pforte/internal/device"
 	"github.com/pforte/pforte/internal/egk"
 	"github.com/pforte/pforte/internal/email"
+	"github.com/pforte/pforte/internal/family"
 	"github.com/pforte/pforte/internal/field"
 	"github.com/pforte/pforte/internal/lang"
 	"github.com/pforte/pforte/internal/password"
@@ -215,6 +216,18 @@ var rows = []row{
 		RetryAfter: 24 * time.Hour, message: lang.Key("answer.email_too_many_links.message")}},
 	{is(email.ErrLevel), Answer{Status: http.StatusForbidden, Code: "session_level_too_low", heading: lang.Key("answer.session_level_too_low.heading"),
 		message: lang.Key("answer.session_level_too_low.message")}},
+	// Acting for another person (package family). Not linked and unknown
+	// look the same.
+	{is(family.ErrNotLinked), Answer{Status: http.StatusNotFound, Code: "not_represented", heading: lang.Key("answer.not_represented.heading"),
+		message: lang.Key("answer.not_represented.message")}},
+	{is(family.ErrTurned15), Answer{Status: http.StatusForbidden, Code: "representation_turned_15",
+		heading: lang.Key("answer.representation_turned_15.heading"), message: lang.Key("answer.representation_turned_15.message")}},
+	{is(family.ErrEnded), Answer{Status: http.StatusForbidden, Code: "representation_ended",
+		heading: lang.Key("answer.representation_ended.heading"), message: lang.Key("answer.representation_ended.message")}},
+	{is(family.ErrOutOfScope), Answer{Status: http.StatusForbidden, Code: "representation_scope",
+		heading: lang.Key("answer.representation_scope.heading"), message: lang.Key("answer.representation_scope.message")}},
+	{is(family.ErrUnknownAction), Answer{Status: http.StatusBadRequest, Code: "bad_request", heading: lang.Key("answer.bad_request.heading"),
+		message: lang.Key("answer.bad_request.message")}},
 }
 
 // For returns the answer to err, and false for an error the table does not

@@ -19,6 +19,10 @@ const (
 	// ActionEmailChange changes or removes a confirmed e-mail address
 	// (package email carries it out).
 	ActionEmailChange = "email.change"
+	// ActionFamilyAddressChange is an address change for a person the
+	// requester represents (package family), approved on the
+	// requester's phone.
+	ActionFamilyAddressChange = "family.address_change"
 	// ActionClientRequest is a request of another insurer application,
 	// asked through OpenID Connect CIBA (package oidc).
 	ActionClientRequest = "client.request"
@@ -40,14 +44,15 @@ type Policy map[string]Rule
 // level of the binding that approved it, so its rule asks for any bound device.
 func DefaultPolicy() Policy {
 	return Policy{
-		ActionPersonalView:      {Level: string(session.LevelSubstantial)},
-		ActionAddressChange:     {Level: string(session.LevelSubstantial), Device: true},
-		ActionBankChange:        {Level: string(session.LevelSubstantial), Device: true},
-		ActionPortalLogin:       {Device: true},
-		ActionApplicationSubmit: {Level: string(session.LevelSubstantial), Device: true},
-		ActionDeviceRemove:      {Level: string(session.LevelSubstantial), Device: true},
-		ActionEmailChange:       {Level: string(session.LevelSubstantial), Device: true},
-		ActionClientRequest:     {Level: string(session.LevelSubstantial), Device: true},
+		ActionPersonalView:        {Level: string(session.LevelSubstantial)},
+		ActionAddressChange:       {Level: string(session.LevelSubstantial), Device: true},
+		ActionBankChange:          {Level: string(session.LevelSubstantial), Device: true},
+		ActionPortalLogin:         {Device: true},
+		ActionApplicationSubmit:   {Level: string(session.LevelSubstantial), Device: true},
+		ActionDeviceRemove:        {Level: string(session.LevelSubstantial), Device: true},
+		ActionEmailChange:         {Level: string(session.LevelSubstantial), Device: true},
+		ActionClientRequest:       {Level: string(session.LevelSubstantial), Device: true},
+		ActionFamilyAddressChange: {Level: string(session.LevelSubstantial), Device: true},
 	}
 }
 

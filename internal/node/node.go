@@ -42,6 +42,8 @@ import (
 	"github.com/pforte/pforte/internal/egk"
 	"github.com/pforte/pforte/internal/eid"
 	"github.com/pforte/pforte/internal/email"
+	"github.com/pforte/pforte/internal/family"
+	"github.com/pforte/pforte/internal/familyapi"
 	"github.com/pforte/pforte/internal/lang"
 	"github.com/pforte/pforte/internal/letter"
 	"github.com/pforte/pforte/internal/mailbox"
@@ -167,8 +169,9 @@ type Node struct {
 	Mailbox   *mailbox.Service
 	// Email runs the persons' e-mail addresses; Mail sends the mail
 	// queue (nil without a relay).
-	Email *email.Service
-	Mail  *email.Sender
+	Email  *email.Service
+	Mail   *email.Sender
+	Family *family.Service
 	// Keys and OIDC are nil without OpenID clients.
 	Keys *signkey.Manager
 	OIDC *oidc.Provider
@@ -267,10 +270,12 @@ func Build(ctx context.Context, cfg Config, st store.Store) (*Node, error) {
 	executors := profile.Executors(ring, notices)
 	executors[device.ActionRemove] = device.NewRemoveExecutor(notices)
 	maps.Copy(executors, email.Executors(ring))
+	maps.Copy(executors, family.Executors(profile.NewAddressChanger(ring, notices)))
 	n.Approvals = approval.New(st, ring, n.Devices, n.Audit, now, cfg.Approvals, executors,
 		func() { notices.Kick(); mailKick() }, logger)
 	n.Email = email.New(st, ring, n.Approvals, n.Audit, now, mailKick)
 	n.Profile = profile.New(st, n.Approvals, n.Devices, ring)
+	n.Family = family.New(st, n.Approvals, n.Profile, ring, n.Audit, now, logger)
 	n.Staff = staff.New(st, hasher, ring, n.Audit, now, cfg.Staff, logger)
 
 	n.Mailbox = mailbox.New(st, ring, mailbox.NewNoticeTexts(ring, cfg.Insurer.Phone), n.Audit, now, cfg.Mailbox, logger)
@@ -346,7 +351,10 @@ func Build(ctx context.Context, cfg Config, st store.Store) (*Node, error) {
 	n.mount(api.Routes(), portal.Routes(), app.Routes(), back.Routes(), cfg.Routes, help.API.Routes(), help.Page.Routes(),
 		mailboxapi.NewAPI(boxcfg, n.Mailbox, n.Sessions, logger).Routes(),
 		mailboxapi.NewPages(boxcfg, n.Mailbox, browser, logger).Routes(),
-		mailboxapi.NewStaff(boxcfg, n.Mailbox, logger).Routes())
+		mailboxapi.NewStaff(boxcfg, n.Mailbox, logger).Routes(),
+		familyapi.NewAPI(n.Family, n.Mailbox, n.Sessions, logger).Routes(),
+		familyapi.NewPages(pcfg.InsurerName, pcfg.Phone, n.Family, n.Mailbox, browser, logger).Routes(),
+		familyapi.NewStaff(cfg.StaffToken, n.Family, logger).Routes())
 	n.server.HandleUnknown(portal.Unknown)
 	if n.OIDC != nil {
 		n.mount(n.OIDC.Routes())

@@ -148,8 +148,9 @@ func cleanField(name, v string, max int, required bool) (string, error) {
 	return v, nil
 }
 
-// validAddress checks and normalises an address.
-func validAddress(a Address) (Address, error) {
+// CheckAddress checks and normalises an address as a person enters it (a
+// *field.Error names the field that is wrong).
+func CheckAddress(a Address) (Address, error) {
 	var err error
 	if a.Street, err = cleanField("street", a.Street, 100, true); err != nil {
 		return Address{}, err
@@ -172,7 +173,7 @@ func validAddress(a Address) (Address, error) {
 // sessionLevel is the level of the session that asks (approval.Create checks it
 // against the policy).
 func (s *Service) RequestAddressChange(ctx context.Context, id store.PersonID, a Address, client string, sessionLevel session.Level) (store.Approval, error) {
-	a, err := validAddress(a)
+	a, err := CheckAddress(a)
 	if err != nil {
 		return store.Approval{}, err
 	}
@@ -231,6 +232,22 @@ func (e *executor) address(ctx context.Context, tx store.ApprovalTx, a store.App
 	if err := json.Unmarshal(a.Data, &addr); err != nil {
 		return fmt.Errorf("profile: address change: %w", err)
 	}
+	return e.changeAddress(ctx, tx, a, a.PersonID, addr)
+}
+
+// AddressChanger carries out an approved address change of person inside
+// the approving transaction, with the outbox event and the notice to the
+// person's old address: for the approval's own person (address.change), or
+// for a person the approving one acts for (package family).
+type AddressChanger func(ctx context.Context, tx store.ApprovalTx, a store.Approval, person store.PersonID, addr Address) error
+
+// NewAddressChanger returns the AddressChanger that address.change uses.
+func NewAddressChanger(sealer Sealer, notices Notices) AddressChanger {
+	e := &executor{sealer: sealer, notices: notices}
+	return e.changeAddress
+}
+
+func (e *executor) changeAddress(ctx context.Context, tx store.ApprovalTx, a store.Approval, person store.PersonID, addr Address) error {
 	// Reported by the person and approved on the phone. It counts as
 	// verified only when the phone was bound at level high (with the eID):
 	// DESIGN's "reported through a high procedure". Otherwise letters with
@@ -241,7 +258,7 @@ func (e *executor) address(ctx context.Context, tx store.ApprovalTx, a store.App
 	}
 	verified := d.Level == string(session.LevelHigh)
 	var before store.Person
-	after, err := tx.UpdatePerson(ctx, a.PersonID, func(p *store.Person) error {
+	after, err := tx.UpdatePerson(ctx, person, func(p *store.Person) error {
 		before = *p
 		p.Street, p.HouseNumber, p.PostalCode, p.City = addr.Street, addr.HouseNumber, addr.PostalCode, addr.City
 		p.AddressVerifiedAt, p.AddressVerifiedBy = time.Time{}, ""
@@ -256,11 +273,11 @@ func (e *executor) address(ctx context.Context, tx store.ApprovalTx, a store.App
 	}
 	payload := map[string]any{"kvnr": after.KVNR, "street": addr.Street, "house_number": addr.HouseNumber,
 		"postal_code": addr.PostalCode, "city": addr.City}
-	if err := e.outbox(ctx, tx, a, "address.changed", payload); err != nil {
+	if err := e.outbox(ctx, tx, a, person, "address.changed", payload); err != nil {
 		return err
 	}
 	// The notice goes to the address the person had until this transaction.
-	n, err := e.notices.Make(a.PersonID, notice.AddressChanged, notice.Details{At: a.AnsweredAt, To: dispatch.AddressLines(before)})
+	n, err := e.notices.Make(person, notice.AddressChanged, notice.Details{At: a.AnsweredAt, To: dispatch.AddressLines(before)})
 	if err != nil {
 		return fmt.Errorf("profile: address change: %w", err)
 	}
@@ -283,7 +300,7 @@ func (e *executor) bank(ctx context.Context, tx store.ApprovalTx, a store.Approv
 	if err != nil {
 		return fmt.Errorf("profile: bank change: %w", err)
 	}
-	if err := e.outbox(ctx, tx, a, "bank_account.changed", map[string]any{"kvnr": after.KVNR, "iban": bank.IBAN}); err != nil {
+	if err := e.outbox(ctx, tx, a, a.PersonID, "bank_account.changed", map[string]any{"kvnr": after.KVNR, "iban": bank.IBAN}); err != nil {
 		return err
 	}
 	n, err := e.notices.Make(a.PersonID, notice.BankChanged, notice.Details{At: a.AnsweredAt})
@@ -295,7 +312,7 @@ func (e *executor) bank(ctx context.Context, tx store.ApprovalTx, a store.Approv
 
 // outbox appends the event of an approved change for the core system; its id
 // is the approval's, so the core system can apply it idempotently.
-func (e *executor) outbox(ctx context.Context, tx store.ApprovalTx, a store.Approval, typ string, change map[string]any) error {
+func (e *executor) outbox(ctx context.Context, tx store.ApprovalTx, a store.Approval, person store.PersonID, typ string, change map[string]any) error {
 	plain, err := json.Marshal(map[string]any{"approval": a.ID, "approved_at": a.AnsweredAt, "change": change})
 	if err != nil {
 		return err
@@ -311,7 +328,7 @@ func (e *executor) outbox(ctx context.Context, tx store.ApprovalTx, a store.Appr
 	if err != nil {
 		return err
 	}
-	return tx.AppendOutbox(ctx, store.OutboxEvent{ID: id, Type: typ, PersonID: a.PersonID, Payload: payload})
+	return tx.AppendOutbox(ctx, store.OutboxEvent{ID: id, Type: typ, PersonID: person, Payload: payload})
 }
 
 // OutboxEvent is an event for the core system with its payload opened.

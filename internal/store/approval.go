@@ -84,6 +84,13 @@ type ApprovalTx interface {
 	// not read through the store: the transaction holds a connection, and a
 	// read waiting for another one can starve the pool).
 	DeviceByID(ctx context.Context, id DeviceID) (Device, error)
+	// PersonByID reads the person inside the transaction, as
+	// Persons.PersonByID does.
+	PersonByID(ctx context.Context, id PersonID) (Person, error)
+	// RepresentationsBetween reads, inside the transaction, what
+	// Representations.RepresentationsBetween returns (an act on behalf
+	// checks the representation again when it is approved).
+	RepresentationsBetween(ctx context.Context, actor, subject PersonID) ([]Representation, error)
 	// UpdateDevice applies fn to the binding, as Devices.UpdateDevice does.
 	UpdateDevice(ctx context.Context, id DeviceID, fn func(d *Device) error) (Device, error)
 	// AppendOutbox stores the event for the core system unless its ID

@@ -56,6 +56,7 @@ type Store interface {
 	Mailbox
 	AssistantConversations
 	Emails
+	Representations
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
 	// Close releases the database connections.

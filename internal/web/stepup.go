@@ -73,7 +73,7 @@ const stepUpLifetime = 10 * time.Minute
 // nextPages are where a confirmed step-up may continue (the "weiter"
 // parameter); with EnableApplications also the sign-in of another
 // application ("app-<request id>"); anything else continues at /konto.
-var nextPages = map[string]string{"daten": "/daten", "geraete": "/geraete", "postfach": "/postfach"}
+var nextPages = map[string]string{"daten": "/daten", "geraete": "/geraete", "postfach": "/postfach", "familie": "/familie"}
 
 // nextPath returns where the key next leads, and false for an unknown key.
 func (w *base) nextPath(next string) (string, bool) {

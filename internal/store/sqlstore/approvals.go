@@ -258,6 +258,14 @@ func (t approvalTx) DeviceByID(ctx context.Context, id store.DeviceID) (store.De
 	return deviceByID(ctx, t.tx, id)
 }
 
+func (t approvalTx) PersonByID(ctx context.Context, id store.PersonID) (store.Person, error) {
+	return scanPerson(t.tx.QueryRowContext(ctx, "SELECT "+personColumns+" FROM persons WHERE id = $1", int64(id)))
+}
+
+func (t approvalTx) RepresentationsBetween(ctx context.Context, actor, subject store.PersonID) ([]store.Representation, error) {
+	return queryRepresentations(ctx, t.tx, "WHERE actor_id = $1 AND subject_id = $2 ORDER BY id", int64(actor), int64(subject))
+}
+
 func (t approvalTx) UpdateDevice(ctx context.Context, id store.DeviceID, fn func(d *store.Device) error) (store.Device, error) {
 	return t.s.devices.updateDevice(ctx, t.tx, id, fn)
 }

@@ -98,6 +98,9 @@ func Run(t *testing.T, newStore NewStore) {
 		{"EmailMessageMails", testEmailMessageMails},
 		{"MailQueue", testMailQueue},
 		{"MailQueueParallelClaimers", testMailQueueParallelClaimers},
+		{"Representations", testRepresentations},
+		{"RepresentationEndedOnce", testRepresentationEndedOnce},
+		{"ApproveTxReadsRepresentations", testApproveTxReadsRepresentations},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, newStore(t)) })

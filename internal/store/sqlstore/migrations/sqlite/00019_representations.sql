@@ -1,0 +1,24 @@
+-- Appointed representations (Bevollmächtigte, Betreuer/innen) as staff
+-- record them: who may act for whom, in which actions (scope, a
+-- space-separated list of action names), until when. Parents of young
+-- family-insured children need no row: that follows from the master data.
+-- Times are INTEGER microseconds since the Unix epoch (UTC); 0 means "not set".
+
+-- +goose Up
+CREATE TABLE representations (
+    id          INTEGER PRIMARY KEY,
+    actor_id    INTEGER NOT NULL REFERENCES persons (id),
+    subject_id  INTEGER NOT NULL REFERENCES persons (id),
+    kind        TEXT    NOT NULL CHECK (kind IN ('bevollmaechtigt', 'betreuer')),
+    scope       TEXT    NOT NULL,
+    valid_until INTEGER NOT NULL,
+    recorded_by TEXT    NOT NULL,
+    created_at  INTEGER NOT NULL,
+    ended_at    INTEGER NOT NULL DEFAULT 0,
+    ended_by    TEXT    NOT NULL DEFAULT ''
+);
+CREATE INDEX representations_actor ON representations (actor_id, subject_id);
+CREATE INDEX representations_subject ON representations (subject_id);
+
+-- +goose Down
+SELECT 1;
