@@ -165,6 +165,9 @@ type Services struct {
 	Sessions Sessions
 	Letters  Letters
 	Verify   Verifier
+	// Keys, if not nil, are the security keys (WebAuthn) as a second
+	// factor; nil: only the TOTP code.
+	Keys Keys
 }
 
 func (s Services) check() error {

@@ -25,6 +25,12 @@ type BackofficeSettings struct {
 	// AllowedNetworks are the client networks (CIDR, e.g. 10.20.0.0/16)
 	// the back office answers; empty: any.
 	AllowedNetworks []string `yaml:"allowed_networks"`
+	// WebAuthnRPID is the relying party id of staff security keys: the
+	// back office's host name; empty: public_url's host.
+	WebAuthnRPID string `yaml:"webauthn_rp_id"`
+	// WebAuthnOrigins are the origins the back office is reached at;
+	// empty: public_url's scheme, host and port.
+	WebAuthnOrigins []string `yaml:"webauthn_origins"`
 }
 
 func defaultBackoffice() BackofficeSettings {
@@ -47,12 +53,22 @@ func (c *Config) validateBackoffice() []string {
 			p = append(p, fmt.Sprintf("backoffice.allowed_networks: %q is no network in CIDR notation (e.g. 10.20.0.0/16)", n))
 		}
 	}
+	if err := c.StaffConfig().Keys.Derive(c.PublicURL).Check(); err != nil {
+		p = append(p, fmt.Sprintf("backoffice.webauthn_rp_id, backoffice.webauthn_origins: %v", err))
+	}
 	return p
 }
 
 // StaffConfig is the staff sessions' configuration.
 func (c *Config) StaffConfig() staff.Config {
-	return staff.Config{Idle: c.Backoffice.IdleTimeout, Absolute: c.Backoffice.SessionLifetime, Issuer: c.Insurer.Name}
+	var origins []string
+	for _, o := range c.Backoffice.WebAuthnOrigins {
+		if o = strings.TrimRight(strings.TrimSpace(o), "/"); o != "" {
+			origins = append(origins, o)
+		}
+	}
+	return staff.Config{Idle: c.Backoffice.IdleTimeout, Absolute: c.Backoffice.SessionLifetime, Issuer: c.Insurer.Name,
+		Keys: staff.KeyConfig{RPID: strings.TrimSpace(c.Backoffice.WebAuthnRPID), Origins: origins}}
 }
 
 // BackofficeConfig is the back office's configuration (the node fills in

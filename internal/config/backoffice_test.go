@@ -44,3 +44,38 @@ func TestBackofficeConfig(t *testing.T) {
 		}
 	}
 }
+
+// TestBackofficeWebAuthn: the relying party of staff security keys comes
+// from public_url unless set, and one the WebAuthn library refuses is a
+// configuration error.
+func TestBackofficeWebAuthn(t *testing.T) {
+	load := func(env ...string) (Config, error) {
+		t.Helper()
+		fs := flag.NewFlagSet("t", flag.ContinueOnError)
+		cf := NewFlags(fs)
+		if err := fs.Parse(nil); err != nil {
+			t.Fatal(err)
+		}
+		return cf.Load(append([]string{"PFORTE_PUBLIC_URL=https://kasse.example:8443"}, env...), Needs{HTTP: true})
+	}
+	cfg, err := load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := cfg.StaffConfig().Keys.Derive(cfg.PublicURL)
+	if k.RPID != "kasse.example" || len(k.Origins) != 1 || k.Origins[0] != "https://kasse.example:8443" {
+		t.Errorf("derived: %+v", k)
+	}
+	cfg, err = load("PFORTE_BACKOFFICE_WEBAUTHN_RP_ID=backoffice.kasse.example",
+		"PFORTE_BACKOFFICE_WEBAUTHN_ORIGINS=https://backoffice.kasse.example/, https://bo.kasse.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	k = cfg.StaffConfig().Keys.Derive(cfg.PublicURL)
+	if k.RPID != "backoffice.kasse.example" || len(k.Origins) != 2 || k.Origins[0] != "https://backoffice.kasse.example" {
+		t.Errorf("configured: %+v", k)
+	}
+	if _, err := load("PFORTE_BACKOFFICE_WEBAUTHN_ORIGINS=not an origin"); err == nil || !strings.Contains(err.Error(), "backoffice.webauthn") {
+		t.Errorf("a bad origin: %v", err)
+	}
+}
