@@ -314,7 +314,7 @@ func (k *Keys) FinishKey(ctx context.Context, m Member, h Handle, name, response
 		return Key{}, fmt.Errorf("staff: keys: %w", err)
 	}
 	k.s.record(ctx, audit.Event{Actor: m.ID.Ref(), Event: "staff.key_added", Subject: m.ID.Ref(), ClientIP: clientIP,
-		Details: map[string]any{"key": Key{ID: cred.ID}.Ref(), "name": name}})
+		Details: map[string]any{"key": Key{ID: cred.ID}.Ref()}})
 	return Key{ID: cred.ID, Name: name, CreatedAt: now}, nil
 }
 
