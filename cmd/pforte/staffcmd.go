@@ -95,5 +95,8 @@ func runStaff(ctx context.Context, env *environment, args []string) error {
 		"Give these to the staff member in person; they are shown only now. The authenticator app takes the secret "+
 		"(or the URI as a QR code); the back office asks for its six-digit code at every login.\n",
 		cr.Login, string(cr.Password), cr.Secret.Base32(), cr.URI)
+	if action == "reset" {
+		fmt.Fprintln(env.stdout, "Every security key of the staff member was removed; they set up new ones after the login.")
+	}
 	return nil
 }
