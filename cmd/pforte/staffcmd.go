@@ -86,6 +86,8 @@ func runStaff(ctx context.Context, env *environment, args []string) error {
 		return &usageError{msg: "staff add: the login takes 2–64 of a-z, 0-9, '.', '-', '_'; the name at most 100 characters"}
 	case errors.Is(err, staff.ErrExists):
 		return fmt.Errorf("staff add: the login %s exists", login)
+	case errors.Is(err, staff.ErrCorporate):
+		return fmt.Errorf("staff %s: %s signs in through the corporate OpenID provider; there is no password or code to reset", action, login)
 	case errors.Is(err, staff.ErrUnknown):
 		return fmt.Errorf("staff %s: no staff member %s", action, login)
 	case err != nil:

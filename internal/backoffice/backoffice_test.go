@@ -47,6 +47,7 @@ var routePerms = map[string]staff.Permission{
 
 // publicRoutes need no staff session.
 var publicRoutes = []string{"GET /backoffice/anmelden", "POST /backoffice/anmelden", "POST /backoffice/anmelden/schluessel",
+	"GET /backoffice/anmelden/firma", "GET /backoffice/anmelden/firma/rueckkehr",
 	"GET /backoffice/static/backoffice.css", "GET /backoffice/static/webauthn.js"}
 
 // TestPermissionMatrix walks every role through every route: a route the

@@ -13,10 +13,12 @@ import (
 type loginData struct {
 	Login string
 	Error string
+	// Corporate: the corporate provider's sign-in is offered.
+	Corporate bool
 }
 
 func (b *loginPages) loginForm(rw http.ResponseWriter, r *http.Request) error {
-	return b.render(rw, http.StatusOK, "login", view{Title: "Anmeldung Backoffice", Data: loginData{}})
+	return b.render(rw, http.StatusOK, "login", view{Title: "Anmeldung Backoffice", Data: loginData{Corporate: b.corp != nil}})
 }
 
 // login checks login, password and code together; every failure looks the
@@ -52,7 +54,7 @@ func (b *loginPages) loginFailed(rw http.ResponseWriter, login string) error {
 		login = ""
 	}
 	return b.render(rw, http.StatusUnauthorized, "login", view{Title: "Anmeldung Backoffice",
-		Data: loginData{Login: login, Error: "Die Anmeldung ist fehlgeschlagen. Prüfen Sie Kennung, Passwort und Einmalcode " +
+		Data: loginData{Login: login, Corporate: b.corp != nil, Error: "Die Anmeldung ist fehlgeschlagen. Prüfen Sie Kennung, Passwort und Einmalcode " +
 			"(ohne Einmalcode: ob ein Sicherheitsschlüssel eingerichtet ist); " +
 			"nach mehreren Fehlversuchen ist die Anmeldung für eine Viertelstunde gesperrt."}})
 }

@@ -256,6 +256,8 @@ func answerFor(err error) (answer, bool) {
 		return answer{http.StatusForbidden, "Keine Berechtigung", "Dafür fehlt Ihrer Rolle die Berechtigung. Es wurde nichts geändert."}, true
 	case errors.Is(err, errKeysOff):
 		return answer{http.StatusNotFound, "Nicht eingerichtet", "Sicherheitsschlüssel sind in dieser Installation nicht eingerichtet. Melden Sie sich mit Einmalcode an."}, true
+	case errors.Is(err, errCorporateOff):
+		return answer{http.StatusNotFound, "Nicht eingerichtet", "Die Anmeldung über das Firmenkonto ist in dieser Installation nicht eingerichtet. Melden Sie sich mit Kennung und Passwort an."}, true
 	case errors.Is(err, errNoPerson):
 		return answer{http.StatusNotFound, "Person nicht gefunden", "Diese Person gibt es nicht."}, true
 	case errors.Is(err, errNoReport):

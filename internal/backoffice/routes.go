@@ -23,6 +23,8 @@ func (b *Backoffice) routeTable() []route {
 		{pattern: "GET /backoffice/anmelden", public: true, login: b.login.loginForm},
 		{pattern: "POST /backoffice/anmelden", public: true, login: b.login.login},
 		{pattern: "POST /backoffice/anmelden/schluessel", public: true, login: b.login.keyLoginFinish},
+		{pattern: "GET /backoffice/anmelden/firma", public: true, login: b.login.corporateStart},
+		{pattern: "GET /backoffice/anmelden/firma/rueckkehr", public: true, login: b.login.corporateReturn},
 		{pattern: "POST /backoffice/abmelden", perm: staff.PermHome, h: b.login.logout},
 		{pattern: "GET /backoffice/sicherheitsschluessel", perm: staff.PermHome, h: b.login.keys},
 		{pattern: "POST /backoffice/sicherheitsschluessel/neu", perm: staff.PermHome, h: b.login.keyAdd},

@@ -55,6 +55,7 @@ type Store interface {
 	AddStaff(ctx context.Context, m store.StaffMember) (store.StaffID, error)
 	StaffByID(ctx context.Context, id store.StaffID) (store.StaffMember, error)
 	StaffByLogin(ctx context.Context, login string) (store.StaffMember, error)
+	StaffByExternalID(ctx context.Context, externalID string) (store.StaffMember, error)
 	UpdateStaff(ctx context.Context, id store.StaffID, fn func(m *store.StaffMember) error) (store.StaffMember, error)
 	ListStaff(ctx context.Context) ([]store.StaffMember, error)
 	CreateStaffSession(ctx context.Context, s store.StaffSession) error
@@ -340,6 +341,9 @@ func (s *Service) Reset(ctx context.Context, login string) (Credentials, error) 
 	m, err := s.byLogin(ctx, login)
 	if err != nil {
 		return Credentials{}, err
+	}
+	if m.ExternalID != "" {
+		return Credentials{}, ErrCorporate
 	}
 	cr, hash, sealed, err := s.credentials(ctx, m.Login)
 	if err != nil {

@@ -177,3 +177,30 @@ func testStaffChallenges(t *testing.T, s store.Store) {
 		t.Errorf("parallel takes: %d got it, %d not; want 1 and 19", won, lost)
 	}
 }
+
+func testStaffExternalID(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	seedStaff(t, s, "a")
+	m := staffMember("firma.1")
+	m.ExternalID = "https://idp.example sub-1"
+	id, err := s.AddStaff(ctx, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dup := staffMember("firma.2")
+	dup.ExternalID = m.ExternalID
+	if _, err := s.AddStaff(ctx, dup); !errors.Is(err, store.ErrConflict) {
+		t.Errorf("AddStaff(same external id) = %v, want ErrConflict", err)
+	}
+	got, err := s.StaffByExternalID(ctx, m.ExternalID)
+	if err != nil || got.ID != id || got.ExternalID != m.ExternalID {
+		t.Errorf("StaffByExternalID = %+v, %v", got, err)
+	}
+	if _, err := s.StaffByExternalID(ctx, ""); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("StaffByExternalID(\"\") = %v, want ErrNotFound", err)
+	}
+	up, err := s.UpdateStaff(ctx, id, func(x *store.StaffMember) error { x.ExternalID = "other"; x.Role = "auditor"; return nil })
+	if err != nil || up.ExternalID != m.ExternalID || up.Role != "auditor" {
+		t.Errorf("UpdateStaff changed the external id: %+v, %v", up, err)
+	}
+}

@@ -91,6 +91,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"StaffKeyUsedOnce", testStaffKeyUsedOnce},
 		{"StaffLastFactorParallel", testStaffLastFactorParallel},
 		{"StaffChallenges", testStaffChallenges},
+		{"StaffExternalID", testStaffExternalID},
 		{"PersonsByBirthDate", testPersonsByBirthDate},
 		{"SearchAudit", testSearchAudit},
 		{"Mailbox", testMailbox},

@@ -1,9 +1,14 @@
 -- Security keys and passkeys (WebAuthn) as a staff member's second factor, and
 -- the WebAuthn challenges between a ceremony's two steps (server-side, so that
--- any node can finish what another began; single-use, short-lived).
+-- any node can finish what another began; single-use, short-lived), and the
+-- external id of staff members who sign in through the insurer's corporate
+-- OpenID provider ("issuer subject"; '' for staff with a password).
 -- Times are BIGINT microseconds since the Unix epoch (UTC); 0 means "not set".
 
 -- +goose Up
+ALTER TABLE staff ADD COLUMN external_id TEXT NOT NULL DEFAULT '';
+CREATE UNIQUE INDEX staff_external_id ON staff (external_id) WHERE external_id <> '';
+
 CREATE TABLE staff_keys (
     id           BYTEA   PRIMARY KEY,
     staff_id     BIGINT  NOT NULL REFERENCES staff (id),
