@@ -107,10 +107,9 @@ func (c *Config) StaffConfig() staff.Config {
 		Keys: staff.KeyConfig{RPID: strings.TrimSpace(c.Backoffice.WebAuthnRPID), Origins: origins}}
 }
 
-// CorporateConfig is the corporate provider's sign-in with its client
-// secret read from its file; nil when backoffice.oidc.issuer is empty.
-func (c *Config) CorporateConfig() (*backoffice.Corporate, error) {
-	o := c.Backoffice.OIDC
+// Corporate is the corporate provider's sign-in for a node at publicURL,
+// with the client secret read from its file; nil when the issuer is empty.
+func (o CorporateOIDC) Corporate(publicURL string) (*backoffice.Corporate, error) {
 	if o.Issuer == "" {
 		return nil, nil
 	}
@@ -123,7 +122,7 @@ func (c *Config) CorporateConfig() (*backoffice.Corporate, error) {
 		roles[g] = staff.Role(r)
 	}
 	return &backoffice.Corporate{Issuer: o.Issuer, ClientID: o.ClientID, ClientSecret: strings.TrimSpace(string(raw)),
-		RedirectURL: strings.TrimRight(c.PublicURL, "/") + "/backoffice/anmelden/firma/rueckkehr", GroupsClaim: o.GroupsClaim,
+		RedirectURL: strings.TrimRight(publicURL, "/") + "/backoffice/anmelden/firma/rueckkehr", GroupsClaim: o.GroupsClaim,
 		Roles: roles, AllowedSubjects: o.AllowedSubjects}, nil
 }
 

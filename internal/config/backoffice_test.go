@@ -2,9 +2,13 @@ package config
 
 import (
 	"flag"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pforte/pforte/internal/staff"
 )
 
 // TestBackofficeConfig: the staff sessions and four-eyes rules come from
@@ -77,5 +81,48 @@ func TestBackofficeWebAuthn(t *testing.T) {
 	}
 	if _, err := load("PFORTE_BACKOFFICE_WEBAUTHN_ORIGINS=not an origin"); err == nil || !strings.Contains(err.Error(), "backoffice.webauthn") {
 		t.Errorf("a bad origin: %v", err)
+	}
+}
+
+// TestBackofficeCorporate: backoffice.oidc from a YAML file, the client
+// secret read from its file, the return URL from public_url; incomplete
+// settings and unknown roles are reported.
+func TestBackofficeCorporate(t *testing.T) {
+	dir := t.TempDir()
+	secret := filepath.Join(dir, "secret")
+	if err := os.WriteFile(secret, []byte("s3cret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	load := func(yaml string) (Config, error) {
+		t.Helper()
+		file := filepath.Join(dir, "pforte.yaml")
+		if err := os.WriteFile(file, []byte(yaml), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		fs := flag.NewFlagSet("t", flag.ContinueOnError)
+		cf := NewFlags(fs)
+		if err := fs.Parse([]string{"--config", file}); err != nil {
+			t.Fatal(err)
+		}
+		return cf.Load(nil, Needs{HTTP: true})
+	}
+	cfg, err := load("public_url: https://kasse.example\nbackoffice:\n  oidc:\n    issuer: https://login.kasse.example\n" +
+		"    client_id: pforte\n    client_secret_file: " + secret + "\n    roles:\n      kasse-sb: clerk\n      kasse-tl: supervisor\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := cfg.Backoffice.OIDC.Corporate(cfg.PublicURL)
+	if err != nil || c == nil || c.ClientSecret != "s3cret" || c.RedirectURL != "https://kasse.example/backoffice/anmelden/firma/rueckkehr" ||
+		c.Roles["kasse-tl"] != staff.RoleSupervisor || c.Issuer != "https://login.kasse.example" {
+		t.Errorf("corporate: %+v, %v", c, err)
+	}
+	_, err = load("backoffice:\n  oidc:\n    issuer: https://login.kasse.example\n    roles:\n      kasse-sb: admin\n")
+	for _, want := range []string{"backoffice.oidc.client_id", "\"admin\""} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("bad corporate settings: %v, want %q", err, want)
+		}
+	}
+	if c, err := (CorporateOIDC{}).Corporate("https://kasse.example"); c != nil || err != nil {
+		t.Errorf("without an issuer: %+v, %v", c, err)
 	}
 }
