@@ -110,12 +110,12 @@ func (s *staffKeys) RemoveStaffFactor(ctx context.Context, id store.StaffID, key
 				version = version + 1, updated_at = $2 WHERE id = $3`, []byte{}, micros(now.UTC()), int64(id))
 		} else {
 			var one int
-			err := tx.QueryRowContext(ctx, "SELECT 1 FROM staff_keys WHERE staff_id = $1 AND id = $2", int64(id), key).Scan(&one)
-			if errors.Is(err, sql.ErrNoRows) {
+			qerr := tx.QueryRowContext(ctx, "SELECT 1 FROM staff_keys WHERE staff_id = $1 AND id = $2", int64(id), key).Scan(&one)
+			if errors.Is(qerr, sql.ErrNoRows) {
 				return store.ErrNotFound
 			}
-			if err != nil {
-				return fmt.Errorf("sqlstore: remove staff factor: %w", err)
+			if qerr != nil {
+				return fmt.Errorf("sqlstore: remove staff factor: %w", qerr)
 			}
 			if factors < 2 {
 				return store.ErrConflict
