@@ -86,6 +86,8 @@ func runStaff(ctx context.Context, env *environment, args []string) error {
 		return &usageError{msg: "staff add: the login takes 2–64 of a-z, 0-9, '.', '-', '_'; the name at most 100 characters"}
 	case errors.Is(err, staff.ErrExists):
 		return fmt.Errorf("staff add: the login %s exists", login)
+	case errors.Is(err, staff.ErrCorporate):
+		return fmt.Errorf("staff %s: %s signs in through the corporate OpenID provider; there is no password or code to reset", action, login)
 	case errors.Is(err, staff.ErrUnknown):
 		return fmt.Errorf("staff %s: no staff member %s", action, login)
 	case err != nil:
@@ -95,5 +97,8 @@ func runStaff(ctx context.Context, env *environment, args []string) error {
 		"Give these to the staff member in person; they are shown only now. The authenticator app takes the secret "+
 		"(or the URI as a QR code); the back office asks for its six-digit code at every login.\n",
 		cr.Login, string(cr.Password), cr.Secret.Base32(), cr.URI)
+	if action == "reset" {
+		fmt.Fprintln(env.stdout, "Every security key of the staff member was removed; they set up new ones after the login.")
+	}
 	return nil
 }

@@ -30,7 +30,7 @@ func TestStaffCommand(t *testing.T) {
 		}
 	}
 	code, out, _ = c.run("", "staff", "reset", "e.muster", "--database", dsn)
-	if code != 0 || !strings.Contains(out, "password:") {
+	if code != 0 || !strings.Contains(out, "password:") || !strings.Contains(out, "security key of the staff member was removed") {
 		t.Errorf("staff reset: %d %q", code, out)
 	}
 	if code, _, errOut := c.run("", "staff", "reset", "nobody", "--database", dsn); code != 1 || !strings.Contains(errOut, "no staff member") {

@@ -49,6 +49,8 @@ type Staff interface {
 	Login(ctx context.Context, login, password, code, clientIP, userAgent string) (staff.Token, staff.Member, error)
 	Authenticate(ctx context.Context, tok staff.Token) (staff.Member, error)
 	Logout(ctx context.Context, tok staff.Token, m staff.Member, clientIP string) error
+	// Corporate starts a session for a person of the corporate provider.
+	Corporate(ctx context.Context, issuer, subject, name string, role staff.Role, clientIP, userAgent string) (staff.Token, staff.Member, error)
 	// Act records one act of m on the person in the audit trail.
 	Act(ctx context.Context, m staff.Member, act string, person store.PersonID, clientIP string, details map[string]any) error
 	Ask(ctx context.Context, m staff.Member, kind string, person store.PersonID, target, reason, method, clientIP string) (staff.Request, error)
@@ -133,6 +135,9 @@ type Config struct {
 	// limit is package staff's.
 	LoginRate  float64
 	LoginBurst int
+	// Corporate, if not nil, adds the sign-in through the insurer's
+	// corporate OpenID provider (corporate.go).
+	Corporate *Corporate
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 }
@@ -165,6 +170,9 @@ type Services struct {
 	Sessions Sessions
 	Letters  Letters
 	Verify   Verifier
+	// Keys, if not nil, are the security keys (WebAuthn) as a second
+	// factor; nil: only the TOTP code.
+	Keys Keys
 }
 
 func (s Services) check() error {
@@ -210,6 +218,7 @@ type base struct {
 	pages   map[string]*template.Template
 	cop     *http.CrossOriginProtection
 	limiter *server.IPLimiter
+	corp    *corporate // nil: no corporate provider
 }
 
 // New returns the back office. It panics if the embedded templates do not
@@ -225,5 +234,12 @@ func New(cfg Config, svc Services, logger *slog.Logger) (*Backoffice, error) {
 	b := &base{cfg: cfg, svc: svc, logger: logger, pages: mustParsePages(), cop: http.NewCrossOriginProtection(),
 		limiter: server.NewIPLimiter(cfg.LoginRate, cfg.LoginBurst, cfg.Now)}
 	b.cop.SetDenyHandler(http.HandlerFunc(b.denyCrossOrigin))
+	if cfg.Corporate != nil {
+		cc := *cfg.Corporate
+		if cc.GroupsClaim == "" {
+			cc.GroupsClaim = "groups"
+		}
+		b.corp = &corporate{cfg: cc}
+	}
 	return &Backoffice{base: b, login: &loginPages{b}, persons: &personPages{b}, review: &reviewPages{b}, audit: &auditPages{b}}, nil
 }

@@ -39,10 +39,16 @@ var routePerms = map[string]staff.Permission{
 	"GET /backoffice/protokoll":                                   staff.PermAuditView,
 	"POST /backoffice/protokoll/pruefen":                          staff.PermAuditView,
 	"GET /backoffice/protokoll.csv":                               staff.PermAuditExport,
+	"GET /backoffice/sicherheitsschluessel":                       staff.PermHome,
+	"POST /backoffice/sicherheitsschluessel/neu":                  staff.PermHome,
+	"POST /backoffice/sicherheitsschluessel/speichern":            staff.PermHome,
+	"POST /backoffice/sicherheitsschluessel/{key}/entfernen":      staff.PermHome,
 }
 
 // publicRoutes need no staff session.
-var publicRoutes = []string{"GET /backoffice/anmelden", "POST /backoffice/anmelden", "GET /backoffice/static/backoffice.css"}
+var publicRoutes = []string{"GET /backoffice/anmelden", "POST /backoffice/anmelden", "POST /backoffice/anmelden/schluessel",
+	"GET /backoffice/anmelden/firma", "GET /backoffice/anmelden/firma/rueckkehr",
+	"GET /backoffice/static/backoffice.css", "GET /backoffice/static/webauthn.js"}
 
 // TestPermissionMatrix walks every role through every route: a route the
 // role lacks the permission for answers 403 and changes nothing; every
@@ -74,6 +80,7 @@ func TestPermissionMatrix(t *testing.T) {
 		rest = strings.ReplaceAll(rest, "{id}", "unbekannt")
 		rest = strings.ReplaceAll(rest, "{dev}", "unbekannt")
 		rest = strings.ReplaceAll(rest, "{seq}", "1")
+		rest = strings.ReplaceAll(rest, "{key}", "unbekannt")
 		return method, rest
 	}
 	for _, role := range staff.Roles {

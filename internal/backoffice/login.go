@@ -13,10 +13,12 @@ import (
 type loginData struct {
 	Login string
 	Error string
+	// Corporate: the corporate provider's sign-in is offered.
+	Corporate bool
 }
 
 func (b *loginPages) loginForm(rw http.ResponseWriter, r *http.Request) error {
-	return b.render(rw, http.StatusOK, "login", view{Title: "Anmeldung Backoffice", Data: loginData{}})
+	return b.render(rw, http.StatusOK, "login", view{Title: "Anmeldung Backoffice", Data: loginData{Corporate: b.corp != nil}})
 }
 
 // login checks login, password and code together; every failure looks the
@@ -31,21 +33,30 @@ func (b *loginPages) login(rw http.ResponseWriter, r *http.Request) error {
 		return badInput("Das Formular ließ sich nicht lesen.")
 	}
 	login := r.PostForm.Get("kennung")
-	tok, _, err := b.svc.Staff.Login(r.Context(), login, r.PostForm.Get("passwort"), r.PostForm.Get("code"),
-		server.ClientIP(r), r.UserAgent())
+	code := r.PostForm.Get("code")
+	if code == "" && b.svc.Keys != nil {
+		return b.keyLogin(rw, r, login)
+	}
+	tok, _, err := b.svc.Staff.Login(r.Context(), login, r.PostForm.Get("passwort"), code, server.ClientIP(r), r.UserAgent())
 	if errors.Is(err, staff.ErrLoginFailed) {
-		if len(login) > 64 {
-			login = ""
-		}
-		return b.render(rw, http.StatusUnauthorized, "login", view{Title: "Anmeldung Backoffice",
-			Data: loginData{Login: login, Error: "Die Anmeldung ist fehlgeschlagen. Prüfen Sie Kennung, Passwort und Einmalcode; " +
-				"nach mehreren Fehlversuchen ist die Anmeldung für eine Viertelstunde gesperrt."}})
+		return b.loginFailed(rw, login)
 	}
 	if err != nil {
 		return err
 	}
 	b.setCookie(rw, string(tok), 0)
 	return redirect(rw, r, "/backoffice/")
+}
+
+// loginFailed is the login page after any failure of the first step.
+func (b *loginPages) loginFailed(rw http.ResponseWriter, login string) error {
+	if len(login) > 64 {
+		login = ""
+	}
+	return b.render(rw, http.StatusUnauthorized, "login", view{Title: "Anmeldung Backoffice",
+		Data: loginData{Login: login, Corporate: b.corp != nil, Error: "Die Anmeldung ist fehlgeschlagen. Prüfen Sie Kennung, Passwort und Einmalcode " +
+			"(ohne Einmalcode: ob ein Sicherheitsschlüssel eingerichtet ist); " +
+			"nach mehreren Fehlversuchen ist die Anmeldung für eine Viertelstunde gesperrt."}})
 }
 
 func (b *loginPages) logout(rw http.ResponseWriter, r *http.Request, s current) error {

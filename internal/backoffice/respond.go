@@ -26,7 +26,7 @@ var templateFS embed.FS
 var staticFS embed.FS
 
 // pageNames are the templates in templates/, each rendered into layout.html.
-var pageNames = []string{"login", "home", "message", "search", "person", "review", "requests", "audit"}
+var pageNames = []string{"login", "home", "message", "search", "person", "review", "requests", "audit", "keys", "keyadd", "keylogin"}
 
 func mustParsePages() map[string]*template.Template {
 	pages := make(map[string]*template.Template, len(pageNames))
@@ -191,6 +191,7 @@ func nav(m *staff.Member) []link {
 		{staff.PermLetterReview, link{"/backoffice/briefe", "Briefe prüfen"}},
 		{staff.PermConfirm, link{"/backoffice/vier-augen", "Vier-Augen-Anträge"}},
 		{staff.PermAuditView, link{"/backoffice/protokoll", "Prüfpfad"}},
+		{staff.PermHome, link{"/backoffice/sicherheitsschluessel", "Sicherheitsschlüssel"}},
 	} {
 		if staff.Allowed(m.Role, l.perm) {
 			out = append(out, l.link)
@@ -253,6 +254,10 @@ func answerFor(err error) (answer, bool) {
 		return answer{http.StatusForbidden, "Nicht erreichbar", "Das Backoffice ist von diesem Netz aus nicht erreichbar. Bitte nutzen Sie einen Arbeitsplatz im Netz der Krankenkasse."}, true
 	case errors.Is(err, errForbidden):
 		return answer{http.StatusForbidden, "Keine Berechtigung", "Dafür fehlt Ihrer Rolle die Berechtigung. Es wurde nichts geändert."}, true
+	case errors.Is(err, errKeysOff):
+		return answer{http.StatusNotFound, "Nicht eingerichtet", "Sicherheitsschlüssel sind in dieser Installation nicht eingerichtet. Melden Sie sich mit Einmalcode an."}, true
+	case errors.Is(err, errCorporateOff):
+		return answer{http.StatusNotFound, "Nicht eingerichtet", "Die Anmeldung über das Firmenkonto ist in dieser Installation nicht eingerichtet. Melden Sie sich mit Kennung und Passwort an."}, true
 	case errors.Is(err, errNoPerson):
 		return answer{http.StatusNotFound, "Person nicht gefunden", "Diese Person gibt es nicht."}, true
 	case errors.Is(err, errNoReport):

@@ -22,7 +22,14 @@ func (b *Backoffice) routeTable() []route {
 	return []route{
 		{pattern: "GET /backoffice/anmelden", public: true, login: b.login.loginForm},
 		{pattern: "POST /backoffice/anmelden", public: true, login: b.login.login},
+		{pattern: "POST /backoffice/anmelden/schluessel", public: true, login: b.login.keyLoginFinish},
+		{pattern: "GET /backoffice/anmelden/firma", public: true, login: b.login.corporateStart},
+		{pattern: "GET /backoffice/anmelden/firma/rueckkehr", public: true, login: b.login.corporateReturn},
 		{pattern: "POST /backoffice/abmelden", perm: staff.PermHome, h: b.login.logout},
+		{pattern: "GET /backoffice/sicherheitsschluessel", perm: staff.PermHome, h: b.login.keys},
+		{pattern: "POST /backoffice/sicherheitsschluessel/neu", perm: staff.PermHome, h: b.login.keyAdd},
+		{pattern: "POST /backoffice/sicherheitsschluessel/speichern", perm: staff.PermHome, h: b.login.keySave},
+		{pattern: "POST /backoffice/sicherheitsschluessel/{key}/entfernen", perm: staff.PermHome, h: b.login.keyRemove},
 		{pattern: "GET /backoffice/{$}", perm: staff.PermHome, h: b.login.home},
 		{pattern: "GET /backoffice/suche", perm: staff.PermSearch, h: b.persons.search},
 		{pattern: "GET /backoffice/personen/{id}", perm: staff.PermPersonView, h: b.persons.person},
@@ -46,7 +53,8 @@ func (b *Backoffice) routeTable() []route {
 
 // Routes lists the back office's routes, for mounting on the server.
 func (b *Backoffice) Routes() map[string]http.Handler {
-	m := map[string]http.Handler{"GET /backoffice/static/backoffice.css": b.base.asset("static/backoffice.css", "text/css; charset=utf-8")}
+	m := map[string]http.Handler{"GET /backoffice/static/backoffice.css": b.base.asset("static/backoffice.css", "text/css; charset=utf-8"),
+		"GET /backoffice/static/webauthn.js": b.base.asset("static/webauthn.js", "text/javascript; charset=utf-8")}
 	for _, r := range b.routeTable() {
 		if r.public {
 			m[r.pattern] = b.base.page(r.login)

@@ -84,6 +84,9 @@ func (c *Config) NodeConfig(logger *slog.Logger, sink dispatch.Sink, routes map[
 		}
 		nc.EID = &eid.Config{Issuer: c.EID.Issuer, ClientID: c.EID.ClientID, ClientSecret: eid.NewSecret(secret)}
 	}
+	if nc.Backoffice.Corporate, err = c.Backoffice.OIDC.Corporate(c.PublicURL); err != nil {
+		return node.Config{}, err
+	}
 	if nc.EGK, err = c.EGKConfig(); err != nil {
 		return node.Config{}, err
 	}

@@ -276,7 +276,9 @@ func Build(ctx context.Context, cfg Config, st store.Store) (*Node, error) {
 	n.Email = email.New(st, ring, n.Approvals, n.Audit, now, mailKick)
 	n.Profile = profile.New(st, n.Approvals, n.Devices, ring)
 	n.Family = family.New(st, n.Approvals, n.Profile, ring, n.Audit, now, logger)
-	n.Staff = staff.New(st, hasher, ring, n.Audit, now, cfg.Staff, logger)
+	scfg := cfg.Staff
+	scfg.Keys = scfg.Keys.Derive(cfg.PublicURL)
+	n.Staff = staff.New(st, hasher, ring, n.Audit, now, scfg, logger)
 
 	n.Mailbox = mailbox.New(st, ring, mailbox.NewNoticeTexts(ring, cfg.Insurer.Phone), n.Audit, now, cfg.Mailbox, logger)
 
@@ -342,7 +344,8 @@ func Build(ctx context.Context, cfg Config, st store.Store) (*Node, error) {
 	bcfg.InsecureCookies, bcfg.InsurerName, bcfg.Now = pcfg.InsecureCookies, pcfg.InsurerName, now
 	back, err := backoffice.New(bcfg, backoffice.Services{Staff: n.Staff, Reads: st, Devices: device.NewDesk(n.Devices),
 		Accounts: account.NewDesk(n.Accounts), Sessions: n.Sessions, Letters: backofficeLetters{n.Letters, n.Access},
-		Verify: func(ctx context.Context) (audit.Result, error) { return audit.Verify(ctx, st, cfg.AuditKey, nil, nil) }}, logger)
+		Verify: func(ctx context.Context) (audit.Result, error) { return audit.Verify(ctx, st, cfg.AuditKey, nil, nil) },
+		Keys:   staffKeys(n.Staff)}, logger)
 	if err != nil {
 		return nil, fmt.Errorf("node: %w", err)
 	}
@@ -422,3 +425,12 @@ func origin(u string) string {
 // Handler is the node's whole HTTP handler (with the middleware), for
 // serving it on a server of one's own.
 func (n *Node) Handler() http.Handler { return n.server.Handler() }
+
+// staffKeys are the staff's security keys for the back office, or nil (no
+// interface holding a nil pointer) when they are off.
+func staffKeys(s *staff.Service) backoffice.Keys {
+	if k := s.Keys(); k != nil {
+		return k
+	}
+	return nil
+}

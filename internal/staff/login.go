@@ -22,40 +22,29 @@ var errReplay = errors.New("staff: code used before")
 
 // Login checks login, password and the authenticator's code together and
 // starts a session. Every failure is ErrLoginFailed and takes a password
-// hash's time (see the package documentation).
+// hash's time (see the package documentation). A staff member without a
+// TOTP secret (security keys only) never passes here.
 func (s *Service) Login(ctx context.Context, login, password, code, clientIP, userAgent string) (Token, Member, error) {
-	l, ok := normLogin(login)
-	if !ok || len(password) > 256 || len(code) > 16 {
-		_ = s.hasher.DummyVerify(ctx, password[:min(len(password), 256)])
-		return "", Member{}, ErrLoginFailed
+	if len(code) > 16 {
+		login = ""
 	}
-	m, err := s.store.StaffByLogin(ctx, l)
-	if errors.Is(err, store.ErrNotFound) {
-		_ = s.hasher.DummyVerify(ctx, password)
-		return "", Member{}, ErrLoginFailed
-	}
+	m, pwOK, err := s.attempt(ctx, login, password, clientIP)
 	if err != nil {
-		return "", Member{}, fmt.Errorf("staff: login: %w", err)
-	}
-	now := s.now()
-	if err := s.reserve(ctx, m.ID, now); err != nil {
-		_ = s.hasher.DummyVerify(ctx, password)
-		if errors.Is(err, errLocked) {
-			s.failed(ctx, m.ID, "locked", clientIP)
-			return "", Member{}, ErrLoginFailed
-		}
 		return "", Member{}, err
 	}
-	ok, _, err = s.hasher.Verify(ctx, password, m.PasswordHash)
-	if err != nil {
-		return "", Member{}, fmt.Errorf("staff: login: %w", err)
+	now := s.now()
+	var (
+		stp    int64
+		codeOK bool
+	)
+	if len(m.TOTPSecret.Ciphertext) > 0 {
+		secret, err := s.sealer.OpenFor(m.TOTPSecret, place(m.Login))
+		if err != nil {
+			return "", Member{}, fmt.Errorf("staff: login: open secret: %w", err)
+		}
+		stp, codeOK = matchCode(secret, code, now, m.TOTPLastStep)
 	}
-	secret, err := s.sealer.OpenFor(m.TOTPSecret, place(m.Login))
-	if err != nil {
-		return "", Member{}, fmt.Errorf("staff: login: open secret: %w", err)
-	}
-	stp, codeOK := matchCode(secret, code, now, m.TOTPLastStep)
-	if !ok || !codeOK || !m.DisabledAt.IsZero() {
+	if !pwOK || !codeOK || !m.DisabledAt.IsZero() {
 		why := "wrong"
 		if !m.DisabledAt.IsZero() {
 			why = "disabled"
@@ -65,7 +54,7 @@ func (s *Service) Login(ctx context.Context, login, password, code, clientIP, us
 	}
 	// The code's step is used up here, once: a parallel login with the
 	// same code finds it used.
-	used, err := s.store.UpdateStaff(ctx, m.ID, func(x *store.StaffMember) error {
+	_, err = s.store.UpdateStaff(ctx, m.ID, func(x *store.StaffMember) error {
 		if stp <= x.TOTPLastStep {
 			return errReplay
 		}
@@ -79,7 +68,78 @@ func (s *Service) Login(ctx context.Context, login, password, code, clientIP, us
 	if err != nil {
 		return "", Member{}, fmt.Errorf("staff: login: %w", err)
 	}
-	m = used
+	return s.startSession(ctx, m.ID, clientIP, userAgent, "totp", "")
+}
+
+// attempt is the first part of every login: it finds the staff member,
+// counts the attempt (reserve) and checks the password. A missing or
+// malformed login, a locked account and an error all come back as an
+// error (ErrLoginFailed for the first two) after a password hash's time.
+func (s *Service) attempt(ctx context.Context, login, password, clientIP string) (store.StaffMember, bool, error) {
+	l, ok := normLogin(login)
+	if !ok || len(password) > 256 {
+		_ = s.hasher.DummyVerify(ctx, password[:min(len(password), 256)])
+		return store.StaffMember{}, false, ErrLoginFailed
+	}
+	m, err := s.store.StaffByLogin(ctx, l)
+	if errors.Is(err, store.ErrNotFound) {
+		_ = s.hasher.DummyVerify(ctx, password)
+		return store.StaffMember{}, false, ErrLoginFailed
+	}
+	if err != nil {
+		return store.StaffMember{}, false, fmt.Errorf("staff: login: %w", err)
+	}
+	if err := s.reserve(ctx, m.ID, s.now()); err != nil {
+		_ = s.hasher.DummyVerify(ctx, password)
+		if errors.Is(err, errLocked) {
+			s.failed(ctx, m.ID, "locked", clientIP)
+			return store.StaffMember{}, false, ErrLoginFailed
+		}
+		return store.StaffMember{}, false, err
+	}
+	if m.PasswordHash == "" {
+		// A staff member of the corporate provider has no password.
+		_ = s.hasher.DummyVerify(ctx, password)
+		return m, false, nil
+	}
+	ok, _, err = s.hasher.Verify(ctx, password, m.PasswordHash)
+	if err != nil {
+		return store.StaffMember{}, false, fmt.Errorf("staff: login: %w", err)
+	}
+	return m, ok, nil
+}
+
+// checkPassword is attempt for a login whose second factor comes in a
+// second step: a wrong password or a disabled account is ErrLoginFailed,
+// recorded.
+func (s *Service) checkPassword(ctx context.Context, login, password, clientIP string) (store.StaffMember, error) {
+	m, ok, err := s.attempt(ctx, login, password, clientIP)
+	if err != nil {
+		return store.StaffMember{}, err
+	}
+	if !ok || !m.DisabledAt.IsZero() {
+		why := "wrong"
+		if !m.DisabledAt.IsZero() {
+			why = "disabled"
+		}
+		s.failed(ctx, m.ID, why, clientIP)
+		return store.StaffMember{}, ErrLoginFailed
+	}
+	return m, nil
+}
+
+// startSession ends the run of failures of a staff member who passed
+// both factors (with method, "totp" or "key", and the key's reference)
+// and starts their session.
+func (s *Service) startSession(ctx context.Context, id store.StaffID, clientIP, userAgent, method, key string) (Token, Member, error) {
+	now := s.now()
+	m, err := s.store.UpdateStaff(ctx, id, func(x *store.StaffMember) error {
+		x.Failures, x.UpdatedAt = 0, now
+		return nil
+	})
+	if err != nil {
+		return "", Member{}, fmt.Errorf("staff: login: %w", err)
+	}
 	tok, err := newToken()
 	if err != nil {
 		return "", Member{}, err
@@ -90,7 +150,11 @@ func (s *Service) Login(ctx context.Context, login, password, code, clientIP, us
 		ExpiresAt: now.Add(s.cfg.Absolute)}); err != nil {
 		return "", Member{}, fmt.Errorf("staff: login: %w", err)
 	}
-	s.record(ctx, audit.Event{Actor: m.ID.Ref(), Event: "staff.login", Subject: m.ID.Ref(), ClientIP: clientIP})
+	details := map[string]any{"method": method}
+	if key != "" {
+		details["key"] = key
+	}
+	s.record(ctx, audit.Event{Actor: m.ID.Ref(), Event: "staff.login", Subject: m.ID.Ref(), ClientIP: clientIP, Details: details})
 	return tok, member(m), nil
 }
 

@@ -55,6 +55,7 @@ type Store interface {
 	AddStaff(ctx context.Context, m store.StaffMember) (store.StaffID, error)
 	StaffByID(ctx context.Context, id store.StaffID) (store.StaffMember, error)
 	StaffByLogin(ctx context.Context, login string) (store.StaffMember, error)
+	StaffByExternalID(ctx context.Context, externalID string) (store.StaffMember, error)
 	UpdateStaff(ctx context.Context, id store.StaffID, fn func(m *store.StaffMember) error) (store.StaffMember, error)
 	ListStaff(ctx context.Context) ([]store.StaffMember, error)
 	CreateStaffSession(ctx context.Context, s store.StaffSession) error
@@ -67,6 +68,13 @@ type Store interface {
 	DecideStaffRequest(ctx context.Context, id string, status store.StaffRequestStatus, by store.StaffID, now time.Time,
 		check func(r store.StaffRequest) error) (store.StaffRequest, error)
 	PendingStaffRequests(ctx context.Context, person store.PersonID, limit int) ([]store.StaffRequest, error)
+	StaffKeysOf(ctx context.Context, id store.StaffID) ([]store.StaffKey, error)
+	AddStaffKey(ctx context.Context, k store.StaffKey) error
+	UseStaffKey(ctx context.Context, id store.StaffID, key []byte, count int64, now time.Time) error
+	RemoveStaffFactor(ctx context.Context, id store.StaffID, key []byte, now time.Time) error
+	DeleteStaffKeys(ctx context.Context, id store.StaffID) (int64, error)
+	AddStaffChallenge(ctx context.Context, c store.StaffChallenge, now time.Time) error
+	TakeStaffChallenge(ctx context.Context, handleHash []byte, kind string, now time.Time) (store.StaffChallenge, error)
 }
 
 // Hasher hashes and checks passwords (package password).
@@ -96,8 +104,12 @@ type Config struct {
 	// (default 5 and 15 minutes).
 	MaxFailures int
 	Lock        time.Duration
-	// Issuer names the insurer in authenticator apps (default "Pforte").
+	// Issuer names the insurer in authenticator apps and to security keys
+	// (default "Pforte").
 	Issuer string
+	// Keys configures security keys (WebAuthn); an empty RPID turns them
+	// off.
+	Keys KeyConfig
 }
 
 func (c Config) withDefaults() Config {
@@ -190,6 +202,7 @@ type Service struct {
 	now    func() time.Time
 	cfg    Config
 	logger *slog.Logger
+	keys   *Keys
 }
 
 // New returns a service; cfg's zero fields take their defaults.
@@ -197,7 +210,9 @@ func New(st Store, hasher Hasher, sealer Sealer, aud Auditor, now func() time.Ti
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Service{store: st, hasher: hasher, sealer: sealer, audit: aud, now: now, cfg: cfg.withDefaults(), logger: logger}
+	s := &Service{store: st, hasher: hasher, sealer: sealer, audit: aud, now: now, cfg: cfg.withDefaults(), logger: logger}
+	s.keys = newKeys(s, s.cfg.Keys)
+	return s
 }
 
 // IdleTimeout is how long a session lives without a request.
@@ -319,12 +334,16 @@ func (s *Service) Disable(ctx context.Context, login string) error {
 }
 
 // Reset gives a staff member a new password and a new TOTP secret (a lost
-// phone, a forgotten password), enables a disabled account, ends the lock
-// and every session. ErrUnknown.
+// phone or key, a forgotten password), removes every security key they
+// registered, enables a disabled account, ends the lock and every session.
+// ErrUnknown.
 func (s *Service) Reset(ctx context.Context, login string) (Credentials, error) {
 	m, err := s.byLogin(ctx, login)
 	if err != nil {
 		return Credentials{}, err
+	}
+	if m.ExternalID != "" {
+		return Credentials{}, ErrCorporate
 	}
 	cr, hash, sealed, err := s.credentials(ctx, m.Login)
 	if err != nil {
@@ -341,7 +360,11 @@ func (s *Service) Reset(ctx context.Context, login string) (Credentials, error) 
 	if _, err := s.store.DeleteStaffSessions(ctx, m.ID); err != nil {
 		return Credentials{}, fmt.Errorf("staff: reset: %w", err)
 	}
-	s.record(ctx, audit.Event{Actor: "operator", Event: "staff.reset", Subject: m.ID.Ref()})
+	keys, err := s.store.DeleteStaffKeys(ctx, m.ID)
+	if err != nil {
+		return Credentials{}, fmt.Errorf("staff: reset: %w", err)
+	}
+	s.record(ctx, audit.Event{Actor: "operator", Event: "staff.reset", Subject: m.ID.Ref(), Details: map[string]any{"keys_removed": keys}})
 	return cr, nil
 }
 

@@ -45,6 +45,10 @@ type StaffMember struct {
 	LockedUntil time.Time
 	// DisabledAt is when an operator disabled the account (zero: active).
 	DisabledAt time.Time
+	// ExternalID is "issuer subject" of a staff member who signs in
+	// through the insurer's corporate OpenID provider (unique; "" for
+	// staff with a password).
+	ExternalID string
 	Version    int64
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
@@ -53,7 +57,7 @@ type StaffMember struct {
 // StaffAccounts is the contract for staff accounts.
 type StaffAccounts interface {
 	// AddStaff stores a new staff member and returns its id (m.ID is
-	// ignored). ErrConflict if the login exists.
+	// ignored). ErrConflict if the login or the external id exists.
 	AddStaff(ctx context.Context, m StaffMember) (StaffID, error)
 	// StaffByID returns the staff member, or ErrNotFound.
 	StaffByID(ctx context.Context, id StaffID) (StaffMember, error)
@@ -65,6 +69,9 @@ type StaffAccounts interface {
 	// error is returned. fn may run more than once. ErrNotFound if there is
 	// no such staff member.
 	UpdateStaff(ctx context.Context, id StaffID, fn func(m *StaffMember) error) (StaffMember, error)
+	// StaffByExternalID returns the staff member with the external id, or
+	// ErrNotFound ("" is never found).
+	StaffByExternalID(ctx context.Context, externalID string) (StaffMember, error)
 	// ListStaff returns every staff member, ordered by login.
 	ListStaff(ctx context.Context) ([]StaffMember, error)
 }

@@ -51,6 +51,7 @@ type Store interface {
 	StaffAccounts
 	StaffSessions
 	StaffRequests
+	StaffKeys
 	PersonSearch
 	AuditSearch
 	Mailbox

@@ -30,7 +30,9 @@
 // Connect for Identity Assurance verified_claims object (trust framework
 // "eidas"). Identities can also misbehave on purpose (claims only at the
 // userinfo endpoint, a token signed by an unpublished key), so the client's
-// error branches can be seen.
+// error branches can be seen. Identities with Groups carry a "groups" claim,
+// so that tests can use the simulator as the insurer's corporate provider of
+// the back office.
 //
 // Codes and access tokens live in memory; the simulator is one process.
 package sim

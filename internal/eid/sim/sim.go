@@ -98,6 +98,10 @@ type Identity struct {
 	// SignWithUnpublishedKey signs the ID token with a key the JWKS lacks, so
 	// the client must refuse it.
 	SignWithUnpublishedKey bool
+	// Groups, if not nil, go into the ID token as the claim "groups", as a
+	// corporate identity provider puts them: the simulator then stands in
+	// for the insurer's corporate provider of the back office.
+	Groups []string
 }
 
 // Simulator is the simulated identification partner. It is safe for

@@ -230,6 +230,9 @@ func (s *Simulator) idToken(g grant, now time.Time) (string, error) {
 	if !id.UseVerifiedClaims || id.ClaimsOnlyInUserInfo {
 		claims["txn"] = txn
 	}
+	if id.Groups != nil {
+		claims["groups"] = id.Groups
+	}
 	claims["iss"] = s.issuer
 	claims["sub"] = s.subject(id, g.clientID)
 	claims["aud"] = g.clientID

@@ -16,7 +16,7 @@
 // Composition: Store has one part per role of the store contract (persons,
 // accounts, sessions, letters, identifications, devices, approvals, notices,
 // counters, oneTimes, auditChain, signingKeys, oidc, upgrades, loginEvents,
-// staffAccounts, staffSessions, staffRequests, search, mailbox,
+// staffAccounts, staffSessions, staffRequests, staffKeys, search, mailbox,
 // assistantTurns, emails, representations), each a small type in its role's file (persons.go,
 // approvals.go, …) and embedded in Store, so *Store is a store.Store while no
 // type carries more than one role. Store itself adds only the life cycle: Open, Migrate, SchemaVersion, Ping, Close,
@@ -104,6 +104,7 @@ type Store struct {
 	*staffAccounts
 	*staffSessions
 	*staffRequests
+	*staffKeys
 	*search
 	*mailbox
 	*assistantTurns
@@ -136,6 +137,7 @@ func newStore(d *db) *Store {
 		staffAccounts:   &staffAccounts{db: d},
 		staffSessions:   &staffSessions{db: d},
 		staffRequests:   &staffRequests{db: d},
+		staffKeys:       &staffKeys{db: d},
 		search:          &search{db: d},
 		mailbox:         &mailbox{db: d},
 		assistantTurns:  &assistantTurns{db: d},

@@ -27,7 +27,7 @@ var (
 )
 
 const staffColumns = `id, login, name, role, password_hash, totp_key_id, totp_secret, totp_last_step, failures, locked_until,
-	disabled_at, version, created_at, updated_at`
+	disabled_at, version, created_at, updated_at, external_id`
 
 func scanStaff(row rowScanner) (store.StaffMember, error) {
 	var (
@@ -35,7 +35,7 @@ func scanStaff(row rowScanner) (store.StaffMember, error) {
 		locked, disabled, created, update int64
 	)
 	err := row.Scan(&m.ID, &m.Login, &m.Name, &m.Role, &m.PasswordHash, &m.TOTPSecret.KeyID, &m.TOTPSecret.Ciphertext,
-		&m.TOTPLastStep, &m.Failures, &locked, &disabled, &m.Version, &created, &update)
+		&m.TOTPLastStep, &m.Failures, &locked, &disabled, &m.Version, &created, &update, &m.ExternalID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.StaffMember{}, store.ErrNotFound
 	}
@@ -51,10 +51,10 @@ func scanStaff(row rowScanner) (store.StaffMember, error) {
 func (s *staffAccounts) AddStaff(ctx context.Context, m store.StaffMember) (store.StaffID, error) {
 	var id int64
 	err := s.w.QueryRowContext(ctx, `INSERT INTO staff (login, name, role, password_hash, totp_key_id, totp_secret, totp_last_step,
-		failures, locked_until, disabled_at, version, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11, $11) RETURNING id`,
+		failures, locked_until, disabled_at, version, created_at, updated_at, external_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11, $11, $12) RETURNING id`,
 		m.Login, m.Name, m.Role, m.PasswordHash, m.TOTPSecret.KeyID, nonNil(m.TOTPSecret.Ciphertext), m.TOTPLastStep,
-		m.Failures, micros(m.LockedUntil), micros(m.DisabledAt), micros(m.CreatedAt)).Scan(&id)
+		m.Failures, micros(m.LockedUntil), micros(m.DisabledAt), micros(m.CreatedAt), m.ExternalID).Scan(&id)
 	if isUniqueViolation(err) {
 		return 0, store.ErrConflict
 	}
@@ -74,6 +74,14 @@ func (s *staffAccounts) StaffByLogin(ctx context.Context, login string) (store.S
 	return scanStaff(s.r.QueryRowContext(ctx, "SELECT "+staffColumns+" FROM staff WHERE login = $1", login))
 }
 
+// StaffByExternalID implements store.StaffAccounts.
+func (s *staffAccounts) StaffByExternalID(ctx context.Context, externalID string) (store.StaffMember, error) {
+	if externalID == "" {
+		return store.StaffMember{}, store.ErrNotFound
+	}
+	return scanStaff(s.r.QueryRowContext(ctx, "SELECT "+staffColumns+" FROM staff WHERE external_id = $1", externalID))
+}
+
 // UpdateStaff implements store.StaffAccounts.
 func (s *staffAccounts) UpdateStaff(ctx context.Context, id store.StaffID, fn func(m *store.StaffMember) error) (store.StaffMember, error) {
 	var out store.StaffMember
@@ -86,7 +94,7 @@ func (s *staffAccounts) UpdateStaff(ctx context.Context, id store.StaffID, fn fu
 		if err := fn(&next); err != nil {
 			return err
 		}
-		next.ID, next.Login, next.CreatedAt, next.Version = cur.ID, cur.Login, cur.CreatedAt, cur.Version+1
+		next.ID, next.Login, next.CreatedAt, next.Version, next.ExternalID = cur.ID, cur.Login, cur.CreatedAt, cur.Version+1, cur.ExternalID
 		next.UpdatedAt = next.UpdatedAt.UTC().Truncate(time.Microsecond)
 		if _, err := tx.ExecContext(ctx, `UPDATE staff SET name = $1, role = $2, password_hash = $3, totp_key_id = $4,
 			totp_secret = $5, totp_last_step = $6, failures = $7, locked_until = $8, disabled_at = $9, version = $10,
