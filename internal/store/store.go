@@ -51,6 +51,7 @@ type Store interface {
 	StaffAccounts
 	StaffSessions
 	StaffRequests
+	PersonLocks
 	PersonSearch
 	AuditSearch
 	Mailbox

@@ -100,6 +100,7 @@ type Store struct {
 	*staffAccounts
 	*staffSessions
 	*staffRequests
+	*personLocks
 	*search
 	*mailbox
 	*assistantTurns
@@ -130,6 +131,7 @@ func newStore(d *db) *Store {
 		staffAccounts:   &staffAccounts{db: d},
 		staffSessions:   &staffSessions{db: d},
 		staffRequests:   &staffRequests{db: d},
+		personLocks:     &personLocks{db: d},
 		search:          &search{db: d},
 		mailbox:         &mailbox{db: d},
 		assistantTurns:  &assistantTurns{db: d},

@@ -87,6 +87,8 @@ func Run(t *testing.T, newStore NewStore) {
 		{"StaffSessions", testStaffSessions},
 		{"StaffRequests", testStaffRequests},
 		{"StaffRequestDecidedOnce", testStaffRequestDecidedOnce},
+		{"StaffRequestFailed", testStaffRequestFailed},
+		{"PersonLocks", testPersonLocks},
 		{"PersonsByBirthDate", testPersonsByBirthDate},
 		{"SearchAudit", testSearchAudit},
 		{"Mailbox", testMailbox},
