@@ -164,6 +164,9 @@ type Store interface {
 	PutOneTime(ctx context.Context, v store.OneTime) error
 	OneTimeByDigest(ctx context.Context, kind string, digest []byte, now time.Time) (store.OneTime, error)
 	ConsumeOneTime(ctx context.Context, kind string, digest []byte, now time.Time) (store.OneTime, error)
+	LockPerson(ctx context.Context, l store.PersonLock) error
+	PersonLockByID(ctx context.Context, id store.PersonID) (store.PersonLock, error)
+	UnlockPerson(ctx context.Context, id store.PersonID) error
 }
 
 // Hasher hashes and verifies passwords (package password). Verify and
@@ -322,6 +325,9 @@ func (s *Service) Login(ctx context.Context, in Login, kind string) (LoginResult
 			s.logger.Error("sign-in history", slog.Any("error", err))
 		}
 		return LoginResult{}, ErrLoginFailed
+	}
+	if err := s.staffLocked(ctx, p.ID, kind, duringLock, in); err != nil {
+		return LoginResult{}, err
 	}
 	if duringLock {
 		// The right password: the owner. The lock holds for a
