@@ -54,6 +54,8 @@ type Staff interface {
 	Ask(ctx context.Context, m staff.Member, kind string, person store.PersonID, target, reason, method, clientIP string) (staff.Request, error)
 	Decide(ctx context.Context, m staff.Member, id string, confirm bool, clientIP string) (staff.Request, error)
 	Pending(ctx context.Context, person store.PersonID) ([]staff.Request, error)
+	// Fail records that a confirmed request's act failed (outcome: why).
+	Fail(ctx context.Context, m staff.Member, r staff.Request, outcome, clientIP string) (staff.Request, error)
 }
 
 // Reads are what the pages show, straight from the store.
@@ -85,6 +87,14 @@ type Devices interface {
 type Accounts interface {
 	LockState(ctx context.Context, id store.PersonID) (account.LockState, error)
 	Unlock(ctx context.Context, id store.PersonID, staffRef, clientIP string) error
+	// StaffLock returns the staff lock of the person's access; ok false
+	// when there is none.
+	StaffLock(ctx context.Context, id store.PersonID) (store.PersonLock, bool, error)
+	// LockAccess locks the person's access and ends their sessions
+	// (account.ErrAlreadyStaffLocked); it returns how many ended.
+	LockAccess(ctx context.Context, id store.PersonID, staffRef, clientIP string) (int64, error)
+	// ReleaseAccess ends the staff lock (account.ErrNotStaffLocked).
+	ReleaseAccess(ctx context.Context, id store.PersonID, staffRef, clientIP string) error
 }
 
 // Sessions ends a person's sessions (session.Manager).

@@ -26,6 +26,8 @@ var routePerms = map[string]staff.Permission{
 	"GET /backoffice/personen/{id}":                               staff.PermPersonView,
 	"POST /backoffice/personen/{id}/sitzungen-beenden":            staff.PermSessionsEnd,
 	"POST /backoffice/personen/{id}/entsperren":                   staff.PermAccountUnlock,
+	"POST /backoffice/personen/{id}/zugang-sperren":               staff.PermAccessLock,
+	"POST /backoffice/personen/{id}/zugang-freischalten":          staff.PermAccessRelease,
 	"POST /backoffice/personen/{id}/geraete/{dev}/entfernen":      staff.PermDeviceRevoke,
 	"POST /backoffice/personen/{id}/geraete/{dev}/pin-entsperren": staff.PermPINReset,
 	"POST /backoffice/personen/{id}/aktivierungsbrief":            staff.PermLetterOrder,

@@ -270,6 +270,10 @@ func answerFor(err error) (answer, bool) {
 		return answer{http.StatusNotFound, "Gerät nicht gefunden", "Dieses Gerät ist nicht (mehr) an die Person gebunden. Es wurde nichts geändert."}, true
 	case errors.Is(err, device.ErrPINNotLocked):
 		return answer{http.StatusConflict, "PIN nicht gesperrt", "Die Freigabe-PIN dieses Geräts ist nicht gesperrt; es gibt nichts zurückzusetzen."}, true
+	case errors.Is(err, account.ErrAlreadyStaffLocked):
+		return answer{http.StatusConflict, "Schon gesperrt", "Der Zugang dieser Person ist bereits gesperrt. Es wurde nichts geändert."}, true
+	case errors.Is(err, account.ErrNotStaffLocked):
+		return answer{http.StatusConflict, "Nicht gesperrt", "Der Zugang dieser Person ist nicht gesperrt; es gibt nichts aufzuheben."}, true
 	case errors.Is(err, account.ErrNotLocked):
 		return answer{http.StatusConflict, "Nicht gesperrt", "Die Anmeldung mit Passwort ist nicht gesperrt; es gibt nichts aufzuheben."}, true
 	case errors.Is(err, dispatch.ErrNotInReview):

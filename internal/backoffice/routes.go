@@ -28,6 +28,8 @@ func (b *Backoffice) routeTable() []route {
 		{pattern: "GET /backoffice/personen/{id}", perm: staff.PermPersonView, h: b.persons.person},
 		{pattern: "POST /backoffice/personen/{id}/sitzungen-beenden", perm: staff.PermSessionsEnd, h: b.persons.endSessions},
 		{pattern: "POST /backoffice/personen/{id}/entsperren", perm: staff.PermAccountUnlock, h: b.persons.unlockAccount},
+		{pattern: "POST /backoffice/personen/{id}/zugang-sperren", perm: staff.PermAccessLock, h: b.persons.lockAccess},
+		{pattern: "POST /backoffice/personen/{id}/zugang-freischalten", perm: staff.PermAccessRelease, h: b.persons.releaseAccess},
 		{pattern: "POST /backoffice/personen/{id}/geraete/{dev}/entfernen", perm: staff.PermDeviceRevoke, h: b.persons.revokeDevice},
 		{pattern: "POST /backoffice/personen/{id}/geraete/{dev}/pin-entsperren", perm: staff.PermPINReset, h: b.persons.resetPIN},
 		{pattern: "POST /backoffice/personen/{id}/aktivierungsbrief", perm: staff.PermLetterOrder, h: b.persons.orderLetter},

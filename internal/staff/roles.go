@@ -50,6 +50,8 @@ const (
 	PermStaffEntries  Permission = "audit.staff"    // see the entries of staff acts, also on the person view
 	PermSessionsEnd   Permission = "sessions.end"   // end all of a person's sessions
 	PermAccountUnlock Permission = "account.unlock" // end a temporary password lock
+	PermAccessLock    Permission = "access.lock"    // lock a person's access (every login) and end their sessions
+	PermAccessRelease Permission = "access.release" // release that lock
 	PermDeviceRevoke  Permission = "device.revoke"  // remove a bound phone
 	PermPINReset      Permission = "pin.reset"      // ask to reset a PIN lock (identity checked)
 	PermLetterOrder   Permission = "letter.order"   // order a new activation letter
@@ -70,6 +72,8 @@ var permissions = map[Permission][]Role{
 	PermStaffEntries:  {RoleSupervisor, RoleAuditor},
 	PermSessionsEnd:   {RoleClerk, RoleSupervisor},
 	PermAccountUnlock: {RoleClerk, RoleSupervisor},
+	PermAccessLock:    {RoleClerk, RoleSupervisor},
+	PermAccessRelease: {RoleClerk, RoleSupervisor},
 	PermDeviceRevoke:  {RoleClerk, RoleSupervisor},
 	PermPINReset:      {RoleClerk, RoleSupervisor},
 	PermLetterOrder:   {RoleClerk, RoleSupervisor},

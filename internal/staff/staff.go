@@ -28,6 +28,7 @@
 // declines it, never the one who asked:
 //
 //	Ask ──▶ pending ──Decide(confirm, other member)──▶ confirmed ──▶ carried out
+//	           │                                          └──the act fails (Fail)──▶ failed
 //	           └──────Decide(decline, other member)──▶ declined
 //
 // It does not own what the acts do (the domain packages do, called by the
@@ -67,6 +68,7 @@ type Store interface {
 	DecideStaffRequest(ctx context.Context, id string, status store.StaffRequestStatus, by store.StaffID, now time.Time,
 		check func(r store.StaffRequest) error) (store.StaffRequest, error)
 	PendingStaffRequests(ctx context.Context, person store.PersonID, limit int) ([]store.StaffRequest, error)
+	FailStaffRequest(ctx context.Context, id, outcome string) (store.StaffRequest, error)
 }
 
 // Hasher hashes and checks passwords (package password).
