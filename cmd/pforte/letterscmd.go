@@ -85,7 +85,8 @@ func runLettersExport(ctx context.Context, env *environment, args []string) erro
 	if err := os.Rename(csvTmp.Name(), csvPath); err != nil {
 		return err
 	}
-	fmt.Fprintf(env.stdout, "batch %s: %d letters, %d pages\n  %s\n  %s\n", batch.ID, batch.Letters, batch.Pages, pdfPath, csvPath)
+	fmt.Fprintf(env.stdout, "batch %s: %d letters, %d pages\n  %s\n  %s (SHA-256 %s)\n", batch.ID, batch.Letters, batch.Pages, pdfPath, csvPath,
+		batch.ManifestSHA256)
 	return nil
 }
 

@@ -67,6 +67,7 @@ type Reads interface {
 	PersonSessions(ctx context.Context, id store.PersonID, now time.Time) ([]store.Session, error)
 	PersonDevices(ctx context.Context, id store.PersonID) ([]store.Device, error)
 	PersonLetters(ctx context.Context, id store.PersonID) ([]store.Letter, error)
+	LettersByStatus(ctx context.Context, status store.LetterStatus, limit int) ([]store.Letter, error)
 	PersonNotices(ctx context.Context, id store.PersonID, limit int) ([]store.Notice, error)
 	PendingApprovals(ctx context.Context, id store.PersonID, now time.Time) ([]store.Approval, error)
 	StaffByLogin(ctx context.Context, login string) (store.StaffMember, error)
@@ -111,6 +112,10 @@ type Letters interface {
 	// OrderActivationLetter queues a letter with a new activation code
 	// within the letter limits; it reports whether it waits for review.
 	OrderActivationLetter(ctx context.Context, id store.PersonID, clientIP string, requested lang.Language) (bool, error)
+	// Returned records that a letter handed over to the print service
+	// came back undeliverable and voids its codes (store.ErrConflict: it
+	// is not handed over).
+	Returned(ctx context.Context, id string) error
 }
 
 // Verifier checks the whole audit trail (audit.Verify with the node's key).

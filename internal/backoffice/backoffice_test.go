@@ -32,6 +32,8 @@ var routePerms = map[string]staff.Permission{
 	"POST /backoffice/personen/{id}/geraete/{dev}/pin-entsperren": staff.PermPINReset,
 	"POST /backoffice/personen/{id}/aktivierungsbrief":            staff.PermLetterOrder,
 	"POST /backoffice/personen/{id}/nicht-ich/{seq}":              staff.PermNotMe,
+	"POST /backoffice/personen/{id}/briefe/{letter}/zurueck":      staff.PermLetterReturned,
+	"GET /backoffice/versand":                                     staff.PermLetterBatches,
 	"GET /backoffice/briefe":                                      staff.PermLetterReview,
 	"POST /backoffice/briefe/{id}/freigeben":                      staff.PermLetterReview,
 	"POST /backoffice/briefe/{id}/ablehnen":                       staff.PermLetterReview,
@@ -76,6 +78,7 @@ func TestPermissionMatrix(t *testing.T) {
 		rest = strings.ReplaceAll(rest, "{id}", "unbekannt")
 		rest = strings.ReplaceAll(rest, "{dev}", "unbekannt")
 		rest = strings.ReplaceAll(rest, "{seq}", "1")
+		rest = strings.ReplaceAll(rest, "{letter}", "unbekannt")
 		return method, rest
 	}
 	for _, role := range staff.Roles {

@@ -187,7 +187,7 @@ func (b *personPages) person(rw http.ResponseWriter, r *http.Request, s current)
 	d := personData{Person: p, Methods: identityChecks, Can: map[string]bool{}}
 	for name, perm := range map[string]staff.Permission{"sessions": staff.PermSessionsEnd, "unlock": staff.PermAccountUnlock,
 		"revoke": staff.PermDeviceRevoke, "pin": staff.PermPINReset, "letter": staff.PermLetterOrder, "review": staff.PermLetterReview,
-		"lock": staff.PermAccessLock, "release": staff.PermAccessRelease} {
+		"lock": staff.PermAccessLock, "release": staff.PermAccessRelease, "returned": staff.PermLetterReturned} {
 		d.Can[name] = staff.Allowed(s.Role, perm)
 	}
 	d.Account, err = b.svc.Reads.AccountByPerson(ctx, p.ID)
@@ -245,6 +245,7 @@ var done = map[string]string{
 	"entsperrt":      "Die Sperre der Anmeldung mit Passwort ist aufgehoben.",
 	"gesperrt":       "Der Zugang ist gesperrt; alle Sitzungen der Person sind beendet. Jede Anmeldung scheitert, bis die Sperre aufgehoben wird.",
 	"freigeschaltet": "Die Zugangssperre ist aufgehoben; die Person kann sich wieder anmelden.",
+	"zurueck":        "Der Brief ist als zurückgekommen vermerkt; seine Codes gelten nicht mehr. Bitte prüfen Sie die Anschrift, bevor Sie einen neuen Brief bestellen.",
 	"entfernt":       "Das Gerät ist entfernt; die Person bekommt darüber einen Hinweisbrief.",
 	"pin":            "Die PIN-Sperre ist aufgehoben; die Person kann ihre Freigabe-PIN wieder eingeben.",
 	"brief":          "Der Aktivierungsbrief ist bestellt und geht mit dem nächsten Druckauftrag hinaus.",

@@ -34,6 +34,8 @@ func (b *Backoffice) routeTable() []route {
 		{pattern: "POST /backoffice/personen/{id}/geraete/{dev}/pin-entsperren", perm: staff.PermPINReset, h: b.persons.resetPIN},
 		{pattern: "POST /backoffice/personen/{id}/aktivierungsbrief", perm: staff.PermLetterOrder, h: b.persons.orderLetter},
 		{pattern: "POST /backoffice/personen/{id}/nicht-ich/{seq}", perm: staff.PermNotMe, h: b.persons.answerNotMe},
+		{pattern: "POST /backoffice/personen/{id}/briefe/{letter}/zurueck", perm: staff.PermLetterReturned, h: b.persons.letterReturned},
+		{pattern: "GET /backoffice/versand", perm: staff.PermLetterBatches, h: b.review.batches},
 		{pattern: "GET /backoffice/briefe", perm: staff.PermLetterReview, h: b.review.reviewQueue},
 		{pattern: "POST /backoffice/briefe/{id}/freigeben", perm: staff.PermLetterReview, h: b.review.releaseLetter},
 		{pattern: "POST /backoffice/briefe/{id}/ablehnen", perm: staff.PermLetterReview, h: b.review.rejectLetter},
