@@ -19,6 +19,9 @@
 //	                        ▼                   for LockBase, doubling, up to LockMax)
 //	               reset counter, session
 //
+// The right password of a person whose access staff locked answers
+// session.ErrPersonLocked instead of a session (stafflock.go).
+//
 // The lock is temporary and never permanent on the password alone. During a
 // lock the right password answers *LockedError for the phone-confirmed login
 // and a lock checks only a few passwords (lock.go explains why); every
