@@ -70,3 +70,31 @@ func TestStaffLockHoldsForResetAndRequests(t *testing.T) {
 		t.Errorf("old password after the reset: %v", err)
 	}
 }
+
+// TestStaffLockHoldsForAccessRequests: a person without a password whose
+// access staff locked gets the same answer to an access request, but no
+// password letter.
+func TestStaffLockHoldsForAccessRequests(t *testing.T) {
+	f := newFixture(t)
+	verifyAddress(t, f, f.clk.now())
+	a, sink := newAccess(t, f)
+	ctx := t.Context()
+	if _, err := account.NewDesk(f.svc).LockAccess(ctx, f.person.ID, "staff:1", ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.RequestLetter(ctx, me); err != nil {
+		t.Errorf("access request during the lock = %v, want the same answer as always (nil)", err)
+	}
+	if letters, err := f.st.PersonLetters(ctx, f.person.ID); err != nil || len(letters) != 0 || len(sink.pdfs) != 0 {
+		t.Errorf("letters during the lock: %d, %v; want none", len(letters), err)
+	}
+	if err := account.NewDesk(f.svc).ReleaseAccess(ctx, f.person.ID, "staff:1", ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.RequestLetter(ctx, me); err != nil {
+		t.Fatal(err)
+	}
+	if letters, err := f.st.PersonLetters(ctx, f.person.ID); err != nil || len(letters) != 1 {
+		t.Errorf("letters after the release: %d, %v; want 1", len(letters), err)
+	}
+}
