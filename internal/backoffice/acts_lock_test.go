@@ -76,7 +76,8 @@ func TestStaffLockOfAccess(t *testing.T) {
 	// The right password: the lock and the way back. A wrong one: the one
 	// failure, as for an unknown KVNR.
 	code, right := portalLogin(t, n, p.KVNR, in.Password)
-	if code != http.StatusForbidden || !strings.Contains(right, "Zugang gesperrt") || !strings.Contains(right, nodetest.Insurer.Phone) {
+	if code != http.StatusForbidden || !strings.Contains(right, "Zugang gesperrt") ||
+		!strings.Contains(right, "Unser Service-Team erreichen Sie unter "+nodetest.Insurer.Phone) {
 		t.Errorf("right password during the lock: %d\n%s", code, right)
 	}
 	_, wrong := portalLogin(t, n, p.KVNR, "falsches Passwort 123")
