@@ -68,7 +68,8 @@ func runLettersExport(ctx context.Context, env *environment, args []string) erro
 		fmt.Fprintln(env.stdout, "no queued letters")
 		return nil
 	}
-	fmt.Fprintf(env.stdout, "batch %s: %d letters, %d pages\n  %s\n  %s\n", res.Batch.ID, res.Batch.Letters, res.Batch.Pages, res.PDF, res.Manifest)
+	fmt.Fprintf(env.stdout, "batch %s: %d letters, %d pages\n  %s\n  %s (SHA-256 %s)\n", res.Batch.ID, res.Batch.Letters, res.Batch.Pages,
+		res.PDF, res.Manifest, res.Batch.ManifestSHA256)
 	return nil
 }
 

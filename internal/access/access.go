@@ -35,6 +35,8 @@ package access
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"regexp"
 	"strconv"
@@ -84,6 +86,10 @@ type Store interface {
 	OneTimeByDigest(ctx context.Context, kind string, digest []byte, now time.Time) (store.OneTime, error)
 	ConsumeOneTime(ctx context.Context, kind string, digest []byte, now time.Time) (store.OneTime, error)
 	VoidOneTimes(ctx context.Context, kind, subject string, now time.Time) (int64, error)
+	// PersonLockByID returns the staff lock of the person's access
+	// (store.ErrNotFound: none): a locked person's requests queue no
+	// letter and a reset code sets no password.
+	PersonLockByID(ctx context.Context, id store.PersonID) (store.PersonLock, error)
 }
 
 // Accounts keeps the passwords the flows give out or prove (package
@@ -213,4 +219,16 @@ func (in Request) Validate(today time.Time) (kvnr string, err error) {
 		return "", err
 	}
 	return kvnr, nil
+}
+
+// staffLocked reports whether staff locked the person's access.
+func (a *Service) staffLocked(ctx context.Context, id store.PersonID) (bool, error) {
+	_, err := a.store.PersonLockByID(ctx, id)
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, store.ErrNotFound):
+		return false, nil
+	}
+	return false, fmt.Errorf("access: access lock: %w", err)
 }

@@ -66,6 +66,12 @@ func (a *Service) requestLetter(ctx context.Context, kvnr string, in Request) (a
 	if err != nil {
 		return accessOutcome{}, fmt.Errorf("access: access: %w", err)
 	}
+	if locked, err := a.staffLocked(ctx, p.ID); err != nil {
+		return accessOutcome{}, err
+	} else if locked {
+		// Answered alike; the letter would open a way around the lock.
+		return a.dummy(ctx, accessOutcome{name: "staff_locked", subject: who})
+	}
 	if acct, err := a.store.AccountByPerson(ctx, p.ID); err == nil && acct.PasswordHash != "" && !acct.PasswordInitial {
 		// The person already chose a password; a forgotten password goes
 		// through RequestReset, which never replaces it by a letter alone.

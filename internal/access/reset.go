@@ -44,6 +44,12 @@ func (a *Service) requestReset(ctx context.Context, kvnr string, in Request) (ac
 	if err != nil {
 		return accessOutcome{}, fmt.Errorf("access: reset: %w", err)
 	}
+	if locked, err := a.staffLocked(ctx, person.ID); err != nil {
+		return accessOutcome{}, err
+	} else if locked {
+		// Answered alike; the letter would open a way around the lock.
+		return a.dummy(ctx, accessOutcome{name: "staff_locked", subject: subject(person.ID)})
+	}
 	acct, err := a.store.AccountByPerson(ctx, person.ID)
 	if err != nil || acct.PasswordHash == "" || acct.PasswordInitial {
 		return a.sendPasswordLetter(ctx, person, in.Language)
@@ -124,6 +130,13 @@ func (a *Service) ResetWithCode(ctx context.Context, kvnr, code, newPassword, cl
 	}
 	if err != nil {
 		return account.LoginResult{}, fmt.Errorf("access: reset: %w", err)
+	}
+	// The code is right: its letter's owner learns that staff locked the
+	// access, and the code stays unused.
+	if locked, err := a.staffLocked(ctx, p.ID); err != nil {
+		return account.LoginResult{}, err
+	} else if locked {
+		return account.LoginResult{}, session.ErrPersonLocked
 	}
 	if reasons := a.accounts.CheckNew(p, newPassword); len(reasons) > 0 {
 		return account.LoginResult{}, &account.RefusedError{Reasons: reasons}

@@ -19,6 +19,9 @@
 //	                        ▼                   for LockBase, doubling, up to LockMax)
 //	               reset counter, session
 //
+// The right password of a person whose access staff locked answers
+// session.ErrPersonLocked instead of a session (stafflock.go).
+//
 // The lock is temporary and never permanent on the password alone. During a
 // lock the right password answers *LockedError for the phone-confirmed login
 // and a lock checks only a few passwords (lock.go explains why); every
@@ -164,6 +167,9 @@ type Store interface {
 	PutOneTime(ctx context.Context, v store.OneTime) error
 	OneTimeByDigest(ctx context.Context, kind string, digest []byte, now time.Time) (store.OneTime, error)
 	ConsumeOneTime(ctx context.Context, kind string, digest []byte, now time.Time) (store.OneTime, error)
+	LockPerson(ctx context.Context, l store.PersonLock) error
+	PersonLockByID(ctx context.Context, id store.PersonID) (store.PersonLock, error)
+	UnlockPerson(ctx context.Context, id store.PersonID) error
 }
 
 // Hasher hashes and verifies passwords (package password). Verify and
@@ -322,6 +328,9 @@ func (s *Service) Login(ctx context.Context, in Login, kind string) (LoginResult
 			s.logger.Error("sign-in history", slog.Any("error", err))
 		}
 		return LoginResult{}, ErrLoginFailed
+	}
+	if err := s.staffLocked(ctx, p.ID, kind, duringLock, in); err != nil {
+		return LoginResult{}, err
 	}
 	if duringLock {
 		// The right password: the owner. The lock holds for a

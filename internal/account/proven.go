@@ -22,6 +22,13 @@ var errAccountMoved = errors.New("account: account changed meanwhile")
 // password was replaced, and starts the session n describes. via names the
 // proof in the audit trail ("eid", "letter").
 func (s *Service) SetProvenPassword(ctx context.Context, p store.Person, pw string, n session.New, via string) (LoginResult, error) {
+	// Staff locked the person's access: the proof does not lift it, and
+	// the password stays as it is.
+	if locked, err := s.sessions.Locked(ctx, p.ID); err != nil {
+		return LoginResult{}, fmt.Errorf("account: set password: %w", err)
+	} else if locked {
+		return LoginResult{}, session.ErrPersonLocked
+	}
 	h, err := s.hasher.Hash(ctx, pw)
 	if err != nil {
 		return LoginResult{}, err

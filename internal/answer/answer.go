@@ -31,6 +31,7 @@ import (
 	"github.com/pforte/pforte/internal/field"
 	"github.com/pforte/pforte/internal/lang"
 	"github.com/pforte/pforte/internal/password"
+	"github.com/pforte/pforte/internal/session"
 )
 
 // Answer is what a person is told about one outcome.
@@ -124,6 +125,10 @@ var rows = []row{
 		message: lang.Key("answer.wrong_password.message")}},
 	{as[*account.RefusedError](), Answer{Status: http.StatusUnprocessableEntity, Code: "password_refused", heading: lang.Key("answer.password_refused.heading"),
 		message: lang.Key("answer.password_refused.message")}},
+	// Only after a proof of who is asking (the right password, the phone,
+	// the eID, a letter's code): staff locked the person's access.
+	{is(session.ErrPersonLocked), Answer{Status: http.StatusForbidden, Code: "access_locked", heading: lang.Key("answer.access_locked.heading"),
+		message: lang.Key("answer.access_locked.message")}},
 	{is(account.ErrTooManyChanges), Answer{Status: http.StatusTooManyRequests, Code: "too_many_password_changes",
 		heading: lang.Key("answer.too_many_password_changes.heading"), RetryAfter: 24 * time.Hour,
 		message: lang.Key("answer.too_many_password_changes.message")}},

@@ -232,6 +232,14 @@ func bearer(r *http.Request) (session.Token, bool) {
 
 var errUnauthenticated = errors.New("appapi: no valid session")
 
+// endedByStaff is errUnauthenticated for a session the insurer's staff
+// ended (session.EndedByStaff), or ended by locking the access
+// (session.EndedStaffLock). Only the token's holder meets it.
+type endedByStaff struct{ locked bool }
+
+func (e *endedByStaff) Error() string { return "appapi: session ended by staff" }
+func (e *endedByStaff) Unwrap() error { return errUnauthenticated }
+
 // session returns the live session of the request's bearer token, or
 // errUnauthenticated.
 func (b *base) session(r *http.Request) (session.Token, store.Session, error) {
@@ -240,6 +248,10 @@ func (b *base) session(r *http.Request) (session.Token, store.Session, error) {
 		return "", store.Session{}, errUnauthenticated
 	}
 	s, err := b.sessions.Authenticate(r.Context(), tok)
+	if ended := (*session.EndedError)(nil); errors.As(err, &ended) &&
+		(ended.Reason == session.EndedByStaff || ended.Reason == session.EndedStaffLock) {
+		return "", store.Session{}, &endedByStaff{locked: ended.Reason == session.EndedStaffLock}
+	}
 	if errors.Is(err, session.ErrNoSession) {
 		return "", store.Session{}, errUnauthenticated
 	}

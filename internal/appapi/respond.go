@@ -59,7 +59,13 @@ type errorJSON struct {
 // The API's own outcomes, beside package answer's table.
 var (
 	answerUnauthenticated = answer.Answer{Status: http.StatusUnauthorized, Code: "unauthenticated", Message: "Bitte melden Sie sich an."}
-	answerPasswordDue     = answer.Answer{Status: http.StatusForbidden, Code: "password_change_required",
+	// A session staff ended keeps the code "unauthenticated" (the app signs
+	// in again) with a message that says who ended it.
+	answerEndedByStaff = answer.Answer{Status: http.StatusUnauthorized, Code: "unauthenticated",
+		Message: "Ihre Sitzungen wurden vom Service-Team beendet. Bitte melden Sie sich neu an; haben Sie Fragen dazu, rufen Sie uns an."}
+	answerEndedStaffLock = answer.Answer{Status: http.StatusUnauthorized, Code: "unauthenticated",
+		Message: "Ihre Sitzungen wurden vom Service-Team beendet und Ihr Zugang zu Ihrem Schutz gesperrt. Bitte wenden Sie sich telefonisch an unser Service-Team; es hebt die Sperre mit Ihnen auf."}
+	answerPasswordDue = answer.Answer{Status: http.StatusForbidden, Code: "password_change_required",
 		Message: "Bitte wählen Sie zuerst Ihr eigenes Passwort."}
 	answerDeviceSession = answer.Answer{Status: http.StatusForbidden, Code: "device_session_required",
 		Message: "Bitte melden Sie sich in der Service-App mit Ihrer Freigabe-PIN an."}
@@ -70,6 +76,12 @@ var (
 func (b *base) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var a answer.Answer
 	switch {
+	case errors.As(err, new(*endedByStaff)):
+		w.Header().Set("WWW-Authenticate", `Bearer realm="pforte"`)
+		a = answerEndedByStaff
+		if e := (*endedByStaff)(nil); errors.As(err, &e) && e.locked {
+			a = answerEndedStaffLock
+		}
 	case errors.Is(err, errUnauthenticated):
 		w.Header().Set("WWW-Authenticate", `Bearer realm="pforte"`)
 		a = answerUnauthenticated

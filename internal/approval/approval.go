@@ -157,6 +157,10 @@ type Store interface {
 		exec func(ctx context.Context, tx store.ApprovalTx, a store.Approval) error) (store.Approval, error)
 	RedeemApproval(ctx context.Context, id string, person store.PersonID, now time.Time) error
 	ExpireApprovals(ctx context.Context, now time.Time) (int64, error)
+	// PersonLockByID returns the staff lock of the person's access
+	// (store.ErrNotFound: none): a locked person's requests are not
+	// carried out.
+	PersonLockByID(ctx context.Context, id store.PersonID) (store.PersonLock, error)
 }
 
 // Executor carries out one action when a request of it is approved. Execute
@@ -530,6 +534,16 @@ func (s *Service) Approve(ctx context.Context, id string, dev store.DeviceID, pr
 	proof.For = a.ID // the challenge must have been issued for this request
 	if _, err := s.devices.Prove(ctx, dev, device.PurposeApprove, hash, proof, clientIP); err != nil {
 		return store.Approval{}, err
+	}
+	// Staff locked the person's access (after "that was not me", a
+	// suspected takeover): a request asked for before the lock is not
+	// carried out, whoever holds the phone.
+	if _, err := s.store.PersonLockByID(ctx, a.PersonID); err == nil {
+		s.record(ctx, audit.Event{Actor: subject(a.PersonID), Event: "approval.refused", Subject: subject(a.PersonID), ClientIP: clientIP,
+			Details: map[string]any{"approval": a.ID, "action": a.Action, "device": string(dev), "reason": "staff_locked"}})
+		return store.Approval{}, session.ErrPersonLocked
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return store.Approval{}, fmt.Errorf("approval: access lock: %w", err)
 	}
 	if a.Action == ActionPortalLogin && tapped != a.Number {
 		// A mistapped number is no "this was not me": the login is

@@ -56,6 +56,8 @@ type Staff interface {
 	Ask(ctx context.Context, m staff.Member, kind string, person store.PersonID, target, reason, method, clientIP string) (staff.Request, error)
 	Decide(ctx context.Context, m staff.Member, id string, confirm bool, clientIP string) (staff.Request, error)
 	Pending(ctx context.Context, person store.PersonID) ([]staff.Request, error)
+	// Fail records that a confirmed request's act failed (outcome: why).
+	Fail(ctx context.Context, m staff.Member, r staff.Request, outcome, clientIP string) (staff.Request, error)
 }
 
 // Reads are what the pages show, straight from the store.
@@ -67,6 +69,7 @@ type Reads interface {
 	PersonSessions(ctx context.Context, id store.PersonID, now time.Time) ([]store.Session, error)
 	PersonDevices(ctx context.Context, id store.PersonID) ([]store.Device, error)
 	PersonLetters(ctx context.Context, id store.PersonID) ([]store.Letter, error)
+	LettersByStatus(ctx context.Context, status store.LetterStatus, limit int) ([]store.Letter, error)
 	PersonNotices(ctx context.Context, id store.PersonID, limit int) ([]store.Notice, error)
 	PendingApprovals(ctx context.Context, id store.PersonID, now time.Time) ([]store.Approval, error)
 	StaffByLogin(ctx context.Context, login string) (store.StaffMember, error)
@@ -87,6 +90,14 @@ type Devices interface {
 type Accounts interface {
 	LockState(ctx context.Context, id store.PersonID) (account.LockState, error)
 	Unlock(ctx context.Context, id store.PersonID, staffRef, clientIP string) error
+	// StaffLock returns the staff lock of the person's access; ok false
+	// when there is none.
+	StaffLock(ctx context.Context, id store.PersonID) (store.PersonLock, bool, error)
+	// LockAccess locks the person's access and ends their sessions
+	// (account.ErrAlreadyStaffLocked); it returns how many ended.
+	LockAccess(ctx context.Context, id store.PersonID, staffRef, clientIP string) (int64, error)
+	// ReleaseAccess ends the staff lock (account.ErrNotStaffLocked).
+	ReleaseAccess(ctx context.Context, id store.PersonID, staffRef, clientIP string) error
 }
 
 // Sessions ends a person's sessions (session.Manager).
@@ -103,6 +114,10 @@ type Letters interface {
 	// OrderActivationLetter queues a letter with a new activation code
 	// within the letter limits; it reports whether it waits for review.
 	OrderActivationLetter(ctx context.Context, id store.PersonID, clientIP string, requested lang.Language) (bool, error)
+	// Returned records that a letter handed over to the print service
+	// came back undeliverable and voids its codes (store.ErrConflict: it
+	// is not handed over).
+	Returned(ctx context.Context, id string) error
 }
 
 // Verifier checks the whole audit trail (audit.Verify with the node's key).

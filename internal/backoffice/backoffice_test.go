@@ -26,10 +26,14 @@ var routePerms = map[string]staff.Permission{
 	"GET /backoffice/personen/{id}":                               staff.PermPersonView,
 	"POST /backoffice/personen/{id}/sitzungen-beenden":            staff.PermSessionsEnd,
 	"POST /backoffice/personen/{id}/entsperren":                   staff.PermAccountUnlock,
+	"POST /backoffice/personen/{id}/zugang-sperren":               staff.PermAccessLock,
+	"POST /backoffice/personen/{id}/zugang-freischalten":          staff.PermAccessRelease,
 	"POST /backoffice/personen/{id}/geraete/{dev}/entfernen":      staff.PermDeviceRevoke,
 	"POST /backoffice/personen/{id}/geraete/{dev}/pin-entsperren": staff.PermPINReset,
 	"POST /backoffice/personen/{id}/aktivierungsbrief":            staff.PermLetterOrder,
 	"POST /backoffice/personen/{id}/nicht-ich/{seq}":              staff.PermNotMe,
+	"POST /backoffice/personen/{id}/briefe/{letter}/zurueck":      staff.PermLetterReturned,
+	"GET /backoffice/versand":                                     staff.PermLetterBatches,
 	"GET /backoffice/briefe":                                      staff.PermLetterReview,
 	"POST /backoffice/briefe/{id}/freigeben":                      staff.PermLetterReview,
 	"POST /backoffice/briefe/{id}/ablehnen":                       staff.PermLetterReview,
@@ -81,6 +85,7 @@ func TestPermissionMatrix(t *testing.T) {
 		rest = strings.ReplaceAll(rest, "{dev}", "unbekannt")
 		rest = strings.ReplaceAll(rest, "{seq}", "1")
 		rest = strings.ReplaceAll(rest, "{key}", "unbekannt")
+		rest = strings.ReplaceAll(rest, "{letter}", "unbekannt")
 		return method, rest
 	}
 	for _, role := range staff.Roles {

@@ -141,6 +141,8 @@ type personData struct {
 	Account     store.Account
 	Lock        account.LockState
 	Locked      bool
+	StaffLock   store.PersonLock // the staff lock of the access, if StaffLocked
+	StaffLocked bool
 	Sessions    []store.Session
 	Devices     []store.Device
 	Letters     []store.Letter
@@ -184,7 +186,8 @@ func (b *personPages) person(rw http.ResponseWriter, r *http.Request, s current)
 	now := b.cfg.Now()
 	d := personData{Person: p, Methods: identityChecks, Can: map[string]bool{}}
 	for name, perm := range map[string]staff.Permission{"sessions": staff.PermSessionsEnd, "unlock": staff.PermAccountUnlock,
-		"revoke": staff.PermDeviceRevoke, "pin": staff.PermPINReset, "letter": staff.PermLetterOrder, "review": staff.PermLetterReview} {
+		"revoke": staff.PermDeviceRevoke, "pin": staff.PermPINReset, "letter": staff.PermLetterOrder, "review": staff.PermLetterReview,
+		"lock": staff.PermAccessLock, "release": staff.PermAccessRelease, "returned": staff.PermLetterReturned} {
 		d.Can[name] = staff.Allowed(s.Role, perm)
 	}
 	d.Account, err = b.svc.Reads.AccountByPerson(ctx, p.ID)
@@ -196,6 +199,9 @@ func (b *personPages) person(rw http.ResponseWriter, r *http.Request, s current)
 		return err
 	}
 	d.Locked = d.Lock.LockedUntil.After(now)
+	if d.StaffLock, d.StaffLocked, err = b.svc.Accounts.StaffLock(ctx, p.ID); err != nil {
+		return err
+	}
 	if d.Sessions, err = b.svc.Reads.PersonSessions(ctx, p.ID, now); err != nil {
 		return err
 	}
@@ -235,13 +241,16 @@ func (b *personPages) person(rw http.ResponseWriter, r *http.Request, s current)
 
 // done are the lines the person view shows after an act (?erledigt=…).
 var done = map[string]string{
-	"sitzungen":  "Alle Sitzungen der Person sind beendet.",
-	"entsperrt":  "Die Sperre der Anmeldung mit Passwort ist aufgehoben.",
-	"entfernt":   "Das Gerät ist entfernt; die Person bekommt darüber einen Hinweisbrief.",
-	"pin":        "Die PIN-Sperre ist aufgehoben; die Person kann ihre Freigabe-PIN wieder eingeben.",
-	"brief":      "Der Aktivierungsbrief ist bestellt und geht mit dem nächsten Druckauftrag hinaus.",
-	"briefpruef": "Der Aktivierungsbrief ist bestellt; er wartet auf die Prüfung der Anschrift unter „Briefe prüfen“.",
-	"antrag":     "Der Antrag wartet auf die Bestätigung durch eine zweite Person (Vier-Augen-Prinzip).",
+	"sitzungen":      "Alle Sitzungen der Person sind beendet.",
+	"entsperrt":      "Die Sperre der Anmeldung mit Passwort ist aufgehoben.",
+	"gesperrt":       "Der Zugang ist gesperrt; alle Sitzungen der Person sind beendet. Jede Anmeldung scheitert, bis die Sperre aufgehoben wird.",
+	"freigeschaltet": "Die Zugangssperre ist aufgehoben; die Person kann sich wieder anmelden.",
+	"zurueck":        "Der Brief ist als zurückgekommen vermerkt; seine Codes gelten nicht mehr. Bitte prüfen Sie die Anschrift, bevor Sie einen neuen Brief bestellen.",
+	"entfernt":       "Das Gerät ist entfernt; die Person bekommt darüber einen Hinweisbrief.",
+	"pin":            "Die PIN-Sperre ist aufgehoben; die Person kann ihre Freigabe-PIN wieder eingeben.",
+	"brief":          "Der Aktivierungsbrief ist bestellt und geht mit dem nächsten Druckauftrag hinaus.",
+	"briefpruef":     "Der Aktivierungsbrief ist bestellt; er wartet auf die Prüfung der Anschrift unter „Briefe prüfen“.",
+	"antrag":         "Der Antrag wartet auf die Bestätigung durch eine zweite Person (Vier-Augen-Prinzip).",
 }
 
 func doneNotice(r *http.Request) string { return done[r.URL.Query().Get("erledigt")] }

@@ -26,7 +26,7 @@ var templateFS embed.FS
 var staticFS embed.FS
 
 // pageNames are the templates in templates/, each rendered into layout.html.
-var pageNames = []string{"login", "home", "message", "search", "person", "review", "requests", "audit", "keys", "keyadd", "keylogin"}
+var pageNames = []string{"login", "home", "message", "search", "person", "review", "requests", "audit", "keys", "keyadd", "keylogin", "batches"}
 
 func mustParsePages() map[string]*template.Template {
 	pages := make(map[string]*template.Template, len(pageNames))
@@ -189,6 +189,7 @@ func nav(m *staff.Member) []link {
 		{staff.PermHome, link{"/backoffice/", "Übersicht"}},
 		{staff.PermSearch, link{"/backoffice/suche", "Person suchen"}},
 		{staff.PermLetterReview, link{"/backoffice/briefe", "Briefe prüfen"}},
+		{staff.PermLetterBatches, link{"/backoffice/versand", "Versand"}},
 		{staff.PermConfirm, link{"/backoffice/vier-augen", "Vier-Augen-Anträge"}},
 		{staff.PermAuditView, link{"/backoffice/protokoll", "Prüfpfad"}},
 		{staff.PermHome, link{"/backoffice/sicherheitsschluessel", "Sicherheitsschlüssel"}},
@@ -275,8 +276,14 @@ func answerFor(err error) (answer, bool) {
 		return answer{http.StatusNotFound, "Gerät nicht gefunden", "Dieses Gerät ist nicht (mehr) an die Person gebunden. Es wurde nichts geändert."}, true
 	case errors.Is(err, device.ErrPINNotLocked):
 		return answer{http.StatusConflict, "PIN nicht gesperrt", "Die Freigabe-PIN dieses Geräts ist nicht gesperrt; es gibt nichts zurückzusetzen."}, true
+	case errors.Is(err, account.ErrAlreadyStaffLocked):
+		return answer{http.StatusConflict, "Schon gesperrt", "Der Zugang dieser Person ist bereits gesperrt. Es wurde nichts geändert."}, true
+	case errors.Is(err, account.ErrNotStaffLocked):
+		return answer{http.StatusConflict, "Nicht gesperrt", "Der Zugang dieser Person ist nicht gesperrt; es gibt nichts aufzuheben."}, true
 	case errors.Is(err, account.ErrNotLocked):
 		return answer{http.StatusConflict, "Nicht gesperrt", "Die Anmeldung mit Passwort ist nicht gesperrt; es gibt nichts aufzuheben."}, true
+	case errors.Is(err, errNotHandedOver):
+		return answer{http.StatusConflict, "Brief nicht versandt", "Dieser Brief der Person wurde nicht (oder nicht mehr) an den Druckdienst übergeben; nur solche Briefe können zurückkommen. Es wurde nichts geändert."}, true
 	case errors.Is(err, dispatch.ErrNotInReview):
 		return answer{http.StatusConflict, "Brief nicht in Prüfung", "Dieser Brief wartet nicht (mehr) auf eine Prüfung."}, true
 	case errors.Is(err, dispatch.ErrExpired):

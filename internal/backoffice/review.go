@@ -2,9 +2,12 @@ package backoffice
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"time"
 
+	"github.com/pforte/pforte/internal/access"
+	"github.com/pforte/pforte/internal/device"
 	"github.com/pforte/pforte/internal/dispatch"
 	"github.com/pforte/pforte/internal/server"
 	"github.com/pforte/pforte/internal/staff"
@@ -186,11 +189,62 @@ func (b *reviewPages) confirmRequest(rw http.ResponseWriter, r *http.Request, s 
 		err = b.carryPINReset(r, asker, q.PersonID, store.DeviceID(q.Target), q.Reason, q.Method)
 	case kindLetterRelease:
 		err = b.carryRelease(r, asker, q.PersonID, q.Target, q.Reason)
+	default:
+		err = errUnknownKind
 	}
 	if err != nil {
-		return err
+		return b.carryFailed(rw, r, s, q, err)
 	}
 	return redirect(rw, r, "/backoffice/vier-augen?erledigt=bestaetigt")
+}
+
+// errUnknownKind: a request of a kind this version does not carry out.
+var errUnknownKind = errors.New("backoffice: unknown four-eyes kind")
+
+// carryFailed answers a confirmed request whose act failed when it was
+// carried out (the PIN lock was reset meanwhile, the letter limit reached,
+// the letter released by someone else): the request is recorded failed
+// with why, and the confirming staff member is told why and what to do.
+// An unexpected cause is still recorded failed and then answered 500.
+func (b *reviewPages) carryFailed(rw http.ResponseWriter, r *http.Request, s current, q staff.Request, cause error) error {
+	a, known := answerFor(cause)
+	outcome := "error"
+	if known {
+		outcome = failureCode(cause)
+	}
+	if _, err := b.svc.Staff.Fail(r.Context(), s.Member, q, outcome, server.ClientIP(r)); err != nil {
+		return errors.Join(cause, err)
+	}
+	if !known {
+		return cause
+	}
+	return b.render(rw, a.status, "message", view{Title: "Antrag nicht ausgeführt", Staff: &s.Member, Message: &message{
+		Heading: "Antrag bestätigt, aber nicht ausgeführt",
+		Lines: []string{a.line, "Der Antrag ist als gescheitert vermerkt; es wurde nichts geändert. " +
+			"Prüfen Sie die Angaben der Person und stellen Sie bei Bedarf einen neuen Antrag."},
+		Links: []link{{"/backoffice/personen/" + itoa(int64(q.PersonID)), "Zur Person"}, {"/backoffice/vier-augen", "Zu den Vier-Augen-Anträgen"}},
+		Alert: true}})
+}
+
+// failureCode names why a confirmed act failed, for the request's record.
+func failureCode(err error) string {
+	for _, c := range []struct {
+		err  error
+		code string
+	}{
+		{device.ErrPINNotLocked, "pin_not_locked"},
+		{device.ErrNotFound, "device_not_found"},
+		{dispatch.ErrNotInReview, "letter_not_in_review"},
+		{dispatch.ErrExpired, "letter_expired"},
+		{access.ErrLetterRefused, "letter_limit"},
+		{access.ErrLettersToday, "letters_today"},
+		{errUnknownKind, "unknown_kind"},
+	} {
+		if errors.Is(err, c.err) {
+			return c.code
+		}
+	}
+	return "refused"
 }
 
 func (b *reviewPages) declineRequest(rw http.ResponseWriter, r *http.Request, s current) error {

@@ -157,6 +157,9 @@ type Sessions interface {
 	Create(ctx context.Context, n session.New) (session.Token, store.Session, error)
 	// Failed records a failed sign-in for the person's history.
 	Failed(ctx context.Context, person store.PersonID, kind string, method session.Origin, outcome, userAgent, deviceName string) error
+	// Locked reports whether staff locked the person's access: no device
+	// is bound to a locked person.
+	Locked(ctx context.Context, id store.PersonID) (bool, error)
 }
 
 // Auditor records security events.

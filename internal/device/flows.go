@@ -145,6 +145,13 @@ func (s *Service) BindWithSession(ctx context.Context, sess store.Session, devic
 // add binds the device with its notice and records it; via names the proof
 // of identity (letter, eid, egk), extra adds to the audit event's details.
 func (s *Service) add(ctx context.Context, p store.Person, deviceKey, pinKey []byte, kdf, name, model, level, via, clientIP string, extra map[string]any) (Binding, error) {
+	// Staff locked the person's access: no phone is bound meanwhile that
+	// would outlast the lock.
+	if locked, err := s.sessions.Locked(ctx, p.ID); err != nil {
+		return Binding{}, fmt.Errorf("device: bind: %w", err)
+	} else if locked {
+		return Binding{}, session.ErrPersonLocked
+	}
 	id, err := randomID("dev_", 16)
 	if err != nil {
 		return Binding{}, err

@@ -449,6 +449,8 @@ type Batch struct {
 	ID      string
 	Letters int
 	Pages   int
+	// ManifestSHA256 is the hex SHA-256 of the CSV manifest written.
+	ManifestSHA256 string
 }
 
 // Export renders up to max queued letters (at most letter.MaxBatchLetters) into
@@ -499,7 +501,10 @@ func (s *Service) ExportAs(ctx context.Context, batchID string, pdf, manifest io
 	if err != nil {
 		return Batch{}, fmt.Errorf("dispatch: export: %w", err)
 	}
-	if err := letter.WriteManifest(manifest, res.Entries); err != nil {
+	// The manifest's checksum goes into the audit trail: the batch the
+	// print service received can be matched to the one recorded.
+	sum := sha256.New()
+	if err := letter.WriteManifest(io.MultiWriter(manifest, sum), res.Entries); err != nil {
 		return Batch{}, fmt.Errorf("dispatch: export: %w", err)
 	}
 	for _, w := range []io.Writer{pdf, manifest} {
@@ -512,9 +517,10 @@ func (s *Service) ExportAs(ctx context.Context, batchID string, pdf, manifest io
 	if err := s.store.MarkHandedOver(ctx, ids, batchID, now); err != nil {
 		return Batch{}, fmt.Errorf("dispatch: export: %w", err)
 	}
+	manifestSum := hex.EncodeToString(sum.Sum(nil))
 	s.record(ctx, audit.Event{Actor: "system", Event: "letter.batch_handed_over", Subject: "batch:" + batchID,
-		Details: map[string]any{"letters": len(ids), "pages": res.Pages}})
-	return Batch{ID: batchID, Letters: len(ids), Pages: res.Pages}, nil
+		Details: map[string]any{"letters": len(ids), "pages": res.Pages, "manifest_sha256": manifestSum}})
+	return Batch{ID: batchID, Letters: len(ids), Pages: res.Pages, ManifestSHA256: manifestSum}, nil
 }
 
 // reconstruct rebuilds the printable letter from the stored record.

@@ -394,6 +394,11 @@ func (l backofficeLetters) Reject(ctx context.Context, id, by, reason string) er
 	return l.Service.Reject(ctx, id, by, reason, l.access)
 }
 
+// Returned records a returned letter; access voids its codes.
+func (l backofficeLetters) Returned(ctx context.Context, id string) error {
+	return l.Service.Returned(ctx, id, l.access)
+}
+
 func (l backofficeLetters) OrderActivationLetter(ctx context.Context, id store.PersonID, clientIP string, requested lang.Language) (bool, error) {
 	return l.access.OrderActivationLetter(ctx, id, clientIP, requested)
 }

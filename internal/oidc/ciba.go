@@ -180,10 +180,17 @@ func (s *cibaService) Start(ctx context.Context, c *client, req cibaRequest) (ci
 		BindingMessage: bm, AuthorizationDetails: details, Interval: s.cfg.PollInterval, CreatedAt: now,
 		ExpiresAt: now.Add(s.cfg.CIBATTL)}
 	person, err := s.persons.PersonByKVNR(ctx, req.LoginHint)
+	var personLocked bool
+	if err == nil {
+		personLocked, err = locked(ctx, s.st, person.ID)
+	}
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 	case err != nil:
 		return cibaStarted{}, fmt.Errorf("oidc: CIBA person: %w", err)
+	case personLocked:
+		// Staff locked the person's access: like an unknown person, no
+		// request reaches the phone.
 	default:
 		a, err := s.approvals.CreateForClient(ctx, person.ID, text, data, string(level), "client:"+c.cfg.ID)
 		switch {
@@ -275,6 +282,12 @@ func (s *cibaService) Redeem(ctx context.Context, c *client, authReqID string) (
 		return nil, errCIBADenied
 	case store.ApprovalExpired, store.ApprovalWithdrawn:
 		return nil, errCIBAExpired
+	}
+	// Staff locked the person's access after the phone approved: refused.
+	if l, err := locked(ctx, s.st, req.PersonID); err != nil {
+		return nil, err
+	} else if l {
+		return nil, errCIBADenied
 	}
 	data, err := (&cibaData{Client: req.ClientID, Scope: strings.Join(req.Scopes, " "), BindingMessage: req.BindingMessage,
 		AuthorizationDetails: req.AuthorizationDetails}).bytes()

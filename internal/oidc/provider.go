@@ -25,6 +25,10 @@ import (
 // Store is what the provider needs of the store.
 type Store interface {
 	store.OIDC
+	// PersonLockByID returns the staff lock of the person's access, or
+	// store.ErrNotFound when there is none: a locked person's refresh
+	// tokens and CIBA requests are refused.
+	PersonLockByID(ctx context.Context, id store.PersonID) (store.PersonLock, error)
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
 }
@@ -245,4 +249,17 @@ func (p *Provider) Sweep(ctx context.Context, cutoff time.Time) error {
 		return fmt.Errorf("oidc: sweep CIBA requests: %w", err)
 	}
 	return nil
+}
+
+// locked reports whether staff locked the person's access
+// (store.PersonLock).
+func locked(ctx context.Context, st Store, id store.PersonID) (bool, error) {
+	_, err := st.PersonLockByID(ctx, id)
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, store.ErrNotFound):
+		return false, nil
+	}
+	return false, fmt.Errorf("oidc: access lock: %w", err)
 }

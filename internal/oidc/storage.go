@@ -350,6 +350,12 @@ func (s *storage) TokenRequestByRefreshToken(ctx context.Context, value string) 
 	case !t.UsedAt.IsZero():
 		return nil, s.reused(ctx, t)
 	}
+	// Staff locked the person's access: no new tokens.
+	if l, err := locked(ctx, s.st, t.PersonID); err != nil {
+		return nil, err
+	} else if l {
+		return nil, op.ErrInvalidRefreshToken
+	}
 	return &refreshRequest{t: t, scopes: slices.Clone(t.Scopes), value: value}, nil
 }
 

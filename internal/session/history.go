@@ -85,6 +85,9 @@ const (
 	// EndedByStaff: the insurer's staff ended every session of the person
 	// from the back office.
 	EndedByStaff EndReason = "ended_by_staff"
+	// EndedStaffLock: the insurer's staff locked the person's access,
+	// which ends every session of the person.
+	EndedStaffLock EndReason = "staff_locked"
 )
 
 // EndedError is ErrNoSession for a session that was ended early, with why.

@@ -203,6 +203,7 @@ type Store interface {
 	OneTimeByDigest(ctx context.Context, kind string, digest []byte, now time.Time) (store.OneTime, error)
 	AddLoginEvent(ctx context.Context, e store.LoginEvent) error
 	PersonLoginEvents(ctx context.Context, id store.PersonID, since time.Time, limit int) ([]store.LoginEvent, error)
+	PersonLockByID(ctx context.Context, id store.PersonID) (store.PersonLock, error)
 }
 
 // Manager creates and checks sessions.
@@ -278,10 +279,42 @@ func truncate(s string, n int) string {
 	return s[:n]
 }
 
-// Create starts a session and returns its token.
+// ErrPersonLocked: the insurer's staff locked the person's access
+// (store.PersonLock); no session starts for them, whatever proved who they
+// are, until staff release the lock.
+var ErrPersonLocked = errors.New("session: access locked by staff")
+
+// checkLock returns ErrPersonLocked when staff locked the person's access.
+// It is the one rule every login path passes: each of them starts its
+// session through Create or Replace.
+func (m *Manager) checkLock(ctx context.Context, id store.PersonID) error {
+	_, err := m.store.PersonLockByID(ctx, id)
+	switch {
+	case err == nil:
+		return ErrPersonLocked
+	case errors.Is(err, store.ErrNotFound):
+		return nil
+	}
+	return fmt.Errorf("session: access lock: %w", err)
+}
+
+// Locked reports whether staff locked the person's access.
+func (m *Manager) Locked(ctx context.Context, id store.PersonID) (bool, error) {
+	err := m.checkLock(ctx, id)
+	if errors.Is(err, ErrPersonLocked) {
+		return true, nil
+	}
+	return false, err
+}
+
+// Create starts a session and returns its token; ErrPersonLocked when
+// staff locked the person's access.
 func (m *Manager) Create(ctx context.Context, n New) (Token, store.Session, error) {
 	tok, s, err := m.build(n, m.now())
 	if err != nil {
+		return "", store.Session{}, err
+	}
+	if err := m.checkLock(ctx, n.PersonID); err != nil {
 		return "", store.Session{}, err
 	}
 	if err := m.store.CreateSession(ctx, s); err != nil {
@@ -329,9 +362,13 @@ func (m *Manager) Authenticate(ctx context.Context, tok Token) (store.Session, e
 
 // Replace ends the session of tok and starts one described by n in one step: a
 // new token on every change of level or of what the session may do.
+// ErrPersonLocked when staff locked the person's access.
 func (m *Manager) Replace(ctx context.Context, tok Token, n New) (Token, store.Session, error) {
 	next, s, err := m.build(n, m.now())
 	if err != nil {
+		return "", store.Session{}, err
+	}
+	if err := m.checkLock(ctx, n.PersonID); err != nil {
 		return "", store.Session{}, err
 	}
 	if err := m.store.ReplaceSession(ctx, tok.Hash(), s); errors.Is(err, store.ErrNotFound) {

@@ -130,6 +130,28 @@ func (s *Service) Decide(ctx context.Context, m Member, id string, confirm bool,
 	return r, nil
 }
 
+// Fail records that the act of a confirmed request could not be carried
+// out (the PIN lock was reset meanwhile, the letter limit reached): the
+// request moves to failed with outcome, a short code, and m's
+// staff.fouryes_failed entry names it. ErrDecided if the request is not
+// confirmed.
+func (s *Service) Fail(ctx context.Context, m Member, r Request, outcome, clientIP string) (Request, error) {
+	// The act failed already; its record must not fail with the request.
+	ctx = context.WithoutCancel(ctx)
+	failed, err := s.store.FailStaffRequest(ctx, r.ID, outcome)
+	switch {
+	case errors.Is(err, store.ErrConflict), errors.Is(err, store.ErrNotFound):
+		return Request{}, ErrDecided
+	case err != nil:
+		return Request{}, fmt.Errorf("staff: fail request: %w", err)
+	}
+	if err := s.Act(ctx, m, "fouryes_failed", r.PersonID, clientIP, map[string]any{"request": r.ID, "kind": r.Kind,
+		"asked_by": r.RequestedBy.Ref(), "outcome": outcome}); err != nil {
+		return Request{}, err
+	}
+	return failed, nil
+}
+
 // Pending lists pending requests of the person (0: everyone's), oldest
 // first.
 func (s *Service) Pending(ctx context.Context, person store.PersonID) ([]Request, error) {

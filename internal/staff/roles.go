@@ -44,40 +44,48 @@ type Permission string
 
 // The permissions. Every back-office route names exactly one.
 const (
-	PermHome          Permission = "home"           // the start page, own account, logout
-	PermSearch        Permission = "person.search"  // search by KVNR or by name and birth date
-	PermPersonView    Permission = "person.view"    // the person view (without what staff did)
-	PermStaffEntries  Permission = "audit.staff"    // see the entries of staff acts, also on the person view
-	PermSessionsEnd   Permission = "sessions.end"   // end all of a person's sessions
-	PermAccountUnlock Permission = "account.unlock" // end a temporary password lock
-	PermDeviceRevoke  Permission = "device.revoke"  // remove a bound phone
-	PermPINReset      Permission = "pin.reset"      // ask to reset a PIN lock (identity checked)
-	PermLetterOrder   Permission = "letter.order"   // order a new activation letter
-	PermLetterReview  Permission = "letter.review"  // the review queue: release or reject
-	PermNotMe         Permission = "notme.answer"   // answer a person's "that was not me" report
-	PermConfirm       Permission = "fouryes.decide" // confirm or decline another's four-eyes request
-	PermAuditView     Permission = "audit.view"     // the audit view with its filters and verification
-	PermAuditExport   Permission = "audit.export"   // the CSV export
+	PermHome           Permission = "home"            // the start page, own account, logout
+	PermSearch         Permission = "person.search"   // search by KVNR or by name and birth date
+	PermPersonView     Permission = "person.view"     // the person view (without what staff did)
+	PermStaffEntries   Permission = "audit.staff"     // see the entries of staff acts, also on the person view
+	PermSessionsEnd    Permission = "sessions.end"    // end all of a person's sessions
+	PermAccountUnlock  Permission = "account.unlock"  // end a temporary password lock
+	PermAccessLock     Permission = "access.lock"     // lock a person's access (every login) and end their sessions
+	PermAccessRelease  Permission = "access.release"  // release that lock
+	PermDeviceRevoke   Permission = "device.revoke"   // remove a bound phone
+	PermPINReset       Permission = "pin.reset"       // ask to reset a PIN lock (identity checked)
+	PermLetterOrder    Permission = "letter.order"    // order a new activation letter
+	PermLetterReview   Permission = "letter.review"   // the review queue: release or reject
+	PermLetterBatches  Permission = "letter.batches"  // the letter batch view: export history, returned letters
+	PermLetterReturned Permission = "letter.returned" // record that a letter came back undeliverable
+	PermNotMe          Permission = "notme.answer"    // answer a person's "that was not me" report
+	PermConfirm        Permission = "fouryes.decide"  // confirm or decline another's four-eyes request
+	PermAuditView      Permission = "audit.view"      // the audit view with its filters and verification
+	PermAuditExport    Permission = "audit.export"    // the CSV export
 )
 
 // permissions is the one table of who may do what. Every route of the back
 // office is checked against it in one place (package backoffice), and a
 // test walks every role and route through it.
 var permissions = map[Permission][]Role{
-	PermHome:          {RoleClerk, RoleSupervisor, RoleAuditor},
-	PermSearch:        {RoleClerk, RoleSupervisor},
-	PermPersonView:    {RoleClerk, RoleSupervisor},
-	PermStaffEntries:  {RoleSupervisor, RoleAuditor},
-	PermSessionsEnd:   {RoleClerk, RoleSupervisor},
-	PermAccountUnlock: {RoleClerk, RoleSupervisor},
-	PermDeviceRevoke:  {RoleClerk, RoleSupervisor},
-	PermPINReset:      {RoleClerk, RoleSupervisor},
-	PermLetterOrder:   {RoleClerk, RoleSupervisor},
-	PermLetterReview:  {RoleClerk, RoleSupervisor},
-	PermNotMe:         {RoleClerk, RoleSupervisor},
-	PermConfirm:       {RoleSupervisor},
-	PermAuditView:     {RoleSupervisor, RoleAuditor},
-	PermAuditExport:   {RoleAuditor},
+	PermHome:           {RoleClerk, RoleSupervisor, RoleAuditor},
+	PermSearch:         {RoleClerk, RoleSupervisor},
+	PermPersonView:     {RoleClerk, RoleSupervisor},
+	PermStaffEntries:   {RoleSupervisor, RoleAuditor},
+	PermSessionsEnd:    {RoleClerk, RoleSupervisor},
+	PermAccountUnlock:  {RoleClerk, RoleSupervisor},
+	PermAccessLock:     {RoleClerk, RoleSupervisor},
+	PermAccessRelease:  {RoleClerk, RoleSupervisor},
+	PermDeviceRevoke:   {RoleClerk, RoleSupervisor},
+	PermPINReset:       {RoleClerk, RoleSupervisor},
+	PermLetterOrder:    {RoleClerk, RoleSupervisor},
+	PermLetterReview:   {RoleClerk, RoleSupervisor},
+	PermLetterBatches:  {RoleClerk, RoleSupervisor},
+	PermLetterReturned: {RoleClerk, RoleSupervisor},
+	PermNotMe:          {RoleClerk, RoleSupervisor},
+	PermConfirm:        {RoleSupervisor},
+	PermAuditView:      {RoleSupervisor, RoleAuditor},
+	PermAuditExport:    {RoleAuditor},
 }
 
 // Permissions are every permission, sorted.

@@ -28,6 +28,7 @@
 // declines it, never the one who asked:
 //
 //	Ask ──▶ pending ──Decide(confirm, other member)──▶ confirmed ──▶ carried out
+//	           │                                          └──the act fails (Fail)──▶ failed
 //	           └──────Decide(decline, other member)──▶ declined
 //
 // It does not own what the acts do (the domain packages do, called by the
@@ -75,6 +76,7 @@ type Store interface {
 	DeleteStaffKeys(ctx context.Context, id store.StaffID) (int64, error)
 	AddStaffChallenge(ctx context.Context, c store.StaffChallenge, now time.Time) error
 	TakeStaffChallenge(ctx context.Context, handleHash []byte, kind string, now time.Time) (store.StaffChallenge, error)
+	FailStaffRequest(ctx context.Context, id, outcome string) (store.StaffRequest, error)
 }
 
 // Hasher hashes and checks passwords (package password).

@@ -116,7 +116,7 @@ type StaffSessions interface {
 // StaffRequestStatus is where an act waiting for a second staff member
 // stands.
 //
-//	pending ──(another staff member confirms)──▶ confirmed
+//	pending ──(another staff member confirms)──▶ confirmed ──(the act fails when carried out)──▶ failed
 //	   └─────(another staff member declines)───▶ declined
 type StaffRequestStatus string
 
@@ -125,6 +125,7 @@ const (
 	StaffRequestPending   StaffRequestStatus = "pending"
 	StaffRequestConfirmed StaffRequestStatus = "confirmed"
 	StaffRequestDeclined  StaffRequestStatus = "declined"
+	StaffRequestFailed    StaffRequestStatus = "failed"
 )
 
 // StaffRequest is a staff act that a second staff member must confirm
@@ -142,6 +143,9 @@ type StaffRequest struct {
 	DecidedBy   StaffID
 	CreatedAt   time.Time
 	DecidedAt   time.Time
+	// Outcome says why a confirmed act failed when it was carried out
+	// (status failed): a short code named by package backoffice.
+	Outcome string
 }
 
 // StaffRequests is the contract for four-eyes requests.
@@ -163,6 +167,31 @@ type StaffRequests interface {
 	// PendingStaffRequests lists pending requests, oldest first: of the
 	// person, or of everyone when person is 0; at most limit.
 	PendingStaffRequests(ctx context.Context, person PersonID, limit int) ([]StaffRequest, error)
+	// FailStaffRequest moves a confirmed request to failed with outcome:
+	// its act could not be carried out. ErrConflict if the request is not
+	// confirmed, ErrNotFound if there is none.
+	FailStaffRequest(ctx context.Context, id, outcome string) (StaffRequest, error)
+}
+
+// PersonLock is a staff lock of a person's access (Zugangssperre): while
+// it stands, no login of any kind starts a session for the person.
+type PersonLock struct {
+	PersonID PersonID
+	LockedAt time.Time
+	LockedBy string // "staff:<id>"
+}
+
+// PersonLocks is the contract for staff locks of persons' access.
+type PersonLocks interface {
+	// LockPerson stores the lock. ErrConflict if the person is locked
+	// already, ErrNotFound if the person does not exist.
+	LockPerson(ctx context.Context, l PersonLock) error
+	// PersonLockByID returns the person's lock, or ErrNotFound when the
+	// person is not locked.
+	PersonLockByID(ctx context.Context, id PersonID) (PersonLock, error)
+	// UnlockPerson removes the person's lock. ErrNotFound if the person
+	// is not locked; of parallel calls exactly one succeeds.
+	UnlockPerson(ctx context.Context, id PersonID) error
 }
 
 // PersonSearch finds persons by what a caller on the telephone says.

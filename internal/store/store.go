@@ -52,6 +52,7 @@ type Store interface {
 	StaffSessions
 	StaffRequests
 	StaffKeys
+	PersonLocks
 	PersonSearch
 	AuditSearch
 	Mailbox

@@ -147,6 +147,10 @@ func loginReason(l lang.Language, grund string) string {
 		return l.T("web.login.reason_password")
 	case "beendet":
 		return l.T("web.login.reason_ended")
+	case "service":
+		return l.T("web.login.reason_staff")
+	case "gesperrt":
+		return l.T("web.login.reason_staff_locked")
 	case "abgelaufen":
 		return l.T("web.login.reason_expired")
 	}
@@ -304,6 +308,8 @@ func waysBack(l lang.Language, code string) []link {
 		return []link{{"/daten/email", l.T("web.link.email_again")}, toAccount}
 	case "email_approval_required", "email_none", "email_too_many_links":
 		return []link{{"/daten/email", l.T("web.link.email")}}
+	case "access_locked":
+		return []link{start}
 	}
 	return nil
 }
@@ -332,6 +338,10 @@ func (w *base) fail(rw http.ResponseWriter, r *http.Request, err error) {
 			to += "?grund=passwort"
 		case errors.As(err, &ended) && ended.reason == session.EndedByPerson:
 			to += "?grund=beendet"
+		case errors.As(err, &ended) && ended.reason == session.EndedByStaff:
+			to += "?grund=service"
+		case errors.As(err, &ended) && ended.reason == session.EndedStaffLock:
+			to += "?grund=gesperrt"
 		case errors.Is(err, errExpired):
 			to += "?grund=abgelaufen"
 		}
@@ -362,6 +372,10 @@ func (w *base) fail(rw http.ResponseWriter, r *http.Request, err error) {
 			// A logged-in person's confirmation: back to their pages.
 			m.Links = []link{{"/geraete", l.T("web.link.back_devices")}, {"/konto", l.T("web.link.to_account")}}
 		}
+	}
+	if a.Code == "access_locked" && w.cfg.Phone != "" {
+		// The way back: the service telephone that can lift the lock.
+		m.Lines = append(m.Lines, l.T("web.more.access_locked", w.cfg.Phone))
 	}
 	if a.Code == "eid_unavailable" {
 		// Without a partner the portal's eID pages do not exist.

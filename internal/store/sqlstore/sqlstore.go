@@ -105,6 +105,7 @@ type Store struct {
 	*staffSessions
 	*staffRequests
 	*staffKeys
+	*personLocks
 	*search
 	*mailbox
 	*assistantTurns
@@ -138,6 +139,7 @@ func newStore(d *db) *Store {
 		staffSessions:   &staffSessions{db: d},
 		staffRequests:   &staffRequests{db: d},
 		staffKeys:       &staffKeys{db: d},
+		personLocks:     &personLocks{db: d},
 		search:          &search{db: d},
 		mailbox:         &mailbox{db: d},
 		assistantTurns:  &assistantTurns{db: d},

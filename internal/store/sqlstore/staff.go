@@ -199,7 +199,7 @@ func (s *staffSessions) DeleteExpiredStaffSessions(ctx context.Context, t time.T
 		"DELETE FROM staff_sessions WHERE expires_at < $1 OR idle_expires_at < $1", micros(t))
 }
 
-const staffRequestColumns = `id, kind, person_id, target, reason, method, status, requested_by, decided_by, created_at, decided_at`
+const staffRequestColumns = `id, kind, person_id, target, reason, method, status, requested_by, decided_by, created_at, decided_at, outcome`
 
 func scanStaffRequest(row rowScanner) (store.StaffRequest, error) {
 	var (
@@ -207,7 +207,7 @@ func scanStaffRequest(row rowScanner) (store.StaffRequest, error) {
 		created, decided int64
 	)
 	err := row.Scan(&r.ID, &r.Kind, &r.PersonID, &r.Target, &r.Reason, &r.Method, &r.Status, &r.RequestedBy, &r.DecidedBy,
-		&created, &decided)
+		&created, &decided, &r.Outcome)
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.StaffRequest{}, store.ErrNotFound
 	}
@@ -221,7 +221,7 @@ func scanStaffRequest(row rowScanner) (store.StaffRequest, error) {
 // AddStaffRequest implements store.StaffRequests.
 func (s *staffRequests) AddStaffRequest(ctx context.Context, r store.StaffRequest) error {
 	_, err := s.w.ExecContext(ctx, `INSERT INTO staff_requests (`+staffRequestColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, 0)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, 0, '')`,
 		r.ID, r.Kind, int64(r.PersonID), r.Target, r.Reason, r.Method, string(store.StaffRequestPending), int64(r.RequestedBy),
 		micros(r.CreatedAt))
 	if isUniqueViolation(err) {
@@ -292,6 +292,31 @@ func (s *staffRequests) PendingStaffRequests(ctx context.Context, person store.P
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlstore: pending staff requests: %w", err)
+	}
+	return out, nil
+}
+
+// FailStaffRequest implements store.StaffRequests.
+func (s *staffRequests) FailStaffRequest(ctx context.Context, id, outcome string) (store.StaffRequest, error) {
+	var out store.StaffRequest
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		r, err := scanStaffRequest(tx.QueryRowContext(ctx, "SELECT "+staffRequestColumns+" FROM staff_requests WHERE id = $1"+s.forUpdate(), id))
+		if err != nil {
+			return err
+		}
+		if r.Status != store.StaffRequestConfirmed {
+			return store.ErrConflict
+		}
+		if _, err := tx.ExecContext(ctx, "UPDATE staff_requests SET status = $1, outcome = $2 WHERE id = $3",
+			string(store.StaffRequestFailed), outcome, id); err != nil {
+			return fmt.Errorf("sqlstore: fail staff request: %w", err)
+		}
+		r.Status, r.Outcome = store.StaffRequestFailed, outcome
+		out = r
+		return nil
+	})
+	if err != nil {
+		return store.StaffRequest{}, err
 	}
 	return out, nil
 }

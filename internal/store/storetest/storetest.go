@@ -92,6 +92,8 @@ func Run(t *testing.T, newStore NewStore) {
 		{"StaffLastFactorParallel", testStaffLastFactorParallel},
 		{"StaffChallenges", testStaffChallenges},
 		{"StaffExternalID", testStaffExternalID},
+		{"StaffRequestFailed", testStaffRequestFailed},
+		{"PersonLocks", testPersonLocks},
 		{"PersonsByBirthDate", testPersonsByBirthDate},
 		{"SearchAudit", testSearchAudit},
 		{"Mailbox", testMailbox},
