@@ -39,6 +39,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/pforte/pforte/internal/audit"
 	"github.com/pforte/pforte/internal/lang"
@@ -202,10 +203,52 @@ func newID(now time.Time) (string, error) {
 	return "L" + now.UTC().Format("20060102") + "-" + hex.EncodeToString(b[:]), nil
 }
 
-// AddressLines are the window lines for p.
+// AddressLines are the window lines for p, each at most
+// letter.MaxAddressLineLen characters: a register may hold names and streets
+// longer than an address line, and a letter must still go out. A long name
+// line keeps the first given name and abbreviates the others ("Anna M. S.
+// Müller-Lüdenscheidt"), then abbreviates them all, then leaves the title
+// out; a long street writes "Straße" as "Str."; what is still too long is
+// cut at the line's end (the post reads the beginning of a line).
 func AddressLines(p store.Person) []string {
-	name := strings.Join(strings.Fields(p.Title+" "+p.GivenNames+" "+p.FamilyName), " ")
-	return []string{name, strings.TrimSpace(p.Street + " " + p.HouseNumber), p.PostalCode + " " + p.City}
+	given := strings.Fields(p.GivenNames)
+	initials := func(names []string) []string {
+		out := make([]string, len(names))
+		for i, n := range names {
+			r, _ := utf8.DecodeRuneInString(n)
+			out[i] = string(r) + "."
+		}
+		return out
+	}
+	var candidates []string
+	join := func(parts ...string) string { return strings.Join(strings.Fields(strings.Join(parts, " ")), " ") }
+	candidates = append(candidates, join(p.Title, p.GivenNames, p.FamilyName))
+	if len(given) > 1 {
+		candidates = append(candidates, join(p.Title, given[0], strings.Join(initials(given[1:]), " "), p.FamilyName))
+	}
+	candidates = append(candidates, join(p.Title, strings.Join(initials(given), " "), p.FamilyName),
+		join(strings.Join(initials(given), " "), p.FamilyName), p.FamilyName)
+	name := candidates[len(candidates)-1]
+	for _, c := range candidates {
+		if utf8.RuneCountInString(c) <= letter.MaxAddressLineLen {
+			name = c
+			break
+		}
+	}
+	street := strings.TrimSpace(p.Street + " " + p.HouseNumber)
+	if utf8.RuneCountInString(street) > letter.MaxAddressLineLen {
+		short := strings.NewReplacer("straße", "str.", "Straße", "Str.", "strasse", "str.", "Strasse", "Str.").Replace(p.Street)
+		street = strings.TrimSpace(short + " " + p.HouseNumber)
+	}
+	return []string{cutLine(name), cutLine(street), cutLine(p.PostalCode + " " + p.City)}
+}
+
+// cutLine cuts s to an address line's length.
+func cutLine(s string) string {
+	if utf8.RuneCountInString(s) <= letter.MaxAddressLineLen {
+		return s
+	}
+	return strings.TrimSpace(string([]rune(s)[:letter.MaxAddressLineLen]))
 }
 
 // Salutation greets p in lg. In German as DIN 5008 practice does: "Guten Tag

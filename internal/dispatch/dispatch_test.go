@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -233,6 +234,50 @@ func TestSalutation(t *testing.T) {
 		}
 		if got := dispatch.Salutation(lang.English, tt.p); got != tt.eng {
 			t.Errorf("English Salutation(%+v) = %q, want %q", tt.p, got, tt.eng)
+		}
+	}
+}
+
+// TestLongNamesStillGetTheirLetter: a register may hold names and streets
+// longer than an address line (40 characters); the letter is queued and
+// rendered with the name abbreviated the way the post accepts it, never
+// refused.
+func TestLongNamesStillGetTheirLetter(t *testing.T) {
+	d, st, p := setup(t, dispatch.Config{})
+	ctx := t.Context()
+	p.Title, p.GivenNames, p.FamilyName = "Prof. Dr.", "Anna-Lena Maximiliane Sophie", "Müller-Lüdenscheidt von Hohenberg"
+	p.Street, p.HouseNumber = "Oberbürgermeister-Hans-Schmidt-Straße", "123a"
+	if _, err := st.UpsertPersons(ctx, []store.Person{p}); err != nil {
+		t.Fatal(err)
+	}
+	lines := dispatch.AddressLines(p)
+	// "A. M. S. Müller-Lüdenscheidt von Hohenberg" would be 42 characters.
+	want := []string{"Müller-Lüdenscheidt von Hohenberg", "Oberbürgermeister-Hans-Schmidt-Str. 123a", "10115 Berlin"}
+	for i, l := range lines {
+		if n := len([]rune(l)); n > 40 {
+			t.Errorf("line %d has %d characters: %q", i, n, l)
+		}
+	}
+	if !slices.Equal(lines, want) {
+		t.Errorf("lines %q, want like %q", lines, want)
+	}
+	if _, err := d.Queue(ctx, p, letter.KindPassword, "", dispatch.Secrets{InitialPassword: "ABCDEFGHJKLMNPQR",
+		ActivationURL: "https://portal.example/app/activate#code"}, time.Now().Add(24*time.Hour), time.Time{}, ""); err != nil {
+		t.Fatalf("queue: %v", err)
+	}
+	var pdf, manifest bytes.Buffer
+	if b, err := d.Export(ctx, &pdf, &manifest, 10); err != nil || b.Letters != 1 {
+		t.Fatalf("export: %+v %v", b, err)
+	}
+	for _, c := range []struct{ title, given, family, want string }{
+		{"Dr.", "Jürgen", "Weiß", "Dr. Jürgen Weiß"},
+		{"", "Anna-Lena Maximiliane Sophie Charlotte", "Weiß", "Anna-Lena M. S. C. Weiß"},
+		{"", "X", strings.Repeat("Lang", 12), strings.Repeat("Lang", 10)},
+	} {
+		q := p
+		q.Title, q.GivenNames, q.FamilyName = c.title, c.given, c.family
+		if got := dispatch.AddressLines(q)[0]; got != c.want {
+			t.Errorf("name line of %q %q %q = %q, want %q", c.title, c.given, c.family, got, c.want)
 		}
 	}
 }
