@@ -21,7 +21,8 @@ var labels = map[string]map[string]string{
 		"egk": "Gesundheitskarte"},
 	"action": {"personal.view": "Daten ansehen", "address.change": "Anschrift ändern", "bank.change": "Bankverbindung ändern",
 		"portal.login": "Anmeldung im Portal", "application.submit": "Antrag stellen", "device.remove": "Gerät entfernen",
-		"client.request": "Anfrage einer Anwendung"},
+		"client.request": "Anfrage einer Anwendung", "email.change": "E-Mail-Adresse ändern",
+		"family.address_change": "Anschrift für eine vertretene Person ändern"},
 	"request": {kindPINReset: "PIN-Sperre aufheben", kindLetterRelease: "Brief freigeben"},
 	"check":   {"ausweis": "Ausweisdokument vor Ort", "rueckruf": "Rückruf an hinterlegte Rufnummer", "eid": "Online-Ausweis in der Geschäftsstelle"},
 }

@@ -7,8 +7,11 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"io"
+	"mime/quotedprintable"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -16,12 +19,18 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/pforte/pforte/internal/browsertest"
+	"github.com/pforte/pforte/internal/email"
+	"github.com/pforte/pforte/internal/email/smtptest"
 	"github.com/pforte/pforte/internal/mailbox"
+	"github.com/pforte/pforte/internal/node"
 	"github.com/pforte/pforte/internal/serviceapp/apptest"
+	"github.com/pforte/pforte/internal/session"
 )
 
 // TestServiceAppMailbox: staff write to a person; the logged-in app says so
-// live on its home screen (the count, never the subject), the person opens
+// live on its home screen (the count, never the subject) and a mail to the
+// person's confirmed address says that a message waits (through a real SMTP
+// server on loopback, never what it says); the person opens
 // the message (the insurer's formatting kept, its script not), replies with
 // a picture, and the staff side reads the reply and gets the same bytes. A
 // file whose bytes are not what its name says is refused at the form and
@@ -31,12 +40,29 @@ func TestServiceAppMailbox(t *testing.T) {
 	needTool(t, "pdftotext")
 	ctx := browsertest.StartWith(t, browsertest.Options{Timeout: 6 * time.Minute, Flags: []chromedp.ExecAllocatorOption{
 		chromedp.Flag("use-fake-device-for-media-stream", true)}})
-	n := startAppNode(t)
+	relay := smtptest.Start(t, smtptest.Options{})
+	n := startAppNode(t, func(c *node.Config) {
+		c.Mail = &email.SenderConfig{Relay: relay.Addr, From: "postfach@example.de", PortalURL: c.PublicURL, Timeout: 5 * time.Second}
+		c.MailInterval = 100 * time.Millisecond
+	})
 	s := svc{t, ctx, n}
 	p := n.others[0]
 	watchConsole(t, ctx)
 	s.activateWithPhoto(p)
 	s.login(svcPIN)
+
+	// The person gave an e-mail address and confirmed it.
+	if err := n.Email.Add(t.Context(), p.ID, "versicherte@beispiel-mail.de", session.LevelSubstantial); err != nil {
+		t.Fatal(err)
+	}
+	confirm := relay.Wait(1, 20*time.Second)[0]
+	link := regexp.MustCompile(`/email/bestaetigen\?t=([A-Za-z0-9_-]+)`).FindStringSubmatch(mailText(t, confirm))
+	if link == nil {
+		t.Fatalf("no link in the confirmation mail:\n%s", confirm.Data)
+	}
+	if _, err := n.Email.Confirm(t.Context(), link[1]); err != nil {
+		t.Fatal(err)
+	}
 
 	// The binding's notice is in the mailbox already.
 	before, err := n.Mailbox.Unread(t.Context(), p.ID)
@@ -53,6 +79,12 @@ func TestServiceAppMailbox(t *testing.T) {
 	home := s.wait(unread)
 	if strings.Contains(home, "Ihre Bescheinigung") {
 		t.Errorf("the home screen shows the subject:\n%s", home)
+	}
+	// The notice by e-mail: that a message waits, never what it says.
+	notice := relay.Wait(2, 20*time.Second)[1]
+	if text := mailText(t, notice); !strings.Contains(text, "/postfach") || strings.Contains(text, "Bescheinigung") ||
+		len(notice.To) != 1 || notice.To[0] != "versicherte@beispiel-mail.de" {
+		t.Errorf("the notice mail to %v:\n%s", notice.To, text)
 	}
 	s.do("open the mailbox", tap(unread))
 	s.screen("Postfach")
@@ -165,4 +197,14 @@ func TestServiceAppMessageMarkup(t *testing.T) {
 			t.Errorf("the built message lacks %s:\n%s", want, res)
 		}
 	}
+}
+
+// mailText is a mail's decoded body.
+func mailText(t *testing.T, m smtptest.Mail) string {
+	t.Helper()
+	b, err := io.ReadAll(quotedprintable.NewReader(m.Message(t).Body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

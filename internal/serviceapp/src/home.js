@@ -52,6 +52,7 @@ const HEADINGS = /** @type {Record<string, string>} */ ({
   "bank.change": "Änderung Ihrer Bankverbindung",
   "device.remove": "Gerät entfernen",
   "client.request": "Anfrage einer Anwendung",
+  "email.change": "Änderung Ihrer E-Mail-Adresse",
 });
 
 /** @param {string} action */
