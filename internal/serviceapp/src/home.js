@@ -10,6 +10,7 @@ import { contentHash, unb64 } from "./protocol.js";
 import { watchApprovals } from "./events.js";
 import { go, pinForm, pinProblems, state } from "./common.js";
 import { helpScreen } from "./help.js";
+import { familyScreen } from "./family.js";
 import { mailbox } from "./mailbox.js";
 import { settings } from "./settings.js";
 import { alertBox, announce, button, dateTime, h, okBox, p, screen, showProblems } from "./ui.js";
@@ -53,6 +54,7 @@ const HEADINGS = /** @type {Record<string, string>} */ ({
   "device.remove": "Gerät entfernen",
   "client.request": "Anfrage einer Anwendung",
   "email.change": "Änderung Ihrer E-Mail-Adresse",
+  "family.address_change": "Anschrift einer vertretenen Person",
 });
 
 /** @param {string} action */
@@ -95,6 +97,10 @@ export function home() {
   screen("Freigaben",
     h("nav", { class: "tabs", "aria-label": "App" },
       postfach,
+      button("Familie", () => {
+        stopWatching();
+        familyScreen(home);
+      }, "secondary"),
       button("Einstellungen", () => settings(), "secondary"),
       button("Hilfe", () => helpScreen(home, state.session ? state.session.token : ""), "secondary"),
       button("Abmelden", logout, "secondary")),
