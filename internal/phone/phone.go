@@ -2,7 +2,8 @@
 // reference app client (package appclient) driven by subcommands that bind a
 // device with a letter or a (software) health card, log in with the
 // Freigabe-PIN, list, approve and decline approvals, change the PIN, unlock
-// a locked PIN with the card, unbind, and read and write the Online-Postfach, keeping the device's state in a
+// a locked PIN with the card, unbind, read and write the Online-Postfach, and
+// act for family members and represented persons, keeping the device's state in a
 // file of mode 0600. It is a development and test tool, as the eID
 // simulator is: a real phone keeps its device key in hardware.
 //
@@ -130,6 +131,10 @@ func appSubcommands() []appSubcommand {
 		{"reply", "reply to a thread, with files", runAppReply},
 		{"write", "write a new message to the insurer, with files", runAppWrite},
 		{"attachment", "save an attachment", runAppAttachment},
+		{"family", "list whom you may act for, and who acted for you", runAppFamily},
+		{"family-address", "ask to change a represented person's address (approve it with approve)", runAppFamilyAddress},
+		{"family-mailbox", "list a represented person's mailbox", runAppFamilyMailbox},
+		{"family-write", "write from a represented person's mailbox", runAppFamilyWrite},
 	}
 }
 
