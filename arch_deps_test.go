@@ -2,8 +2,6 @@ package pforte_test
 
 import (
 	"os/exec"
-	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 )
@@ -16,7 +14,12 @@ var testOnlyModules = []string{"github.com/emersion/go-smtp", "github.com/emersi
 // test-only modules (the SMTP server the mail tests speak to, the browser
 // driver).
 func TestArchBinaryLinksNoTestServers(t *testing.T) {
-	out, err := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "list", "-deps", "./cmd/pforte").CombinedOutput()
+	// The go command that runs the test (go test puts its own first on PATH).
+	goCmd, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatalf("the go command: %v", err)
+	}
+	out, err := exec.Command(goCmd, "list", "-deps", "./cmd/pforte").CombinedOutput()
 	if err != nil {
 		t.Fatalf("go list: %v\n%s", err, out)
 	}
