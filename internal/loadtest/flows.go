@@ -194,11 +194,17 @@ func (f *flows) accessRequest(ctx context.Context) (int, error) {
 	e := f.state.Register[i]
 	ans, err := f.send(ctx, step{name: "POST /api/v1/access-requests", method: http.MethodPost, path: "/api/v1/access-requests",
 		body: map[string]string{"kvnr": e.KVNR, "postal_code": e.PostalCode, "birth_date": e.BirthDate, "method": "letter"}, retry: onlyBusy})
+	// A 503 that came because the database went away mid-request may
+	// follow a letter already queued (the request's later steps failed);
+	// the resent request's letter supersedes it, and only one is printed,
+	// but both are rows: each such 503 widens the bound like a cut-off.
 	switch {
 	case errors.Is(err, errCutOff):
-		f.ledger.add(KindLetter, e.KVNR, 0, 1)
+		f.ledger.add(KindLetter, e.KVNR, 0, 1+ans.busy)
 	case err == nil && ans.status == http.StatusAccepted:
-		f.ledger.add(KindLetter, e.KVNR, 1, 0)
+		f.ledger.add(KindLetter, e.KVNR, 1, ans.busy)
+	case ans.busy > 0:
+		f.ledger.add(KindLetter, e.KVNR, 0, ans.busy)
 	}
 	return ans.status, err
 }

@@ -152,8 +152,9 @@ var errBusy = errors.New("loadtest: still unavailable after retries")
 type retry int
 
 const (
-	// onlyBusy: sent again after a 503 only (the server processed nothing);
-	// a cut-off answer is final.
+	// onlyBusy: sent again after a 503 only; a cut-off answer is final. A
+	// 503 because the database went away may come after a part of the
+	// request was stored (answer.busy counts them, for the ledger's bound).
 	onlyBusy retry = iota
 	// idempotent: also sent again after a cut-off answer, as sending it
 	// twice changes nothing that matters.
@@ -174,6 +175,7 @@ type step struct {
 type answer struct {
 	status int
 	body   []byte
+	busy   int // 503s answered before it
 }
 
 // send sends s until it gets an answer that says what happened, within
@@ -188,7 +190,7 @@ func (f *flows) send(ctx context.Context, s step) (answer, error) {
 			return answer{}, err
 		}
 	}
-	last := errBusy
+	last, busy := errBusy, 0
 	for range maxAttempts {
 		a, h, err := f.once(ctx, s, payload)
 		switch {
@@ -202,16 +204,18 @@ func (f *flows) send(ctx context.Context, s step) (answer, error) {
 			pause(ctx, 200*time.Millisecond)
 		case a.status == http.StatusServiceUnavailable:
 			last = errBusy
+			busy++
 			secs, err := strconv.Atoi(h.Get("Retry-After"))
 			if err != nil || secs < 1 {
 				secs = 1
 			}
 			pause(ctx, min(time.Duration(secs)*time.Second, maxRetryWait))
 		default:
+			a.busy = busy
 			return a, nil
 		}
 	}
-	return answer{}, last
+	return answer{busy: busy}, last
 }
 
 func (f *flows) once(ctx context.Context, s step, payload []byte) (answer, http.Header, error) {

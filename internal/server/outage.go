@@ -32,7 +32,7 @@ const (
 	// restart), and while it answers 500s are rare.
 	outageMemory = time.Second
 
-	msgUnavailable = "Der Dienst ist gerade nicht erreichbar. Bitte versuchen Sie es in wenigen Sekunden erneut; Ihre Eingaben wurden nicht verarbeitet."
+	msgUnavailable = "Der Dienst ist gerade nicht erreichbar. Bitte versuchen Sie es in wenigen Sekunden erneut."
 )
 
 // outageProbe remembers the last verdict of the database ping.
@@ -130,7 +130,7 @@ var unavailablePage = template.Must(template.New("unavailable").Parse(`<!doctype
 <p>{{.German}}</p>
 <p><a href="{{.Again}}">Erneut versuchen</a></p>
 <h2 lang="en">Temporarily unavailable</h2>
-<p lang="en">The service cannot be reached right now. Please try again in a few seconds; nothing you entered was processed.</p>
+<p lang="en">The service cannot be reached right now. Please try again in a few seconds.</p>
 </main>
 </body>
 </html>
