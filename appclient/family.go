@@ -34,7 +34,7 @@ type FamilyAct struct {
 }
 
 // Family lists whom the caller may act for, and who acted for the caller.
-func (c *Client) Family(ctx context.Context, token string) ([]FamilyMember, []FamilyAct, error) {
+func (s *SessionClient) Family(ctx context.Context) ([]FamilyMember, []FamilyAct, error) {
 	var resp struct {
 		Members []struct {
 			Handle     *string    `json:"handle"`
@@ -53,7 +53,7 @@ func (c *Client) Family(ctx context.Context, token string) ([]FamilyMember, []Fa
 			Approval string     `json:"approval"`
 		} `json:"acts_for_you"`
 	}
-	if err := c.call(ctx, http.MethodGet, "/api/v1/family", token, nil, http.StatusOK, &resp); err != nil {
+	if err := s.c.call(ctx, http.MethodGet, "/api/v1/family", s.token, nil, http.StatusOK, &resp); err != nil {
 		return nil, nil, fmt.Errorf("family: %w", err)
 	}
 	var members []FamilyMember
@@ -75,13 +75,13 @@ func (c *Client) Family(ctx context.Context, token string) ([]FamilyMember, []Fa
 // FamilyAddress asks to change the represented person's address; the
 // request goes to the caller's phones as an approval (its id returned),
 // with a text that names the person.
-func (c *Client) FamilyAddress(ctx context.Context, token, handle, street, houseNumber, postalCode, city string) (id, text string, err error) {
+func (s *SessionClient) FamilyAddress(ctx context.Context, handle, street, houseNumber, postalCode, city string) (id, text string, err error) {
 	body := map[string]string{"street": street, "house_number": houseNumber, "postal_code": postalCode, "city": city}
 	var resp struct {
 		ID   *string `json:"approval_id"`
 		Text *string `json:"text"`
 	}
-	if err := c.call(ctx, http.MethodPost, "/api/v1/family/members/"+url.PathEscape(handle)+"/address", token, body,
+	if err := s.c.call(ctx, http.MethodPost, "/api/v1/family/members/"+url.PathEscape(handle)+"/address", s.token, body,
 		http.StatusAccepted, &resp); err != nil {
 		return "", "", fmt.Errorf("family address: %w", err)
 	}
@@ -89,7 +89,7 @@ func (c *Client) FamilyAddress(ctx context.Context, token, handle, street, house
 }
 
 // FamilyMailbox lists the represented person's threads.
-func (c *Client) FamilyMailbox(ctx context.Context, token, handle string) ([]MailThread, error) {
+func (s *SessionClient) FamilyMailbox(ctx context.Context, handle string) ([]MailThread, error) {
 	var resp struct {
 		Threads []struct {
 			ID           *string    `json:"id"`
@@ -99,7 +99,7 @@ func (c *Client) FamilyMailbox(ctx context.Context, token, handle string) ([]Mai
 			LastAt       *time.Time `json:"last_at"`
 		} `json:"threads"`
 	}
-	if err := c.call(ctx, http.MethodGet, "/api/v1/family/members/"+url.PathEscape(handle)+"/mailbox", token, nil, http.StatusOK, &resp); err != nil {
+	if err := s.c.call(ctx, http.MethodGet, "/api/v1/family/members/"+url.PathEscape(handle)+"/mailbox", s.token, nil, http.StatusOK, &resp); err != nil {
 		return nil, fmt.Errorf("family mailbox: %w", err)
 	}
 	var out []MailThread
@@ -110,11 +110,11 @@ func (c *Client) FamilyMailbox(ctx context.Context, token, handle string) ([]Mai
 }
 
 // FamilyWrite writes from the represented person's mailbox to the insurer.
-func (c *Client) FamilyWrite(ctx context.Context, token, handle, subject, text string) (string, error) {
+func (s *SessionClient) FamilyWrite(ctx context.Context, handle, subject, text string) (string, error) {
 	var resp struct {
 		ID *string `json:"id"`
 	}
-	if err := c.call(ctx, http.MethodPost, "/api/v1/family/members/"+url.PathEscape(handle)+"/mailbox", token,
+	if err := s.c.call(ctx, http.MethodPost, "/api/v1/family/members/"+url.PathEscape(handle)+"/mailbox", s.token,
 		map[string]string{"subject": subject, "text": text}, http.StatusCreated, &resp); err != nil {
 		return "", fmt.Errorf("family write: %w", err)
 	}

@@ -16,6 +16,16 @@ import (
 // "The mailbox"). An app session is at its binding's level, so subjects and
 // texts come with it.
 
+// SessionClient calls the API as one app session (Client.WithSession): the
+// person's mailbox and what they do for others (family.go).
+type SessionClient struct {
+	c     *Client
+	token string
+}
+
+// WithSession returns the calls made with the app session token.
+func (c *Client) WithSession(token string) *SessionClient { return &SessionClient{c: c, token: token} }
+
 // MailThread is one thread of the mailbox list.
 type MailThread struct {
 	ID           string
@@ -81,7 +91,7 @@ func (j mailThreadJSON) thread() MailThread {
 }
 
 // Mailbox lists the mailbox (the archive with archived).
-func (c *Client) Mailbox(ctx context.Context, token string, archived bool) (Mailbox, error) {
+func (s *SessionClient) Mailbox(ctx context.Context, archived bool) (Mailbox, error) {
 	var resp struct {
 		Unread     int              `json:"unread"`
 		Restricted bool             `json:"restricted"`
@@ -92,7 +102,7 @@ func (c *Client) Mailbox(ctx context.Context, token string, archived bool) (Mail
 	if archived {
 		path += "?archived=true"
 	}
-	if err := c.call(ctx, http.MethodGet, path, token, nil, http.StatusOK, &resp); err != nil {
+	if err := s.c.call(ctx, http.MethodGet, path, s.token, nil, http.StatusOK, &resp); err != nil {
 		return Mailbox{}, fmt.Errorf("mailbox: %w", err)
 	}
 	if resp.Restricted {
@@ -107,7 +117,7 @@ func (c *Client) Mailbox(ctx context.Context, token string, archived bool) (Mail
 
 // Thread opens a thread, which marks the insurer's messages in it read, and
 // reports whether it takes a reply.
-func (c *Client) Thread(ctx context.Context, token, id string) (MailThread, []MailMessage, bool, error) {
+func (s *SessionClient) Thread(ctx context.Context, id string) (MailThread, []MailMessage, bool, error) {
 	var resp struct {
 		mailThreadJSON
 		CanReply bool `json:"can_reply"`
@@ -127,7 +137,7 @@ func (c *Client) Thread(ctx context.Context, token, id string) (MailThread, []Ma
 			} `json:"attachments"`
 		} `json:"messages"`
 	}
-	if err := c.call(ctx, http.MethodGet, "/api/v1/mailbox/threads/"+url.PathEscape(id), token, nil, http.StatusOK, &resp); err != nil {
+	if err := s.c.call(ctx, http.MethodGet, "/api/v1/mailbox/threads/"+url.PathEscape(id), s.token, nil, http.StatusOK, &resp); err != nil {
 		return MailThread{}, nil, false, fmt.Errorf("mailbox thread: %w", err)
 	}
 	if resp.ID == nil || resp.Subject == nil || resp.LastAt == nil {
@@ -161,7 +171,7 @@ func uploads(files []MailFile) []mailUpload {
 }
 
 // Reply writes text (and files) into a thread and returns the message's id.
-func (c *Client) Reply(ctx context.Context, token, thread, text string, files []MailFile) (string, error) {
+func (s *SessionClient) Reply(ctx context.Context, thread, text string, files []MailFile) (string, error) {
 	body := struct {
 		Text        string       `json:"text"`
 		Attachments []mailUpload `json:"attachments"`
@@ -169,14 +179,14 @@ func (c *Client) Reply(ctx context.Context, token, thread, text string, files []
 	var resp struct {
 		ID *string `json:"id"`
 	}
-	if err := c.call(ctx, http.MethodPost, "/api/v1/mailbox/threads/"+url.PathEscape(thread)+"/messages", token, body, http.StatusCreated, &resp); err != nil {
+	if err := s.c.call(ctx, http.MethodPost, "/api/v1/mailbox/threads/"+url.PathEscape(thread)+"/messages", s.token, body, http.StatusCreated, &resp); err != nil {
 		return "", fmt.Errorf("mailbox reply: %w", err)
 	}
 	return *resp.ID, nil
 }
 
 // Write starts a thread to the insurer and returns its id.
-func (c *Client) Write(ctx context.Context, token, subject, text string, files []MailFile) (string, error) {
+func (s *SessionClient) Write(ctx context.Context, subject, text string, files []MailFile) (string, error) {
 	body := struct {
 		Subject     string       `json:"subject"`
 		Text        string       `json:"text"`
@@ -185,26 +195,26 @@ func (c *Client) Write(ctx context.Context, token, subject, text string, files [
 	var resp struct {
 		ID *string `json:"id"`
 	}
-	if err := c.call(ctx, http.MethodPost, "/api/v1/mailbox/threads", token, body, http.StatusCreated, &resp); err != nil {
+	if err := s.c.call(ctx, http.MethodPost, "/api/v1/mailbox/threads", s.token, body, http.StatusCreated, &resp); err != nil {
 		return "", fmt.Errorf("mailbox write: %w", err)
 	}
 	return *resp.ID, nil
 }
 
 // Attachment downloads an attachment of the person's messages.
-func (c *Client) Attachment(ctx context.Context, token, id string) (MailFile, error) {
-	if err := CheckServerURL(c.BaseURL); err != nil {
+func (s *SessionClient) Attachment(ctx context.Context, id string) (MailFile, error) {
+	if err := CheckServerURL(s.c.BaseURL); err != nil {
 		return MailFile{}, err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(c.BaseURL, "/")+"/api/v1/mailbox/attachments/"+url.PathEscape(id), nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(s.c.BaseURL, "/")+"/api/v1/mailbox/attachments/"+url.PathEscape(id), nil)
 	if err != nil {
 		return MailFile{}, err
 	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	if c.UserAgent != "" {
-		req.Header.Set("User-Agent", c.UserAgent)
+	req.Header.Set("Authorization", "Bearer "+s.token)
+	if s.c.UserAgent != "" {
+		req.Header.Set("User-Agent", s.c.UserAgent)
 	}
-	hc := c.HTTP
+	hc := s.c.HTTP
 	if hc == nil {
 		hc = defaultHTTP
 	}

@@ -30,7 +30,7 @@ func runAppFamily(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	members, acts, err := c.Family(ctx, token)
+	members, acts, err := c.WithSession(token).Family(ctx)
 	if err != nil {
 		return af.ended(err)
 	}
@@ -76,7 +76,7 @@ func runAppFamilyAddress(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	id, text, err := c.FamilyAddress(ctx, token, *handle, *street, *number, *postal, *city)
+	id, text, err := c.WithSession(token).FamilyAddress(ctx, *handle, *street, *number, *postal, *city)
 	if err != nil {
 		return af.ended(err)
 	}
@@ -101,7 +101,7 @@ func runAppFamilyMailbox(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	threads, err := c.FamilyMailbox(ctx, token, *handle)
+	threads, err := c.WithSession(token).FamilyMailbox(ctx, *handle)
 	if err != nil {
 		return af.ended(err)
 	}
@@ -135,7 +135,7 @@ func runAppFamilyWrite(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	id, err := c.FamilyWrite(ctx, token, *handle, *subject, *text)
+	id, err := c.WithSession(token).FamilyWrite(ctx, *handle, *subject, *text)
 	if err != nil {
 		return af.ended(err)
 	}

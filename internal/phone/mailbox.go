@@ -81,7 +81,7 @@ func runAppMailbox(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	mb, err := c.Mailbox(ctx, token, *archived)
+	mb, err := c.WithSession(token).Mailbox(ctx, *archived)
 	if err != nil {
 		return af.ended(err)
 	}
@@ -113,7 +113,7 @@ func runAppRead(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	t, msgs, canReply, err := c.Thread(ctx, token, *id)
+	t, msgs, canReply, err := c.WithSession(token).Thread(ctx, *id)
 	if err != nil {
 		return af.ended(err)
 	}
@@ -162,7 +162,7 @@ func runAppReply(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	msg, err := c.Reply(ctx, token, *id, *text, up)
+	msg, err := c.WithSession(token).Reply(ctx, *id, *text, up)
 	if err != nil {
 		return af.ended(err)
 	}
@@ -193,7 +193,7 @@ func runAppWrite(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	id, err := c.Write(ctx, token, *subject, *text, up)
+	id, err := c.WithSession(token).Write(ctx, *subject, *text, up)
 	if err != nil {
 		return af.ended(err)
 	}
@@ -218,7 +218,7 @@ func runAppAttachment(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	f, err := c.Attachment(ctx, token, *id)
+	f, err := c.WithSession(token).Attachment(ctx, *id)
 	if err != nil {
 		return af.ended(err)
 	}
