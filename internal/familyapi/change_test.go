@@ -160,3 +160,39 @@ func TestApprovalChecksAgain(t *testing.T) {
 	}
 	f.unchanged(t, f.adult, store.Person{})
 }
+
+// TestAddressChangeOnBehalfIsNotVerified: a mother whose phone was bound at
+// level high (with her eID) changes her son's address. Her eID proves who
+// she is, not where he lives: his new address stays unverified, so letters
+// with codes to it wait for staff review.
+func TestAddressChangeOnBehalfIsNotVerified(t *testing.T) {
+	f := start(t, testdb.Open(t))
+	ctx := t.Context()
+	phone := f.n.BindPhone(t, f.mother, f.password, "246813")
+	if _, err := f.n.Store.UpdateDevice(ctx, store.DeviceID(phone.ID), func(d *store.Device) error {
+		d.Level = string(session.LevelHigh)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	tok := f.token(t, f.mother, session.LevelSubstantial)
+	handle := f.handles(t, tok)["Max"].Handle
+	var ap approvalAnswer
+	if code, raw := f.call(t, "POST", "/api/v1/family/members/"+handle+"/address", tok, newAddress, &ap); code != http.StatusAccepted {
+		t.Fatalf("request = %d %s", code, raw)
+	}
+	a, _ := f.n.Pending(t, phone, family.ApprovalAction)
+	if err := f.n.App().Approve(ctx, phone.Device, a, phone.PIN, "pin", 0); err != nil {
+		t.Fatalf("approve: %v", err)
+	}
+	son, err := f.n.Store.PersonByID(ctx, f.young.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if son.Street != "Neue Straße" {
+		t.Fatalf("the change was not carried out: %s", son.Street)
+	}
+	if !son.AddressVerifiedAt.IsZero() || son.AddressVerifiedBy != "" {
+		t.Errorf("the son's new address counts as verified (%v by %q) through his mother's phone", son.AddressVerifiedAt, son.AddressVerifiedBy)
+	}
+}

@@ -252,11 +252,15 @@ func (e *executor) changeAddress(ctx context.Context, tx store.ApprovalTx, a sto
 	// verified only when the phone was bound at level high (with the eID):
 	// DESIGN's "reported through a high procedure". Otherwise letters with
 	// codes to it wait for staff review until the register confirms it.
+	// A change for someone else (package family) is never verified: the
+	// representative's eID proves who the representative is, nothing about
+	// where the represented person lives, and a verified address lets
+	// letters with codes go out without review.
 	d, err := tx.DeviceByID(ctx, a.DeviceID)
 	if err != nil {
 		return fmt.Errorf("profile: address change: %w", err)
 	}
-	verified := d.Level == string(session.LevelHigh)
+	verified := d.Level == string(session.LevelHigh) && person == a.PersonID
 	var before store.Person
 	after, err := tx.UpdatePerson(ctx, person, func(p *store.Person) error {
 		before = *p
