@@ -78,6 +78,11 @@ func (d *Desk) StaffLock(ctx context.Context, id store.PersonID) (store.PersonLo
 func (d *Desk) LockAccess(ctx context.Context, id store.PersonID, staffRef, clientIP string) (int64, error) {
 	err := d.s.store.LockPerson(ctx, store.PersonLock{PersonID: id, LockedAt: d.s.now(), LockedBy: staffRef})
 	if errors.Is(err, store.ErrConflict) {
+		// Locked already; but an earlier attempt may have stored the lock
+		// and failed to end the sessions: end them now.
+		if _, err := d.s.sessions.EndOthers(ctx, id, "", session.EndedStaffLock); err != nil {
+			return 0, err
+		}
 		return 0, ErrAlreadyStaffLocked
 	}
 	if err != nil {

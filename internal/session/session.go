@@ -320,6 +320,9 @@ func (m *Manager) Create(ctx context.Context, n New) (Token, store.Session, erro
 	if err := m.store.CreateSession(ctx, s); err != nil {
 		return "", store.Session{}, fmt.Errorf("session: create: %w", err)
 	}
+	if err := m.lockedSince(ctx, s); err != nil {
+		return "", store.Session{}, err
+	}
 	// Every session is a sign-in the person sees in their history.
 	if err := m.store.AddLoginEvent(ctx, store.LoginEvent{PersonID: s.PersonID, At: s.CreatedAt, Kind: s.Kind, Method: s.Origin,
 		Outcome: OutcomeOK, UserAgent: clip(s.UserAgent, maxUserAgent), DeviceName: n.DeviceName}); err != nil {
@@ -376,7 +379,26 @@ func (m *Manager) Replace(ctx context.Context, tok Token, n New) (Token, store.S
 	} else if err != nil {
 		return "", store.Session{}, fmt.Errorf("session: replace: %w", err)
 	}
+	if err := m.lockedSince(ctx, s); err != nil {
+		return "", store.Session{}, err
+	}
 	return next, s, nil
+}
+
+// lockedSince looks at the lock again once s is stored, and ends s when
+// staff locked the person meanwhile. Locking stores the lock first and ends
+// the person's sessions second, so a session stored before the lock is
+// ended by the lock, and one stored after it is ended here: none outlives
+// a lock that raced its login.
+func (m *Manager) lockedSince(ctx context.Context, s store.Session) error {
+	err := m.checkLock(ctx, s.PersonID)
+	if !errors.Is(err, ErrPersonLocked) {
+		return err
+	}
+	if derr := m.store.DeleteSession(ctx, s.TokenHash); derr != nil {
+		return fmt.Errorf("session: end a session that raced a lock: %w", derr)
+	}
+	return err
 }
 
 // PasswordChosen records that the session's person replaced their initial
