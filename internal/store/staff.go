@@ -183,8 +183,11 @@ type PersonLock struct {
 
 // PersonLocks is the contract for staff locks of persons' access.
 type PersonLocks interface {
-	// LockPerson stores the lock. ErrConflict if the person is locked
-	// already, ErrNotFound if the person does not exist.
+	// LockPerson stores the lock and, in the same transaction, revokes
+	// every unrevoked OIDC token of the person (at LockedAt): a refresh
+	// token from before the lock must not work again after the release.
+	// ErrConflict if the person is locked already, ErrNotFound if the
+	// person does not exist.
 	LockPerson(ctx context.Context, l PersonLock) error
 	// PersonLockByID returns the person's lock, or ErrNotFound when the
 	// person is not locked.

@@ -34,6 +34,13 @@ func (s *personLocks) LockPerson(ctx context.Context, l store.PersonLock) error 
 		if err != nil {
 			return fmt.Errorf("sqlstore: lock person: %w", err)
 		}
+		// Tokens the person's applications hold end with the lock: a
+		// refresh token from before it must not work again after the
+		// release.
+		if _, err := tx.ExecContext(ctx, "UPDATE tokens SET revoked_at = $1 WHERE person_id = $2 AND revoked_at = 0",
+			micros(l.LockedAt.UTC().Truncate(time.Microsecond)), int64(l.PersonID)); err != nil {
+			return fmt.Errorf("sqlstore: lock person: %w", err)
+		}
 		return nil
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -17,9 +18,25 @@ func testPersonLocks(t *testing.T, s store.Store) {
 	if _, err := s.PersonLockByID(ctx, p1); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("PersonLockByID(not locked) = %v, want ErrNotFound", err)
 	}
+	// The lock revokes the person's OIDC tokens with it, not another's.
+	mine, theirs, old := accessToken("lock-1", "lf1"), accessToken("lock-2", "lf2"), refreshToken("lock-3", "lf3")
+	mine.PersonID, theirs.PersonID, old.PersonID = p1, p2, p1
+	old.RevokedAt = at(1)
+	if err := s.CreateTokens(ctx, mine, theirs, old); err != nil {
+		t.Fatal(err)
+	}
 	want := store.PersonLock{PersonID: p1, LockedAt: at(3), LockedBy: "staff:7"}
 	if err := s.LockPerson(ctx, want); err != nil {
 		t.Fatal(err)
+	}
+	for id, revoked := range map[string]time.Time{"lock-1": at(3), "lock-2": {}, "lock-3": at(1)} {
+		k, err := s.TokenByID(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !k.RevokedAt.Equal(revoked) {
+			t.Errorf("token %s after the lock: revoked at %v, want %v", id, k.RevokedAt, revoked)
+		}
 	}
 	if err := s.LockPerson(ctx, store.PersonLock{PersonID: p1, LockedAt: at(4), LockedBy: "staff:8"}); !errors.Is(err, store.ErrConflict) {
 		t.Errorf("LockPerson(locked) = %v, want ErrConflict", err)
