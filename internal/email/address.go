@@ -249,6 +249,13 @@ func (s *Service) Add(ctx context.Context, person store.PersonID, addr string, l
 	if err != nil {
 		return err
 	}
+	// A confirmed address is refused before a link is counted: a refusal
+	// sends no mail and must not use up the day's links.
+	if e, err := s.store.EmailByPerson(ctx, person); err == nil && !e.Address.IsZero() {
+		return ErrNeedsApproval
+	} else if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("email: add: %w", err)
+	}
 	now := s.clock()
 	if err := s.countLink(ctx, person, now); err != nil {
 		return err
@@ -479,6 +486,14 @@ func (s *Service) RequestChange(ctx context.Context, person store.PersonID, addr
 	}
 	if err != nil {
 		return store.Approval{}, fmt.Errorf("email: change: %w", err)
+	}
+	if addr != "" {
+		// A change sends the new address a confirmation link once it is
+		// approved: it counts against the day's links like Add, or a
+		// person could send a stranger's address a stream of mails.
+		if err := s.countLink(ctx, person, s.clock()); err != nil {
+			return store.Approval{}, err
+		}
 	}
 	data, err := json.Marshal(changeData{Address: addr})
 	if err != nil {

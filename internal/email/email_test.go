@@ -1,10 +1,12 @@
 package email_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -385,4 +387,81 @@ func TestMaskAndSalutation(t *testing.T) {
 			t.Errorf("Salutation(%+v) = %q, want %q", tt.p, got, tt.want)
 		}
 	}
+}
+
+// TestSendsOnlyWhileTheLeaseHolds: a send is begun only when it can end
+// (within the relay timeout) before the claim's lease runs out. With a relay
+// so slow that each mail takes 25 s of the 2-minute lease, four mails go
+// out and the other two stay queued for a later pass, so a node that
+// claims them after the lease never sends a mail this node still sends.
+func TestSendsOnlyWhileTheLeaseHolds(t *testing.T) {
+	f := newFixture(t, smtptest.Options{}, nil)
+	f.confirmed(t, "erika.muster@beispiel-mail.de")
+	for i := range 6 {
+		f.send(t, fmt.Sprintf("Nachricht %d", i), "Text")
+	}
+	var mu sync.Mutex
+	clock := f.clock.t
+	now := func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
+	slow := smtptest.Start(t, smtptest.Options{OnMail: func() { mu.Lock(); clock = clock.Add(25 * time.Second); mu.Unlock() }})
+	sender, err := email.NewSender(f.st, f.ring, f.audit, email.SenderConfig{Relay: slow.Addr, From: "postfach@example-kasse.de",
+		PortalURL: portal, Lease: 2 * time.Minute, Timeout: 30 * time.Second}, now, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := sender.Drain(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Sent != 4 || res.Postponed != 2 || res.Retried != 0 || res.Failed != 0 {
+		t.Errorf("drain on a slow relay = %+v, want 4 sent and 2 postponed", res)
+	}
+	if got := len(slow.Mails()); got != 4 {
+		t.Errorf("the relay got %d mails, want 4", got)
+	}
+	// After the lease the others are sent, once each.
+	mu.Lock()
+	clock = clock.Add(10 * time.Minute)
+	mu.Unlock()
+	if res, err := sender.Drain(t.Context()); err != nil || res.Sent != 2 {
+		t.Errorf("the next pass = %+v, %v; want the 2 postponed sent", res, err)
+	}
+	if got := len(slow.Wait(6, 5*time.Second)); got != 6 {
+		t.Errorf("the relay got %d mails in all, want 6", got)
+	}
+}
+
+// TestChangesCountLinks: an approved change sends the new address a link,
+// so asking for changes counts against the day's links like adding; a
+// refused Add (a confirmed address exists) sends nothing and counts
+// nothing.
+func TestChangesCountLinks(t *testing.T) {
+	ctx := t.Context()
+	f := newFixture(t, smtptest.Options{}, approvals{})
+	f.confirmed(t, "erika@beispiel-mail.de")
+	for range email.MaxLinksPerDay + 2 {
+		if err := f.svc.Add(ctx, f.person.ID, "other@beispiel-mail.de", session.LevelSubstantial); !errors.Is(err, email.ErrNeedsApproval) {
+			t.Fatalf("Add over a confirmed address = %v, want ErrNeedsApproval (and no link counted)", err)
+		}
+	}
+	// The confirmation of the first address used one link today.
+	for i := range email.MaxLinksPerDay - 1 {
+		if _, err := f.svc.RequestChange(ctx, f.person.ID, fmt.Sprintf("neu%d@beispiel-mail.de", i), "", session.LevelSubstantial); err != nil {
+			t.Fatalf("change %d: %v", i, err)
+		}
+	}
+	if _, err := f.svc.RequestChange(ctx, f.person.ID, "opfer@beispiel-mail.de", "", session.LevelSubstantial); !errors.Is(err, email.ErrTooManyLinks) {
+		t.Errorf("a change over the day's links = %v, want ErrTooManyLinks", err)
+	}
+	if _, err := f.svc.RequestChange(ctx, f.person.ID, "", "", session.LevelSubstantial); err != nil {
+		t.Errorf("a removal (no link) over the day's links = %v, want it asked for", err)
+	}
+}
+
+// approvals takes every request (the phone's side is another package's).
+type approvals struct{}
+
+func (approvals) Create(_ context.Context, person store.PersonID, action, text string, data []byte, level, client string,
+	_ session.Level) (store.Approval, error) {
+	return store.Approval{ID: "apr-" + text, PersonID: person, Action: action, Text: text, Data: data, Level: level}, nil
 }

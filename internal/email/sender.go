@@ -76,6 +76,8 @@ func (c SenderConfig) withDefaults() SenderConfig {
 	if c.Timeout <= 0 {
 		c.Timeout = 30 * time.Second
 	}
+	// A lease must leave room for at least one send.
+	c.Lease = max(c.Lease, 2*c.Timeout+leaseMargin)
 	return c
 }
 
@@ -94,6 +96,10 @@ func Loopback(relay string) bool {
 }
 
 // Sender delivers the mail queue through the relay.
+// leaseMargin is kept free at the end of a lease for marking the last
+// mail sent.
+const leaseMargin = 10 * time.Second
+
 type Sender struct {
 	store  SenderStore
 	sealer Sealer
@@ -126,6 +132,9 @@ func NewSender(st SenderStore, sealer Sealer, aud Auditor, cfg SenderConfig, now
 // Result counts what one Drain did.
 type Result struct {
 	Sent, Retried, Failed, Dropped int
+	// Postponed were claimed but not begun: the lease would have run out
+	// during their send. They are sent on a later pass.
+	Postponed int
 }
 
 // backoff is the wait after the n-th failed attempt.
@@ -142,23 +151,30 @@ func (s *Sender) backoff(attempts int) time.Duration {
 func (s *Sender) Drain(ctx context.Context) (Result, error) {
 	var res Result
 	for {
-		batch, err := s.store.ClaimMails(ctx, s.now(), s.cfg.Lease, s.cfg.Batch)
+		claimed := s.now()
+		batch, err := s.store.ClaimMails(ctx, claimed, s.cfg.Lease, s.cfg.Batch)
 		if err != nil {
 			return res, fmt.Errorf("email: claim: %w", err)
 		}
 		if len(batch) == 0 {
 			return res, nil
 		}
-		s.sendBatch(ctx, batch, &res)
-		if len(batch) < s.cfg.Batch {
+		s.sendBatch(ctx, batch, claimed.Add(s.cfg.Lease), &res)
+		if len(batch) < s.cfg.Batch || res.Postponed > 0 {
 			return res, nil
 		}
 	}
 }
 
 // sendBatch composes each mail and sends the composed ones over one
-// connection.
-func (s *Sender) sendBatch(ctx context.Context, batch []store.OutMail, res *Result) {
+// connection, while the claim holds: a send is begun only when it can end
+// (within the relay timeout, and a margin for marking it sent) before the
+// lease runs out. The rest stay queued under the lease and are claimed
+// again after it, by this node or another; so no two nodes send one mail
+// at once, however slow the relay. (A node that dies between the relay's
+// answer and marking the mail sent leaves it to be sent again: at least
+// once, not exactly once.)
+func (s *Sender) sendBatch(ctx context.Context, batch []store.OutMail, held time.Time, res *Result) {
 	var (
 		msgs []*gomail.Msg
 		of   []store.OutMail
@@ -192,6 +208,10 @@ func (s *Sender) sendBatch(ctx context.Context, batch []store.OutMail, res *Resu
 	}
 	defer func() { _ = client.Close() }()
 	for i, msg := range msgs {
+		if s.now().Add(s.cfg.Timeout + leaseMargin).After(held) {
+			res.Postponed += len(msgs) - i
+			return
+		}
 		if err := client.Send(msg); err != nil {
 			s.retry(ctx, of[i], relayError(err), res)
 			continue

@@ -53,6 +53,9 @@ type Options struct {
 	// RejectRecipients refuses every recipient with a 550 reply that
 	// repeats the address, as relays do.
 	RejectRecipients bool
+	// OnMail, when set, runs as each mail is taken, before the reply (a
+	// test's clock moves on, as with a slow relay).
+	OnMail func()
 }
 
 // Server is a running SMTP server on 127.0.0.1.
@@ -199,6 +202,9 @@ func (x *session) Data(r io.Reader) error {
 	b, err := io.ReadAll(r)
 	if err != nil {
 		return err
+	}
+	if x.s.opts.OnMail != nil {
+		x.s.opts.OnMail()
 	}
 	x.s.mu.Lock()
 	x.s.got = append(x.s.got, Mail{From: x.from, To: x.to, Data: b})
