@@ -159,6 +159,13 @@ func (b *loginPages) corporateReturn(rw http.ResponseWriter, r *http.Request) er
 	if errors.Is(err, staff.ErrDisabled) {
 		return b.corporateRefused(rw, http.StatusForbidden, "Ihr Zugang zum Backoffice ist gesperrt. Wenden Sie sich an Ihre Teamleitung.")
 	}
+	if errors.Is(err, staff.ErrInvalid) {
+		// What the provider sent does not fit a staff account (a subject
+		// too long, say): refused, not a failure of ours.
+		b.logger.Warn("backoffice: corporate sign-in refused", slog.Any("error", err))
+		return b.corporateRefused(rw, http.StatusForbidden, "Die Angaben Ihres Firmenkontos passen nicht zu einem Zugang im Backoffice. "+
+			"Wenden Sie sich an Ihre Teamleitung, oder melden Sie sich mit Kennung und Passwort an.")
+	}
 	if err != nil {
 		return err
 	}

@@ -76,6 +76,10 @@ func (c *Config) validateBackoffice() []string {
 	if o := b.OIDC; o.Issuer != "" {
 		if u, err := url.Parse(o.Issuer); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 			p = append(p, fmt.Sprintf("backoffice.oidc.issuer: %q is not an http(s) URL", o.Issuer))
+		} else if u.Scheme == "http" && !loopbackHost(u.Hostname()) {
+			// Discovery, keys and the token exchange in clear would let
+			// anyone on the path sign a supervisor's ID token.
+			p = append(p, fmt.Sprintf("backoffice.oidc.issuer: %q must use https (http only on loopback)", o.Issuer))
 		}
 		if o.ClientID == "" || o.ClientSecretFile == "" {
 			p = append(p, "backoffice.oidc.client_id and backoffice.oidc.client_secret_file: set both with backoffice.oidc.issuer")
@@ -138,4 +142,13 @@ func (c *Config) BackofficeConfig() backoffice.Config {
 		}
 	}
 	return bc
+}
+
+// loopbackHost reports whether host names the loopback interface.
+func loopbackHost(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
 }

@@ -126,3 +126,22 @@ func TestBackofficeCorporate(t *testing.T) {
 		t.Errorf("without an issuer: %+v, %v", c, err)
 	}
 }
+
+// TestCorporateIssuerNeedsTLS: the corporate provider's issuer must use
+// https (discovery, keys and the token exchange in clear would let anyone
+// on the path sign a supervisor's ID token); plain http only on loopback.
+func TestCorporateIssuerNeedsTLS(t *testing.T) {
+	for issuer, ok := range map[string]bool{"https://login.example-kasse.de": true, "http://127.0.0.1:9000": true,
+		"http://localhost:9000": true, "http://login.example-kasse.de": false, "http://10.0.0.5": false} {
+		c := Default()
+		c.Backoffice.OIDC = CorporateOIDC{Issuer: issuer, ClientID: "pforte", ClientSecretFile: "/run/secret",
+			Roles: map[string]string{"g": "clerk"}}
+		var tls bool
+		for _, p := range c.validateBackoffice() {
+			tls = tls || strings.Contains(p, "must use https")
+		}
+		if tls == ok {
+			t.Errorf("issuer %s: refused for plain http = %v, want %v", issuer, tls, !ok)
+		}
+	}
+}
