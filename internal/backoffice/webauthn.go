@@ -141,6 +141,9 @@ func (b *loginPages) keyAdd(rw http.ResponseWriter, r *http.Request, s current) 
 		return b.keysPage(rw, r, s, http.StatusBadRequest, "", keyNameProblem)
 	}
 	h, opts, err := b.svc.Keys.BeginKey(r.Context(), s.Member)
+	if errors.Is(err, staff.ErrSignInTooOld) {
+		return b.keysPage(rw, r, s, http.StatusForbidden, "", signInAgainProblem)
+	}
 	if err != nil {
 		return err
 	}
@@ -149,6 +152,9 @@ func (b *loginPages) keyAdd(rw http.ResponseWriter, r *http.Request, s current) 
 	return b.render(rw, http.StatusOK, "keyadd", view{Title: "Sicherheitsschlüssel einrichten", Staff: &s.Member,
 		Data: keyStepData{Options: string(opts), Name: name}})
 }
+
+const signInAgainProblem = "Schlüssel und Einmalcode lassen sich nur in den ersten 10 Minuten nach der Anmeldung ändern. " +
+	"Bitte melden Sie sich ab und mit Passwort und zweitem Faktor wieder an; es wurde nichts geändert."
 
 const keyNameProblem = "Bitte geben Sie dem Schlüssel einen Namen mit höchstens 60 Zeichen, z. B. „Schlüssel Büro“."
 
@@ -163,6 +169,8 @@ func (b *loginPages) keySave(rw http.ResponseWriter, r *http.Request, s current)
 	}
 	k, err := b.svc.Keys.FinishKey(r.Context(), s.Member, h, r.PostForm.Get("name"), r.PostForm.Get("antwort"), server.ClientIP(r))
 	switch {
+	case errors.Is(err, staff.ErrSignInTooOld):
+		return b.keysPage(rw, r, s, http.StatusForbidden, "", signInAgainProblem)
 	case errors.Is(err, staff.ErrInvalid):
 		return b.keysPage(rw, r, s, http.StatusBadRequest, "", keyNameProblem)
 	case errors.Is(err, staff.ErrKeyRefused):
@@ -184,6 +192,8 @@ func (b *loginPages) keyRemove(rw http.ResponseWriter, r *http.Request, s curren
 	ref := r.PathValue("key")
 	err := b.svc.Keys.Remove(r.Context(), s.Member, ref, server.ClientIP(r))
 	switch {
+	case errors.Is(err, staff.ErrSignInTooOld):
+		return b.keysPage(rw, r, s, http.StatusForbidden, "", signInAgainProblem)
 	case errors.Is(err, staff.ErrNoKey):
 		return b.keysPage(rw, r, s, http.StatusNotFound, "", "Diesen Schlüssel gibt es bei Ihnen nicht (mehr). Es wurde nichts geändert.")
 	case errors.Is(err, staff.ErrLastFactor):

@@ -226,7 +226,9 @@ func (s *Service) Authenticate(ctx context.Context, tok Token) (Member, error) {
 	} else if err != nil {
 		return Member{}, fmt.Errorf("staff: session: %w", err)
 	}
-	return member(m), nil
+	mm := member(m)
+	mm.SignedInAt = ss.CreatedAt
+	return mm, nil
 }
 
 // Logout ends the session of tok.

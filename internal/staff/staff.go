@@ -154,6 +154,9 @@ type Member struct {
 	Login string
 	Name  string
 	Role  Role
+	// SignedInAt is when the session this member was read from began
+	// (Authenticate); zero outside a session.
+	SignedInAt time.Time
 }
 
 func member(m store.StaffMember) Member {

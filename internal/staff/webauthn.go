@@ -237,6 +237,9 @@ func (k *Keys) take(ctx context.Context, h Handle, kind string) (store.StaffChal
 // BeginKey starts registering a key for the signed-in m: the handle for
 // the browser's cookie and the options for navigator.credentials.create.
 func (k *Keys) BeginKey(ctx context.Context, m Member) (Handle, []byte, error) {
+	if err := k.fresh(m); err != nil {
+		return "", nil, err
+	}
 	u, err := k.loadUser(ctx, m.ID)
 	if err != nil {
 		return "", nil, err
@@ -278,6 +281,9 @@ func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
 // name. ErrInvalid for a bad name (the challenge stays), ErrKeyRefused for
 // an answer that does not verify (the challenge is used up).
 func (k *Keys) FinishKey(ctx context.Context, m Member, h Handle, name, response, clientIP string) (Key, error) {
+	if err := k.fresh(m); err != nil {
+		return Key{}, err
+	}
 	name, err := CheckKeyName(name)
 	if err != nil {
 		return Key{}, err
@@ -338,6 +344,9 @@ func (k *Keys) Factors(ctx context.Context, m Member) (Factors, error) {
 // Remove removes m's key named by ref, or, when ref is "totp", m's TOTP
 // secret. ErrNoKey, ErrLastFactor.
 func (k *Keys) Remove(ctx context.Context, m Member, ref, clientIP string) error {
+	if err := k.fresh(m); err != nil {
+		return err
+	}
 	var id []byte
 	event := "staff.totp_removed"
 	details := map[string]any{}
@@ -441,4 +450,22 @@ func (k *Keys) FinishKeyLogin(ctx context.Context, h Handle, response, clientIP,
 		return "", Member{}, ErrLoginFailed
 	}
 	return k.s.startSession(ctx, u.m.ID, clientIP, userAgent, "key", Key{ID: cred.ID}.Ref())
+}
+
+// FactorChangeWindow is how long after signing in a staff member may add or
+// remove a second factor. Later, a session someone else took over (an
+// unlocked workstation, a stolen cookie) must not swap the member's
+// factors: the member signs in again, with password and factor.
+const FactorChangeWindow = 10 * time.Minute
+
+// ErrSignInTooOld refuses a factor change in a session that began more
+// than FactorChangeWindow ago.
+var ErrSignInTooOld = errors.New("staff: sign in again to change second factors")
+
+// fresh checks that m's session began within FactorChangeWindow.
+func (k *Keys) fresh(m Member) error {
+	if m.SignedInAt.IsZero() || k.s.now().Sub(m.SignedInAt) > FactorChangeWindow {
+		return ErrSignInTooOld
+	}
+	return nil
 }

@@ -68,7 +68,7 @@ func TestKeyCeremonyRefusals(t *testing.T) {
 	f.add(t, "otto", staff.RoleClerk)
 	erika, _ := f.st.StaffByLogin(ctx, "erika")
 	otto, _ := f.st.StaffByLogin(ctx, "otto")
-	me, other := staff.Member{ID: erika.ID, Login: "erika"}, staff.Member{ID: otto.ID, Login: "otto"}
+	me, other := staff.Member{ID: erika.ID, Login: "erika", SignedInAt: f.clk.now()}, staff.Member{ID: otto.ID, Login: "otto", SignedInAt: f.clk.now()}
 	keys := f.svc.Keys()
 	h, opts, err := keys.BeginKey(ctx, me)
 	if err != nil || len(opts) == 0 {
@@ -107,7 +107,7 @@ func TestResetRemovesKeys(t *testing.T) {
 	ctx := t.Context()
 	f.add(t, "erika", staff.RoleClerk)
 	m, _ := f.st.StaffByLogin(ctx, "erika")
-	me := staff.Member{ID: m.ID, Login: "erika"}
+	me := staff.Member{ID: m.ID, Login: "erika", SignedInAt: f.clk.now()}
 	if err := f.svc.Keys().Remove(ctx, me, "totp", "192.0.2.1"); !errors.Is(err, staff.ErrLastFactor) {
 		t.Errorf("removing the only factor: %v, want ErrLastFactor", err)
 	}
@@ -131,5 +131,41 @@ func TestResetRemovesKeys(t *testing.T) {
 	}
 	if _, _, err := f.svc.Login(ctx, "erika", string(cr.Password), staff.Code(cr.Secret, f.clk.now()), "192.0.2.1", "t"); err != nil {
 		t.Errorf("login after reset: %v", err)
+	}
+}
+
+// TestFactorChangesNeedAFreshSignIn: a session that began more than
+// FactorChangeWindow ago (an unlocked workstation, a stolen cookie) can
+// neither add a key nor remove a factor; nothing changes. The same member
+// signed in just now can.
+func TestFactorChangesNeedAFreshSignIn(t *testing.T) {
+	f := keysFixture(t)
+	ctx := t.Context()
+	f.add(t, "erika", staff.RoleClerk)
+	m, _ := f.st.StaffByLogin(ctx, "erika")
+	if err := f.st.AddStaffKey(ctx, store.StaffKey{ID: []byte("k1"), StaffID: m.ID, Name: "Büro", Credential: []byte("{}"),
+		CreatedAt: f.clk.now()}); err != nil {
+		t.Fatal(err)
+	}
+	stale := staff.Member{ID: m.ID, Login: "erika", SignedInAt: f.clk.now().Add(-staff.FactorChangeWindow - time.Second)}
+	keys := f.svc.Keys()
+	if _, _, err := keys.BeginKey(ctx, stale); !errors.Is(err, staff.ErrSignInTooOld) {
+		t.Errorf("BeginKey in an old session: %v, want ErrSignInTooOld", err)
+	}
+	if _, err := keys.FinishKey(ctx, stale, "h", "Schlüssel", "{}", "192.0.2.1"); !errors.Is(err, staff.ErrSignInTooOld) {
+		t.Errorf("FinishKey in an old session: %v, want ErrSignInTooOld", err)
+	}
+	for _, ref := range []string{"totp", "azE"} {
+		if err := keys.Remove(ctx, stale, ref, "192.0.2.1"); !errors.Is(err, staff.ErrSignInTooOld) {
+			t.Errorf("Remove(%s) in an old session: %v, want ErrSignInTooOld", ref, err)
+		}
+	}
+	if fs, err := keys.Factors(ctx, stale); err != nil || !fs.TOTP || len(fs.Keys) != 1 {
+		t.Errorf("factors after the refusals: %+v %v, want both kept", fs, err)
+	}
+	fresh := stale
+	fresh.SignedInAt = f.clk.now()
+	if err := keys.Remove(ctx, fresh, "totp", "192.0.2.1"); err != nil {
+		t.Errorf("Remove(totp) just after signing in: %v", err)
 	}
 }
