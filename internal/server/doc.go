@@ -23,9 +23,9 @@
 //     above Config.MaxBodyBytes and caps every body with http.MaxBytesReader.
 //   - outage turns a handler's 500 into 503 with Retry-After (a page for a
 //     browser, the JSON error otherwise) when the database does not answer a
-//     ping at that moment (one ping per second at most), so that a database
-//     restart or a cut line reads "ask again soon" to clients and load
-//     balancers, never "broken"; a 500 while the database answers stays.
+//     ping at that moment (a "down" verdict is reused for a second), so that
+//     a database restart or a cut line reads "ask again soon" to clients and
+//     load balancers, never "broken"; a 500 while the database answers stays.
 //   - security headers sets a strict default set (CSP, nosniff, no referrer,
 //     no framing, no-store, HSTS over TLS); handlers may overwrite any of them.
 //   - the router is a stdlib ServeMux; its plain-text 404 and 405 answers are
