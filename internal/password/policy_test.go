@@ -240,7 +240,11 @@ func TestStrengthAgreesWithCheck(t *testing.T) {
 	}
 }
 
-// TestCheckRandomStrong checks that strong random passwords are never refused.
+// TestCheckRandomStrong checks that strong random passwords are never
+// refused, but for the rare one that happens to hold a personal word once
+// umlauts and leetspeak are undone ("zgmÄ1n0" holds "main" of "Frankfurt am
+// Main"): that refusal is right, and the test then checks that the word is
+// really there.
 func TestCheckRandomStrong(t *testing.T) {
 	alphabet := []rune("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789" +
 		"!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~ äöüÄÖÜß€§°µ")
@@ -258,7 +262,15 @@ func TestCheckRandomStrong(t *testing.T) {
 			r[i] = alphabet[pick(len(alphabet))]
 		}
 		pw := string(r)
-		if got := p.Check(pw, person); len(got) != 0 {
+		got := p.Check(pw, person)
+		if len(got) == 1 && got[0].Code == ContainsPersonalData {
+			personal, _ := contextWords(person, p.InsurerName)
+			loose, all := passwordForms(pw)
+			if containsAny(loose, all, personal) {
+				continue // a personal word by chance, found rightly
+			}
+		}
+		if len(got) != 0 {
 			t.Errorf("Check(%q) = %v, want nothing", pw, got)
 		}
 	}
