@@ -22,15 +22,11 @@ func runAppFamily(ctx context.Context, env Env, args []string) error {
 	if err := required("family", map[string]string{"state": *af.state}); err != nil {
 		return err
 	}
-	st, c, err := af.load()
+	sc, err := af.sessionClient()
 	if err != nil {
 		return err
 	}
-	token, err := af.session(st)
-	if err != nil {
-		return err
-	}
-	members, acts, err := c.WithSession(token).Family(ctx)
+	members, acts, err := sc.Family(ctx)
 	if err != nil {
 		return af.ended(err)
 	}
@@ -68,15 +64,11 @@ func runAppFamilyAddress(ctx context.Context, env Env, args []string) error {
 		"house-number": *number, "postal-code": *postal, "city": *city}); err != nil {
 		return err
 	}
-	st, c, err := af.load()
+	sc, err := af.sessionClient()
 	if err != nil {
 		return err
 	}
-	token, err := af.session(st)
-	if err != nil {
-		return err
-	}
-	id, text, err := c.WithSession(token).FamilyAddress(ctx, *handle, *street, *number, *postal, *city)
+	id, text, err := sc.FamilyAddress(ctx, *handle, *street, *number, *postal, *city)
 	if err != nil {
 		return af.ended(err)
 	}
@@ -93,15 +85,11 @@ func runAppFamilyMailbox(ctx context.Context, env Env, args []string) error {
 	if err := required("family-mailbox", map[string]string{"state": *af.state, "handle": *handle}); err != nil {
 		return err
 	}
-	st, c, err := af.load()
+	sc, err := af.sessionClient()
 	if err != nil {
 		return err
 	}
-	token, err := af.session(st)
-	if err != nil {
-		return err
-	}
-	threads, err := c.WithSession(token).FamilyMailbox(ctx, *handle)
+	threads, err := sc.FamilyMailbox(ctx, *handle)
 	if err != nil {
 		return af.ended(err)
 	}
@@ -127,15 +115,11 @@ func runAppFamilyWrite(ctx context.Context, env Env, args []string) error {
 	if err := required("family-write", map[string]string{"state": *af.state, "handle": *handle, "subject": *subject, "text": *text}); err != nil {
 		return err
 	}
-	st, c, err := af.load()
+	sc, err := af.sessionClient()
 	if err != nil {
 		return err
 	}
-	token, err := af.session(st)
-	if err != nil {
-		return err
-	}
-	id, err := c.WithSession(token).FamilyWrite(ctx, *handle, *subject, *text)
+	id, err := sc.FamilyWrite(ctx, *handle, *subject, *text)
 	if err != nil {
 		return af.ended(err)
 	}

@@ -47,12 +47,17 @@ func readFiles(paths []string) ([]appclient.MailFile, error) {
 	return out, nil
 }
 
-// session returns the stored app session, or says how to get one.
-func (f *appFlags) session(st *appState) (string, error) {
-	if st.SessionToken == "" {
-		return "", fmt.Errorf("no app session; run 'pforte app login --state %s --pin …' first", *f.state)
+// sessionClient reads the state and returns the calls of its app session,
+// or says how to get one.
+func (f *appFlags) sessionClient() (*appclient.SessionClient, error) {
+	st, c, err := f.load()
+	if err != nil {
+		return nil, err
 	}
-	return st.SessionToken, nil
+	if st.SessionToken == "" {
+		return nil, fmt.Errorf("no app session; run 'pforte app login --state %s --pin …' first", *f.state)
+	}
+	return c.WithSession(st.SessionToken), nil
 }
 
 // ended turns an ended session into the way back.
@@ -73,15 +78,11 @@ func runAppMailbox(ctx context.Context, env Env, args []string) error {
 	if err := required("mailbox", map[string]string{"state": *af.state}); err != nil {
 		return err
 	}
-	st, c, err := af.load()
+	sc, err := af.sessionClient()
 	if err != nil {
 		return err
 	}
-	token, err := af.session(st)
-	if err != nil {
-		return err
-	}
-	mb, err := c.WithSession(token).Mailbox(ctx, *archived)
+	mb, err := sc.Mailbox(ctx, *archived)
 	if err != nil {
 		return af.ended(err)
 	}
@@ -105,15 +106,11 @@ func runAppRead(ctx context.Context, env Env, args []string) error {
 	if err := required("read", map[string]string{"state": *af.state, "id": *id}); err != nil {
 		return err
 	}
-	st, c, err := af.load()
+	sc, err := af.sessionClient()
 	if err != nil {
 		return err
 	}
-	token, err := af.session(st)
-	if err != nil {
-		return err
-	}
-	t, msgs, canReply, err := c.WithSession(token).Thread(ctx, *id)
+	t, msgs, canReply, err := sc.Thread(ctx, *id)
 	if err != nil {
 		return af.ended(err)
 	}
@@ -150,11 +147,7 @@ func runAppReply(ctx context.Context, env Env, args []string) error {
 	if err := required("reply", map[string]string{"state": *af.state, "id": *id, "text": *text}); err != nil {
 		return err
 	}
-	st, c, err := af.load()
-	if err != nil {
-		return err
-	}
-	token, err := af.session(st)
+	sc, err := af.sessionClient()
 	if err != nil {
 		return err
 	}
@@ -162,7 +155,7 @@ func runAppReply(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	msg, err := c.WithSession(token).Reply(ctx, *id, *text, up)
+	msg, err := sc.Reply(ctx, *id, *text, up)
 	if err != nil {
 		return af.ended(err)
 	}
@@ -181,11 +174,7 @@ func runAppWrite(ctx context.Context, env Env, args []string) error {
 	if err := required("write", map[string]string{"state": *af.state, "subject": *subject, "text": *text}); err != nil {
 		return err
 	}
-	st, c, err := af.load()
-	if err != nil {
-		return err
-	}
-	token, err := af.session(st)
+	sc, err := af.sessionClient()
 	if err != nil {
 		return err
 	}
@@ -193,7 +182,7 @@ func runAppWrite(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	id, err := c.WithSession(token).Write(ctx, *subject, *text, up)
+	id, err := sc.Write(ctx, *subject, *text, up)
 	if err != nil {
 		return af.ended(err)
 	}
@@ -210,15 +199,11 @@ func runAppAttachment(ctx context.Context, env Env, args []string) error {
 	if err := required("attachment", map[string]string{"state": *af.state, "id": *id, "out": *out}); err != nil {
 		return err
 	}
-	st, c, err := af.load()
+	sc, err := af.sessionClient()
 	if err != nil {
 		return err
 	}
-	token, err := af.session(st)
-	if err != nil {
-		return err
-	}
-	f, err := c.WithSession(token).Attachment(ctx, *id)
+	f, err := sc.Attachment(ctx, *id)
 	if err != nil {
 		return af.ended(err)
 	}
