@@ -191,6 +191,9 @@ func TestReliability(t *testing.T) {
 		}
 		rows = append(rows, judge(t, c, "3 restart PostgreSQL "+plans[2].Duration.String(), db, res, ledger, parts[2], true))
 	})
+	t.Run("6 hostile corpus", func(t *testing.T) {
+		rows = append(rows, hostile(t, c, db))
+	})
 	var b strings.Builder
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "scenario\trequests\theld\tof them cut off\tlost\tdoubled\t5xx (non-503)\tof them 502/504 from nginx")
