@@ -179,10 +179,14 @@ func (s *approvals) PendingApprovals(ctx context.Context, id store.PersonID, now
 // AnswerApproval implements store.Approvals: one UPDATE checks and moves the
 // request, so the database decides the single winner.
 func (s *approvals) AnswerApproval(ctx context.Context, id string, dev store.DeviceID, reason store.DeclineReason, now time.Time) (store.Approval, error) {
-	a, err := scanApproval(s.w.QueryRowContext(ctx, `UPDATE approvals
+	var a store.Approval
+	err := s.writeRow(ctx, func(r rowScanner) (err error) {
+		a, err = scanApproval(r)
+		return err
+	}, `UPDATE approvals
 		SET status = 'declined', device_id = $1, method = '', not_me = $2, answered_at = $3, decline_reason = $5
 		WHERE id = $4 AND status = 'pending' AND expires_at > $3
-		RETURNING `+approvalColumns, string(dev), reason == store.DeclineNotMe, micros(now), id, string(reason)))
+		RETURNING `+approvalColumns, string(dev), reason == store.DeclineNotMe, micros(now), id, string(reason))
 	if errors.Is(err, store.ErrNotFound) {
 		if _, err := s.ApprovalByID(ctx, id); err != nil {
 			return store.Approval{}, err
@@ -288,7 +292,7 @@ func (t approvalTx) UpdateEmail(ctx context.Context, id store.PersonID, fn func(
 
 // RedeemApproval implements store.Approvals.
 func (s *approvals) RedeemApproval(ctx context.Context, id string, person store.PersonID, now time.Time) error {
-	res, err := s.w.ExecContext(ctx, `UPDATE approvals SET used_at = $1
+	res, err := s.exec(ctx, `UPDATE approvals SET used_at = $1
 		WHERE id = $2 AND person_id = $3 AND status = 'approved' AND used_at = 0`, micros(now), id, int64(person))
 	if err != nil {
 		return fmt.Errorf("sqlstore: redeem approval: %w", err)
@@ -310,7 +314,7 @@ func (s *approvals) RedeemApproval(ctx context.Context, id string, person store.
 
 // ExpireApprovals implements store.Approvals.
 func (s *approvals) ExpireApprovals(ctx context.Context, now time.Time) (int64, error) {
-	res, err := s.w.ExecContext(ctx, `UPDATE approvals SET status = 'expired'
+	res, err := s.exec(ctx, `UPDATE approvals SET status = 'expired'
 		WHERE status = 'pending' AND expires_at <= $1`, micros(now))
 	if err != nil {
 		return 0, fmt.Errorf("sqlstore: expire approvals: %w", err)

@@ -21,7 +21,7 @@ func (a *assistantTurns) AppendAssistantTurn(ctx context.Context, t store.Assist
 	if t.Conversation == "" || t.Asker == "" {
 		return errors.New("sqlstore: assistant turn: conversation and asker are required")
 	}
-	_, err := a.w.ExecContext(ctx, `INSERT INTO assistant_turns (conversation, asker, at, question_key_id, question,
+	_, err := a.exec(ctx, `INSERT INTO assistant_turns (conversation, asker, at, question_key_id, question,
 		masked, entry, confidence, handover) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
 		t.Conversation, t.Asker, micros(t.At), t.Question.KeyID, nonNil(t.Question.Ciphertext),
 		strings.Join(t.Masked, ","), t.Entry, t.Confidence, t.Handover)
@@ -69,7 +69,7 @@ func (a *assistantTurns) AssistantTurns(ctx context.Context, conversation string
 
 // DeleteAssistantTurnsBefore implements store.AssistantConversations.
 func (a *assistantTurns) DeleteAssistantTurnsBefore(ctx context.Context, t time.Time) (int, error) {
-	res, err := a.w.ExecContext(ctx, `DELETE FROM assistant_turns WHERE at < $1`, micros(t))
+	res, err := a.exec(ctx, `DELETE FROM assistant_turns WHERE at < $1`, micros(t))
 	if err != nil {
 		return 0, fmt.Errorf("sqlstore: delete assistant turns: %w", err)
 	}

@@ -18,8 +18,9 @@ import (
 // and their retries). One Store shares one db among all its parts.
 type db struct {
 	dialect Dialect
-	w       *sql.DB // writes and read-modify-write transactions
-	r       *sql.DB // plain reads (the same pool as w on PostgreSQL)
+	w       *sql.DB         // writes and read-modify-write transactions
+	r       *sql.DB         // plain reads (the same pool as w on PostgreSQL)
+	group   *groupCommitter // SQLite: the writer's transactions (groupcommit.go); nil on PostgreSQL
 	health
 }
 
@@ -45,16 +46,28 @@ func (d *db) placeholder(n int) string {
 }
 
 // inTx runs fn in a write transaction and commits it, retrying (with fn run
-// again) on transient serialisation failures.
+// again) on transient serialisation failures. On SQLite the transaction may
+// share its commit with others waiting at the same moment (groupcommit.go);
+// fn then runs in a savepoint of that transaction, and a group SQLite rolled
+// back under it runs fn again without counting as an attempt.
 func (d *db) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	const attempts = 5
+	const attempts, regroups = 5, 50
 	var err error
-	for i := range attempts {
-		err = d.tryTx(ctx, fn)
+	for i, j := 0, 0; i < attempts; {
+		if d.group != nil {
+			err = d.group.do(ctx, fn)
+		} else {
+			err = d.tryTx(ctx, fn)
+		}
+		if errors.Is(err, errGroupAborted) && j < regroups && ctx.Err() == nil {
+			j++
+			continue
+		}
 		if err == nil || !d.retryable(err) || ctx.Err() != nil {
 			return err
 		}
-		time.Sleep(time.Duration(i+1) * 5 * time.Millisecond)
+		i++
+		time.Sleep(time.Duration(i) * 5 * time.Millisecond)
 	}
 	return err
 }
@@ -91,18 +104,40 @@ func (d *db) retryable(err error) bool {
 	return false
 }
 
-// execCount runs a statement on the writer and returns the rows it affected.
+// execCount runs one write statement in a transaction of its own (on
+// SQLite one that may share its commit) and returns the rows it affected.
 func (d *db) execCount(ctx context.Context, what, query string, args ...any) (int64, error) {
-	res, err := d.w.ExecContext(ctx, query, args...)
-	if err != nil {
-		d.noteFault(err)
-		return 0, fmt.Errorf("sqlstore: %s: %w", what, err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, fmt.Errorf("sqlstore: %s: %w", what, err)
-	}
-	return n, nil
+	var n int64
+	err := d.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, query, args...)
+		if err != nil {
+			return fmt.Errorf("sqlstore: %s: %w", what, err)
+		}
+		if n, err = res.RowsAffected(); err != nil {
+			return fmt.Errorf("sqlstore: %s: %w", what, err)
+		}
+		return nil
+	})
+	return n, err
+}
+
+// exec runs one write statement in a transaction of its own, as execCount.
+func (d *db) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	var res sql.Result
+	err := d.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		res, err = tx.ExecContext(ctx, query, args...)
+		return err
+	})
+	return res, err
+}
+
+// writeRow runs one write statement that returns a row (RETURNING) in a
+// transaction of its own, as execCount, and hands the row to scan inside it.
+func (d *db) writeRow(ctx context.Context, scan func(rowScanner) error, query string, args ...any) error {
+	return d.inTx(ctx, func(tx *sql.Tx) error {
+		return scan(tx.QueryRowContext(ctx, query, args...))
+	})
 }
 
 // isUniqueViolation reports whether err is a duplicate-key error.

@@ -111,9 +111,10 @@ func (s *devices) PersonDevices(ctx context.Context, id store.PersonID) ([]store
 // reservations on any number of nodes cannot pass the limit.
 func (s *devices) ReservePINAttempt(ctx context.Context, id store.DeviceID, limit int, now time.Time) (int, error) {
 	var n int
-	err := s.w.QueryRowContext(ctx, `UPDATE devices SET pin_failures = pin_failures + 1, updated_at = $1
+	err := s.writeRow(ctx, func(r rowScanner) error { return r.Scan(&n) },
+		`UPDATE devices SET pin_failures = pin_failures + 1, updated_at = $1
 		WHERE id = $2 AND removed_at = 0 AND pin_locked_at = 0 AND pin_failures < $3
-		RETURNING pin_failures`, micros(now), string(id), limit).Scan(&n)
+		RETURNING pin_failures`, micros(now), string(id), limit)
 	if errors.Is(err, sql.ErrNoRows) {
 		if _, err := s.DeviceByID(ctx, id); err != nil {
 			return 0, err
@@ -128,7 +129,7 @@ func (s *devices) ReservePINAttempt(ctx context.Context, id store.DeviceID, limi
 
 // ReleasePINAttempts implements store.Devices.
 func (s *devices) ReleasePINAttempts(ctx context.Context, id store.DeviceID, now time.Time) error {
-	if _, err := s.w.ExecContext(ctx, `UPDATE devices SET pin_failures = 0, updated_at = $1 WHERE id = $2 AND pin_locked_at = 0`,
+	if _, err := s.exec(ctx, `UPDATE devices SET pin_failures = 0, updated_at = $1 WHERE id = $2 AND pin_locked_at = 0`,
 		micros(now), string(id)); err != nil {
 		return fmt.Errorf("sqlstore: release pin attempts: %w", err)
 	}

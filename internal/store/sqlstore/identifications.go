@@ -14,7 +14,7 @@ var _ store.Identifications = (*identifications)(nil)
 
 // AddIdentification implements store.Identifications.
 func (s *identifications) AddIdentification(ctx context.Context, r store.Identification) error {
-	_, err := s.w.ExecContext(ctx, `INSERT INTO identifications
+	_, err := s.exec(ctx, `INSERT INTO identifications
 		(id, person_id, method, level, partner, partner_txn, subject_link, matched_hash, at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
 		r.ID, int64(r.PersonID), r.Method, r.Level, r.Partner, r.PartnerTxn, r.SubjectLink, nonNil(r.MatchedHash), micros(r.At))

@@ -206,7 +206,7 @@ func (s *letters) MarkHandedOver(ctx context.Context, ids []string, batchID stri
 
 // SetLetterStatus implements store.Letters.
 func (s *letters) SetLetterStatus(ctx context.Context, id string, from, to store.LetterStatus, now time.Time) error {
-	res, err := s.w.ExecContext(ctx, `UPDATE letters SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4`,
+	res, err := s.exec(ctx, `UPDATE letters SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4`,
 		string(to), micros(now), id, string(from))
 	if err != nil {
 		return fmt.Errorf("sqlstore: letter status: %w", err)

@@ -15,7 +15,7 @@ var _ store.LoginEvents = (*loginEvents)(nil)
 
 // AddLoginEvent implements store.LoginEvents.
 func (s *loginEvents) AddLoginEvent(ctx context.Context, e store.LoginEvent) error {
-	if _, err := s.w.ExecContext(ctx, `INSERT INTO login_events (person_id, at, kind, method, outcome, user_agent, device_name, place)
+	if _, err := s.exec(ctx, `INSERT INTO login_events (person_id, at, kind, method, outcome, user_agent, device_name, place)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, int64(e.PersonID), micros(e.At), e.Kind, e.Method, e.Outcome,
 		e.UserAgent, e.DeviceName, e.Place); err != nil {
 		return fmt.Errorf("sqlstore: add login event: %w", err)

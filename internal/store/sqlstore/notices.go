@@ -138,7 +138,7 @@ func (s *notices) ClaimNotices(ctx context.Context, now time.Time, lease time.Du
 
 // FinishNotice implements store.Notices.
 func (s *notices) FinishNotice(ctx context.Context, id string, now time.Time) error {
-	res, err := s.w.ExecContext(ctx, `UPDATE notices SET status = 'sent', sent_at = $1, last_error = ''
+	res, err := s.exec(ctx, `UPDATE notices SET status = 'sent', sent_at = $1, last_error = ''
 		WHERE id = $2 AND status = 'queued'`, micros(now), id)
 	if err != nil {
 		return fmt.Errorf("sqlstore: finish notice: %w", err)
@@ -157,7 +157,7 @@ func (s *notices) RetryNotice(ctx context.Context, id string, next time.Time, re
 	if len(reason) > 200 {
 		reason = reason[:200]
 	}
-	res, err := s.w.ExecContext(ctx, `UPDATE notices SET next_attempt_at = $1, last_error = $2
+	res, err := s.exec(ctx, `UPDATE notices SET next_attempt_at = $1, last_error = $2
 		WHERE id = $3 AND status = 'queued'`, micros(next), reason, id)
 	if err != nil {
 		return fmt.Errorf("sqlstore: retry notice: %w", err)

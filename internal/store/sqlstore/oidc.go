@@ -136,7 +136,7 @@ func scanAuthRequest(row rowScanner) (store.AuthRequest, error) {
 
 // CreateAuthRequest implements store.OIDC.
 func (s *oidc) CreateAuthRequest(ctx context.Context, r store.AuthRequest) error {
-	_, err := s.w.ExecContext(ctx, insertSQL("auth_requests", authRequestCols), authRequestArgs(r)...)
+	_, err := s.exec(ctx, insertSQL("auth_requests", authRequestCols), authRequestArgs(r)...)
 	if isUniqueViolation(err) {
 		return store.ErrConflict
 	}
@@ -350,7 +350,7 @@ func scanCIBARequest(row rowScanner) (store.CIBARequest, error) {
 
 // CreateCIBARequest implements store.OIDC.
 func (s *oidc) CreateCIBARequest(ctx context.Context, c store.CIBARequest) error {
-	_, err := s.w.ExecContext(ctx, insertSQL("ciba_requests", cibaCols), cibaArgs(c)...)
+	_, err := s.exec(ctx, insertSQL("ciba_requests", cibaCols), cibaArgs(c)...)
 	if isUniqueViolation(err) {
 		return store.ErrConflict
 	}

@@ -17,7 +17,7 @@ var _ store.OneTimes = (*oneTimes)(nil)
 
 // PutOneTime implements store.OneTimes.
 func (s *oneTimes) PutOneTime(ctx context.Context, v store.OneTime) error {
-	_, err := s.w.ExecContext(ctx, `INSERT INTO one_times (kind, digest, subject, data, created_at, expires_at, consumed_at)
+	_, err := s.exec(ctx, `INSERT INTO one_times (kind, digest, subject, data, created_at, expires_at, consumed_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7)`,
 		v.Kind, nonNil(v.Digest), v.Subject, v.Data, micros(v.CreatedAt), micros(v.ExpiresAt), micros(v.ConsumedAt))
 	if isUniqueViolation(err) {
@@ -34,10 +34,11 @@ func (s *oneTimes) PutOneTime(ctx context.Context, v store.OneTime) error {
 func (s *oneTimes) ConsumeOneTime(ctx context.Context, kind string, digest []byte, now time.Time) (store.OneTime, error) {
 	v := store.OneTime{Kind: kind, Digest: digest, ConsumedAt: now.UTC().Truncate(time.Microsecond)}
 	var created, expires int64
-	err := s.w.QueryRowContext(ctx, `UPDATE one_times SET consumed_at = $1
+	err := s.writeRow(ctx, func(r rowScanner) error { return r.Scan(&v.Subject, &v.Data, &created, &expires) },
+		`UPDATE one_times SET consumed_at = $1
 		WHERE kind = $2 AND digest = $3 AND consumed_at = 0 AND expires_at > $1
 		RETURNING subject, data, created_at, expires_at`,
-		micros(now), kind, nonNil(digest)).Scan(&v.Subject, &v.Data, &created, &expires)
+		micros(now), kind, nonNil(digest))
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.OneTime{}, store.ErrNotFound
 	}
@@ -50,7 +51,7 @@ func (s *oneTimes) ConsumeOneTime(ctx context.Context, kind string, digest []byt
 
 // VoidOneTimes implements store.OneTimes.
 func (s *oneTimes) VoidOneTimes(ctx context.Context, kind, subject string, now time.Time) (int64, error) {
-	res, err := s.w.ExecContext(ctx, `UPDATE one_times SET consumed_at = $1
+	res, err := s.exec(ctx, `UPDATE one_times SET consumed_at = $1
 		WHERE kind = $2 AND subject = $3 AND consumed_at = 0`, micros(now), kind, subject)
 	if err != nil {
 		return 0, fmt.Errorf("sqlstore: void one-times: %w", err)
@@ -64,7 +65,7 @@ func (s *oneTimes) VoidOneTimes(ctx context.Context, kind, subject string, now t
 
 // DeleteOneTimesBefore implements store.OneTimes.
 func (s *oneTimes) DeleteOneTimesBefore(ctx context.Context, t time.Time) (int64, error) {
-	res, err := s.w.ExecContext(ctx, `DELETE FROM one_times WHERE expires_at < $1`, micros(t))
+	res, err := s.exec(ctx, `DELETE FROM one_times WHERE expires_at < $1`, micros(t))
 	if err != nil {
 		return 0, fmt.Errorf("sqlstore: delete one-times: %w", err)
 	}

@@ -94,8 +94,12 @@ func (s *representations) CreateRepresentation(ctx context.Context, r store.Repr
 
 // EndRepresentation implements store.Representations.
 func (s *representations) EndRepresentation(ctx context.Context, id store.RepresentationID, by string, now time.Time) (store.Representation, error) {
-	r, err := scanRepresentation(s.w.QueryRowContext(ctx, `UPDATE representations SET ended_at = $1, ended_by = $2
-		WHERE id = $3 AND ended_at = 0 RETURNING `+representationColumns, micros(now), by, int64(id)))
+	var r store.Representation
+	err := s.writeRow(ctx, func(row rowScanner) (err error) {
+		r, err = scanRepresentation(row)
+		return err
+	}, `UPDATE representations SET ended_at = $1, ended_by = $2
+		WHERE id = $3 AND ended_at = 0 RETURNING `+representationColumns, micros(now), by, int64(id))
 	if errors.Is(err, store.ErrNotFound) {
 		if _, err := s.RepresentationByID(ctx, id); err != nil {
 			return store.Representation{}, err

@@ -58,7 +58,7 @@ func insertSession(ctx context.Context, ex interface {
 
 // CreateSession implements store.Sessions.
 func (s *sessions) CreateSession(ctx context.Context, sess store.Session) error {
-	return insertSession(ctx, s.w, sess)
+	return s.inTx(ctx, func(tx *sql.Tx) error { return insertSession(ctx, tx, sess) })
 }
 
 // SessionByHash implements store.Sessions.
@@ -69,7 +69,7 @@ func (s *sessions) SessionByHash(ctx context.Context, hash []byte, now time.Time
 
 // TouchSession implements store.Sessions.
 func (s *sessions) TouchSession(ctx context.Context, hash []byte, now, idleUntil time.Time) error {
-	res, err := s.w.ExecContext(ctx, `UPDATE sessions SET last_seen_at = $1,
+	res, err := s.exec(ctx, `UPDATE sessions SET last_seen_at = $1,
 		idle_expires_at = CASE WHEN $2 < expires_at THEN $2 ELSE expires_at END
 		WHERE token_hash = $3 AND idle_expires_at > $1 AND expires_at > $1`, micros(now), micros(idleUntil), nonNil(hash))
 	if err != nil {
@@ -101,7 +101,7 @@ func (s *sessions) ReplaceSession(ctx context.Context, old []byte, next store.Se
 
 // ClearMustChangePassword implements store.Sessions.
 func (s *sessions) ClearMustChangePassword(ctx context.Context, hash []byte) error {
-	res, err := s.w.ExecContext(ctx, "UPDATE sessions SET must_change_password = $1 WHERE token_hash = $2", false, nonNil(hash))
+	res, err := s.exec(ctx, "UPDATE sessions SET must_change_password = $1 WHERE token_hash = $2", false, nonNil(hash))
 	if err != nil {
 		return fmt.Errorf("sqlstore: clear must-change: %w", err)
 	}
@@ -115,7 +115,7 @@ func (s *sessions) ClearMustChangePassword(ctx context.Context, hash []byte) err
 
 // DeleteSession implements store.Sessions.
 func (s *sessions) DeleteSession(ctx context.Context, hash []byte) error {
-	if _, err := s.w.ExecContext(ctx, "DELETE FROM sessions WHERE token_hash = $1", nonNil(hash)); err != nil {
+	if _, err := s.exec(ctx, "DELETE FROM sessions WHERE token_hash = $1", nonNil(hash)); err != nil {
 		return fmt.Errorf("sqlstore: delete session: %w", err)
 	}
 	return nil
@@ -123,7 +123,7 @@ func (s *sessions) DeleteSession(ctx context.Context, hash []byte) error {
 
 // DeletePersonSessions implements store.Sessions.
 func (s *sessions) DeletePersonSessions(ctx context.Context, id store.PersonID, keep []byte) (int64, error) {
-	res, err := s.w.ExecContext(ctx, "DELETE FROM sessions WHERE person_id = $1 AND token_hash <> $2", int64(id), nonNil(keep))
+	res, err := s.exec(ctx, "DELETE FROM sessions WHERE person_id = $1 AND token_hash <> $2", int64(id), nonNil(keep))
 	if err != nil {
 		return 0, fmt.Errorf("sqlstore: delete sessions: %w", err)
 	}
@@ -158,7 +158,7 @@ func (s *sessions) PersonSessions(ctx context.Context, id store.PersonID, now ti
 
 // DeleteExpiredSessions implements store.Sessions.
 func (s *sessions) DeleteExpiredSessions(ctx context.Context, t time.Time) (int64, error) {
-	res, err := s.w.ExecContext(ctx, "DELETE FROM sessions WHERE expires_at < $1 OR idle_expires_at < $1", micros(t))
+	res, err := s.exec(ctx, "DELETE FROM sessions WHERE expires_at < $1 OR idle_expires_at < $1", micros(t))
 	if err != nil {
 		return 0, fmt.Errorf("sqlstore: delete expired sessions: %w", err)
 	}

@@ -19,7 +19,7 @@ const signingKeyColumns = `id, algorithm, private_key_id, private_sealed, public
 
 // AddSigningKey implements store.SigningKeys.
 func (s *signingKeys) AddSigningKey(ctx context.Context, k store.SigningKey) error {
-	return insertSigningKey(ctx, s.w, k)
+	return s.inTx(ctx, func(tx *sql.Tx) error { return insertSigningKey(ctx, tx, k) })
 }
 
 func insertSigningKey(ctx context.Context, ex interface {
@@ -72,7 +72,7 @@ func querySigningKeys(ctx context.Context, q interface {
 
 // DeleteSigningKeysBefore implements store.SigningKeys.
 func (s *signingKeys) DeleteSigningKeysBefore(ctx context.Context, t time.Time) (int64, error) {
-	res, err := s.w.ExecContext(ctx, "DELETE FROM signing_keys WHERE delete_after < $1", micros(t))
+	res, err := s.exec(ctx, "DELETE FROM signing_keys WHERE delete_after < $1", micros(t))
 	if err != nil {
 		return 0, fmt.Errorf("sqlstore: delete signing keys: %w", err)
 	}

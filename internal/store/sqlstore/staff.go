@@ -50,11 +50,12 @@ func scanStaff(row rowScanner) (store.StaffMember, error) {
 // AddStaff implements store.StaffAccounts.
 func (s *staffAccounts) AddStaff(ctx context.Context, m store.StaffMember) (store.StaffID, error) {
 	var id int64
-	err := s.w.QueryRowContext(ctx, `INSERT INTO staff (login, name, role, password_hash, totp_key_id, totp_secret, totp_last_step,
+	err := s.writeRow(ctx, func(r rowScanner) error { return r.Scan(&id) },
+		`INSERT INTO staff (login, name, role, password_hash, totp_key_id, totp_secret, totp_last_step,
 		failures, locked_until, disabled_at, version, created_at, updated_at, external_id)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11, $11, $12) RETURNING id`,
 		m.Login, m.Name, m.Role, m.PasswordHash, m.TOTPSecret.KeyID, nonNil(m.TOTPSecret.Ciphertext), m.TOTPLastStep,
-		m.Failures, micros(m.LockedUntil), micros(m.DisabledAt), micros(m.CreatedAt), m.ExternalID).Scan(&id)
+		m.Failures, micros(m.LockedUntil), micros(m.DisabledAt), micros(m.CreatedAt), m.ExternalID)
 	if isUniqueViolation(err) {
 		return 0, store.ErrConflict
 	}
@@ -137,7 +138,7 @@ const staffSessionColumns = `token_hash, staff_id, client_ip, user_agent, create
 
 // CreateStaffSession implements store.StaffSessions.
 func (s *staffSessions) CreateStaffSession(ctx context.Context, ss store.StaffSession) error {
-	_, err := s.w.ExecContext(ctx, `INSERT INTO staff_sessions (`+staffSessionColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+	_, err := s.exec(ctx, `INSERT INTO staff_sessions (`+staffSessionColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
 		nonNil(ss.TokenHash), int64(ss.StaffID), ss.ClientIP, ss.UserAgent, micros(ss.CreatedAt), micros(ss.LastSeenAt),
 		micros(ss.IdleExpiresAt), micros(ss.ExpiresAt))
 	if isUniqueViolation(err) {
@@ -220,7 +221,7 @@ func scanStaffRequest(row rowScanner) (store.StaffRequest, error) {
 
 // AddStaffRequest implements store.StaffRequests.
 func (s *staffRequests) AddStaffRequest(ctx context.Context, r store.StaffRequest) error {
-	_, err := s.w.ExecContext(ctx, `INSERT INTO staff_requests (`+staffRequestColumns+`)
+	_, err := s.exec(ctx, `INSERT INTO staff_requests (`+staffRequestColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, 0, '')`,
 		r.ID, r.Kind, int64(r.PersonID), r.Target, r.Reason, r.Method, string(store.StaffRequestPending), int64(r.RequestedBy),
 		micros(r.CreatedAt))

@@ -18,7 +18,7 @@ var _ store.StaffKeys = (*staffKeys)(nil)
 
 // AddStaffKey implements store.StaffKeys.
 func (s *staffKeys) AddStaffKey(ctx context.Context, k store.StaffKey) error {
-	_, err := s.w.ExecContext(ctx, `INSERT INTO staff_keys (id, staff_id, name, credential, sign_count, created_at, last_used_at)
+	_, err := s.exec(ctx, `INSERT INTO staff_keys (id, staff_id, name, credential, sign_count, created_at, last_used_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7)`, nonNil(k.ID), int64(k.StaffID), k.Name, nonNil(k.Credential), k.SignCount,
 		micros(k.CreatedAt), micros(k.LastUsedAt))
 	if isUniqueViolation(err) {
@@ -162,9 +162,9 @@ func (s *staffKeys) TakeStaffChallenge(ctx context.Context, handleHash []byte, k
 		c       store.StaffChallenge
 		expires int64
 	)
-	err := s.w.QueryRowContext(ctx, `DELETE FROM staff_challenges WHERE handle_hash = $1
-		RETURNING handle_hash, staff_id, kind, data, expires_at`, nonNil(handleHash)).
-		Scan(&c.HandleHash, &c.StaffID, &c.Kind, &c.Data, &expires)
+	err := s.writeRow(ctx, func(r rowScanner) error { return r.Scan(&c.HandleHash, &c.StaffID, &c.Kind, &c.Data, &expires) },
+		`DELETE FROM staff_challenges WHERE handle_hash = $1
+		RETURNING handle_hash, staff_id, kind, data, expires_at`, nonNil(handleHash))
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.StaffChallenge{}, store.ErrNotFound
 	}

@@ -30,7 +30,7 @@ func (s *upgrades) UpgradeDone(ctx context.Context, name string) (bool, error) {
 
 // MarkUpgradeDone implements store.Upgrades.
 func (s *upgrades) MarkUpgradeDone(ctx context.Context, name string, at time.Time) error {
-	_, err := s.w.ExecContext(ctx, "INSERT INTO data_upgrades (name, done_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+	_, err := s.exec(ctx, "INSERT INTO data_upgrades (name, done_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
 		name, micros(at))
 	if err != nil {
 		return fmt.Errorf("sqlstore: mark upgrade %s: %w", name, err)
