@@ -48,7 +48,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	"modernc.org/sqlite"
 
 	"github.com/pforte/pforte/internal/store"
 )
@@ -206,19 +206,14 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 			opts.BusyTimeout.Milliseconds(), syncMode)
 		// The writer gets a larger page cache and keeps statement journals
 		// in memory: large upserts then touch the disk only at commit.
-		w, err := sql.Open("sqlite", "file:"+source+"?"+pragmas+
-			"&_pragma=cache_size(-65536)&_pragma=temp_store(MEMORY)&_pragma=wal_autocheckpoint(8192)&_txlock=immediate")
-		if err != nil {
-			return nil, fmt.Errorf("sqlstore: open sqlite: %w", err)
-		}
+		// Both keep their prepared statements (stmtcache.go).
+		drv := &sqlite.Driver{}
+		w := sql.OpenDB(sqliteConnector{drv: drv, dsn: "file:" + source + "?" + pragmas +
+			"&_pragma=cache_size(-65536)&_pragma=temp_store(MEMORY)&_pragma=wal_autocheckpoint(8192)&_txlock=immediate"})
 		w.SetMaxOpenConns(1)
 		w.SetMaxIdleConns(1)
 		w.SetConnMaxLifetime(0)
-		r, err := sql.Open("sqlite", "file:"+source+"?"+pragmas+"&_pragma=query_only(1)")
-		if err != nil {
-			w.Close()
-			return nil, fmt.Errorf("sqlstore: open sqlite: %w", err)
-		}
+		r := sql.OpenDB(sqliteConnector{drv: drv, dsn: "file:" + source + "?" + pragmas + "&_pragma=query_only(1)"})
 		r.SetMaxOpenConns(opts.MaxOpenConns)
 		r.SetMaxIdleConns(opts.MaxOpenConns)
 		s.w, s.r = w, r
