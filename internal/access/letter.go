@@ -110,7 +110,9 @@ func (a *Service) sendPasswordLetter(ctx context.Context, p store.Person, reques
 		expires, time.Time{}, "")
 	switch {
 	case errors.Is(err, dispatch.ErrLimit):
-		return a.dummy(ctx, accessOutcome{name: "limit", subject: who})
+		// The initial password's hash was spent already: no dummy, so
+		// that this outcome costs what every other one costs (one hash).
+		return accessOutcome{name: "limit", subject: who}, nil
 	case errors.Is(err, account.ErrHasPassword):
 		// The person chose a password since it was checked; nothing
 		// was stored.
