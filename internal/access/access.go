@@ -98,9 +98,11 @@ type Accounts interface {
 	// InitialValidity is how long a letter's initial password is valid;
 	// its codes hold to the end of that day, German time.
 	InitialValidity() time.Duration
-	// SetInitialPassword gives the person the letter's initial password;
-	// account.ErrHasPassword if they chose one.
-	SetInitialPassword(ctx context.Context, id store.PersonID, initial string) (time.Time, error)
+	// InitialPassword hashes the letter's initial password and returns
+	// the account updater that gives it to the person (it returns
+	// account.ErrHasPassword if they chose one), to run in the letter's
+	// transaction.
+	InitialPassword(ctx context.Context, initial string) (func(a *store.Account, exists bool) error, time.Time, error)
 	// CheckNew says why pw is refused as p's new password (nil: accepted).
 	CheckNew(p store.Person, pw string) []password.Reason
 	// SetProvenPassword sets the password the person chose after a proof
@@ -116,8 +118,10 @@ type Hasher interface {
 
 // Letters queues letters (package dispatch).
 type Letters interface {
-	Queue(ctx context.Context, p store.Person, kind letter.Kind, requested lang.Language, sec dispatch.Secrets, expires,
-		changedAt time.Time, device string) (dispatch.Queued, error)
+	// Queue stores the letter and the writes of its codes in one
+	// transaction.
+	Queue(ctx context.Context, p store.Person, kind letter.Kind, requested lang.Language, sec dispatch.Secrets,
+		codes store.LetterCodes, expires, changedAt time.Time, device string) (dispatch.Queued, error)
 }
 
 // Auditor records security events (package audit).

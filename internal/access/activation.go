@@ -38,7 +38,11 @@ func (a *Service) OrderActivationLetter(ctx context.Context, id store.PersonID, 
 	}
 	now := a.now()
 	expires := lang.EndOfDay(now.Add(a.accounts.InitialValidity()))
+	// The new letter supersedes earlier codes, in its transaction; a chosen
+	// password stays.
 	q, err := a.letters.Queue(ctx, p, letter.KindActivation, requested, dispatch.Secrets{ActivationURL: proofing.ActivationURL(a.cfg.Portal, code)},
+		store.LetterCodes{Subject: subject(id), Void: []string{ActivationKind}, Put: []store.OneTime{
+			{Kind: ActivationKind, Digest: proofing.CodeDigest(code), Subject: subject(id), CreatedAt: now, ExpiresAt: expires}}},
 		expires, time.Time{}, "")
 	if errors.Is(err, dispatch.ErrDailyCap) {
 		return false, ErrLettersToday
@@ -48,14 +52,6 @@ func (a *Service) OrderActivationLetter(ctx context.Context, id store.PersonID, 
 	}
 	if err != nil {
 		return false, err
-	}
-	// The new letter supersedes earlier codes; a chosen password stays.
-	if _, err := a.store.VoidOneTimes(ctx, ActivationKind, subject(id), now); err != nil {
-		return false, fmt.Errorf("access: activation letter: %w", err)
-	}
-	if err := a.store.PutOneTime(ctx, store.OneTime{Kind: ActivationKind, Digest: proofing.CodeDigest(code), Subject: subject(id),
-		Data: []byte(q.Letter.ID), CreatedAt: now, ExpiresAt: expires}); err != nil {
-		return false, fmt.Errorf("access: activation letter: %w", err)
 	}
 	a.record(ctx, audit.Event{Actor: subject(id), Event: "access.activation_letter", Subject: subject(id), ClientIP: clientIP,
 		Details: map[string]any{"letter": q.Letter.ID, "review": q.InReview}})

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/pforte/pforte/internal/account"
 	"github.com/pforte/pforte/internal/audit"
 	"github.com/pforte/pforte/internal/dispatch"
 	"github.com/pforte/pforte/internal/lang"
@@ -82,7 +83,9 @@ func (a *Service) requestLetter(ctx context.Context, kvnr string, in Request) (a
 
 // sendPasswordLetter queues a Passwortbrief to p's registered address, in the
 // language of the request (requested) unless p chose one, and, if a limit
-// allows it, replaces the person's earlier letter codes by the new ones.
+// allows it, replaces the person's earlier letter codes by the new ones: the
+// letter, the voiding of the earlier codes, the new activation code and the
+// initial password commit in one transaction (dispatch.Queue).
 func (a *Service) sendPasswordLetter(ctx context.Context, p store.Person, requested lang.Language) (accessOutcome, error) {
 	who := subject(p.ID)
 	initial, err := proofing.NewInitialPassword()
@@ -93,32 +96,39 @@ func (a *Service) sendPasswordLetter(ctx context.Context, p store.Person, reques
 	if err != nil {
 		return accessOutcome{}, err
 	}
-	now := a.now()
-	expires := lang.EndOfDay(now.Add(a.accounts.InitialValidity()))
-	q, err := a.letters.Queue(ctx, p, letter.KindPassword, requested, dispatch.Secrets{
-		InitialPassword: initial, ActivationURL: proofing.ActivationURL(a.cfg.Portal, code)}, expires, time.Time{}, "")
-	if errors.Is(err, dispatch.ErrLimit) {
-		return a.dummy(ctx, accessOutcome{name: "limit", subject: who})
-	}
+	setInitial, _, err := a.accounts.InitialPassword(ctx, initial)
 	if err != nil {
 		return accessOutcome{}, err
 	}
-	// The new letter supersedes the old: void its codes, then set the new.
-	if err := a.VoidLetterCodes(ctx, p.ID); err != nil {
+	now := a.now()
+	expires := lang.EndOfDay(now.Add(a.accounts.InitialValidity()))
+	q, err := a.letters.Queue(ctx, p, letter.KindPassword, requested, dispatch.Secrets{
+		InitialPassword: initial, ActivationURL: proofing.ActivationURL(a.cfg.Portal, code)},
+		store.LetterCodes{Subject: who, Void: letterCodeKinds,
+			Put:     []store.OneTime{{Kind: ActivationKind, Digest: proofing.CodeDigest(code), Subject: who, CreatedAt: now, ExpiresAt: expires}},
+			Account: setInitial},
+		expires, time.Time{}, "")
+	switch {
+	case errors.Is(err, dispatch.ErrLimit):
+		// The initial password's hash was spent already: no dummy, so
+		// that this outcome costs what every other one costs (one hash).
+		return accessOutcome{name: "limit", subject: who}, nil
+	case errors.Is(err, account.ErrHasPassword):
+		// The person chose a password since it was checked; nothing
+		// was stored.
+		return accessOutcome{name: "has_password", subject: who}, nil
+	case err != nil:
 		return accessOutcome{}, err
-	}
-	if _, err := a.accounts.SetInitialPassword(ctx, p.ID, initial); err != nil {
-		return accessOutcome{}, err
-	}
-	if err := a.store.PutOneTime(ctx, store.OneTime{Kind: ActivationKind, Digest: proofing.CodeDigest(code), Subject: who,
-		Data: []byte(q.Letter.ID), CreatedAt: now, ExpiresAt: expires}); err != nil {
-		return accessOutcome{}, fmt.Errorf("access: access: %w", err)
 	}
 	if q.InReview {
 		return accessOutcome{name: "review", subject: who}, nil
 	}
 	return accessOutcome{name: "queued", subject: who}, nil
 }
+
+// letterCodeKinds are the one-time kinds a letter's codes are stored under: a
+// new letter voids the earlier ones of both.
+var letterCodeKinds = []string{ActivationKind, ResetKind}
 
 // dummy spends about what a real letter costs in hashing, so that the minimum
 // time covers both paths alike.
@@ -141,8 +151,7 @@ func (a *Service) VoidLetterCodes(ctx context.Context, id store.PersonID) error 
 		if !exists || !acct.PasswordInitial {
 			return errNothingToVoid
 		}
-		acct.PasswordHash, acct.PasswordInitial, acct.PasswordExpiresAt = "", false, time.Time{}
-		return nil
+		return voidInitial(acct, exists)
 	})
 	if err != nil && !errors.Is(err, errNothingToVoid) {
 		return fmt.Errorf("access: void codes: %w", err)
@@ -151,3 +160,12 @@ func (a *Service) VoidLetterCodes(ctx context.Context, id store.PersonID) error 
 }
 
 var errNothingToVoid = errors.New("access: nothing to void")
+
+// voidInitial is the account updater that voids an unused initial password
+// and leaves everything else as it is.
+func voidInitial(acct *store.Account, _ bool) error {
+	if acct.PasswordInitial {
+		acct.PasswordHash, acct.PasswordInitial, acct.PasswordExpiresAt = "", false, time.Time{}
+	}
+	return nil
+}

@@ -98,3 +98,58 @@ func TestAccessAnswersEndAtTheSameDeadline(t *testing.T) {
 		t.Errorf("slept %v after work longer than the minimum", clk.slept)
 	}
 }
+
+// countingHasher counts the password hashes, real or dummy.
+type countingHasher struct {
+	account.Hasher
+	n *int
+}
+
+func (h countingHasher) Hash(ctx context.Context, pw string) (string, error) {
+	*h.n++
+	return h.Hasher.Hash(ctx, pw)
+}
+
+func (h countingHasher) DummyVerify(ctx context.Context, pw string) error {
+	*h.n++
+	return h.Hasher.DummyVerify(ctx, pw)
+}
+
+// TestEveryOutcomeSpendsOneHash: whatever an anonymous letter or reset
+// request finds (a letter queued, the person's letter limit reached, no
+// match), it spends exactly one password hash, so that the work the floor
+// must cover is alike.
+func TestEveryOutcomeSpendsOneHash(t *testing.T) {
+	f := newFixture(t)
+	verifyAddress(t, f, f.clk.now().AddDate(0, -1, 0))
+	var n int
+	f.useHasher(countingHasher{Hasher: f.hasher, n: &n})
+	a, sink := newAccess(t, f)
+	match := access.Request{KVNR: kvnr, PostalCode: "10115", BirthDate: "1970-03-14"}
+	unknown := access.Request{KVNR: "T555558879", PostalCode: "10115", BirthDate: "1970-03-14"}
+	tests := []struct {
+		name string
+		req  func(context.Context, access.Request) error
+		in   access.Request
+	}{
+		{"letter 1, queued", a.RequestLetter, match},
+		{"letter 2, queued", a.RequestLetter, match},
+		{"letter 3, queued", a.RequestLetter, match},
+		{"letter 4, person limit", a.RequestLetter, match},
+		{"letter, unknown KVNR", a.RequestLetter, unknown},
+		{"reset, person limit", a.RequestReset, match},
+		{"reset, unknown KVNR", a.RequestReset, unknown},
+	}
+	for _, tt := range tests {
+		n = 0
+		if err := tt.req(t.Context(), tt.in); err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		if n != 1 {
+			t.Errorf("%s: %d password hashes, want 1", tt.name, n)
+		}
+	}
+	if len(sink.pdfs) != 3 {
+		t.Errorf("%d letters queued, want 3 (then the person's limit)", len(sink.pdfs))
+	}
+}

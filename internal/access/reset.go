@@ -65,22 +65,20 @@ func (a *Service) requestReset(ctx context.Context, kvnr string, in Request) (ac
 	now := a.now()
 	expires := lang.EndOfDay(now.Add(a.accounts.InitialValidity()))
 	who := subject(person.ID)
+	// The letter, the voiding of earlier codes (and of an unused initial
+	// password) and the new codes commit in one transaction.
 	q, err := a.letters.Queue(ctx, person, letter.KindPasswordReset, in.Language, dispatch.Secrets{
-		InitialPassword: code, ActivationURL: proofing.ActivationURL(a.cfg.Portal, activation)}, expires, time.Time{}, "")
+		InitialPassword: code, ActivationURL: proofing.ActivationURL(a.cfg.Portal, activation)},
+		store.LetterCodes{Subject: who, Void: letterCodeKinds, Put: []store.OneTime{
+			{Kind: ResetKind, Digest: proofing.CodeDigest(code), Subject: who, CreatedAt: now, ExpiresAt: expires},
+			{Kind: ActivationKind, Digest: proofing.CodeDigest(activation), Subject: who, CreatedAt: now, ExpiresAt: expires},
+		}, Account: voidInitial},
+		expires, time.Time{}, "")
 	if errors.Is(err, dispatch.ErrLimit) {
 		return a.dummy(ctx, accessOutcome{name: "limit", subject: who})
 	}
 	if err != nil {
 		return accessOutcome{}, err
-	}
-	if err := a.VoidLetterCodes(ctx, person.ID); err != nil {
-		return accessOutcome{}, err
-	}
-	for kind, c := range map[string]string{ResetKind: code, ActivationKind: activation} {
-		if err := a.store.PutOneTime(ctx, store.OneTime{Kind: kind, Digest: proofing.CodeDigest(c), Subject: who,
-			Data: []byte(q.Letter.ID), CreatedAt: now, ExpiresAt: expires}); err != nil {
-			return accessOutcome{}, fmt.Errorf("access: reset: %w", err)
-		}
 	}
 	// Spend what a password letter spends on hashing.
 	_ = a.hasher.DummyVerify(ctx, code)

@@ -198,6 +198,7 @@ type Notices interface {
 
 // Service runs logins and password changes.
 type Service struct {
+	initials // the initial passwords of letters (initial.go)
 	store    Store
 	hasher   Hasher
 	sessions *session.Manager
@@ -210,7 +211,9 @@ type Service struct {
 
 // New returns a service.
 func New(st Store, h Hasher, sessions *session.Manager, aud Auditor, notify Notices, now func() time.Time, cfg Config, logger *slog.Logger) *Service {
-	return &Service{store: st, hasher: h, sessions: sessions, audit: aud, notify: notify, now: now, cfg: cfg.withDefaults(), logger: logger}
+	cfg = cfg.withDefaults()
+	return &Service{initials: initials{store: st, hasher: h, validity: cfg.InitialValidity, now: now},
+		store: st, hasher: h, sessions: sessions, audit: aud, notify: notify, now: now, cfg: cfg, logger: logger}
 }
 
 // Login is one login attempt.
@@ -645,33 +648,6 @@ func (s *Service) countChange(ctx context.Context, id store.PersonID, now time.T
 	}
 	return nil
 }
-
-// SetInitialPassword gives the person an initial password (from a letter): a
-// one-time password that must be replaced at the first login and expires after
-// InitialValidity. A person who already chose a password keeps it:
-// ErrHasPassword.
-func (s *Service) SetInitialPassword(ctx context.Context, id store.PersonID, initial string) (time.Time, error) {
-	h, err := s.hasher.Hash(ctx, proofing.NormalizeInitialPassword(initial))
-	if err != nil {
-		return time.Time{}, err
-	}
-	now := s.now()
-	expires := lang.EndOfDay(now.Add(s.cfg.InitialValidity)).Truncate(time.Microsecond)
-	_, err = s.store.UpdateAccount(ctx, id, now, func(a *store.Account, exists bool) error {
-		if exists && a.PasswordHash != "" && !a.PasswordInitial {
-			return ErrHasPassword
-		}
-		a.PasswordHash, a.PasswordInitial, a.PasswordExpiresAt = h, true, expires
-		return nil
-	})
-	if err != nil {
-		return time.Time{}, err
-	}
-	return expires, nil
-}
-
-// InitialValidity is how long an initial password from a letter is valid.
-func (s *Service) InitialValidity() time.Duration { return s.cfg.InitialValidity }
 
 // ErrHasPassword reports that the person already chose a password.
 var ErrHasPassword = errors.New("account: a password is already set")

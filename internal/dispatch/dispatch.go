@@ -36,6 +36,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -97,7 +98,7 @@ func (c Config) withDefaults() Config {
 // Store is what dispatch needs of the store.
 type Store interface {
 	QueueLetter(ctx context.Context, l store.Letter, kinds []string, since time.Time, day string,
-		check func(store.LetterCounts) error) ([]string, error)
+		check func(store.LetterCounts) error, codes store.LetterCodes) ([]string, error)
 	LetterByID(ctx context.Context, id string) (store.Letter, error)
 	LettersByStatus(ctx context.Context, status store.LetterStatus, limit int) ([]store.Letter, error)
 	MarkHandedOver(ctx context.Context, ids []string, batchID string, now time.Time) error
@@ -291,10 +292,15 @@ type Queued struct {
 // code letters. A letter to an address not verified within
 // RequireVerifiedWithin waits in review. ErrLimit when a limit refuses it.
 // requested is the language of the request that caused the letter (zero:
-// none); the person's own choice wins over it. Notices go through
-// DeliverNotice.
+// none); the person's own choice wins over it. codes are the writes the
+// letter's codes need (the earlier codes voided, the new ones stored, the
+// initial password set); they commit in the letter's transaction, so a
+// letter is never stored without its codes nor codes without their letter.
+// Queue gives each code in codes.Put without Data the letter's id as its
+// Data. An error from codes.Account is Queue's (wrapped), and nothing is
+// stored. Notices go through DeliverNotice.
 func (s *Service) Queue(ctx context.Context, p store.Person, kind letter.Kind, requested lang.Language, sec Secrets,
-	expires, changedAt time.Time, device string) (Queued, error) {
+	codes store.LetterCodes, expires, changedAt time.Time, device string) (Queued, error) {
 	if !hasCodes(kind) {
 		return Queued{}, fmt.Errorf("dispatch: %s letters are notices: use DeliverNotice", kindName(kind))
 	}
@@ -323,6 +329,12 @@ func (s *Service) Queue(ctx context.Context, p store.Person, kind letter.Kind, r
 	if err != nil {
 		return Queued{}, err
 	}
+	codes.Put = slices.Clone(codes.Put)
+	for i := range codes.Put {
+		if codes.Put[i].Data == nil {
+			codes.Put[i].Data = []byte(id)
+		}
+	}
 	superseded, err := s.store.QueueLetter(ctx, l, codeKinds, now.Add(-s.cfg.PersonWindow), now.UTC().Format(time.DateOnly),
 		func(c store.LetterCounts) error {
 			if c.Day >= int64(s.cfg.DailyCap) {
@@ -332,7 +344,7 @@ func (s *Service) Queue(ctx context.Context, p store.Person, kind letter.Kind, r
 				return ErrLimit
 			}
 			return nil
-		})
+		}, codes)
 	if errors.Is(err, ErrLimit) {
 		reason := "person_limit"
 		if errors.Is(err, ErrDailyCap) {
@@ -434,7 +446,7 @@ func (s *Service) DeliverNotice(ctx context.Context, d notice.Delivery) error {
 			return ErrLimit
 		}
 		return nil
-	})
+	}, store.LetterCodes{})
 	switch {
 	case errors.Is(err, store.ErrConflict):
 		return nil // queued by a parallel delivery of the same notice

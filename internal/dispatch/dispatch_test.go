@@ -69,7 +69,7 @@ func TestQueueExportReturn(t *testing.T) {
 	ctx := t.Context()
 	exp := time.Date(2026, 12, 29, 0, 0, 0, 0, time.UTC)
 	q, err := d.Queue(ctx, p, letter.KindPassword, "", dispatch.Secrets{InitialPassword: "ABCDEFGHJKLMNPQR",
-		ActivationURL: "https://portal.example/app/activate#code"}, exp, time.Time{}, "")
+		ActivationURL: "https://portal.example/app/activate#code"}, store.LetterCodes{}, exp, time.Time{}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +114,7 @@ func TestLimits(t *testing.T) {
 	d, _, p := setup(t, dispatch.Config{PersonLimit: 2, DailyCap: 3})
 	ctx := t.Context()
 	queue := func() error {
-		_, err := d.Queue(ctx, p, letter.KindActivation, "", dispatch.Secrets{ActivationURL: "https://portal.example/app/activate#c"},
+		_, err := d.Queue(ctx, p, letter.KindActivation, "", dispatch.Secrets{ActivationURL: "https://portal.example/app/activate#c"}, store.LetterCodes{},
 			time.Date(2026, 12, 29, 0, 0, 0, 0, time.UTC), time.Time{}, "")
 		return err
 	}
@@ -145,7 +145,7 @@ func TestNoticesHaveTheirOwnBudget(t *testing.T) {
 	d, st, p := setup(t, dispatch.Config{PersonLimit: 100, DailyCap: 2, NoticeDailyCap: 5})
 	ctx := t.Context()
 	for i := range 3 {
-		_, err := d.Queue(ctx, p, letter.KindActivation, "", dispatch.Secrets{ActivationURL: "https://portal.example/app/activate#c"},
+		_, err := d.Queue(ctx, p, letter.KindActivation, "", dispatch.Secrets{ActivationURL: "https://portal.example/app/activate#c"}, store.LetterCodes{},
 			time.Date(2026, 12, 29, 0, 0, 0, 0, time.UTC), time.Time{}, "")
 		if i < 2 && err != nil || i == 2 && !errors.Is(err, dispatch.ErrDailyCap) {
 			t.Fatalf("code letter %d: %v", i+1, err)
@@ -209,7 +209,7 @@ func TestUnverifiedAddressGoesToReview(t *testing.T) {
 	}
 	p, _ = st.PersonByID(t.Context(), p.ID)
 	q, err := d.Queue(t.Context(), p, letter.KindPassword, "", dispatch.Secrets{InitialPassword: "ABCDEFGHJKLMNPQR",
-		ActivationURL: "https://portal.example/app/activate#code"}, time.Date(2026, 12, 29, 0, 0, 0, 0, time.UTC), time.Time{}, "")
+		ActivationURL: "https://portal.example/app/activate#code"}, store.LetterCodes{}, time.Date(2026, 12, 29, 0, 0, 0, 0, time.UTC), time.Time{}, "")
 	if err != nil || !q.InReview || q.Letter.Status != store.LetterReview {
 		t.Errorf("queue to an unverified address = %+v, %v", q, err)
 	}
@@ -262,7 +262,7 @@ func TestLongNamesStillGetTheirLetter(t *testing.T) {
 		t.Errorf("lines %q, want like %q", lines, want)
 	}
 	if _, err := d.Queue(ctx, p, letter.KindPassword, "", dispatch.Secrets{InitialPassword: "ABCDEFGHJKLMNPQR",
-		ActivationURL: "https://portal.example/app/activate#code"}, time.Now().Add(24*time.Hour), time.Time{}, ""); err != nil {
+		ActivationURL: "https://portal.example/app/activate#code"}, store.LetterCodes{}, time.Now().Add(24*time.Hour), time.Time{}, ""); err != nil {
 		t.Fatalf("queue: %v", err)
 	}
 	var pdf, manifest bytes.Buffer
@@ -279,5 +279,37 @@ func TestLongNamesStillGetTheirLetter(t *testing.T) {
 		if got := dispatch.AddressLines(q)[0]; got != c.want {
 			t.Errorf("name line of %q %q %q = %q, want %q", c.title, c.given, c.family, got, c.want)
 		}
+	}
+}
+
+// TestQueueStoresCodesWithTheLetter: the codes Queue is given are stored with
+// the letter's id as their data; when their account write fails, Queue
+// fails and stores neither the letter nor the codes.
+func TestQueueStoresCodesWithTheLetter(t *testing.T) {
+	d, st, p := setup(t, dispatch.Config{})
+	ctx := t.Context()
+	exp := time.Date(2026, 12, 29, 0, 0, 0, 0, time.UTC)
+	code := func(digest string) store.OneTime {
+		return store.OneTime{Kind: "activation", Digest: []byte(digest), Subject: "person:x", CreatedAt: exp.AddDate(0, -1, 0), ExpiresAt: exp}
+	}
+	sec := dispatch.Secrets{ActivationURL: "https://portal.example/app/activate#c"}
+	boom := errors.New("boom")
+	if _, err := d.Queue(ctx, p, letter.KindActivation, "", sec, store.LetterCodes{Put: []store.OneTime{code("d1")},
+		Account: func(*store.Account, bool) error { return boom }}, exp, time.Time{}, ""); !errors.Is(err, boom) {
+		t.Fatalf("Queue with a failing account write = %v, want boom", err)
+	}
+	if ls, err := st.PersonLetters(ctx, p.ID); err != nil || len(ls) != 0 {
+		t.Errorf("letters after a failed Queue = %d, %v; want none", len(ls), err)
+	}
+	if _, err := st.OneTimeByDigest(ctx, "activation", []byte("d1"), exp.AddDate(0, 0, -1)); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("code of a failed Queue = %v, want ErrNotFound", err)
+	}
+	q, err := d.Queue(ctx, p, letter.KindActivation, "", sec, store.LetterCodes{Put: []store.OneTime{code("d1")}}, exp, time.Time{}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := st.OneTimeByDigest(ctx, "activation", []byte("d1"), exp.AddDate(0, 0, -1))
+	if err != nil || string(v.Data) != q.Letter.ID {
+		t.Errorf("code = %q, %v; want data %q", v.Data, err, q.Letter.ID)
 	}
 }

@@ -128,7 +128,7 @@ func TestQueueLanguage(t *testing.T) {
 			p = withSalutation(t, st, p)
 			choose(t, st, p, tt.choice)
 			q, err := d.Queue(t.Context(), p, letter.KindPassword, tt.requested, dispatch.Secrets{InitialPassword: "ABCDEFGHJKLMNPQR",
-				ActivationURL: "https://portal.example/app/activate#code"}, time.Date(2026, 12, 29, 0, 0, 0, 0, time.UTC), time.Time{}, "")
+				ActivationURL: "https://portal.example/app/activate#code"}, store.LetterCodes{}, time.Date(2026, 12, 29, 0, 0, 0, 0, time.UTC), time.Time{}, "")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -161,7 +161,7 @@ func TestExportKeepsTheLanguage(t *testing.T) {
 	d, st, p := setup(t, dispatch.Config{})
 	ctx := t.Context()
 	q, err := d.Queue(ctx, p, letter.KindPassword, lang.English, dispatch.Secrets{InitialPassword: "ABCDEFGHJKLMNPQR",
-		ActivationURL: "https://portal.example/app/activate#code"}, time.Date(2026, 12, 29, 0, 0, 0, 0, time.UTC), time.Time{}, "")
+		ActivationURL: "https://portal.example/app/activate#code"}, store.LetterCodes{}, time.Date(2026, 12, 29, 0, 0, 0, 0, time.UTC), time.Time{}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,7 +184,7 @@ func TestReleaseKeepsTheLanguage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	q, err := d.Queue(ctx, p, letter.KindActivation, lang.English, dispatch.Secrets{ActivationURL: "https://portal.example/app/activate#c"},
+	q, err := d.Queue(ctx, p, letter.KindActivation, lang.English, dispatch.Secrets{ActivationURL: "https://portal.example/app/activate#c"}, store.LetterCodes{},
 		time.Date(2026, 12, 29, 0, 0, 0, 0, time.UTC), time.Time{}, "")
 	if err != nil || !q.InReview {
 		t.Fatalf("queue = %+v, %v", q, err)

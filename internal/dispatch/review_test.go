@@ -41,7 +41,7 @@ func inReview(t *testing.T, d *dispatch.Service, st store.Store, p store.Person,
 		t.Fatal(err)
 	}
 	q, err := d.Queue(t.Context(), p, letter.KindPassword, "", dispatch.Secrets{InitialPassword: "ABCDEFGHJKLMNPQR",
-		ActivationURL: "https://portal.example/app/activate#code"}, expires, time.Time{}, "")
+		ActivationURL: "https://portal.example/app/activate#code"}, store.LetterCodes{}, expires, time.Time{}, "")
 	if err != nil || !q.InReview {
 		t.Fatalf("queue to an unverified address = %+v, %v", q, err)
 	}

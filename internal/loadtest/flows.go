@@ -195,9 +195,11 @@ func (f *flows) accessRequest(ctx context.Context) (int, error) {
 	ans, err := f.send(ctx, step{name: "POST /api/v1/access-requests", method: http.MethodPost, path: "/api/v1/access-requests",
 		body: map[string]string{"kvnr": e.KVNR, "postal_code": e.PostalCode, "birth_date": e.BirthDate, "method": "letter"}, retry: onlyBusy})
 	// A 503 that came because the database went away mid-request may
-	// follow a letter already queued (the request's later steps failed);
-	// the resent request's letter supersedes it, and only one is printed,
-	// but both are rows: each such 503 widens the bound like a cut-off.
+	// follow a letter stored all the same (the letter and its codes commit
+	// in one transaction, but a commit's answer can be lost with the
+	// connection); the resent request's letter supersedes it, and only one
+	// is printed, but both are rows: each such 503 widens the bound like a
+	// cut-off.
 	switch {
 	case errors.Is(err, errCutOff):
 		f.ledger.add(KindLetter, e.KVNR, 0, 1+ans.busy)

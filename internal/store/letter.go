@@ -47,6 +47,25 @@ type LetterCounts struct {
 	Day         int64 // letters created on the day (global cap), before this one
 }
 
+// LetterCodes are the writes a letter's codes need, made by QueueLetter in
+// the letter's transaction, in this order, after check allowed the letter.
+// The zero value writes nothing (a notice carries no codes).
+type LetterCodes struct {
+	// Void: every unused one-time value of these kinds whose subject is
+	// Subject is voided (used at the letter's CreatedAt), as VoidOneTimes
+	// does: the earlier letters' codes.
+	Subject string
+	Void    []string
+	// Put are the new letter's codes (PutOneTime; ErrConflict if one of
+	// them exists, and then nothing is written).
+	Put []OneTime
+	// Account, when set, is applied to the letter's person's account as
+	// UpdateAccount applies its fn (under the person's lock; fn may run
+	// more than once); the account is written, or created, only when fn
+	// changed it. An error from fn is QueueLetter's, and nothing is written.
+	Account func(a *Account, exists bool) error
+}
+
 // Letters is the contract for letters.
 type Letters interface {
 	// QueueLetter stores l atomically with its limits: holding a lock on the
@@ -60,9 +79,11 @@ type Letters interface {
 	// the person count is 0 and nothing is superseded. day names the day's
 	// counter: letters of different budgets count under different days
 	// (e.g. "2026-12-04" and "notices:2026-12-04"). ErrConflict if l.ID
-	// exists.
+	// exists. The writes codes names commit in the same transaction: the
+	// letter, the superseding and every write of its codes all commit, or
+	// none does (an error from codes leaves nothing of the letter).
 	QueueLetter(ctx context.Context, l Letter, kinds []string, since time.Time, day string,
-		check func(LetterCounts) error) (superseded []string, err error)
+		check func(LetterCounts) error, codes LetterCodes) (superseded []string, err error)
 	// LetterByID returns the letter, or ErrNotFound.
 	LetterByID(ctx context.Context, id string) (Letter, error)
 	// LettersByStatus returns up to limit letters in status, oldest first.

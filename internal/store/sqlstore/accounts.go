@@ -46,43 +46,9 @@ func (s *accounts) UpdateAccount(ctx context.Context, id store.PersonID, now tim
 	fn func(a *store.Account, exists bool) error, notices ...store.Notice) (store.Account, error) {
 	var out store.Account
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		var pid int64
-		err := tx.QueryRowContext(ctx, "SELECT id FROM persons WHERE id = $1"+s.forUpdate(), int64(id)).Scan(&pid)
-		if errors.Is(err, sql.ErrNoRows) {
-			return store.ErrNotFound
-		}
+		next, err := updateAccountTx(ctx, tx, s.db, id, now, fn, true)
 		if err != nil {
-			return fmt.Errorf("sqlstore: lock person: %w", err)
-		}
-		cur, err := scanAccount(tx.QueryRowContext(ctx, "SELECT "+accountColumns+" FROM accounts WHERE person_id = $1", int64(id)))
-		exists := err == nil
-		if errors.Is(err, store.ErrNotFound) {
-			cur = store.Account{PersonID: id}
-		} else if err != nil {
 			return err
-		}
-		next := cur
-		if err := fn(&next, exists); err != nil {
-			return err
-		}
-		next.PersonID = id
-		next.UpdatedAt = now.UTC().Truncate(time.Microsecond)
-		if exists {
-			next.Version = cur.Version + 1
-			next.CreatedAt = cur.CreatedAt
-			_, err = tx.ExecContext(ctx, `UPDATE accounts SET password_hash = $1, password_initial = $2,
-				password_expires_at = $3, password_changed_at = $4, version = $5, updated_at = $6, language = $7 WHERE person_id = $8`,
-				next.PasswordHash, next.PasswordInitial, micros(next.PasswordExpiresAt), micros(next.PasswordChangedAt),
-				next.Version, micros(next.UpdatedAt), next.Language, int64(id))
-		} else {
-			next.Version = 1
-			next.CreatedAt = next.UpdatedAt
-			_, err = tx.ExecContext(ctx, `INSERT INTO accounts (`+accountColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-				int64(id), next.PasswordHash, next.PasswordInitial, micros(next.PasswordExpiresAt), micros(next.PasswordChangedAt),
-				next.Language, next.Version, micros(next.CreatedAt), micros(next.UpdatedAt))
-		}
-		if err != nil {
-			return fmt.Errorf("sqlstore: write account: %w", err)
 		}
 		out = next
 		return queueNotices(ctx, tx, notices)
@@ -91,4 +57,54 @@ func (s *accounts) UpdateAccount(ctx context.Context, id store.PersonID, now tim
 		return store.Account{}, err
 	}
 	return out, nil
+}
+
+// updateAccountTx applies fn to the person's account inside tx, holding the
+// person's row lock: UpdateAccount, and the account write of a letter's codes
+// (QueueLetter), which must commit with the letter. With always false the
+// account is written only when fn changed it.
+func updateAccountTx(ctx context.Context, tx *sql.Tx, d *db, id store.PersonID, now time.Time,
+	fn func(a *store.Account, exists bool) error, always bool) (store.Account, error) {
+	var pid int64
+	err := tx.QueryRowContext(ctx, "SELECT id FROM persons WHERE id = $1"+d.forUpdate(), int64(id)).Scan(&pid)
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Account{}, store.ErrNotFound
+	}
+	if err != nil {
+		return store.Account{}, fmt.Errorf("sqlstore: lock person: %w", err)
+	}
+	cur, err := scanAccount(tx.QueryRowContext(ctx, "SELECT "+accountColumns+" FROM accounts WHERE person_id = $1", int64(id)))
+	exists := err == nil
+	if errors.Is(err, store.ErrNotFound) {
+		cur = store.Account{PersonID: id}
+	} else if err != nil {
+		return store.Account{}, err
+	}
+	next := cur
+	if err := fn(&next, exists); err != nil {
+		return store.Account{}, err
+	}
+	next.PersonID = id
+	if !always && next == cur {
+		return cur, nil
+	}
+	next.UpdatedAt = now.UTC().Truncate(time.Microsecond)
+	if exists {
+		next.Version = cur.Version + 1
+		next.CreatedAt = cur.CreatedAt
+		_, err = tx.ExecContext(ctx, `UPDATE accounts SET password_hash = $1, password_initial = $2,
+			password_expires_at = $3, password_changed_at = $4, version = $5, updated_at = $6, language = $7 WHERE person_id = $8`,
+			next.PasswordHash, next.PasswordInitial, micros(next.PasswordExpiresAt), micros(next.PasswordChangedAt),
+			next.Version, micros(next.UpdatedAt), next.Language, int64(id))
+	} else {
+		next.Version = 1
+		next.CreatedAt = next.UpdatedAt
+		_, err = tx.ExecContext(ctx, `INSERT INTO accounts (`+accountColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+			int64(id), next.PasswordHash, next.PasswordInitial, micros(next.PasswordExpiresAt), micros(next.PasswordChangedAt),
+			next.Language, next.Version, micros(next.CreatedAt), micros(next.UpdatedAt))
+	}
+	if err != nil {
+		return store.Account{}, fmt.Errorf("sqlstore: write account: %w", err)
+	}
+	return next, nil
 }

@@ -45,8 +45,10 @@ func scanLetter(row rowScanner) (store.Letter, error) {
 // QueueLetter implements store.Letters. The day's counter row is the lock: every
 // letter creation serialises on it, which makes both the per-person window and
 // the global daily cap exact across nodes. Letters are rare enough for that.
+// The codes' writes (writeLetterCodes) run in the same transaction, after
+// the letter's: a failure anywhere rolls back the letter and the superseding.
 func (s *letters) QueueLetter(ctx context.Context, l store.Letter, kinds []string, since time.Time, day string,
-	check func(store.LetterCounts) error) ([]string, error) {
+	check func(store.LetterCounts) error, codes store.LetterCodes) ([]string, error) {
 	var superseded []string
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		superseded = nil
@@ -70,7 +72,10 @@ func (s *letters) QueueLetter(ctx context.Context, l store.Letter, kinds []strin
 			return err
 		}
 		if len(kinds) == 0 {
-			return s.insertLetter(ctx, tx, l, key)
+			if err := s.insertLetter(ctx, tx, l, key); err != nil {
+				return err
+			}
+			return s.writeLetterCodes(ctx, tx, l, codes)
 		}
 		q, args := inList(`SELECT id FROM letters WHERE person_id = $1 AND status IN ('queued', 'review', 'handed_over')
 			AND kind IN `, 2, []string{l.Kind})
@@ -97,7 +102,10 @@ func (s *letters) QueueLetter(ctx context.Context, l store.Letter, kinds []strin
 				return fmt.Errorf("sqlstore: supersede letter: %w", err)
 			}
 		}
-		return s.insertLetter(ctx, tx, l, key)
+		if err := s.insertLetter(ctx, tx, l, key); err != nil {
+			return err
+		}
+		return s.writeLetterCodes(ctx, tx, l, codes)
 	})
 	if err != nil {
 		return nil, err
@@ -123,6 +131,28 @@ func (s *letters) insertLetter(ctx context.Context, tx *sql.Tx, l store.Letter, 
 	if _, err := tx.ExecContext(ctx, "UPDATE counters SET value = value + 1, updated_at = $1 WHERE key = $2",
 		micros(l.CreatedAt), key); err != nil {
 		return fmt.Errorf("sqlstore: letter day counter: %w", err)
+	}
+	return nil
+}
+
+// writeLetterCodes makes the writes of l's codes inside the letter's
+// transaction: the earlier codes voided, the new ones stored, the account
+// updated (store.LetterCodes).
+func (s *letters) writeLetterCodes(ctx context.Context, tx *sql.Tx, l store.Letter, codes store.LetterCodes) error {
+	for _, kind := range codes.Void {
+		if _, err := voidOneTimes(ctx, tx, kind, codes.Subject, l.CreatedAt); err != nil {
+			return err
+		}
+	}
+	for _, v := range codes.Put {
+		if err := putOneTime(ctx, tx, v); err != nil {
+			return err
+		}
+	}
+	if codes.Account != nil {
+		if _, err := updateAccountTx(ctx, tx, s.db, l.PersonID, l.CreatedAt, codes.Account, false); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -28,8 +28,11 @@
 // Writes that belong to another role but must commit in the same transaction go
 // through functions that take the *sql.Tx: every role queues its notices with
 // queueNotices, every message to a person queues its e-mail with
-// queueMessageMail, and approvals holds persons and devices because an approval's
-// executor updates both through the approving transaction (approvalTx).
+// queueMessageMail, a letter's codes (the earlier ones voided, the new ones
+// stored, the initial password set) commit with the letter through
+// voidOneTimes, putOneTime and updateAccountTx (QueueLetter), and approvals
+// holds persons and devices because an approval's executor updates both
+// through the approving transaction (approvalTx).
 //
 // Only package main imports sqlstore; everything else sees the store interfaces.
 package sqlstore

@@ -256,13 +256,13 @@ func testLetters(t *testing.T, s store.Store) {
 	var seen []store.LetterCounts
 	record := func(c store.LetterCounts) error { seen = append(seen, c); return nil }
 
-	if _, err := s.QueueLetter(ctx, letter("L1", id, "password", 0), passwordKinds, at(-100), "2026-11-29", record); err != nil {
+	if _, err := s.QueueLetter(ctx, letter("L1", id, "password", 0), passwordKinds, at(-100), "2026-11-29", record, store.LetterCodes{}); err != nil {
 		t.Fatal(err)
 	}
 	// L2 is in English: the language is stored with the letter.
 	l2in := letter("L2", id, "password", 1)
 	l2in.Language = "en"
-	sup, err := s.QueueLetter(ctx, l2in, passwordKinds, at(-100), "2026-11-29", record)
+	sup, err := s.QueueLetter(ctx, l2in, passwordKinds, at(-100), "2026-11-29", record, store.LetterCodes{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -271,10 +271,10 @@ func testLetters(t *testing.T, s store.Store) {
 	}
 	// A notice is counted for the day but not in the password kinds window
 	// and supersedes nothing of another kind.
-	if sup, err := s.QueueLetter(ctx, letter("N1", id, "password_changed", 2), []string{"password_changed"}, at(-100), "2026-11-29", record); err != nil || len(sup) != 0 {
+	if sup, err := s.QueueLetter(ctx, letter("N1", id, "password_changed", 2), []string{"password_changed"}, at(-100), "2026-11-29", record, store.LetterCodes{}); err != nil || len(sup) != 0 {
 		t.Errorf("notice: superseded %v, %v", sup, err)
 	}
-	if _, err := s.QueueLetter(ctx, letter("L3", id, "activation", 3), passwordKinds, at(0), "2026-11-29", record); err != nil {
+	if _, err := s.QueueLetter(ctx, letter("L3", id, "activation", 3), passwordKinds, at(0), "2026-11-29", record, store.LetterCodes{}); err != nil {
 		t.Fatal(err)
 	}
 	wantSeen := []store.LetterCounts{{PersonSince: 0, Day: 0}, {PersonSince: 1, Day: 1}, {PersonSince: 0, Day: 2}, {PersonSince: 2, Day: 3}}
@@ -283,7 +283,7 @@ func testLetters(t *testing.T, s store.Store) {
 	}
 	limit := errors.New("limit")
 	if _, err := s.QueueLetter(ctx, letter("L4", id, "password", 4), passwordKinds, at(0), "2026-11-29",
-		func(store.LetterCounts) error { return limit }); !errors.Is(err, limit) {
+		func(store.LetterCounts) error { return limit }, store.LetterCodes{}); !errors.Is(err, limit) {
 		t.Errorf("refused letter = %v, want limit", err)
 	}
 	if _, err := s.LetterByID(ctx, "L4"); !errors.Is(err, store.ErrNotFound) {
@@ -292,7 +292,7 @@ func testLetters(t *testing.T, s store.Store) {
 	if l2, _ := s.LetterByID(ctx, "L2"); l2.Status != store.LetterQueued {
 		t.Errorf("a refused letter superseded L2: %s", l2.Status)
 	}
-	if _, err := s.QueueLetter(ctx, letter("L2", id, "password", 5), passwordKinds, at(0), "2026-11-30", allow); !errors.Is(err, store.ErrConflict) {
+	if _, err := s.QueueLetter(ctx, letter("L2", id, "password", 5), passwordKinds, at(0), "2026-11-30", allow, store.LetterCodes{}); !errors.Is(err, store.ErrConflict) {
 		t.Errorf("duplicate id = %v, want ErrConflict", err)
 	}
 
@@ -377,7 +377,7 @@ func testLettersParallelCap(t *testing.T, s store.Store) {
 						return capErr
 					}
 					return nil
-				})
+				}, store.LetterCodes{})
 			switch {
 			case err == nil:
 				ok.Add(1)

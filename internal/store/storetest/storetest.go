@@ -35,6 +35,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"Sessions", testSessions},
 		{"Letters", testLetters},
 		{"LettersDailyCapUnderParallelRequests", testLettersParallelCap},
+		{"LetterWithCodesInOneTransaction", testLetterWithCodes},
 		{"Identifications", testIdentifications},
 		{"Devices", testDevices},
 		{"PINAttempts", testPINAttempts},
