@@ -20,14 +20,9 @@ func (s *oneTimes) PutOneTime(ctx context.Context, v store.OneTime) error {
 	return s.inTx(ctx, func(tx *sql.Tx) error { return putOneTime(ctx, tx, v) })
 }
 
-// execer is a *sql.DB or a *sql.Tx.
-type execer interface {
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-}
-
 // putOneTime stores v through x: PutOneTime, and a letter's codes in the
 // letter's transaction (QueueLetter).
-func putOneTime(ctx context.Context, x execer, v store.OneTime) error {
+func putOneTime(ctx context.Context, x *sql.Tx, v store.OneTime) error {
 	_, err := x.ExecContext(ctx, `INSERT INTO one_times (kind, digest, subject, data, created_at, expires_at, consumed_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7)`,
 		v.Kind, nonNil(v.Digest), v.Subject, v.Data, micros(v.CreatedAt), micros(v.ExpiresAt), micros(v.ConsumedAt))
@@ -72,7 +67,7 @@ func (s *oneTimes) VoidOneTimes(ctx context.Context, kind, subject string, now t
 
 // voidOneTimes voids through x: VoidOneTimes, and the earlier codes a new
 // letter replaces in the letter's transaction (QueueLetter).
-func voidOneTimes(ctx context.Context, x execer, kind, subject string, now time.Time) (int64, error) {
+func voidOneTimes(ctx context.Context, x *sql.Tx, kind, subject string, now time.Time) (int64, error) {
 	res, err := x.ExecContext(ctx, `UPDATE one_times SET consumed_at = $1
 		WHERE kind = $2 AND subject = $3 AND consumed_at = 0`, micros(now), kind, subject)
 	if err != nil {
