@@ -193,11 +193,11 @@ func (f *flows) closedFlow(ctx context.Context, deadline time.Time, scenario str
 // "round trips/s"), the percentiles of the good flows, the failed flows by
 // status, and per endpoint the requests and answers by class.
 func PrintClosed(w io.Writer, r *ClosedResult) {
-	rate := "app logins/s"
+	cmd, rate := "app", "app logins/s"
 	if r.Run.Scenario == Approval {
-		rate = "round trips/s"
+		cmd, rate = "approval", "round trips/s"
 	}
-	fmt.Fprintf(w, "load %s: %d workers for %v against %s, %d phones\n", r.Run.Scenario, r.Run.Workers, r.Run.Duration, r.Target, r.Run.Workers)
+	fmt.Fprintf(w, "load %s: %d workers for %v against %s, %d phones\n", cmd, r.Run.Workers, r.Run.Duration, r.Target, r.Run.Workers)
 	var failed int64
 	var parts []string
 	codes := make([]int, 0, len(r.Failed))
