@@ -1,11 +1,18 @@
 package loadtest
 
 import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/pforte/pforte/appclient"
 )
 
 func TestClosedValidate(t *testing.T) {
@@ -85,5 +92,65 @@ func TestPrintClosed(t *testing.T) {
 	}
 	if strings.Contains(b.String(), "app logins for sessions") {
 		t.Errorf("app logins for sessions printed for app logins:\n%s", b.String())
+	}
+}
+
+// TestRunClosedCountsOnlyFlowsEndedInTime: a flow still waiting for its
+// answer when the run ends counts nowhere, neither as a flow nor at its
+// endpoint.
+func TestRunClosedCountsOnlyFlowsEndedInTime(t *testing.T) {
+	var logins atomic.Int64
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /api/v1/app/challenges", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusCreated)
+		json.NewEncoder(w).Encode(appclient.Challenge{ID: "ch_1", Nonce: make([]byte, 32), Purpose: appclient.PurposeLogin, ExpiresAt: time.Now().Add(time.Minute)})
+	})
+	mux.HandleFunc("POST /api/v1/app/sessions", func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body) // so the server notices the client going away
+		if logins.Add(1) > 1 {
+			<-r.Context().Done() // the second login hangs past the run's end
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusCreated)
+		io.WriteString(w, `{"session_token":"t"}`)
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	d, err := appclient.NewDevice(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.ID, d.KDF = "dev_1", PhoneKDF
+	raw, err := d.MarshalState()
+	if err != nil {
+		t.Fatal(err)
+	}
+	target, err := ParseTarget(t.Context(), srv.URL, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := &State{Password: "x", PIN: "482915", Accounts: []Account{{KVNR: "X110411675", Device: raw}}}
+	res, err := RunClosed(t.Context(), target, st, Closed{Scenario: AppLogin, Workers: 1, Duration: time.Second, MaxFlows: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.OK != 1 || len(res.Failed) != 0 || len(res.Latencies) != 1 {
+		t.Errorf("ok %d, failed %v, %d latencies; want 1, none, 1", res.OK, res.Failed, len(res.Latencies))
+	}
+	requests := map[string]int{}
+	for _, e := range res.Endpoints {
+		requests[e.Name] = e.Requests
+		if e.Classes.Transport != 0 {
+			t.Errorf("%s: %d transport errors, want 0 (the cut-off login counts nowhere)", e.Name, e.Classes.Transport)
+		}
+	}
+	if diff := cmp.Diff(map[string]int{"POST /api/v1/app/challenges": 2, "POST /api/v1/app/sessions": 1}, requests); diff != "" {
+		t.Errorf("requests per endpoint (-want +got):\n%s", diff)
+	}
+	// More workers than phones is refused.
+	if _, err := RunClosed(t.Context(), target, st, Closed{Scenario: AppLogin, Workers: 2, Duration: time.Second, MaxFlows: 100}); err == nil {
+		t.Error("2 workers with 1 phone: no error")
 	}
 }
