@@ -12,14 +12,18 @@ import (
 	"time"
 
 	"github.com/pforte/pforte/internal/load"
+	"github.com/pforte/pforte/internal/loadtest"
 	"github.com/pforte/pforte/internal/password"
 )
 
-// `pforte load` measures what a node can take: password logins through
-// POST /api/v1/sessions against raw argon2id hashes on the same machine.
-// Load goes to loopback only: the login client refuses any other server and
-// its dialer refuses any other address. Every run is bounded in time and in
-// requests. scripts/bench-login runs the whole measurement.
+// `pforte load` measures what a node can take, each in a closed loop (N
+// workers, each sending its next request when the answer came): password
+// logins through POST /api/v1/sessions against raw argon2id hashes on the
+// same machine, app logins against raw signature verifications, and
+// approval round trips. Load goes to loopback only: the clients refuse any
+// other server and their dialers refuse any other address. Every run is
+// bounded in time and in requests. scripts/bench-login and
+// scripts/bench-side-by-side run the whole measurement.
 
 func runLoad(ctx context.Context, env *environment, args []string) error {
 	if len(args) > 0 {
@@ -30,9 +34,15 @@ func runLoad(ctx context.Context, env *environment, args []string) error {
 			return runLoadHash(ctx, env, args[1:])
 		case "login":
 			return runLoadLogin(ctx, env, args[1:])
+		case "verify":
+			return runLoadVerify(ctx, env, args[1:])
+		case "app":
+			return runLoadClosed(ctx, env, loadtest.AppLogin, args[1:])
+		case "approval":
+			return runLoadClosed(ctx, env, loadtest.Approval, args[1:])
 		}
 	}
-	return &usageError{msg: "usage: pforte load setup|hash|login … (see docs/operations.md)"}
+	return &usageError{msg: "usage: pforte load setup|hash|verify|login|app|approval … (see docs/operations.md)"}
 }
 
 func checkDuration(cmd string, d time.Duration) error {
@@ -84,12 +94,13 @@ func runLoadHash(ctx context.Context, env *environment, args []string) error {
 
 func runLoadLogin(ctx context.Context, env *environment, args []string) error {
 	fs := newFlagSet(env, "load login",
-		"load login --server http://127.0.0.1:PORT (--kvnr K[,K…] | --kvnr-file FILE) (--password P | --password-file FILE) [--concurrency N] [--duration D] [--pid PID]")
+		"load login --server http://127.0.0.1:PORT ((--kvnr K[,K…] | --kvnr-file FILE) (--password P | --password-file FILE) | --state FILE) [--concurrency N] [--duration D] [--pid PID]")
 	server := fs.String("server", "", "base `URL` of the node; loopback only")
 	kvnrList := fs.String("kvnr", "", "KVNR(s) to log in as, comma-separated")
 	kvnrFile := fs.String("kvnr-file", "", "`file` of KVNRs, one a line (as `load setup --out` writes)")
 	pw := fs.String("password", "", "the accounts' password")
 	pwFile := fs.String("password-file", "", "`file` holding the accounts' password")
+	statePath := fs.String("state", "", "instead of the four flags above: the `file` `loadtest setup --out` wrote (its accounts and password)")
 	workers := fs.Int("concurrency", 1, fmt.Sprintf("workers, each sending its next request when the answer came (1-%d); worker i logs in as account i mod accounts", load.MaxLoginWorkers))
 	duration := fs.Duration("duration", 10*time.Second, "how long to send requests")
 	maxRequests := fs.Int64("max-requests", load.DefaultRequests, "stop after this many requests")
@@ -115,13 +126,22 @@ func runLoadLogin(ctx context.Context, env *environment, args []string) error {
 	if *maxRequests < 1 || *timeout <= 0 || *pid < 0 {
 		return &usageError{msg: "load login: --max-requests and --timeout must be positive, --pid not negative"}
 	}
-	kvnrs, err := loadKVNRs(*kvnrList, *kvnrFile)
-	if err != nil {
-		return err
-	}
-	secret, err := loadSecret(*pw, *pwFile)
-	if err != nil {
-		return err
+	var kvnrs []string
+	var secret string
+	if *statePath != "" {
+		if *kvnrList != "" || *kvnrFile != "" || *pw != "" || *pwFile != "" {
+			return &usageError{msg: "load login: give either --state or the KVNR and password flags"}
+		}
+		if kvnrs, secret, err = stateLogins(*statePath); err != nil {
+			return err
+		}
+	} else {
+		if kvnrs, err = loadKVNRs(*kvnrList, *kvnrFile); err != nil {
+			return err
+		}
+		if secret, err = loadSecret(*pw, *pwFile); err != nil {
+			return err
+		}
 	}
 	bodies := make([][]byte, len(kvnrs))
 	for i, k := range kvnrs {

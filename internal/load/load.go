@@ -1,10 +1,12 @@
 // Package load measures what a node can take: password logins through
 // POST /api/v1/sessions in a closed loop, against raw argon2id hashes on the
-// same machine, with latency percentiles and the server's memory. Load goes
+// same machine, with latency percentiles and the server's memory; and the
+// raw rate of the signature pairs an app login verifies (MeasureVerify), the
+// reference for app logins (package loadtest runs those in a closed loop). Load goes
 // to loopback only: LoopbackServer refuses any other server and the client
 // of LoopbackClient dials no other address. Every run is bounded in time and
-// in requests. The command `pforte load` drives it; scripts/bench-login runs
-// the whole measurement.
+// in requests. The command `pforte load` drives it; scripts/bench-login and
+// scripts/bench-side-by-side run the whole measurement.
 package load
 
 import (

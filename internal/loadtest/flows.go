@@ -46,6 +46,7 @@ type flows struct {
 	ledger *Ledger
 	state  *State
 	pools  map[string]*pool
+	closed bool         // a closed-loop run: requests cut off by its end are not recorded
 	next   atomic.Int64 // register entries handed out
 	seq    atomic.Int64 // distinct house numbers for address changes
 }
@@ -224,6 +225,13 @@ func (f *flows) approval(ctx context.Context) (int, error) {
 	if err != nil || token == "" {
 		return status, err
 	}
+	return f.roundTrip(ctx, a, token)
+}
+
+// roundTrip asks for an address change with a's app session token, reads
+// the pending approval and approves it with the PIN; the change is carried
+// out in the approving transaction, so a 204 means it is done.
+func (f *flows) roundTrip(ctx context.Context, a *account, token string) (int, error) {
 	house := strconv.FormatInt(f.seq.Add(1)%900+1, 10)
 	// Asking twice is harmless: the newer request withdraws the older.
 	ans, err := f.send(ctx, step{name: "PUT /api/v1/me/address", method: http.MethodPut, path: "/api/v1/me/address", token: token,

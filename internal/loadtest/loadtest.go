@@ -5,7 +5,9 @@
 // password login, an app login signed by the reference client, an access
 // request, an approval from the request to the phone's answer) run inside
 // vegeta's client, so every step is measured on its own and the flow as a
-// whole.
+// whole. RunClosed runs the app login or the approval flow in a closed loop
+// instead (N workers, back to back, no rate): what a node does when kept
+// busy, for `pforte load app` and `pforte load approval`.
 //
 // A Ledger records, per person, device and approval, what the server
 // confirmed and what was cut off (no answer, or a proxy's 502/504): the

@@ -243,6 +243,11 @@ func (f *flows) once(ctx context.Context, s step, payload []byte) (answer, http.
 		resp.Body.Close()
 	}
 	took := time.Since(began)
+	if f.closed && ctx.Err() != nil {
+		// A closed-loop run ended while this request was in flight: it
+		// counts nowhere.
+		return answer{}, nil, ctx.Err()
+	}
 	if err != nil {
 		f.rec.record(s.name, 0, nil, took, err, nil)
 		return answer{}, nil, err
