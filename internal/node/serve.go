@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -20,21 +21,24 @@ import (
 const noticeEvery = 30 * time.Second
 
 // Run runs what every node runs beside serving, until ctx ends: the
-// sweeper, the delivery of notices and the audit checkpoints, with a last
-// checkpoint when ctx ends. Serve runs it; a test that serves Handler on a
-// server of its own runs it itself.
+// sweeper, the delivery of notices and mails and the audit checkpoints,
+// with a last checkpoint when ctx ends. It returns only after every loop
+// has stopped, so that the caller may close the store. Serve runs it; a
+// test that serves Handler on a server of its own runs it itself.
 func (n *Node) Run(ctx context.Context) error {
 	if err := n.Audit.Record(ctx, audit.Event{Actor: "system", Event: "node.start", Subject: "node"}); err != nil {
 		return err
 	}
-	go n.Sweeper.Run(ctx)
-	go n.Notices.Run(ctx, noticeEvery)
+	var loops sync.WaitGroup
+	defer loops.Wait()
+	loops.Go(func() { n.Sweeper.Run(ctx) })
+	loops.Go(func() { n.Notices.Run(ctx, noticeEvery) })
 	if n.Mail != nil {
 		every := n.cfg.MailInterval
 		if every <= 0 {
 			every = 30 * time.Second
 		}
-		go n.Mail.Run(ctx, every)
+		loops.Go(func() { n.Mail.Run(ctx, every) })
 	}
 	n.Checkpoints.Publish(ctx, false)
 	n.Checkpoints.Run(ctx, n.cfg.CheckpointInterval)
