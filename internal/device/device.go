@@ -130,9 +130,7 @@ type Store interface {
 	AddDevice(ctx context.Context, d store.Device, check func(bound int) error, notices ...store.Notice) error
 	DeviceByID(ctx context.Context, id store.DeviceID) (store.Device, error)
 	PersonDevices(ctx context.Context, id store.PersonID) ([]store.Device, error)
-	ReservePINAttempt(ctx context.Context, id store.DeviceID, limit int, now time.Time) (int, error)
-	ReleasePINAttempts(ctx context.Context, id store.DeviceID, now time.Time) error
-	LockPINIfExhausted(ctx context.Context, id store.DeviceID, limit int, now time.Time, notices ...store.Notice) (bool, error)
+	DecideDeviceProof(ctx context.Context, p store.DeviceProof) (store.ProofResult, error)
 	UpdateDevice(ctx context.Context, id store.DeviceID, fn func(d *store.Device) error, notices ...store.Notice) (store.Device, error)
 	PutOneTime(ctx context.Context, v store.OneTime) error
 	ConsumeOneTime(ctx context.Context, kind string, digest []byte, now time.Time) (store.OneTime, error)
@@ -155,8 +153,10 @@ type Notices interface {
 // Sessions starts app sessions (package session).
 type Sessions interface {
 	Create(ctx context.Context, n session.New) (session.Token, store.Session, error)
-	// Failed records a failed sign-in for the person's history.
-	Failed(ctx context.Context, person store.PersonID, kind string, method session.Origin, outcome, userAgent, deviceName string) error
+	// Prepare builds a session without storing it, with its sign-in
+	// history line: an app login stores both in the transaction that
+	// decides its proof.
+	Prepare(n session.New) (session.Prepared, error)
 	// Locked reports whether staff locked the person's access: no device
 	// is bound to a locked person.
 	Locked(ctx context.Context, id store.PersonID) (bool, error)
