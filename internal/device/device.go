@@ -4,22 +4,27 @@
 // package appclient's (docs/app-protocol.md); this package checks it.
 //
 // Every app authentication answers a challenge (single use, 2 minutes, bound to
-// its purpose and device). The device signature is checked first: a request
-// without a valid device signature is refused and never counts as a PIN attempt,
-// so nobody without the phone can lock the person out. Then one PIN attempt is
-// reserved on the binding in one atomic update, the PIN signature is checked,
-// and the reservation is released on success:
+// its purpose and device). Both signatures are checked first, without any
+// lock; then one write transaction of the store decides (store.DeviceProof),
+// holding the binding's row, and nothing of the outcome is answered before it
+// commits. A request without a valid device signature is refused and never
+// counts as a PIN attempt, so nobody without the phone can lock the person
+// out; of any number of parallel wrong PIN proofs on any number of nodes at
+// most the limit are counted and answered as wrong:
 //
-//	challenge ──▶ device signature ok? ──no──▶ ErrProof (nothing counted)
-//	                  │yes
-//	                  ▼
-//	          reserve attempt ──refused──▶ ErrPINLocked
+//	signatures checked ──▶ one transaction: challenge consumed (always)
 //	                  │
 //	                  ▼
-//	          PIN signature ok? ──yes──▶ release, go on
+//	  challenge, binding, device signature fit? ──no──▶ ErrProof (nothing counted)
+//	                  │yes
+//	                  ▼
+//	          PIN locked? ──yes──▶ ErrPINLocked (nothing counted)
 //	                  │no
 //	                  ▼
-//	          limit reached? ──yes──▶ lock PIN with its notice (one update), ErrPINLocked
+//	          PIN signature ok? ──yes──▶ failures reset (a login: session and
+//	                  │no                 history line stored, unless staff
+//	                  ▼                   locked the person: ErrPersonLocked)
+//	          count it; limit reached? ──yes──▶ lock PIN, queue its notice, ErrPINLocked
 //	                  │no
 //	                  ▼
 //	          *WrongPINError{Remaining}
