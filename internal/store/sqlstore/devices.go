@@ -5,13 +5,19 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/pforte/pforte/internal/store"
 )
 
-// devices implements store.Devices.
-type devices struct{ *db }
+// devices implements store.Devices and store.DeviceProofs.
+type devices struct {
+	*db
+
+	stmtMu sync.Mutex
+	stmts  map[string]*sql.Stmt // see stmt in devicelogin.go
+}
 
 var _ store.Devices = (*devices)(nil)
 

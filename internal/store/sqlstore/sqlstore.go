@@ -273,7 +273,7 @@ func (s *Store) ping(ctx context.Context) error {
 
 // Close closes all connections.
 func (s *Store) Close() error {
-	errs := []error{s.persons.close()}
+	errs := []error{s.persons.close(), s.devices.close()}
 	if s.r != nil && s.r != s.w {
 		errs = append(errs, s.r.Close())
 	}
