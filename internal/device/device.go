@@ -60,9 +60,6 @@ var (
 	ErrProof = errors.New("device: proof refused")
 	// ErrPINLocked: the binding's PIN is locked.
 	ErrPINLocked = errors.New("device: pin locked")
-	// ErrPINBusy: as many PIN attempts as the limit allows are in flight on
-	// this binding right now; the client should try again in a moment.
-	ErrPINBusy = errors.New("device: pin attempts in flight")
 	// ErrBindRefused: KVNR, password or activation code did not fit.
 	ErrBindRefused = errors.New("device: binding refused")
 	// ErrTooManyDevices: the person has the most devices allowed.
