@@ -179,20 +179,15 @@ func (s *Service) add(ctx context.Context, p store.Person, deviceKey, pinKey []b
 	return Binding{ID: store.DeviceID(id), Level: level}, nil
 }
 
-// authenticate runs the proof of the package comment for purpose and content.
-func (s *Service) authenticate(ctx context.Context, dev store.DeviceID, purpose string, contentHash [32]byte, p Proof, clientIP string) (store.Device, error) {
-	d, _, err := s.decide(ctx, dev, purpose, contentHash, p, clientIP, nil)
-	return d, err
-}
-
-// decide checks both signatures of p and then has the store decide the
+// authenticate runs the proof of the package comment for purpose and
+// content: it checks both signatures of p and then has the store decide the
 // proof in one transaction (store.DeviceProof): the challenge consumed, the
 // PIN failures reset or counted, the PIN locked with its notice at the
 // limit, and, when start is set, the session start describes stored with
 // its sign-in history line (failed attempts get theirs too). Nothing of the
 // outcome is known before that transaction commits, so the limit holds for
 // any number of parallel proofs on any number of nodes.
-func (s *Service) decide(ctx context.Context, dev store.DeviceID, purpose string, contentHash [32]byte, p Proof, clientIP string,
+func (s *Service) authenticate(ctx context.Context, dev store.DeviceID, purpose string, contentHash [32]byte, p Proof, clientIP string,
 	start func(d store.Device) (session.Prepared, error)) (store.Device, session.Prepared, error) {
 	if p.ChallengeID == "" || len(p.ChallengeID) > 64 {
 		return store.Device{}, session.Prepared{}, ErrProof
@@ -295,7 +290,7 @@ func (s *Service) Login(ctx context.Context, dev store.DeviceID, p Proof, method
 		return s.sessions.Prepare(session.New{PersonID: d.PersonID, Kind: session.KindApp, Level: session.Level(d.Level),
 			AMR: VerifiedAMR(), Origin: session.OriginDevice, ClientIP: clientIP, UserAgent: userAgent, DeviceName: d.Name})
 	}
-	d, prep, err := s.decide(ctx, dev, PurposeLogin, appclient.ContentHash(PurposeLogin, "", nil), p, clientIP, start)
+	d, prep, err := s.authenticate(ctx, dev, PurposeLogin, appclient.ContentHash(PurposeLogin, "", nil), p, clientIP, start)
 	if err != nil {
 		return "", store.Session{}, err
 	}
@@ -311,7 +306,7 @@ func (s *Service) ChangePIN(ctx context.Context, dev store.DeviceID, newPINKey [
 		return err
 	}
 	hash := appclient.ContentHash(PurposePINChange, "", appclient.PINChangeContent(newPINKey, []byte(kdf)))
-	d, err := s.authenticate(ctx, dev, PurposePINChange, hash, p, clientIP)
+	d, _, err := s.authenticate(ctx, dev, PurposePINChange, hash, p, clientIP, nil)
 	if err != nil {
 		return err
 	}
@@ -329,7 +324,7 @@ func (s *Service) ChangePIN(ctx context.Context, dev store.DeviceID, newPINKey [
 
 // Unbind removes the binding after a proof with the device and its PIN.
 func (s *Service) Unbind(ctx context.Context, dev store.DeviceID, p Proof, clientIP string) error {
-	d, err := s.authenticate(ctx, dev, PurposeUnbind, appclient.ContentHash(PurposeUnbind, "", nil), p, clientIP)
+	d, _, err := s.authenticate(ctx, dev, PurposeUnbind, appclient.ContentHash(PurposeUnbind, "", nil), p, clientIP, nil)
 	if err != nil {
 		return err
 	}
