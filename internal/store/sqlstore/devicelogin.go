@@ -62,7 +62,7 @@ func (s *devices) decideProof(ctx context.Context, tx *sql.Tx, p store.DevicePro
 	}
 	if p.Session != nil && p.PINOK {
 		// The person's row before the binding's, in the order AddDevice
-		// and the approvals take them.
+		// takes them (a deadlock with another order is retried by inTx).
 		var one int
 		err := s.queryRow(ctx, tx, "SELECT 1 FROM persons WHERE id = $1"+s.forKeyShare(), int64(p.Session.PersonID)).Scan(&one)
 		if errors.Is(err, sql.ErrNoRows) {
