@@ -161,8 +161,6 @@ var rows = []row{
 		message: lang.Key("answer.authentication_failed.message")}},
 	{is(device.ErrPINLocked), Answer{Status: http.StatusLocked, Code: "pin_locked", heading: lang.Key("answer.pin_locked.heading"),
 		message: lang.Key("answer.pin_locked.message")}},
-	{is(device.ErrPINBusy), Answer{Status: http.StatusTooManyRequests, Code: "pin_busy", heading: lang.Key("answer.pin_busy.heading"), RetryAfter: time.Second,
-		message: lang.Key("answer.pin_busy.message")}},
 	{is(device.ErrBindRefused), Answer{Status: http.StatusUnauthorized, Code: "bind_refused", heading: lang.Key("answer.bind_refused.heading"),
 		message: lang.Key("answer.bind_refused.message")}},
 	{is(device.ErrTooManyDevices), Answer{Status: http.StatusConflict, Code: "too_many_devices", heading: lang.Key("answer.too_many_devices.heading"),

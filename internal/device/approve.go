@@ -10,13 +10,14 @@ import (
 )
 
 // Prove checks an answer to a challenge of purpose with both keys over
-// contentHash, exactly as an app login does: the challenge is consumed, the
-// device signature checked first, then one PIN attempt is reserved and the PIN
-// signature checked (see the package comment). It returns the binding on
+// contentHash, exactly as an app login does: both signatures are checked,
+// then one transaction consumes the challenge and counts or resets the PIN
+// failures (see the package comment). It returns the binding on
 // success; ErrProof, *WrongPINError or ErrPINLocked otherwise. Package approval
 // uses it with purpose approve and the approval's content hash.
 func (s *Service) Prove(ctx context.Context, dev store.DeviceID, purpose string, contentHash [32]byte, p Proof, clientIP string) (store.Device, error) {
-	return s.authenticate(ctx, dev, purpose, contentHash, p, clientIP)
+	d, _, err := s.authenticate(ctx, dev, purpose, contentHash, p, clientIP, nil)
+	return d, err
 }
 
 // ProveDevice checks an answer signed by the device key alone, as a decline is:

@@ -4,22 +4,27 @@
 // package appclient's (docs/app-protocol.md); this package checks it.
 //
 // Every app authentication answers a challenge (single use, 2 minutes, bound to
-// its purpose and device). The device signature is checked first: a request
-// without a valid device signature is refused and never counts as a PIN attempt,
-// so nobody without the phone can lock the person out. Then one PIN attempt is
-// reserved on the binding in one atomic update, the PIN signature is checked,
-// and the reservation is released on success:
+// its purpose and device). Both signatures are checked first, without any
+// lock; then one write transaction of the store decides (store.DeviceProof),
+// holding the binding's row, and nothing of the outcome is answered before it
+// commits. A request without a valid device signature is refused and never
+// counts as a PIN attempt, so nobody without the phone can lock the person
+// out; of any number of parallel wrong PIN proofs on any number of nodes at
+// most the limit are counted and answered as wrong:
 //
-//	challenge ──▶ device signature ok? ──no──▶ ErrProof (nothing counted)
-//	                  │yes
-//	                  ▼
-//	          reserve attempt ──refused──▶ ErrPINLocked
+//	signatures checked ──▶ one transaction: challenge consumed (always)
 //	                  │
 //	                  ▼
-//	          PIN signature ok? ──yes──▶ release, go on
+//	  challenge, binding, device signature fit? ──no──▶ ErrProof (nothing counted)
+//	                  │yes
+//	                  ▼
+//	          PIN locked? ──yes──▶ ErrPINLocked (nothing counted)
 //	                  │no
 //	                  ▼
-//	          limit reached? ──yes──▶ lock PIN with its notice (one update), ErrPINLocked
+//	          PIN signature ok? ──yes──▶ failures reset (a login: session and
+//	                  │no                 history line stored, unless staff
+//	                  ▼                   locked the person: ErrPersonLocked)
+//	          count it; limit reached? ──yes──▶ lock PIN, queue its notice, ErrPINLocked
 //	                  │no
 //	                  ▼
 //	          *WrongPINError{Remaining}
@@ -55,9 +60,6 @@ var (
 	ErrProof = errors.New("device: proof refused")
 	// ErrPINLocked: the binding's PIN is locked.
 	ErrPINLocked = errors.New("device: pin locked")
-	// ErrPINBusy: as many PIN attempts as the limit allows are in flight on
-	// this binding right now; the client should try again in a moment.
-	ErrPINBusy = errors.New("device: pin attempts in flight")
 	// ErrBindRefused: KVNR, password or activation code did not fit.
 	ErrBindRefused = errors.New("device: binding refused")
 	// ErrTooManyDevices: the person has the most devices allowed.
@@ -130,9 +132,7 @@ type Store interface {
 	AddDevice(ctx context.Context, d store.Device, check func(bound int) error, notices ...store.Notice) error
 	DeviceByID(ctx context.Context, id store.DeviceID) (store.Device, error)
 	PersonDevices(ctx context.Context, id store.PersonID) ([]store.Device, error)
-	ReservePINAttempt(ctx context.Context, id store.DeviceID, limit int, now time.Time) (int, error)
-	ReleasePINAttempts(ctx context.Context, id store.DeviceID, now time.Time) error
-	LockPINIfExhausted(ctx context.Context, id store.DeviceID, limit int, now time.Time, notices ...store.Notice) (bool, error)
+	DecideDeviceProof(ctx context.Context, p store.DeviceProof) (store.ProofResult, error)
 	UpdateDevice(ctx context.Context, id store.DeviceID, fn func(d *store.Device) error, notices ...store.Notice) (store.Device, error)
 	PutOneTime(ctx context.Context, v store.OneTime) error
 	ConsumeOneTime(ctx context.Context, kind string, digest []byte, now time.Time) (store.OneTime, error)
@@ -155,8 +155,10 @@ type Notices interface {
 // Sessions starts app sessions (package session).
 type Sessions interface {
 	Create(ctx context.Context, n session.New) (session.Token, store.Session, error)
-	// Failed records a failed sign-in for the person's history.
-	Failed(ctx context.Context, person store.PersonID, kind string, method session.Origin, outcome, userAgent, deviceName string) error
+	// Prepare builds a session without storing it, with its sign-in
+	// history line: an app login stores both in the transaction that
+	// decides its proof.
+	Prepare(n session.New) (session.Prepared, error)
 	// Locked reports whether staff locked the person's access: no device
 	// is bound to a locked person.
 	Locked(ctx context.Context, id store.PersonID) (bool, error)

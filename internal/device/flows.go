@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"maps"
 	"strings"
 	"time"
@@ -180,62 +179,87 @@ func (s *Service) add(ctx context.Context, p store.Person, deviceKey, pinKey []b
 	return Binding{ID: store.DeviceID(id), Level: level}, nil
 }
 
-// authenticate runs the proof of the package comment for purpose and content.
-func (s *Service) authenticate(ctx context.Context, dev store.DeviceID, purpose string, contentHash [32]byte, p Proof, clientIP string) (store.Device, error) {
-	nonce, err := s.consume(ctx, p.ChallengeID, purpose, dev, p.For)
-	if err != nil {
-		return store.Device{}, err
-	}
-	d, err := s.store.DeviceByID(ctx, dev)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && !d.RemovedAt.IsZero()) {
-		return store.Device{}, ErrProof
-	}
-	if err != nil {
-		return store.Device{}, fmt.Errorf("device: authenticate: %w", err)
-	}
-	msg := appclient.SignedMessage(purpose, p.ChallengeID, nonce, contentHash)
-	if !appclient.VerifyDeviceSignature(d.DeviceKey, msg, p.DeviceSignature) {
-		// Without the phone: refused, never a PIN attempt.
-		return store.Device{}, ErrProof
+// authenticate runs the proof of the package comment for purpose and
+// content: it checks both signatures of p and then has the store decide the
+// proof in one transaction (store.DeviceProof): the challenge consumed, the
+// PIN failures reset or counted, the PIN locked with its notice at the
+// limit, and, when start is set, the session start describes stored with
+// its sign-in history line (failed attempts get theirs too). Nothing of the
+// outcome is known before that transaction commits, so the limit holds for
+// any number of parallel proofs on any number of nodes.
+func (s *Service) authenticate(ctx context.Context, dev store.DeviceID, purpose string, contentHash [32]byte, p Proof, clientIP string,
+	start func(d store.Device) (session.Prepared, error)) (store.Device, session.Prepared, error) {
+	if p.ChallengeID == "" || len(p.ChallengeID) > 64 {
+		return store.Device{}, session.Prepared{}, ErrProof
 	}
 	now := s.now()
-	n, err := s.store.ReservePINAttempt(ctx, dev, s.cfg.PINLimit, now)
-	if errors.Is(err, store.ErrConflict) {
-		// Locked, or the limit's worth of attempts are being checked right
-		// now (counted until they are released).
-		if cur, err := s.store.DeviceByID(ctx, dev); err == nil && cur.PINLockedAt.IsZero() && cur.RemovedAt.IsZero() {
-			return store.Device{}, ErrPINBusy
+	digest := proofing.CodeDigest(p.ChallengeID)
+	ch, err := s.store.OneTimeByDigest(ctx, challengeKind, digest, now)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Device{}, session.Prepared{}, ErrProof
+	}
+	if err != nil {
+		return store.Device{}, session.Prepared{}, fmt.Errorf("device: challenge: %w", err)
+	}
+	chSubject := challengeSubject(purpose, dev, p.For)
+	proof := store.DeviceProof{Device: dev, ChallengeKind: challengeKind, ChallengeDigest: digest, ChallengeSubject: chSubject,
+		Nonce: ch.Data, Limit: s.cfg.PINLimit, Now: now}
+	d, err := s.store.DeviceByID(ctx, dev)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return store.Device{}, session.Prepared{}, fmt.Errorf("device: authenticate: %w", err)
+	}
+	var prep session.Prepared
+	if err == nil && d.RemovedAt.IsZero() && ch.Subject == chSubject {
+		msg := appclient.SignedMessage(purpose, p.ChallengeID, ch.Data, contentHash)
+		// Without the phone: refused, never a PIN attempt.
+		proof.DeviceOK = appclient.VerifyDeviceSignature(d.DeviceKey, msg, p.DeviceSignature)
+		proof.PINOK = proof.DeviceOK && appclient.VerifyPINSignature(d.PINKey, msg, p.PINSignature)
+		proof.DeviceKey, proof.PINKey = d.DeviceKey, d.PINKey
+	}
+	switch {
+	case proof.DeviceOK && proof.PINOK && start != nil:
+		if prep, err = start(d); err != nil {
+			return store.Device{}, session.Prepared{}, err
 		}
-		return store.Device{}, ErrPINLocked
-	}
-	if err != nil {
-		return store.Device{}, fmt.Errorf("device: authenticate: %w", err)
-	}
-	if appclient.VerifyPINSignature(d.PINKey, msg, p.PINSignature) {
-		if err := s.store.ReleasePINAttempts(ctx, dev, now); err != nil {
-			return store.Device{}, fmt.Errorf("device: authenticate: %w", err)
+		proof.Session, proof.History = &prep.Session, &prep.History
+	case proof.DeviceOK && !proof.PINOK:
+		if start != nil {
+			// A failed attempt enters the person's history too; the
+			// store sets its outcome and time.
+			if prep, err = start(d); err != nil {
+				return store.Device{}, session.Prepared{}, err
+			}
+			proof.History = &prep.History
 		}
-		return d, nil
+		n, err := s.notices.Make(d.PersonID, notice.PINLocked, notice.Details{At: now, Device: d.Name})
+		if err != nil {
+			return store.Device{}, session.Prepared{}, fmt.Errorf("device: authenticate: %w", err)
+		}
+		proof.LockNotices = []store.Notice{n}
 	}
-	s.record(ctx, audit.Event{Actor: subject(d.PersonID), Event: "device.pin_wrong", Subject: subject(d.PersonID), ClientIP: clientIP,
-		Details: map[string]any{"device": string(dev), "purpose": purpose, "failures": n}})
-	if n < s.cfg.PINLimit {
-		return store.Device{}, &WrongPINError{Remaining: s.cfg.PINLimit - n}
-	}
-	lockedNotice, err := s.notices.Make(d.PersonID, notice.PINLocked, notice.Details{At: now, Device: d.Name})
+	res, err := s.store.DecideDeviceProof(ctx, proof)
 	if err != nil {
-		return store.Device{}, fmt.Errorf("device: authenticate: %w", err)
+		return store.Device{}, session.Prepared{}, fmt.Errorf("device: authenticate: %w", err)
 	}
-	locked, err := s.store.LockPINIfExhausted(ctx, dev, s.cfg.PINLimit, now, lockedNotice)
-	if err != nil {
-		return store.Device{}, fmt.Errorf("device: authenticate: %w", err)
-	}
-	if locked {
+	switch res.Outcome {
+	case store.ProofAccepted:
+		return res.Device, prep, nil
+	case store.ProofPersonLocked:
+		return store.Device{}, session.Prepared{}, session.ErrPersonLocked
+	case store.ProofPINLocked:
+		return store.Device{}, session.Prepared{}, ErrPINLocked
+	case store.ProofWrongPIN, store.ProofLockedNow:
+		s.record(ctx, audit.Event{Actor: subject(d.PersonID), Event: "device.pin_wrong", Subject: subject(d.PersonID), ClientIP: clientIP,
+			Details: map[string]any{"device": string(dev), "purpose": purpose, "failures": res.Failures}})
+		if res.Outcome == store.ProofWrongPIN {
+			return store.Device{}, session.Prepared{}, &WrongPINError{Remaining: s.cfg.PINLimit - res.Failures}
+		}
 		s.notices.Kick()
 		s.record(ctx, audit.Event{Actor: "system", Event: "device.pin_locked", Subject: subject(d.PersonID),
 			Details: map[string]any{"device": string(dev)}})
+		return store.Device{}, session.Prepared{}, errLockedNow
 	}
-	return store.Device{}, errLockedNow
+	return store.Device{}, session.Prepared{}, ErrProof
 }
 
 // errLockedNow is ErrPINLocked from an attempt that was counted (the one
@@ -262,32 +286,17 @@ func (s *Service) Login(ctx context.Context, dev store.DeviceID, p Proof, method
 	if !amrMethods[method] {
 		method = "pin"
 	}
-	d, err := s.authenticate(ctx, dev, PurposeLogin, appclient.ContentHash(PurposeLogin, "", nil), p, clientIP)
-	if wrong := (*WrongPINError)(nil); errors.As(err, &wrong) || errors.Is(err, errLockedNow) {
-		// The device signature was good: the device is the person's. Only
-		// counted attempts enter the history (the PIN limit bounds them);
-		// tries against a locked PIN do not.
-		outcome := session.OutcomeFailed
-		if errors.Is(err, errLockedNow) {
-			outcome = session.OutcomeLocked
-		}
-		if x, lerr := s.store.DeviceByID(ctx, dev); lerr == nil {
-			if herr := s.sessions.Failed(ctx, x.PersonID, session.KindApp, session.OriginDevice, outcome, userAgent, x.Name); herr != nil {
-				s.logger.Error("sign-in history", slog.Any("error", herr))
-			}
-		}
+	start := func(d store.Device) (session.Prepared, error) {
+		return s.sessions.Prepare(session.New{PersonID: d.PersonID, Kind: session.KindApp, Level: session.Level(d.Level),
+			AMR: VerifiedAMR(), Origin: session.OriginDevice, ClientIP: clientIP, UserAgent: userAgent, DeviceName: d.Name})
 	}
-	if err != nil {
-		return "", store.Session{}, err
-	}
-	tok, sess, err := s.sessions.Create(ctx, session.New{PersonID: d.PersonID, Kind: session.KindApp, Level: session.Level(d.Level),
-		AMR: VerifiedAMR(), Origin: session.OriginDevice, ClientIP: clientIP, UserAgent: userAgent, DeviceName: d.Name})
+	d, prep, err := s.authenticate(ctx, dev, PurposeLogin, appclient.ContentHash(PurposeLogin, "", nil), p, clientIP, start)
 	if err != nil {
 		return "", store.Session{}, err
 	}
 	s.record(ctx, audit.Event{Actor: subject(d.PersonID), Event: "device.login", Subject: subject(d.PersonID), ClientIP: clientIP,
 		Details: map[string]any{"device": string(dev), "level": d.Level, "reported_method": method}})
-	return tok, sess, nil
+	return prep.Token, prep.Session, nil
 }
 
 // ChangePIN replaces the PIN key after a proof with the old PIN. The proof
@@ -297,7 +306,7 @@ func (s *Service) ChangePIN(ctx context.Context, dev store.DeviceID, newPINKey [
 		return err
 	}
 	hash := appclient.ContentHash(PurposePINChange, "", appclient.PINChangeContent(newPINKey, []byte(kdf)))
-	d, err := s.authenticate(ctx, dev, PurposePINChange, hash, p, clientIP)
+	d, _, err := s.authenticate(ctx, dev, PurposePINChange, hash, p, clientIP, nil)
 	if err != nil {
 		return err
 	}
@@ -315,7 +324,7 @@ func (s *Service) ChangePIN(ctx context.Context, dev store.DeviceID, newPINKey [
 
 // Unbind removes the binding after a proof with the device and its PIN.
 func (s *Service) Unbind(ctx context.Context, dev store.DeviceID, p Proof, clientIP string) error {
-	d, err := s.authenticate(ctx, dev, PurposeUnbind, appclient.ContentHash(PurposeUnbind, "", nil), p, clientIP)
+	d, _, err := s.authenticate(ctx, dev, PurposeUnbind, appclient.ContentHash(PurposeUnbind, "", nil), p, clientIP, nil)
 	if err != nil {
 		return err
 	}

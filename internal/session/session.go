@@ -286,7 +286,9 @@ var ErrPersonLocked = errors.New("session: access locked by staff")
 
 // checkLock returns ErrPersonLocked when staff locked the person's access.
 // It is the one rule every login path passes: each of them starts its
-// session through Create or Replace.
+// session through Create or Replace, except the app login, whose session
+// (Prepare) is stored by the store transaction that decides its proof and
+// reads the lock there (store.DeviceProof).
 func (m *Manager) checkLock(ctx context.Context, id store.PersonID) error {
 	_, err := m.store.PersonLockByID(ctx, id)
 	switch {

@@ -39,6 +39,7 @@ type Store interface {
 	Letters
 	Identifications
 	Devices
+	DeviceProofs
 	Approvals
 	Notices
 	Counters

@@ -10,7 +10,7 @@ import (
 	"github.com/pforte/pforte/internal/store"
 )
 
-// devices implements store.Devices.
+// devices implements store.Devices and store.DeviceProofs.
 type devices struct{ *db }
 
 var _ store.Devices = (*devices)(nil)

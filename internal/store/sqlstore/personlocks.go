@@ -18,8 +18,12 @@ var _ store.PersonLocks = (*personLocks)(nil)
 // LockPerson implements store.PersonLocks.
 func (s *personLocks) LockPerson(ctx context.Context, l store.PersonLock) error {
 	return s.inTx(ctx, func(tx *sql.Tx) error {
+		// The person's row is held until the lock commits: an app login
+		// holds it (FOR KEY SHARE) while it reads the lock and stores its
+		// session (DecideDeviceProof), so it sees this lock or its session
+		// exists before the lock and is ended with the others.
 		var one int
-		err := tx.QueryRowContext(ctx, "SELECT 1 FROM persons WHERE id = $1", int64(l.PersonID)).Scan(&one)
+		err := tx.QueryRowContext(ctx, "SELECT 1 FROM persons WHERE id = $1"+s.forUpdate(), int64(l.PersonID)).Scan(&one)
 		if errors.Is(err, sql.ErrNoRows) {
 			return store.ErrNotFound
 		}

@@ -1,0 +1,86 @@
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// DeviceProof is an app's answer to a challenge (package device), to be
+// decided in one write transaction. The caller checks both signatures
+// before it (they are the slow part and need no lock), against the keys
+// and the nonce it read; the store then decides what they count.
+type DeviceProof struct {
+	Device DeviceID
+	// ChallengeKind and ChallengeDigest name the challenge, a one-time
+	// value. It is consumed whatever the outcome, and the proof counts only
+	// when the challenge was unused and unexpired at Now, its Subject is
+	// ChallengeSubject (purpose and binding) and its Data is Nonce (what the
+	// signatures were checked over).
+	ChallengeKind    string
+	ChallengeDigest  []byte
+	ChallengeSubject string
+	Nonce            []byte
+	// DeviceKey and PINKey are the keys the signatures were checked with:
+	// the proof counts only while the binding still has both (a PIN change
+	// in between voids it). DeviceOK and PINOK are the two verdicts.
+	DeviceKey, PINKey []byte
+	DeviceOK, PINOK   bool
+	// Limit is the number of wrong PIN proofs in a row that locks the PIN.
+	Limit int
+	Now   time.Time
+	// Session, when set, is stored with a good PIN proof, unless staff
+	// locked the person's access (PersonLocks): the lock is read in the
+	// same transaction, which LockPerson cannot pass, so no session is
+	// stored after a lock.
+	Session *Session
+	// History, when set, is the person's sign-in history line, stored with
+	// Outcome "ok" with the session, "failed" with a counted wrong PIN and
+	// "locked" with the wrong PIN that locked it (nothing otherwise). The
+	// store sets Outcome; At is the session's CreatedAt or Now.
+	History *LoginEvent
+	// LockNotices are queued when, and only when, this proof locks the PIN.
+	LockNotices []Notice
+}
+
+// ProofOutcome is what DecideDeviceProof decided.
+type ProofOutcome int
+
+// The outcomes. Only ProofWrongPIN and ProofLockedNow count an attempt.
+const (
+	// ProofRefused: the challenge (unknown, used, expired, issued for
+	// something else), the binding (unknown, removed, keys changed) or the
+	// device signature did not fit. Nothing counted.
+	ProofRefused ProofOutcome = iota
+	// ProofPINLocked: the binding's PIN was locked already. Nothing counted.
+	ProofPINLocked
+	// ProofAccepted: the PIN proof was good; the failures are reset and the
+	// session, if any, is stored with its history line.
+	ProofAccepted
+	// ProofPersonLocked: the PIN proof was good and the failures are reset,
+	// but staff locked the person's access: no session is stored.
+	ProofPersonLocked
+	// ProofWrongPIN: a wrong PIN proof, counted (ProofResult.Failures).
+	ProofWrongPIN
+	// ProofLockedNow: a wrong PIN proof that reached the limit: the PIN is
+	// locked and LockNotices are queued.
+	ProofLockedNow
+)
+
+// ProofResult is the decision and the binding as the transaction left it
+// (zero for ProofRefused).
+type ProofResult struct {
+	Outcome  ProofOutcome
+	Device   Device
+	Failures int // wrong PIN proofs in a row now counted
+}
+
+// DeviceProofs is the contract for deciding app authentications.
+type DeviceProofs interface {
+	// DecideDeviceProof consumes the challenge and decides p in one write
+	// transaction, holding the binding's lock: of any number of parallel
+	// proofs on any number of nodes, at most Limit wrong PIN proofs in a row
+	// are counted and answered as such before the PIN is locked, and a good
+	// one resets the count. Nothing of the decision is visible before the
+	// transaction commits. Errors are failures of the store only.
+	DecideDeviceProof(ctx context.Context, p DeviceProof) (ProofResult, error)
+}
