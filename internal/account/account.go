@@ -179,7 +179,9 @@ type Store interface {
 // and DummyVerify cost the same.
 type Hasher interface {
 	// Admit bounds the callers doing work for a password check; it answers
-	// password.ErrBusy at once when the hasher could not serve them.
+	// password.ErrBusy at once when the hasher could not serve them. The
+	// returned function ends the admission; calls after the first do
+	// nothing.
 	Admit() (func(), error)
 	Hash(ctx context.Context, pw string) (string, error)
 	Verify(ctx context.Context, pw, stored string) (ok, needsRehash bool, err error)

@@ -115,7 +115,7 @@ func (s *Service) Login(ctx context.Context, in Login, kind string) (LoginResult
 		p, acct, err = s.lookup(ctx, kvnr)
 	}
 	if errors.Is(err, errLoginUnknown) {
-		return LoginResult{}, s.unknownLogin(ctx, kvnr, in)
+		return LoginResult{}, s.unknownLogin(ctx, kvnr, in, done)
 	}
 	if err != nil {
 		return LoginResult{}, err
@@ -130,6 +130,9 @@ func (s *Service) Login(ctx context.Context, in Login, kind string) (LoginResult
 	go func() { reserved <- s.reserveAttempt(ctx, p.ID, kvnr, now, in.ClientIP) }()
 	verdict, herr := s.hasher.Derive(ctx, typed, acct.PasswordHash)
 	r := <-reserved
+	// The hash is done: what is left is no work for the hasher, and a
+	// caller waiting at Admit can be let in to keep its slot busy.
+	done()
 	if r.err != nil {
 		return LoginResult{}, fmt.Errorf("account: login: %w", r.err)
 	}
@@ -216,8 +219,9 @@ func (s *Service) Login(ctx context.Context, in Login, kind string) (LoginResult
 }
 
 // unknownLogin answers a login for a KVNR without a password: the same
-// work as a wrong password, one write while hashing and one after.
-func (s *Service) unknownLogin(ctx context.Context, kvnr string, in Login) error {
+// work as a wrong password, one write while hashing and one after. It ends
+// the admission (done) once the hash is done, as Login does.
+func (s *Service) unknownLogin(ctx context.Context, kvnr string, in Login, done func()) error {
 	reserved := make(chan struct{})
 	go func() {
 		defer close(reserved)
@@ -225,6 +229,7 @@ func (s *Service) unknownLogin(ctx context.Context, kvnr string, in Login) error
 	}()
 	herr := s.hasher.DummyVerify(ctx, in.Password)
 	<-reserved
+	done()
 	if errors.Is(herr, password.ErrBusy) {
 		return herr
 	}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"regexp"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -27,9 +28,14 @@ type writeLog struct {
 	// settles: after the login's look at anything and before its
 	// transaction.
 	lockOnSettle *store.PersonLock
+	// onWrite, when set, runs before each write is noted.
+	onWrite func()
 }
 
 func (w *writeLog) note(s string) {
+	if w.onWrite != nil {
+		w.onWrite()
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.writes = append(w.writes, s)
@@ -191,5 +197,54 @@ func TestLoginThatRacesTheStaffLockKeepsNoSession(t *testing.T) {
 	}
 	if st, err := account.NewDesk(f.svc).LockState(ctx, f.person.ID); err != nil || st.Failures != 0 {
 		t.Errorf("attempt state: %+v, %v; want the right password not counted", st, err)
+	}
+}
+
+// admissions is a hasher that counts the callers it admitted and has not
+// seen done.
+type admissions struct {
+	*countingHasher
+	open atomic.Int64
+}
+
+func (a *admissions) Admit() (func(), error) {
+	done, err := a.countingHasher.Admit()
+	if err != nil {
+		return nil, err
+	}
+	a.open.Add(1)
+	var once sync.Once
+	return func() {
+		once.Do(func() { a.open.Add(-1) })
+		done()
+	}, nil
+}
+
+// TestLoginEndsItsAdmissionAfterTheHash: a login's writes after its hash
+// (settling a success, the stand-in write of an unknown KVNR) run outside
+// the hasher's admission, so the callers waiting at Admit are let in while
+// they commit instead of leaving a hash slot idle.
+func TestLoginEndsItsAdmissionAfterTheHash(t *testing.T) {
+	f := newFixture(t)
+	f.withChosenPassword(t)
+	w := f.withWriteLog(t)
+	a := &admissions{countingHasher: f.hasher}
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	f.svc = account.New(w, a, f.sessions, audit.New(f.st, audit.GenerateKey(), f.clk.now, logger), testNotices(t, f.clk.now),
+		f.clk.now, account.Config{}, logger)
+	var during []int64
+	w.onWrite = func() { during = append(during, a.open.Load()) }
+	if _, err := f.login(t, chosen); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Login(t.Context(), account.Login{KVNR: "T555558879", Password: "x"}, session.KindBrowser); !errors.Is(err, account.ErrLoginFailed) {
+		t.Fatal(err)
+	}
+	// The writes: the reservation and the settling; the two stand-in writes.
+	if len(during) != 4 || during[1] != 0 || during[3] != 0 {
+		t.Errorf("callers admitted at each write = %v, want none at the second and fourth (after the hash)", during)
+	}
+	if n := a.open.Load(); n != 0 {
+		t.Errorf("%d admissions left open", n)
 	}
 }

@@ -281,5 +281,7 @@ func (h *Hasher) LogValue() slog.Value {
 // Admit lets a caller in before it does other work for a password check (a
 // login reserves an attempt in the database before it hashes). At most as many
 // callers are admitted as the pool can run and queue; the others get ErrBusy at
-// once, before they cost anything else. Call the returned function when done.
+// once, before they cost anything else. Call the returned function when the
+// work for the hasher is done (a login calls it after its hash, before its
+// remaining writes); calls after the first do nothing.
 func (h *Hasher) Admit() (func(), error) { return h.pool.admit() }
