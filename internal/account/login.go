@@ -32,7 +32,7 @@ import (
 // An unknown KVNR, and a lock whose checks are spent, have no attempt of
 // their own to count. They make the same two writes, on the same kind of
 // key: the counter "login:-<n>" is counted up while the dummy hash runs and
-// again after it, n one of mirrorBuckets chosen by a keyed hash of the
+// again after it, n one of standIns chosen by a keyed hash of the
 // KVNR. The set is fixed, so attacker-chosen KVNRs cannot grow the table,
 // and the key is secret per process, so no one can aim many KVNRs at one
 // row to slow them down (and so tell them from known ones).
@@ -40,9 +40,9 @@ import (
 // errLocked is internal: the account is locked; the caller sees ErrLoginFailed.
 var errLocked = errors.New("account: locked")
 
-// mirrorBuckets is how many counters stand in for the attempts of logins
+// standIns is how many counters stand in for the attempts of logins
 // that count none of their own.
-const mirrorBuckets = 1024
+const standIns = 1024
 
 // standIn counts the failed logins that count no attempt of their own.
 type standIn struct {
@@ -55,7 +55,7 @@ type standIn struct {
 // key a person's attempts are counted under ("login:<person>"), with a
 // negative number, which no person has.
 func (m standIn) key(kvnr string) string {
-	n := maphash.String(m.seed, kvnr) % mirrorBuckets
+	n := maphash.String(m.seed, kvnr) % standIns
 	return "login:-" + strconv.FormatUint(n+1, 10)
 }
 
