@@ -8,16 +8,19 @@
 // check). Each account has a failure counter in the store. An attempt is
 // reserved on the counter (one atomic update) before the password is checked and
 // the counter is reset on success, so parallel attempts on any number of nodes
-// can never check more passwords than the limit allows:
+// can never check more passwords than the limit allows. The hash runs while
+// the reservation commits; its verdict is taken only after, and dropped when
+// the lock refused the attempt (login.go). A success settles in one
+// transaction: the reset, the session and its sign-in history line:
 //
-//	attempt ──reserve──▶ locked? ──yes──▶ lock's checks left? ──no──▶ dummy hash ──▶ ErrLoginFailed
+//	attempt ──reserve──▶ locked? ──yes──▶ lock's checks left? ──no──▶ verdict dropped ──▶ ErrLoginFailed
 //	                        │no                    │yes: verify ──wrong──▶ ErrLoginFailed
 //	                        │                      └──right──▶ *LockedError (ticket for the phone)
 //	                        ▼
 //	                 verify password ──wrong──▶ ErrLoginFailed (counter stays up;
 //	                        │ok                 every MaxFailures-th failure locks
 //	                        ▼                   for LockBase, doubling, up to LockMax)
-//	               reset counter, session
+//	        reset counter + session + history line (one transaction)
 //
 // The right password of a person whose access staff locked answers
 // session.ErrPersonLocked instead of a session (stafflock.go).
@@ -34,7 +37,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/fnv"
+	"hash/maphash"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -45,7 +48,6 @@ import (
 	"github.com/pforte/pforte/internal/notice"
 	"github.com/pforte/pforte/internal/password"
 	"github.com/pforte/pforte/internal/proofing"
-	"github.com/pforte/pforte/internal/registry"
 	"github.com/pforte/pforte/internal/session"
 	"github.com/pforte/pforte/internal/store"
 )
@@ -170,16 +172,23 @@ type Store interface {
 	LockPerson(ctx context.Context, l store.PersonLock) error
 	PersonLockByID(ctx context.Context, id store.PersonID) (store.PersonLock, error)
 	UnlockPerson(ctx context.Context, id store.PersonID) error
+	SettlePasswordLogin(ctx context.Context, key string, reset func(c *store.Counter) error, s store.Session, e store.LoginEvent) error
 }
 
-// Hasher hashes and verifies passwords (package password). Verify and
-// DummyVerify cost the same.
+// Hasher hashes and verifies passwords (package password). Verify, Derive
+// and DummyVerify cost the same.
 type Hasher interface {
 	// Admit bounds the callers doing work for a password check; it answers
-	// password.ErrBusy at once when the hasher could not serve them.
+	// password.ErrBusy at once when the hasher could not serve them. The
+	// returned function ends the admission; calls after the first do
+	// nothing.
 	Admit() (func(), error)
 	Hash(ctx context.Context, pw string) (string, error)
 	Verify(ctx context.Context, pw, stored string) (ok, needsRehash bool, err error)
+	// Derive is Verify's hashing, its comparison left to the Verdict: a
+	// login hashes while it reserves the attempt and checks only once the
+	// reservation holds.
+	Derive(ctx context.Context, pw, stored string) (password.Verdict, error)
 	DummyVerify(ctx context.Context, pw string) error
 }
 
@@ -207,13 +216,15 @@ type Service struct {
 	now      func() time.Time
 	cfg      Config
 	logger   *slog.Logger
+	standIn  standIn
 }
 
 // New returns a service.
 func New(st Store, h Hasher, sessions *session.Manager, aud Auditor, notify Notices, now func() time.Time, cfg Config, logger *slog.Logger) *Service {
 	cfg = cfg.withDefaults()
 	return &Service{initials: initials{store: st, hasher: h, validity: cfg.InitialValidity, now: now},
-		store: st, hasher: h, sessions: sessions, audit: aud, notify: notify, now: now, cfg: cfg, logger: logger}
+		store: st, hasher: h, sessions: sessions, audit: aud, notify: notify, now: now, cfg: cfg, logger: logger,
+		standIn: standIn{store: st, seed: maphash.MakeSeed(), logger: logger}}
 }
 
 // Login is one login attempt.
@@ -238,178 +249,6 @@ type LoginResult struct {
 }
 
 func counterKey(id store.PersonID) string { return "login:" + strconv.FormatInt(int64(id), 10) }
-
-// errLocked is internal: the account is locked; the caller sees ErrLoginFailed.
-var errLocked = errors.New("account: locked")
-
-// Login checks the password and starts a browser or app session at level low.
-// Every failure is ErrLoginFailed; password.ErrBusy means too many hashes are
-// running and the client should retry later.
-func (s *Service) Login(ctx context.Context, in Login, kind string) (LoginResult, error) {
-	// Turned away before any database work when the hasher is saturated.
-	done, err := s.hasher.Admit()
-	if err != nil {
-		return LoginResult{}, err
-	}
-	defer done()
-	kvnr := strings.ToUpper(strings.TrimSpace(in.KVNR))
-	var p store.Person
-	var acct store.Account
-	err = errLoginUnknown
-	if registry.ValidKVNR(kvnr) {
-		p, acct, err = s.lookup(ctx, kvnr)
-	}
-	if err != nil {
-		if errors.Is(err, errLoginUnknown) {
-			// The same work as a wrong password: two writes, one hash.
-			s.dummyWrite(ctx, kvnr)
-			if derr := s.hasher.DummyVerify(ctx, in.Password); errors.Is(derr, password.ErrBusy) {
-				return LoginResult{}, derr
-			}
-			s.record(ctx, audit.Event{Actor: "anonymous", Event: "account.login_failed", ClientIP: in.ClientIP,
-				Details: map[string]any{"reason": "unknown"}})
-			return LoginResult{}, ErrLoginFailed
-		}
-		return LoginResult{}, err
-	}
-	now := s.now()
-	until, err := s.reserve(ctx, p.ID, now, in.ClientIP)
-	duringLock := errors.Is(err, errLocked)
-	if duringLock {
-		// The lock's own checks (lock.go) take the place of the dummy
-		// write; once they are spent, the lock answers as before.
-		if err := s.reserveLocked(ctx, p.ID, until, now); errors.Is(err, errLocked) {
-			// Not recorded in the person's history (unbounded tries
-			// against a lock would grow it): the same work as a wrong
-			// password, two writes and one hash.
-			s.dummyWrite(ctx, kvnr)
-			if derr := s.hasher.DummyVerify(ctx, in.Password); errors.Is(derr, password.ErrBusy) {
-				return LoginResult{}, derr
-			}
-			s.record(ctx, audit.Event{Actor: "anonymous", Event: "account.login_failed", Subject: subject(p.ID), ClientIP: in.ClientIP,
-				Details: map[string]any{"reason": "locked"}})
-			return LoginResult{}, ErrLoginFailed
-		} else if err != nil {
-			return LoginResult{}, fmt.Errorf("account: login: %w", err)
-		}
-	} else if err != nil {
-		return LoginResult{}, fmt.Errorf("account: login: %w", err)
-	}
-	typed := in.Password
-	if acct.PasswordInitial {
-		// Printed in groups: spaces, hyphens and lower case do not matter.
-		typed = proofing.NormalizeInitialPassword(typed)
-	}
-	ok, rehash, err := s.hasher.Verify(ctx, typed, acct.PasswordHash)
-	if errors.Is(err, password.ErrBusy) {
-		if duringLock {
-			s.releaseLocked(ctx, p.ID)
-		} else {
-			s.release(ctx, p.ID)
-		}
-		return LoginResult{}, err
-	}
-	if err != nil {
-		return LoginResult{}, fmt.Errorf("account: login: %w", err)
-	}
-	expired := acct.PasswordInitial && !acct.PasswordExpiresAt.After(now)
-	if !ok || expired {
-		reason := "wrong_password"
-		if ok {
-			reason = "initial_password_expired"
-		}
-		if duringLock {
-			reason = "locked_" + reason
-		}
-		s.record(ctx, audit.Event{Actor: "anonymous", Event: "account.login_failed", Subject: subject(p.ID), ClientIP: in.ClientIP,
-			Details: map[string]any{"reason": reason}})
-		outcome := session.OutcomeFailed
-		if duringLock {
-			outcome = session.OutcomeLocked
-		}
-		if err := s.sessions.Failed(ctx, p.ID, kind, session.OriginPassword, outcome, in.UserAgent, ""); err != nil {
-			s.logger.Error("sign-in history", slog.Any("error", err))
-		}
-		return LoginResult{}, ErrLoginFailed
-	}
-	if err := s.staffLocked(ctx, p.ID, kind, duringLock, in); err != nil {
-		return LoginResult{}, err
-	}
-	if duringLock {
-		// The right password: the owner. The lock holds for a
-		// password-only login; the phone may confirm one.
-		s.releaseLocked(ctx, p.ID)
-		return LoginResult{}, s.lockedLogin(ctx, p, acct, until, in.ClientIP)
-	}
-	if err := s.reset(ctx, p.ID); err != nil {
-		return LoginResult{}, err
-	}
-	if rehash && !acct.PasswordInitial {
-		s.rehash(ctx, p.ID, in.Password, acct.PasswordHash)
-	}
-	origin := session.OriginPassword
-	if acct.PasswordInitial {
-		origin = session.OriginLetter
-	}
-	tok, sess, err := s.sessions.Create(ctx, session.New{PersonID: p.ID, Kind: kind, Level: session.LevelLow, AMR: []string{"pwd"},
-		Origin: origin, MustChangePassword: acct.PasswordInitial, ClientIP: in.ClientIP, UserAgent: in.UserAgent})
-	if err != nil {
-		return LoginResult{}, err
-	}
-	s.record(ctx, audit.Event{Actor: subject(p.ID), Event: "account.login", Subject: subject(p.ID), ClientIP: in.ClientIP,
-		Details: map[string]any{"kind": kind, "level": string(session.LevelLow), "origin": string(origin), "must_change_password": acct.PasswordInitial}})
-	res := LoginResult{Token: tok, Session: sess, Language: acct.Language}
-	if kind == session.KindApp {
-		devs, err := s.store.PersonDevices(ctx, p.ID)
-		if err != nil {
-			return LoginResult{}, fmt.Errorf("account: login: %w", err)
-		}
-		res.NeedsDevice = len(devs) == 0
-	}
-	return res, nil
-}
-
-var errLoginUnknown = errors.New("account: unknown")
-
-// lookup returns the person and their account with a password, or
-// errLoginUnknown.
-func (s *Service) lookup(ctx context.Context, kvnr string) (store.Person, store.Account, error) {
-	p, err := s.store.PersonByKVNR(ctx, kvnr)
-	if errors.Is(err, store.ErrNotFound) {
-		return store.Person{}, store.Account{}, errLoginUnknown
-	}
-	if err != nil {
-		return store.Person{}, store.Account{}, fmt.Errorf("account: login: %w", err)
-	}
-	acct, err := s.store.AccountByPerson(ctx, p.ID)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && acct.PasswordHash == "") {
-		return store.Person{}, store.Account{}, errLoginUnknown
-	}
-	if err != nil {
-		return store.Person{}, store.Account{}, fmt.Errorf("account: login: %w", err)
-	}
-	return p, acct, nil
-}
-
-// dummyWrite spends the writes a counted wrong password makes (its counter
-// and its line in the sign-in history) where none is made, so unknown and
-// locked accounts cost the same database work. The counters are a fixed
-// set of 64 rows: attacker-chosen KVNRs cannot grow the table.
-func (s *Service) dummyWrite(ctx context.Context, kvnr string) {
-	h := fnv.New32a()
-	h.Write([]byte(kvnr))
-	now := s.now()
-	for i, n := range []uint32{h.Sum32() % 64, (h.Sum32() / 64) % 64} {
-		key := "login:dummy:" + strconv.Itoa(int(n))
-		if _, err := s.store.UpdateCounter(ctx, key, func(c *store.Counter) error {
-			c.Value++
-			c.UpdatedAt = now
-			return nil
-		}); err != nil {
-			s.logger.Error("login dummy write", slog.Int("write", i), slog.Any("error", err))
-		}
-	}
-}
 
 // lockFor is the length of the n-th lock: LockBase doubled n-1 times, at most
 // LockMax.
@@ -466,25 +305,34 @@ func (s *Service) reserve(ctx context.Context, id store.PersonID, now time.Time,
 
 // reset clears the failure counter after a successful login.
 func (s *Service) reset(ctx context.Context, id store.PersonID) error {
-	now := s.now()
-	_, err := s.store.UpdateCounter(ctx, counterKey(id), func(c *store.Counter) error {
-		// WindowStart (the last repeated-lock notice) stays: one per window.
-		c.Value, c.LockedUntil, c.UpdatedAt = 0, time.Time{}, now
-		return nil
-	})
+	_, err := s.store.UpdateCounter(ctx, counterKey(id), resetCounter(s.now()))
 	if err != nil {
 		return fmt.Errorf("account: reset failures: %w", err)
 	}
 	return nil
 }
 
-// release gives back a reserved attempt that was never checked. It runs even
-// when the client has gone away: a give-back that failed would count as a
-// failure.
-func (s *Service) release(ctx context.Context, id store.PersonID) {
+// resetCounter is the update that clears a failure counter at now.
+func resetCounter(now time.Time) func(c *store.Counter) error {
+	return func(c *store.Counter) error {
+		// WindowStart (the last repeated-lock notice) stays: one per window.
+		c.Value, c.LockedUntil, c.UpdatedAt = 0, time.Time{}, now
+		return nil
+	}
+}
+
+// release gives back a reserved attempt that was never checked; during a
+// lock one of the lock's checks (lock.go: the right password does not spend
+// one). It runs even when the client has gone away: a give-back that failed
+// would count as a failure.
+func (s *Service) release(ctx context.Context, id store.PersonID, duringLock bool) {
 	ctx = context.WithoutCancel(ctx)
 	now := s.now()
-	_, err := s.store.UpdateCounter(ctx, counterKey(id), func(c *store.Counter) error {
+	key := counterKey(id)
+	if duringLock {
+		key = lockedChecksKey(id)
+	}
+	_, err := s.store.UpdateCounter(ctx, key, func(c *store.Counter) error {
 		if c.Value > 0 {
 			c.Value--
 		}
@@ -568,7 +416,7 @@ func (s *Service) ChangePassword(ctx context.Context, tok session.Token, sess st
 	ok, _, err := s.hasher.Verify(ctx, current, acct.PasswordHash)
 	if err != nil {
 		if errors.Is(err, password.ErrBusy) {
-			s.release(ctx, p.ID)
+			s.release(ctx, p.ID, false)
 		}
 		return err
 	}
@@ -685,7 +533,7 @@ func (s *Service) CheckPassword(ctx context.Context, id store.PersonID, pw, clie
 	}
 	ok, _, err := s.hasher.Verify(ctx, pw, acct.PasswordHash)
 	if errors.Is(err, password.ErrBusy) {
-		s.release(ctx, id)
+		s.release(ctx, id, false)
 		return err
 	}
 	if err != nil {

@@ -33,13 +33,25 @@ func (c *clock) advance(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
-// countingHasher counts real password checks (Verify), not dummy ones, and
-// not the calls turned away busy before they hashed (on a loaded machine a
-// burst's calls wait longer than the pool's queue timeout; a busy call
-// checks nothing and its attempt is given back).
+// countingHasher counts real password checks (Verify, and the verdicts of
+// Derive taken), not dummy ones, not the hashes whose verdict was dropped
+// uncalled, and not the calls turned away busy before they hashed (on a
+// loaded machine a burst's calls wait longer than the pool's queue timeout;
+// a busy call checks nothing and its attempt is given back).
 type countingHasher struct {
 	*password.Hasher
 	verifies atomic.Int64
+}
+
+func (h *countingHasher) Derive(ctx context.Context, pw, stored string) (password.Verdict, error) {
+	v, err := h.Hasher.Derive(ctx, pw, stored)
+	if err != nil {
+		return nil, err
+	}
+	return func() (bool, bool) {
+		h.verifies.Add(1)
+		return v()
+	}, nil
 }
 
 func (h *countingHasher) Verify(ctx context.Context, pw, stored string) (bool, bool, error) {

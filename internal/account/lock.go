@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"strconv"
 	"time"
 
@@ -27,12 +26,12 @@ import (
 // account is locked, which is what the lock is there to stop. So a lock allows
 // only LockedChecks password checks (counted on their own counter, reserved
 // before the check as everywhere else); after them every attempt until the
-// lock ends gets the dummy hash and ErrLoginFailed, the right password
-// included, exactly as before. An attacker so checks at most MaxFailures +
+// lock ends gets ErrLoginFailed after a hash whose verdict is dropped
+// uncalled, the right password included, exactly as before. An attacker so checks at most MaxFailures +
 // LockedChecks passwords per lock period instead of MaxFailures, which is the
 // distinction "right password = logged in" that exists outside the lock
 // anyway, over a few more tries. A wrong password during the lock answers
-// ErrLoginFailed with the same work (one counter write, one hash) whether the
+// ErrLoginFailed with the same work (two writes, one hash) whether the
 // lock's checks are spent or not, so neither the lock nor its checks show.
 
 // LockedError is the answer to the right password while the account is
@@ -82,22 +81,6 @@ func (s *Service) reserveLocked(ctx context.Context, id store.PersonID, until, n
 		return nil
 	})
 	return err
-}
-
-// releaseLocked gives a lock check back: the right password does not spend
-// one.
-func (s *Service) releaseLocked(ctx context.Context, id store.PersonID) {
-	ctx = context.WithoutCancel(ctx)
-	now := s.now()
-	if _, err := s.store.UpdateCounter(ctx, lockedChecksKey(id), func(c *store.Counter) error {
-		if c.Value > 0 {
-			c.Value--
-		}
-		c.UpdatedAt = now
-		return nil
-	}); err != nil {
-		s.logger.Error("release locked check", slog.String("subject", subject(id)), slog.Any("error", err))
-	}
 }
 
 // lockedTicket is what a LockedError ticket stores.

@@ -34,22 +34,12 @@ var (
 	ErrNotStaffLocked = errors.New("account: access not locked by staff")
 )
 
-// staffLocked answers the right password of a person whose access staff
-// locked: session.ErrPersonLocked after giving back the attempt the login
-// reserved (the right password never counts as a failure).
+// staffLocked refuses the right password of a person whose access staff
+// locked: it gives back the attempt the login reserved (the right password
+// never counts as a failure), records the refusal and answers
+// session.ErrPersonLocked.
 func (s *Service) staffLocked(ctx context.Context, id store.PersonID, kind string, duringLock bool, in Login) error {
-	locked, err := s.sessions.Locked(ctx, id)
-	if err != nil {
-		return fmt.Errorf("account: login: %w", err)
-	}
-	if !locked {
-		return nil
-	}
-	if duringLock {
-		s.releaseLocked(ctx, id)
-	} else {
-		s.release(ctx, id)
-	}
+	s.release(ctx, id, duringLock)
 	s.record(ctx, audit.Event{Actor: "anonymous", Event: "account.login_failed", Subject: subject(id), ClientIP: in.ClientIP,
 		Details: map[string]any{"reason": "staff_locked"}})
 	if err := s.sessions.Failed(ctx, id, kind, session.OriginPassword, session.OutcomeLocked, in.UserAgent, ""); err != nil {

@@ -195,9 +195,26 @@ func (h *Hasher) newHash(input []byte) phc {
 // wrapping ErrMalformedHash, returned before any hashing. It returns ErrBusy
 // or the context's error like Hash. The comparison is in constant time.
 func (h *Hasher) Verify(ctx context.Context, pw, stored string) (ok, needsRehash bool, err error) {
-	s, err := parsePHC(stored)
+	v, err := h.Derive(ctx, pw, stored)
 	if err != nil {
 		return false, false, err
+	}
+	ok, needsRehash = v()
+	return ok, needsRehash, nil
+}
+
+// A Verdict compares a derived key with the stored one, in constant time,
+// and answers as Verify does. Calling it is checking the password: a caller
+// that must not check (an attempt its limit refused) drops it uncalled.
+type Verdict func() (ok, needsRehash bool)
+
+// Derive does the hashing of Verify and returns the comparison still to be
+// made, so that a caller can hash while it reserves the attempt and check
+// only once the reservation holds. Its errors are Verify's.
+func (h *Hasher) Derive(ctx context.Context, pw, stored string) (Verdict, error) {
+	s, err := parsePHC(stored)
+	if err != nil {
+		return nil, err
 	}
 	tooLong := len(pw) > maxInputBytes
 	if tooLong {
@@ -205,12 +222,14 @@ func (h *Hasher) Verify(ctx context.Context, pw, stored string) (ok, needsRehash
 	}
 	input := h.input(pw)
 	if err := h.pool.acquire(ctx); err != nil {
-		return false, false, err
+		return nil, err
 	}
 	key := argon2.IDKey(input, s.salt, s.time, s.memory, s.threads, uint32(len(s.key)))
 	h.pool.release()
-	ok = subtle.ConstantTimeCompare(key, s.key) == 1 && !tooLong
-	return ok, ok && s.params() != h.params, nil
+	return func() (bool, bool) {
+		ok := subtle.ConstantTimeCompare(key, s.key) == 1 && !tooLong
+		return ok, ok && s.params() != h.params
+	}, nil
 }
 
 // DummyVerify does the work of Verify against a real hash made when the
@@ -262,5 +281,7 @@ func (h *Hasher) LogValue() slog.Value {
 // Admit lets a caller in before it does other work for a password check (a
 // login reserves an attempt in the database before it hashes). At most as many
 // callers are admitted as the pool can run and queue; the others get ErrBusy at
-// once, before they cost anything else. Call the returned function when done.
+// once, before they cost anything else. Call the returned function when the
+// work for the hasher is done (a login calls it after its hash, before its
+// remaining writes); calls after the first do nothing.
 func (h *Hasher) Admit() (func(), error) { return h.pool.admit() }

@@ -60,6 +60,7 @@ type Store interface {
 	AssistantConversations
 	Emails
 	Representations
+	PasswordLogins
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
 	// Close releases the database connections.

@@ -62,6 +62,8 @@ func Run(t *testing.T, newStore NewStore) {
 		{"CounterParallelIncrementsNewKey", testCounterParallelNewKey},
 		{"CounterParallelIncrementsExistingKey", testCounterParallelExisting},
 		{"LoginEvents", testLoginEvents},
+		{"SettlePasswordLogin", testSettlePasswordLogin},
+		{"SettlePasswordLoginRacesTheLock", testSettlePasswordLoginRacesTheLock},
 		{"OneTimeLifecycle", testOneTimeLifecycle},
 		{"OneTimeExpiry", testOneTimeExpiry},
 		{"OneTimeConsumedExactlyOnce", testOneTimeExactlyOnce},

@@ -5,8 +5,9 @@ import "github.com/pforte/pforte/internal/store"
 // Prepared is a session described by New, built but not stored: its token,
 // the store.Session to store and the sign-in history line that goes with
 // it. A login that decides in one transaction of the store (an app login,
-// store.DeviceProof) stores both there, with the staff lock read in the same
-// transaction; every other login goes through Create or Replace.
+// store.DeviceProof; a password login, store.PasswordLogins) stores both
+// there, with the staff lock read in the same transaction; every other
+// login goes through Create or Replace.
 type Prepared struct {
 	Token   Token
 	Session store.Session
