@@ -104,25 +104,29 @@ func (d *db) retryable(err error) bool {
 	return false
 }
 
-// execCount runs one write statement in a transaction of its own (on
-// SQLite one that may share its commit) and returns the rows it affected.
+// execCount runs one write statement and returns the rows it affected. On
+// SQLite it runs in a transaction of its own that may share its commit
+// (groupcommit.go); on PostgreSQL, where commits need no sharing, it runs
+// alone without one (a BEGIN and a COMMIT would be two more round trips).
 func (d *db) execCount(ctx context.Context, what, query string, args ...any) (int64, error) {
-	var n int64
-	err := d.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, query, args...)
-		if err != nil {
-			return fmt.Errorf("sqlstore: %s: %w", what, err)
-		}
-		if n, err = res.RowsAffected(); err != nil {
-			return fmt.Errorf("sqlstore: %s: %w", what, err)
-		}
-		return nil
-	})
-	return n, err
+	res, err := d.exec(ctx, query, args...)
+	if err != nil {
+		return 0, fmt.Errorf("sqlstore: %s: %w", what, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("sqlstore: %s: %w", what, err)
+	}
+	return n, nil
 }
 
-// exec runs one write statement in a transaction of its own, as execCount.
+// exec runs one write statement, as execCount.
 func (d *db) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if d.group == nil {
+		res, err := d.w.ExecContext(ctx, query, args...)
+		d.noteFault(err)
+		return res, err
+	}
 	var res sql.Result
 	err := d.inTx(ctx, func(tx *sql.Tx) error {
 		var err error
@@ -132,9 +136,14 @@ func (d *db) exec(ctx context.Context, query string, args ...any) (sql.Result, e
 	return res, err
 }
 
-// writeRow runs one write statement that returns a row (RETURNING) in a
-// transaction of its own, as execCount, and hands the row to scan inside it.
+// writeRow runs one write statement that returns a row (RETURNING), as
+// execCount, and hands the row to scan.
 func (d *db) writeRow(ctx context.Context, scan func(rowScanner) error, query string, args ...any) error {
+	if d.group == nil {
+		err := scan(d.w.QueryRowContext(ctx, query, args...))
+		d.noteFault(err)
+		return err
+	}
 	return d.inTx(ctx, func(tx *sql.Tx) error {
 		return scan(tx.QueryRowContext(ctx, query, args...))
 	})
