@@ -59,6 +59,7 @@ type Store interface {
 	AssistantConversations
 	Emails
 	Representations
+	Intakes
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
 	// Close releases the database connections.
