@@ -19,8 +19,14 @@ import (
 // retry).
 const noticeEvery = 30 * time.Second
 
+// intakeEvery is how often a node looks for reset requests in the intake
+// that no request on this node announced (taken in on another node, or left by a node that
+// died during its lease).
+const intakeEvery = 5 * time.Second
+
 // Run runs what every node runs beside serving, until ctx ends: the
-// sweeper, the delivery of notices and the audit checkpoints, with a last
+// sweeper, the delivery of notices, the intake's worker and the audit
+// checkpoints, with a last
 // checkpoint when ctx ends. Serve runs it; a test that serves Handler on a
 // server of its own runs it itself.
 func (n *Node) Run(ctx context.Context) error {
@@ -29,6 +35,7 @@ func (n *Node) Run(ctx context.Context) error {
 	}
 	go n.Sweeper.Run(ctx)
 	go n.Notices.Run(ctx, noticeEvery)
+	go n.Access.RunIntake(ctx, intakeEvery)
 	if n.Mail != nil {
 		every := n.cfg.MailInterval
 		if every <= 0 {
