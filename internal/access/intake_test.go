@@ -292,3 +292,44 @@ func TestIntakeKeepsTheLimits(t *testing.T) {
 		t.Errorf("%d letters, backlog %d; want 3 (the person's limit) and 0", len(sink.pdfs), backlog(t, f))
 	}
 }
+
+// TestIntakeDropsWhatNoKeyOpens: a request whose seal no key opens stays
+// for its tries (a key may come back), then leaves the intake with an
+// audit entry instead of being tried for ever.
+func TestIntakeDropsWhatNoKeyOpens(t *testing.T) {
+	f := newFixture(t)
+	a, sink := newAccess(t, f)
+	if err := f.st.AddIntake(t.Context(), store.Intake{ID: "lost", Kind: "reset",
+		Data: store.Sealed{KeyID: "gone", Ciphertext: []byte("x")}, CreatedAt: f.clk.now()}, 10); err != nil {
+		t.Fatal(err)
+	}
+	for try := 1; try <= 5; try++ {
+		want := 0
+		if try == 5 {
+			want = 1 // dropped
+		}
+		if n, err := a.DrainIntake(t.Context()); err != nil || n != want {
+			t.Fatalf("try %d: DrainIntake = %d, %v; want %d handled", try, n, err, want)
+		}
+		if try < 5 && backlog(t, f) != 1 {
+			t.Fatalf("try %d: the request was dropped early", try)
+		}
+		f.clk.advance(2 * time.Minute)
+	}
+	if backlog(t, f) != 0 {
+		t.Error("the request is still in the intake after its tries")
+	}
+	entries, err := f.st.AuditEntries(t.Context(), 0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dropped := 0
+	for _, e := range entries {
+		if e.Event == "access.intake_dropped" {
+			dropped++
+		}
+	}
+	if dropped != 1 || len(sink.pdfs) != 0 {
+		t.Errorf("%d intake_dropped entries, %d letters; want 1 and 0", dropped, len(sink.pdfs))
+	}
+}
