@@ -11,7 +11,10 @@
 // No answer may tell whether a KVNR exists: every well-formed anonymous
 // request is answered the same way, after the same minimum time, whatever
 // happened (a letter queued or held for review, a limit reached, no person
-// matched); the outcome goes to the audit trail only. At most one letter's
+// matched); the outcome goes to the audit trail only. A reset request by
+// letter does not even look the person up: it stores one sealed row in the
+// intake, the same write for every KVNR, and a worker on any node does the
+// rest (intake.go). At most one letter's
 // codes are valid per person: a new letter voids the old one's. A letter is
 // written in the language of the request (Request.Language) unless the person
 // chose one for their account (package dispatch applies that rule).
@@ -86,6 +89,11 @@ type Store interface {
 	OneTimeByDigest(ctx context.Context, kind string, digest []byte, now time.Time) (store.OneTime, error)
 	ConsumeOneTime(ctx context.Context, kind string, digest []byte, now time.Time) (store.OneTime, error)
 	VoidOneTimes(ctx context.Context, kind, subject string, now time.Time) (int64, error)
+	// AddIntake, ClaimIntakes and DeleteIntake keep the intake of reset
+	// requests (store.Intakes).
+	AddIntake(ctx context.Context, in store.Intake, limit int) error
+	ClaimIntakes(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]store.Intake, error)
+	DeleteIntake(ctx context.Context, id string) error
 	// PersonLockByID returns the staff lock of the person's access
 	// (store.ErrNotFound: none): a locked person's requests queue no
 	// letter and a reset code sets no password.
@@ -157,7 +165,14 @@ type Config struct {
 	EID EIDClient
 	// Partner is the partner's issuer, recorded with each identification.
 	Partner string
+	// IntakeLimit is how many reset requests may wait in the intake
+	// (default 10000); past it a request is refused with ErrIntakeFull.
+	IntakeLimit int
 }
+
+// DefaultIntakeLimit is Config.IntakeLimit's default: a day of requests of a
+// large insurer, small enough that a flood cannot fill the disk.
+const DefaultIntakeLimit = 10000
 
 // Service runs the flows.
 type Service struct {
@@ -173,6 +188,7 @@ type Service struct {
 	clock    func() time.Time // monotonic: measures the padding, never dates anything
 	sleep    func(context.Context, time.Duration)
 	logger   *slog.Logger
+	kick     chan struct{} // a request was taken in: wakes RunIntake
 }
 
 // New returns the flows.
@@ -181,10 +197,13 @@ func New(st Store, accounts Accounts, hasher Hasher, letters Letters, aud Audito
 	if cfg.MinTime <= 0 {
 		cfg.MinTime = 400 * time.Millisecond
 	}
+	if cfg.IntakeLimit <= 0 {
+		cfg.IntakeLimit = DefaultIntakeLimit
+	}
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Service{store: st, accounts: accounts, hasher: hasher, letters: letters, audit: aud, sealer: sealer, partner: cfg.EID,
+	return &Service{kick: make(chan struct{}, 1), store: st, accounts: accounts, hasher: hasher, letters: letters, audit: aud, sealer: sealer, partner: cfg.EID,
 		cfg: cfg, now: now, clock: time.Now, sleep: sleepCtx, logger: logger}
 }
 

@@ -153,7 +153,7 @@ func TestResetByLetter(t *testing.T) {
 	if err := f.svc.ChangePassword(t.Context(), res.Token, res.Session, initial, "Kastanienbaum im Herbstwind", ""); err != nil {
 		t.Fatal(err)
 	}
-	if err := a.RequestReset(t.Context(), me); err != nil {
+	if err := resetNow(t.Context(), a, me); err != nil {
 		t.Fatal(err)
 	}
 	letters, _ := f.st.PersonLetters(t.Context(), f.person.ID)

@@ -2,6 +2,7 @@ package access_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"sync"
@@ -108,9 +109,10 @@ func (s *pdfSink) Deliver(_ context.Context, id string, pdf []byte) error {
 
 // flowOptions change what newAccessWith builds.
 type flowOptions struct {
-	letters dispatch.Config
-	eid     access.EIDClient // nil: no identification partner
-	partner string
+	letters     dispatch.Config
+	intakeLimit int              // 0: the default
+	eid         access.EIDClient // nil: no identification partner
+	partner     string
 }
 
 func newAccess(t *testing.T, f *fixture) (*access.Service, *pdfSink) {
@@ -128,7 +130,8 @@ func newAccessWith(t *testing.T, f *fixture, o flowOptions) (*access.Service, *p
 	sink := &pdfSink{pdfs: map[string][]byte{}}
 	d := dispatch.New(f.st, f.ring, r, f.audit(), sink, f.clk.now, o.letters, f.logger)
 	a := access.New(f.st, f.svc, f.hasher, d, f.audit(), f.ring,
-		access.Config{Portal: "https://portal.example", MinTime: time.Millisecond, EID: o.eid, Partner: o.partner}, f.clk.now, f.logger)
+		access.Config{Portal: "https://portal.example", MinTime: time.Millisecond, EID: o.eid, Partner: o.partner,
+			IntakeLimit: o.intakeLimit}, f.clk.now, f.logger)
 	return a, sink
 }
 
@@ -151,3 +154,24 @@ func (f *fixture) noticeCount(t *testing.T) int {
 	}
 	return len(list)
 }
+
+// resetNow requests a reset and lets the intake's worker handle it, as
+// every node's worker does soon after.
+func resetNow(ctx context.Context, a *access.Service, in access.Request) error {
+	if err := a.RequestReset(ctx, in); err != nil {
+		return err
+	}
+	n, err := a.DrainIntake(ctx)
+	if err == nil && n != 1 {
+		err = fmt.Errorf("intake: %d requests handled, want 1", n)
+	}
+	return err
+}
+
+// resetter is resetNow as a request function of a.
+func resetter(a *access.Service) func(context.Context, access.Request) error {
+	return func(ctx context.Context, in access.Request) error { return resetNow(ctx, a, in) }
+}
+
+// advance moves the clock on by d.
+func (c *clock) advance(d time.Duration) { c.mu.Lock(); defer c.mu.Unlock(); c.t = c.t.Add(d) }

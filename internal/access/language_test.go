@@ -92,7 +92,7 @@ func TestResetLetterLanguage(t *testing.T) {
 	if err := f.svc.ChangePassword(t.Context(), res.Token, res.Session, initial, "Kastanienbaum im Herbstwind", ""); err != nil {
 		t.Fatal(err)
 	}
-	if err := a.RequestReset(t.Context(), access.Request{KVNR: kvnr, PostalCode: "10115", BirthDate: "1970-03-14",
+	if err := resetNow(t.Context(), a, access.Request{KVNR: kvnr, PostalCode: "10115", BirthDate: "1970-03-14",
 		Language: lang.English}); err != nil {
 		t.Fatal(err)
 	}

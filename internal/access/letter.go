@@ -53,7 +53,12 @@ func (a *Service) pad(ctx context.Context, start time.Time) {
 	}
 }
 
-type accessOutcome struct{ name, subject string }
+// accessOutcome is what a request led to, for the audit trail; lettered:
+// a letter was stored (and with it the request's intake row deleted).
+type accessOutcome struct {
+	name, subject string
+	lettered      bool
+}
 
 func (a *Service) requestLetter(ctx context.Context, kvnr string, in Request) (accessOutcome, error) {
 	who, ok, err := a.matchPerson(ctx, kvnr, in)
@@ -78,15 +83,17 @@ func (a *Service) requestLetter(ctx context.Context, kvnr string, in Request) (a
 		// through RequestReset, which never replaces it by a letter alone.
 		return a.dummy(ctx, accessOutcome{name: "has_password", subject: who})
 	}
-	return a.sendPasswordLetter(ctx, p, in.Language)
+	return a.sendPasswordLetter(ctx, p, in.Language, "")
 }
 
 // sendPasswordLetter queues a Passwortbrief to p's registered address, in the
 // language of the request (requested) unless p chose one, and, if a limit
 // allows it, replaces the person's earlier letter codes by the new ones: the
 // letter, the voiding of the earlier codes, the new activation code and the
-// initial password commit in one transaction (dispatch.Queue).
-func (a *Service) sendPasswordLetter(ctx context.Context, p store.Person, requested lang.Language) (accessOutcome, error) {
+// initial password commit in one transaction (dispatch.Queue), and with them
+// the deletion of the intake request that caused the letter (intake; "" for
+// none).
+func (a *Service) sendPasswordLetter(ctx context.Context, p store.Person, requested lang.Language, intake string) (accessOutcome, error) {
 	who := subject(p.ID)
 	initial, err := proofing.NewInitialPassword()
 	if err != nil {
@@ -106,9 +113,11 @@ func (a *Service) sendPasswordLetter(ctx context.Context, p store.Person, reques
 		InitialPassword: initial, ActivationURL: proofing.ActivationURL(a.cfg.Portal, code)},
 		store.LetterCodes{Subject: who, Void: letterCodeKinds,
 			Put:     []store.OneTime{{Kind: ActivationKind, Digest: proofing.CodeDigest(code), Subject: who, CreatedAt: now, ExpiresAt: expires}},
-			Account: setInitial},
+			Account: setInitial, Intake: intake},
 		expires, time.Time{}, "")
 	switch {
+	case intake != "" && errors.Is(err, store.ErrNotFound):
+		return accessOutcome{}, errIntakeGone
 	case errors.Is(err, dispatch.ErrLimit):
 		// The initial password's hash was spent already: no dummy, so
 		// that this outcome costs what every other one costs (one hash).
@@ -121,9 +130,9 @@ func (a *Service) sendPasswordLetter(ctx context.Context, p store.Person, reques
 		return accessOutcome{}, err
 	}
 	if q.InReview {
-		return accessOutcome{name: "review", subject: who}, nil
+		return accessOutcome{name: "review", subject: who, lettered: true}, nil
 	}
-	return accessOutcome{name: "queued", subject: who}, nil
+	return accessOutcome{name: "queued", subject: who, lettered: true}, nil
 }
 
 // letterCodeKinds are the one-time kinds a letter's codes are stored under: a

@@ -26,13 +26,27 @@ const ResetKind = "reset"
 // RequestReset handles a forgotten password by letter. A person who chose a
 // password gets a reset letter (a reset code; the old password keeps working
 // until the code is used); a person without one gets a password letter, as for
-// an access request. Every well-formed request is answered alike (nil), after
-// at least the minimum time.
+// an access request. A malformed request is a *field.Error. Every
+// well-formed request is stored in the intake, the same write whatever its
+// KVNR, and answered alike (nil) after the minimum time; the worker
+// (DrainIntake) looks the person up and queues the letter. ErrIntakeFull
+// when too many requests wait.
 func (a *Service) RequestReset(ctx context.Context, in Request) error {
-	return a.answerAlike(ctx, in, "access.reset_requested", a.requestReset)
+	start := a.clock()
+	kvnr, err := in.Validate(a.now())
+	if err != nil {
+		return err
+	}
+	if err := a.takeIn(ctx, intakeReset, kvnr, in); err != nil {
+		return err
+	}
+	a.pad(ctx, start)
+	return nil
 }
 
-func (a *Service) requestReset(ctx context.Context, kvnr string, in Request) (accessOutcome, error) {
+// requestReset is the work of a reset request taken from the intake:
+// intake is its id, deleted with the letter the request causes.
+func (a *Service) requestReset(ctx context.Context, kvnr string, in Request, intake string) (accessOutcome, error) {
 	p, ok, err := a.matchPerson(ctx, kvnr, in)
 	if err != nil {
 		return accessOutcome{}, err
@@ -52,7 +66,7 @@ func (a *Service) requestReset(ctx context.Context, kvnr string, in Request) (ac
 	}
 	acct, err := a.store.AccountByPerson(ctx, person.ID)
 	if err != nil || acct.PasswordHash == "" || acct.PasswordInitial {
-		return a.sendPasswordLetter(ctx, person, in.Language)
+		return a.sendPasswordLetter(ctx, person, in.Language, intake)
 	}
 	code, err := proofing.NewInitialPassword() // same alphabet and length: 80 bits
 	if err != nil {
@@ -72,10 +86,13 @@ func (a *Service) requestReset(ctx context.Context, kvnr string, in Request) (ac
 		store.LetterCodes{Subject: who, Void: letterCodeKinds, Put: []store.OneTime{
 			{Kind: ResetKind, Digest: proofing.CodeDigest(code), Subject: who, CreatedAt: now, ExpiresAt: expires},
 			{Kind: ActivationKind, Digest: proofing.CodeDigest(activation), Subject: who, CreatedAt: now, ExpiresAt: expires},
-		}, Account: voidInitial},
+		}, Account: voidInitial, Intake: intake},
 		expires, time.Time{}, "")
 	if errors.Is(err, dispatch.ErrLimit) {
 		return a.dummy(ctx, accessOutcome{name: "limit", subject: who})
+	}
+	if intake != "" && errors.Is(err, store.ErrNotFound) {
+		return accessOutcome{}, errIntakeGone
 	}
 	if err != nil {
 		return accessOutcome{}, err
@@ -83,9 +100,9 @@ func (a *Service) requestReset(ctx context.Context, kvnr string, in Request) (ac
 	// Spend what a password letter spends on hashing.
 	_ = a.hasher.DummyVerify(ctx, code)
 	if q.InReview {
-		return accessOutcome{name: "reset_review", subject: who}, nil
+		return accessOutcome{name: "reset_review", subject: who, lettered: true}, nil
 	}
-	return accessOutcome{name: "reset_queued", subject: who}, nil
+	return accessOutcome{name: "reset_queued", subject: who, lettered: true}, nil
 }
 
 // matchPerson checks KVNR, postal code and birth date against the register. It

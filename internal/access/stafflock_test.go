@@ -26,7 +26,7 @@ func TestStaffLockHoldsForResetAndRequests(t *testing.T) {
 	if err := f.svc.ChangePassword(ctx, res.Token, res.Session, initial, old, ""); err != nil {
 		t.Fatal(err)
 	}
-	if err := a.RequestReset(ctx, me); err != nil {
+	if err := resetNow(ctx, a, me); err != nil {
 		t.Fatal(err)
 	}
 	var pdf []byte
@@ -50,7 +50,7 @@ func TestStaffLockHoldsForResetAndRequests(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := a.RequestReset(ctx, me); err != nil {
+	if err := resetNow(ctx, a, me); err != nil {
 		t.Errorf("reset request during the lock = %v, want the same answer as always (nil)", err)
 	}
 	if err := a.RequestLetter(ctx, me); err != nil {

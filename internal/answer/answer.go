@@ -151,6 +151,9 @@ var rows = []row{
 	{is(access.ErrLettersToday), Answer{Status: http.StatusServiceUnavailable, Code: "letters_today", heading: lang.Key("answer.letters_today.heading"),
 		RetryAfter: 12 * time.Hour,
 		message:    lang.Key("answer.letters_today.message")}},
+	{is(access.ErrIntakeFull), Answer{Status: http.StatusServiceUnavailable, Code: "requests_waiting", heading: lang.Key("answer.requests_waiting.heading"),
+		RetryAfter: 5 * time.Minute,
+		message:    lang.Key("answer.requests_waiting.message")}},
 	{is(access.ErrLetterRefused), Answer{Status: http.StatusTooManyRequests, Code: "letter_limit", heading: lang.Key("answer.letter_limit.heading"),
 		message: lang.Key("answer.letter_limit.message")}},
 

@@ -27,6 +27,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/pforte/pforte/appclient"
+	"github.com/pforte/pforte/internal/access"
 	"github.com/pforte/pforte/internal/approval"
 	"github.com/pforte/pforte/internal/audit"
 	"github.com/pforte/pforte/internal/egk"
@@ -108,6 +109,9 @@ type Config struct {
 		// DeliveryDays is how many working days a letter usually takes
 		// to arrive (the assistant tells people so).
 		DeliveryDays int `yaml:"delivery_days"`
+		// IntakeLimit is how many reset requests may wait in the
+		// intake for the worker; more get 503.
+		IntakeLimit int `yaml:"intake_limit"`
 	} `yaml:"letters"`
 	Device struct {
 		MaxDevices int `yaml:"max_devices"`
@@ -227,6 +231,7 @@ func Default() Config {
 	c.Letters.DailyCap = 2000
 	c.Letters.NoticeDailyCap = 20000
 	c.Letters.DeliveryDays = 5
+	c.Letters.IntakeLimit = access.DefaultIntakeLimit
 	c.Assistant = defaultAssistant()
 	c.Backoffice = defaultBackoffice()
 	c.Mailbox = defaultMailbox()
@@ -501,6 +506,9 @@ func (c *Config) Validate(need Needs) []string {
 	}
 	if c.Letters.DailyCap < 1 {
 		p = append(p, "letters.daily_cap: at least 1")
+	}
+	if c.Letters.IntakeLimit < 100 || c.Letters.IntakeLimit > 1_000_000 {
+		p = append(p, "letters.intake_limit: between 100 and 1000000")
 	}
 	if c.Letters.NoticeDailyCap < 1 {
 		p = append(p, "letters.notice_daily_cap: at least 1")

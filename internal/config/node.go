@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/pforte/pforte/internal/access"
 	"github.com/pforte/pforte/internal/account"
 	"github.com/pforte/pforte/internal/device"
 	"github.com/pforte/pforte/internal/dispatch"
@@ -60,6 +61,7 @@ func (c *Config) NodeConfig(logger *slog.Logger, sink dispatch.Sink, routes map[
 			MaxChangesPerDay: c.Password.MaxChangesPerDay},
 		Letters: dispatch.Config{PersonLimit: c.Letters.PersonLimit, DailyCap: c.Letters.DailyCap,
 			NoticeDailyCap: c.Letters.NoticeDailyCap},
+		Access: access.Config{IntakeLimit: c.Letters.IntakeLimit},
 		Devices: device.Config{MaxDevices: c.Device.MaxDevices, PINLimit: c.Device.PINLimit,
 			KDFMinTime: uint32(c.Device.KDFMinTime), KDFMinMemory: uint32(c.Device.KDFMinMemory)},
 		Approvals:   c.ApprovalConfig(),

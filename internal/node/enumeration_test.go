@@ -206,8 +206,10 @@ func TestEnumerationTiming(t *testing.T) {
 		}
 		dist, p := ksTwoSample(ex, un)
 		mEx, mUn := quantile(ex, 0.5), quantile(un, 0.5)
-		fmt.Fprintf(&table, "%-15s %6d %9.2fms %9.2fms %9.2fms %9.2fms %7.3f %9.2g\n", d.name, per, mEx, mUn,
+		row := fmt.Sprintf("%-15s %6d %9.2fms %9.2fms %9.2fms %9.2fms %7.3f %9.2g\n", d.name, per, mEx, mUn,
 			quantile(ex, 0.9), quantile(un, 0.9), dist, p)
+		fmt.Print(row) // each row as it is done: a later door may stop the run
+		table.WriteString(row)
 	}
 	fmt.Print("\nEnumeration timing (answer times seen by the client, loopback):\n" + table.String())
 }

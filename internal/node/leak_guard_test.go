@@ -337,6 +337,7 @@ func TestNoSecretInLogsOrErrorBodies(t *testing.T) {
 	if code, raw := nodetest.CallAPI(t, "POST", n.URL+"/api/v1/password-resets", "", map[string]string{"kvnr": p.KVNR, "postal_code": "04109" /* the new address */, "birth_date": p.BirthDate, "method": "letter"}); code != http.StatusAccepted {
 		t.Fatalf("reset request: %d %s", code, raw)
 	}
+	n.WaitIntake(t)
 	resetCode, resetActivation := letterSecrets(t, n, p.ID, "password_reset")
 	sec.add("reset code", resetCode)
 	sec.add("reset letter's activation code", resetActivation)

@@ -20,11 +20,17 @@ import (
 // retry).
 const noticeEvery = 30 * time.Second
 
+// intakeEvery is how often a node looks for reset requests in the intake
+// that no request on this node announced (taken in on another node, or left by a node that
+// died during its lease).
+const intakeEvery = 5 * time.Second
+
 // Run runs what every node runs beside serving, until ctx ends: the
-// sweeper, the delivery of notices and mails and the audit checkpoints,
-// with a last checkpoint when ctx ends. It returns only after every loop
-// has stopped, so that the caller may close the store. Serve runs it; a
-// test that serves Handler on a server of its own runs it itself.
+// sweeper, the delivery of notices and mails, the intake's worker and the
+// audit checkpoints, with a last checkpoint when ctx ends. It returns only
+// after every loop has stopped, so that the caller may close the store.
+// Serve runs it; a test that serves Handler on a server of its own runs it
+// itself.
 func (n *Node) Run(ctx context.Context) error {
 	if err := n.Audit.Record(ctx, audit.Event{Actor: "system", Event: "node.start", Subject: "node"}); err != nil {
 		return err
@@ -33,6 +39,7 @@ func (n *Node) Run(ctx context.Context) error {
 	defer loops.Wait()
 	loops.Go(func() { n.Sweeper.Run(ctx) })
 	loops.Go(func() { n.Notices.Run(ctx, noticeEvery) })
+	loops.Go(func() { n.Access.RunIntake(ctx, intakeEvery) })
 	if n.Mail != nil {
 		every := n.cfg.MailInterval
 		if every <= 0 {

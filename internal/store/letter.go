@@ -64,6 +64,11 @@ type LetterCodes struct {
 	// more than once); the account is written, or created, only when fn
 	// changed it. An error from fn is QueueLetter's, and nothing is written.
 	Account func(a *Account, exists bool) error
+	// Intake, when set, is the id of the intake request that caused the
+	// letter: it is deleted in the letter's transaction, and if it is gone
+	// (another worker's letter took it) QueueLetter returns ErrNotFound
+	// and nothing is written.
+	Intake string
 }
 
 // Letters is the contract for letters.

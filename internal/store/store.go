@@ -61,6 +61,7 @@ type Store interface {
 	Emails
 	Representations
 	PasswordLogins
+	Intakes
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
 	// Close releases the database connections.

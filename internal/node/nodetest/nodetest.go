@@ -434,3 +434,24 @@ func (l *Letters) Wait(t testing.TB, n int) []string {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// WaitIntake waits until the nodes' intake workers have handled every
+// request in the intake (a reset's letter is stored when its request is
+// gone).
+func (n *Node) WaitIntake(t testing.TB) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		left, err := n.Store.IntakeBacklog(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if left == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("nodetest: %d requests in the intake after 20 s", left)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

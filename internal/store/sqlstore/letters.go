@@ -137,7 +137,8 @@ func (s *letters) insertLetter(ctx context.Context, tx *sql.Tx, l store.Letter, 
 
 // writeLetterCodes makes the writes of l's codes inside the letter's
 // transaction: the earlier codes voided, the new ones stored, the account
-// updated (store.LetterCodes).
+// updated, the intake request that caused the letter deleted
+// (store.LetterCodes).
 func (s *letters) writeLetterCodes(ctx context.Context, tx *sql.Tx, l store.Letter, codes store.LetterCodes) error {
 	for _, kind := range codes.Void {
 		if _, err := voidOneTimes(ctx, tx, kind, codes.Subject, l.CreatedAt); err != nil {
@@ -153,6 +154,9 @@ func (s *letters) writeLetterCodes(ctx context.Context, tx *sql.Tx, l store.Lett
 		if _, err := updateAccountTx(ctx, tx, s.db, l.PersonID, l.CreatedAt, codes.Account, false); err != nil {
 			return err
 		}
+	}
+	if codes.Intake != "" {
+		return deleteIntakeTx(ctx, tx, codes.Intake)
 	}
 	return nil
 }

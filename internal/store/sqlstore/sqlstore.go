@@ -19,7 +19,7 @@
 // accounts, sessions, letters, identifications, devices, approvals, notices,
 // counters, oneTimes, auditChain, signingKeys, oidc, upgrades, loginEvents,
 // staffAccounts, staffSessions, staffRequests, staffKeys, search, mailbox,
-// assistantTurns, emails, representations, passwordLogins), each a small type in its role's file (persons.go,
+// assistantTurns, emails, representations, passwordLogins, intakes), each a small type in its role's file (persons.go,
 // approvals.go, …) and embedded in Store, so *Store is a store.Store while no
 // type carries more than one role. Store itself adds only the life cycle: Open, Migrate, SchemaVersion, Ping, Close,
 // Dialect and DB. All parts share one db (db.go): the dialect, the writer and
@@ -117,6 +117,7 @@ type Store struct {
 	*emails
 	*representations
 	*passwordLogins
+	*intakes
 }
 
 var _ store.Store = (*Store)(nil)
@@ -152,6 +153,7 @@ func newStore(d *db) *Store {
 		emails:          &emails{db: d},
 		representations: &representations{db: d},
 		passwordLogins:  &passwordLogins{db: d},
+		intakes:         &intakes{db: d},
 	}
 }
 

@@ -114,6 +114,9 @@ func Run(t *testing.T, newStore NewStore) {
 		{"Representations", testRepresentations},
 		{"RepresentationEndedOnce", testRepresentationEndedOnce},
 		{"ApproveTxReadsRepresentations", testApproveTxReadsRepresentations},
+		{"Intakes", testIntakes},
+		{"IntakesClaimedOnce", testIntakesClaimedOnce},
+		{"IntakeDeletedWithLetter", testIntakeDeletedWithLetter},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, newStore(t)) })
