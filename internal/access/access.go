@@ -189,6 +189,7 @@ type Service struct {
 	sleep    func(context.Context, time.Duration)
 	logger   *slog.Logger
 	kick     chan struct{} // a request was taken in: wakes RunIntake
+	intake
 }
 
 // New returns the flows.
@@ -203,8 +204,10 @@ func New(st Store, accounts Accounts, hasher Hasher, letters Letters, aud Audito
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Service{kick: make(chan struct{}, 1), store: st, accounts: accounts, hasher: hasher, letters: letters, audit: aud, sealer: sealer, partner: cfg.EID,
+	a := &Service{kick: make(chan struct{}, 1), store: st, accounts: accounts, hasher: hasher, letters: letters, audit: aud, sealer: sealer, partner: cfg.EID,
 		cfg: cfg, now: now, clock: time.Now, sleep: sleepCtx, logger: logger}
+	a.intake = intake{a: a}
+	return a
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) {

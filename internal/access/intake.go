@@ -52,11 +52,16 @@ type intakeRequest struct {
 	Language   lang.Language `json:"language"`
 }
 
+// intake is the part of Service that takes reset requests in and works
+// them off (RunIntake, DrainIntake); its methods are the Service's.
+type intake struct{ a *Service }
+
 func intakeAAD(id string) []byte { return []byte("intake:" + id) }
 
 // takeIn stores the request, whose KVNR is canonical, in the intake and
 // wakes this node's worker. ErrIntakeFull when the intake holds its limit.
-func (a *Service) takeIn(ctx context.Context, kind, kvnr string, in Request) error {
+func (w intake) takeIn(ctx context.Context, kind, kvnr string, in Request) error {
+	a := w.a
 	id, err := randomToken()
 	if err != nil {
 		return err
@@ -87,7 +92,8 @@ func (a *Service) takeIn(ctx context.Context, kind, kvnr string, in Request) err
 
 // RunIntake drains the intake every interval and whenever a request on this
 // node was taken in, until ctx ends. Every node runs it.
-func (a *Service) RunIntake(ctx context.Context, interval time.Duration) {
+func (w intake) RunIntake(ctx context.Context, interval time.Duration) {
+	a := w.a
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -106,7 +112,8 @@ func (a *Service) RunIntake(ctx context.Context, interval time.Duration) {
 // DrainIntake handles the requests in the intake that no other worker holds,
 // until none is left, and returns how many it handled. A request whose
 // handling failed stays and is tried again after its lease.
-func (a *Service) DrainIntake(ctx context.Context) (int, error) {
+func (w intake) DrainIntake(ctx context.Context) (int, error) {
+	a := w.a
 	handled := 0
 	for {
 		batch, err := a.store.ClaimIntakes(ctx, a.now(), intakeLease, intakeBatch)
@@ -135,7 +142,8 @@ var errIntakeGone = errors.New("access: intake request handled elsewhere")
 
 // handleIntake does what the request asked for and removes it from the
 // intake: with the letter, or by itself for every other outcome.
-func (a *Service) handleIntake(ctx context.Context, in store.Intake) error {
+func (w intake) handleIntake(ctx context.Context, in store.Intake) error {
+	a := w.a
 	plain, err := a.sealer.OpenFor(in.Data, intakeAAD(in.ID))
 	var req intakeRequest
 	if err == nil {
