@@ -16,7 +16,11 @@ import (
 // that wait at the same moment share one SQLite transaction, one commit and
 // one fsync, each in its own savepoint: a transaction whose function fails
 // is rolled back to its savepoint and leaves the others untouched, and each
-// caller gets its result only after the shared commit is on disk.
+// caller gets its result only after the shared commit is on disk. That
+// holds for a transaction that failed as well: its failure may rest on the
+// work of a member before it (a race it lost), so it answers only once that
+// work is committed and visible to what the caller reads next, and runs
+// again if the group is rolled back after all.
 //
 // The first caller to find the writer free leads: it begins the transaction
 // and runs its own function first (without a savepoint: nothing else is in
@@ -181,9 +185,13 @@ func (g *groupCommitter) lead(t *groupTx) (err error) {
 		g.health.noteFault(err)
 		return err
 	}
-	var members []*groupTx
+	// members are those whose work is in the transaction; failed are those
+	// whose work was undone: their failure was decided on the work of the
+	// members before them, so they too wait for the commit, and run again
+	// if the group is rolled back.
+	var members, failed []*groupTx
 	outcome := make(chan memberOutcome, 1)
-	for len(members)+1 < maxGroup {
+	for len(members)+len(failed)+1 < maxGroup {
 		m := g.next()
 		if m == nil {
 			break
@@ -192,9 +200,11 @@ func (g *groupCommitter) lead(t *groupTx) (err error) {
 		switch <-outcome {
 		case memberIn:
 			members = append(members, m)
+		case memberOut:
+			failed = append(failed, m)
 		case memberAborted:
-			for _, in := range members {
-				in.result <- errGroupAborted
+			for _, m := range append(members, failed...) {
+				m.result <- errGroupAborted
 			}
 			return errGroupAborted
 		}
@@ -205,7 +215,7 @@ func (g *groupCommitter) lead(t *groupTx) (err error) {
 		g.health.noteFault(cerr)
 		err = fmt.Errorf("sqlstore: commit: %w", cerr)
 	}
-	for _, m := range members {
+	for _, m := range append(members, failed...) {
 		m.result <- err
 	}
 	return err
@@ -230,14 +240,24 @@ func (g *groupCommitter) member(t *groupTx, tr turn) (err error) {
 	reported := false
 	defer func() {
 		if !reported {
-			// fn panicked: undo it, tell the leader, and go on panicking.
-			tr.outcome <- g.undo(quiet, tr.tx)
+			// fn panicked: undo it, tell the leader, wait for the
+			// group's end, and go on panicking.
+			o := g.undo(quiet, tr.tx)
+			tr.outcome <- o
+			if o == memberOut {
+				<-t.result
+			}
 		}
 	}()
 	if err := t.fn(tr.tx); err != nil {
 		g.health.noteFault(err)
 		reported = true
-		tr.outcome <- g.undo(quiet, tr.tx)
+		o := g.undo(quiet, tr.tx)
+		tr.outcome <- o
+		if o == memberOut && errors.Is(<-t.result, errGroupAborted) {
+			// It failed on work that was then rolled back: decide again.
+			return errGroupAborted
+		}
 		return err
 	}
 	if _, err := tr.tx.ExecContext(quiet, "RELEASE member"); err != nil {

@@ -232,3 +232,51 @@ func TestGroupCommitAfterClose(t *testing.T) {
 		t.Errorf("after close: %v, want errStoreClosed", err)
 	}
 }
+
+// A member that fails on the work of a member before it (a race it lost)
+// answers only after the group's commit: what it reads next shows the
+// winner's work, as it would had the two committed one after the other.
+func TestGroupCommitFailedMemberAnswersAfterTheCommit(t *testing.T) {
+	st := groupProbe(t)
+	release, wait := holdCommitter(t, st)
+	var wg sync.WaitGroup
+	var seen map[string]int
+	var loserErr error
+	errLost := errors.New("lost the race")
+	wg.Go(func() {
+		if err := st.inTx(t.Context(), func(tx *sql.Tx) error { return insertProbe(t.Context(), tx, "winner") }); err != nil {
+			t.Error(err)
+		}
+	})
+	queued(t, st, 1)
+	wg.Go(func() {
+		loserErr = st.inTx(t.Context(), func(tx *sql.Tx) error {
+			var n int
+			if err := tx.QueryRowContext(t.Context(), "SELECT COUNT(*) FROM probe WHERE who = 'winner'").Scan(&n); err != nil {
+				return err
+			}
+			if n > 0 {
+				return errLost
+			}
+			return insertProbe(t.Context(), tx, "winner")
+		})
+		seen = probeRows(t, st) // on a reader: committed work only
+	})
+	queued(t, st, 2)
+	wg.Go(func() {
+		// A slow member after the loser keeps the group open.
+		if err := st.inTx(t.Context(), func(tx *sql.Tx) error {
+			time.Sleep(100 * time.Millisecond)
+			return insertProbe(t.Context(), tx, "slow")
+		}); err != nil {
+			t.Error(err)
+		}
+	})
+	queued(t, st, 3)
+	release()
+	wait()
+	wg.Wait()
+	if !errors.Is(loserErr, errLost) || seen["winner"] != 1 {
+		t.Errorf("the loser got %v and then read %v; want its own error and the winner's row", loserErr, seen)
+	}
+}
