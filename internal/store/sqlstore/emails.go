@@ -188,47 +188,15 @@ func queueMessageMail(ctx context.Context, tx *sql.Tx, person store.PersonID, ms
 // are selected and leased in one transaction (PostgreSQL skips rows
 // another node holds locked; SQLite has one writer).
 func (s *emails) ClaimMails(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]store.OutMail, error) {
-	var out []store.OutMail
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		out = out[:0]
-		lock := ""
-		if s.dialect == Postgres {
-			lock = " FOR UPDATE SKIP LOCKED"
-		}
-		rows, err := tx.QueryContext(ctx, "SELECT "+mailColumns+` FROM mail_queue
-			WHERE status = 'queued' AND next_attempt_at <= $1 ORDER BY next_attempt_at, id LIMIT $2`+lock, micros(now), limit)
-		if err != nil {
-			return fmt.Errorf("sqlstore: claim mails: %w", err)
-		}
-		for rows.Next() {
-			m, err := scanMail(rows)
-			if err != nil {
-				rows.Close()
-				return err
-			}
-			out = append(out, m)
-		}
-		if err := rows.Close(); err != nil {
-			return fmt.Errorf("sqlstore: claim mails: %w", err)
-		}
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("sqlstore: claim mails: %w", err)
-		}
-		until := micros(now.Add(lease))
-		for i := range out {
-			if _, err := tx.ExecContext(ctx, `UPDATE mail_queue SET next_attempt_at = $1, attempts = attempts + 1 WHERE id = $2`,
-				until, out[i].ID); err != nil {
-				return fmt.Errorf("sqlstore: claim mails: %w", err)
-			}
-			out[i].Attempts++
-			out[i].NextAttemptAt = fromMicros(until)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
+	return leaseQueue[store.OutMail]{
+		what: "claim mails",
+		due: "SELECT " + mailColumns + ` FROM mail_queue
+			WHERE status = 'queued' AND next_attempt_at <= $1 ORDER BY next_attempt_at, id LIMIT $2`,
+		lease:  `UPDATE mail_queue SET next_attempt_at = $1, attempts = attempts + 1 WHERE id = $2`,
+		scan:   scanMail,
+		id:     func(m *store.OutMail) any { return m.ID },
+		leased: func(m *store.OutMail, until time.Time) { m.Attempts, m.NextAttemptAt = m.Attempts+1, until },
+	}.claim(ctx, s.db, now, lease, limit)
 }
 
 func clip(reason string) string {

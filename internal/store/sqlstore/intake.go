@@ -64,47 +64,15 @@ func (s *intakes) AddIntake(ctx context.Context, in store.Intake, limit int) err
 // are selected and leased in one transaction (PostgreSQL skips rows
 // another node holds locked; SQLite has one writer).
 func (s *intakes) ClaimIntakes(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]store.Intake, error) {
-	var out []store.Intake
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		out = out[:0]
-		lock := ""
-		if s.dialect == Postgres {
-			lock = " FOR UPDATE SKIP LOCKED"
-		}
-		rows, err := tx.QueryContext(ctx, "SELECT "+intakeColumns+` FROM intake
-			WHERE lease_until <= $1 ORDER BY created_at, id LIMIT $2`+lock, micros(now), limit)
-		if err != nil {
-			return fmt.Errorf("sqlstore: claim intake: %w", err)
-		}
-		for rows.Next() {
-			in, err := scanIntake(rows)
-			if err != nil {
-				rows.Close()
-				return err
-			}
-			out = append(out, in)
-		}
-		if err := rows.Close(); err != nil {
-			return fmt.Errorf("sqlstore: claim intake: %w", err)
-		}
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("sqlstore: claim intake: %w", err)
-		}
-		until := micros(now.Add(lease))
-		for i := range out {
-			if _, err := tx.ExecContext(ctx, `UPDATE intake SET lease_until = $1, attempts = attempts + 1 WHERE id = $2`,
-				until, out[i].ID); err != nil {
-				return fmt.Errorf("sqlstore: claim intake: %w", err)
-			}
-			out[i].Attempts++
-			out[i].LeaseUntil = fromMicros(until)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
+	return leaseQueue[store.Intake]{
+		what: "claim intake",
+		due: "SELECT " + intakeColumns + ` FROM intake
+			WHERE lease_until <= $1 ORDER BY created_at, id LIMIT $2`,
+		lease:  `UPDATE intake SET lease_until = $1, attempts = attempts + 1 WHERE id = $2`,
+		scan:   scanIntake,
+		id:     func(in *store.Intake) any { return in.ID },
+		leased: func(in *store.Intake, until time.Time) { in.Attempts, in.LeaseUntil = in.Attempts+1, until },
+	}.claim(ctx, s.db, now, lease, limit)
 }
 
 // DeleteIntake implements store.Intakes.

@@ -93,47 +93,15 @@ func (s *notices) QueueNotice(ctx context.Context, n store.Notice) error {
 // lease written in one transaction (PostgreSQL skips rows another node holds
 // locked; SQLite has one writer).
 func (s *notices) ClaimNotices(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]store.Notice, error) {
-	var out []store.Notice
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		out = out[:0]
-		lock := ""
-		if s.dialect == Postgres {
-			lock = " FOR UPDATE SKIP LOCKED"
-		}
-		rows, err := tx.QueryContext(ctx, "SELECT "+noticeColumns+` FROM notices
-			WHERE status = 'queued' AND next_attempt_at <= $1 ORDER BY next_attempt_at, id LIMIT $2`+lock, micros(now), limit)
-		if err != nil {
-			return fmt.Errorf("sqlstore: claim notices: %w", err)
-		}
-		for rows.Next() {
-			n, err := scanNotice(rows)
-			if err != nil {
-				rows.Close()
-				return err
-			}
-			out = append(out, n)
-		}
-		if err := rows.Close(); err != nil {
-			return fmt.Errorf("sqlstore: claim notices: %w", err)
-		}
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("sqlstore: claim notices: %w", err)
-		}
-		until := micros(now.Add(lease))
-		for i := range out {
-			if _, err := tx.ExecContext(ctx, `UPDATE notices SET next_attempt_at = $1, attempts = attempts + 1 WHERE id = $2`,
-				until, out[i].ID); err != nil {
-				return fmt.Errorf("sqlstore: claim notices: %w", err)
-			}
-			out[i].Attempts++
-			out[i].NextAttemptAt = fromMicros(until)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
+	return leaseQueue[store.Notice]{
+		what: "claim notices",
+		due: "SELECT " + noticeColumns + ` FROM notices
+			WHERE status = 'queued' AND next_attempt_at <= $1 ORDER BY next_attempt_at, id LIMIT $2`,
+		lease:  `UPDATE notices SET next_attempt_at = $1, attempts = attempts + 1 WHERE id = $2`,
+		scan:   scanNotice,
+		id:     func(n *store.Notice) any { return n.ID },
+		leased: func(n *store.Notice, until time.Time) { n.Attempts, n.NextAttemptAt = n.Attempts+1, until },
+	}.claim(ctx, s.db, now, lease, limit)
 }
 
 // FinishNotice implements store.Notices.
