@@ -20,11 +20,11 @@ var _ store.PasswordLogins = (*passwordLogins)(nil)
 // as in every counter update (a reservation that queues a notice locks the
 // counter row and then the person's row, by the notice's foreign key), so
 // the two never wait for each other crosswise. The person's row is then
-// locked FOR UPDATE: LockPerson's insert into person_locks takes a key share
-// lock on the same row through its foreign key, so a lock stored at the same
-// time either committed before (and the read of person_locks after the row
-// lock sees it) or waits until this transaction committed its session (and
-// the DeletePersonSessions that follows the lock ends it). On SQLite the
+// locked FOR UPDATE: LockPerson locks the same row FOR UPDATE before it
+// stores the lock, so a lock stored at the same time either committed before
+// (and the read of person_locks after the row lock sees it) or waits until
+// this transaction committed its session (and the DeletePersonSessions that
+// follows the lock ends it). On SQLite the
 // transaction holds the one write lock throughout.
 func (s *passwordLogins) SettlePasswordLogin(ctx context.Context, key string, reset func(c *store.Counter) error,
 	sess store.Session, e store.LoginEvent) error {
