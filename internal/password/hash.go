@@ -12,8 +12,6 @@ import (
 	"log/slog"
 	"runtime"
 	"time"
-
-	"golang.org/x/crypto/argon2"
 )
 
 // Bounds of Params, also applied to the parameters of stored hashes before
@@ -184,7 +182,7 @@ func (h *Hasher) newHash(input []byte) phc {
 		time:    h.params.Time,
 		threads: h.params.Threads,
 		salt:    salt,
-		key:     argon2.IDKey(input, salt, h.params.Time, h.params.Memory, h.params.Threads, h.params.KeyLen),
+		key:     h.pool.hash(input, salt, h.params.Time, h.params.Memory, h.params.Threads, h.params.KeyLen),
 	}
 }
 
@@ -224,7 +222,7 @@ func (h *Hasher) Derive(ctx context.Context, pw, stored string) (Verdict, error)
 	if err := h.pool.acquire(ctx); err != nil {
 		return nil, err
 	}
-	key := argon2.IDKey(input, s.salt, s.time, s.memory, s.threads, uint32(len(s.key)))
+	key := h.pool.hash(input, s.salt, s.time, s.memory, s.threads, uint32(len(s.key)))
 	h.pool.release()
 	return func() (bool, bool) {
 		ok := subtle.ConstantTimeCompare(key, s.key) == 1 && !tooLong

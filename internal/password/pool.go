@@ -26,10 +26,35 @@ type pool struct {
 	admitted   atomic.Int64  // callers admitted by admit and not yet done
 	maxWaiting int64
 	timeout    time.Duration
+
+	// workspaces holds the hashes' memory between hashes: at most one per
+	// slot, so hashing keeps at most size × the largest memory it was asked
+	// for (the parameters' bounds cap that).
+	workspaces     chan *workspace
+	workspacesMade atomic.Int64
 }
 
 func newPool(size, maxWaiting int, timeout time.Duration) *pool {
-	return &pool{slots: make(chan struct{}, size), maxWaiting: int64(maxWaiting), timeout: timeout}
+	return &pool{slots: make(chan struct{}, size), maxWaiting: int64(maxWaiting), timeout: timeout,
+		workspaces: make(chan *workspace, size)}
+}
+
+// hash runs idKey in a kept workspace, or a new one when none is free (only a
+// hash outside the slots, as NewHasher's, can find none).
+func (p *pool) hash(password, salt []byte, passes, memKiB uint32, lanes uint8, keyLen uint32) []byte {
+	var w *workspace
+	select {
+	case w = <-p.workspaces:
+	default:
+		w = new(workspace)
+		p.workspacesMade.Add(1)
+	}
+	key := idKey(w, password, salt, nil, nil, passes, memKiB, lanes, keyLen)
+	select {
+	case p.workspaces <- w:
+	default: // as many are kept as there are slots
+	}
+	return key
 }
 
 // acquire takes a slot, waiting if all are taken. It returns ErrBusy at once
