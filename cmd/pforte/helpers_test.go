@@ -1,12 +1,14 @@
 package main
 
 import (
+	"context"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
 	"encoding/base64"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,6 +16,7 @@ import (
 	"time"
 
 	"github.com/pforte/pforte/internal/audit"
+	"github.com/pforte/pforte/internal/config"
 	"github.com/pforte/pforte/internal/seal"
 	"github.com/pforte/pforte/internal/store"
 	"github.com/pforte/pforte/internal/store/sqlstore"
@@ -60,4 +63,39 @@ func unboundSeal(k seal.Key, plain string) store.Sealed {
 	aad := append([]byte("pforte-seal-v1\x01"), byte(len(id)))
 	aad = append(aad, id...)
 	return store.Sealed{KeyID: id, Ciphertext: aead.Seal(append([]byte{1}, nonce...), nonce, []byte(plain), aad)}
+}
+
+// serveLoopback serves the real graph on the SQLite database dsn on a
+// loopback port, with the CLI's data keys, cheap password hashes and the
+// given per-IP login limit, until the test ends; it returns the base URL.
+func serveLoopback(t *testing.T, c cli, dsn string, rate float64, burst int) string {
+	t.Helper()
+	cfg := config.Default()
+	cfg.Database = dsn
+	cfg.DataKeys = strings.TrimPrefix(c.environ[0], "PFORTE_DATA_KEYS=")
+	cfg.Audit.Key = testAuditKeyText
+	cfg.Password.MemoryKiB, cfg.Password.Time = 8192, 1
+	cfg.HTTP.LoginRatePerIP, cfg.HTTP.LoginBurstPerIP = rate, burst
+	st, err := openStore(t.Context(), cfg, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		st.Close()
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- serve(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), st, ln, nil, nil)
+		st.Close()
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	})
+	return "http://" + ln.Addr().String()
 }

@@ -1,10 +1,7 @@
 package main
 
 import (
-	"context"
 	"io"
-	"log/slog"
-	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -102,33 +99,8 @@ func TestLoadLogin(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg := config.Default()
-			cfg.Database = dsn
-			cfg.DataKeys = strings.TrimPrefix(c.environ[0], "PFORTE_DATA_KEYS=")
-			cfg.Audit.Key = testAuditKeyText
-			cfg.Password.MemoryKiB, cfg.Password.Time = 8192, 1
-			cfg.HTTP.LoginRatePerIP, cfg.HTTP.LoginBurstPerIP = tt.rate, tt.burst
-			st, err := openStore(t.Context(), cfg, false)
-			if err != nil {
-				t.Fatal(err)
-			}
-			ln, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			ctx, cancel := context.WithCancel(t.Context())
-			done := make(chan error, 1)
-			go func() {
-				done <- serve(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), st, ln, nil, nil)
-				st.Close()
-			}()
-			defer func() {
-				cancel()
-				if err := <-done; err != nil {
-					t.Errorf("serve: %v", err)
-				}
-			}()
-			args := []string{"load", "login", "--server", "http://" + ln.Addr().String(), "--kvnr-file", kvnrs,
+			server := serveLoopback(t, c, dsn, tt.rate, tt.burst)
+			args := []string{"load", "login", "--server", server, "--kvnr-file", kvnrs,
 				"--password-file", pw, "--concurrency", "2", "--duration", "60s", "--max-requests", "6"}
 			if tt.pidPrinted {
 				args = append(args, "--pid", strconv.Itoa(os.Getpid()))

@@ -1,17 +1,11 @@
 package main
 
 import (
-	"context"
-	"io"
-	"log/slog"
-	"net"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
-
-	"github.com/pforte/pforte/internal/config"
 )
 
 func TestLoadClosedRefusesBadArguments(t *testing.T) {
@@ -83,33 +77,7 @@ func TestLoadClosed(t *testing.T) {
 		t.Fatalf("loadtest setup: code %d\n%s%s", code, out, errOut)
 	}
 
-	cfg := config.Default()
-	cfg.Database = dsn
-	cfg.DataKeys = strings.TrimPrefix(c.environ[0], "PFORTE_DATA_KEYS=")
-	cfg.Audit.Key = testAuditKeyText
-	cfg.Password.MemoryKiB, cfg.Password.Time = 8192, 1
-	cfg.HTTP.LoginRatePerIP, cfg.HTTP.LoginBurstPerIP = 1000, 1000
-	st, err := openStore(t.Context(), cfg, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan error, 1)
-	go func() {
-		done <- serve(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), st, ln, nil, nil)
-		st.Close()
-	}()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	}()
-	server := "http://" + ln.Addr().String()
+	server := serveLoopback(t, c, dsn, 1000, 1000)
 
 	tests := []struct {
 		cmd, rate string

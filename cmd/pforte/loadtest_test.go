@@ -1,18 +1,13 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/pforte/pforte/internal/config"
 	"github.com/pforte/pforte/internal/loadtest"
 	"github.com/pforte/pforte/internal/registry"
 )
@@ -88,34 +83,9 @@ func TestLoadtest(t *testing.T) {
 		t.Errorf("second setup: code %d, stderr %q; want 2, refused", code, errOut)
 	}
 
-	cfg := config.Default()
-	cfg.Database = dsn
-	cfg.DataKeys = strings.TrimPrefix(c.environ[0], "PFORTE_DATA_KEYS=")
-	cfg.Audit.Key = testAuditKeyText
-	cfg.Password.MemoryKiB, cfg.Password.Time = 8192, 1
-	cfg.HTTP.LoginRatePerIP, cfg.HTTP.LoginBurstPerIP = 1000, 1000
-	st, err := openStore(t.Context(), cfg, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan error, 1)
-	go func() {
-		done <- serve(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), st, ln, nil, nil)
-		st.Close()
-	}()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	}()
+	server := serveLoopback(t, c, dsn, 1000, 1000)
 	jsonOut := filepath.Join(dir, "result.json")
-	code, out, errOut = c.run("", "loadtest", "run", "--server", "http://"+ln.Addr().String(), "--state", state, "--duration", "3s",
+	code, out, errOut = c.run("", "loadtest", "run", "--server", server, "--state", state, "--duration", "3s",
 		"--rates", "password-login=1,app-login=1,approval=1,access-request=1,wrong-password=1,wrong-pin=1", "--json", jsonOut)
 	if code != 0 {
 		t.Fatalf("loadtest run: code %d\n%s%s", code, out, errOut)

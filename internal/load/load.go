@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"net"
 	"net/http"
@@ -281,12 +282,7 @@ func PrintLogin(w io.Writer, l *Login, r *LoginResult) {
 	known := []int{http.StatusCreated, http.StatusUnauthorized, http.StatusTooManyRequests, http.StatusServiceUnavailable}
 	var other int64
 	var others []string
-	codes := make([]int, 0, len(r.status))
-	for code := range r.status {
-		codes = append(codes, code)
-	}
-	slices.Sort(codes)
-	for _, code := range codes {
+	for _, code := range slices.Sorted(maps.Keys(r.status)) {
 		if !slices.Contains(known, code) {
 			other += r.status[code]
 			others = append(others, fmt.Sprintf("%d×%d", r.status[code], code))

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -200,12 +201,7 @@ func PrintClosed(w io.Writer, r *ClosedResult) {
 	fmt.Fprintf(w, "load %s: %d workers for %v against %s, %d phones\n", cmd, r.Run.Workers, r.Run.Duration, r.Target, r.Run.Workers)
 	var failed int64
 	var parts []string
-	codes := make([]int, 0, len(r.Failed))
-	for code := range r.Failed {
-		codes = append(codes, code)
-	}
-	slices.Sort(codes)
-	for _, code := range codes {
+	for _, code := range slices.Sorted(maps.Keys(r.Failed)) {
 		failed += r.Failed[code]
 		name := fmt.Sprint(code)
 		if code == 0 {
@@ -234,12 +230,7 @@ func PrintClosed(w io.Writer, r *ClosedResult) {
 		fmt.Fprintf(w, "endpoint %s: %d requests, p50 %s, p99 %s, 2xx %d, 4xx %d, 503 %d, 502/504 %d, other 5xx %d, transport %d\n",
 			e.Name, e.Requests, ms(e.P50), ms(e.P99), c.OK, c.Client, c.Busy, c.Gateway, c.Server, c.Transport)
 	}
-	names := make([]string, 0, len(r.Errors))
-	for name := range r.Errors {
-		names = append(names, name)
-	}
-	slices.Sort(names)
-	for _, name := range names {
+	for _, name := range slices.Sorted(maps.Keys(r.Errors)) {
 		fmt.Fprintf(w, "first failure at %s: %s\n", name, r.Errors[name])
 	}
 }

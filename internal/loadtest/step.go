@@ -119,7 +119,7 @@ func (r *recorder) snapshot() []Endpoint {
 		x.P50, x.P99 = percentile(lat, 0.5), percentile(lat, 0.99)
 		out = append(out, x)
 	}
-	slices.SortFunc(out, func(a, b Endpoint) int { return cmpString(a.Name, b.Name) })
+	slices.SortFunc(out, func(a, b Endpoint) int { return strings.Compare(a.Name, b.Name) })
 	return out
 }
 
@@ -130,16 +130,6 @@ func percentile(sorted []time.Duration, q float64) time.Duration {
 	}
 	i := int(q*float64(len(sorted))+0.999999) - 1
 	return sorted[min(max(i, 0), len(sorted)-1)]
-}
-
-func cmpString(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // errCutOff: a step got no answer that says what happened.
