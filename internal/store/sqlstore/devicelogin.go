@@ -43,21 +43,10 @@ func (s *devices) DecideDeviceProof(ctx context.Context, p store.DeviceProof) (s
 func (s *devices) decideProof(ctx context.Context, tx *sql.Tx, p store.DeviceProof) (store.ProofResult, error) {
 	now := micros(p.Now)
 	refused := store.ProofResult{Outcome: store.ProofRefused}
-	var (
-		subject string
-		nonce   []byte
-	)
-	err := tx.QueryRowContext(ctx, `UPDATE one_times SET consumed_at = $1
-		WHERE kind = $2 AND digest = $3 AND consumed_at = 0 AND expires_at > $1
-		RETURNING subject, data`, now, p.ChallengeKind, nonNil(p.ChallengeDigest)).Scan(&subject, &nonce)
-	if errors.Is(err, sql.ErrNoRows) {
-		return refused, nil
-	}
-	if err != nil {
-		return store.ProofResult{}, fmt.Errorf("sqlstore: consume challenge: %w", err)
-	}
-	if subject != p.ChallengeSubject || !bytes.Equal(nonce, p.Nonce) || !p.DeviceOK {
-		return refused, nil // the challenge stays consumed
+	if used, err := useChallenge(ctx, tx, p.ChallengeDigest, p.ChallengeExpires); err != nil {
+		return store.ProofResult{}, err
+	} else if used || !p.DeviceOK {
+		return refused, nil // a challenge used here stays used
 	}
 	if p.Session != nil && p.PINOK {
 		// The person's row before the binding's, in the order AddDevice
@@ -71,7 +60,13 @@ func (s *devices) decideProof(ctx context.Context, tx *sql.Tx, p store.DevicePro
 			return store.ProofResult{}, fmt.Errorf("sqlstore: hold person: %w", err)
 		}
 	}
-	d, err := scanDevice(tx.QueryRowContext(ctx, "SELECT "+deviceColumns+" FROM devices WHERE id = $1"+s.forUpdate(), string(p.Device)))
+	// The staff lock is read with the binding: on PostgreSQL the
+	// statement starts after the person's row is held, so it sees every
+	// lock committed before (a later one waits for this transaction).
+	var locked bool
+	d, err := scanDevice(withExtra(tx.QueryRowContext(ctx, "SELECT "+deviceColumns+
+		", EXISTS (SELECT 1 FROM person_locks l WHERE l.person_id = devices.person_id) FROM devices WHERE id = $1"+s.forUpdate(),
+		string(p.Device)), &locked))
 	if errors.Is(err, store.ErrNotFound) {
 		return refused, nil
 	}
@@ -86,7 +81,7 @@ func (s *devices) decideProof(ctx context.Context, tx *sql.Tx, p store.DevicePro
 		return store.ProofResult{Outcome: store.ProofPINLocked, Device: d, Failures: d.PINFailures}, nil
 	}
 	if p.PINOK {
-		return s.acceptProof(ctx, tx, p, d)
+		return s.acceptProof(ctx, tx, p, d, locked)
 	}
 	d.PINFailures++
 	d.UpdatedAt = p.Now
@@ -112,8 +107,9 @@ func (s *devices) decideProof(ctx context.Context, tx *sql.Tx, p store.DevicePro
 }
 
 // acceptProof resets the failures of d after a good PIN proof and stores the
-// session with its history line unless staff locked the person's access.
-func (s *devices) acceptProof(ctx context.Context, tx *sql.Tx, p store.DeviceProof, d store.Device) (store.ProofResult, error) {
+// session with its history line unless staff locked the person's access
+// (locked, read in the transaction that holds the person's row).
+func (s *devices) acceptProof(ctx context.Context, tx *sql.Tx, p store.DeviceProof, d store.Device, locked bool) (store.ProofResult, error) {
 	if d.PINFailures != 0 {
 		if _, err := tx.ExecContext(ctx, "UPDATE devices SET pin_failures = 0, updated_at = $1 WHERE id = $2",
 			micros(p.Now), string(d.ID)); err != nil {
@@ -125,14 +121,9 @@ func (s *devices) acceptProof(ctx context.Context, tx *sql.Tx, p store.DevicePro
 	if p.Session == nil {
 		return out, nil
 	}
-	var one int
-	err := tx.QueryRowContext(ctx, "SELECT 1 FROM person_locks WHERE person_id = $1", int64(d.PersonID)).Scan(&one)
-	switch {
-	case err == nil:
+	if locked {
 		out.Outcome = store.ProofPersonLocked
 		return out, nil
-	case !errors.Is(err, sql.ErrNoRows):
-		return store.ProofResult{}, fmt.Errorf("sqlstore: person lock: %w", err)
 	}
 	if err := insertSession(ctx, tx, *p.Session); err != nil {
 		return store.ProofResult{}, err
@@ -154,4 +145,53 @@ func (s *devices) addHistory(ctx context.Context, tx *sql.Tx, e *store.LoginEven
 		return fmt.Errorf("sqlstore: add login event: %w", err)
 	}
 	return nil
+}
+
+// withExtra scans the row's columns after those of r's caller into extra.
+func withExtra(r rowScanner, extra ...any) rowScanner { return extraScanner{r, extra} }
+
+type extraScanner struct {
+	r     rowScanner
+	extra []any
+}
+
+func (e extraScanner) Scan(dest ...any) error { return e.r.Scan(append(dest, e.extra...)...) }
+
+// useChallenge records the challenge with digest as used until expires,
+// through x; used reports that it was used before (nothing written then).
+func useChallenge(ctx context.Context, x *sql.Tx, digest []byte, expires time.Time) (used bool, err error) {
+	res, err := x.ExecContext(ctx, `INSERT INTO used_challenges (digest, expires_at) VALUES ($1, $2)
+		ON CONFLICT (digest) DO NOTHING`, nonNil(digest), micros(expires))
+	if err != nil {
+		return false, fmt.Errorf("sqlstore: use challenge: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("sqlstore: use challenge: %w", err)
+	}
+	return n == 0, nil
+}
+
+// UseChallenge implements store.UsedChallenges.
+func (s *oneTimes) UseChallenge(ctx context.Context, digest []byte, expiresAt time.Time) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		used, err := useChallenge(ctx, tx, digest, expiresAt)
+		if err == nil && used {
+			return store.ErrConflict
+		}
+		return err
+	})
+}
+
+// ChallengeUsed implements store.UsedChallenges.
+func (s *oneTimes) ChallengeUsed(ctx context.Context, digest []byte) (bool, error) {
+	var one int
+	err := s.r.QueryRowContext(ctx, "SELECT 1 FROM used_challenges WHERE digest = $1", nonNil(digest)).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("sqlstore: challenge used: %w", err)
+	}
+	return true, nil
 }
