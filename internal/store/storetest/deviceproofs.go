@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/pforte/pforte/internal/store"
 )
 
@@ -37,7 +39,8 @@ func (p *proofs) good(hash string) store.DeviceProof {
 	x.PINOK = true
 	sess := session(p.pid, hash, 1)
 	x.Session = &sess
-	x.History = &store.LoginEvent{PersonID: p.pid, Kind: "app", Method: "device", UserAgent: "pforte-app", DeviceName: "Pixel 8"}
+	x.History = &store.LoginEvent{PersonID: p.pid, Kind: "app", Method: "device", UserAgent: "pforte-app", DeviceName: "Pixel 8",
+		Place: "Berlin"}
 	return x
 }
 
@@ -137,8 +140,17 @@ func testDeviceProofs(t *testing.T, s store.Store) {
 	if res.Outcome != store.ProofAccepted || res.Device.ID != "D" || res.Device.PersonID != p.pid || failures() != 0 {
 		t.Errorf("good PIN: %+v, failures %d", res, failures())
 	}
-	if _, err := s.SessionByHash(ctx, []byte("s-ok"), at(2)); err != nil {
+	if got, err := s.SessionByHash(ctx, []byte("s-ok"), at(2)); err != nil {
 		t.Errorf("session of the good PIN: %v", err)
+	} else if diff := cmp.Diff(*good.Session, got); diff != "" {
+		t.Errorf("session of the good PIN (-stored +want):\n%s", diff)
+	}
+	wantLine := store.LoginEvent{PersonID: p.pid, At: good.Session.CreatedAt, Kind: "app", Method: "device", Outcome: "ok",
+		UserAgent: "pforte-app", DeviceName: "Pixel 8", Place: "Berlin"}
+	if list, err := s.PersonLoginEvents(ctx, p.pid, time.Time{}, 1); err != nil || len(list) != 1 {
+		t.Errorf("history line of the good PIN: %v, %v", list, err)
+	} else if diff := cmp.Diff(wantLine, list[0]); diff != "" {
+		t.Errorf("history line of the good PIN (-want +got):\n%s", diff)
 	}
 	if res := p.decide(good); res.Outcome != store.ProofRefused {
 		t.Errorf("the good proof replayed: %v, want refused", res.Outcome)
