@@ -6,9 +6,10 @@ import (
 )
 
 // DeviceProof is an app's answer to a challenge (package device), to be
-// decided in one write transaction. The caller checks both signatures
-// before it (they are the slow part and need no lock), against the keys
-// and the nonce it read; the store then decides what they count.
+// decided in one write transaction. The caller checks the challenge and
+// both signatures before it (they are the slow part and need no lock),
+// against the keys it read and the challenge's nonce; the store then
+// decides what they count.
 type DeviceProof struct {
 	Device DeviceID
 	// ChallengeDigest names the challenge the proof answers. Challenges
