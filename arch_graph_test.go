@@ -27,7 +27,7 @@ var domainGraph = map[string][]string{
 	"internal/assistant":      {},
 	"internal/audit":          {},
 	"internal/browsertest":    {}, // starts Chromium for the page tests; tests only
-	"internal/device":         {"internal/audit", "internal/egk", "internal/field", "internal/lang", "internal/notice", "internal/password", "internal/proofing", "internal/registry", "internal/session"},
+	"internal/device":         {"internal/audit", "internal/egk", "internal/field", "internal/lang", "internal/notice", "internal/password", "internal/proofing", "internal/registry", "internal/seal", "internal/session"},
 	"internal/dispatch":       {"internal/audit", "internal/lang", "internal/letter", "internal/notice"},
 	"internal/egk":            {"internal/registry"},
 	"internal/egk/testca":     {"internal/egk"}, // a test CA for tests and the demo, never a production one

@@ -121,7 +121,7 @@ func newFixture(t *testing.T, st store.Store, cfg approval.Config) *fixture {
 	if err := accounts.ChangePassword(t.Context(), res.Token, res.Session, "ABCDEFGHJKLMNPQR", pw, ""); err != nil {
 		t.Fatal(err)
 	}
-	devices := device.New(st, accounts, notices, sessions, aud, nil, clk.now, device.Config{}, logger)
+	devices := device.New(st, accounts, notices, sessions, aud, nil, testRing, clk.now, device.Config{}, logger)
 	svc := approval.New(st, testRing, devices, aud, clk.now, cfg, testExecutors(), nil, logger)
 	return &fixture{st: st, clk: clk, logger: logger, aud: aud, devices: devices, person: p, svc: svc}
 }

@@ -4,18 +4,21 @@
 // package appclient's (docs/app-protocol.md); this package checks it.
 //
 // Every app authentication answers a challenge (single use, 2 minutes, bound to
-// its purpose and device). Both signatures are checked first, without any
-// lock; then one write transaction of the store decides (store.DeviceProof),
+// its purpose and device). A challenge is self-contained and authenticated
+// with a MAC (challenge.go): issuing one writes nothing, and its single use
+// is recorded when it is answered. Its MAC, purpose, binding and expiry and
+// both signatures are checked first, without any lock; then one write
+// transaction of the store decides (store.DeviceProof),
 // holding the binding's row, and nothing of the outcome is answered before it
 // commits. A request without a valid device signature is refused and never
 // counts as a PIN attempt, so nobody without the phone can lock the person
 // out; of any number of parallel wrong PIN proofs on any number of nodes at
 // most the limit are counted and answered as wrong:
 //
-//	signatures checked ──▶ one transaction: challenge consumed (always)
+//	challenge's MAC and expiry, signatures checked ──▶ one transaction: challenge used up (always)
 //	                  │
 //	                  ▼
-//	  challenge, binding, device signature fit? ──no──▶ ErrProof (nothing counted)
+//	  challenge unused, binding, device signature fit? ──no──▶ ErrProof (nothing counted)
 //	                  │yes
 //	                  ▼
 //	          PIN locked? ──yes──▶ ErrPINLocked (nothing counted)
@@ -49,7 +52,7 @@ import (
 	"github.com/pforte/pforte/internal/field"
 	"github.com/pforte/pforte/internal/lang"
 	"github.com/pforte/pforte/internal/notice"
-	"github.com/pforte/pforte/internal/proofing"
+	"github.com/pforte/pforte/internal/seal"
 	"github.com/pforte/pforte/internal/session"
 	"github.com/pforte/pforte/internal/store"
 )
@@ -134,9 +137,10 @@ type Store interface {
 	PersonDevices(ctx context.Context, id store.PersonID) ([]store.Device, error)
 	DecideDeviceProof(ctx context.Context, p store.DeviceProof) (store.ProofResult, error)
 	UpdateDevice(ctx context.Context, id store.DeviceID, fn func(d *store.Device) error, notices ...store.Notice) (store.Device, error)
-	PutOneTime(ctx context.Context, v store.OneTime) error
 	ConsumeOneTime(ctx context.Context, kind string, digest []byte, now time.Time) (store.OneTime, error)
 	OneTimeByDigest(ctx context.Context, kind string, digest []byte, now time.Time) (store.OneTime, error)
+	UseChallenge(ctx context.Context, digest []byte, expiresAt time.Time) error
+	ChallengeUsed(ctx context.Context, digest []byte) (bool, error)
 }
 
 // Passwords checks a person's password (package account).
@@ -171,22 +175,26 @@ type Auditor interface {
 
 // Service runs the device flows.
 type Service struct {
-	store     Store
-	passwords Passwords
-	notices   Notices
-	sessions  Sessions
-	audit     Auditor
-	cards     Cards // nil: no binding with the health card
-	now       func() time.Time
-	cfg       Config
-	logger    *slog.Logger
+	store      Store
+	passwords  Passwords
+	notices    Notices
+	sessions   Sessions
+	audit      Auditor
+	cards      Cards // nil: no binding with the health card
+	challenges challengeKeys
+	now        func() time.Time
+	cfg        Config
+	logger     *slog.Logger
 }
 
 // New returns a service. cards checks health cards; nil leaves binding with
-// the card off (ErrEGKOff).
-func New(st Store, passwords Passwords, notices Notices, sessions Sessions, aud Auditor, cards Cards, now func() time.Time, cfg Config, logger *slog.Logger) *Service {
-	return &Service{store: st, passwords: passwords, notices: notices, sessions: sessions, audit: aud, cards: cards, now: now,
-		cfg: cfg.withDefaults(), logger: logger}
+// the card off (ErrEGKOff). keys are the node's data keys: challenges are
+// authenticated with a key derived from them, so every node of a cluster
+// must hold the same keys.
+func New(st Store, passwords Passwords, notices Notices, sessions Sessions, aud Auditor, cards Cards, keys *seal.Keyring,
+	now func() time.Time, cfg Config, logger *slog.Logger) *Service {
+	return &Service{store: st, passwords: passwords, notices: notices, sessions: sessions, audit: aud, cards: cards,
+		challenges: challengeKeys{keys.MACKeys(challengeKeyInfo)}, now: now, cfg: cfg.withDefaults(), logger: logger}
 }
 
 func subject(id store.PersonID) string { return "person:" + strconv.FormatInt(int64(id), 10) }
@@ -218,87 +226,6 @@ const (
 
 var purposes = map[string]bool{PurposeBind: true, PurposeLogin: true, PurposeApprove: true, PurposeDecline: true,
 	PurposePINChange: true, PurposeUnbind: true, PurposeBindEGK: true}
-
-// Challenge is what the app must sign.
-type Challenge struct {
-	ID        string
-	Nonce     []byte
-	Purpose   string
-	ExpiresAt time.Time
-}
-
-const challengeKind = "challenge"
-
-// NewChallenge issues a challenge for purpose. Every purpose except bind and
-// bind-egk is bound to a device.
-func (s *Service) NewChallenge(ctx context.Context, purpose string, dev store.DeviceID) (Challenge, error) {
-	return s.NewChallengeFor(ctx, purpose, dev, "")
-}
-
-// NewChallengeFor issues a challenge for purpose that is also bound to one
-// thing, for (an approval request's id): approve and decline challenges must
-// name their request, other purposes must not.
-func (s *Service) NewChallengeFor(ctx context.Context, purpose string, dev store.DeviceID, forID string) (Challenge, error) {
-	needsFor := purpose == PurposeApprove || purpose == PurposeDecline
-	if needsFor != (forID != "") || len(forID) > 64 || strings.Contains(forID, ":") {
-		return Challenge{}, field.Invalid("approval_id", "Die Freigabe-ID fehlt oder ist hier nicht erlaubt.")
-	}
-	if !purposes[purpose] {
-		return Challenge{}, field.Invalid("purpose", "Unbekannter Zweck der Anfrage.")
-	}
-	if (purpose == PurposeBind || purpose == PurposeBindEGK) != (dev == "") {
-		return Challenge{}, field.Invalid("device_id", "Die Geräte-ID fehlt oder ist hier nicht erlaubt.")
-	}
-	if dev != "" {
-		if _, err := s.store.DeviceByID(ctx, dev); errors.Is(err, store.ErrNotFound) {
-			return Challenge{}, ErrNotFound
-		} else if err != nil {
-			return Challenge{}, fmt.Errorf("device: challenge: %w", err)
-		}
-	}
-	id, err := randomID("ch_", 16)
-	if err != nil {
-		return Challenge{}, err
-	}
-	nonce := make([]byte, 32)
-	if _, err := rand.Read(nonce); err != nil {
-		return Challenge{}, fmt.Errorf("device: random: %w", err)
-	}
-	now := s.now().UTC().Truncate(time.Microsecond)
-	ch := Challenge{ID: id, Nonce: nonce, Purpose: purpose, ExpiresAt: now.Add(s.cfg.ChallengeTTL)}
-	if err := s.store.PutOneTime(ctx, store.OneTime{Kind: challengeKind, Digest: proofing.CodeDigest(id),
-		Subject: challengeSubject(purpose, dev, forID), Data: nonce, CreatedAt: now, ExpiresAt: ch.ExpiresAt}); err != nil {
-		return Challenge{}, fmt.Errorf("device: challenge: %w", err)
-	}
-	return ch, nil
-}
-
-func challengeSubject(purpose string, dev store.DeviceID, forID string) string {
-	if forID == "" {
-		return purpose + ":" + string(dev)
-	}
-	return purpose + ":" + string(dev) + ":" + forID
-}
-
-// consume uses up the challenge and returns its nonce if it was issued for
-// purpose, dev and forID; otherwise ErrProof. A challenge is spent even when
-// the request then fails.
-func (s *Service) consume(ctx context.Context, id, purpose string, dev store.DeviceID, forID string) ([]byte, error) {
-	if id == "" || len(id) > 64 {
-		return nil, ErrProof
-	}
-	ot, err := s.store.ConsumeOneTime(ctx, challengeKind, proofing.CodeDigest(id), s.now())
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, ErrProof
-	}
-	if err != nil {
-		return nil, fmt.Errorf("device: challenge: %w", err)
-	}
-	if ot.Subject != challengeSubject(purpose, dev, forID) {
-		return nil, ErrProof
-	}
-	return ot.Data, nil
-}
 
 // Proof is the app's answer to a challenge.
 type Proof struct {

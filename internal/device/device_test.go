@@ -142,7 +142,7 @@ func newFixtureCards(t testing.TB, st store.Store, cfg device.Config, cards devi
 		t.Fatal(err)
 	}
 	f := &fixture{st: st, clk: clk, notices: ntc, person: p}
-	f.svc = device.New(st, accounts, f.notices, sessions, aud, cards, clk.now, cfg, logger)
+	f.svc = device.New(st, accounts, f.notices, sessions, aud, cards, ntc.ring, clk.now, cfg, logger)
 	f.code = f.newCode(t)
 	return f
 }
@@ -480,7 +480,7 @@ func TestParallelWrongPINsPostgresThreeNodes(t *testing.T) {
 		st := sqltest.Open(t, url)
 		logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 		svcs = append(svcs, device.New(st, nil, f.notices, session.NewManager(st, session.Config{}, f.clk.now),
-			audit.New(st, audit.GenerateKey(), f.clk.now, logger), nil, f.clk.now, device.Config{}, logger))
+			audit.New(st, audit.GenerateKey(), f.clk.now, logger), nil, f.notices.ring, f.clk.now, device.Config{}, logger))
 	}
 	testParallelWrongPINs(t, svcs, f, phone, 200)
 }

@@ -134,18 +134,17 @@ func (c CardFlows) checkCardShape(r CardRequest) error {
 func (c CardFlows) checkCard(ctx context.Context, r CardRequest) (egk.Card, error) {
 	s := c.s
 	id := r.Proof.ChallengeID
-	if id == "" || len(id) > appclient.MaxChallengeIDLen {
-		return egk.Card{}, ErrProof
-	}
-	ot, err := s.store.OneTimeByDigest(ctx, challengeKind, proofing.CodeDigest(id), s.now())
-	if errors.Is(err, store.ErrNotFound) || (err == nil && ot.Subject != challengeSubject(PurposeBindEGK, "", "")) {
-		return egk.Card{}, ErrProof
-	}
+	ch, err := s.challenges.open(id, PurposeBindEGK, "", "", s.now())
 	if err != nil {
+		return egk.Card{}, err
+	}
+	if used, err := s.store.ChallengeUsed(ctx, ch.digest); err != nil {
 		return egk.Card{}, fmt.Errorf("device: card: %w", err)
+	} else if used {
+		return egk.Card{}, ErrProof
 	}
 	h := appclient.PairingContentHash(r.DeviceKey, r.PINKey, []byte(r.KDF), r.Name, r.Model)
-	msg := appclient.SignedMessage(PurposeBindEGK, id, ot.Data, h)
+	msg := appclient.SignedMessage(PurposeBindEGK, id, ch.nonce, h)
 	if dev, pin := appclient.VerifyProof(r.DeviceKey, r.PINKey, msg, appclient.Proof{DeviceSignature: r.Proof.DeviceSignature,
 		PINSignature: r.Proof.PINSignature}); !dev || !pin {
 		return egk.Card{}, ErrProof
@@ -154,7 +153,7 @@ func (c CardFlows) checkCard(ctx context.Context, r CardRequest) (egk.Card, erro
 	if err != nil {
 		return egk.Card{}, field.Invalid("statement", "Die Erklärung der Gesundheitskarte hat nicht die richtige Form.")
 	}
-	if st.ChallengeID != id || !bytes.Equal(st.Nonce, ot.Data) || st.ContentHash != h {
+	if st.ChallengeID != id || !bytes.Equal(st.Nonce, ch.nonce) || st.ContentHash != h {
 		return egk.Card{}, ErrCardStatement
 	}
 	card, err := s.cards.Verify(r.Certificate)

@@ -181,7 +181,7 @@ func (s *Service) add(ctx context.Context, p store.Person, deviceKey, pinKey []b
 
 // authenticate runs the proof of the package comment for purpose and
 // content: it checks both signatures of p and then has the store decide the
-// proof in one transaction (store.DeviceProof): the challenge consumed, the
+// proof in one transaction (store.DeviceProof): the challenge used up, the
 // PIN failures reset or counted, the PIN locked with its notice at the
 // limit, and, when start is set, the session start describes stored with
 // its sign-in history line (failed attempts get theirs too). Nothing of the
@@ -189,28 +189,21 @@ func (s *Service) add(ctx context.Context, p store.Person, deviceKey, pinKey []b
 // any number of parallel proofs on any number of nodes.
 func (s *Service) authenticate(ctx context.Context, dev store.DeviceID, purpose string, contentHash [32]byte, p Proof, clientIP string,
 	start func(d store.Device) (session.Prepared, error)) (store.Device, session.Prepared, error) {
-	if p.ChallengeID == "" || len(p.ChallengeID) > 64 {
-		return store.Device{}, session.Prepared{}, ErrProof
-	}
 	now := s.now()
-	digest := proofing.CodeDigest(p.ChallengeID)
-	ch, err := s.store.OneTimeByDigest(ctx, challengeKind, digest, now)
-	if errors.Is(err, store.ErrNotFound) {
-		return store.Device{}, session.Prepared{}, ErrProof
-	}
+	// A challenge that is forged, altered, expired or issued for another
+	// purpose, binding or approval is refused here, with nothing written.
+	ch, err := s.challenges.open(p.ChallengeID, purpose, dev, p.For, now)
 	if err != nil {
-		return store.Device{}, session.Prepared{}, fmt.Errorf("device: challenge: %w", err)
+		return store.Device{}, session.Prepared{}, err
 	}
-	chSubject := challengeSubject(purpose, dev, p.For)
-	proof := store.DeviceProof{Device: dev, ChallengeKind: challengeKind, ChallengeDigest: digest, ChallengeSubject: chSubject,
-		Nonce: ch.Data, Limit: s.cfg.PINLimit, Now: now}
+	proof := store.DeviceProof{Device: dev, ChallengeDigest: ch.digest, ChallengeExpires: ch.expires, Limit: s.cfg.PINLimit, Now: now}
 	d, err := s.store.DeviceByID(ctx, dev)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return store.Device{}, session.Prepared{}, fmt.Errorf("device: authenticate: %w", err)
 	}
 	var prep session.Prepared
-	if err == nil && d.RemovedAt.IsZero() && ch.Subject == chSubject {
-		msg := appclient.SignedMessage(purpose, p.ChallengeID, ch.Data, contentHash)
+	if err == nil && d.RemovedAt.IsZero() {
+		msg := appclient.SignedMessage(purpose, p.ChallengeID, ch.nonce, contentHash)
 		// Without the phone: refused, never a PIN attempt.
 		proof.DeviceOK = appclient.VerifyDeviceSignature(d.DeviceKey, msg, p.DeviceSignature)
 		proof.PINOK = proof.DeviceOK && appclient.VerifyPINSignature(d.PINKey, msg, p.PINSignature)

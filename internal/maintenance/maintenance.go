@@ -144,10 +144,11 @@ type Cleaned struct {
 	Conversations int64
 }
 
-// Clean removes one-time values, sessions and staff sessions that expired
-// more than Retention ago, sign-in history entries older than History, the
-// provider's old requests and tokens and the assistant's conversation turns
-// older than the assistant's retention, and keeps the signing keys rotated.
+// Clean removes one-time values (with the used app challenges), sessions
+// and staff sessions that expired more than Retention ago, sign-in history
+// entries older than History, the provider's old requests and tokens and
+// the assistant's conversation turns older than the assistant's retention,
+// and keeps the signing keys rotated.
 // Every step runs; their errors are joined.
 func (s *Sweeper) Clean(ctx context.Context) (Cleaned, error) {
 	cutoff := s.now().Add(-s.cfg.Retention)

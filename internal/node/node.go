@@ -259,7 +259,7 @@ func Build(ctx context.Context, cfg Config, st store.Store) (*Node, error) {
 	} else {
 		logger.Info("binding with the health card (eGK) is off: no egk.trust_anchors configured")
 	}
-	n.Devices = device.New(st, n.Accounts, notices, n.Sessions, n.Audit, cards, now, cfg.Devices, logger)
+	n.Devices = device.New(st, n.Accounts, notices, n.Sessions, n.Audit, cards, ring, now, cfg.Devices, logger)
 	mailKick := func() {}
 	if cfg.Mail != nil {
 		if n.Mail, err = email.NewSender(st, ring, n.Audit, *cfg.Mail, now, logger); err != nil {

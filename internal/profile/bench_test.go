@@ -57,7 +57,7 @@ func benchRoundTrips(b *testing.B, st store.Store, persons int) {
 	ring, _ := seal.NewKeyring(k)
 	aud := audit.New(st, audit.GenerateKey(), time.Now, logger)
 	n := notice.NewMaker(ring, time.Now, nil)
-	devices := device.New(st, nil, n, session.NewManager(st, session.Config{}, time.Now), aud, nil, time.Now, device.Config{}, logger)
+	devices := device.New(st, nil, n, session.NewManager(st, session.Config{}, time.Now), aud, nil, ring, time.Now, device.Config{}, logger)
 	approvals := approval.New(st, ring, devices, aud, time.Now, approval.Config{}, profile.Executors(ring, n), nil, logger)
 	svc := profile.New(st, approvals, devices, ring)
 

@@ -101,7 +101,7 @@ func newFixtureOn(t *testing.T, st store.Store) *fixture {
 	if _, err := accounts.SetInitialPassword(t.Context(), p.ID, "ABCDEFGHJKLMNPQR"); err != nil {
 		t.Fatal(err)
 	}
-	devices := device.New(st, accounts, n, sessions, aud, nil, time.Now, device.Config{}, logger)
+	devices := device.New(st, accounts, n, sessions, aud, nil, ring, time.Now, device.Config{}, logger)
 	executors := profile.Executors(ring, n)
 	executors[device.ActionRemove] = device.NewRemoveExecutor(n)
 	approvals := approval.New(st, ring, devices, aud, time.Now, approval.Config{}, executors, nil, logger)

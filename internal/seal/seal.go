@@ -82,6 +82,9 @@ var ErrDecrypt = errors.New("seal: cannot decrypt")
 type Keyring struct {
 	current keyAEAD
 	byID    map[string]keyAEAD
+	// secrets holds every key's secret, in keyring order (current first),
+	// for MACKeys.
+	secrets []Key
 	// macKey is derived from the current key and keys Fingerprint.
 	macKey []byte
 }
@@ -111,6 +114,7 @@ func NewKeyring(current Key, older ...Key) (*Keyring, error) {
 			return nil, fmt.Errorf("seal: keyring: key %s: %w", k.id, err)
 		}
 		kr.byID[k.id] = keyAEAD{id: k.id, aead: aead}
+		kr.secrets = append(kr.secrets, k)
 	}
 	kr.current = kr.byID[current.id]
 	mac, err := hkdf.Key(sha256.New, current.secret[:], nil, fingerprintInfo, sha256.Size)

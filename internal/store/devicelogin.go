@@ -6,20 +6,19 @@ import (
 )
 
 // DeviceProof is an app's answer to a challenge (package device), to be
-// decided in one write transaction. The caller checks both signatures
-// before it (they are the slow part and need no lock), against the keys
-// and the nonce it read; the store then decides what they count.
+// decided in one write transaction. The caller checks the challenge and
+// both signatures before it (they are the slow part and need no lock),
+// against the keys it read and the challenge's nonce; the store then
+// decides what they count.
 type DeviceProof struct {
 	Device DeviceID
-	// ChallengeKind and ChallengeDigest name the challenge, a one-time
-	// value. It is consumed whatever the outcome, and the proof counts only
-	// when the challenge was unused and unexpired at Now, its Subject is
-	// ChallengeSubject (purpose and binding) and its Data is Nonce (what the
-	// signatures were checked over).
-	ChallengeKind    string
+	// ChallengeDigest names the challenge the proof answers. Challenges
+	// are self-contained (package device checks their MAC, purpose,
+	// binding and expiry before); the store only records their single use
+	// (UsedChallenges) until ChallengeExpires. The challenge is used up
+	// whatever the outcome, and the proof counts only when it was unused.
 	ChallengeDigest  []byte
-	ChallengeSubject string
-	Nonce            []byte
+	ChallengeExpires time.Time
 	// DeviceKey and PINKey are the keys the signatures were checked with:
 	// the proof counts only while the binding still has both (a PIN change
 	// in between voids it). DeviceOK and PINOK are the two verdicts.
@@ -47,8 +46,7 @@ type ProofOutcome int
 
 // The outcomes. Only ProofWrongPIN and ProofLockedNow count an attempt.
 const (
-	// ProofRefused: the challenge (unknown, used, expired, issued for
-	// something else), the binding (unknown, removed, keys changed) or the
+	// ProofRefused: the challenge (used before), the binding (unknown, removed, keys changed) or the
 	// device signature did not fit. Nothing counted.
 	ProofRefused ProofOutcome = iota
 	// ProofPINLocked: the binding's PIN was locked already. Nothing counted.
@@ -76,11 +74,24 @@ type ProofResult struct {
 
 // DeviceProofs is the contract for deciding app authentications.
 type DeviceProofs interface {
-	// DecideDeviceProof consumes the challenge and decides p in one write
+	// DecideDeviceProof uses up the challenge and decides p in one write
 	// transaction, holding the binding's lock: of any number of parallel
 	// proofs on any number of nodes, at most Limit wrong PIN proofs in a row
 	// are counted and answered as such before the PIN is locked, and a good
 	// one resets the count. Nothing of the decision is visible before the
 	// transaction commits. Errors are failures of the store only.
 	DecideDeviceProof(ctx context.Context, p DeviceProof) (ProofResult, error)
+}
+
+// UsedChallenges records the single use of the app's challenges. A challenge
+// is self-contained (package device authenticates it with a MAC) and stored
+// nowhere while it is open; only the digest of one that was answered is kept,
+// until it expires. DeleteOneTimesBefore removes the expired ones.
+type UsedChallenges interface {
+	// UseChallenge records the challenge with digest as used until
+	// expiresAt. ErrConflict when it was used already: of any number of
+	// concurrent callers on any number of processes exactly one succeeds.
+	UseChallenge(ctx context.Context, digest []byte, expiresAt time.Time) error
+	// ChallengeUsed reports whether the challenge with digest was used.
+	ChallengeUsed(ctx context.Context, digest []byte) (bool, error)
 }

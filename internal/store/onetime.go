@@ -33,6 +33,7 @@ type OneTimes interface {
 	// VoidOneTimes marks every unused value of kind and subject as used at now
 	// (a new letter voids the old one's codes) and returns how many it voided.
 	VoidOneTimes(ctx context.Context, kind, subject string, now time.Time) (int64, error)
-	// DeleteOneTimesBefore removes values that expired before t, used or not.
+	// DeleteOneTimesBefore removes values that expired before t, used or
+	// not, and the used challenges (UsedChallenges) that expired before t.
 	DeleteOneTimesBefore(ctx context.Context, t time.Time) (int64, error)
 }

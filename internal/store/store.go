@@ -40,6 +40,7 @@ type Store interface {
 	Identifications
 	Devices
 	DeviceProofs
+	UsedChallenges
 	Approvals
 	Notices
 	Counters

@@ -33,12 +33,9 @@ func BenchmarkDecideProof(b *testing.B) {
 	proofs := make([]store.DeviceProof, b.N)
 	for i := range proofs {
 		dig := fmt.Appendf(nil, "c%d", i)
-		if err := s.PutOneTime(ctx, store.OneTime{Kind: "challenge", Digest: dig, Subject: "login:D", Data: []byte("n"), CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}); err != nil {
-			b.Fatal(err)
-		}
 		sess := store.Session{TokenHash: fmt.Appendf(nil, "tok%d", i), PersonID: p.ID, Kind: "app", Level: "substantial", AMR: []string{"hwk", "pin"},
 			Origin: "device", OriginAt: t0, CreatedAt: t0, LastSeenAt: t0, IdleExpiresAt: t0.Add(30 * time.Minute), ExpiresAt: t0.Add(12 * time.Hour)}
-		proofs[i] = store.DeviceProof{Device: "D", ChallengeKind: "challenge", ChallengeDigest: dig, ChallengeSubject: "login:D", Nonce: []byte("n"),
+		proofs[i] = store.DeviceProof{Device: "D", ChallengeDigest: dig, ChallengeExpires: t0.Add(time.Hour),
 			DeviceKey: d.DeviceKey, PINKey: d.PINKey, DeviceOK: true, PINOK: true, Limit: 3, Now: t0, Session: &sess,
 			History: &store.LoginEvent{PersonID: p.ID, Kind: "app", Method: "device", DeviceName: "Pixel"}}
 	}

@@ -31,14 +31,10 @@ func loginSetup(t *testing.T, s *sqlstore.Store) (store.PersonID, store.DevicePr
 	if err := s.AddDevice(ctx, d, func(int) error { return nil }); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.PutOneTime(ctx, store.OneTime{Kind: "challenge", Digest: []byte("c1"), Subject: "login:D", Data: []byte("n1"),
-		CreatedAt: t0, ExpiresAt: t0.Add(2 * time.Minute)}); err != nil {
-		t.Fatal(err)
-	}
 	sess := store.Session{TokenHash: []byte("tok"), PersonID: p.ID, Kind: "app", Level: "substantial", AMR: []string{"hwk", "pin"},
 		Origin: "device", OriginAt: t0, CreatedAt: t0, LastSeenAt: t0, IdleExpiresAt: t0.Add(30 * time.Minute), ExpiresAt: t0.Add(12 * time.Hour)}
-	return p.ID, store.DeviceProof{Device: "D", ChallengeKind: "challenge", ChallengeDigest: []byte("c1"), ChallengeSubject: "login:D",
-		Nonce: []byte("n1"), DeviceKey: d.DeviceKey, PINKey: d.PINKey, DeviceOK: true, PINOK: true, Limit: 3, Now: t0, Session: &sess}
+	return p.ID, store.DeviceProof{Device: "D", ChallengeDigest: []byte("c1"),
+		ChallengeExpires: t0.Add(2 * time.Minute), DeviceKey: d.DeviceKey, PINKey: d.PINKey, DeviceOK: true, PINOK: true, Limit: 3, Now: t0, Session: &sess}
 }
 
 // holdPerson begins a transaction on the writer that holds the person's

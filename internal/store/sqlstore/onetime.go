@@ -82,13 +82,17 @@ func voidOneTimes(ctx context.Context, x *sql.Tx, kind, subject string, now time
 
 // DeleteOneTimesBefore implements store.OneTimes.
 func (s *oneTimes) DeleteOneTimesBefore(ctx context.Context, t time.Time) (int64, error) {
-	res, err := s.exec(ctx, `DELETE FROM one_times WHERE expires_at < $1`, micros(t))
-	if err != nil {
-		return 0, fmt.Errorf("sqlstore: delete one-times: %w", err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, fmt.Errorf("sqlstore: delete one-times: %w", err)
+	var n int64
+	for _, q := range []string{`DELETE FROM one_times WHERE expires_at < $1`, `DELETE FROM used_challenges WHERE expires_at < $1`} {
+		res, err := s.exec(ctx, q, micros(t))
+		if err != nil {
+			return 0, fmt.Errorf("sqlstore: delete one-times: %w", err)
+		}
+		m, err := res.RowsAffected()
+		if err != nil {
+			return 0, fmt.Errorf("sqlstore: delete one-times: %w", err)
+		}
+		n += m
 	}
 	return n, nil
 }

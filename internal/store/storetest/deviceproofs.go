@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/pforte/pforte/internal/store"
 )
 
@@ -19,28 +21,26 @@ type proofs struct {
 	n   atomic.Int64
 }
 
-// challenge stores a fresh challenge for subject, valid until minute 10.
-func (p *proofs) challenge(subject string) store.DeviceProof {
+// challenge is a proof with a fresh challenge, valid until minute 10. Its
+// purpose and binding are the caller's (package device checks them with the
+// challenge's MAC); the store sees only the digest.
+func (p *proofs) challenge() store.DeviceProof {
 	p.t.Helper()
 	i := p.n.Add(1)
-	digest, nonce := fmt.Appendf(nil, "digest-%d", i), fmt.Appendf(nil, "nonce-%d", i)
-	if err := p.s.PutOneTime(p.t.Context(), store.OneTime{Kind: "challenge", Digest: digest, Subject: subject, Data: nonce,
-		CreatedAt: at(0), ExpiresAt: at(10)}); err != nil {
-		p.t.Fatal(err)
-	}
 	d := device("D", p.pid, 0)
-	return store.DeviceProof{Device: "D", ChallengeKind: "challenge", ChallengeDigest: digest, ChallengeSubject: "login:D",
-		Nonce: nonce, DeviceKey: d.DeviceKey, PINKey: d.PINKey, DeviceOK: true, Limit: 3, Now: at(1)}
+	return store.DeviceProof{Device: "D", ChallengeDigest: fmt.Appendf(nil, "digest-%d", i), ChallengeExpires: at(10),
+		DeviceKey: d.DeviceKey, PINKey: d.PINKey, DeviceOK: true, Limit: 3, Now: at(1)}
 }
 
 // good is a proof with both signatures good that starts session hash.
 func (p *proofs) good(hash string) store.DeviceProof {
 	p.t.Helper()
-	x := p.challenge("login:D")
+	x := p.challenge()
 	x.PINOK = true
 	sess := session(p.pid, hash, 1)
 	x.Session = &sess
-	x.History = &store.LoginEvent{PersonID: p.pid, Kind: "app", Method: "device", UserAgent: "pforte-app", DeviceName: "Pixel 8"}
+	x.History = &store.LoginEvent{PersonID: p.pid, Kind: "app", Method: "device", UserAgent: "pforte-app", DeviceName: "Pixel 8",
+		Place: "Berlin"}
 	return x
 }
 
@@ -98,17 +98,12 @@ func testDeviceProofs(t *testing.T, s store.Store) {
 		return d.PINFailures
 	}
 	// Refusals count nothing and store nothing; each uses its challenge
-	// up (but an unknown or expired one), so the proof as it should have
-	// been is refused afterwards.
+	// up, so the proof as it should have been is refused afterwards.
 	refusals := []struct {
 		name   string
 		mutate func(x *store.DeviceProof)
 		spent  bool
 	}{
-		{"unknown challenge", func(x *store.DeviceProof) { x.ChallengeDigest = []byte("no such challenge") }, false},
-		{"expired challenge", func(x *store.DeviceProof) { x.Now = at(10) }, false},
-		{"challenge for another purpose", func(x *store.DeviceProof) { x.ChallengeSubject = "unbind:D" }, true},
-		{"another nonce", func(x *store.DeviceProof) { x.Nonce = []byte("another nonce") }, true},
 		{"bad device signature", func(x *store.DeviceProof) { x.DeviceOK, x.PINOK = false, false }, true},
 		{"PIN key changed", func(x *store.DeviceProof) { x.PINKey = []byte{1, 1, 1} }, true},
 		{"device key changed", func(x *store.DeviceProof) { x.DeviceKey = []byte{4, 4, 4} }, true},
@@ -145,8 +140,17 @@ func testDeviceProofs(t *testing.T, s store.Store) {
 	if res.Outcome != store.ProofAccepted || res.Device.ID != "D" || res.Device.PersonID != p.pid || failures() != 0 {
 		t.Errorf("good PIN: %+v, failures %d", res, failures())
 	}
-	if _, err := s.SessionByHash(ctx, []byte("s-ok"), at(2)); err != nil {
+	if got, err := s.SessionByHash(ctx, []byte("s-ok"), at(2)); err != nil {
 		t.Errorf("session of the good PIN: %v", err)
+	} else if diff := cmp.Diff(*good.Session, got); diff != "" {
+		t.Errorf("session of the good PIN (-stored +want):\n%s", diff)
+	}
+	wantLine := store.LoginEvent{PersonID: p.pid, At: good.Session.CreatedAt, Kind: "app", Method: "device", Outcome: "ok",
+		UserAgent: "pforte-app", DeviceName: "Pixel 8", Place: "Berlin"}
+	if list, err := s.PersonLoginEvents(ctx, p.pid, time.Time{}, 1); err != nil || len(list) != 1 {
+		t.Errorf("history line of the good PIN: %v, %v", list, err)
+	} else if diff := cmp.Diff(wantLine, list[0]); diff != "" {
+		t.Errorf("history line of the good PIN (-want +got):\n%s", diff)
 	}
 	if res := p.decide(good); res.Outcome != store.ProofRefused {
 		t.Errorf("the good proof replayed: %v, want refused", res.Outcome)

@@ -43,6 +43,8 @@ func Run(t *testing.T, newStore NewStore) {
 		{"DeviceProofs", testDeviceProofs},
 		{"DeviceProofsExactUnderParallelRequests", testDeviceProofsParallel},
 		{"DeviceProofsRaceStaffLock", testDeviceProofsRaceStaffLock},
+		{"UsedChallenges", testUsedChallenges},
+		{"UsedChallengeOnceUnderParallelRequests", testUsedChallengesParallel},
 		{"Approvals", testApprovals},
 		{"ApprovalCreateCheck", testApprovalCreateCheck},
 		{"ApprovalCreateCheckUnderParallelRequests", testApprovalCreateParallelCheck},
