@@ -1,6 +1,7 @@
 package seal
 
 import (
+	"crypto/hkdf"
 	"crypto/hmac"
 	"crypto/sha256"
 )
@@ -30,7 +31,10 @@ type macKey struct {
 func (kr *Keyring) MACKeys(info string) *MACKeys {
 	m := &MACKeys{}
 	for _, k := range kr.secrets {
-		key := hkdfSHA256(k.secret[:], info)
+		key, err := hkdf.Key(sha256.New, k.secret[:], nil, info, sha256.Size)
+		if err != nil {
+			panic("seal: hkdf: " + err.Error()) // cannot happen: 32 bytes are one block
+		}
 		t := hmac.New(sha256.New, key)
 		t.Write([]byte("pforte mac key tag"))
 		var mk macKey
@@ -39,17 +43,6 @@ func (kr *Keyring) MACKeys(info string) *MACKeys {
 		m.keys = append(m.keys, mk)
 	}
 	return m
-}
-
-// hkdfSHA256 is HKDF-SHA256 (RFC 5869) with an empty salt for one 32-byte
-// output block: extract, then the first block of expand.
-func hkdfSHA256(secret []byte, info string) []byte {
-	ext := hmac.New(sha256.New, make([]byte, sha256.Size))
-	ext.Write(secret)
-	exp := hmac.New(sha256.New, ext.Sum(nil))
-	exp.Write([]byte(info))
-	exp.Write([]byte{1})
-	return exp.Sum(nil)
 }
 
 // Tag returns the tag of the current key.
