@@ -172,7 +172,8 @@ type Store interface {
 	LockPerson(ctx context.Context, l store.PersonLock) error
 	PersonLockByID(ctx context.Context, id store.PersonID) (store.PersonLock, error)
 	UnlockPerson(ctx context.Context, id store.PersonID) error
-	SettlePasswordLogin(ctx context.Context, key string, reset func(c *store.Counter) error, s store.Session, e store.LoginEvent) error
+	SettlePasswordLogin(ctx context.Context, key string, reset func(c *store.Counter) error, s store.Session, e store.LoginEvent,
+		audit store.AuditAppend) error
 }
 
 // Hasher hashes and verifies passwords (package password). Verify, Derive
@@ -192,9 +193,11 @@ type Hasher interface {
 	DummyVerify(ctx context.Context, pw string) error
 }
 
-// Auditor records security events.
+// Auditor records security events: Record in a transaction of its own,
+// Within as part of a write that appends the entry itself.
 type Auditor interface {
 	Record(ctx context.Context, e audit.Event) error
+	Within(e audit.Event) (store.AuditAppend, error)
 }
 
 // Notices makes the notices a change owes (package notice); they are queued

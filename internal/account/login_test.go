@@ -73,13 +73,14 @@ func (w *writeLog) AddLoginEvent(ctx context.Context, e store.LoginEvent) error 
 	return err
 }
 
-func (w *writeLog) SettlePasswordLogin(ctx context.Context, key string, reset func(c *store.Counter) error, s store.Session, e store.LoginEvent) error {
+func (w *writeLog) SettlePasswordLogin(ctx context.Context, key string, reset func(c *store.Counter) error, s store.Session, e store.LoginEvent,
+	audit store.AuditAppend) error {
 	if w.lockOnSettle != nil {
 		if err := w.Store.LockPerson(ctx, *w.lockOnSettle); err != nil {
 			return err
 		}
 	}
-	err := w.Store.SettlePasswordLogin(ctx, key, reset, s, e)
+	err := w.Store.SettlePasswordLogin(ctx, key, reset, s, e, audit)
 	if err == nil {
 		w.note("settle " + key)
 	}
@@ -197,6 +198,44 @@ func TestLoginThatRacesTheStaffLockKeepsNoSession(t *testing.T) {
 	}
 	if st, err := account.NewDesk(f.svc).LockState(ctx, f.person.ID); err != nil || st.Failures != 0 {
 		t.Errorf("attempt state: %+v, %v; want the right password not counted", st, err)
+	}
+}
+
+// TestLoginAuditEntryCommitsWithItsSession: a login's "account.login" entry
+// is stored by the transaction that stores its session: once for a login
+// that succeeded, not at all for one that raced the staff lock.
+func TestLoginAuditEntryCommitsWithItsSession(t *testing.T) {
+	f := newFixture(t)
+	f.withChosenPassword(t)
+	w := f.withWriteLog(t)
+	ctx := t.Context()
+	logins := func() int {
+		t.Helper()
+		entries, err := f.st.AuditEntries(ctx, 0, 10_000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, e := range entries {
+			if e.Event == "account.login" {
+				n++
+			}
+		}
+		return n
+	}
+	before := logins()
+	if _, err := f.login(t, chosen); err != nil {
+		t.Fatal(err)
+	}
+	if got := logins(); got != before+1 {
+		t.Errorf("%d account.login entries after a login, want %d", got, before+1)
+	}
+	w.lockOnSettle = &store.PersonLock{PersonID: f.person.ID, LockedAt: f.clk.now(), LockedBy: "staff:1"}
+	if _, err := f.login(t, chosen); !errors.Is(err, session.ErrPersonLocked) {
+		t.Fatalf("login racing the staff lock = %v, want ErrPersonLocked", err)
+	}
+	if got := logins(); got != before+1 {
+		t.Errorf("%d account.login entries after a login that raced the lock, want %d as before", got, before+1)
 	}
 }
 

@@ -135,6 +135,21 @@ func (l *Log) Record(ctx context.Context, ev Event) error {
 	return l.lead(ctx, r)
 }
 
+// Within returns ev's entry for a write that appends it in its own
+// transaction (store.AuditAppend), so that the entry commits exactly when the
+// change it records does: the continuation of whatever head that transaction
+// finds under the chain's lock, timed when it runs there.
+func (l *Log) Within(ev Event) (store.AuditAppend, error) {
+	p, err := prepare(ev)
+	if err != nil {
+		return nil, err
+	}
+	return func(head store.AuditHead) ([]store.AuditEntry, error) {
+		r := &request{p: p, time: entryTime(l.now())}
+		return chainEntries(l.key, head, []*request{r})
+	}, nil
+}
+
 // lead appends a batch from the front of the queue, which starts with r, tells
 // the batch's other callers the outcome and hands the lead on.
 func (l *Log) lead(ctx context.Context, r *request) error {

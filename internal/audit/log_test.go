@@ -89,6 +89,40 @@ func TestRecordWritesChain(t *testing.T) {
 	}
 }
 
+// TestWithinContinuesTheChain: an entry appended through Within by another
+// write's transaction continues the chain between Record's entries and
+// verifies with the key; an invalid event is refused before any write.
+func TestWithinContinuesTheChain(t *testing.T) {
+	c := &memChain{}
+	l := newTestLog(c)
+	if err := l.Record(t.Context(), Event{Actor: "import", Event: "registry.import"}); err != nil {
+		t.Fatal(err)
+	}
+	fn, err := l.Within(Event{Actor: "person:42", Event: "account.login", Subject: "person:42", Details: map[string]any{"kind": "app"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.AppendAudit(t.Context(), fn); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Record(t.Context(), Event{Actor: "staff:1", Event: "approval.granted"}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.AuditEntries(t.Context(), 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 || got[1].Event != "account.login" || got[1].Seq != 2 || string(got[1].Details) != `{"kind":"app"}` {
+		t.Fatalf("entries = %+v, want account.login as the second", got)
+	}
+	if res, err := Verify(t.Context(), c, testKey, nil, nil); err != nil || res.Entries != 3 {
+		t.Fatalf("Verify = %+v, %v; want 3 entries", res, err)
+	}
+	if _, err := l.Within(Event{Actor: "", Event: "account.login"}); !errors.Is(err, ErrInvalid) {
+		t.Errorf("Within(no actor) = %v, want ErrInvalid", err)
+	}
+}
+
 func TestRecordValidation(t *testing.T) {
 	ok := Event{Actor: "person:1", Event: "account.login", Subject: "account:1"}
 	with := func(change func(e *Event)) Event {

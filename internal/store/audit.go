@@ -26,6 +26,12 @@ type AuditHead struct {
 	Hash []byte
 }
 
+// AuditAppend builds the entries to append after head, as AppendAudit's fn
+// does; a write that records its own audit entry (SettlePasswordLogin)
+// takes one and appends the entries in its transaction, under the chain's
+// lock. It may run more than once; only its last result is stored.
+type AuditAppend func(head AuditHead) ([]AuditEntry, error)
+
 // AuditChain is the contract for the audit trail.
 type AuditChain interface {
 	// AppendAudit calls fn with the current head while holding the chain's

@@ -22,6 +22,9 @@ type PasswordLogins interface {
 	// at the same time is ordered wholly before the transaction (which then
 	// answers ErrPersonLocked) or wholly after it (so that the session is
 	// stored before the lock and a DeletePersonSessions after the lock sees
-	// it): no session outlives a lock that raced its login.
-	SettlePasswordLogin(ctx context.Context, key string, reset func(c *Counter) error, s Session, e LoginEvent) error
+	// it): no session outlives a lock that raced its login. The audit entry
+	// of the login (audit, when not nil) is appended to the chain in the same
+	// transaction, under the chain's lock (as AppendAudit does): it is stored
+	// exactly when the session is.
+	SettlePasswordLogin(ctx context.Context, key string, reset func(c *Counter) error, s Session, e LoginEvent, audit AuditAppend) error
 }

@@ -24,10 +24,11 @@ var _ store.PasswordLogins = (*passwordLogins)(nil)
 // stores the lock, so a lock stored at the same time either committed before
 // (and the read of person_locks after the row lock sees it) or waits until
 // this transaction committed its session (and the DeletePersonSessions that
-// follows the lock ends it). On SQLite the
+// follows the lock ends it). The audit head's row comes last: the chain's
+// lock is held only from the entry's append to the commit. On SQLite the
 // transaction holds the one write lock throughout.
 func (s *passwordLogins) SettlePasswordLogin(ctx context.Context, key string, reset func(c *store.Counter) error,
-	sess store.Session, e store.LoginEvent) error {
+	sess store.Session, e store.LoginEvent, audit store.AuditAppend) error {
 	for {
 		err := s.inTx(ctx, func(tx *sql.Tx) error {
 			if _, err := s.updateCounterTx(ctx, tx, key, reset); err != nil {
@@ -55,6 +56,9 @@ func (s *passwordLogins) SettlePasswordLogin(ctx context.Context, key string, re
 				VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, int64(e.PersonID), micros(e.At), e.Kind, e.Method, e.Outcome,
 				e.UserAgent, e.DeviceName, e.Place); err != nil {
 				return fmt.Errorf("sqlstore: settle password login: %w", err)
+			}
+			if audit != nil {
+				return s.appendAudit(ctx, tx, audit)
 			}
 			return nil
 		})
