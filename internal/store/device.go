@@ -40,20 +40,6 @@ type Devices interface {
 	// PersonDevices returns the person's bound (not removed) devices, oldest
 	// first.
 	PersonDevices(ctx context.Context, id PersonID) ([]Device, error)
-	// ReservePINAttempt counts one PIN attempt against the binding in one
-	// atomic update, before the PIN proof is checked, and returns the
-	// failures now counted. It refuses (ErrConflict) when the binding is
-	// removed, its PIN is locked, or limit attempts are already counted: of
-	// any number of parallel attempts on any number of nodes, at most limit
-	// are ever checked. ErrNotFound for an unknown binding.
-	ReservePINAttempt(ctx context.Context, id DeviceID, limit int, now time.Time) (int, error)
-	// ReleasePINAttempts sets the counter back to zero after a correct PIN.
-	ReleasePINAttempts(ctx context.Context, id DeviceID, now time.Time) error
-	// LockPINIfExhausted locks the PIN if at least limit failures are counted
-	// and it is not locked yet; it reports whether this call locked it (so
-	// exactly one caller sends the notice); the notices are queued in the
-	// same transaction when, and only when, this call locks it.
-	LockPINIfExhausted(ctx context.Context, id DeviceID, limit int, now time.Time, notices ...Notice) (bool, error)
 	// UpdateDevice applies fn to the binding atomically (rename, new PIN
 	// key, unlock, removal). ID and PersonID cannot change. fn may run more
 	// than once. ErrNotFound for an unknown binding. The notices are queued

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/pforte/pforte/internal/store"
 )
@@ -105,56 +104,6 @@ func (s *devices) PersonDevices(ctx context.Context, id store.PersonID) ([]store
 		return nil, fmt.Errorf("sqlstore: person devices: %w", err)
 	}
 	return out, nil
-}
-
-// ReservePINAttempt implements store.Devices: one UPDATE decides, so parallel
-// reservations on any number of nodes cannot pass the limit.
-func (s *devices) ReservePINAttempt(ctx context.Context, id store.DeviceID, limit int, now time.Time) (int, error) {
-	var n int
-	err := s.writeRow(ctx, func(r rowScanner) error { return r.Scan(&n) },
-		`UPDATE devices SET pin_failures = pin_failures + 1, updated_at = $1
-		WHERE id = $2 AND removed_at = 0 AND pin_locked_at = 0 AND pin_failures < $3
-		RETURNING pin_failures`, micros(now), string(id), limit)
-	if errors.Is(err, sql.ErrNoRows) {
-		if _, err := s.DeviceByID(ctx, id); err != nil {
-			return 0, err
-		}
-		return 0, store.ErrConflict
-	}
-	if err != nil {
-		return 0, fmt.Errorf("sqlstore: reserve pin attempt: %w", err)
-	}
-	return n, nil
-}
-
-// ReleasePINAttempts implements store.Devices.
-func (s *devices) ReleasePINAttempts(ctx context.Context, id store.DeviceID, now time.Time) error {
-	if _, err := s.exec(ctx, `UPDATE devices SET pin_failures = 0, updated_at = $1 WHERE id = $2 AND pin_locked_at = 0`,
-		micros(now), string(id)); err != nil {
-		return fmt.Errorf("sqlstore: release pin attempts: %w", err)
-	}
-	return nil
-}
-
-// LockPINIfExhausted implements store.Devices.
-func (s *devices) LockPINIfExhausted(ctx context.Context, id store.DeviceID, limit int, now time.Time, notices ...store.Notice) (bool, error) {
-	var locked bool
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE devices SET pin_locked_at = $1, updated_at = $1
-			WHERE id = $2 AND pin_locked_at = 0 AND pin_failures >= $3`, micros(now), string(id), limit)
-		if err != nil {
-			return fmt.Errorf("sqlstore: lock pin: %w", err)
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return fmt.Errorf("sqlstore: lock pin: %w", err)
-		}
-		if locked = n == 1; !locked {
-			return nil
-		}
-		return queueNotices(ctx, tx, notices)
-	})
-	return locked, err
 }
 
 // UpdateDevice implements store.Devices.

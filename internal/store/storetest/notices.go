@@ -163,16 +163,17 @@ func testNoticesWithChanges(t *testing.T, s store.Store) {
 	if _, err := s.UpdateDevice(ctx, "D1", func(d *store.Device) error { d.Name = "neu"; return nil }, notice("renamed", pid, "device_renamed", "r1", 2)); err != nil {
 		t.Fatal(err)
 	}
-	// PIN lock: only the call that locks queues the notice.
-	for range 3 {
-		if _, err := s.ReservePINAttempt(ctx, "D1", 3, at(3)); err != nil {
-			t.Fatal(err)
-		}
+	// PIN lock: only the proof that locks queues the notice.
+	d, err := s.DeviceByID(ctx, "D1")
+	if err != nil {
+		t.Fatal(err)
 	}
-	for i := range 2 {
-		locked, err := s.LockPINIfExhausted(ctx, "D1", 3, at(3), notice(fmt.Sprintf("locked-%d", i), pid, "pin_locked", fmt.Sprintf("l%d", i), 3))
-		if err != nil || locked != (i == 0) {
-			t.Fatalf("LockPINIfExhausted #%d = %v, %v", i, locked, err)
+	for i := range 5 {
+		res, err := s.DecideDeviceProof(ctx, store.DeviceProof{Device: "D1", ChallengeDigest: fmt.Appendf(nil, "lock-%d", i),
+			ChallengeExpires: at(10), DeviceKey: d.DeviceKey, PINKey: d.PINKey, DeviceOK: true, Limit: 3, Now: at(3),
+			LockNotices: []store.Notice{notice(fmt.Sprintf("locked-%d", i), pid, "pin_locked", fmt.Sprintf("l%d", i), 3)}})
+		if err != nil || (res.Outcome == store.ProofLockedNow) != (i == 2) {
+			t.Fatalf("wrong PIN #%d = %v, %v", i, res.Outcome, err)
 		}
 	}
 	list, err := s.PersonNotices(ctx, pid, 20)
@@ -180,7 +181,7 @@ func testNoticesWithChanges(t *testing.T, s store.Store) {
 		t.Fatal(err)
 	}
 	got := noticeIDs(list)
-	if diff := cmp.Diff([]string{"locked-0", "renamed", "pw", "bound"}, got); diff != "" {
+	if diff := cmp.Diff([]string{"locked-2", "renamed", "pw", "bound"}, got); diff != "" {
 		t.Errorf("notices queued with their changes (-want +got):\n%s", diff)
 	}
 }

@@ -38,8 +38,6 @@ func Run(t *testing.T, newStore NewStore) {
 		{"LetterWithCodesInOneTransaction", testLetterWithCodes},
 		{"Identifications", testIdentifications},
 		{"Devices", testDevices},
-		{"PINAttempts", testPINAttempts},
-		{"PINAttemptsExactUnderParallelRequests", testPINAttemptsParallel},
 		{"DeviceProofs", testDeviceProofs},
 		{"DeviceProofsExactUnderParallelRequests", testDeviceProofsParallel},
 		{"DeviceProofsRaceStaffLock", testDeviceProofsRaceStaffLock},
