@@ -3,7 +3,6 @@ package storetest
 import (
 	"errors"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
@@ -84,39 +83,14 @@ func testIntakesClaimedOnce(t *testing.T, s store.Store) {
 			t.Fatal(err)
 		}
 	}
-	var (
-		mu   sync.Mutex
-		seen = map[string]int{}
-		wg   sync.WaitGroup
-	)
-	for range 10 {
-		wg.Go(func() {
-			for {
-				got, err := s.ClaimIntakes(t.Context(), at(1), time.Hour, 3)
-				if err != nil {
-					t.Error(err)
-					return
-				}
-				if len(got) == 0 {
-					return
-				}
-				mu.Lock()
-				for _, in := range got {
-					seen[in.ID]++
-				}
-				mu.Unlock()
-			}
-		})
-	}
-	wg.Wait()
-	if len(seen) != 40 {
-		t.Errorf("claimed %d distinct requests, want 40", len(seen))
-	}
-	for id, n := range seen {
-		if n != 1 {
-			t.Errorf("%s claimed %d times", id, n)
+	claimedOnceEach(t, "requests", 40, func() ([]string, error) {
+		got, err := s.ClaimIntakes(t.Context(), at(1), time.Hour, 3)
+		ids := make([]string, len(got))
+		for i, in := range got {
+			ids[i] = in.ID
 		}
-	}
+		return ids, err
+	})
 }
 
 // testIntakeDeletedWithLetter: the letter a request caused deletes the

@@ -105,31 +105,48 @@ func testNoticesClaimedOnce(t *testing.T, s store.Store) {
 			t.Fatal(err)
 		}
 	}
-	var mu sync.Mutex
-	seen := map[string]int{}
-	var wg sync.WaitGroup
+	claimedOnceEach(t, "notices", 40, func() ([]string, error) {
+		got, err := s.ClaimNotices(t.Context(), at(1), time.Hour, 3)
+		ids := make([]string, len(got))
+		for i, n := range got {
+			ids[i] = n.ID
+		}
+		return ids, err
+	})
+}
+
+// claimedOnceEach runs ten claimers of a queue with a lease at once, each
+// claiming (claim: the ids of one batch) until the queue is empty, and checks
+// that all want rows were claimed, each by one claimer only.
+func claimedOnceEach(t *testing.T, what string, want int, claim func() ([]string, error)) {
+	t.Helper()
+	var (
+		mu   sync.Mutex
+		seen = map[string]int{}
+		wg   sync.WaitGroup
+	)
 	for range 10 {
 		wg.Go(func() {
 			for {
-				got, err := s.ClaimNotices(t.Context(), at(1), time.Hour, 3)
+				ids, err := claim()
 				if err != nil {
 					t.Error(err)
 					return
 				}
-				if len(got) == 0 {
+				if len(ids) == 0 {
 					return
 				}
 				mu.Lock()
-				for _, n := range got {
-					seen[n.ID]++
+				for _, id := range ids {
+					seen[id]++
 				}
 				mu.Unlock()
 			}
 		})
 	}
 	wg.Wait()
-	if len(seen) != 40 {
-		t.Errorf("claimed %d distinct notices, want 40", len(seen))
+	if len(seen) != want {
+		t.Errorf("claimed %d distinct %s, want %d", len(seen), what, want)
 	}
 	for id, n := range seen {
 		if n != 1 {
