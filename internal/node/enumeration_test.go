@@ -48,6 +48,15 @@ func TestEnumerationTiming(t *testing.T) {
 		}
 		per = n
 	}
+	var only []string
+	if v := os.Getenv("PFORTE_SCALE_ENUM_DOORS"); v != "" {
+		only = strings.Split(v, ",")
+		for _, d := range only {
+			if !slices.Contains([]string{"access", "reset", "login", "ciba"}, d) {
+				t.Fatalf("PFORTE_SCALE_ENUM_DOORS=%q: want some of access, reset, login, ciba, comma-separated", v)
+			}
+		}
+	}
 	n := nodetest.Start(t, nodetest.Options{Register: &nodetest.Register{Persons: 400, Seed: 7},
 		Clients: []oidc.ClientConfig{nodetest.KasseAppClient()}, Config: func(c *node.Config) {
 			c.Access.MinTime = 0 // the production default (400 ms), not the harness's 10 ms
@@ -139,12 +148,8 @@ func TestEnumerationTiming(t *testing.T) {
 		}
 		return b.String()
 	}
-	if v := os.Getenv("PFORTE_SCALE_ENUM_DOORS"); v != "" {
-		want := strings.Split(v, ",")
-		doors = slices.DeleteFunc(doors, func(d door) bool { return !slices.Contains(want, d.short) })
-		if len(doors) == 0 {
-			t.Fatalf("PFORTE_SCALE_ENUM_DOORS=%q: want some of access, reset, login, ciba", v)
-		}
+	if len(only) > 0 {
+		doors = slices.DeleteFunc(doors, func(d door) bool { return !slices.Contains(only, d.short) })
 	}
 	var table strings.Builder
 	fmt.Fprintf(&table, "%-15s %6s %11s %11s %11s %11s %7s %9s\n", "door", "n", "median ex", "median un", "p90 ex", "p90 un", "D", "p")
